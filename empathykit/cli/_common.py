@@ -1,0 +1,46 @@
+"""Helpers shared by the command modules: stderr console, progress, tables."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Iterator
+
+from rich.console import Console
+
+# stdout is for data; everything for people goes to stderr.
+err_console = Console(stderr=True)
+out_console = Console()
+
+
+@contextmanager
+def progress(description: str, total: float | None = None) -> Iterator:
+    """A rich progress bar on stderr; yields ``advance(n=1)``.
+
+    Library functions accept an optional ``on_progress(n)`` callback; commands
+    pass the ``advance`` from here so the library itself never prints.
+    """
+    from rich.progress import (BarColumn, MofNCompleteColumn, Progress, SpinnerColumn,
+                               TextColumn, TimeElapsedColumn, TimeRemainingColumn)
+
+    columns = [SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+               MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn()]
+    with Progress(*columns, console=err_console, transient=False) as bar:
+        task = bar.add_task(description, total=total)
+
+        def advance(n: float = 1, total: float | None = None) -> None:
+            if total is not None:
+                bar.update(task, total=total)
+            bar.advance(task, n)
+
+        yield advance
+
+
+def print_table(title: str, columns: list[str], rows: list[list], console: Console | None = None) -> None:
+    from rich.table import Table
+
+    table = Table(title=title)
+    for col in columns:
+        table.add_column(col)
+    for row in rows:
+        table.add_row(*["" if v is None else (f"{v:.3f}" if isinstance(v, float) else str(v)) for v in row])
+    (console or err_console).print(table)

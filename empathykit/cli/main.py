@@ -1,0 +1,58 @@
+"""The ``empathykit`` command and its single error boundary."""
+
+from __future__ import annotations
+
+import typer
+from typer.core import TyperGroup
+
+from empathykit.errors import EmpathykitError
+
+
+class _ErrorBoundary(TyperGroup):
+    """Turns any ``EmpathykitError`` raised by a command into one red line
+    (plus a hint) on stderr and a non-zero exit; other errors stay loud."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except EmpathykitError as error:
+            from empathykit.cli._common import err_console
+
+            err_console.print(f"[bold red]error:[/] {error}", highlight=False, markup=True)
+            if error.hint:
+                err_console.print(f"[yellow]hint:[/] {error.hint}", highlight=False)
+            raise typer.Exit(error.exit_code) from None
+
+
+app = typer.Typer(
+    cls=_ErrorBoundary,
+    help="Build empathy datasets: collect, filter, annotate in Label Studio, measure agreement, export.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,  # locals may hold tokens
+    add_completion=False,
+)
+
+
+def _register() -> None:
+    # Command modules import only typer at module level so --help stays instant.
+    from empathykit.cli import agreement, annotate, collect, export, filter, lexicon, quickstart, studio
+
+    app.add_typer(lexicon.app, name="lexicon")
+    app.add_typer(collect.app, name="collect")
+    app.command("filter", help=filter.filter_command.__doc__)(filter.filter_command)
+    app.add_typer(annotate.app, name="annotate")
+    app.add_typer(agreement.app, name="agreement")
+    app.command("export", help=export.export_command.__doc__)(export.export_command)
+    app.add_typer(studio.app, name="studio")
+    app.command("quickstart", help=quickstart.quickstart_command.__doc__)(quickstart.quickstart_command)
+
+
+_register()
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

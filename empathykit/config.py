@@ -1,0 +1,21 @@
+"""Where empathykit keeps its state.
+
+- ``project_dir()``: project-local state (``./.empathykit`` or ``$EMPATHYKIT_DIR``):
+  the local Label Studio's database and connection file, pull checkpoints.
+- ``cache_dir()``: per-user state shared by projects (``$EMPATHYKIT_CACHE`` or
+  ``~/.cache/empathykit``): the Label Studio virtual environment.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def project_dir() -> Path:
+    return Path(os.environ.get("EMPATHYKIT_DIR", ".empathykit")).resolve()
+
+
+def cache_dir() -> Path:
+    default = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "empathykit"
+    return Path(os.environ.get("EMPATHYKIT_CACHE", default)).resolve()

@@ -1,0 +1,46 @@
+"""Typed domain errors.
+
+Library code raises these; the CLI error boundary (``empathykit.cli.main``)
+prints ``str(error)`` as one red line, followed by ``error.hint`` when set,
+and exits with ``error.exit_code``. Messages never contain secrets.
+"""
+
+from __future__ import annotations
+
+
+class EmpathykitError(Exception):
+    """Base class: a problem the user can fix; ``hint`` says how."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, *, hint: str | None = None):
+        super().__init__(message)
+        self.hint = hint
+
+
+class InputError(EmpathykitError):
+    """Bad input data: a malformed file, a missing column, an empty input."""
+
+
+class SchemaError(EmpathykitError):
+    """Unknown schema, or a record that does not fit its schema."""
+
+
+class LexiconError(InputError):
+    """A lexicon file without usable word/rating columns or with bad ratings."""
+
+
+class StudioError(EmpathykitError):
+    """Label Studio is unreachable, refused the token, or answered an error."""
+
+
+class XApiError(EmpathykitError):
+    """The X API refused a request (auth, access level) or kept failing."""
+
+
+class AgreementError(EmpathykitError):
+    """Agreement cannot be computed from the given annotations."""
+
+
+class ExportError(EmpathykitError):
+    """The annotations cannot be turned into the requested dataset."""
