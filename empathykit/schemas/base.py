@@ -250,8 +250,9 @@ class Schema:
     # -- Hugging Face -------------------------------------------------------
     def features(self):
         """``datasets.Features`` of the exported dataset: the inputs as strings,
-        ``item_id``, and one column per field (the target as ``label``)."""
-        from datasets import ClassLabel, Features, Sequence, Value
+        ``item_id``, and one column per field (the target as ``label``). Choice
+        fields hold class ids, ``-1`` where the value is missing."""
+        from datasets import ClassLabel, Features, List, Value
 
         cols: dict[str, Any] = {"item_id": Value("string")}
         for key in (*self.inputs, *self.optional_inputs):
@@ -261,14 +262,14 @@ class Schema:
             if f.kind == "choice":
                 cols[column] = ClassLabel(names=list(f.labels))
             elif f.kind == "multichoice":
-                cols[column] = Sequence(ClassLabel(names=list(f.labels)))
+                cols[column] = List(ClassLabel(names=list(f.labels)))
             elif f.kind == "rating":
                 cols[column] = Value("float32")  # aggregated over annotators
             elif f.kind == "text":
-                cols[column] = Sequence(Value("string"))  # one per annotator
+                cols[column] = List(Value("string"))  # one per annotator
             elif f.kind == "spans":
-                cols[column] = Sequence({"start": Value("int32"), "end": Value("int32"),
-                                         "text": Value("string"), "label": Value("string")})
+                cols[column] = List({"start": Value("int32"), "end": Value("int32"),
+                                     "text": Value("string"), "label": Value("string")})
         return Features(cols)
 
 
