@@ -1,1 +1,1 @@
-"""exports."""
+"""Aggregation of annotations, splits, and Hugging Face dataset export."""

@@ -1,0 +1,169 @@
+"""From tidy annotations (one row per annotation × field) to one row per item.
+
+Rules, per field kind (each documented in the README's export section):
+
+- ``choice``: majority vote. A tie between the most frequent labels is *flagged*
+  (``<field>_tie``) and the value left empty; it is never resolved silently.
+- ``multichoice``: a label is kept when more than half of the item's annotators chose it.
+- ``rating``: mean over annotators.
+- ``text``: every annotator's text, in annotation order.
+- ``spans``: character-level majority: a character belongs to a label's span when
+  more than half of the annotators covered it with that label; runs of such
+  characters become spans.
+
+Adjudicated values (``adjudications.parquet`` from ``agreement``) replace the
+aggregate and clear a tie: adjudication is final.
+
+When one annotator annotated an item twice, the later annotation (by
+``updated_at``, then ``annotation_id``) counts.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from empathykit.errors import ExportError
+from empathykit.schemas.base import TIDY_COLUMNS, Field, Schema, decode_value
+
+REQUIRED_TIDY = ("item_id", "annotator_id", "field", "value", "was_cancelled", "updated_at", "annotation_id")
+
+
+def read_tidy(path) -> pd.DataFrame:
+    """Read a tidy annotation Parquet written by ``annotate pull``."""
+    from pathlib import Path
+
+    path = Path(path)
+    if not path.exists():
+        raise ExportError(f"{path}: no such annotations file", hint="run `empathykit annotate pull` first")
+    frame = pd.read_parquet(path)
+    missing = [c for c in REQUIRED_TIDY if c not in frame.columns]
+    if missing:
+        raise ExportError(f"{path}: not a tidy annotation table; missing columns {missing} "
+                          f"(expected {list(TIDY_COLUMNS)})")
+    return frame
+
+
+def latest_annotations(tidy: pd.DataFrame) -> pd.DataFrame:
+    """Drop skipped annotations and keep each annotator's latest value per (item, field)."""
+    kept = tidy[~tidy["was_cancelled"].astype(bool) & tidy["value"].notna()]
+    kept = kept.sort_values(["updated_at", "annotation_id"], kind="stable")
+    return kept.drop_duplicates(["item_id", "field", "annotator_id"], keep="last")
+
+
+def majority(values: list[str]) -> tuple[str | None, bool]:
+    """``(label, tie)`` for a list of labels; ``(None, True)`` on a tie."""
+    counts = Counter(values).most_common()
+    if not counts:
+        return None, False
+    if len(counts) > 1 and counts[0][1] == counts[1][1]:
+        return None, True
+    return counts[0][0], False
+
+
+def _majority_labels(lists: list[list[str]], labels: tuple[str, ...]) -> list[str]:
+    counts = Counter(label for chosen in lists for label in set(chosen))
+    return [label for label in labels if counts[label] * 2 > len(lists)]
+
+
+def _majority_spans(span_lists: list[list[dict]]) -> list[dict]:
+    """Character-level majority over annotators' spans, per label."""
+    by_label: dict[str, list[tuple[int, int, str]]] = {}
+    for spans in span_lists:
+        for s in spans:
+            by_label.setdefault(s["label"], []).append((s["start"], s["end"], s.get("text", "")))
+    merged: list[dict] = []
+    threshold = len(span_lists) / 2
+    for label, spans in by_label.items():
+        length = max(end for _, end, _ in spans)
+        coverage = np.zeros(length + 1, dtype=np.int32)
+        text_at: dict[int, str] = {}
+        for spans_of_one in span_lists:
+            covered = np.zeros(length + 1, dtype=bool)
+            for s in spans_of_one:
+                if s["label"] == label:
+                    covered[s["start"]:s["end"]] = True
+                    for offset, char in enumerate(s.get("text", "")):
+                        text_at.setdefault(s["start"] + offset, char)
+            coverage += covered
+        keep = np.append(coverage > threshold, False)
+        edges = np.flatnonzero(np.diff(np.concatenate([[False], keep]).astype(np.int8)))
+        for start, end in zip(edges[0::2], edges[1::2]):
+            text = "".join(text_at.get(i, "") for i in range(start, end))
+            merged.append({"start": int(start), "end": int(end), "text": text, "label": label})
+    return sorted(merged, key=lambda s: (s["start"], s["end"], s["label"]))
+
+
+def aggregate_field(f: Field, values: list[Any]) -> tuple[Any, bool]:
+    """Aggregate one field's per-annotator values; returns ``(value, tie)``."""
+    if f.kind == "choice":
+        return majority(values)
+    if f.kind == "multichoice":
+        return _majority_labels(values, f.labels), False
+    if f.kind == "rating":
+        return float(np.mean(values)), False
+    if f.kind == "text":
+        return list(values), False
+    if f.kind == "spans":
+        return _majority_spans(values), False
+    raise AssertionError(f.kind)
+
+
+def aggregate(tidy: pd.DataFrame, schema: Schema, adjudicated: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One row per item: ``item_id``, ``n_annotators``, and for each schema field
+    its aggregate plus ``<field>_tie`` (choice fields) and ``<field>_adjudicated``.
+
+    ``adjudicated`` has columns ``item_id, field, value`` (JSON-encoded)."""
+    latest = latest_annotations(tidy)
+    unknown = sorted(set(latest["field"]) - set(schema.field_names))
+    if unknown:
+        raise ExportError(f"annotations hold fields {unknown} that schema {schema.name!r} does not define",
+                          hint=f"export with the schema the project was pushed with (fields: {list(schema.field_names)})")
+    if latest.empty:
+        raise ExportError("no submitted annotations to export (all skipped or none pulled)",
+                          hint="check `empathykit annotate status` and pull again")
+    final: dict[tuple[str, str], Any] = {}
+    if adjudicated is not None and len(adjudicated):
+        for row in adjudicated.itertuples(index=False):
+            final[(str(row.item_id), str(row.field))] = decode_value(row.value)
+
+    rows: list[dict[str, Any]] = []
+    for item_id, group in latest.groupby("item_id", sort=True):
+        row: dict[str, Any] = {"item_id": str(item_id), "n_annotators": int(group["annotator_id"].nunique())}
+        by_field = {name: [decode_value(v) for v in sub["value"]] for name, sub in group.groupby("field")}
+        for f in schema.fields:
+            key = (str(item_id), f.name)
+            if key in final:
+                value, tie, adjudicated_flag = final[key], False, True
+            elif f.name in by_field:
+                (value, tie), adjudicated_flag = aggregate_field(f, by_field[f.name]), False
+            else:
+                value, tie, adjudicated_flag = None, False, False
+            row[f.name] = value
+            if f.kind == "choice":
+                row[f"{f.name}_tie"] = tie
+            row[f"{f.name}_adjudicated"] = adjudicated_flag
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def attach_inputs(aggregated: pd.DataFrame, items: pd.DataFrame, schema: Schema) -> pd.DataFrame:
+    """Join the items' input columns (the schema's inputs) onto the aggregates."""
+    if "item_id" not in items.columns:
+        raise ExportError(f"items table has no 'item_id' column (columns: {list(items.columns)})")
+    wanted = [c for c in (*schema.inputs, *schema.optional_inputs) if c in items.columns]
+    missing = [c for c in schema.inputs if c not in items.columns]
+    if missing:
+        raise ExportError(f"items table lacks the schema's input columns {missing}",
+                          hint=f"schema {schema.name!r} needs {list(schema.inputs)}")
+    items = items.assign(item_id=items["item_id"].astype(str))[["item_id", *wanted]].drop_duplicates("item_id")
+    joined = aggregated.merge(items, on="item_id", how="left", validate="one_to_one")
+    lost = joined[schema.inputs[0]].isna().sum() if schema.inputs else 0
+    if lost:
+        raise ExportError(f"{lost} annotated item(s) have no row in the items table",
+                          hint="pass the items file that was pushed (`--items`)")
+    return joined
+

@@ -1,0 +1,194 @@
+"""Export aggregated annotations as a Hugging Face ``DatasetDict``.
+
+Output folder (written to a temporary folder and renamed into place whole)::
+
+    OUT/
+      dataset/             DatasetDict.save_to_disk (load with datasets.load_from_disk)
+      parquet/<split>.parquet
+      ties.parquet         items whose target label tied (not in any split)
+      export.json          counts, seed, fractions, sources
+      README.md            dataset card
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import pandas as pd
+
+from empathykit import __version__
+from empathykit.errors import ExportError
+from empathykit.exports.aggregate import aggregate, attach_inputs, read_tidy
+from empathykit.exports.splits import SPLIT_NAMES, stratified_split
+from empathykit.io import atomic_path
+from empathykit.schemas import get_schema
+from empathykit.schemas.base import Schema
+
+#: Columns every export adds beside the schema's features.
+EXTRA_FEATURES = {"n_annotators": "int32", "adjudicated": "bool"}
+
+
+@dataclass
+class ExportReport:
+    out_dir: str
+    schema: str
+    seed: int
+    fractions: tuple[float, float, float]
+    split_sizes: dict[str, int]
+    label_counts: dict[str, dict[str, int]]
+    items_annotated: int
+    ties: int
+    unlabelled: int
+    adjudicated: int
+    sources: dict[str, str] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def export_features(schema: Schema):
+    from datasets import Value
+
+    features = schema.features()
+    for name, dtype in EXTRA_FEATURES.items():
+        features[name] = Value(dtype)
+    return features
+
+
+def _encode_column(schema: Schema, frame: pd.DataFrame) -> pd.DataFrame:
+    """Turn label strings into class ids the ``Features`` expect."""
+    out = frame.copy()
+    for f in schema.fields:
+        column = "label" if f.name == schema.target else f.name
+        if f.name != column:
+            out = out.rename(columns={f.name: column})
+        if f.kind == "choice":
+            out[column] = [f.labels.index(v) if isinstance(v, str) else -1 for v in out[column]]
+        elif f.kind == "multichoice":
+            out[column] = [[f.labels.index(v) for v in values] if isinstance(values, list) else [] for values in out[column]]
+        elif f.kind in ("text", "spans"):
+            out[column] = [v if isinstance(v, list) else [] for v in out[column]]
+    return out
+
+
+def build_dataset_dict(schema: Schema, table: pd.DataFrame, splits) -> Any:
+    from datasets import Dataset, DatasetDict
+
+    features = export_features(schema)
+    encoded = _encode_column(schema, table)
+    encoded = encoded[list(features)]
+    result = {}
+    for name in SPLIT_NAMES:
+        part = encoded[splits == name].reset_index(drop=True)
+        result[name] = Dataset.from_pandas(part, features=features, preserve_index=False)
+    return DatasetDict(result)
+
+
+def dataset_card(report: ExportReport, schema: Schema) -> str:
+    lines = [
+        f"# {schema.title}",
+        "",
+        f"Exported by empathykit {__version__} from Label Studio annotations with schema `{schema.name}`.",
+        "",
+        "## Splits",
+        "",
+        "| split | rows |",
+        "| --- | --- |",
+        *[f"| {k} | {v} |" for k, v in report.split_sizes.items()],
+        "",
+        f"Stratified by `label`, seed {report.seed}, fractions {list(report.fractions)}.",
+        f"{report.ties} item(s) whose label tied are in `ties.parquet`, not in any split; "
+        f"{report.adjudicated} item(s) carry an adjudicated label.",
+        "",
+        "## Fields",
+        "",
+        *[f"- `{'label' if f.name == schema.target else f.name}` ({f.kind}, {f.level}): {f.description or f.name}"
+          for f in schema.fields],
+        "",
+        "## Aggregation",
+        "",
+        "Majority vote for choices (ties flagged, never resolved), majority per label for multiple choices, "
+        "mean for ratings, character-level majority for spans, all texts for free text. "
+        "Adjudicated values are final.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def export_dataset(
+    annotations: str | Path,
+    schema_name: str,
+    out_dir: str | Path,
+    *,
+    items: str | Path | None = None,
+    adjudicated: str | Path | None = None,
+    seed: int = 0,
+    fractions: tuple[float, float, float] = (0.8, 0.1, 0.1),
+    schema_options: dict[str, Any] | None = None,
+    on_progress: Callable[[str], None] | None = None,
+) -> ExportReport:
+    """Aggregate pulled annotations and write a ``DatasetDict`` to ``out_dir``.
+
+    ``items`` is the table of pushed items (with ``item_id`` and the schema's
+    inputs); by default the ``<annotations>.items.parquet`` that ``annotate pull``
+    writes beside the annotations."""
+    schema = get_schema(schema_name, **(schema_options or {}))
+    if schema.target is None:
+        raise ExportError(f"schema {schema.name!r} has no target field to export as a labelled dataset")
+    notify = on_progress or (lambda _msg: None)
+    annotations = Path(annotations)
+    items_path = Path(items) if items else annotations.with_name(annotations.stem + ".items.parquet")
+    if not items_path.exists():
+        raise ExportError(f"{items_path}: no items table",
+                          hint="pass the pushed items file with --items (a Parquet/CSV/JSONL with item_id and the inputs)")
+
+    notify("reading annotations")
+    tidy = read_tidy(annotations)
+    adjudications = None
+    if adjudicated:
+        adjudications = pd.read_parquet(adjudicated)
+        missing = {"item_id", "field", "value"} - set(adjudications.columns)
+        if missing:
+            raise ExportError(f"{adjudicated}: adjudications need columns item_id, field, value; missing {sorted(missing)}")
+    from empathykit.exports.items import read_items
+
+    notify("aggregating")
+    table = attach_inputs(aggregate(tidy, schema, adjudications), read_items(items_path), schema)
+    target = schema.field(schema.target)
+    table["adjudicated"] = table[f"{target.name}_adjudicated"].astype(bool)
+    tie_column = f"{target.name}_tie"
+    ties = table[table[tie_column]] if tie_column in table else table.iloc[:0]
+    unlabelled = table[table[target.name].isna() & ~table.index.isin(ties.index)]
+    labelled = table.drop(index=ties.index.union(unlabelled.index)).reset_index(drop=True)
+    if labelled.empty:
+        raise ExportError("no item has a label to export (every item tied or was left unannotated)",
+                          hint="adjudicate ties with `empathykit agreement disagreements --push`")
+
+    strata = labelled[target.name] if target.kind == "choice" else pd.Series(["all"] * len(labelled))
+    splits = stratified_split(strata.to_numpy(), fractions, seed)
+    notify("building dataset")
+    dataset = build_dataset_dict(schema, labelled, splits)
+
+    report = ExportReport(
+        out_dir=str(out_dir), schema=schema.name, seed=seed, fractions=tuple(fractions),
+        split_sizes={name: len(dataset[name]) for name in SPLIT_NAMES},
+        label_counts={name: {str(k): int(v) for k, v in labelled[target.name][splits == name].value_counts().sort_index().items()}
+                      for name in SPLIT_NAMES},
+        items_annotated=len(table), ties=len(ties), unlabelled=len(unlabelled),
+        adjudicated=int(labelled["adjudicated"].sum()),
+        sources={"annotations": str(annotations), "items": str(items_path), "adjudicated": str(adjudicated or "")},
+    )
+    notify("writing")
+    with atomic_path(out_dir) as tmp:
+        tmp.mkdir()
+        dataset.save_to_disk(str(tmp / "dataset"))
+        (tmp / "parquet").mkdir()
+        for name in SPLIT_NAMES:
+            dataset[name].to_parquet(str(tmp / "parquet" / f"{name}.parquet"))
+        ties.drop(columns=[c for c in ties.columns if c.endswith("_adjudicated")]).to_parquet(tmp / "ties.parquet", index=False)
+        (tmp / "export.json").write_text(json.dumps(report.to_dict(), indent=2) + "\n", encoding="utf-8")
+        (tmp / "README.md").write_text(dataset_card(report, schema), encoding="utf-8")
+    return report

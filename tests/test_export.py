@@ -1,0 +1,175 @@
+"""Library and CLI tests of `export`: aggregation, splits, DatasetDict round trip."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from empathykit.cli.main import app
+from empathykit.errors import ExportError
+from empathykit.exports.aggregate import _majority_spans, aggregate, majority
+from empathykit.exports.hf import export_dataset
+from empathykit.exports.splits import stratified_split
+from empathykit.schemas import get_schema
+from empathykit.schemas.base import TIDY_COLUMNS, encode_value
+
+LABELS = ("seeking", "providing", "none")
+
+
+def tidy_rows(votes: dict[str, list[str | None]], field: str = "empathy") -> pd.DataFrame:
+    """Tidy annotations from ``{item_id: [label of annotator 1, 2, 3]}`` (None = skipped)."""
+    rows = []
+    annotation_id = 0
+    for task_id, (item_id, labels) in enumerate(sorted(votes.items())):
+        for annotator, label in enumerate(labels, start=1):
+            annotation_id += 1
+            rows.append({
+                "project_id": 1, "task_id": task_id, "item_id": item_id, "round": 1,
+                "annotation_id": annotation_id, "annotator_id": annotator,
+                "annotator_email": f"a{annotator}@example.org", "field": field,
+                "value": None if label is None else encode_value(label), "was_cancelled": label is None,
+                "ground_truth": False, "lead_time": 3.5,
+                "created_at": pd.Timestamp("2026-01-01", tz="UTC") + pd.Timedelta(seconds=annotation_id),
+                "updated_at": pd.Timestamp("2026-01-01", tz="UTC") + pd.Timedelta(seconds=annotation_id),
+            })
+    frame = pd.DataFrame(rows)
+    assert list(frame.columns) == list(TIDY_COLUMNS)
+    return frame
+
+
+def make_votes(n: int = 60, seed: int = 3) -> dict[str, list[str]]:
+    rng = np.random.default_rng(seed)
+    votes = {}
+    for i in range(n):
+        truth = LABELS[i % 3]
+        other = LABELS[(i + 1) % 3]
+        votes[f"t{i:03d}"] = [truth, truth, other if rng.random() < 0.5 else truth]
+    return votes
+
+
+@pytest.fixture
+def annotated(tmp_path):
+    votes = make_votes()
+    votes["tie1"] = ["seeking", "providing", "none"]
+    votes["tie2"] = ["seeking", "providing", None]
+    annotations = tmp_path / "ann.parquet"
+    tidy_rows(votes).to_parquet(annotations)
+    items = pd.DataFrame({"item_id": sorted(votes), "text": [f"text of {k}" for k in sorted(votes)]})
+    items.to_parquet(tmp_path / "ann.items.parquet")
+    return annotations, votes
+
+
+def test_majority_flags_ties_never_resolves_them():
+    assert majority(["a", "a", "b"]) == ("a", False)
+    assert majority(["a", "b"]) == (None, True)
+    assert majority([]) == (None, False)
+
+
+def test_span_majority_is_character_level():
+    spans = [
+        [{"start": 0, "end": 10, "text": "0123456789", "label": "r"}],
+        [{"start": 5, "end": 12, "text": "56789ab", "label": "r"}],
+        [{"start": 20, "end": 25, "text": "kkkkk", "label": "r"}],
+    ]
+    assert _majority_spans(spans) == [{"start": 5, "end": 10, "text": "56789", "label": "r"}]
+
+
+def test_later_annotation_of_same_annotator_counts():
+    frame = tidy_rows({"x": ["seeking", "none", "none"]})
+    again = frame.iloc[[0]].assign(annotation_id=99, value=encode_value("none"),
+                                   updated_at=pd.Timestamp("2027-01-01", tz="UTC"))
+    agg = aggregate(pd.concat([frame, again]), get_schema("seek-provide"))
+    assert agg.loc[0, "empathy"] == "none" and agg.loc[0, "n_annotators"] == 3
+
+
+def test_stratified_split_is_seeded_and_keeps_proportions():
+    labels = np.array(["a"] * 50 + ["b"] * 30 + ["c"] * 20)
+    first = stratified_split(labels, seed=7)
+    assert (first == stratified_split(labels, seed=7)).all()
+    assert not (first == stratified_split(labels, seed=8)).all()
+    for label, size in (("a", 50), ("b", 30), ("c", 20)):
+        counts = pd.Series(first[labels == label]).value_counts()
+        assert counts["train"] == round(0.8 * size)
+        assert counts["validation"] == round(0.1 * size)
+        assert counts["test"] == size - round(0.8 * size) - round(0.1 * size)
+    with pytest.raises(ExportError, match="sum"):
+        stratified_split(labels, (0.5, 0.1, 0.1))
+
+
+def test_export_round_trips_through_load_from_disk(annotated, tmp_path):
+    from datasets import ClassLabel, load_from_disk
+
+    annotations, votes = annotated
+    report = export_dataset(annotations, "seek-provide", tmp_path / "out", seed=1)
+    assert report.ties == 2 and report.items_annotated == len(votes)
+    assert sum(report.split_sizes.values()) == len(votes) - 2
+
+    loaded = load_from_disk(str(tmp_path / "out" / "dataset"))
+    assert set(loaded) == {"train", "validation", "test"}
+    assert isinstance(loaded["train"].features["label"], ClassLabel)
+    assert loaded["train"].features["label"].names == list(LABELS)
+    for split in loaded:
+        parquet = pd.read_parquet(tmp_path / "out" / "parquet" / f"{split}.parquet")
+        assert parquet.to_dict("records") == loaded[split].to_pandas().to_dict("records")
+        for row in loaded[split]:
+            expected, tie = majority([v for v in votes[row["item_id"]] if v])
+            assert not tie
+            assert LABELS[row["label"]] == expected
+            assert row["text"] == f"text of {row['item_id']}"
+    ties = pd.read_parquet(tmp_path / "out" / "ties.parquet")
+    assert sorted(ties["item_id"]) == ["tie1", "tie2"]
+    meta = json.loads((tmp_path / "out" / "export.json").read_text())
+    assert meta["split_sizes"] == report.split_sizes
+
+
+def test_export_is_idempotent_and_leaves_no_temp_files(annotated, tmp_path):
+    annotations, _ = annotated
+    out = tmp_path / "out"
+    export_dataset(annotations, "seek-provide", out, seed=1)
+    first = pd.read_parquet(out / "parquet" / "train.parquet")
+    export_dataset(annotations, "seek-provide", out, seed=1)
+    pd.testing.assert_frame_equal(first, pd.read_parquet(out / "parquet" / "train.parquet"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ann.items.parquet", "ann.parquet", "out"]
+
+
+def test_adjudication_is_final_and_clears_ties(annotated, tmp_path):
+    annotations, _ = annotated
+    adjudicated = tmp_path / "adj.parquet"
+    pd.DataFrame({"item_id": ["tie1", "t000"], "field": ["empathy", "empathy"],
+                  "value": [encode_value("providing"), encode_value("none")]}).to_parquet(adjudicated)
+    report = export_dataset(annotations, "seek-provide", tmp_path / "out", adjudicated=adjudicated)
+    assert report.ties == 1 and report.adjudicated == 2
+    from datasets import load_from_disk
+
+    rows = {r["item_id"]: r for split in load_from_disk(str(tmp_path / "out" / "dataset")).values() for r in split}
+    assert LABELS[rows["tie1"]["label"]] == "providing" and rows["tie1"]["adjudicated"]
+    assert LABELS[rows["t000"]["label"]] == "none"
+
+
+def test_export_errors_say_what_was_expected(annotated, tmp_path):
+    annotations, _ = annotated
+    with pytest.raises(ExportError, match="no items table"):
+        export_dataset(annotations, "seek-provide", tmp_path / "o", items=tmp_path / "missing.parquet")
+    bad = tmp_path / "bad.parquet"
+    pd.DataFrame({"x": [1]}).to_parquet(bad)
+    with pytest.raises(ExportError, match="not a tidy annotation table"):
+        export_dataset(bad, "seek-provide", tmp_path / "o", items=tmp_path / "ann.items.parquet")
+    items = tmp_path / "few.parquet"
+    pd.DataFrame({"item_id": ["t000"], "text": ["x"]}).to_parquet(items)
+    with pytest.raises(ExportError, match="no row in the items table"):
+        export_dataset(annotations, "seek-provide", tmp_path / "o", items=items)
+
+
+def test_cli_export_and_error_boundary(annotated, tmp_path):
+    annotations, _ = annotated
+    runner = CliRunner()
+    result = runner.invoke(app, ["export", str(annotations), "--out", str(tmp_path / "cli"), "--seed", "2"])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "cli" / "dataset" / "dataset_dict.json").exists()
+    result = runner.invoke(app, ["export", str(annotations), "--schema", "nope", "--out", str(tmp_path / "x")])
+    assert result.exit_code == 1
+    assert "unknown schema 'nope'" in result.output and "Traceback" not in result.output
