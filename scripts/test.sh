@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Install the toolkit into ./.venv and the Label Studio server into its own
+# virtual environment, then run the whole test suite (a real Label Studio is
+# started on a loopback port by the tests). Needs only Python 3.10+, pip, gcc.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python3}
+
+[ -x .venv/bin/python ] || "$PY" -m venv .venv
+.venv/bin/python -m pip install -q --upgrade pip
+.venv/bin/python -m pip install -q -e ".[test]"
+# Label Studio pins many packages, so it lives in a venv of its own.
+.venv/bin/empathykit studio install
+.venv/bin/python -m pytest -q -p no:cacheprovider "$@"
