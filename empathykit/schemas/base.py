@@ -15,7 +15,7 @@ kind           Python value                                         Label Studio
 =============  ===================================================  ==============
 choice         ``str`` (one of ``labels``)                          ``<Choices>``
 multichoice    ``list[str]`` (sorted, subset of ``labels``)         ``<Choices choice="multiple">``
-rating         ``int`` in ``scale``                                 ``<Rating>`` or ``<Choices>`` of numbers
+rating         ``int`` in ``scale``                                 ``<Rating>``, or ``<Choices>`` of numbers when ``labels`` are set
 text           ``str`` (lines joined by newline)                    ``<TextArea>``
 spans          ``list[{"start","end","text","label"}]`` by start    ``<Labels>`` on a ``<Text>``
 =============  ===================================================  ==============
@@ -60,7 +60,8 @@ class Field:
 
     ``name`` is both the ``from_name`` of the Label Studio control tag and the
     field's name in every output. ``labels`` are in scale order for ordinal
-    choices; ``label_values`` map them to numbers where the scale is numeric.
+    choices. A rating field with ``labels`` is a ``<Choices>`` control (a
+    Likert scale) whose choice values are those numbers as strings.
     """
 
     name: str
@@ -77,6 +78,9 @@ class Field:
             raise ValueError(f"field {self.name!r}: a {self.kind} field needs labels")
         if self.kind == "rating" and self.scale is None:
             raise ValueError(f"field {self.name!r}: a rating field needs a scale")
+        if self.kind == "rating" and self.labels and self.labels != tuple(
+                str(n) for n in range(self.scale[0], self.scale[1] + 1)):  # type: ignore[index]
+            raise ValueError(f"field {self.name!r}: rating labels must be the numbers of its scale")
 
     # -- values -----------------------------------------------------------
     def parse(self, value: Mapping[str, Any]) -> Any:
@@ -126,7 +130,7 @@ class Field:
         if self.kind == "multichoice":
             return [{"choices": list(typed)}]
         if self.kind == "rating":
-            return [{"rating": int(typed)}]
+            return [{"choices": [str(int(typed))]}] if self.labels else [{"rating": int(typed)}]
         if self.kind == "text":
             return [{"text": [typed]}]
         if self.kind == "spans":
@@ -135,6 +139,8 @@ class Field:
 
     def result_type(self) -> str:
         """The ``type`` Label Studio puts on results of this field."""
+        if self.kind == "rating" and self.labels:
+            return "choices"
         return {"choice": "choices", "multichoice": "choices", "rating": "rating",
                 "text": "textarea", "spans": "labels"}[self.kind]
 
