@@ -1,0 +1,395 @@
+"""The embedded local Label Studio: its own virtual environment, one server
+process per project, its state in ``project_dir()/studio/``.
+
+``label-studio`` pins many packages, so it lives in a separate venv
+(``$EMPATHYKIT_LABEL_STUDIO_VENV`` or ``cache_dir()/label-studio-venv``),
+created on first use with the pinned ``LABEL_STUDIO_REQUIREMENT``.
+
+Startup facts (Label Studio 1.23), which is why this module looks as it does:
+
+- Every ``label-studio`` command, even ``label-studio --version``, first runs
+  the ~200 Django migrations of its SQLite database (30-60 s on two cores) and,
+  unless ``LATEST_VERSION_CHECK=false``, asks PyPI for the latest release
+  (10 s timeout). That is the "hang" of a first ``--version``. We migrate one
+  empty template database per Label Studio version in ``cache_dir()`` and copy
+  it into each new data folder: a fresh server answers ``/health`` in ~5 s.
+- Offline-safe environment: ``LATEST_VERSION_CHECK=false`` (no PyPI call),
+  ``COLLECT_ANALYTICS=false`` (no front-end telemetry); feature flags are
+  offline by default and Sentry has no DSN.
+- ``SECRET_KEY`` is random per start unless given; it signs sessions and the
+  JWT personal access tokens, so we keep one per data folder (``secret_key``,
+  0600) and tokens survive restarts.
+- Tokens: new organizations have legacy tokens disabled and personal access
+  tokens (JWT refresh tokens) enabled. The SDK takes either as ``api_key``
+  (it exchanges a PAT for short-lived access tokens itself). A PAT can only be
+  created by the logged-in user, so after the first start we log the admin in
+  (credentials passed through ``LABEL_STUDIO_USERNAME``/``LABEL_STUDIO_PASSWORD``,
+  never on the command line) and create theirs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import httpx
+
+from empathykit.annotate import accounts
+from empathykit.config import cache_dir, project_dir
+from empathykit.errors import StudioError
+from empathykit.io import atomic_path
+
+LABEL_STUDIO_REQUIREMENT = "label-studio==1.23.2"
+ADMIN_EMAIL = "admin@empathykit.local"
+DEFAULT_PORT = 8080
+START_TIMEOUT = 300.0
+
+OFFLINE_ENV = {
+    "LATEST_VERSION_CHECK": "false",
+    "COLLECT_ANALYTICS": "false",
+    "FEATURE_FLAGS_OFFLINE": "true",
+    "SENTRY_DSN": "",
+    "FRONTEND_SENTRY_DSN": "",
+    "LOG_LEVEL": "WARNING",
+}
+
+Status = Callable[[str], None]
+
+
+def _quiet(_: str) -> None:
+    pass
+
+
+@dataclass
+class ServerState:
+    """What ``connection.json`` records about a local server (file mode 0600)."""
+
+    url: str
+    api_key: str = field(repr=False)
+    admin_email: str
+    admin_password: str = field(repr=False)
+    port: int
+    pid: int | None
+    data_dir: str
+    log: str
+    venv: str
+    label_studio_version: str
+    started_at: float | None = None
+
+    @classmethod
+    def load(cls, path: Path) -> "ServerState | None":
+        if not path.exists():
+            return None
+        try:
+            raw = json.loads(path.read_text(encoding="utf-8"))
+            return cls(**{k: raw[k] for k in cls.__dataclass_fields__ if k in raw})
+        except (ValueError, TypeError) as error:
+            raise StudioError(f"{path}: unreadable Label Studio connection file ({type(error).__name__})",
+                              hint=f"delete {path.parent} to start a fresh local Label Studio") from None
+
+    def save(self, path: Path) -> None:
+        write_private_json(path, asdict(self))
+
+
+def write_private_json(target: Path, obj: dict) -> None:
+    """Atomic JSON write readable only by the owner (the file holds secrets)."""
+    with atomic_path(target) as tmp:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(obj, handle, indent=2)
+            handle.write("\n")
+
+
+def studio_dir() -> Path:
+    return project_dir() / "studio"
+
+
+def connection_file(state_dir: Path | None = None) -> Path:
+    return (state_dir or studio_dir()) / "connection.json"
+
+
+# -- the virtual environment ---------------------------------------------------
+def venv_path() -> Path:
+    override = os.environ.get("EMPATHYKIT_LABEL_STUDIO_VENV")
+    return Path(override).resolve() if override else cache_dir() / "label-studio-venv"
+
+
+def _bin(venv: Path, name: str) -> Path:
+    return venv / ("Scripts" if os.name == "nt" else "bin") / name
+
+
+def ensure_venv(venv: Path | None = None, *, on_status: Status = _quiet) -> Path:
+    """The Label Studio venv, created and installed on first use (minutes)."""
+    venv = venv or venv_path()
+    if _bin(venv, "label-studio").exists():
+        return venv
+    on_status(f"installing {LABEL_STUDIO_REQUIREMENT} into {venv} (first run only, a few minutes)")
+    try:
+        if not _bin(venv, "python").exists():
+            subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, capture_output=True)
+        subprocess.run([str(_bin(venv, "python")), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+                        LABEL_STUDIO_REQUIREMENT], check=True, capture_output=True, text=True)
+    except subprocess.CalledProcessError as error:
+        tail = (error.stderr or error.stdout or "").strip().splitlines()[-1:] or [""]
+        raise StudioError(f"could not install {LABEL_STUDIO_REQUIREMENT} into {venv}: {tail[0]}",
+                          hint="check network access to PyPI, or point EMPATHYKIT_LABEL_STUDIO_VENV "
+                               "at a venv that has label-studio installed") from None
+    return venv
+
+
+def label_studio_version(venv: Path) -> str:
+    out = subprocess.run([str(_bin(venv, "python")), "-c",
+                          "import importlib.metadata as m; print(m.version('label-studio'))"],
+                         capture_output=True, text=True)
+    if out.returncode != 0:
+        raise StudioError(f"{venv} has no working label-studio installation",
+                          hint=f"delete {venv} (it is re-created) or fix EMPATHYKIT_LABEL_STUDIO_VENV")
+    return out.stdout.strip()
+
+
+def _server_env(data_dir: Path, secret_key: str, extra: dict[str, str] | None = None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("LABEL_STUDIO_", "HEARTEX_", "DJANGO_")) and k not in ("VIRTUAL_ENV", "PYTHONPATH")}
+    env.update(OFFLINE_ENV)
+    env.update({"LABEL_STUDIO_BASE_DATA_DIR": str(data_dir), "SECRET_KEY": secret_key, **(extra or {})})
+    return env
+
+
+def _template_db(venv: Path, version: str, on_status: Status) -> Path:
+    """An empty, fully migrated database for this Label Studio version."""
+    template = cache_dir() / "label-studio-templates" / f"label_studio-{version}.sqlite3"
+    if template.exists():
+        return template
+    on_status("preparing the Label Studio database (first run only, about a minute)")
+    work = template.parent / f".build-{os.getpid()}-{secrets.token_hex(4)}"
+    work.mkdir(parents=True, exist_ok=True)
+    try:
+        out = subprocess.run([str(_bin(venv, "label-studio")), "version", "--data-dir", str(work)],
+                             env=_server_env(work, secrets.token_hex(32)), capture_output=True, text=True,
+                             timeout=900, stdin=subprocess.DEVNULL)
+        db = work / "label_studio.sqlite3"
+        if out.returncode != 0 or not db.exists():
+            tail = (out.stderr or out.stdout).strip().splitlines()[-1:] or [""]
+            raise StudioError(f"Label Studio could not initialise its database: {tail[0]}")
+        with atomic_path(template) as tmp:
+            shutil.copyfile(db, tmp)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return template
+
+
+# -- ports and processes ------------------------------------------------------
+def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    # Label Studio's own check connects to "localhost"; a listener there also counts as taken
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        return sock.connect_ex(("localhost", port)) != 0
+
+
+def free_port(start: int | None = None, host: str = "127.0.0.1") -> int:
+    """``start`` if free, else the next free port above it; any free port if ``None``."""
+    if start is None:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            sock.bind((host, 0))
+            return sock.getsockname()[1]
+    for port in range(start, min(start + 1000, 65536)):
+        if port_is_free(port, host):
+            return port
+    raise StudioError(f"no free port in {start}..{start + 999} on {host}", hint="pass --port")
+
+
+def pid_alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    stat = Path(f"/proc/{pid}/stat")
+    if stat.exists():  # a zombie is not alive
+        try:
+            return stat.read_text().split(")")[-1].split()[0] != "Z"
+        except OSError:
+            return False
+    return True
+
+
+def _is_our_server(pid: int, data_dir: str) -> bool:
+    """True when ``pid`` is the Label Studio we started for ``data_dir`` (where
+    the OS lets us look; elsewhere the recorded PID is trusted)."""
+    cmdline = Path(f"/proc/{pid}/cmdline")
+    if not cmdline.exists():
+        return pid_alive(pid)
+    try:
+        args = cmdline.read_bytes().split(b"\0")
+    except OSError:
+        return False
+    return any(b"label-studio" in a for a in args) and data_dir.encode() in args
+
+
+def healthy(url: str, timeout: float = 2.0) -> bool:
+    try:
+        return httpx.get(f"{url}/health", timeout=timeout).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def _log_tail(log: Path, lines: int = 3) -> str:
+    try:
+        text = log.read_text(encoding="utf-8", errors="replace").strip().splitlines()
+    except OSError:
+        return ""
+    return " | ".join(line.strip() for line in text[-lines:])
+
+
+# -- start / stop / status ------------------------------------------------------
+def start(port: int | None = None, *, state_dir: Path | None = None, venv: Path | None = None,
+          host: str = "127.0.0.1", timeout: float = START_TIMEOUT, on_status: Status = _quiet) -> ServerState:
+    """Start (or find running) the local Label Studio of ``state_dir``.
+
+    Installs the venv if needed, starts ``label-studio`` detached on ``host``
+    (``port``, or the first free port from 8080), waits for ``/health``,
+    creates the admin account and its personal access token on first start,
+    and records everything in ``connection.json`` (0600). Returns the state."""
+    state_dir = (state_dir or studio_dir()).resolve()
+    conn_path = connection_file(state_dir)
+    state = ServerState.load(conn_path)
+    if state and pid_alive(state.pid) and _is_our_server(state.pid, state.data_dir) and healthy(state.url):
+        return state
+
+    venv = ensure_venv(venv, on_status=on_status)
+    version = label_studio_version(venv)
+    data_dir = state_dir / "data"
+    db = data_dir / "label_studio.sqlite3"
+    if not db.exists():
+        template = _template_db(venv, version, on_status)
+        data_dir.mkdir(parents=True, exist_ok=True)
+        with atomic_path(db) as tmp:
+            shutil.copyfile(template, tmp)
+    secret_file = state_dir / "secret_key"
+    if not secret_file.exists():
+        with atomic_path(secret_file) as tmp:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_urlsafe(48))
+    secret_key = secret_file.read_text().strip()
+    admin_password = state.admin_password if state else accounts.generate_password()
+    admin_email = state.admin_email if state else ADMIN_EMAIL
+
+    if port is None:
+        port = free_port(state.port if state else DEFAULT_PORT, host)
+    elif not port_is_free(port, host):
+        raise StudioError(f"port {port} on {host} is in use", hint="pass another --port, or omit it to take a free one")
+    url = f"http://{host}:{port}"
+    log = state_dir / "server.log"
+    env = _server_env(data_dir, secret_key, {"LABEL_STUDIO_USERNAME": admin_email,
+                                             "LABEL_STUDIO_PASSWORD": admin_password})
+    on_status(f"starting Label Studio {version} at {url}")
+    with open(log, "ab") as log_handle:
+        process = subprocess.Popen(
+            [str(_bin(venv, "label-studio")), "start", "--no-browser", "--internal-host", host,
+             "--port", str(port), "--data-dir", str(data_dir), "--skip-long-migrations"],
+            env=env, stdout=log_handle, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            start_new_session=True, cwd=state_dir)
+    new_state = ServerState(url=url, api_key=state.api_key if state else "", admin_email=admin_email,
+                            admin_password=admin_password, port=port, pid=process.pid, data_dir=str(data_dir),
+                            log=str(log), venv=str(venv), label_studio_version=version, started_at=time.time())
+    new_state.save(conn_path)  # the PID first, so that `stop` can end a server that never got healthy
+
+    deadline = time.monotonic() + timeout
+    while not healthy(url):
+        if process.poll() is not None:
+            raise StudioError(f"Label Studio exited (code {process.returncode}) before answering at {url}: "
+                              f"{_log_tail(log)}", hint=f"see {log}")
+        if time.monotonic() > deadline:
+            _terminate(process.pid)
+            raise StudioError(f"Label Studio did not answer {url}/health within {timeout:.0f} s", hint=f"see {log}")
+        time.sleep(0.25)
+
+    if not new_state.api_key or not _token_works(url, new_state.api_key):
+        on_status("creating the admin's personal access token")
+        session = accounts.login(url, admin_email, admin_password)
+        try:
+            new_state.api_key = accounts.personal_token(session)
+        finally:
+            session.close()
+        new_state.save(conn_path)
+    return new_state
+
+
+def _token_works(url: str, api_key: str) -> bool:
+    try:
+        refreshed = httpx.post(f"{url}/api/token/refresh/", json={"refresh": api_key}, timeout=10)
+    except httpx.HTTPError:
+        return False
+    return refreshed.status_code == 200
+
+
+def _terminate(pid: int, grace: float = 15.0) -> None:
+    try:
+        os.killpg(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + grace
+    while pid_alive(pid) and time.monotonic() < deadline:
+        try:  # reap it if it is our child
+            os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            pass
+        time.sleep(0.1)
+    if pid_alive(pid):
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+def stop(*, state_dir: Path | None = None) -> ServerState | None:
+    """End the server this state folder started; returns its state, or ``None``
+    when none was running. Never touches any other process."""
+    state_dir = (state_dir or studio_dir()).resolve()
+    conn_path = connection_file(state_dir)
+    state = ServerState.load(conn_path)
+    if state is None or not pid_alive(state.pid) or not _is_our_server(state.pid, state.data_dir):
+        if state is not None and state.pid is not None:
+            state.pid = None
+            state.save(conn_path)
+        return None
+    _terminate(state.pid)
+    stopped = ServerState(**asdict(state))
+    state.pid = None
+    state.save(conn_path)
+    return stopped
+
+
+def status(*, state_dir: Path | None = None) -> dict:
+    """Where things run: the local server (if any) and the connection in use."""
+    state_dir = (state_dir or studio_dir()).resolve()
+    state = ServerState.load(connection_file(state_dir))
+    running = bool(state and pid_alive(state.pid) and _is_our_server(state.pid, state.data_dir))
+    return {
+        "state_dir": str(state_dir),
+        "local": None if state is None else {
+            "url": state.url, "running": running, "healthy": running and healthy(state.url),
+            "pid": state.pid if running else None, "admin_email": state.admin_email,
+            "data_dir": state.data_dir, "log": state.log, "venv": state.venv,
+            "label_studio_version": state.label_studio_version,
+        },
+        "remote_url": os.environ.get("LABEL_STUDIO_URL"),
+    }

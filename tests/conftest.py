@@ -1,0 +1,144 @@
+"""Shared fixtures: one real Label Studio server for the whole test session.
+
+The ``studio`` fixture (session scope) starts the ``label-studio`` package
+from its own venv (``$EMPATHYKIT_LABEL_STUDIO_VENV``, else the default cache
+venv, installed on first use) on a free loopback port with a throw-away data
+folder, exactly as ``empathykit studio start`` does, and stops it at the end.
+If the server cannot start, every test using it fails loudly (never skips).
+
+What a test gets (``StudioHandle``)::
+
+    def test_round_trip(studio, tmp_path):
+        studio.url, studio.api_key          # admin connection (api_key: a personal access token)
+        studio.connection                   # empathykit.annotate.connection.Connection for push/pull
+        studio.client()                     # label_studio_sdk.LabelStudio as the admin
+        a, b, c = studio.make_annotators(3) # fresh accounts: .id, .email, .api_key, .password
+        report = push(..., connection=studio.connection)
+        tasks = studio.tasks(report.project_id)          # [{"id", "data"}, ...] in import order
+        studio.submit(tasks[0]["id"], schema.to_results({"empathy": "seeking"}), a, lead_time=4.2)
+        studio.submit(task_id, [], b, was_cancelled=True)  # a skipped task
+        studio.update(annotation_id, results, a)           # edit (bumps updated_at)
+
+Every annotator account is new (unique e-mails per call), so tests sharing the
+session server do not see each other's annotators; use a unique project title
+per test (``studio.project_title("name")``). ``studio.env()`` gives the
+``LABEL_STUDIO_URL``/``LABEL_STUDIO_API_KEY`` pair for CLI tests
+(``monkeypatch.setenv``). Users: the schemas, agreement and end-to-end tests.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import uuid
+from pathlib import Path
+from typing import Any, Sequence
+
+import pytest
+
+from empathykit.annotate import server
+from empathykit.annotate.connection import Connection
+from empathykit.annotate.users import AnnotatorAccount, create_annotators
+
+
+class StudioHandle:
+    """The session's Label Studio server and helpers to act on it."""
+
+    def __init__(self, state: server.ServerState, state_dir: Path):
+        self.state = state
+        self.state_dir = state_dir
+        self.url = state.url
+        self.api_key = state.api_key
+        self.admin_email = state.admin_email
+        self.connection = Connection(state.url, state.api_key, "test session")
+        self._counter = itertools.count(1)
+        self._run = uuid.uuid4().hex[:8]
+        self._clients: dict[str, Any] = {}
+
+    def __repr__(self) -> str:
+        return f"StudioHandle(url={self.url!r})"
+
+    def env(self) -> dict[str, str]:
+        return {"LABEL_STUDIO_URL": self.url, "LABEL_STUDIO_API_KEY": self.api_key}
+
+    def client(self, account: AnnotatorAccount | None = None):
+        """``label_studio_sdk.LabelStudio`` as the admin, or as ``account``."""
+        from label_studio_sdk import LabelStudio
+
+        key = account.api_key if account is not None else self.api_key
+        if key not in self._clients:
+            self._clients[key] = LabelStudio(base_url=self.url, api_key=key)
+        return self._clients[key]
+
+    def project_title(self, name: str) -> str:
+        return f"{name} {self._run}-{next(self._counter)}"
+
+    def make_annotators(self, n: int, *, prefix: str = "annotator") -> list[AnnotatorAccount]:
+        """``n`` new annotator accounts, each with a password and an API key."""
+        emails = [f"{prefix}{next(self._counter)}.{self._run}@example.org" for _ in range(n)]
+        return create_annotators(emails, with_tokens=True, connection=self.connection)
+
+    def tasks(self, project_id: int) -> list[dict[str, Any]]:
+        """All tasks of a project, ``{"id", "data"}``, in id order."""
+        client = self.client()
+        found = client.tasks.list(project=project_id, fields="all", page_size=1000)
+        rows = [{"id": t.id, "data": t.data} for t in found]
+        return sorted(rows, key=lambda t: t["id"])
+
+    def submit(self, task_id: int, results: Sequence[dict], annotator: AnnotatorAccount, *,
+               lead_time: float = 5.0, was_cancelled: bool = False) -> dict[str, Any]:
+        """Submit an annotation AS ``annotator`` through the API; returns it as a dict."""
+        created = self.client(annotator).annotations.create(
+            id=task_id, result=list(results), lead_time=lead_time, was_cancelled=was_cancelled)
+        return created.model_dump()
+
+    def update(self, annotation_id: int, results: Sequence[dict], annotator: AnnotatorAccount, *,
+               lead_time: float | None = None) -> dict[str, Any]:
+        kwargs = {"lead_time": lead_time} if lead_time is not None else {}
+        updated = self.client(annotator).annotations.update(id=annotation_id, result=list(results), **kwargs)
+        return updated.model_dump()
+
+
+@pytest.fixture(scope="session")
+def studio(tmp_path_factory) -> StudioHandle:
+    """A real Label Studio for the whole session (see the module docstring)."""
+    state_dir = tmp_path_factory.mktemp("studio")
+    venv = server.venv_path()
+    try:
+        state = server.start(port=server.free_port(), state_dir=state_dir, venv=venv)
+    except Exception as error:  # noqa: BLE001 - any failure must fail the tests, loudly
+        log = state_dir / "server.log"
+        tail = log.read_text(errors="replace")[-3000:] if log.exists() else "(no log)"
+        server.stop(state_dir=state_dir)
+        pytest.fail(f"could not start Label Studio from {venv}: {error}\n--- server log ---\n{tail}",
+                    pytrace=False)
+    yield StudioHandle(state, state_dir)
+    server.stop(state_dir=state_dir)
+
+
+@pytest.fixture
+def studio_env(studio, monkeypatch) -> StudioHandle:
+    """``studio`` with LABEL_STUDIO_URL/API_KEY set for this test (CLI tests)."""
+    for key, value in studio.env().items():
+        monkeypatch.setenv(key, value)
+    return studio
+
+
+@pytest.fixture
+def project_dir(tmp_path, monkeypatch) -> Path:
+    """An isolated ``project_dir()`` (pull checkpoints, local state)."""
+    path = tmp_path / ".empathykit"
+    monkeypatch.setenv("EMPATHYKIT_DIR", str(path))
+    return path
+
+
+if os.environ.get("EMPATHYKIT_DIR") is None:
+    # Keep state written by commands under test out of the working tree.
+    import tempfile
+
+    os.environ["EMPATHYKIT_DIR"] = str(Path(tempfile.mkdtemp(prefix="empathykit-tests-")) / ".empathykit")
+
+
+def pytest_configure(config):
+    # label-studio-sdk 2.1 still calls pydantic's deprecated parse_obj on token refresh
+    config.addinivalue_line("filterwarnings", "ignore:The `parse_obj` method is deprecated:DeprecationWarning")
