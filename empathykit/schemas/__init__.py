@@ -5,6 +5,7 @@ adding one module here: the registry discovers them."""
 from __future__ import annotations
 
 import importlib
+import inspect
 import pkgutil
 from typing import Any
 
@@ -34,6 +35,10 @@ def get_schema(name: str, **options: Any) -> Schema:
         raise SchemaError(f"unknown schema {name!r}; expected one of {', '.join(sorted(modules))}")
     module = importlib.import_module(modules[name])
     if hasattr(module, "build_schema"):
+        accepted = inspect.signature(module.build_schema).parameters
+        unknown = sorted(set(options) - set(accepted))
+        if unknown:
+            raise SchemaError(f"schema {name!r} has no option(s) {unknown}; expected some of {sorted(accepted)}")
         return module.build_schema(**options)
     if options:
         raise SchemaError(f"schema {name!r} takes no options (got {sorted(options)})")
