@@ -1,0 +1,95 @@
+"""The query and rule builder: lexicon words + topic terms → length-limited X queries."""
+
+from __future__ import annotations
+
+import csv
+import re
+
+import pytest
+
+from empathykit.errors import InputError, LexiconError
+from empathykit.pipelines.xquery import build_queries, bundled_words, quote_term, read_words, unique_terms
+
+TAIL = " cancer lang:en -is:retweet"
+
+
+def _group_terms(query: str) -> list[str]:
+    group = re.fullmatch(r"\((.*)\)" + re.escape(TAIL), query)
+    assert group, query
+    return group.group(1).split(" OR ")
+
+
+def test_bundled_lexicon_is_the_papers_200_words():
+    words = bundled_words()
+    assert len(words) == 200
+    assert words[:3] == ["healing", "grieve", "heartbreaks"]
+    assert words.count("depression") == 2  # printed twice in the paper; queries hold it once
+    assert len(unique_terms(words)) == 199
+
+
+@pytest.mark.parametrize("max_length", [120, 512, 1024])
+def test_default_queries_cover_every_word_once_within_the_limit(max_length):
+    words = bundled_words()
+    queries = build_queries(words, max_length=max_length)
+    assert all(len(q) <= max_length for q in queries)
+    covered = [term for q in queries for term in _group_terms(q)]
+    assert covered == unique_terms(words)  # every word, once, in lexicon order
+    # greedy packing: the next query's first word would not have fitted in the previous one
+    for before, after in zip(queries, queries[1:]):
+        assert len(before) + len(" OR ") + len(_group_terms(after)[0]) > max_length
+    assert build_queries(words, max_length=max_length) == queries
+
+
+def test_split_at_the_exact_boundary():
+    words = ["aaaa", "bbbb", "cccc", "dddd"]
+    fits_three = len("(aaaa OR bbbb OR cccc)" + TAIL)
+    assert build_queries(words, max_length=fits_three) == ["(aaaa OR bbbb OR cccc)" + TAIL, "(dddd)" + TAIL]
+    assert build_queries(words, max_length=fits_three - 1) == ["(aaaa OR bbbb)" + TAIL, "(cccc OR dddd)" + TAIL]
+
+
+def test_quoting_of_phrases_punctuation_and_operator_words():
+    assert quote_term("hope") == "hope"
+    assert quote_term("#cancersucks") == "#cancersucks"
+    assert quote_term("side  effects") == '"side effects"'
+    assert quote_term("can't") == '"can\'t"'
+    assert quote_term("well-being") == '"well-being"'
+    assert quote_term("OR") == '"OR"'
+    assert quote_term('"chemo brain"') == '"chemo brain"'
+    assert unique_terms(["Hope", "hope", "HOPE", "side effects"]) == ["Hope", '"side effects"']
+
+
+def test_topics_language_and_retweet_options():
+    assert build_queries(["hope", "side effects"], ["cancer", "chemo"]) == [
+        '(hope OR "side effects") (cancer OR chemo) lang:en -is:retweet']
+    assert build_queries(["hope"], [], lang=None, exclude_retweets=False) == ["(hope)"]
+    assert build_queries(["hope"], ["leukemia"], lang="es") == ["(hope) leukemia lang:es -is:retweet"]
+
+
+def test_term_longer_than_the_limit_is_refused():
+    with pytest.raises(InputError, match="does not fit in a query of 40 characters"):
+        build_queries(["a" * 20], max_length=40)
+    with pytest.raises(InputError, match="no lexicon words"):
+        build_queries([])
+
+
+def test_read_words_from_csv_and_tsv(tmp_path):
+    csv_file = tmp_path / "selected.csv"
+    with open(csv_file, "w", newline="") as handle:
+        csv.writer(handle).writerows([["word", "rating"], ["grief", "6.1"], ["side effects", "5.0"]])
+    assert read_words(csv_file) == ["grief", "side effects"]
+    tsv_file = tmp_path / "lex.tsv"
+    tsv_file.write_text("rating\tword\n6.1\tgrief\n5.2\thope\n")
+    assert read_words(tsv_file) == ["grief", "hope"]
+
+
+def test_read_words_bad_files_name_file_and_line(tmp_path):
+    no_column = tmp_path / "lex.csv"
+    no_column.write_text("term,rating\ngrief,6.1\n")
+    with pytest.raises(LexiconError, match=r"lex\.csv: line 1 has no 'word' column"):
+        read_words(no_column)
+    empty_word = tmp_path / "gap.csv"
+    empty_word.write_text("word,rating\ngrief,6.1\n,5.0\n")
+    with pytest.raises(LexiconError, match=r"gap\.csv: line 3 has no word"):
+        read_words(empty_word)
+    with pytest.raises(InputError, match="does not exist"):
+        read_words(tmp_path / "missing.csv")
