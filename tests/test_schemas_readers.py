@@ -90,7 +90,7 @@ def test_epitome_rationales_are_spans_of_the_response_or_reported(epitome_read):
                     continue
                 seen.add(item_id)
                 record = by_id[item_id]
-                spans = record["reference"][f"{mechanism}_rationales"]
+                spans = record["reference"].get(f"{mechanism}_rationales", [])
                 for span in spans:
                     assert record["response_post"][span["start"]:span["end"]] == span["text"]
                     assert span["label"] == get_schema("epitome").field(f"{mechanism}_rationales").labels[0]
@@ -124,7 +124,11 @@ def test_epitome_reports_conflicting_duplicate_rows(epitome_read):
 @needs_data
 def test_epitome_single_files():
     ER = records_from_epitome(DATA / "epitome" / "sample_input_ER.csv")
-    assert ER and all(set(r["reference"]) == {"emotional_reactions", "emotional_reactions_rationales"} for r in ER)
+    assert ER and all(set(r["reference"]) <= {"emotional_reactions", "emotional_reactions_rationales"} for r in ER)
+    assert {bool(r["reference"].get("emotional_reactions_rationales")) for r in ER} == {True, False}
+    schema = get_schema("epitome", mechanisms="ER")
+    for record in ER:
+        assert schema.parse_results(schema.to_results(record["reference"])) == (record["reference"], [])
     unlabelled = records_from_epitome(DATA / "epitome" / "sample_test_input.csv")
     assert [r["item_id"] for r in unlabelled] == ["1", "2", "3"]
     assert unlabelled[0] == {"item_id": "1", "seeker_post": "I need help", "response_post": "I feel sorry for you"}

@@ -4,9 +4,10 @@ Each ``records_from_<dataset>(path, on_problem=...)`` returns one dict per
 item: ``item_id`` (stable, so re-pushing imports nothing twice), the inputs of
 the schema it feeds (``READERS`` says which), the release's own identifiers,
 and, where the release carries single-annotator labels, ``reference``: typed
-values per field of that schema (``Schema.to_results(record["reference"])``
-gives Label Studio results for gold tasks or pre-annotations; push must not
-show them to annotators as task data).
+values per field of that schema, in the form ``Schema.parse_results`` gives
+(``push(..., gold_column="reference")`` makes them ground-truth annotations,
+``predictions_column="reference"`` pre-annotations; either way push takes the
+column out of the task data annotators see).
 
 Problems that lose nothing but deserve a look (a rationale not found in its
 response, conflicting duplicate rows, a label outside the schema) go to
@@ -203,7 +204,8 @@ def records_from_epitome(path: str | Path, *, on_problem: OnProblem | None = Non
         reference[mechanism] = epitome.LEVELS[int(level)]
         parts = [p for p in (_unescape(p).strip() for p in rationales.split("|")) if p]
         spans, missing = locate_spans(record["response_post"], parts, epitome.MECHANISMS[mechanism]["span"])
-        reference[epitome.rationale_field(mechanism)] = spans
+        if spans:  # no key rather than [], as parsing Label Studio results gives
+            reference[epitome.rationale_field(mechanism)] = spans
         for part in missing:
             report(ReadProblem(str(file), line, item_id,
                                f"{mechanism}: rationale not found in the response: {part[:80]!r}"))
