@@ -1,1 +1,13 @@
-"""lexicons."""
+"""Empathy and distress lexicons: loading, scoring, selection, induction.
+
+The bundled ``lexicon_health_empathy_200.csv`` (see ``README.md`` here) is the
+default; :func:`load_lexicon` reads the Sedoc et al. (2019) files and any
+CSV/TSV with word and rating columns.
+"""
+
+from empathykit.lexicons.lexicon import (DIMENSIONS, DUPLICATE_RULES, Duplicate, Lexicon, bundled_lexicon,
+                                         load_lexicon)
+from empathykit.lexicons.scoring import SCORE_COLUMNS, score_texts, tokenize
+
+__all__ = ["DIMENSIONS", "DUPLICATE_RULES", "Duplicate", "Lexicon", "SCORE_COLUMNS", "bundled_lexicon",
+           "load_lexicon", "score_texts", "tokenize"]

@@ -301,14 +301,16 @@ class XClient:
             try:
                 with response:
                     for line in response.iter_lines():
-                        received = True  # keep-alives too: the connection itself works
                         if not line.strip():
+                            received = True  # a keep-alive: the connection itself works
                             yield None
                             continue
                         try:
                             message = json.loads(line)
                         except ValueError:
                             break  # a line cut by a dropped connection
+                        # a notice alone (e.g. connection limit reached) is no sign of a working stream
+                        received = received or "data" in message
                         yield message
             except _NETWORK_ERRORS:
                 pass

@@ -56,9 +56,26 @@ class PageLog:
         self.checkpoint_path = checkpoint_path(self.path)
         self.state = self._load()
         self.discarded_bytes = 0
-        self._reconcile()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._handle = open(self.path, "ab")
+        try:
+            self._lock()
+            self._reconcile()
+        except BaseException:
+            self._handle.close()
+            raise
+
+    def _lock(self) -> None:
+        """Two runs appending to one file would interleave pages and fight over the checkpoint."""
+        try:
+            import fcntl
+        except ImportError:  # Windows: no advisory locks; one run at a time is the user's care
+            return
+        try:
+            fcntl.flock(self._handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            raise InputError(f"another run is writing to {self.path}",
+                             hint="wait for it to finish, or collect into another file") from None
 
     def _load(self) -> dict[str, Any]:
         if not self.checkpoint_path.exists():
@@ -74,7 +91,7 @@ class PageLog:
         return state
 
     def _reconcile(self) -> None:
-        size = self.path.stat().st_size if self.path.exists() else 0
+        size = self.path.stat().st_size
         offset = self.state["offset"]
         if offset is None:
             # A file written by something else: keep its complete lines.
@@ -84,9 +101,8 @@ class PageLog:
                              "the file was changed outside empathykit",
                              hint=f"move {self.checkpoint_path.name} aside to append a fresh collection")
         if size > offset:
-            with open(self.path, "r+b") as handle:
-                handle.truncate(offset)
-                os.fsync(handle.fileno())
+            os.ftruncate(self._handle.fileno(), offset)
+            os.fsync(self._handle.fileno())
             self.discarded_bytes = size - offset
         self.state["offset"] = offset
         self._save()

@@ -1,0 +1,473 @@
+"""Read posts from files and archives as Arrow record batches of the posts
+schema, streaming in bounded memory, and ``collect_files`` them into Parquet.
+
+Formats (``fmt="auto"`` decides by name, then by content):
+
+- ``jsonl``: JSON lines, optionally ``.gz``/``.bz2``/``.xz`` compressed. Each
+  line may be an X API v2 tweet object, a v2 response page (``data`` +
+  ``includes`` + ``meta``, with an ``__empathykit`` provenance key as
+  ``collect search`` writes it), twarc2 output (pages or flattened tweets with
+  ``__twarc``), or a v1.1 tweet; stream control records (deletes, limits) are
+  skipped and counted. A file holding a single JSON document (a pretty-printed
+  page or an array of tweets) is read whole. Files of plain v2 tweet objects
+  take a fast path through Arrow's JSON reader.
+- ``csv``: CSV/TSV with a text column (``text_column`` or the first of
+  :data:`TEXT_COLUMNS`); columns named like posts-schema columns are kept.
+- ``stream-grab``: Archive Team Twitter Stream Grab tar files (members
+  ``.json.bz2``/``.json.gz`` of v1.1 tweets), read as a stream: nothing is
+  unpacked to disk. A corrupt member is reported by name and the rest read.
+- ``parquet``: posts Parquet (what ``collect file`` writes).
+"""
+
+from __future__ import annotations
+
+import bz2
+import csv
+import gzip
+import hashlib
+import io
+import json
+import lzma
+import tarfile
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable, Iterator
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from empathykit.errors import InputError
+from empathykit.io import atomic_path
+from empathykit.pipelines import tweets
+from empathykit.pipelines.posts import POSTS_SCHEMA, TIMESTAMP, conform_batch, rows_to_batch
+
+FORMATS = ("auto", "jsonl", "csv", "stream-grab", "parquet")
+TEXT_COLUMNS = ("text", "full_text", "tweet", "content", "body", "message", "post")
+ID_COLUMNS = ("id", "id_str", "tweet_id", "post_id")
+CSV_ALIASES = {
+    "created_at": ("created_at", "date", "timestamp", "time"),
+    "author_id": ("author_id", "user_id"),
+    "author_username": ("author_username", "username", "screen_name", "user_screen_name"),
+    "lang": ("lang", "language"),
+}
+EXPECTED = ("X API v2 JSONL (tweets or response pages), twarc2 output, v1.1 tweet JSON, "
+            "a CSV with a text column, or a Stream Grab tar archive")
+BATCH_SIZE = 50_000
+_JSON_BLOCK = 8 << 20
+_COMPRESSED = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
+_MEMBER_ERRORS = (OSError, EOFError, zlib.error, lzma.LZMAError, tarfile.TarError)
+
+_V2_JSON_SCHEMA = pa.schema([
+    ("id", pa.string()), ("text", pa.string()), ("created_at", TIMESTAMP), ("author_id", pa.string()),
+    ("lang", pa.string()), ("conversation_id", pa.string()), ("in_reply_to_user_id", pa.string()),
+    ("referenced_tweets", pa.list_(pa.struct([("type", pa.string()), ("id", pa.string())]))),
+    ("note_tweet", pa.struct([("text", pa.string())])), ("author", pa.struct([("username", pa.string())])),
+])
+
+
+class FastPathUnavailable(Exception):
+    """The Arrow JSON reader cannot read this file; the caller restarts on the Python path."""
+
+
+@dataclass
+class ReadReport:
+    """What reading the inputs found besides posts."""
+
+    files: list[str] = field(default_factory=list)
+    posts: int = 0
+    bad_lines: int = 0
+    bad_examples: list[str] = field(default_factory=list)
+    control_records: int = 0
+    corrupt_members: list[str] = field(default_factory=list)
+
+    def bad(self, where: str, problem: str, skip: bool) -> None:
+        if not skip:
+            raise InputError(f"{where}: {problem}",
+                             hint="fix or remove that line, or pass --skip-bad to skip and count bad lines")
+        self.bad_lines += 1
+        if len(self.bad_examples) < 5:
+            self.bad_examples.append(f"{where}: {problem}")
+
+    def as_dict(self) -> dict:
+        return {"files": self.files, "posts": self.posts, "bad_lines": self.bad_lines,
+                "bad_examples": self.bad_examples, "control_records": self.control_records,
+                "corrupt_members": self.corrupt_members}
+
+
+def with_fast_path(run: Callable[[bool], object]):
+    """Call ``run(fast=True)``; if a file defeats the fast path, start again with ``run(fast=False)``."""
+    try:
+        return run(True)
+    except FastPathUnavailable:
+        return run(False)
+
+
+def detect_format(path: Path) -> str:
+    name = path.name.lower()
+    if name.endswith((".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar.xz")):
+        return "stream-grab"
+    if name.endswith(".parquet"):
+        return "parquet"
+    if name.endswith((".csv", ".tsv", ".csv.gz", ".tsv.gz")):
+        return "csv"
+    return "jsonl"
+
+
+def iter_posts(paths: Iterable[str | Path], *, fmt: str = "auto", text_column: str | None = None,
+               id_column: str | None = None, skip_bad: bool = False, batch_size: int = BATCH_SIZE,
+               report: ReadReport | None = None, fast: bool = True) -> Iterator[pa.RecordBatch]:
+    """Yield posts-schema record batches from every input, in order."""
+    if fmt not in FORMATS:
+        raise InputError(f"unknown input format {fmt!r}; expected one of {', '.join(FORMATS)}")
+    report = report if report is not None else ReadReport()
+    for path in map(Path, paths):
+        if not path.is_file():
+            raise InputError(f"input {path} does not exist or is not a file; expected {EXPECTED}")
+        if path.stat().st_size == 0:
+            raise InputError(f"input {path} is empty; expected {EXPECTED}")
+        kind = detect_format(path) if fmt == "auto" else fmt
+        report.files.append(str(path))
+        if kind == "parquet":
+            batches = _parquet_batches(path, text_column, batch_size)
+        elif kind == "csv":
+            batches = _csv_batches(path, text_column, id_column, skip_bad, batch_size, report)
+        elif kind == "stream-grab":
+            batches = _batched(_tar_rows(path, skip_bad, report), batch_size)
+        elif fast and _is_plain_v2(path):
+            batches = _v2_fast_batches(path)
+        else:
+            batches = _batched(_json_file_rows(path, skip_bad, report), batch_size)
+        before = report.posts
+        for batch in batches:
+            report.posts += batch.num_rows
+            yield batch
+        if report.posts == before and kind != "stream-grab":
+            raise InputError(f"input {path} holds no posts; expected {EXPECTED}")
+
+
+def collect_files(inputs: list[str | Path], output: str | Path, *, fmt: str = "auto", text_column: str | None = None,
+                  id_column: str | None = None, skip_bad: bool = False, batch_size: int = BATCH_SIZE,
+                  on_progress: Callable[[int], None] | None = None) -> ReadReport:
+    """Read every input into one posts Parquet file at ``output`` (atomically)."""
+    import pyarrow.parquet as pq
+
+    if not inputs:
+        raise InputError(f"no inputs given; expected {EXPECTED}")
+
+    def run(fast: bool) -> ReadReport:
+        report = ReadReport()
+        with atomic_path(output) as tmp:
+            with pq.ParquetWriter(tmp, POSTS_SCHEMA, compression="zstd") as writer:
+                for batch in iter_posts(inputs, fmt=fmt, text_column=text_column, id_column=id_column,
+                                        skip_bad=skip_bad, batch_size=batch_size, report=report, fast=fast):
+                    writer.write_batch(batch)
+                    if on_progress:
+                        on_progress(batch.num_rows)
+            if report.posts == 0:
+                raise InputError(f"no posts found in {', '.join(map(str, inputs))}; expected {EXPECTED}")
+        return report
+
+    return with_fast_path(run)
+
+
+# -- JSON ---------------------------------------------------------------------------------------------------
+
+def _open(path: Path, mode: str = "rb"):
+    opener = _COMPRESSED.get(path.suffix.lower())
+    return opener(path, mode) if opener else open(path, mode)
+
+
+def _first_object(path: Path):
+    with _open(path) as handle:
+        for line in handle:
+            if line.strip():
+                try:
+                    return json.loads(line)
+                except ValueError:
+                    return None
+    return None
+
+
+def _is_plain_v2(path: Path) -> bool:
+    """A JSON-lines file whose first record is a bare v2 tweet object (no pages, no provenance)."""
+    first = _first_object(path)
+    return (tweets.kind(first) == "v2" and "__twarc" not in first and "__empathykit" not in first)
+
+
+def _v2_fast_batches(path: Path) -> Iterator[pa.RecordBatch]:
+    import pyarrow.json as pj
+
+    read_options = pj.ReadOptions(block_size=_JSON_BLOCK)
+    parse_options = pj.ParseOptions(explicit_schema=_V2_JSON_SCHEMA, unexpected_field_behavior="ignore")
+    try:
+        with pa.input_stream(str(path), compression="detect") as stream:
+            reader = pj.open_json(stream, read_options=read_options, parse_options=parse_options)
+            for batch in reader:
+                if batch.num_rows and batch.column("id").null_count:
+                    raise FastPathUnavailable(str(path))
+                yield v2_arrow_to_posts(batch, str(path))
+    except pa.ArrowInvalid as error:
+        raise FastPathUnavailable(str(path)) from error
+
+
+def v2_arrow_to_posts(batch: pa.RecordBatch, source: str) -> pa.RecordBatch:
+    """Vectorised :func:`tweets.v2_row` for a batch read with the v2 JSON schema."""
+    n = batch.num_rows
+    refs = batch.column("referenced_tweets")
+    flat = pc.list_flatten(refs)
+    parents = pc.list_parent_indices(refs).to_numpy()
+    types, ids = pc.struct_field(flat, "type"), pc.struct_field(flat, "id")
+    referenced = {}
+    for ref_type in ("retweeted", "quoted", "replied_to"):
+        hits = np.flatnonzero(pc.fill_null(pc.equal(types, ref_type), False).to_numpy(zero_copy_only=False))
+        position = np.full(n, -1, dtype=np.int64)
+        position[parents[hits]] = hits  # like the row path, the last reference of a type wins
+        referenced[ref_type] = pc.take(ids, pa.array(position, mask=position < 0))
+    text = pc.coalesce(pc.struct_field(batch.column("note_tweet"), "text"), batch.column("text"))
+    for escaped, plain in (("&lt;", "<"), ("&gt;", ">"), ("&amp;", "&")):
+        text = pc.replace_substring(text, escaped, plain)
+    columns = {
+        "id": batch.column("id"), "text": text, "created_at": batch.column("created_at"),
+        "author_id": batch.column("author_id"),
+        "author_username": pc.struct_field(batch.column("author"), "username"),
+        "lang": batch.column("lang"), "conversation_id": batch.column("conversation_id"),
+        "in_reply_to_user_id": batch.column("in_reply_to_user_id"),
+        "is_retweet": referenced["retweeted"].is_valid(), "is_quote": referenced["quoted"].is_valid(),
+        "retweeted_id": referenced["retweeted"], "quoted_id": referenced["quoted"],
+        "replied_to_id": referenced["replied_to"],
+        "source_format": pa.array(["x-v2"] * n, pa.string()) if n else pa.array([], pa.string()),
+        "source_file": pa.array([source] * n, pa.string()) if n else pa.array([], pa.string()),
+    }
+    return pa.RecordBatch.from_pydict(columns | {f.name: pa.nulls(n, f.type) for f in POSTS_SCHEMA
+                                                 if f.name not in columns}, schema=POSTS_SCHEMA)
+
+
+def _json_file_rows(path: Path, skip_bad: bool, report: ReadReport) -> Iterator[dict]:
+    with _open(path) as handle:
+        first = b""
+        for first in handle:
+            if first.strip():
+                break
+        stripped = first.strip()
+        if stripped in (b"{", b"["):  # pretty-printed: a single JSON document
+            rest = handle.read()
+            try:
+                document = json.loads(first + rest)
+            except ValueError as error:
+                raise InputError(f"{path}: not valid JSON ({error}); expected {EXPECTED}") from None
+            items = document if isinstance(document, list) else [document]
+            for number, item in enumerate(items, start=1):
+                yield from _object_rows(item, f"{path}, item {number}", str(path), None, skip_bad, report)
+            return
+        handle.seek(0)
+        yield from _json_lines(handle, str(path), skip_bad, report)
+
+
+def _json_lines(handle, source: str, skip_bad: bool, report: ReadReport) -> Iterator[dict]:
+    for number, line in enumerate(handle, start=1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except ValueError as error:
+            report.bad(f"{source}, line {number}", f"not valid JSON ({error}); expected one JSON object per line",
+                       skip_bad)
+            continue
+        if isinstance(obj, list):
+            for item in obj:
+                yield from _object_rows(item, f"{source}, line {number}", source, number, skip_bad, report)
+        else:
+            yield from _object_rows(obj, f"{source}, line {number}", source, number, skip_bad, report)
+
+
+def _object_rows(obj, where: str, source: str, line: int | None, skip_bad: bool,
+                 report: ReadReport) -> Iterator[dict]:
+    kind = tweets.kind(obj)
+    try:
+        if kind == "page":
+            rows = tweets.page_rows(obj)
+            if not rows:
+                report.control_records += 1
+        elif kind == "v2":
+            rows = [tweets.v2_row(obj)]
+        elif kind == "v1":
+            rows = [tweets.v1_row(obj)]
+        elif kind == "control":
+            report.control_records += 1
+            return
+        else:
+            report.bad(where, "a JSON value that is not a tweet; expected an X API v2 tweet or response page, "
+                              "or a v1.1 tweet", skip_bad)
+            return
+    except (KeyError, TypeError, AttributeError) as error:
+        report.bad(where, f"a tweet without a usable {error} field", skip_bad)
+        return
+    for row in rows:
+        row["source_file"], row["source_line"] = source, line
+        yield row
+
+
+def _batched(rows: Iterator[dict], size: int) -> Iterator[pa.RecordBatch]:
+    chunk = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) >= size:
+            yield rows_to_batch(chunk)
+            chunk = []
+    if chunk:
+        yield rows_to_batch(chunk)
+
+
+# -- Stream Grab archives -----------------------------------------------------------------------------------
+
+def _tar_rows(path: Path, skip_bad: bool, report: ReadReport) -> Iterator[dict]:
+    """v1.1 tweets from every ``.json[.bz2|.gz]`` member, read sequentially from the tar stream."""
+    last = "(start)"
+    try:
+        with tarfile.open(path, mode="r|*") as archive:
+            for member in archive:
+                name = member.name
+                if not member.isfile() or not name.lower().endswith((".json", ".jsonl", ".json.bz2", ".json.gz",
+                                                                     ".jsonl.bz2", ".jsonl.gz")):
+                    continue
+                last = name
+                source = f"{path}:{name}"
+                raw = archive.extractfile(member)
+                handle = (bz2.BZ2File(raw) if name.endswith(".bz2")
+                          else gzip.GzipFile(fileobj=raw) if name.endswith(".gz") else raw)
+                rows = _json_lines(handle, source, skip_bad, report)
+                while True:
+                    try:
+                        row = next(rows)
+                    except StopIteration:
+                        break
+                    except _MEMBER_ERRORS as error:
+                        report.corrupt_members.append(f"{source} ({type(error).__name__}: {error})")
+                        break
+                    row["source_format"] = "stream-grab"
+                    yield row
+    except (tarfile.TarError, EOFError, OSError, zlib.error) as error:
+        if not report.corrupt_members and last == "(start)":
+            raise InputError(f"{path} is not a readable tar archive ({error}); expected {EXPECTED}") from None
+        report.corrupt_members.append(f"{path}: archive unreadable after member {last} ({type(error).__name__})")
+
+
+# -- CSV and Parquet ----------------------------------------------------------------------------------------
+
+def _csv_batches(path: Path, text_column: str | None, id_column: str | None, skip_bad: bool, batch_size: int,
+                 report: ReadReport) -> Iterator[pa.RecordBatch]:
+    import pyarrow.csv as pcsv
+
+    delimiter = "\t" if ".tsv" in path.name.lower() else ","
+    with _open(path) as handle:
+        header_line = handle.readline().decode("utf-8-sig")
+    header = next(csv.reader([header_line], delimiter=delimiter), [])
+    if not any(h.strip() for h in header):
+        raise InputError(f"{path}, line 1: no CSV header; expected column names including a text column")
+    names = {h.strip().lower(): h for h in header}
+    text = _pick_column(path, names, text_column, TEXT_COLUMNS, "text", header)
+    ident = _pick_column(path, names, id_column, ID_COLUMNS, "id", header, required=id_column is not None)
+    wanted = {"text": text, "id": ident}
+    for target, aliases in CSV_ALIASES.items():
+        wanted[target] = next((names[a] for a in aliases if a in names), None)
+    for name in POSTS_SCHEMA.names:
+        if name not in wanted and name in names:
+            wanted[name] = names[name]
+    problems: list[str] = []
+
+    def invalid_row(row) -> str:
+        where = f"{path}, line {row.number}" if row.number and row.number > 0 else str(path)
+        problem = f"expected {row.expected_columns} fields, found {row.actual_columns}"
+        if skip_bad:
+            report.bad(where, problem, True)
+            return "skip"
+        problems.append(f"{where}: {problem}")
+        return "error"
+
+    reader = pcsv.open_csv(
+        path,
+        read_options=pcsv.ReadOptions(block_size=4 << 20, encoding="utf8"),
+        parse_options=pcsv.ParseOptions(delimiter=delimiter, newlines_in_values=True, invalid_row_handler=invalid_row),
+        convert_options=pcsv.ConvertOptions(column_types={h: pa.string() for h in header},
+                                            strings_can_be_null=True, quoted_strings_can_be_null=False),
+    )
+    row_number = 0
+    try:
+        for batch in reader:
+            for start in range(0, batch.num_rows, batch_size):
+                part = batch.slice(start, batch_size)
+                yield _csv_to_posts(part, wanted, path, row_number)
+                row_number += part.num_rows
+    except pa.ArrowInvalid as error:
+        message = problems[0] if problems else f"{path}: unreadable CSV ({error})"
+        raise InputError(message, hint="fix the row, or pass --skip-bad to skip and count bad rows") from None
+
+
+def _pick_column(path: Path, names: dict[str, str], given: str | None, candidates: tuple[str, ...], what: str,
+                 header: list[str], required: bool = True) -> str | None:
+    if given:
+        if given.lower() in names:
+            return names[given.lower()]
+    else:
+        found = next((names[c] for c in candidates if c in names), None)
+        if found or not required:
+            return found
+    looked = given or ", ".join(candidates)
+    raise InputError(f"{path} has no {what} column ({looked}); its columns are: {', '.join(header)}",
+                     hint=f"name the {what} column with --{what}-column")
+
+
+def _csv_to_posts(batch: pa.RecordBatch, wanted: dict[str, str | None], path: Path, offset: int) -> pa.RecordBatch:
+    n = batch.num_rows
+    columns = {}
+    for target, source in wanted.items():
+        if source is None:
+            continue
+        column = batch.column(source)
+        kind = POSTS_SCHEMA.field(target).type
+        if kind == TIMESTAMP:
+            column = _csv_times(column, path, source)
+        elif kind == pa.bool_():
+            lowered = pc.utf8_lower(pc.utf8_trim_whitespace(column))
+            column = pc.if_else(pc.is_in(lowered, pa.array(["", "nan", "none"])), None,
+                                pc.is_in(lowered, pa.array(["true", "1", "yes", "t", "y"])))
+        columns[target] = column
+    if "id" not in columns:
+        columns["id"] = pa.array(["sha1:" + hashlib.sha1((t or "").encode()).hexdigest()[:16]
+                                  for t in columns["text"].to_pylist()], pa.string())
+    columns["source_format"] = pa.array(["csv"] * n, pa.string())
+    columns["source_file"] = pa.array([str(path)] * n, pa.string())
+    columns["source_line"] = pa.array(np.arange(offset + 1, offset + n + 1), pa.int64())
+    return conform_batch(pa.table(columns))
+
+
+def _csv_times(column: pa.Array, path: Path, name: str) -> pa.Array:
+    for attempt in (lambda c: pc.cast(c, TIMESTAMP),
+                    lambda c: pc.cast(pc.cast(c, pa.timestamp("ms")), TIMESTAMP),
+                    lambda c: pc.cast(pc.strptime(c, format=tweets.V1_DATE, unit="ms"), TIMESTAMP)):
+        try:
+            return attempt(column)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            continue
+    raise InputError(f"{path}: column {name} holds values that are not dates; expected ISO 8601 "
+                     "(2020-07-01T12:00:00Z) or the v1.1 form (Wed Jul 01 12:00:00 +0000 2020)")
+
+
+def _parquet_batches(path: Path, text_column: str | None, batch_size: int) -> Iterator[pa.RecordBatch]:
+    import pyarrow.parquet as pq
+
+    try:
+        parquet = pq.ParquetFile(path)
+    except (pa.ArrowInvalid, OSError) as error:
+        raise InputError(f"{path} is not a readable Parquet file ({error})") from None
+    names = parquet.schema_arrow.names
+    source = text_column or "text"
+    if source not in names:
+        raise InputError(f"{path} has no {source!r} column; its columns are: {', '.join(names)}",
+                         hint="name the text column with --text-column")
+    for batch in parquet.iter_batches(batch_size=batch_size):
+        if source != "text":
+            batch = batch.rename_columns(["text" if c == source else c for c in batch.schema.names])
+        yield conform_batch(batch)
