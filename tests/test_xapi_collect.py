@@ -338,10 +338,17 @@ def test_stream_without_name_keeps_every_rule_and_stops_on_duration(client, cloc
     assert clock.now - FakeClock().now == 3.0  # stopped at the first message after 2.5 s
 
 
-def test_stream_that_keeps_closing_gives_up(client, clock, tmp_path):
+TOO_MANY_CONNECTIONS = json.dumps({"errors": [{
+    "title": "ConnectionException", "connection_issue": "TooManyConnections",
+    "detail": "This stream is currently at the maximum allowed connection limit.",
+    "type": "https://api.twitter.com/2/problems/streaming-connection"}]}) + "\r\n"
+
+
+@pytest.mark.parametrize("body", ["", TOO_MANY_CONNECTIONS], ids=["empty", "notice-only"])
+def test_stream_that_keeps_closing_gives_up(client, clock, tmp_path, body):
     with responses.RequestsMock() as rsps:
         replay(rsps, "rules_list.json")
-        rsps.add("GET", HOST + STREAM, body="")
+        rsps.add("GET", HOST + STREAM, body=body)
         with pytest.raises(XApiError, match="closed 3 connections in a row"):
             collect_stream(tmp_path / "s.jsonl", max_tweets=1, client=client)
     assert clock.sleeps == [2.0, 4.0]
@@ -354,3 +361,32 @@ def test_stream_needs_rules_and_a_stop(client, tmp_path):
         replay(rsps, "rules_list.json")
         with pytest.raises(InputError, match="no rules tagged empathykit:flu"):
             collect_stream(tmp_path / "s.jsonl", name="flu", max_tweets=1, client=client)
+
+
+# -- the pages feed `collect file` -------------------------------------------------
+
+
+def test_search_and_stream_pages_read_back_as_posts(client, tmp_path):
+    readers = pytest.importorskip("empathykit.pipelines.readers")
+    search_out, stream_out = tmp_path / "search.jsonl", tmp_path / "stream.jsonl"
+    with responses.RequestsMock() as rsps:
+        replay(rsps, "search_recent_pages.json")
+        collect_search([QUERY], search_out, client=client)
+        replay(rsps, "rules_list.json")
+        replay(rsps, "stream_drop.json", only=[0])
+        collect_stream(stream_out, name="cancer", max_tweets=2, client=client)
+    rows = [row for batch in readers.iter_posts([search_out, stream_out]) for row in batch.to_pylist()]
+    assert [row["id"] for row in rows] == ALL_IDS + tweet_ids(stream_out)
+    first = PAGES[0]["body"]["data"][0]
+    assert rows[0]["author_username"] == "maya_heals" and rows[0]["text"] == first["text"]
+    assert rows[0]["query"] == QUERY and rows[-1]["query"] == RULES[0]["value"]
+    assert rows[1]["replied_to_id"] == PAGES[0]["body"]["data"][1]["referenced_tweets"][0]["id"]
+
+
+def test_pagelog_refuses_a_second_writer(tmp_path):
+    pytest.importorskip("fcntl")
+    out = tmp_path / "pages.jsonl"
+    with PageLog(out):
+        with pytest.raises(InputError, match="another run is writing to"):
+            PageLog(out)
+    PageLog(out).close()  # free again once the first closed

@@ -21,6 +21,13 @@ KeepRetweets = Annotated[bool, typer.Option("--keep-retweets", help="Leave out -
 MaxLength = Annotated[int, typer.Option("--max-query-length", help="Longest query or rule the access level allows (512; 1024 on Pro).")]
 
 
+def _console():
+    """stderr without markup or emoji codes: queries hold brackets and tags like empathykit:cancer."""
+    from rich.console import Console
+
+    return Console(stderr=True, markup=False, emoji=False, highlight=False)
+
+
 def _queries(words, lexicon, top, topics, no_topic, lang, keep_retweets, max_length) -> list[str]:
     from empathykit.errors import InputError
     from empathykit.pipelines.xquery import DEFAULT_TOPICS, build_queries, bundled_words, read_words
@@ -40,12 +47,11 @@ def queries_command(
     lang: Lang = "en", keep_retweets: KeepRetweets = False, max_query_length: MaxLength = 512,
 ) -> None:
     """Print the search queries (one a line, on stdout) that the lexicon and topic terms give."""
-    from empathykit.cli._common import err_console
 
     built = _queries(word, lexicon, top, topic, no_topic, lang, keep_retweets, max_query_length)
     for query in built:
         typer.echo(query)
-    err_console.print(f"{len(built)} queries of at most {max_query_length} characters")
+    _console().print(f"{len(built)} queries of at most {max_query_length} characters")
 
 
 def search_command(
@@ -59,7 +65,7 @@ def search_command(
     lang: Lang = "en", keep_retweets: KeepRetweets = False, max_query_length: MaxLength = 512,
 ) -> None:
     """Search recent (or, with --archive, all) posts for the lexicon queries; resumes from its checkpoint."""
-    from empathykit.cli._common import err_console, print_table, progress
+    from empathykit.cli._common import print_table, progress
     from empathykit.pipelines.xapi import XClient
     from empathykit.pipelines.xcollect import collect_search
 
@@ -70,8 +76,8 @@ def search_command(
                                 client=client, on_progress=advance)
     print_table(f"{report.endpoint} → {report.output}", ["query", "mode", "tweets", "pages", "finished"],
                 [[q.query[:60] + ("…" if len(q.query) > 60 else ""), q.mode, q.tweets, q.pages, q.finished]
-                 for q in report.queries])
-    err_console.print(f"{report.tweets} tweets in {report.pages} pages"
+                 for q in report.queries], console=_console())
+    _console().print(f"{report.tweets} tweets in {report.pages} pages"
                       + ("; stopped at --max-tweets (re-run to go on)" if report.reached_max else ""))
 
 
@@ -83,7 +89,7 @@ def stream_command(
     backfill_minutes: Annotated[Optional[int], typer.Option(help="On reconnect, ask for up to 5 missed minutes (Pro).")] = None,
 ) -> None:
     """Collect from the filtered stream until --max-tweets, --duration or Ctrl-C; reconnects after drops."""
-    from empathykit.cli._common import err_console, progress
+    from empathykit.cli._common import progress
     from empathykit.pipelines.xapi import XClient
     from empathykit.pipelines.xcollect import collect_stream
 
@@ -91,7 +97,7 @@ def stream_command(
     with progress("streaming", total=max_tweets) as advance:
         report = collect_stream(out, name=name, max_tweets=max_tweets, duration=duration,
                                 backfill_minutes=backfill_minutes, client=client, on_progress=advance)
-    err_console.print(f"{report.tweets} tweets → {report.output} (stopped: {report.stopped}); "
+    _console().print(f"{report.tweets} tweets → {report.output} (stopped: {report.stopped}); "
                       f"{report.duplicates} repeats, {report.other_rules} for other rules, "
                       f"{report.system_messages} stream notices dropped")
 
@@ -101,14 +107,14 @@ def hydrate_command(
     out: Annotated[Path, typer.Option("--out", "-o", help="Page JSONL to append to (checkpoint beside it).")] = Path("hydrated.jsonl"),
 ) -> None:
     """Turn shared tweet ids back into tweets, 100 ids a request; resumes from its checkpoint."""
-    from empathykit.cli._common import err_console, progress
+    from empathykit.cli._common import progress
     from empathykit.pipelines.xapi import XClient
     from empathykit.pipelines.xcollect import hydrate
 
     client = XClient()
     with progress("hydrating") as advance:
         report = hydrate(ids, out, client=client, on_progress=advance)
-    err_console.print(f"{report.ids} ids: {report.found} found, {report.missing} missing (deleted or protected), "
+    _console().print(f"{report.ids} ids: {report.found} found, {report.missing} missing (deleted or protected), "
                       f"{report.already_done} done earlier → {report.output}")
 
 
@@ -125,12 +131,11 @@ def rules_add_command(
     lang: Lang = "en", keep_retweets: KeepRetweets = False, max_query_length: MaxLength = 512,
 ) -> None:
     """Add stream rules built from the lexicon and topic terms (existing identical rules are kept)."""
-    from empathykit.cli._common import err_console
     from empathykit.pipelines.xcollect import add_rules
 
     values = _queries(word, lexicon, top, topic, no_topic, lang, keep_retweets, max_query_length)
     report = add_rules(name, values, replace=replace, dry_run=dry_run)
-    err_console.print(f"{report.tag}: {len(report.added)} added, {len(report.kept)} already there, "
+    _console().print(f"{report.tag}: {len(report.added)} added, {len(report.kept)} already there, "
                       f"{len(report.deleted)} deleted" + (" (dry run)" if dry_run else ""))
 
 
@@ -149,7 +154,7 @@ def rules_list_command(
         typer.echo(json.dumps(rules, indent=2, ensure_ascii=False))
     else:
         print_table(f"{len(rules)} stream rules", ["id", "tag", "value"],
-                    [[r["id"], r.get("tag"), r["value"]] for r in rules])
+                    [[r["id"], r.get("tag"), r["value"]] for r in rules], console=_console())
 
 
 @rules_app.command("delete")
@@ -158,14 +163,13 @@ def rules_delete_command(
     all_ours: Annotated[bool, typer.Option("--all", help="Delete every rule empathykit created (any name).")] = False,
 ) -> None:
     """Delete rules empathykit created: one name's, or with --all every empathykit rule. Others are never touched."""
-    from empathykit.cli._common import err_console
     from empathykit.errors import InputError
     from empathykit.pipelines.xcollect import delete_rules
 
     if (name is None) == (not all_ours):
         raise InputError("give a rule set NAME or --all (not both)")
     deleted = delete_rules(name=name)
-    err_console.print(f"{len(deleted)} rules deleted")
+    _console().print(f"{len(deleted)} rules deleted")
 
 
 def register(app: typer.Typer) -> None:
