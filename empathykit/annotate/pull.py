@@ -1,0 +1,320 @@
+"""``annotate pull``: every annotation of a project → tidy Parquet.
+
+Output (``TIDY_COLUMNS`` of ``empathykit.schemas.base``, exactly): one row per
+annotation × schema field, ``value`` JSON-encoded (``encode_value``). Skipped
+(cancelled) annotations give one row per field with ``value`` null and
+``was_cancelled`` true. A field an annotator left empty is null, except span
+fields, where no highlight is the empty list ``[]``. Rows are ordered by
+task, annotation, then schema field order.
+
+Results the schema does not know (a control added or a label renamed in the
+Label Studio UI) are never dropped: they go to ``<out>.unknown.parquet``
+(``UNKNOWN_COLUMNS``: task, item, annotation, annotator, the raw result as
+JSON and the reason) and are counted in the report.
+
+How it reads Label Studio: the Data Manager lists task ids (filtered on
+``updated_at`` for an incremental pull), then the project export endpoint
+serialises the annotated tasks in chunks of ``EXPORT_CHUNK`` ids (its query
+limit is 1000 fields). Incremental pull (``since_last``) re-fetches every task
+whose ``updated_at`` moved past the checkpoint (Label Studio bumps it when an
+annotation is created, edited or deleted) and replaces all rows of those tasks
+in the existing output: merging is idempotent. The checkpoint (latest
+``updated_at`` seen, server time) lives in ``project_dir()/pull/``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+import pandas as pd
+import pyarrow as pa
+
+from empathykit.annotate import projects as prj
+from empathykit.annotate.connection import Connection, StudioClient, connect
+from empathykit.config import project_dir
+from empathykit.errors import SchemaError, StudioError
+from empathykit.io import write_json, write_parquet
+from empathykit.schemas import get_schema
+from empathykit.schemas.base import TIDY_COLUMNS, Schema, encode_value
+
+EXPORT_CHUNK = 900
+#: Incremental pulls look this far before the checkpoint (clock skew, commit order).
+CHECKPOINT_MARGIN = timedelta(seconds=5)
+
+UNKNOWN_COLUMNS: dict[str, str] = {
+    "project_id": "int64",
+    "task_id": "int64",
+    "item_id": "string",
+    "annotation_id": "int64",
+    "annotator_id": "int64",
+    "annotator_email": "string",
+    "from_name": "string",
+    "result": "string",          # the raw Label Studio result, JSON
+    "reason": "string",
+    "created_at": "datetime64[ns, UTC]",
+    "updated_at": "datetime64[ns, UTC]",
+}
+
+
+@dataclass
+class PullReport:
+    project_id: int
+    project_title: str
+    schema: str
+    out: str
+    unknown_out: str | None
+    incremental: bool
+    tasks_fetched: int
+    annotations: int          # in the output after the pull
+    rows: int
+    cancelled: int
+    ground_truth: int
+    unknown: int              # side-table rows after the pull
+    new_annotations: int
+    updated_annotations: int
+    removed_annotations: int
+    checkpoint: str | None
+
+
+def _arrow_type(dtype: str) -> pa.DataType:
+    return {"int64": pa.int64(), "Int64": pa.int64(), "string": pa.string(), "bool": pa.bool_(),
+            "float64": pa.float64(), "datetime64[ns, UTC]": pa.timestamp("ns", tz="UTC")}[dtype]
+
+
+def arrow_schema(columns: dict[str, str]) -> pa.Schema:
+    nullable_ok = {"Int64", "string", "float64", "datetime64[ns, UTC]"}
+    return pa.schema([pa.field(name, _arrow_type(dtype), nullable=dtype in nullable_ok or name == "annotator_id")
+                      for name, dtype in columns.items()])
+
+
+TIDY_SCHEMA = arrow_schema(TIDY_COLUMNS)
+UNKNOWN_SCHEMA = arrow_schema(UNKNOWN_COLUMNS)
+
+
+def unknown_path(out: str | Path) -> Path:
+    out = Path(out)
+    return out.with_name(out.stem + ".unknown.parquet")
+
+
+def _checkpoint_file(client: StudioClient, project_id: int, out: Path) -> Path:
+    key = hashlib.sha256(f"{client.url}|{project_id}|{out.resolve()}".encode()).hexdigest()[:16]
+    return project_dir() / "pull" / f"project-{project_id}-{key}.json"
+
+
+def _parse_time(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def _dm_time(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def resolve_schema(ref: prj.ProjectRef, schema: str | Schema | None) -> Schema:
+    """The schema given, else the one recorded in the project's description."""
+    if isinstance(schema, Schema):
+        return schema
+    recorded_name, recorded_options = None, {}
+    if ref.schema:
+        recorded_name, _, raw_options = ref.schema.partition(" ")
+        recorded_options = json.loads(raw_options) if raw_options else {}
+    if schema is None:
+        if recorded_name is None:
+            raise SchemaError(f"project {ref.title!r} (id {ref.id}) records no empathykit schema",
+                              hint="pass --schema NAME")
+        return get_schema(recorded_name, **recorded_options)
+    return get_schema(schema, **(recorded_options if schema == recorded_name else {}))
+
+
+def annotation_rows(task: dict[str, Any], schema: Schema, project_id: int, emails: dict[int, str]
+                    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Tidy rows and unknown-result rows of one exported task."""
+    rows, unknown = [], []
+    data = task.get("data") or {}
+    item_id = data.get("item_id")
+    round_ = data.get("round")
+    round_ = int(round_) if isinstance(round_, (int, float)) and not isinstance(round_, bool) else None
+    for annotation in task.get("annotations") or []:
+        annotator = annotation.get("completed_by")
+        if isinstance(annotator, dict):
+            annotator = annotator.get("id")
+        base = {
+            "project_id": project_id, "task_id": task["id"], "item_id": None if item_id is None else str(item_id),
+            "annotation_id": annotation["id"], "annotator_id": annotator, "annotator_email": emails.get(annotator),
+            "created_at": annotation.get("created_at"), "updated_at": annotation.get("updated_at"),
+        }
+        cancelled = bool(annotation.get("was_cancelled"))
+        values, bad = ({}, []) if cancelled else schema.parse_results(annotation.get("result") or [])
+        for f in schema.fields:
+            if cancelled:
+                value = None
+            elif f.name in values:
+                value = encode_value(values[f.name])
+            else:
+                value = encode_value([]) if f.kind == "spans" else None
+            rows.append({**base, "round": round_, "field": f.name, "value": value, "was_cancelled": cancelled,
+                         "ground_truth": bool(annotation.get("ground_truth")),
+                         "lead_time": annotation.get("lead_time")})
+        for result in bad:
+            reason = result.pop("reason", "")
+            unknown.append({**base, "from_name": result.get("from_name"),
+                            "result": json.dumps(result, ensure_ascii=False, sort_keys=True), "reason": reason})
+    return rows, unknown
+
+
+def _table(rows: list[dict[str, Any]], schema: pa.Schema) -> pa.Table:
+    frame = pd.DataFrame(rows, columns=schema.names)
+    for name in ("created_at", "updated_at"):
+        frame[name] = pd.to_datetime(frame[name], utc=True, format="ISO8601")
+    return pa.Table.from_pandas(frame, schema=schema, preserve_index=False)
+
+
+def _fetch_task_ids(client: StudioClient, project_id: int, since: datetime | None) -> list[int]:
+    params: dict[str, Any] = {"project": project_id, "include": "id,total_annotations,cancelled_annotations",
+                              "fields": "all", "page_size": prj.PAGE_SIZE}
+    if since is not None:
+        params["query"] = json.dumps({"filters": {"conjunction": "and", "items": [
+            {"filter": "filter:tasks:updated_at", "operator": "greater", "type": "Datetime",
+             "value": _dm_time(since)}]}})
+    ids, page = [], 1
+    while True:
+        body = client.request("GET", "/api/tasks", params={**params, "page": page}).json()
+        tasks = body.get("tasks", [])
+        # an incremental pull also needs tasks that lost all annotations (their rows go)
+        ids += [t["id"] for t in tasks
+                if since is not None or t.get("total_annotations") or t.get("cancelled_annotations")]
+        page += 1
+        if not tasks or (page - 1) * prj.PAGE_SIZE >= body.get("total", 0):
+            return ids
+
+
+def export_tasks(client: StudioClient, project_id: int, task_ids: list[int],
+                 on_progress: Callable[[int], None] | None = None) -> Iterable[dict[str, Any]]:
+    """Full JSON of the annotated tasks among ``task_ids``, chunk by chunk."""
+    for start in range(0, len(task_ids), EXPORT_CHUNK):
+        chunk = task_ids[start:start + EXPORT_CHUNK]
+        response = client.request("GET", f"/api/projects/{project_id}/export",
+                                  params={"exportType": "JSON", "download_all_tasks": "false", "ids[]": chunk})
+        yield from response.json()
+        if on_progress:
+            on_progress(len(chunk))
+
+
+def annotator_emails(client: StudioClient) -> dict[int, str]:
+    with client.call("listing users"):
+        return {u.id: u.email for u in client.sdk.users.list()}
+
+
+def pull(
+    project: str | int,
+    *,
+    out: str | Path,
+    schema: str | Schema | None = None,
+    since_last: bool = False,
+    connection: Connection | None = None,
+    on_progress: Callable[..., None] | None = None,
+) -> PullReport:
+    """Write every annotation of ``project`` (title or id) to ``out`` (tidy
+    Parquet), unknown results to ``<out>.unknown.parquet``; returns a report.
+
+    ``schema`` defaults to the one push recorded on the project. With
+    ``since_last``, fetch only tasks changed since the last pull into ``out``
+    and merge (a first pull, or a missing ``out``, is a full pull).
+    ``on_progress(n, total=None)`` counts tasks fetched."""
+    out = Path(out)
+    client = connect(connection)
+    ref = prj.require_project(client, project)
+    schema = resolve_schema(ref, schema)
+    checkpoint_file = _checkpoint_file(client, ref.id, out)
+    previous = json.loads(checkpoint_file.read_text()) if since_last and checkpoint_file.exists() else None
+    incremental = bool(previous and out.exists())
+    since = _parse_time(previous["updated_at"]) - CHECKPOINT_MARGIN if incremental and previous["updated_at"] \
+        else None
+    if incremental and since is None:  # nothing was annotated last time: everything is new
+        incremental = False
+
+    with client.call(f"listing tasks of project {ref.id}"):
+        task_ids = _fetch_task_ids(client, ref.id, since)
+    if on_progress:
+        on_progress(0, total=len(task_ids))
+    emails = annotator_emails(client)
+    rows: list[dict[str, Any]] = []
+    unknown: list[dict[str, Any]] = []
+    latest = _parse_time(previous["updated_at"]) if incremental else None
+    for task in export_tasks(client, ref.id, task_ids, on_progress):
+        task_rows, task_unknown = annotation_rows(task, schema, ref.id, emails)
+        rows += task_rows
+        unknown += task_unknown
+        moment = _parse_time(task.get("updated_at"))
+        if moment and (latest is None or moment > latest):
+            latest = moment
+
+    fresh = _table(rows, TIDY_SCHEMA)
+    fresh_unknown = _table(unknown, UNKNOWN_SCHEMA)
+    old = pd.read_parquet(out) if incremental else None
+    new_ids, updated_ids, removed = _changes(old, fresh, set(task_ids))
+    if incremental:
+        fresh = _merge(out, fresh, set(task_ids), TIDY_SCHEMA)
+        u_path = unknown_path(out)
+        if u_path.exists():
+            fresh_unknown = _merge(u_path, fresh_unknown, set(task_ids), UNKNOWN_SCHEMA)
+    fresh = _sorted(fresh, schema)
+
+    write_parquet(out, fresh)
+    u_path = unknown_path(out)
+    if fresh_unknown.num_rows:
+        write_parquet(u_path, fresh_unknown.sort_by([("task_id", "ascending"), ("annotation_id", "ascending")]))
+    elif u_path.exists():
+        u_path.unlink()
+    write_json(checkpoint_file, {"url": client.url, "project_id": ref.id, "out": str(out.resolve()),
+                                 "updated_at": latest.isoformat() if latest else None,
+                                 "pulled_at": datetime.now(timezone.utc).isoformat()})
+
+    frame = fresh.select(["annotation_id", "was_cancelled", "ground_truth"]).to_pandas().drop_duplicates("annotation_id")
+    return PullReport(
+        project_id=ref.id, project_title=ref.title, schema=schema.name, out=str(out),
+        unknown_out=str(u_path) if fresh_unknown.num_rows else None, incremental=incremental,
+        tasks_fetched=len(task_ids), annotations=len(frame), rows=fresh.num_rows,
+        cancelled=int(frame["was_cancelled"].sum()), ground_truth=int(frame["ground_truth"].sum()),
+        unknown=fresh_unknown.num_rows, new_annotations=len(new_ids), updated_annotations=len(updated_ids),
+        removed_annotations=removed, checkpoint=latest.isoformat() if latest else None,
+    )
+
+
+def _changes(old: pd.DataFrame | None, fresh: pa.Table, fetched_tasks: set[int]) -> tuple[set, set, int]:
+    now = fresh.select(["annotation_id", "updated_at"]).to_pandas().drop_duplicates("annotation_id")
+    if old is None:
+        return set(now["annotation_id"]), set(), 0
+    before = old[old["task_id"].isin(fetched_tasks)][["annotation_id", "updated_at"]].drop_duplicates("annotation_id")
+    stamps = dict(zip(before["annotation_id"], before["updated_at"]))
+    new = {a for a in now["annotation_id"] if a not in stamps}
+    updated = {a for a, t in zip(now["annotation_id"], now["updated_at"]) if a in stamps and stamps[a] != t}
+    removed = len(set(stamps) - set(now["annotation_id"]))
+    return new, updated, removed
+
+
+def _merge(path: Path, fresh: pa.Table, fetched_tasks: set[int], schema: pa.Schema) -> pa.Table:
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    try:
+        old = pq.read_table(path).select(schema.names).cast(schema)
+    except (pa.ArrowInvalid, KeyError, ValueError) as error:
+        raise StudioError(f"{path}: cannot merge an incremental pull into it ({error})",
+                          hint="pull without --since-last to rewrite it") from None
+    keep = pc.invert(pc.is_in(old["task_id"], value_set=pa.array(sorted(fetched_tasks), pa.int64())))
+    return pa.concat_tables([old.filter(keep), fresh])
+
+
+def _sorted(table: pa.Table, schema: Schema) -> pa.Table:
+    order = {name: i for i, name in enumerate(schema.field_names)}
+    position = pa.array([order.get(name, len(order)) for name in table["field"].to_pylist()], pa.int64())
+    indices = table.append_column("_pos", position).sort_by(
+        [("task_id", "ascending"), ("annotation_id", "ascending"), ("_pos", "ascending")])
+    return indices.drop_columns(["_pos"])

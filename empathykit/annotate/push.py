@@ -1,0 +1,266 @@
+"""``annotate push``: items → Label Studio tasks, validated first, imported in batches.
+
+Order of work, so that a failure never leaves a mess:
+
+1. read the items, give each a stable ``item_id``, validate every record with
+   the schema (and every pre-annotation / gold value) — nothing is sent
+   before all of them pass;
+2. create the project (Label Studio validates the labeling config) or reuse it;
+3. list the item ids already in the project and skip them (idempotent);
+4. import the rest in batches of ``batch_size`` tasks (one request each, with
+   predictions and gold annotations inline). A batch Label Studio refuses
+   stops the push with the batch named; re-running the same command imports
+   what is missing, without duplicates.
+
+Task data = the record's columns (JSON-safe) + ``item_id`` (+ ``round``).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable, Mapping
+
+from empathykit.annotate import projects as prj
+from empathykit.annotate.connection import Connection, StudioClient, connect, short_body
+from empathykit.annotate.records import assign_item_ids, json_safe, read_records
+from empathykit.errors import InputError, SchemaError, StudioError
+from empathykit.schemas import get_schema
+from empathykit.schemas.base import Schema
+
+DEFAULT_BATCH_SIZE = 1000
+
+
+@dataclass
+class PushReport:
+    """What a push did. ``skipped``: items already in the project;
+    ``duplicates``: repeated item ids in the input (first one kept)."""
+
+    project_id: int
+    project_title: str
+    project_url: str
+    project_created: bool
+    schema: str
+    items: int
+    created: int
+    skipped: int
+    duplicates: int
+    batches: int
+    ids_from: str
+    rounds: list[int] = field(default_factory=list)
+    predictions: int = 0
+    gold: int = 0
+    overlap: int | None = None
+    config_differs: bool = False
+
+
+def push(
+    items: str | Path | Iterable[Mapping[str, Any]],
+    *,
+    schema: str | Schema,
+    project: str,
+    id_column: str | None = None,
+    round_size: int | None = None,
+    first_round: int | None = None,
+    overlap: int | None = None,
+    predictions_column: str | None = None,
+    prediction_score_column: str | None = None,
+    model_version: str | None = None,
+    gold_column: str | None = None,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    schema_options: Mapping[str, Any] | None = None,
+    connection: Connection | None = None,
+    on_progress: Callable[..., None] | None = None,
+) -> PushReport:
+    """Push ``items`` (a CSV/JSONL/Parquet path or dicts) as tasks of ``schema``
+    into the project titled ``project`` (created if missing).
+
+    - ``id_column``: the items' stable id (default ``item_id``, then ``id``,
+      else a hash of the schema's inputs).
+    - ``round_size``: put ``round`` (1, 2, ...) in the task data, ``round_size``
+      items per round in input order; ``first_round`` (default: after the
+      highest round of tasks not in this input) numbers the first one.
+    - ``overlap``: k annotators per task (``maximum_annotations``).
+    - ``predictions_column``: pre-annotations, a typed value of the schema's
+      target or a ``{field: value}`` dict (or its JSON); ``model_version``
+      names the model (required with predictions); ``prediction_score_column``.
+    - ``gold_column``: ground-truth values (same form); the task gets a
+      ground-truth annotation and the project serves gold tasks first.
+    - ``on_progress(n, total=None)``: called with tasks imported.
+
+    Raises ``SchemaError``/``InputError`` before anything is sent when an item
+    lacks a field, ``StudioError`` naming the failed batch.
+    """
+    if isinstance(schema, str):
+        schema = get_schema(schema, **dict(schema_options or {}))
+    if batch_size < 1:
+        raise InputError(f"batch size must be at least 1, got {batch_size}")
+    if round_size is not None and round_size < 1:
+        raise InputError(f"round size must be at least 1, got {round_size}")
+    if overlap is not None and overlap < 1:
+        raise InputError(f"overlap must be at least 1 annotator, got {overlap}")
+    if predictions_column and not model_version:
+        raise InputError("pre-annotations need a model version (--model-version, e.g. 'lexicon-v1')")
+
+    # 1. read, identify, validate: nothing leaves before every record passes
+    if isinstance(items, (str, Path)):
+        keep_text = [c for c in (id_column, "item_id", "id") if c]
+        records = read_records(items, string_columns=keep_text)
+    else:
+        records = [{str(k): json_safe(v) for k, v in dict(r).items()} for r in items]
+        if not records:
+            raise InputError("no items to push (expected at least one record)")
+    ids_from = assign_item_ids(records, schema.inputs, id_column)
+    for column in (predictions_column, prediction_score_column, gold_column):
+        if column and not any(column in r for r in records):
+            raise InputError(f"no column {column!r} in the input")
+    schema.validate_records(records)
+    records, duplicates = _dedupe(records)
+    predictions = {r["item_id"]: _typed(schema, r, predictions_column) for r in records} if predictions_column else {}
+    gold = {r["item_id"]: _typed(schema, r, gold_column) for r in records} if gold_column else {}
+    predictions = {k: v for k, v in predictions.items() if v is not None}
+    gold = {k: v for k, v in gold.items() if v is not None}
+
+    # 2. the project
+    client = connect(connection)
+    settings: dict[str, Any] = {}
+    if overlap is not None:
+        settings.update(maximum_annotations=overlap, overlap_cohort_percentage=100)
+    if gold:
+        settings.update(annotator_evaluation_enabled=True)
+    ref = prj.find_project(client, project)
+    created = ref is None
+    if ref is None:
+        ref = prj.create_project(client, title=project, schema_name=schema_tag(schema),
+                                 label_config=schema.label_config(), instructions=schema.instructions,
+                                 settings=settings)
+    else:
+        if ref.schema is not None and ref.schema.split(" ")[0] != schema.name:
+            raise StudioError(f"project {ref.title!r} (id {ref.id}) holds schema {ref.schema.split(' ')[0]!r}, "
+                              f"not {schema.name!r}", hint="push into another project title")
+        prj.update_project(client, ref, settings)
+
+    # 3. what is there already
+    existing = {t["data"].get("item_id"): t["data"].get("round") for t in prj.iter_tasks(client, ref.id)} \
+        if not created else {}
+    if round_size:
+        ours = {r["item_id"] for r in records}
+        if first_round is None:
+            first_round = 1 + max((int(rnd) for item, rnd in existing.items()
+                                   if item not in ours and isinstance(rnd, (int, float))), default=0)
+        for position, record in enumerate(records):
+            record["round"] = first_round + position // round_size
+    todo = [r for r in records if r["item_id"] not in existing]
+
+    # 4. batched import
+    tasks = [_task(r, predictions.get(r["item_id"]), prediction_score_column, model_version,
+                   gold.get(r["item_id"]), schema, (predictions_column, gold_column, prediction_score_column))
+             for r in todo]
+    batches = [tasks[i:i + batch_size] for i in range(0, len(tasks), batch_size)]
+    if on_progress:
+        on_progress(0, total=len(tasks))
+    for number, batch in enumerate(batches, 1):
+        _import(client, ref, batch, number, len(batches))
+        if on_progress:
+            on_progress(len(batch))
+
+    return PushReport(
+        project_id=ref.id, project_title=ref.title, project_url=ref.url, project_created=created,
+        schema=schema.name, items=len(records), created=len(tasks), skipped=len(records) - len(todo),
+        duplicates=duplicates, batches=len(batches), ids_from=ids_from,
+        rounds=sorted({r["round"] for r in records}) if round_size else [],
+        predictions=sum(1 for r in todo if r["item_id"] in predictions),
+        gold=sum(1 for r in todo if r["item_id"] in gold),
+        overlap=overlap if overlap is not None else ref.maximum_annotations,
+        config_differs=not created and _normalise(ref.label_config) != _normalise(schema.label_config()),
+    )
+
+
+def schema_tag(schema: Schema) -> str:
+    """How the project description records the schema: its name, plus its
+    options as JSON when it has any (so pull can rebuild the same schema)."""
+    if schema.options:
+        return f"{schema.name} {json.dumps(dict(schema.options), sort_keys=True, separators=(',', ':'))}"
+    return schema.name
+
+
+def _normalise(xml: str) -> str:
+    return " ".join(xml.split())
+
+
+def _dedupe(records: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], int]:
+    seen: dict[str, dict[str, Any]] = {}
+    for position, record in enumerate(records):
+        item = record["item_id"]
+        first = seen.get(item)
+        if first is None:
+            seen[item] = record
+        elif first != record:
+            raise InputError(f"item {item!r} appears twice with different content (second at record {position})",
+                             hint="give every item a unique id (--id-column) or drop the duplicate")
+    return list(seen.values()), len(records) - len(seen)
+
+
+def _typed(schema: Schema, record: Mapping[str, Any], column: str | None) -> dict[str, Any] | None:
+    """The ``{field: value}`` of a prediction/gold cell, checked against the schema."""
+    raw = record.get(column) if column else None
+    if raw is None or raw == "":
+        return None
+    if isinstance(raw, str) and raw.lstrip().startswith(("{", "[")):
+        try:
+            raw = json.loads(raw)
+        except json.JSONDecodeError:
+            raise SchemaError(f"item {record['item_id']!r}: column {column!r} holds invalid JSON") from None
+    if isinstance(raw, Mapping):
+        values = dict(raw)
+    elif schema.target is not None:
+        values = {schema.target: raw}
+    else:
+        raise SchemaError(f"item {record['item_id']!r}: column {column!r} must hold a {{field: value}} dict "
+                          f"(schema {schema.name!r} has no single target field)")
+    try:
+        results = schema.to_results(values)
+    except (SchemaError, KeyError, TypeError, ValueError) as error:
+        raise SchemaError(f"item {record['item_id']!r}: column {column!r}: {error}") from None
+    _, unknown = schema.parse_results(results)
+    if unknown:
+        raise SchemaError(f"item {record['item_id']!r}: column {column!r}: {unknown[0]['reason']}")
+    return values
+
+
+def _task(record: dict[str, Any], prediction: dict | None, score_column: str | None, model_version: str | None,
+          gold: dict | None, schema: Schema, consumed: tuple[str | None, ...]) -> dict[str, Any]:
+    data = {k: v for k, v in record.items() if k not in consumed}
+    task: dict[str, Any] = {"data": data}
+    if prediction is not None:
+        entry: dict[str, Any] = {"model_version": model_version, "result": schema.to_results(prediction)}
+        score = record.get(score_column) if score_column else None
+        if isinstance(score, (int, float)) and not isinstance(score, bool):
+            entry["score"] = float(score)
+        task["predictions"] = [entry]
+    if gold is not None:
+        # imported annotations default to ground truth; say so explicitly anyway
+        task["annotations"] = [{"result": schema.to_results(gold), "ground_truth": True}]
+    return task
+
+
+def _import(client: StudioClient, ref: prj.ProjectRef, batch: list[dict], number: int, total: int) -> None:
+    from label_studio_sdk.core.api_error import ApiError
+
+    first, last = batch[0]["data"]["item_id"], batch[-1]["data"]["item_id"]
+    where = f"batch {number}/{total} (items {first!r}..{last!r})"
+    hint = "re-run the same command: items already imported are skipped, the rest are imported"
+    try:
+        with client.call(f"importing {where} into project {ref.id}"):
+            try:
+                client.sdk.projects.import_tasks(ref.id, request=batch, return_task_ids=False)
+            except ApiError as error:
+                if error.status_code in (401, 403):
+                    raise  # a refused key, not a refused batch
+                raise StudioError(f"Label Studio at {client.url} refused {where} of project {ref.id}: "
+                                  f"HTTP {error.status_code}: {short_body(error.body)}", hint=hint) from None
+    except StudioError as error:
+        if error.hint is None:
+            error.hint = hint
+        raise
