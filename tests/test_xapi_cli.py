@@ -76,6 +76,15 @@ def test_queries_prints_one_query_a_line_within_the_limit(runner):
     assert f"{len(queries)} queries" in result.stderr
 
 
+def test_queries_from_a_lexicon_file_top_n_without_operators(runner, tmp_path):
+    lexicon = tmp_path / "empathy.csv"
+    lexicon.write_text("word,rating\ngrief,6.1\nside effects,5.2\nhope,6.5\n")
+    result = _invoke(runner, "queries", "--lexicon", str(lexicon), "--top", "2", "--no-topic", "--lang", "any",
+                     "--keep-retweets")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "(hope OR grief)\n"
+
+
 def test_hydrate_command(runner, tmp_path):
     templates = load("lookup_templates.json")
     ids_file = tmp_path / "ids.txt"

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import csv
 import re
 
 import pytest
 
 from empathykit.errors import InputError, LexiconError
-from empathykit.pipelines.xquery import build_queries, bundled_words, quote_term, read_words, unique_terms
+from empathykit.pipelines.xquery import build_queries, lexicon_words, quote_term, unique_terms
 
 TAIL = " cancer lang:en -is:retweet"
 
@@ -19,17 +18,16 @@ def _group_terms(query: str) -> list[str]:
     return group.group(1).split(" OR ")
 
 
-def test_bundled_lexicon_is_the_papers_200_words():
-    words = bundled_words()
-    assert len(words) == 200
+def test_default_words_are_the_bundled_lexicon_in_rating_order():
+    words = lexicon_words()
+    assert len(words) == 199  # 200 rows, `depression` printed twice in the paper
     assert words[:3] == ["healing", "grieve", "heartbreaks"]
-    assert words.count("depression") == 2  # printed twice in the paper; queries hold it once
-    assert len(unique_terms(words)) == 199
+    assert lexicon_words(top=3) == words[:3]
 
 
 @pytest.mark.parametrize("max_length", [120, 512, 1024])
 def test_default_queries_cover_every_word_once_within_the_limit(max_length):
-    words = bundled_words()
+    words = lexicon_words()
     queries = build_queries(words, max_length=max_length)
     assert all(len(q) <= max_length for q in queries)
     covered = [term for q in queries for term in _group_terms(q)]
@@ -72,24 +70,14 @@ def test_term_longer_than_the_limit_is_refused():
         build_queries([])
 
 
-def test_read_words_from_csv_and_tsv(tmp_path):
-    csv_file = tmp_path / "selected.csv"
-    with open(csv_file, "w", newline="") as handle:
-        csv.writer(handle).writerows([["word", "rating"], ["grief", "6.1"], ["side effects", "5.0"]])
-    assert read_words(csv_file) == ["grief", "side effects"]
-    tsv_file = tmp_path / "lex.tsv"
-    tsv_file.write_text("rating\tword\n6.1\tgrief\n5.2\thope\n")
-    assert read_words(tsv_file) == ["grief", "hope"]
-
-
-def test_read_words_bad_files_name_file_and_line(tmp_path):
-    no_column = tmp_path / "lex.csv"
-    no_column.write_text("term,rating\ngrief,6.1\n")
-    with pytest.raises(LexiconError, match=r"lex\.csv: line 1 has no 'word' column"):
-        read_words(no_column)
-    empty_word = tmp_path / "gap.csv"
-    empty_word.write_text("word,rating\ngrief,6.1\n,5.0\n")
-    with pytest.raises(LexiconError, match=r"gap\.csv: line 3 has no word"):
-        read_words(empty_word)
-    with pytest.raises(InputError, match="does not exist"):
-        read_words(tmp_path / "missing.csv")
+def test_words_from_a_lexicon_file(tmp_path):
+    published = tmp_path / "empathy_lexicon.txt"  # the Sedoc et al. form: headerless word,rating
+    published.write_text("grief,6.1\nhope,5.2\nzambia,6.9\n")
+    assert lexicon_words(published) == ["grief", "hope", "zambia"]
+    assert lexicon_words(published, top=2) == ["zambia", "grief"]
+    bad = tmp_path / "bad.csv"
+    bad.write_text("word,rating\ngrief,high\n")
+    with pytest.raises(LexiconError, match="line 2"):
+        lexicon_words(bad)
+    with pytest.raises(InputError, match="--top must be at least 1"):
+        lexicon_words(top=0)

@@ -12,8 +12,8 @@ from typing import Annotated, Optional
 import typer
 
 Words = Annotated[Optional[list[str]], typer.Option("--word", "-w", help="Lexicon word (repeatable); replaces the lexicon.")]
-Lexicon = Annotated[Optional[Path], typer.Option(help="CSV/TSV with a 'word' column (e.g. from `lexicon select`); default: the bundled 200 words.")]
-Top = Annotated[Optional[int], typer.Option(help="Use only the first N lexicon words.")]
+Lexicon = Annotated[Optional[Path], typer.Option(help="Lexicon CSV/TSV (Sedoc et al. files, `lexicon select` output); default: the bundled 200 words.")]
+Top = Annotated[Optional[int], typer.Option(help="Use only the N highest-rated (empathy) lexicon words.")]
 Topics = Annotated[Optional[list[str]], typer.Option("--topic", "-t", help="Required topic term (repeatable; several are OR-ed). Default: cancer.")]
 NoTopic = Annotated[bool, typer.Option("--no-topic", help="Require no topic term.")]
 Lang = Annotated[str, typer.Option(help="lang: operator; 'any' leaves it out.")]
@@ -29,17 +29,11 @@ def _console():
 
 
 def _queries(words, lexicon, top, topics, no_topic, lang, keep_retweets, max_length) -> list[str]:
-    from empathykit.errors import InputError
-    from empathykit.pipelines.xquery import DEFAULT_TOPICS, build_queries, bundled_words, read_words
+    from empathykit.pipelines.xquery import DEFAULT_TOPICS, build_queries, lexicon_words
 
-    chosen = list(words) if words else (read_words(lexicon) if lexicon else bundled_words())
-    if top is not None:
-        if top < 1:
-            raise InputError(f"--top must be at least 1, got {top}")
-        chosen = chosen[:top]
-    return build_queries(chosen, () if no_topic else (topics or DEFAULT_TOPICS),
-                         lang=None if lang == "any" else lang, exclude_retweets=not keep_retweets,
-                         max_length=max_length)
+    return build_queries(list(words) if words else lexicon_words(lexicon, top),
+                         () if no_topic else (topics or DEFAULT_TOPICS), lang=None if lang == "any" else lang,
+                         exclude_retweets=not keep_retweets, max_length=max_length)
 
 
 def queries_command(

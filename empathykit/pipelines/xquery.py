@@ -9,55 +9,29 @@ text find their run again.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
-from importlib import resources
 from pathlib import Path
 from typing import Iterable, Sequence
 
-from empathykit.errors import InputError, LexiconError
+from empathykit.errors import InputError
+from empathykit.lexicons import bundled_lexicon, load_lexicon
 
 DEFAULT_MAX_LENGTH = 512
 DEFAULT_TOPICS = ("cancer",)
-BUNDLED_LEXICON = "lexicon_health_empathy_200.csv"
 
 _BARE_TERM = re.compile(r"[#@$]?\w+")
 _OPERATOR_WORDS = {"OR", "AND", "NOT"}
 
 
-def bundled_words() -> list[str]:
-    """The 200 health-relevant high-empathy words shipped with empathykit (paper order)."""
-    text = resources.files("empathykit.lexicons").joinpath(BUNDLED_LEXICON).read_text(encoding="utf-8")
-    return _words_from_csv(io.StringIO(text), BUNDLED_LEXICON)
-
-
-def read_words(path: str | Path) -> list[str]:
-    """Words of the ``word`` column of a CSV or TSV file (e.g. the output of ``lexicon select``)."""
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(f"lexicon file {path} does not exist")
-    with open(path, newline="", encoding="utf-8") as handle:
-        return _words_from_csv(handle, str(path))
-
-
-def _words_from_csv(handle: io.TextIOBase, name: str) -> list[str]:
-    first = handle.readline()
-    delimiter = "\t" if "\t" in first else ","
-    reader = csv.reader([first], delimiter=delimiter)
-    header = [h.strip().lower() for h in next(reader, [])]
-    if "word" not in header:
-        raise LexiconError(f"{name}: line 1 has no 'word' column (found {header})",
-                           hint="give a CSV or TSV whose header names a 'word' column")
-    column = header.index("word")
-    words = []
-    for line_no, row in enumerate(csv.reader(handle, delimiter=delimiter), start=2):
-        if not row:
-            continue
-        if column >= len(row) or not row[column].strip():
-            raise LexiconError(f"{name}: line {line_no} has no word")
-        words.append(row[column].strip())
-    return words
+def lexicon_words(lexicon: str | Path | None = None, top: int | None = None) -> list[str]:
+    """Words of a lexicon file (any layout ``empathykit.lexicons.load_lexicon`` reads) or, by
+    default, of the bundled 200-word list; ``top`` keeps the N highest-rated on empathy."""
+    loaded = load_lexicon(lexicon) if lexicon is not None else bundled_lexicon()
+    if top is not None:
+        if top < 1:
+            raise InputError(f"--top must be at least 1, got {top}")
+        loaded = loaded.top(top)
+    return list(loaded.words)
 
 
 def quote_term(term: str) -> str:
