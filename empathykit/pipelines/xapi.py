@@ -29,6 +29,7 @@ from datetime import datetime, timezone
 from typing import Any, Callable, Iterator, Sequence
 
 import requests
+import tweepy
 
 from empathykit.errors import XApiError
 
@@ -125,8 +126,6 @@ class XClient:
 
     def __init__(self, *, clock: Callable[[], float] = time.time, sleep: Callable[[float], None] = time.sleep,
                  policy: RetryPolicy | None = None, timeout: float = 60.0):
-        import tweepy
-
         token = os.environ.get(TOKEN_ENV, "").strip()
         if not token:
             raise XApiError(f"{TOKEN_ENV} is not set; the X API needs an app bearer token",
@@ -149,8 +148,6 @@ class XClient:
     # -- the one place for waiting and retrying -------------------------------
 
     def _retrying(self, endpoint: str, call: Callable[[], requests.Response]) -> requests.Response:
-        import tweepy
-
         failures = rate_waits = 0
         while True:
             self._wait_turn(endpoint)
@@ -211,6 +208,7 @@ class XClient:
             body = exc.response.json()
         except ValueError:
             body = {}
+        body = body if isinstance(body, dict) else {}
         parts = [str(body.get(k)) for k in ("title", "detail", "reason") if body.get(k)]
         parts += [str(e.get("message", e)) if isinstance(e, dict) else str(e) for e in body.get("errors", [])]
         text = " ".join(" ".join(parts).split()).replace(self._token, "***")
@@ -260,8 +258,6 @@ class XClient:
 
     def add_rules(self, rules: Sequence[tuple[str, str]], *, dry_run: bool = False) -> dict[str, Any]:
         """Add ``(value, tag)`` rules; the response's ``errors`` name rules the API refused."""
-        import tweepy
-
         add = [tweepy.StreamRule(value=value, tag=tag) for value, tag in rules]
         extra = {"dry_run": "true"} if dry_run else {}
         return self._retrying(STREAM_RULES, lambda: self._streaming.add_rules(add, **extra)).json()
@@ -270,8 +266,6 @@ class XClient:
         return self._retrying(STREAM_RULES, lambda: self._streaming.delete_rules(list(ids))).json()
 
     def _open_stream(self, params: dict[str, str]) -> requests.Response:
-        import tweepy
-
         response = self._streaming.session.get(
             HOST + STREAM, params=params, stream=True, timeout=STREAM_TIMEOUT,
             headers={"Authorization": f"Bearer {self._token}", "User-Agent": self._streaming.user_agent})
