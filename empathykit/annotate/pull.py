@@ -68,6 +68,7 @@ class PullReport:
     schema: str
     out: str
     unknown_out: str | None
+    items_out: str
     incremental: bool
     tasks_fetched: int
     annotations: int          # in the output after the pull
@@ -175,23 +176,43 @@ def _table(rows: list[dict[str, Any]], schema: pa.Schema) -> pa.Table:
     return pa.Table.from_pandas(frame, schema=schema, preserve_index=False)
 
 
-def _fetch_task_ids(client: StudioClient, project_id: int, since: datetime | None) -> list[int]:
-    params: dict[str, Any] = {"project": project_id, "include": "id,total_annotations,cancelled_annotations",
-                              "fields": "all", "page_size": prj.PAGE_SIZE}
+def _list_tasks(client: StudioClient, project_id: int, since: datetime | None) -> list[dict[str, Any]]:
+    """``{"id", "data", "annotated"}`` of every task (changed since ``since``)."""
+    query = None
     if since is not None:
-        params["query"] = json.dumps({"filters": {"conjunction": "and", "items": [
+        query = json.dumps({"filters": {"conjunction": "and", "items": [
             {"filter": "filter:tasks:updated_at", "operator": "greater", "type": "Datetime",
              "value": _dm_time(since)}]}})
-    ids, page = [], 1
-    while True:
-        body = client.request("GET", "/api/tasks", params={**params, "page": page}).json()
-        tasks = body.get("tasks", [])
-        # an incremental pull also needs tasks that lost all annotations (their rows go)
-        ids += [t["id"] for t in tasks
-                if since is not None or t.get("total_annotations") or t.get("cancelled_annotations")]
-        page += 1
-        if not tasks or (page - 1) * prj.PAGE_SIZE >= body.get("total", 0):
-            return ids
+    return [{"id": t["id"], "data": t.get("data") or {},
+             "annotated": bool(t.get("total_annotations") or t.get("cancelled_annotations"))}
+            for t in prj.iter_tasks(client, project_id, query=query,
+                                    include="id,data,total_annotations,cancelled_annotations")]
+
+
+def items_path(out: str | Path) -> Path:
+    out = Path(out)
+    return out.with_name(out.stem + ".items.parquet")
+
+
+def _items_table(tasks: list[dict[str, Any]]) -> pa.Table:
+    """One row per task: ``item_id``, ``task_id``, ``round``, then the task data."""
+    rows = [{**t["data"], "item_id": None if t["data"].get("item_id") is None else str(t["data"]["item_id"]),
+             "task_id": t["id"]} for t in tasks]
+    frame = pd.DataFrame(rows)
+    if frame.empty:
+        frame = pd.DataFrame({"item_id": pd.Series(dtype="string"), "task_id": pd.Series(dtype="int64")})
+    if "round" not in frame:
+        frame["round"] = None
+    frame["round"] = pd.to_numeric(frame["round"], errors="coerce").astype("Int64")
+    first = ["item_id", "task_id", "round"]
+    frame = frame[first + sorted(c for c in frame.columns if c not in first)]
+    for column in frame.columns:
+        if frame[column].dtype == object:
+            kinds = {type(v) for v in frame[column] if v is not None}
+            if len(kinds) > 1 or kinds - {str}:  # mixed or nested values: keep them as JSON text
+                frame[column] = [None if v is None else v if isinstance(v, str) else json.dumps(v, ensure_ascii=False)
+                                 for v in frame[column]]
+    return pa.Table.from_pandas(frame, preserve_index=False)
 
 
 def export_tasks(client: StudioClient, project_id: int, task_ids: list[int],
@@ -240,14 +261,16 @@ def pull(
         incremental = False
 
     with client.call(f"listing tasks of project {ref.id}"):
-        task_ids = _fetch_task_ids(client, ref.id, since)
+        listed = _list_tasks(client, ref.id, since)
+    changed = {t["id"] for t in listed}
+    annotated = [t["id"] for t in listed if t["annotated"]]
     if on_progress:
-        on_progress(0, total=len(task_ids))
+        on_progress(0, total=len(annotated))
     emails = annotator_emails(client)
     rows: list[dict[str, Any]] = []
     unknown: list[dict[str, Any]] = []
     latest = _parse_time(previous["updated_at"]) if incremental else None
-    for task in export_tasks(client, ref.id, task_ids, on_progress):
+    for task in export_tasks(client, ref.id, annotated, on_progress):
         task_rows, task_unknown = annotation_rows(task, schema, ref.id, emails)
         rows += task_rows
         unknown += task_unknown
@@ -257,17 +280,20 @@ def pull(
 
     fresh = _table(rows, TIDY_SCHEMA)
     fresh_unknown = _table(unknown, UNKNOWN_SCHEMA)
-    old = pd.read_parquet(out) if incremental else None
-    new_ids, updated_ids, removed = _changes(old, fresh, set(task_ids))
+    items = _items_table(listed)
+    u_path, i_path = unknown_path(out), items_path(out)
+    old = pd.read_parquet(out, columns=["task_id", "annotation_id", "updated_at"]) if incremental else None
+    new_ids, updated_ids, removed = _changes(old, fresh, changed)
     if incremental:
-        fresh = _merge(out, fresh, set(task_ids), TIDY_SCHEMA)
-        u_path = unknown_path(out)
+        fresh = _merge(out, fresh, changed, TIDY_SCHEMA)
         if u_path.exists():
-            fresh_unknown = _merge(u_path, fresh_unknown, set(task_ids), UNKNOWN_SCHEMA)
+            fresh_unknown = _merge(u_path, fresh_unknown, changed, UNKNOWN_SCHEMA)
+        if i_path.exists():
+            items = _merge(i_path, items, changed, None)
     fresh = _sorted(fresh, schema)
 
     write_parquet(out, fresh)
-    u_path = unknown_path(out)
+    write_parquet(i_path, items.sort_by([("task_id", "ascending")]))
     if fresh_unknown.num_rows:
         write_parquet(u_path, fresh_unknown.sort_by([("task_id", "ascending"), ("annotation_id", "ascending")]))
     elif u_path.exists():
@@ -276,22 +302,23 @@ def pull(
                                  "updated_at": latest.isoformat() if latest else None,
                                  "pulled_at": datetime.now(timezone.utc).isoformat()})
 
-    frame = fresh.select(["annotation_id", "was_cancelled", "ground_truth"]).to_pandas().drop_duplicates("annotation_id")
+    frame = fresh.select(["annotation_id", "was_cancelled", "ground_truth"]).to_pandas()
+    frame = frame.drop_duplicates("annotation_id")
     return PullReport(
         project_id=ref.id, project_title=ref.title, schema=schema.name, out=str(out),
-        unknown_out=str(u_path) if fresh_unknown.num_rows else None, incremental=incremental,
-        tasks_fetched=len(task_ids), annotations=len(frame), rows=fresh.num_rows,
+        unknown_out=str(u_path) if fresh_unknown.num_rows else None, items_out=str(i_path),
+        incremental=incremental, tasks_fetched=len(annotated), annotations=len(frame), rows=fresh.num_rows,
         cancelled=int(frame["was_cancelled"].sum()), ground_truth=int(frame["ground_truth"].sum()),
         unknown=fresh_unknown.num_rows, new_annotations=len(new_ids), updated_annotations=len(updated_ids),
         removed_annotations=removed, checkpoint=latest.isoformat() if latest else None,
     )
 
 
-def _changes(old: pd.DataFrame | None, fresh: pa.Table, fetched_tasks: set[int]) -> tuple[set, set, int]:
+def _changes(old: pd.DataFrame | None, fresh: pa.Table, changed_tasks: set[int]) -> tuple[set, set, int]:
     now = fresh.select(["annotation_id", "updated_at"]).to_pandas().drop_duplicates("annotation_id")
     if old is None:
         return set(now["annotation_id"]), set(), 0
-    before = old[old["task_id"].isin(fetched_tasks)][["annotation_id", "updated_at"]].drop_duplicates("annotation_id")
+    before = old[old["task_id"].isin(changed_tasks)][["annotation_id", "updated_at"]].drop_duplicates("annotation_id")
     stamps = dict(zip(before["annotation_id"], before["updated_at"]))
     new = {a for a in now["annotation_id"] if a not in stamps}
     updated = {a for a, t in zip(now["annotation_id"], now["updated_at"]) if a in stamps and stamps[a] != t}
@@ -299,17 +326,19 @@ def _changes(old: pd.DataFrame | None, fresh: pa.Table, fetched_tasks: set[int])
     return new, updated, removed
 
 
-def _merge(path: Path, fresh: pa.Table, fetched_tasks: set[int], schema: pa.Schema) -> pa.Table:
+def _merge(path: Path, fresh: pa.Table, changed_tasks: set[int], schema: pa.Schema | None) -> pa.Table:
+    """``path``'s rows of unchanged tasks plus ``fresh`` (the changed tasks' rows)."""
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
     try:
-        old = pq.read_table(path).select(schema.names).cast(schema)
-    except (pa.ArrowInvalid, KeyError, ValueError) as error:
+        old = pq.read_table(path)
+        old = old.select(schema.names).cast(schema) if schema is not None else old
+        keep = pc.invert(pc.is_in(old["task_id"], value_set=pa.array(sorted(changed_tasks), pa.int64())))
+        return pa.concat_tables([old.filter(keep), fresh], promote_options="permissive")
+    except (pa.ArrowInvalid, pa.ArrowTypeError, KeyError, ValueError) as error:
         raise StudioError(f"{path}: cannot merge an incremental pull into it ({error})",
                           hint="pull without --since-last to rewrite it") from None
-    keep = pc.invert(pc.is_in(old["task_id"], value_set=pa.array(sorted(fetched_tasks), pa.int64())))
-    return pa.concat_tables([old.filter(keep), fresh])
 
 
 def _sorted(table: pa.Table, schema: Schema) -> pa.Table:

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Callable, Iterable, Mapping
 
 from empathykit.annotate import accounts
 from empathykit.annotate.connection import Connection, StudioClient, connect
 from empathykit.errors import InputError, StudioError
+from empathykit.io import atomic_path
 
 _EMAIL = re.compile(r"^[^@\s,]+@[^@\s,]+\.[^@\s,]+$")
 
@@ -89,3 +91,30 @@ def create_annotators(emails: str | Iterable[str], *, password: str | Mapping[st
         if on_progress:
             on_progress(1)
     return created
+
+
+def write_passwords(created: list[AnnotatorAccount], path: str | Path) -> int:
+    """Add the passwords of newly created accounts to a CSV (``email,password``)
+    readable only by its owner; earlier rows are kept. Returns rows written."""
+    import csv
+    import io
+    import os
+
+    fresh = {a.email: a.password for a in created if a.status == "created" and a.password}
+    if not fresh:
+        return 0
+    path = Path(path)
+    rows: dict[str, str] = {}
+    if path.exists():
+        with open(path, newline="", encoding="utf-8") as handle:
+            rows = {r["email"]: r["password"] for r in csv.DictReader(handle) if r.get("email")}
+    rows.update(fresh)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["email", "password"])
+    writer.writerows(sorted(rows.items()))
+    with atomic_path(path) as tmp:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(buffer.getvalue())
+    return len(fresh)

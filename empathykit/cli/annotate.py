@@ -1,7 +1,124 @@
-"""`empathykit annotate` commands."""
+"""`empathykit annotate`: push items to Label Studio, pull annotations, accounts, progress."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated, Optional
+
 import typer
 
-app = typer.Typer(help="annotate commands.", no_args_is_help=True)
+app = typer.Typer(help="Annotate in Label Studio: push tasks, pull annotations, create annotators, show progress.",
+                  no_args_is_help=True)
+
+
+def _options(pairs: list[str]) -> dict[str, str]:
+    from empathykit.errors import InputError
+
+    options = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise InputError(f"schema option {pair!r}: expected KEY=VALUE (e.g. labels=emolit)")
+        options[key.strip()] = value.strip()
+    return options
+
+
+@app.command("push")
+def push_command(
+    input: Annotated[Path, typer.Option("--input", "-i", help="Items: CSV, JSONL or Parquet.")],
+    schema: Annotated[str, typer.Option("--schema", "-s", help="Annotation schema (e.g. seek-provide).")],
+    project: Annotated[str, typer.Option("--project", "-p", help="Project title (created if missing).")],
+    schema_option: Annotated[list[str], typer.Option("--schema-option", "-O", help="Schema option KEY=VALUE (repeatable).")] = [],  # noqa: B006
+    id_column: Annotated[Optional[str], typer.Option(help="Stable item id column (default item_id, then id, else a hash of the inputs).")] = None,
+    round_size: Annotated[Optional[int], typer.Option(help="Items per annotation round; adds `round` to each task.")] = None,
+    first_round: Annotated[Optional[int], typer.Option(help="Number of the first round (default: after the project's last).")] = None,
+    overlap: Annotated[Optional[int], typer.Option(help="Annotators per task (Label Studio maximum_annotations).")] = None,
+    predictions_column: Annotated[Optional[str], typer.Option(help="Column with pre-annotations (target value or {field: value}).")] = None,
+    prediction_score_column: Annotated[Optional[str], typer.Option(help="Column with the prediction scores.")] = None,
+    model_version: Annotated[Optional[str], typer.Option(help="Name of the model behind the pre-annotations.")] = None,
+    gold_column: Annotated[Optional[str], typer.Option(help="Column with gold values: ground-truth annotations for calibration.")] = None,
+    batch_size: Annotated[int, typer.Option(help="Tasks per import request.")] = 1000,
+) -> None:
+    """Validate every item against the schema, then import the new ones as tasks in batches (re-runs import nothing twice)."""
+    from empathykit.annotate.push import push
+    from empathykit.cli._common import err_console, progress
+
+    with progress("importing tasks") as advance:
+        report = push(input, schema=schema, project=project, schema_options=_options(schema_option),
+                      id_column=id_column, round_size=round_size, first_round=first_round, overlap=overlap,
+                      predictions_column=predictions_column, prediction_score_column=prediction_score_column,
+                      model_version=model_version, gold_column=gold_column, batch_size=batch_size,
+                      on_progress=advance)
+    err_console.print(
+        f"{'created' if report.project_created else 'reused'} project {report.project_title!r} (id {report.project_id}): "
+        f"{report.created} tasks imported in {report.batches} batches, {report.skipped} already there, "
+        f"{report.duplicates} duplicate ids in the input; {report.predictions} pre-annotated, {report.gold} gold"
+        + (f"; rounds {report.rounds[0]}-{report.rounds[-1]}" if report.rounds else "")
+        + (f"; {report.overlap} annotators per task" if report.overlap else ""), highlight=False)
+    if report.config_differs:
+        err_console.print("[yellow]note:[/] the project's labeling config differs from the schema's "
+                          "(edited in the UI?); pull reports results the schema does not know")
+    err_console.print(f"tasks: {report.project_url}", highlight=False)
+
+
+@app.command("pull")
+def pull_command(
+    project: Annotated[str, typer.Option("--project", "-p", help="Project title or id.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Tidy annotations Parquet to write.")],
+    schema: Annotated[Optional[str], typer.Option("--schema", "-s", help="Schema (default: the one push recorded).")] = None,
+    since_last: Annotated[bool, typer.Option("--since-last", help="Fetch only what changed since the last pull into OUT and merge.")] = False,
+) -> None:
+    """Write every annotation as tidy rows (annotation x field) to Parquet, plus items and unknown-result side tables."""
+    from empathykit.annotate.pull import pull
+    from empathykit.cli._common import err_console, progress
+
+    with progress("pulling annotated tasks") as advance:
+        report = pull(project, out=out, schema=schema, since_last=since_last, on_progress=advance)
+    err_console.print(
+        f"{report.annotations} annotations ({report.cancelled} skipped, {report.ground_truth} gold) → "
+        f"{report.rows} rows in {report.out}; items in {report.items_out}"
+        + (f"; incremental: {report.new_annotations} new, {report.updated_annotations} updated, "
+           f"{report.removed_annotations} removed" if report.incremental else ""), highlight=False)
+    if report.unknown:
+        err_console.print(f"[yellow]note:[/] {report.unknown} results the schema {report.schema!r} does not know "
+                          f"(config edited in the UI?) kept in {report.unknown_out}", highlight=False)
+
+
+@app.command("users")
+def users_command(
+    emails: Annotated[str, typer.Option("--emails", "-e", help="Comma-separated e-mails of annotators.")],
+    password: Annotated[Optional[str], typer.Option(help="One password for all new accounts (default: generated).")] = None,
+    passwords_out: Annotated[Path, typer.Option(help="File (mode 0600) receiving the new accounts' passwords.")] = Path("annotator-passwords.csv"),
+) -> None:
+    """Create annotator accounts in Label Studio (via its invite link); passwords go to a private file, never the screen."""
+    from empathykit.annotate.users import create_annotators, write_passwords
+    from empathykit.cli._common import err_console, print_table
+
+    accounts = create_annotators(emails, password=password)
+    written = write_passwords(accounts, passwords_out)
+    print_table("annotators", ["email", "id", "status"], [[a.email, a.id, a.status] for a in accounts])
+    if written:
+        err_console.print(f"passwords of {written} new accounts in {passwords_out} (mode 0600)", highlight=False)
+
+
+@app.command("status")
+def status_command(
+    project: Annotated[str, typer.Option("--project", "-p", help="Project title or id.")],
+) -> None:
+    """Show annotation progress of a project per round and per annotator."""
+    from empathykit.annotate.status import project_status
+    from empathykit.cli._common import err_console, print_table
+
+    with err_console.status("reading the project's tasks"):
+        report = project_status(project)
+    print_table(f"{report.project_title} (id {report.project_id}): {report.done}/{report.tasks} tasks done, "
+                f"{report.overlap} annotator(s) per task",
+                ["round", "tasks", "started", "done", "annotations", "skipped"],
+                [["-" if r.round is None else r.round, r.tasks, r.started, r.done, r.annotations, r.skipped]
+                 for r in report.rounds])
+    rounds = [r.round for r in report.rounds]
+    print_table("per annotator (tasks annotated or skipped)", ["annotator", "id", "total", *[
+        f"round {r}" if r is not None else "no round" for r in rounds]],
+        [[a.email or "?", a.annotator_id, a.tasks, *[a.per_round.get(r, 0) for r in rounds]]
+         for a in report.annotators])
+    err_console.print(report.project_url, highlight=False)
