@@ -2,7 +2,61 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated, List
 
-def filter_command() -> None:
-    """Keep posts with an empathy-lexicon word and a topic term; mask links and users."""
-    raise NotImplementedError
+import typer
+
+
+def filter_command(
+    inputs: Annotated[List[Path], typer.Argument(help="Posts: Parquet from `collect file`, or anything it reads.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Parquet file to write.")] = Path("filtered.parquet"),
+    counts: Annotated[Path, typer.Option(help="Per-stage counts JSON (default: <output stem>.counts.json).")] = None,
+    lexicon: Annotated[Path, typer.Option(help="Lexicon CSV/TSV (default: the bundled 200 health words).")] = None,
+    distress_lexicon: Annotated[Path, typer.Option(help="Distress lexicon merged in for scoring.")] = None,
+    on_duplicate: Annotated[str, typer.Option(help="Duplicate lexicon words: mean, first, last, max or error.")] = "mean",
+    topic: Annotated[List[str], typer.Option(help="Required topic term (repeat for any of several).")] = ["cancer"],
+    lang: Annotated[List[str], typer.Option(help="Languages to keep (repeatable); 'any' keeps all.")] = ["en"],
+    keep_retweets: Annotated[bool, typer.Option("--keep-retweets", help="Keep retweets.")] = False,
+    keep_quote_copies: Annotated[bool, typer.Option("--keep-quote-copies", help="Keep quote copies.")] = False,
+    drop_quotes: Annotated[bool, typer.Option("--drop-quotes", help="Drop every quote post.")] = False,
+    mask_emails: Annotated[bool, typer.Option("--mask-emails", help="Replace e-mail addresses by <EMAIL>.")] = False,
+    mask_phones: Annotated[bool, typer.Option("--mask-phones", help="Replace phone numbers by <PHONE>.")] = False,
+    min_tokens: Annotated[int, typer.Option(help="Drop posts with fewer tokens (placeholders do not count).")] = 3,
+    no_dedup: Annotated[bool, typer.Option("--no-dedup", help="Keep exact duplicates.")] = False,
+    no_near_dedup: Annotated[bool, typer.Option("--no-near-dedup", help="Keep near duplicates.")] = False,
+    fmt: Annotated[str, typer.Option("--format", help="Input format: auto, jsonl, csv, stream-grab, parquet.")] = "auto",
+    text_column: Annotated[str, typer.Option(help="Column holding the text, for CSV/Parquet inputs.")] = None,
+    skip_bad: Annotated[bool, typer.Option("--skip-bad", help="Skip and count malformed input lines.")] = False,
+    engine: Annotated[str, typer.Option(help="local (streaming, one machine) or dask (Parquet inputs; needs the dask extra).")] = "local",
+) -> None:
+    """Keep posts with an empathy-lexicon word and a topic term; mask links and users; drop duplicates."""
+    from empathykit.cli._common import err_console, print_table, progress
+    from empathykit.lexicons import resolve_lexicon
+    from empathykit.pipelines.filtering import FilterConfig, run_filter
+
+    words = resolve_lexicon(lexicon, distress=distress_lexicon, on_duplicate=on_duplicate)
+    for dup in words.duplicates:
+        resolved = ", ".join(f"{d} {v:.6g}" for d, v in dup.resolved.items())
+        err_console.print(f"[yellow]lexicon:[/] {dup.word!r} occurs {len(dup.lines)} times; using {resolved} "
+                          f"({on_duplicate})", highlight=False, markup=True)
+    config = FilterConfig(lexicon=words, topics=tuple(topic), languages=() if "any" in lang else tuple(lang),
+                          drop_retweets=not keep_retweets, drop_quote_copies=not keep_quote_copies,
+                          drop_quotes=drop_quotes, mask_emails=mask_emails, mask_phones=mask_phones,
+                          min_tokens=min_tokens, exact_dedup=not no_dedup, near_dedup=not no_near_dedup)
+    if engine == "dask":
+        from empathykit.pipelines.dask_runner import run_filter_dask
+
+        result = run_filter_dask(inputs, output, config=config, counts_path=counts, text_column=text_column)
+    elif engine == "local":
+        with progress("filtering posts") as advance:
+            result = run_filter(inputs, output, config=config, counts_path=counts, fmt=fmt, text_column=text_column,
+                                skip_bad=skip_bad, on_progress=advance)
+    else:
+        from empathykit.errors import InputError
+
+        raise InputError(f"unknown engine {engine!r}; expected local or dask")
+    rows = [[s["stage"], s["dropped"], s["remaining"]] for s in result.counts["stages"]]
+    print_table(f"filter: {result.counts['input']} in, {result.counts['kept']} kept -> {output}",
+                ["stage", "dropped", "remaining"], rows)
+    err_console.print(f"counts: {result.counts_path}", highlight=False)

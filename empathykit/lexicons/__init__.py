@@ -6,8 +6,8 @@ CSV/TSV with word and rating columns.
 """
 
 from empathykit.lexicons.lexicon import (DIMENSIONS, DUPLICATE_RULES, Duplicate, Lexicon, bundled_lexicon,
-                                         load_lexicon)
+                                         lexicon_stats, load_lexicon, resolve_lexicon, write_lexicon)
 from empathykit.lexicons.scoring import SCORE_COLUMNS, score_texts, tokenize
 
 __all__ = ["DIMENSIONS", "DUPLICATE_RULES", "Duplicate", "Lexicon", "SCORE_COLUMNS", "bundled_lexicon",
-           "load_lexicon", "score_texts", "tokenize"]
+           "lexicon_stats", "load_lexicon", "resolve_lexicon", "score_texts", "tokenize", "write_lexicon"]

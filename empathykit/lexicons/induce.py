@@ -200,3 +200,43 @@ def _counts(tokens: pa.ListArray, vocab: pa.Array, rows: np.ndarray) -> np.ndarr
     counts = np.zeros((len(selected), len(vocab)))
     np.add.at(counts, (parents[found], index.filter(index.is_valid()).to_numpy()), 1.0)
     return counts
+
+
+def induce_from_file(source, output, *, text_column: str = "text", rating_columns: Sequence[str] = ("empathy", "distress"),
+                     group_column: str | None = None, report_path=None, **options) -> Induction:
+    """Read documents and their ratings from CSV/TSV/Parquet, induce, write the lexicon CSV
+    (``word,<rating columns>...,documents``) and the report JSON (``<output stem>.report.json``)."""
+    from pathlib import Path
+
+    import pyarrow.csv as pcsv
+    import pyarrow.parquet as pq
+
+    from empathykit.io import write_json
+    from empathykit.lexicons.lexicon import write_lexicon
+
+    source, output = Path(source), Path(output)
+    if not source.is_file():
+        raise InputError(f"input {source} does not exist; expected a CSV or Parquet file of rated documents")
+    if source.suffix.lower() == ".parquet":
+        table = pq.read_table(source)
+    else:
+        delimiter = "\t" if source.suffix.lower() in (".tsv", ".tab") else ","
+        table = pcsv.read_csv(source, parse_options=pcsv.ParseOptions(delimiter=delimiter, newlines_in_values=True))
+    needed = [text_column, *rating_columns, *([group_column] if group_column else [])]
+    missing = [c for c in needed if c not in table.column_names]
+    if missing:
+        raise InputError(f"{source} has no column {', '.join(missing)}; its columns are: {', '.join(table.column_names)}",
+                         hint="name them with --text-column / --rating-column / --group-column")
+    targets = {}
+    for name in rating_columns:
+        try:
+            targets[name] = table[name].cast(pa.float64()).to_numpy()
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            raise InputError(f"{source}: column {name} holds values that are not numbers") from None
+    texts = pc.fill_null(table[text_column].cast(pa.string()), "").to_pylist()
+    groups = table[group_column].cast(pa.string()).to_pylist() if group_column else None
+    result = induce_lexicon(texts, targets, groups=groups, **options)
+    result.report.update(source=str(source), text_column=text_column, output=str(output))
+    write_lexicon(result.lexicon, output, {"documents": result.document_counts.tolist()})
+    write_json(Path(report_path) if report_path else output.with_name(output.stem + ".report.json"), result.report)
+    return result

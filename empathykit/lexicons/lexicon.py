@@ -110,10 +110,10 @@ def _pick(first: Lexicon, second: Lexicon, word: str, dim: str) -> float:
     return math.nan if value is None else value
 
 
-def bundled_lexicon() -> Lexicon:
+def bundled_lexicon(on_duplicate: str = "mean") -> Lexicon:
     """The 200 health-relevant high-empathy words of Sedoc et al. (2019) used for TwittEmp."""
     with resources.as_file(resources.files("empathykit.lexicons") / BUNDLED) as path:
-        lexicon = load_lexicon(path)
+        lexicon = load_lexicon(path, on_duplicate=on_duplicate)
     lexicon.name = "health-empathy-200"
     return lexicon
 
@@ -248,3 +248,49 @@ def _resolve(values: list[float], rule: str) -> float:
     if rule == "max":
         return max(present)
     return float(np.mean(present))
+
+
+def resolve_lexicon(path: str | Path | None = None, *, distress: str | Path | None = None,
+                    word_column: str | None = None, rating_column: str | None = None,
+                    on_duplicate: str = "mean") -> Lexicon:
+    """The lexicon a command asked for: ``path`` (default: the bundled list), plus a distress
+    lexicon merged in by word when given."""
+    if path is None:
+        lexicon = bundled_lexicon(on_duplicate)
+    else:
+        lexicon = load_lexicon(path, word_column=word_column, rating_column=rating_column,
+                               on_duplicate=on_duplicate)
+    if distress is not None:
+        lexicon = lexicon.merge(load_lexicon(distress, dimension="distress", word_column=word_column,
+                                             rating_column=rating_column, on_duplicate=on_duplicate))
+    return lexicon
+
+
+def write_lexicon(lexicon: Lexicon, target: str | Path, extra: dict[str, list] | None = None) -> Path:
+    """Write ``word,<dimension>...`` CSV (atomically); ``load_lexicon`` reads it back."""
+    from empathykit.io import atomic_open
+
+    columns = ["word", *lexicon.dimensions, *(extra or {})]
+    with atomic_open(target, newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(columns)
+        for i, word in enumerate(lexicon.words):
+            values = [lexicon.rating(word, d) for d in lexicon.dimensions]
+            writer.writerow([word, *("" if v is None else f"{v:.6f}" for v in values),
+                             *(column[i] for column in (extra or {}).values())])
+    return Path(target)
+
+
+def lexicon_stats(lexicon: Lexicon) -> dict:
+    """Size, per-dimension rating summary and duplicates of a lexicon."""
+    summary = {"name": lexicon.name, "words": len(lexicon), "dimensions": {}}
+    for dim, values in lexicon.ratings.items():
+        rated = values[~np.isnan(values)]
+        summary["dimensions"][dim] = {
+            "rated": int(len(rated)),
+            **({k: float(f(rated)) for k, f in (("min", np.min), ("mean", np.mean), ("median", np.median),
+                                                  ("max", np.max))} if len(rated) else {}),
+        }
+    summary["duplicates"] = [{"word": d.word, "lines": list(d.lines), "ratings": d.ratings, "resolved": d.resolved}
+                             for d in lexicon.duplicates]
+    return summary

@@ -83,3 +83,48 @@ def _as_array(texts) -> pa.Array:
     if not isinstance(texts, pa.Array):
         texts = pa.array(texts, pa.string())
     return texts
+
+
+def score_file(source, target, lexicon: Lexicon, *, text_column: str = "text", batch_size: int = 65_536,
+               on_progress=None) -> int:
+    """Add :data:`SCORE_COLUMNS` to every row of a Parquet or CSV file, streaming; returns the row count."""
+    from pathlib import Path
+
+    import pyarrow.csv as pcsv
+    import pyarrow.parquet as pq
+
+    from empathykit.errors import InputError
+    from empathykit.io import atomic_path
+
+    source = Path(source)
+    if not source.is_file():
+        raise InputError(f"input {source} does not exist; expected a Parquet or CSV file with a text column")
+    if source.suffix.lower() == ".parquet":
+        batches = pq.ParquetFile(source).iter_batches(batch_size=batch_size)
+    else:
+        delimiter = "\t" if source.suffix.lower() in (".tsv", ".tab") else ","
+        batches = pcsv.open_csv(source, parse_options=pcsv.ParseOptions(delimiter=delimiter, newlines_in_values=True))
+    rows, writer = 0, None
+    with atomic_path(target) as tmp:
+        try:
+            for batch in batches:
+                if text_column not in batch.schema.names:
+                    raise InputError(f"{source} has no {text_column!r} column; its columns are: "
+                                     f"{', '.join(batch.schema.names)}", hint="name it with --text-column")
+                scores = score_texts(batch.column(text_column), lexicon)
+                table = pa.Table.from_batches([batch])
+                for name in SCORE_COLUMNS:
+                    table = table.drop_columns([name]) if name in table.column_names else table
+                    table = table.append_column(name, scores[name])
+                if writer is None:
+                    writer = pq.ParquetWriter(tmp, table.schema, compression="zstd")
+                writer.write_table(table)
+                rows += table.num_rows
+                if on_progress:
+                    on_progress(table.num_rows)
+        finally:
+            if writer is not None:
+                writer.close()
+        if writer is None:
+            raise InputError(f"{source} holds no rows; expected a Parquet or CSV file with a text column")
+    return rows

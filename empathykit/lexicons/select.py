@@ -64,3 +64,40 @@ def select_words(lexicon: Lexicon, n: int = 200, *, dimension: str = "empathy", 
     if not chosen:
         raise InputError("no lexicon word passes the exclusion list and topic restriction")
     return Selection(ranked.subset(chosen), sorted(excluded_set & set(lexicon.words)), off_topic)
+
+
+def read_word_list(path) -> list[str]:
+    """Words from a file, one a line (a CSV's first column); ``#`` starts a comment."""
+    from pathlib import Path
+
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"word list {path} does not exist; expected one word a line")
+    words = []
+    for line in path.read_text(encoding="utf-8-sig").splitlines():
+        word = line.split("#", 1)[0].split(",", 1)[0].strip()
+        if word:
+            words.append(word)
+    return words
+
+
+def topic_corpus_frequency(paths) -> dict[str, int]:
+    """Document frequency of tokens over on-topic texts: ``.txt`` files (one text a line) or
+    anything ``collect file`` reads."""
+    from pathlib import Path
+
+    from empathykit.pipelines.readers import iter_posts
+
+    def texts():
+        for path in map(Path, paths):
+            if path.suffix.lower() == ".txt":
+                if not path.is_file():
+                    raise InputError(f"topic corpus {path} does not exist")
+                lines = path.read_text(encoding="utf-8").splitlines()
+                for start in range(0, len(lines), 50_000):
+                    yield pa.array(lines[start:start + 50_000], pa.string())
+            else:
+                for batch in iter_posts([path], fast=False):
+                    yield batch.column("text")
+
+    return topic_document_frequency(texts())

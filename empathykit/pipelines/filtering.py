@@ -273,7 +273,7 @@ def stage_report(totals: dict[str, int], n_input: int, config: FilterConfig, **e
     for name in STAGES:
         remaining -= totals.get(name, 0)
         stages.append({"stage": name, "dropped": totals.get(name, 0), "remaining": remaining})
-    return {"input": n_input, "output": remaining, "stages": stages, "config": config.describe(), **extra}
+    return {"input": n_input, "kept": remaining, "stages": stages, "config": config.describe(), **extra}
 
 
 def run_filter(inputs: list[str | Path], output: str | Path, *, config: FilterConfig | None = None,
@@ -306,7 +306,7 @@ def run_filter(inputs: list[str | Path], output: str | Path, *, config: FilterCo
                 writer.write_batch(kept.drop_columns(list(HASH_COLUMNS)))
                 if on_progress:
                     on_progress(batch)
-        return stage_report(totals, n_input, config, inputs=[str(p) for p in inputs], output=str(output),
+        return stage_report(totals, n_input, config, inputs=[str(p) for p in inputs], output_file=str(output),
                             read=report.as_dict())
 
     counts = with_fast_path(run)
