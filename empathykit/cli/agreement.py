@@ -1,7 +1,175 @@
-"""`empathykit agreement` commands."""
+"""`empathykit agreement`: coefficients, reports, disagreements and adjudication."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated, Optional
+
 import typer
 
-app = typer.Typer(help="agreement commands.", no_args_is_help=True)
+app = typer.Typer(help="Inter-annotator agreement: coefficients with bootstrap intervals, reports, adjudication.",
+                  no_args_is_help=True)
+
+Annotations = Annotated[Path, typer.Argument(help="Tidy annotations Parquet from `annotate pull`.")]
+SchemaName = Annotated[str, typer.Option("--schema", "-s", help="Schema the project was pushed with.")]
+SchemaOptions = Annotated[list[str], typer.Option("--schema-option", "-O", help="Schema option KEY=VALUE (repeatable).")]
+Fields = Annotated[list[str], typer.Option("--field", "-f", help="Only this field (repeatable; default: all).")]
+Items = Annotated[Optional[Path], typer.Option(help="Pushed items (item_id + inputs); default: <annotations>.items.parquet if present.")]
+Adjudicated = Annotated[Optional[Path], typer.Option(help="adjudications.parquet: reference labels that override gold.")]
+Bootstrap = Annotated[int, typer.Option("--bootstrap", "-b", help="Bootstrap resamples over units (0: no intervals).")]
+Seed = Annotated[int, typer.Option(help="Seed of the bootstrap.")]
+Confidence = Annotated[float, typer.Option(help="Confidence level of the intervals.")]
+Weights = Annotated[str, typer.Option(help="Weights of kappa and Gwet's AC2 on ordinal/interval fields: linear or quadratic.")]
+Iou = Annotated[float, typer.Option("--iou", help="IOU a span needs to match another (IOU-F1).")]
+
+
+def _schema(name: str, options: list[str]):
+    from empathykit.cli.annotate import _options
+    from empathykit.schemas import get_schema
+
+    return get_schema(name, **_options(options))
+
+
+def _items(annotations: Path, items: Optional[Path]) -> Optional[Path]:
+    if items is not None:
+        return items
+    beside = annotations.with_name(annotations.stem + ".items.parquet")
+    return beside if beside.exists() else None
+
+
+def _compute(annotations, schema, schema_option, field, items, adjudicated, bootstrap, seed, confidence, weights, iou):
+    from empathykit.agreement.compute import Settings, compute_agreement
+    from empathykit.cli._common import err_console
+
+    settings = Settings(n_boot=bootstrap, seed=seed, confidence=confidence, weights=weights, iou_threshold=iou)
+    with err_console.status("computing agreement") as status:
+        return compute_agreement(annotations, _schema(schema, schema_option), items=_items(annotations, items),
+                                 adjudications=adjudicated, fields=field or None, settings=settings,
+                                 on_progress=lambda msg: status.update(f"computing agreement: {msg}"))
+
+
+def _print_summary(result: dict) -> None:
+    from empathykit.agreement.compute import summary_rows
+    from empathykit.cli._common import err_console, print_table
+
+    print_table(f"agreement ({result['schema']})", ["field", "coefficient", "value", "95% low", "95% high", "units / why undefined"],
+                summary_rows(result))
+    inp = result["input"]
+    notes = [f"{inp['annotations']} annotations, {inp['cancelled']['total']} skipped excluded"]
+    if inp["duplicates"]["count"]:
+        notes.append(f"{inp['duplicates']['count']} units annotated twice by one annotator ({inp['duplicates']['rule']})")
+    for entry in inp["ids_with_several_emails"]:
+        notes.append(f"annotator id {entry['annotator_id']} has several emails: {', '.join(entry['emails'])}")
+    for entry in inp["emails_with_several_ids"]:
+        notes.append(f"email {entry['email']} has several annotator ids: {entry['annotator_ids']}")
+    err_console.print("; ".join(notes), highlight=False)
+
+
+@app.command("compute")
+def compute_command(
+    annotations: Annotations,
+    schema: SchemaName = "seek-provide",
+    schema_option: SchemaOptions = [],  # noqa: B006
+    out: Annotated[Path, typer.Option("--out", "-o", help="JSON file to write.")] = Path("agreement.json"),
+    field: Fields = [],  # noqa: B006
+    items: Items = None,
+    adjudicated: Adjudicated = None,
+    bootstrap: Bootstrap = 1000,
+    seed: Seed = 0,
+    confidence: Confidence = 0.95,
+    weights: Weights = "quadratic",
+    iou: Iou = 0.5,
+    json_out: Annotated[bool, typer.Option("--json", help="Also print the JSON on stdout.")] = False,
+) -> None:
+    """Every coefficient of every field at its level, with bootstrap intervals: a table on stderr, JSON to --out."""
+    import json
+
+    from empathykit.cli._common import err_console
+    from empathykit.io import write_json
+
+    result = _compute(annotations, schema, schema_option, field, items, adjudicated, bootstrap, seed, confidence, weights, iou)
+    write_json(out, result)
+    _print_summary(result)
+    err_console.print(f"written: {out}", highlight=False)
+    if json_out:
+        typer.echo(json.dumps(result, indent=2, ensure_ascii=False, default=str))
+
+
+@app.command("report")
+def report_command(
+    annotations: Annotations,
+    schema: SchemaName = "seek-provide",
+    schema_option: SchemaOptions = [],  # noqa: B006
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for report.md, report.html, agreement.json and the PNG plots.")] = Path("agreement-report"),
+    field: Fields = [],  # noqa: B006
+    items: Items = None,
+    adjudicated: Adjudicated = None,
+    bootstrap: Bootstrap = 1000,
+    seed: Seed = 0,
+    confidence: Confidence = 0.95,
+    weights: Weights = "quadratic",
+    iou: Iou = 0.5,
+) -> None:
+    """Markdown and HTML report with plots (coefficients per round, confusion heatmaps, per-annotator bars) and JSON."""
+    from empathykit.agreement.report import write_report
+    from empathykit.cli._common import err_console
+
+    result = _compute(annotations, schema, schema_option, field, items, adjudicated, bootstrap, seed, confidence, weights, iou)
+    with err_console.status("drawing the report"):
+        files = write_report(result, out)
+    _print_summary(result)
+    err_console.print(f"report: {files.html} and {files.markdown} ({len(files.figures)} plots); JSON: {files.json}",
+                      highlight=False)
+
+
+@app.command("disagreements")
+def disagreements_command(
+    annotations: Annotations,
+    schema: SchemaName = "seek-provide",
+    schema_option: SchemaOptions = [],  # noqa: B006
+    out: Annotated[Path, typer.Option("--out", "-o", help="Table of disagreements: .parquet or .csv.")] = Path("disagreements.parquet"),
+    field: Fields = [],  # noqa: B006
+    push: Annotated[bool, typer.Option("--push", help="Also push the items as an adjudication project into Label Studio.")] = False,
+    project: Annotated[Optional[str], typer.Option("--project", "-p", help="Adjudication project title (with --push).")] = None,
+    items: Items = None,
+) -> None:
+    """Write the units where annotators differ; with --push, create an adjudication project showing every answer."""
+    from empathykit.agreement.adjudicate import find_disagreements, push_adjudication, write_table
+    from empathykit.cli._common import err_console, progress
+    from empathykit.errors import InputError
+
+    parsed = _schema(schema, schema_option)
+    if push and not project:
+        raise InputError("--push needs the adjudication project's title (--project)")
+    table = find_disagreements(annotations, parsed, fields=field or None)
+    write_table(table, out)
+    err_console.print(f"{len(table)} disagreements on {table['item_id'].nunique()} items → {out}", highlight=False)
+    if push and len(table):
+        item_table = _items(annotations, items)
+        if item_table is None:
+            raise InputError(f"no items table beside {annotations}", hint="pass the pushed items with --items")
+        with progress("pushing adjudication tasks") as advance:
+            report = push_adjudication(annotations, parsed, items=item_table, project=project, disagreements=table,
+                                       on_progress=advance)
+        err_console.print(f"adjudication project {report.project_title!r} (id {report.project_id}): {report.created} tasks "
+                          f"created, {report.skipped} already there, {report.predictions} answers added as predictions",
+                          highlight=False)
+        err_console.print(f"tasks: {report.project_url}", highlight=False)
+
+
+@app.command("adjudicated")
+def adjudicated_command(
+    project: Annotated[str, typer.Option("--project", "-p", help="Adjudication project title or id.")],
+    schema: SchemaName = "seek-provide",
+    schema_option: SchemaOptions = [],  # noqa: B006
+    out: Annotated[Path, typer.Option("--out", "-o", help="Parquet to write (item_id, field, value, adjudicator).")] = Path("adjudications.parquet"),
+) -> None:
+    """Pull adjudicated labels into adjudications.parquet, which `export --adjudicated` makes final."""
+    from empathykit.agreement.adjudicate import pull_adjudications
+    from empathykit.cli._common import err_console, progress
+
+    with progress("pulling adjudications") as advance:
+        report = pull_adjudications(project, _schema(schema, schema_option), out=out, on_progress=advance)
+    err_console.print(f"{report.rows} adjudicated values on {report.items} items by {', '.join(report.adjudicators) or 'nobody'}"
+                      + (f"; {report.readjudicated} adjudicated more than once (the latest counts)" if report.readjudicated else "")
+                      + f" → {report.out}", highlight=False)

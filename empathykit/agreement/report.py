@@ -1,0 +1,410 @@
+"""``agreement report``: Markdown and HTML with PNG plots, plus the JSON.
+
+The report is built once as a list of blocks (headings, paragraphs, tables,
+figures) and rendered twice, so the Markdown and the HTML never disagree.
+Plots use matplotlib's Agg backend (no display needed).
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field as dc_field
+from pathlib import Path
+from typing import Any
+
+from empathykit.io import atomic_path, write_json
+
+COEFFICIENT_NAMES = {
+    "krippendorff_alpha": "Krippendorff's alpha", "fleiss_kappa": "Fleiss' kappa", "gwet_ac1": "Gwet's AC1",
+    "gwet_ac2": "Gwet's AC2", "percent_agreement": "percent agreement", "cohen_kappa_mean": "Cohen's kappa (mean of pairs)",
+    "token_f1": "token-level F1 (mean of pairs)", "iou_f1": "IOU-F1 (mean of pairs)", "u_alpha": "Krippendorff's u-alpha",
+}
+
+
+@dataclass
+class ReportFiles:
+    markdown: Path
+    html: Path
+    json: Path
+    figures: list[Path] = dc_field(default_factory=list)
+
+
+# -- formatting -----------------------------------------------------------------------------
+
+
+def fmt(est: dict[str, Any] | None) -> str:
+    """``0.742 [0.681, 0.801]``, or ``undefined: reason``."""
+    if not est:
+        return ""
+    if est.get("value") is None:
+        return f"undefined: {est.get('undefined', '')}"
+    ci = est.get("ci")
+    return f"{est['value']:.3f}" + (f" [{ci[0]:.3f}, {ci[1]:.3f}]" if ci else "")
+
+
+def _who(result: dict[str, Any], annotator: int) -> str:
+    email = result["annotators"].get(str(annotator), {}).get("email")
+    return email or f"#{annotator}"
+
+
+def _short(result: dict[str, Any], annotator: int) -> str:
+    return _who(result, annotator).split("@")[0]
+
+
+# -- blocks --------------------------------------------------------------------------------------
+
+
+def _blocks(result: dict[str, Any], figures: dict[str, str]) -> list[tuple[str, Any]]:
+    settings = result["settings"]
+    inp = result["input"]
+    b: list[tuple[str, Any]] = [("h1", f"Agreement: schema {result['schema']}")]
+    b.append(("p", f"{inp['annotations']} annotations of {inp['items']} items by {len(result['annotators'])} annotators; "
+                   f"{inp['cancelled']['total']} skipped/cancelled annotations excluded; "
+                   f"{inp['ground_truth_annotations']} ground-truth annotations used as reference. "
+                   f"Intervals: {settings['confidence']:.0%} percentile bootstrap over units, "
+                   f"{settings['n_boot']} resamples, seed {settings['seed']}; weighted coefficients use "
+                   f"{settings['weights']} weights."))
+    problems = []
+    for entry in inp["ids_with_several_emails"]:
+        problems.append(f"annotator id {entry['annotator_id']} appears with several emails: {', '.join(entry['emails'])}")
+    for entry in inp["emails_with_several_ids"]:
+        problems.append(f"email {entry['email']} belongs to several annotator ids: {entry['annotator_ids']}")
+    if inp["duplicates"]["count"]:
+        problems.append(f"{inp['duplicates']['count']} unit(s) annotated twice by the same annotator; "
+                        f"{inp['duplicates']['rule']}")
+    if inp["unknown_fields"]:
+        problems.append(f"fields not in the schema, ignored: {', '.join(inp['unknown_fields'])}")
+    if problems:
+        b += [("h2", "Problems in the input"), ("ul", problems)]
+
+    rows = []
+    for name, report in result["fields"].items():
+        if "not_applicable" in report:
+            rows.append([name, report["level"], "—", report["not_applicable"], ""])
+            continue
+        for key, est in report.get("coefficients", {}).items():
+            rows.append([name, report["level"], COEFFICIENT_NAMES.get(key, key), fmt(est), str(report.get("pairable_units", ""))])
+    b += [("h2", "Summary"), ("table", (["field", "level", "coefficient", "value [95% CI]", "pairable units"], rows))]
+    if "coefficients" in figures:
+        b.append(("img", (figures["coefficients"], "Every coefficient with its bootstrap interval")))
+
+    b.append(("h2", "Annotators"))
+    b.append(("table", (["annotator", "email", "annotations", "skipped", "median lead time (s)"],
+                        [[k, v["email"] or "", v["annotations"], v["cancelled"],
+                          "" if v["median_lead_time"] is None else f"{v['median_lead_time']:.1f}"]
+                         for k, v in result["annotators"].items()])))
+
+    for name, report in result["fields"].items():
+        if "not_applicable" in report or not report.get("coefficients"):
+            continue
+        b += _field_blocks(result, name, report, figures)
+    return b
+
+
+def _field_blocks(result: dict[str, Any], name: str, report: dict[str, Any], figures: dict[str, str]) -> list[tuple[str, Any]]:
+    b: list[tuple[str, Any]] = [("h2", f"Field `{name}` ({report['kind']}, {report['level']})")]
+    if report.get("labels"):
+        b.append(("p", f"Values: {', '.join(report['labels'])}; kappa/AC weights: {report.get('weights')}."))
+    if report["kind"] == "multichoice":
+        b.append(("p", "Field-level alpha uses the MASI distance between label sets; percent agreement counts "
+                       "identical sets. Each label is also scored as a present/absent nominal field."))
+    if report["kind"] == "spans":
+        b.append(("p", f"Tokens from the {report['tokens']}; IOU-F1 threshold {report['iou_threshold']}."
+                       + (f" u-alpha over the {report['u_alpha_units']} items every annotator annotated."
+                          if "u_alpha_units" in report else "")))
+    ref = report.get("reference", {})
+    b.append(("p", f"{report['units']} units, {report['pairable_units']} with two or more annotations; reference labels: "
+                   f"{ref.get('gold', 0)} gold, {ref.get('adjudicated', 0)} adjudicated."))
+    coefficient_rows = [[COEFFICIENT_NAMES.get(k, k), fmt(v)] for k, v in report["coefficients"].items()]
+    coefficient_rows += [[f"u-alpha, label {label}", fmt(v)] for label, v in report.get("u_alpha_by_label", {}).items()]
+    b.append(("table", (["coefficient", "value [95% CI]"], coefficient_rows)))
+
+    if report.get("labels_binary"):
+        keys = list(next(iter(report["labels_binary"].values()))["coefficients"])
+        b.append(("h3", "Per label (present / absent)"))
+        b.append(("table", (["label", *[COEFFICIENT_NAMES.get(k, k) for k in keys]],
+                            [[label, *[fmt(r["coefficients"][k]) for k in keys]]
+                             for label, r in report["labels_binary"].items()])))
+
+    if report.get("rounds"):
+        keys = list(report["coefficients"])
+        b.append(("h3", "By round"))
+        b.append(("table", (["round", "units", *[COEFFICIENT_NAMES.get(k, k) for k in keys]],
+                            [[r["round"], r["units"], *[fmt(r["coefficients"].get(k)) for k in keys]]
+                             for r in report["rounds"]])))
+        if f"rounds:{name}" in figures:
+            b.append(("img", (figures[f"rounds:{name}"], f"{name}: coefficients round by round")))
+
+    pairs = report.get("pairs", [])
+    if pairs:
+        metric_keys = [k for k in ("cohen_kappa", "percent_agreement", "token_f1", "iou_f1") if k in pairs[0]]
+        b.append(("h3", "Annotator pairs"))
+        b.append(("table", (["pair", "shared units", *metric_keys],
+                            [[f"{_who(result, p['annotators'][0])} / {_who(result, p['annotators'][1])}", p["units"],
+                              *[fmt(p[k]) for k in metric_keys]] for p in pairs])))
+        if f"confusion:{name}" in figures:
+            b.append(("img", (figures[f"confusion:{name}"], f"{name}: confusion matrices of annotator pairs")))
+
+    annotators = report.get("annotators", [])
+    if annotators:
+        keys = [k for k in ("alpha_without", "agreement_with_others", "cohen_kappa_with_others",
+                            "token_f1_with_others", "iou_f1_with_others") if k in annotators[0]]
+        ref_keys = [k for k in ("percent_agreement", "cohen_kappa", "token_f1", "iou_f1") if k in annotators[0]["reference"]]
+        b.append(("h3", "Per annotator"))
+        b.append(("p", "alpha_without: alpha of the others when this annotator is left out (higher than the "
+                       "field's alpha: this annotator lowers agreement). Reference: gold or adjudicated labels."))
+        b.append(("table", (["annotator", "values", *keys, "reference units", *[f"reference {k}" for k in ref_keys],
+                             "label distribution"],
+                            [[_who(result, a["annotator_id"]), a["values"], *[fmt(a[k]) for k in keys],
+                              a["reference"]["units"], *[fmt(a["reference"][k]) if a["reference"]["units"] else ""
+                                                         for k in ref_keys],
+                              ", ".join(f"{k}: {v}" for k, v in a["label_distribution"].items())] for a in annotators])))
+        if f"annotators:{name}" in figures:
+            b.append(("img", (figures[f"annotators:{name}"], f"{name}: agreement per annotator and label distribution")))
+    return b
+
+
+def _markdown(blocks: list[tuple[str, Any]]) -> str:
+    out = []
+    for kind, body in blocks:
+        if kind in ("h1", "h2", "h3"):
+            out.append("#" * int(kind[1]) + " " + body)
+        elif kind == "p":
+            out.append(body)
+        elif kind == "ul":
+            out.append("\n".join(f"- {item}" for item in body))
+        elif kind == "table":
+            header, rows = body
+            cell = lambda v: str(v).replace("|", "\\|")  # noqa: E731
+            lines = ["| " + " | ".join(cell(h) for h in header) + " |", "|" + "---|" * len(header)]
+            lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
+            out.append("\n".join(lines))
+        elif kind == "img":
+            path, caption = body
+            out.append(f"![{caption}]({path})")
+    return "\n\n".join(out) + "\n"
+
+
+def _inline_code(text: str) -> str:
+    parts = html.escape(text).split("`")
+    return "".join(f"<code>{p}</code>" if i % 2 else p for i, p in enumerate(parts))
+
+
+CSS = """body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}
+table{border-collapse:collapse;margin:1em 0;font-size:14px}th,td{border:1px solid #ccc;padding:4px 8px;text-align:left}
+th{background:#f3f3f3}img{max-width:100%;border:1px solid #ddd;margin:0.5em 0}code{background:#f3f3f3;padding:0 3px}
+figcaption{color:#555;font-size:13px}"""
+
+
+def _html(blocks: list[tuple[str, Any]], title: str) -> str:
+    out = [f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+           f"<style>{CSS}</style></head><body>"]
+    for kind, body in blocks:
+        if kind in ("h1", "h2", "h3"):
+            out.append(f"<{kind}>{_inline_code(body)}</{kind}>")
+        elif kind == "p":
+            out.append(f"<p>{_inline_code(body)}</p>")
+        elif kind == "ul":
+            out.append("<ul>" + "".join(f"<li>{html.escape(item)}</li>" for item in body) + "</ul>")
+        elif kind == "table":
+            header, rows = body
+            out.append("<table><thead><tr>" + "".join(f"<th>{html.escape(str(h))}</th>" for h in header) + "</tr></thead><tbody>"
+                       + "".join("<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in row) + "</tr>" for row in rows)
+                       + "</tbody></table>")
+        elif kind == "img":
+            path, caption = body
+            out.append(f"<figure><img src='{html.escape(path)}' alt='{html.escape(caption)}'>"
+                       f"<figcaption>{html.escape(caption)}</figcaption></figure>")
+    out.append("</body></html>")
+    return "\n".join(out) + "\n"
+
+
+# -- plots ---------------------------------------------------------------------------------------------
+
+
+def _save(fig, path: Path) -> Path:
+    with atomic_path(path, suffix=".png") as tmp:
+        fig.savefig(tmp, dpi=110, bbox_inches="tight", format="png")
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+    return path
+
+
+def _errors(ests: list[dict[str, Any]]) -> tuple[list[float], list[list[float]]]:
+    values, low, high = [], [], []
+    for est in ests:
+        v = est.get("value") if est else None
+        ci = est.get("ci") if est else None
+        values.append(float("nan") if v is None else v)
+        low.append(0.0 if v is None or not ci else max(v - ci[0], 0.0))
+        high.append(0.0 if v is None or not ci else max(ci[1] - v, 0.0))
+    return values, [low, high]
+
+
+def plot_coefficients(result: dict[str, Any], path: Path) -> Path | None:
+    import matplotlib.pyplot as plt
+
+    labels, ests = [], []
+    for name, report in result["fields"].items():
+        for key, est in report.get("coefficients", {}).items():
+            labels.append(f"{name}: {COEFFICIENT_NAMES.get(key, key)}")
+            ests.append(est)
+    if not labels:
+        return None
+    values, err = _errors(ests)
+    fig, ax = plt.subplots(figsize=(8, 0.38 * len(labels) + 1.2))
+    y = list(range(len(labels)))[::-1]
+    ax.errorbar(values, y, xerr=err, fmt="o", color="#1f5f99", ecolor="#7aa6d1", capsize=4)
+    for yi, v, est in zip(y, values, ests):
+        ax.annotate("undefined" if est.get("value") is None else f"{v:.2f}", (1.02, yi),
+                    xycoords=("axes fraction", "data"), va="center", fontsize=9, color="#444")
+    ax.set_yticks(y, labels)
+    lowest = min([v - e for v, e in zip(values, err[0]) if v == v] + [0.0])
+    ax.set_xlim(min(lowest - 0.05, 0.0), 1.02)
+    ax.axvline(0, color="#999", lw=0.8)
+    for ref in (0.667, 0.8):
+        ax.axvline(ref, color="#c44", lw=0.8, ls=":")
+    ax.set_xlabel("value (95% bootstrap interval); dotted: Krippendorff's 0.667 and 0.8 guides")
+    ax.grid(axis="x", alpha=0.3)
+    return _save(fig, path)
+
+
+def plot_rounds(name: str, report: dict[str, Any], path: Path) -> Path | None:
+    import matplotlib.pyplot as plt
+
+    rounds = report.get("rounds") or []
+    if not rounds:
+        return None
+    keys = list(report["coefficients"])
+    xs = [r["round"] for r in rounds]
+    fig, ax = plt.subplots(figsize=(7.5, 4))
+    width = 0.08
+    for i, key in enumerate(keys):
+        values, err = _errors([r["coefficients"].get(key) for r in rounds])
+        shift = (i - (len(keys) - 1) / 2) * width
+        ax.errorbar([x + shift for x in xs], values, yerr=err, fmt="-o", capsize=3, label=COEFFICIENT_NAMES.get(key, key))
+    ax.set_xticks(xs, [str(x) for x in xs])
+    ax.set_xlabel("round")
+    ax.set_ylabel("value (95% bootstrap interval)")
+    ax.set_title(f"{name}: agreement round by round")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    return _save(fig, path)
+
+
+def plot_confusions(result: dict[str, Any], name: str, report: dict[str, Any], path: Path, most: int = 12) -> Path | None:
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    pairs = [p for p in report.get("pairs", []) if "confusion" in p and p["units"]]
+    if not pairs:
+        return None
+    pairs = sorted(pairs, key=lambda p: -p["units"])[:most]
+    labels = report["labels"]
+    cols = min(3, len(pairs))
+    rows = (len(pairs) + cols - 1) // cols
+    size = 1.2 + 0.45 * len(labels)
+    fig, axes = plt.subplots(rows, cols, figsize=(cols * size + 1, rows * size + 0.6), squeeze=False)
+    for ax, pair in zip(axes.ravel(), pairs):
+        matrix = np.asarray(pair["confusion"])
+        ax.imshow(matrix, cmap="Blues")
+        for (i, j), count in np.ndenumerate(matrix):
+            ax.text(j, i, str(count), ha="center", va="center", fontsize=8,
+                    color="white" if count > matrix.max() / 2 else "black")
+        a, b = pair["annotators"]
+        ax.set_title(f"kappa {fmt(pair['cohen_kappa']).split(' ')[0]}", fontsize=9)
+        ax.set_ylabel(_short(result, a), fontsize=8)
+        ax.set_xlabel(_short(result, b), fontsize=8)
+        ax.set_xticks(range(len(labels)), labels, rotation=45, ha="right", fontsize=7)
+        ax.set_yticks(range(len(labels)), labels, fontsize=7)
+    for ax in axes.ravel()[len(pairs):]:
+        ax.axis("off")
+    fig.suptitle(f"{name}: confusion matrices (rows: first annotator)", fontsize=10)
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def plot_annotators(result: dict[str, Any], name: str, report: dict[str, Any], path: Path) -> Path | None:
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    annotators = report.get("annotators") or []
+    if not annotators:
+        return None
+    metrics = [k for k in ("agreement_with_others", "cohen_kappa_with_others", "token_f1_with_others",
+                           "iou_f1_with_others", "alpha_without") if k in annotators[0]]
+    ref_key = next((k for k in ("cohen_kappa", "token_f1") if k in annotators[0]["reference"]), None)
+    series = [(m.replace("_", " "), [a[m] for a in annotators]) for m in metrics]
+    if ref_key and any(a["reference"]["units"] for a in annotators):
+        series.append((f"{ref_key.replace('_', ' ')} with reference", [a["reference"][ref_key] for a in annotators]))
+    names = [_short(result, a["annotator_id"]) for a in annotators]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 0.35 * len(names) + 2.8), gridspec_kw={"width_ratios": [3, 2]})
+    x = np.arange(len(names))
+    width = 0.8 / max(len(series), 1)
+    for i, (label, ests) in enumerate(series):
+        values, err = _errors(ests)
+        left.bar(x + (i - (len(series) - 1) / 2) * width, np.nan_to_num(values), width, yerr=err, capsize=2, label=label)
+    field_alpha = report["coefficients"].get("krippendorff_alpha", {}).get("value")
+    if field_alpha is not None:
+        left.axhline(field_alpha, color="#333", lw=0.8, ls="--")
+    left.set_xticks(x, names, rotation=30, ha="right", fontsize=8)
+    left.set_ylabel("value (95% bootstrap interval)")
+    left.set_title(f"{name}: agreement per annotator" + (" (dashed: field alpha)" if field_alpha is not None else ""),
+                   fontsize=10)
+    left.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=3)
+    left.grid(axis="y", alpha=0.3)
+    categories = sorted({k for a in annotators for k in a["label_distribution"]},
+                        key=lambda k: (report.get("labels") or []).index(k) if k in (report.get("labels") or []) else 99)
+    # spans: how many spans per annotated unit; otherwise: the share of each value
+    spans = report["kind"] == "spans"
+    bottom = np.zeros(len(names))
+    for category in categories:
+        counts = np.array([a["label_distribution"].get(category, 0) for a in annotators], dtype=float)
+        totals = np.array([max(a["values"] if spans else sum(a["label_distribution"].values()), 1)
+                           for a in annotators], dtype=float)
+        right.barh(names, counts / totals, left=bottom, label=category)
+        bottom += counts / totals
+    if not spans:
+        right.set_xlim(0, 1)
+    right.invert_yaxis()
+    right.set_title("spans per annotated unit" if spans else "label distribution (share of each annotator's values)",
+                    fontsize=10)
+    right.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.08), ncol=4)
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+# -- entry point ----------------------------------------------------------------------------------------
+
+
+def write_report(result: dict[str, Any], out_dir: str | Path) -> ReportFiles:
+    """Write ``report.md``, ``report.html``, ``agreement.json`` and the PNG plots into ``out_dir``."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    figures: dict[str, str] = {}
+    written: list[Path] = []
+
+    def keep(key: str, made: Path | None) -> None:
+        if made is not None:
+            figures[key] = made.name
+            written.append(made)
+
+    keep("coefficients", plot_coefficients(result, out_dir / "coefficients.png"))
+    for name, report in result["fields"].items():
+        if "not_applicable" in report or not report.get("coefficients"):
+            continue
+        keep(f"rounds:{name}", plot_rounds(name, report, out_dir / f"rounds_{name}.png"))
+        keep(f"confusion:{name}", plot_confusions(result, name, report, out_dir / f"confusion_{name}.png"))
+        keep(f"annotators:{name}", plot_annotators(result, name, report, out_dir / f"annotators_{name}.png"))
+    blocks = _blocks(result, figures)
+    md, page, js = out_dir / "report.md", out_dir / "report.html", out_dir / "agreement.json"
+    with atomic_path(md) as tmp:
+        tmp.write_text(_markdown(blocks), encoding="utf-8")
+    with atomic_path(page) as tmp:
+        tmp.write_text(_html(blocks, f"Agreement: {result['schema']}"), encoding="utf-8")
+    write_json(js, result)
+    return ReportFiles(md, page, js, written)
