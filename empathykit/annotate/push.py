@@ -79,8 +79,9 @@ def push(
     - ``id_column``: the items' stable id (default ``item_id``, then ``id``,
       else a hash of the schema's inputs).
     - ``round_size``: put ``round`` (1, 2, ...) in the task data, ``round_size``
-      items per round in input order; ``first_round`` (default: after the
-      highest round of tasks not in this input) numbers the first one.
+      items per round in input order; ``first_round`` numbers the first one
+      (default: the numbering of an earlier push of the same items, else
+      after the highest round of the project's other tasks).
     - ``overlap``: k annotators per task (``maximum_annotations``).
     - ``predictions_column``: pre-annotations, a typed value of the schema's
       target or a ``{field: value}`` dict (or its JSON); ``model_version``
@@ -147,8 +148,7 @@ def push(
     if round_size:
         ours = {r["item_id"] for r in records}
         if first_round is None:
-            first_round = 1 + max((int(rnd) for item, rnd in existing.items()
-                                   if item not in ours and isinstance(rnd, (int, float))), default=0)
+            first_round = _first_round(records, existing, ours, round_size)
         for position, record in enumerate(records):
             record["round"] = first_round + position // round_size
     todo = [r for r in records if r["item_id"] not in existing]
@@ -175,6 +175,17 @@ def push(
         overlap=overlap if overlap is not None else ref.maximum_annotations,
         config_differs=not created and _normalise(ref.label_config) != _normalise(schema.label_config()),
     )
+
+
+def _first_round(records: list[dict[str, Any]], existing: dict[str, Any], ours: set[str], round_size: int) -> int:
+    """Resume an earlier push of this input with its own numbering; else start
+    after the highest round of the project's other tasks."""
+    for position, record in enumerate(records):
+        known = existing.get(record["item_id"])
+        if isinstance(known, int):
+            return known - position // round_size
+    return 1 + max((int(rnd) for item, rnd in existing.items()
+                    if item not in ours and isinstance(rnd, (int, float))), default=0)
 
 
 def schema_tag(schema: Schema) -> str:

@@ -148,10 +148,10 @@ def ensure_venv(venv: Path | None = None, *, on_status: Status = _quiet) -> Path
 
 
 def label_studio_version(venv: Path) -> str:
-    out = subprocess.run([str(_bin(venv, "python")), "-c",
-                          "import importlib.metadata as m; print(m.version('label-studio'))"],
-                         capture_output=True, text=True)
-    if out.returncode != 0:
+    python = _bin(venv, "python")
+    out = subprocess.run([str(python), "-c", "import importlib.metadata as m; print(m.version('label-studio'))"],
+                         capture_output=True, text=True) if python.exists() else None
+    if out is None or out.returncode != 0:
         raise StudioError(f"{venv} has no working label-studio installation",
                           hint=f"delete {venv} (it is re-created) or fix EMPATHYKIT_LABEL_STUDIO_VENV")
     return out.stdout.strip()
