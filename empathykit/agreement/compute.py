@@ -529,6 +529,12 @@ def _annotator_summary(inventory: Inventory) -> dict[str, Any]:
                      "median_lead_time": inventory.median_lead_time.get(a)} for a in ids}
 
 
+#: Short coefficient names for terminal tables.
+SHORT_NAMES = {"krippendorff_alpha": "alpha", "fleiss_kappa": "Fleiss kappa", "gwet_ac1": "Gwet AC1", "gwet_ac2": "Gwet AC2",
+               "percent_agreement": "% agreement", "cohen_kappa_mean": "Cohen kappa (mean)", "token_f1": "token F1",
+               "iou_f1": "IOU-F1", "u_alpha": "u-alpha"}
+
+
 def summary_rows(result: dict[str, Any]) -> list[list[Any]]:
     """``[field, coefficient, value, low, high, units]`` rows for a table."""
     rows = []
@@ -538,6 +544,6 @@ def summary_rows(result: dict[str, Any]) -> list[list[Any]]:
             continue
         for coefficient, est in report.get("coefficients", {}).items():
             ci = est.get("ci") or [None, None]
-            rows.append([name, coefficient, est["value"], ci[0], ci[1],
+            rows.append([name, SHORT_NAMES.get(coefficient, coefficient), est["value"], ci[0], ci[1],
                          report.get("pairable_units") if est["value"] is not None else est["undefined"]])
     return rows
