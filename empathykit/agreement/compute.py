@@ -1,25 +1,52 @@
 """Agreement of a pulled project, field by field, at each field's level of measurement.
 
 ``compute_agreement`` is the library entry point: a tidy annotation table and a
-schema in, a JSON-ready dict out (layout in the README's agreement section).
+schema in, a JSON-ready dict out.
 
-What is computed per field level:
+What is computed per field:
 
 =============================  ==========================================================
 ``nominal`` choice             Krippendorff's alpha, Fleiss' kappa, Gwet's AC1, percent
                                agreement, Cohen's kappa per pair
-``ordinal``/``interval``/      alpha at that level, Fleiss' kappa (unweighted), Gwet's AC2
-``ratio`` (choice, rating)     and weighted Cohen's kappa per pair (``weights``: linear or
-                               quadratic), percent agreement (exact)
-``multichoice``                alpha with the MASI distance and exact-set percent agreement
-                               for the field, plus every nominal coefficient per label as a
-                               present/absent binary field
+``ordinal``/``interval``/      alpha at that level (choice labels are ranks in schema
+``ratio`` (choice, rating)     order; ratings their scale values), Fleiss' kappa
+                               (unweighted), Gwet's AC2 and weighted Cohen's kappa per
+                               pair (``weights``: linear or quadratic), percent agreement
+``multichoice``                alpha with the MASI distance between label sets and
+                               exact-set percent agreement for the field, plus every
+                               nominal coefficient per label as a present/absent field
 ``spans``                      token-level F1, IOU-F1 and u-alpha (``spans`` module)
 ``text``                       nothing: reported as not applicable
 =============================  ==========================================================
 
-Every coefficient carries a seeded bootstrap percentile interval over units;
-an undefined one carries its reason instead of a value.
+Per field there are also the pairs (Cohen's kappa, percent agreement and the
+confusion matrix, or the span F1s), the annotators (alpha without them,
+agreement with the others, agreement with the reference, label distribution)
+and the same coefficients round by round. Every coefficient carries a seeded
+percentile bootstrap interval over units; an undefined one carries its reason.
+
+JSON layout::
+
+    {"schema", "settings": {n_boot, seed, confidence, weights, iou_threshold},
+     "input": {rows, annotations, items, cancelled: {total, by_annotator},
+               ground_truth_annotations, ids_with_several_emails,
+               emails_with_several_ids, duplicates: {count, rule, units}, unknown_fields},
+     "annotators": {id: {email, annotations, cancelled, median_lead_time}},
+     "rounds": [1, 2, ...],
+     "fields": {name: {kind, level, units, pairable_units, values,
+                       coefficients: {name: ESTIMATE},
+                       labels, weights | distance, labels_binary, tokens, u_alpha_by_label,
+                       pairs: [{annotators: [a, b], units, cohen_kappa, percent_agreement,
+                                confusion | token_f1, iou_f1}],
+                       annotators: [{annotator_id, values, label_distribution, alpha_without,
+                                     agreement_with_others, cohen_kappa_with_others,
+                                     reference: {units, percent_agreement, cohen_kappa}}],
+                       reference: {gold, adjudicated},
+                       rounds: [{round, annotators, units, coefficients}]}
+                | {kind, level, not_applicable}}}
+
+    ESTIMATE = {"value": float, "ci": [low, high] | null, "n_boot": int}
+             | {"value": null, "undefined": "why"}
 """
 
 from __future__ import annotations
@@ -28,7 +55,7 @@ import zlib
 from dataclasses import asdict, dataclass
 from itertools import combinations
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterable, Iterator
 
 import numpy as np
 import pandas as pd
@@ -90,7 +117,7 @@ class Blocks:
             out.update(finish(sums[..., part]))
         return out
 
-    def evaluate(self, resamples: list[np.ndarray]) -> dict[str, tuple[float, int, np.ndarray]]:
+    def evaluate(self, resamples: Iterable[np.ndarray]) -> dict[str, tuple[float, int, np.ndarray]]:
         """``{name: (value, reason, bootstrap values (B,))}`` given the resampling
         weight chunks ``(b, N)`` of ``Resampler.chunks``."""
         matrix = np.concatenate(self._stats, axis=1) if self._stats else np.zeros((self.n_units, 0))
@@ -106,25 +133,36 @@ class Blocks:
 
 
 class Resampler:
-    """Bootstrap weight matrices, drawn once per set of units and shared by every
+    """Bootstrap weight matrices, one draw per set of units, shared by every
     coefficient on those units (so all of a field's intervals come from the same
     resamples). Seeded by the settings' seed, the scope (``all``, ``round 2``)
-    and the unit ids, so a re-run gives the same intervals."""
+    and the unit ids, so a re-run gives the same intervals. Draws are kept for
+    reuse while they are small; larger ones are drawn again (same seed, same
+    weights) so memory stays at one chunk."""
+
+    KEEP = 50_000_000  # weights kept in memory at most (float32: 200 MB)
 
     def __init__(self, settings: "Settings", chunk: int = 250):
         self.settings = settings
         self.chunk = chunk
-        self._cache: dict[tuple[str, int, int], list[np.ndarray]] = {}
+        self._kept: dict[tuple[str, int, int], list[np.ndarray]] = {}
 
-    def chunks(self, scope: str, units: list[str]) -> list[np.ndarray]:
+    def chunks(self, scope: str, units: list[str]) -> Iterable[np.ndarray]:
         digest = zlib.crc32("\x1f".join(units).encode())
         key = (scope, len(units), digest)
-        if key not in self._cache:
-            rng = np.random.default_rng([self.settings.seed, zlib.crc32(scope.encode()), digest])
-            n_boot = self.settings.n_boot
-            self._cache[key] = [co.resample_weights(len(units), min(self.chunk, n_boot - start), rng).astype(np.float32)
-                                for start in range(0, n_boot, self.chunk)] if units else []
-        return self._cache[key]
+        if key in self._kept:
+            return self._kept[key]
+        drawn = self._draw(scope, len(units), digest)
+        if self.settings.n_boot * len(units) <= self.KEEP:
+            self._kept[key] = list(drawn)
+            return self._kept[key]
+        return drawn
+
+    def _draw(self, scope: str, n_units: int, digest: int) -> Iterator[np.ndarray]:
+        rng = np.random.default_rng([self.settings.seed, zlib.crc32(scope.encode()), digest])
+        n_boot = self.settings.n_boot
+        for start in range(0, n_boot if n_units else 0, self.chunk):
+            yield co.resample_weights(n_units, min(self.chunk, n_boot - start), rng).astype(np.float32)
 
 
 def estimate(value: float, reason: int, boot: np.ndarray, confidence: float, detail: str = "") -> dict[str, Any]:
@@ -242,7 +280,7 @@ def _one_value_detail(counts: np.ndarray, labels: list[str]) -> str:
     return f"every pairable value is {used[0]!r}" if len(used) == 1 else ""
 
 
-def categorical_report(cat: Categorical, annotators: list[int], settings: Settings, resamples: list[np.ndarray],
+def categorical_report(cat: Categorical, annotators: list[int], settings: Settings, resamples: Iterable[np.ndarray],
                        *, detail: bool = True, kappas: bool = True) -> dict[str, Any]:
     """Coefficients of one categorical field (or one round of it, ``detail=False``)."""
     n_units, n_annotators = cat.codes.shape
@@ -333,7 +371,7 @@ def categorical_report(cat: Categorical, annotators: list[int], settings: Settin
 # -- spans -------------------------------------------------------------------------------------
 
 
-def spans_report(data: FieldData, texts: dict[str, str] | None, settings: Settings, resamples: list[np.ndarray],
+def spans_report(data: FieldData, texts: dict[str, str] | None, settings: Settings, resamples: Iterable[np.ndarray],
                  *, detail: bool = True, token_cache: dict[str, tuple[np.ndarray, np.ndarray]] | None = None) -> dict[str, Any]:
     """Token-level F1, IOU-F1 and u-alpha of one spans field (or one round of it)."""
     f = data.field
@@ -424,12 +462,14 @@ def _field_report(data: FieldData, texts: dict[str, str] | None, settings: Setti
     resamples = resampler.chunks(scope, data.units)
     if f.kind == "spans":
         return spans_report(data, texts, settings, resamples, detail=detail, token_cache=token_cache)
+    # each use gets its own iterable: large draws are regenerated, not kept
     decoded = data.decoder()
     cat = categorical(data, settings, decoded)
     report = categorical_report(cat, data.annotators, settings, resamples, detail=detail, kappas=cat.level != "masi")
     if f.kind == "multichoice":
         report["distance"] = "masi"
-        report["labels_binary"] = {label: categorical_report(view, data.annotators, settings, resamples, detail=False)
+        report["labels_binary"] = {label: categorical_report(view, data.annotators, settings,
+                                                             resampler.chunks(scope, data.units), detail=False)
                                    for label, view in binary_views(data, decoded).items()}
     else:
         report["weights"] = cat.weights_name

@@ -1,6 +1,6 @@
 """From the tidy annotation table to the reliability data agreement needs.
 
-Rules (the README's agreement section repeats them):
+Rules:
 
 - Skipped / cancelled annotations (``was_cancelled``) are excluded and counted
   per annotator.
