@@ -403,3 +403,29 @@ def test_adjudication_schema_shows_the_answers_panel():
     import xml.etree.ElementTree as ET
 
     ET.fromstring(xml)
+
+
+def test_crowd_design_lists_only_pairs_that_share_units():
+    table = Table()
+    labels = ["seeking", "providing", "none"]
+    # annotators 1-2 share units u0-u9, 2-3 share u10-u19, 3-4 share u20-u29; 1 and 4 never meet
+    for block, (a, b) in enumerate([(1, 2), (2, 3), (3, 4)]):
+        for k in range(10):
+            item = f"u{block * 10 + k}"
+            table.add(item, a, {"empathy": labels[k % 3]})
+            table.add(item, b, {"empathy": labels[k % 3] if k % 4 else labels[(k + 1) % 3]})
+    report = compute_agreement(table.frame(), SEEK, settings=FAST)["fields"]["empathy"]
+    assert [p["annotators"] for p in report["pairs"]] == [[1, 2], [2, 3], [3, 4]]
+    assert all(p["units"] == 10 for p in report["pairs"])
+    assert report["coefficients"]["krippendorff_alpha"]["value"] is not None
+
+
+def test_rows_without_item_id_or_annotator_still_count():
+    frame = seek_table().frame()
+    frame["item_id"] = frame["item_id"].astype(object)
+    frame.loc[frame["item_id"] == "t00", "item_id"] = None
+    frame["annotator_id"] = frame["annotator_id"].astype("Int64")
+    frame.loc[0, "annotator_id"] = pd.NA
+    result = compute_agreement(frame, SEEK, settings=Settings(n_boot=0))
+    assert result["fields"]["empathy"]["units"] == 30
+    assert "-1" in result["annotators"]

@@ -255,6 +255,12 @@ def binary_views(data: FieldData, decoded: dict[str, Any]) -> dict[str, Categori
     return out
 
 
+def _sharing_pairs(present: np.ndarray) -> list[tuple[int, int]]:
+    """Annotator pairs ``(a, b)``, ``a < b``, that annotated at least one unit in common."""
+    shared = present.T.astype(np.int64) @ present.astype(np.int64)
+    return [(a, b) for a, b in combinations(range(present.shape[1]), 2) if shared[a, b]]
+
+
 def _package_alpha(counts: np.ndarray, cat: Categorical) -> float:
     """Point estimate of alpha with the ``krippendorff`` package."""
     import krippendorff
@@ -285,7 +291,7 @@ def categorical_report(cat: Categorical, annotators: list[int], settings: Settin
     """Coefficients of one categorical field (or one round of it, ``detail=False``)."""
     n_units, n_annotators = cat.codes.shape
     counts = co.value_counts(cat.codes, len(cat.labels))
-    pairs = list(combinations(range(n_annotators), 2))
+    pairs = _sharing_pairs(cat.codes >= 0)
     blocks = Blocks(n_units)
     blocks.add(co.alpha_unit_stats(counts, cat.distances), _alpha_finisher("alpha", cat.distances))
     ac_name = "gwet_ac1" if cat.weights_name == "identity" else "gwet_ac2"
@@ -388,7 +394,7 @@ def spans_report(data: FieldData, texts: dict[str, str] | None, settings: Settin
         keys = [None] * n_units
     frame = sp.span_rows(values, f.labels, unit_texts, keys, token_cache if token_cache is not None else {})
     present = np.array([[v is not None for v in row] for row in values], dtype=bool).reshape(n_units, n_annotators + 1)
-    pairs = list(combinations(range(n_annotators), 2))
+    pairs = _sharing_pairs(present[:, :n_annotators])
     gold_pairs = [(j, n_annotators) for j in range(n_annotators)] if detail else []
     stats = sp.pair_unit_stats(frame, present, pairs + gold_pairs, settings.iou_threshold)
     blocks = Blocks(n_units)

@@ -9,7 +9,9 @@ Rules:
   annotator's agreement with gold. An adjudications table (``item_id, field,
   value``) overrides gold for the items it covers.
 - Annotators are identified by ``annotator_id``. An id seen with two emails, or
-  an email seen under two ids, is reported (never merged).
+  an email seen under two ids, is reported (never merged). An annotation with
+  no annotator counts as annotator ``-1``; a task without ``item_id`` is the
+  unit ``task:<task_id>``.
 - A unit annotated twice by one annotator is reported; the later annotation
   counts: latest ``updated_at``, then highest ``annotation_id`` (the same rule
   ``export`` uses).
@@ -65,7 +67,13 @@ def check_annotations(frame: pd.DataFrame, *, source: str = "annotations") -> pd
         if column not in frame.columns:
             frame[column] = pd.NaT
         frame[column] = pd.to_datetime(frame[column], utc=True)
+    # tasks not pushed by empathykit carry no item id: the task id stands in
+    no_item = frame["item_id"].isna().to_numpy()
+    frame["item_id"] = frame["item_id"].astype(object)
+    frame.loc[no_item, "item_id"] = [f"task:{t}" for t in frame.loc[no_item, "task_id"]]
     frame["item_id"] = frame["item_id"].astype(str)
+    # an annotation without an annotator (e.g. imported) counts as annotator -1
+    frame["annotator_id"] = pd.to_numeric(frame["annotator_id"], errors="coerce").fillna(-1).astype(np.int64)
     frame["was_cancelled"] = frame["was_cancelled"].fillna(False).astype(bool)
     frame["ground_truth"] = frame["ground_truth"].fillna(False).astype(bool)
     frame["round"] = pd.array(frame["round"], dtype="Int64")
