@@ -36,6 +36,7 @@ def test_compute_writes_json_and_prints_a_table(annotations, tmp_path):
     result = run("agreement", "compute", annotations, "--out", out, "--bootstrap", 100)
     assert result.exit_code == 0, result.output
     assert "alpha" in result.output and "Gwet AC1" in result.output and "several emails" in result.output
+    assert "annotator pairs" in result.output and "a2@" in result.output
     data = json.loads(out.read_text())
     assert data["settings"]["n_boot"] == 100
     assert data["fields"]["empathy"]["coefficients"]["krippendorff_alpha"]["ci"]

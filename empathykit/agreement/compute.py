@@ -593,3 +593,19 @@ def summary_rows(result: dict[str, Any]) -> list[list[Any]]:
             rows.append([name, SHORT_NAMES.get(coefficient, coefficient), est["value"], ci[0], ci[1],
                          report.get("pairable_units") if est["value"] is not None else est["undefined"]])
     return rows
+
+
+def pair_rows(result: dict[str, Any]) -> list[list[Any]]:
+    """``[field, annotator a, annotator b, shared units, kappa or token F1, % agreement or IOU-F1]``
+    rows of every annotator pair."""
+    def who(annotator: int) -> str:
+        return result["annotators"].get(str(annotator), {}).get("email") or f"#{annotator}"
+
+    rows = []
+    for name, report in result["fields"].items():
+        for pair in report.get("pairs", []):
+            first, second = ("cohen_kappa", "percent_agreement") if "cohen_kappa" in pair else \
+                ("token_f1", "iou_f1") if "token_f1" in pair else (None, "percent_agreement")
+            rows.append([name, who(pair["annotators"][0]), who(pair["annotators"][1]), pair["units"],
+                         pair[first]["value"] if first else None, pair[second]["value"]])
+    return rows

@@ -49,11 +49,15 @@ def _compute(annotations, schema, schema_option, field, items, adjudicated, boot
 
 
 def _print_summary(result: dict) -> None:
-    from empathykit.agreement.compute import summary_rows
+    from empathykit.agreement.compute import pair_rows, summary_rows
     from empathykit.cli._common import err_console, print_table
 
     print_table(f"agreement ({result['schema']})", ["field", "coefficient", "value", "95% low", "95% high", "units / why undefined"],
                 summary_rows(result))
+    pairs = pair_rows(result)
+    if pairs:
+        print_table("annotator pairs", ["field", "annotator", "annotator", "shared units",
+                                        "Cohen kappa / token F1", "% agreement / IOU-F1"], pairs)
     inp = result["input"]
     notes = [f"{inp['annotations']} annotations, {inp['cancelled']['total']} skipped excluded"]
     if inp["duplicates"]["count"]:
