@@ -242,3 +242,18 @@ def test_push_into_a_project_of_another_schema_is_refused(studio):
 def test_pull_of_a_missing_project_names_it(studio, tmp_path):
     with pytest.raises(StudioError, match="no project 'nope"):
         pull("nope " + studio.project_title("x"), out=tmp_path / "x.parquet", connection=studio.connection)
+
+
+def test_schema_options_are_recorded_and_used_by_pull(studio, tmp_path):
+    emolit = get_schema("emotion", labels="emolit")
+    title = studio.project_title("emolit")
+    report = push([{"item_id": "e1", "text": "She laughed with relief"}], schema="emotion",
+                  schema_options={"labels": "emolit"}, project=title, connection=studio.connection)
+    (annotator,) = studio.make_annotators(1)
+    (task,) = studio.tasks(report.project_id)
+    studio.submit(task["id"], emolit.to_results({"emotions": ["joy", "relief"], "sentiment": "positive"}), annotator)
+    pulled = pull(title, out=tmp_path / "e.parquet", connection=studio.connection)  # no schema given
+    assert pulled.schema == "emotion" and pulled.unknown == 0
+    frame = pd.read_parquet(pulled.out)
+    values = {r.field: decode_value(r.value) for r in frame.itertuples()}
+    assert values == {"emotions": ["joy", "relief"], "sentiment": "positive"}

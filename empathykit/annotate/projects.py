@@ -20,7 +20,7 @@ from empathykit.annotate.connection import StudioClient
 from empathykit.errors import StudioError
 
 DESCRIPTION_PREFIX = "empathykit schema: "
-_SCHEMA_IN_DESCRIPTION = re.compile(r"empathykit schema: (\S+)")
+_SCHEMA_IN_DESCRIPTION = re.compile(r"empathykit schema: (\S+(?: \{.*\})?)")
 PAGE_SIZE = 10_000
 
 
