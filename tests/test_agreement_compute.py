@@ -429,3 +429,18 @@ def test_rows_without_item_id_or_annotator_still_count():
     result = compute_agreement(frame, SEEK, settings=Settings(n_boot=0))
     assert result["fields"]["empathy"]["units"] == 30
     assert "-1" in result["annotators"]
+
+
+def test_agreement_with_others_by_hand_and_no_reference_said_so():
+    frame = seek_table().frame()
+    report = compute_agreement(frame, SEEK, settings=FAST)["fields"]["empathy"]
+    labels = frame.pivot(index="item_id", columns="annotator_id", values="value")
+    mine, others = labels[1], labels[[2, 3]]
+    expected = sum((others.to_numpy() == mine.to_numpy()[:, None]).ravel()) / others.size
+    first = report["annotators"][0]
+    assert first["agreement_with_others"]["value"] == pytest.approx(expected)
+    assert first["reference"] == {"units": 0, "undefined": "no gold or adjudicated label on this annotator's units"}
+    # alpha without annotator 1 is alpha of annotators 2 and 3 alone
+    codes = np.array([[["seeking", "providing", "none"].index(json.loads(v)) for v in labels[a]] for a in (2, 3)], float)
+    assert first["alpha_without"]["value"] == pytest.approx(krippendorff.alpha(reliability_data=codes,
+                                                                               level_of_measurement="nominal"))

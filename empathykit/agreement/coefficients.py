@@ -268,6 +268,21 @@ def finish_pair_percent(sums: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.where(reason == DEFINED, _ratio(sums[..., 1], n), np.nan), reason
 
 
+def others_unit_stats(counts: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """Per-unit ``[others agreeing with the annotator, others]`` ``(N, 2)`` for one
+    annotator's ``codes`` ``(N,)`` against everyone's ``counts`` ``(N, V)``."""
+    rated = codes >= 0
+    agreeing = np.where(rated, counts[np.arange(codes.shape[0]), np.maximum(codes, 0)] - 1, 0)
+    others = np.where(rated, counts.sum(axis=1) - 1, 0)
+    return np.stack([agreeing, others], axis=1).astype(np.float64)
+
+
+def finish_others(sums: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Share of the annotator's pairings with other annotators that agree."""
+    reason = _reason((sums[..., 1] <= _EPS, NO_SHARED))
+    return np.where(reason == DEFINED, _ratio(sums[..., 0], sums[..., 1]), np.nan), reason
+
+
 def confusion(codes_a: np.ndarray, codes_b: np.ndarray, n_values: int) -> np.ndarray:
     """``(V, V)`` counts of (value of a, value of b) over the units both rated."""
     both = (codes_a >= 0) & (codes_b >= 0)

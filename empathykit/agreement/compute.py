@@ -255,6 +255,14 @@ def binary_views(data: FieldData, decoded: dict[str, Any]) -> dict[str, Categori
     return out
 
 
+NO_REFERENCE = "no gold or adjudicated label on this annotator's units"
+
+
+def _reference(units: int, estimates: dict[str, Any]) -> dict[str, Any]:
+    """An annotator's agreement with the reference labels, or why there is none."""
+    return {"units": units, **estimates} if units else {"units": 0, "undefined": NO_REFERENCE}
+
+
 def _sharing_pairs(present: np.ndarray) -> list[tuple[int, int]]:
     """Annotator pairs ``(a, b)``, ``a < b``, that annotated at least one unit in common."""
     shared = present.T.astype(np.int64) @ present.astype(np.int64)
@@ -306,12 +314,7 @@ def categorical_report(cat: Categorical, annotators: list[int], settings: Settin
             without = counts - co.onehot(cat.codes[:, j], len(cat.labels))
             blocks.add(co.alpha_unit_stats(without, cat.distances), _alpha_finisher(f"loo/{j}", cat.distances))
             mine = cat.codes[:, j]
-            rated = mine >= 0
-            agree = np.where(rated, counts[np.arange(n_units), np.maximum(mine, 0)] - 1, 0)
-            others = np.where(rated, counts.sum(axis=1) - 1, 0)
-            blocks.add(np.stack([agree, others], axis=1),
-                       lambda s, j=j: {f"others/{j}": (np.where(s[..., 1] > 0, co._ratio(s[..., 0], s[..., 1]), np.nan),
-                                                        np.where(s[..., 1] > 0, co.DEFINED, co.NO_SHARED).astype(np.int8))})
+            blocks.add(co.others_unit_stats(counts, mine), lambda s, j=j: {f"others/{j}": co.finish_others(s)})
             blocks.add(co.pair_unit_stats(mine, cat.reference, cat.weights),
                        lambda s, j=j: {f"ref_kappa/{j}": co.finish_cohen(s, cat.weights), f"ref_pct/{j}": co.finish_pair_percent(s)})
     results = blocks.evaluate(resamples)
@@ -364,10 +367,9 @@ def categorical_report(cat: Categorical, annotators: list[int], settings: Settin
                "agreement_with_others": est(f"others/{j}")}
         if kappas:
             row["cohen_kappa_with_others"] = estimate(*_mean_of(results, [f"kappa/{p}" for p in involved], co.NO_SHARED), conf)
-        reference = {"units": int(((mine >= 0) & (cat.reference >= 0)).sum()), "percent_agreement": est(f"ref_pct/{j}")}
-        if kappas:
-            reference["cohen_kappa"] = est(f"ref_kappa/{j}")
-        row["reference"] = reference
+        row["reference"] = _reference(int(((mine >= 0) & (cat.reference >= 0)).sum()),
+                                      {"percent_agreement": est(f"ref_pct/{j}"),
+                                       **({"cohen_kappa": est(f"ref_kappa/{j}")} if kappas else {})})
         annotator_rows.append(row)
     out["pairs"] = pair_rows
     out["annotators"] = annotator_rows
@@ -452,8 +454,8 @@ def spans_report(data: FieldData, texts: dict[str, str] | None, settings: Settin
             "label_distribution": {f.labels[k]: int(n) for k, n in mine.groupby("label").size().items()},
             "token_f1_with_others": estimate(*_mean_of(results, [f"token/{p}" for p in involved], co.NO_SHARED), conf),
             "iou_f1_with_others": estimate(*_mean_of(results, [f"iou/{p}" for p in involved], co.NO_SHARED), conf),
-            "reference": {"units": int((present[:, j] & present[:, n_annotators]).sum()),
-                          "token_f1": est(f"token/{g}"), "iou_f1": est(f"iou/{g}")},
+            "reference": _reference(int((present[:, j] & present[:, n_annotators]).sum()),
+                                    {"token_f1": est(f"token/{g}"), "iou_f1": est(f"iou/{g}")}),
         })
     out["annotators"] = rows
     return out

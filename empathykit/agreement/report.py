@@ -149,15 +149,15 @@ def _field_blocks(result: dict[str, Any], name: str, report: dict[str, Any], fig
     if annotators:
         keys = [k for k in ("alpha_without", "agreement_with_others", "cohen_kappa_with_others",
                             "token_f1_with_others", "iou_f1_with_others") if k in annotators[0]]
-        ref_keys = [k for k in ("percent_agreement", "cohen_kappa", "token_f1", "iou_f1") if k in annotators[0]["reference"]]
+        ref_keys = [k for k in ("percent_agreement", "cohen_kappa", "token_f1", "iou_f1")
+                    if any(k in a["reference"] for a in annotators)]
         b.append(("h3", "Per annotator"))
         b.append(("p", "alpha_without: alpha of the others when this annotator is left out (higher than the "
                        "field's alpha: this annotator lowers agreement). Reference: gold or adjudicated labels."))
         b.append(("table", (["annotator", "values", *keys, "reference units", *[f"reference {k}" for k in ref_keys],
                              "label distribution"],
                             [[_who(result, a["annotator_id"]), a["values"], *[fmt(a[k]) for k in keys],
-                              a["reference"]["units"], *[fmt(a["reference"][k]) if a["reference"]["units"] else ""
-                                                         for k in ref_keys],
+                              a["reference"]["units"], *[fmt(a["reference"].get(k)) for k in ref_keys],
                               ", ".join(f"{k}: {v}" for k, v in a["label_distribution"].items())] for a in annotators])))
         if f"annotators:{name}" in figures:
             b.append(("img", (figures[f"annotators:{name}"], f"{name}: agreement per annotator and label distribution")))
@@ -334,10 +334,10 @@ def plot_annotators(result: dict[str, Any], name: str, report: dict[str, Any], p
         return None
     metrics = [k for k in ("agreement_with_others", "cohen_kappa_with_others", "token_f1_with_others",
                            "iou_f1_with_others", "alpha_without") if k in annotators[0]]
-    ref_key = next((k for k in ("cohen_kappa", "token_f1") if k in annotators[0]["reference"]), None)
+    ref_key = next((k for k in ("cohen_kappa", "token_f1") if any(k in a["reference"] for a in annotators)), None)
     series = [(m.replace("_", " "), [a[m] for a in annotators]) for m in metrics]
-    if ref_key and any(a["reference"]["units"] for a in annotators):
-        series.append((f"{ref_key.replace('_', ' ')} with reference", [a["reference"][ref_key] for a in annotators]))
+    if ref_key:
+        series.append((f"{ref_key.replace('_', ' ')} with reference", [a["reference"].get(ref_key) for a in annotators]))
     names = [_short(result, a["annotator_id"]) for a in annotators]
     fig, (left, right) = plt.subplots(1, 2, figsize=(12, 0.35 * len(names) + 2.8), gridspec_kw={"width_ratios": [3, 2]})
     x = np.arange(len(names))
