@@ -31,7 +31,7 @@ JSON layout::
      "input": {rows, annotations, items, cancelled: {total, by_annotator},
                ground_truth_annotations, ids_with_several_emails,
                emails_with_several_ids, duplicates: {count, rule, units}, unknown_fields},
-     "annotators": {id: {email, annotations, cancelled, median_lead_time}},
+     "annotators": {id: {email, annotations, ground_truth, cancelled, median_lead_time}},
      "rounds": [1, 2, ...],
      "fields": {name: {kind, level, units, pairable_units, values,
                        coefficients: {name: ESTIMATE},
@@ -573,6 +573,7 @@ def _annotator_summary(inventory: Inventory) -> dict[str, Any]:
     ids = sorted(set(inventory.emails) | set(inventory.annotations_by_annotator) | set(inventory.cancelled))
     return {str(a): {"email": inventory.emails.get(a),
                      "annotations": inventory.annotations_by_annotator.get(a, 0),
+                     "ground_truth": inventory.ground_truth_by_annotator.get(a, 0),
                      "cancelled": inventory.cancelled.get(a, 0),
                      "median_lead_time": inventory.median_lead_time.get(a)} for a in ids}
 

@@ -58,7 +58,7 @@ def _blocks(result: dict[str, Any], figures: dict[str, str]) -> list[tuple[str, 
     settings = result["settings"]
     inp = result["input"]
     b: list[tuple[str, Any]] = [("h1", f"Agreement: schema {result['schema']}")]
-    b.append(("p", f"{inp['annotations']} annotations of {inp['items']} items by {len(result['annotators'])} annotators; "
+    b.append(("p", f"{inp['annotations']} annotations of {inp['items']} items by {len(result['annotators'])} accounts; "
                    f"{inp['cancelled']['total']} skipped/cancelled annotations excluded; "
                    f"{inp['ground_truth_annotations']} ground-truth annotations used as reference. "
                    f"Intervals: {settings['confidence']:.0%} percentile bootstrap over units, "
@@ -89,8 +89,8 @@ def _blocks(result: dict[str, Any], figures: dict[str, str]) -> list[tuple[str, 
         b.append(("img", (figures["coefficients"], "Every coefficient with its bootstrap interval")))
 
     b.append(("h2", "Annotators"))
-    b.append(("table", (["annotator", "email", "annotations", "skipped", "median lead time (s)"],
-                        [[k, v["email"] or "", v["annotations"], v["cancelled"],
+    b.append(("table", (["annotator", "email", "annotations", "of which gold", "skipped", "median lead time (s)"],
+                        [[k, v["email"] or "", v["annotations"], v["ground_truth"], v["cancelled"],
                           "" if v["median_lead_time"] is None else f"{v['median_lead_time']:.1f}"]
                          for k, v in result["annotators"].items()])))
 

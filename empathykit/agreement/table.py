@@ -113,6 +113,7 @@ class Inventory:
     unknown_fields: list[str]
     median_lead_time: dict[int, float | None]
     annotations_by_annotator: dict[int, int]
+    ground_truth_by_annotator: dict[int, int]
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -164,6 +165,7 @@ def take_inventory(frame: pd.DataFrame, schema: Schema) -> Inventory:
         unknown_fields=sorted({str(f) for f in frame["field"].dropna().unique()} - known),
         median_lead_time={int(k): (None if pd.isna(v) else float(v)) for k, v in lead.items()},
         annotations_by_annotator={int(k): int(v) for k, v in submitted.groupby("annotator_id").size().items()},
+        ground_truth_by_annotator={int(k): int(v) for k, v in submitted.groupby("annotator_id")["ground_truth"].sum().items()},
     )
 
 
