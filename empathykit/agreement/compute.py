@@ -258,9 +258,9 @@ def binary_views(data: FieldData, decoded: dict[str, Any]) -> dict[str, Categori
 NO_REFERENCE = "no gold or adjudicated label on this annotator's units"
 
 
-def _reference(units: int, estimates: dict[str, Any]) -> dict[str, Any]:
+def _reference(units: int, estimates: Callable[[], dict[str, Any]]) -> dict[str, Any]:
     """An annotator's agreement with the reference labels, or why there is none."""
-    return {"units": units, **estimates} if units else {"units": 0, "undefined": NO_REFERENCE}
+    return {"units": units, **estimates()} if units else {"units": 0, "undefined": NO_REFERENCE}
 
 
 def _sharing_pairs(present: np.ndarray) -> list[tuple[int, int]]:
@@ -315,8 +315,10 @@ def categorical_report(cat: Categorical, annotators: list[int], settings: Settin
             blocks.add(co.alpha_unit_stats(without, cat.distances), _alpha_finisher(f"loo/{j}", cat.distances))
             mine = cat.codes[:, j]
             blocks.add(co.others_unit_stats(counts, mine), lambda s, j=j: {f"others/{j}": co.finish_others(s)})
-            blocks.add(co.pair_unit_stats(mine, cat.reference, cat.weights),
-                       lambda s, j=j: {f"ref_kappa/{j}": co.finish_cohen(s, cat.weights), f"ref_pct/{j}": co.finish_pair_percent(s)})
+            if ((mine >= 0) & (cat.reference >= 0)).any():
+                blocks.add(co.pair_unit_stats(mine, cat.reference, cat.weights),
+                           lambda s, j=j: {f"ref_kappa/{j}": co.finish_cohen(s, cat.weights),
+                                           f"ref_pct/{j}": co.finish_pair_percent(s)})
     results = blocks.evaluate(resamples)
 
     def alpha_point(name: str, value_counts: np.ndarray) -> None:
@@ -368,8 +370,8 @@ def categorical_report(cat: Categorical, annotators: list[int], settings: Settin
         if kappas:
             row["cohen_kappa_with_others"] = estimate(*_mean_of(results, [f"kappa/{p}" for p in involved], co.NO_SHARED), conf)
         row["reference"] = _reference(int(((mine >= 0) & (cat.reference >= 0)).sum()),
-                                      {"percent_agreement": est(f"ref_pct/{j}"),
-                                       **({"cohen_kappa": est(f"ref_kappa/{j}")} if kappas else {})})
+                                      lambda j=j: {"percent_agreement": est(f"ref_pct/{j}"),
+                                                   **({"cohen_kappa": est(f"ref_kappa/{j}")} if kappas else {})})
         annotator_rows.append(row)
     out["pairs"] = pair_rows
     out["annotators"] = annotator_rows
@@ -397,7 +399,9 @@ def spans_report(data: FieldData, texts: dict[str, str] | None, settings: Settin
     frame = sp.span_rows(values, f.labels, unit_texts, keys, token_cache if token_cache is not None else {})
     present = np.array([[v is not None for v in row] for row in values], dtype=bool).reshape(n_units, n_annotators + 1)
     pairs = _sharing_pairs(present[:, :n_annotators])
-    gold_pairs = [(j, n_annotators) for j in range(n_annotators)] if detail else []
+    gold_pairs = [(j, n_annotators) for j in range(n_annotators)
+                  if detail and (present[:, j] & present[:, n_annotators]).any()]
+    gold_index = {j: len(pairs) + k for k, (j, _) in enumerate(gold_pairs)}
     stats = sp.pair_unit_stats(frame, present, pairs + gold_pairs, settings.iou_threshold)
     blocks = Blocks(n_units)
     for p in range(len(pairs) + len(gold_pairs)):
@@ -448,14 +452,14 @@ def spans_report(data: FieldData, texts: dict[str, str] | None, settings: Settin
     for j, annotator in enumerate(data.annotators):
         mine = frame[frame["annotator"] == j]
         involved = [p for p, pair in enumerate(pairs) if j in pair]
-        g = len(pairs) + j
         rows.append({
             "annotator_id": annotator, "values": int(present[:, j].sum()),
             "label_distribution": {f.labels[k]: int(n) for k, n in mine.groupby("label").size().items()},
             "token_f1_with_others": estimate(*_mean_of(results, [f"token/{p}" for p in involved], co.NO_SHARED), conf),
             "iou_f1_with_others": estimate(*_mean_of(results, [f"iou/{p}" for p in involved], co.NO_SHARED), conf),
             "reference": _reference(int((present[:, j] & present[:, n_annotators]).sum()),
-                                    {"token_f1": est(f"token/{g}"), "iou_f1": est(f"iou/{g}")}),
+                                    lambda j=j: {"token_f1": est(f"token/{gold_index[j]}"),
+                                                 "iou_f1": est(f"iou/{gold_index[j]}")}),
         })
     out["annotators"] = rows
     return out
@@ -470,18 +474,18 @@ def _field_report(data: FieldData, texts: dict[str, str] | None, settings: Setti
     resamples = resampler.chunks(scope, data.units)
     if f.kind == "spans":
         return spans_report(data, texts, settings, resamples, detail=detail, token_cache=token_cache)
-    # each use gets its own iterable: large draws are regenerated, not kept
     decoded = data.decoder()
     cat = categorical(data, settings, decoded)
     report = categorical_report(cat, data.annotators, settings, resamples, detail=detail, kappas=cat.level != "masi")
-    if f.kind == "multichoice":
-        report["distance"] = "masi"
+    if f.kind != "multichoice":
+        report.update(weights=cat.weights_name, labels=cat.labels)
+        return report
+    report["distance"] = "masi"
+    if detail:
+        # each use gets its own iterable: large draws are regenerated, not kept
         report["labels_binary"] = {label: categorical_report(view, data.annotators, settings,
                                                              resampler.chunks(scope, data.units), detail=False)
                                    for label, view in binary_views(data, decoded).items()}
-    else:
-        report["weights"] = cat.weights_name
-        report["labels"] = cat.labels
     return report
 
 
