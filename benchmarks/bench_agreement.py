@@ -115,7 +115,7 @@ def main() -> None:
 
         nominal = frame[frame["field"] == "empathy"]
         start = time.perf_counter()
-        only_nominal = compute_agreement(nominal, SCHEMA, fields=["empathy"], settings=Settings(n_boot=args.bootstrap))
+        compute_agreement(nominal, SCHEMA, fields=["empathy"], settings=Settings(n_boot=args.bootstrap))
         nominal_time = time.perf_counter() - start
         start = time.perf_counter()
         point = compute_agreement(nominal, SCHEMA, fields=["empathy"], settings=Settings(n_boot=0))

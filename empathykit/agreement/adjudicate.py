@@ -26,7 +26,8 @@ from typing import Any, Callable
 
 import pandas as pd
 
-from empathykit.agreement.table import check_annotations, field_data, latest_first, read_annotations, take_inventory
+from empathykit.agreement.table import (as_schema, check_annotations, field_data, latest_first, load_annotations,
+                                        take_inventory)
 from empathykit.errors import AgreementError, InputError
 from empathykit.io import write_parquet
 from empathykit.schemas.base import Field, Schema, decode_value, encode_value
@@ -57,11 +58,12 @@ def _canonical(f: Field, value: Any) -> Any:
     return value
 
 
-def find_disagreements(annotations: str | Path | pd.DataFrame, schema: Schema, *,
+def find_disagreements(annotations: str | Path | pd.DataFrame, schema: Schema | str, *,
                        fields: list[str] | None = None) -> pd.DataFrame:
     """One row per (item, field) on which two or more annotators gave different
     answers (free-text fields are never compared)."""
-    frame = read_annotations(annotations) if not isinstance(annotations, pd.DataFrame) else check_annotations(annotations)
+    schema = as_schema(schema)
+    frame = load_annotations(annotations)
     emails = take_inventory(frame, schema).emails
     chosen = [schema.field(n) for n in fields] if fields else [f for f in schema.fields if f.kind != "text"]
     rounds = latest_first(frame.dropna(subset=["round"])).drop_duplicates("item_id", keep="last")
@@ -168,7 +170,7 @@ def _latest_answers(frame: pd.DataFrame, schema: Schema, items: set[str], emails
 
 def push_adjudication(
     annotations: str | Path | pd.DataFrame,
-    schema: Schema,
+    schema: Schema | str,
     *,
     items: str | Path | pd.DataFrame,
     project: str,
@@ -183,7 +185,8 @@ def push_adjudication(
     from empathykit.annotate.push import push
     from empathykit.exports.items import read_items
 
-    frame = read_annotations(annotations) if not isinstance(annotations, pd.DataFrame) else check_annotations(annotations)
+    schema = as_schema(schema)
+    frame = load_annotations(annotations)
     if disagreements is None:
         disagreements = find_disagreements(frame, schema)
     if disagreements.empty:
@@ -243,11 +246,12 @@ class AdjudicationPull:
     readjudicated: int        # (item, field) pairs with more than one adjudication; the latest counts
 
 
-def pull_adjudications(project: str | int, schema: Schema, *, out: str | Path, connection=None,
+def pull_adjudications(project: str | int, schema: Schema | str, *, out: str | Path, connection=None,
                        on_progress: Callable[..., None] | None = None) -> AdjudicationPull:
     """Pull the adjudication project's annotations into ``adjudications.parquet``."""
     from empathykit.annotate.pull import pull
 
+    schema = as_schema(schema)
     with tempfile.TemporaryDirectory(prefix="empathykit-adjudications-") as tmp:
         pulled = pull(project, out=Path(tmp) / "adjudications.tidy.parquet", schema=schema, connection=connection,
                       on_progress=on_progress)

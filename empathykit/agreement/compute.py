@@ -62,10 +62,10 @@ import pandas as pd
 
 from empathykit.agreement import coefficients as co
 from empathykit.agreement import spans as sp
-from empathykit.agreement.table import (FieldData, Inventory, check_annotations, field_data,
-                                        read_adjudications, read_annotations, take_inventory, text_from_spans)
+from empathykit.agreement.table import (FieldData, Inventory, as_schema, field_data, load_annotations,
+                                        read_adjudications, take_inventory, text_from_spans)
 from empathykit.errors import AgreementError
-from empathykit.schemas.base import Field, Schema
+from empathykit.schemas.base import Schema
 
 Finisher = Callable[[np.ndarray], dict[str, tuple[np.ndarray, np.ndarray]]]
 NOT_APPLICABLE = "free-text field: no agreement coefficient applies"
@@ -503,7 +503,7 @@ def _texts(items: pd.DataFrame | None, schema: Schema) -> dict[str, dict[str, st
 
 def compute_agreement(
     annotations: str | Path | pd.DataFrame,
-    schema: Schema,
+    schema: Schema | str,
     *,
     items: str | Path | pd.DataFrame | None = None,
     adjudications: str | Path | pd.DataFrame | None = None,
@@ -517,7 +517,8 @@ def compute_agreement(
     their texts; ``adjudications`` (``item_id, field, value``) overrides gold
     as the reference. Returns the JSON-ready result."""
     notify = on_progress or (lambda _msg: None)
-    frame = read_annotations(annotations) if not isinstance(annotations, pd.DataFrame) else check_annotations(annotations)
+    schema = as_schema(schema)
+    frame = load_annotations(annotations)
     if frame.empty:
         raise AgreementError("the annotation table is empty", hint="pull a project with annotations first")
     chosen = list(schema.fields) if not fields else [schema.field(name) for name in fields]

@@ -39,6 +39,22 @@ REQUIRED = ("item_id", "annotation_id", "annotator_id", "field", "value", "was_c
 TOKEN = re.compile(r"\w+|[^\w\s]")
 
 
+def as_schema(schema: Schema | str) -> Schema:
+    """A schema, or the registered schema of that name."""
+    if isinstance(schema, str):
+        from empathykit.schemas import get_schema
+
+        return get_schema(schema)
+    return schema
+
+
+def load_annotations(annotations: str | Path | pd.DataFrame) -> pd.DataFrame:
+    """A checked tidy table from a Parquet path or a DataFrame."""
+    if isinstance(annotations, pd.DataFrame):
+        return check_annotations(annotations)
+    return read_annotations(annotations)
+
+
 def read_annotations(path: str | Path) -> pd.DataFrame:
     """Read a tidy annotation Parquet (``annotate pull``) and check its columns."""
     path = Path(path)
