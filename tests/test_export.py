@@ -173,3 +173,39 @@ def test_cli_export_and_error_boundary(annotated, tmp_path):
     result = runner.invoke(app, ["export", str(annotations), "--schema", "nope", "--out", str(tmp_path / "x")])
     assert result.exit_code == 1
     assert "unknown schema 'nope'" in result.output and "Traceback" not in result.output
+
+
+def test_export_multichoice_and_span_schemas(tmp_path):
+    """Targets that are not single choices: emotions (multichoice) and EPITOME with rationales."""
+    from datasets import load_from_disk
+
+    from empathykit.exports.aggregate import aggregate
+
+    emotion = get_schema("emotion")
+    rows = []
+    for i in range(10):
+        for annotator, chosen in enumerate((["joy", "trust"], ["joy"], ["fear"] if i % 2 else ["joy", "trust"]), 1):
+            for field, value in (("emotions", chosen), ("sentiment", "positive")):
+                rows.append({"item_id": f"e{i}", "annotator_id": annotator, "field": field,
+                             "value": encode_value(value), "was_cancelled": False, "annotation_id": i * 10 + annotator,
+                             "updated_at": pd.Timestamp("2026-01-01", tz="UTC")})
+    tidy = pd.DataFrame(rows)
+    agg = aggregate(tidy, emotion).set_index("item_id")
+    assert agg.loc["e0", "emotions"] == ["joy", "trust"] and agg.loc["e1", "emotions"] == ["joy"]
+    tidy.to_parquet(tmp_path / "emo.parquet")
+    pd.DataFrame({"item_id": [f"e{i}" for i in range(10)], "text": ["t"] * 10}).to_parquet(tmp_path / "emo.items.parquet")
+    report = export_dataset(tmp_path / "emo.parquet", "emotion", tmp_path / "emo")
+    assert sum(report.split_sizes.values()) == 10
+    train = load_from_disk(str(tmp_path / "emo" / "dataset"))["train"]
+    names = train.features["label"].feature.names
+    assert {tuple(names[k] for k in row["label"]) for row in train} <= {("joy", "trust"), ("joy",)}
+
+    epitome = get_schema("epitome", mechanisms=("emotional_reactions",))
+    spans = [[{"start": 0, "end": 8, "text": "so sorry", "label": epitome.fields[1].labels[0]}]] * 2 + [[]]
+    rows = [{"item_id": "p1", "annotator_id": a, "field": f, "value": encode_value(v), "was_cancelled": False,
+             "annotation_id": a * 2 + k, "updated_at": pd.Timestamp("2026-01-01", tz="UTC")}
+            for a in (1, 2, 3) for k, (f, v) in enumerate((("emotional_reactions", "weak"),
+                                                          ("emotional_reactions_rationales", spans[a - 1])))]
+    agg = aggregate(pd.DataFrame(rows), epitome)
+    assert agg.loc[0, "emotional_reactions"] == "weak"
+    assert [s["text"] for s in agg.loc[0, "emotional_reactions_rationales"]] == ["so sorry"]

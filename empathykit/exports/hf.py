@@ -49,6 +49,11 @@ class ExportReport:
         return asdict(self)
 
 
+def _label_counts(labels: pd.Series, splits) -> dict[str, dict[str, int]]:
+    return {name: {str(k): int(v) for k, v in labels[splits == name].value_counts().sort_index().items()}
+            for name in SPLIT_NAMES}
+
+
 def export_features(schema: Schema):
     from datasets import Value
 
@@ -175,8 +180,7 @@ def export_dataset(
     report = ExportReport(
         out_dir=str(out_dir), schema=schema.name, seed=seed, fractions=tuple(fractions),
         split_sizes={name: len(dataset[name]) for name in SPLIT_NAMES},
-        label_counts={name: {str(k): int(v) for k, v in labelled[target.name][splits == name].value_counts().sort_index().items()}
-                      for name in SPLIT_NAMES},
+        label_counts=_label_counts(labelled[target.name], splits) if target.kind == "choice" else {},
         items_annotated=len(table), ties=len(ties), unlabelled=len(unlabelled),
         adjudicated=int(labelled["adjudicated"].sum()),
         sources={"annotations": str(annotations), "items": str(items_path), "adjudicated": str(adjudicated or "")},
