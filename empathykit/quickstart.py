@@ -63,7 +63,7 @@ def run_quickstart(workdir: str | Path = "quickstart", *, project: str = "TwittE
     pushed = push(filtered.output, schema="seek-provide", project=project, id_column="id",
                   round_size=round_size, overlap=overlap, connection=connection)
     return QuickstartReport(
-        workdir=str(workdir), posts=read.posts, kept=filtered.counts["output"], stages=filtered.counts["stages"],
+        workdir=str(workdir), posts=read.posts, kept=filtered.counts["kept"], stages=filtered.counts["stages"],
         project_id=pushed.project_id, project_url=pushed.project_url, tasks_created=pushed.created,
         tasks_skipped=pushed.skipped, server_url=connection.url, login_email=login_email,
         connection_source=connection.source)
