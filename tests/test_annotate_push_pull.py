@@ -26,7 +26,7 @@ TEXTS = ["I was diagnosed with cancer today and I am scared",
          "Walk for cancer research this Sunday"]
 
 
-def items(n=len(TEXTS), prefix="t"):
+def items(n=6, prefix="t"):
     return [{"item_id": f"{prefix}{i}", "text": TEXTS[i % len(TEXTS)] + f" #{i}"} for i in range(n)]
 
 
@@ -139,7 +139,7 @@ def test_overlap_sets_maximum_annotations(studio):
 def test_predictions_carry_model_version_and_score(studio):
     title = studio.project_title("predictions")
     records = [{**r, "guess": label, "conf": 0.25 * (i + 1)}
-               for i, (r, label) in enumerate(zip(items(3), ["seeking", "providing", None]))]
+               for i, (r, label) in enumerate(zip(items(3), ["seeking", "providing", None], strict=True))]
     with pytest.raises(Exception, match="model version"):
         push(records, schema="seek-provide", project=title, predictions_column="guess", connection=studio.connection)
     report = push(records, schema="seek-provide", project=title, predictions_column="guess",
@@ -257,3 +257,20 @@ def test_schema_options_are_recorded_and_used_by_pull(studio, tmp_path):
     frame = pd.read_parquet(pulled.out)
     values = {r.field: decode_value(r.value) for r in frame.itertuples()}
     assert values == {"emotions": ["joy", "relief"], "sentiment": "positive"}
+
+
+def test_a_released_data_set_pushes_with_its_schema_and_gold(studio, tmp_path):
+    source = tmp_path / "emotional-reactions-reddit.csv"
+    source.write_text(
+        "sp_id,rp_id,seeker_post,response_post,level,rationales\n"
+        "s1,r1,I lost my job and feel worthless,I am so sorry you are going through this.,2,so sorry|\n"
+        "s2,r2,My cat died yesterday,Have you thought about getting another one?,0,\n", encoding="utf-8")
+    title = studio.project_title("epitome data set")
+    report = push(f"epitome:{source}", schema=None, project=title, gold_column="reference",
+                  connection=studio.connection)
+    assert (report.schema, report.created, report.gold) == ("epitome", 2, 2)
+    data = studio.tasks(report.project_id)[0]["data"]
+    assert data["response_post"].startswith("I am so sorry") and "reference" not in data
+    frame = pd.read_parquet(pull(title, out=tmp_path / "ep.parquet", connection=studio.connection).out)
+    assert frame["ground_truth"].all() and set(frame["item_id"]) == {t["data"]["item_id"]
+                                                                      for t in studio.tasks(report.project_id)}

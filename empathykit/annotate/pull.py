@@ -332,9 +332,9 @@ def _changes(old: pd.DataFrame | None, fresh: pa.Table, changed_tasks: set[int])
     if old is None:
         return set(now["annotation_id"]), set(), 0
     before = old[old["task_id"].isin(changed_tasks)][["annotation_id", "updated_at"]].drop_duplicates("annotation_id")
-    stamps = dict(zip(before["annotation_id"], before["updated_at"]))
+    stamps = dict(zip(before["annotation_id"], before["updated_at"], strict=True))
     new = {a for a in now["annotation_id"] if a not in stamps}
-    updated = {a for a, t in zip(now["annotation_id"], now["updated_at"]) if a in stamps and stamps[a] != t}
+    updated = {a for a, t in zip(now["annotation_id"], now["updated_at"], strict=True) if a in stamps and stamps[a] != t}
     removed = len(set(stamps) - set(now["annotation_id"]))
     return new, updated, removed
 

@@ -53,12 +53,13 @@ class PushReport:
     gold: int = 0
     overlap: int | None = None
     config_differs: bool = False
+    problems: list[str] = field(default_factory=list)  # from a data set reader
 
 
 def push(
     items: str | Path | Iterable[Mapping[str, Any]],
     *,
-    schema: str | Schema,
+    schema: str | Schema | None,
     project: str,
     id_column: str | None = None,
     round_size: int | None = None,
@@ -73,8 +74,13 @@ def push(
     connection: Connection | None = None,
     on_progress: Callable[..., None] | None = None,
 ) -> PushReport:
-    """Push ``items`` (a CSV/JSONL/Parquet path or dicts) as tasks of ``schema``
-    into the project titled ``project`` (created if missing).
+    """Push ``items`` as tasks of ``schema`` into the project titled
+    ``project`` (created if missing).
+
+    ``items``: a CSV/JSONL/Parquet path, dicts, or ``"<dataset>:<path>"`` for
+    a released data set the schema readers know (``epitome:...``,
+    ``emolit:...``; ``schema`` then defaults to the reader's, and the
+    reader's problems are listed in the report).
 
     - ``id_column``: the items' stable id (default ``item_id``, then ``id``,
       else a hash of the schema's inputs).
@@ -93,6 +99,18 @@ def push(
     Raises ``SchemaError``/``InputError`` before anything is sent when an item
     lacks a field, ``StudioError`` naming the failed batch.
     """
+    problems: list[str] = []
+    dataset = dataset_input(items) if isinstance(items, (str, Path)) else None
+    if dataset is not None:
+        from empathykit.schemas._readers import READERS, read_dataset
+
+        name, path = dataset
+        _, default_schema, default_options = READERS[name]
+        if schema is None:
+            schema, schema_options = default_schema, {**default_options, **dict(schema_options or {})}
+        items = read_dataset(name, path, on_problem=lambda problem: problems.append(str(problem)))
+    if schema is None:
+        raise SchemaError("no schema given (expected --schema NAME, e.g. seek-provide)")
     if isinstance(schema, str):
         schema = get_schema(schema, **dict(schema_options or {}))
     if batch_size < 1:
@@ -174,7 +192,18 @@ def push(
         gold=sum(1 for r in todo if r["item_id"] in gold),
         overlap=overlap if overlap is not None else ref.maximum_annotations,
         config_differs=not created and _normalise(ref.label_config) != _normalise(schema.label_config()),
+        problems=problems,
     )
+
+
+def dataset_input(items: str | Path) -> tuple[str, str] | None:
+    """``(dataset, path)`` when ``items`` reads ``<dataset>:<path>`` for a known reader."""
+    from empathykit.schemas._readers import READERS
+
+    name, sep, path = str(items).partition(":")
+    if sep and name in READERS and not Path(items).exists():
+        return name, path
+    return None
 
 
 def _first_round(records: list[dict[str, Any]], existing: dict[str, Any], ours: set[str], round_size: int) -> int:

@@ -101,13 +101,16 @@ class ServerState:
         write_private_json(path, asdict(self))
 
 
-def write_private_json(target: Path, obj: dict) -> None:
-    """Atomic JSON write readable only by the owner (the file holds secrets)."""
+def write_private(target: Path, text: str) -> None:
+    """Atomic write of a file readable only by its owner (it holds secrets)."""
     with atomic_path(target) as tmp:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(obj, handle, indent=2)
-            handle.write("\n")
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+
+
+def write_private_json(target: Path, obj: dict) -> None:
+    write_private(target, json.dumps(obj, indent=2) + "\n")
 
 
 def studio_dir() -> Path:
@@ -270,8 +273,10 @@ def start(port: int | None = None, *, state_dir: Path | None = None, venv: Path 
     state_dir = (state_dir or studio_dir()).resolve()
     conn_path = connection_file(state_dir)
     state = ServerState.load(conn_path)
-    if state and pid_alive(state.pid) and _is_our_server(state.pid, state.data_dir) and healthy(state.url):
-        return state
+    if state and pid_alive(state.pid) and _is_our_server(state.pid, state.data_dir):
+        # running (or still starting, from another `start`): wait for it, never start a second one
+        _wait_healthy(state.url, state.pid, Path(state.log), timeout)
+        return _ensure_token(state, conn_path, on_status)
 
     venv = ensure_venv(venv, on_status=on_status)
     version = label_studio_version(venv)
@@ -284,10 +289,7 @@ def start(port: int | None = None, *, state_dir: Path | None = None, venv: Path 
             shutil.copyfile(template, tmp)
     secret_file = state_dir / "secret_key"
     if not secret_file.exists():
-        with atomic_path(secret_file) as tmp:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "w") as handle:
-                handle.write(secrets.token_urlsafe(48))
+        write_private(secret_file, secrets.token_urlsafe(48))
     secret_key = secret_file.read_text().strip()
     admin_password = state.admin_password if state else accounts.generate_password()
     admin_email = state.admin_email if state else ADMIN_EMAIL
@@ -312,25 +314,40 @@ def start(port: int | None = None, *, state_dir: Path | None = None, venv: Path 
                             log=str(log), venv=str(venv), label_studio_version=version, started_at=time.time())
     new_state.save(conn_path)  # the PID first, so that `stop` can end a server that never got healthy
 
+    try:
+        _wait_healthy(url, process.pid, log, timeout, child=process)
+    except StudioError:
+        _terminate(process.pid)
+        raise
+
+    return _ensure_token(new_state, conn_path, on_status)
+
+
+def _ensure_token(state: ServerState, conn_path: Path, on_status: Status) -> ServerState:
+    """Create the admin's personal access token unless the recorded one works."""
+    if state.api_key and _token_works(state.url, state.api_key):
+        return state
+    on_status("creating the admin's personal access token")
+    session = accounts.login(state.url, state.admin_email, state.admin_password)
+    try:
+        state.api_key = accounts.personal_token(session)
+    finally:
+        session.close()
+    state.save(conn_path)
+    return state
+
+
+def _wait_healthy(url: str, pid: int, log: Path, timeout: float, child: subprocess.Popen | None = None) -> None:
     deadline = time.monotonic() + timeout
     while not healthy(url):
-        if process.poll() is not None:
-            raise StudioError(f"Label Studio exited (code {process.returncode}) before answering at {url}: "
-                              f"{_log_tail(log)}", hint=f"see {log}")
+        exited = child.poll() is not None if child is not None else not pid_alive(pid)
+        if exited:
+            code = f" (code {child.returncode})" if child is not None else ""
+            raise StudioError(f"Label Studio exited{code} before answering at {url}: {_log_tail(log)}",
+                              hint=f"see {log}")
         if time.monotonic() > deadline:
-            _terminate(process.pid)
             raise StudioError(f"Label Studio did not answer {url}/health within {timeout:.0f} s", hint=f"see {log}")
         time.sleep(0.25)
-
-    if not new_state.api_key or not _token_works(url, new_state.api_key):
-        on_status("creating the admin's personal access token")
-        session = accounts.login(url, admin_email, admin_password)
-        try:
-            new_state.api_key = accounts.personal_token(session)
-        finally:
-            session.close()
-        new_state.save(conn_path)
-    return new_state
 
 
 def _token_works(url: str, api_key: str) -> bool:

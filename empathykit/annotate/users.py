@@ -17,7 +17,6 @@ from typing import Callable, Iterable, Mapping
 from empathykit.annotate import accounts
 from empathykit.annotate.connection import Connection, StudioClient, connect
 from empathykit.errors import InputError, StudioError
-from empathykit.io import atomic_path
 
 _EMAIL = re.compile(r"^[^@\s,]+@[^@\s,]+\.[^@\s,]+$")
 
@@ -98,7 +97,8 @@ def write_passwords(created: list[AnnotatorAccount], path: str | Path) -> int:
     readable only by its owner; earlier rows are kept. Returns rows written."""
     import csv
     import io
-    import os
+
+    from empathykit.annotate.server import write_private
 
     fresh = {a.email: a.password for a in created if a.status == "created" and a.password}
     if not fresh:
@@ -113,8 +113,5 @@ def write_passwords(created: list[AnnotatorAccount], path: str | Path) -> int:
     writer = csv.writer(buffer)
     writer.writerow(["email", "password"])
     writer.writerows(sorted(rows.items()))
-    with atomic_path(path) as tmp:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(buffer.getvalue())
+    write_private(path, buffer.getvalue())
     return len(fresh)

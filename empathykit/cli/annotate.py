@@ -25,9 +25,9 @@ def _options(pairs: list[str]) -> dict[str, str]:
 
 @app.command("push")
 def push_command(
-    input: Annotated[Path, typer.Option("--input", "-i", help="Items: CSV, JSONL or Parquet.")],
-    schema: Annotated[str, typer.Option("--schema", "-s", help="Annotation schema (e.g. seek-provide).")],
+    input: Annotated[str, typer.Option("--input", "-i", help="Items: CSV, JSONL or Parquet, or DATASET:PATH (epitome, emolit, empathic-stories, empathic-story-pairs).")],
     project: Annotated[str, typer.Option("--project", "-p", help="Project title (created if missing).")],
+    schema: Annotated[Optional[str], typer.Option("--schema", "-s", help="Annotation schema (e.g. seek-provide); default for DATASET:PATH: the data set's.")] = None,
     schema_option: Annotated[list[str], typer.Option("--schema-option", "-O", help="Schema option KEY=VALUE (repeatable).")] = [],  # noqa: B006
     id_column: Annotated[Optional[str], typer.Option(help="Stable item id column (default item_id, then id, else a hash of the inputs).")] = None,
     round_size: Annotated[Optional[int], typer.Option(help="Items per annotation round; adds `round` to each task.")] = None,
@@ -55,6 +55,9 @@ def push_command(
         f"{report.duplicates} duplicate ids in the input; {report.predictions} pre-annotated, {report.gold} gold"
         + (f"; rounds {report.rounds[0]}-{report.rounds[-1]}" if report.rounds else "")
         + (f"; {report.overlap} annotators per task" if report.overlap else ""), highlight=False)
+    if report.problems:
+        err_console.print(f"[yellow]note:[/] the data set reader reported {len(report.problems)} problems, e.g. "
+                          f"{report.problems[0]}", highlight=False)
     if report.config_differs:
         err_console.print("[yellow]note:[/] the project's labeling config differs from the schema's "
                           "(edited in the UI?); pull reports results the schema does not know")
