@@ -44,9 +44,12 @@ def tokenize(texts: pa.Array | pa.ChunkedArray) -> pa.Array:
 
 def score_texts(texts: pa.Array | pa.ChunkedArray, lexicon: Lexicon) -> pa.Table:
     """Score each text against ``lexicon``; returns a table of :data:`SCORE_COLUMNS`."""
-    texts = _as_array(texts)
-    n = len(texts)
-    tokens = tokenize(texts)
+    return score_tokens(tokenize(texts), lexicon)
+
+
+def score_tokens(tokens: pa.ListArray, lexicon: Lexicon) -> pa.Table:
+    """:func:`score_texts` for texts already split by :func:`tokenize`."""
+    n = len(tokens)
     flat = pc.list_flatten(tokens)
     parents = pc.list_parent_indices(tokens).to_numpy()
     n_tokens = np.bincount(parents, minlength=n)

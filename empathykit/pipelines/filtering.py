@@ -17,12 +17,13 @@ Stages, in order (each count says how many posts that stage dropped):
 7. ``lexicon``: no lexicon word as a whole word. Topic terms do not count
    here: ``cancer`` is itself in the bundled list and would make the
    requirement empty.
-8. ``min_tokens``: fewer than ``min_tokens`` tokens (placeholders do not count).
+8. ``min_tokens``: fewer than ``min_tokens`` tokens (runs of letters, digits
+   and ``_``; placeholders do not count).
 9. ``exact_duplicates``: the masked text equals an earlier kept-so-far post's.
 10. ``near_duplicates``: equal to an earlier post's after normalisation
-    (lower case, placeholders removed, punctuation and whitespace runs
-    collapsed): catches copies that differ only in links, mentions, case,
-    punctuation or emoji.
+    (the lower-cased tokens, placeholders left out, joined by single spaces):
+    catches copies that differ only in links, mentions, case, punctuation or
+    emoji.
 
 Duplicates keep the first post in input order. Lexicon scores
 (:mod:`empathykit.lexicons.scoring`) are added as columns.
@@ -43,6 +44,7 @@ All matching is RE2 in Arrow compute; no Python loop runs per post.
 from __future__ import annotations
 
 import re
+from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -55,7 +57,7 @@ import pyarrow.compute as pc
 from empathykit.errors import InputError
 from empathykit.io import atomic_path, write_json
 from empathykit.lexicons.lexicon import Lexicon, bundled_lexicon
-from empathykit.lexicons.scoring import PLACEHOLDER_PATTERN, TOKEN_PATTERN, score_texts
+from empathykit.lexicons.scoring import score_tokens, tokenize
 from empathykit.pipelines.posts import FILTERED_SCHEMA, POSTS_SCHEMA
 
 STAGES = ("empty_text", "language", "retweets", "quote_copies", "topic", "lexicon", "min_tokens",
@@ -125,10 +127,8 @@ def mask_text(text: pa.Array, config: FilterConfig) -> pa.Array:
 
 
 def normalise_text(text: pa.Array) -> pa.Array:
-    """Near-duplicate key: lower case, placeholders gone, runs of non-word characters -> one space."""
-    lowered = pc.utf8_lower(text)
-    spaced = pc.replace_substring_regex(lowered, PLACEHOLDER_PATTERN.lower() + r"|[^\pL\pN]+", " ")
-    return pc.utf8_trim_whitespace(spaced)
+    """Near-duplicate key: the lower-cased tokens (placeholders gone) joined by single spaces."""
+    return pc.binary_join(tokenize(text), " ")
 
 
 def hash64(text: pa.Array) -> np.ndarray:
@@ -181,21 +181,21 @@ def filter_batch(batch: pa.RecordBatch, config: FilterConfig) -> tuple[pa.Record
         passes = _bools(pc.match_substring_regex(masked, pattern))
         counts[name] += int(len(rows) - passes.sum())
         rows, masked = rows[passes], masked.filter(pa.array(passes))
+    tokens = tokenize(masked)  # one split serves the token count, the near-duplicate key and the scores
     if config.min_tokens:
-        tokens = (pc.count_substring_regex(masked, TOKEN_PATTERN).to_numpy(zero_copy_only=False)
-                  - pc.count_substring_regex(masked, PLACEHOLDER_PATTERN).to_numpy(zero_copy_only=False))
-        passes = tokens >= config.min_tokens
+        passes = pc.list_value_length(tokens).to_numpy(zero_copy_only=False) >= config.min_tokens
         counts["min_tokens"] += int(len(rows) - passes.sum())
-        rows, masked = rows[passes], masked.filter(pa.array(passes))
+        keep_rows = pa.array(passes)
+        rows, masked, tokens = rows[passes], masked.filter(keep_rows), tokens.filter(keep_rows)
     kept = batch.take(pa.array(rows, pa.int64()))
     columns = dict(zip(kept.schema.names, kept.columns))
     columns["text"] = masked
-    scores = score_texts(masked, config.lexicon)
+    scores = score_tokens(tokens, config.lexicon)
     for name in scores.column_names:
         columns[name] = scores[name].combine_chunks()
     out = pa.RecordBatch.from_arrays([columns[f.name] for f in FILTERED_SCHEMA], schema=FILTERED_SCHEMA)
     out = out.append_column("_exact_hash", pa.array(hash64(masked), pa.uint64()))
-    out = out.append_column("_near_hash", pa.array(hash64(normalise_text(masked)), pa.uint64()))
+    out = out.append_column("_near_hash", pa.array(hash64(pc.binary_join(tokens, " ")), pa.uint64()))
     return out, counts
 
 
@@ -314,19 +314,19 @@ def run_filter(inputs: list[str | Path], output: str | Path, *, config: FilterCo
     return FilterResult(output, counts_path, counts)
 
 
-def _prefetched(batches: Iterator[pa.RecordBatch], config: FilterConfig) -> Iterator[tuple[int, dict]]:
-    """Filter batch k while batch k+1 is read (Arrow releases the GIL in both)."""
+def _prefetched(batches: Iterator[pa.RecordBatch], config: FilterConfig, workers: int = 2) -> Iterator[tuple[int, dict]]:
+    """Filter batches on ``workers`` threads while the next ones are read (Arrow releases the
+    GIL); results come back in input order, with at most ``workers + 1`` batches in flight."""
     def work(batch: pa.RecordBatch) -> tuple[int, dict]:
         kept, counts = filter_batch(batch, config)
         counts["_kept"] = kept
         return batch.num_rows, counts
 
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        pending = None
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        pending: deque = deque()
         for batch in batches:
-            future = pool.submit(work, batch)
-            if pending is not None:
-                yield pending.result()
-            pending = future
-        if pending is not None:
-            yield pending.result()
+            pending.append(pool.submit(work, batch))
+            if len(pending) > workers:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()

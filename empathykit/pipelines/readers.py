@@ -55,7 +55,7 @@ CSV_ALIASES = {
 EXPECTED = ("X API v2 JSONL (tweets or response pages), twarc2 output, v1.1 tweet JSON, "
             "a CSV with a text column, or a Stream Grab tar archive")
 BATCH_SIZE = 50_000
-_JSON_BLOCK = 8 << 20
+_JSON_BLOCK = 16 << 20
 _COMPRESSED = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
 _MEMBER_ERRORS = (OSError, EOFError, zlib.error, lzma.LZMAError, tarfile.TarError)
 
@@ -136,7 +136,7 @@ def iter_posts(paths: Iterable[str | Path], *, fmt: str = "auto", text_column: s
         elif kind == "stream-grab":
             batches = _batched(_tar_rows(path, skip_bad, report), batch_size)
         elif fast and _is_plain_v2(path):
-            batches = _v2_fast_batches(path)
+            batches = _fast_or_rows(path, skip_bad, batch_size, report)
         else:
             batches = _batched(_json_file_rows(path, skip_bad, report), batch_size)
         before = report.posts
@@ -196,20 +196,52 @@ def _is_plain_v2(path: Path) -> bool:
     return (tweets.kind(first) == "v2" and "__twarc" not in first and "__empathykit" not in first)
 
 
-def _v2_fast_batches(path: Path) -> Iterator[pa.RecordBatch]:
+def _line_blocks(path: Path, size: int = _JSON_BLOCK) -> Iterator[bytes]:
+    """The file in blocks of about ``size`` bytes, each ending at a line end."""
+    with _open(path) as handle:
+        rest = b""
+        while True:
+            block = handle.read(size)
+            if not block:
+                if rest.strip():
+                    yield rest
+                return
+            block = rest + block
+            cut = block.rfind(b"\n") + 1
+            rest = block[cut:]
+            if cut:
+                yield block[:cut]
+
+
+def _fast_or_rows(path: Path, skip_bad: bool, batch_size: int, report: ReadReport) -> Iterator[pa.RecordBatch]:
+    """The fast path, falling back to the row path if it fails before yielding anything; a failure
+    later raises :class:`FastPathUnavailable` (``with_fast_path`` restarts the whole run)."""
+    started = False
+    try:
+        for batch in _v2_fast_batches(path, batch_size):
+            started = True
+            yield batch
+    except FastPathUnavailable:
+        if started:
+            raise
+        yield from _batched(_json_file_rows(path, skip_bad, report), batch_size)
+
+
+def _v2_fast_batches(path: Path, batch_size: int) -> Iterator[pa.RecordBatch]:
+    """Arrow's JSON parser on one block at a time: its own streaming reader reads ahead without
+    bound when parsing outpaces the consumer, so blocks are cut here to keep memory flat."""
     import pyarrow.json as pj
 
-    read_options = pj.ReadOptions(block_size=_JSON_BLOCK)
     parse_options = pj.ParseOptions(explicit_schema=_V2_JSON_SCHEMA, unexpected_field_behavior="ignore")
-    try:
-        with pa.input_stream(str(path), compression="detect") as stream:
-            reader = pj.open_json(stream, read_options=read_options, parse_options=parse_options)
-            for batch in reader:
-                if batch.num_rows and batch.column("id").null_count:
-                    raise FastPathUnavailable(str(path))
-                yield v2_arrow_to_posts(batch, str(path))
-    except pa.ArrowInvalid as error:
-        raise FastPathUnavailable(str(path)) from error
+    for block in _line_blocks(path):
+        try:
+            table = pj.read_json(io.BytesIO(block), parse_options=parse_options)
+        except pa.ArrowInvalid as error:
+            raise FastPathUnavailable(str(path)) from error
+        if table.num_rows and table.column("id").null_count:
+            raise FastPathUnavailable(str(path))
+        for batch in table.combine_chunks().to_batches(max_chunksize=batch_size):
+            yield v2_arrow_to_posts(batch, str(path))
 
 
 def v2_arrow_to_posts(batch: pa.RecordBatch, source: str) -> pa.RecordBatch:
@@ -237,11 +269,14 @@ def v2_arrow_to_posts(batch: pa.RecordBatch, source: str) -> pa.RecordBatch:
         "is_retweet": referenced["retweeted"].is_valid(), "is_quote": referenced["quoted"].is_valid(),
         "retweeted_id": referenced["retweeted"], "quoted_id": referenced["quoted"],
         "replied_to_id": referenced["replied_to"],
-        "source_format": pa.array(["x-v2"] * n, pa.string()) if n else pa.array([], pa.string()),
-        "source_file": pa.array([source] * n, pa.string()) if n else pa.array([], pa.string()),
+        "source_format": _repeat("x-v2", n), "source_file": _repeat(source, n),
     }
     return pa.RecordBatch.from_pydict(columns | {f.name: pa.nulls(n, f.type) for f in POSTS_SCHEMA
                                                  if f.name not in columns}, schema=POSTS_SCHEMA)
+
+
+def _repeat(value: str, n: int) -> pa.Array:
+    return pc.fill_null(pa.nulls(n, pa.string()), value)
 
 
 def _json_file_rows(path: Path, skip_bad: bool, report: ReadReport) -> Iterator[dict]:
@@ -386,16 +421,19 @@ def _csv_batches(path: Path, text_column: str | None, id_column: str | None, ski
         problems.append(f"{where}: {problem}")
         return "error"
 
-    reader = pcsv.open_csv(
-        path,
-        read_options=pcsv.ReadOptions(block_size=4 << 20, encoding="utf8"),
-        parse_options=pcsv.ParseOptions(delimiter=delimiter, newlines_in_values=True, invalid_row_handler=invalid_row),
-        convert_options=pcsv.ConvertOptions(column_types={h: pa.string() for h in header},
-                                            strings_can_be_null=True, quoted_strings_can_be_null=False),
-    )
+    def open_reader():  # opening reads the first block, so it happens inside the try below
+        return pcsv.open_csv(
+            path,
+            read_options=pcsv.ReadOptions(block_size=4 << 20, encoding="utf8"),
+            parse_options=pcsv.ParseOptions(delimiter=delimiter, newlines_in_values=True,
+                                            invalid_row_handler=invalid_row),
+            convert_options=pcsv.ConvertOptions(column_types={h: pa.string() for h in header},
+                                                strings_can_be_null=True, quoted_strings_can_be_null=False),
+        )
+
     row_number = 0
     try:
-        for batch in reader:
+        for batch in open_reader():
             for start in range(0, batch.num_rows, batch_size):
                 part = batch.slice(start, batch_size)
                 yield _csv_to_posts(part, wanted, path, row_number)
@@ -437,8 +475,7 @@ def _csv_to_posts(batch: pa.RecordBatch, wanted: dict[str, str | None], path: Pa
     if "id" not in columns:
         columns["id"] = pa.array(["sha1:" + hashlib.sha1((t or "").encode()).hexdigest()[:16]
                                   for t in columns["text"].to_pylist()], pa.string())
-    columns["source_format"] = pa.array(["csv"] * n, pa.string())
-    columns["source_file"] = pa.array([str(path)] * n, pa.string())
+    columns["source_format"], columns["source_file"] = _repeat("csv", n), _repeat(str(path), n)
     columns["source_line"] = pa.array(np.arange(offset + 1, offset + n + 1), pa.int64())
     return conform_batch(pa.table(columns))
 
@@ -451,6 +488,11 @@ def _csv_times(column: pa.Array, path: Path, name: str) -> pa.Array:
             return attempt(column)
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             continue
+    # mixed forms in one column: parse value by value
+    values = column.to_pylist()
+    parsed = [tweets.parse_time(v) for v in values]
+    if all(p is not None or v is None or not v.strip() for v, p in zip(values, parsed)):
+        return pa.array(parsed, TIMESTAMP)
     raise InputError(f"{path}: column {name} holds values that are not dates; expected ISO 8601 "
                      "(2020-07-01T12:00:00Z) or the v1.1 form (Wed Jul 01 12:00:00 +0000 2020)")
 
