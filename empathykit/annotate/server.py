@@ -150,6 +150,15 @@ def ensure_venv(venv: Path | None = None, *, on_status: Status = _quiet) -> Path
     return venv
 
 
+def install(venv: Path | None = None, *, on_status: Status = _quiet) -> tuple[Path, str]:
+    """Install Label Studio and migrate its template database now, so that the
+    first ``start`` takes seconds. Returns the venv and the version."""
+    venv = ensure_venv(venv, on_status=on_status)
+    version = label_studio_version(venv)
+    _template_db(venv, version, on_status)
+    return venv, version
+
+
 def label_studio_version(venv: Path) -> str:
     python = _bin(venv, "python")
     out = subprocess.run([str(python), "-c", "import importlib.metadata as m; print(m.version('label-studio'))"],

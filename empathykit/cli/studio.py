@@ -10,6 +10,17 @@ app = typer.Typer(help="Run the local Label Studio (own venv, SQLite in ./.empat
                   no_args_is_help=True)
 
 
+@app.command("install")
+def install_command() -> None:
+    """Install Label Studio into its own venv and prepare its database (once; `start` does it when needed)."""
+    from empathykit.annotate import server
+    from empathykit.cli._common import err_console
+
+    with err_console.status("installing Label Studio") as spinner:
+        venv, version = server.install(on_status=spinner.update)
+    err_console.print(f"Label Studio {version} is ready in {venv}", highlight=False)
+
+
 @app.command("start")
 def start_command(
     port: Annotated[Optional[int], typer.Option(help="Port on 127.0.0.1 (default: 8080 or the next free one).")] = None,
