@@ -2,8 +2,8 @@
 implementation of the same rules and against ``pyarrow.json.read_json`` of
 the same file alone, on generated tweets (``empathykit.pipelines.synthetic``).
 
-    python benchmarks/bench_filter.py                 # 1,000,000 tweets; memory at 250,000 and 1,000,000
-    python benchmarks/bench_filter.py --n 200000 --small 50000
+    python benchmarks/bench_filter.py        # 1,000,000 tweets; memory at 250,000, 500,000 and 1,000,000
+    python benchmarks/bench_filter.py --n 200000 --memory-sizes 50000,200000
 
 Times are wall-clock seconds, best of ``--repeat`` runs, all in this process
 (ratios are what matters). Peak memory (VmHWM, the resident high-water mark) is measured in a fresh
@@ -142,7 +142,7 @@ def child(job: str, path: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=1_000_000, help="tweets in the timed file")
-    parser.add_argument("--small", type=int, default=250_000, help="second size for the memory comparison")
+    parser.add_argument("--memory-sizes", default="250000,500000,1000000", help="sizes for the peak-memory rows")
     parser.add_argument("--repeat", type=int, default=2, help="timed runs of the filter and read_json (best kept)")
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -155,7 +155,9 @@ def main() -> None:
 
     from empathykit.pipelines.filtering import run_filter
 
-    big, small = ensure_data(args.n), ensure_data(args.small)
+    big = ensure_data(args.n)
+    sizes = [int(n) for n in args.memory_sizes.split(",")]
+    files = {n: ensure_data(n) for n in sizes}
     size_mb = big.stat().st_size / 2**20
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp)
@@ -164,8 +166,7 @@ def main() -> None:
         t_pandas, baseline_ids = timed(lambda: pandas_baseline(big, out / "baseline.parquet"), 1)
         filter_ids = pq.read_table(out / "filtered.parquet", columns=["id"])["id"].to_pylist()
     same = filter_ids == baseline_ids
-    mem = {(job, n): peak_rss_mb(job, path) for job in ("filter", "read_json")
-           for n, path in ((args.small, small), (args.n, big))}
+    mem = {(job, n): peak_rss_mb(job, path) for job in ("filter", "read_json") for n, path in files.items()}
     rows = [
         ("empathykit filter (streaming Arrow)", t_filter, "1.0×"),
         ("(a) pandas + re, same rules", t_pandas, f"filter is {t_pandas / t_filter:.1f}× faster"),
@@ -177,10 +178,10 @@ def main() -> None:
     print("| --- | ---: | ---: | --- |")
     for name, seconds, ratio in rows:
         print(f"| {name} | {seconds:.2f} | {args.n / seconds:,.0f} | {ratio} |")
-    print(f"\n| peak memory (max RSS, MiB) | {args.small:,} tweets | {args.n:,} tweets |")
-    print("| --- | ---: | ---: |")
+    print("\n| peak memory (VmHWM, MiB) | " + " | ".join(f"{n:,} tweets" for n in sizes) + " |")
+    print("| --- |" + " ---: |" * len(sizes))
     for job in ("filter", "read_json"):
-        print(f"| {job} | {mem[job, args.small]:.0f} | {mem[job, args.n]:.0f} |")
+        print(f"| {job} | " + " | ".join(f"{mem[job, n]:.0f}" for n in sizes) + " |")
     print("\nstages:", json.dumps({s["stage"]: s["dropped"] for s in result.counts["stages"]}))
     if not same:
         sys.exit("the pandas baseline kept different posts than the filter")
