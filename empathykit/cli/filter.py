@@ -14,6 +14,8 @@ def filter_command(
     counts: Annotated[Path, typer.Option(help="Per-stage counts JSON (default: <output stem>.counts.json).")] = None,
     lexicon: Annotated[Path, typer.Option(help="Lexicon CSV/TSV (default: the bundled 200 health words).")] = None,
     distress_lexicon: Annotated[Path, typer.Option(help="Distress lexicon merged in for scoring.")] = None,
+    word_column: Annotated[str, typer.Option(help="Lexicon word column (default: auto-detect).")] = None,
+    rating_column: Annotated[str, typer.Option(help="Lexicon rating column (default: auto-detect).")] = None,
     on_duplicate: Annotated[str, typer.Option(help="Duplicate lexicon words: mean, first, last, max or error.")] = "mean",
     topic: Annotated[List[str], typer.Option(help="Required topic term (repeat for any of several).")] = ["cancer"],
     lang: Annotated[List[str], typer.Option(help="Languages to keep (repeatable); 'any' keeps all.")] = ["en"],
@@ -35,7 +37,8 @@ def filter_command(
     from empathykit.lexicons import resolve_lexicon
     from empathykit.pipelines.filtering import FilterConfig, run_filter
 
-    words = resolve_lexicon(lexicon, distress=distress_lexicon, on_duplicate=on_duplicate)
+    words = resolve_lexicon(lexicon, distress=distress_lexicon, word_column=word_column,
+                            rating_column=rating_column, on_duplicate=on_duplicate)
     for dup in words.duplicates:
         resolved = ", ".join(f"{d} {v:.6g}" for d, v in dup.resolved.items())
         err_console.print(f"[yellow]lexicon:[/] {dup.word!r} occurs {len(dup.lines)} times; using {resolved} "
