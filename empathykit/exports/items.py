@@ -6,18 +6,13 @@ from pathlib import Path
 
 import pandas as pd
 
+from empathykit.annotate.records import read_records
 from empathykit.errors import ExportError
 
 
 def read_items(path: str | Path) -> pd.DataFrame:
-    """Read an items table from Parquet, CSV or JSON Lines (by suffix)."""
-    path = Path(path)
-    suffix = path.suffix.lower()
-    readers = {".parquet": pd.read_parquet, ".csv": pd.read_csv,
-               ".jsonl": lambda p: pd.read_json(p, lines=True), ".ndjson": lambda p: pd.read_json(p, lines=True)}
-    if suffix not in readers:
-        raise ExportError(f"{path}: unsupported items file type {suffix!r}; expected one of {sorted(readers)}")
-    frame = readers[suffix](path)
+    """Read an items table (Parquet, CSV, JSON Lines or a JSON list; by suffix)."""
+    frame = pd.DataFrame(read_records(path, string_columns=["item_id"]))
     if "item_id" not in frame.columns:
         raise ExportError(f"{path}: items need an 'item_id' column (columns: {list(frame.columns)})")
     return frame.assign(item_id=frame["item_id"].astype(str))
