@@ -33,7 +33,9 @@ def _schema(name: str, options: list[str]):
 def _items(annotations: Path, items: Optional[Path]) -> Optional[Path]:
     if items is not None:
         return items
-    beside = annotations.with_name(annotations.stem + ".items.parquet")
+    from empathykit.annotate.pull import items_path
+
+    beside = items_path(annotations)
     return beside if beside.exists() else None
 
 

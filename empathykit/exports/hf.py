@@ -145,7 +145,9 @@ def export_dataset(
         raise ExportError(f"schema {schema.name!r} has no target field to export as a labelled dataset")
     notify = on_progress or (lambda _msg: None)
     annotations = Path(annotations)
-    items_path = Path(items) if items else annotations.with_name(annotations.stem + ".items.parquet")
+    from empathykit.annotate.pull import items_path as items_beside
+
+    items_path = Path(items) if items else items_beside(annotations)
     if not items_path.exists():
         raise ExportError(f"{items_path}: no items table",
                           hint="pass the pushed items file with --items (a Parquet/CSV/JSONL with item_id and the inputs)")
