@@ -295,6 +295,7 @@ def run_filter(inputs: list[str | Path], output: str | Path, *, config: FilterCo
     def run(fast: bool) -> dict:
         report, totals, n_input = ReadReport(), dict.fromkeys(STAGES, 0), 0
         dedup = Deduplicator(config.exact_dedup, config.near_dedup)
+        pool = pa.default_memory_pool()
         batches = iter_posts(inputs, fmt=fmt, text_column=text_column, skip_bad=skip_bad, batch_size=batch_size,
                              report=report, fast=fast)
         with atomic_path(output) as tmp, pq.ParquetWriter(tmp, FILTERED_SCHEMA, compression="zstd") as writer:
@@ -304,6 +305,9 @@ def run_filter(inputs: list[str | Path], output: str | Path, *, config: FilterCo
                 for name, value in {**counts, **dup_counts}.items():
                     totals[name] += value
                 writer.write_batch(kept.drop_columns(list(HASH_COLUMNS)))
+                # hand freed Arrow memory back: mimalloc keeps it per thread otherwise, and the
+                # high-water mark then creeps up with the number of batches
+                pool.release_unused()
                 if on_progress:
                     on_progress(batch)
         return stage_report(totals, n_input, config, inputs=[str(p) for p in inputs], output_file=str(output),

@@ -25,7 +25,6 @@ import bz2
 import csv
 import gzip
 import hashlib
-import io
 import json
 import lzma
 import tarfile
@@ -55,7 +54,7 @@ CSV_ALIASES = {
 EXPECTED = ("X API v2 JSONL (tweets or response pages), twarc2 output, v1.1 tweet JSON, "
             "a CSV with a text column, or a Stream Grab tar archive")
 BATCH_SIZE = 50_000
-_JSON_BLOCK = 16 << 20
+_JSON_BLOCK = 4 << 20
 _COMPRESSED = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
 _MEMBER_ERRORS = (OSError, EOFError, zlib.error, lzma.LZMAError, tarfile.TarError)
 
@@ -196,21 +195,36 @@ def _is_plain_v2(path: Path) -> bool:
     return (tweets.kind(first) == "v2" and "__twarc" not in first and "__empathykit" not in first)
 
 
-def _line_blocks(path: Path, size: int = _JSON_BLOCK) -> Iterator[bytes]:
-    """The file in blocks of about ``size`` bytes, each ending at a line end."""
+def _line_blocks(path: Path, size: int = _JSON_BLOCK) -> Iterator[pa.Buffer]:
+    """The file in blocks of about ``size`` bytes, each ending at a line end, read straight into
+    Arrow buffers: big ``bytes`` blocks churned through malloc, whose self-raising mmap threshold
+    then kept freed blocks resident, so peak memory grew with the input size."""
     with _open(path) as handle:
         rest = b""
         while True:
-            block = handle.read(size)
-            if not block:
-                if rest.strip():
-                    yield rest
+            buffer = pa.allocate_buffer(len(rest) + size)
+            view = memoryview(buffer).cast("B")
+            view[:len(rest)] = rest
+            filled = len(rest)
+            while filled < len(view):
+                got = handle.readinto(view[filled:])
+                if not got:
+                    break
+                filled += got
+            if filled < len(view):  # end of file
+                if bytes(view[:filled]).strip():
+                    yield buffer.slice(0, filled)
                 return
-            block = rest + block
-            cut = block.rfind(b"\n") + 1
-            rest = block[cut:]
+            data = np.frombuffer(buffer, np.uint8)
+            newlines = np.flatnonzero(data[-65536:] == 10)
+            if len(newlines):
+                cut = len(data) - min(len(data), 65536) + int(newlines[-1]) + 1
+            else:
+                newlines = np.flatnonzero(data == 10)
+                cut = int(newlines[-1]) + 1 if len(newlines) else 0
+            rest = bytes(view[cut:])
             if cut:
-                yield block[:cut]
+                yield buffer.slice(0, cut)
 
 
 def _fast_or_rows(path: Path, skip_bad: bool, batch_size: int, report: ReadReport) -> Iterator[pa.RecordBatch]:
@@ -235,7 +249,7 @@ def _v2_fast_batches(path: Path, batch_size: int) -> Iterator[pa.RecordBatch]:
     parse_options = pj.ParseOptions(explicit_schema=_V2_JSON_SCHEMA, unexpected_field_behavior="ignore")
     for block in _line_blocks(path):
         try:
-            table = pj.read_json(io.BytesIO(block), parse_options=parse_options)
+            table = pj.read_json(pa.BufferReader(block), parse_options=parse_options)
         except pa.ArrowInvalid as error:
             raise FastPathUnavailable(str(path)) from error
         if table.num_rows and table.column("id").null_count:
