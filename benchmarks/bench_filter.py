@@ -7,7 +7,9 @@ the same file alone, on generated tweets (``empathykit.pipelines.synthetic``).
 
 Times are wall-clock seconds, best of ``--repeat`` runs, all in this process
 (ratios are what matters). Peak memory (VmHWM, the resident high-water mark) is measured in a fresh
-subprocess per size, so each number is that of one job alone. The baseline's
+subprocess per size, so each number is that of one job alone; the filter also runs with
+deduplication off, and the bytes its two hash sets hold are reported, so what grows with the
+input (only those sets: 8 bytes per distinct post that reaches them) is separated out. The baseline's
 kept ids are checked against the filter's: both must implement the same rules.
 Prints a Markdown table.
 """
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import re
 import subprocess
@@ -117,26 +120,38 @@ def timed(function, repeat: int):
     return best, result
 
 
-def peak_rss_mb(job: str, path: Path) -> float:
-    """Max RSS of a fresh interpreter that runs ``job`` on ``path``."""
+MEMORY_JOBS = {"filter": "filter", "filter-no-dedup": "filter --no-dedup", "read_json": "read_json alone",
+               "dedup-sets": "of which dedup hash sets"}
+
+
+def peak_rss_mb(job: str, path: Path) -> tuple[float, float]:
+    """Max RSS of a fresh interpreter that runs ``job`` on ``path``, and the MiB its dedup sets hold."""
     out = subprocess.run([sys.executable, __file__, "--child", job, str(path)], capture_output=True, text=True,
                          check=True)
-    return float(out.stdout.strip().splitlines()[-1])
+    peak, sets = out.stdout.strip().splitlines()[-1].split()
+    return float(peak), float(sets)
 
 
 def child(job: str, path: Path) -> None:
+    sets = 0.0
     with tempfile.TemporaryDirectory() as tmp:
-        if job == "filter":
-            from empathykit.pipelines.filtering import run_filter
+        if job.startswith("filter"):
+            from empathykit.pipelines.filtering import FilterConfig, run_filter
 
-            run_filter([path], Path(tmp) / "out.parquet")
+            dedup = job == "filter"
+            counts = run_filter([path], Path(tmp) / "out.parquet",
+                                config=FilterConfig(exact_dedup=dedup, near_dedup=dedup)).counts
+            if dedup:  # 8 bytes a key: distinct exact keys seen, and one near key per kept post
+                dropped = {s["stage"]: s["dropped"] for s in counts["stages"]}
+                reached = counts["kept"] + dropped["exact_duplicates"] + dropped["near_duplicates"]
+                sets = 8 * (reached - dropped["exact_duplicates"] + counts["kept"]) / 2**20
         else:
             import pyarrow.json as pj
 
             pj.read_json(path)
     # VmHWM, not ru_maxrss: Linux carries ru_maxrss over from the parent across exec
     status = Path("/proc/self/status").read_text()
-    print(int(re.search(r"VmHWM:\s+(\d+) kB", status).group(1)) / 1024)
+    print(int(re.search(r"VmHWM:\s+(\d+) kB", status).group(1)) / 1024, sets)
 
 
 def main() -> None:
@@ -166,7 +181,12 @@ def main() -> None:
         t_pandas, baseline_ids = timed(lambda: pandas_baseline(big, out / "baseline.parquet"), 1)
         filter_ids = pq.read_table(out / "filtered.parquet", columns=["id"])["id"].to_pylist()
     same = filter_ids == baseline_ids
-    mem = {(job, n): peak_rss_mb(job, path) for job in ("filter", "read_json") for n, path in files.items()}
+    mem = {}
+    for job in ("filter", "filter-no-dedup", "read_json"):
+        for n, path in files.items():
+            mem[job, n], sets = peak_rss_mb(job, path)
+            if job == "filter":
+                mem["dedup-sets", n] = sets
     rows = [
         ("empathykit filter (streaming Arrow)", t_filter, "1.0×"),
         ("(a) pandas + re, same rules", t_pandas, f"filter is {t_pandas / t_filter:.1f}× faster"),
@@ -180,8 +200,12 @@ def main() -> None:
         print(f"| {name} | {seconds:.2f} | {args.n / seconds:,.0f} | {ratio} |")
     print("\n| peak memory (VmHWM, MiB) | " + " | ".join(f"{n:,} tweets" for n in sizes) + " |")
     print("| --- |" + " ---: |" * len(sizes))
-    for job in ("filter", "read_json"):
-        print(f"| {job} | " + " | ".join(f"{mem[job, n]:.0f}" for n in sizes) + " |")
+    for job, label in MEMORY_JOBS.items():
+        print(f"| {label} | " + " | ".join(f"{mem[job, n]:.1f}" for n in sizes) + " |")
+    growth = (mem["filter", sizes[-1]] - mem["filter", sizes[0]]) / max(1, math.log2(sizes[-1] / sizes[0]))
+    print(f"\nfilter peak grows {growth:+.1f} MiB per doubling of the input "
+          f"(the dedup sets: {mem['dedup-sets', sizes[-1]] - mem['dedup-sets', sizes[0]]:+.1f} MiB "
+          f"from {sizes[0]:,} to {sizes[-1]:,})")
     print("\nstages:", json.dumps({s["stage"]: s["dropped"] for s in result.counts["stages"]}))
     if not same:
         sys.exit("the pandas baseline kept different posts than the filter")
