@@ -15,7 +15,7 @@ import pytest
 
 from empathykit.errors import InputError
 from empathykit.pipelines.posts import POSTS_SCHEMA
-from empathykit.pipelines.readers import ReadReport, collect_files, iter_posts
+from empathykit.pipelines.readers import ReadReport, _line_blocks, collect_files, iter_posts
 from empathykit.pipelines.synthetic import write_tweets_jsonl
 
 SAMPLE = Path(__file__).resolve().parents[1] / "empathykit" / "pipelines" / "sample_data" / "tweets.jsonl"
@@ -203,3 +203,15 @@ def test_collect_files_writes_posts_parquet_atomically(tmp_path):
     with pytest.raises(InputError):
         collect_files([tmp_path / "missing.jsonl"], out)
     assert pq.read_table(out).num_rows == 151  # a failed run leaves the previous output alone
+
+
+@pytest.mark.parametrize("size", [1, 7, 64, 10_000])
+def test_line_blocks_cut_at_line_ends(tmp_path, size):
+    content = b"".join(b"x" * (n * 13 % 97) + b"\n" for n in range(200)) + b"last line, no newline"
+    path = tmp_path / "lines.jsonl"
+    path.write_bytes(content)
+    blocks = [block.to_pybytes() for block in _line_blocks(path, size)]
+    assert b"".join(blocks) == content
+    assert all(block.endswith(b"\n") for block in blocks[:-1])
+    path.write_bytes(content + b"\n\n  \n")
+    assert b"".join(block.to_pybytes() for block in _line_blocks(path, size)).rstrip() == content
