@@ -8,8 +8,8 @@ start``) on a free loopback port, then measures, in this one process:
   with unique ids) against the one-request-per-task way (``POST /api/tasks``
   per item through the SDK) on a sample;
 - pull: ``empathykit.annotate.pull.pull`` of M annotations (created in bulk by
-  importing tasks with annotations of 2 annotator accounts) against one
-  request per task (``GET /api/tasks/{id}/annotations``) on a sample;
+  importing tasks with annotations of 2 annotator accounts; it reads one
+  export snapshot) against one request per task (``GET /api/tasks/{id}/annotations``) on a sample;
 - peak memory: this process's peak RSS after each stage, and the server's.
 
 Prints a Markdown table. Usage::
@@ -143,7 +143,7 @@ def main() -> None:
                 fetched += len(client.request("GET", f"/api/tasks/{task_id}/annotations/").json())
             base_pull = fetched / (time.perf_counter() - started)
 
-            # -- pull: export in chunks ----------------------------------------------
+            # -- pull: one export snapshot -------------------------------------------
             out = state_dir / "bench.parquet"
             started = time.perf_counter()
             pulled = pull(project.id, out=out, connection=conn)

@@ -1,0 +1,52 @@
+"""Pull reads one export snapshot: the streamed JSON reader, and the clean-up
+of the snapshot and of the view an incremental pull filters through."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+
+from empathykit.annotate.connection import connect
+from empathykit.annotate.pull import _json_array, pull
+from empathykit.annotate.push import push
+from empathykit.errors import StudioError
+from empathykit.schemas import get_schema
+
+SEEK = get_schema("seek-provide")
+
+
+@pytest.mark.parametrize("block", [1, 7, 1000, 1 << 20])
+def test_json_array_reads_every_object_across_block_boundaries(block):
+    tasks = [{"id": i, "text": "é]}," * (i % 13), "annotations": [{"result": [{"value": {"choices": ["]"]}}]}]}
+             for i in range(300)]
+    for raw in (json.dumps(tasks), json.dumps(tasks, indent=2, ensure_ascii=False)):
+        assert list(_json_array(io.BytesIO(raw.encode()), block=block)) == tasks
+    assert list(_json_array(io.BytesIO(b" [ ]\n"), block=block)) == []
+
+
+@pytest.mark.parametrize("raw", [b'[{"id": 1}, {"id": 2', b'{"id": 1}', b""])
+def test_json_array_refuses_a_truncated_or_non_array_snapshot(raw):
+    with pytest.raises(StudioError, match="snapshot"):
+        list(_json_array(io.BytesIO(raw), block=4))
+
+
+@pytest.mark.studio
+def test_pull_leaves_no_snapshot_or_view_behind(studio, tmp_path):
+    title = studio.project_title("snapshot-clean-up")
+    report = push([{"item_id": f"s{i}", "text": f"text {i}"} for i in range(3)], schema="seek-provide",
+                  project=title, connection=studio.connection)
+    tasks = studio.tasks(report.project_id)
+    (annotator,) = studio.make_annotators(1)
+    studio.submit(tasks[0]["id"], SEEK.to_results({"empathy": "seeking"}), annotator)
+    out = tmp_path / "clean.parquet"
+    first = pull(title, out=out, since_last=True, connection=studio.connection)
+    studio.submit(tasks[1]["id"], SEEK.to_results({"empathy": "none"}), annotator)
+    second = pull(title, out=out, since_last=True, connection=studio.connection)
+    assert (first.annotations, second.incremental, second.new_annotations) == (1, True, 1)
+
+    client = connect(studio.connection)
+    assert client.request("GET", f"/api/projects/{report.project_id}/exports/").json() == []
+    views = client.request("GET", "/api/dm/views/", params={"project": report.project_id}).json()
+    assert [view for view in views if view["project"] == report.project_id] == []
