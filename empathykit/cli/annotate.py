@@ -1,4 +1,4 @@
-"""`empathykit annotate`: push items to Label Studio, pull annotations, accounts, progress."""
+"""`empathykit annotate`: pre-annotate, push items to Label Studio, pull annotations, accounts, progress."""
 
 from __future__ import annotations
 
@@ -62,6 +62,47 @@ def push_command(
         err_console.print("[yellow]note:[/] the project's labeling config differs from the schema's "
                           "(edited in the UI?); pull reports results the schema does not know")
     err_console.print(f"tasks: {report.project_url}", highlight=False)
+
+
+@app.command("predict")
+def predict_command(
+    input: Annotated[str, typer.Option("--input", "-i", help="Items: CSV, JSONL or Parquet.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Parquet to write: the items plus `prediction` (and `prediction_score`).")],
+    schema: Annotated[str, typer.Option("--schema", "-s", help="Annotation schema whose target is predicted (e.g. seek-provide).")],
+    model: Annotated[Optional[Path], typer.Option(help="Local Hugging Face sequence-classification model folder.")] = None,
+    lexicon_rule: Annotated[list[str], typer.Option(help="Instead of a model: SCORE<OP>NUMBER:LABEL, e.g. 'empathy_score<4.5:none' (repeatable, first match wins).")] = [],  # noqa: B006
+    lexicon: Annotated[Optional[Path], typer.Option(help="Lexicon for --lexicon-rule (default: the bundled list).")] = None,
+    schema_option: Annotated[list[str], typer.Option("--schema-option", "-O", help="Schema option KEY=VALUE (repeatable).")] = [],  # noqa: B006
+    label_map: Annotated[Optional[str], typer.Option(help="Model label to schema label, e.g. LABEL_0=none,LABEL_1=seeking.")] = None,
+    text_field: Annotated[Optional[str], typer.Option(help="Column to predict from (default: the schema's input).")] = None,
+    threshold: Annotated[float, typer.Option(help="Multi-label models: probability at which a label is predicted.")] = 0.5,
+    batch_size: Annotated[int, typer.Option(help="Texts per model batch.")] = 32,
+    model_version: Annotated[Optional[str], typer.Option(help="Version to record (default: model folder + config hash, or lexicon + rules hash).")] = None,
+) -> None:
+    """Pre-annotate items with a local model's or the lexicon's predictions, ready for `annotate push`."""
+    from empathykit.annotate.predict import predict, predict_lexicon
+    from empathykit.cli._common import err_console, progress
+    from empathykit.errors import InputError
+    from empathykit.schemas import get_schema
+
+    if (model is None) == (not lexicon_rule):
+        raise InputError("give either --model PATH or one or more --lexicon-rule RULE")
+    chosen = get_schema(schema, **_options(schema_option))
+    if model is not None:
+        with progress("predicting") as advance:
+            report = predict(input, out, schema=chosen, model=model, batch_size=batch_size, text_field=text_field,
+                             label_map=label_map, threshold=threshold, model_version=model_version,
+                             on_progress=advance)
+    else:
+        report = predict_lexicon(input, out, schema=chosen, rules=lexicon_rule, lexicon=lexicon,
+                                 text_field=text_field, model_version=model_version)
+    counts = ", ".join(f"{label} {n}" for label, n in report.labels.items()) or "no labels"
+    err_console.print(f"{report.predicted}/{report.items} items predicted ({counts}) → {report.out}", highlight=False)
+    score = f" --prediction-score-column {report.score_column}" if report.score_column else ""
+    err_console.print(f"push with: empathykit annotate push --input {report.out} --schema {schema}"
+                      + "".join(f" -O {o}" for o in schema_option) + " --project ... "
+                      f"--predictions-column prediction{score} --model-version '{report.model_version}'",
+                      highlight=False, soft_wrap=True)
 
 
 @app.command("pull")

@@ -1,0 +1,269 @@
+"""``annotate predict``: pre-annotations for ``annotate push`` from a model or the lexicon.
+
+Both producers read items (CSV/JSONL/Parquet), add a ``prediction`` column
+(a value of the schema's target: a label for a ``choice`` target, a list of
+labels for a ``multichoice`` one; null where there is none) and, for a model,
+``prediction_score``, and write the items as Parquet, atomically. The report's
+``model_version`` is what ``push --model-version`` should record:
+
+- a model: a local Hugging Face sequence-classification folder (never
+  downloaded); its ``id2label`` is matched to the target's labels by name
+  (case-insensitive) or through ``label_map``; ``choice``: softmax argmax,
+  score = its probability; ``multichoice`` (a multi-label model): sigmoid,
+  labels at or above ``threshold`` (none: no prediction), score = mean over
+  the model's labels of the probability of the decision taken. Version: folder name + config hash.
+- the lexicon: rules ``<score column><op><number>:<label>`` over the
+  :func:`empathykit.lexicons.score_texts` columns; a ``choice`` target takes
+  the first rule that holds, a ``multichoice`` one every label whose rule
+  holds. Version: ``lexicon:<name>:<rules hash>``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Mapping, Sequence
+
+from empathykit.annotate.records import read_records
+from empathykit.errors import EmpathykitError, InputError, SchemaError
+from empathykit.io import write_parquet
+from empathykit.schemas import get_schema
+from empathykit.schemas.base import Field, Schema
+
+PREDICTION_COLUMN = "prediction"
+SCORE_COLUMN = "prediction_score"
+SUPPORTED_KINDS = ("choice", "multichoice")
+TORCH_HINT = "install torch==2.13.0 (CPU) first: pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu"
+_RULE = re.compile(r"^\s*(?P<column>\w+)\s*(?P<op><=|>=|<|>)\s*(?P<number>[-+]?\d+(?:\.\d*)?|[-+]?\.\d+)\s*:\s*(?P<label>.+?)\s*$")
+_OPS: dict[str, Callable[[float, float], bool]] = {
+    "<": lambda a, b: a < b, "<=": lambda a, b: a <= b, ">": lambda a, b: a > b, ">=": lambda a, b: a >= b}
+
+
+@dataclass
+class PredictReport:
+    """What a prediction run wrote; ``labels``: how often each label was predicted."""
+
+    out: Path
+    items: int
+    predicted: int
+    model_version: str
+    target: str
+    score_column: str | None
+    labels: dict[str, int] = field(default_factory=dict)
+
+
+def predict(items_path: str | Path, out_path: str | Path, *, schema: str | Schema, model: str | Path,
+            batch_size: int = 32, text_field: str | None = None, label_map: str | Mapping[str, str] | None = None,
+            threshold: float = 0.5, model_version: str | None = None,
+            on_progress: Callable[..., None] | None = None) -> PredictReport:
+    """Run the sequence-classification model in folder ``model`` over the items.
+
+    ``label_map``: model label (or id) → schema label, a mapping or
+    ``"LABEL_0=none,LABEL_1=seeking"``. ``on_progress(n, total=None)``: items done.
+    Raises ``InputError`` for unreadable input or unmapped model labels,
+    ``SchemaError`` for a target that is neither choice nor multichoice,
+    ``EmpathykitError`` when torch is missing."""
+    schema = get_schema(schema) if isinstance(schema, str) else schema
+    target = _target(schema)
+    if batch_size < 1:
+        raise InputError(f"batch size must be at least 1, got {batch_size}")
+    if not 0.0 < threshold < 1.0:
+        raise InputError(f"threshold must be between 0 and 1, got {threshold}")
+    folder = Path(model)
+    if not (folder / "config.json").is_file():
+        raise InputError(f"{folder}: not a Hugging Face model folder (no config.json)",
+                         hint="pass the folder written by save_pretrained / the trainer")
+    _check_out(out_path)
+    records, texts = _read(items_path, schema, text_field)
+    torch, tokenizer, network = _load(folder)
+    id2label = {int(k): str(v) for k, v in network.config.id2label.items()}
+    names = _map_labels(id2label, target, label_map)
+    multi = network.config.problem_type == "multi_label_classification"
+    if multi != (target.kind == "multichoice"):
+        raise SchemaError(f"model {folder.name!r} is {'multi-label' if multi else 'single-label'} but target "
+                          f"{target.name!r} is {target.kind}; a choice target needs a single-label model, "
+                          "a multichoice target a multi-label one (config problem_type)")
+
+    order = [i for i, text in enumerate(texts) if text]
+    predictions: list[Any] = [None] * len(records)
+    scores: list[float | None] = [None] * len(records)
+    if on_progress:
+        on_progress(len(records) - len(order), total=len(records))  # items without text: nothing to run
+    with torch.inference_mode():
+        for start in range(0, len(order), batch_size):
+            rows = order[start:start + batch_size]
+            encoded = tokenizer([texts[i] for i in rows], padding=True, truncation=True, return_tensors="pt")
+            logits = network(**encoded).logits.float()
+            if multi:
+                probs = torch.sigmoid(logits)
+                chosen = probs >= threshold
+                confidence = torch.where(chosen, probs, 1 - probs).mean(dim=1)
+                for row, mask, conf in zip(rows, chosen.tolist(), confidence.tolist(), strict=True):
+                    labels = sorted({names[j] for j, on in enumerate(mask) if on}, key=target.labels.index)
+                    predictions[row], scores[row] = labels or None, conf
+            else:
+                best, index = torch.softmax(logits, dim=1).max(dim=1)
+                for row, j, prob in zip(rows, index.tolist(), best.tolist(), strict=True):
+                    predictions[row], scores[row] = names[j], prob
+            if on_progress:
+                on_progress(len(rows))
+    config_hash = hashlib.sha256((folder / "config.json").read_bytes()).hexdigest()[:8]
+    version = model_version or f"{folder.resolve().name}-{config_hash}"
+    return _write(out_path, records, predictions, scores, version, target)
+
+
+def predict_lexicon(items_path: str | Path, out_path: str | Path, *, schema: str | Schema, rules: Sequence[str],
+                    lexicon: Any = None, text_field: str | None = None,
+                    model_version: str | None = None) -> PredictReport:
+    """Predict the target from lexicon scores by ``rules`` (see the module docstring).
+
+    ``lexicon``: a :class:`~empathykit.lexicons.Lexicon`, a lexicon file, or
+    None for the bundled list. Items no rule covers (or without a score) get
+    no prediction."""
+    import pyarrow as pa
+
+    from empathykit.lexicons import SCORE_COLUMNS, Lexicon, resolve_lexicon, score_texts
+
+    schema = get_schema(schema) if isinstance(schema, str) else schema
+    target = _target(schema)
+    parsed = [_parse_rule(rule, target, SCORE_COLUMNS) for rule in rules]
+    if not parsed:
+        raise InputError("no lexicon rules given (expected e.g. 'empathy_score<4.5:none')")
+    if not isinstance(lexicon, Lexicon):
+        lexicon = resolve_lexicon(lexicon)
+    _check_out(out_path)
+    records, texts = _read(items_path, schema, text_field)
+    scored = score_texts(pa.array(texts, pa.string()), lexicon).to_pydict()
+    predictions: list[Any] = []
+    for row in range(len(records)):
+        labels = [label for column, op, number, label in parsed
+                  if scored[column][row] is not None and _OPS[op](scored[column][row], number)]
+        if target.kind == "choice":
+            predictions.append(labels[0] if labels else None)
+        else:
+            predictions.append(sorted(set(labels), key=target.labels.index) if labels else None)
+    digest = hashlib.sha256("\n".join(r.strip() for r in rules).encode("utf-8")).hexdigest()[:8]
+    version = model_version or f"lexicon:{lexicon.name}:{digest}"
+    return _write(out_path, records, predictions, None, version, target)
+
+
+def parse_label_map(text: str) -> dict[str, str]:
+    """``"LABEL_0=none,LABEL_1=seeking"`` → ``{"LABEL_0": "none", "LABEL_1": "seeking"}``."""
+    mapping = {}
+    for pair in text.split(","):
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip() or not value.strip():
+            raise InputError(f"label map entry {pair.strip()!r}: expected MODEL_LABEL=SCHEMA_LABEL "
+                             "(e.g. LABEL_0=none,LABEL_1=seeking)")
+        mapping[key.strip()] = value.strip()
+    return mapping
+
+
+def _target(schema: Schema) -> Field:
+    if schema.target is None:
+        raise SchemaError(f"schema {schema.name!r} has no target field to predict")
+    target = schema.field(schema.target)
+    if target.kind not in SUPPORTED_KINDS:
+        raise SchemaError(f"schema {schema.name!r}: target {target.name!r} is a {target.kind} field; predictions "
+                          f"support {' and '.join(SUPPORTED_KINDS)} targets")
+    return target
+
+
+def _check_out(out_path: str | Path) -> None:
+    if Path(out_path).suffix.lower() != ".parquet":
+        raise InputError(f"{out_path}: predictions are written as Parquet; expected a .parquet file name")
+
+
+def _read(items_path: str | Path, schema: Schema, text_field: str | None) -> tuple[list[dict[str, Any]], list[str | None]]:
+    if text_field is None:
+        if len(schema.inputs) != 1:
+            raise InputError(f"schema {schema.name!r} has inputs {list(schema.inputs)}; say which one to predict "
+                             "from (--text-field)")
+        text_field = schema.inputs[0]
+    records = read_records(items_path, string_columns=("item_id", "id"))
+    if not any(text_field in r for r in records):
+        raise InputError(f"{items_path}: no column {text_field!r} (the text to predict from)")
+    texts = [r.get(text_field) if isinstance(r.get(text_field), str) and r[text_field].strip() else None
+             for r in records]
+    return records, texts
+
+
+def _load(folder: Path):
+    try:
+        import torch
+    except ImportError:
+        raise EmpathykitError("predicting with a model needs torch, which is not installed", hint=TORCH_HINT) from None
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True)
+        network = AutoModelForSequenceClassification.from_pretrained(folder, local_files_only=True)
+    except (OSError, ValueError, KeyError) as error:
+        raise InputError(f"{folder}: cannot load a sequence-classification model and tokenizer "
+                         f"({str(error).splitlines()[0]})") from None
+    network.eval()
+    return torch, tokenizer, network
+
+
+def _map_labels(id2label: dict[int, str], target: Field, label_map: str | Mapping[str, str] | None) -> dict[int, str]:
+    """Model class index → schema label; every model label must land on one."""
+    mapping = parse_label_map(label_map) if isinstance(label_map, str) else dict(label_map or {})
+    model_labels = set(id2label.values()) | {str(i) for i in id2label}
+    stray = [key for key in mapping if key not in model_labels]
+    if stray:
+        raise InputError(f"label map names {stray}, which the model does not have; its labels are "
+                         f"{[id2label[i] for i in sorted(id2label)]}")
+    wrong = [value for value in mapping.values() if value not in target.labels]
+    if wrong:
+        raise InputError(f"label map targets {wrong}, not labels of {target.name!r}; expected {list(target.labels)}")
+    by_lower = {label.lower(): label for label in target.labels}
+    names, unmapped = {}, []
+    for index in sorted(id2label):
+        label = id2label[index]
+        found = mapping.get(label, mapping.get(str(index), by_lower.get(label.lower())))
+        if found is None:
+            unmapped.append(label)
+        names[index] = found
+    if unmapped:
+        raise InputError(f"model labels {unmapped} match no label of {target.name!r} {list(target.labels)}",
+                         hint="map them with --label-map, e.g. "
+                              + ",".join(f"{m}={target.labels[0]}" for m in unmapped[:2]))
+    return names
+
+
+def _parse_rule(rule: str, target: Field, columns: Sequence[str]) -> tuple[str, str, float, str]:
+    match = _RULE.match(rule)
+    if match is None:
+        raise InputError(f"lexicon rule {rule!r}: expected COLUMN<OP>NUMBER:LABEL, e.g. 'empathy_score<4.5:none'")
+    column, op, number, label = match["column"], match["op"], float(match["number"]), match["label"]
+    if column not in columns:
+        raise InputError(f"lexicon rule {rule!r}: unknown score column {column!r}; expected one of {list(columns)}")
+    if label not in target.labels:
+        raise InputError(f"lexicon rule {rule!r}: {label!r} is not a label of {target.name!r}; "
+                         f"expected one of {list(target.labels)}")
+    return column, op, number, label
+
+
+def _write(out_path: str | Path, records: list[dict[str, Any]], predictions: list[Any],
+           scores: list[float | None] | None, version: str, target: Field) -> PredictReport:
+    import pyarrow as pa
+
+    table = pa.Table.from_pylist([{k: v for k, v in r.items() if k not in (PREDICTION_COLUMN, SCORE_COLUMN)}
+                                  for r in records])
+    kind = pa.string() if target.kind == "choice" else pa.list_(pa.string())
+    table = table.append_column(PREDICTION_COLUMN, pa.array(predictions, kind))
+    if scores is not None:
+        table = table.append_column(SCORE_COLUMN, pa.array(
+            [None if s is None or math.isnan(s) else s for s in scores], pa.float64()))
+    write_parquet(out_path, table)
+    counts: dict[str, int] = {}
+    for value in predictions:
+        for label in ([value] if isinstance(value, str) else value or []):
+            counts[label] = counts.get(label, 0) + 1
+    return PredictReport(out=Path(out_path), items=len(records),
+                         predicted=sum(1 for p in predictions if p is not None), model_version=version,
+                         target=target.name, score_column=SCORE_COLUMN if scores is not None else None,
+                         labels=dict(sorted(counts.items(), key=lambda kv: target.labels.index(kv[0]))))
