@@ -275,7 +275,13 @@ def _json_array(handle: IO[bytes], block: int = 1 << 20) -> Iterator[Any]:
     """The objects of a JSON array in a binary file, one at a time."""
     decoder = json.JSONDecoder()
     reader = io.TextIOWrapper(handle, encoding="utf-8")
-    buffer = reader.read(block).lstrip()
+    buffer = reader.read(block)
+    while buffer.isspace():
+        more = reader.read(block)
+        if not more:
+            break
+        buffer += more
+    buffer = buffer.lstrip()
     if not buffer.startswith("["):
         raise StudioError("the Label Studio export snapshot is not a JSON array")
     position, exhausted = 1, False
