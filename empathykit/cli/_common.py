@@ -24,15 +24,22 @@ def progress(description: str, total: float | None = None) -> Iterator:
 
     columns = [SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
                MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn()]
-    with Progress(*columns, console=err_console, transient=False) as bar:
-        task = bar.add_task(description, total=total)
+    bar = Progress(*columns, console=err_console, transient=False)
+    task = bar.add_task(description, total=total)
 
-        def advance(n: float = 1, total: float | None = None) -> None:
-            if total is not None:
-                bar.update(task, total=total)
-            bar.advance(task, n)
+    def advance(n: float = 1, total: float | None = None) -> None:
+        # shown from the first report on, so errors raised before any work print alone
+        if not bar.live.is_started:
+            bar.start()
+        if total is not None:
+            bar.update(task, total=total)
+        bar.advance(task, n)
 
+    try:
         yield advance
+    finally:
+        if bar.live.is_started:
+            bar.stop()
 
 
 def print_table(title: str, columns: list[str], rows: list[list], console: Console | None = None) -> None:
