@@ -54,6 +54,7 @@ def build_schema(labels: str | Iterable[str] = "plutchik") -> Schema:
     string, or a sequence of names); ``emotions`` is the export target."""
     chosen = _labels(labels)
     config = _xml.view(
+        _xml.header("Text"),
         _xml.tag("Text", name="text", value="$text"),
         _xml.header("Which emotions does the text express? (all that apply)", size=5),
         _xml.choices("emotions", "text", [(label, label, "") for label in chosen], multiple=True),

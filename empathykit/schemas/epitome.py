@@ -102,6 +102,7 @@ def _config(mechanisms: tuple[str, ...]) -> str:
         _xml.header("Seeker post"),
         _xml.tag("Text", name="seeker_post", value="$seeker_post"),
         _xml.header("Response"),
+        _xml.header("Highlight rationales: pick a label, then select the words in the response.", size=6),
         *(_xml.labels(rationale_field(m), "response_post", [(MECHANISMS[m]["span"], MECHANISMS[m]["colour"])])
           for m in mechanisms),
         _xml.tag("Text", name="response_post", value="$response_post"),
