@@ -274,3 +274,12 @@ def test_a_released_data_set_pushes_with_its_schema_and_gold(studio, tmp_path):
     frame = pd.read_parquet(pull(title, out=tmp_path / "ep.parquet", connection=studio.connection).out)
     assert frame["ground_truth"].all() and set(frame["item_id"]) == {t["data"]["item_id"]
                                                                       for t in studio.tasks(report.project_id)}
+
+
+def test_push_refuses_a_title_label_studio_would_reject_before_sending(tmp_path):
+    from empathykit.annotate.push import push
+    from empathykit.errors import InputError
+
+    # no connection is needed: the title is checked before anything is sent
+    with pytest.raises(InputError, match="Label Studio takes 3 to 50"):
+        push([{"item_id": "a", "text": "t"}], schema="seek-provide", project="x" * 51)

@@ -30,6 +30,7 @@ from empathykit.schemas import get_schema
 from empathykit.schemas.base import Schema
 
 DEFAULT_BATCH_SIZE = 1000
+MAX_TITLE = 50  # Label Studio's limit on project titles
 
 
 @dataclass
@@ -119,6 +120,9 @@ def push(
         raise InputError(f"round size must be at least 1, got {round_size}")
     if overlap is not None and overlap < 1:
         raise InputError(f"overlap must be at least 1 annotator, got {overlap}")
+    if not 3 <= len(project) <= MAX_TITLE:
+        raise InputError(f"project title {project!r} has {len(project)} characters; "
+                         f"Label Studio takes 3 to {MAX_TITLE}")
     if predictions_column and not model_version:
         raise InputError("pre-annotations need a model version (--model-version, e.g. 'lexicon-v1')")
 
