@@ -281,5 +281,5 @@ def test_push_refuses_a_title_label_studio_would_reject_before_sending(tmp_path)
     from empathykit.errors import InputError
 
     # no connection is needed: the title is checked before anything is sent
-    with pytest.raises(InputError, match="Label Studio takes 3 to 50"):
+    with pytest.raises(InputError, match="Label Studio takes 1 to 50"):
         push([{"item_id": "a", "text": "t"}], schema="seek-provide", project="x" * 51)

@@ -120,9 +120,9 @@ def push(
         raise InputError(f"round size must be at least 1, got {round_size}")
     if overlap is not None and overlap < 1:
         raise InputError(f"overlap must be at least 1 annotator, got {overlap}")
-    if not 3 <= len(project) <= MAX_TITLE:
+    if not project.strip() or len(project) > MAX_TITLE:
         raise InputError(f"project title {project!r} has {len(project)} characters; "
-                         f"Label Studio takes 3 to {MAX_TITLE}")
+                         f"Label Studio takes 1 to {MAX_TITLE}")
     if predictions_column and not model_version:
         raise InputError("pre-annotations need a model version (--model-version, e.g. 'lexicon-v1')")
 
