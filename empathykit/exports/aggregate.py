@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from empathykit.agreement.table import latest_first
 from empathykit.errors import ExportError
 from empathykit.schemas.base import TIDY_COLUMNS, Field, Schema, decode_value
 
@@ -50,8 +51,7 @@ def read_tidy(path) -> pd.DataFrame:
 def latest_annotations(tidy: pd.DataFrame) -> pd.DataFrame:
     """Drop skipped annotations and keep each annotator's latest value per (item, field)."""
     kept = tidy[~tidy["was_cancelled"].astype(bool) & tidy["value"].notna()]
-    kept = kept.sort_values(["updated_at", "annotation_id"], kind="stable")
-    return kept.drop_duplicates(["item_id", "field", "annotator_id"], keep="last")
+    return latest_first(kept).drop_duplicates(["item_id", "field", "annotator_id"], keep="last")
 
 
 def majority(values: list[str]) -> tuple[str | None, bool]:

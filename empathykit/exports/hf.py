@@ -21,7 +21,9 @@ import pandas as pd
 
 from empathykit import __version__
 from empathykit.errors import ExportError
+from empathykit.agreement.table import read_adjudications
 from empathykit.exports.aggregate import aggregate, attach_inputs, read_tidy
+from empathykit.exports.items import read_items
 from empathykit.exports.splits import SPLIT_NAMES, stratified_split
 from empathykit.io import atomic_path
 from empathykit.schemas import get_schema
@@ -156,12 +158,7 @@ def export_dataset(
     tidy = read_tidy(annotations)
     adjudications = None
     if adjudicated:
-        adjudications = pd.read_parquet(adjudicated)
-        missing = {"item_id", "field", "value"} - set(adjudications.columns)
-        if missing:
-            raise ExportError(f"{adjudicated}: adjudications need columns item_id, field, value; missing {sorted(missing)}")
-    from empathykit.exports.items import read_items
-
+        adjudications = read_adjudications(adjudicated)
     notify("aggregating")
     table = attach_inputs(aggregate(tidy, schema, adjudications), read_items(items_path), schema)
     target = schema.field(schema.target)
