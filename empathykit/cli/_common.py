@@ -51,3 +51,16 @@ def print_table(title: str, columns: list[str], rows: list[list], console: Conso
     for row in rows:
         table.add_row(*["" if v is None else (f"{v:.3f}" if isinstance(v, float) else str(v)) for v in row])
     (console or err_console).print(table)
+
+
+def schema_options(pairs: list[str]) -> dict[str, str]:
+    """``KEY=VALUE`` pairs of ``--schema-option`` as a dict."""
+    from empathykit.errors import InputError
+
+    options = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise InputError(f"schema option {pair!r}: expected KEY=VALUE (e.g. labels=emolit)")
+        options[key.strip()] = value.strip()
+    return options

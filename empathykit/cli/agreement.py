@@ -24,10 +24,10 @@ Iou = Annotated[float, typer.Option("--iou", help="IOU a span needs to match ano
 
 
 def _schema(name: str, options: list[str]):
-    from empathykit.cli.annotate import _options
+    from empathykit.cli._common import schema_options
     from empathykit.schemas import get_schema
 
-    return get_schema(name, **_options(options))
+    return get_schema(name, **schema_options(options))
 
 
 def _items(annotations: Path, items: Optional[Path]) -> Optional[Path]:

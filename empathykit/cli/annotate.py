@@ -11,18 +11,6 @@ app = typer.Typer(help="Annotate in Label Studio: push tasks, pull annotations, 
                   no_args_is_help=True)
 
 
-def _options(pairs: list[str]) -> dict[str, str]:
-    from empathykit.errors import InputError
-
-    options = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key.strip():
-            raise InputError(f"schema option {pair!r}: expected KEY=VALUE (e.g. labels=emolit)")
-        options[key.strip()] = value.strip()
-    return options
-
-
 @app.command("push")
 def push_command(
     input: Annotated[str, typer.Option("--input", "-i", help="Items: CSV, JSONL or Parquet, or DATASET:PATH (epitome, emolit, empathic-stories, empathic-story-pairs).")],
@@ -41,10 +29,10 @@ def push_command(
 ) -> None:
     """Validate every item against the schema, then import the new ones as tasks in batches (re-runs import nothing twice)."""
     from empathykit.annotate.push import push
-    from empathykit.cli._common import err_console, progress
+    from empathykit.cli._common import err_console, progress, schema_options
 
     with progress("importing tasks") as advance:
-        report = push(input, schema=schema, project=project, schema_options=_options(schema_option),
+        report = push(input, schema=schema, project=project, schema_options=schema_options(schema_option),
                       id_column=id_column, round_size=round_size, first_round=first_round, overlap=overlap,
                       predictions_column=predictions_column, prediction_score_column=prediction_score_column,
                       model_version=model_version, gold_column=gold_column, batch_size=batch_size,
@@ -81,13 +69,13 @@ def predict_command(
 ) -> None:
     """Pre-annotate items with a local model's or the lexicon's predictions, ready for `annotate push`."""
     from empathykit.annotate.predict import predict, predict_lexicon
-    from empathykit.cli._common import err_console, progress
+    from empathykit.cli._common import err_console, progress, schema_options
     from empathykit.errors import InputError
     from empathykit.schemas import get_schema
 
     if (model is None) == (not lexicon_rule):
         raise InputError("give either --model PATH or one or more --lexicon-rule RULE")
-    chosen = get_schema(schema, **_options(schema_option))
+    chosen = get_schema(schema, **schema_options(schema_option))
     if model is not None:
         with progress("predicting") as advance:
             report = predict(input, out, schema=chosen, model=model, batch_size=batch_size, text_field=text_field,
