@@ -22,6 +22,10 @@ class InputError(EmpathykitError):
     """Bad input data: a malformed file, a missing column, an empty input."""
 
 
+class OutputError(EmpathykitError):
+    """An output path that cannot be written without destroying what stands there."""
+
+
 class SchemaError(EmpathykitError):
     """Unknown schema, or a record that does not fit its schema."""
 

@@ -1,45 +1,197 @@
-"""Atomic file output: every file is written to a temporary name beside its
-target and renamed into place, so an interrupted command never leaves a
-half-written file and a re-run simply overwrites."""
+"""Atomic outputs that never destroy what was there.
+
+Every output is written to a temporary beside its target and renamed into
+place, so an interrupted command never leaves a half-written file and a re-run
+simply replaces its earlier output. What stands at the target is only ever
+replaced by an output of the same kind: a file output never replaces a folder,
+a folder output never replaces a file, and a folder output replaces a folder
+only when that folder is empty or an earlier output of the same kind (it holds
+the caller's ``marker`` file, e.g. ``export.json``, or else
+:data:`FOLDER_MARKER`, which folders written here get when they lack one). Commands call :func:`check_output`
+first, so a wrong path stops them before any work.
+
+Temporaries are named ``.NAME.empathykit-tmp-PID-RANDOM`` (recognisable, and
+hidden). They are removed on every exit the process sees: exceptions,
+Ctrl-C, and SIGTERM (turned into ``SystemExit`` while an output is open). A
+run that was killed outright leaves its temporary behind; the next run on the
+same output removes it once its process is gone.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import json
 import os
+import secrets
 import shutil
-import tempfile
+import signal
+import threading
 from pathlib import Path
 from typing import IO, Any, Iterator
 
+from empathykit.errors import OutputError
+
+TMP_TAG = ".empathykit-tmp-"
+FOLDER_MARKER = ".empathykit-output.json"
+_open_outputs = 0
+_previous_handler: Any = None
+
+
+def _describe(path: Path) -> str:
+    return "a folder" if path.is_dir() else "a file"
+
+
+def check_output(target: str | os.PathLike, kind: str = "file", *, marker: str | None = None,
+                 label: str = "output") -> Path:
+    """Raise :class:`OutputError` unless ``target`` may receive a ``kind`` (``"file"`` or ``"dir"``)
+    output: it is absent, or of that kind (a folder: empty, or an earlier output, see the module
+    doc). Also removes stale temporaries of ``target`` left by killed runs. Returns the path."""
+    target = Path(target)
+    if kind not in ("file", "dir"):
+        raise ValueError(f"kind must be 'file' or 'dir', not {kind!r}")
+    for parent in target.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise OutputError(f"{label} {target}: {parent} is a file, not a folder",
+                                  hint="choose an output path inside a folder")
+            break
+    clean_stale(target)
+    if not target.exists() and not target.is_symlink():
+        return target
+    if kind == "file" and target.is_dir():
+        raise OutputError(f"{label} {target} is an existing folder; expected a file path (nothing was written)",
+                          hint=f"name a file, e.g. {target / 'out'}{target.suffix or '.parquet'}, "
+                               "or remove the folder yourself")
+    if kind == "dir" and not target.is_dir():
+        raise OutputError(f"{label} {target} is an existing file; expected a folder path (nothing was written)",
+                          hint="name a new folder, or remove the file yourself")
+    if kind == "dir" and not _replaceable_folder(target, marker):
+        expected = f"{FOLDER_MARKER}" + (f" or {marker}" if marker else "")
+        raise OutputError(f"{label} {target} is a folder that is not an earlier output of this command "
+                          f"(no {expected} in it); nothing was written",
+                          hint="name a new or empty folder, or remove that one yourself")
+    return target
+
+
+def _replaceable_folder(folder: Path, marker: str | None) -> bool:
+    if (folder / FOLDER_MARKER).is_file() or (marker and (folder / marker).exists()):
+        return True
+    return not any(folder.iterdir())
+
+
+def clean_stale(target: str | os.PathLike) -> list[Path]:
+    """Remove temporaries of ``target`` whose process is gone; a folder swap killed halfway
+    (target missing, its previous version parked as ``….old``) is undone instead."""
+    target = Path(target)
+    removed = []
+    if not target.parent.is_dir():
+        return removed
+    for stale in sorted(target.parent.glob(f".{_glob_escape(target.name)}{TMP_TAG}*")):
+        pid = _pid_of(stale.name[len(target.name) + 1 + len(TMP_TAG):])
+        if pid is None or _alive(pid):
+            continue
+        if stale.name.endswith(".old") and not target.exists():
+            stale.rename(target)  # the previous output, parked by a swap that never finished
+            continue
+        _remove(stale)
+        removed.append(stale)
+    return removed
+
+
+def _glob_escape(name: str) -> str:
+    return "".join(f"[{c}]" if c in "*?[]" else c for c in name)
+
+
+def _pid_of(rest: str) -> int | None:
+    head = rest.split("-", 1)[0]
+    return int(head) if head.isdigit() else None
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's live process
+        return True
+    return True
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+
+
+def temporary_name(target: Path, suffix: str = "") -> Path:
+    return target.with_name(f".{target.name}{TMP_TAG}{os.getpid()}-{secrets.token_hex(4)}{suffix}")
+
+
+def _on_sigterm(signum, frame) -> None:
+    raise SystemExit(128 + signum)  # unwinds through atomic_path, which removes its temporary
+
 
 @contextlib.contextmanager
-def atomic_path(target: str | os.PathLike, *, suffix: str = "") -> Iterator[Path]:
-    """Yield a temporary path in the target's folder; rename it onto ``target``
-    on success, delete it on failure. Works for files and folders."""
+def _sigterm_unwinds() -> Iterator[None]:
+    """While an output is open, SIGTERM raises ``SystemExit`` instead of killing the process outright."""
+    global _open_outputs, _previous_handler
+    main = threading.current_thread() is threading.main_thread()
+    if main:
+        if _open_outputs == 0:
+            current = signal.getsignal(signal.SIGTERM)
+            if current in (signal.SIG_DFL, None):
+                _previous_handler = current
+                signal.signal(signal.SIGTERM, _on_sigterm)
+        _open_outputs += 1
+    try:
+        yield
+    finally:
+        if main:
+            _open_outputs -= 1
+            if _open_outputs == 0 and _previous_handler is not None:
+                signal.signal(signal.SIGTERM, _previous_handler)
+                _previous_handler = None
+
+
+@contextlib.contextmanager
+def atomic_path(target: str | os.PathLike, *, suffix: str = "", marker: str | None = None) -> Iterator[Path]:
+    """Yield a temporary path beside ``target`` (the caller creates a file or a folder there);
+    on success it replaces ``target``, on any failure it is removed. ``marker``: a file that
+    marks an earlier folder output of the same kind (see :func:`check_output`)."""
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=suffix + ".tmp", dir=target.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    tmp.unlink()  # callers create it (some writers refuse an existing path)
-    try:
-        yield tmp
-        if target.is_dir() and not target.is_symlink():
-            old = target.with_name(f".{target.name}.old")
-            if old.exists():
-                shutil.rmtree(old)
-            target.rename(old)
-            tmp.rename(target)
-            shutil.rmtree(old)
-        else:
-            os.replace(tmp, target)
-    except BaseException:
-        if tmp.is_dir():
-            shutil.rmtree(tmp, ignore_errors=True)
-        elif tmp.exists():
-            tmp.unlink()
-        raise
+    clean_stale(target)
+    tmp = temporary_name(target, suffix)
+    with _sigterm_unwinds():
+        try:
+            yield tmp
+            if tmp.is_dir():
+                check_output(target, "dir", marker=marker)
+                if not (marker and (tmp / marker).exists()):  # the caller's own marker identifies it otherwise
+                    (tmp / FOLDER_MARKER).write_text(json.dumps({"written_by": "empathykit"}) + "\n",
+                                                     encoding="utf-8")
+                _swap_folder(tmp, target)
+            else:
+                if target.is_dir() and not target.is_symlink():
+                    check_output(target, "file")  # raises: never remove a folder for a file
+                os.replace(tmp, target)
+        except BaseException:
+            _remove(tmp)
+            raise
+
+
+def _swap_folder(tmp: Path, target: Path) -> None:
+    if not target.exists():
+        tmp.rename(target)
+        return
+    old = temporary_name(target, ".old")
+    target.rename(old)
+    tmp.rename(target)
+    _remove(old)
 
 
 @contextlib.contextmanager

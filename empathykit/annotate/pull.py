@@ -46,7 +46,7 @@ from empathykit.annotate import projects as prj
 from empathykit.annotate.connection import Connection, StudioClient, connect
 from empathykit.config import project_dir
 from empathykit.errors import SchemaError, StudioError
-from empathykit.io import write_json, write_parquet
+from empathykit.io import check_output, write_json, write_parquet
 from empathykit.schemas import get_schema
 from empathykit.schemas.base import TIDY_COLUMNS, Schema, encode_value
 
@@ -324,6 +324,8 @@ def pull(
     and merge (a first pull, or a missing ``out``, is a full pull).
     ``on_progress(n, total=None)`` counts tasks fetched."""
     out = Path(out)
+    for path in (out, unknown_path(out), items_path(out)):
+        check_output(path, "file")
     client = connect(connection)
     ref = prj.require_project(client, project)
     schema = resolve_schema(ref, schema)

@@ -25,7 +25,7 @@ from empathykit.agreement.table import read_adjudications
 from empathykit.exports.aggregate import aggregate, attach_inputs, read_tidy
 from empathykit.exports.items import read_items
 from empathykit.exports.splits import SPLIT_NAMES, stratified_split
-from empathykit.io import atomic_path
+from empathykit.io import atomic_path, check_output
 from empathykit.schemas import get_schema
 from empathykit.schemas.base import Schema
 
@@ -147,6 +147,10 @@ def export_dataset(
         raise ExportError(f"schema {schema.name!r} has no target field to export as a labelled dataset")
     notify = on_progress or (lambda _msg: None)
     annotations = Path(annotations)
+    if not annotations.is_file():  # before the items check, so the error names the file that is missing
+        raise ExportError(f"{annotations}: no such annotations file",
+                          hint="pass the Parquet file `empathykit annotate pull -o` wrote")
+    check_output(out_dir, "dir", marker="export.json")
     from empathykit.annotate.pull import items_path as items_beside
 
     items_path = Path(items) if items else items_beside(annotations)
@@ -185,7 +189,7 @@ def export_dataset(
         sources={"annotations": str(annotations), "items": str(items_path), "adjudicated": str(adjudicated or "")},
     )
     notify("writing")
-    with atomic_path(out_dir) as tmp:
+    with atomic_path(out_dir, marker="export.json") as tmp:
         tmp.mkdir()
         dataset.save_to_disk(str(tmp / "dataset"))
         (tmp / "parquet").mkdir()

@@ -26,7 +26,7 @@ import numpy as np
 import pyarrow as pa
 
 from empathykit.errors import InputError
-from empathykit.io import atomic_path, write_json
+from empathykit.io import atomic_path, check_output, write_json
 from empathykit.pipelines.filtering import (HASH_COLUMNS, STAGES, FilterConfig, FilterResult, filter_batch,
                                             stage_report)
 
@@ -96,6 +96,8 @@ def run_filter_dask(inputs: Sequence[str | Path], output: str | Path, *, config:
     scheduler = scheduler or _default_scheduler()
     output = Path(output)
     counts_path = Path(counts_path) if counts_path else output.with_name(output.stem + ".counts.json")
+    check_output(output, "dir")
+    check_output(counts_path, "file", label="counts file")
     fragments = _fragments(inputs)
     bag = db.from_sequence(fragments, npartitions=len(fragments))
     staged = bag.map_partitions(_stage, config, text_column)

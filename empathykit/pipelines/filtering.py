@@ -55,7 +55,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from empathykit.errors import InputError
-from empathykit.io import atomic_path, write_json
+from empathykit.io import atomic_path, check_output, write_json
 from empathykit.lexicons.lexicon import Lexicon, bundled_lexicon
 from empathykit.lexicons.scoring import score_tokens, tokenize
 from empathykit.pipelines.posts import FILTERED_SCHEMA, POSTS_SCHEMA
@@ -291,6 +291,8 @@ def run_filter(inputs: list[str | Path], output: str | Path, *, config: FilterCo
     counts_path = Path(counts_path) if counts_path else output.with_name(output.stem + ".counts.json")
     if not inputs:
         raise InputError("no inputs given; expected posts Parquet, JSONL, CSV or archives")
+    check_output(output, "file")
+    check_output(counts_path, "file", label="counts file")
 
     def run(fast: bool) -> dict:
         report, totals, n_input = ReadReport(), dict.fromkeys(STAGES, 0), 0

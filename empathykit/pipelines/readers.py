@@ -38,7 +38,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from empathykit.errors import InputError
-from empathykit.io import atomic_path
+from empathykit.io import atomic_path, check_output
 from empathykit.pipelines import tweets
 from empathykit.pipelines.posts import POSTS_SCHEMA, TIMESTAMP, conform_batch, rows_to_batch
 
@@ -154,6 +154,7 @@ def collect_files(inputs: list[str | Path], output: str | Path, *, fmt: str = "a
 
     if not inputs:
         raise InputError(f"no inputs given; expected {EXPECTED}")
+    check_output(output, "file")
 
     def run(fast: bool) -> ReadReport:
         report = ReadReport()

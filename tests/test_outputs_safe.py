@@ -1,0 +1,178 @@
+"""Outputs never destroy what was there; temporaries never outlive a run (issue 8, point 1)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+from typer.testing import CliRunner
+
+from empathykit.cli.main import app
+from empathykit.errors import OutputError
+from empathykit.io import FOLDER_MARKER, TMP_TAG, atomic_path, check_output, write_json
+
+SAMPLE = Path(__file__).resolve().parents[1] / "empathykit" / "pipelines" / "sample_data" / "tweets.jsonl"
+runner = CliRunner()
+
+
+def _flat(output: str) -> str:
+    return " ".join(output.split())
+
+
+def _precious(folder: Path) -> Path:
+    folder.mkdir()
+    (folder / "notes.txt").write_text("a month of work\n")
+    (folder / "sub").mkdir()
+    (folder / "sub" / "data.csv").write_text("id,text\n1,hello\n")
+    return folder
+
+
+def _untouched(folder: Path) -> bool:
+    return ((folder / "notes.txt").read_text() == "a month of work\n"
+            and (folder / "sub" / "data.csv").read_text() == "id,text\n1,hello\n")
+
+
+def _temporaries(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if TMP_TAG in p.name)
+
+
+@pytest.mark.parametrize("command", [["collect", "file", str(SAMPLE)], ["filter", str(SAMPLE)]])
+def test_folder_given_as_file_output_is_kept(tmp_path, command):
+    folder = _precious(tmp_path / "mydata")
+    result = runner.invoke(app, [*command, "-o", str(folder)])
+    assert result.exit_code == 1
+    text = _flat(result.output)
+    assert "is an existing folder; expected a file path" in text and str(folder) in text
+    assert "Traceback" not in result.output
+    assert _untouched(folder)
+    assert not (tmp_path / "mydata.counts.json").exists()  # stopped before any work
+
+
+def test_file_output_rerun_replaces(tmp_path):
+    out = tmp_path / "posts.parquet"
+    out.write_bytes(b"an earlier, now outdated output")
+    assert runner.invoke(app, ["collect", "file", str(SAMPLE), "-o", str(out)]).exit_code == 0
+    assert pq.read_table(out).num_rows == 151
+    assert runner.invoke(app, ["collect", "file", str(SAMPLE), "-o", str(out)]).exit_code == 0
+    assert pq.read_table(out).num_rows == 151
+    assert _temporaries(tmp_path) == []
+
+
+def test_folder_outputs(tmp_path):
+    # a file where a folder output goes, and a foreign folder, are refused; an earlier output is replaced
+    (tmp_path / "a-file").write_text("keep me")
+    with pytest.raises(OutputError, match="is an existing file; expected a folder"):
+        check_output(tmp_path / "a-file", "dir")
+    foreign = _precious(tmp_path / "foreign")
+    with pytest.raises(OutputError, match="not an earlier output"):
+        with atomic_path(foreign) as tmp:
+            tmp.mkdir()
+            (tmp / "part.parquet").write_text("new")
+    assert _untouched(foreign) and _temporaries(tmp_path) == []
+    out = tmp_path / "export"
+    for round_ in ("first", "second"):
+        with atomic_path(out) as tmp:
+            tmp.mkdir()
+            (tmp / "data.txt").write_text(round_)
+        assert (out / "data.txt").read_text() == round_ and (out / FOLDER_MARKER).is_file()
+    legacy = _precious(tmp_path / "legacy")
+    (legacy / "export.json").write_text("{}")
+    check_output(legacy, "dir", marker="export.json")  # an earlier export without the marker file
+    with pytest.raises(OutputError):
+        with atomic_path(tmp_path / "a-file") as tmp:
+            tmp.mkdir()
+    assert (tmp_path / "a-file").read_text() == "keep me" and _temporaries(tmp_path) == []
+
+
+def test_temporary_removed_after_exception(tmp_path):
+    target = tmp_path / "out.json"
+    with pytest.raises(RuntimeError):
+        with atomic_path(target) as tmp:
+            tmp.write_text("half")
+            raise RuntimeError("boom")
+    assert _temporaries(tmp_path) == [] and not target.exists()
+
+
+_SLOW_WRITER = """
+import sys, time
+from empathykit.io import atomic_open
+with atomic_open(sys.argv[1]) as handle:
+    handle.write("partial")
+    handle.flush()
+    print("ready", flush=True)
+    time.sleep(60)
+"""
+
+
+def _start_writer(target: Path) -> subprocess.Popen:
+    process = subprocess.Popen([sys.executable, "-c", _SLOW_WRITER, str(target)], stdout=subprocess.PIPE, text=True)
+    assert process.stdout.readline().strip() == "ready"
+    assert _temporaries(target.parent)  # the temporary exists while it writes
+    return process
+
+
+def test_temporary_removed_after_sigterm(tmp_path):
+    target = tmp_path / "out.txt"
+    target.write_text("previous output")
+    process = _start_writer(target)
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=30) == 128 + signal.SIGTERM
+    assert _temporaries(tmp_path) == [] and target.read_text() == "previous output"
+
+
+def test_stale_temporary_of_killed_run_is_cleaned(tmp_path):
+    target = tmp_path / "posts.parquet"
+    process = _start_writer(target)
+    process.kill()  # SIGKILL: nothing can clean up
+    process.wait(timeout=30)
+    stale = _temporaries(tmp_path)
+    assert len(stale) == 1 and stale[0].startswith(f".posts.parquet{TMP_TAG}{process.pid}-")
+    unrelated = tmp_path / f".other.parquet{TMP_TAG}{process.pid}-00000000"
+    unrelated.write_text("another output's temporary")
+    result = runner.invoke(app, ["collect", "file", str(SAMPLE), "-o", str(target)])
+    assert result.exit_code == 0, result.output
+    assert _temporaries(tmp_path) == [unrelated.name] and pq.read_table(target).num_rows == 151
+
+
+def test_live_writer_temporary_is_left_alone(tmp_path):
+    target = tmp_path / "out.txt"
+    process = _start_writer(target)
+    try:
+        write_json(target, {"a": 1})
+        assert len(_temporaries(tmp_path)) == 1  # the other run's temporary: its process is alive
+    finally:
+        process.kill()
+        process.wait(timeout=30)
+
+
+def test_half_finished_folder_swap_is_undone(tmp_path):
+    # killed between parking the old folder and moving the new one in: the next run restores it
+    dead = _dead_pid()
+    parked = tmp_path / f".export{TMP_TAG}{dead}-deadbeef.old"
+    parked.mkdir()
+    (parked / FOLDER_MARKER).write_text("{}")
+    (parked / "data.txt").write_text("previous export")
+    check_output(tmp_path / "export", "dir")
+    assert (tmp_path / "export" / "data.txt").read_text() == "previous export"
+    assert _temporaries(tmp_path) == []
+
+
+def _dead_pid() -> int:
+    process = subprocess.Popen([sys.executable, "-c", "pass"])
+    process.wait()
+    time.sleep(0.01)
+    return process.pid if not _exists(process.pid) else 2 ** 22 + 1
+
+
+def _exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
