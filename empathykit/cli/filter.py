@@ -18,6 +18,8 @@ def filter_command(
     rating_column: Annotated[str, typer.Option(help="Lexicon rating column (default: auto-detect).")] = None,
     on_duplicate: Annotated[str, typer.Option(help="Duplicate lexicon words: mean, first, last, max or error.")] = "mean",
     topic: Annotated[List[str], typer.Option(help="Required topic term (repeat for any of several).")] = ["cancer"],
+    topic_match: Annotated[str, typer.Option(help="How topic terms match: word (whole words, #cancer counts; like X's "
+                                                  "stream keyword tracking), prefix (cancers too) or substring.")] = "word",
     lang: Annotated[List[str], typer.Option(help="Languages to keep (repeatable); 'any' keeps all.")] = ["en"],
     keep_retweets: Annotated[bool, typer.Option("--keep-retweets", help="Keep retweets.")] = False,
     keep_quote_copies: Annotated[bool, typer.Option("--keep-quote-copies", help="Keep quote copies.")] = False,
@@ -43,7 +45,7 @@ def filter_command(
         resolved = ", ".join(f"{d} {v:.6g}" for d, v in dup.resolved.items())
         err_console.print(f"[yellow]lexicon:[/] {dup.word!r} occurs {len(dup.lines)} times; using {resolved} "
                           f"({on_duplicate})", highlight=False, markup=True)
-    config = FilterConfig(lexicon=words, topics=tuple(topic), languages=() if "any" in lang else tuple(lang),
+    config = FilterConfig(lexicon=words, topics=tuple(topic), topic_match=topic_match, languages=() if "any" in lang else tuple(lang),
                           drop_retweets=not keep_retweets, drop_quote_copies=not keep_quote_copies,
                           drop_quotes=drop_quotes, mask_emails=mask_emails, mask_phones=mask_phones,
                           min_tokens=min_tokens, exact_dedup=not no_dedup, near_dedup=not no_near_dedup)

@@ -12,8 +12,11 @@ Stages, in order (each count says how many posts that stage dropped):
 5. masking (drops nothing): links -> ``<URL>``, then optionally e-mail
    addresses -> ``<EMAIL>``, mentions -> ``<USER>``, optionally phone
    numbers -> ``<PHONE>``. Later stages and the output see the masked text.
-6. ``topic``: none of the ``topics`` (default ``cancer``) as a whole word
-   (``#cancer`` counts; case-insensitive).
+6. ``topic``: none of the ``topics`` (default ``cancer``), case-insensitive,
+   matched as ``topic_match`` says: ``word`` (default; whole words, ``#cancer``
+   counts, ``cancers`` does not: how the X streaming API's keyword tracking
+   matches), ``prefix`` (words starting with a topic: ``cancers``,
+   ``#cancersurvivor``) or ``substring`` (anywhere: ``anticancer`` too).
 7. ``lexicon``: no lexicon word as a whole word. Topic terms do not count
    here: ``cancer`` is itself in the bundled list and would make the
    requirement empty.
@@ -76,10 +79,15 @@ _WORD_BEFORE = r"(?:^|[^\pL\pN_<])"  # "<" so that placeholders never count as w
 _WORD_AFTER = r"(?:[^\pL\pN_]|$)"
 
 
-def word_pattern(words: Iterable[str]) -> str:
-    """RE2 pattern matching any of ``words`` as a whole word, case-insensitively."""
+TOPIC_MATCHES = ("word", "prefix", "substring")
+
+
+def word_pattern(words: Iterable[str], match: str = "word") -> str:
+    """RE2 pattern matching any of ``words`` case-insensitively: as whole words (``word``), as the
+    start of a word (``prefix``) or anywhere (``substring``)."""
     alternatives = sorted({re.escape(w.lower()) for w in words if w.strip()}, key=lambda w: (-len(w), w))
-    return f"(?i){_WORD_BEFORE}(?:{'|'.join(alternatives)}){_WORD_AFTER}"
+    before, after = {"word": (_WORD_BEFORE, _WORD_AFTER), "prefix": (_WORD_BEFORE, ""), "substring": ("", "")}[match]
+    return f"(?i){before}(?:{'|'.join(alternatives)}){after}"
 
 
 @dataclass
@@ -88,6 +96,7 @@ class FilterConfig:
 
     lexicon: Lexicon = field(default_factory=bundled_lexicon)
     topics: tuple[str, ...] = ("cancer",)
+    topic_match: str = "word"
     languages: tuple[str, ...] = ("en",)
     drop_retweets: bool = True
     drop_quote_copies: bool = True
@@ -104,10 +113,12 @@ class FilterConfig:
         words = [w for w in self.lexicon.words if w not in self.topics]
         if not words:
             raise InputError("the lexicon has no words besides the topic terms; expected at least one")
+        if self.topic_match not in TOPIC_MATCHES:
+            raise InputError(f"unknown topic match {self.topic_match!r}; expected one of {', '.join(TOPIC_MATCHES)}")
         if self.min_tokens < 0:
             raise InputError(f"minimum token count must be 0 or more, got {self.min_tokens}")
         self.lexicon_pattern = word_pattern(words)
-        self.topic_pattern = word_pattern(self.topics) if self.topics else None
+        self.topic_pattern = word_pattern(self.topics, self.topic_match) if self.topics else None
 
     def describe(self) -> dict:
         info = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "lexicon"}
