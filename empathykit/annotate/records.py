@@ -114,9 +114,14 @@ def assign_item_ids(records: list[dict[str, Any]], inputs: Iterable[str], id_col
             record["item_id"] = content_id(record, inputs)
         return f"hash of {', '.join(inputs)}"
     for position, record in enumerate(records):
+        if id_column not in record:
+            raise InputError(f"record {position}: missing id column {id_column!r}",
+                             hint="give every record that field, or name another one with --id-column")
         value = record.get(id_column)
         if value is None or (isinstance(value, str) and not value.strip()):
-            raise InputError(f"record {position}: missing id column {id_column!r}")
+            raise InputError(f"record {position}: empty id in column {id_column!r}",
+                             hint="fill in the id, or run the file through `empathykit collect file`, "
+                                  "which gives posts without an id a hash of their text")
         if isinstance(value, float) and value.is_integer():
             value = int(value)
         record["item_id"] = str(value)

@@ -31,7 +31,8 @@ def collect_file(
                                skip_bad=skip_bad, on_progress=advance)
     rows = [["posts", report.posts], ["files", len(report.files)], ["bad lines skipped", report.bad_lines],
             ["control records (deletes, limits)", report.control_records],
-            ["corrupt archive members", len(report.corrupt_members)]]
+            ["corrupt archive members", len(report.corrupt_members)],
+            ["ids replaced by a text hash", report.ids.replaced]]
     print_table(f"collect file -> {output}", ["", "count"], rows)
-    for problem in report.bad_examples + report.corrupt_members:
+    for problem in report.bad_examples + report.corrupt_members + report.ids.messages():
         err_console.print(f"[yellow]warning:[/] {problem}", highlight=False, markup=True)

@@ -7,7 +7,7 @@ another; provenance columns say where the row came from.
 
 | column | type | meaning |
 | --- | --- | --- |
-| ``id`` | string | post id (for CSV rows without an id column: ``sha1:`` + 16 hex of the text, stable across runs) |
+| ``id`` | string | post id; where there is none, or it is empty, spreadsheet-mangled (``1.28E+18``) or reused for another text: ``sha1:`` + 16 hex of the text, stable across runs (``empathykit.pipelines.ids``) |
 | ``text`` | string | full text (v2 ``note_tweet`` and v1.1 ``extended_tweet``/``full_text`` when present; a v1.1 retweet is ``RT @user: `` + the full original) |
 | ``created_at`` | timestamp[ms, UTC] | when it was posted |
 | ``author_id`` | string | author's user id |

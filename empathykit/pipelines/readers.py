@@ -24,7 +24,6 @@ from __future__ import annotations
 import bz2
 import csv
 import gzip
-import hashlib
 import json
 import lzma
 import tarfile
@@ -40,6 +39,7 @@ import pyarrow.compute as pc
 from empathykit.errors import InputError
 from empathykit.io import atomic_path, check_output
 from empathykit.pipelines import tweets
+from empathykit.pipelines.ids import IdChecker, IdReport, text_ids
 from empathykit.pipelines.posts import POSTS_SCHEMA, TIMESTAMP, conform_batch, rows_to_batch
 
 FORMATS = ("auto", "jsonl", "csv", "stream-grab", "parquet")
@@ -80,6 +80,7 @@ class ReadReport:
     bad_examples: list[str] = field(default_factory=list)
     control_records: int = 0
     corrupt_members: list[str] = field(default_factory=list)
+    ids: IdReport = field(default_factory=IdReport)
 
     def bad(self, where: str, problem: str, skip: bool) -> None:
         if not skip:
@@ -92,7 +93,7 @@ class ReadReport:
     def as_dict(self) -> dict:
         return {"files": self.files, "posts": self.posts, "bad_lines": self.bad_lines,
                 "bad_examples": self.bad_examples, "control_records": self.control_records,
-                "corrupt_members": self.corrupt_members}
+                "corrupt_members": self.corrupt_members, "ids": self.ids.as_dict()}
 
 
 def with_fast_path(run: Callable[[bool], object]):
@@ -157,12 +158,13 @@ def collect_files(inputs: list[str | Path], output: str | Path, *, fmt: str = "a
     check_output(output, "file")
 
     def run(fast: bool) -> ReadReport:
-        report = ReadReport()
+        report, fix_ids = ReadReport(), IdChecker()
+        report.ids = fix_ids.report
         with atomic_path(output) as tmp:
             with pq.ParquetWriter(tmp, POSTS_SCHEMA, compression="zstd") as writer:
                 for batch in iter_posts(inputs, fmt=fmt, text_column=text_column, id_column=id_column,
                                         skip_bad=skip_bad, batch_size=batch_size, report=report, fast=fast):
-                    writer.write_batch(batch)
+                    writer.write_batch(fix_ids(batch))
                     if on_progress:
                         on_progress(batch.num_rows)
             if report.posts == 0:
@@ -488,8 +490,7 @@ def _csv_to_posts(batch: pa.RecordBatch, wanted: dict[str, str | None], path: Pa
                                 pc.is_in(lowered, pa.array(["true", "1", "yes", "t", "y"])))
         columns[target] = column
     if "id" not in columns:
-        columns["id"] = pa.array(["sha1:" + hashlib.sha1((t or "").encode()).hexdigest()[:16]
-                                  for t in columns["text"].to_pylist()], pa.string())
+        columns["id"] = text_ids(columns["text"])
     columns["source_format"], columns["source_file"] = _repeat("csv", n), _repeat(str(path), n)
     columns["source_line"] = pa.array(np.arange(offset + 1, offset + n + 1), pa.int64())
     return conform_batch(pa.table(columns))
