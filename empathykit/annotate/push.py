@@ -55,6 +55,7 @@ class PushReport:
     overlap: int | None = None
     config_differs: bool = False
     problems: list[str] = field(default_factory=list)  # from a data set reader
+    bad_lines: list[str] = field(default_factory=list)  # malformed input lines skipped (skip_bad)
 
 
 def push(
@@ -72,6 +73,7 @@ def push(
     gold_column: str | None = None,
     batch_size: int = DEFAULT_BATCH_SIZE,
     schema_options: Mapping[str, Any] | None = None,
+    skip_bad: bool = False,
     connection: Connection | None = None,
     on_progress: Callable[..., None] | None = None,
 ) -> PushReport:
@@ -101,6 +103,7 @@ def push(
     lacks a field, ``StudioError`` naming the failed batch.
     """
     problems: list[str] = []
+    bad_lines: list[str] = []
     dataset = dataset_input(items) if isinstance(items, (str, Path)) else None
     if dataset is not None:
         from empathykit.schemas._readers import READERS, read_dataset
@@ -129,7 +132,7 @@ def push(
     # 1. read, identify, validate: nothing leaves before every record passes
     if isinstance(items, (str, Path)):
         keep_text = [c for c in (id_column, "item_id", "id") if c]
-        records = read_records(items, string_columns=keep_text)
+        records = read_records(items, string_columns=keep_text, skip_bad=skip_bad, on_bad=bad_lines.append)
     else:
         records = [{str(k): json_safe(v) for k, v in dict(r).items()} for r in items]
         if not records:
@@ -196,7 +199,7 @@ def push(
         gold=sum(1 for r in todo if r["item_id"] in gold),
         overlap=overlap if overlap is not None else ref.maximum_annotations,
         config_differs=not created and _normalise(ref.label_config) != _normalise(schema.label_config()),
-        problems=problems,
+        problems=problems, bad_lines=bad_lines,
     )
 
 

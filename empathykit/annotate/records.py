@@ -12,39 +12,37 @@ import json
 import math
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 from empathykit.errors import InputError
+from empathykit.textfiles import not_utf8, text_encoding
+
+SKIP_HINT = "fix or remove that line, or pass --skip-bad to skip and count bad lines"
 
 FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".parquet": "parquet"}
 
 
-def read_records(path: str | Path, *, string_columns: Iterable[str] = ()) -> list[dict[str, Any]]:
+def read_records(path: str | Path, *, string_columns: Iterable[str] = (), skip_bad: bool = False,
+                 on_bad: Callable[[str], None] | None = None) -> list[dict[str, Any]]:
     """Rows of a CSV / JSONL / JSON list / Parquet file as JSON-safe dicts.
 
-    ``string_columns`` are read as text from CSV (ids keep leading zeros)."""
+    ``string_columns`` are read as text from CSV (ids keep leading zeros). Text files may be
+    UTF-8 or carry a byte-order mark (UTF-8, UTF-16); anything else is a one-line ``InputError``.
+    A malformed JSONL line stops the read, or with ``skip_bad`` goes to ``on_bad(message)``."""
     path = Path(path)
     kind = FORMATS.get(path.suffix.lower())
     if kind is None:
         raise InputError(f"{path}: unknown input format; expected one of {', '.join(sorted(FORMATS))}")
-    if not path.exists():
+    if not path.is_file():
         raise InputError(f"{path}: no such file")
+    encoding = None if kind == "parquet" else text_encoding(path, expected=f"{kind.upper()} text")
     if kind == "jsonl":
-        rows = []
-        with open(path, encoding="utf-8") as handle:
-            for number, line in enumerate(handle, 1):
-                if not line.strip():
-                    continue
-                try:
-                    row = json.loads(line)
-                except json.JSONDecodeError as error:
-                    raise InputError(f"{path}, line {number}: not valid JSON ({error.msg})") from None
-                if not isinstance(row, dict):
-                    raise InputError(f"{path}, line {number}: expected a JSON object, got {type(row).__name__}")
-                rows.append(row)
+        rows = _jsonl_rows(path, encoding, skip_bad, on_bad)
     elif kind == "json":
         try:
-            rows = json.loads(path.read_text(encoding="utf-8"))
+            rows = json.loads(path.read_text(encoding=encoding))
+        except UnicodeDecodeError:
+            raise _not_utf8(path) from None
         except json.JSONDecodeError as error:
             raise InputError(f"{path}: not valid JSON ({error.msg}, line {error.lineno})") from None
         if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
@@ -55,15 +53,45 @@ def read_records(path: str | Path, *, string_columns: Iterable[str] = ()) -> lis
         try:
             if kind == "csv":
                 frame = pd.read_csv(path, dtype={c: str for c in string_columns}, keep_default_na=False,
-                                    na_values=[""])
+                                    na_values=[""], encoding=encoding)
             else:
                 frame = pd.read_parquet(path)
+        except UnicodeDecodeError:
+            raise _not_utf8(path) from None
         except (ValueError, OSError) as error:
             raise InputError(f"{path}: cannot read as {kind} ({error})") from None
         rows = frame.to_dict(orient="records")
     if not rows:
         raise InputError(f"{path}: no records (expected at least one row)")
     return [{str(k): json_safe(v) for k, v in row.items()} for row in rows]
+
+
+def _not_utf8(path: Path, where: str = "past its first 64 KiB") -> InputError:
+    return not_utf8(path, where)
+
+
+def _jsonl_rows(path: Path, encoding: str, skip_bad: bool, on_bad: Callable[[str], None] | None) -> list[dict]:
+    rows = []
+    with open(path, encoding=encoding) as handle:
+        number = 0
+        try:
+            for number, line in enumerate(handle, 1):
+                if not line.strip():
+                    continue
+                try:
+                    row = json.loads(line.rstrip("\r\n"))  # the parser's "line 1 column N" then fits
+                    problem = None if isinstance(row, dict) else f"expected a JSON object, got {type(row).__name__}"
+                except json.JSONDecodeError as error:
+                    problem = f"not valid JSON ({error})"  # the parser's whole message: what, column, char
+                if problem is None:
+                    rows.append(row)
+                elif skip_bad:
+                    (on_bad or (lambda _message: None))(f"{path}, line {number}: {problem}")
+                else:
+                    raise InputError(f"{path}, line {number}: {problem}", hint=SKIP_HINT)
+        except UnicodeDecodeError:
+            raise _not_utf8(path, f"line {number + 1}") from None
+    return rows
 
 
 def json_safe(value: Any) -> Any:

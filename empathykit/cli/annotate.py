@@ -26,6 +26,7 @@ def push_command(
     model_version: Annotated[Optional[str], typer.Option(help="Name of the model behind the pre-annotations.")] = None,
     gold_column: Annotated[Optional[str], typer.Option(help="Column with gold values: ground-truth annotations for calibration.")] = None,
     batch_size: Annotated[int, typer.Option(help="Tasks per import request.")] = 1000,
+    skip_bad: Annotated[bool, typer.Option("--skip-bad", help="Skip and count malformed JSONL lines instead of stopping.")] = False,
 ) -> None:
     """Validate every item against the schema, then import the new ones as tasks in batches (re-runs import nothing twice)."""
     from empathykit.annotate.push import push
@@ -36,13 +37,16 @@ def push_command(
                       id_column=id_column, round_size=round_size, first_round=first_round, overlap=overlap,
                       predictions_column=predictions_column, prediction_score_column=prediction_score_column,
                       model_version=model_version, gold_column=gold_column, batch_size=batch_size,
-                      on_progress=advance)
+                      skip_bad=skip_bad, on_progress=advance)
     err_console.print(
         f"{'created' if report.project_created else 'reused'} project {report.project_title!r} (id {report.project_id}): "
         f"{report.created} tasks imported in {report.batches} batches, {report.skipped} already there, "
         f"{report.duplicates} duplicate ids in the input; {report.predictions} pre-annotated, {report.gold} gold"
         + (f"; rounds {report.rounds[0]}-{report.rounds[-1]}" if report.rounds else "")
         + (f"; {report.overlap} annotators per task" if report.overlap else ""), highlight=False)
+    if report.bad_lines:
+        err_console.print(f"[yellow]skipped:[/] {len(report.bad_lines)} malformed lines, e.g. {report.bad_lines[0]}",
+                          highlight=False, markup=True)
     if report.problems:
         err_console.print(f"[yellow]note:[/] the data set reader reported {len(report.problems)} problems, e.g. "
                           f"{report.problems[0]}", highlight=False)

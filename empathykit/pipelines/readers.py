@@ -24,6 +24,7 @@ from __future__ import annotations
 import bz2
 import csv
 import gzip
+import io
 import json
 import lzma
 import tarfile
@@ -40,6 +41,7 @@ from empathykit.errors import InputError
 from empathykit.io import atomic_path, check_output
 from empathykit.pipelines import tweets
 from empathykit.pipelines.ids import IdChecker, IdReport, text_ids
+from empathykit.textfiles import not_utf8, text_encoding
 from empathykit.pipelines.posts import POSTS_SCHEMA, TIMESTAMP, conform_batch, rows_to_batch
 
 FORMATS = ("auto", "jsonl", "csv", "stream-grab", "parquet")
@@ -81,6 +83,7 @@ class ReadReport:
     control_records: int = 0
     corrupt_members: list[str] = field(default_factory=list)
     ids: IdReport = field(default_factory=IdReport)
+    empty_files: list[str] = field(default_factory=list)
 
     def bad(self, where: str, problem: str, skip: bool) -> None:
         if not skip:
@@ -93,7 +96,8 @@ class ReadReport:
     def as_dict(self) -> dict:
         return {"files": self.files, "posts": self.posts, "bad_lines": self.bad_lines,
                 "bad_examples": self.bad_examples, "control_records": self.control_records,
-                "corrupt_members": self.corrupt_members, "ids": self.ids.as_dict()}
+                "corrupt_members": self.corrupt_members, "ids": self.ids.as_dict(),
+                "empty_files": self.empty_files}
 
 
 def with_fast_path(run: Callable[[bool], object]):
@@ -117,8 +121,10 @@ def detect_format(path: Path) -> str:
 
 def iter_posts(paths: Iterable[str | Path], *, fmt: str = "auto", text_column: str | None = None,
                id_column: str | None = None, skip_bad: bool = False, batch_size: int = BATCH_SIZE,
-               report: ReadReport | None = None, fast: bool = True) -> Iterator[pa.RecordBatch]:
-    """Yield posts-schema record batches from every input, in order."""
+               report: ReadReport | None = None, fast: bool = True, strict: bool = False
+               ) -> Iterator[pa.RecordBatch]:
+    """Yield posts-schema record batches from every input, in order. An input without posts (empty,
+    or a header alone) is listed in ``report.empty_files`` and skipped; ``strict`` stops there."""
     if fmt not in FORMATS:
         raise InputError(f"unknown input format {fmt!r}; expected one of {', '.join(FORMATS)}")
     report = report if report is not None else ReadReport()
@@ -126,7 +132,8 @@ def iter_posts(paths: Iterable[str | Path], *, fmt: str = "auto", text_column: s
         if not path.is_file():
             raise InputError(f"input {path} does not exist or is not a file; expected {EXPECTED}")
         if path.stat().st_size == 0:
-            raise InputError(f"input {path} is empty; expected {EXPECTED}")
+            _empty(path, "is empty", strict, report)
+            continue
         kind = detect_format(path) if fmt == "auto" else fmt
         report.files.append(str(path))
         if kind == "parquet":
@@ -144,12 +151,23 @@ def iter_posts(paths: Iterable[str | Path], *, fmt: str = "auto", text_column: s
             report.posts += batch.num_rows
             yield batch
         if report.posts == before and kind != "stream-grab":
-            raise InputError(f"input {path} holds no posts; expected {EXPECTED}")
+            _empty(path, "holds no posts", strict, report)
+    if report.empty_files and not report.files:  # every input was empty
+        raise InputError(f"no posts in any input: {'; '.join(report.empty_files)}; expected {EXPECTED}")
+
+
+def _empty(path: Path, problem: str, strict: bool, report: ReadReport) -> None:
+    if strict:
+        raise InputError(f"input {path} {problem}; expected {EXPECTED}",
+                         hint="remove it from the inputs, or leave out --strict to skip and report empty inputs")
+    if str(path) in report.files:
+        report.files.remove(str(path))
+    report.empty_files.append(f"{path} {problem}")
 
 
 def collect_files(inputs: list[str | Path], output: str | Path, *, fmt: str = "auto", text_column: str | None = None,
                   id_column: str | None = None, skip_bad: bool = False, batch_size: int = BATCH_SIZE,
-                  on_progress: Callable[[int], None] | None = None) -> ReadReport:
+                  strict: bool = False, on_progress: Callable[[int], None] | None = None) -> ReadReport:
     """Read every input into one posts Parquet file at ``output`` (atomically)."""
     import pyarrow.parquet as pq
 
@@ -163,7 +181,8 @@ def collect_files(inputs: list[str | Path], output: str | Path, *, fmt: str = "a
         with atomic_path(output) as tmp:
             with pq.ParquetWriter(tmp, POSTS_SCHEMA, compression="zstd") as writer:
                 for batch in iter_posts(inputs, fmt=fmt, text_column=text_column, id_column=id_column,
-                                        skip_bad=skip_bad, batch_size=batch_size, report=report, fast=fast):
+                                        skip_bad=skip_bad, batch_size=batch_size, report=report, fast=fast,
+                                        strict=strict):
                     writer.write_batch(fix_ids(batch))
                     if on_progress:
                         on_progress(batch.num_rows)
@@ -413,8 +432,9 @@ def _csv_batches(path: Path, text_column: str | None, id_column: str | None, ski
     import pyarrow.csv as pcsv
 
     delimiter = "\t" if ".tsv" in path.name.lower() else ","
-    with _open(path) as handle:
-        header_line = handle.readline().decode("utf-8-sig")
+    encoding = text_encoding(path, expected="CSV text", opener=_open)
+    with io.TextIOWrapper(_open(path), encoding=encoding, newline="") as handle:
+        header_line = handle.readline()
     header = next(csv.reader([header_line], delimiter=delimiter), [])
     if not any(h.strip() for h in header):
         raise InputError(f"{path}, line 1: no CSV header; expected column names including a text column")
@@ -441,7 +461,8 @@ def _csv_batches(path: Path, text_column: str | None, id_column: str | None, ski
     def open_reader():  # opening reads the first block, so it happens inside the try below
         return pcsv.open_csv(
             path,
-            read_options=pcsv.ReadOptions(block_size=4 << 20, encoding="utf8"),
+            read_options=pcsv.ReadOptions(block_size=4 << 20,
+                                          encoding="utf8" if encoding.startswith("utf-8") else encoding),
             parse_options=pcsv.ParseOptions(delimiter=delimiter, newlines_in_values=True,
                                             invalid_row_handler=invalid_row),
             convert_options=pcsv.ConvertOptions(column_types={h: pa.string() for h in header},
@@ -456,6 +477,8 @@ def _csv_batches(path: Path, text_column: str | None, id_column: str | None, ski
                 yield _csv_to_posts(part, wanted, path, row_number)
                 row_number += part.num_rows
     except pa.ArrowInvalid as error:
+        if not problems and "UTF8" in str(error):
+            raise not_utf8(path, f"after data row {row_number}") from None
         message = problems[0] if problems else f"{path}: unreadable CSV ({error})"
         raise InputError(message, hint="fix the row, or pass --skip-bad to skip and count bad rows") from None
 

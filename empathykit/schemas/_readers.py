@@ -17,6 +17,7 @@ callback is given. Files that cannot be read at all raise ``InputError``.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import html
@@ -27,6 +28,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping
 
 from empathykit.errors import InputError
+from empathykit.textfiles import not_utf8, text_encoding
 from empathykit.schemas import emotion, epitome, story_features
 
 log = logging.getLogger("empathykit")
@@ -57,10 +59,10 @@ def _rows(path: Path, required: tuple[str, ...] | Callable[[list[str]], str | No
     """``(line, row)`` per CSV record with the header's names; ``required`` is
     the columns the file must have, or a check returning what is missing."""
     try:
-        handle = path.open(newline="", encoding="utf-8-sig")
+        handle = path.open(newline="", encoding=text_encoding(path, expected="CSV text"))
     except OSError as err:
         raise InputError(f"cannot read {path}: {err.strerror}") from None
-    with handle:
+    with handle, _decoding(path):
         reader = csv.DictReader(handle)
         header = [name.strip() for name in (reader.fieldnames or [])]
         reader.fieldnames = header
@@ -72,6 +74,14 @@ def _rows(path: Path, required: tuple[str, ...] | Callable[[list[str]], str | No
         for row in reader:
             yield line + 1, {k: (v or "") for k, v in row.items() if k is not None}
             line = reader.line_num
+
+
+@contextlib.contextmanager
+def _decoding(path: Path) -> Iterator[None]:
+    try:
+        yield
+    except UnicodeDecodeError:  # an odd byte past the sample text_encoding checked
+        raise not_utf8(path, "past its first 64 KiB") from None
 
 
 def _csv_files(path: Path, pattern: str, what: str) -> list[Path]:
