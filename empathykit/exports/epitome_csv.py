@@ -1,0 +1,129 @@
+"""The EPITOME release's CSV format, read row for row and written back.
+
+One file per mechanism (``emotional-reactions-reddit.csv`` …), columns
+``sp_id,rp_id,seeker_post,response_post,level,rationales``; ``rationales`` is
+the parts of the response that support the level, each followed by ``|``
+(``"I'm sorry|so sad|"``). The files are what Python's ``csv`` writer makes:
+minimal quoting, ``\\r\\n`` between rows, none after the last.
+
+:func:`read_release` keeps everything the format holds (row order, repeated
+pairs, the texts as released, HTML entities included, and each rationale
+part verbatim), so :func:`write_epitome_csv` reproduces the release byte for
+byte from a dataset of it. Rows that come from annotations have spans only;
+their rationales are the span texts in response order.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+from empathykit.errors import ExportError, InputError
+from empathykit.schemas import epitome
+from empathykit.schemas._readers import OnProblem, ReadProblem, _csv_files, _mechanism_of, _reporter, _rows, locate_spans
+
+COLUMNS = ("sp_id", "rp_id", "seeker_post", "response_post", "level", "rationales")
+#: mechanism -> the release's file name.
+FILE_NAMES = {"emotional_reactions": "emotional-reactions-reddit.csv",
+              "interpretations": "interpretations-reddit.csv",
+              "explorations": "explorations-reddit.csv"}
+
+
+def read_release(path: str | Path, *, on_problem: OnProblem | None = None) -> dict[str, list[dict[str, Any]]]:
+    """Rows of each EPITOME mechanism file under ``path`` (the release's
+    ``dataset`` folder, or one mechanism file), in file order.
+
+    Each row: ``item_id`` (``<sp_id>_<rp_id>``, ``#2``… for a pair the file
+    repeats), ``sp_id``, ``rp_id``, ``seeker_post``, ``response_post`` (as
+    released), ``level`` (0/1/2), ``rationale_texts`` (the ``|``-separated
+    parts, verbatim and in order), ``rationales`` (those parts located as
+    character spans in the response; parts not found are only in
+    ``rationale_texts`` and are reported) and ``release_row`` (0-based)."""
+    report = _reporter(on_problem)
+    root = Path(path)
+    files = [f for f in _csv_files(root, "*-reddit.csv", "EPITOME") if _mechanism_of(f)]
+    if not files:
+        raise InputError(f"{root}: no EPITOME mechanism file (emotional-reactions-reddit.csv, "
+                         "interpretations-reddit.csv, explorations-reddit.csv)")
+    found: dict[str, list[dict[str, Any]]] = {}
+    for file in files:
+        mechanism = _mechanism_of(file)
+        if mechanism in found:
+            raise InputError(f"{root}: two files for {mechanism} ({file.name} and another)")
+        found[mechanism] = _read_file(file, mechanism, report)
+    return {m: found[m] for m in epitome.MECHANISMS if m in found}
+
+
+def _read_file(file: Path, mechanism: str, report: OnProblem) -> list[dict[str, Any]]:
+    rows, seen = [], {}
+    label = epitome.MECHANISMS[mechanism]["span"]
+    for line, row in _rows(file, COLUMNS):
+        level = row["level"].strip()
+        key = f"{row['sp_id']}_{row['rp_id']}"
+        if level not in ("0", "1", "2"):
+            report(ReadProblem(str(file), line, key, f"level {level!r} is not 0, 1 or 2; left out"))
+            continue
+        seen[key] = seen.get(key, 0) + 1
+        texts = row["rationales"].split("|")
+        if texts[-1] == "":  # the release ends every part with "|"
+            texts.pop()
+        spans, missing = locate_spans(row["response_post"], [t for t in texts if t.strip()], label)
+        for part in missing:
+            report(ReadProblem(str(file), line, key, f"rationale not found in the response (kept verbatim): {part[:60]!r}"))
+        rows.append({"item_id": key if seen[key] == 1 else f"{key}#{seen[key]}", "sp_id": row["sp_id"],
+                     "rp_id": row["rp_id"], "seeker_post": row["seeker_post"], "response_post": row["response_post"],
+                     "level": int(level), "rationale_texts": texts, "rationales": spans, "release_row": len(rows)})
+    return rows
+
+
+def rationale_string(row: Mapping[str, Any]) -> str:
+    """The release's ``rationales`` cell: verbatim parts when the row has them
+    (an import), else the span texts in response order (annotations)."""
+    texts = row.get("rationale_texts")
+    if texts is None:
+        spans = sorted(row.get("rationales") or [], key=lambda s: (s["start"], s["end"]))
+        texts = [s["text"] for s in spans]
+    return "".join(f"{t}|" for t in texts)
+
+
+def _ids(row: Mapping[str, Any]) -> tuple[str, str]:
+    sp_id, rp_id = row.get("sp_id"), row.get("rp_id")
+    if not sp_id:
+        sp_id = "sp-" + hashlib.sha1(str(row["seeker_post"]).encode("utf-8")).hexdigest()[:12]
+    return str(sp_id), str(rp_id or row.get("item_id") or "")
+
+
+def epitome_csv_text(rows: Iterable[Mapping[str, Any]]) -> str:
+    """One mechanism file's text; ``rows`` need ``seeker_post``,
+    ``response_post``, ``level`` (0/1/2) and ``rationales`` spans or
+    ``rationale_texts``; ``sp_id``/``rp_id`` when known (else from the
+    seeker post's hash and ``item_id``)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)  # minimal quoting, "\r\n", as the release
+    writer.writerow(COLUMNS)
+    for row in rows:
+        level = row["level"]
+        if level not in (0, 1, 2):
+            raise ExportError(f"EPITOME CSV: level {level!r} of {row.get('item_id')!r} is not 0, 1 or 2")
+        writer.writerow([*_ids(row), row["seeker_post"], row["response_post"], level, rationale_string(row)])
+    return buffer.getvalue()[:-2]  # no line end after the last row, as the release
+
+
+def write_epitome_csv(tables: Mapping[str, Iterable[Mapping[str, Any]]], out_dir: str | Path) -> list[Path]:
+    """Write one release-format file per mechanism in ``tables`` (mechanism ->
+    rows) into ``out_dir``, atomically and as a whole; returns the files."""
+    from empathykit.io import atomic_path, check_output
+
+    unknown = [m for m in tables if m not in FILE_NAMES]
+    if unknown:
+        raise ExportError(f"EPITOME CSV: unknown mechanism(s) {unknown}; expected some of {list(FILE_NAMES)}")
+    texts = {m: epitome_csv_text(rows) for m, rows in tables.items()}  # every check before anything is written
+    out = check_output(out_dir, "dir")
+    with atomic_path(out) as tmp:
+        tmp.mkdir()
+        for mechanism, text in texts.items():
+            (tmp / FILE_NAMES[mechanism]).write_bytes(text.encode("utf-8"))
+    return [out / FILE_NAMES[m] for m in texts]

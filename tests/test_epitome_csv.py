@@ -1,0 +1,92 @@
+"""EPITOME release format: read row for row, written back byte for byte."""
+
+from __future__ import annotations
+
+import collections
+from pathlib import Path
+
+import pytest
+
+from empathykit.errors import ExportError, InputError
+from empathykit.exports.epitome_csv import FILE_NAMES, epitome_csv_text, rationale_string, read_release, write_epitome_csv
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "epitome"
+if not DATA.is_dir():  # a checkout outside /work: the data README's location
+    DATA = Path("/work/shared/data/epitome")
+LEVELS = {"emotional_reactions": (2037, 895, 152), "interpretations": (1626, 114, 1344), "explorations": (2604, 104, 376)}
+
+
+@pytest.fixture(scope="module")
+def release():
+    problems = []
+    return read_release(DATA, on_problem=problems.append), problems
+
+
+def test_release_rows_and_level_counts_match_the_data_readme(release):
+    tables, _ = release
+    assert list(tables) == list(LEVELS)
+    for mechanism, rows in tables.items():
+        counts = collections.Counter(r["level"] for r in rows)
+        assert (counts[0], counts[1], counts[2]) == LEVELS[mechanism]
+        assert len(rows) == 3084 and [r["release_row"] for r in rows] == list(range(3084))
+        assert len({r["item_id"] for r in rows}) == 3084  # repeated pairs get #2, #3
+
+
+def test_rationales_located_in_the_response_unlocated_ones_kept_and_reported(release):
+    tables, problems = release
+    located = [s for rows in tables.values() for r in rows for s in r["rationales"]]
+    assert located and all(r["response_post"][s["start"]:s["end"]] == s["text"]
+                           for rows in tables.values() for r in rows for s in r["rationales"])
+    assert problems and all("kept verbatim" in p.message for p in problems)
+    # every reported part is still among the row's verbatim rationale texts
+    by_id = {(Path(p.path).name, p.item_id) for p in problems}
+    rows = {(FILE_NAMES[m], r["item_id"].split("#")[0]): r for m, rs in tables.items() for r in rs}
+    for key in by_id:
+        row = rows[key]
+        assert len([t for t in row["rationale_texts"] if t.strip()]) > len(row["rationales"])
+
+
+@pytest.mark.parametrize("mechanism", list(LEVELS))
+def test_release_files_reproduced_byte_for_byte(release, tmp_path, mechanism):
+    tables, _ = release
+    files = write_epitome_csv({mechanism: tables[mechanism]}, tmp_path / "out")
+    assert [f.name for f in files] == [FILE_NAMES[mechanism]]
+    assert files[0].read_bytes() == (DATA / FILE_NAMES[mechanism]).read_bytes()
+
+
+def test_annotation_rows_write_span_texts_in_response_order():
+    row = {"item_id": "x1", "seeker_post": 'I feel "lost", alone', "response_post": "So sorry. Are you ok?",
+           "level": 2, "rationales": [{"start": 10, "end": 21, "text": "Are you ok?", "label": "exploration"},
+                                      {"start": 0, "end": 9, "text": "So sorry.", "label": "exploration"}]}
+    assert rationale_string(row) == "So sorry.|Are you ok?|"
+    text = epitome_csv_text([row, {**row, "item_id": "x2", "level": 0, "rationales": []}])
+    lines = text.split("\r\n")
+    assert lines[0] == "sp_id,rp_id,seeker_post,response_post,level,rationales"
+    assert lines[1].endswith(',x1,"I feel ""lost"", alone",So sorry. Are you ok?,2,So sorry.|Are you ok?|')
+    assert lines[2].endswith(",0,") and not text.endswith("\r\n")
+    assert lines[1].split(",")[0] == lines[2].split(",")[0]  # the same seeker post, the same sp_id
+
+
+def test_bad_level_and_unknown_mechanism_fail_before_writing(tmp_path):
+    row = {"item_id": "x", "seeker_post": "a", "response_post": "b", "level": 3, "rationales": []}
+    with pytest.raises(ExportError, match="level 3"):
+        write_epitome_csv({"emotional_reactions": [row]}, tmp_path / "out")
+    with pytest.raises(ExportError, match="unknown mechanism"):
+        write_epitome_csv({"empathy": [{**row, "level": 0}]}, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+def test_missing_columns_and_files_are_one_line(tmp_path):
+    bad = tmp_path / "emotional-reactions-reddit.csv"
+    bad.write_text("sp_id,rp_id,seeker_post,response_post,level\n1,2,a,b,0\n")
+    with pytest.raises(InputError, match="missing column.*rationales"):
+        read_release(bad)
+    with pytest.raises(InputError, match="no such file or folder"):
+        read_release(tmp_path / "nothing")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(InputError, match="no EPITOME files"):
+        read_release(tmp_path / "empty")
+    other = tmp_path / "other-reddit.csv"
+    other.write_text("a\n")
+    with pytest.raises(InputError, match="no EPITOME mechanism file"):
+        read_release(other)
