@@ -34,6 +34,7 @@ class ImportedConfig:
     schema: str | None = None
     schema_options: dict[str, Any] = field(default_factory=dict)
     group_by: str | tuple[str, ...] | None = None  # rows sharing a value stay in one split
+    text_columns: tuple[str, ...] = ()      # free text beside the inputs (dropped by --dehydrate)
     description: str = ""
 
 
@@ -77,6 +78,7 @@ def _epitome(path: Path, on_problem: OnProblem) -> list[ImportedConfig]:
         configs.append(ImportedConfig(
             mechanism, rows, "choice", list(epitome.INPUTS), label_names=list(epitome.LEVELS), schema="epitome",
             schema_options={"mechanisms": [mechanism]}, group_by="sp_id",
+            text_columns=("rationale_texts",),
             description=f"{epitome.MECHANISMS[mechanism]['title']}: level 0 no / 1 weak / 2 strong, "
                         "with rationale spans in the response"))
     return configs
@@ -102,6 +104,7 @@ def _twittemp(path: Path, on_problem: OnProblem) -> list[ImportedConfig]:
     names = list(seek_provide.LABELS)
     rows = _choice_rows(records, names, lambda r: r["reference"]["empathy"], ("text", "release_id", "permalink"))
     return [ImportedConfig("seek-provide", rows, "choice", ["text"], label_names=names, schema="seek-provide",
+                           text_columns=("permalink",),
                            description="empathy direction: seeking / providing / none")]
 
 
@@ -130,7 +133,9 @@ def _empathic_stories(path: Path, on_problem: OnProblem) -> list[ImportedConfig]
         rows.append(row)
     low, high = story_features.SCALE
     return [ImportedConfig("empathizable", rows, "rating", ["story"], scale=(float(low), float(high)),
-                           schema="story-features", description="how empathizable the story is, 1-5")]
+                           schema="story-features", text_columns=(
+                               "story_summary", "main_event", "emotion_description", "moral", "empathy_reasons"),
+                           description="how empathizable the story is, 1-5")]
 
 
 _PAIR = re.compile(r"^\(\s*(\d+)\s*,\s*(\d+)\s*\)$")
@@ -159,6 +164,7 @@ def _empathic_story_pairs(path: Path, on_problem: OnProblem) -> list[ImportedCon
         low, high = story_pair.SCALE
         configs.append(ImportedConfig(target, rows, "rating", ["story_a", "story_b"], scale=(float(low), float(high)),
                                       schema="story-pair", group_by=("story_a_id", "story_b_id"),
+                                      text_columns=("story_a_summary", "story_b_summary"),
                                       description=f"{target.replace('_', ' ')}: mean of the annotators' 1-4 ratings"))
     return configs
 

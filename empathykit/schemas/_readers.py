@@ -365,6 +365,12 @@ def records_from_empathic_story_pairs(path: str | Path, *, on_problem: OnProblem
     return records
 
 
+def _records_from_twittemp(path: str | Path, *, on_problem: OnProblem | None = None) -> list[dict[str, Any]]:
+    from empathykit.schemas._readers_labelled import records_from_twittemp  # it builds on this module
+
+    return records_from_twittemp(path, on_problem=on_problem)
+
+
 #: dataset name -> (reader, schema name, schema options): what
 #: ``annotate push --input <dataset>:<path>`` offers.
 READERS: dict[str, tuple[Callable[..., list[dict[str, Any]]], str, dict[str, Any]]] = {
@@ -372,6 +378,7 @@ READERS: dict[str, tuple[Callable[..., list[dict[str, Any]]], str, dict[str, Any
     "emolit": (records_from_emolit, "emotion", {"labels": "emolit"}),
     "empathic-stories": (records_from_empathic_stories, "story-features", {}),
     "empathic-story-pairs": (records_from_empathic_story_pairs, "story-pair", {}),
+    "twittemp": (_records_from_twittemp, "seek-provide", {}),
 }
 
 
