@@ -48,3 +48,7 @@ class AgreementError(EmpathykitError):
 
 class ExportError(EmpathykitError):
     """The annotations cannot be turned into the requested dataset."""
+
+
+class TrainError(EmpathykitError):
+    """A training run that cannot start: bad settings, data or model for the family."""

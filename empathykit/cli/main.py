@@ -35,7 +35,7 @@ app = typer.Typer(
 
 def _register() -> None:
     # Command modules import only typer at module level so --help stays instant.
-    from empathykit.cli import agreement, annotate, collect, export, filter, lexicon, quickstart, studio
+    from empathykit.cli import agreement, annotate, collect, export, filter, lexicon, quickstart, studio, train
 
     app.add_typer(lexicon.app, name="lexicon")
     app.add_typer(collect.app, name="collect")
@@ -44,6 +44,9 @@ def _register() -> None:
     app.add_typer(agreement.app, name="agreement")
     app.command("export", help=export.export_command.__doc__)(export.export_command)
     app.add_typer(studio.app, name="studio")
+    app.command("train", help=train.train_command.__doc__)(train.train_command)
+    app.command("evaluate", help=train.evaluate_command.__doc__)(train.evaluate_command)
+    app.command("predict", help=train.predict_command.__doc__)(train.predict_command)
     app.command("quickstart", help=quickstart.quickstart_command.__doc__)(quickstart.quickstart_command)
 
 

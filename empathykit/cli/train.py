@@ -1,0 +1,116 @@
+"""`empathykit train`, `empathykit evaluate`, `empathykit predict`."""
+
+from __future__ import annotations
+
+import json
+import shlex
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+DATA_HELP = "An export folder, or DATASET:PATH exported on the fly (newsemp:messages.csv, sst2:DIR, epitome:DIR, ...)."
+
+
+def _pairs(values: list[str], option: str) -> dict[str, str]:
+    from empathykit.errors import InputError
+
+    result = {}
+    for value in values:
+        name, sep, rest = value.partition("=")
+        if not sep or not name.strip() or not rest.strip():
+            raise InputError(f"{option} {value!r}: expected NAME=VALUE (e.g. sst=sst2:../data/aux/sst2)")
+        result[name.strip()] = rest.strip()
+    return result
+
+
+def _settings_help(family: str) -> None:
+    from empathykit.cli._common import print_table
+    from empathykit.train.families import get_family
+    from empathykit.train.settings import documentation
+
+    rows = [[name, kind, repr(default), text] for name, kind, default, text in documentation(get_family(family).settings_class)]
+    print_table(f"settings of family {family} (--set KEY=VALUE, or a --config YAML file)",
+                ["setting", "type", "default", "meaning"], rows)
+
+
+def train_command(
+    data: Annotated[str, typer.Argument(help=DATA_HELP)],
+    family: Annotated[str, typer.Option("--family", "-f", help="Model family: classifier, kd, epitome.")] = "classifier",
+    model: Annotated[Optional[str], typer.Option("--model", "-m", help="Local encoder folder to fine-tune (never downloaded).")] = None,
+    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Model folder to write (whole, when training ends).")] = None,
+    task: Annotated[Optional[str], typer.Option(help="Task variant (export config) when the data has several.")] = None,
+    config: Annotated[Optional[Path], typer.Option(help="YAML file of settings.")] = None,
+    set_: Annotated[list[str], typer.Option("--set", help="KEY=VALUE setting over the config file (repeatable).")] = [],
+    aux: Annotated[list[str], typer.Option(help="kd: NAME=DATA auxiliary task (export or DATASET:PATH; repeatable).")] = [],
+    teacher: Annotated[list[str], typer.Option(help="kd: NAME=MODEL_DIR trained teacher for a task (main or an --aux name).")] = [],
+    resume: Annotated[bool, typer.Option(help="Continue the unfinished run from its last checkpoint.")] = False,
+    help_settings: Annotated[bool, typer.Option("--help-settings", help="List the family's settings and exit.")] = False,
+) -> None:
+    """Fine-tune a model family on an exported dataset; writes weights, tokenizer, labels, config.yaml, metrics and a model card."""
+    from empathykit.cli._common import err_console, progress
+    from empathykit.errors import InputError
+    from empathykit.train.run import train_model
+
+    if help_settings:
+        _settings_help(family)
+        return
+    if out is None:
+        raise InputError("no model folder given", hint="pass -o MODEL_DIR")
+    extra = {"aux": _pairs(aux, "--aux"), "teachers": _pairs(teacher, "--teacher"),
+             "command": "empathykit " + " ".join(shlex.quote(a) for a in sys.argv[1:])}
+    with progress(f"training {family}") as advance:
+        metrics = train_model(data, family=family, model=model or "", out_dir=out, task=task, config_file=config,
+                              overrides=set_, resume=resume, extra=extra, on_progress=advance)
+    if metrics:
+        err_console.print(f"model written to {out}")
+        typer.echo(json.dumps(_headline(metrics), indent=2, default=float))
+
+
+def _headline(metrics: dict) -> dict:
+    return {split: {k: v for k, v in values.items() if k not in ("per_class", "confusion_matrix")}
+            if isinstance(values, dict) else values for split, values in metrics.items()}
+
+
+def evaluate_command(
+    model_dir: Annotated[Path, typer.Argument(help="A model folder written by `empathykit train`.")],
+    data: Annotated[str, typer.Argument(help=DATA_HELP)],
+    split: Annotated[str, typer.Option(help="Split to evaluate on.")] = "test",
+    task: Annotated[Optional[str], typer.Option(help="Task variant (default: the one the model was trained on).")] = None,
+    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Write the metrics JSON here (and the PNGs beside it) instead of stdout only.")] = None,
+) -> None:
+    """Metrics of a trained model on a split (JSON to stdout) and a confusion-matrix PNG."""
+    from empathykit.cli._common import err_console
+    from empathykit.io import check_output, write_json
+    from empathykit.train.run import evaluate_model
+
+    if out is not None:
+        check_output(out, "file")
+    figures = (out.parent if out else Path(model_dir) / "figures")
+    with err_console.status(f"evaluating on {split}"):
+        result = evaluate_model(model_dir, data, split=split, task=task, figures_dir=figures)
+    if out is not None:
+        write_json(out, result)
+        err_console.print(f"metrics written to {out}")
+    for figure in result.get("figures", []):
+        err_console.print(f"figure: {figure}")
+    typer.echo(json.dumps(result, indent=2, default=float))
+
+
+def predict_command(
+    model_dir: Annotated[Path, typer.Argument(help="A model folder written by `empathykit train`.")],
+    input_path: Annotated[Path, typer.Argument(help="Items: CSV, JSONL, JSON or Parquet (any file push reads).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Parquet with the items plus prediction and prediction_score.")],
+    model_version: Annotated[Optional[str], typer.Option(help="Version recorded with the predictions (default: folder name + hash).")] = None,
+) -> None:
+    """Predict with a trained model; the output feeds `annotate push --predictions-column prediction`."""
+    from empathykit.cli._common import err_console, progress
+    from empathykit.train.run import predict_file
+
+    with progress("predicting") as advance:
+        report = predict_file(model_dir, input_path, out, model_version=model_version, on_progress=advance)
+    err_console.print(f"{report.predicted}/{report.items} items predicted → {report.out}; labels {report.labels}")
+    err_console.print(f"push with: --predictions-column prediction --prediction-score-column prediction_score "
+                      f"--model-version {report.model_version}")
+    typer.echo(report.model_version)

@@ -1,0 +1,35 @@
+"""The bundled trainer: fine-tune, evaluate and predict with models on exported datasets.
+
+Layout (each family builds on the same core; torch and transformers are imported lazily)::
+
+    settings.py   TrainSettings: base dataclass, every field documented (``setting(default, help)``),
+                  validated in ``__post_init__``; ``load_settings(cls, config_file, ["key=value"], **values)``
+                  reads --config YAML then --set overrides, type-coerced; unknown keys → one line listing
+                  the valid ones. A family subclasses it (``ClassifierSettings``, ``KDSettings``, ...).
+    families.py   FAMILIES: name → "module:Class" (lazy); ``Family`` base with ``check``, ``train(data,
+                  settings, out_dir, resume=, on_progress=, extra=) -> metrics``, ``evaluate(model_dir,
+                  data, split, out_dir=None) -> metrics`` (+ PNGs), ``predict(model_dir, records) ->
+                  [{"prediction", "prediction_score"}]``; ``get_family(name)``.
+    data.py       ``load_training_data(DATA, task) -> TrainingData`` (the fields of exports.ExportedDataset
+                  + ``source``); DATA = export folder or DATASET:PATH (exported on the fly into the cache).
+    folder.py     the model folder: ``prepare_run`` (checkpoint folder ``.OUT.train-run/`` beside OUT,
+                  refuses stale checkpoints without --resume), ``write_model_folder`` (atomic: weights,
+                  tokenizer, labels.json, config.yaml with ``family``, metrics.json, README.md card with
+                  the Hub's YAML), ``read_model_config``, ``model_version``, ``check_base_model``.
+    hf.py         the Trainer engineering: ``seed_everything``, ``resolve_precision`` (auto|bf16|fp16|fp32),
+                  ``tokenize`` (no padding: collators pad per batch), ``training_arguments``,
+                  ``progress_callback``, ``fit(trainer, work_dir, resume)``; works under torchrun/accelerate.
+    modeling.py   ``EncoderWithHeads``: shared encoder + one linear head per task, first-token or mean
+                  pooling; ``build_model``, ``save_model`` (encoder/ + heads.safetensors), ``load_model``,
+                  ``batched_logits``.
+    labels.py     label kinds (choice / multichoice / rating): checks, targets, losses, decoding, metrics.
+    metrics.py    classification (positive-class P/R/F1 for binary), multi-label, regression; confusion PNG.
+    classifier.py family ``classifier`` (a ``Trainer`` subclass with one ``compute_loss``).
+    kd.py         family ``kd``: multi-task student, teachers, teacher annealing.
+    run.py        the workflows behind the commands: ``train_model``, ``evaluate_model``,
+                  ``predict_records`` (the one loader: ``annotate predict --model`` uses it), ``predict_file``.
+
+A new family: a module with a ``Family`` subclass (reuse ``hf``, ``folder``, ``data``) and one line in
+``families.FAMILIES``. Test fixtures (tiny BERT + tokenizer trained on the fly, toy data):
+``tests/train_fixtures.py``.
+"""

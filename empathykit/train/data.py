@@ -1,0 +1,132 @@
+"""The one way the trainer reads data: ``load_training_data(DATA, task)``.
+
+``DATA`` is an export folder (read with :func:`empathykit.exports.load`) or a
+``DATASET:PATH`` import (``newsemp:messages.csv``, ``sst2:DIR``, ...), which
+is exported on the fly by :func:`empathykit.exports.importers.export_import`
+into a cache folder keyed by the spec and the files' sizes and times, so a
+second run (and every process of a distributed run) reads the same export.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from empathykit.errors import InputError, TrainError
+
+KINDS = ("choice", "multichoice", "rating")
+
+
+@dataclass
+class TrainingData:
+    """An exported dataset as the trainer sees it (the fields of ``exports.ExportedDataset``)."""
+
+    dataset: Any  # datasets.DatasetDict with train / validation / test
+    task: str
+    kind: str
+    label_names: list[str] | None
+    inputs: list[str]
+    scale: tuple[float, float] | None = None
+    label_column: str = "label"
+    schema: str | None = None
+    schema_options: dict = field(default_factory=dict)
+    card: dict = field(default_factory=dict)
+    source: str = ""
+
+    def split(self, name: str):
+        if name not in self.dataset:
+            raise InputError(f"{self.source}: no split {name!r}; it has {', '.join(self.dataset)}")
+        return self.dataset[name]
+
+    def describe(self) -> dict[str, Any]:
+        """What the model card and ``config.yaml`` record about the data."""
+        return {"source": self.source, "task": self.task, "kind": self.kind, "inputs": list(self.inputs),
+                "label_names": self.label_names, "scale": list(self.scale) if self.scale else None,
+                "schema": self.schema, "splits": {k: len(v) for k, v in self.dataset.items()}}
+
+
+def is_import_spec(data: str) -> bool:
+    """``newsemp:FILE`` rather than a path (a Windows drive letter is one letter)."""
+    name, sep, rest = str(data).partition(":")
+    return bool(sep) and len(name) > 1 and name.replace("-", "").replace("_", "").isalnum() and not Path(data).exists()
+
+
+def load_training_data(data: str | Path, task: str | None = None, **options: Any) -> TrainingData:
+    """Read ``data`` (export folder or ``DATASET:PATH``) as :class:`TrainingData`.
+
+    Raises ``InputError`` for a missing folder, an unknown task variant or a label kind the
+    trainer does not know."""
+    data = str(data)
+    folder = _cached_import(data, options) if is_import_spec(data) else Path(data)
+    if not folder.exists():
+        raise InputError(f"{data}: no such export folder",
+                         hint="pass the folder `empathykit export` wrote, or DATASET:PATH (e.g. newsemp:messages.csv)")
+    exported = _load_export(folder, task)
+    if exported.kind not in KINDS:
+        raise InputError(f"{data}: label kind {exported.kind!r} is not one the trainer knows ({', '.join(KINDS)})")
+    exported.source = data
+    return exported
+
+
+def _load_export(folder: Path, task: str | None) -> TrainingData:
+    try:
+        from empathykit.exports.load import load
+    except ImportError:  # before the export's loader lands: today's single-config layout
+        return _load_legacy(folder, task)
+    loaded = load(folder, task=task)
+    return TrainingData(
+        dataset=loaded.dataset, task=loaded.task, kind=loaded.kind, label_names=loaded.label_names,
+        inputs=list(loaded.inputs), scale=tuple(loaded.scale) if loaded.scale else None,
+        label_column=loaded.label_column, schema=loaded.schema, schema_options=dict(loaded.schema_options or {}),
+        card=dict(loaded.card or {}))
+
+
+def _load_legacy(folder: Path, task: str | None) -> TrainingData:
+    from datasets import ClassLabel, Sequence, load_from_disk
+
+    from empathykit.schemas import get_schema
+
+    report_path = folder / "export.json"
+    if not (folder / "dataset").is_dir() or not report_path.is_file():
+        raise InputError(f"{folder}: not an export folder (no dataset/ and export.json)")
+    report = json.loads(report_path.read_text(encoding="utf-8"))
+    schema = get_schema(report["schema"])
+    target = schema.field(schema.target)
+    if task not in (None, target.name):
+        raise InputError(f"{folder}: no task variant {task!r}; it has {target.name}")
+    dataset = load_from_disk(str(folder / "dataset"))
+    feature = dataset["train"].features["label"]
+    if isinstance(feature, ClassLabel):
+        kind, names = "choice", list(feature.names)
+    elif isinstance(feature, Sequence) and isinstance(feature.feature, ClassLabel):
+        kind, names = "multichoice", list(feature.feature.names)
+    else:
+        kind, names = "rating", None
+    return TrainingData(dataset=dataset, task=target.name, kind=kind, label_names=names,
+                        inputs=list(schema.inputs), scale=tuple(target.scale) if target.scale else None,
+                        schema=schema.name, card=report)
+
+
+def _cached_import(spec: str, options: dict[str, Any]) -> Path:
+    from empathykit.config import cache_dir
+
+    try:
+        from empathykit.exports.importers import export_import
+    except ImportError:
+        raise TrainError(f"{spec}: DATASET:PATH imports need empathykit.exports.importers, which is not there",
+                         hint="export it first with `empathykit export -i DATASET:PATH -o DIR` and train on DIR") from None
+    name, _, path = spec.partition(":")
+    source = Path(path)
+    if not source.exists():
+        raise InputError(f"{spec}: no such file or folder {path}")
+    files = sorted(source.rglob("*")) if source.is_dir() else [source]
+    stamp = [(str(f.resolve()), f.stat().st_size, f.stat().st_mtime_ns) for f in files if f.is_file()]
+    key = hashlib.sha256(json.dumps([name, stamp, sorted(options.items())], default=str).encode()).hexdigest()[:16]
+    out = cache_dir() / "train-data" / f"{name}-{key}"
+    if not (out / ".complete").is_file():
+        export_import(spec, out, **options)
+        (out / ".complete").write_text("ok\n", encoding="utf-8")
+    return out

@@ -1,0 +1,130 @@
+"""Building transformers' ``Trainer`` the way every family needs it.
+
+- seeds set before the model is built (:func:`seed_everything`);
+- dynamic padding (``DataCollatorWithPadding``: each batch padded to its longest input);
+- precision from ``settings.precision`` (:func:`resolve_precision`: bf16 where the GPU has it);
+- checkpoints every ``save_steps`` in the run folder and ``resume`` from the last one;
+- nothing launcher-specific: under ``accelerate launch`` or ``torchrun`` the ``Trainer``
+  picks up the process group from the environment (gloo on CPU, nccl on GPUs);
+- progress reported through ``on_progress(n, total=...)`` from the main process only.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+from empathykit.errors import TrainError
+
+
+def seed_everything(seed: int) -> None:
+    """Seeds (python, numpy, torch) before the model is built; also quiets the libraries' own bars
+    (progress is ours, on stderr)."""
+    import datasets
+    import transformers
+
+    datasets.disable_progress_bars()
+    transformers.utils.logging.disable_progress_bar()
+    transformers.set_seed(seed)
+
+
+def resolve_precision(precision: str) -> tuple[bool, bool]:
+    """``(bf16, fp16)`` for the setting on this hardware; bf16/fp16 asked where there is none → one line."""
+    import torch
+
+    cuda = torch.cuda.is_available()
+    bf16_ok = cuda and torch.cuda.is_bf16_supported()
+    if precision == "auto":
+        return (bf16_ok, cuda and not bf16_ok)
+    if precision == "bf16" and not bf16_ok:
+        raise TrainError("precision bf16 asked, but this machine has no GPU with bf16 "
+                         f"({'CUDA GPU without bf16' if cuda else 'no CUDA GPU'})",
+                         hint="use --set precision=auto (picks what the hardware has) or fp32")
+    if precision == "fp16" and not cuda:
+        raise TrainError("precision fp16 asked, but this machine has no CUDA GPU",
+                         hint="use --set precision=auto or fp32")
+    return (precision == "bf16", precision == "fp16")
+
+
+def is_main_process() -> bool:
+    return int(os.environ.get("RANK", "0")) == 0
+
+
+def world_size() -> int:
+    return int(os.environ.get("WORLD_SIZE", "1"))
+
+
+def tokenize(dataset, tokenizer, inputs: Sequence[str], max_length: int, keep: Sequence[str] = ()):
+    """Token ids for one text or a pair (truncated, not padded: the collator pads per batch)."""
+    missing = [c for c in inputs if c not in dataset.column_names]
+    if missing:
+        raise TrainError(f"dataset has no column(s) {missing}; it has {dataset.column_names}")
+
+    def encode(batch: dict[str, list]) -> dict[str, Any]:
+        texts = [[t if isinstance(t, str) else "" for t in batch[c]] for c in inputs]
+        return tokenizer(*texts[:2], truncation=True, max_length=max_length)
+
+    drop = [c for c in dataset.column_names if c not in keep]
+    return dataset.map(encode, batched=True, remove_columns=drop, desc=None)
+
+
+def training_arguments(settings, work_dir: Path, *, evaluate: bool, find_unused: bool = True, **extra: Any):
+    from transformers import TrainingArguments
+
+    bf16, fp16 = resolve_precision(settings.precision)
+    args = dict(
+        output_dir=str(work_dir), seed=settings.seed, data_seed=settings.seed,
+        num_train_epochs=settings.epochs, max_steps=settings.max_steps,
+        per_device_train_batch_size=settings.batch_size, per_device_eval_batch_size=settings.eval_batch_size,
+        gradient_accumulation_steps=settings.gradient_accumulation, learning_rate=settings.learning_rate,
+        weight_decay=settings.weight_decay, warmup_steps=float(settings.warmup_ratio) if settings.warmup_ratio else 0, lr_scheduler_type="linear",
+        bf16=bf16, fp16=fp16, save_strategy="steps", save_steps=settings.save_steps,
+        save_total_limit=settings.save_total_limit, logging_steps=settings.logging_steps,
+        eval_strategy="epoch" if evaluate and settings.eval_each_epoch else "no",
+        report_to=[], disable_tqdm=True, dataloader_num_workers=settings.num_workers,
+        remove_unused_columns=False, ddp_find_unused_parameters=find_unused,
+        use_cpu=not _cuda(), log_level="warning", save_only_model=False)
+    args.update(extra)
+    try:
+        return TrainingArguments(**args)
+    except ValueError as error:
+        raise TrainError(f"training arguments: {str(error).splitlines()[0]}") from None
+
+
+def _cuda() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
+
+
+def last_checkpoint(work_dir: Path) -> str | None:
+    from transformers.trainer_utils import get_last_checkpoint
+
+    return get_last_checkpoint(str(work_dir)) if work_dir.is_dir() else None
+
+
+def progress_callback(on_progress: Callable[..., None] | None):
+    """A ``TrainerCallback`` that reports optimizer steps (main process only)."""
+    from transformers import TrainerCallback
+
+    class _Progress(TrainerCallback):
+        def on_train_begin(self, args, state, control, **kwargs):
+            if on_progress and state.is_world_process_zero:
+                on_progress(state.global_step, total=state.max_steps)
+
+        def on_step_end(self, args, state, control, **kwargs):
+            if on_progress and state.is_world_process_zero:
+                on_progress(1)
+
+    return _Progress()
+
+
+def fit(trainer, work_dir: Path, resume: bool) -> Any:
+    """``trainer.train()``, from the last checkpoint in ``work_dir`` when ``resume``. The Trainer's
+    own printer (log dicts on stdout) is removed: stdout is for data."""
+    from transformers.trainer_callback import PrinterCallback
+
+    trainer.remove_callback(PrinterCallback)
+    checkpoint = last_checkpoint(work_dir) if resume else None
+    return trainer.train(resume_from_checkpoint=checkpoint)

@@ -1,0 +1,95 @@
+"""Tiny models and toy data for the trainer tests (no downloads, seconds on a CPU).
+
+Use from any test module::
+
+    from tests.train_fixtures import tiny_model, toy_data   # noqa: F401  (pytest fixtures)
+
+- ``tiny_model``: path of a randomly initialised BERT (2 layers, hidden size 32) saved with a
+  WordPiece tokenizer trained on the fly on :data:`VOCAB_TEXT` (a ``PreTrainedTokenizerFast``
+  folder: ``AutoModel``/``AutoTokenizer`` load it like any local model).
+- ``toy_data(kind, n, inputs)``: :class:`~empathykit.train.data.TrainingData` whose label is a
+  learnable function of the words (``make_rows``), with train/validation/test splits.
+"""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+
+POSITIVE = ["sad", "hurt", "sorry", "pain", "cry", "lost"]
+NEGATIVE = ["great", "happy", "fun", "sunny", "win", "party"]
+FILLER = ["the", "a", "day", "today", "my", "friend", "is", "was", "so", "very", "and", "we", "it", "feel"]
+VOCAB_TEXT = [" ".join(POSITIVE + NEGATIVE + FILLER)] * 4
+
+
+def build_tiny_model(folder: Path, hidden: int = 32, layers: int = 2) -> Path:
+    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors, trainers
+    from transformers import BertConfig, BertModel, PreTrainedTokenizerFast
+
+    specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+    tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
+    tok.normalizer = normalizers.BertNormalizer(lowercase=True)
+    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    tok.train_from_iterator(VOCAB_TEXT, trainers.WordPieceTrainer(vocab_size=200, special_tokens=specials))
+    cls, sep = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
+    tok.post_processor = processors.TemplateProcessing(
+        single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B:1 [SEP]:1", special_tokens=[("[CLS]", cls), ("[SEP]", sep)])
+    fast = PreTrainedTokenizerFast(tokenizer_object=tok, unk_token="[UNK]", pad_token="[PAD]", cls_token="[CLS]",
+                                   sep_token="[SEP]", mask_token="[MASK]", model_max_length=128)
+    config = BertConfig(vocab_size=tok.get_vocab_size(), hidden_size=hidden, num_hidden_layers=layers,
+                        num_attention_heads=2, intermediate_size=2 * hidden, max_position_embeddings=130)
+    BertModel(config).save_pretrained(str(folder))
+    fast.save_pretrained(str(folder))
+    return folder
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory) -> Path:
+    return build_tiny_model(tmp_path_factory.mktemp("tiny-bert"))
+
+
+def make_rows(n: int, seed: int = 0, kind: str = "choice", pair: bool = False) -> list[dict]:
+    """Rows whose label follows the words: choice/binary = has a POSITIVE word; multichoice =
+    which of the two word groups occur; rating = 1 + 4 * share of POSITIVE words."""
+    rng = random.Random(seed)
+    rows = []
+    for i in range(n):
+        pos = rng.random() < 0.5
+        words = rng.sample(FILLER, 3) + rng.sample(POSITIVE if pos else NEGATIVE, 2)
+        if kind == "multichoice" and rng.random() < 0.4:
+            words += rng.sample(NEGATIVE if pos else POSITIVE, 1)
+        rng.shuffle(words)
+        text = " ".join(words)
+        share = sum(w in POSITIVE for w in words) / sum(w in POSITIVE or w in NEGATIVE for w in words)
+        if kind == "choice":
+            label = int(pos)
+        elif kind == "multichoice":
+            label = sorted({0 for w in words if w in NEGATIVE} | {1 for w in words if w in POSITIVE})
+        else:
+            label = 1.0 + 4.0 * share
+        row = {"item_id": f"i{seed}-{i}", "text": text, "label": label}
+        if pair:
+            row = {"item_id": row["item_id"], "seeker_post": " ".join(rng.sample(FILLER, 4)), "response_post": text,
+                   "label": label}
+        rows.append(row)
+    return rows
+
+
+def make_data(kind: str = "choice", n: int = 96, pair: bool = False, names=("no", "yes"), seed: int = 0):
+    from datasets import Dataset, DatasetDict
+
+    from empathykit.train.data import TrainingData
+
+    splits = {"train": make_rows(n, seed, kind, pair), "validation": make_rows(n // 4, seed + 1, kind, pair),
+              "test": make_rows(n // 4, seed + 2, kind, pair)}
+    dataset = DatasetDict({k: Dataset.from_list(v) for k, v in splits.items()})
+    inputs = ["seeker_post", "response_post"] if pair else ["text"]
+    return TrainingData(dataset=dataset, task="toy", kind=kind, label_names=None if kind == "rating" else list(names),
+                        inputs=inputs, scale=(1.0, 5.0) if kind == "rating" else None, source=f"toy-{kind}")
+
+
+@pytest.fixture
+def toy_data():
+    return make_data
