@@ -97,7 +97,8 @@ def stream_command(
 
 
 def hydrate_command(
-    ids: Annotated[Path, typer.Argument(help="Text file of tweet ids, one a line.")],
+    ids: Annotated[Path, typer.Argument(help="Text file of tweet ids, one a line, or a dehydrated export "
+                                             "(`export --dehydrate` folder or one of its Parquet files).")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Page JSONL to append to (checkpoint beside it).")] = Path("hydrated.jsonl"),
 ) -> None:
     """Turn shared tweet ids back into tweets, 100 ids a request; resumes from its checkpoint."""
@@ -109,7 +110,9 @@ def hydrate_command(
     with progress("hydrating") as advance:
         report = hydrate(ids, out, client=client, on_progress=advance)
     _console().print(f"{report.ids} ids: {report.found} found, {report.missing} missing (deleted or protected), "
-                      f"{report.already_done} done earlier → {report.output}")
+                      f"{report.already_done} done earlier → {report.output}"
+                      + (f"; {report.not_tweet_ids} items had no tweet id (text hash), not looked up"
+                         if report.not_tweet_ids else ""))
 
 
 rules_app = typer.Typer(help="Filtered-stream rules created by empathykit (tagged empathykit:<name>).",

@@ -127,3 +127,28 @@ def write_epitome_csv(tables: Mapping[str, Iterable[Mapping[str, Any]]], out_dir
         for mechanism, text in texts.items():
             (tmp / FILE_NAMES[mechanism]).write_bytes(text.encode("utf-8"))
     return [out / FILE_NAMES[m] for m in texts]
+
+
+def rows_of_export(export_dir: str | Path) -> dict[str, list[dict[str, Any]]]:
+    """mechanism -> rows of an export folder's EPITOME mechanism configs (all
+    splits; release order when the rows carry ``release_row``, else by split
+    then row), ready for :func:`write_epitome_csv`."""
+    from empathykit.exports import load
+
+    tables = {}
+    for mechanism in FILE_NAMES:
+        try:
+            exported = load(export_dir, task=mechanism)
+        except ExportError:
+            continue  # this export has no such config
+        rows = [dict(row) for split in ("train", "validation", "test") if split in exported.dataset
+                for row in exported.dataset[split]]
+        for row in rows:
+            row["level"] = row.pop(exported.label_column)
+        if rows and "release_row" in rows[0]:
+            rows.sort(key=lambda row: row["release_row"])
+        tables[mechanism] = rows
+    if not tables:
+        raise ExportError(f"{export_dir}: no EPITOME mechanism config ({', '.join(FILE_NAMES)})",
+                          hint="export annotations made with the epitome schema, or epitome:DIR")
+    return tables

@@ -176,6 +176,7 @@ class HydrateReport:
     missing: int = 0  # deleted, protected or suspended: listed under the pages' ``errors``
     pages: int = 0
     discarded_bytes: int = 0
+    not_tweet_ids: int = 0  # items of a dehydrated export whose id is a text hash, not a tweet id
 
 
 def read_ids(path: str | Path) -> list[str]:
@@ -199,11 +200,15 @@ def read_ids(path: str | Path) -> list[str]:
 
 def hydrate(ids_path: str | Path, output: str | Path, *, client: XClient | None = None,
             on_progress: Progress = _noop) -> HydrateReport:
-    """Look the ids up, 100 a request, and append the pages that hold tweets to ``output``."""
-    ids = read_ids(ids_path)
+    """Look the ids up, 100 a request, and append the pages that hold tweets to ``output``.
+    ``ids_path``: an ids file, or a dehydrated export (its folder or a Parquet file of it)."""
+    from empathykit.pipelines.shared_ids import ids_from_export
+
+    exported = Path(ids_path).is_dir() or Path(ids_path).suffix == ".parquet"
+    ids, not_tweet_ids = ids_from_export(ids_path) if exported else (read_ids(ids_path), 0)
     client = client or XClient()
     key = f"{TWEETS_LOOKUP} {hashlib.sha256(' '.join(ids).encode()).hexdigest()[:16]}"
-    report = HydrateReport(output=Path(output), ids=len(ids))
+    report = HydrateReport(output=Path(output), ids=len(ids), not_tweet_ids=not_tweet_ids)
     with PageLog(output) as log:
         report.discarded_bytes = log.discarded_bytes
         state = log.run(key) or {"endpoint": TWEETS_LOOKUP, "ids_file": Path(ids_path).name, "ids": len(ids),

@@ -1,0 +1,292 @@
+"""``empathykit export DATASET:PATH``: the published data sets as exports,
+with no Label Studio round trip.
+
+:func:`export_import` reads a release (``releases.RELEASES`` lists them and
+what each becomes), keeps the release's own splits where it has them (SST-2,
+GoEmotions; Emolit's train/test with validation carved from train, seeded;
+EmpathicStories when train, dev and test are all given), else assigns seeded
+stratified splits grouped so that no seeker post (EPITOME) or story
+(story pairs) falls in two splits. An item is in the same split in every
+config of one data set, so multi-task training never tests on a training item.
+It writes the folder every export has, so ``exports.load`` reads it; or, with
+``format="epitome-csv"``, the EPITOME release's own CSV files.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+from empathykit.errors import ExportError, InputError
+from empathykit.exports.releases import RELEASES, ImportedConfig, Release, release
+from empathykit.schemas._readers import ReadProblem
+
+SPLITS = ("train", "validation", "test")
+FORMATS = ("hf", "epitome-csv")
+_SPEC = re.compile(r"^([a-z0-9][a-z0-9-]*):(.+)$")
+
+
+@dataclass
+class ImportReport:
+    out_dir: str
+    dataset: str
+    source: str
+    format: str
+    configs: dict[str, dict[str, int]]   # config -> split -> rows
+    seed: int
+    fractions: tuple[float, float, float]
+    splits_from: str                     # "release" | "seeded" | "release+carved"
+    dehydrated: bool = False
+    problems: list[str] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def parse_spec(spec: str) -> tuple[str, Path] | None:
+    """``(dataset, path)`` when ``spec`` is ``DATASET:PATH`` with a known
+    dataset name; ``None`` for anything else (a plain path, ``C:\\…``)."""
+    found = _SPEC.match(str(spec))
+    if not found or found.group(1) not in RELEASES:
+        return None
+    return found.group(1), Path(found.group(2))
+
+
+def is_import_spec(spec: str) -> bool:
+    """Whether ``spec`` looks like ``NAME:PATH`` (known name or not) rather than a file."""
+    found = _SPEC.match(str(spec))
+    return bool(found) and len(found.group(1)) > 1 and not Path(spec).exists()
+
+
+def _select(configs: list[ImportedConfig], tasks: Sequence[str] | None, name: str) -> list[ImportedConfig]:
+    if not tasks:
+        return configs
+    known = [c.name for c in configs]
+    unknown = [t for t in tasks if t not in known]
+    if unknown:
+        raise ExportError(f"{name}: no task {', '.join(map(repr, unknown))}; it has {', '.join(known)}",
+                          hint=f"pass --task with some of: {', '.join(known)}")
+    return [c for c in configs if c.name in tasks]
+
+
+def _groups(config: ImportedConfig, group_by: str | None) -> list[str]:
+    """A group key per row: rows linked by any group column (a story shared by
+    two pairs) end up in one group (union-find over the column values)."""
+    columns = (group_by,) if group_by else config.group_by
+    if not columns:
+        return [row["item_id"] for row in config.rows]
+    columns = (columns,) if isinstance(columns, str) else tuple(columns)
+    missing = [c for c in columns if c not in config.rows[0]]
+    if missing:
+        raise ExportError(f"{config.name}: no group column {missing[0]!r}; columns are {sorted(config.rows[0])}",
+                          hint="pass --group-by with one of those columns")
+    parent: dict[str, str] = {}
+
+    def root(key: str) -> str:
+        while parent.setdefault(key, key) != key:
+            parent[key] = parent[parent[key]]
+            key = parent[key]
+        return key
+
+    for row in config.rows:
+        keys = [f"{c}={row[c]}" for c in columns if row[c] not in ("", None)] or [f"item={row['item_id']}"]
+        for key in keys[1:]:
+            parent[root(key)] = root(keys[0])
+    return [root(next((f"{c}={row[c]}" for c in columns if row[c] not in ("", None)), f"item={row['item_id']}"))
+            for row in config.rows]
+
+
+def _seeded(config: ImportedConfig, group_by: str | None, fractions, seed: int) -> dict[str, str]:
+    """item_id -> split: stratified by label (a group takes its first row's),
+    seeded, whole groups."""
+    from empathykit.exports.splits import stratified_split
+
+    groups = _groups(config, group_by)
+    first: dict[str, Any] = {}
+    for key, row in zip(groups, config.rows):
+        first.setdefault(key, row["label"] if config.kind == "choice" else "all")
+    keys = list(first)
+    assigned = dict(zip(keys, stratified_split([first[k] for k in keys], fractions, seed)))
+    empty = [s for s, share in zip(SPLITS, fractions) if share > 0 and s not in assigned.values()]
+    if empty:
+        raise ExportError(f"{config.name}: {len(keys)} group(s) leave split {empty[0]!r} empty",
+                          hint="use fewer, smaller groups (--group-by) or other fractions")
+    return {row["item_id"]: assigned[key] for key, row in zip(groups, config.rows)}
+
+
+def _carved(config: ImportedConfig, fractions, seed: int) -> dict[str, str]:
+    """Release train/test kept; validation carved from train, stratified and seeded."""
+    from empathykit.exports.splits import stratified_split
+
+    train = [r for r in config.rows if r["release_split"] == "train"]
+    share = fractions[1] / (fractions[0] + fractions[1])
+    labels = [r["label"] if config.kind == "choice" else "all" for r in train]
+    carved = stratified_split(labels, (1 - share, share, 0.0), seed)
+    split = {r["item_id"]: ("test" if r["release_split"] == "test" else "validation" if r["release_split"] in
+                            ("dev", "validation") else "train") for r in config.rows}
+    split.update({r["item_id"]: s for r, s in zip(train, carved)})
+    return split
+
+
+def assign_splits(rel: Release, configs: list[ImportedConfig], *, seed: int, fractions, group_by: str | None
+                  ) -> tuple[dict[str, str], str]:
+    """One split per item across all configs, and where the splits came from."""
+    given = {r.get("release_split") for c in configs for r in c.rows}
+    complete = {"train", "test"} <= given and given & {"dev", "validation"}
+    mode = rel.splits if rel.splits != "if-complete" else ("all" if complete else "none")
+    if mode in ("all", "carve") and None in given:
+        raise InputError(f"{rel.name}: some rows come from no release split file",
+                         hint="point at the release folder with its train/dev/test files")
+    split: dict[str, str] = {}
+    for config in configs:  # the first config decides; later ones only place items it lacks
+        rest = ImportedConfig(**{**config.__dict__, "rows": [r for r in config.rows if r["item_id"] not in split]})
+        if not rest.rows:
+            continue
+        if mode == "all":
+            split.update({r["item_id"]: {"dev": "validation"}.get(r["release_split"], r["release_split"])
+                          for r in rest.rows})
+        elif mode == "carve" and "validation" not in given:
+            split.update(_carved(rest, fractions, seed))
+        else:
+            split.update(_seeded(rest, group_by, fractions, seed))
+    return split, {"all": "release", "carve": "release+carved"}.get(mode, "seeded")
+
+
+def _dehydrate(config: ImportedConfig) -> ImportedConfig:
+    """Ids, labels and metadata only: inputs and every free-text column go,
+    span texts too (offsets stay)."""
+    drop = set(config.inputs) | set(config.text_columns)
+    rows = []
+    for row in config.rows:
+        kept = {k: v for k, v in row.items() if k not in drop}
+        if "rationales" in kept:
+            kept["rationales"] = [{k: v for k, v in s.items() if k != "text"} for s in kept["rationales"]]
+        rows.append(kept)
+    return ImportedConfig(**{**config.__dict__, "rows": rows, "inputs": []})
+
+
+def export_import(spec: str, out_dir: str | Path, *, task: Sequence[str] | str | None = None, seed: int = 0,
+                  fractions: tuple[float, float, float] = (0.8, 0.1, 0.1), group_by: str | None = None,
+                  format: str = "hf", dehydrate: bool = False, on_problem: Callable[[ReadProblem], None] | None = None,
+                  on_progress: Callable[[str], None] | None = None) -> ImportReport:
+    """Export the release ``spec`` (``DATASET:PATH``) to ``out_dir``: one
+    config per task variant (``task`` limits them), see the module doc."""
+    from empathykit.io import check_output
+
+    parsed = parse_spec(spec)
+    if parsed is None:
+        name = str(spec).split(":", 1)[0]
+        release(name)  # raises: unknown data set, listing the known ones
+        raise InputError(f"{spec!r}: expected DATASET:PATH", hint="e.g. epitome:path/to/dataset/")
+    name, path = parsed
+    rel = release(name)
+    if format not in FORMATS:
+        raise ExportError(f"unknown format {format!r}; expected one of {', '.join(FORMATS)}")
+    if format == "epitome-csv" and name != "epitome":
+        raise ExportError(f"--format epitome-csv writes EPITOME data; {name} is not", hint="use epitome:DIR")
+    if not path.exists():
+        raise InputError(f"{path}: no such file or folder", hint=f"point {name}: at the release's files")
+    check_output(out_dir, "dir", marker="export.json")
+    notify = on_progress or (lambda _msg: None)
+    problems: list[str] = []
+
+    def note(problem: ReadProblem) -> None:
+        problems.append(str(problem))
+        if on_problem:
+            on_problem(problem)
+
+    notify(f"reading {name}")
+    configs = _select(rel.read(path, note), [task] if isinstance(task, str) else task, name)
+    empty = [c.name for c in configs if not c.rows]
+    if empty:
+        raise InputError(f"{path}: no usable rows for {', '.join(empty)}", hint="see the problems reported above")
+    report = ImportReport(out_dir=str(out_dir), dataset=name, source=f"{name}:{path.name}", format=format, configs={},
+                          seed=seed, fractions=tuple(fractions), splits_from="release", dehydrated=dehydrate,
+                          problems=problems)
+    if format == "epitome-csv":
+        from empathykit.exports.epitome_csv import write_epitome_csv
+
+        files = write_epitome_csv({c.name: c.rows for c in configs}, out_dir)
+        report.configs = {c.name: {"all": len(c.rows)} for c in configs}
+        report.files = [f.name for f in files]
+        return report
+    split, report.splits_from = assign_splits(rel, configs, seed=seed, fractions=fractions, group_by=group_by)
+    if dehydrate:
+        configs = [_dehydrate(c) for c in configs]
+        # problem messages may quote the text; a shared export keeps only their number
+        report.problems = [f"{len(problems)} problem(s) while reading; export without --dehydrate to see them"]
+    notify("writing")
+    report.configs, report.files = _write_folder(rel, configs, split, out_dir, report)
+    return report
+
+
+def _features(config: ImportedConfig):
+    from datasets import ClassLabel, Features, List, Value
+
+    spans = List({"start": Value("int32"), "end": Value("int32"), "text": Value("string"), "label": Value("string")})
+    types = {"label": ClassLabel(names=config.label_names) if config.kind == "choice" else Value("float32"),
+             "rationales": spans, "rationale_texts": List(Value("string")), "release_row": Value("int32")}
+    first = config.rows[0]
+    if "rationales" in first and first["rationales"] and "text" not in first["rationales"][0]:
+        types["rationales"] = List({k: Value("int32" if k != "label" else "string") for k in ("start", "end", "label")})
+    return Features({c: types.get(c, Value("string")) for c in first})
+
+
+def _write_folder(rel: Release, configs: list[ImportedConfig], split: dict[str, str], out_dir, report: ImportReport
+                  ) -> tuple[dict[str, dict[str, int]], list[str]]:
+    """OUT/<config>/<split>.parquet, README.md, export.json (see ``exports.load``)."""
+    import json
+
+    from datasets import Dataset
+
+    from empathykit.io import atomic_path
+
+    counts, files = {}, []
+    tables = {}
+    for config in configs:
+        features = _features(config)
+        for name in SPLITS:
+            rows = [r for r in config.rows if split[r["item_id"]] == name]
+            data = {c: [r.get(c) for r in rows] for c in features}
+            tables[(config.name, name)] = Dataset.from_dict(data, features=features)
+        counts[config.name] = {name: len(tables[(config.name, name)]) for name in SPLITS}
+    with atomic_path(out_dir, marker="export.json") as tmp:
+        tmp.mkdir()
+        for (config, name), table in tables.items():
+            (tmp / config).mkdir(exist_ok=True)
+            table.to_parquet(str(tmp / config / f"{name}.parquet"))
+            files.append(f"{config}/{name}.parquet")
+        meta = {**report.to_dict(), "out_dir": ".", "configs": counts, "files": files,
+                "tasks": {c.name: {"kind": c.kind, "label_names": c.label_names, "scale": c.scale,
+                                   "inputs": c.inputs, "schema": c.schema, "schema_options": c.schema_options,
+                                   "description": c.description} for c in configs},
+                "card": {"source": rel.source, "license": rel.license, "license_note": rel.license_note,
+                         "citation": rel.citation, "pretty_name": rel.pretty_name}}
+        (tmp / "export.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        (tmp / "README.md").write_text(_card(rel, configs, counts, report), encoding="utf-8")
+    return counts, files
+
+
+def _card(rel: Release, configs: list[ImportedConfig], counts: dict[str, dict[str, int]], report: ImportReport) -> str:
+    import yaml
+
+    header = {"pretty_name": rel.pretty_name, "license": rel.license, "language": [rel.language],
+              "task_categories": list(rel.task_categories),
+              "configs": [{"config_name": c.name, "data_files": [{"split": s, "path": f"{c.name}/{s}.parquet"}
+                                                                 for s in SPLITS]} for c in configs]}
+    lines = ["---", yaml.safe_dump(header, sort_keys=False, allow_unicode=True).rstrip(), "---", "",
+             f"# {rel.pretty_name}", "", f"Imported by empathykit from the published release: {rel.source}.",
+             "Labels are the release's own." + (" Dehydrated: ids, labels and metadata only, no text."
+                                                if report.dehydrated else ""), "",
+             "| config | label | train | validation | test |", "| --- | --- | ---: | ---: | ---: |"]
+    lines += [f"| `{c.name}` | {c.description} | " + " | ".join(str(counts[c.name][s]) for s in SPLITS) + " |"
+              for c in configs]
+    splits = {"release": "the release's own splits", "release+carved": "the release's train/test, validation "
+              f"carved from train (stratified, seed {report.seed})", "seeded": f"stratified, seed {report.seed}, "
+              f"fractions {list(report.fractions)}, groups kept whole"}[report.splits_from]
+    lines += ["", f"Splits: {splits}. {len(report.problems)} problem(s) reported while reading (in export.json).",
+              "", "## License", "", rel.license_note + ".", "", "## Citation", "", "```", rel.citation, "```", ""]
+    return "\n".join(lines)

@@ -1,0 +1,212 @@
+"""Importers of the published data sets: readers on the real files in
+../shared/data, the hand-made TwittEmp fixture, splits, export folders that
+``exports.load`` reads, dehydrated exports that ``collect hydrate`` reads."""
+
+from __future__ import annotations
+
+import collections
+import csv
+from pathlib import Path
+
+import pytest
+
+from empathykit.errors import ExportError, InputError
+from empathykit.exports.importers import assign_splits, parse_spec
+from empathykit.exports.releases import RELEASES
+from empathykit.schemas._readers_labelled import records_from_goemotions, records_from_sst2, records_from_twittemp
+from test_xapi_support import client, clock  # noqa: F401 (fixtures: the test bearer token, a fake clock)
+
+SHARED = Path("/work/shared/data")
+TWITTEMP = Path(__file__).parent / "data" / "twittemp" / "twittemp_sample.csv"
+PATHS = {"epitome": SHARED / "epitome", "newsemp": SHARED / "newsemp" / "messages.csv", "twittemp": TWITTEMP,
+         "emolit": SHARED / "emolit", "empathic-stories": SHARED / "empathic-stories",
+         "empathic-story-pairs": SHARED / "empathic-stories", "sst2": SHARED / "aux" / "sst2",
+         "goemotions": SHARED / "aux" / "goemotions"}
+CONFIGS = {"epitome": ["emotional_reactions", "interpretations", "explorations"],
+           "newsemp": ["empathy_bin", "empathy", "distress_bin", "distress"], "twittemp": ["seek-provide"],
+           "emolit": ["emotion"], "empathic-stories": ["empathizable"],
+           "empathic-story-pairs": ["similarity_empathy", "similarity_event", "similarity_emotion", "similarity_moral"],
+           "sst2": ["sentiment"], "goemotions": ["emotion"]}
+
+
+def _read(name):
+    problems = []
+    return RELEASES[name].read(PATHS[name], problems.append), problems
+
+
+@pytest.mark.parametrize("name", list(PATHS))
+def test_every_release_reads_into_its_configs(name):
+    configs, _ = _read(name)
+    assert [c.name for c in configs] == CONFIGS[name]
+    for config in configs:
+        assert config.rows and len({r["item_id"] for r in config.rows}) == len(config.rows)
+        assert all(all(r[c] for c in config.inputs) for r in config.rows)
+        if config.kind == "choice":
+            assert {r["label"] for r in config.rows} <= set(range(len(config.label_names)))
+        else:
+            low, high = config.scale
+            assert all(low <= r["label"] <= high for r in config.rows)
+
+
+def test_newsemp_labels_are_the_release_columns():
+    with open(PATHS["newsemp"], newline="", encoding="utf-8") as handle:
+        release = {row["message_id"]: row for row in csv.DictReader(handle)}
+    configs = {c.name: c for c in _read("newsemp")[0]}
+    assert len(configs["empathy"].rows) == 1860
+    for row in configs["empathy"].rows:
+        assert row["label"] == float(release[row["item_id"]]["empathy"])
+        assert row["text"] == release[row["item_id"]]["essay"]
+    for row in configs["distress_bin"].rows:
+        assert row["label"] == int(release[row["item_id"]]["distress_bin"])
+    assert configs["empathy_bin"].label_names == ["low", "high"]
+
+
+def test_sst2_and_goemotions_keep_the_release_splits_and_names():
+    sst2 = collections.Counter(r["split"] for r in records_from_sst2(PATHS["sst2"]))
+    assert sst2 == {"train": 6920, "validation": 872, "test": 1821}  # the data README's counts
+    goemotions = records_from_goemotions(PATHS["goemotions"])
+    assert collections.Counter(r["split"] for r in goemotions) == {"train": 23485, "validation": 2956, "test": 2984}
+    names = (PATHS["goemotions"] / "emotions.txt").read_text().split()
+    config = _read("goemotions")[0][0]
+    assert config.label_names == names and len(names) == 28
+    first = next(r for r in config.rows if r["item_id"] == "goemotions-train-2")  # train.tsv line 2
+    assert (first["text"], names[first["label"]]) == ("WHY THE FUCK IS BAYLESS ISOING", "anger")
+
+
+def test_story_pairs_give_the_release_scores_back():
+    with open(PATHS["empathic-story-pairs"] / "PAIRS (dev).csv", newline="", encoding="utf-8") as handle:
+        release = list(csv.DictReader(handle))
+    configs = {c.name: c for c in _read("empathic-story-pairs")[0]}
+    for target, config in configs.items():
+        assert [r["label"] for r in config.rows] == [float(row[f"{target}_human_AGG"]) for row in release]
+        assert [r["story_a"] for r in config.rows] == [row["story_A"] for row in release]
+    first = configs["similarity_empathy"].rows[0]
+    assert (first["story_a_id"], first["story_b_id"]) == ("dev:0", "dev:20")  # from pairs "(0, 20)"
+
+
+def test_twittemp_fixture_ids_recovered_hashed_and_reported():
+    problems = []
+    records = records_from_twittemp(TWITTEMP, on_problem=problems.append)
+    with open(TWITTEMP, newline="", encoding="utf-8") as handle:
+        release = list(csv.DictReader(handle))
+    assert len(records) == len(release) == 24
+    assert [r["reference"]["empathy"] for r in records] == [
+        {"0": "none", "1": "seeking", "2": "providing"}[row["label"]] for row in release]
+    by_release = [(row, rec) for row, rec in zip(release, records)]
+    for row, rec in by_release:
+        assert rec["release_id"] == row["id"] and rec["text"] == row["content"]
+        if row["id"].isdigit():
+            assert rec["item_id"] == row["id"]
+        elif "/status/" in row["permalink"]:
+            assert rec["item_id"] == row["permalink"].rsplit("/", 1)[1]  # the permalink keeps the id
+        else:
+            assert rec["item_id"].startswith("sha1:")
+    messages = [p.message for p in problems]
+    assert any("3 empty or spreadsheet-mangled ids recovered from the permalink" in m for m in messages)
+    assert any("3 posts had an empty id" in m for m in messages)
+    assert any("2 ids look mangled" in m and "1.28E+18" in m for m in messages)
+
+
+def test_twittemp_bad_labels_and_columns(tmp_path):
+    bad = tmp_path / "twittemp.csv"
+    bad.write_text("label,content,id,permalink\n3,hello there,1,\n1,,2,\n2,so sorry <USER>,3,\n")
+    problems = []
+    records = records_from_twittemp(bad, on_problem=problems.append)
+    assert [r["item_id"] for r in records] == ["3"]
+    assert ["label '3' is not 0" in str(problems[0]), "empty content" in str(problems[1])] == [True, True]
+    bad.write_text("label,text\n1,hello\n")
+    with pytest.raises(InputError, match="missing column.*content"):
+        records_from_twittemp(bad)
+
+
+def test_specs_and_unknown_names():
+    assert parse_spec("epitome:/data/dataset") == ("epitome", Path("/data/dataset"))
+    assert parse_spec("annotations.parquet") is None and parse_spec("unknown:x") is None
+
+
+def test_one_split_per_item_across_configs_and_groups_kept_whole():
+    configs, _ = _read("epitome")
+    split, origin = assign_splits(RELEASES["epitome"], configs, seed=3, fractions=(0.8, 0.1, 0.1), group_by=None)
+    assert origin == "seeded"
+    per_seeker = collections.defaultdict(set)
+    for config in configs:
+        for row in config.rows:
+            per_seeker[row["sp_id"]].add(split[row["item_id"]])
+    assert all(len(s) == 1 for s in per_seeker.values())
+    sizes = collections.Counter(split.values())
+    assert abs(sizes["train"] / len(split) - 0.8) < 0.02
+
+
+def test_emolit_carves_validation_from_train_only():
+    configs, _ = _read("emolit")
+    split, origin = assign_splits(RELEASES["emolit"], configs, seed=0, fractions=(0.8, 0.1, 0.1), group_by=None)
+    assert origin == "release+carved"
+    rows = configs[0].rows
+    assert all(split[r["item_id"]] == "test" for r in rows if r["release_split"] == "test")
+    carved = collections.Counter(split[r["item_id"]] for r in rows if r["release_split"] == "train")
+    # 500 train rows per emotion, validation share 0.1 / 0.9: round(500 * 8 / 9) = 444 stay in train
+    assert carved == {"train": 444 * 12, "validation": 56 * 12}
+
+
+def test_group_column_that_does_not_exist():
+    configs, _ = _read("newsemp")
+    with pytest.raises(ExportError, match="no group column 'speaker'"):
+        assign_splits(RELEASES["newsemp"], configs, seed=0, fractions=(0.8, 0.1, 0.1), group_by="speaker")
+
+
+def test_twittemp_pushes_as_seek_provide_with_the_release_label_as_reference():
+    from empathykit.schemas import get_schema
+    from empathykit.schemas._readers import READERS, read_dataset
+
+    records = read_dataset("twittemp", TWITTEMP, on_problem=lambda problem: None)
+    reader, schema_name, options = READERS["twittemp"]
+    schema = get_schema(schema_name, **options)
+    schema.validate_records(records)
+    assert {r["reference"]["empathy"] for r in records} == set(schema.field("empathy").labels)
+
+
+# -- dehydrated exports --------------------------------------------------------
+
+
+def test_dehydrated_twittemp_has_no_text_and_hydrate_reads_its_ids(tmp_path, client):
+    import json
+
+    import pyarrow.parquet as pq
+    import responses
+
+    from empathykit.exports.importers import export_import
+    from empathykit.pipelines.xapi import HOST, TWEETS_LOOKUP
+    from empathykit.pipelines.xcollect import hydrate
+    from test_xapi_support import load as load_exchange
+
+    out = tmp_path / "shared"
+    export_import(f"twittemp:{TWITTEMP}", out, dehydrate=True)
+    with open(TWITTEMP, newline="", encoding="utf-8") as handle:
+        texts = [row["content"] for row in csv.DictReader(handle)]
+    files = sorted(out.rglob("*.parquet"))
+    assert files
+    for file in files:
+        table = pq.read_table(file)
+        assert not {"text", "permalink"} & set(table.column_names)
+        cells = [str(v) for column in table.columns for v in column.to_pylist()]
+        assert not any(text in cell or cell in texts for text in texts for cell in cells)
+    card = (out / "README.md").read_text(encoding="utf-8")
+    assert not any(text in card for text in texts)
+    records = records_from_twittemp(TWITTEMP, on_problem=lambda problem: None)
+    tweet_ids = {r["item_id"] for r in records if r["item_id"].isdigit()}
+    assert len(tweet_ids) == 19
+
+    templates, asked = load_exchange("lookup_templates.json"), []
+
+    def answer(request):
+        from urllib.parse import parse_qs, urlsplit
+
+        ids = parse_qs(urlsplit(request.url).query)["ids"][0].split(",")
+        asked.extend(ids)
+        return 200, {}, json.dumps({"data": [{**templates["tweet"], "id": i, "edit_history_tweet_ids": [i]} for i in ids]})
+
+    with responses.RequestsMock() as rsps:
+        rsps.add_callback("GET", HOST + TWEETS_LOOKUP, callback=answer)
+        report = hydrate(out, tmp_path / "hydrated.jsonl", client=client)
+    assert sorted(asked) == sorted(tweet_ids) and len(asked) == 19
+    assert (report.ids, report.found, report.not_tweet_ids) == (19, 19, 5)
