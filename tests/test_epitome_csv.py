@@ -90,3 +90,20 @@ def test_missing_columns_and_files_are_one_line(tmp_path):
     other.write_text("a\n")
     with pytest.raises(InputError, match="no EPITOME mechanism file"):
         read_release(other)
+
+
+def test_cli_reproduces_the_release_and_rejects_unknown_data_sets(tmp_path):
+    from typer.testing import CliRunner
+
+    from empathykit.cli.main import app
+
+    runner = CliRunner()
+    result = runner.invoke(app, ["export", f"epitome:{DATA}", "--format", "epitome-csv", "-o", str(tmp_path / "csv")])
+    assert result.exit_code == 0, result.output
+    for name in FILE_NAMES.values():
+        assert (tmp_path / "csv" / name).read_bytes() == (DATA / name).read_bytes()
+    result = runner.invoke(app, ["export", "epitom:x", "-o", str(tmp_path / "bad")])
+    assert result.exit_code == 1 and "unknown data set 'epitom'; expected one of epitome, newsemp" in result.output
+    result = runner.invoke(app, ["export", "sst2:/no/such/folder", "--format", "epitome-csv", "-o", str(tmp_path / "bad")])
+    assert result.exit_code == 1 and "epitome-csv writes EPITOME data" in result.output
+    assert not (tmp_path / "bad").exists()

@@ -9,7 +9,10 @@ import typer
 
 
 def export_command(
-    annotations: Annotated[Path, typer.Argument(help="Tidy annotations Parquet from `annotate pull`.")],
+    annotations: Annotated[Path, typer.Argument(help="Tidy annotations Parquet from `annotate pull`, or a published "
+                                                     "data set as DATASET:PATH (epitome:, newsemp:, emolit:, "
+                                                     "empathic-stories:, empathic-story-pairs:, twittemp:, sst2:, "
+                                                     "goemotions:).")],
     schema: Annotated[str, typer.Option("--schema", "-s", help="Schema the project was pushed with.")] = "seek-provide",
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder (replaced atomically).")] = Path("export"),
     items: Annotated[Optional[Path], typer.Option(help="Pushed items (item_id + inputs); default: <annotations>.items.parquet.")] = None,
@@ -18,9 +21,18 @@ def export_command(
     train: Annotated[float, typer.Option(help="Train fraction.")] = 0.8,
     validation: Annotated[float, typer.Option(help="Validation fraction.")] = 0.1,
     test: Annotated[float, typer.Option(help="Test fraction.")] = 0.1,
+    task: Annotated[Optional[list[str]], typer.Option("--task", help="Only these task variants (configs); repeatable.")] = None,
+    group_by: Annotated[Optional[str], typer.Option("--group-by", help="Rows sharing this column's value stay in one split.")] = None,
+    format: Annotated[str, typer.Option("--format", help="hf (Parquet configs + card) or epitome-csv (the EPITOME release's files).")] = "hf",
+    dehydrate: Annotated[bool, typer.Option("--dehydrate", help="Ids, labels and metadata only, no text (to share tweets under X's terms).")] = False,
 ) -> None:
     """Aggregate pulled annotations (majority vote, ties flagged) into a Hugging Face DatasetDict with stratified splits."""
     from empathykit.cli._common import err_console, print_table
+    from empathykit.exports.importers import is_import_spec
+
+    if is_import_spec(str(annotations)):
+        return _import(str(annotations), out, task=task, seed=seed, fractions=(train, validation, test),
+                       group_by=group_by, format=format, dehydrate=dehydrate)
     from empathykit.exports.hf import export_dataset
 
     with err_console.status("exporting") as status:
@@ -30,3 +42,20 @@ def export_command(
                 [[name, size, report.label_counts.get(name, "")] for name, size in report.split_sizes.items()])
     err_console.print(f"{report.items_annotated} items annotated; {report.ties} ties (in ties.parquet); "
                       f"{report.unlabelled} unlabelled; {report.adjudicated} adjudicated")
+
+
+def _import(spec: str, out: Path, **options) -> None:
+    """A published data set, no Label Studio (``exports.importers``)."""
+    from empathykit.cli._common import err_console, print_table
+    from empathykit.exports.importers import export_import
+
+    problems: list = []
+    with err_console.status("importing") as status:
+        report = export_import(spec, out, on_problem=problems.append, on_progress=status.update, **options)
+    for problem in problems[:5]:
+        err_console.print(f"[yellow]{problem}[/yellow]", highlight=False)
+    if len(problems) > 5:
+        err_console.print(f"… {len(problems) - 5} more problem(s), listed in {out / 'export.json'}")
+    splits = sorted({s for counts in report.configs.values() for s in counts}, key=["train", "validation", "test", "all"].index)
+    print_table(f"{report.dataset} → {report.out_dir} ({report.format}, splits: {report.splits_from})",
+                ["config", *splits], [[name, *(counts.get(s, "") for s in splits)] for name, counts in report.configs.items()])

@@ -98,14 +98,14 @@ def _ids(row: Mapping[str, Any]) -> tuple[str, str]:
 
 def epitome_csv_text(rows: Iterable[Mapping[str, Any]]) -> str:
     """One mechanism file's text; ``rows`` need ``seeker_post``,
-    ``response_post``, ``level`` (0/1/2) and ``rationales`` spans or
+    ``response_post``, ``level`` (0/1/2; or an export's ``label``) and ``rationales`` spans or
     ``rationale_texts``; ``sp_id``/``rp_id`` when known (else from the
     seeker post's hash and ``item_id``)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)  # minimal quoting, "\r\n", as the release
     writer.writerow(COLUMNS)
     for row in rows:
-        level = row["level"]
+        level = row["level"] if "level" in row else row["label"]  # an export's label is the level's class id
         if level not in (0, 1, 2):
             raise ExportError(f"EPITOME CSV: level {level!r} of {row.get('item_id')!r} is not 0, 1 or 2")
         writer.writerow([*_ids(row), row["seeker_post"], row["response_post"], level, rationale_string(row)])
@@ -144,7 +144,7 @@ def rows_of_export(export_dir: str | Path) -> dict[str, list[dict[str, Any]]]:
         rows = [dict(row) for split in ("train", "validation", "test") if split in exported.dataset
                 for row in exported.dataset[split]]
         for row in rows:
-            row["level"] = row.pop(exported.label_column)
+            row["level"] = row.pop(exported.label_column)  # class ids are the levels (epitome.LEVELS)
         if rows and "release_row" in rows[0]:
             rows.sort(key=lambda row: row["release_row"])
         tables[mechanism] = rows
