@@ -130,22 +130,19 @@ def write_epitome_csv(tables: Mapping[str, Iterable[Mapping[str, Any]]], out_dir
 
 
 def rows_of_export(export_dir: str | Path) -> dict[str, list[dict[str, Any]]]:
-    """mechanism -> rows of an export folder's EPITOME mechanism configs (all
-    splits; release order when the rows carry ``release_row``, else by split
-    then row), ready for :func:`write_epitome_csv`."""
-    from empathykit.exports import load
+    """mechanism -> rows of an export folder's EPITOME mechanism configs
+    (``OUT/<mechanism>/<split>.parquet``, every split; release order when the
+    rows carry ``release_row``, else split by split), ready for
+    :func:`write_epitome_csv`."""
+    import pyarrow.parquet as pq
 
     tables = {}
     for mechanism in FILE_NAMES:
-        try:
-            exported = load(export_dir, task=mechanism)
-        except ExportError:
-            continue  # this export has no such config
-        rows = [dict(row) for split in ("train", "validation", "test") if split in exported.dataset
-                for row in exported.dataset[split]]
-        for row in rows:
-            row["level"] = row.pop(exported.label_column)  # class ids are the levels (epitome.LEVELS)
-        if rows and "release_row" in rows[0]:
+        files = [Path(export_dir) / mechanism / f"{split}.parquet" for split in ("train", "validation", "test")]
+        rows = [row for file in files if file.is_file() for row in pq.read_table(file).to_pylist()]
+        if not rows:
+            continue
+        if "release_row" in rows[0]:
             rows.sort(key=lambda row: row["release_row"])
         tables[mechanism] = rows
     if not tables:
