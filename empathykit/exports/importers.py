@@ -240,6 +240,7 @@ def _write_folder(rel: Release, configs: list[ImportedConfig], split: dict[str, 
     """OUT/<config>/<split>.parquet, README.md, export.json (see ``exports.load``)."""
     import json
 
+    import pyarrow.parquet as pq
     from datasets import Dataset
 
     from empathykit.io import atomic_path
@@ -257,7 +258,7 @@ def _write_folder(rel: Release, configs: list[ImportedConfig], split: dict[str, 
         tmp.mkdir()
         for (config, name), table in tables.items():
             (tmp / config).mkdir(exist_ok=True)
-            table.to_parquet(str(tmp / config / f"{name}.parquet"))
+            pq.write_table(table.data.table, tmp / config / f"{name}.parquet")  # keeps the features metadata
             files.append(f"{config}/{name}.parquet")
         meta = {**report.to_dict(), "out_dir": ".", "configs": counts, "files": files,
                 "tasks": {c.name: {"kind": c.kind, "label_names": c.label_names, "scale": c.scale,
