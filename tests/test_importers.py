@@ -240,3 +240,36 @@ def test_same_input_and_seed_give_identical_bytes_and_load_dataset_reads_each_co
         for name, part in datasets.load_dataset(str(tmp_path / "a"), config).items():
             for item in part["item_id"]:
                 assert where.setdefault(item, name) == name
+
+
+def test_story_pairs_no_story_in_two_splits():
+    configs, _ = _read("empathic-story-pairs")
+    rows = configs[0].rows
+    # connected components of the story graph, computed here independently (breadth-first)
+    links = collections.defaultdict(set)
+    for row in rows:
+        links[row["story_a_id"]].add(row["story_b_id"])
+        links[row["story_b_id"]].add(row["story_a_id"])
+    component, seen = {}, set()
+    for start in links:
+        if start in seen:
+            continue
+        queue, seen = [start], seen | {start}
+        while queue:
+            story = queue.pop()
+            component[story] = start
+            for other in links[story] - seen:
+                seen.add(other)
+                queue.append(other)
+    largest = max(collections.Counter(component[r["story_a_id"]] for r in rows).values())
+    assert largest == 97  # the dev split's stories are densely paired: 97 of 100 pairs are linked
+    for seed in range(5):
+        split, _ = assign_splits(RELEASES["empathic-story-pairs"], configs, seed=seed, fractions=(0.8, 0.1, 0.1),
+                                 group_by=None)
+        stories = collections.defaultdict(set)
+        for row in rows:
+            for story in (row["story_a_id"], row["story_b_id"]):
+                stories[story].add(split[row["item_id"]])
+        assert all(len(where) == 1 for where in stories.values())
+        sizes = collections.Counter(split.values())
+        assert sizes["train"] == largest and sizes["validation"] and sizes["test"]

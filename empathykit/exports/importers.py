@@ -92,11 +92,15 @@ def _groups(config: ImportedConfig, group_by: str | None) -> list[str]:
         return key
 
     for row in config.rows:
-        keys = [f"{c}={row[c]}" for c in columns if row[c] not in ("", None)] or [f"item={row['item_id']}"]
+        keys = _keys(row, columns)
         for key in keys[1:]:
             parent[root(key)] = root(keys[0])
-    return [root(next((f"{c}={row[c]}" for c in columns if row[c] not in ("", None)), f"item={row['item_id']}"))
-            for row in config.rows]
+    return [root(_keys(row, columns)[0]) for row in config.rows]
+
+
+def _keys(row: dict[str, Any], columns: tuple[str, ...]) -> list[str]:
+    # one namespace for all group columns: story_a_id and story_b_id name the same stories
+    return [f"={row[c]}" for c in columns if row[c] not in ("", None)] or [f"item={row['item_id']}"]
 
 
 def _seeded(config: ImportedConfig, group_by: str | None, fractions, seed: int) -> dict[str, str]:
@@ -106,15 +110,40 @@ def _seeded(config: ImportedConfig, group_by: str | None, fractions, seed: int) 
 
     groups = _groups(config, group_by)
     first: dict[str, Any] = {}
+    sizes: dict[str, int] = {}
     for key, row in zip(groups, config.rows):
         first.setdefault(key, row["label"] if config.kind == "choice" else "all")
+        sizes[key] = sizes.get(key, 0) + 1
     keys = list(first)
-    assigned = dict(zip(keys, stratified_split([first[k] for k in keys], fractions, seed)))
+    if len(keys) == len(groups):  # no group of several rows: the plain stratified split
+        assigned = dict(zip(keys, stratified_split([first[k] for k in keys], fractions, seed)))
+    else:
+        assigned = _fill(keys, sizes, first, fractions, seed)
     empty = [s for s, share in zip(SPLITS, fractions) if share > 0 and s not in assigned.values()]
     if empty:
         raise ExportError(f"{config.name}: {len(keys)} group(s) leave split {empty[0]!r} empty",
                           hint="use fewer, smaller groups (--group-by) or other fractions")
     return {row["item_id"]: assigned[key] for key, row in zip(groups, config.rows)}
+
+
+def _fill(keys: list[str], sizes: dict[str, int], strata: dict[str, Any], fractions, seed: int) -> dict[str, str]:
+    """Whole groups per stratum, largest first (seeded order among equals),
+    each into the split furthest below its share of the stratum's rows: the
+    fractions hold by rows, not by groups."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    assigned = {}
+    for stratum in sorted(set(strata.values()), key=str):
+        members = [keys[i] for i in rng.permutation(len(keys)) if strata[keys[i]] == stratum]
+        members.sort(key=lambda k: -sizes[k])  # stable: the seeded order among equal sizes
+        target = np.asarray(fractions, float) * sum(sizes[k] for k in members)
+        filled = np.zeros(3)
+        for key in members:
+            at = int(np.argmax(target - filled))
+            assigned[key] = SPLITS[at]
+            filled[at] += sizes[key]
+    return assigned
 
 
 def _carved(config: ImportedConfig, fractions, seed: int) -> dict[str, str]:
