@@ -273,3 +273,18 @@ def test_story_pairs_no_story_in_two_splits():
         assert all(len(where) == 1 for where in stories.values())
         sizes = collections.Counter(split.values())
         assert sizes["train"] == largest and sizes["validation"] and sizes["test"]
+
+
+def test_story_pairs_dataset_gives_the_release_scores(tmp_path):
+    import datasets
+
+    from empathykit.exports.importers import export_import
+
+    with open(PATHS["empathic-story-pairs"] / "PAIRS (dev).csv", newline="", encoding="utf-8") as handle:
+        release = list(csv.DictReader(handle))
+    out = tmp_path / "pairs"
+    export_import(f"empathic-story-pairs:{PATHS['empathic-story-pairs']}", out)
+    for target in CONFIGS["empathic-story-pairs"]:
+        loaded = datasets.load_dataset(str(out), target)
+        scores = {(row["story_a"], row["story_b"]): row["label"] for part in loaded.values() for row in part}
+        assert scores == {(row["story_A"], row["story_B"]): float(row[f"{target}_human_AGG"]) for row in release}

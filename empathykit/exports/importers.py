@@ -256,7 +256,7 @@ def _features(config: ImportedConfig):
     from datasets import ClassLabel, Features, List, Value
 
     spans = List({"start": Value("int32"), "end": Value("int32"), "text": Value("string"), "label": Value("string")})
-    types = {"label": ClassLabel(names=config.label_names) if config.kind == "choice" else Value("float32"),
+    types = {"label": ClassLabel(names=config.label_names) if config.kind == "choice" else Value("float64"),
              "rationales": spans, "rationale_texts": List(Value("string")), "release_row": Value("int32")}
     first = config.rows[0]
     if "rationales" in first and first["rationales"] and "text" not in first["rationales"][0]:
