@@ -122,3 +122,53 @@ def test_release_to_dataset_to_csv_is_byte_identical(tmp_path):
         assert (tmp_path / "csv" / name).read_bytes() == (DATA / name).read_bytes()
     with pytest.raises(ExportError, match="no EPITOME mechanism config"):
         rows_of_export(tmp_path / "csv")
+
+
+def _tidy(values):
+    """Tidy annotation rows from ``[(item, annotator, field, value)]``."""
+    import pandas as pd
+
+    from empathykit.schemas.base import TIDY_COLUMNS, encode_value
+
+    at = pd.Timestamp("2026-01-01", tz="UTC")
+    rows = [{"project_id": 1, "task_id": hash(item) % 1000, "item_id": item, "round": 1, "annotation_id": n,
+             "annotator_id": annotator, "annotator_email": f"a{annotator}@example.org", "field": field,
+             "value": encode_value(value), "was_cancelled": False, "ground_truth": False, "lead_time": 2.0,
+             "created_at": at + pd.Timedelta(seconds=n), "updated_at": at + pd.Timedelta(seconds=n)}
+            for n, (item, annotator, field, value) in enumerate(values)]
+    return pd.DataFrame(rows, columns=list(TIDY_COLUMNS))
+
+
+def test_annotations_to_epitome_csv(tmp_path):
+    import pandas as pd
+
+    from empathykit.exports.epitome_csv import rows_from_annotations
+
+    response = "I'm so sorry. What happened?"
+    sorry = {"start": 0, "end": 13, "text": "I'm so sorry.", "label": "emotional reaction"}
+    values = []
+    for annotator in (1, 2, 3):
+        values += [("p1", annotator, "emotional_reactions", "strong" if annotator < 3 else "weak"),
+                   ("p1", annotator, "emotional_reactions_rationales", [sorry] if annotator != 2 else []),
+                   ("p2", annotator, "emotional_reactions", ["no", "weak", "strong"][annotator - 1])]
+    annotations = tmp_path / "ann.parquet"
+    _tidy(values).to_parquet(annotations)
+    pd.DataFrame([{"item_id": "p1", "sp_id": "s1", "rp_id": "r1", "seeker_post": "I lost my job", "response_post": response},
+                  {"item_id": "p2", "seeker_post": "hi", "response_post": "ok"}]).to_parquet(tmp_path / "ann.items.parquet")
+    tables, left_out = rows_from_annotations(annotations, schema_options={"mechanisms": ["emotional_reactions"]})
+    assert left_out == {"emotional_reactions": 1}  # p2's level tied
+    files = write_epitome_csv(tables, tmp_path / "csv")
+    assert files[0].read_bytes() == (b"sp_id,rp_id,seeker_post,response_post,level,rationales\r\n"
+                                     b"s1,r1,I lost my job,I'm so sorry. What happened?,2,I'm so sorry.|")
+    from typer.testing import CliRunner
+
+    from empathykit.cli.main import app
+
+    result = CliRunner().invoke(app, ["export", str(annotations), "-s", "epitome", "--format", "epitome-csv",
+                                      "-o", str(tmp_path / "cli")])
+    assert result.exit_code == 0, result.output
+    written = (tmp_path / "cli" / FILE_NAMES["emotional_reactions"]).read_bytes()
+    assert written.startswith(files[0].read_bytes())  # all three mechanisms: same ER rows
+    result = CliRunner().invoke(app, ["export", str(annotations), "-s", "seek-provide", "--format", "epitome-csv",
+                                      "-o", str(tmp_path / "bad")])
+    assert result.exit_code == 1 and "writes EPITOME annotations" in result.output

@@ -33,6 +33,8 @@ def export_command(
     if is_import_spec(str(annotations)):
         return _import(str(annotations), out, task=task, seed=seed, fractions=(train, validation, test),
                        group_by=group_by, format=format, dehydrate=dehydrate)
+    if format == "epitome-csv":
+        return _epitome_csv(annotations, schema, out, items=items, adjudicated=adjudicated)
     from empathykit.exports.hf import export_dataset
 
     with err_console.status("exporting") as status:
@@ -59,3 +61,18 @@ def _import(spec: str, out: Path, **options) -> None:
     splits = sorted({s for counts in report.configs.values() for s in counts}, key=["train", "validation", "test", "all"].index)
     print_table(f"{report.dataset} → {report.out_dir} ({report.format}, splits: {report.splits_from})",
                 ["config", *splits], [[name, *(counts.get(s, "") for s in splits)] for name, counts in report.configs.items()])
+
+
+def _epitome_csv(annotations: Path, schema: str, out: Path, **options) -> None:
+    """EPITOME annotations as the release's CSV files, one per mechanism."""
+    from empathykit.cli._common import print_table
+    from empathykit.errors import ExportError
+    from empathykit.exports.epitome_csv import rows_from_annotations, write_epitome_csv
+
+    if schema != "epitome":
+        raise ExportError(f"--format epitome-csv writes EPITOME annotations; schema {schema!r} is not epitome",
+                          hint="export with -s epitome")
+    tables, left_out = rows_from_annotations(annotations, **options)
+    files = write_epitome_csv(tables, out)
+    print_table(f"EPITOME CSV → {out}", ["file", "rows", "left out (tied or not annotated)"],
+                [[f.name, len(tables[m]), left_out[m]] for m, f in zip(tables, files)])

@@ -149,3 +149,41 @@ def rows_of_export(export_dir: str | Path) -> dict[str, list[dict[str, Any]]]:
         raise ExportError(f"{export_dir}: no EPITOME mechanism config ({', '.join(FILE_NAMES)})",
                           hint="export annotations made with the epitome schema, or epitome:DIR")
     return tables
+
+
+def rows_from_annotations(annotations: str | Path, *, items: str | Path | None = None,
+                          adjudicated: str | Path | None = None, schema_options: Mapping[str, Any] | None = None
+                          ) -> tuple[dict[str, list[dict[str, Any]]], dict[str, int]]:
+    """mechanism -> rows aggregated from pulled ``epitome`` annotations (the
+    export's rules: majority level, character-majority rationale spans,
+    adjudications final), and per mechanism the items left out because their
+    level tied or was not annotated. ``sp_id``/``rp_id`` come from the items
+    table when it has them (items pushed from ``epitome:DIR`` do)."""
+    from empathykit.agreement.table import read_adjudications
+    from empathykit.annotate.pull import items_path
+    from empathykit.exports.aggregate import aggregate, attach_inputs, read_tidy
+    from empathykit.exports.items import read_items
+    from empathykit.schemas import get_schema
+
+    schema = get_schema("epitome", **dict(schema_options or {}))
+    if not Path(annotations).is_file():
+        raise ExportError(f"{annotations}: no such annotations file",
+                          hint="pass the Parquet file `empathykit annotate pull -o` wrote")
+    item_table = read_items(items or items_path(annotations))
+    table = attach_inputs(aggregate(read_tidy(annotations), schema,
+                                    read_adjudications(adjudicated) if adjudicated else None), item_table, schema)
+    ids = item_table.drop_duplicates("item_id").set_index("item_id")
+    tables, left_out = {}, {}
+    for mechanism in schema.options["mechanisms"]:
+        rows = []
+        for record in table.to_dict("records"):
+            level = record[mechanism]
+            if not isinstance(level, str):  # tied or not annotated: no level to write
+                continue
+            known = {k: ids.at[record["item_id"], k] for k in ("sp_id", "rp_id") if k in ids.columns}
+            rows.append({"item_id": record["item_id"], **{k: v for k, v in known.items() if isinstance(v, str) and v},
+                         "seeker_post": record["seeker_post"], "response_post": record["response_post"],
+                         "level": epitome.LEVELS.index(level),
+                         "rationales": record.get(epitome.rationale_field(mechanism)) or []})
+        tables[mechanism], left_out[mechanism] = rows, len(table) - len(rows)
+    return tables, left_out
