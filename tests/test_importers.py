@@ -168,16 +168,34 @@ def test_twittemp_pushes_as_seek_provide_with_the_release_label_as_reference():
 # -- dehydrated exports --------------------------------------------------------
 
 
-def test_dehydrated_twittemp_has_no_text_and_hydrate_reads_its_ids(tmp_path, client):
+def _hydrate(source, out, client):
+    """``collect hydrate`` of ``source`` against the replayed lookup endpoint
+    (every id found); returns the report and the ids it asked for."""
     import json
+    from urllib.parse import parse_qs, urlsplit
 
-    import pyarrow.parquet as pq
     import responses
 
-    from empathykit.exports.importers import export_import
     from empathykit.pipelines.xapi import HOST, TWEETS_LOOKUP
     from empathykit.pipelines.xcollect import hydrate
     from test_xapi_support import load as load_exchange
+
+    templates, asked = load_exchange("lookup_templates.json"), []
+
+    def answer(request):
+        batch = parse_qs(urlsplit(request.url).query)["ids"][0].split(",")
+        asked.extend(batch)
+        return 200, {}, json.dumps({"data": [{**templates["tweet"], "id": i, "edit_history_tweet_ids": [i]} for i in batch]})
+
+    with responses.RequestsMock() as rsps:
+        rsps.add_callback("GET", HOST + TWEETS_LOOKUP, callback=answer)
+        return hydrate(source, out, client=client), asked
+
+
+def test_dehydrated_twittemp_has_no_text_and_hydrate_reads_its_ids(tmp_path, client):
+    import pyarrow.parquet as pq
+
+    from empathykit.exports.importers import export_import
 
     out = tmp_path / "shared"
     export_import(f"twittemp:{TWITTEMP}", out, dehydrate=True)
@@ -196,18 +214,7 @@ def test_dehydrated_twittemp_has_no_text_and_hydrate_reads_its_ids(tmp_path, cli
     tweet_ids = {r["item_id"] for r in records if r["item_id"].isdigit()}
     assert len(tweet_ids) == 19
 
-    templates, asked = load_exchange("lookup_templates.json"), []
-
-    def answer(request):
-        from urllib.parse import parse_qs, urlsplit
-
-        ids = parse_qs(urlsplit(request.url).query)["ids"][0].split(",")
-        asked.extend(ids)
-        return 200, {}, json.dumps({"data": [{**templates["tweet"], "id": i, "edit_history_tweet_ids": [i]} for i in ids]})
-
-    with responses.RequestsMock() as rsps:
-        rsps.add_callback("GET", HOST + TWEETS_LOOKUP, callback=answer)
-        report = hydrate(out, tmp_path / "hydrated.jsonl", client=client)
+    report, asked = _hydrate(out, tmp_path / "hydrated.jsonl", client)
     assert sorted(asked) == sorted(tweet_ids) and len(asked) == 19
     assert (report.ids, report.found, report.not_tweet_ids) == (19, 19, 5)
 
@@ -288,3 +295,34 @@ def test_story_pairs_dataset_gives_the_release_scores(tmp_path):
         loaded = datasets.load_dataset(str(out), target)
         scores = {(row["story_a"], row["story_b"]): row["label"] for part in loaded.values() for row in part}
         assert scores == {(row["story_A"], row["story_B"]): float(row[f"{target}_human_AGG"]) for row in release}
+
+
+def test_dehydrated_annotation_export_keeps_ids_labels_metadata_and_hydrate_reads_them(tmp_path, client):
+    import pandas as pd
+    import pyarrow.parquet as pq
+    from typer.testing import CliRunner
+
+    from empathykit.cli.main import app
+    from test_export import tidy_rows
+
+    ids = [str(1790000000000000000 + i) for i in range(30)]
+    votes = {i: [["seeking", "providing", "none"][n % 3]] * 3 for n, i in enumerate(ids)}
+    annotations = tmp_path / "ann.parquet"
+    tidy_rows(votes).to_parquet(annotations)
+    texts = [f"tweet number {n} about my chemo" for n in range(30)]
+    pd.DataFrame({"item_id": ids, "text": texts}).to_parquet(tmp_path / "ann.items.parquet")
+    result = CliRunner().invoke(app, ["export", str(annotations), "--dehydrate", "-o", str(tmp_path / "shared")])
+    assert result.exit_code == 0, result.output
+    files = sorted((tmp_path / "shared").rglob("*.parquet"))
+    assert files
+    for file in files:
+        table = pq.read_table(file)
+        assert "text" not in table.column_names
+        assert not any(t in str(v) for column in table.columns for v in column.to_pylist() for t in texts)
+    everything = [p for p in (tmp_path / "shared").rglob("*") if p.is_file()]  # Arrow files and card too
+    assert not any(b"about my chemo" in p.read_bytes() for p in everything)
+    labelled = next(pq.read_table(f) for f in files if "label" in pq.read_schema(f).names)  # any layout
+    assert {"item_id", "label", "n_annotators"} <= set(labelled.column_names)
+
+    report, asked = _hydrate(tmp_path / "shared", tmp_path / "hydrated.jsonl", client)
+    assert sorted(asked) == ids and (report.ids, report.not_tweet_ids) == (30, 0)

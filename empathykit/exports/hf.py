@@ -56,6 +56,11 @@ def _label_counts(labels: pd.Series, splits) -> dict[str, dict[str, int]]:
             for name in SPLIT_NAMES}
 
 
+def dehydrated_columns(schema: Schema) -> list[str]:
+    """What ``--dehydrate`` leaves out: the inputs and free-text fields (spans keep only offsets)."""
+    return [*schema.inputs, *schema.optional_inputs, *(f.name for f in schema.fields if f.kind == "text")]
+
+
 def export_features(schema: Schema):
     from datasets import Value
 
@@ -81,12 +86,19 @@ def _encode_column(schema: Schema, frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def build_dataset_dict(schema: Schema, table: pd.DataFrame, splits) -> Any:
+def build_dataset_dict(schema: Schema, table: pd.DataFrame, splits, *, dehydrate: bool = False) -> Any:
     from datasets import Dataset, DatasetDict
 
     features = export_features(schema)
+    if dehydrate:  # ids, labels, metadata: no inputs, no free text
+        for name in dehydrated_columns(schema):
+            features.pop(name, None)
     encoded = _encode_column(schema, table)
     encoded = encoded[list(features)]
+    if dehydrate:  # span offsets and labels stay; the text they cover goes
+        for f in schema.fields:
+            if f.kind == "spans" and f.name in encoded:
+                encoded[f.name] = [[{**span, "text": ""} for span in spans] for spans in encoded[f.name]]
     result = {}
     for name in SPLIT_NAMES:
         part = encoded[splits == name].reset_index(drop=True)
@@ -136,6 +148,7 @@ def export_dataset(
     fractions: tuple[float, float, float] = (0.8, 0.1, 0.1),
     schema_options: dict[str, Any] | None = None,
     on_progress: Callable[[str], None] | None = None,
+    dehydrate: bool = False,
 ) -> ExportReport:
     """Aggregate pulled annotations and write a ``DatasetDict`` to ``out_dir``.
 
@@ -178,7 +191,9 @@ def export_dataset(
     strata = labelled[target.name] if target.kind == "choice" else pd.Series(["all"] * len(labelled))
     splits = stratified_split(strata.to_numpy(), fractions, seed)
     notify("building dataset")
-    dataset = build_dataset_dict(schema, labelled, splits)
+    dataset = build_dataset_dict(schema, labelled, splits, dehydrate=dehydrate)
+    if dehydrate:
+        ties = ties.drop(columns=[c for c in dehydrated_columns(schema) if c in ties.columns])
 
     report = ExportReport(
         out_dir=str(out_dir), schema=schema.name, seed=seed, fractions=tuple(fractions),
