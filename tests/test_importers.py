@@ -326,3 +326,26 @@ def test_dehydrated_annotation_export_keeps_ids_labels_metadata_and_hydrate_read
 
     report, asked = _hydrate(tmp_path / "shared", tmp_path / "hydrated.jsonl", client)
     assert sorted(asked) == ids and (report.ids, report.not_tweet_ids) == (30, 0)
+
+
+@pytest.mark.parametrize("name", ["epitome", "twittemp", "emolit", "empathic-stories", "sst2", "goemotions"])
+def test_each_import_loads_with_its_configs_features_and_card(tmp_path, name):
+    import datasets
+
+    from empathykit.exports.importers import export_import
+
+    report = export_import(f"{name}:{PATHS[name]}", tmp_path / name, on_problem=lambda problem: None)
+    assert list(report.configs) == CONFIGS[name]
+    card = (tmp_path / name / "README.md").read_text(encoding="utf-8")
+    assert RELEASES[name].citation in card and RELEASES[name].license_note in card
+    for config in CONFIGS[name]:
+        loaded = datasets.load_dataset(str(tmp_path / name), config)
+        assert {split: len(part) for split, part in loaded.items()} == report.configs[config]
+        label = loaded["train"].features["label"]
+        assert isinstance(label, datasets.ClassLabel) or label.dtype == "float64"
+    if name == "sst2":
+        assert report.configs["sentiment"] == {"train": 6920, "validation": 872, "test": 1821}
+        assert report.splits_from == "release"
+    if name == "epitome":
+        row = loaded["train"][0]
+        assert all(row["response_post"][s["start"]:s["end"]] == s["text"] for s in row["rationales"])
