@@ -9,7 +9,13 @@ stratified splits grouped so that no seeker post (EPITOME) or story
 (story pairs) falls in two splits. An item is in the same split in every
 config of one data set, so multi-task training never tests on a training item.
 It writes the folder every export has, so ``exports.load`` reads it; or, with
-``format="epitome-csv"``, the EPITOME release's own CSV files.
+``format="epitome-csv"``, the EPITOME release's own CSV files::
+
+    OUT/<config>/{train,validation,test}.parquet   features typed (ClassLabel / float64 / spans)
+    OUT/README.md     card: the Hub's YAML (configs with data_files, license, ...), source, citation
+    OUT/export.json   relative paths only: "configs" (rows per split), "tasks" (per config: kind,
+                      label_names, scale, inputs, schema, schema_options), "card" (source, license,
+                      citation, aggregation, counts), "problems" (what the reader reported)
 """
 
 from __future__ import annotations
@@ -294,7 +300,8 @@ def _write_folder(rel: Release, configs: list[ImportedConfig], split: dict[str, 
                                    "inputs": c.inputs, "schema": c.schema, "schema_options": c.schema_options,
                                    "description": c.description} for c in configs},
                 "card": {"source": rel.source, "license": rel.license, "license_note": rel.license_note,
-                         "citation": rel.citation, "pretty_name": rel.pretty_name}}
+                         "citation": rel.citation, "pretty_name": rel.pretty_name,
+                         "aggregation": "none: the release's own labels", "counts": counts}}
         (tmp / "export.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         (tmp / "README.md").write_text(_card(rel, configs, counts, report), encoding="utf-8")
     return counts, files
