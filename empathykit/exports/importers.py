@@ -21,7 +21,7 @@ It writes the folder every export has, so ``exports.load`` reads it; or, with
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -229,7 +229,7 @@ def export_import(spec: str, out_dir: str | Path, *, task: Sequence[str] | str |
     problems: list[str] = []
 
     def note(problem: ReadProblem) -> None:
-        problems.append(str(problem))
+        problems.append(str(replace(problem, path=Path(problem.path).name)))  # export.json: no absolute paths
         if on_problem:
             on_problem(problem)
 
