@@ -283,7 +283,7 @@ def test_empathic_story_pairs(tmp_path):
 
 
 def test_read_dataset_registry(tmp_path):
-    assert set(READERS) == {"epitome", "emolit", "empathic-stories", "empathic-story-pairs"}
+    assert set(READERS) == {"epitome", "emolit", "empathic-stories", "empathic-story-pairs", "twittemp"}
     for reader, schema, options in READERS.values():
         get_schema(schema, **options)
     write_csv(tmp_path / "a.csv", ["text", "sentiment"], [["Calm sea.", "calmness"]])
