@@ -38,6 +38,10 @@ class StudioError(EmpathykitError):
     """Label Studio is unreachable, refused the token, or answered an error."""
 
 
+class StudioConnectionError(StudioError):
+    """The connection to Label Studio failed or timed out: a request may or may not have arrived."""
+
+
 class XApiError(EmpathykitError):
     """The X API refused a request (auth, access level) or kept failing."""
 

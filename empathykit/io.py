@@ -88,7 +88,7 @@ def clean_stale(target: str | os.PathLike) -> list[Path]:
         return removed
     for stale in sorted(target.parent.glob(f".{_glob_escape(target.name)}{TMP_TAG}*")):
         pid = _pid_of(stale.name[len(target.name) + 1 + len(TMP_TAG):])
-        if pid is None or _alive(pid):
+        if pid is None or process_alive(pid):
             continue
         if stale.name.endswith(".old") and not target.exists():
             stale.rename(target)  # the previous output, parked by a swap that never finished
@@ -107,7 +107,8 @@ def _pid_of(rest: str) -> int | None:
     return int(head) if head.isdigit() else None
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """Whether process ``pid`` of this machine still runs."""
     if pid == os.getpid():
         return True
     try:
@@ -136,7 +137,7 @@ def _on_sigterm(signum, frame) -> None:
 
 
 @contextlib.contextmanager
-def _sigterm_unwinds() -> Iterator[None]:
+def sigterm_unwinds() -> Iterator[None]:
     """While an output is open, SIGTERM raises ``SystemExit`` instead of killing the process outright."""
     global _open_outputs, _previous_handler
     main = threading.current_thread() is threading.main_thread()
@@ -166,7 +167,7 @@ def atomic_path(target: str | os.PathLike, *, suffix: str = "", marker: str | No
     target.parent.mkdir(parents=True, exist_ok=True)
     clean_stale(target)
     tmp = temporary_name(target, suffix)
-    with _sigterm_unwinds():
+    with sigterm_unwinds():
         try:
             yield tmp
             if tmp.is_dir():

@@ -6,6 +6,13 @@ otherwise the local server's ``project_dir()/studio/connection.json`` written
 by ``empathykit studio start``. The API key may be a personal access token or
 a legacy token: the SDK tells them apart. Errors name the URL tried and how to
 start or configure a server; the key itself never appears anywhere.
+
+Every request has a connect timeout of :data:`CONNECT_TIMEOUT` seconds and a
+read timeout of :data:`READ_TIMEOUT` (the longest silence between bytes),
+unless the request passes a longer one it needs (building an export
+snapshot). ``EMPATHYKIT_STUDIO_CONNECT_TIMEOUT`` and
+``EMPATHYKIT_STUDIO_TIMEOUT`` override them. The SDK's own retries are off: it
+would resend a task import whose answer was lost, and so import it twice.
 """
 
 from __future__ import annotations
@@ -18,8 +25,10 @@ from typing import Any, Iterator
 
 import httpx
 
-from empathykit.errors import StudioError
+from empathykit.errors import StudioConnectionError, StudioError
 
+CONNECT_TIMEOUT = 5.0
+READ_TIMEOUT = 30.0
 START_HINT = ("start the local one with `empathykit studio start`, or point to a server with "
               "LABEL_STUDIO_URL and LABEL_STUDIO_API_KEY")
 
@@ -55,6 +64,24 @@ def resolve_connection(state_dir: Path | None = None) -> Connection:
     return Connection(state.url, state.api_key, str(path))
 
 
+def timeouts(read: float | None = None) -> httpx.Timeout:
+    """Connect and read timeouts (seconds) for one request: ``read`` or the default, from the environment."""
+    connect = _seconds("EMPATHYKIT_STUDIO_CONNECT_TIMEOUT", CONNECT_TIMEOUT)
+    read = read if read is not None else _seconds("EMPATHYKIT_STUDIO_TIMEOUT", READ_TIMEOUT)
+    return httpx.Timeout(read, connect=connect, pool=connect)
+
+
+def _seconds(variable: str, default: float) -> float:
+    raw = os.environ.get(variable)
+    try:
+        value = float(raw) if raw else default
+    except ValueError:
+        value = -1.0
+    if value <= 0:
+        raise StudioError(f"{variable}={raw!r}: expected a number of seconds above 0")
+    return value
+
+
 class StudioClient:
     """The ``label_studio_sdk.LabelStudio`` client of one connection, with its
     errors turned into ``StudioError`` (use ``with client.call("what"):``).
@@ -62,14 +89,16 @@ class StudioClient:
     ``sdk`` is the SDK client; ``http`` its authenticated httpx client for the
     few endpoints the SDK does not wrap (streamed export)."""
 
-    def __init__(self, connection: Connection, *, timeout: float = 300.0):
+    def __init__(self, connection: Connection, *, timeout: float | None = None):
         from label_studio_sdk import LabelStudio
         from label_studio_sdk.core.api_error import ApiError
 
         self.connection = connection
         self.url = connection.url
+        self.timeout = timeouts(timeout)
         try:
-            self.sdk = LabelStudio(base_url=connection.url, api_key=connection.api_key, timeout=timeout)
+            self.sdk = LabelStudio(base_url=connection.url, api_key=connection.api_key, timeout=self.timeout,
+                                   max_retries=0)
         except ApiError as error:  # an expired or malformed personal access token
             raise self._refused(error.status_code) from None
 
@@ -92,10 +121,19 @@ class StudioClient:
                 raise self._refused(error.status_code) from None
             raise StudioError(f"{what}: Label Studio at {self.url} answered HTTP {error.status_code}: "
                               f"{short_body(error.body)}") from None
+        except httpx.ConnectTimeout:
+            raise StudioConnectionError(f"{what}: could not connect to Label Studio at {self.url} within "
+                              f"{self.timeout.connect:g} s", hint=START_HINT) from None
         except httpx.TimeoutException:
-            raise StudioError(f"{what}: Label Studio at {self.url} did not answer in time") from None
+            raise StudioConnectionError(f"{what}: Label Studio at {self.url} accepted the connection but did not answer "
+                              f"within {self.timeout.read:g} s",
+                              hint="the server hangs or is overloaded: check it (its log, `empathykit studio "
+                                   "status`); EMPATHYKIT_STUDIO_TIMEOUT sets the wait in seconds") from None
+        except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as error:
+            raise StudioConnectionError(f"{what}: the connection to Label Studio at {self.url} dropped "
+                              f"({type(error).__name__})", hint=START_HINT) from None
         except httpx.HTTPError as error:
-            raise StudioError(f"{what}: cannot reach Label Studio at {self.url} ({type(error).__name__})",
+            raise StudioConnectionError(f"{what}: cannot reach Label Studio at {self.url} ({type(error).__name__})",
                               hint=START_HINT) from None
 
     def check(self) -> dict[str, Any]:
@@ -105,11 +143,14 @@ class StudioClient:
         return {"id": me.id, "email": me.email}
 
     # -- raw HTTP for what the SDK lacks -------------------------------------------
-    def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+    def request(self, method: str, path: str, *, what: str | None = None, **kwargs: Any) -> httpx.Response:
         """An authenticated request through the SDK's own httpx client; raises
-        ``StudioError`` on non-2xx answers."""
+        ``StudioError`` (starting with ``what``) on non-2xx answers. A ``timeout`` in
+        seconds is the read timeout; the connect timeout stays short."""
         wrapper = self.sdk._client_wrapper
-        with self.call(f"{method} {path}"):
+        if isinstance(kwargs.get("timeout"), (int, float)):
+            kwargs["timeout"] = timeouts(kwargs["timeout"])
+        with self.call(what or f"{method} {path}"):
             response = wrapper.httpx_client.httpx_client.request(
                 method, f"{self.url}/{path.lstrip('/')}", headers=wrapper.get_headers(), **kwargs)
             if response.status_code >= 400:
@@ -119,9 +160,11 @@ class StudioClient:
         return response
 
     @contextlib.contextmanager
-    def stream(self, method: str, path: str, **kwargs: Any) -> Iterator[httpx.Response]:
+    def stream(self, method: str, path: str, *, what: str | None = None, **kwargs: Any) -> Iterator[httpx.Response]:
         wrapper = self.sdk._client_wrapper
-        with self.call(f"{method} {path}"):
+        if isinstance(kwargs.get("timeout"), (int, float)):
+            kwargs["timeout"] = timeouts(kwargs["timeout"])
+        with self.call(what or f"{method} {path}"):
             with wrapper.httpx_client.httpx_client.stream(
                     method, f"{self.url}/{path.lstrip('/')}", headers=wrapper.get_headers(), **kwargs) as response:
                 if response.status_code >= 400:
@@ -129,6 +172,15 @@ class StudioClient:
 
                     raise ApiError(status_code=response.status_code, body=response.read().decode(errors="replace"))
                 yield response
+
+
+def batches_arrived(error: StudioConnectionError, done: int, total: int, tasks_done: int) -> StudioConnectionError:
+    """``error`` of batch ``done + 1`` of ``total``, saying what certainly arrived and that re-running is safe."""
+    arrived = (f"batches 1-{done} of {total} ({tasks_done} tasks) certainly arrived" if done
+               else "no batch certainly arrived")
+    return StudioConnectionError(f"{error}; {arrived}, batch {done + 1} may or may not have",
+                                 hint="re-running the same push is safe: items already in the project are skipped "
+                                      "and only the rest are imported")
 
 
 def short_body(body: Any, limit: int = 300) -> str:

@@ -22,37 +22,33 @@ pull (``since_last``) exports through a temporary Data Manager view that
 keeps the tasks whose ``updated_at`` moved past the checkpoint (Label Studio
 bumps it when an annotation is created, edited or deleted) and replaces all
 rows of those tasks in the existing output: merging is idempotent. The
-snapshot and the view are deleted afterwards. The checkpoint (latest
+snapshot and the view are deleted on every exit path (errors, Ctrl-C,
+SIGTERM); a snapshot a killed pull left (titled ``empathykit pull HOST:PID``)
+is deleted by the next pull. The checkpoint (latest
 ``updated_at`` seen, server time) lives in ``project_dir()/pull/``.
 """
 
 from __future__ import annotations
 
 import hashlib
-import io
 import json
-import re
-import tempfile
-import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import IO, Any, Callable, Iterator
+from typing import Any, Callable
 
 import pandas as pd
 import pyarrow as pa
 
 from empathykit.annotate import projects as prj
 from empathykit.annotate.connection import Connection, StudioClient, connect
+from empathykit.annotate.snapshot import _json_array, export_tasks, parse_time  # noqa: F401 (_json_array: tests)
 from empathykit.config import project_dir
 from empathykit.errors import SchemaError, StudioError
 from empathykit.io import check_output, write_json, write_parquet
 from empathykit.schemas import get_schema
 from empathykit.schemas.base import TIDY_COLUMNS, Schema, encode_value
 
-#: Without a job queue the server builds the snapshot inside the POST (minutes for a large project).
-SNAPSHOT_TIMEOUT = 3600.0
-SNAPSHOT_POLL = 0.5
 #: Incremental pulls look this far before the checkpoint (clock skew, commit order).
 CHECKPOINT_MARGIN = timedelta(seconds=5)
 
@@ -117,16 +113,6 @@ def _checkpoint_file(client: StudioClient, project_id: int, out: Path) -> Path:
     return project_dir() / "pull" / f"project-{project_id}-{key}.json"
 
 
-def _parse_time(text: str | None) -> datetime | None:
-    if not text:
-        return None
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
-
-
-def _dm_time(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
 def resolve_schema(ref: prj.ProjectRef, schema: str | Schema | None) -> Schema:
     """The schema given, else the one recorded in the project's description."""
     if isinstance(schema, Schema):
@@ -186,11 +172,6 @@ def _table(rows: list[dict[str, Any]], schema: pa.Schema) -> pa.Table:
     return pa.Table.from_pandas(frame, schema=schema, preserve_index=False)
 
 
-def _since_filter(since: datetime) -> dict[str, Any]:
-    return {"conjunction": "and", "items": [
-        {"filter": "filter:tasks:updated_at", "operator": "greater", "type": "Datetime", "value": _dm_time(since)}]}
-
-
 def items_path(out: str | Path) -> Path:
     out = Path(out)
     return out.with_name(out.stem + ".items.parquet")
@@ -215,91 +196,6 @@ def _items_table(tasks: list[dict[str, Any]]) -> pa.Table:
                 frame[column] = [None if v is None else v if isinstance(v, str) else json.dumps(v, ensure_ascii=False)
                                  for v in frame[column]]
     return pa.Table.from_pandas(frame, preserve_index=False)
-
-
-def export_tasks(client: StudioClient, project_id: int, since: datetime | None = None,
-                 on_progress: Callable[..., None] | None = None) -> Iterator[dict[str, Any]]:
-    """Full JSON of every task of the project (changed since ``since``), with
-    its annotations, from one export snapshot spooled to a temporary file and
-    read back task by task (flat memory). ``on_progress(0, total=tasks)``
-    once the snapshot is built, then ``on_progress(1)`` per task."""
-    with tempfile.TemporaryFile() as spool:
-        total = _download_snapshot(client, project_id, since, spool)
-        if on_progress:
-            on_progress(0, total=total)
-        spool.seek(0)
-        for task in _json_array(spool):
-            yield task
-            if on_progress:
-                on_progress(1)
-
-
-def _download_snapshot(client: StudioClient, project_id: int, since: datetime | None, spool: IO[bytes]) -> int | None:
-    """Build an export snapshot, write its JSON to ``spool``, delete it (and
-    the filtering view); returns the number of tasks the server reported."""
-    exports = f"/api/projects/{project_id}/exports/"
-    view = None
-    try:
-        task_filter: dict[str, Any] = {}
-        if since is not None:
-            view = client.request("POST", "/api/dm/views/", json={
-                "project": project_id, "data": {"filters": _since_filter(since)}}).json()["id"]
-            task_filter["view"] = view
-        snapshot = client.request("POST", exports, timeout=SNAPSHOT_TIMEOUT, json={
-            "title": "empathykit pull", "task_filter_options": task_filter,
-            "serialization_options": {"drafts": {"only_id": True}, "predictions": {"only_id": True},
-                                      "annotations__completed_by": {"only_id": True}}}).json()
-        try:
-            while snapshot.get("status") not in ("completed", "failed"):  # a server with a job queue
-                time.sleep(SNAPSHOT_POLL)
-                snapshot = client.request("GET", f"{exports}{snapshot['id']}").json()
-            if snapshot["status"] == "failed":
-                raise StudioError(f"Label Studio could not build the export snapshot of project {project_id}",
-                                  hint="see the Label Studio server log")
-            with client.stream("GET", f"{exports}{snapshot['id']}/download", params={"exportType": "JSON"},
-                               timeout=SNAPSHOT_TIMEOUT) as response:
-                for block in response.iter_bytes():
-                    spool.write(block)
-        finally:
-            client.request("DELETE", f"{exports}{snapshot['id']}")
-    finally:
-        if view is not None:
-            client.request("DELETE", f"/api/dm/views/{view}/")
-    return (snapshot.get("counters") or {}).get("task_number")
-
-
-_SEPARATORS = re.compile(r"[\s,]*")
-
-
-def _json_array(handle: IO[bytes], block: int = 1 << 20) -> Iterator[Any]:
-    """The objects of a JSON array in a binary file, one at a time."""
-    decoder = json.JSONDecoder()
-    reader = io.TextIOWrapper(handle, encoding="utf-8")
-    buffer = reader.read(block)
-    while buffer.isspace():
-        more = reader.read(block)
-        if not more:
-            break
-        buffer += more
-    buffer = buffer.lstrip()
-    if not buffer.startswith("["):
-        raise StudioError("the Label Studio export snapshot is not a JSON array")
-    position, exhausted = 1, False
-    while True:
-        position = _SEPARATORS.match(buffer, position).end()
-        if buffer.startswith("]", position):
-            return
-        try:
-            # objects cannot decode from a truncated buffer, so a failure means "read more"
-            item, position = decoder.raw_decode(buffer, position)
-        except json.JSONDecodeError:
-            if exhausted:
-                raise StudioError("the Label Studio export snapshot is truncated") from None
-            more = reader.read(block)
-            exhausted = not more
-            buffer, position = buffer[position:] + more, 0
-            continue
-        yield item
 
 
 def annotator_emails(client: StudioClient) -> dict[int, str]:
@@ -332,7 +228,7 @@ def pull(
     checkpoint_file = _checkpoint_file(client, ref.id, out)
     previous = json.loads(checkpoint_file.read_text()) if since_last and checkpoint_file.exists() else None
     incremental = bool(previous and out.exists())
-    since = _parse_time(previous["updated_at"]) - CHECKPOINT_MARGIN if incremental and previous["updated_at"] \
+    since = parse_time(previous["updated_at"]) - CHECKPOINT_MARGIN if incremental and previous["updated_at"] \
         else None
     if incremental and since is None:  # nothing was annotated last time: everything is new
         incremental = False
@@ -342,7 +238,7 @@ def pull(
     annotated = 0
     rows: list[dict[str, Any]] = []
     unknown: list[dict[str, Any]] = []
-    latest = _parse_time(previous["updated_at"]) if incremental else None
+    latest = parse_time(previous["updated_at"]) if incremental else None
     for task in export_tasks(client, ref.id, since, on_progress):
         listed.append({"id": task["id"], "data": task.get("data") or {}})
         if not task.get("annotations"):
@@ -351,7 +247,7 @@ def pull(
         task_rows, task_unknown = annotation_rows(task, schema, ref.id, emails)
         rows += task_rows
         unknown += task_unknown
-        moment = _parse_time(task.get("updated_at"))
+        moment = parse_time(task.get("updated_at"))
         if moment and (latest is None or moment > latest):
             latest = moment
     changed = {t["id"] for t in listed}

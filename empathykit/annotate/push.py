@@ -23,9 +23,9 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
 
 from empathykit.annotate import projects as prj
-from empathykit.annotate.connection import Connection, StudioClient, connect, short_body
+from empathykit.annotate.connection import Connection, StudioClient, batches_arrived, connect, short_body
 from empathykit.annotate.records import assign_item_ids, json_safe, read_records
-from empathykit.errors import InputError, SchemaError, StudioError
+from empathykit.errors import InputError, SchemaError, StudioConnectionError, StudioError
 from empathykit.schemas import get_schema
 from empathykit.schemas.base import Schema
 
@@ -186,7 +186,10 @@ def push(
     if on_progress:
         on_progress(0, total=len(tasks))
     for number, batch in enumerate(batches, 1):
-        _import(client, ref, batch, number, len(batches))
+        try:
+            _import(client, ref, batch, number, len(batches))
+        except StudioConnectionError as error:
+            raise batches_arrived(error, number - 1, len(batches), sum(map(len, batches[:number - 1]))) from None
         if on_progress:
             on_progress(len(batch))
 

@@ -1,0 +1,175 @@
+"""Reading a project through one Label Studio export snapshot (``POST
+/api/projects/{id}/exports/``, then its download), spooled to a temporary file
+and read back task by task in flat memory. See ``empathykit.annotate.pull``
+for why a snapshot. The snapshot (and the Data Manager view an incremental
+pull filters through) is deleted on every exit path: errors, Ctrl-C, SIGTERM;
+one a killed pull left (titled ``empathykit pull HOST:PID``) is deleted by the
+next pull. Requests name the pull, and a long snapshot build keeps the
+caller's progress line alive.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import re
+import socket
+import tempfile
+import time
+from datetime import datetime, timedelta, timezone
+from typing import IO, Any, Callable, Iterator
+
+from empathykit.annotate.connection import StudioClient
+from empathykit.errors import StudioError
+from empathykit.io import process_alive, sigterm_unwinds
+
+#: Without a job queue the server builds the snapshot inside the POST (minutes for a large project).
+SNAPSHOT_TIMEOUT = 3600.0
+SNAPSHOT_POLL = 0.5
+DOWNLOAD_TIMEOUT = 120.0
+CLEANUP_TIMEOUT = 5.0
+SNAPSHOT_TITLE = "empathykit pull"
+
+
+def parse_time(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def _dm_time(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _since_filter(since: datetime) -> dict[str, Any]:
+    return {"conjunction": "and", "items": [
+        {"filter": "filter:tasks:updated_at", "operator": "greater", "type": "Datetime", "value": _dm_time(since)}]}
+
+
+def export_tasks(client: StudioClient, project_id: int, since: datetime | None = None,
+                 on_progress: Callable[..., None] | None = None) -> Iterator[dict[str, Any]]:
+    """Full JSON of every task of the project (changed since ``since``), with
+    its annotations, from one export snapshot spooled to a temporary file and
+    read back task by task (flat memory). ``on_progress(0, total=tasks)``
+    once the snapshot is built, then ``on_progress(1)`` per task."""
+    with tempfile.TemporaryFile() as spool:
+        total = _download_snapshot(client, project_id, since, spool, on_progress)
+        if on_progress:
+            on_progress(0, total=total)
+        spool.seek(0)
+        for task in _json_array(spool):
+            yield task
+            if on_progress:
+                on_progress(1)
+
+
+def _download_snapshot(client: StudioClient, project_id: int, since: datetime | None, spool: IO[bytes],
+                       on_progress: Callable[..., None] | None = None) -> int | None:
+    """Build an export snapshot, write its JSON to ``spool``, delete it (and
+    the filtering view) on every exit path; returns the number of tasks the
+    server reported. Snapshots left by killed pulls are deleted first."""
+    exports = f"/api/projects/{project_id}/exports/"
+    what = f"pulling project {project_id}"
+    clean_stale_snapshots(client, project_id)
+    with contextlib.ExitStack() as cleanup, sigterm_unwinds():
+        task_filter: dict[str, Any] = {}
+        if since is not None:
+            view = client.request("POST", "/api/dm/views/", what=f"{what} (creating its task filter)", json={
+                "project": project_id, "data": {"filters": _since_filter(since)}}).json()["id"]
+            cleanup.enter_context(_deleted_after(client, f"/api/dm/views/{view}/"))
+            task_filter["view"] = view
+        if on_progress:
+            on_progress(0)  # the progress line (with its clock) shows while the server builds the snapshot
+        snapshot = client.request("POST", exports, what=f"{what} (building the export snapshot)",
+                                  timeout=SNAPSHOT_TIMEOUT, json={
+            "title": snapshot_title(), "task_filter_options": task_filter,
+            "serialization_options": {"drafts": {"only_id": True}, "predictions": {"only_id": True},
+                                      "annotations__completed_by": {"only_id": True}}}).json()
+        cleanup.enter_context(_deleted_after(client, f"{exports}{snapshot['id']}"))
+        while snapshot.get("status") not in ("completed", "failed"):  # a server with a job queue
+            time.sleep(SNAPSHOT_POLL)
+            snapshot = client.request("GET", f"{exports}{snapshot['id']}",
+                                      what=f"{what} (waiting for the export snapshot)").json()
+        if snapshot["status"] == "failed":
+            raise StudioError(f"Label Studio could not build the export snapshot of project {project_id}",
+                              hint="see the Label Studio server log")
+        with client.stream("GET", f"{exports}{snapshot['id']}/download", params={"exportType": "JSON"},
+                           what=f"{what} (downloading the export snapshot)", timeout=DOWNLOAD_TIMEOUT) as response:
+            for block in response.iter_bytes():
+                spool.write(block)
+    return (snapshot.get("counters") or {}).get("task_number")
+
+
+def snapshot_title() -> str:
+    """``empathykit pull HOST:PID``: tells the next pull whose snapshot it is."""
+    return f"{SNAPSHOT_TITLE} {socket.gethostname()}:{os.getpid()}"
+
+
+def clean_stale_snapshots(client: StudioClient, project_id: int) -> int:
+    """Delete the project's export snapshots that killed pulls left: ours by title, from this
+    machine with their process gone, or from anywhere once older than :data:`SNAPSHOT_TIMEOUT`."""
+    exports = f"/api/projects/{project_id}/exports/"
+    listed = client.request("GET", exports, what=f"pulling project {project_id} (listing export snapshots)").json()
+    now, host, removed = datetime.now(timezone.utc), socket.gethostname(), 0
+    for snapshot in listed:
+        title = snapshot.get("title") or ""
+        if not title.startswith(SNAPSHOT_TITLE):
+            continue
+        owner, _, pid = title[len(SNAPSHOT_TITLE):].strip().rpartition(":")
+        created = parse_time(snapshot.get("created_at"))
+        dead = owner == host and pid.isdigit() and not process_alive(int(pid))
+        old = created is not None and now - created > timedelta(seconds=SNAPSHOT_TIMEOUT)
+        if dead or old or not owner:
+            client.request("DELETE", f"{exports}{snapshot['id']}",
+                           what=f"pulling project {project_id} (deleting a stale export snapshot)")
+            removed += 1
+    return removed
+
+
+@contextlib.contextmanager
+def _deleted_after(client: StudioClient, path: str) -> Iterator[None]:
+    """Delete ``path`` when the block ends; when the block failed, a failing delete stays quiet so
+    the pull's own error is the one reported (the next pull removes what is left)."""
+    try:
+        yield
+    except BaseException:
+        with contextlib.suppress(StudioError):
+            client.request("DELETE", path, timeout=CLEANUP_TIMEOUT)
+        raise
+    client.request("DELETE", path, what=f"cleaning up after the pull ({path})")
+
+
+_SEPARATORS = re.compile(r"[\s,]*")
+
+
+def _json_array(handle: IO[bytes], block: int = 1 << 20) -> Iterator[Any]:
+    """The objects of a JSON array in a binary file, one at a time."""
+    decoder = json.JSONDecoder()
+    reader = io.TextIOWrapper(handle, encoding="utf-8")
+    buffer = reader.read(block)
+    while buffer.isspace():
+        more = reader.read(block)
+        if not more:
+            break
+        buffer += more
+    buffer = buffer.lstrip()
+    if not buffer.startswith("["):
+        raise StudioError("the Label Studio export snapshot is not a JSON array")
+    position, exhausted = 1, False
+    while True:
+        position = _SEPARATORS.match(buffer, position).end()
+        if buffer.startswith("]", position):
+            return
+        try:
+            # objects cannot decode from a truncated buffer, so a failure means "read more"
+            item, position = decoder.raw_decode(buffer, position)
+        except json.JSONDecodeError:
+            if exhausted:
+                raise StudioError("the Label Studio export snapshot is truncated") from None
+            more = reader.read(block)
+            exhausted = not more
+            buffer, position = buffer[position:] + more, 0
+            continue
+        yield item
