@@ -362,3 +362,38 @@ def test_export_json_holds_relative_paths_only(tmp_path):
     assert str(TWITTEMP.resolve().parent) not in text and str(tmp_path) not in text
     assert meta["problems"] and meta["files"] == [f"seek-provide/{s}.parquet" for s in ("train", "validation", "test")]
     assert meta["tasks"]["seek-provide"]["label_names"] == ["seeking", "providing", "none"]
+
+
+def test_story_release_splits_kept_when_train_dev_and_test_are_given(tmp_path):
+    import shutil
+
+    from empathykit.exports.importers import export_import
+
+    for split in ("train", "dev", "test"):  # the release's layout; the dev file stands in for each split
+        shutil.copy(PATHS["empathic-stories"] / "STORIES (dev).csv", tmp_path / f"STORIES ({split}).csv")
+    report = export_import(f"empathic-stories:{tmp_path}", tmp_path / "out")
+    assert report.splits_from == "release"
+    assert report.configs["empathizable"] == {"train": 79, "validation": 79, "test": 79}
+    only_dev = export_import(f"empathic-stories:{PATHS['empathic-stories']}", tmp_path / "dev")
+    assert only_dev.splits_from == "seeded" and sum(only_dev.configs["empathizable"].values()) == 79
+
+
+def test_cli_bad_input_is_one_line_and_writes_nothing(tmp_path):
+    from typer.testing import CliRunner
+
+    from empathykit.cli.main import app
+
+    bad = tmp_path / "messages.csv"
+    bad.write_text("message_id,essay\nm1,hello\n", encoding="utf-8")
+    runner = CliRunner()
+    for args, message in (
+            ([f"newsemp:{bad}"], "missing column(s) response_id"),
+            ([f"newsemp:{tmp_path / 'nope.csv'}"], "no such file or folder"),
+            ([f"twittem:{TWITTEMP}"], "unknown data set 'twittem'; expected one of epitome"),
+            ([f"sst2:{PATHS['sst2']}", "--task", "emotion"], "sst2: no task 'emotion'; it has sentiment"),
+            ([f"newsemp:{PATHS['newsemp']}", "--group-by", "speaker"], "no group column 'speaker'"),
+            ([f"newsemp:{PATHS['newsemp']}", "--train", "0.5"], "fractions must be three non-negative numbers")):
+        result = runner.invoke(app, ["export", *args, "-o", str(tmp_path / "out")])
+        assert result.exit_code == 1 and message in " ".join(result.output.split()), (args, result.output)
+        assert result.output.count("error:") == 1
+        assert not (tmp_path / "out").exists()
