@@ -99,7 +99,8 @@ def evaluate_command(
 
 
 def predict_command(
-    model_dir: Annotated[Path, typer.Argument(help="A model folder written by `empathykit train`.")],
+    model_dir: Annotated[Path, typer.Argument(help="A model folder written by `empathykit train` (epitome: up to three, "
+                                                   "one per mechanism, joined by commas: ER_DIR,IP_DIR,EX_DIR).")],
     input_path: Annotated[Path, typer.Argument(help="Items: CSV, JSONL, JSON or Parquet (any file push reads).")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Parquet with the items plus prediction and prediction_score.")],
     model_version: Annotated[Optional[str], typer.Option(help="Version recorded with the predictions (default: folder name + hash).")] = None,

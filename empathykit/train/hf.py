@@ -128,3 +128,18 @@ def fit(trainer, work_dir: Path, resume: bool) -> Any:
     trainer.remove_callback(PrinterCallback)
     checkpoint = last_checkpoint(work_dir) if resume else None
     return trainer.train(resume_from_checkpoint=checkpoint)
+
+
+def begin_run(family, data, settings, out_dir: Path, resume: bool):
+    """What every family's ``train`` starts with, in this order: the base model and the data checked,
+    the precision resolved, the run folder prepared, the seeds set; returns ``(base, work_dir, tokenizer)``."""
+    from transformers import AutoTokenizer
+
+    from empathykit.train import folder as mf
+
+    base = mf.check_base_model(settings.model)
+    family.check(data, settings)
+    resolve_precision(settings.precision)
+    work = mf.prepare_run(out_dir, resume)
+    seed_everything(settings.seed)
+    return base, work, AutoTokenizer.from_pretrained(str(base), local_files_only=True)

@@ -77,14 +77,18 @@ def predict_file(model_dir: str | Path, input_path: str | Path, out_path: str | 
 
     if Path(out_path).suffix.lower() != ".parquet":
         raise InputError(f"{out_path}: predictions are written as Parquet; expected a .parquet file name")
-    family = family_of(model_dir)
+    dirs = model_dirs(model_dir)
+    family = family_of(dirs[0])
+    if len(dirs) > 1 and family.name != "epitome":
+        raise InputError(f"{model_dir}: several model folders are for EPITOME models (one per mechanism); "
+                         f"{dirs[0]} is a {family.name!r} model")
     check_output(out_path, "file")
     records = read_records(input_path, string_columns=("item_id", "id"))
     if not records:
         raise InputError(f"{input_path}: no records to predict")
     if on_progress:
         on_progress(0, total=len(records))
-    rows = family.predict(Path(model_dir), records, on_progress=on_progress)
+    rows = family.predict(dirs[0] if len(dirs) == 1 else dirs, records, on_progress=on_progress)
     columns = sorted({k for r in rows for k in r})
     table = pa.Table.from_pylist([{k: v for k, v in r.items() if k not in columns} for r in records])
     for name in columns:
@@ -97,4 +101,10 @@ def predict_file(model_dir: str | Path, input_path: str | Path, out_path: str | 
             counts[label] = counts.get(label, 0) + 1
     return PredictionReport(out=Path(out_path), items=len(records),
                             predicted=sum(1 for r in rows if r.get("prediction") is not None),
-                            model_version=model_version or version_of(model_dir), labels=counts)
+                            model_version=model_version or "+".join(version_of(d) for d in dirs), labels=counts)
+
+
+def model_dirs(model_dir: str | Path) -> list[Path]:
+    """``ER_DIR,IP_DIR,EX_DIR`` (epitome: one model per mechanism) or one folder."""
+    parts = [p.strip() for p in str(model_dir).split(",") if p.strip()]
+    return [Path(p) for p in parts] if len(parts) > 1 and not Path(model_dir).exists() else [Path(model_dir)]

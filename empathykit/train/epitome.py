@@ -1,0 +1,228 @@
+"""Family ``epitome``: the EPITOME bi-encoder, one model per communication mechanism.
+
+Trains on an EPITOME mechanism config (``epitome:DIR`` or its export:
+``seeker_post``, ``response_post``, ``label`` 0/1/2 and ``rationales``, character
+spans in the response). The network is :mod:`empathykit.train.epitome_model`;
+training is transformers' ``Trainer`` (the model's ``forward`` returns the loss),
+with a collator that pads each text per batch. Defaults are the reference
+README's commands: lr 2e-5, batch 32, max length 64, 4 epochs, dropout 0.1,
+``lambda_EI`` 1.0, ``lambda_RE`` 0.5, seeker encoder frozen.
+
+``predict`` takes up to three models (one per mechanism, like the reference's
+``test.py``) and writes, per mechanism, the level and the rationale spans, plus a
+``prediction`` cell ``{mechanism: level, mechanism_rationales: [spans]}`` that
+``annotate push --predictions-column prediction`` takes as pre-annotations of the
+``epitome`` schema (no spans where the predicted level is "no": annotators are
+told to leave level 0 unhighlighted).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+from empathykit.errors import InputError
+from empathykit.train import folder as mf
+from empathykit.train import hf
+from empathykit.train import rationales as rat
+from empathykit.train.families import Family, Progress
+from empathykit.train.settings import TrainSettings, setting
+
+NEEDS = ("seeker_post", "response_post", "label", "rationales")
+
+
+@dataclass
+class EpitomeSettings(TrainSettings):
+    epochs: float = setting(4.0, "training epochs (the reference: 4)")
+    batch_size: int = setting(32, "training examples per device and step (the reference: 32)")
+    max_length: int = setting(64, "tokens per text: seeker and response are each truncated to it (the reference: 64)")
+    warmup_ratio: float = setting(0.0, "fraction of the steps with a linear warm-up (the reference: none)")
+    weight_decay: float = setting(0.0, "AdamW weight decay (the reference: none)")
+    lambda_EI: float = setting(1.0, "weight of the empathy-level loss (the reference's --lambda_EI)")
+    lambda_RE: float = setting(0.5, "weight of the rationale-tagging loss (the reference's --lambda_RE)")
+    train_seeker: bool = setting(False, "also fine-tune the seeker encoder (the reference keeps it frozen)")
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        from empathykit.errors import TrainError
+
+        if self.lambda_EI < 0 or self.lambda_RE < 0 or self.lambda_EI + self.lambda_RE == 0:
+            raise TrainError(f"settings lambda_EI={self.lambda_EI}, lambda_RE={self.lambda_RE}: both must be "
+                             "non-negative and not both 0")
+
+
+def encode_split(split, tokenizer, max_length: int):
+    """Token ids of both texts, ``labels`` and per-token ``rationale_labels`` (rows without a level dropped)."""
+    from empathykit.train.epitome_model import encode_pairs
+
+    def encode(batch: dict[str, list]) -> dict[str, Any]:
+        seekers, responses = (_texts(batch[c]) for c in ("seeker_post", "response_post"))
+        rows, offsets = encode_pairs(tokenizer, seekers, responses, max_length)
+        out = {k: [r[k] for r in rows] for k in rows[0]} if rows else {}
+        out["rationale_labels"] = [rat.token_tags(o, s) for o, s in zip(offsets, batch["rationales"])]
+        out["labels"] = batch["label"]
+        return out
+
+    encoded = split.map(encode, batched=True, remove_columns=split.column_names)
+    return encoded.filter(lambda row: row["labels"] is not None and row["labels"] >= 0)
+
+
+def _texts(values: Sequence[Any]) -> list[str]:
+    return [v if isinstance(v, str) else "" for v in values]
+
+
+def gold_tags(tokenizer, rows, max_length: int) -> list[list[int]]:
+    from empathykit.train.epitome_model import encode_pairs
+
+    _, offsets = encode_pairs(tokenizer, [""] * len(rows), _texts(rows["response_post"]), max_length)
+    return [rat.token_tags(o, s) for o, s in zip(offsets, rows["rationales"])]
+
+
+def split_metrics(model, tokenizer, rows, *, max_length: int, batch_size: int, names: Sequence[str]) -> dict[str, Any]:
+    """Level accuracy / macro-F1 (+ per class) and rationale token F1 / IOU-F1 over the whole split."""
+    from empathykit.train.epitome_model import infer
+    from empathykit.train.metrics import classification_metrics
+
+    keep = [i for i, g in enumerate(rows["label"]) if g is not None and g >= 0]
+    rows = rows.select(keep)
+    probs, tags, _ = infer(model, tokenizer, _texts(rows["seeker_post"]), _texts(rows["response_post"]),
+                           max_length=max_length, batch_size=batch_size)
+    predicted = [max(range(len(p)), key=p.__getitem__) for p in probs]
+    result = classification_metrics(list(rows["label"]), predicted, list(names))
+    result.update(rat.rationale_metrics(tags, gold_tags(tokenizer, rows, max_length)))
+    return result
+
+
+class EpitomeFamily(Family):
+    name = "epitome"
+    settings_class = EpitomeSettings
+    needs_inputs = ("seeker_post", "response_post")
+
+    def check(self, data, settings) -> None:
+        from empathykit.train import labels
+
+        train = data.split("train")
+        missing = [c for c in NEEDS if c not in train.column_names]
+        if missing:
+            raise InputError(f"{data.source}: no column(s) {missing} that family 'epitome' needs (an EPITOME "
+                             f"mechanism config: {', '.join(NEEDS)}); it has {train.column_names}",
+                             hint="train on epitome:DIR or an export of the epitome schema (--task MECHANISM)")
+        if data.kind != "choice" or len(data.label_names or ()) != 3:
+            raise InputError(f"{data.source}: task {data.task!r} has {data.kind} labels {data.label_names}; family "
+                             "'epitome' trains the three EPITOME levels (no / weak / strong)")
+        labels.check_labels(data, kinds=("choice",), family=self.name)
+
+    def train(self, data, settings, out_dir: Path, *, resume: bool = False, on_progress: Progress | None = None,
+              extra: dict[str, Any] | None = None) -> dict[str, Any]:
+        from transformers import Trainer
+
+        from empathykit.train.epitome_model import build_model, collator, save_model
+
+        base, work, tokenizer = hf.begin_run(self, data, settings, out_dir, resume)
+        model = build_model(base, dropout=settings.dropout, lambda_EI=settings.lambda_EI,
+                            lambda_RE=settings.lambda_RE, train_seeker=settings.train_seeker)
+        train_set = encode_split(data.split("train"), tokenizer, settings.max_length)
+        has_val = "validation" in data.dataset and len(data.dataset["validation"]) > 0
+        val_set = encode_split(data.split("validation"), tokenizer, settings.max_length) if has_val else None
+        args = hf.training_arguments(settings, work, evaluate=has_val, prediction_loss_only=True,
+                                     label_names=["labels", "rationale_labels"],
+                                     find_unused=settings.train_seeker is False)
+        trainer = Trainer(model=model, args=args, train_dataset=train_set, eval_dataset=val_set,
+                          data_collator=collator(tokenizer), callbacks=[hf.progress_callback(on_progress)])
+        hf.fit(trainer, work, resume)
+        if not trainer.is_world_process_zero():
+            return {}
+        model.eval()
+        metrics: dict[str, Any] = {
+            split: split_metrics(model, tokenizer, data.split(split), max_length=settings.max_length,
+                                 batch_size=settings.eval_batch_size, names=data.label_names)
+            for split in ("validation", "test") if split in data.dataset and len(data.dataset[split])}
+        losses = [float(e["loss"]) for e in trainer.state.log_history if "loss" in e]
+        metrics.update(train_loss_first=losses[0] if losses else None, train_loss=losses[-1] if losses else None)
+        mf.write_model_folder(out_dir, lambda tmp: save_model(model, tokenizer, tmp), family=self.name,
+                              settings=settings.to_dict(), data=data.describe(), metrics=metrics,
+                              command=(extra or {}).get("command"), extra_config={"mechanism": data.task})
+        mf.finish_run(out_dir)
+        return metrics
+
+    def evaluate(self, model_dir: Path, data, split: str = "test", out_dir: Path | None = None) -> dict[str, Any]:
+        from empathykit.train.epitome_model import load_model
+        from empathykit.train.metrics import confusion_png
+
+        self.check(data, None)
+        saved = mf.read_model_config(model_dir).get("settings", {})
+        model, tokenizer = load_model(Path(model_dir))
+        result = split_metrics(model, tokenizer, data.split(split), max_length=saved.get("max_length", 64),
+                               batch_size=saved.get("eval_batch_size", 64), names=data.label_names)
+        if out_dir is not None:
+            Path(out_dir).mkdir(parents=True, exist_ok=True)
+            path = Path(out_dir) / f"confusion_{split}.png"
+            confusion_png(result["confusion_matrix"], data.label_names, path, f"{Path(model_dir).name}: {split}")
+            result["figures"] = [str(path)]
+        return result
+
+    def predict(self, model_dir: Path | Sequence[Path], records: list[dict[str, Any]],
+                on_progress: Progress | None = None) -> list[dict[str, Any]]:
+        dirs = [Path(model_dir)] if isinstance(model_dir, (str, Path)) else [Path(d) for d in model_dir]
+        return predict_mechanisms(dirs, records, on_progress=on_progress)
+
+
+def _mechanisms(model_dirs: Sequence[Path]) -> list[tuple[Path, str]]:
+    if not 1 <= len(model_dirs) <= 3:
+        raise InputError(f"EPITOME predictions take one to three models (one per mechanism), got {len(model_dirs)}")
+    chosen: list[tuple[Path, str]] = []
+    for folder in model_dirs:
+        config = mf.read_model_config(folder)
+        if config["family"] != "epitome":
+            raise InputError(f"{folder}: a {config['family']!r} model; only epitome models combine with others")
+        mechanism = config.get("mechanism") or mf.read_labels(folder).get("task")
+        if any(m == mechanism for _, m in chosen):
+            raise InputError(f"two models for mechanism {mechanism!r} ({chosen[0][0]} and {folder})",
+                             hint="give at most one model per mechanism")
+        chosen.append((folder, mechanism))
+    return chosen
+
+
+def predict_mechanisms(model_dirs: Sequence[Path], records: list[dict[str, Any]],
+                       on_progress: Progress | None = None) -> list[dict[str, Any]]:
+    """Per record: ``prediction`` (JSON of ``{mechanism: level, mechanism_rationales: spans}``),
+    ``prediction_score`` (the mean probability of the chosen levels), and per mechanism the level,
+    its probability and the rationale spans as columns."""
+    from empathykit.schemas.epitome import LEVELS, MECHANISMS, rationale_field
+    from empathykit.train.epitome_model import infer, load_model
+
+    chosen = _mechanisms(model_dirs)
+    missing = [c for c in ("seeker_post", "response_post") if not any(c in r for r in records)]
+    if missing:
+        raise InputError(f"the records have no column(s) {missing} that EPITOME models read")
+    seekers, responses = _texts([r.get("seeker_post") for r in records]), _texts([r.get("response_post") for r in records])
+    blank = [not s.strip() for s in responses]
+    out: list[dict[str, Any]] = [{} for _ in records]
+    values: list[dict[str, Any]] = [{} for _ in records]
+    scores: list[list[float]] = [[] for _ in records]
+    for folder, mechanism in chosen:
+        saved = mf.read_model_config(folder).get("settings", {})
+        model, tokenizer = load_model(folder)
+        probs, tags, offsets = infer(model, tokenizer, seekers, responses, max_length=saved.get("max_length", 64),
+                                     batch_size=saved.get("eval_batch_size", 64),
+                                     on_progress=(lambda n: on_progress(n / len(chosen))) if on_progress else None)
+        label = MECHANISMS.get(mechanism, {}).get("span", mechanism)
+        for i, (p, t, o) in enumerate(zip(probs, tags, offsets)):
+            if blank[i]:
+                continue
+            level = max(range(len(p)), key=p.__getitem__)
+            spans = rat.char_spans(t, o, responses[i], label) if level > 0 else []
+            out[i].update({mechanism: LEVELS[level], f"{mechanism}_score": p[level], rationale_field(mechanism): spans})
+            values[i].update({mechanism: LEVELS[level], rationale_field(mechanism): spans})
+            scores[i].append(p[level])
+    return [{"prediction": None, "prediction_score": None, **{k: None for k in _columns(chosen)}} if blank[i] else
+            {"prediction": json.dumps(values[i], ensure_ascii=False),
+             "prediction_score": sum(scores[i]) / len(scores[i]), **out[i]} for i in range(len(records))]
+
+
+def _columns(chosen: Sequence[tuple[Path, str]]) -> list[str]:
+    from empathykit.schemas.epitome import rationale_field
+
+    return [c for _, m in chosen for c in (m, f"{m}_score", rationale_field(m))]

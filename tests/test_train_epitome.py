@@ -1,0 +1,223 @@
+"""Family ``epitome``: the bi-encoder's loss, its rationale metrics, save/load/predict, real export."""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+
+import pytest
+
+pytest.importorskip("torch")
+
+from tests.train_fixtures import FILLER, NEGATIVE, POSITIVE, tiny_model  # noqa: E402,F401
+
+from empathykit.errors import InputError  # noqa: E402
+from empathykit.train import rationales as rat  # noqa: E402
+
+FAST = ["epochs=8", "batch_size=16", "learning_rate=3e-3", "save_steps=1000", "logging_steps=2",
+        "eval_each_epoch=false", "dropout=0.0"]
+
+
+def toy_rows(n: int, seed: int) -> list[dict]:
+    """Level = how many POSITIVE words the response has (0, 1, 2); those words are the rationales."""
+    rng = random.Random(seed)
+    rows = []
+    for i in range(n):
+        level = i % 3
+        words = rng.sample(FILLER, 3) + rng.sample(POSITIVE, level) + rng.sample(NEGATIVE, 2 - level)
+        rng.shuffle(words)
+        text = " ".join(words)
+        spans, at = [], 0
+        for w in words:
+            if w in POSITIVE:
+                spans.append({"start": at, "end": at + len(w), "text": w, "label": "emotional reaction"})
+            at += len(w) + 1
+        rows.append({"item_id": f"t{seed}-{i}", "seeker_post": " ".join(rng.sample(FILLER, 4)),
+                     "response_post": text, "label": level, "rationales": spans})
+    return rows
+
+
+def toy_epitome(n: int = 96):
+    from datasets import Dataset, DatasetDict
+
+    from empathykit.train.data import TrainingData
+
+    dataset = DatasetDict({"train": Dataset.from_list(toy_rows(n, 0)),
+                           "validation": Dataset.from_list(toy_rows(n // 4, 1)),
+                           "test": Dataset.from_list(toy_rows(n // 4, 2))})
+    return TrainingData(dataset=dataset, task="emotional_reactions", kind="choice", label_names=["no", "weak", "strong"],
+                        inputs=["seeker_post", "response_post"], schema="epitome", source="toy-epitome")
+
+
+# -- rationale metrics on hand-made spans -----------------------------------------------------
+
+def test_token_tags_from_character_spans():
+    offsets = [(0, 0), (0, 3), (4, 8), (9, 12), (12, 13), (0, 0)]  # [CLS] "i am sorry ." [SEP]-like
+    spans = [{"start": 4, "end": 12, "text": "", "label": "x"}, {"start": -1, "end": 5, "text": "", "label": "x"}]
+    assert rat.token_tags(offsets, spans) == [0, 0, 1, 1, 0, 0]
+
+
+def test_iou_f1_and_token_f1_by_hand():
+    gold = [[0, 1, 1, 1, 0, 0, 0, 0], [0, 0, 0, 0, 1, 1, 0, 0]]
+    pred = [[0, 1, 1, 0, 0, 0, 1, 0], [0, 0, 0, 0, 0, 0, 0, 1]]
+    # doc 1: pred (1,3) vs gold (1,4): IOU 2/3 hit; pred (6,7) no hit. doc 2: pred (7,8) vs (4,6): 0.
+    spans = rat.iou_f1([rat.runs(p) for p in pred], [rat.runs(g) for g in gold])
+    assert spans["precision"] == pytest.approx(1 / 3) and spans["recall"] == pytest.approx(1 / 2)
+    assert spans["f1"] == pytest.approx(2 * (1 / 3) * (1 / 2) / (1 / 3 + 1 / 2))
+    tokens = rat.token_f1(pred, gold)  # tp 2, fp 2, fn 3
+    assert tokens["precision"] == pytest.approx(0.5) and tokens["recall"] == pytest.approx(0.4)
+    assert rat.iou((0, 2), (1, 3)) == pytest.approx(1 / 3)  # below 0.5: no match
+    assert rat.iou_f1([[(0, 2)]], [[(1, 3)]])["f1"] == 0.0
+
+
+def test_whole_split_differs_from_batch_mean():
+    # batch 1: one long rationale found; batch 2: two short ones missed
+    gold = [[1, 1, 1, 1]] + [[1, 0, 0, 0], [1, 0, 0, 0]]
+    pred = [[1, 1, 1, 1]] + [[0, 0, 0, 0], [0, 0, 0, 0]]
+    metrics = rat.rationale_metrics(pred, gold, batch=1)
+    assert metrics["token_f1"] == pytest.approx(2 * 1 * (4 / 6) / (1 + 4 / 6))
+    assert metrics["token_f1_batch_mean"] == pytest.approx(1 / 3)
+    assert metrics["iou_f1"] == pytest.approx(2 * 1 * (1 / 3) / (1 + 1 / 3))
+
+
+def test_char_spans_from_tags():
+    text = "so sorry for you"
+    offsets = [(0, 0), (0, 2), (3, 8), (9, 12), (13, 16), (0, 0)]
+    assert rat.char_spans([0, 0, 1, 1, 0, 0], offsets, text, "emotional reaction") == [
+        {"start": 3, "end": 12, "text": "sorry for", "label": "emotional reaction"}]
+
+
+# -- the network ------------------------------------------------------------------------------
+
+def test_rationale_loss_masks_padding_by_hand(tiny_model):
+    import torch
+
+    from empathykit.train.epitome_model import build_model, collator, encode_pairs
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(str(tiny_model))
+    model = build_model(tiny_model, dropout=0.0, lambda_EI=0.0, lambda_RE=1.0, train_seeker=False).eval()
+    # a long seeker and a short response beside a long one: seeker tokens and padding carry no tags
+    rows, offsets = encode_pairs(tokenizer, ["the day was so very sad and we cry", "a"], ["sorry", "my friend is sad today"], 64)
+    tags = [rat.token_tags(o, s) for o, s in zip(offsets, [[{"start": 0, "end": 5}], [{"start": 13, "end": 16}]])]
+    batch = collator(tokenizer)([{**r, "rationale_labels": t, "labels": 1} for r, t in zip(rows, tags)])
+    assert batch["rationale_labels"][0].tolist().count(-100) == batch["response_attention_mask"][0].tolist().count(0) > 0
+    with torch.no_grad():
+        out = model(**batch)
+        logp = torch.log_softmax(out["rationale_logits"], -1)
+    terms = [-logp[i, j, t].item() for i, row in enumerate(tags) for j, t in enumerate(row)]
+    assert len(terms) == int(batch["response_attention_mask"].sum())  # every non-padding response token, no more
+    assert out["loss"].item() == pytest.approx(sum(terms) / len(terms), rel=1e-5)
+    # lambda weights the two losses
+    model.lambda_EI, model.lambda_RE = 1.0, 0.5
+    with torch.no_grad():
+        both = model(**batch)["loss"].item()
+        level = torch.nn.functional.cross_entropy(out["logits"], batch["labels"]).item()
+    assert both == pytest.approx(level + 0.5 * sum(terms) / len(terms), rel=1e-5)
+
+
+def test_seeker_frozen_by_default_and_trainable_on_request(tiny_model):
+    from empathykit.train.epitome_model import build_model
+
+    frozen = build_model(tiny_model, dropout=0.1, lambda_EI=1.0, lambda_RE=0.5, train_seeker=False)
+    assert not any(p.requires_grad for p in frozen.seeker_encoder.parameters())
+    assert all(p.requires_grad for p in frozen.response_encoder.parameters())
+    trained = build_model(tiny_model, dropout=0.1, lambda_EI=1.0, lambda_RE=0.5, train_seeker=True)
+    assert all(p.requires_grad for p in trained.seeker_encoder.parameters())
+
+
+def test_defaults_are_the_reference_commands():
+    from empathykit.train.epitome import EpitomeSettings
+
+    s = EpitomeSettings()
+    assert (s.learning_rate, s.batch_size, s.max_length, s.epochs, s.dropout, s.lambda_EI, s.lambda_RE,
+            s.train_seeker) == (2e-5, 32, 64, 4.0, 0.1, 1.0, 0.5, False)
+
+
+# -- training, save / load / predict ----------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def trained(tiny_model, tmp_path_factory):
+    from empathykit.train.epitome import EpitomeFamily
+    from empathykit.train.settings import load_settings
+
+    out = tmp_path_factory.mktemp("epitome") / "er"
+    family = EpitomeFamily()
+    settings = load_settings(family.settings_class, None, FAST, model=str(tiny_model))
+    data = toy_epitome()
+    metrics = family.train(data, settings, out)
+    return out, metrics, data
+
+
+def test_loss_falls_and_learns_the_toy_signal(trained):
+    out, metrics, _ = trained
+    assert metrics["train_loss"] < 0.5 * metrics["train_loss_first"]
+    assert metrics["test"]["accuracy"] > 0.6  # chance: 1/3
+    assert metrics["test"]["token_f1"] > 0.5 and metrics["test"]["iou_f1"] > 0.5
+    written = json.loads((out / "metrics.json").read_text())
+    assert written["test"]["iou_f1"] == pytest.approx(metrics["test"]["iou_f1"])
+
+
+def test_save_load_predict_agree(trained, tmp_path):
+    import pyarrow.parquet as pq
+
+    from empathykit.train.epitome import EpitomeFamily
+    from empathykit.train.run import predict_file
+
+    out, metrics, data = trained
+    family = EpitomeFamily()
+    again = family.evaluate(out, data, "test")
+    assert again["accuracy"] == pytest.approx(metrics["test"]["accuracy"])
+    assert again["iou_f1"] == pytest.approx(metrics["test"]["iou_f1"])
+    rows = data.split("test").to_list()
+    predicted = family.predict(out, rows)
+    levels = [["no", "weak", "strong"].index(p["emotional_reactions"]) for p in predicted]
+    assert sum(a == r["label"] for a, r in zip(levels, rows)) / len(rows) == pytest.approx(again["accuracy"])
+    for p, r in zip(predicted, rows):
+        cell = json.loads(p["prediction"])
+        assert cell["emotional_reactions"] == p["emotional_reactions"]
+        for span in cell["emotional_reactions_rationales"]:
+            assert r["response_post"][span["start"]:span["end"]] == span["text"]
+            assert span["label"] == "emotional reaction"
+    items = tmp_path / "items.jsonl"
+    items.write_text("".join(json.dumps(r) + "\n" for r in rows[:5] + [{**rows[0], "item_id": "blank", "response_post": ""}]))
+    report = predict_file(out, items, tmp_path / "pred.parquet")
+    table = pq.read_table(tmp_path / "pred.parquet").to_pylist()
+    assert [t["prediction"] for t in table[:5]] == [p["prediction"] for p in predicted[:5]]
+    assert table[5]["prediction"] is None and report.predicted == 5
+    assert report.model_version.startswith("er-")
+    with pytest.raises(InputError, match="mechanism 'emotional_reactions'"):
+        family.predict([out, out], rows)
+
+
+def test_predictions_are_epitome_pre_annotations(trained):
+    from empathykit.annotate.push import _typed
+    from empathykit.schemas import get_schema
+    from empathykit.train.epitome import EpitomeFamily
+
+    out, _, data = trained
+    rows = data.split("test").to_list()[:8]
+    predicted = EpitomeFamily().predict(out, rows)
+    schema = get_schema("epitome")
+    for row, p in zip(rows, predicted):
+        values = _typed(schema, {"item_id": row["item_id"], "prediction": p["prediction"]}, "prediction")
+        results = schema.to_results(values)
+        assert {r["from_name"] for r in results} >= {"emotional_reactions"}
+
+
+def test_bad_input_one_line(tiny_model, tmp_path):
+    from empathykit.train.epitome import EpitomeFamily
+    from empathykit.train.settings import load_settings
+
+    family = EpitomeFamily()
+    settings = load_settings(family.settings_class, None, FAST, model=str(tiny_model))
+    data = toy_epitome(12)
+    data.dataset["train"] = data.dataset["train"].remove_columns(["rationales"])
+    with pytest.raises(InputError, match="rationales"):
+        family.train(data, settings, tmp_path / "m")
+    data = toy_epitome(12)
+    data.dataset["train"] = data.dataset["train"].map(lambda r: {"label": 1})
+    with pytest.raises(InputError, match="one class only"):
+        family.train(data, settings, tmp_path / "m")
+    assert not (tmp_path / "m").exists()
