@@ -258,16 +258,15 @@ def export_import(spec: str, out_dir: str | Path, *, task: Sequence[str] | str |
     return report
 
 
-def _features(config: ImportedConfig):
+def _features(config: ImportedConfig, dehydrated: bool):
     from datasets import ClassLabel, Features, List, Value
 
-    spans = List({"start": Value("int32"), "end": Value("int32"), "text": Value("string"), "label": Value("string")})
+    span = {"start": Value("int32"), "end": Value("int32"), "text": Value("string"), "label": Value("string")}
+    if dehydrated:
+        del span["text"]
     types = {"label": ClassLabel(names=config.label_names) if config.kind == "choice" else Value("float64"),
-             "rationales": spans, "rationale_texts": List(Value("string")), "release_row": Value("int32")}
-    first = config.rows[0]
-    if "rationales" in first and first["rationales"] and "text" not in first["rationales"][0]:
-        types["rationales"] = List({k: Value("int32" if k != "label" else "string") for k in ("start", "end", "label")})
-    return Features({c: types.get(c, Value("string")) for c in first})
+             "rationales": List(span), "rationale_texts": List(Value("string")), "release_row": Value("int32")}
+    return Features({c: types.get(c, Value("string")) for c in config.rows[0]})
 
 
 def _write_folder(rel: Release, configs: list[ImportedConfig], split: dict[str, str], out_dir, report: ImportReport
@@ -283,7 +282,7 @@ def _write_folder(rel: Release, configs: list[ImportedConfig], split: dict[str, 
     counts, files = {}, []
     tables = {}
     for config in configs:
-        features = _features(config)
+        features = _features(config, report.dehydrated)
         for name in SPLITS:
             rows = [r for r in config.rows if split[r["item_id"]] == name]
             data = {c: [r.get(c) for r in rows] for c in features}
