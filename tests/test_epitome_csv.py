@@ -10,9 +10,7 @@ import pytest
 from empathykit.errors import ExportError, InputError
 from empathykit.exports.epitome_csv import FILE_NAMES, epitome_csv_text, rationale_string, read_release, write_epitome_csv
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "epitome"
-if not DATA.is_dir():  # a checkout outside /work: the data README's location
-    DATA = Path("/work/shared/data/epitome")
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "epitome"  # ../shared/data beside the checkout
 LEVELS = {"emotional_reactions": (2037, 895, 152), "interpretations": (1626, 114, 1344), "explorations": (2604, 104, 376)}
 
 

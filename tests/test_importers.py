@@ -16,7 +16,7 @@ from empathykit.exports.releases import RELEASES
 from empathykit.schemas._readers_labelled import records_from_goemotions, records_from_sst2, records_from_twittemp
 from test_xapi_support import client, clock  # noqa: F401 (fixtures: the test bearer token, a fake clock)
 
-SHARED = Path("/work/shared/data")
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"  # ../shared/data beside the checkout
 TWITTEMP = Path(__file__).parent / "data" / "twittemp" / "twittemp_sample.csv"
 PATHS = {"epitome": SHARED / "epitome", "newsemp": SHARED / "newsemp" / "messages.csv", "twittemp": TWITTEMP,
          "emolit": SHARED / "emolit", "empathic-stories": SHARED / "empathic-stories",
