@@ -54,6 +54,21 @@ def test_folder_given_as_file_output_is_kept(tmp_path, command):
     assert not (tmp_path / "mydata.counts.json").exists()  # stopped before any work
 
 
+def test_agreement_outputs_keep_a_folder_and_a_file(tmp_path):
+    from test_agreement_compute import seek_table  # tests/ is on sys.path (rootdir conftest)
+
+    annotations = tmp_path / "annotations.parquet"
+    seek_table().frame().to_parquet(annotations)
+    folder = _precious(tmp_path / "agreement.json")
+    result = runner.invoke(app, ["agreement", "compute", str(annotations), "-o", str(folder), "--bootstrap", "10"])
+    assert result.exit_code == 1 and "is an existing folder; expected a file path" in _flat(result.output)
+    assert _untouched(folder)
+    (tmp_path / "report").write_text("not a folder")
+    result = runner.invoke(app, ["agreement", "report", str(annotations), "-o", str(tmp_path / "report")])
+    assert result.exit_code == 1 and "is an existing file; expected a folder path" in _flat(result.output)
+    assert "Traceback" not in result.output and (tmp_path / "report").read_text() == "not a folder"
+
+
 def test_file_output_rerun_replaces(tmp_path):
     out = tmp_path / "posts.parquet"
     out.write_bytes(b"an earlier, now outdated output")

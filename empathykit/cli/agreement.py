@@ -91,8 +91,9 @@ def compute_command(
     import json
 
     from empathykit.cli._common import err_console
-    from empathykit.io import write_json
+    from empathykit.io import check_output, write_json
 
+    check_output(out, "file")
     result = _compute(annotations, schema, schema_option, field, items, adjudicated, bootstrap, seed, confidence, weights, iou)
     write_json(out, result)
     _print_summary(result)
@@ -119,7 +120,9 @@ def report_command(
     """Markdown and HTML report with plots (coefficients per round, confusion heatmaps, per-annotator bars) and JSON."""
     from empathykit.agreement.report import write_report
     from empathykit.cli._common import err_console
+    from empathykit.io import check_output
 
+    check_output(out, "dir", marker="agreement.json")  # an earlier report, or a new or empty folder
     result = _compute(annotations, schema, schema_option, field, items, adjudicated, bootstrap, seed, confidence, weights, iou)
     with err_console.status("drawing the report"):
         files = write_report(result, out)
@@ -143,7 +146,9 @@ def disagreements_command(
     from empathykit.agreement.adjudicate import find_disagreements, push_adjudication, write_table
     from empathykit.cli._common import err_console, progress
     from empathykit.errors import InputError
+    from empathykit.io import check_output
 
+    check_output(out, "file")
     parsed = _schema(schema, schema_option)
     if push and not project:
         raise InputError("--push needs the adjudication project's title (--project)")
@@ -173,7 +178,9 @@ def adjudicated_command(
     """Pull adjudicated labels into adjudications.parquet, which `export --adjudicated` makes final."""
     from empathykit.agreement.adjudicate import pull_adjudications
     from empathykit.cli._common import err_console, progress
+    from empathykit.io import check_output
 
+    check_output(out, "file")
     with progress("pulling adjudications") as advance:
         report = pull_adjudications(project, _schema(schema, schema_option), out=out, on_progress=advance)
     err_console.print(f"{report.rows} adjudicated values on {report.items} items by {', '.join(report.adjudicators) or 'nobody'}"
