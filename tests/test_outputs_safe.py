@@ -42,8 +42,11 @@ def _temporaries(folder: Path) -> list[str]:
     return sorted(p.name for p in folder.iterdir() if TMP_TAG in p.name)
 
 
-@pytest.mark.parametrize("command", [["collect", "file", str(SAMPLE)], ["filter", str(SAMPLE)]])
-def test_folder_given_as_file_output_is_kept(tmp_path, command):
+@pytest.mark.parametrize("command", [["collect", "file", str(SAMPLE)], ["filter", str(SAMPLE)],
+                                     ["annotate", "pull", "-p", "any project"]])
+def test_folder_given_as_file_output_is_kept(tmp_path, monkeypatch, command):
+    monkeypatch.setenv("LABEL_STUDIO_URL", "http://127.0.0.1:9")  # the check comes before any request
+    monkeypatch.setenv("LABEL_STUDIO_API_KEY", "unused")
     folder = _precious(tmp_path / "mydata")
     result = runner.invoke(app, [*command, "-o", str(folder)])
     assert result.exit_code == 1
