@@ -103,6 +103,18 @@ def test_malformed_jsonl_line_names_file_line_and_parser_message(tmp_path, no_se
     assert result.exit_code == 1 and "not valid JSON" not in result.output and "Label Studio" in result.output
 
 
+def test_collect_file_refuses_binary_and_utf16_json_lines(tmp_path):
+    png, utf16 = tmp_path / "image.jsonl", tmp_path / "wide.jsonl"
+    png.write_bytes(PNG)
+    utf16.write_bytes(SAMPLE.read_text(encoding="utf-8").encode("utf-16"))
+    result = runner.invoke(app, ["collect", "file", str(png), "-o", str(tmp_path / "a.parquet")])
+    assert result.exit_code == 1 and f"error: {png} is a PNG image, not JSON text" in _flat(result.output)
+    result = runner.invoke(app, ["collect", "file", str(utf16), "-o", str(tmp_path / "b.parquet")])
+    text = _flat(result.output)
+    assert result.exit_code == 1 and f"{utf16} is UTF-16 text; JSON lines are read as UTF-8" in text
+    assert "iconv -f utf-16 -t utf-8" in text and "Traceback" not in result.output
+
+
 def test_missing_annotations_file_is_named(tmp_path):
     items = tmp_path / "ann.items.parquet"
     result = runner.invoke(app, ["export", str(tmp_path / "ann.parquet"), "-o", str(tmp_path / "out")])

@@ -142,10 +142,10 @@ def iter_posts(paths: Iterable[str | Path], *, fmt: str = "auto", text_column: s
             batches = _csv_batches(path, text_column, id_column, skip_bad, batch_size, report)
         elif kind == "stream-grab":
             batches = _batched(_tar_rows(path, skip_bad, report), batch_size)
-        elif fast and _is_plain_v2(path):
-            batches = _fast_or_rows(path, skip_bad, batch_size, report)
         else:
-            batches = _batched(_json_file_rows(path, skip_bad, report), batch_size)
+            _check_json_text(path)
+            batches = (_fast_or_rows(path, skip_bad, batch_size, report) if fast and _is_plain_v2(path)
+                       else _batched(_json_file_rows(path, skip_bad, report), batch_size))
         before = report.posts
         for batch in batches:
             report.posts += batch.num_rows
@@ -198,6 +198,14 @@ def collect_files(inputs: list[str | Path], output: str | Path, *, fmt: str = "a
 def _open(path: Path, mode: str = "rb"):
     opener = _COMPRESSED.get(path.suffix.lower())
     return opener(path, mode) if opener else open(path, mode)
+
+
+def _check_json_text(path: Path) -> None:
+    """JSON lines must be UTF-8 (a BOM is fine); binary data or UTF-16/32 stop here with one line."""
+    encoding = text_encoding(path, expected="JSON text", opener=_open)
+    if not encoding.startswith("utf-8"):
+        raise InputError(f"{path} is {encoding.upper()} text; JSON lines are read as UTF-8",
+                         hint=f"convert it: iconv -f {encoding} -t utf-8 {path.name} > {path.stem}.utf8{path.suffix}")
 
 
 def _first_object(path: Path):
