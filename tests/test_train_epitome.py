@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
-import math
 import random
+from pathlib import Path
 
 import pytest
 
@@ -221,3 +221,65 @@ def test_bad_input_one_line(tiny_model, tmp_path):
     with pytest.raises(InputError, match="one class only"):
         family.train(data, settings, tmp_path / "m")
     assert not (tmp_path / "m").exists()
+
+
+# -- end to end: a real export folder, through the command line --------------------------------
+
+@pytest.fixture(scope="module")
+def epitome_sample(tmp_path_factory):
+    """The EPITOME Reddit release cut to its first 90 pairs per mechanism, exported as the release is."""
+    import csv
+
+    from empathykit.exports.importers import export_import
+
+    source = Path("/work/shared/data/epitome")
+    if not source.is_dir():
+        pytest.skip("EPITOME release not here")
+    small = tmp_path_factory.mktemp("epitome-release")
+    for name in ("emotional-reactions-reddit.csv", "interpretations-reddit.csv", "explorations-reddit.csv"):
+        with open(source / name, newline="", encoding="utf-8") as f:
+            rows = list(csv.reader(f))[:91]
+        with open(small / name, "w", newline="", encoding="utf-8") as f:
+            csv.writer(f).writerows(rows)
+    out = small.parent / "epitome-export"
+    export_import(f"epitome:{small}", out)
+    return out
+
+
+def test_end_to_end_cli_from_export(epitome_sample, tiny_model, tmp_path):
+    import pyarrow.parquet as pq
+    from typer.testing import CliRunner
+
+    from empathykit.cli.main import app
+
+    pytest.importorskip("empathykit.exports.load")
+    runner = CliRunner()
+    dirs = []
+    for mechanism in ("emotional_reactions", "explorations"):
+        out = tmp_path / mechanism
+        result = runner.invoke(app, ["train", str(epitome_sample), "--family", "epitome", "--model", str(tiny_model),
+                                     "--task", mechanism, "-o", str(out), "--set", "max_steps=3",
+                                     "--set", "batch_size=8", "--set", "eval_each_epoch=false"])
+        assert result.exit_code == 0, result.output
+        metrics = json.loads((out / "metrics.json").read_text())
+        assert set(metrics["test"]) >= {"accuracy", "macro_f1", "token_f1", "iou_f1", "iou_f1_batch_mean"}
+        dirs.append(out)
+    result = runner.invoke(app, ["evaluate", str(dirs[0]), str(epitome_sample), "-o", str(tmp_path / "eval.json")])
+    assert result.exit_code == 0, result.output
+    evaluated = json.loads((tmp_path / "eval.json").read_text())
+    assert evaluated["task"] == "emotional_reactions"
+    assert evaluated["iou_f1"] == pytest.approx(json.loads((dirs[0] / "metrics.json").read_text())["test"]["iou_f1"])
+    items = tmp_path / "items.parquet"
+    import pyarrow as pa
+
+    test_rows = pq.read_table(epitome_sample / "explorations" / "test.parquet").to_pylist()
+    pq.write_table(pa.Table.from_pylist([{k: r[k] for k in ("item_id", "seeker_post", "response_post")}
+                                         for r in test_rows]), items)
+    result = runner.invoke(app, ["predict", ",".join(map(str, dirs)), str(items), "-o", str(tmp_path / "p.parquet")])
+    assert result.exit_code == 0, result.output
+    predicted = pq.read_table(tmp_path / "p.parquet").to_pylist()
+    assert len(predicted) == len(test_rows)
+    cell = json.loads(predicted[0]["prediction"])
+    assert set(cell) == {"emotional_reactions", "emotional_reactions_rationales", "explorations",
+                         "explorations_rationales"}
+    assert "+" in result.output  # both models named in the version
