@@ -120,6 +120,11 @@ def _snapshots(studio, project_id: int) -> list[dict]:
     return connect(studio.connection).request("GET", f"/api/projects/{project_id}/exports/").json()
 
 
+def _views(studio, project_id: int) -> list[dict]:
+    views = connect(studio.connection).request("GET", "/api/dm/views/", params={"project": project_id}).json()
+    return [view for view in views if view["project"] == project_id]
+
+
 def _annotated_project(studio, name: str) -> tuple[str, int]:
     title = studio.project_title(name)
     report = push([{"item_id": f"f{i}", "text": f"text {i}"} for i in range(3)], schema="seek-provide",
@@ -184,14 +189,19 @@ def test_pull_cut_during_download_names_the_pull_and_leaves_no_snapshot(studio, 
 @pytest.mark.studio
 def test_snapshot_of_a_killed_pull_is_cleaned_by_the_next_pull(studio, tmp_path, project_dir):
     title, project_id = _annotated_project(studio, "stale-pull")
-    # the network goes away mid-pull: the pull (a process of its own) cannot delete its snapshot
-    proxy = CuttingProxy(studio.url, b"/download", stop_on_cut=True)
+    # an incremental pull (a process of its own) loses the network mid-download: it cannot delete
+    # its snapshot or its filter view
+    proxy = CuttingProxy(studio.url, b"/download", nth=2, stop_on_cut=True)
     env = {**os.environ, "LABEL_STUDIO_URL": proxy.url, "LABEL_STUDIO_API_KEY": studio.api_key,
            "EMPATHYKIT_STUDIO_TIMEOUT": "5", "COLUMNS": "200"}
+    command = [sys.executable, "-m", "empathykit.cli.main", "annotate", "pull", "-p", title,
+               "-o", str(tmp_path / "a.parquet"), "--since-last"]
     try:
-        result = subprocess.run([sys.executable, "-m", "empathykit.cli.main", "annotate", "pull", "-p", title,
-                                 "-o", str(tmp_path / "a.parquet")], env=env, capture_output=True, text=True,
-                                timeout=120)
+        first = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+        assert first.returncode == 0, first.stderr
+        (annotator,) = studio.make_annotators(1)
+        studio.submit(studio.tasks(project_id)[1]["id"], SEEK.to_results({"empathy": "none"}), annotator)
+        result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
     finally:
         proxy.stop()
     assert result.returncode == 1, result.stderr
@@ -199,8 +209,9 @@ def test_snapshot_of_a_killed_pull_is_cleaned_by_the_next_pull(studio, tmp_path,
     assert "Traceback" not in result.stderr
     left = _snapshots(studio, project_id)
     assert [s["title"] for s in left] == [f"{SNAPSHOT_TITLE} {socket.gethostname()}:{_pid_of(left[0])}"]
+    assert [v["data"]["title"] for v in _views(studio, project_id)] == [left[0]["title"]]
     report = pull(title, out=tmp_path / "b.parquet", connection=studio.connection)
-    assert report.annotations == 1 and _snapshots(studio, project_id) == []
+    assert report.annotations == 2 and _snapshots(studio, project_id) == [] and _views(studio, project_id) == []
 
 
 def _pid_of(snapshot: dict) -> str:

@@ -76,8 +76,9 @@ def _download_snapshot(client: StudioClient, project_id: int, since: datetime | 
     with contextlib.ExitStack() as cleanup, sigterm_unwinds():
         task_filter: dict[str, Any] = {}
         if since is not None:
-            view = client.request("POST", "/api/dm/views/", what=f"{what} (creating its task filter)", json={
-                "project": project_id, "data": {"filters": _since_filter(since)}}).json()["id"]
+            data = {"title": snapshot_title(), "filters": _since_filter(since)}
+            view = client.request("POST", "/api/dm/views/", what=f"{what} (creating its task filter)",
+                                  json={"project": project_id, "data": data}).json()["id"]
             cleanup.enter_context(_deleted_after(client, f"/api/dm/views/{view}/"))
             task_filter["view"] = view
         if on_progress:
@@ -108,24 +109,30 @@ def snapshot_title() -> str:
 
 
 def clean_stale_snapshots(client: StudioClient, project_id: int) -> int:
-    """Delete the project's export snapshots that killed pulls left: ours by title, from this
-    machine with their process gone, or from anywhere once older than :data:`SNAPSHOT_TIMEOUT`."""
+    """Delete the project's export snapshots and filter views that killed pulls left (see :func:`_stale`)."""
+    what = f"pulling project {project_id} (deleting what an interrupted pull left)"
     exports = f"/api/projects/{project_id}/exports/"
-    listed = client.request("GET", exports, what=f"pulling project {project_id} (listing export snapshots)").json()
-    now, host, removed = datetime.now(timezone.utc), socket.gethostname(), 0
-    for snapshot in listed:
-        title = snapshot.get("title") or ""
-        if not title.startswith(SNAPSHOT_TITLE):
-            continue
-        owner, _, pid = title[len(SNAPSHOT_TITLE):].strip().rpartition(":")
-        created = parse_time(snapshot.get("created_at"))
-        dead = owner == host and pid.isdigit() and not process_alive(int(pid))
-        old = created is not None and now - created > timedelta(seconds=SNAPSHOT_TIMEOUT)
-        if dead or old or not owner:
-            client.request("DELETE", f"{exports}{snapshot['id']}",
-                           what=f"pulling project {project_id} (deleting a stale export snapshot)")
-            removed += 1
-    return removed
+    stale = [f"{exports}{s['id']}" for s in client.request("GET", exports, what=what).json()
+             if _stale(s.get("title"), s.get("created_at"))]
+    views = client.request("GET", "/api/dm/views/", params={"project": project_id}, what=what).json()
+    stale += [f"/api/dm/views/{v['id']}/" for v in views
+              if v.get("project") == project_id and _stale((v.get("data") or {}).get("title"), None)]
+    for path in stale:
+        client.request("DELETE", path, what=what)
+    return len(stale)
+
+
+def _stale(title: str | None, created_at: str | None) -> bool:
+    """A pull's leftover: titled by a pull of this machine whose process is gone, or older than
+    :data:`SNAPSHOT_TIMEOUT` (a pull elsewhere that never finished)."""
+    if not title or not title.startswith(SNAPSHOT_TITLE):
+        return False
+    owner, _, pid = title[len(SNAPSHOT_TITLE):].strip().rpartition(":")
+    if not owner:  # titled by an older version, which never left one behind on purpose
+        return True
+    created = parse_time(created_at)
+    old = created is not None and datetime.now(timezone.utc) - created > timedelta(seconds=SNAPSHOT_TIMEOUT)
+    return old or (owner == socket.gethostname() and pid.isdigit() and not process_alive(int(pid)))
 
 
 @contextlib.contextmanager
