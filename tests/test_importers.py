@@ -397,3 +397,28 @@ def test_cli_bad_input_is_one_line_and_writes_nothing(tmp_path):
         assert result.exit_code == 1 and message in " ".join(result.output.split()), (args, result.output)
         assert result.output.count("error:") == 1
         assert not (tmp_path / "out").exists()
+
+
+def test_exports_load_reads_every_config_of_an_import(tmp_path):
+    """Shared contract 1 over imports (runs once ``exports.load`` is there)."""
+    pytest.importorskip("empathykit.exports.load")
+    from empathykit.exports import load
+    from empathykit.exports.importers import export_import
+
+    expected = {"epitome": ("emotional_reactions", "choice", ["no", "weak", "strong"], None,
+                            ["seeker_post", "response_post"], "epitome"),
+                "newsemp": ("empathy", "rating", None, (1.0, 7.0), ["text"], None),
+                "empathic-story-pairs": ("similarity_moral", "rating", None, (1.0, 4.0), ["story_a", "story_b"],
+                                         "story-pair")}
+    for name, (task, kind, names, scale, inputs, schema) in expected.items():
+        out = tmp_path / name
+        report = export_import(f"{name}:{PATHS[name]}", out, on_problem=lambda problem: None)
+        with pytest.raises(ExportError, match=CONFIGS[name][1]):
+            load(out)  # several configs: the error lists them
+        loaded = load(out, task=task)
+        assert (loaded.task, loaded.kind, loaded.label_names, loaded.inputs, loaded.schema) == \
+            (task, kind, names, inputs, schema)
+        assert (tuple(loaded.scale) if loaded.scale else None) == scale and loaded.label_column == "label"
+        assert {split: len(part) for split, part in loaded.dataset.items()} == report.configs[task]
+        assert RELEASES[name].citation in str(loaded.card)
+    assert "rationales" in load(tmp_path / "epitome", task="explorations").dataset["test"].column_names
