@@ -4,6 +4,7 @@ connection is cut by a loopback TCP proxy in front of the real Label Studio."""
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -52,7 +53,8 @@ class LoopbackServer:
 class CuttingProxy(LoopbackServer):
     """A loopback TCP proxy to ``upstream``. On the ``nth`` request whose bytes contain ``trigger``
     it cuts that connection: before forwarding the request (``"request"``), or once the server
-    starts answering (``"response"``: the server got it, the client never hears). ``stop_on_cut``
+    starts answering (``"response"``: the server got it, the client never hears); ``"hold"``
+    swallows the request and leaves the client waiting. ``stop_on_cut``
     also stops listening, as if the network went away."""
 
     def __init__(self, upstream: str, trigger: bytes, nth: int = 1, when: str = "request",
@@ -80,6 +82,9 @@ class CuttingProxy(LoopbackServer):
                         hit = self.seen == self.nth
                     if hit and self.when == "request":
                         return self._cut(source, sink)
+                    if hit and self.when == "hold":  # swallow it: the server never hears, the client waits
+                        self.cut = True
+                        continue
                     state["drop_response"] = state["drop_response"] or hit
                 elif not upward and state["drop_response"]:
                     return self._cut(source, sink)
@@ -212,6 +217,28 @@ def test_snapshot_of_a_killed_pull_is_cleaned_by_the_next_pull(studio, tmp_path,
     assert [v["data"]["title"] for v in _views(studio, project_id)] == [left[0]["title"]]
     report = pull(title, out=tmp_path / "b.parquet", connection=studio.connection)
     assert report.annotations == 2 and _snapshots(studio, project_id) == [] and _views(studio, project_id) == []
+
+
+@pytest.mark.studio
+def test_sigterm_during_pull_deletes_its_snapshot(studio, tmp_path, project_dir):
+    title, project_id = _annotated_project(studio, "sigterm-pull")
+    proxy = CuttingProxy(studio.url, b"/download", when="hold")
+    env = {**os.environ, "LABEL_STUDIO_URL": proxy.url, "LABEL_STUDIO_API_KEY": studio.api_key}
+    out = tmp_path / "a.parquet"
+    process = subprocess.Popen([sys.executable, "-m", "empathykit.cli.main", "annotate", "pull", "-p", title,
+                                "-o", str(out)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 60
+        while not proxy.cut and time.monotonic() < deadline:  # the pull now waits for its download
+            time.sleep(0.05)
+        assert proxy.cut and len(_snapshots(studio, project_id)) == 1
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 128 + signal.SIGTERM
+    finally:
+        process.kill()
+        proxy.stop()
+    assert _snapshots(studio, project_id) == [] and not out.exists()
+    assert b"Traceback" not in process.stderr.read()
 
 
 def _pid_of(snapshot: dict) -> str:
