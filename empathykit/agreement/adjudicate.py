@@ -26,8 +26,9 @@ from typing import Any, Callable
 
 import pandas as pd
 
-from empathykit.agreement.table import (as_schema, check_annotations, field_data, latest_first, load_annotations,
-                                        take_inventory)
+from empathykit.agreement.table import as_schema, field_data, take_inventory
+from empathykit.annotate.table import (latest_first, load_annotations, normalise_items, read_annotations,
+                                       read_items)
 from empathykit.errors import AgreementError, InputError
 from empathykit.io import write_parquet
 from empathykit.schemas.base import Field, Schema, decode_value, encode_value
@@ -62,7 +63,7 @@ def find_disagreements(annotations: str | Path | pd.DataFrame, schema: Schema | 
                        fields: list[str] | None = None) -> pd.DataFrame:
     """One row per (item, field) on which two or more annotators gave different
     answers (free-text fields are never compared)."""
-    schema = as_schema(schema)
+    schema = as_schema(schema, annotations)
     frame = load_annotations(annotations)
     emails = take_inventory(frame, schema).emails
     chosen = [schema.field(n) for n in fields] if fields else [f for f in schema.fields if f.kind != "text"]
@@ -183,15 +184,14 @@ def push_adjudication(
     from empathykit.annotate.connection import connect
     from empathykit.annotate.projects import iter_tasks
     from empathykit.annotate.push import push
-    from empathykit.exports.items import read_items
 
-    schema = as_schema(schema)
+    schema = as_schema(schema, annotations)
     frame = load_annotations(annotations)
     if disagreements is None:
         disagreements = find_disagreements(frame, schema)
     if disagreements.empty:
         raise AgreementError("no disagreements to adjudicate: every unit's annotators agree")
-    table = read_items(items) if not isinstance(items, pd.DataFrame) else items.assign(item_id=items["item_id"].astype(str))
+    table = read_items(items) if not isinstance(items, pd.DataFrame) else normalise_items(items)
     wanted = sorted(set(disagreements["item_id"]))
     known = table.drop_duplicates("item_id").set_index("item_id")
     missing = [i for i in wanted if i not in known.index]
@@ -255,7 +255,7 @@ def pull_adjudications(project: str | int, schema: Schema | str, *, out: str | P
     with tempfile.TemporaryDirectory(prefix="empathykit-adjudications-") as tmp:
         pulled = pull(project, out=Path(tmp) / "adjudications.tidy.parquet", schema=schema, connection=connection,
                       on_progress=on_progress)
-        frame = check_annotations(pd.read_parquet(pulled.out))
+        frame = read_annotations(pulled.out)
     emails = take_inventory(frame, schema).emails if len(frame) else {}
     text_fields = {f.name for f in schema.fields if f.kind == "text"}
     live = frame[~frame["was_cancelled"] & frame["value"].notna() & ~frame["field"].isin(text_fields)]

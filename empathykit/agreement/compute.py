@@ -62,8 +62,9 @@ import pandas as pd
 
 from empathykit.agreement import coefficients as co
 from empathykit.agreement import spans as sp
-from empathykit.agreement.table import (FieldData, Inventory, as_schema, field_data, load_annotations,
-                                        read_adjudications, take_inventory, text_from_spans)
+from empathykit.agreement.table import (FieldData, Inventory, as_schema, field_data, take_inventory,
+                                        text_from_spans)
+from empathykit.annotate.table import check_values, load_annotations, read_adjudications, read_items
 from empathykit.errors import AgreementError
 from empathykit.schemas.base import Schema
 
@@ -503,7 +504,7 @@ def _texts(items: pd.DataFrame | None, schema: Schema) -> dict[str, dict[str, st
 
 def compute_agreement(
     annotations: str | Path | pd.DataFrame,
-    schema: Schema | str,
+    schema: Schema | str | None = None,
     *,
     items: str | Path | pd.DataFrame | None = None,
     adjudications: str | Path | pd.DataFrame | None = None,
@@ -515,16 +516,16 @@ def compute_agreement(
 
     ``items`` (the pushed items: ``item_id`` plus inputs) gives span fields
     their texts; ``adjudications`` (``item_id, field, value``) overrides gold
-    as the reference. Returns the JSON-ready result."""
+    as the reference. ``schema`` None (or a name): the one pull recorded in
+    the table, with its options. Returns the JSON-ready result."""
     notify = on_progress or (lambda _msg: None)
-    schema = as_schema(schema)
+    schema = as_schema(schema, annotations)
     frame = load_annotations(annotations)
     if frame.empty:
         raise AgreementError("the annotation table is empty", hint="pull a project with annotations first")
+    check_values(frame, schema, error=AgreementError)
     chosen = list(schema.fields) if not fields else [schema.field(name) for name in fields]
     if isinstance(items, (str, Path)):
-        from empathykit.exports.items import read_items
-
         items = read_items(items)
     if isinstance(adjudications, (str, Path)):
         adjudications = read_adjudications(adjudications)

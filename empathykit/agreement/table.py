@@ -25,92 +25,26 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field as dc_field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from empathykit.errors import AgreementError, InputError
-from empathykit.schemas.base import TIDY_COLUMNS, Field, Schema
+from empathykit.annotate.table import RULE, fits, latest_first, schema_of, value_error
+from empathykit.errors import AgreementError
+from empathykit.schemas.base import Field, Schema
 
-REQUIRED = ("item_id", "annotation_id", "annotator_id", "field", "value", "was_cancelled")
 #: Tokens for span agreement: words and single punctuation marks.
 TOKEN = re.compile(r"\w+|[^\w\s]")
 
 
-def as_schema(schema: Schema | str) -> Schema:
-    """A schema, or the registered schema of that name."""
-    if isinstance(schema, str):
-        from empathykit.schemas import get_schema
-
-        return get_schema(schema)
-    return schema
-
-
-def load_annotations(annotations: str | Path | pd.DataFrame) -> pd.DataFrame:
-    """A checked tidy table from a Parquet path or a DataFrame."""
-    if isinstance(annotations, pd.DataFrame):
-        return check_annotations(annotations)
-    return read_annotations(annotations)
-
-
-def read_annotations(path: str | Path) -> pd.DataFrame:
-    """Read a tidy annotation Parquet (``annotate pull``) and check its columns."""
-    path = Path(path)
-    if not path.exists():
-        raise InputError(f"{path}: no such annotations file", hint="run `empathykit annotate pull` first")
-    try:
-        frame = pd.read_parquet(path)
-    except Exception as error:  # pyarrow raises several types for a non-Parquet file
-        raise InputError(f"{path}: not a Parquet file ({type(error).__name__})") from None
-    return check_annotations(frame, source=str(path))
-
-
-def check_annotations(frame: pd.DataFrame, *, source: str = "annotations") -> pd.DataFrame:
-    """Validate a tidy table and fill the optional columns with neutral values."""
-    missing = [c for c in REQUIRED if c not in frame.columns]
-    if missing:
-        raise InputError(f"{source}: not a tidy annotation table; missing columns {missing} "
-                         f"(expected {list(TIDY_COLUMNS)})")
-    frame = frame.copy()
-    defaults: dict[str, Any] = {"round": pd.NA, "annotator_email": None, "ground_truth": False,
-                                "lead_time": np.nan, "task_id": -1, "project_id": -1}
-    for column, default in defaults.items():
-        if column not in frame.columns:
-            frame[column] = default
-    for column in ("updated_at", "created_at"):
-        if column not in frame.columns:
-            frame[column] = pd.NaT
-        frame[column] = pd.to_datetime(frame[column], utc=True)
-    # tasks not pushed by empathykit carry no item id: the task id stands in
-    no_item = frame["item_id"].isna().to_numpy()
-    frame["item_id"] = frame["item_id"].astype(object)
-    frame.loc[no_item, "item_id"] = [f"task:{t}" for t in frame.loc[no_item, "task_id"]]
-    frame["item_id"] = frame["item_id"].astype(str)
-    # an annotation without an annotator (e.g. imported) counts as annotator -1
-    frame["annotator_id"] = pd.to_numeric(frame["annotator_id"], errors="coerce").fillna(-1).astype(np.int64)
-    frame["was_cancelled"] = frame["was_cancelled"].fillna(False).astype(bool)
-    frame["ground_truth"] = frame["ground_truth"].fillna(False).astype(bool)
-    frame["round"] = pd.array(frame["round"], dtype="Int64")
-    frame["lead_time"] = pd.to_numeric(frame["lead_time"], errors="coerce")
-    return frame
-
-
-def read_adjudications(path: str | Path) -> pd.DataFrame:
-    path = Path(path)
-    if not path.exists():
-        raise InputError(f"{path}: no such adjudications file", hint="write it with `empathykit agreement adjudicated`")
-    frame = pd.read_parquet(path)
-    missing = [c for c in ("item_id", "field", "value") if c not in frame.columns]
-    if missing:
-        raise InputError(f"{path}: adjudications need columns item_id, field, value; missing {missing}")
-    return frame.assign(item_id=frame["item_id"].astype(str))
-
-
-def latest_first(frame: pd.DataFrame) -> pd.DataFrame:
-    """Rows ordered so that, per key, the last row is the annotation that counts."""
-    return frame.sort_values(["updated_at", "annotation_id"], kind="stable", na_position="first")
+def as_schema(schema: Schema | str | None, annotations: Any = None) -> Schema:
+    """A schema; for a name or None, the schema recorded in ``annotations``
+    (``annotate.table.schema_of``: options recorded by pull, a contradicting
+    name refused)."""
+    if isinstance(schema, Schema):
+        return schema
+    return schema_of(annotations, schema)
 
 
 @dataclass
@@ -144,7 +78,7 @@ class Inventory:
         }
 
 
-DUPLICATE_RULE = "the later annotation counts: latest updated_at, then highest annotation_id"
+DUPLICATE_RULE = RULE
 
 
 def take_inventory(frame: pd.DataFrame, schema: Schema) -> Inventory:
@@ -283,21 +217,9 @@ def field_data(frame: pd.DataFrame, f: Field, adjudications: pd.DataFrame | None
 
 def check_value(f: Field, value: Any, item: str) -> None:
     """Raise ``AgreementError`` for a value that does not fit the field."""
-    ok = True
-    if f.kind == "choice":
-        ok = value in f.labels
-    elif f.kind == "multichoice":
-        ok = isinstance(value, list) and all(v in f.labels for v in value)
-    elif f.kind == "rating":
-        low, high = f.scale  # type: ignore[misc]
-        ok = isinstance(value, (int, float)) and not isinstance(value, bool) and low <= value <= high
-    elif f.kind == "spans":
-        ok = isinstance(value, list) and all(isinstance(s, dict) and {"start", "end", "label"} <= set(s) for s in value)
-    if not ok:
-        expected = {"choice": f"one of {list(f.labels)}", "multichoice": f"a list of labels from {list(f.labels)}",
-                    "rating": f"a number in {f.scale}", "spans": "a list of {start, end, label} spans"}.get(f.kind, "")
-        raise AgreementError(f"item {item!r}, field {f.name!r}: value {value!r} does not fit the schema; expected {expected}",
-                             hint="compute agreement with the schema the project was pushed with")
+    if not fits(f, value):
+        raise AgreementError(value_error(f, value, item),
+                             hint="compute agreement with the schema the project was pushed with (-s, -O KEY=VALUE)")
 
 
 def tokens(text: str) -> tuple[np.ndarray, np.ndarray]:

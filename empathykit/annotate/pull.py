@@ -1,6 +1,6 @@
 """``annotate pull``: every annotation of a project → tidy Parquet.
 
-Output (``TIDY_COLUMNS`` of ``empathykit.schemas.base``, exactly): one row per
+Output (``TIDY_COLUMNS``, owned by ``empathykit.annotate.table``): one row per
 annotation × schema field, ``value`` JSON-encoded (``encode_value``). Skipped
 (cancelled) annotations give one row per field with ``value`` null and
 ``was_cancelled`` true. A field an annotator left empty is null, except span
@@ -47,25 +47,13 @@ from empathykit.config import project_dir
 from empathykit.errors import SchemaError, StudioError
 from empathykit.io import check_output, write_json, write_parquet
 from empathykit.schemas import get_schema
-from empathykit.schemas.base import TIDY_COLUMNS, Schema, encode_value
+from empathykit.schemas.base import Schema, encode_value
+# the table's shape and side files are owned by annotate.table (re-exported for callers)
+from empathykit.annotate.table import (TIDY_SCHEMA, UNKNOWN_COLUMNS, UNKNOWN_SCHEMA, arrow_schema,  # noqa: F401
+                                       items_path, unknown_path, with_schema)
 
 #: Incremental pulls look this far before the checkpoint (clock skew, commit order).
 CHECKPOINT_MARGIN = timedelta(seconds=5)
-
-UNKNOWN_COLUMNS: dict[str, str] = {
-    "project_id": "int64",
-    "task_id": "int64",
-    "item_id": "string",
-    "annotation_id": "int64",
-    "annotator_id": "int64",
-    "annotator_email": "string",
-    "from_name": "string",
-    "result": "string",          # the raw Label Studio result, JSON
-    "reason": "string",
-    "created_at": "datetime64[ns, UTC]",
-    "updated_at": "datetime64[ns, UTC]",
-}
-
 
 @dataclass
 class PullReport:
@@ -86,26 +74,6 @@ class PullReport:
     updated_annotations: int
     removed_annotations: int
     checkpoint: str | None
-
-
-def _arrow_type(dtype: str) -> pa.DataType:
-    return {"int64": pa.int64(), "Int64": pa.int64(), "string": pa.string(), "bool": pa.bool_(),
-            "float64": pa.float64(), "datetime64[ns, UTC]": pa.timestamp("ns", tz="UTC")}[dtype]
-
-
-def arrow_schema(columns: dict[str, str]) -> pa.Schema:
-    nullable_ok = {"Int64", "string", "float64", "datetime64[ns, UTC]"}
-    return pa.schema([pa.field(name, _arrow_type(dtype), nullable=dtype in nullable_ok or name == "annotator_id")
-                      for name, dtype in columns.items()])
-
-
-TIDY_SCHEMA = arrow_schema(TIDY_COLUMNS)
-UNKNOWN_SCHEMA = arrow_schema(UNKNOWN_COLUMNS)
-
-
-def unknown_path(out: str | Path) -> Path:
-    out = Path(out)
-    return out.with_name(out.stem + ".unknown.parquet")
 
 
 def _checkpoint_file(client: StudioClient, project_id: int, out: Path) -> Path:
@@ -170,11 +138,6 @@ def _table(rows: list[dict[str, Any]], schema: pa.Schema) -> pa.Table:
     for name in ("created_at", "updated_at"):
         frame[name] = pd.to_datetime(frame[name], utc=True, format="ISO8601")
     return pa.Table.from_pandas(frame, schema=schema, preserve_index=False)
-
-
-def items_path(out: str | Path) -> Path:
-    out = Path(out)
-    return out.with_name(out.stem + ".items.parquet")
 
 
 def _items_table(tasks: list[dict[str, Any]]) -> pa.Table:
@@ -264,7 +227,7 @@ def pull(
             fresh_unknown = _merge(u_path, fresh_unknown, changed, UNKNOWN_SCHEMA)
         if i_path.exists():
             items = _merge(i_path, items, changed, None)
-    fresh = _sorted(fresh, schema)
+    fresh = with_schema(_sorted(fresh, schema), schema)  # the schema and its options travel with the data
 
     write_parquet(out, fresh)
     write_parquet(i_path, items.sort_by([("task_id", "ascending")]))

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from contextlib import contextmanager
-from typing import Iterator
+from typing import Annotated, Iterator, Optional
 
+import typer
 from rich.console import Console
 
 # stdout is for data; everything for people goes to stderr.
@@ -51,6 +52,14 @@ def print_table(title: str, columns: list[str], rows: list[list], console: Conso
     for row in rows:
         table.add_row(*["" if v is None else (f"{v:.3f}" if isinstance(v, float) else str(v)) for v in row])
     (console or err_console).print(table)
+
+
+#: ``-O KEY=VALUE`` as push, agreement and export accept it.
+SchemaOptions = Annotated[list[str], typer.Option("--schema-option", "-O", help="Schema option KEY=VALUE (repeatable; "
+                                                   "default: the options recorded in the annotations by pull).")]
+#: ``-s`` of the commands that read pulled annotations: the recorded schema by default.
+RecordedSchema = Annotated[Optional[str], typer.Option("--schema", "-s", help="Schema of the annotations (default: the one "
+                                                        "`annotate pull` recorded, else seek-provide; a different one is refused).")]
 
 
 def schema_options(pairs: list[str]) -> dict[str, str]:

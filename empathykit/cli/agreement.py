@@ -7,12 +7,13 @@ from typing import Annotated, Optional
 
 import typer
 
+from empathykit.cli._common import RecordedSchema, SchemaOptions
+
 app = typer.Typer(help="Inter-annotator agreement: coefficients with bootstrap intervals, reports, adjudication.",
                   no_args_is_help=True)
 
 Annotations = Annotated[Path, typer.Argument(help="Tidy annotations Parquet from `annotate pull`.")]
 SchemaName = Annotated[str, typer.Option("--schema", "-s", help="Schema the project was pushed with.")]
-SchemaOptions = Annotated[list[str], typer.Option("--schema-option", "-O", help="Schema option KEY=VALUE (repeatable).")]
 Fields = Annotated[list[str], typer.Option("--field", "-f", help="Only this field (repeatable; default: all).")]
 Items = Annotated[Optional[Path], typer.Option(help="Pushed items (item_id + inputs); default: <annotations>.items.parquet if present.")]
 Adjudicated = Annotated[Optional[Path], typer.Option(help="adjudications.parquet: reference labels that override gold.")]
@@ -23,17 +24,18 @@ Weights = Annotated[str, typer.Option(help="Weights of kappa and Gwet's AC2 on o
 Iou = Annotated[float, typer.Option("--iou", help="IOU a span needs to match another (IOU-F1).")]
 
 
-def _schema(name: str, options: list[str]):
+def _schema(annotations: Optional[Path], name: Optional[str], options: list[str]):
+    """The schema pull recorded in ``annotations`` (``-O`` overriding), else ``name``."""
+    from empathykit.annotate.table import schema_of
     from empathykit.cli._common import schema_options
-    from empathykit.schemas import get_schema
 
-    return get_schema(name, **schema_options(options))
+    return schema_of(annotations, name, schema_options(options))
 
 
 def _items(annotations: Path, items: Optional[Path]) -> Optional[Path]:
     if items is not None:
         return items
-    from empathykit.annotate.pull import items_path
+    from empathykit.annotate.table import items_path
 
     beside = items_path(annotations)
     return beside if beside.exists() else None
@@ -45,7 +47,7 @@ def _compute(annotations, schema, schema_option, field, items, adjudicated, boot
 
     settings = Settings(n_boot=bootstrap, seed=seed, confidence=confidence, weights=weights, iou_threshold=iou)
     with err_console.status("computing agreement") as status:
-        return compute_agreement(annotations, _schema(schema, schema_option), items=_items(annotations, items),
+        return compute_agreement(annotations, _schema(annotations, schema, schema_option), items=_items(annotations, items),
                                  adjudications=adjudicated, fields=field or None, settings=settings,
                                  on_progress=lambda msg: status.update(f"computing agreement: {msg}"))
 
@@ -74,7 +76,7 @@ def _print_summary(result: dict) -> None:
 @app.command("compute")
 def compute_command(
     annotations: Annotations,
-    schema: SchemaName = "seek-provide",
+    schema: RecordedSchema = None,
     schema_option: SchemaOptions = [],  # noqa: B006
     out: Annotated[Path, typer.Option("--out", "-o", help="JSON file to write.")] = Path("agreement.json"),
     field: Fields = [],  # noqa: B006
@@ -105,7 +107,7 @@ def compute_command(
 @app.command("report")
 def report_command(
     annotations: Annotations,
-    schema: SchemaName = "seek-provide",
+    schema: RecordedSchema = None,
     schema_option: SchemaOptions = [],  # noqa: B006
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for report.md, report.html, agreement.json and the PNG plots.")] = Path("agreement-report"),
     field: Fields = [],  # noqa: B006
@@ -134,7 +136,7 @@ def report_command(
 @app.command("disagreements")
 def disagreements_command(
     annotations: Annotations,
-    schema: SchemaName = "seek-provide",
+    schema: RecordedSchema = None,
     schema_option: SchemaOptions = [],  # noqa: B006
     out: Annotated[Path, typer.Option("--out", "-o", help="Table of disagreements: .parquet or .csv.")] = Path("disagreements.parquet"),
     field: Fields = [],  # noqa: B006
@@ -149,7 +151,7 @@ def disagreements_command(
     from empathykit.io import check_output
 
     check_output(out, "file")
-    parsed = _schema(schema, schema_option)
+    parsed = _schema(annotations, schema, schema_option)
     if push and not project:
         raise InputError("--push needs the adjudication project's title (--project)")
     table = find_disagreements(annotations, parsed, fields=field or None)
@@ -182,7 +184,7 @@ def adjudicated_command(
 
     check_output(out, "file")
     with progress("pulling adjudications") as advance:
-        report = pull_adjudications(project, _schema(schema, schema_option), out=out, on_progress=advance)
+        report = pull_adjudications(project, _schema(None, schema, schema_option), out=out, on_progress=advance)
     err_console.print(f"{report.rows} adjudicated values on {report.items} items by {', '.join(report.adjudicators) or 'nobody'}"
                       + (f"; {report.readjudicated} adjudicated more than once (the latest counts)" if report.readjudicated else "")
                       + f" → {report.out}", highlight=False)

@@ -7,13 +7,16 @@ from typing import Annotated, Optional
 
 import typer
 
+from empathykit.cli._common import RecordedSchema, SchemaOptions
+
 
 def export_command(
     annotations: Annotated[Path, typer.Argument(help="Tidy annotations Parquet from `annotate pull`, or a published "
                                                      "data set as DATASET:PATH (epitome:, newsemp:, emolit:, "
                                                      "empathic-stories:, empathic-story-pairs:, twittemp:, sst2:, "
                                                      "goemotions:).")],
-    schema: Annotated[str, typer.Option("--schema", "-s", help="Schema the project was pushed with.")] = "seek-provide",
+    schema: RecordedSchema = None,
+    schema_option: SchemaOptions = [],  # noqa: B006
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder (replaced atomically).")] = Path("export"),
     items: Annotated[Optional[Path], typer.Option(help="Pushed items (item_id + inputs); default: <annotations>.items.parquet.")] = None,
     adjudicated: Annotated[Optional[Path], typer.Option(help="adjudications.parquet from `agreement adjudicated`; final labels.")] = None,
@@ -27,19 +30,23 @@ def export_command(
     dehydrate: Annotated[bool, typer.Option("--dehydrate", help="Ids, labels and metadata only, no text (to share tweets under X's terms).")] = False,
 ) -> None:
     """Aggregate pulled annotations (majority vote, ties flagged) into a Hugging Face DatasetDict with stratified splits."""
-    from empathykit.cli._common import err_console, print_table
+    from empathykit.cli._common import err_console, print_table, schema_options
     from empathykit.exports.importers import is_import_spec
 
     if is_import_spec(str(annotations)):
         return _import(str(annotations), out, task=task, seed=seed, fractions=(train, validation, test),
                        group_by=group_by, format=format, dehydrate=dehydrate)
+    options = schema_options(schema_option)
     if format == "epitome-csv":
-        return _epitome_csv(annotations, schema, out, items=items, adjudicated=adjudicated)
+        from empathykit.annotate.table import schema_of
+
+        return _epitome_csv(annotations, schema_of(annotations, schema, options).name, out, items=items,
+                            adjudicated=adjudicated, schema_options=options)
     from empathykit.exports.hf import export_dataset
 
     with err_console.status("exporting") as status:
         report = export_dataset(annotations, schema, out, items=items, adjudicated=adjudicated, seed=seed,
-                                fractions=(train, validation, test), on_progress=lambda msg: status.update(msg),
+                                fractions=(train, validation, test), schema_options=options, on_progress=lambda msg: status.update(msg),
                                 dehydrate=dehydrate)
     print_table(f"export → {report.out_dir}", ["split", "rows", "labels"],
                 [[name, size, report.label_counts.get(name, "")] for name, size in report.split_sizes.items()])

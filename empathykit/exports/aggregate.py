@@ -14,8 +14,9 @@ Rules, per field kind (each documented in the README's export section):
 Adjudicated values (``adjudications.parquet`` from ``agreement``) replace the
 aggregate and clear a tie: adjudication is final.
 
-When one annotator annotated an item twice, the later annotation (by
-``updated_at``, then ``annotation_id``) counts.
+The table is read and normalised by ``empathykit.annotate.table`` (the one
+reader: tasks without ``item_id`` are ``task:<task_id>``); when one annotator
+annotated an item twice, its later-annotation rule applies.
 """
 
 from __future__ import annotations
@@ -26,32 +27,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from empathykit.agreement.table import latest_first
+from empathykit.annotate.table import latest_annotations
 from empathykit.errors import ExportError
-from empathykit.schemas.base import TIDY_COLUMNS, Field, Schema, decode_value
-
-REQUIRED_TIDY = ("item_id", "annotator_id", "field", "value", "was_cancelled", "updated_at", "annotation_id")
-
-
-def read_tidy(path) -> pd.DataFrame:
-    """Read a tidy annotation Parquet written by ``annotate pull``."""
-    from pathlib import Path
-
-    path = Path(path)
-    if not path.exists():
-        raise ExportError(f"{path}: no such annotations file", hint="run `empathykit annotate pull` first")
-    frame = pd.read_parquet(path)
-    missing = [c for c in REQUIRED_TIDY if c not in frame.columns]
-    if missing:
-        raise ExportError(f"{path}: not a tidy annotation table; missing columns {missing} "
-                          f"(expected {list(TIDY_COLUMNS)})")
-    return frame
-
-
-def latest_annotations(tidy: pd.DataFrame) -> pd.DataFrame:
-    """Drop skipped annotations and keep each annotator's latest value per (item, field)."""
-    kept = tidy[~tidy["was_cancelled"].astype(bool) & tidy["value"].notna()]
-    return latest_first(kept).drop_duplicates(["item_id", "field", "annotator_id"], keep="last")
+from empathykit.schemas.base import Field, Schema, decode_value
 
 
 def majority(values: list[str]) -> tuple[str | None, bool]:

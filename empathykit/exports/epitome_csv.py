@@ -159,18 +159,18 @@ def rows_from_annotations(annotations: str | Path, *, items: str | Path | None =
     adjudications final), and per mechanism the items left out because their
     level tied or was not annotated. ``sp_id``/``rp_id`` come from the items
     table when it has them (items pushed from ``epitome:DIR`` do)."""
-    from empathykit.agreement.table import read_adjudications
-    from empathykit.annotate.pull import items_path
-    from empathykit.exports.aggregate import aggregate, attach_inputs, read_tidy
-    from empathykit.exports.items import read_items
-    from empathykit.schemas import get_schema
+    from empathykit.annotate.table import (check_values, items_path, read_adjudications, read_annotations,
+                                           read_items, schema_of)
+    from empathykit.exports.aggregate import aggregate, attach_inputs
 
-    schema = get_schema("epitome", **dict(schema_options or {}))
+    schema = schema_of(annotations, "epitome", dict(schema_options or {}))
     if not Path(annotations).is_file():
         raise ExportError(f"{annotations}: no such annotations file",
                           hint="pass the Parquet file `empathykit annotate pull -o` wrote")
-    item_table = read_items(items or items_path(annotations))
-    table = attach_inputs(aggregate(read_tidy(annotations), schema,
+    item_table = read_items(items or items_path(annotations), error=ExportError)
+    tidy = read_annotations(annotations, error=ExportError)
+    check_values(tidy, schema, error=ExportError)
+    table = attach_inputs(aggregate(tidy, schema,
                                     read_adjudications(adjudicated) if adjudicated else None), item_table, schema)
     ids = item_table.drop_duplicates("item_id").set_index("item_id")
     tables, left_out = {}, {}

@@ -21,12 +21,10 @@ import pandas as pd
 
 from empathykit import __version__
 from empathykit.errors import ExportError
-from empathykit.agreement.table import read_adjudications
-from empathykit.exports.aggregate import aggregate, attach_inputs, read_tidy
-from empathykit.exports.items import read_items
+from empathykit.annotate.table import check_values, read_adjudications, read_annotations, read_items, schema_of
+from empathykit.exports.aggregate import aggregate, attach_inputs
 from empathykit.exports.splits import SPLIT_NAMES, stratified_split
 from empathykit.io import atomic_path, check_output
-from empathykit.schemas import get_schema
 from empathykit.schemas.base import Schema
 
 #: Columns every export adds beside the schema's features.
@@ -38,6 +36,7 @@ class ExportReport:
     out_dir: str
     schema: str
     seed: int
+    schema_options: dict[str, Any]
     fractions: tuple[float, float, float]
     split_sizes: dict[str, int]
     label_counts: dict[str, dict[str, int]]
@@ -139,7 +138,7 @@ def dataset_card(report: ExportReport, schema: Schema) -> str:
 
 def export_dataset(
     annotations: str | Path,
-    schema_name: str,
+    schema_name: str | None,
     out_dir: str | Path,
     *,
     items: str | Path | None = None,
@@ -154,8 +153,9 @@ def export_dataset(
 
     ``items`` is the table of pushed items (with ``item_id`` and the schema's
     inputs); by default the ``<annotations>.items.parquet`` that ``annotate pull``
-    writes beside the annotations."""
-    schema = get_schema(schema_name, **(schema_options or {}))
+    writes beside the annotations. ``schema_name`` None: the schema (and
+    options) pull recorded in the annotations, ``schema_options`` overriding."""
+    schema = schema_of(annotations, schema_name, schema_options)
     if schema.target is None:
         raise ExportError(f"schema {schema.name!r} has no target field to export as a labelled dataset")
     notify = on_progress or (lambda _msg: None)
@@ -164,7 +164,7 @@ def export_dataset(
         raise ExportError(f"{annotations}: no such annotations file",
                           hint="pass the Parquet file `empathykit annotate pull -o` wrote")
     check_output(out_dir, "dir", marker="export.json")
-    from empathykit.annotate.pull import items_path as items_beside
+    from empathykit.annotate.table import items_path as items_beside
 
     items_path = Path(items) if items else items_beside(annotations)
     if not items_path.exists():
@@ -172,12 +172,13 @@ def export_dataset(
                           hint="pass the pushed items file with --items (a Parquet/CSV/JSONL with item_id and the inputs)")
 
     notify("reading annotations")
-    tidy = read_tidy(annotations)
+    tidy = read_annotations(annotations, error=ExportError)
+    check_values(tidy, schema, error=ExportError)
     adjudications = None
     if adjudicated:
         adjudications = read_adjudications(adjudicated)
     notify("aggregating")
-    table = attach_inputs(aggregate(tidy, schema, adjudications), read_items(items_path), schema)
+    table = attach_inputs(aggregate(tidy, schema, adjudications), read_items(items_path, error=ExportError), schema)
     target = schema.field(schema.target)
     table["adjudicated"] = table[f"{target.name}_adjudicated"].astype(bool)
     tie_column = f"{target.name}_tie"
@@ -196,7 +197,7 @@ def export_dataset(
         ties = ties.drop(columns=[c for c in dehydrated_columns(schema) if c in ties.columns])
 
     report = ExportReport(
-        out_dir=str(out_dir), schema=schema.name, seed=seed, fractions=tuple(fractions),
+        out_dir=str(out_dir), schema=schema.name, schema_options=dict(schema.options), seed=seed, fractions=tuple(fractions),
         split_sizes={name: len(dataset[name]) for name in SPLIT_NAMES},
         label_counts=_label_counts(labelled[target.name], splits) if target.kind == "choice" else {},
         items_annotated=len(table), ties=len(ties), unlabelled=len(unlabelled),
