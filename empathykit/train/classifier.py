@@ -42,7 +42,8 @@ def encode_split(split, tokenizer, data, settings, scale, *, task_id: int | None
     """Token ids + ``labels`` (+ ``soft`` targets, + ``task``) for one split."""
     size = labels.head_size(data.kind, data.label_names)
     keep = [data.label_column] + ([labels.DISTRIBUTION] if soft else [])
-    encoded = hf.tokenize(split, tokenizer, data.inputs, settings.max_length, keep=keep)
+    carried = [c for c in ("teacher",) if c in split.column_names]  # kd's teacher probabilities
+    encoded = hf.tokenize(split, tokenizer, data.inputs, settings.max_length, keep=keep + carried)
 
     def add(row: dict[str, Any]) -> dict[str, Any]:
         out = {"labels": labels.target(data.kind, row[data.label_column], size, scale)}
@@ -131,7 +132,7 @@ class ClassifierFamily(Family):
         model.eval()
         metrics = {split: self._split_metrics(model, tokenizer, data, split, settings, scale)
                    for split in ("validation", "test") if split in data.dataset and len(data.dataset[split])}
-        metrics["train_loss"] = _final_loss(trainer)
+        metrics.update(_losses(trainer))
         config = {"heads": heads, "pooling": settings.pooling, "scale": list(scale) if scale else None}
         mf.write_model_folder(out_dir, lambda tmp: save_model(model, tokenizer, tmp), family=self.name,
                               settings=settings.to_dict(), data=data.describe(), metrics=metrics,
@@ -205,6 +206,7 @@ def _check_same_labels(data, info: dict[str, Any]) -> None:
                          f"was trained on {info.get('kind')} labels {info.get('label_names')}")
 
 
-def _final_loss(trainer) -> float | None:
-    losses = [entry["loss"] for entry in trainer.state.log_history if "loss" in entry]
-    return float(losses[-1]) if losses else None
+def _losses(trainer) -> dict[str, float | None]:
+    """First and last logged training loss (every ``logging_steps``): did it fall?"""
+    losses = [float(entry["loss"]) for entry in trainer.state.log_history if "loss" in entry]
+    return {"train_loss_first": losses[0] if losses else None, "train_loss": losses[-1] if losses else None}
