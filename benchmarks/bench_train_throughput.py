@@ -8,6 +8,7 @@ max length 64, lr 2e-5, one epoch, trained twice in one run, each in a fresh pro
 
 - ``trainer``: the ``epitome`` family's path: transformers' ``Trainer``, dynamic padding (each
   batch padded to its longest seeker / response);
+- ``grouped``: the same with ``--set group_by_length=true`` (batches of similar lengths);
 - ``static loop``: a plain PyTorch loop (AdamW, linear schedule, no Trainer) over batches padded
   to the maximum length, as the reference's ``train.py`` does.
 
@@ -32,6 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_train_epitome import load_data, minilm  # noqa: E402
 
 BATCH, MAX_LENGTH, LR = 32, 64, 2e-5
+PHASES = ("static", "trainer", "grouped")
 
 
 def prepared(model_dir: str, examples: int):
@@ -49,7 +51,7 @@ def prepared(model_dir: str, examples: int):
     return tokenizer, rows, model
 
 
-def phase_trainer(model_dir: str, examples: int, work: Path) -> dict:
+def phase_trainer(model_dir: str, examples: int, work: Path, grouped: bool = False) -> dict:
     from transformers import Trainer
 
     from empathykit.train import hf
@@ -67,8 +69,10 @@ def phase_trainer(model_dir: str, examples: int, work: Path) -> dict:
         widths.append(batch["response_input_ids"].shape[1])
         return batch
 
-    trainer = Trainer(model=model, args=hf.training_arguments(settings, work, evaluate=False,
-                                                              label_names=["labels", "rationale_labels"]),
+    args = hf.training_arguments(settings, work, evaluate=False, label_names=["labels", "rationale_labels"],
+                                 length_column_name="length",
+                                 train_sampling_strategy="group_by_length" if grouped else "random")
+    trainer = Trainer(model=model, args=args,
                       train_dataset=rows, data_collator=counting)
     return _timed(lambda: hf.fit(trainer, work, False), len(rows), widths)
 
@@ -120,20 +124,22 @@ def main() -> None:
     parser.add_argument("--model", default=None)
     parser.add_argument("--examples", type=int, default=512)
     parser.add_argument("--repeats", type=int, default=1)
-    parser.add_argument("--phase", choices=("trainer", "static"), help=argparse.SUPPRESS)
+    parser.add_argument("--phase", choices=PHASES, help=argparse.SUPPRESS)
     parser.add_argument("--work", type=Path, default=Path("/tmp"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     model = args.model or minilm()
     if args.phase:
-        run = phase_trainer if args.phase == "trainer" else phase_static
-        print(json.dumps(run(model, args.examples, args.work)))
+        if args.phase == "static":
+            print(json.dumps(phase_static(model, args.examples, args.work)))
+        else:
+            print(json.dumps(phase_trainer(model, args.examples, args.work, grouped=args.phase == "grouped")))
         return
     import tempfile
 
     encoder = Path(model).name if args.model else "all-MiniLM-L6-v2"
-    results: dict[str, list[dict]] = {"trainer": [], "static": []}
+    results: dict[str, list[dict]] = {phase: [] for phase in PHASES}
     for _ in range(args.repeats):
-        for phase in ("static", "trainer"):
+        for phase in PHASES:
             with tempfile.TemporaryDirectory() as tmp:
                 out = subprocess.run([sys.executable, __file__, "--phase", phase, "--model", model, "--examples",
                                       str(args.examples), "--work", tmp], capture_output=True, text=True,
@@ -144,12 +150,14 @@ def main() -> None:
     print("| encoder | training | padding | mean response width | examples/s | peak memory (MiB) |")
     print("| --- | --- | --- | ---: | ---: | ---: |")
     for phase, label, padding in (("trainer", "empathykit `Trainer`", "dynamic"),
+                                  ("grouped", "empathykit `Trainer`, `group_by_length=true`", "dynamic"),
                                   ("static", "plain PyTorch loop", f"static, {MAX_LENGTH}")):
         r = best[phase]
         print(f"| {encoder} | {label} | {padding} | {r['mean_width']} | {r['examples_per_s']} | "
               f"{r['peak_mib']} ({r['memory']}) |")
-    speed = best["trainer"]["examples_per_s"] / best["static"]["examples_per_s"]
-    print(f"\ntrainer / static loop: {speed:.2f}x the examples per second")
+    for phase in ("trainer", "grouped"):
+        speed = best[phase]["examples_per_s"] / best["static"]["examples_per_s"]
+        print(f"\n{phase} / static loop: {speed:.2f}x the examples per second")
 
 
 if __name__ == "__main__":

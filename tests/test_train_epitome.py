@@ -283,3 +283,22 @@ def test_end_to_end_cli_from_export(epitome_sample, tiny_model, tmp_path):
     assert set(cell) == {"emotional_reactions", "emotional_reactions_rationales", "explorations",
                          "explorations_rationales"}
     assert "+" in result.output  # both models named in the version
+
+
+def test_group_by_length_option_trains(tiny_model, tmp_path):
+    from empathykit.train.epitome import EpitomeFamily
+    from empathykit.train.settings import load_settings
+
+    family = EpitomeFamily()
+    settings = load_settings(family.settings_class, None, [*FAST, "max_steps=2", "group_by_length=true"],
+                             model=str(tiny_model))
+    metrics = family.train(toy_epitome(32), settings, tmp_path / "grouped")
+    assert "test" in metrics and (tmp_path / "grouped" / "heads.safetensors").is_file()
+
+
+def test_lambda_settings_checked():
+    from empathykit.errors import TrainError
+    from empathykit.train.epitome import EpitomeSettings
+
+    with pytest.raises(TrainError, match="lambda_EI"):
+        EpitomeSettings(lambda_EI=0.0, lambda_RE=0.0)
