@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 import httpx
 
+from empathykit.annotate.connection import timeouts
 from empathykit.errors import StudioError
 
 
@@ -36,8 +37,8 @@ def generate_password() -> str:
     return secrets.token_urlsafe(12)
 
 
-def _form_session(url: str, path: str, timeout: float) -> httpx.Client:
-    session = httpx.Client(base_url=url, timeout=timeout)
+def _form_session(url: str, path: str, timeout: float | None) -> httpx.Client:
+    session = httpx.Client(base_url=url, timeout=timeouts(timeout))  # short connect, as for every request
     try:
         session.get(path)
     except httpx.HTTPError as error:
@@ -55,7 +56,7 @@ def _post_form(session: httpx.Client, path: str, data: dict, params: dict | None
                         headers={"Referer": f"{session.base_url}{path.lstrip('/')}"})
 
 
-def login(url: str, email: str, password: str, *, timeout: float = 60) -> httpx.Client:
+def login(url: str, email: str, password: str, *, timeout: float | None = 60) -> httpx.Client:
     """A cookie session logged in as ``email`` (raises ``StudioError`` if refused)."""
     session = _form_session(url, "/user/login/", timeout)
     _post_form(session, "/user/login/", {"email": email, "password": password})
@@ -65,7 +66,7 @@ def login(url: str, email: str, password: str, *, timeout: float = 60) -> httpx.
     return session
 
 
-def signup(url: str, invite_token: str, email: str, password: str, *, timeout: float = 60) -> httpx.Client | None:
+def signup(url: str, invite_token: str, email: str, password: str, *, timeout: float | None = 60) -> httpx.Client | None:
     """Sign ``email`` up through the invite link; a logged-in session, or
     ``None`` when the account already exists."""
     session = _form_session(url, "/user/signup/", timeout)
