@@ -126,13 +126,13 @@ class ClassifierFamily(Family):
             train_dataset=train_set, eval_dataset=val_set, data_collator=collator(tokenizer),
             callbacks=[hf.progress_callback(on_progress)])
         trainer.kind = data.kind
-        hf.fit(trainer, work, resume)
+        run_facts = hf.fit(trainer, work, resume)
         if not trainer.is_world_process_zero():
             return {}
         model.eval()
         metrics = {split: self._split_metrics(model, tokenizer, data, split, settings, scale)
                    for split in ("validation", "test") if split in data.dataset and len(data.dataset[split])}
-        metrics.update(_losses(trainer))
+        metrics.update(_losses(trainer), **run_facts)
         config = {"heads": heads, "pooling": settings.pooling, "scale": list(scale) if scale else None}
         mf.write_model_folder(out_dir, lambda tmp: save_model(model, tokenizer, tmp), family=self.name,
                               settings=settings.to_dict(), data=data.describe(), metrics=metrics,

@@ -127,7 +127,8 @@ def fit(trainer, work_dir: Path, resume: bool) -> Any:
 
     trainer.remove_callback(PrinterCallback)
     checkpoint = last_checkpoint(work_dir) if resume else None
-    return trainer.train(resume_from_checkpoint=checkpoint)
+    trainer.train(resume_from_checkpoint=checkpoint)
+    return {"resumed_from": Path(checkpoint).name if checkpoint else None, "world_size": world_size()}
 
 
 def begin_run(family, data, settings, out_dir: Path, resume: bool):

@@ -125,13 +125,13 @@ class KDFamily(ClassifierFamily):
             model=model, args=hf.training_arguments(settings, work, evaluate=False, label_names=["labels"]),
             train_dataset=mixed, data_collator=collator(tokenizer), callbacks=[hf.progress_callback(on_progress)])
         trainer.task_names, trainer.task_sizes, trainer.annealing = names, sizes, settings.annealing
-        hf.fit(trainer, work, resume)
+        run_facts = hf.fit(trainer, work, resume)
         if not trainer.is_world_process_zero():
             return {}
         model.eval()
         metrics = {split: self._split_metrics(model, tokenizer, data, split, settings, None)
                    for split in ("validation", "test") if split in data.dataset and len(data.dataset[split])}
-        metrics.update(_losses(trainer))
+        metrics.update(_losses(trainer), **run_facts)
         config = {"heads": dict(zip(names, sizes)), "pooling": settings.pooling, "scale": None,
                   "tasks": {n: {"source": t.source, "task": t.task, "label_names": t.label_names,
                                 "train_examples": len(t.split("train"))} for n, t in tasks.items()},
