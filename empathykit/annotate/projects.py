@@ -91,6 +91,42 @@ def create_project(client: StudioClient, *, title: str, schema_name: str, label_
         return _ref(client, client.sdk.projects.get(created.id))
 
 
+def titled_projects(client: StudioClient, title: str) -> list[int]:
+    """Ids of the projects with exactly this title, lowest first."""
+    with client.call(f"looking up project {title!r}"):
+        return sorted(p.id for p in client.sdk.projects.list(title=title, page_size=100) if p.title == title)
+
+
+def is_empty_empathykit_project(client: StudioClient, project_id: int) -> bool:
+    """True for a project push created (schema in its description) that holds no task."""
+    from label_studio_sdk.core.api_error import ApiError
+
+    with client.call(f"reading project {project_id}"):
+        try:
+            project = client.sdk.projects.get(project_id)
+        except ApiError as error:
+            if error.status_code == 404:
+                return False
+            raise
+    if not _SCHEMA_IN_DESCRIPTION.search(project.description or ""):
+        return False
+    body = client.request("GET", "/api/tasks", params={"project": project_id, "page_size": 1, "include": "id"},
+                          what=f"counting tasks of project {project_id}").json()
+    return not body.get("total") and not body.get("tasks")
+
+
+def delete_project(client: StudioClient, project_id: int) -> None:
+    """Delete a project; one already gone is fine."""
+    from label_studio_sdk.core.api_error import ApiError
+
+    with client.call(f"deleting project {project_id}"):
+        try:
+            client.sdk.projects.delete(project_id)
+        except ApiError as error:
+            if error.status_code != 404:
+                raise
+
+
 def update_project(client: StudioClient, project: ProjectRef, settings: dict[str, Any]) -> None:
     if settings:
         with client.call(f"updating project {project.id}"):

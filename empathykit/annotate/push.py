@@ -5,10 +5,14 @@ Order of work, so that a failure never leaves a mess:
 1. read the items, give each a stable ``item_id``, validate every record with
    the schema (and every pre-annotation / gold value) — nothing is sent
    before all of them pass;
-2. create the project (Label Studio validates the labeling config) or reuse it;
+2. create the project (Label Studio validates the labeling config) or reuse
+   it; created, then resolved to the lowest id of that title, so concurrent
+   pushes share one project (``concurrency``);
 3. list the item ids already in the project and skip them (idempotent);
 4. import the rest in batches of ``batch_size`` tasks (one request each, with
-   predictions and gold annotations inline). A batch Label Studio refuses
+   predictions and gold annotations inline), re-checking before each batch
+   what other pushes imported meanwhile, and deleting this run's own tasks
+   that lost a race afterwards (``concurrency``). A batch Label Studio refuses
    stops the push with the batch named; re-running the same command imports
    what is missing, without duplicates.
 
@@ -23,6 +27,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
 
 from empathykit.annotate import projects as prj
+from empathykit.annotate.concurrency import Ledger, import_guarded, remove_lost_races, resolve_project, sweep_twins
 from empathykit.annotate.connection import Connection, StudioClient, batches_arrived, connect, short_body
 from empathykit.annotate.records import assign_item_ids, json_safe, read_records
 from empathykit.errors import InputError, SchemaError, StudioConnectionError, StudioError
@@ -56,6 +61,8 @@ class PushReport:
     config_differs: bool = False
     problems: list[str] = field(default_factory=list)  # from a data set reader
     bad_lines: list[str] = field(default_factory=list)  # malformed input lines skipped (skip_bad)
+    race_removed: int = 0  # own tasks deleted after a concurrent push imported the same items first
+    race_kept: list[str] = field(default_factory=list)  # item ids left twice: the twin was annotated meanwhile
 
 
 def push(
@@ -155,28 +162,26 @@ def push(
         settings.update(maximum_annotations=overlap, overlap_cohort_percentage=100)
     if gold:
         settings.update(annotator_evaluation_enabled=True)
-    ref = prj.find_project(client, project)
-    created = ref is None
-    if ref is None:
-        ref = prj.create_project(client, title=project, schema_name=schema_tag(schema),
-                                 label_config=schema.label_config(), instructions=schema.instructions,
-                                 settings=settings)
-    else:
+    ref, created = resolve_project(client, project, lambda: prj.create_project(
+        client, title=project, schema_name=schema_tag(schema), label_config=schema.label_config(),
+        instructions=schema.instructions, settings=settings))
+    if not created:
         if ref.schema is not None and ref.schema.split(" ")[0] != schema.name:
             raise StudioError(f"project {ref.title!r} (id {ref.id}) holds schema {ref.schema.split(' ')[0]!r}, "
                               f"not {schema.name!r}", hint="push into another project title")
         prj.update_project(client, ref, settings)
 
     # 3. what is there already
-    existing = {t["data"].get("item_id"): t["data"].get("round") for t in prj.iter_tasks(client, ref.id)} \
-        if not created else {}
+    ledger = Ledger(client, ref.id)
+    ledger.refresh()
+    existing = ledger.rounds
     if round_size:
         ours = {r["item_id"] for r in records}
         if first_round is None:
             first_round = _first_round(records, existing, ours, round_size)
         for position, record in enumerate(records):
             record["round"] = first_round + position // round_size
-    todo = [r for r in records if r["item_id"] not in existing]
+    todo = [r for r in records if not ledger.present(r["item_id"])]
 
     # 4. batched import
     tasks = [_task(r, predictions.get(r["item_id"]), prediction_score_column, model_version,
@@ -185,24 +190,30 @@ def push(
     batches = [tasks[i:i + batch_size] for i in range(0, len(tasks), batch_size)]
     if on_progress:
         on_progress(0, total=len(tasks))
-    for number, batch in enumerate(batches, 1):
+    sent: list[int] = []
+
+    def send(batch: list[dict], number: int, total: int) -> list[int]:
         try:
-            _import(client, ref, batch, number, len(batches))
+            ids = _import(client, ref, batch, number, total)
         except StudioConnectionError as error:
-            raise batches_arrived(error, number - 1, len(batches), sum(map(len, batches[:number - 1]))) from None
-        if on_progress:
-            on_progress(len(batch))
+            raise batches_arrived(error, number - 1, total, len(sent)) from None
+        sent.extend(ids)
+        return ids
+
+    import_guarded(ledger, batches, send, on_progress)
+    race_removed, race_kept = remove_lost_races(ledger, lambda item: 1 if item in gold else 0)
+    sweep_twins(client, project)
+    mine = {item for item, ids in ledger.tasks.items() if ids and min(ids) in ledger.ours}
 
     return PushReport(
         project_id=ref.id, project_title=ref.title, project_url=ref.url, project_created=created,
-        schema=schema.name, items=len(records), created=len(tasks), skipped=len(records) - len(todo),
+        schema=schema.name, items=len(records), created=len(mine), skipped=len(records) - len(mine),
         duplicates=duplicates, batches=len(batches), ids_from=ids_from,
         rounds=sorted({r["round"] for r in records}) if round_size else [],
-        predictions=sum(1 for r in todo if r["item_id"] in predictions),
-        gold=sum(1 for r in todo if r["item_id"] in gold),
+        predictions=len(mine & predictions.keys()), gold=len(mine & gold.keys()),
         overlap=overlap if overlap is not None else ref.maximum_annotations,
         config_differs=not created and _normalise(ref.label_config) != _normalise(schema.label_config()),
-        problems=problems, bad_lines=bad_lines,
+        problems=problems, bad_lines=bad_lines, race_removed=race_removed, race_kept=race_kept,
     )
 
 
@@ -295,7 +306,7 @@ def _task(record: dict[str, Any], prediction: dict | None, score_column: str | N
     return task
 
 
-def _import(client: StudioClient, ref: prj.ProjectRef, batch: list[dict], number: int, total: int) -> None:
+def _import(client: StudioClient, ref: prj.ProjectRef, batch: list[dict], number: int, total: int) -> list[int]:
     from label_studio_sdk.core.api_error import ApiError
 
     first, last = batch[0]["data"]["item_id"], batch[-1]["data"]["item_id"]
@@ -304,7 +315,7 @@ def _import(client: StudioClient, ref: prj.ProjectRef, batch: list[dict], number
     try:
         with client.call(f"importing {where} into project {ref.id}"):
             try:
-                client.sdk.projects.import_tasks(ref.id, request=batch, return_task_ids=False)
+                answer = client.sdk.projects.import_tasks(ref.id, request=batch, return_task_ids=True)
             except ApiError as error:
                 if error.status_code in (401, 403):
                     raise  # a refused key, not a refused batch
@@ -314,3 +325,4 @@ def _import(client: StudioClient, ref: prj.ProjectRef, batch: list[dict], number
         if error.hint is None:
             error.hint = hint
         raise
+    return list(answer.task_ids or [])

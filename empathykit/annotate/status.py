@@ -3,7 +3,8 @@
 Read from the Data Manager task list (no annotation bodies), so it stays fast
 on large projects. A task is *done* when it holds ``overlap`` submitted
 annotations (``maximum_annotations``; skips do not count, ground-truth
-annotations do, as in Label Studio's own "completed" state).
+annotations do, as in Label Studio's own "completed" state). Items present
+on more than one task are counted, with the first examples (``duplicates``).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any, Callable
 
 from empathykit.annotate import projects as prj
 from empathykit.annotate.connection import Connection, connect
+from empathykit.annotate.duplicates import DuplicateItems, group_by_item, summarise
 from empathykit.annotate.pull import annotator_emails
 
 
@@ -46,6 +48,7 @@ class ProjectStatus:
     done: int
     rounds: list[RoundProgress]
     annotators: list[AnnotatorProgress]
+    duplicates: DuplicateItems = field(default_factory=DuplicateItems)
 
 
 def project_status(project: str | int, *, connection: Connection | None = None,
@@ -55,10 +58,12 @@ def project_status(project: str | int, *, connection: Connection | None = None,
     overlap = ref.maximum_annotations or 1
     by_round: dict[Any, Counter] = defaultdict(Counter)
     touched: dict[int, Counter] = defaultdict(Counter)
+    identified: list[dict[str, Any]] = []
     with client.call(f"listing tasks of project {ref.id}"):
         for task in prj.iter_tasks(client, ref.id, include="id,data,total_annotations,cancelled_annotations,annotators",
                                    on_progress=on_progress):
             rnd = (task.get("data") or {}).get("round")
+            identified.append({"id": task["id"], "data": {"item_id": (task.get("data") or {}).get("item_id")}})
             submitted, skipped = task.get("total_annotations") or 0, task.get("cancelled_annotations") or 0
             counts = by_round[rnd]
             counts["tasks"] += 1
@@ -76,4 +81,4 @@ def project_status(project: str | int, *, connection: Connection | None = None,
                   for user, c in sorted(touched.items(), key=lambda kv: -sum(kv[1].values()))]
     return ProjectStatus(project_id=ref.id, project_title=ref.title, project_url=ref.url, schema=ref.schema,
                          overlap=overlap, tasks=sum(r.tasks for r in rounds), done=sum(r.done for r in rounds),
-                         rounds=rounds, annotators=annotators)
+                         rounds=rounds, annotators=annotators, duplicates=summarise(group_by_item(identified)))

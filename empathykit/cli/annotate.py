@@ -44,6 +44,13 @@ def push_command(
         f"{report.duplicates} duplicate ids in the input; {report.predictions} pre-annotated, {report.gold} gold"
         + (f"; rounds {report.rounds[0]}-{report.rounds[-1]}" if report.rounds else "")
         + (f"; {report.overlap} annotators per task" if report.overlap else ""), highlight=False)
+    if report.race_removed:
+        err_console.print(f"note: a concurrent push imported {report.race_removed} of these items at the same "
+                          "moment; this run's copies were deleted", highlight=False)
+    if report.race_kept:
+        err_console.print(f"[yellow]note:[/] {len(report.race_kept)} items are in the project twice and the later "
+                          f"copy is already annotated, e.g. {report.race_kept[0]!r}; see `empathykit annotate status`",
+                          highlight=False)
     if report.bad_lines:
         err_console.print(f"[yellow]skipped:[/] {len(report.bad_lines)} malformed lines, e.g. {report.bad_lines[0]}",
                           highlight=False, markup=True)
@@ -157,4 +164,32 @@ def status_command(
         f"round {r}" if r is not None else "no round" for r in rounds]],
         [[a.email or "?", a.annotator_id, a.tasks, *[a.per_round.get(r, 0) for r in rounds]]
          for a in report.annotators])
+    dup = report.duplicates
+    if dup.items:
+        examples = "; ".join(f"{item!r} on tasks {', '.join(map(str, ids))}" for item, ids in dup.examples)
+        err_console.print(f"[yellow]duplicates:[/] {dup.items} items are on more than one task "
+                          f"({dup.extra_tasks} extra tasks), e.g. {examples}; remove them with "
+                          f"`empathykit annotate dedupe -p {report.project_id}`", highlight=False)
+    err_console.print(report.project_url, highlight=False)
+
+
+@app.command("dedupe")
+def dedupe_command(
+    project: Annotated[str, typer.Option("--project", "-p", help="Project title or id.")],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Only report what would be deleted.")] = False,
+) -> None:
+    """Delete later copies of items present more than once (earliest task kept; annotated copies never deleted, reported)."""
+    from empathykit.annotate.duplicates import dedupe
+    from empathykit.cli._common import err_console
+
+    with err_console.status("reading the project's tasks"):
+        report = dedupe(project, dry_run=dry_run)
+    dup = report.duplicates
+    verb = "would delete" if report.dry_run else "deleted"
+    err_console.print(f"{report.project_title} (id {report.project_id}): {report.tasks} tasks, {dup.items} items on "
+                      f"more than one task; {verb} {len(report.deleted)} unannotated later copies", highlight=False)
+    if report.annotated:
+        shown = ", ".join(f"{item!r} (task {task})" for item, task in report.annotated[:5])
+        err_console.print(f"[yellow]kept:[/] {len(report.annotated)} later copies carry annotations and were not "
+                          f"deleted: {shown}; merge or delete them in the UI", highlight=False)
     err_console.print(report.project_url, highlight=False)
