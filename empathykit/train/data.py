@@ -73,7 +73,7 @@ def load_training_data(data: str | Path, task: str | None = None, **options: Any
 
 def _load_export(folder: Path, task: str | None) -> TrainingData:
     try:
-        from empathykit.exports.load import load
+        from empathykit.exports import load
     except ImportError:  # before the export's loader lands: today's single-config layout
         return _load_legacy(folder, task)
     loaded = load(folder, task=task)
