@@ -209,3 +209,17 @@ def test_export_multichoice_and_span_schemas(tmp_path):
     agg = aggregate(pd.DataFrame(rows), epitome)
     assert agg.loc[0, "emotional_reactions"] == "weak"
     assert [s["text"] for s in agg.loc[0, "emotional_reactions_rationales"]] == ["so sorry"]
+
+
+def test_annotation_export_loads_every_seek_provide_variant(annotated, tmp_path):
+    from empathykit import exports
+
+    annotations, votes = annotated
+    export_dataset(annotations, "seek-provide", tmp_path / "out", seed=1)
+    three = exports.load(tmp_path / "out", task="seek-provide")
+    binary = exports.load(tmp_path / "out", task="empathy-vs-none")
+    assert binary.label_names == ["none", "empathy"] and binary.schema == "seek-provide"
+    for split in ("train", "validation", "test"):
+        expected = ["none" if LABELS[i] == "none" else "empathy" for i in three.dataset[split]["label"]]
+        assert [binary.label_names[i] for i in binary.dataset[split]["label"]] == expected
+        assert binary.dataset[split]["item_id"] == three.dataset[split]["item_id"]

@@ -6,8 +6,9 @@ Output folder (written to a temporary folder and renamed into place whole)::
       dataset/             DatasetDict.save_to_disk (load with datasets.load_from_disk)
       parquet/<split>.parquet
       ties.parquet         items whose target label tied (not in any split)
-      export.json          counts, seed, fractions, sources
-      README.md            dataset card
+      <config>/<split>.parquet   one folder per task variant (exports.writer; read by exports.load)
+      export.json          counts, seed, fractions, sources, tasks, card
+      README.md            dataset card (the Hub's YAML block, then the body below)
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from empathykit.errors import ExportError
 from empathykit.annotate.table import check_values, read_adjudications, read_annotations, read_items, schema_of
 from empathykit.exports.aggregate import aggregate, attach_inputs
 from empathykit.exports.splits import SPLIT_NAMES, stratified_split
+from empathykit.exports.variants import variants_for
+from empathykit.exports.writer import ExportConfig, write_into
 from empathykit.io import atomic_path, check_output
 from empathykit.schemas.base import Schema
 
@@ -212,6 +215,32 @@ def export_dataset(
         for name in SPLIT_NAMES:
             dataset[name].to_parquet(str(tmp / "parquet" / f"{name}.parquet"))
         ties.drop(columns=[c for c in ties.columns if c.endswith("_adjudicated")]).to_parquet(tmp / "ties.parquet", index=False)
-        (tmp / "export.json").write_text(json.dumps(report.to_dict(), indent=2) + "\n", encoding="utf-8")
-        (tmp / "README.md").write_text(dataset_card(report, schema), encoding="utf-8")
+        body = dataset_card(report, schema).split("\n", 2)[2]  # the writer puts the title
+        write_into(tmp, variant_configs(schema, dataset, schema_options), meta=report.to_dict(), body=body,
+                   card={"pretty_name": schema.title, "source": f"Label Studio annotations, schema {schema.name}",
+                         "aggregation": "majority vote, ties flagged"})
     return report
+
+
+def _variant_split(split, variant, names: list[str]):
+    from datasets import ClassLabel
+
+    features = split.features.copy()
+    features["label"] = ClassLabel(names=list(variant.label_names))
+    recode = {i: variant.label_names.index(variant.map_label(n)) for i, n in enumerate(names)}
+    return split.map(lambda b: {"label": [recode.get(v, -1) for v in b["label"]]}, batched=True, features=features)
+
+
+def variant_configs(schema: Schema, dataset, schema_options: dict[str, Any] | None = None) -> list:
+    """One :class:`ExportConfig` per task variant of ``schema``, relabelled from the target's classes."""
+    target = schema.field(schema.target)
+    configs = []
+    for variant in variants_for(schema):
+        splits = {name: dataset[name] for name in SPLIT_NAMES}
+        if variant.mapping:
+            splits = {name: _variant_split(d, variant, list(target.labels)) for name, d in splits.items()}
+        configs.append(ExportConfig(variant.name, variant.kind, list(variant.inputs), splits,
+                                    label_names=list(variant.label_names) if variant.label_names else None,
+                                    scale=variant.scale, schema=schema.name, schema_options=dict(schema_options or {}),
+                                    description=variant.description))
+    return configs

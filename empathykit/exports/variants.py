@@ -1,0 +1,73 @@
+"""Task variants: the named configs one annotation set exports to.
+
+API (F and G code against it)::
+
+    Variant(name, source, kind, label_names=None, mapping=None, inputs=(), scale=None)
+    variants_for(schema) -> list[Variant]      # every variant that applies, default order
+    select(variants, tasks) -> list[Variant]   # ``--task``; ExportError names the known ones
+
+``source`` is the aggregated column the variant reads; ``mapping`` (when set)
+maps the source's labels to the variant's (``seeking``/``providing`` →
+``positive`` for ``empathy-vs-none``, section 5 of the TwittEmp paper).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+from empathykit.errors import ExportError
+
+
+@dataclass(frozen=True)
+class Variant:
+    name: str
+    source: str
+    kind: str                                  # "choice" | "multichoice" | "rating"
+    label_names: tuple[str, ...] | None = None
+    mapping: dict[str, str] | None = None
+    inputs: tuple[str, ...] = ()
+    scale: tuple[float, float] | None = None
+    description: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def map_label(self, value: Any) -> Any:
+        return self.mapping.get(value, value) if self.mapping and isinstance(value, str) else value
+
+
+def _one_vs_rest(name: str, label: str, labels: Sequence[str], inputs: tuple[str, ...]) -> Variant:
+    return Variant(name, "label", "choice",
+                   ("rest", label), {other: "rest" for other in labels if other != label}, inputs,
+                   description=f"{label} vs the other classes")
+
+
+def variants_for(schema) -> list[Variant]:
+    """Every variant that applies to ``schema`` (its target field first)."""
+    if schema.target is None:
+        raise ExportError(f"schema {schema.name!r} has no target field to export", hint="pick a schema with a target")
+    target = schema.field(schema.target)
+    inputs = tuple(schema.inputs)
+    base = Variant(schema.name if schema.name == "seek-provide" else target.name, "label", target.kind,
+                   tuple(target.labels) or None, None, inputs,
+                   tuple(map(float, target.scale)) if target.scale else None, target.description or target.name)
+    variants = [base]
+    labels = tuple(target.labels)
+    if schema.name == "seek-provide" and {"seeking", "providing"} <= set(labels):
+        none = [label for label in labels if label not in ("seeking", "providing")]
+        variants.append(Variant("empathy-vs-none", "label", "choice", (*none, "empathy"),
+                                {"seeking": "empathy", "providing": "empathy"}, inputs,
+                                description="seeking or providing vs none"))
+        variants += [_one_vs_rest("seek-vs-rest", "seeking", labels, inputs),
+                     _one_vs_rest("provide-vs-rest", "providing", labels, inputs)]
+    return variants
+
+
+def select(variants: list[Variant], tasks: Sequence[str] | None) -> list[Variant]:
+    if not tasks:
+        return variants
+    known = [v.name for v in variants]
+    unknown = [t for t in tasks if t not in known]
+    if unknown:
+        raise ExportError(f"task variant {', '.join(map(repr, unknown))} does not apply; this schema has {', '.join(known)}",
+                          hint=f"pass --task with some of: {', '.join(known)}")
+    return [v for v in variants if v.name in tasks]

@@ -1,0 +1,111 @@
+"""The one writer of export folders (annotation exports and ``DATASET:PATH`` imports).
+
+API::
+
+    ExportConfig(name, kind, inputs, splits, label_names=None, scale=None,
+                 schema=None, schema_options={}, description="")
+        # splits: {"train"|"validation"|"test": datasets.Dataset}, the label column is "label"
+    write_export(out_dir, configs, *, card=dict, meta=dict, body="") -> list[str]
+
+``card`` holds the facts the card states and ``load`` returns (``pretty_name``,
+``license``, ``language``, ``task_categories``, ``source``, ``citation``,
+``aggregation``, ...); ``meta`` anything else for ``export.json`` (counts,
+seed, fractions; relative paths only: the folder travels); ``body`` is
+Markdown after the generated split table. Layout, written atomically::
+
+    OUT/<config>/{train,validation,test}.parquet   (features in the Parquet metadata)
+    OUT/README.md      card: the YAML block the Hub reads (configs with data_files, dataset_info)
+    OUT/export.json    meta + tasks (per config: kind, label_names, scale, inputs, schema, schema_options) + card
+
+Nothing in the output carries a timestamp, so the same input gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from empathykit.io import atomic_path, check_output
+
+SPLITS = ("train", "validation", "test")
+
+
+@dataclass
+class ExportConfig:
+    name: str
+    kind: str
+    inputs: list[str]
+    splits: dict[str, Any]
+    label_names: list[str] | None = None
+    scale: tuple[float, float] | None = None
+    schema: str | None = None
+    schema_options: dict[str, Any] = field(default_factory=dict)
+    description: str = ""
+
+    def facts(self) -> dict[str, Any]:
+        return {"kind": self.kind, "label_names": self.label_names, "scale": list(self.scale) if self.scale else None,
+                "inputs": list(self.inputs), "schema": self.schema, "schema_options": self.schema_options,
+                "description": self.description}
+
+
+def card_header(configs: list[ExportConfig], card: dict[str, Any]) -> dict[str, Any]:
+    header = {key: card[key] for key in ("pretty_name", "license") if card.get(key)}
+    header["language"] = card.get("language") or ["en"]
+    header["task_categories"] = list(card.get("task_categories") or ["text-classification"])
+    header["configs"] = [{"config_name": c.name, "data_files": [{"split": s, "path": f"{c.name}/{s}.parquet"}
+                                                                for s in SPLITS]} for c in configs]
+    header["dataset_info"] = [{"config_name": c.name, "features": c.splits["train"].features._to_yaml_list(),
+                               "splits": [{"name": s, "num_examples": len(c.splits[s])} for s in SPLITS]}
+                              for c in configs]
+    return header
+
+
+def render_card(configs: list[ExportConfig], card: dict[str, Any], body: str = "") -> str:
+    import yaml
+
+    header = yaml.safe_dump(card_header(configs, card), sort_keys=False, allow_unicode=True).rstrip()
+    title = card.get("pretty_name") or "empathykit export"
+    lines = ["---", header, "---", "", f"# {title}", ""]
+    if card.get("source"):
+        lines += [f"Source: {card['source']}.", ""]
+    if card.get("aggregation"):
+        lines += [f"Aggregation: {card['aggregation']}.", ""]
+    lines += ["| config | description | train | validation | test |", "| --- | --- | ---: | ---: | ---: |"]
+    lines += [f"| `{c.name}` | {c.description} | " + " | ".join(str(len(c.splits[s])) for s in SPLITS) + " |"
+              for c in configs]
+    lines += ["", body.strip(), ""] if body.strip() else [""]
+    if card.get("citation"):
+        lines += ["## Citation", "", "```", str(card["citation"]).strip(), "```", ""]
+    return "\n".join(lines)
+
+
+def write_export(out_dir: str | Path, configs: list[ExportConfig], *, card: dict[str, Any] | None = None,
+                 meta: dict[str, Any] | None = None, body: str = "") -> list[str]:
+    """Write ``configs`` to ``out_dir`` (layout in the module doc); returns the Parquet paths, relative."""
+    check_output(out_dir, "dir", marker="export.json")
+    with atomic_path(out_dir, marker="export.json") as tmp:
+        tmp.mkdir()
+        return write_into(tmp, configs, card=card, meta=meta, body=body)
+
+
+def write_into(folder: Path, configs: list[ExportConfig], *, card: dict[str, Any] | None = None,
+               meta: dict[str, Any] | None = None, body: str = "") -> list[str]:
+    """The layout into an existing (temporary) folder, for callers that add files of their own."""
+    import pyarrow.parquet as pq
+
+    card = dict(card or {})
+    files = [f"{c.name}/{s}.parquet" for c in configs for s in SPLITS]
+    document = {**(meta or {}), "out_dir": ".", "files": files,
+                "configs": {c.name: {s: len(c.splits[s]) for s in SPLITS} for c in configs},
+                "tasks": {c.name: c.facts() for c in configs}, "card": card}
+    for config in configs:
+        (folder / config.name).mkdir()
+        for split in SPLITS:
+            table = config.splits[split].flatten_indices().data.table
+            pq.write_table(table, folder / config.name / f"{split}.parquet")
+    (folder / "export.json").write_text(json.dumps(document, indent=2, ensure_ascii=False, default=str) + "\n",
+                                        encoding="utf-8")
+    (folder / "README.md").write_text(render_card(configs, card, body), encoding="utf-8")
+    return files

@@ -1,0 +1,77 @@
+"""The export folder layout: writer, task variants and ``exports.load``."""
+
+from __future__ import annotations
+
+import pytest
+
+from empathykit.errors import ExportError
+from empathykit.exports.variants import select, variants_for
+from empathykit.schemas import get_schema
+
+TEXTS = [f"post number {i}" for i in range(12)]
+LABELS = ["seeking", "providing", "none"] * 4
+
+
+def _configs():
+    from datasets import ClassLabel, Dataset, Features, Value
+
+    from empathykit.exports.writer import ExportConfig
+
+    configs = []
+    for variant in variants_for(get_schema("seek-provide")):
+        features = Features({"item_id": Value("string"), "text": Value("string"),
+                             "label": ClassLabel(names=list(variant.label_names))})
+        labels = [variant.label_names.index(variant.map_label(v)) for v in LABELS]
+        rows = {"item_id": [str(i) for i in range(12)], "text": TEXTS, "label": labels}
+        splits = {s: Dataset.from_dict({k: v[lo:hi] for k, v in rows.items()}, features=features)
+                  for s, lo, hi in (("train", 0, 8), ("validation", 8, 10), ("test", 10, 12))}
+        configs.append(ExportConfig(variant.name, variant.kind, list(variant.inputs), splits,
+                                    label_names=list(variant.label_names), schema="seek-provide"))
+    return configs
+
+
+def _write(out):
+    from empathykit.exports.writer import write_export
+
+    return write_export(out, _configs(), card={"pretty_name": "test export", "license": "cc-by-4.0",
+                                               "aggregation": "majority vote"}, meta={"seed": 0})
+
+
+def test_seek_provide_variants_map_labels():
+    variants = {v.name: v for v in variants_for(get_schema("seek-provide"))}
+    assert list(variants) == ["seek-provide", "empathy-vs-none", "seek-vs-rest", "provide-vs-rest"]
+    assert [variants["empathy-vs-none"].map_label(v) for v in LABELS[:3]] == ["empathy", "empathy", "none"]
+    assert [variants["provide-vs-rest"].map_label(v) for v in LABELS[:3]] == ["rest", "providing", "rest"]
+    with pytest.raises(ExportError, match="does not apply"):
+        select(list(variants.values()), ["similarity_empathy"])
+
+
+def test_same_input_same_bytes(tmp_path):
+    files = _write(tmp_path / "a")
+    _write(tmp_path / "b")
+    for name in [*files, "README.md", "export.json"]:
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
+
+
+def test_load_and_load_dataset_give_the_configs(tmp_path):
+    from datasets import load_dataset
+    from huggingface_hub import DatasetCard
+
+    from empathykit import exports
+
+    out = tmp_path / "out"
+    _write(out)
+    with pytest.raises(ExportError, match="name one"):
+        exports.load(out)
+    loaded = exports.load(out, task="empathy-vs-none")
+    assert loaded.kind == "choice" and loaded.label_names == ["none", "empathy"] and loaded.inputs == ["text"]
+    assert loaded.dataset["train"].features["label"].names == ["none", "empathy"]
+    assert loaded.dataset["train"]["label"] == [1, 1, 0, 1, 1, 0, 1, 1]
+    assert loaded.card["aggregation"] == "majority vote"
+    hub = load_dataset(str(out), "empathy-vs-none")
+    assert hub["test"]["label"] == loaded.dataset["test"]["label"]
+    data = DatasetCard.load(out / "README.md").data.to_dict()
+    assert [c["config_name"] for c in data["configs"]] == ["seek-provide", "empathy-vs-none", "seek-vs-rest",
+                                                          "provide-vs-rest"]
+    with pytest.raises(ExportError, match="no task"):
+        exports.load(out, task="nope")
