@@ -27,6 +27,8 @@ def export_command(
     task: Annotated[Optional[list[str]], typer.Option("--task", help="Only these task variants (configs); repeatable.")] = None,
     group_by: Annotated[Optional[str], typer.Option("--group-by", help="Rows sharing this column's value stay in one split.")] = None,
     format: Annotated[str, typer.Option("--format", help="hf (Parquet configs + card) or epitome-csv (the EPITOME release's files).")] = "hf",
+    aggregate: Annotated[str, typer.Option("--aggregate", help="majority (ties flagged), majority-drop, dawid-skene, "
+                                                              "mace (choices; crowd-kit), mean, median (ratings).")] = "majority",
     dehydrate: Annotated[bool, typer.Option("--dehydrate", help="Ids, labels and metadata only, no text (to share tweets under X's terms).")] = False,
 ) -> None:
     """Aggregate pulled annotations (majority vote, ties flagged) into a Hugging Face DatasetDict with stratified splits."""
@@ -47,7 +49,7 @@ def export_command(
     with err_console.status("exporting") as status:
         report = export_dataset(annotations, schema, out, items=items, adjudicated=adjudicated, seed=seed,
                                 fractions=(train, validation, test), schema_options=options, on_progress=lambda msg: status.update(msg),
-                                dehydrate=dehydrate)
+                                dehydrate=dehydrate, method=aggregate)
     print_table(f"export → {report.out_dir}", ["split", "rows", "labels"],
                 [[name, size, report.label_counts.get(name, "")] for name, size in report.split_sizes.items()])
     err_console.print(f"{report.items_annotated} items annotated; {report.ties} ties (in ties.parquet); "

@@ -145,3 +145,44 @@ def attach_inputs(aggregated: pd.DataFrame, items: pd.DataFrame, schema: Schema)
                           hint="pass the items file that was pushed (`--items`)")
     return joined
 
+
+
+#: ``--aggregate`` methods for choice fields (ratings: mean/median; ``majority`` keeps today's rules).
+METHODS = ("majority", "majority-drop", "dawid-skene", "mace", "mean", "median")
+
+
+def model_labels(tidy: pd.DataFrame, f: Field, method: str) -> dict[str, str]:
+    """item_id -> label of an annotator-quality model (crowd-kit's Dawid-Skene or MACE) for choice field ``f``."""
+    from crowdkit.aggregation import MACE, DawidSkene
+
+    latest = latest_annotations(tidy)
+    rows = latest[latest["field"] == f.name]
+    data = pd.DataFrame({"task": rows["item_id"].astype(str).to_numpy(), "worker": rows["annotator_id"].astype(str).to_numpy(),
+                         "label": [decode_value(v) for v in rows["value"]]})
+    model = DawidSkene(n_iter=100) if method == "dawid-skene" else MACE(random_state=0)
+    return {str(k): v for k, v in model.fit_predict(data).items()}
+
+
+def apply_method(table: pd.DataFrame, tidy: pd.DataFrame, schema: Schema, method: str) -> pd.DataFrame:
+    """Re-aggregate the target field of ``aggregate``'s table with ``method`` (adjudicated values stay final)."""
+    if method not in METHODS:
+        raise ExportError(f"unknown aggregation {method!r}; expected one of {', '.join(METHODS)}")
+    target = schema.field(schema.target)
+    choice = target.kind == "choice"
+    if choice != (method not in ("mean", "median")) and method not in ("majority", "majority-drop"):
+        raise ExportError(f"--aggregate {method} does not apply to {target.kind} field {target.name!r}",
+                          hint="choices: majority, majority-drop, dawid-skene, mace; ratings: mean, median")
+    table = table.copy()
+    keep = ~table[f"{target.name}_adjudicated"].astype(bool)
+    if method in ("dawid-skene", "mace"):
+        labels = model_labels(tidy, target, method)
+        table.loc[keep, target.name] = table.loc[keep, "item_id"].map(labels)
+        table.loc[keep, f"{target.name}_tie"] = False
+    elif method == "majority-drop" and f"{target.name}_tie" in table:
+        table = table[~table[f"{target.name}_tie"]].reset_index(drop=True)
+    elif method == "median":
+        latest = latest_annotations(tidy)
+        rows = latest[latest["field"] == target.name]
+        medians = rows.assign(v=[float(decode_value(v)) for v in rows["value"]]).groupby("item_id")["v"].median()
+        table.loc[keep, target.name] = table.loc[keep, "item_id"].map(medians.rename(index=str))
+    return table

@@ -23,7 +23,7 @@ import pandas as pd
 from empathykit import __version__
 from empathykit.errors import ExportError
 from empathykit.annotate.table import check_values, read_adjudications, read_annotations, read_items, schema_of
-from empathykit.exports.aggregate import aggregate, attach_inputs
+from empathykit.exports.aggregate import aggregate, apply_method, attach_inputs
 from empathykit.exports.splits import SPLIT_NAMES, stratified_split
 from empathykit.exports.variants import variants_for
 from empathykit.exports.writer import ExportConfig, write_into
@@ -32,6 +32,10 @@ from empathykit.schemas.base import Schema
 
 #: Columns every export adds beside the schema's features.
 EXTRA_FEATURES = {"n_annotators": "int32", "adjudicated": "bool"}
+
+
+AGGREGATION_NAMES = {"majority": "majority vote, ties flagged (in ties.parquet)", "majority-drop": "majority vote, ties dropped",
+                     "dawid-skene": "Dawid-Skene (crowd-kit)", "mace": "MACE (crowd-kit)", "mean": "mean", "median": "median"}
 
 
 @dataclass
@@ -151,6 +155,7 @@ def export_dataset(
     schema_options: dict[str, Any] | None = None,
     on_progress: Callable[[str], None] | None = None,
     dehydrate: bool = False,
+    method: str = "majority",
 ) -> ExportReport:
     """Aggregate pulled annotations and write a ``DatasetDict`` to ``out_dir``.
 
@@ -181,7 +186,8 @@ def export_dataset(
     if adjudicated:
         adjudications = read_adjudications(adjudicated)
     notify("aggregating")
-    table = attach_inputs(aggregate(tidy, schema, adjudications), read_items(items_path, error=ExportError), schema)
+    aggregated = apply_method(aggregate(tidy, schema, adjudications), tidy, schema, method)
+    table = attach_inputs(aggregated, read_items(items_path, error=ExportError), schema)
     target = schema.field(schema.target)
     table["adjudicated"] = table[f"{target.name}_adjudicated"].astype(bool)
     tie_column = f"{target.name}_tie"
@@ -218,7 +224,7 @@ def export_dataset(
         body = dataset_card(report, schema).split("\n", 2)[2]  # the writer puts the title
         write_into(tmp, variant_configs(schema, dataset, schema_options), meta=report.to_dict(), body=body,
                    card={"pretty_name": schema.title, "source": f"Label Studio annotations, schema {schema.name}",
-                         "aggregation": "majority vote, ties flagged"})
+                         "aggregation": AGGREGATION_NAMES.get(method, method)})
     return report
 
 
