@@ -75,3 +75,21 @@ def test_load_and_load_dataset_give_the_configs(tmp_path):
                                                           "provide-vs-rest"]
     with pytest.raises(ExportError, match="no task"):
         exports.load(out, task="nope")
+
+
+def test_task_limits_an_annotation_export_and_refuses_variants_that_do_not_apply(tmp_path):
+    import json
+
+    import pandas as pd
+
+    from empathykit.exports.hf import export_dataset
+    from tests.test_export import make_votes, tidy_rows
+
+    votes = make_votes(30)
+    tidy_rows(votes).to_parquet(tmp_path / "ann.parquet")
+    pd.DataFrame({"item_id": list(votes), "text": [f"text of {i}" for i in votes]}).to_parquet(tmp_path / "ann.items.parquet")
+    export_dataset(tmp_path / "ann.parquet", "seek-provide", tmp_path / "out", tasks=["provide-vs-rest"])
+    assert list(json.loads((tmp_path / "out" / "export.json").read_text())["tasks"]) == ["provide-vs-rest"]
+    with pytest.raises(ExportError, match="does not apply"):
+        export_dataset(tmp_path / "ann.parquet", "seek-provide", tmp_path / "o2", tasks=["similarity_empathy"])
+    assert not (tmp_path / "o2").exists()

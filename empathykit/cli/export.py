@@ -49,7 +49,7 @@ def export_command(
     with err_console.status("exporting") as status:
         report = export_dataset(annotations, schema, out, items=items, adjudicated=adjudicated, seed=seed,
                                 fractions=(train, validation, test), schema_options=options, on_progress=lambda msg: status.update(msg),
-                                dehydrate=dehydrate, method=aggregate)
+                                dehydrate=dehydrate, method=aggregate, tasks=task)
     print_table(f"export → {report.out_dir}", ["split", "rows", "labels"],
                 [[name, size, report.label_counts.get(name, "")] for name, size in report.split_sizes.items()])
     err_console.print(f"{report.items_annotated} items annotated; {report.ties} ties (in ties.parquet); "

@@ -25,7 +25,7 @@ from empathykit.errors import ExportError
 from empathykit.annotate.table import check_values, read_adjudications, read_annotations, read_items, schema_of
 from empathykit.exports.aggregate import aggregate, apply_method, attach_inputs
 from empathykit.exports.splits import SPLIT_NAMES, stratified_split
-from empathykit.exports.variants import variants_for
+from empathykit.exports.variants import select, variants_for
 from empathykit.exports.writer import ExportConfig, write_into
 from empathykit.io import atomic_path, check_output
 from empathykit.schemas.base import Schema
@@ -156,6 +156,7 @@ def export_dataset(
     on_progress: Callable[[str], None] | None = None,
     dehydrate: bool = False,
     method: str = "majority",
+    tasks: list[str] | None = None,
 ) -> ExportReport:
     """Aggregate pulled annotations and write a ``DatasetDict`` to ``out_dir``.
 
@@ -166,6 +167,7 @@ def export_dataset(
     schema = schema_of(annotations, schema_name, schema_options)
     if schema.target is None:
         raise ExportError(f"schema {schema.name!r} has no target field to export as a labelled dataset")
+    variants = select(variants_for(schema), tasks)  # a variant that does not apply stops here, before any work
     notify = on_progress or (lambda _msg: None)
     annotations = Path(annotations)
     if not annotations.is_file():  # before the items check, so the error names the file that is missing
@@ -222,7 +224,7 @@ def export_dataset(
             dataset[name].to_parquet(str(tmp / "parquet" / f"{name}.parquet"))
         ties.drop(columns=[c for c in ties.columns if c.endswith("_adjudicated")]).to_parquet(tmp / "ties.parquet", index=False)
         body = dataset_card(report, schema).split("\n", 2)[2]  # the writer puts the title
-        write_into(tmp, variant_configs(schema, dataset, schema_options), meta=report.to_dict(), body=body,
+        write_into(tmp, variant_configs(schema, dataset, schema_options, variants), meta=report.to_dict(), body=body,
                    card={"pretty_name": schema.title, "source": f"Label Studio annotations, schema {schema.name}",
                          "aggregation": AGGREGATION_NAMES.get(method, method)})
     return report
@@ -237,11 +239,11 @@ def _variant_split(split, variant, names: list[str]):
     return split.map(lambda b: {"label": [recode.get(v, -1) for v in b["label"]]}, batched=True, features=features)
 
 
-def variant_configs(schema: Schema, dataset, schema_options: dict[str, Any] | None = None) -> list:
+def variant_configs(schema: Schema, dataset, schema_options: dict[str, Any] | None = None, variants=None) -> list:
     """One :class:`ExportConfig` per task variant of ``schema``, relabelled from the target's classes."""
     target = schema.field(schema.target)
     configs = []
-    for variant in variants_for(schema):
+    for variant in variants or variants_for(schema):
         splits = {name: dataset[name] for name in SPLIT_NAMES}
         if variant.mapping:
             splits = {name: _variant_split(d, variant, list(target.labels)) for name, d in splits.items()}
