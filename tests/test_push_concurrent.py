@@ -71,6 +71,17 @@ def test_parallel_pushes_of_overlapping_inputs_make_one_project_with_each_item_o
     assert sum(r.project_created for r in reports) <= 1  # 0 when the winner is a twin whose creator got an error
 
 
+def test_parallel_pushes_into_an_existing_project_import_each_item_once(studio):
+    title = studio.project_title("concurrent-existing")
+    first = push(items(0, 1), schema="seek-provide", project=title, connection=studio.connection)
+    reports = run_together([
+        lambda chunk=chunk: push(chunk, schema="seek-provide", project=title, batch_size=10,
+                                 connection=studio.connection) for chunk in (items(0, 200), items(0, 200))])
+    counts = Counter(t["data"]["item_id"] for t in studio.tasks(first.project_id))
+    assert len(counts) == 200 and max(counts.values()) == 1
+    assert sum(r.created for r in reports) == 199
+
+
 def plant(studio, project_id, item_ids):
     """Import copies of items directly with the SDK (as another tool would)."""
     answer = studio.client().projects.import_tasks(
