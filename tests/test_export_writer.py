@@ -93,3 +93,21 @@ def test_task_limits_an_annotation_export_and_refuses_variants_that_do_not_apply
     with pytest.raises(ExportError, match="does not apply"):
         export_dataset(tmp_path / "ann.parquet", "seek-provide", tmp_path / "o2", tasks=["similarity_empathy"])
     assert not (tmp_path / "o2").exists()
+
+
+def test_annotation_export_is_byte_identical_across_runs_and_holds_no_absolute_paths(tmp_path):
+    import pandas as pd
+
+    from empathykit.exports.hf import export_dataset
+    from tests.test_export import make_votes, tidy_rows
+
+    votes = make_votes(40)
+    tidy_rows(votes).to_parquet(tmp_path / "ann.parquet")
+    pd.DataFrame({"item_id": list(votes), "text": [f"text of {i}" for i in votes]}).to_parquet(tmp_path / "ann.items.parquet")
+    for out in ("a", "b"):
+        export_dataset(tmp_path / "ann.parquet", "seek-provide", tmp_path / out, seed=7)
+    names = sorted(p.relative_to(tmp_path / "a") for p in (tmp_path / "a").rglob("*.parquet") if "dataset" not in p.parts)
+    assert len(names) == 4 * 3 + 4  # four configs x three splits, parquet/ x3, ties
+    for name in [*names, "README.md", "export.json"]:
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
+    assert str(tmp_path) not in (tmp_path / "a" / "export.json").read_text()

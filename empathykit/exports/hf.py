@@ -224,10 +224,17 @@ def export_dataset(
             dataset[name].to_parquet(str(tmp / "parquet" / f"{name}.parquet"))
         ties.drop(columns=[c for c in ties.columns if c.endswith("_adjudicated")]).to_parquet(tmp / "ties.parquet", index=False)
         body = dataset_card(report, schema).split("\n", 2)[2]  # the writer puts the title
-        write_into(tmp, variant_configs(schema, dataset, schema_options, variants), meta=report.to_dict(), body=body,
+        write_into(tmp, variant_configs(schema, dataset, schema_options, variants), meta=_portable(report), body=body,
                    card={"pretty_name": schema.title, "source": f"Label Studio annotations, schema {schema.name}",
                          "aggregation": AGGREGATION_NAMES.get(method, method)})
     return report
+
+
+def _portable(report: ExportReport) -> dict[str, Any]:
+    """export.json travels with the data: file names, not this machine's paths."""
+    meta = report.to_dict()
+    meta["sources"] = {k: Path(v).name if v else "" for k, v in meta["sources"].items()}
+    return meta
 
 
 def _variant_split(split, variant, names: list[str]):
