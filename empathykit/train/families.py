@@ -24,6 +24,7 @@ FAMILIES: dict[str, str] = {
     "classifier": "empathykit.train.classifier:ClassifierFamily",
     "kd": "empathykit.train.kd:KDFamily",
     "epitome": "empathykit.train.epitome:EpitomeFamily",
+    "similarity": "empathykit.train.similarity:SimilarityFamily",
 }
 
 Progress = Callable[..., None]

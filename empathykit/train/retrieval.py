@@ -1,0 +1,194 @@
+"""Story retrieval with a similarity model, and EmpathicStories' retrieval metrics.
+
+``retrieve(model_dir, corpus, queries, k)`` embeds the corpus once (cached beside
+it in ``.CORPUS.embeddings/``, keyed by the model's version and the corpus
+hash) and returns the k stories with the highest cosine per query. Search is
+exact (numpy) by default; ``index="usearch"`` (or ``auto`` above
+:data:`INDEX_ABOVE` stories) uses a usearch HNSW index, saved in the cache.
+
+``retrieval_metrics(pairs)``: for each query story, the other stories of its
+pairs ranked by model score against the human ranking (EmpathicStories §
+retrieval): precision@1 with ties (the model's top story is one of the
+human-top stories), Kendall's tau and Spearman's rho, averaged over queries.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+from empathykit.errors import InputError
+
+TEXT_COLUMNS = ("story", "text", "story_formatted")
+ID_COLUMNS = ("story_id", "item_id", "id", "post_id")
+INDEXES = ("auto", "exact", "usearch")
+INDEX_ABOVE = 1_000_000
+
+
+@dataclass
+class Corpus:
+    ids: list[str]
+    texts: list[str]
+    digest: str
+
+
+def read_corpus(path: str | Path, text_column: str | None = None) -> Corpus:
+    """Stories from CSV, JSONL, Parquet or a .txt file (one story per line); one line on bad input."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"corpus {path}: no such file")
+    rows = _read_rows(path)
+    if rows and text_column is None:
+        text_column = next((c for c in TEXT_COLUMNS if c in rows[0]), None)
+        if text_column is None:
+            raise InputError(f"corpus {path}: no story column (looked for {', '.join(TEXT_COLUMNS)})",
+                             hint="name it with --text-column")
+    if rows and text_column not in rows[0]:
+        raise InputError(f"corpus {path}: no column {text_column!r}; it has {', '.join(rows[0])}")
+    id_column = next((c for c in ID_COLUMNS if rows and c in rows[0]), None)
+    ids, texts = [], []
+    for i, row in enumerate(rows):
+        text = row.get(text_column)
+        if isinstance(text, str) and text.strip():
+            ids.append(str(row[id_column]) if id_column and row.get(id_column) not in (None, "") else str(i))
+            texts.append(text)
+    if not texts:
+        raise InputError(f"corpus {path}: no stories (no non-empty {text_column or 'text'} values)")
+    digest = hashlib.sha256(json.dumps([ids, texts]).encode("utf-8")).hexdigest()[:16]
+    return Corpus(ids, texts, digest)
+
+
+def _read_rows(path: Path) -> list[dict[str, Any]]:
+    suffix = path.suffix.lower()
+    if suffix == ".parquet":
+        import pyarrow.parquet as pq
+
+        return pq.read_table(path).to_pylist()
+    text = path.read_text(encoding="utf-8-sig")
+    if suffix in (".jsonl", ".ndjson"):
+        try:
+            return [json.loads(line) for line in text.splitlines() if line.strip()]
+        except json.JSONDecodeError as error:
+            raise InputError(f"corpus {path}: not JSON Lines ({error.msg}, line {error.lineno})") from None
+    if suffix == ".txt":
+        return [{"text": line} for line in text.splitlines()]
+    csv.field_size_limit(1 << 30)
+    return list(csv.DictReader(text.splitlines(keepends=True)))
+
+
+def read_queries(path: str | Path) -> list[str]:
+    """Queries: a .txt file (one per line) or any corpus format (its story/text column)."""
+    path = Path(path)
+    if path.suffix.lower() == ".txt" and path.is_file():
+        queries = [q for q in path.read_text(encoding="utf-8-sig").splitlines() if q.strip()]
+        if not queries:
+            raise InputError(f"queries {path}: no queries")
+        return queries
+    return read_corpus(path).texts
+
+
+def corpus_embeddings(model, model_version: str, corpus: Corpus, corpus_path: Path, batch_size: int = 64):
+    """The corpus' unit embeddings, from the cache beside the corpus when model and corpus match."""
+    import numpy as np
+
+    from empathykit.io import atomic_path
+    from empathykit.train.similarity import embed
+
+    cache = corpus_path.parent / f".{corpus_path.name}.embeddings" / f"{model_version}-{corpus.digest}.npy"
+    if cache.is_file():
+        return np.load(cache), cache, True
+    vectors = embed(model, corpus.texts, batch_size).astype("float32")
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(cache, suffix=".npy") as tmp:
+        np.save(tmp, vectors)
+    return vectors, cache, False
+
+
+def search(corpus_vectors, query_vectors, k: int, index: str = "auto", cache: Path | None = None):
+    """``(indices, scores)`` of the k highest cosines per query (rows sorted best first)."""
+    import numpy as np
+
+    n = len(corpus_vectors)
+    if index not in INDEXES:
+        raise InputError(f"--index {index!r}: expected one of {', '.join(INDEXES)}")
+    if k < 1 or k > n:
+        raise InputError(f"-k {k}: the corpus has {n} stories", hint=f"pass -k between 1 and {n}")
+    if index == "usearch" or (index == "auto" and n > INDEX_ABOVE):
+        return _usearch(corpus_vectors, query_vectors, k, cache)
+    scores = query_vectors @ corpus_vectors.T
+    top = np.argsort(-scores, axis=1, kind="stable")[:, :k]
+    return top, np.take_along_axis(scores, top, axis=1)
+
+
+def _usearch(corpus_vectors, query_vectors, k: int, cache: Path | None):
+    import numpy as np
+    from usearch.index import Index
+
+    path = cache.with_suffix(".usearch") if cache else None
+    index = Index(ndim=corpus_vectors.shape[1], metric="cos", dtype="f32")
+    if path and path.is_file():
+        index.load(str(path))
+    else:
+        index.add(np.arange(len(corpus_vectors)), corpus_vectors)
+        if path:
+            index.save(str(path))
+    found = index.search(query_vectors, k)
+    keys = np.asarray(found.keys).reshape(len(query_vectors), -1)
+    scores = 1.0 - np.asarray(found.distances).reshape(len(query_vectors), -1)  # cos distance → cosine
+    return keys.astype(int), scores
+
+
+def retrieve(model_dir: str | Path, corpus_path: str | Path, queries: Sequence[str], k: int = 5, *,
+             index: str = "auto", text_column: str | None = None) -> dict[str, Any]:
+    """The k most similar corpus stories per query: ``{"results": [...], "cached": bool, ...}``."""
+    from empathykit.train import folder as mf
+    from empathykit.train.similarity import ENCODER, embed, load_encoder
+
+    config = mf.read_model_config(model_dir)
+    if config["family"] != "similarity":
+        raise InputError(f"{model_dir}: a {config['family']!r} model; retrieval needs a similarity model")
+    queries = [q for q in queries if isinstance(q, str) and q.strip()]
+    if not queries:
+        raise InputError("no query text given", hint="pass --query TEXT or --queries FILE")
+    corpus_path = Path(corpus_path)
+    corpus = read_corpus(corpus_path, text_column)
+    if k < 1 or k > len(corpus.texts):
+        raise InputError(f"-k {k}: the corpus has {len(corpus.texts)} stories",
+                         hint=f"pass -k between 1 and {len(corpus.texts)}")
+    model = load_encoder(Path(model_dir) / ENCODER)
+    vectors, cache, cached = corpus_embeddings(model, mf.model_version(model_dir), corpus, corpus_path)
+    top, scores = search(vectors, embed(model, queries), k, index, cache)
+    results = [{"query": q, "rank": r + 1, "id": corpus.ids[j], "score": round(float(s), 6), "text": corpus.texts[j]}
+               for q, row, srow in zip(queries, top, scores) for r, (j, s) in enumerate(zip(row, srow))]
+    return {"results": results, "cached": cached, "cache": str(cache), "corpus_size": len(corpus.texts)}
+
+
+def retrieval_metrics(a_ids: Sequence[str], b_ids: Sequence[str], human: Sequence[float],
+                      model: Sequence[float]) -> dict[str, Any]:
+    """EmpathicStories' retrieval metrics over the pairs' stories (each story a query)."""
+    from scipy.stats import kendalltau, spearmanr
+
+    by_query: dict[str, list[tuple[float, float]]] = defaultdict(list)
+    for a, b, h, m in zip(a_ids, b_ids, human, model):
+        by_query[a].append((float(h), float(m)))
+        by_query[b].append((float(h), float(m)))
+    p1, taus, rhos = [], [], []
+    for candidates in by_query.values():
+        if len(candidates) < 2:
+            continue
+        h = [c[0] for c in candidates]
+        m = [c[1] for c in candidates]
+        best = max(m)
+        top_model = [i for i, v in enumerate(m) if v == best]
+        p1.append(float(any(h[i] == max(h) for i in top_model)))
+        if len(set(h)) > 1 and len(set(m)) > 1:
+            taus.append(float(kendalltau(m, h)[0]))
+            rhos.append(float(spearmanr(m, h)[0]))
+    mean = lambda xs: sum(xs) / len(xs) if xs else None  # noqa: E731
+    return {"precision_at_1": mean(p1), "kendall_tau": mean(taus), "spearman_rho": mean(rhos),
+            "queries": len(p1), "queries_ranked": len(taus)}

@@ -1,0 +1,117 @@
+"""Family ``similarity``: training signal, metrics, save/load/predict, bad pairs, the dev export."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import pytest
+
+from empathykit.errors import InputError
+from tests.train_fixtures import FILLER, NEGATIVE, POSITIVE, tiny_model  # noqa: F401
+
+DEV_PAIRS = Path("/work/shared/data/empathic-stories/PAIRS (dev).csv")
+
+
+def pair_rows(n: int, seed: int) -> list[dict]:
+    """Two stories score 4 when they share a word group (both sad or both happy), else 1."""
+    rng = random.Random(seed)
+    rows = []
+    for i in range(n):
+        ga, gb = rng.random() < 0.5, rng.random() < 0.5
+        story = lambda g: " ".join(rng.sample(FILLER, 3) + rng.sample(POSITIVE if g else NEGATIVE, 2))  # noqa: E731
+        a, b = story(ga), story(gb)
+        rows.append({"item_id": f"p{seed}-{i}", "story_a": a, "story_b": b, "story_a_summary": a,
+                     "story_b_summary": b, "story_a_id": f"s{seed}-{i % 8}", "story_b_id": f"t{seed}-{i}",
+                     "label": 4.0 if ga == gb else 1.0})
+    return rows
+
+
+def pair_data(n: int = 96, rows=None):
+    from datasets import Dataset, DatasetDict
+
+    from empathykit.train.data import TrainingData
+
+    splits = rows or {"train": pair_rows(n, 0), "validation": pair_rows(32, 1), "test": pair_rows(32, 2)}
+    return TrainingData(dataset=DatasetDict({k: Dataset.from_list(v) for k, v in splits.items()}),
+                        task="similarity_empathy", kind="rating", label_names=None, inputs=["story_a", "story_b"],
+                        scale=(1.0, 4.0), source="toy-pairs")
+
+
+def settings(model, **values):
+    from empathykit.train.settings import build_settings
+    from empathykit.train.similarity import SimilaritySettings
+
+    base = {"model": str(model), "epochs": 8, "batch_size": 16, "learning_rate": 1e-3, "logging_steps": 4,
+            "save_steps": 1000, "warmup_ratio": 0.0, "max_length": 32}
+    return build_settings(SimilaritySettings, {**base, **values})
+
+
+@pytest.fixture(scope="module")
+def trained(tiny_model, tmp_path_factory):  # noqa: F811
+    from empathykit.train.families import get_family
+
+    out = tmp_path_factory.mktemp("sim") / "model"
+    metrics = get_family("similarity").train(pair_data(), settings(tiny_model), out)
+    return out, metrics
+
+
+def test_loss_falls_and_spearman_rises_over_the_pretrained_encoder(trained):
+    _, metrics = trained
+    assert metrics["train_loss"] < metrics["train_loss_first"]
+    assert metrics["test"]["spearman"] > 0.6
+    assert metrics["test"]["spearman"] > (metrics["test_pretrained"]["spearman"] or 0.0) + 0.3
+    assert set(metrics["test"]["retrieval"]) >= {"precision_at_1", "kendall_tau", "spearman_rho"}
+
+
+def test_card_says_how_scores_map_and_save_load_predict_agree(trained):
+    from empathykit.train.families import get_family
+    from empathykit.train.similarity import ENCODER, from_unit, load_encoder, pair_cosines
+
+    out, metrics = trained
+    assert "mapped linearly" in (out / "config.yaml").read_text()
+    assert json.loads((out / "metrics.json").read_text())["test"]["spearman"] == pytest.approx(metrics["test"]["spearman"])
+    rows = pair_rows(6, 5) + [{"story_a": "", "story_b": "sad day"}]
+    predicted = get_family("similarity").predict(out, rows)
+    cos = pair_cosines(load_encoder(out / ENCODER), [r["story_a"] for r in rows[:6]], [r["story_b"] for r in rows[:6]])
+    assert [p["prediction"] for p in predicted[:6]] == pytest.approx([from_unit(c, (1.0, 4.0)) for c in cos], abs=1e-3)
+    assert all(1.0 <= p["prediction"] <= 4.0 for p in predicted[:6])
+    assert predicted[6]["prediction"] is None
+    evaluated = get_family("similarity").evaluate(out, pair_data(), "test")
+    assert evaluated["spearman"] == pytest.approx(metrics["test"]["spearman"], abs=1e-4)
+
+
+def test_cosent_trains_on_summaries(tiny_model, tmp_path):  # noqa: F811
+    from empathykit.train.families import get_family
+
+    metrics = get_family("similarity").train(pair_data(48), settings(tiny_model, loss="cosent", inputs="summary", logging_steps=1,
+                                                                      epochs=1), tmp_path / "m")
+    assert metrics["train_loss_first"] is not None and "test_pretrained" in metrics
+
+
+@pytest.mark.parametrize("bad,message", [
+    ({"story_b": ""}, "lacks a text"), ({"label": 5.0}, "outside its scale"), ({"label": None}, "no score")])
+def test_bad_pairs_are_one_line(tiny_model, tmp_path, bad, message):  # noqa: F811
+    from empathykit.train.families import get_family
+
+    rows = {"train": pair_rows(8, 0), "validation": pair_rows(4, 1), "test": pair_rows(4, 2)}
+    rows["train"][3].update(bad)
+    with pytest.raises(InputError, match=message) as caught:
+        get_family("similarity").train(pair_data(rows=rows), settings(tiny_model), tmp_path / "m")
+    assert "\n" not in str(caught.value) and not (tmp_path / "m").exists()
+
+
+def test_end_to_end_from_the_dev_export(tiny_model, tmp_path):  # noqa: F811
+    if not DEV_PAIRS.is_file():
+        pytest.skip("EmpathicStories dev pairs not in ../shared/data")
+    from empathykit.exports.importers import export_import
+    from empathykit.train.data import load_training_data
+    from empathykit.train.families import get_family
+
+    export_import(f"empathic-story-pairs:{DEV_PAIRS}", tmp_path / "export")
+    data = load_training_data(tmp_path / "export", "similarity_emotion")
+    metrics = get_family("similarity").train(data, settings(tiny_model, epochs=1, max_length=64), tmp_path / "m")
+    assert metrics["validation"]["pairs"] == len(data.dataset["validation"])
+    scores = get_family("similarity").predict(tmp_path / "m", data.dataset["test"].to_list())
+    assert all(1.0 <= s["prediction"] <= 4.0 for s in scores)
