@@ -252,7 +252,7 @@ def test_end_to_end_cli_from_export(epitome_sample, tiny_model, tmp_path):
 
     from empathykit.cli.main import app
 
-    pytest.importorskip("empathykit.exports.load")
+    pytest.importorskip("empathykit.exports.loading")
     runner = CliRunner()
     dirs = []
     for mechanism in ("emotional_reactions", "explorations"):
@@ -302,3 +302,35 @@ def test_lambda_settings_checked():
 
     with pytest.raises(TrainError, match="lambda_EI"):
         EpitomeSettings(lambda_EI=0.0, lambda_RE=0.0)
+
+
+@pytest.mark.studio
+def test_predictions_arrive_in_label_studio_as_pre_annotations(studio, trained, tmp_path):
+    import pyarrow.parquet as pq
+
+    from empathykit.annotate.push import push
+    from empathykit.schemas import get_schema
+    from empathykit.train.run import predict_file
+
+    out, _, data = trained
+    items = tmp_path / "items.jsonl"
+    items.write_text("".join(json.dumps({k: r[k] for k in ("item_id", "seeker_post", "response_post")}) + "\n"
+                             for r in data.split("test").to_list()[:6]))
+    report = predict_file(out, items, tmp_path / "pred.parquet")
+    title = studio.project_title("epitome predictions")
+    pushed = push(str(tmp_path / "pred.parquet"), schema="epitome", project=title, connection=studio.connection,
+                  schema_options={"mechanisms": ["emotional_reactions"]}, predictions_column="prediction",
+                  prediction_score_column="prediction_score", model_version=report.model_version)
+    assert (pushed.created, pushed.predictions) == (6, 6)
+    expected = {r["item_id"]: (json.loads(r["prediction"]), r["prediction_score"])
+                for r in pq.read_table(tmp_path / "pred.parquet").to_pylist()}
+    schema = get_schema("epitome", mechanisms=["emotional_reactions"])
+    client = studio.client()
+    found = {}
+    for task in studio.tasks(pushed.project_id):
+        for prediction in client.predictions.list(task=task["id"]):
+            values, unknown = schema.parse_results(prediction.result)
+            assert not unknown and prediction.model_version == report.model_version
+            values.setdefault("emotional_reactions_rationales", [])
+            found[task["data"]["item_id"]] = (values, pytest.approx(prediction.score, abs=1e-6))
+    assert found == {k: (v, s) for k, (v, s) in expected.items()}
