@@ -93,17 +93,30 @@ class Ledger:
         self.last_id = 0
         self.foreign = 0  # tasks that appeared after the first read and are not this run's
         self.ours: set[int] = set()
+        self.baseline: int | None = None  # last task id before this run imported anything
         self._started = False
+        self._skip: list[tuple[int, int]] = []  # id ranges of own batches not to read back
 
     def refresh(self) -> None:
-        """Read the tasks created since the last refresh."""
-        query = None
-        if self.last_id:
-            query = json.dumps({"filters": {"conjunction": "and", "items": [
-                {"filter": "filter:tasks:id", "operator": "greater", "type": "Number", "value": self.last_id}]}})
+        """Read the tasks created since the last refresh, except this run's own
+        batches (one import is one contiguous id range)."""
+        filters = [_id_filter("greater", self.last_id)] if self.last_id else []
+        filters += [_id_filter("not_in", {"min": low, "max": high}) for low, high in self._skip]
+        self._read(filters)
+        self.last_id = max([self.last_id] + [high for _, high in self._skip])
+        self._skip = []
+        if self.baseline is None:
+            self.baseline = self.last_id
+        self._started = True
+
+    def reread(self) -> None:
+        """Read every task created since this run began, its own included (to verify)."""
+        self._read([_id_filter("greater", self.baseline)] if self.baseline else [])
+
+    def _read(self, filters: list[dict[str, Any]]) -> None:
+        query = json.dumps({"filters": {"conjunction": "and", "items": filters}}) if filters else None
         for task in prj.iter_tasks(self.client, self.project_id, include="id,data", query=query):
             self._add(task)
-        self._started = True
 
     def _add(self, task: dict[str, Any]) -> None:
         task_id = int(task["id"])
@@ -123,7 +136,14 @@ class Ledger:
         return bool(self.tasks.get(item))
 
     def record_import(self, task_ids: list[int]) -> None:
-        self.ours.update(int(t) for t in task_ids)
+        ids = [int(t) for t in task_ids]
+        self.ours.update(ids)
+        if ids:
+            self._skip.append((min(ids), max(ids)))
+
+
+def _id_filter(operator: str, value: Any) -> dict[str, Any]:
+    return {"filter": "filter:tasks:id", "operator": operator, "type": "Number", "value": value}
 
 
 def import_guarded(ledger: Ledger, batches: list[list[dict]], send: Callable[[list[dict], int, int], list[int]],
@@ -159,19 +179,19 @@ def remove_lost_races(ledger: Ledger, own_annotations: Callable[[str], int]) -> 
     Returns ``(deleted, item ids of twins kept because people annotated them)``."""
     if not ledger.ours:
         return 0, []
-    ledger.refresh()
-    counts = _annotation_counts(ledger, min(ledger.ours))
+    ledger.reread()
+    losers = [(item, task_id) for item, task_ids in ledger.tasks.items()
+              for task_id in task_ids if task_id in ledger.ours and task_id != min(task_ids)]
+    if not losers:
+        return 0, []
+    counts = _annotation_counts(ledger, min(task_id for _, task_id in losers))
     doomed: list[int] = []
     kept: list[str] = []
-    for item, task_ids in ledger.tasks.items():
-        first = min(task_ids)
-        for task_id in task_ids:
-            if task_id == first or task_id not in ledger.ours:
-                continue
-            if counts.get(task_id, 0) <= own_annotations(item):
-                doomed.append(task_id)
-            else:
-                kept.append(item)
+    for item, task_id in losers:
+        if counts.get(task_id, 0) <= own_annotations(item):
+            doomed.append(task_id)
+        else:
+            kept.append(item)
     delete_tasks(ledger.client, ledger.project_id, doomed)
     gone = set(doomed)
     for item in ledger.tasks:
@@ -183,8 +203,7 @@ def _annotation_counts(ledger: Ledger, from_id: int) -> dict[int, int]:
     """Annotations and skips per task from ``from_id`` on: ``annotations_ids``
     is read from the annotations themselves (the ``total_annotations`` counters
     can lag behind)."""
-    query = json.dumps({"filters": {"conjunction": "and", "items": [
-        {"filter": "filter:tasks:id", "operator": "greater", "type": "Number", "value": from_id - 1}]}})
+    query = json.dumps({"filters": {"conjunction": "and", "items": [_id_filter("greater", from_id - 1)]}})
     return {int(t["id"]): annotation_count(t)
             for t in prj.iter_tasks(ledger.client, ledger.project_id, include="id,annotations_ids", query=query)}
 
