@@ -57,3 +57,20 @@ def test_retrieval_metrics_hand_computed():
     assert metrics["spearman_rho"] == pytest.approx(0.5)   # 1 - 6*2/(3*8)
     tied = retrieval_metrics(["q", "q"], ["a", "b"], [3, 3], [0.2, 0.8])
     assert tied["precision_at_1"] == 1.0  # ties: either human-top story counts
+
+
+def test_retrieve_command_writes_jsonl_and_rejects_large_k(model_dir, tmp_path):
+    from typer.testing import CliRunner
+
+    from empathykit.cli.main import app
+
+    corpus = tmp_path / "stories.txt"
+    corpus.write_text("we win the party\nmy friend was so sad\nsunny fun day\n", encoding="utf-8")
+    out = tmp_path / "hits.jsonl"
+    result = CliRunner().invoke(app, ["retrieve", str(model_dir), "--corpus", str(corpus), "-k", "2",
+                                      "--query", "my friend was so sad", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    hits = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [h["rank"] for h in hits] == [1, 2] and hits[0]["text"] == "my friend was so sad"
+    bad = CliRunner().invoke(app, ["retrieve", str(model_dir), "--corpus", str(corpus), "-k", "9", "--query", "x"])
+    assert bad.exit_code != 0 and "corpus has 3 stories" in bad.output

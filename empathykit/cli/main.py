@@ -35,7 +35,7 @@ app = typer.Typer(
 
 def _register() -> None:
     # Command modules import only typer at module level so --help stays instant.
-    from empathykit.cli import agreement, annotate, collect, export, filter, lexicon, quickstart, studio, train
+    from empathykit.cli import agreement, annotate, collect, export, filter, lexicon, quickstart, retrieve, studio, train
 
     app.add_typer(lexicon.app, name="lexicon")
     app.add_typer(collect.app, name="collect")
@@ -47,6 +47,7 @@ def _register() -> None:
     app.command("train", help=train.train_command.__doc__)(train.train_command)
     app.command("evaluate", help=train.evaluate_command.__doc__)(train.evaluate_command)
     app.command("predict", help=train.predict_command.__doc__)(train.predict_command)
+    app.command("retrieve", help=retrieve.retrieve_command.__doc__)(retrieve.retrieve_command)
     app.command("quickstart", help=quickstart.quickstart_command.__doc__)(quickstart.quickstart_command)
 
 

@@ -1,0 +1,42 @@
+"""``empathykit retrieve``: the k most empathically similar stories of a corpus."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+
+def retrieve_command(
+    model_dir: Annotated[Path, typer.Argument(help="A model folder trained with --family similarity.")],
+    corpus: Annotated[Path, typer.Option("--corpus", help="Stories: CSV, JSONL, Parquet (a story/text column) or .txt.")],
+    k: Annotated[int, typer.Option("-k", help="Stories returned per query.")] = 5,
+    query: Annotated[Optional[str], typer.Option("--query", help="One query story.")] = None,
+    queries: Annotated[Optional[Path], typer.Option("--queries", help="Query stories (.txt one per line, or a corpus file).")] = None,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write JSONL here (else JSONL on stdout when piped, a table on stderr).")] = None,
+    index: Annotated[str, typer.Option("--index", help="auto (usearch above 1M stories) | exact | usearch.")] = "auto",
+    text_column: Annotated[Optional[str], typer.Option("--text-column", help="The corpus' story column.")] = None,
+) -> None:
+    """Return the k corpus stories most similar to each query, with cosine scores."""
+    import json
+    import sys
+
+    from empathykit.cli._common import print_table
+    from empathykit.errors import InputError
+    from empathykit.io import atomic_open
+    from empathykit.train.retrieval import read_queries, retrieve
+
+    if (query is None) == (queries is None):
+        raise InputError("give exactly one of --query TEXT and --queries FILE")
+    texts = [query] if query is not None else read_queries(queries)
+    result = retrieve(model_dir, corpus, texts, k, index=index, text_column=text_column)
+    lines = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in result["results"])
+    if output is not None:
+        with atomic_open(output) as handle:
+            handle.write(lines)
+    elif not sys.stdout.isatty():
+        sys.stdout.write(lines)
+    if output is not None or sys.stdout.isatty():
+        print_table("retrieved", ["query", "rank", "id", "score", "story"],
+                    [[r["query"][:40], r["rank"], r["id"], f"{r['score']:.3f}", r["text"][:60]] for r in result["results"]])
