@@ -29,15 +29,26 @@ def export_command(
     format: Annotated[str, typer.Option("--format", help="hf (Parquet configs + card) or epitome-csv (the EPITOME release's files).")] = "hf",
     aggregate: Annotated[str, typer.Option("--aggregate", help="majority (ties flagged), majority-drop, dawid-skene, "
                                                               "mace (choices; crowd-kit), mean, median (ratings).")] = "majority",
+    spans: Annotated[str, typer.Option("--spans", help="Span fields: character-level majority, union or intersection of the annotators' spans.")] = "majority",
     dehydrate: Annotated[bool, typer.Option("--dehydrate", help="Ids, labels and metadata only, no text (to share tweets under X's terms).")] = False,
+    agreement: Annotated[Optional[Path], typer.Option(help="`agreement compute` JSON for the card; default: agreement.json beside the annotations.")] = None,
+    collection: Annotated[Optional[Path], typer.Option(help="`filter` counts JSON (topics, lexicon, counts) for the card; default: the one *.counts.json beside the annotations.")] = None,
+    license: Annotated[Optional[str], typer.Option("--license", help="License id the card states (the Hub's ids, e.g. cc-by-4.0); default: other.")] = None,
+    push_to_hub: Annotated[Optional[str], typer.Option("--push-to-hub", help="Publish the folder to this Hub dataset repo (OWNER/NAME); token from HF_TOKEN.")] = None,
+    private: Annotated[bool, typer.Option("--private", help="With --push-to-hub: create the repository private.")] = False,
 ) -> None:
     """Aggregate pulled annotations (majority vote, ties flagged) into a Hugging Face DatasetDict with stratified splits."""
     from empathykit.cli._common import err_console, print_table, schema_options
     from empathykit.exports.importers import is_import_spec
 
+    if push_to_hub:  # a missing token or a bad repo id stops before any work
+        from empathykit.exports.hub import check_repo, hub_token
+
+        check_repo(push_to_hub), hub_token()
     if is_import_spec(str(annotations)):
-        return _import(str(annotations), out, task=task, seed=seed, fractions=(train, validation, test),
-                       group_by=group_by, format=format, dehydrate=dehydrate)
+        _import(str(annotations), out, task=task, seed=seed, fractions=(train, validation, test),
+                group_by=group_by, format=format, dehydrate=dehydrate)
+        return _push(out, push_to_hub, private)
     options = schema_options(schema_option)
     if format == "epitome-csv":
         from empathykit.annotate.table import schema_of
@@ -49,11 +60,26 @@ def export_command(
     with err_console.status("exporting") as status:
         report = export_dataset(annotations, schema, out, items=items, adjudicated=adjudicated, seed=seed,
                                 fractions=(train, validation, test), schema_options=options, on_progress=lambda msg: status.update(msg),
-                                dehydrate=dehydrate, method=aggregate, tasks=task)
+                                dehydrate=dehydrate, method=aggregate, tasks=task, group_by=group_by, spans=spans, agreement=agreement,
+                                collection=collection, license=license)
     print_table(f"export → {report.out_dir}", ["split", "rows", "labels"],
                 [[name, size, report.label_counts.get(name, "")] for name, size in report.split_sizes.items()])
     err_console.print(f"{report.items_annotated} items annotated; {report.ties} ties (in ties.parquet); "
                       f"{report.unlabelled} unlabelled; {report.adjudicated} adjudicated")
+    for warning in report.warnings:
+        err_console.print(f"[yellow]warning: {warning}[/yellow]", highlight=False)
+    _push(out, push_to_hub, private)
+
+
+def _push(out: Path, repo: Optional[str], private: bool) -> None:
+    if not repo:
+        return
+    from empathykit.cli._common import err_console
+    from empathykit.exports.hub import push_to_hub
+
+    with err_console.status(f"pushing to {repo}"):
+        pushed = push_to_hub(out, repo, private=private)
+    err_console.print(f"pushed {pushed.files} files to {pushed.url}" + (" (private)" if private else ""), highlight=False)
 
 
 def _import(spec: str, out: Path, **options) -> None:

@@ -20,13 +20,14 @@ from typing import Any, Callable
 
 import pandas as pd
 
-from empathykit import __version__
 from empathykit.errors import ExportError
 from empathykit.annotate.table import check_values, read_adjudications, read_annotations, read_items, schema_of
 from empathykit.exports.aggregate import aggregate, apply_method, attach_inputs
-from empathykit.exports.splits import SPLIT_NAMES, stratified_split
+from empathykit.exports.splits import SPLIT_NAMES
+from empathykit.exports.annotation_configs import (annotation_splits, group_columns, variant_configs,  # noqa: F401
+                                                   votes_by_field)
 from empathykit.exports.variants import select, variants_for
-from empathykit.exports.writer import ExportConfig, write_into
+from empathykit.exports.writer import write_into
 from empathykit.io import atomic_path, check_output
 from empathykit.schemas.base import Schema
 
@@ -52,6 +53,8 @@ class ExportReport:
     unlabelled: int
     adjudicated: int
     sources: dict[str, str] = field(default_factory=dict)
+    group_by: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -112,37 +115,6 @@ def build_dataset_dict(schema: Schema, table: pd.DataFrame, splits, *, dehydrate
     return DatasetDict(result)
 
 
-def dataset_card(report: ExportReport, schema: Schema) -> str:
-    lines = [
-        f"# {schema.title}",
-        "",
-        f"Exported by empathykit {__version__} from Label Studio annotations with schema `{schema.name}`.",
-        "",
-        "## Splits",
-        "",
-        "| split | rows |",
-        "| --- | --- |",
-        *[f"| {k} | {v} |" for k, v in report.split_sizes.items()],
-        "",
-        f"Stratified by `label`, seed {report.seed}, fractions {list(report.fractions)}.",
-        f"{report.ties} item(s) whose label tied are in `ties.parquet`, not in any split; "
-        f"{report.adjudicated} item(s) carry an adjudicated label.",
-        "",
-        "## Fields",
-        "",
-        *[f"- `{'label' if f.name == schema.target else f.name}` ({f.kind}, {f.level}): {f.description or f.name}"
-          for f in schema.fields],
-        "",
-        "## Aggregation",
-        "",
-        "Majority vote for choices (ties flagged, never resolved), majority per label for multiple choices, "
-        "mean for ratings, character-level majority for spans, all texts for free text. "
-        "Adjudicated values are final.",
-        "",
-    ]
-    return "\n".join(lines)
-
-
 def export_dataset(
     annotations: str | Path,
     schema_name: str | None,
@@ -157,6 +129,11 @@ def export_dataset(
     dehydrate: bool = False,
     method: str = "majority",
     tasks: list[str] | None = None,
+    agreement: str | Path | None = None,
+    collection: str | Path | None = None,
+    license: str | None = None,
+    group_by: str | None = None,
+    spans: str = "majority",
 ) -> ExportReport:
     """Aggregate pulled annotations and write a ``DatasetDict`` to ``out_dir``.
 
@@ -175,12 +152,17 @@ def export_dataset(
                           hint="pass the Parquet file `empathykit annotate pull -o` wrote")
     check_output(out_dir, "dir", marker="export.json")
     from empathykit.annotate.table import items_path as items_beside
+    from empathykit.exports.card import card_body, card_dict, gather_facts
+
+    facts = gather_facts(annotations, agreement=agreement, collection=collection, license=license)
 
     items_path = Path(items) if items else items_beside(annotations)
     if not items_path.exists():
         raise ExportError(f"{items_path}: no items table",
                           hint="pass the pushed items file with --items (a Parquet/CSV/JSONL with item_id and the inputs)")
 
+    item_table = read_items(items_path, error=ExportError)
+    groups = group_columns(schema, item_table, group_by)  # a column that does not exist stops here
     notify("reading annotations")
     tidy = read_annotations(annotations, error=ExportError)
     check_values(tidy, schema, error=ExportError)
@@ -188,8 +170,8 @@ def export_dataset(
     if adjudicated:
         adjudications = read_adjudications(adjudicated)
     notify("aggregating")
-    aggregated = apply_method(aggregate(tidy, schema, adjudications), tidy, schema, method)
-    table = attach_inputs(aggregated, read_items(items_path, error=ExportError), schema)
+    aggregated = apply_method(aggregate(tidy, schema, adjudications, spans=spans), tidy, schema, method)
+    table = attach_inputs(aggregated, item_table, schema)
     target = schema.field(schema.target)
     table["adjudicated"] = table[f"{target.name}_adjudicated"].astype(bool)
     tie_column = f"{target.name}_tie"
@@ -201,7 +183,7 @@ def export_dataset(
                           hint="adjudicate ties with `empathykit agreement disagreements --push`")
 
     strata = labelled[target.name] if target.kind == "choice" else pd.Series(["all"] * len(labelled))
-    splits = stratified_split(strata.to_numpy(), fractions, seed)
+    splits, warnings = annotation_splits(labelled, strata.to_numpy(), item_table, groups, fractions, seed)
     notify("building dataset")
     dataset = build_dataset_dict(schema, labelled, splits, dehydrate=dehydrate)
     if dehydrate:
@@ -214,6 +196,7 @@ def export_dataset(
         items_annotated=len(table), ties=len(ties), unlabelled=len(unlabelled),
         adjudicated=int(labelled["adjudicated"].sum()),
         sources={"annotations": str(annotations), "items": str(items_path), "adjudicated": str(adjudicated or "")},
+        group_by=list(groups), warnings=warnings,
     )
     notify("writing")
     with atomic_path(out_dir, marker="export.json") as tmp:
@@ -223,10 +206,9 @@ def export_dataset(
         for name in SPLIT_NAMES:
             dataset[name].to_parquet(str(tmp / "parquet" / f"{name}.parquet"))
         ties.drop(columns=[c for c in ties.columns if c.endswith("_adjudicated")]).to_parquet(tmp / "ties.parquet", index=False)
-        body = dataset_card(report, schema).split("\n", 2)[2]  # the writer puts the title
-        write_into(tmp, variant_configs(schema, dataset, schema_options, variants), meta=_portable(report), body=body,
-                   card={"pretty_name": schema.title, "source": f"Label Studio annotations, schema {schema.name}",
-                         "aggregation": AGGREGATION_NAMES.get(method, method)})
+        aggregation = AGGREGATION_NAMES.get(method, method)
+        write_into(tmp, variant_configs(schema, dataset, schema_options, variants, votes_by_field(tidy, schema)), meta=_portable(report),
+                   body=card_body(report, schema, facts, aggregation), card=card_dict(schema, facts, aggregation))
     return report
 
 
@@ -235,27 +217,3 @@ def _portable(report: ExportReport) -> dict[str, Any]:
     meta = report.to_dict()
     meta["sources"] = {k: Path(v).name if v else "" for k, v in meta["sources"].items()}
     return meta
-
-
-def _variant_split(split, variant, names: list[str]):
-    from datasets import ClassLabel
-
-    features = split.features.copy()
-    features["label"] = ClassLabel(names=list(variant.label_names))
-    recode = {i: variant.label_names.index(variant.map_label(n)) for i, n in enumerate(names)}
-    return split.map(lambda b: {"label": [recode.get(v, -1) for v in b["label"]]}, batched=True, features=features)
-
-
-def variant_configs(schema: Schema, dataset, schema_options: dict[str, Any] | None = None, variants=None) -> list:
-    """One :class:`ExportConfig` per task variant of ``schema``, relabelled from the target's classes."""
-    target = schema.field(schema.target)
-    configs = []
-    for variant in variants or variants_for(schema):
-        splits = {name: dataset[name] for name in SPLIT_NAMES}
-        if variant.mapping:
-            splits = {name: _variant_split(d, variant, list(target.labels)) for name, d in splits.items()}
-        configs.append(ExportConfig(variant.name, variant.kind, list(variant.inputs), splits,
-                                    label_names=list(variant.label_names) if variant.label_names else None,
-                                    scale=variant.scale, schema=schema.name, schema_options=dict(schema_options or {}),
-                                    description=variant.description))
-    return configs

@@ -1,0 +1,160 @@
+"""The dataset card's facts and body for annotation exports.
+
+What the card states beyond the writer's config table: counts per split and
+label, the aggregation, agreement per field with its intervals (the JSON
+``empathykit agreement compute`` writes, given with ``--agreement`` or found as
+``agreement.json`` beside the annotations), the schema and its options, the
+collection (filter's ``*.counts.json``: topics, lexicon, stage counts) when
+given or found beside the annotations, license and citation. Everything is
+read before any output is written, so a bad file stops the export in one line.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from empathykit.errors import ExportError
+
+#: Papers that defined each annotation scheme (cited on the card of exports made with it).
+SCHEME_CITATIONS = {
+    "seek-provide": "@inproceedings{hosseini2021takes,\n  title={It Takes Two to Empathize: One to Seek and One to Provide},\n"
+                    "  author={Hosseini, Mahshid and Caragea, Cornelia},\n  booktitle={AAAI},\n  year={2021}\n}",
+    "epitome": "@inproceedings{sharma2020empathy,\n  title={A Computational Approach to Understanding Empathy Expressed "
+               "in Text-Based Mental Health Support},\n  author={Sharma, Ashish and Miner, Adam S and Atkins, David C "
+               "and Althoff, Tim},\n  booktitle={EMNLP},\n  year={2020}\n}",
+}
+
+
+@dataclass
+class CardFacts:
+    """What the card states about an annotation export, gathered up front."""
+    license: str = "other"
+    agreement: dict[str, Any] | None = None
+    agreement_file: str = ""
+    collection: dict[str, Any] | None = None
+    collection_file: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _read_json(path: Path, what: str, required_key: str, hint: str) -> dict[str, Any]:
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ExportError(f"{path}: no such {what} file", hint=hint) from None
+    except (OSError, ValueError) as exc:
+        raise ExportError(f"{path}: not a readable {what} JSON ({type(exc).__name__})", hint=hint) from None
+    if not isinstance(document, dict) or required_key not in document:
+        raise ExportError(f"{path}: not {what} JSON (no {required_key!r} key)", hint=hint)
+    return document
+
+
+def _beside(annotations: Path, pattern: str) -> Path | None:
+    found = sorted(annotations.parent.glob(pattern))
+    return found[0] if len(found) == 1 else None
+
+
+def gather_facts(annotations: str | Path, *, agreement: str | Path | None = None,
+                 collection: str | Path | None = None, license: str | None = None) -> CardFacts:
+    """Read the agreement and collection files (given, or the one found beside ``annotations``)."""
+    annotations = Path(annotations)
+    facts = CardFacts(license=license or "other")
+    agreement_path = Path(agreement) if agreement else _beside(annotations, "agreement.json")
+    if agreement_path is not None:
+        facts.agreement = _read_json(agreement_path, "agreement", "fields",
+                                     "pass the JSON `empathykit agreement compute -o` wrote")
+        facts.agreement_file = agreement_path.name
+    collection_path = Path(collection) if collection else _beside(annotations, "*.counts.json")
+    if collection_path is not None:
+        facts.collection = _read_json(collection_path, "filter counts", "stages",
+                                      "pass the counts JSON `empathykit filter` wrote (<output>.counts.json)")
+        facts.collection_file = collection_path.name
+    return facts
+
+
+def _fmt(value: Any) -> str:
+    return "—" if value is None else f"{value:.3f}" if isinstance(value, float) else str(value)
+
+
+def agreement_lines(result: dict[str, Any]) -> list[str]:
+    settings = result.get("settings", {})
+    level = int(round(100 * float(settings.get("confidence", 0.95))))
+    lines = ["## Agreement", "",
+             f"From `empathykit agreement compute` ({settings.get('n_boot', '?')} bootstrap resamples over units, "
+             f"seed {settings.get('seed', '?')}).", "",
+             f"| field | coefficient | value | {level}% interval | units |", "| --- | --- | ---: | --- | ---: |"]
+    for name, report in result["fields"].items():
+        if "not_applicable" in report:
+            lines.append(f"| `{name}` | — | — | — | {report['not_applicable']} |")
+            continue
+        for coefficient, est in report.get("coefficients", {}).items():
+            ci = est.get("ci")
+            interval = f"[{_fmt(ci[0])}, {_fmt(ci[1])}]" if ci else est.get("undefined", "—")
+            lines.append(f"| `{name}` | {coefficient} | {_fmt(est.get('value'))} | {interval} | "
+                         f"{_fmt(report.get('pairable_units', report.get('units')))} |")
+    return lines + [""]
+
+
+def collection_lines(counts: dict[str, Any]) -> list[str]:
+    config = counts.get("config", {})
+    lines = ["## Collection", ""]
+    if counts.get("query"):
+        lines.append(f"- query: `{counts['query']}`")
+    if config.get("topics"):
+        lines.append(f"- topics: {', '.join(f'`{t}`' for t in config['topics'])}")
+    lexicon = config.get("lexicon")
+    if isinstance(lexicon, dict):
+        lines.append(f"- lexicon: {lexicon.get('name')} ({lexicon.get('words')} words)")
+    lines.append(f"- filter: {counts.get('input')} posts in, {counts.get('kept')} kept")
+    lines += ["", "| stage | dropped | remaining |", "| --- | ---: | ---: |"]
+    lines += [f"| {s.get('stage')} | {s.get('dropped')} | {s.get('remaining')} |" for s in counts.get("stages", [])]
+    return lines + [""]
+
+
+def label_count_lines(label_counts: dict[str, dict[str, int]]) -> list[str]:
+    labels = sorted({label for counts in label_counts.values() for label in counts})
+    if not labels:
+        return []
+    splits = list(label_counts)
+    lines = ["## Labels per split", "", "| label | " + " | ".join(splits) + " |",
+             "| --- |" + " ---: |" * len(splits)]
+    lines += [f"| {label} | " + " | ".join(str(label_counts[s].get(label, 0)) for s in splits) + " |" for label in labels]
+    return lines + [""]
+
+
+def card_body(report, schema, facts: CardFacts, aggregation: str) -> str:
+    """Markdown after the writer's config table (``report``: ``hf.ExportReport``)."""
+    options = ", ".join(f"`{k}={v}`" for k, v in sorted(report.schema_options.items())) or "none"
+    from empathykit import __version__
+
+    lines = [f"Exported by empathykit {__version__} from Label Studio annotations.", "",
+             "## Schema", "", f"`{schema.name}` ({schema.title}); options: {options}.", "",
+             *[f"- `{'label' if f.name == schema.target else f.name}` ({f.kind}, {f.level}): {f.description or f.name}"
+               for f in schema.fields], "",
+             "## Splits", "",
+             f"Stratified by `label`, seed {report.seed}, fractions {list(report.fractions)}. "
+             f"{report.items_annotated} items annotated, {report.ties} tied (in `ties.parquet`, in no split), "
+             f"{report.unlabelled} unlabelled, {report.adjudicated} adjudicated.", "",
+             *label_count_lines(report.label_counts),
+             "## Aggregation", "", f"{aggregation}. Adjudicated values are final.", ""]
+    if facts.agreement:
+        lines += agreement_lines(facts.agreement)
+    if facts.collection:
+        lines += collection_lines(facts.collection)
+    lines += ["## License", "", f"`{facts.license}` (set with `--license`).", ""]
+    return "\n".join(lines)
+
+
+def card_dict(schema, facts: CardFacts, aggregation: str) -> dict[str, Any]:
+    """The card facts the writer puts in the YAML header and export.json."""
+    card: dict[str, Any] = {"pretty_name": schema.title, "license": facts.license,
+                            "source": f"Label Studio annotations, schema {schema.name}", "aggregation": aggregation}
+    if schema.name in SCHEME_CITATIONS:
+        card["citation"] = SCHEME_CITATIONS[schema.name]
+    if facts.agreement_file:
+        card["agreement"] = facts.agreement_file
+    if facts.collection_file:
+        card["collection"] = facts.collection_file
+    return card
