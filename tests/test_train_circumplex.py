@@ -1,4 +1,5 @@
-"""Circularity measures: 1 on the circle, near 0 for shuffled angles; angle files name every class."""
+"""Circularity measures (1 on the circle, near 0 shuffled), angle files, and the ``circumplex`` family:
+its loss on hand-computed angles, training on a toy set, save/load/predict, bad input."""
 
 from __future__ import annotations
 
@@ -7,8 +8,11 @@ import random
 
 import pytest
 
-from empathykit.errors import InputError
+from empathykit.errors import InputError, TrainError
 from empathykit.train.circular import EMOLIT, circular_correlation, circularity, class_angles
+from empathykit.train.families import get_family
+from empathykit.train.settings import build_settings
+from tests.train_fixtures import make_data, tiny_model  # noqa: F401
 
 
 def on_circle(angles, per_class=5, dims=16, seed=0):
@@ -48,3 +52,82 @@ def test_angle_file_must_name_every_class(tmp_path):
     assert class_angles(str(path), ["joy", "anger"]) == [0.0, math.pi / 2]
     with pytest.raises(InputError, match="no angle for class\\(es\\) fear"):
         class_angles(str(path), ["joy", "anger", "fear"])
+
+
+def test_circumplex_loss_on_hand_computed_angles():
+    import torch
+
+    from empathykit.train.circumplex import circumplex_loss
+
+    # classes at 0°, 90°, 180°; rows of class 0, 2, 0 at 0°, 90°, 60° on the unit circle
+    z = torch.tensor([[1.0, 0.0], [0.0, 1.0], [0.5, math.sqrt(3) / 2]])
+    y = torch.tensor([0, 2, 0])
+    angles = torch.tensor([0.0, math.pi / 2, math.pi])
+    # (0,1): cos 0 vs cos 180° = -1 -> 1; (0,2) same class, cos 0.5 below 1-0.1 -> 0.4²;
+    # (1,2): cos √3/2 vs -1 -> (1+√3/2)²
+    expected = (1.0 + 0.4 ** 2 + (1 + math.sqrt(3) / 2) ** 2) / 3
+    assert float(circumplex_loss(z, y, angles, margin=0.1)) == pytest.approx(expected, rel=1e-6)
+    # a same-class pair inside the margin costs nothing; the angle target is exact
+    on = torch.tensor([[1.0, 0.0], [0.0, 1.0], [math.cos(0.3), math.sin(0.3)]])
+    assert float(circumplex_loss(on, torch.tensor([0, 1, 0]), angles, margin=0.1)) == pytest.approx(
+        ((0 - 0) ** 2 + 0 + (math.sin(0.3) - 0) ** 2) / 3, abs=1e-6)
+
+
+def test_supcon_loss_by_hand():
+    import torch
+
+    from empathykit.train.circumplex import supcon_loss
+
+    z = torch.tensor([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0]])
+    y = torch.tensor([0, 0, 1])
+    t = 0.5
+    # rows 0 and 1: positive at cos 1, negative at cos 0; row 2 has no positive (left out)
+    expected = -math.log(math.exp(1 / t) / (math.exp(1 / t) + math.exp(0)))
+    assert float(supcon_loss(z, y, t)) == pytest.approx(expected, rel=1e-6)
+
+
+FAST = {"learning_rate": 3e-3, "batch_size": 16, "save_steps": 1000, "logging_steps": 2, "warmup_ratio": 0.0,
+        "dim": 8}
+
+
+@pytest.fixture
+def opposite(tmp_path):
+    path = tmp_path / "angles.csv"
+    path.write_text("no,0\nyes,180\n", encoding="utf-8")
+    return str(path)
+
+
+@pytest.mark.parametrize("loss", ["circumplex", "supcon"])
+def test_family_learns_saves_loads_predicts(tiny_model, tmp_path, opposite, loss):
+    family = get_family("circumplex")
+    settings = build_settings(family.settings_class, {"model": str(tiny_model), "epochs": 6, "angles": opposite,
+                                                      "loss": loss, **FAST})
+    data = make_data("choice", 96)
+    metrics = family.train(data, settings, tmp_path / "m")
+    # supcon's floor is log(positives per row) (~2.7 at batch 16), so it falls less far
+    assert metrics["train_loss"] < (0.6 if loss == "circumplex" else 0.8) * metrics["train_loss_first"]
+    test = metrics["test"]
+    assert test["accuracy"] >= 0.9 and test["macro_f1"] >= 0.9
+    assert {"circular_correlation", "neighbours_kept", "macro_f1_2d", "macro_f1_8d"} <= set(test)
+    again = family.evaluate(tmp_path / "m", data, "test", tmp_path / "figs")
+    assert again["accuracy"] == pytest.approx(test["accuracy"])
+    assert again["macro_f1_2d"] == pytest.approx(test["macro_f1_2d"])
+    assert (tmp_path / "figs" / "circle_test.png").stat().st_size > 5000
+    rows = data.dataset["test"]
+    predicted = family.predict(tmp_path / "m", [{"text": t} for t in rows["text"]] + [{"text": ""}])
+    assert predicted[-1] == {"prediction": None, "prediction_score": None}
+    accuracy = sum(p["prediction"] == [["no", "yes"][g]] for p, g in zip(predicted, rows["label"])) / len(rows)
+    assert accuracy == pytest.approx(test["accuracy"])
+    assert all(-1.0 <= p["prediction_score"] <= 1.0 for p in predicted[:-1])
+
+
+def test_bad_input_is_one_line(tiny_model, tmp_path, opposite):
+    family = get_family("circumplex")
+    settings = build_settings(family.settings_class, {"model": str(tiny_model), "angles": opposite, **FAST})
+    with pytest.raises(InputError, match="family 'circumplex' trains choice labels"):
+        family.train(make_data("rating", 16), settings, tmp_path / "r")
+    with pytest.raises(InputError, match="no angle for class\\(es\\) maybe"):
+        family.train(make_data("choice", 16, names=("no", "maybe")), settings, tmp_path / "a")
+    with pytest.raises(TrainError, match="loss='triplet'"):
+        build_settings(family.settings_class, {"loss": "triplet"})
+    assert not (tmp_path / "r").exists() and not (tmp_path / "a").exists()

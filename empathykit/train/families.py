@@ -25,6 +25,7 @@ FAMILIES: dict[str, str] = {
     "kd": "empathykit.train.kd:KDFamily",
     "epitome": "empathykit.train.epitome:EpitomeFamily",
     "similarity": "empathykit.train.similarity:SimilarityFamily",
+    "circumplex": "empathykit.train.circumplex:CircumplexFamily",
 }
 
 Progress = Callable[..., None]

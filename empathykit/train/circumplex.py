@@ -1,0 +1,351 @@
+"""Family ``circumplex``: emotion embeddings on the unit hypersphere, arranged on the class circle.
+
+An encoder (mean pooling) and a linear projection, normalised to unit length.
+The default loss (the circumplex study, ../shared/seeds/003) asks, for every
+pair in a batch, that the cosine of the two embeddings equal the cosine of the
+angle between their classes on the circle (``--set angles=emolit|plutchik|FILE``);
+same-class pairs only need a cosine of at least ``1 - margin``.
+``--set loss=supcon`` is the supervised contrastive baseline (Khosla et al.
+2020). Classes are predicted by the nearest class direction: the normalised
+mean training embedding of each class (kept in the model folder).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from empathykit.errors import InputError, TrainError
+from empathykit.train import folder as mf
+from empathykit.train import hf, labels
+from empathykit.train.circular import class_angles, circularity
+from empathykit.train.families import Family, Progress
+from empathykit.train.settings import TrainSettings, setting
+
+LOSSES = ("circumplex", "supcon")
+REDUCED_DIMS = (2, 8, 32)
+WEIGHTS = "projection.safetensors"
+
+
+@dataclass
+class CircumplexSettings(TrainSettings):
+    loss: str = setting("circumplex", "circumplex (cosine of embeddings = cosine of class angles) | supcon "
+                                      "(supervised contrastive baseline)")
+    angles: str = setting("emolit", "class angles: emolit | plutchik | a file of NAME,DEGREES lines naming every class")
+    margin: float = setting(0.1, "same-class pairs: cosine pushed to at least 1 - margin (circumplex loss)")
+    temperature: float = setting(0.1, "supcon temperature")
+    dim: int = setting(64, "size of the embedding on the hypersphere")
+    learning_rate: float = setting(5e-5, "peak learning rate (AdamW, linear decay)")
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.loss not in LOSSES:
+            raise TrainError(f"setting loss={self.loss!r}: expected one of {', '.join(LOSSES)}")
+        if not 0.0 <= self.margin < 2.0:
+            raise TrainError(f"setting margin must be in [0, 2), got {self.margin}")
+        if self.temperature <= 0 or self.dim < 2:
+            raise TrainError("settings temperature must be positive and dim at least 2")
+
+
+def circumplex_loss(z, y, angles, margin: float = 0.1):
+    """Mean over pairs i<j of (cos(z_i, z_j) − cos(θ_yi − θ_yj))², same-class pairs only penalised
+    below 1 − margin. ``z``: unit rows; ``angles``: radians per class (a tensor)."""
+    import torch
+
+    sims = z @ z.T
+    theta = angles[y]
+    target = torch.cos(theta[:, None] - theta[None, :])
+    same = y[:, None] == y[None, :]
+    error = torch.where(same, torch.clamp((1.0 - margin) - sims, min=0.0), sims - target)
+    upper = torch.triu(torch.ones_like(sims, dtype=torch.bool), diagonal=1)
+    return (error[upper] ** 2).mean() if upper.any() else sims.sum() * 0.0
+
+
+def supcon_loss(z, y, temperature: float = 0.1):
+    """Supervised contrastive loss: −mean log-softmax of same-class pairs over all other rows."""
+    import torch
+
+    n = z.shape[0]
+    logits = (z @ z.T) / temperature
+    self_mask = torch.eye(n, dtype=torch.bool, device=z.device)
+    logits = logits.masked_fill(self_mask, float("-inf"))
+    log_prob = logits - torch.logsumexp(logits, dim=1, keepdim=True)
+    positive = (y[:, None] == y[None, :]) & ~self_mask
+    counts = positive.sum(1)
+    keep = counts > 0
+    if not keep.any():
+        return z.sum() * 0.0
+    summed = torch.where(positive, log_prob, torch.zeros_like(log_prob)).sum(1)
+    return -(summed[keep] / counts[keep]).mean()
+
+
+def _module():
+    import torch
+    from torch import nn
+
+    class SphereEncoder(nn.Module):
+        """Encoder → mean pooling → linear → unit length; ``forward`` returns the loss when given labels."""
+
+        def __init__(self, encoder, dim: int, angles, loss: str = "circumplex", margin: float = 0.1,
+                     temperature: float = 0.1):
+            super().__init__()
+            self.encoder, self.loss_name, self.margin, self.temperature = encoder, loss, margin, temperature
+            self.projection = nn.Linear(encoder.config.hidden_size, dim)
+            self.register_buffer("angles", torch.as_tensor(angles, dtype=torch.float32), persistent=False)
+
+        def embed(self, input_ids, attention_mask, token_type_ids=None):
+            kwargs = {"input_ids": input_ids, "attention_mask": attention_mask}
+            if token_type_ids is not None:
+                kwargs["token_type_ids"] = token_type_ids
+            hidden = self.encoder(**kwargs).last_hidden_state
+            mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+            pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)
+            return nn.functional.normalize(self.projection(pooled).float(), dim=-1)
+
+        def forward(self, input_ids, attention_mask, token_type_ids=None, labels=None, **_: Any):
+            z = self.embed(input_ids, attention_mask, token_type_ids)
+            if labels is None:
+                return {"embeddings": z}
+            if self.loss_name == "supcon":
+                value = supcon_loss(z, labels, self.temperature)
+            else:
+                value = circumplex_loss(z, labels, self.angles, self.margin)
+            return {"loss": value, "embeddings": z}
+
+    return SphereEncoder
+
+
+def embed_texts(model, tokenizer, texts: list[list[str]], *, max_length: int = 128, batch_size: int = 64,
+                on_progress: Progress | None = None):
+    """Unit embeddings (numpy, rows × dim) for one text or a pair per row (``texts``: one list per input)."""
+    import numpy as np
+    import torch
+
+    rows, out = len(texts[0]) if texts else 0, []
+    device = next(model.parameters()).device
+    with torch.inference_mode():
+        for start in range(0, rows, batch_size):
+            chunk = [column[start:start + batch_size] for column in texts]
+            encoded = tokenizer(*chunk[:2], truncation=True, max_length=max_length, padding=True, return_tensors="pt")
+            out.append(model.embed(**{k: v.to(device) for k, v in encoded.items()}).cpu().numpy())
+            if on_progress:
+                on_progress(len(chunk[0]))
+    return np.concatenate(out) if out else np.zeros((0, model.projection.out_features), np.float32)
+
+
+def class_directions(embeddings, y, classes: int):
+    """Normalised mean embedding per class (zeros for a class with no rows)."""
+    import numpy as np
+
+    y = np.asarray(y)
+    means = np.stack([embeddings[y == c].mean(0) if (y == c).any() else np.zeros(embeddings.shape[1])
+                      for c in range(classes)])
+    norms = np.linalg.norm(means, axis=1, keepdims=True)
+    return means / np.where(norms > 0, norms, 1.0)
+
+
+def nearest_direction(embeddings, directions):
+    """``(class ids, cosines)`` of the nearest class direction per row."""
+    import numpy as np
+
+    x = embeddings / np.clip(np.linalg.norm(embeddings, axis=1, keepdims=True), 1e-12, None)
+    cos = x @ directions.T
+    return cos.argmax(1), cos.max(1)
+
+
+def embedding_metrics(train_x, train_y, x, y, angles, names) -> dict[str, Any]:
+    """Macro-F1/accuracy by nearest class direction, circularity, and macro-F1 after PCA (fit on train)
+    to 2, 8 and 32 dimensions with nearest centroids there (the study's robustness measure). Works on
+    any embeddings (the benchmark also scores a classifier's pooled states)."""
+    import numpy as np
+    from sklearn.metrics import f1_score
+
+    from empathykit.train.metrics import classification_metrics
+
+    train_x, x = np.asarray(train_x, float), np.asarray(x, float)
+    predicted, _ = nearest_direction(x, class_directions(train_x, train_y, len(names)))
+    result = classification_metrics(list(y), predicted.tolist(), names)
+    result.update(circularity(x, list(y), angles))
+    mean = train_x.mean(0)
+    _, _, vt = np.linalg.svd(train_x - mean, full_matrices=False)
+    for k in REDUCED_DIMS:
+        if k > vt.shape[0]:
+            continue
+        reduce = lambda a: (a - mean) @ vt[:k].T  # noqa: E731
+        centroids = np.stack([reduce(train_x)[np.asarray(train_y) == c].mean(0) if (np.asarray(train_y) == c).any()
+                              else np.full(k, np.inf) for c in range(len(names))])
+        distance = ((reduce(x)[:, None, :] - centroids[None]) ** 2).sum(-1)
+        result[f"macro_f1_{k}d"] = float(f1_score(list(y), distance.argmin(1), labels=list(range(len(names))),
+                                                  average="macro", zero_division=0))
+    return result
+
+
+def projection_png(train_x, x, y, names, angles, path: Path, title: str = "") -> Path:
+    """2D PCA (fit on train) of the embeddings, coloured by class, centroids named, and the class circle:
+    each class's angle on the circle marked, rotated onto the centroids for comparison."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    train_x, x, y = np.asarray(train_x, float), np.asarray(x, float), np.asarray(y)
+    mean = train_x.mean(0)
+    _, _, vt = np.linalg.svd(train_x - mean, full_matrices=False)
+    plane = (x - mean) @ vt[:2].T
+    fig, ax = plt.subplots(figsize=(6.5, 6.5))
+    colours = plt.get_cmap("hsv")(np.linspace(0, 1, len(names), endpoint=False))
+    centroids = {}
+    for c, name in enumerate(names):
+        if (y == c).any():
+            ax.scatter(*plane[y == c].T, s=8, alpha=0.35, color=colours[c])
+            centroids[c] = plane[y == c].mean(0)
+    radius = float(np.mean([np.linalg.norm(v) for v in centroids.values()])) if centroids else 1.0
+    # rotate the circle onto the centroids (a PCA plane's orientation is arbitrary)
+    found = {c: math.atan2(v[1], v[0]) for c, v in centroids.items()}
+    offset = math.atan2(sum(math.sin(found[c] - angles[c]) for c in found),
+                        sum(math.cos(found[c] - angles[c]) for c in found)) if found else 0.0
+    t = np.linspace(0, 2 * math.pi, 200)
+    ax.plot(radius * np.cos(t), radius * np.sin(t), color="grey", lw=1, ls="--")
+    for c, name in enumerate(names):
+        a = angles[c] + offset
+        ax.scatter([radius * math.cos(a)], [radius * math.sin(a)], marker="s", s=30, color=colours[c], edgecolor="k")
+        if c in centroids:
+            ax.scatter(*centroids[c], marker="o", s=90, color=colours[c], edgecolor="k")
+            ax.annotate(name, centroids[c], fontsize=9, ha="center", va="bottom")
+    ax.set_aspect("equal")
+    ax.set_title(title or "2D projection (PCA); squares: class angles on the circle, dots: centroids")
+    ax.set_xlabel("PC 1")
+    ax.set_ylabel("PC 2")
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def _texts(rows, inputs: list[str]) -> list[list[str]]:
+    return [[t if isinstance(t, str) else "" for t in rows[c]] for c in inputs]
+
+
+def _save(model, tokenizer, directions, folder: Path) -> None:
+    import torch
+    from safetensors.torch import save_file
+
+    model = getattr(model, "module", model)
+    model.encoder.save_pretrained(str(folder / "encoder"), safe_serialization=True)
+    tokenizer.save_pretrained(str(folder))
+    tensors = {f"projection.{k}": v.detach().contiguous().cpu() for k, v in model.projection.state_dict().items()}
+    tensors["directions"] = torch.as_tensor(directions, dtype=torch.float32).contiguous()
+    save_file(tensors, str(folder / WEIGHTS))
+
+
+class CircumplexFamily(Family):
+    name = "circumplex"
+    settings_class = CircumplexSettings
+
+    def check(self, data, settings) -> None:
+        labels.check_labels(data, kinds=("choice",), family=self.name)
+        class_angles(settings.angles, data.label_names or [])
+
+    def train(self, data, settings, out_dir: Path, *, resume: bool = False, on_progress: Progress | None = None,
+              extra: dict[str, Any] | None = None) -> dict[str, Any]:
+        from transformers import AutoModel, Trainer
+
+        from empathykit.train.classifier import _losses, collator, encode_split
+
+        base, work, tokenizer = hf.begin_run(self, data, settings, out_dir, resume)
+        angles = class_angles(settings.angles, data.label_names)
+        model = _module()(AutoModel.from_pretrained(str(base), local_files_only=True), settings.dim, angles,
+                          settings.loss, settings.margin, settings.temperature)
+        train_set = encode_split(data.split("train"), tokenizer, data, settings, None)
+        has_val = "validation" in data.dataset and len(data.dataset["validation"]) > 0
+        val_set = encode_split(data.split("validation"), tokenizer, data, settings, None) if has_val else None
+        trainer = Trainer(model=model, args=hf.training_arguments(settings, work, evaluate=has_val,
+                                                                  prediction_loss_only=True, label_names=["labels"]),
+                          train_dataset=train_set, eval_dataset=val_set, data_collator=collator(tokenizer),
+                          callbacks=[hf.progress_callback(on_progress)])
+        run_facts = hf.fit(trainer, work, resume)
+        if not trainer.is_world_process_zero():
+            return {}
+        model.eval()
+        train_x, train_y = self._embed_split(model, tokenizer, data, "train", settings.max_length,
+                                             settings.eval_batch_size)
+        directions = class_directions(train_x, train_y, len(data.label_names))
+        metrics = {split: self._metrics(model, tokenizer, data, split, angles, (train_x, train_y),
+                                        settings.max_length, settings.eval_batch_size)
+                   for split in ("validation", "test") if split in data.dataset and len(data.dataset[split])}
+        metrics.update(_losses(trainer), **run_facts)
+        config = {"dim": settings.dim, "angles": [math.degrees(a) for a in angles], "loss": settings.loss}
+        mf.write_model_folder(out_dir, lambda tmp: _save(model, tokenizer, directions, tmp), family=self.name,
+                              settings=settings.to_dict(), data=data.describe(), metrics=metrics,
+                              command=(extra or {}).get("command"), extra_config=config)
+        mf.finish_run(out_dir)
+        return metrics
+
+    @staticmethod
+    def _embed_split(model, tokenizer, data, split, max_length, batch_size):
+        rows = data.split(split)
+        gold = rows[data.label_column]
+        keep = [i for i, g in enumerate(gold) if g is not None and g >= 0]
+        rows = rows.select(keep)
+        x = embed_texts(model, tokenizer, _texts(rows, data.inputs), max_length=max_length, batch_size=batch_size)
+        return x, [gold[i] for i in keep]
+
+    def _metrics(self, model, tokenizer, data, split, angles, train, max_length, batch_size, png=None):
+        x, y = self._embed_split(model, tokenizer, data, split, max_length, batch_size)
+        result = embedding_metrics(train[0], train[1], x, y, angles, data.label_names)
+        if png is not None:
+            projection_png(train[0], x, y, data.label_names, angles, png, f"{png.parent.name}: {split}")
+            result["figures"] = [str(png)]
+        return result
+
+    def load(self, model_dir: Path):
+        """``(model, tokenizer, directions, config, labels.json)`` of a trained folder."""
+        from safetensors.torch import load_file
+        from transformers import AutoModel, AutoTokenizer
+
+        folder = Path(model_dir)
+        config = mf.read_model_config(folder)
+        weights = load_file(str(folder / WEIGHTS))
+        angles = [math.radians(a) for a in config["angles"]]
+        model = _module()(AutoModel.from_pretrained(str(folder / "encoder"), local_files_only=True), config["dim"],
+                          angles)
+        model.projection.load_state_dict({k.split(".", 1)[1]: v for k, v in weights.items()
+                                          if k.startswith("projection.")})
+        model.eval()
+        tokenizer = AutoTokenizer.from_pretrained(str(folder), local_files_only=True)
+        return model, tokenizer, weights["directions"].numpy(), config, mf.read_labels(folder)
+
+    def evaluate(self, model_dir: Path, data, split: str = "test", out_dir: Path | None = None) -> dict[str, Any]:
+        from empathykit.train.classifier import _check_same_labels
+
+        model, tokenizer, _, config, info = self.load(model_dir)
+        _check_same_labels(data, info)
+        saved = config.get("settings", {})
+        length, size = saved.get("max_length", 128), saved.get("eval_batch_size", 64)
+        angles = [math.radians(a) for a in config["angles"]]
+        train = self._embed_split(model, tokenizer, data, "train", length, size)
+        png = Path(out_dir) / f"circle_{split}.png" if out_dir is not None else None
+        return self._metrics(model, tokenizer, data, split, angles, train, length, size, png=png)
+
+    def predict(self, model_dir: Path, records: list[dict[str, Any]],
+                on_progress: Progress | None = None) -> list[dict[str, Any]]:
+        """The nearest class direction as the ``emotion`` schema's pre-annotation (a list of one emotion,
+        its ``emotions`` field is multichoice), the cosine as the score."""
+        model, tokenizer, directions, config, info = self.load(model_dir)
+        inputs = info["inputs"]
+        if not any(c in r for r in records for c in inputs):
+            raise InputError(f"the records have no column(s) {inputs} that this model reads")
+        saved = config.get("settings", {})
+        texts = [[r.get(c) if isinstance(r.get(c), str) else "" for r in records] for c in inputs]
+        x = embed_texts(model, tokenizer, texts, max_length=saved.get("max_length", 128),
+                        batch_size=saved.get("eval_batch_size", 64), on_progress=on_progress)
+        ids, cos = nearest_direction(x, directions) if len(x) else ([], [])
+        names = info["label_names"]
+        return [{"prediction": None, "prediction_score": None}
+                if all(not texts[c][i].strip() for c in range(len(inputs)))
+                else {"prediction": [names[int(ids[i])]], "prediction_score": float(cos[i])}
+                for i in range(len(records))]
