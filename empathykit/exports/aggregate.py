@@ -7,9 +7,10 @@ Rules, per field kind (each documented in the README's export section):
 - ``multichoice``: a label is kept when more than half of the item's annotators chose it.
 - ``rating``: mean over annotators.
 - ``text``: every annotator's text, in annotation order.
-- ``spans``: character-level majority: a character belongs to a label's span when
-  more than half of the annotators covered it with that label; runs of such
-  characters become spans.
+- ``spans`` (``--spans``): character-level ``majority`` (a character belongs to a
+  label's span when more than half of the annotators covered it with that label),
+  ``union`` (any annotator) or ``intersection`` (every annotator of the item);
+  runs of such characters become spans.
 
 Adjudicated values (``adjudications.parquet`` from ``agreement``) replace the
 aggregate and clear a tie: adjudication is final.
@@ -47,14 +48,18 @@ def _majority_labels(lists: list[list[str]], labels: tuple[str, ...]) -> list[st
     return [label for label in labels if counts[label] * 2 > len(lists)]
 
 
-def _majority_spans(span_lists: list[list[dict]]) -> list[dict]:
-    """Character-level majority over annotators' spans, per label."""
+#: ``--spans`` modes: how many of ``n`` annotators must cover a character.
+SPAN_MODES = {"majority": lambda n: n / 2, "union": lambda n: 0, "intersection": lambda n: n - 0.5}
+
+
+def _majority_spans(span_lists: list[list[dict]], mode: str = "majority") -> list[dict]:
+    """Character-level vote over annotators' spans, per label (``mode``: :data:`SPAN_MODES`)."""
     by_label: dict[str, list[tuple[int, int, str]]] = {}
     for spans in span_lists:
         for s in spans:
             by_label.setdefault(s["label"], []).append((s["start"], s["end"], s.get("text", "")))
     merged: list[dict] = []
-    threshold = len(span_lists) / 2
+    threshold = SPAN_MODES[mode](len(span_lists))
     for label, spans in by_label.items():
         length = max(end for _, end, _ in spans)
         coverage = np.zeros(length + 1, dtype=np.int32)
@@ -75,7 +80,7 @@ def _majority_spans(span_lists: list[list[dict]]) -> list[dict]:
     return sorted(merged, key=lambda s: (s["start"], s["end"], s["label"]))
 
 
-def aggregate_field(f: Field, values: list[Any]) -> tuple[Any, bool]:
+def aggregate_field(f: Field, values: list[Any], spans: str = "majority") -> tuple[Any, bool]:
     """Aggregate one field's per-annotator values; returns ``(value, tie)``."""
     if f.kind == "choice":
         return majority(values)
@@ -86,15 +91,18 @@ def aggregate_field(f: Field, values: list[Any]) -> tuple[Any, bool]:
     if f.kind == "text":
         return list(values), False
     if f.kind == "spans":
-        return _majority_spans(values), False
+        return _majority_spans(values, spans), False
     raise AssertionError(f.kind)
 
 
-def aggregate(tidy: pd.DataFrame, schema: Schema, adjudicated: pd.DataFrame | None = None) -> pd.DataFrame:
+def aggregate(tidy: pd.DataFrame, schema: Schema, adjudicated: pd.DataFrame | None = None,
+              spans: str = "majority", vectorised: bool = True) -> pd.DataFrame:
     """One row per item: ``item_id``, ``n_annotators``, and for each schema field
     its aggregate plus ``<field>_tie`` (choice fields) and ``<field>_adjudicated``.
 
     ``adjudicated`` has columns ``item_id, field, value`` (JSON-encoded)."""
+    if spans not in SPAN_MODES:
+        raise ExportError(f"unknown --spans {spans!r}; expected one of {', '.join(SPAN_MODES)}")
     latest = latest_annotations(tidy)
     unknown = sorted(set(latest["field"]) - set(schema.field_names))
     if unknown:
@@ -107,6 +115,12 @@ def aggregate(tidy: pd.DataFrame, schema: Schema, adjudicated: pd.DataFrame | No
     if adjudicated is not None and len(adjudicated):
         for row in adjudicated.itertuples(index=False):
             final[(str(row.item_id), str(row.field))] = decode_value(row.value)
+    if vectorised:  # choices and ratings only: group-bys, the same table (the loop below is the reference)
+        from empathykit.exports.vectorised import aggregate_vectorised
+
+        table = aggregate_vectorised(latest, schema, final)
+        if table is not None:
+            return table
 
     rows: list[dict[str, Any]] = []
     for item_id, group in latest.groupby("item_id", sort=True):
@@ -117,7 +131,7 @@ def aggregate(tidy: pd.DataFrame, schema: Schema, adjudicated: pd.DataFrame | No
             if key in final:
                 value, tie, adjudicated_flag = final[key], False, True
             elif f.name in by_field:
-                (value, tie), adjudicated_flag = aggregate_field(f, by_field[f.name]), False
+                (value, tie), adjudicated_flag = aggregate_field(f, by_field[f.name], spans), False
             else:
                 value, tie, adjudicated_flag = None, False, False
             row[f.name] = value

@@ -103,6 +103,9 @@ def build_dataset_dict(schema: Schema, table: pd.DataFrame, splits, *, dehydrate
         for name in dehydrated_columns(schema):
             features.pop(name, None)
     encoded = _encode_column(schema, table)
+    for name in schema.optional_inputs:  # carried when the items have them (story summaries), else empty
+        if name not in encoded:
+            encoded[name] = ""
     encoded = encoded[list(features)]
     if dehydrate:  # span offsets and labels stay; the text they cover goes
         for f in schema.fields:

@@ -81,8 +81,15 @@ def load(path: str | Path, task: str | None = None) -> ExportedDataset:
     if missing:
         raise ExportError(f"{folder}: task {task!r} lacks {', '.join(Path(m).name for m in missing)}",
                           hint="export it again; the folder is incomplete")
-    # load_dataset keeps the features stored in the Parquet metadata (ClassLabel names)
-    loaded = load_dataset("parquet", data_files=files)
+    # load_dataset keeps the features stored in the Parquet metadata (ClassLabel names); it cannot read a
+    # split without rows, which the writer stores without row groups: read those directly
+    import pyarrow.parquet as pq
+    from datasets import Dataset
+
+    rows = {s: pq.ParquetFile(f).metadata.num_rows for s, f in files.items()}
+    full = {s: f for s, f in files.items() if rows[s]}
+    loaded = {**(load_dataset("parquet", data_files=full) if full else {}),
+              **{s: Dataset(pq.read_table(f)) for s, f in files.items() if not rows[s]}}
     scale = facts.get("scale")
     return ExportedDataset(
         dataset=DatasetDict({s: loaded[s] for s in SPLITS}), task=task, kind=facts["kind"],

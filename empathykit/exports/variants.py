@@ -6,7 +6,8 @@ API (F and G code against it)::
     variants_for(schema) -> list[Variant]      # every variant that applies, default order
     select(variants, tasks) -> list[Variant]   # ``--task``; ExportError names the known ones
 
-``source`` is the aggregated column the variant reads; ``mapping`` (when set)
+``source`` is the aggregated column the variant reads (``label``: the schema's
+target; else a field name: EPITOME's mechanisms, story-pair's four similarities); ``mapping`` (when set)
 maps the source's labels to the variant's (``seeking``/``providing`` →
 ``positive`` for ``empathy-vs-none``, section 5 of the TwittEmp paper).
 """
@@ -41,6 +42,21 @@ def _one_vs_rest(name: str, label: str, labels: Sequence[str], inputs: tuple[str
                    description=f"{label} vs the other classes")
 
 
+#: Schemas whose every field of this kind is a config of its own, named as the release importer names it
+#: (``exports/releases.py``), so a model trained on a release reads an annotation export.
+PER_FIELD = {"epitome": "choice", "story-pair": "rating"}
+
+
+def _per_field(schema, inputs: tuple[str, ...]) -> list[Variant]:
+    fields = [f for f in schema.fields if f.kind == PER_FIELD[schema.name]]
+    fields.sort(key=lambda f: f.name != schema.target)  # the target first, then the schema's order
+    return [Variant(f.name, f.name, f.kind, tuple(f.labels) if f.kind == "choice" else None, None, inputs,
+                    tuple(map(float, f.scale)) if f.kind == "rating" and f.scale else None,
+                    f.description or f.name,
+                    {"rationales": f"{f.name}_rationales"} if schema.name == "epitome" else {})
+            for f in fields]
+
+
 def variants_for(schema) -> list[Variant]:
     """Every variant that applies to ``schema`` (its target field first)."""
     if schema.target is None:
@@ -48,8 +64,10 @@ def variants_for(schema) -> list[Variant]:
     target = schema.field(schema.target)
     inputs = tuple(schema.inputs)
     base = Variant(schema.name if schema.name == "seek-provide" else target.name, "label", target.kind,
-                   tuple(target.labels) or None, None, inputs,
+                   tuple(target.labels) if target.kind != "rating" else None, None, inputs,
                    tuple(map(float, target.scale)) if target.scale else None, target.description or target.name)
+    if schema.name in PER_FIELD:  # one config per annotated field of the kind the releases export
+        return _per_field(schema, inputs)
     variants = [base]
     labels = tuple(target.labels)
     if schema.name == "seek-provide" and {"seeking", "providing"} <= set(labels):

@@ -54,10 +54,12 @@ def card_header(configs: list[ExportConfig], card: dict[str, Any]) -> dict[str, 
     header = {key: card[key] for key in ("pretty_name", "license") if card.get(key)}
     header["language"] = card.get("language") or ["en"]
     header["task_categories"] = list(card.get("task_categories") or ["text-classification"])
+    # an empty split is left out of the card: the Hub's Parquet loader cannot read a file without rows
     header["configs"] = [{"config_name": c.name, "data_files": [{"split": s, "path": f"{c.name}/{s}.parquet"}
-                                                                for s in SPLITS]} for c in configs]
+                                                                for s in SPLITS if len(c.splits[s])]} for c in configs]
     header["dataset_info"] = [{"config_name": c.name, "features": c.splits["train"].features._to_yaml_list(),
-                               "splits": [{"name": s, "num_examples": len(c.splits[s])} for s in SPLITS]}
+                               "splits": [{"name": s, "num_examples": len(c.splits[s])} for s in SPLITS
+                                          if len(c.splits[s])]}
                               for c in configs]
     return header
 
@@ -104,7 +106,10 @@ def write_into(folder: Path, configs: list[ExportConfig], *, card: dict[str, Any
         (folder / config.name).mkdir()
         for split in SPLITS:
             table = config.splits[split].flatten_indices().data.table
-            pq.write_table(table, folder / config.name / f"{split}.parquet")
+            if table.num_rows:
+                pq.write_table(table, folder / config.name / f"{split}.parquet")
+            else:  # no row group at all: `datasets` cannot read an empty one (batch size 0)
+                pq.ParquetWriter(folder / config.name / f"{split}.parquet", table.schema).close()
     (folder / "export.json").write_text(json.dumps(document, indent=2, ensure_ascii=False, default=str) + "\n",
                                         encoding="utf-8")
     (folder / "README.md").write_text(render_card(configs, card, body), encoding="utf-8")
