@@ -72,9 +72,9 @@ def load_training_data(data: str | Path, task: str | None = None, **options: Any
 
 
 def _load_export(folder: Path, task: str | None) -> TrainingData:
-    try:
-        from empathykit.exports import load
-    except ImportError:  # before the export's loader lands: today's single-config layout
+    from empathykit.exports import load
+
+    if (folder / "dataset").is_dir() and not _has_tasks(folder):  # an export from before task configs
         return _load_legacy(folder, task)
     loaded = load(folder, task=task)
     return TrainingData(
@@ -82,6 +82,13 @@ def _load_export(folder: Path, task: str | None) -> TrainingData:
         inputs=list(loaded.inputs), scale=tuple(loaded.scale) if loaded.scale else None,
         label_column=loaded.label_column, schema=loaded.schema, schema_options=dict(loaded.schema_options or {}),
         card=dict(loaded.card or {}))
+
+
+def _has_tasks(folder: Path) -> bool:
+    try:
+        return bool(json.loads((folder / "export.json").read_text(encoding="utf-8")).get("tasks"))
+    except (OSError, ValueError):
+        return False
 
 
 def _load_legacy(folder: Path, task: str | None) -> TrainingData:

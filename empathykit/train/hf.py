@@ -98,10 +98,24 @@ def _cuda() -> bool:
     return torch.cuda.is_available()
 
 
-def last_checkpoint(work_dir: Path) -> str | None:
-    from transformers.trainer_utils import get_last_checkpoint
+CHECKPOINT_FILES = ("trainer_state.json", "optimizer.pt", "scheduler.pt")
 
-    return get_last_checkpoint(str(work_dir)) if work_dir.is_dir() else None
+
+def last_checkpoint(work_dir: Path) -> str | None:
+    """The newest complete checkpoint. A run killed while writing one leaves it half written
+    (the Trainer does not write checkpoints atomically): such folders are removed, the one
+    before is used."""
+    import shutil
+
+    if not work_dir.is_dir():
+        return None
+    found = sorted((p for p in work_dir.glob("checkpoint-*") if p.name.split("-")[-1].isdigit()),
+                   key=lambda p: int(p.name.split("-")[-1]), reverse=True)
+    for folder in found:
+        if all((folder / name).is_file() for name in CHECKPOINT_FILES) and any(folder.glob("rng_state*")):
+            return str(folder)
+        shutil.rmtree(folder, ignore_errors=True)
+    return None
 
 
 def progress_callback(on_progress: Callable[..., None] | None):
