@@ -37,7 +37,7 @@ def _settings_help(family: str) -> None:
 
 def train_command(
     data: Annotated[str, typer.Argument(help=DATA_HELP)],
-    family: Annotated[str, typer.Option("--family", "-f", help="Model family: classifier, kd, epitome.")] = "classifier",
+    family: Annotated[str, typer.Option("--family", "-f", help="Model family: classifier, kd, epitome, similarity, circumplex.")] = "classifier",
     model: Annotated[Optional[str], typer.Option("--model", "-m", help="Local encoder folder to fine-tune (never downloaded).")] = None,
     out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Model folder to write (whole, when training ends).")] = None,
     task: Annotated[Optional[str], typer.Option(help="Task variant (export config) when the data has several.")] = None,
