@@ -45,13 +45,18 @@ def votes_by_field(tidy: pd.DataFrame, schema: Schema) -> dict[str, dict[str, li
 
 def _vote_columns(split, variant, votes: dict[str, list[str]]) -> dict[str, list]:
     names = list(variant.label_names)
-    annotations, distribution = [], []
-    for item_id in split["item_id"]:
-        mine = [variant.map_label(v) for v in votes.get(item_id, [])]
-        annotations.append(mine)
-        counts = np.array([mine.count(n) for n in names], dtype=float)
-        distribution.append((counts / counts.sum()).tolist() if counts.sum() else [0.0] * len(names))
-    return {"annotations": annotations, "label_distribution": distribution}
+    index = {n: i for i, n in enumerate(names)}
+    mapped = {label: variant.map_label(label) for labels in votes.values() for label in set(labels)}
+    # the column as one list (iterating split["item_id"] formats row by row: seconds per 100,000 rows)
+    annotations = [[mapped[v] for v in votes.get(item_id, [])] for item_id in split.select_columns(["item_id"])[:]["item_id"]]
+    counts = np.zeros((len(annotations), len(names)))
+    for row, mine in enumerate(annotations):
+        for label in mine:
+            if label in index:
+                counts[row, index[label]] += 1
+    totals = counts.sum(axis=1, keepdims=True)
+    distribution = np.divide(counts, totals, out=np.zeros_like(counts), where=totals > 0)
+    return {"annotations": annotations, "label_distribution": distribution.tolist()}
 
 
 def _config_split(split, schema: Schema, variant, votes: dict[str, list[str]] | None):
@@ -76,9 +81,12 @@ def _config_split(split, schema: Schema, variant, votes: dict[str, list[str]] | 
         part = part.map(lambda b: {"label": [recode.get(v, -1) for v in b["label"]]}, batched=True, features=features)
     if variant.kind == "choice" and votes is not None:
         columns = _vote_columns(part, variant, votes)
-        part = part.add_column("annotations", columns["annotations"],
+        # a fingerprint given, so datasets does not pickle the whole column to hash it (11 s per 100,000 rows)
+        fingerprint = f"{part._fingerprint}-{variant.name}-votes"
+        part = part.add_column("annotations", columns["annotations"], new_fingerprint=fingerprint + "a",
                                feature=List(Value("string"))).add_column(
-            "label_distribution", columns["label_distribution"], feature=List(Value("float32")))
+            "label_distribution", columns["label_distribution"], new_fingerprint=fingerprint + "d",
+            feature=List(Value("float32")))
     return part
 
 
