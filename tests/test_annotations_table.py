@@ -57,7 +57,7 @@ def test_a_task_without_item_id_is_one_item_everywhere(studio, project_dir, tmp_
 
     cli = CliRunner().invoke(app, ["export", str(out), "-o", str(tmp_path / "export")])
     assert cli.exit_code == 0, cli.output
-    rows = pd.concat([pd.read_parquet(tmp_path / "export" / "parquet" / f"{s}.parquet")
+    rows = pd.concat([pd.read_parquet(tmp_path / "export" / "seek-provide" / f"{s}.parquet")
                       for s in ("train", "validation", "test")])
     names = SCHEMA.field("empathy").labels
     exported = {row.item_id: (names[row.label], row.text) for row in rows.itertuples()}

@@ -1,6 +1,6 @@
 """The whole seek/provide path against a real Label Studio: bundled sample
 tweets → collect → filter → push → three annotators submit through the API →
-pull → agreement → export → ``load_from_disk``. Numbers are checked against
+pull → agreement → export → ``exports.load``. Numbers are checked against
 independent computations written here, not against the toolkit itself."""
 
 from __future__ import annotations
@@ -118,11 +118,11 @@ def test_seek_provide_end_to_end(studio, project_dir, tmp_path):
         both = [(p[a], p[b]) for p in planned.values() if p[a] and p[b]]
         assert pair["cohen_kappa"]["value"] == pytest.approx(cohen_kappa(*zip(*both)), abs=1e-9)
 
-    # export: majority vote, flagged ties, exact round trip through load_from_disk
-    from datasets import load_from_disk
+    # export: majority vote, flagged ties, exact round trip through exports.load
+    from empathykit import exports
 
     exported = export_dataset(out, "seek-provide", tmp_path / "export", seed=3)
-    dataset = load_from_disk(str(tmp_path / "export" / "dataset"))
+    dataset = exports.load(tmp_path / "export", task="seek-provide").dataset
     majorities = {item: Counter(v for v in plan.values() if v).most_common() for item, plan in planned.items()}
     ties = {item for item, counts in majorities.items() if len(counts) > 1 and counts[0][1] == counts[1][1]}
     assert exported.ties == len(ties)
@@ -161,9 +161,9 @@ def test_cli_path_push_pull_agreement_export(studio_env, project_dir, tmp_path):
     assert (tmp_path / "agreement.json").exists()
     result = runner.invoke(app, ["export", str(out), "--out", str(tmp_path / "export")])
     assert result.exit_code == 0, result.output
-    from datasets import load_from_disk
+    from empathykit import exports
 
-    dataset = load_from_disk(str(tmp_path / "export" / "dataset"))
+    dataset = exports.load(tmp_path / "export", task="seek-provide").dataset
     # items 0, 4, 8 tie (seeking vs none); the rest are unanimous
     assert sum(len(split) for split in dataset.values()) == 9
 

@@ -100,21 +100,26 @@ def test_stratified_split_is_seeded_and_keeps_proportions():
         stratified_split(labels, (0.5, 0.1, 0.1))
 
 
-def test_export_round_trips_through_load_from_disk(annotated, tmp_path):
-    from datasets import ClassLabel, load_from_disk
+def test_export_round_trips_through_load_dataset(annotated, tmp_path):
+    import pyarrow.parquet as pq
+    from datasets import ClassLabel, load_dataset
+
+    from empathykit import exports
 
     annotations, votes = annotated
     report = export_dataset(annotations, "seek-provide", tmp_path / "out", seed=1)
     assert report.ties == 2 and report.items_annotated == len(votes)
     assert sum(report.split_sizes.values()) == len(votes) - 2
 
-    loaded = load_from_disk(str(tmp_path / "out" / "dataset"))
+    loaded = exports.load(tmp_path / "out", task="seek-provide").dataset
     assert set(loaded) == {"train", "validation", "test"}
+    assert not (tmp_path / "out" / "dataset").exists() and not (tmp_path / "out" / "parquet").exists()
+    hub = load_dataset(str(tmp_path / "out"), "seek-provide")
     assert isinstance(loaded["train"].features["label"], ClassLabel)
     assert loaded["train"].features["label"].names == list(LABELS)
     for split in loaded:
-        parquet = pd.read_parquet(tmp_path / "out" / "parquet" / f"{split}.parquet")
-        assert parquet.to_dict("records") == loaded[split].to_pandas().to_dict("records")
+        parquet = pq.read_table(tmp_path / "out" / "seek-provide" / f"{split}.parquet")
+        assert parquet.to_pylist() == loaded[split].to_list() == hub[split].to_list()
         for row in loaded[split]:
             expected, tie = majority([v for v in votes[row["item_id"]] if v])
             assert not tie
@@ -130,9 +135,9 @@ def test_export_is_idempotent_and_leaves_no_temp_files(annotated, tmp_path):
     annotations, _ = annotated
     out = tmp_path / "out"
     export_dataset(annotations, "seek-provide", out, seed=1)
-    first = pd.read_parquet(out / "parquet" / "train.parquet")
+    first = pd.read_parquet(out / "seek-provide" / "train.parquet")
     export_dataset(annotations, "seek-provide", out, seed=1)
-    pd.testing.assert_frame_equal(first, pd.read_parquet(out / "parquet" / "train.parquet"))
+    pd.testing.assert_frame_equal(first, pd.read_parquet(out / "seek-provide" / "train.parquet"))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ann.items.parquet", "ann.parquet", "out"]
 
 
@@ -143,9 +148,10 @@ def test_adjudication_is_final_and_clears_ties(annotated, tmp_path):
                   "value": [encode_value("providing"), encode_value("none")]}).to_parquet(adjudicated)
     report = export_dataset(annotations, "seek-provide", tmp_path / "out", adjudicated=adjudicated)
     assert report.ties == 1 and report.adjudicated == 2
-    from datasets import load_from_disk
+    from empathykit import exports
 
-    rows = {r["item_id"]: r for split in load_from_disk(str(tmp_path / "out" / "dataset")).values() for r in split}
+    rows = {r["item_id"]: r for split in exports.load(tmp_path / "out", task="seek-provide").dataset.values()
+            for r in split}
     assert LABELS[rows["tie1"]["label"]] == "providing" and rows["tie1"]["adjudicated"]
     assert LABELS[rows["t000"]["label"]] == "none"
 
@@ -169,7 +175,7 @@ def test_cli_export_and_error_boundary(annotated, tmp_path):
     runner = CliRunner()
     result = runner.invoke(app, ["export", str(annotations), "--out", str(tmp_path / "cli"), "--seed", "2"])
     assert result.exit_code == 0, result.output
-    assert (tmp_path / "cli" / "dataset" / "dataset_dict.json").exists()
+    assert (tmp_path / "cli" / "seek-provide" / "train.parquet").exists()
     result = runner.invoke(app, ["export", str(annotations), "--schema", "nope", "--out", str(tmp_path / "x")])
     assert result.exit_code == 1
     assert "unknown schema 'nope'" in result.output and "Traceback" not in result.output
@@ -177,7 +183,7 @@ def test_cli_export_and_error_boundary(annotated, tmp_path):
 
 def test_export_multichoice_and_span_schemas(tmp_path):
     """Targets that are not single choices: emotions (multichoice) and EPITOME with rationales."""
-    from datasets import load_from_disk
+    from empathykit import exports
 
     from empathykit.exports.aggregate import aggregate
 
@@ -196,7 +202,7 @@ def test_export_multichoice_and_span_schemas(tmp_path):
     pd.DataFrame({"item_id": [f"e{i}" for i in range(10)], "text": ["t"] * 10}).to_parquet(tmp_path / "emo.items.parquet")
     report = export_dataset(tmp_path / "emo.parquet", "emotion", tmp_path / "emo")
     assert sum(report.split_sizes.values()) == 10
-    train = load_from_disk(str(tmp_path / "emo" / "dataset"))["train"]
+    train = exports.load(tmp_path / "emo").dataset["train"]
     names = train.features["label"].feature.names
     assert {tuple(names[k] for k in row["label"]) for row in train} <= {("joy", "trust"), ("joy",)}
 

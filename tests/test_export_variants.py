@@ -15,7 +15,8 @@ from empathykit.exports.hf import export_dataset
 from empathykit.schemas import get_schema
 from empathykit.schemas.base import encode_value
 
-from test_export import make_votes, tidy_rows
+from tests.test_export import make_votes, tidy_rows
+from tests.train_fixtures import tiny_model  # noqa: F401
 
 LEVELS = ("no", "weak", "strong")
 MECHANISMS = ("emotional_reactions", "interpretations", "explorations")
@@ -85,6 +86,20 @@ def test_epitome_export_has_one_config_per_mechanism_the_trainer_reads(epitome_a
             assert row["label_distribution"] == pytest.approx(expected)
         training = load_training_data(tmp_path / "out", m)
         EpitomeFamily().check(training, EpitomeSettings())
+
+
+def test_epitome_family_trains_on_an_annotation_export(epitome_annotated, tiny_model, tmp_path):
+    from empathykit.train.data import load_training_data
+    from empathykit.train.epitome import EpitomeFamily
+    from empathykit.train.settings import load_settings
+
+    annotations, _ = epitome_annotated
+    export_dataset(annotations, "epitome", tmp_path / "out", tasks=["explorations"])
+    family = EpitomeFamily()
+    settings = load_settings(family.settings_class, None, ["epochs=1", "batch_size=16", "save_steps=1000",
+                                                           "eval_each_epoch=false"], model=str(tiny_model))
+    metrics = family.train(load_training_data(tmp_path / "out", "explorations"), settings, tmp_path / "model")
+    assert metrics and (tmp_path / "model" / "config.yaml").exists()
 
 
 def test_no_seeker_post_in_two_splits_over_seeds(epitome_annotated, tmp_path):
@@ -179,3 +194,24 @@ def test_empty_split_is_a_warning_and_the_export_loads(tmp_path):
     assert sum(len(data[s]) for s in SPLITS) == 6 and data["validation"].features == data["train"].features
     loaded = load_dataset(str(tmp_path / "out"), "seek-provide")
     assert sorted(loaded) == ["test", "train"] and sum(len(loaded[s]) for s in loaded) == 6
+
+
+def test_empty_project_and_bad_fractions_from_the_cli(tmp_path):
+    from typer.testing import CliRunner
+
+    from empathykit.cli.main import app
+
+    votes = make_votes(12)
+    tidy_rows(votes).iloc[:0].to_parquet(tmp_path / "empty.parquet")
+    pd.DataFrame({"item_id": sorted(votes), "text": sorted(votes)}).to_parquet(tmp_path / "empty.items.parquet")
+    with pytest.raises(ExportError, match="no submitted annotations"):
+        export_dataset(tmp_path / "empty.parquet", "seek-provide", tmp_path / "out")
+    tidy_rows(votes).to_parquet(tmp_path / "a.parquet")
+    pd.DataFrame({"item_id": sorted(votes), "text": sorted(votes)}).to_parquet(tmp_path / "a.items.parquet")
+    result = CliRunner().invoke(app, ["export", str(tmp_path / "a.parquet"), "-o", str(tmp_path / "out"),
+                                      "--train", "0.8", "--validation", "0.1", "--test", "0.2"])
+    assert result.exit_code == 1 and "summing to 1" in result.output and "Traceback" not in result.output
+    result = CliRunner().invoke(app, ["export", str(tmp_path / "a.parquet"), "-o", str(tmp_path / "out"),
+                                      "--group-by", "thread"])
+    assert result.exit_code == 1 and "no such column" in result.output
+    assert not (tmp_path / "out").exists()

@@ -106,8 +106,8 @@ def test_annotation_export_is_byte_identical_across_runs_and_holds_no_absolute_p
     pd.DataFrame({"item_id": list(votes), "text": [f"text of {i}" for i in votes]}).to_parquet(tmp_path / "ann.items.parquet")
     for out in ("a", "b"):
         export_dataset(tmp_path / "ann.parquet", "seek-provide", tmp_path / out, seed=7)
-    names = sorted(p.relative_to(tmp_path / "a") for p in (tmp_path / "a").rglob("*.parquet") if "dataset" not in p.parts)
-    assert len(names) == 4 * 3 + 4  # four configs x three splits, parquet/ x3, ties
+    names = sorted(p.relative_to(tmp_path / "a") for p in (tmp_path / "a").rglob("*.parquet"))
+    assert len(names) == 4 * 3 + 1  # four configs x three splits, ties
     for name in [*names, "README.md", "export.json"]:
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
     assert str(tmp_path) not in (tmp_path / "a" / "export.json").read_text()

@@ -70,9 +70,9 @@ def test_emolit_round_trip_exports_the_annotated_labels(emolit_pull, tmp_path):
     result = CliRunner().invoke(app, ["export", str(emolit_pull), "-o", str(tmp_path / "export")])
     assert result.exit_code == 0, result.output
 
-    from datasets import load_from_disk
+    from empathykit import exports
 
-    dataset = load_from_disk(str(tmp_path / "export" / "dataset"))
+    dataset = exports.load(tmp_path / "export").dataset
     names = dataset["train"].features["label"].feature.names
     assert tuple(names) == PRESETS["emolit"] and "love" in names
     got = {row["item_id"]: sorted(names[i] for i in row["label"]) for split in dataset.values() for row in split}

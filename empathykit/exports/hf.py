@@ -3,8 +3,6 @@
 Output folder (written to a temporary folder and renamed into place whole)::
 
     OUT/
-      dataset/             DatasetDict.save_to_disk (load with datasets.load_from_disk)
-      parquet/<split>.parquet
       ties.parquet         items whose target label tied (not in any split)
       <config>/<split>.parquet   one folder per task variant (exports.writer; read by exports.load)
       export.json          counts, seed, fractions, sources, tasks, card
@@ -23,7 +21,7 @@ import pandas as pd
 from empathykit.errors import ExportError
 from empathykit.annotate.table import check_values, read_adjudications, read_annotations, read_items, schema_of
 from empathykit.exports.aggregate import aggregate, apply_method, attach_inputs
-from empathykit.exports.splits import SPLIT_NAMES
+from empathykit.exports.splits import SPLIT_NAMES, check_fractions
 from empathykit.exports.annotation_configs import (annotation_splits, group_columns, variant_configs,  # noqa: F401
                                                    votes_by_field)
 from empathykit.exports.variants import select, variants_for
@@ -148,6 +146,7 @@ def export_dataset(
     if schema.target is None:
         raise ExportError(f"schema {schema.name!r} has no target field to export as a labelled dataset")
     variants = select(variants_for(schema), tasks)  # a variant that does not apply stops here, before any work
+    check_fractions(fractions)
     notify = on_progress or (lambda _msg: None)
     annotations = Path(annotations)
     if not annotations.is_file():  # before the items check, so the error names the file that is missing
@@ -204,10 +203,6 @@ def export_dataset(
     notify("writing")
     with atomic_path(out_dir, marker="export.json") as tmp:
         tmp.mkdir()
-        dataset.save_to_disk(str(tmp / "dataset"))
-        (tmp / "parquet").mkdir()
-        for name in SPLIT_NAMES:
-            dataset[name].to_parquet(str(tmp / "parquet" / f"{name}.parquet"))
         ties.drop(columns=[c for c in ties.columns if c.endswith("_adjudicated")]).to_parquet(tmp / "ties.parquet", index=False)
         aggregation = AGGREGATION_NAMES.get(method, method)
         write_into(tmp, variant_configs(schema, dataset, schema_options, variants, votes_by_field(tidy, schema)), meta=_portable(report),
