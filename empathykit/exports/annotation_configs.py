@@ -127,7 +127,6 @@ def annotation_splits(labelled: pd.DataFrame, strata, items: pd.DataFrame, colum
     from empathykit.exports.releases import ImportedConfig
 
     fractions = tuple(float(f) for f in fractions)
-    stratified_split([], fractions, seed)  # the fractions check, one line
     rows = [{"item_id": str(i), "label": s} for i, s in zip(labelled["item_id"], strata)]
     if columns:
         keyed = items.assign(item_id=items["item_id"].astype(str)).drop_duplicates("item_id").set_index("item_id")
