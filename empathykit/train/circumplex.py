@@ -203,14 +203,18 @@ def projection_png(train_x, x, y, names, angles, path: Path, title: str = "") ->
             ax.scatter(*plane[y == c].T, s=8, alpha=0.35, color=colours[c])
             centroids[c] = plane[y == c].mean(0)
     radius = float(np.mean([np.linalg.norm(v) for v in centroids.values()])) if centroids else 1.0
-    # rotate the circle onto the centroids (a PCA plane's orientation is arbitrary)
+    # rotate (and, if it fits better, reflect) the circle onto the centroids: a PCA plane's
+    # orientation is arbitrary
     found = {c: math.atan2(v[1], v[0]) for c, v in centroids.items()}
-    offset = math.atan2(sum(math.sin(found[c] - angles[c]) for c in found),
-                        sum(math.cos(found[c] - angles[c]) for c in found)) if found else 0.0
+    fits = []
+    for sign in (1, -1):
+        s_, c_ = (sum(f(found[c] - sign * angles[c]) for c in found) for f in (math.sin, math.cos))
+        fits.append((math.hypot(s_, c_), sign, math.atan2(s_, c_)))
+    _, sign, offset = max(fits)
     t = np.linspace(0, 2 * math.pi, 200)
     ax.plot(radius * np.cos(t), radius * np.sin(t), color="grey", lw=1, ls="--")
     for c, name in enumerate(names):
-        a = angles[c] + offset
+        a = sign * angles[c] + offset
         ax.scatter([radius * math.cos(a)], [radius * math.sin(a)], marker="s", s=30, color=colours[c], edgecolor="k")
         if c in centroids:
             ax.scatter(*centroids[c], marker="o", s=90, color=colours[c], edgecolor="k")
