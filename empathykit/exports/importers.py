@@ -271,58 +271,36 @@ def _features(config: ImportedConfig, dehydrated: bool):
 
 def _write_folder(rel: Release, configs: list[ImportedConfig], split: dict[str, str], out_dir, report: ImportReport
                   ) -> tuple[dict[str, dict[str, int]], list[str]]:
-    """OUT/<config>/<split>.parquet, README.md, export.json (see ``exports.load``)."""
-    import json
-
-    import pyarrow.parquet as pq
+    """The release's configs through the one export writer (``exports/writer.py``)."""
     from datasets import Dataset
 
-    from empathykit.io import atomic_path
+    from empathykit.exports.writer import ExportConfig, write_export
 
-    counts, files = {}, []
-    tables = {}
+    written = []
     for config in configs:
         features = _features(config, report.dehydrated)
+        parts = {}
         for name in SPLITS:
             rows = [r for r in config.rows if split[r["item_id"]] == name]
-            data = {c: [r.get(c) for r in rows] for c in features}
-            tables[(config.name, name)] = Dataset.from_dict(data, features=features)
-        counts[config.name] = {name: len(tables[(config.name, name)]) for name in SPLITS}
-    with atomic_path(out_dir, marker="export.json") as tmp:
-        tmp.mkdir()
-        for (config, name), table in tables.items():
-            (tmp / config).mkdir(exist_ok=True)
-            pq.write_table(table.data.table, tmp / config / f"{name}.parquet")  # keeps the features metadata
-            files.append(f"{config}/{name}.parquet")
-        meta = {**report.to_dict(), "out_dir": ".", "configs": counts, "files": files,
-                "tasks": {c.name: {"kind": c.kind, "label_names": c.label_names, "scale": c.scale,
-                                   "inputs": c.inputs, "schema": c.schema, "schema_options": c.schema_options,
-                                   "description": c.description} for c in configs},
-                "card": {"source": rel.source, "license": rel.license, "license_note": rel.license_note,
-                         "citation": rel.citation, "pretty_name": rel.pretty_name,
-                         "aggregation": "none: the release's own labels", "counts": counts}}
-        (tmp / "export.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-        (tmp / "README.md").write_text(_card(rel, configs, counts, report), encoding="utf-8")
+            parts[name] = Dataset.from_dict({c: [r.get(c) for r in rows] for c in features}, features=features)
+        written.append(ExportConfig(name=config.name, kind=config.kind, inputs=list(config.inputs), splits=parts,
+                                    label_names=config.label_names, scale=config.scale, schema=config.schema,
+                                    schema_options=config.schema_options, description=config.description))
+    counts = {c.name: {s: len(c.splits[s]) for s in SPLITS} for c in written}
+    card = {"pretty_name": rel.pretty_name, "license": rel.license, "language": [rel.language],
+            "task_categories": list(rel.task_categories), "source": rel.source, "license_note": rel.license_note,
+            "citation": rel.citation, "aggregation": "none: the release's own labels", "counts": counts}
+    meta = {key: value for key, value in report.to_dict().items() if key not in ("configs", "files", "out_dir")}
+    files = write_export(out_dir, written, card=card, meta=meta, body=_card_body(rel, report))
     return counts, files
 
 
-def _card(rel: Release, configs: list[ImportedConfig], counts: dict[str, dict[str, int]], report: ImportReport) -> str:
-    import yaml
-
-    header = {"pretty_name": rel.pretty_name, "license": rel.license, "language": [rel.language],
-              "task_categories": list(rel.task_categories),
-              "configs": [{"config_name": c.name, "data_files": [{"split": s, "path": f"{c.name}/{s}.parquet"}
-                                                                 for s in SPLITS]} for c in configs]}
-    lines = ["---", yaml.safe_dump(header, sort_keys=False, allow_unicode=True).rstrip(), "---", "",
-             f"# {rel.pretty_name}", "", f"Imported by empathykit from the published release: {rel.source}.",
-             "Labels are the release's own." + (" Dehydrated: ids, labels and metadata only, no text."
-                                                if report.dehydrated else ""), "",
-             "| config | label | train | validation | test |", "| --- | --- | ---: | ---: | ---: |"]
-    lines += [f"| `{c.name}` | {c.description} | " + " | ".join(str(counts[c.name][s]) for s in SPLITS) + " |"
-              for c in configs]
+def _card_body(rel: Release, report: ImportReport) -> str:
     splits = {"release": "the release's own splits", "release+carved": "the release's train/test, validation "
               f"carved from train (stratified, seed {report.seed})", "seeded": f"stratified, seed {report.seed}, "
               f"fractions {list(report.fractions)}, groups kept whole"}[report.splits_from]
-    lines += ["", f"Splits: {splits}. {len(report.problems)} problem(s) reported while reading (in export.json).",
-              "", "## License", "", rel.license_note + ".", "", "## Citation", "", "```", rel.citation, "```", ""]
+    lines = ["Imported by empathykit from the published release; labels are the release's own."
+             + (" Dehydrated: ids, labels and metadata only, no text." if report.dehydrated else ""), "",
+             f"Splits: {splits}. {len(report.problems)} problem(s) reported while reading (in export.json).",
+             "", "## License", "", rel.license_note + "."]
     return "\n".join(lines)
