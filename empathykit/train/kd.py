@@ -37,7 +37,8 @@ class KDSettings(ClassifierSettings):
     aux: dict = setting({}, "auxiliary tasks NAME: DATA (export folder or DATASET:PATH); also --aux NAME=DATA")
     teachers: dict = setting({}, "trained teacher folders NAME: MODEL_DIR ('main' or an aux name); also --teacher")
     teacher_epochs: float = setting(0.0, "epochs for each teacher trained here (0: same as epochs)")
-    aux_max_examples: int = setting(0, "use at most this many training examples per auxiliary task (seeded sample; 0: all)")
+    aux_max_examples: int = setting(0, "use at most this many training examples per auxiliary task, and as many for its teacher's "
+                                       "validation/test metrics (seeded samples; 0: all)")
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -182,6 +183,11 @@ class KDFamily(ClassifierFamily):
         fields = {f.name for f in dataclasses.fields(ClassifierSettings)}
         values = {k: v for k, v in settings.to_dict().items() if k in fields}
         values["epochs"] = settings.teacher_epochs or settings.epochs
+        if settings.aux_max_examples and name != MAIN:  # a teacher's own metrics are a side fact: cap their cost too
+            cap = settings.aux_max_examples
+            held = {k: v.shuffle(seed=settings.seed).select(range(min(len(v), cap)))
+                    for k, v in task.dataset.items() if k != "train"}
+            task = dataclasses.replace(task, dataset=type(task.dataset)({**task.dataset, **held}))
         ClassifierFamily().train(task, ClassifierSettings(**values), out, resume=resume)
         return out
 
