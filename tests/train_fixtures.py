@@ -40,7 +40,13 @@ def build_tiny_model(folder: Path, hidden: int = 32, layers: int = 2) -> Path:
                                    sep_token="[SEP]", mask_token="[MASK]", model_max_length=128)
     config = BertConfig(vocab_size=tok.get_vocab_size(), hidden_size=hidden, num_hidden_layers=layers,
                         num_attention_heads=2, intermediate_size=2 * hidden, max_position_embeddings=130)
-    BertModel(config).save_pretrained(str(folder))
+    import torch
+
+    # the same weights in every session, whatever earlier tests drew from torch's global RNG
+    # (67280421310721 is torch's default seed, the one a lone test run builds with)
+    with torch.random.fork_rng():
+        torch.manual_seed(67280421310721)
+        BertModel(config).save_pretrained(str(folder))
     fast.save_pretrained(str(folder))
     return folder
 
