@@ -110,9 +110,27 @@ def is_empty_empathykit_project(client: StudioClient, project_id: int) -> bool:
             raise
     if not _SCHEMA_IN_DESCRIPTION.search(project.description or ""):
         return False
-    body = client.request("GET", "/api/tasks", params={"project": project_id, "page_size": 1, "include": "id"},
-                          what=f"counting tasks of project {project_id}").json()
+    try:
+        body = client.request("GET", "/api/tasks", params={"project": project_id, "page_size": 1, "include": "id"},
+                              what=f"counting tasks of project {project_id}").json()
+    except StudioError:
+        if not _project_exists(client, project_id):
+            return False  # another run's sweep deleted it between the two requests
+        raise
     return not body.get("total") and not body.get("tasks")
+
+
+def _project_exists(client: StudioClient, project_id: int) -> bool:
+    from label_studio_sdk.core.api_error import ApiError
+
+    with client.call(f"reading project {project_id}"):
+        try:
+            client.sdk.projects.get(project_id)
+        except ApiError as error:
+            if error.status_code == 404:
+                return False
+            raise
+    return True
 
 
 def delete_project(client: StudioClient, project_id: int) -> None:
