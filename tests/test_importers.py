@@ -148,6 +148,16 @@ def test_emolit_carves_validation_from_train_only():
     assert carved == {"train": 444 * 12, "validation": 56 * 12}
 
 
+def test_emolit_train_file_alone_gets_seeded_splits():
+    """``emolit:train.csv`` alone holds no test rows: carving only a validation split from it would
+    leave the trainer nothing to test on, so the rows are split seeded 80/10/10 instead."""
+    problems = []
+    configs = RELEASES["emolit"].read(SHARED / "emolit" / "train.csv", problems.append)
+    split, origin = assign_splits(RELEASES["emolit"], configs, seed=0, fractions=(0.8, 0.1, 0.1), group_by=None)
+    assert origin == "seeded"
+    assert collections.Counter(split.values()) == {"train": 4800, "validation": 600, "test": 600}
+
+
 def test_group_column_that_does_not_exist():
     configs, _ = _read("newsemp")
     with pytest.raises(ExportError, match="no group column 'speaker'"):

@@ -4,6 +4,7 @@ its loss on hand-computed angles, training on a toy set, save/load/predict, bad 
 from __future__ import annotations
 
 import math
+from pathlib import Path
 import random
 
 import pytest
@@ -131,3 +132,62 @@ def test_bad_input_is_one_line(tiny_model, tmp_path, opposite):
     with pytest.raises(TrainError, match="loss='triplet'"):
         build_settings(family.settings_class, {"loss": "triplet"})
     assert not (tmp_path / "r").exists() and not (tmp_path / "a").exists()
+
+
+EMOLIT_DIR = Path(__file__).resolve().parents[2] / "shared" / "data" / "emolit"
+
+
+def _emolit_sample(folder: Path, per_class: dict[str, int]) -> Path:
+    """A few real Emolit rows per emotion, train.csv and test.csv like the release."""
+    import csv
+
+    folder.mkdir()
+    for name, n in per_class.items():
+        with open(EMOLIT_DIR / f"{name}.csv", newline="", encoding="utf-8") as source:
+            rows = list(csv.DictReader(source))
+        taken: dict[str, int] = {}
+        with open(folder / f"{name}.csv", "w", newline="", encoding="utf-8") as out:
+            writer = csv.DictWriter(out, fieldnames=["text", "sentiment"])
+            writer.writeheader()
+            for row in rows:
+                if taken.get(row["sentiment"], 0) < n:
+                    taken[row["sentiment"]] = taken.get(row["sentiment"], 0) + 1
+                    writer.writerow({"text": row["text"], "sentiment": row["sentiment"]})
+    return folder
+
+
+def test_cli_train_evaluate_predict_on_an_emolit_import(tiny_model, tmp_path):
+    if not (EMOLIT_DIR / "train.csv").is_file():
+        pytest.skip("Emolit not in ../shared/data")
+    import json
+
+    import pyarrow.parquet as pq
+    from typer.testing import CliRunner
+
+    from empathykit.cli.main import app
+
+    sample = _emolit_sample(tmp_path / "emolit", {"train": 8, "test": 3})
+    runner = CliRunner()
+    model = tmp_path / "m"
+    result = runner.invoke(app, ["train", f"emolit:{sample}", "--family", "circumplex", "--model", str(tiny_model),
+                                 "-o", str(model), "--set", "epochs=1", "--set", "dim=8"])
+    assert result.exit_code == 0, result.output
+    metrics = json.loads(result.stdout)
+    assert metrics["test"]["examples"] == 36 and metrics["test"]["classes"] == 12
+    assert metrics["train_loss_first"] is not None  # fewer steps than logging_steps still log a loss
+    result = runner.invoke(app, ["evaluate", str(model), f"emolit:{sample}", "-o", str(tmp_path / "ev.json")])
+    assert result.exit_code == 0, result.output
+    evaluated = json.loads((tmp_path / "ev.json").read_text())
+    assert evaluated["macro_f1_2d"] == pytest.approx(metrics["test"]["macro_f1_2d"])
+    assert (tmp_path / "circle_test.png").stat().st_size > 5000
+    result = runner.invoke(app, ["predict", str(model), str(sample / "test.csv"), "-o", str(tmp_path / "p.parquet")])
+    assert result.exit_code == 0, result.output
+    predicted = pq.read_table(tmp_path / "p.parquet").to_pydict()
+    emolit = set(EMOLIT)
+    assert len(predicted["prediction"]) == 36 and all(len(p) == 1 and p[0] in emolit for p in predicted["prediction"])
+    half = tmp_path / "half.csv"
+    half.write_text("".join(f"{name},{angle}\n" for name, angle in list(EMOLIT.items())[:6]), encoding="utf-8")
+    result = runner.invoke(app, ["train", f"emolit:{sample}", "--family", "circumplex", "--model", str(tiny_model),
+                                 "-o", str(tmp_path / "x"), "--set", f"angles={half}"])
+    assert result.exit_code == 1 and "no angle for class(es)" in " ".join(result.output.split())
+    assert not (tmp_path / "x").exists()

@@ -172,6 +172,8 @@ def assign_splits(rel: Release, configs: list[ImportedConfig], *, seed: int, fra
     given = {r.get("release_split") for c in configs for r in c.rows}
     complete = {"train", "test"} <= given and given & {"dev", "validation"}
     mode = rel.splits if rel.splits != "if-complete" else ("all" if complete else "none")
+    if mode == "carve" and "test" not in given:  # one file of the release (e.g. train.csv alone): nothing held out
+        mode = "none"
     if mode in ("all", "carve") and None in given:
         raise InputError(f"{rel.name}: some rows come from no release split file",
                          hint="point at the release folder with its train/dev/test files")

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from empathykit.errors import InputError, TrainError
+from empathykit.errors import InputError
 
 KINDS = ("choice", "multichoice", "rating")
 
@@ -74,8 +74,6 @@ def load_training_data(data: str | Path, task: str | None = None, **options: Any
 def _load_export(folder: Path, task: str | None) -> TrainingData:
     from empathykit.exports import load
 
-    if (folder / "dataset").is_dir() and not _has_tasks(folder):  # an export from before task configs
-        return _load_legacy(folder, task)
     loaded = load(folder, task=task)
     return TrainingData(
         dataset=loaded.dataset, task=loaded.task, kind=loaded.kind, label_names=loaded.label_names,
@@ -84,47 +82,11 @@ def _load_export(folder: Path, task: str | None) -> TrainingData:
         card=dict(loaded.card or {}))
 
 
-def _has_tasks(folder: Path) -> bool:
-    try:
-        return bool(json.loads((folder / "export.json").read_text(encoding="utf-8")).get("tasks"))
-    except (OSError, ValueError):
-        return False
-
-
-def _load_legacy(folder: Path, task: str | None) -> TrainingData:
-    from datasets import ClassLabel, Sequence, load_from_disk
-
-    from empathykit.schemas import get_schema
-
-    report_path = folder / "export.json"
-    if not (folder / "dataset").is_dir() or not report_path.is_file():
-        raise InputError(f"{folder}: not an export folder (no dataset/ and export.json)")
-    report = json.loads(report_path.read_text(encoding="utf-8"))
-    schema = get_schema(report["schema"])
-    target = schema.field(schema.target)
-    if task not in (None, target.name):
-        raise InputError(f"{folder}: no task variant {task!r}; it has {target.name}")
-    dataset = load_from_disk(str(folder / "dataset"))
-    feature = dataset["train"].features["label"]
-    if isinstance(feature, ClassLabel):
-        kind, names = "choice", list(feature.names)
-    elif isinstance(feature, Sequence) and isinstance(feature.feature, ClassLabel):
-        kind, names = "multichoice", list(feature.feature.names)
-    else:
-        kind, names = "rating", None
-    return TrainingData(dataset=dataset, task=target.name, kind=kind, label_names=names,
-                        inputs=list(schema.inputs), scale=tuple(target.scale) if target.scale else None,
-                        schema=schema.name, card=report)
-
-
 def _cached_import(spec: str, options: dict[str, Any]) -> Path:
     from empathykit.config import cache_dir
 
-    try:
-        from empathykit.exports.importers import export_import
-    except ImportError:
-        raise TrainError(f"{spec}: DATASET:PATH imports need empathykit.exports.importers, which is not there",
-                         hint="export it first with `empathykit export -i DATASET:PATH -o DIR` and train on DIR") from None
+    from empathykit.exports.importers import export_import
+
     name, _, path = spec.partition(":")
     source = Path(path)
     if not source.exists():

@@ -80,7 +80,7 @@ def training_arguments(settings, work_dir: Path, *, evaluate: bool, find_unused:
         gradient_accumulation_steps=settings.gradient_accumulation, learning_rate=settings.learning_rate,
         weight_decay=settings.weight_decay, warmup_steps=float(settings.warmup_ratio) if settings.warmup_ratio else 0, lr_scheduler_type="linear",
         bf16=bf16, fp16=fp16, save_strategy="steps", save_steps=settings.save_steps,
-        save_total_limit=settings.save_total_limit, logging_steps=settings.logging_steps,
+        save_total_limit=settings.save_total_limit, logging_steps=settings.logging_steps, logging_first_step=True,
         eval_strategy="epoch" if evaluate and settings.eval_each_epoch else "no",
         report_to=[], disable_tqdm=True, dataloader_num_workers=settings.num_workers,
         remove_unused_columns=False, ddp_find_unused_parameters=find_unused,
