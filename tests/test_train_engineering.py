@@ -1,4 +1,5 @@
-"""Trainer engineering: resume after kill -9, two CPU processes under torchrun, the CLI end to end."""
+"""Trainer engineering: resume after kill -9, two CPU processes under torchrun and accelerate launch,
+the CLI end to end."""
 
 from __future__ import annotations
 
@@ -51,10 +52,29 @@ def test_resume_after_kill_9_continues_from_the_last_checkpoint(tiny_model, tmp_
     assert (out / "config.yaml").is_file() and not run_dir(out).exists()
 
 
-def test_two_cpu_processes_under_torchrun(tiny_model, tmp_path):
+LAUNCHERS = {
+    "torchrun": ["torchrun", "--nproc_per_node", "2", "--master_port"],
+    # accelerate's multi-process launcher is torch.distributed.run; on a CPU-only machine the
+    # Trainer runs it on gloo (its --cpu launcher would need MPI for two processes)
+    "accelerate": ["accelerate", "launch", "--multi_gpu", "--num_processes", "2", "--num_machines", "1",
+                   "--mixed_precision", "no", "--dynamo_backend", "no", "--main_process_port"],
+}
+
+
+def _free_port() -> int:
+    """A port nobody listens on now (a fixed one collides with a run still in TIME_WAIT)."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.mark.parametrize("launcher", list(LAUNCHERS))
+def test_two_cpu_processes_under_a_launcher(tiny_model, tmp_path, launcher):
     out = tmp_path / "ddp"
-    done = subprocess.run([str(VENV_BIN / "torchrun"), "--nproc_per_node", "2", "--master_port", "29517",
-                           str(SCRIPT), str(tiny_model), str(out), "6", "100"],
+    command = [str(VENV_BIN / LAUNCHERS[launcher][0]), *LAUNCHERS[launcher][1:], str(_free_port())]
+    done = subprocess.run([*command, str(SCRIPT), str(tiny_model), str(out), "6", "100"],
                           env=_env(), capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     facts = json.loads(done.stdout.strip().splitlines()[-1])
