@@ -38,8 +38,8 @@ def minilm() -> str:
 
 
 def read_import(path: Path):
-    """One ``emolit:FILE`` import as a Dataset of all its rows. The Parquet files are read directly:
-    the import writes an empty test split that ``datasets`` cannot read (a 0-row Parquet file)."""
+    """One ``emolit:FILE`` import as a Dataset of all its rows (every split's Parquet file joined;
+    empty ones skipped): the benchmark makes its own train/test from the release's two files."""
     import pyarrow as pa
     import pyarrow.parquet as pq
     from datasets import Dataset
