@@ -30,7 +30,8 @@ import krippendorff
 
 from empathykit.agreement import coefficients as co
 from empathykit.agreement.compute import Settings, compute_agreement
-from empathykit.schemas.base import TIDY_COLUMNS, Field, Schema, encode_value
+from empathykit.table.columns import TIDY_COLUMNS, encode_value
+from empathykit.schemas.base import Field, Schema
 
 LABELS = ("seeking", "providing", "none")
 EMOTIONS = ("sad", "angry", "afraid", "hopeful")

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from empathykit.schemas.base import TIDY_COLUMNS, encode_value
+from empathykit.table.columns import TIDY_COLUMNS, encode_value
 
 LABELS = ("seeking", "providing", "none")
 

@@ -14,7 +14,8 @@ from empathykit.agreement.adjudicate import ANSWERS_KEY, adjudication_schema, fi
 from empathykit.agreement.compute import Settings, compute_agreement, summary_rows
 from empathykit.errors import AgreementError, InputError
 from empathykit.schemas import get_schema
-from empathykit.schemas.base import TIDY_COLUMNS, Field, Schema, encode_value
+from empathykit.table.columns import TIDY_COLUMNS, encode_value
+from empathykit.schemas.base import Field, Schema
 
 FAST = Settings(n_boot=200)
 nan = np.nan

@@ -19,7 +19,7 @@ from empathykit.annotate.push import push
 from empathykit.cli.main import app
 from empathykit.exports.hf import export_dataset
 from empathykit.schemas import get_schema
-from empathykit.schemas.base import decode_value
+from empathykit.table.columns import decode_value
 
 pytestmark = pytest.mark.studio
 

@@ -9,11 +9,12 @@ import pytest
 
 from empathykit.annotate import projects as prj
 from empathykit.annotate.connection import connect
-from empathykit.annotate.pull import UNKNOWN_COLUMNS, items_path, pull, unknown_path
+from empathykit.table.columns import UNKNOWN_COLUMNS, items_path, unknown_path
+from empathykit.annotate.pull import pull
 from empathykit.annotate.push import push
 from empathykit.errors import SchemaError, StudioError
 from empathykit.schemas import get_schema
-from empathykit.schemas.base import TIDY_COLUMNS, decode_value
+from empathykit.table.columns import TIDY_COLUMNS, decode_value
 
 pytestmark = pytest.mark.studio
 

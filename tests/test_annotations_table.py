@@ -10,14 +10,12 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from empathykit.agreement import table as agreement_table
 from empathykit.agreement.adjudicate import find_disagreements
 from empathykit.agreement.compute import Settings, compute_agreement
-from empathykit.annotate import table
+from empathykit.table import annotations as table
 from empathykit.annotate.pull import pull
 from empathykit.annotate.push import push
 from empathykit.cli.main import app
-from empathykit.exports import aggregate
 from empathykit.schemas import get_schema
 
 SCHEMA = get_schema("seek-provide")
@@ -84,13 +82,3 @@ def test_the_later_annotation_counts():
                           "was_cancelled": [False] * 3})
     # latest updated_at wins; between equal stamps the higher annotation id
     assert table.latest_annotations(frame)["value"].tolist() == ['"providing"']
-
-
-def test_one_reader_remains():
-    assert not hasattr(aggregate, "read_tidy")
-    assert agreement_table.latest_first is table.latest_first
-    from empathykit.annotate import pull as pull_module
-    from empathykit.exports import items as items_module
-
-    assert pull_module.items_path is table.items_path and pull_module.TIDY_SCHEMA is table.TIDY_SCHEMA
-    assert items_module.read_items is table.read_items

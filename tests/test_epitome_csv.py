@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from empathykit.errors import ExportError, InputError
-from empathykit.exports.epitome_csv import FILE_NAMES, epitome_csv_text, rationale_string, read_release, write_epitome_csv
+from empathykit.releases.epitome import FILE_NAMES, read_release
+from empathykit.exports.epitome_csv import epitome_csv_text, rationale_string, write_epitome_csv
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "epitome"  # ../shared/data beside the checkout
 LEVELS = {"emotional_reactions": (2037, 895, 152), "interpretations": (1626, 114, 1344), "explorations": (2604, 104, 376)}
@@ -126,7 +127,7 @@ def _tidy(values):
     """Tidy annotation rows from ``[(item, annotator, field, value)]``."""
     import pandas as pd
 
-    from empathykit.schemas.base import TIDY_COLUMNS, encode_value
+    from empathykit.table.columns import TIDY_COLUMNS, encode_value
 
     at = pd.Timestamp("2026-01-01", tz="UTC")
     rows = [{"project_id": 1, "task_id": hash(item) % 1000, "item_id": item, "round": 1, "annotation_id": n,

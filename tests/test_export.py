@@ -15,7 +15,7 @@ from empathykit.exports.aggregate import _majority_spans, aggregate, majority
 from empathykit.exports.hf import export_dataset
 from empathykit.exports.splits import stratified_split
 from empathykit.schemas import get_schema
-from empathykit.schemas.base import TIDY_COLUMNS, encode_value
+from empathykit.table.columns import TIDY_COLUMNS, encode_value
 
 LABELS = ("seeking", "providing", "none")
 

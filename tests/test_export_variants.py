@@ -13,7 +13,7 @@ from empathykit.errors import ExportError
 from empathykit.exports.aggregate import _majority_spans
 from empathykit.exports.hf import export_dataset
 from empathykit.schemas import get_schema
-from empathykit.schemas.base import encode_value
+from empathykit.table.columns import encode_value
 
 from tests.test_export import make_votes, tidy_rows
 from tests.train_fixtures import tiny_model  # noqa: F401

@@ -8,7 +8,8 @@ import pytest
 
 from empathykit.exports.aggregate import aggregate
 from empathykit.schemas import get_schema
-from empathykit.schemas.base import TIDY_COLUMNS, Field, Schema, encode_value
+from empathykit.table.columns import TIDY_COLUMNS, encode_value
+from empathykit.schemas.base import Field, Schema
 
 LABELS = ("seeking", "providing", "none")
 SCHEMA = Schema(name="mixed", title="mixed", instructions="", inputs=("text",),

@@ -12,8 +12,8 @@ import pytest
 
 from empathykit.errors import ExportError, InputError
 from empathykit.exports.importers import assign_splits, parse_spec
-from empathykit.exports.releases import RELEASES
-from empathykit.schemas._readers_labelled import records_from_goemotions, records_from_sst2, records_from_twittemp
+from empathykit.releases.registry import RELEASES
+from empathykit.releases.labelled import records_from_goemotions, records_from_sst2, records_from_twittemp
 from test_xapi_support import client, clock  # noqa: F401 (fixtures: the test bearer token, a fake clock)
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"  # ../shared/data beside the checkout
@@ -166,7 +166,7 @@ def test_group_column_that_does_not_exist():
 
 def test_twittemp_pushes_as_seek_provide_with_the_release_label_as_reference():
     from empathykit.schemas import get_schema
-    from empathykit.schemas._readers import READERS, read_dataset
+    from empathykit.releases.registry import READERS, read_dataset
 
     records = read_dataset("twittemp", TWITTEMP, on_problem=lambda problem: None)
     reader, schema_name, options = READERS["twittemp"]

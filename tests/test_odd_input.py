@@ -15,7 +15,7 @@ from empathykit.annotate.records import read_records
 from empathykit.cli.main import app
 from empathykit.errors import InputError
 from empathykit.pipelines.readers import collect_files
-from empathykit.schemas._readers import read_dataset
+from empathykit.releases.registry import read_dataset
 
 SAMPLE = Path(__file__).resolve().parents[1] / "empathykit" / "pipelines" / "sample_data" / "tweets.jsonl"
 TEXT = "id,text,sentiment\n1,café: my naïve friend's cancer pain,love\n2,\"a résumé, with a comma\",joy\n"

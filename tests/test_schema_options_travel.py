@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 from empathykit.agreement.compute import Settings, compute_agreement
 from empathykit.annotate.pull import pull
-from empathykit.annotate.table import recorded_schema
+from empathykit.table.annotations import recorded_schema
 from empathykit.cli.main import app
 from empathykit.errors import AgreementError, ExportError, SchemaError
 from empathykit.exports.hf import export_dataset

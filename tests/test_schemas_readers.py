@@ -12,15 +12,9 @@ import pytest
 
 from empathykit.errors import InputError
 from empathykit.schemas import get_schema
-from empathykit.schemas._readers import (
-    READERS,
-    locate_spans,
-    read_dataset,
-    records_from_emolit,
-    records_from_empathic_stories,
-    records_from_empathic_story_pairs,
-    records_from_epitome,
-)
+from empathykit.releases.registry import READERS, read_dataset
+from empathykit.releases.epitome import locate_spans, records_from_epitome
+from empathykit.releases.readers import (records_from_emolit, records_from_empathic_stories, records_from_empathic_story_pairs)
 
 DATA = Path("/work/shared/data")
 MECHANISM_FILES = {"emotional_reactions": "emotional-reactions-reddit.csv",

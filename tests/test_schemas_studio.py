@@ -10,12 +10,15 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from empathykit.annotate.pull import pull, unknown_path
+from empathykit.annotate.pull import pull
+from empathykit.table.columns import unknown_path
 from empathykit.annotate.push import push
 from empathykit.errors import SchemaError
 from empathykit.schemas import get_schema
-from empathykit.schemas._readers import records_from_emolit, records_from_epitome
-from empathykit.schemas.base import TIDY_COLUMNS, Schema, decode_value
+from empathykit.releases.readers import records_from_emolit
+from empathykit.releases.epitome import records_from_epitome
+from empathykit.table.columns import TIDY_COLUMNS, decode_value
+from empathykit.schemas.base import Schema
 from test_schemas import VARIANTS, ids  # tests/ is on sys.path (rootdir conftest)
 
 pytestmark = pytest.mark.studio

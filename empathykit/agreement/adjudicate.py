@@ -27,11 +27,11 @@ from typing import Any, Callable
 import pandas as pd
 
 from empathykit.agreement.table import as_schema, field_data, take_inventory
-from empathykit.annotate.table import (latest_first, load_annotations, normalise_items, read_annotations,
-                                       read_items)
+from empathykit.table.annotations import latest_first, load_annotations, normalise_items, read_annotations, read_items
 from empathykit.errors import AgreementError, InputError
 from empathykit.io import write_parquet
-from empathykit.schemas.base import Field, Schema, decode_value, encode_value
+from empathykit.schemas.base import Field, Schema
+from empathykit.table.columns import decode_value, encode_value
 
 ANSWERS_KEY = "adjudication_answers"
 

@@ -64,7 +64,7 @@ from empathykit.agreement import coefficients as co
 from empathykit.agreement import spans as sp
 from empathykit.agreement.table import (FieldData, Inventory, as_schema, field_data, take_inventory,
                                         text_from_spans)
-from empathykit.annotate.table import check_values, load_annotations, read_adjudications, read_items
+from empathykit.table.annotations import check_values, load_annotations, read_adjudications, read_items
 from empathykit.errors import AgreementError
 from empathykit.schemas.base import Schema
 

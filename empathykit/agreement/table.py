@@ -30,7 +30,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from empathykit.annotate.table import RULE, fits, latest_first, schema_of, value_error
+from empathykit.table.columns import RULE
+from empathykit.table.annotations import fits, latest_first, schema_of, value_error
 from empathykit.errors import AgreementError
 from empathykit.schemas.base import Field, Schema
 
@@ -40,7 +41,7 @@ TOKEN = re.compile(r"\w+|[^\w\s]")
 
 def as_schema(schema: Schema | str | None, annotations: Any = None) -> Schema:
     """A schema; for a name or None, the schema recorded in ``annotations``
-    (``annotate.table.schema_of``: options recorded by pull, a contradicting
+    (``table.annotations.schema_of``: options recorded by pull, a contradicting
     name refused)."""
     if isinstance(schema, Schema):
         return schema

@@ -1,6 +1,6 @@
 """``annotate pull``: every annotation of a project → tidy Parquet.
 
-Output (``TIDY_COLUMNS``, owned by ``empathykit.annotate.table``): one row per
+Output (``TIDY_COLUMNS``, owned by ``empathykit.table``): one row per
 annotation × schema field, ``value`` JSON-encoded (``encode_value``). Skipped
 (cancelled) annotations give one row per field with ``value`` null and
 ``was_cancelled`` true. A field an annotator left empty is null, except span
@@ -47,10 +47,10 @@ from empathykit.config import project_dir
 from empathykit.errors import SchemaError, StudioError
 from empathykit.io import check_output, write_json, write_parquet
 from empathykit.schemas import get_schema
-from empathykit.schemas.base import Schema, encode_value
-# the table's shape and side files are owned by annotate.table (re-exported for callers)
-from empathykit.annotate.table import (TIDY_SCHEMA, UNKNOWN_COLUMNS, UNKNOWN_SCHEMA, arrow_schema,  # noqa: F401
-                                       items_path, unknown_path, with_schema)
+from empathykit.schemas.base import Schema
+from empathykit.table.columns import encode_value
+from empathykit.table.columns import TIDY_SCHEMA, UNKNOWN_SCHEMA, items_path, unknown_path
+from empathykit.table.annotations import with_schema
 
 #: Incremental pulls look this far before the checkpoint (clock skew, commit order).
 CHECKPOINT_MARGIN = timedelta(seconds=5)

@@ -113,7 +113,7 @@ def push(
     bad_lines: list[str] = []
     dataset = dataset_input(items) if isinstance(items, (str, Path)) else None
     if dataset is not None:
-        from empathykit.schemas._readers import READERS, read_dataset
+        from empathykit.releases.registry import READERS, read_dataset
 
         name, path = dataset
         _, default_schema, default_options = READERS[name]
@@ -219,7 +219,7 @@ def push(
 
 def dataset_input(items: str | Path) -> tuple[str, str] | None:
     """``(dataset, path)`` when ``items`` reads ``<dataset>:<path>`` for a known reader."""
-    from empathykit.schemas._readers import READERS
+    from empathykit.releases.registry import READERS
 
     name, sep, path = str(items).partition(":")
     if sep and name in READERS and not Path(items).exists():

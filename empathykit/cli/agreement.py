@@ -26,7 +26,7 @@ Iou = Annotated[float, typer.Option("--iou", help="IOU a span needs to match ano
 
 def _schema(annotations: Optional[Path], name: Optional[str], options: list[str]):
     """The schema pull recorded in ``annotations`` (``-O`` overriding), else ``name``."""
-    from empathykit.annotate.table import schema_of
+    from empathykit.table.annotations import schema_of
     from empathykit.cli._common import schema_options
 
     return schema_of(annotations, name, schema_options(options))
@@ -35,7 +35,7 @@ def _schema(annotations: Optional[Path], name: Optional[str], options: list[str]
 def _items(annotations: Path, items: Optional[Path]) -> Optional[Path]:
     if items is not None:
         return items
-    from empathykit.annotate.table import items_path
+    from empathykit.table.columns import items_path
 
     beside = items_path(annotations)
     return beside if beside.exists() else None

@@ -51,7 +51,7 @@ def export_command(
         return _push(out, push_to_hub, private)
     options = schema_options(schema_option)
     if format == "epitome-csv":
-        from empathykit.annotate.table import schema_of
+        from empathykit.table.annotations import schema_of
 
         return _epitome_csv(annotations, schema_of(annotations, schema, options).name, out, items=items,
                             adjudicated=adjudicated, schema_options=options)

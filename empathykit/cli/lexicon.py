@@ -93,7 +93,8 @@ def select(output: Annotated[Path, typer.Option("--output", "-o", help="CSV to w
     """Pick the top-N words by rating, minus exclusions, restricted to a topic."""
     from empathykit.cli._common import err_console
     from empathykit.lexicons import write_lexicon
-    from empathykit.lexicons.select import read_word_list, select_words, topic_corpus_frequency
+    from empathykit.lexicons.select import read_word_list, select_words
+    from empathykit.pipelines.corpus import topic_corpus_frequency
 
     words = _load(lexicon, distress_lexicon, word_column, rating_column, on_duplicate)
     excluded = list(exclude) + (read_word_list(exclude_file) if exclude_file else [])

@@ -107,7 +107,7 @@ def predict_command(
 ) -> None:
     """Predict with a trained model; the output feeds `annotate push --predictions-column prediction`."""
     from empathykit.cli._common import err_console, progress
-    from empathykit.train.run import predict_file
+    from empathykit.predict.trained import predict_file
 
     with progress("predicting") as advance:
         report = predict_file(model_dir, input_path, out, model_version=model_version, on_progress=advance)

@@ -15,7 +15,7 @@ Rules, per field kind (each documented in the README's export section):
 Adjudicated values (``adjudications.parquet`` from ``agreement``) replace the
 aggregate and clear a tie: adjudication is final.
 
-The table is read and normalised by ``empathykit.annotate.table`` (the one
+The table is read and normalised by ``empathykit.table`` (the one
 reader: tasks without ``item_id`` are ``task:<task_id>``); when one annotator
 annotated an item twice, its later-annotation rule applies.
 """
@@ -28,9 +28,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from empathykit.annotate.table import latest_annotations
+from empathykit.table.annotations import latest_annotations
 from empathykit.errors import ExportError
-from empathykit.schemas.base import Field, Schema, decode_value
+from empathykit.schemas.base import Field, Schema
+from empathykit.table.columns import decode_value
 
 
 def majority(values: list[str]) -> tuple[str | None, bool]:

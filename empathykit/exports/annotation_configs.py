@@ -19,11 +19,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from empathykit.annotate.table import latest_annotations
+from empathykit.table.annotations import latest_annotations
 from empathykit.errors import ExportError
 from empathykit.exports.splits import SPLIT_NAMES, stratified_split
 from empathykit.exports.writer import ExportConfig
-from empathykit.schemas.base import Schema, decode_value
+from empathykit.schemas.base import Schema
+from empathykit.table.columns import decode_value
 
 #: Default group columns per schema, used when the items carry them.
 DEFAULT_GROUPS = {"epitome": ("seeker_post",), "story-pair": ("story_a_id", "story_b_id"),
@@ -124,7 +125,7 @@ def annotation_splits(labelled: pd.DataFrame, strata, items: pd.DataFrame, colum
                       fractions, seed: int) -> tuple[np.ndarray, list[str]]:
     """A split per row of ``labelled`` and warnings (an empty split, when no group forced it)."""
     from empathykit.exports.importers import _groups, _seeded
-    from empathykit.exports.releases import ImportedConfig
+    from empathykit.releases.registry import ImportedConfig
 
     fractions = tuple(float(f) for f in fractions)
     rows = [{"item_id": str(i), "label": s} for i, s in zip(labelled["item_id"], strata)]

@@ -21,63 +21,9 @@ import io
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-from empathykit.errors import ExportError, InputError
+from empathykit.errors import ExportError
 from empathykit.schemas import epitome
-from empathykit.schemas._readers import OnProblem, ReadProblem, _csv_files, _mechanism_of, _reporter, _rows, locate_spans
-
-COLUMNS = ("sp_id", "rp_id", "seeker_post", "response_post", "level", "rationales")
-#: mechanism -> the release's file name.
-FILE_NAMES = {"emotional_reactions": "emotional-reactions-reddit.csv",
-              "interpretations": "interpretations-reddit.csv",
-              "explorations": "explorations-reddit.csv"}
-
-
-def read_release(path: str | Path, *, on_problem: OnProblem | None = None) -> dict[str, list[dict[str, Any]]]:
-    """Rows of each EPITOME mechanism file under ``path`` (the release's
-    ``dataset`` folder, or one mechanism file), in file order.
-
-    Each row: ``item_id`` (``<sp_id>_<rp_id>``, ``#2``… for a pair the file
-    repeats), ``sp_id``, ``rp_id``, ``seeker_post``, ``response_post`` (as
-    released), ``level`` (0/1/2), ``rationale_texts`` (the ``|``-separated
-    parts, verbatim and in order), ``rationales`` (those parts located as
-    character spans in the response; parts not found are only in
-    ``rationale_texts`` and are reported) and ``release_row`` (0-based)."""
-    report = _reporter(on_problem)
-    root = Path(path)
-    files = [f for f in _csv_files(root, "*-reddit.csv", "EPITOME") if _mechanism_of(f)]
-    if not files:
-        raise InputError(f"{root}: no EPITOME mechanism file (emotional-reactions-reddit.csv, "
-                         "interpretations-reddit.csv, explorations-reddit.csv)")
-    found: dict[str, list[dict[str, Any]]] = {}
-    for file in files:
-        mechanism = _mechanism_of(file)
-        if mechanism in found:
-            raise InputError(f"{root}: two files for {mechanism} ({file.name} and another)")
-        found[mechanism] = _read_file(file, mechanism, report)
-    return {m: found[m] for m in epitome.MECHANISMS if m in found}
-
-
-def _read_file(file: Path, mechanism: str, report: OnProblem) -> list[dict[str, Any]]:
-    rows, seen = [], {}
-    label = epitome.MECHANISMS[mechanism]["span"]
-    for line, row in _rows(file, COLUMNS):
-        level = row["level"].strip()
-        key = f"{row['sp_id']}_{row['rp_id']}"
-        if level not in ("0", "1", "2"):
-            report(ReadProblem(str(file), line, key, f"level {level!r} is not 0, 1 or 2; left out"))
-            continue
-        seen[key] = seen.get(key, 0) + 1
-        texts = row["rationales"].split("|")
-        if texts[-1] == "":  # the release ends every part with "|"
-            texts.pop()
-        spans, missing = locate_spans(row["response_post"], [t for t in texts if t.strip()], label)
-        for part in missing:
-            report(ReadProblem(str(file), line, key, f"rationale not found in the response (kept verbatim): {part[:60]!r}"))
-        rows.append({"item_id": key if seen[key] == 1 else f"{key}#{seen[key]}", "sp_id": row["sp_id"],
-                     "rp_id": row["rp_id"], "seeker_post": row["seeker_post"], "response_post": row["response_post"],
-                     "level": int(level), "rationale_texts": texts, "rationales": spans, "release_row": len(rows)})
-    return rows
-
+from empathykit.releases.epitome import COLUMNS, FILE_NAMES
 
 def rationale_string(row: Mapping[str, Any]) -> str:
     """The release's ``rationales`` cell: verbatim parts when the row has them
@@ -159,8 +105,8 @@ def rows_from_annotations(annotations: str | Path, *, items: str | Path | None =
     adjudications final), and per mechanism the items left out because their
     level tied or was not annotated. ``sp_id``/``rp_id`` come from the items
     table when it has them (items pushed from ``epitome:DIR`` do)."""
-    from empathykit.annotate.table import (check_values, items_path, read_adjudications, read_annotations,
-                                           read_items, schema_of)
+    from empathykit.table.annotations import check_values, read_adjudications, read_annotations, read_items, schema_of
+    from empathykit.table.columns import items_path
     from empathykit.exports.aggregate import aggregate, attach_inputs
 
     schema = schema_of(annotations, "epitome", dict(schema_options or {}))

@@ -19,7 +19,7 @@ from typing import Any, Callable
 import pandas as pd
 
 from empathykit.errors import ExportError
-from empathykit.annotate.table import check_values, read_adjudications, read_annotations, read_items, schema_of
+from empathykit.table.annotations import check_values, read_adjudications, read_annotations, read_items, schema_of
 from empathykit.exports.aggregate import aggregate, apply_method, attach_inputs
 from empathykit.exports.splits import SPLIT_NAMES, check_fractions
 from empathykit.exports.annotation_configs import (annotation_splits, group_columns, variant_configs,  # noqa: F401
@@ -153,7 +153,7 @@ def export_dataset(
         raise ExportError(f"{annotations}: no such annotations file",
                           hint="pass the Parquet file `empathykit annotate pull -o` wrote")
     check_output(out_dir, "dir", marker="export.json")
-    from empathykit.annotate.table import items_path as items_beside
+    from empathykit.table.columns import items_path as items_beside
     from empathykit.exports.card import card_body, card_dict, gather_facts
 
     facts = gather_facts(annotations, agreement=agreement, collection=collection, license=license)

@@ -26,8 +26,8 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from empathykit.errors import ExportError, InputError
-from empathykit.exports.releases import RELEASES, ImportedConfig, Release, release
-from empathykit.schemas._readers import ReadProblem
+from empathykit.releases.registry import RELEASES, ImportedConfig, Release, release
+from empathykit.releases.common import ReadProblem
 
 SPLITS = ("train", "validation", "test")
 FORMATS = ("hf", "epitome-csv")

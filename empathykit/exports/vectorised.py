@@ -13,7 +13,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from empathykit.schemas.base import Schema, decode_value
+from empathykit.schemas.base import Schema
+from empathykit.table.columns import decode_value
 
 KINDS = ("choice", "rating")
 

@@ -79,25 +79,3 @@ def read_word_list(path) -> list[str]:
         if word:
             words.append(word)
     return words
-
-
-def topic_corpus_frequency(paths) -> dict[str, int]:
-    """Document frequency of tokens over on-topic texts: ``.txt`` files (one text a line) or
-    anything ``collect file`` reads."""
-    from pathlib import Path
-
-    from empathykit.pipelines.readers import iter_posts
-
-    def texts():
-        for path in map(Path, paths):
-            if path.suffix.lower() == ".txt":
-                if not path.is_file():
-                    raise InputError(f"topic corpus {path} does not exist")
-                lines = path.read_text(encoding="utf-8").splitlines()
-                for start in range(0, len(lines), 50_000):
-                    yield pa.array(lines[start:start + 50_000], pa.string())
-            else:
-                for batch in iter_posts([path], fast=False):
-                    yield batch.column("text")
-
-    return topic_document_frequency(texts())

@@ -7,8 +7,8 @@ Hugging Face ``Features`` of the export, and the level of measurement of each
 annotated field that agreement uses. Nothing else in empathykit restates
 these facts; everything reads them from here.
 
-Annotated values travel through the tidy annotation table (see
-``TIDY_COLUMNS``) JSON-encoded in the ``value`` column:
+Annotated values travel through the tidy annotation table
+(:mod:`empathykit.table.columns`) JSON-encoded in the ``value`` column:
 
 =============  ===================================================  ==============
 kind           Python value                                         Label Studio tag
@@ -23,7 +23,6 @@ spans          ``list[{"start","end","text","label"}]`` by start    ``<Labels>``
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field as dc_field
 from typing import Any, Iterable, Literal, Mapping
@@ -33,26 +32,6 @@ from empathykit.errors import SchemaError
 Kind = Literal["choice", "multichoice", "rating", "text", "spans"]
 #: Level of measurement for agreement. "text" fields are free text: no coefficient.
 Level = Literal["nominal", "ordinal", "interval", "ratio", "spans", "text"]
-
-#: Columns of the tidy annotation table written by ``annotate pull``: one row
-#: per (annotation, field). Consumers: agreement, export.
-TIDY_COLUMNS: dict[str, str] = {
-    "project_id": "int64",
-    "task_id": "int64",
-    "item_id": "string",          # stable id of the pushed item (idempotent push)
-    "round": "Int64",             # annotation round the task was pushed in (nullable)
-    "annotation_id": "int64",
-    "annotator_id": "int64",
-    "annotator_email": "string",
-    "field": "string",            # Field.name
-    "value": "string",            # JSON-encoded typed value; null when skipped
-    "was_cancelled": "bool",      # skipped / cancelled annotation
-    "ground_truth": "bool",
-    "lead_time": "float64",       # seconds
-    "created_at": "datetime64[ns, UTC]",
-    "updated_at": "datetime64[ns, UTC]",
-}
-
 
 @dataclass(frozen=True)
 class Field:
@@ -143,14 +122,6 @@ class Field:
             return "choices"
         return {"choice": "choices", "multichoice": "choices", "rating": "rating",
                 "text": "textarea", "spans": "labels"}[self.kind]
-
-
-def encode_value(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, sort_keys=True)
-
-
-def decode_value(raw: str | None) -> Any:
-    return None if raw is None else json.loads(raw)
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ Layout (each family builds on the same core; torch and transformers are imported
     classifier.py family ``classifier`` (a ``Trainer`` subclass with one ``compute_loss``).
     kd.py         family ``kd``: multi-task student, teachers, teacher annealing.
     run.py        the workflows behind the commands: ``train_model``, ``evaluate_model``,
-                  ``predict_records`` (the one loader: ``annotate predict --model`` uses it), ``predict_file``.
+                  (prediction: :mod:`empathykit.predict.trained`).
 
 A new family: a module with a ``Family`` subclass (reuse ``hf``, ``folder``, ``data``) and one line in
 ``families.FAMILIES``. Test fixtures (tiny BERT + tokenizer trained on the fly, toy data):

@@ -19,7 +19,7 @@ from typing import Any, Iterator
 
 from empathykit.errors import InputError
 from empathykit.schemas import seek_provide
-from empathykit.schemas._readers import OnProblem, ReadProblem, _csv_files, _reporter, _rows
+from empathykit.releases.common import OnProblem, ReadProblem, _csv_files, _reporter, _rows
 
 #: TwittEmp's release codes (0 none, 1 seeking, 2 providing) -> seek-provide labels.
 TWITTEMP_LABELS = {"0": "none", "1": "seeking", "2": "providing"}

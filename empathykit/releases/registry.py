@@ -3,7 +3,7 @@ columns, kinds, inputs), the release splits it has, and the facts its card
 states (source, license, citation).
 
 ``RELEASES[name].configs(path, on_problem)`` reads the release with its reader
-(``schemas/_readers*.py``) and returns :class:`ImportedConfig`s, one per task
+(``releases/``) and returns :class:`ImportedConfig`s, one per task
 variant, each a plain table with an ``item_id``, the inputs, ``label`` (the
 release's label: a class id for choices, the number for ratings) and what
 else the release says about the item. Nothing here writes.
@@ -18,9 +18,10 @@ from typing import Any, Callable
 
 from empathykit.errors import InputError
 from empathykit.schemas import emotion, epitome, seek_provide, story_features, story_pair
-from empathykit.schemas._readers import (OnProblem, ReadProblem, _reporter, records_from_emolit,
-                                         records_from_empathic_stories, records_from_empathic_story_pairs)
-from empathykit.schemas import _readers_labelled as labelled
+from empathykit.releases.common import OnProblem, ReadProblem, _reporter
+from empathykit.releases.epitome import records_from_epitome
+from empathykit.releases.readers import (records_from_emolit, records_from_empathic_stories, records_from_empathic_story_pairs)
+from empathykit.releases import labelled
 
 
 @dataclass
@@ -69,7 +70,7 @@ def _choice_rows(records: list[dict[str, Any]], names: list[str], label_of: Call
 
 
 def _epitome(path: Path, on_problem: OnProblem) -> list[ImportedConfig]:
-    from empathykit.exports.epitome_csv import read_release
+    from empathykit.releases.epitome import read_release
 
     configs = []
     for mechanism, rows in read_release(path, on_problem=on_problem).items():
@@ -230,3 +231,22 @@ def release(name: str) -> Release:
         raise InputError(f"unknown data set {name!r}; expected one of {', '.join(RELEASES)}",
                          hint="write DATASET:PATH, e.g. epitome:path/to/dataset/")
     return RELEASES[name]
+
+
+#: dataset name -> (reader, schema name, schema options): what
+#: ``annotate push --input <dataset>:<path>`` offers.
+READERS: dict[str, tuple[Callable[..., list[dict[str, Any]]], str, dict[str, Any]]] = {
+    "epitome": (records_from_epitome, "epitome", {}),
+    "emolit": (records_from_emolit, "emotion", {"labels": "emolit"}),
+    "empathic-stories": (records_from_empathic_stories, "story-features", {}),
+    "empathic-story-pairs": (records_from_empathic_story_pairs, "story-pair", {}),
+    "twittemp": (labelled.records_from_twittemp, "seek-provide", {}),
+}
+
+
+def read_dataset(name: str, path: str | Path, *, on_problem: OnProblem | None = None) -> list[dict[str, Any]]:
+    """Records of the released data set ``name`` (one of ``READERS``) at ``path``."""
+    if name not in READERS:
+        raise InputError(f"unknown data set {name!r}; expected one of {', '.join(READERS)}")
+    reader, _, _ = READERS[name]
+    return reader(path, on_problem=on_problem)

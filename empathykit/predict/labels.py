@@ -7,7 +7,7 @@ labels for a ``multichoice`` one; null where there is none) and, for a model,
 ``model_version`` is what ``push --model-version`` should record:
 
 - a model folder written by ``empathykit train`` (has ``config.yaml``): run by
-  the trainer's one loader, ``empathykit.train.run.predict_records``, so the
+  the trainer's one loader, ``empathykit.predict.trained.predict_records``, so the
   predictions equal ``empathykit predict``'s; its label names are matched to
   the target's as below. Version: ``empathykit.train.folder.model_version``.
 - a model: a local Hugging Face sequence-classification folder (never
@@ -125,7 +125,7 @@ def predict(items_path: str | Path, out_path: str | Path, *, schema: str | Schem
 def _predict_trained(folder: Path, items_path: str | Path, out_path: str | Path, target: Field,
                      label_map: str | Mapping[str, str] | None, model_version: str | None,
                      on_progress: Callable[..., None] | None) -> PredictReport:
-    """A trainer model folder through ``empathykit.train.run.predict_records`` (what ``empathykit predict``
+    """A trainer model folder through ``empathykit.predict.trained.predict_records`` (what ``empathykit predict``
     runs); its label names are mapped onto the target's like a plain folder's ``id2label``."""
     try:
         import torch  # noqa: F401
@@ -133,7 +133,7 @@ def _predict_trained(folder: Path, items_path: str | Path, out_path: str | Path,
         raise EmpathykitError("predicting with a model needs torch, which is not installed", hint=TORCH_HINT) from None
     from empathykit.train.folder import model_version as version_of
     from empathykit.train.folder import read_labels
-    from empathykit.train.run import predict_records
+    from empathykit.predict.trained import predict_records
 
     info = read_labels(folder)
     kind = info.get("kind")

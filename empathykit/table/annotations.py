@@ -4,8 +4,8 @@
 adjudication round) reads it through this module, so they all see the same
 rows:
 
-- Columns and Arrow types: ``TIDY_COLUMNS`` (defined with the value encoding
-  in ``schemas.base``), ``TIDY_SCHEMA``; side files ``<out>.items.parquet``
+- Columns and Arrow types: ``TIDY_COLUMNS`` and the value encoding in
+  :mod:`empathykit.table.columns`, ``TIDY_SCHEMA``; side files ``<out>.items.parquet``
   (one row per task) and ``<out>.unknown.parquet`` (results the schema does
   not know).
 - Schema: pull records the schema name and options in the Parquet metadata
@@ -31,57 +31,8 @@ import pandas as pd
 import pyarrow as pa
 
 from empathykit.errors import EmpathykitError, InputError, SchemaError
-from empathykit.schemas.base import TIDY_COLUMNS, Field, Schema, decode_value
-
-__all__ = ["TIDY_COLUMNS", "TIDY_SCHEMA", "UNKNOWN_COLUMNS", "UNKNOWN_SCHEMA", "items_path", "unknown_path",
-           "with_schema", "recorded_schema", "schema_of", "read_annotations", "load_annotations", "normalise",
-           "latest_first", "latest_annotations", "check_values", "read_items", "read_adjudications"]
-
-#: Schema of a table pull did not write (no metadata) and no ``--schema`` given.
-DEFAULT_SCHEMA = "seek-provide"
-#: Parquet metadata key holding ``{"name": ..., "options": {...}}``.
-SCHEMA_KEY = b"empathykit.schema"
-REQUIRED = ("item_id", "annotation_id", "annotator_id", "field", "value", "was_cancelled")
-RULE = "the later annotation counts: latest updated_at, then highest annotation_id"
-
-UNKNOWN_COLUMNS: dict[str, str] = {
-    "project_id": "int64",
-    "task_id": "int64",
-    "item_id": "string",
-    "annotation_id": "int64",
-    "annotator_id": "int64",
-    "annotator_email": "string",
-    "from_name": "string",
-    "result": "string",          # the raw Label Studio result, JSON
-    "reason": "string",
-    "created_at": "datetime64[ns, UTC]",
-    "updated_at": "datetime64[ns, UTC]",
-}
-
-
-def _arrow_type(dtype: str) -> pa.DataType:
-    return {"int64": pa.int64(), "Int64": pa.int64(), "string": pa.string(), "bool": pa.bool_(),
-            "float64": pa.float64(), "datetime64[ns, UTC]": pa.timestamp("ns", tz="UTC")}[dtype]
-
-
-def arrow_schema(columns: dict[str, str]) -> pa.Schema:
-    nullable_ok = {"Int64", "string", "float64", "datetime64[ns, UTC]"}
-    return pa.schema([pa.field(name, _arrow_type(dtype), nullable=dtype in nullable_ok or name == "annotator_id")
-                      for name, dtype in columns.items()])
-
-
-TIDY_SCHEMA = arrow_schema(TIDY_COLUMNS)
-UNKNOWN_SCHEMA = arrow_schema(UNKNOWN_COLUMNS)
-
-
-def unknown_path(out: str | Path) -> Path:
-    out = Path(out)
-    return out.with_name(out.stem + ".unknown.parquet")
-
-
-def items_path(out: str | Path) -> Path:
-    out = Path(out)
-    return out.with_name(out.stem + ".items.parquet")
+from empathykit.schemas.base import Field, Schema
+from empathykit.table.columns import (DEFAULT_SCHEMA, REQUIRED, SCHEMA_KEY, TIDY_COLUMNS, decode_value)
 
 
 # -- the schema travels in the metadata ------------------------------------------------

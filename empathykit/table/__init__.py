@@ -1,0 +1,4 @@
+"""The tidy annotations table: columns and value encoding
+(:mod:`~empathykit.table.columns`), reading, normalisation and value checks
+(:mod:`~empathykit.table.annotations`). ``annotate pull`` writes it;
+agreement and export read it from here."""
