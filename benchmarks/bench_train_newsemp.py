@@ -57,33 +57,43 @@ def resplit(data, seed: int):
     return dataclasses.replace(data, dataset=DatasetDict({k: every.select(v) for k, v in parts.items()}))
 
 
-def one_seed(model: str, seed: int, args, work: Path) -> dict[str, float]:
-    from empathykit.train.data import load_training_data
+def train_rows(data, model: str, seed: int, args, work: Path, aux: dict[str, str], rows=ROWS,
+               tag: str = "") -> dict[str, dict]:
+    """Test metrics of the ``classifier``, MT and KD rows (``rows``) on ``data`` with ``seed``; the KD
+    row's main-task teacher is the classifier row's model (``tag`` keeps runs of several tasks apart)."""
     from empathykit.train.families import get_family
     from empathykit.train.settings import load_settings
 
-    data = resplit(load_training_data(NEWSEMP, "empathy_bin"), seed)
     common = [f"seed={seed}", f"epochs={args.epochs}", f"max_length={args.max_length}", "batch_size=32",
               f"learning_rate={args.learning_rate}", "eval_each_epoch=false", "save_steps=100000"]
     runs = {"classifier": ("classifier", []),
             "MT": ("kd", ["annealing=false"]),
             "KD": ("kd", [])}
-    scores = {}
+    results = {}
     for row, (name, extra) in runs.items():
+        if row not in rows:
+            continue
         family = get_family(name)
         settings = load_settings(family.settings_class, None, common + extra, model=model)
         options = {}
         if name == "kd":
-            options["aux"] = AUX
+            options["aux"] = aux
             settings = dataclasses.replace(settings, aux_max_examples=args.aux_max_examples)
             if row == "KD":
-                options["teachers"] = {"main": str(work / f"classifier-{seed}")}
+                options["teachers"] = {"main": str(work / f"{tag}classifier-{seed}")}
         started = time.perf_counter()
-        metrics = family.train(data, settings, work / f"{row}-{seed}", extra=options)
-        scores[row] = 100 * metrics["test"]["f1"]
-        print(json.dumps({"seed": seed, "row": row, "f1": round(scores[row], 2),
+        results[row] = family.train(data, settings, work / f"{tag}{row}-{seed}", extra=options)["test"]
+        print(json.dumps({"task": tag.rstrip("-") or None, "seed": seed, "row": row,
+                          "prf": [round(100 * results[row][k], 2) for k in ("precision", "recall", "f1")],
                           "seconds": round(time.perf_counter() - started, 1)}), file=sys.stderr, flush=True)
-    return scores
+    return results
+
+
+def one_seed(model: str, seed: int, args, work: Path) -> dict[str, float]:
+    from empathykit.train.data import load_training_data
+
+    data = resplit(load_training_data(NEWSEMP, "empathy_bin"), seed)
+    return {row: 100 * test["f1"] for row, test in train_rows(data, model, seed, args, work, AUX).items()}
 
 
 def table(results: dict[int, dict[str, float]], encoder: str, args) -> str:
