@@ -12,4 +12,6 @@ PY=${PYTHON:-python3}
 .venv/bin/python -m pip install -q -e ".[test,train]"
 # Label Studio pins many packages, so it lives in a venv of its own.
 .venv/bin/empathykit studio install
-.venv/bin/python -m pytest -q -p no:cacheprovider "$@"
+# --durations/-rs: the 15 slowest tests and why each skipped test skipped. Tests that need a
+# whole data release read it from $EMPATHYKIT_TEST_DATA and skip without it (CI sets it).
+.venv/bin/python -m pytest -q -p no:cacheprovider --durations=15 -rs "$@"

@@ -142,3 +142,20 @@ if os.environ.get("EMPATHYKIT_DIR") is None:
 def pytest_configure(config):
     # label-studio-sdk 2.1 still calls pydantic's deprecated parse_obj on token refresh
     config.addinivalue_line("filterwarnings", "ignore:The `parse_obj` method is deprecated:DeprecationWarning")
+
+
+# -- the data sets the tests read ------------------------------------------------------
+SAMPLES = Path(__file__).parent / "data"  # small cuts of the public releases, each with its license
+
+
+def whole_release(*parts: str) -> Path:
+    """``$EMPATHYKIT_TEST_DATA/<parts>``: a whole public release (CI points the variable at
+    ../shared/data), for facts only the whole release has (row counts, every rationale); the
+    test is skipped when the variable is unset. The cuts under SAMPLES serve everything else."""
+    root = os.environ.get("EMPATHYKIT_TEST_DATA")
+    if not root:
+        pytest.skip("needs a whole release: set EMPATHYKIT_TEST_DATA to the folder holding the data sets")
+    path = Path(root, *parts)
+    if not path.exists():  # the variable is set, so a missing release is a broken setup, not a skip
+        pytest.fail(f"EMPATHYKIT_TEST_DATA={root} has no {Path(*parts)}", pytrace=False)
+    return path

@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from conftest import SAMPLES
 from empathykit.cli.main import app
 from empathykit.schemas import get_schema
 from test_agreement_compute import Table, seek_table  # tests/ is on sys.path (rootdir conftest)
@@ -72,7 +73,7 @@ def epitome_annotations(tmp_path, n_items=60):
     fixed share of items (a level off by one, a rationale cut short)."""
     schema = get_schema("epitome", mechanisms="ER")
     level_field, span_field = schema.fields
-    data = pd.read_csv("/work/shared/data/epitome/emotional-reactions-reddit.csv").head(n_items)
+    data = pd.read_csv(SAMPLES / "epitome" / "emotional-reactions-reddit.csv").head(n_items)
     table = Table()
     for position, row in enumerate(data.itertuples()):
         item = f"{row.sp_id}_{row.rp_id}"

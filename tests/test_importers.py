@@ -1,6 +1,7 @@
-"""Importers of the published data sets: readers on the real files in
-../shared/data, the hand-made TwittEmp fixture, splits, export folders that
-``exports.load`` reads, dehydrated exports that ``collect hydrate`` reads."""
+"""Importers of the published data sets: readers on cuts of the real files
+(tests/data; whole releases from $EMPATHYKIT_TEST_DATA), the hand-made TwittEmp
+fixture, splits, export folders that ``exports.load`` reads, dehydrated exports that
+``collect hydrate`` reads."""
 
 from __future__ import annotations
 
@@ -14,14 +15,14 @@ from empathykit.errors import ExportError, InputError
 from empathykit.exports.importers import assign_splits, parse_spec
 from empathykit.releases.registry import RELEASES
 from empathykit.releases.labelled import records_from_goemotions, records_from_sst2, records_from_twittemp
+from conftest import SAMPLES, whole_release
 from test_xapi_support import client, clock  # noqa: F401 (fixtures: the test bearer token, a fake clock)
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"  # ../shared/data beside the checkout
-TWITTEMP = Path(__file__).parent / "data" / "twittemp" / "twittemp_sample.csv"
-PATHS = {"epitome": SHARED / "epitome", "newsemp": SHARED / "newsemp" / "messages.csv", "twittemp": TWITTEMP,
-         "emolit": SHARED / "emolit", "empathic-stories": SHARED / "empathic-stories",
-         "empathic-story-pairs": SHARED / "empathic-stories", "sst2": SHARED / "aux" / "sst2",
-         "goemotions": SHARED / "aux" / "goemotions"}
+TWITTEMP = SAMPLES / "twittemp" / "twittemp_sample.csv"
+PATHS = {"epitome": SAMPLES / "epitome", "newsemp": SAMPLES / "newsemp" / "messages.csv", "twittemp": TWITTEMP,
+         "emolit": SAMPLES / "emolit", "empathic-stories": SAMPLES / "empathic-stories",
+         "empathic-story-pairs": SAMPLES / "empathic-stories", "sst2": SAMPLES / "sst2",
+         "goemotions": SAMPLES / "goemotions"}
 CONFIGS = {"epitome": ["emotional_reactions", "interpretations", "explorations"],
            "newsemp": ["empathy_bin", "empathy", "distress_bin", "distress"], "twittemp": ["seek-provide"],
            "emolit": ["emotion"], "empathic-stories": ["empathizable"],
@@ -29,9 +30,9 @@ CONFIGS = {"epitome": ["emotional_reactions", "interpretations", "explorations"]
            "sst2": ["sentiment"], "goemotions": ["emotion"]}
 
 
-def _read(name):
+def _read(name, path=None):
     problems = []
-    return RELEASES[name].read(PATHS[name], problems.append), problems
+    return RELEASES[name].read(path or PATHS[name], problems.append), problems
 
 
 @pytest.mark.parametrize("name", list(PATHS))
@@ -52,7 +53,7 @@ def test_newsemp_labels_are_the_release_columns():
     with open(PATHS["newsemp"], newline="", encoding="utf-8") as handle:
         release = {row["message_id"]: row for row in csv.DictReader(handle)}
     configs = {c.name: c for c in _read("newsemp")[0]}
-    assert len(configs["empathy"].rows) == 1860
+    assert len(configs["empathy"].rows) == len(release)
     for row in configs["empathy"].rows:
         assert row["label"] == float(release[row["item_id"]]["empathy"])
         assert row["text"] == release[row["item_id"]]["essay"]
@@ -61,11 +62,14 @@ def test_newsemp_labels_are_the_release_columns():
     assert configs["empathy_bin"].label_names == ["low", "high"]
 
 
-def test_sst2_and_goemotions_keep_the_release_splits_and_names():
-    sst2 = collections.Counter(r["split"] for r in records_from_sst2(PATHS["sst2"]))
+def test_sst2_and_goemotions_keep_the_release_splits():
+    sst2 = collections.Counter(r["split"] for r in records_from_sst2(whole_release("aux", "sst2")))
     assert sst2 == {"train": 6920, "validation": 872, "test": 1821}  # the data README's counts
-    goemotions = records_from_goemotions(PATHS["goemotions"])
+    goemotions = records_from_goemotions(whole_release("aux", "goemotions"))
     assert collections.Counter(r["split"] for r in goemotions) == {"train": 23485, "validation": 2956, "test": 2984}
+
+
+def test_goemotions_label_names_and_rows():
     names = (PATHS["goemotions"] / "emotions.txt").read_text().split()
     config = _read("goemotions")[0][0]
     assert config.label_names == names and len(names) == 28
@@ -125,7 +129,7 @@ def test_specs_and_unknown_names():
 
 
 def test_one_split_per_item_across_configs_and_groups_kept_whole():
-    configs, _ = _read("epitome")
+    configs, _ = _read("epitome", whole_release("epitome"))  # shares near 80/10/10 need many seekers
     split, origin = assign_splits(RELEASES["epitome"], configs, seed=3, fractions=(0.8, 0.1, 0.1), group_by=None)
     assert origin == "seeded"
     per_seeker = collections.defaultdict(set)
@@ -138,7 +142,7 @@ def test_one_split_per_item_across_configs_and_groups_kept_whole():
 
 
 def test_emolit_carves_validation_from_train_only():
-    configs, _ = _read("emolit")
+    configs, _ = _read("emolit", whole_release("emolit"))
     split, origin = assign_splits(RELEASES["emolit"], configs, seed=0, fractions=(0.8, 0.1, 0.1), group_by=None)
     assert origin == "release+carved"
     rows = configs[0].rows
@@ -152,7 +156,7 @@ def test_emolit_train_file_alone_gets_seeded_splits():
     """``emolit:train.csv`` alone holds no test rows: carving only a validation split from it would
     leave the trainer nothing to test on, so the rows are split seeded 80/10/10 instead."""
     problems = []
-    configs = RELEASES["emolit"].read(SHARED / "emolit" / "train.csv", problems.append)
+    configs = RELEASES["emolit"].read(whole_release("emolit", "train.csv"), problems.append)
     split, origin = assign_splits(RELEASES["emolit"], configs, seed=0, fractions=(0.8, 0.1, 0.1), group_by=None)
     assert origin == "seeded"
     assert collections.Counter(split.values()) == {"train": 4800, "validation": 600, "test": 600}
@@ -260,7 +264,7 @@ def test_same_input_and_seed_give_identical_bytes_and_load_dataset_reads_each_co
 
 
 def test_story_pairs_no_story_in_two_splits():
-    configs, _ = _read("empathic-story-pairs")
+    configs, _ = _read("empathic-story-pairs", whole_release("empathic-stories"))
     rows = configs[0].rows
     # connected components of the story graph, computed here independently (breadth-first)
     links = collections.defaultdict(set)
@@ -354,7 +358,7 @@ def test_each_import_loads_with_its_configs_features_and_card(tmp_path, name):
         label = loaded["train"].features["label"]
         assert isinstance(label, datasets.ClassLabel) or label.dtype == "float64"
     if name == "sst2":
-        assert report.configs["sentiment"] == {"train": 6920, "validation": 872, "test": 1821}
+        assert report.configs["sentiment"] == {"train": 30, "validation": 30, "test": 30}  # the cut's lines
         assert report.splits_from == "release"
     if name == "epitome":
         row = loaded["train"][0]
@@ -383,9 +387,9 @@ def test_story_release_splits_kept_when_train_dev_and_test_are_given(tmp_path):
         shutil.copy(PATHS["empathic-stories"] / "STORIES (dev).csv", tmp_path / f"STORIES ({split}).csv")
     report = export_import(f"empathic-stories:{tmp_path}", tmp_path / "out")
     assert report.splits_from == "release"
-    assert report.configs["empathizable"] == {"train": 79, "validation": 79, "test": 79}
+    assert report.configs["empathizable"] == {"train": 12, "validation": 12, "test": 12}  # the cut's 12 stories
     only_dev = export_import(f"empathic-stories:{PATHS['empathic-stories']}", tmp_path / "dev")
-    assert only_dev.splits_from == "seeded" and sum(only_dev.configs["empathizable"].values()) == 79
+    assert only_dev.splits_from == "seeded" and sum(only_dev.configs["empathizable"].values()) == 12
 
 
 def test_cli_bad_input_is_one_line_and_writes_nothing(tmp_path):

@@ -8,16 +8,13 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
+from conftest import whole_release
 from empathykit.errors import LexiconError
 from empathykit.lexicons import (Lexicon, bundled_lexicon, lexicon_stats, load_lexicon, resolve_lexicon, score_texts,
                                  tokenize, write_lexicon)
 from empathykit.lexicons.induce import induce_lexicon, pearson_r
 from empathykit.lexicons.select import select_words, topic_document_frequency
 
-NEWSEMP = Path(__file__).resolve().parents[2] / "shared" / "data" / "newsemp" / "messages.csv"
-if not NEWSEMP.exists():
-    NEWSEMP = Path("/work/shared/data/newsemp/messages.csv")
-SHARED_LEXICON = NEWSEMP.parents[1] / "lexicon_health_empathy_200.csv"
 
 
 def test_bundled_lexicon_matches_the_paper_and_resolves_depression():
@@ -35,10 +32,9 @@ def test_bundled_lexicon_matches_the_paper_and_resolves_depression():
         bundled_lexicon("error")
 
 
-@pytest.mark.skipif(not SHARED_LEXICON.exists(), reason="shared data not present")
 def test_bundled_file_is_the_shared_transcription():
     assert (Path(__file__).resolve().parents[1] / "empathykit/lexicons/lexicon_health_empathy_200.csv").read_bytes() \
-        == SHARED_LEXICON.read_bytes()
+        == whole_release("lexicon_health_empathy_200.csv").read_bytes()
 
 
 def test_published_headerless_form_and_dimension_from_name(tmp_path):
@@ -129,12 +125,11 @@ def test_induce_recovers_planted_word_ratings():
     assert result.report["dimensions"]["empathy"]["test_pearson_r"] > 0.8
 
 
-@pytest.mark.skipif(not NEWSEMP.exists(), reason="NewsEmp not present")
 @pytest.mark.parametrize("method", ["mean", "ridge"])
 def test_induce_on_newsemp_held_out_correlation(method):
     import pyarrow.csv as pcsv
 
-    table = pcsv.read_csv(NEWSEMP)
+    table = pcsv.read_csv(whole_release("newsemp", "messages.csv"))  # a held-out r needs the 1,860 messages
     result = induce_lexicon(table["essay"].to_pylist(), {"empathy": table["empathy"].to_numpy(),
                                                          "distress": table["distress"].to_numpy()},
                             groups=table["response_id"].to_pylist(), method=method, seed=0)

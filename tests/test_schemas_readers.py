@@ -1,4 +1,5 @@
-"""Readers of released data sets: the real EPITOME and Emolit files, and
+"""Readers of released data sets: the real EPITOME and Emolit files (cuts in tests/data, the
+whole releases from $EMPATHYKIT_TEST_DATA), and
 EmpathicStories files written with the release's documented columns."""
 
 from __future__ import annotations
@@ -10,17 +11,17 @@ from pathlib import Path
 
 import pytest
 
+from conftest import SAMPLES, whole_release
 from empathykit.errors import InputError
 from empathykit.schemas import get_schema
 from empathykit.releases.registry import READERS, read_dataset
 from empathykit.releases.epitome import locate_spans, records_from_epitome
 from empathykit.releases.readers import (records_from_emolit, records_from_empathic_stories, records_from_empathic_story_pairs)
 
-DATA = Path("/work/shared/data")
+DATA = SAMPLES  # cuts of the releases, byte for byte
 MECHANISM_FILES = {"emotional_reactions": "emotional-reactions-reddit.csv",
                    "interpretations": "interpretations-reddit.csv",
                    "explorations": "explorations-reddit.csv"}
-needs_data = pytest.mark.skipif(not DATA.is_dir(), reason="shared data sets not present")
 
 
 def write_csv(path: Path, header: list[str], rows: list[list[str]]) -> Path:
@@ -42,7 +43,6 @@ def epitome_read():
     return records_from_epitome(DATA / "epitome", on_problem=problems.append), problems
 
 
-@needs_data
 def test_epitome_joins_the_three_files_on_the_pair(epitome_read):
     records, _ = epitome_read
     keys = {}
@@ -60,11 +60,15 @@ def test_epitome_joins_the_three_files_on_the_pair(epitome_read):
     schema = get_schema("epitome")
     schema.validate_records(records)
     levels = Counter(r["reference"]["emotional_reactions"] for r in records)
+    assert sum(levels.values()) == len(records) == 67 - 2  # the cut: 67 rows, 2 of which repeat a pair
+
+
+def test_epitome_whole_release_pairs():
+    records = records_from_epitome(whole_release("epitome"), on_problem=lambda problem: None)
     # README: ER 2037/895/152 over 3,084 rows, 61 of which repeat a pair.
-    assert sum(levels.values()) == len(records) == 3084 - 61
+    assert len(records) == len({r["item_id"] for r in records}) == 3084 - 61
 
 
-@needs_data
 def test_epitome_rationales_are_spans_of_the_response_or_reported(epitome_read):
     records, problems = epitome_read
     by_id = {r["item_id"]: r for r in records}
@@ -92,14 +96,13 @@ def test_epitome_rationales_are_spans_of_the_response_or_reported(epitome_read):
                 reported = [p for p in not_found.get(item_id, []) if p.message.startswith(mechanism)]
                 assert len(spans) + len(reported) == len(parts)
                 located += len(spans)
-    assert located > 3300
+    assert located > 60  # the cut's located rationales (the whole release: over 3,300)
     # What went unreported really is there once markup and spacing are undone.
     sample = by_id["7oi3es_ds9oti2"]["reference"]
     assert [s["text"] for s in sample["emotional_reactions_rationales"]] == ["Hope you feel better soon"]
     assert [s["text"] for s in sample["explorations_rationales"]] == ["Is that really so bad?"]
 
 
-@needs_data
 def test_epitome_unescapes_reddit_markup(epitome_read):
     records, _ = epitome_read
     assert not any("&amp;" in r["response_post"] or "&lt;" in r["response_post"] for r in records)
@@ -107,7 +110,6 @@ def test_epitome_unescapes_reddit_markup(epitome_read):
     assert hugs and hugs[0]["reference"]["emotional_reactions_rationales"]
 
 
-@needs_data
 def test_epitome_reports_conflicting_duplicate_rows(epitome_read):
     _, problems = epitome_read
     duplicates = [p for p in problems if "duplicate row disagrees" in p.message]
@@ -115,7 +117,6 @@ def test_epitome_reports_conflicting_duplicate_rows(epitome_read):
     assert any("same level, other rationales" in p.message for p in duplicates)
 
 
-@needs_data
 def test_epitome_single_files():
     ER = records_from_epitome(DATA / "epitome" / "sample_input_ER.csv")
     assert ER and all(set(r["reference"]) <= {"emotional_reactions", "emotional_reactions_rationales"} for r in ER)
@@ -191,10 +192,9 @@ def test_missing_path_and_empty_folder(tmp_path):
 
 
 # -- Emolit ---------------------------------------------------------------------------
-@needs_data
 def test_emolit_real_files():
     problems = []
-    records = records_from_emolit(DATA / "emolit", on_problem=problems.append)
+    records = records_from_emolit(whole_release("emolit"), on_problem=problems.append)
     assert problems == []
     assert len(records) == 7200
     assert Counter(r["split"] for r in records) == {"train": 6000, "test": 1200}
@@ -204,7 +204,7 @@ def test_emolit_real_files():
     schema.validate_records(records)
     for record in records[:50]:
         assert schema.parse_results(schema.to_results(record["reference"])) == (record["reference"], [])
-    again = records_from_emolit(DATA / "emolit" / "test.csv")
+    again = records_from_emolit(whole_release("emolit", "test.csv"))
     assert [r["item_id"] for r in again] == [r["item_id"] for r in records if r["split"] == "test"]
 
 

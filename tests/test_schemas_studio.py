@@ -4,7 +4,6 @@ the server, and every schema survives push → three annotators → pull."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pandas as pd
 import pyarrow.parquet as pq
@@ -13,6 +12,7 @@ import pytest
 from empathykit.annotate.pull import pull
 from empathykit.table.columns import unknown_path
 from empathykit.annotate.push import push
+from conftest import SAMPLES
 from empathykit.errors import SchemaError
 from empathykit.schemas import get_schema
 from empathykit.releases.readers import records_from_emolit
@@ -57,7 +57,7 @@ def test_server_rejects_a_broken_config(studio):
 
 
 # -- round trip: push, three annotators, pull ------------------------------------------
-DATA = Path("/work/shared/data")
+DATA = SAMPLES  # cuts of the releases
 
 
 def _story(n: int) -> str:

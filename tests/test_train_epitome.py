@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import random
-from pathlib import Path
 
 import pytest
 
@@ -12,6 +11,7 @@ pytest.importorskip("torch")
 
 from tests.train_fixtures import FILLER, NEGATIVE, POSITIVE, tiny_model  # noqa: E402,F401
 
+from conftest import SAMPLES  # noqa: E402
 from empathykit.errors import InputError  # noqa: E402
 from empathykit.train import rationales as rat  # noqa: E402
 
@@ -227,22 +227,11 @@ def test_bad_input_one_line(tiny_model, tmp_path):
 
 @pytest.fixture(scope="module")
 def epitome_sample(tmp_path_factory):
-    """The EPITOME Reddit release cut to its first 90 pairs per mechanism, exported as the release is."""
-    import csv
-
+    """The cut of the EPITOME Reddit release in tests/data (67 rows per mechanism), exported."""
     from empathykit.exports.importers import export_import
 
-    source = Path("/work/shared/data/epitome")
-    if not source.is_dir():
-        pytest.skip("EPITOME release not here")
-    small = tmp_path_factory.mktemp("epitome-release")
-    for name in ("emotional-reactions-reddit.csv", "interpretations-reddit.csv", "explorations-reddit.csv"):
-        with open(source / name, newline="", encoding="utf-8") as f:
-            rows = list(csv.reader(f))[:91]
-        with open(small / name, "w", newline="", encoding="utf-8") as f:
-            csv.writer(f).writerows(rows)
-    out = small.parent / "epitome-export"
-    export_import(f"epitome:{small}", out)
+    out = tmp_path_factory.mktemp("epitome") / "epitome-export"
+    export_import(f"epitome:{SAMPLES / 'epitome'}", out)
     return out
 
 

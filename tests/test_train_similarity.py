@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import json
 import random
-from pathlib import Path
 
 import pytest
 
+from conftest import SAMPLES
 from empathykit.errors import InputError
 from tests.train_fixtures import FILLER, NEGATIVE, POSITIVE, tiny_model  # noqa: F401
 
-DEV_PAIRS = Path("/work/shared/data/empathic-stories/PAIRS (dev).csv")
+DEV_PAIRS = SAMPLES / "empathic-stories" / "PAIRS (dev).csv"  # 16 of the dev split's pairs
 
 
 def pair_rows(n: int, seed: int) -> list[dict]:
@@ -103,8 +103,6 @@ def test_bad_pairs_are_one_line(tiny_model, tmp_path, bad, message):  # noqa: F8
 
 
 def test_end_to_end_from_the_dev_export(tiny_model, tmp_path):  # noqa: F811
-    if not DEV_PAIRS.is_file():
-        pytest.skip("EmpathicStories dev pairs not in ../shared/data")
     from empathykit.exports.importers import export_import
     from empathykit.train.data import load_training_data
     from empathykit.train.families import get_family
