@@ -52,7 +52,7 @@ def cross_validate(model: str, path: Path, folds: int, epochs: float, work: Path
     from sklearn.model_selection import KFold
 
     from empathykit.train.families import get_family
-    from empathykit.train.retrieval import retrieval_metrics
+    from empathykit.train.metrics import retrieval_metrics
     from empathykit.train.settings import load_settings
     from empathykit.train.similarity import build_encoder, correlations, pair_cosines
 

@@ -9,6 +9,12 @@ from importlib import resources
 from pathlib import Path
 from typing import Callable
 
+from empathykit.annotate import server
+from empathykit.annotate.connection import resolve_connection
+from empathykit.annotate.push import push
+from empathykit.pipelines.filtering import FilterConfig, run_filter
+from empathykit.pipelines.readers import collect_files
+
 SAMPLE_TWEETS = "tweets.jsonl"
 
 
@@ -40,11 +46,6 @@ def run_quickstart(workdir: str | Path = "quickstart", *, project: str = "TwittE
     Uses the server named by ``LABEL_STUDIO_URL``/``LABEL_STUDIO_API_KEY`` when
     set, otherwise starts (or reuses) the local one. Re-running imports nothing
     twice."""
-    from empathykit.annotate import server
-    from empathykit.annotate.connection import resolve_connection
-    from empathykit.annotate.push import push
-    from empathykit.pipelines.filtering import FilterConfig, run_filter
-    from empathykit.pipelines.readers import collect_files
 
     status = on_status or (lambda _msg: None)
     workdir = Path(workdir)

@@ -8,7 +8,7 @@ import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
-from empathykit.annotate.records import assign_item_ids
+from empathykit.records import assign_item_ids
 from empathykit.cli.main import app
 from empathykit.errors import InputError
 from empathykit.pipelines.readers import collect_files

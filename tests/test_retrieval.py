@@ -48,7 +48,7 @@ def test_corpus_without_stories_is_one_line(model_dir, tmp_path):
 
 
 def test_retrieval_metrics_hand_computed():
-    from empathykit.train.retrieval import retrieval_metrics
+    from empathykit.train.metrics import retrieval_metrics
 
     # query q has three partners: human 4 > 2 > 1; model ranks them 2nd, 1st, 3rd
     metrics = retrieval_metrics(["q", "q", "q"], ["a", "b", "c"], [4, 2, 1], [0.5, 0.9, 0.1])

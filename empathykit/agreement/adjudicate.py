@@ -27,10 +27,14 @@ from typing import Any, Callable
 import pandas as pd
 
 from empathykit.agreement.table import as_schema, field_data, take_inventory
-from empathykit.table.annotations import latest_first, load_annotations, normalise_items, read_annotations, read_items
+from empathykit.annotate.connection import connect
+from empathykit.annotate.projects import iter_tasks
+from empathykit.annotate.pull import pull
+from empathykit.annotate.push import push
 from empathykit.errors import AgreementError, InputError
-from empathykit.io import write_parquet
+from empathykit.io import atomic_open, write_parquet
 from empathykit.schemas.base import Field, Schema
+from empathykit.table.annotations import latest_first, load_annotations, normalise_items, read_annotations, read_items
 from empathykit.table.columns import decode_value, encode_value
 
 ANSWERS_KEY = "adjudication_answers"
@@ -95,7 +99,6 @@ def write_table(frame: pd.DataFrame, out: str | Path) -> Path:
     if suffix == ".parquet":
         return write_parquet(out, frame)
     if suffix == ".csv":
-        from empathykit.io import atomic_open
 
         with atomic_open(out, newline="") as handle:
             frame.to_csv(handle, index=False)
@@ -181,9 +184,6 @@ def push_adjudication(
 ) -> AdjudicationPush:
     """Push the items with disagreements into the adjudication project ``project``
     (created if missing) with every annotator's answer shown."""
-    from empathykit.annotate.connection import connect
-    from empathykit.annotate.projects import iter_tasks
-    from empathykit.annotate.push import push
 
     schema = as_schema(schema, annotations)
     frame = load_annotations(annotations)
@@ -249,7 +249,6 @@ class AdjudicationPull:
 def pull_adjudications(project: str | int, schema: Schema | str, *, out: str | Path, connection=None,
                        on_progress: Callable[..., None] | None = None) -> AdjudicationPull:
     """Pull the adjudication project's annotations into ``adjudications.parquet``."""
-    from empathykit.annotate.pull import pull
 
     schema = as_schema(schema)
     with tempfile.TemporaryDirectory(prefix="empathykit-adjudications-") as tmp:

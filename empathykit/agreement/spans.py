@@ -26,7 +26,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from empathykit.agreement.coefficients import DEFINED, NO_PAIRABLE, NO_SHARED, NO_SPANS, _EPS, _ratio, _reason
+from empathykit.agreement.coefficients import _EPS, DEFINED, NO_PAIRABLE, NO_SHARED, NO_SPANS, _ratio, _reason
+from empathykit.agreement.table import tokens
 
 #: Columns of ``pair_unit_stats`` per (unit, pair).
 PAIR_COLUMNS = ("both", "inter", "size_a", "size_b", "matched_a", "spans_a", "matched_b", "spans_b")
@@ -38,7 +39,6 @@ def span_rows(values: list[list[Any]], labels: tuple[str, ...], texts: list[str]
     range ``c0, c1`` (clipped to the text) and token range ``t0, t1``.
 
     ``keys[u]`` names unit ``u``'s text in ``token_cache`` (``None``: not cached)."""
-    from empathykit.agreement.table import tokens
 
     label_index = {label: k for k, label in enumerate(labels)}
     records = [(u, j, label_index[s["label"]], int(s["start"]), int(s["end"]))

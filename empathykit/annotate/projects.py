@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from empathykit.annotate.connection import StudioClient
+from empathykit.annotate.connection import StudioClient, short_body
 from empathykit.errors import StudioError
 
 DESCRIPTION_PREFIX = "empathykit schema: "
@@ -174,6 +174,5 @@ def iter_tasks(client: StudioClient, project_id: int, *, include: str = "id,data
 
 
 def _short(body: Any) -> str:
-    from empathykit.annotate.connection import short_body
 
     return short_body(body)

@@ -29,8 +29,9 @@ from typing import Any, Callable, Iterable, Mapping
 from empathykit.annotate import projects as prj
 from empathykit.annotate.concurrency import Ledger, import_guarded, remove_lost_races, resolve_project, sweep_twins
 from empathykit.annotate.connection import Connection, StudioClient, batches_arrived, connect, short_body
-from empathykit.annotate.records import assign_item_ids, json_safe, read_records
 from empathykit.errors import InputError, SchemaError, StudioConnectionError, StudioError
+from empathykit.records import assign_item_ids, json_safe, read_records
+from empathykit.releases.registry import READERS, read_dataset
 from empathykit.schemas import get_schema
 from empathykit.schemas.base import Schema
 
@@ -113,7 +114,6 @@ def push(
     bad_lines: list[str] = []
     dataset = dataset_input(items) if isinstance(items, (str, Path)) else None
     if dataset is not None:
-        from empathykit.releases.registry import READERS, read_dataset
 
         name, path = dataset
         _, default_schema, default_options = READERS[name]
@@ -219,7 +219,6 @@ def push(
 
 def dataset_input(items: str | Path) -> tuple[str, str] | None:
     """``(dataset, path)`` when ``items`` reads ``<dataset>:<path>`` for a known reader."""
-    from empathykit.releases.registry import READERS
 
     name, sep, path = str(items).partition(":")
     if sep and name in READERS and not Path(items).exists():

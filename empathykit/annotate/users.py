@@ -9,6 +9,8 @@ the caller, never logged.
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +18,7 @@ from typing import Callable, Iterable, Mapping
 
 from empathykit.annotate import accounts
 from empathykit.annotate.connection import Connection, StudioClient, connect
+from empathykit.annotate.server import write_private
 from empathykit.errors import InputError, StudioError
 
 _EMAIL = re.compile(r"^[^@\s,]+@[^@\s,]+\.[^@\s,]+$")
@@ -95,10 +98,6 @@ def create_annotators(emails: str | Iterable[str], *, password: str | Mapping[st
 def write_passwords(created: list[AnnotatorAccount], path: str | Path) -> int:
     """Add the passwords of newly created accounts to a CSV (``email,password``)
     readable only by its owner; earlier rows are kept. Returns rows written."""
-    import csv
-    import io
-
-    from empathykit.annotate.server import write_private
 
     fresh = {a.email: a.password for a in created if a.status == "created" and a.password}
     if not fresh:

@@ -1,8 +1,8 @@
-"""Aggregation of annotations, splits, and Hugging Face dataset export."""
+"""Aggregation of annotations, splits, and Hugging Face dataset export.
 
+``exports.load(path, task)`` reads a config of an export folder (see
+:mod:`empathykit.exports.loading`)."""
 
-def load(path, task=None):
-    """Config ``task`` of an export folder as an ``ExportedDataset`` (see :mod:`empathykit.exports.loading`)."""
-    from empathykit.exports.loading import load as _load
+from empathykit.exports.loading import load
 
-    return _load(path, task)
+__all__ = ["load"]

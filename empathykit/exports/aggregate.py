@@ -28,9 +28,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from empathykit.table.annotations import latest_annotations
 from empathykit.errors import ExportError
+from empathykit.exports.vectorised import aggregate_vectorised
 from empathykit.schemas.base import Field, Schema
+from empathykit.table.annotations import latest_annotations
 from empathykit.table.columns import decode_value
 
 
@@ -117,7 +118,6 @@ def aggregate(tidy: pd.DataFrame, schema: Schema, adjudicated: pd.DataFrame | No
         for row in adjudicated.itertuples(index=False):
             final[(str(row.item_id), str(row.field))] = decode_value(row.value)
     if vectorised:  # choices and ratings only: group-bys, the same table (the loop below is the reference)
-        from empathykit.exports.vectorised import aggregate_vectorised
 
         table = aggregate_vectorised(latest, schema, final)
         if table is not None:

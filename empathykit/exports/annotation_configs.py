@@ -19,11 +19,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from empathykit.table.annotations import latest_annotations
 from empathykit.errors import ExportError
+from empathykit.exports.importers import _groups, _seeded
 from empathykit.exports.splits import SPLIT_NAMES, stratified_split
+from empathykit.exports.variants import variants_for
 from empathykit.exports.writer import ExportConfig
+from empathykit.releases.registry import ImportedConfig
 from empathykit.schemas.base import Schema
+from empathykit.table.annotations import latest_annotations
 from empathykit.table.columns import decode_value
 
 #: Default group columns per schema, used when the items carry them.
@@ -96,7 +99,6 @@ def _config_split(split, schema: Schema, variant, votes: dict[str, list[str]] | 
 def variant_configs(schema: Schema, dataset, schema_options: dict[str, Any] | None = None, variants=None,
                     votes: dict[str, dict[str, list[str]]] | None = None) -> list[ExportConfig]:
     """One :class:`ExportConfig` per task variant of ``schema`` (``votes``: :func:`votes_by_field`)."""
-    from empathykit.exports.variants import variants_for
 
     configs = []
     for variant in variants or variants_for(schema):
@@ -124,8 +126,6 @@ def group_columns(schema: Schema, items: pd.DataFrame, group_by: str | None) -> 
 def annotation_splits(labelled: pd.DataFrame, strata, items: pd.DataFrame, columns: tuple[str, ...],
                       fractions, seed: int) -> tuple[np.ndarray, list[str]]:
     """A split per row of ``labelled`` and warnings (an empty split, when no group forced it)."""
-    from empathykit.exports.importers import _groups, _seeded
-    from empathykit.releases.registry import ImportedConfig
 
     fractions = tuple(float(f) for f in fractions)
     rows = [{"item_id": str(i), "label": s} for i, s in zip(labelled["item_id"], strata)]

@@ -16,7 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from empathykit import __version__
 from empathykit.errors import ExportError
+from empathykit.table.agreement import AgreementResult, read_agreement
 
 #: Papers that defined each annotation scheme (cited on the card of exports made with it).
 SCHEME_CITATIONS = {
@@ -32,7 +34,7 @@ SCHEME_CITATIONS = {
 class CardFacts:
     """What the card states about an annotation export, gathered up front."""
     license: str = "other"
-    agreement: dict[str, Any] | None = None
+    agreement: AgreementResult | None = None
     agreement_file: str = ""
     collection: dict[str, Any] | None = None
     collection_file: str = ""
@@ -63,8 +65,7 @@ def gather_facts(annotations: str | Path, *, agreement: str | Path | None = None
     facts = CardFacts(license=license or "other")
     agreement_path = Path(agreement) if agreement else _beside(annotations, "agreement.json")
     if agreement_path is not None:
-        facts.agreement = _read_json(agreement_path, "agreement", "fields",
-                                     "pass the JSON `empathykit agreement compute -o` wrote")
+        facts.agreement = read_agreement(agreement_path, error=ExportError)
         facts.agreement_file = agreement_path.name
     collection_path = Path(collection) if collection else _beside(annotations, "*.counts.json")
     if collection_path is not None:
@@ -78,22 +79,21 @@ def _fmt(value: Any) -> str:
     return "—" if value is None else f"{value:.3f}" if isinstance(value, float) else str(value)
 
 
-def agreement_lines(result: dict[str, Any]) -> list[str]:
-    settings = result.get("settings", {})
-    level = int(round(100 * float(settings.get("confidence", 0.95))))
+def agreement_lines(result: AgreementResult) -> list[str]:
+    settings = result.settings
+    level = int(round(100 * settings.confidence))
     lines = ["## Agreement", "",
-             f"From `empathykit agreement compute` ({settings.get('n_boot', '?')} bootstrap resamples over units, "
-             f"seed {settings.get('seed', '?')}).", "",
+             f"From `empathykit agreement compute` ({settings.n_boot} bootstrap resamples over units, "
+             f"seed {settings.seed}).", "",
              f"| field | coefficient | value | {level}% interval | units |", "| --- | --- | ---: | --- | ---: |"]
-    for name, report in result["fields"].items():
-        if "not_applicable" in report:
-            lines.append(f"| `{name}` | — | — | — | {report['not_applicable']} |")
+    for name, report in result.fields.items():
+        if report.not_applicable:
+            lines.append(f"| `{name}` | — | — | — | {report.not_applicable} |")
             continue
-        for coefficient, est in report.get("coefficients", {}).items():
-            ci = est.get("ci")
-            interval = f"[{_fmt(ci[0])}, {_fmt(ci[1])}]" if ci else est.get("undefined", "—")
-            lines.append(f"| `{name}` | {coefficient} | {_fmt(est.get('value'))} | {interval} | "
-                         f"{_fmt(report.get('pairable_units', report.get('units')))} |")
+        units = report.agreement.pairable_units if report.agreement else None
+        for coefficient, est in report.coefficients.items():
+            interval = f"[{_fmt(est.ci[0])}, {_fmt(est.ci[1])}]" if est.ci else est.undefined or "—"
+            lines.append(f"| `{name}` | {coefficient} | {_fmt(est.value)} | {interval} | {_fmt(units)} |")
     return lines + [""]
 
 
@@ -127,7 +127,6 @@ def label_count_lines(label_counts: dict[str, dict[str, int]]) -> list[str]:
 def card_body(report, schema, facts: CardFacts, aggregation: str) -> str:
     """Markdown after the writer's config table (``report``: ``hf.ExportReport``)."""
     options = ", ".join(f"`{k}={v}`" for k, v in sorted(report.schema_options.items())) or "none"
-    from empathykit import __version__
 
     lines = [f"Exported by empathykit {__version__} from Label Studio annotations.", "",
              "## Schema", "", f"`{schema.name}` ({schema.title}); options: {options}.", "",

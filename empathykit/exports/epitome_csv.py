@@ -22,8 +22,13 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from empathykit.errors import ExportError
-from empathykit.schemas import epitome
+from empathykit.exports.aggregate import aggregate, attach_inputs
+from empathykit.io import atomic_path, check_output
 from empathykit.releases.epitome import COLUMNS, FILE_NAMES
+from empathykit.schemas import epitome
+from empathykit.table.annotations import check_values, read_adjudications, read_annotations, read_items, schema_of
+from empathykit.table.columns import items_path
+
 
 def rationale_string(row: Mapping[str, Any]) -> str:
     """The release's ``rationales`` cell: verbatim parts when the row has them
@@ -61,7 +66,6 @@ def epitome_csv_text(rows: Iterable[Mapping[str, Any]]) -> str:
 def write_epitome_csv(tables: Mapping[str, Iterable[Mapping[str, Any]]], out_dir: str | Path) -> list[Path]:
     """Write one release-format file per mechanism in ``tables`` (mechanism ->
     rows) into ``out_dir``, atomically and as a whole; returns the files."""
-    from empathykit.io import atomic_path, check_output
 
     unknown = [m for m in tables if m not in FILE_NAMES]
     if unknown:
@@ -105,9 +109,6 @@ def rows_from_annotations(annotations: str | Path, *, items: str | Path | None =
     adjudications final), and per mechanism the items left out because their
     level tied or was not annotated. ``sp_id``/``rp_id`` come from the items
     table when it has them (items pushed from ``epitome:DIR`` do)."""
-    from empathykit.table.annotations import check_values, read_adjudications, read_annotations, read_items, schema_of
-    from empathykit.table.columns import items_path
-    from empathykit.exports.aggregate import aggregate, attach_inputs
 
     schema = schema_of(annotations, "epitome", dict(schema_options or {}))
     if not Path(annotations).is_file():

@@ -19,15 +19,16 @@ from typing import Any, Callable
 import pandas as pd
 
 from empathykit.errors import ExportError
-from empathykit.table.annotations import check_values, read_adjudications, read_annotations, read_items, schema_of
 from empathykit.exports.aggregate import aggregate, apply_method, attach_inputs
+from empathykit.exports.annotation_configs import annotation_splits, group_columns, variant_configs, votes_by_field  # noqa: F401
+from empathykit.exports.card import card_body, card_dict, gather_facts
 from empathykit.exports.splits import SPLIT_NAMES, check_fractions
-from empathykit.exports.annotation_configs import (annotation_splits, group_columns, variant_configs,  # noqa: F401
-                                                   votes_by_field)
 from empathykit.exports.variants import select, variants_for
 from empathykit.exports.writer import write_into
 from empathykit.io import atomic_path, check_output
 from empathykit.schemas.base import Schema
+from empathykit.table.annotations import check_values, read_adjudications, read_annotations, read_items, schema_of
+from empathykit.table.columns import items_path as items_beside
 
 #: Columns every export adds beside the schema's features.
 EXTRA_FEATURES = {"n_annotators": "int32", "adjudicated": "bool"}
@@ -153,8 +154,6 @@ def export_dataset(
         raise ExportError(f"{annotations}: no such annotations file",
                           hint="pass the Parquet file `empathykit annotate pull -o` wrote")
     check_output(out_dir, "dir", marker="export.json")
-    from empathykit.table.columns import items_path as items_beside
-    from empathykit.exports.card import card_body, card_dict, gather_facts
 
     facts = gather_facts(annotations, agreement=agreement, collection=collection, license=license)
 

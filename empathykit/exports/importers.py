@@ -26,8 +26,12 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from empathykit.errors import ExportError, InputError
-from empathykit.releases.registry import RELEASES, ImportedConfig, Release, release
+from empathykit.exports.epitome_csv import write_epitome_csv
+from empathykit.exports.splits import stratified_split
+from empathykit.exports.writer import ExportConfig, write_export
+from empathykit.io import check_output
 from empathykit.releases.common import ReadProblem
+from empathykit.releases.registry import RELEASES, ImportedConfig, Release, release
 
 SPLITS = ("train", "validation", "test")
 FORMATS = ("hf", "epitome-csv")
@@ -112,7 +116,6 @@ def _keys(row: dict[str, Any], columns: tuple[str, ...]) -> list[str]:
 def _seeded(config: ImportedConfig, group_by: str | None, fractions, seed: int) -> dict[str, str]:
     """item_id -> split: stratified by label (a group takes its first row's),
     seeded, whole groups."""
-    from empathykit.exports.splits import stratified_split
 
     groups = _groups(config, group_by)
     first: dict[str, Any] = {}
@@ -154,7 +157,6 @@ def _fill(keys: list[str], sizes: dict[str, int], strata: dict[str, Any], fracti
 
 def _carved(config: ImportedConfig, fractions, seed: int) -> dict[str, str]:
     """Release train/test kept; validation carved from train, stratified and seeded."""
-    from empathykit.exports.splits import stratified_split
 
     train = [r for r in config.rows if r["release_split"] == "train"]
     share = fractions[1] / (fractions[0] + fractions[1])
@@ -211,7 +213,6 @@ def export_import(spec: str, out_dir: str | Path, *, task: Sequence[str] | str |
                   on_progress: Callable[[str], None] | None = None) -> ImportReport:
     """Export the release ``spec`` (``DATASET:PATH``) to ``out_dir``: one
     config per task variant (``task`` limits them), see the module doc."""
-    from empathykit.io import check_output
 
     parsed = parse_spec(spec)
     if parsed is None:
@@ -244,7 +245,6 @@ def export_import(spec: str, out_dir: str | Path, *, task: Sequence[str] | str |
                           seed=seed, fractions=tuple(fractions), splits_from="release", dehydrated=dehydrate,
                           problems=problems)
     if format == "epitome-csv":
-        from empathykit.exports.epitome_csv import write_epitome_csv
 
         files = write_epitome_csv({c.name: c.rows for c in configs}, out_dir)
         report.configs = {c.name: {"all": len(c.rows)} for c in configs}
@@ -276,7 +276,6 @@ def _write_folder(rel: Release, configs: list[ImportedConfig], split: dict[str, 
     """The release's configs through the one export writer (``exports/writer.py``)."""
     from datasets import Dataset
 
-    from empathykit.exports.writer import ExportConfig, write_export
 
     written = []
     for config in configs:

@@ -28,6 +28,7 @@ to tens of thousands of documents.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable, Sequence
 
 import numpy as np
@@ -35,7 +36,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from empathykit.errors import InputError
-from empathykit.lexicons.lexicon import Lexicon
+from empathykit.io import write_json
+from empathykit.lexicons.lexicon import Lexicon, write_lexicon
 from empathykit.lexicons.scoring import tokenize
 
 METHODS = ("mean", "ridge")
@@ -206,13 +208,10 @@ def induce_from_file(source, output, *, text_column: str = "text", rating_column
                      group_column: str | None = None, report_path=None, **options) -> Induction:
     """Read documents and their ratings from CSV/TSV/Parquet, induce, write the lexicon CSV
     (``word,<rating columns>...,documents``) and the report JSON (``<output stem>.report.json``)."""
-    from pathlib import Path
 
     import pyarrow.csv as pcsv
     import pyarrow.parquet as pq
 
-    from empathykit.io import write_json
-    from empathykit.lexicons.lexicon import write_lexicon
 
     source, output = Path(source), Path(output)
     if not source.is_file():

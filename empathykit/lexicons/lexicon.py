@@ -31,6 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from empathykit.errors import LexiconError
+from empathykit.io import atomic_open
 
 DIMENSIONS = ("empathy", "distress")
 WORD_COLUMNS = ("word", "term", "token", "words", "lemma", "ngram")
@@ -268,7 +269,6 @@ def resolve_lexicon(path: str | Path | None = None, *, distress: str | Path | No
 
 def write_lexicon(lexicon: Lexicon, target: str | Path, extra: dict[str, list] | None = None) -> Path:
     """Write ``word,<dimension>...`` CSV (atomically); ``load_lexicon`` reads it back."""
-    from empathykit.io import atomic_open
 
     columns = ["word", *lexicon.dimensions, *(extra or {})]
     with atomic_open(target, newline="") as handle:

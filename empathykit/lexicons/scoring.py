@@ -14,10 +14,14 @@ Everything runs in Arrow compute and numpy: no Python loop per text.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from empathykit.errors import InputError
+from empathykit.io import atomic_path
 from empathykit.lexicons.lexicon import Lexicon
 
 #: A token; RE2 syntax (Arrow) and, being plain classes, readable by people.
@@ -91,13 +95,10 @@ def _as_array(texts) -> pa.Array:
 def score_file(source, target, lexicon: Lexicon, *, text_column: str = "text", batch_size: int = 65_536,
                on_progress=None) -> int:
     """Add :data:`SCORE_COLUMNS` to every row of a Parquet or CSV file, streaming; returns the row count."""
-    from pathlib import Path
 
     import pyarrow.csv as pcsv
     import pyarrow.parquet as pq
 
-    from empathykit.errors import InputError
-    from empathykit.io import atomic_path
 
     source = Path(source)
     if not source.is_file():

@@ -11,6 +11,7 @@ least ``min_topic_documents`` of its documents.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Iterable
 
 import pyarrow as pa
@@ -68,7 +69,6 @@ def select_words(lexicon: Lexicon, n: int = 200, *, dimension: str = "empathy", 
 
 def read_word_list(path) -> list[str]:
     """Words from a file, one a line (a CSV's first column); ``#`` starts a comment."""
-    from pathlib import Path
 
     path = Path(path)
     if not path.is_file():

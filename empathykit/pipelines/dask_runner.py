@@ -27,8 +27,8 @@ import pyarrow as pa
 
 from empathykit.errors import InputError
 from empathykit.io import atomic_path, check_output, write_json
-from empathykit.pipelines.filtering import (HASH_COLUMNS, STAGES, FilterConfig, FilterResult, filter_batch,
-                                            stage_report)
+from empathykit.pipelines.filtering import HASH_COLUMNS, STAGES, FilterConfig, FilterResult, filter_batch, stage_report
+from empathykit.pipelines.posts import conform_batch
 
 _ORDER = "_order"
 _ROW_BITS = 32  # a row group holds fewer than 2**32 rows
@@ -53,7 +53,6 @@ def _stage(partition: list, config: FilterConfig, text_column: str | None) -> li
     """Bag partition of fragments -> [(fragment index, rows read, survivors with _order, counts)]."""
     import pyarrow.parquet as pq
 
-    from empathykit.pipelines.posts import conform_batch
 
     results = []
     for index, path, group in partition:

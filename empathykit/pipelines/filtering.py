@@ -61,7 +61,8 @@ from empathykit.errors import InputError
 from empathykit.io import atomic_path, check_output, write_json
 from empathykit.lexicons.lexicon import Lexicon, bundled_lexicon
 from empathykit.lexicons.scoring import score_tokens, tokenize
-from empathykit.pipelines.posts import FILTERED_SCHEMA, POSTS_SCHEMA
+from empathykit.pipelines.posts import FILTERED_SCHEMA, POSTS_SCHEMA, hash64
+from empathykit.pipelines.readers import ReadReport, iter_posts, with_fast_path
 
 STAGES = ("empty_text", "language", "retweets", "quote_copies", "topic", "lexicon", "min_tokens",
           "exact_duplicates", "near_duplicates")
@@ -140,13 +141,6 @@ def mask_text(text: pa.Array, config: FilterConfig) -> pa.Array:
 def normalise_text(text: pa.Array) -> pa.Array:
     """Near-duplicate key: the lower-cased tokens (placeholders gone) joined by single spaces."""
     return pc.binary_join(tokenize(text), " ")
-
-
-def hash64(text: pa.Array) -> np.ndarray:
-    """(n,) uint64 SipHash-2-4 of each string (pandas' fixed key: stable across runs and machines)."""
-    import pandas as pd
-
-    return pd.util.hash_array(text.to_numpy(zero_copy_only=False), categorize=False)
 
 
 def filter_batch(batch: pa.RecordBatch, config: FilterConfig) -> tuple[pa.RecordBatch, dict[str, int]]:
@@ -295,7 +289,6 @@ def run_filter(inputs: list[str | Path], output: str | Path, *, config: FilterCo
     per-stage counts JSON beside it (``<output stem>.counts.json`` unless ``counts_path``)."""
     import pyarrow.parquet as pq
 
-    from empathykit.pipelines.readers import ReadReport, iter_posts, with_fast_path
 
     config = config or FilterConfig()
     output = Path(output)

@@ -19,6 +19,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from empathykit.pipelines.posts import hash64
+
 MANGLED_PATTERN = r"^\s*[+-]?\d+(?:[.,]\d+)?[eE][+-]?\d+\s*$|^\s*\d+\.0+\s*$"
 EXAMPLES = 3
 
@@ -63,7 +65,6 @@ class IdChecker:
         self.runs: list[tuple[np.ndarray, np.ndarray]] = []  # sorted id hashes, their text hashes
 
     def __call__(self, batch: pa.RecordBatch) -> pa.RecordBatch:
-        from empathykit.pipelines.filtering import hash64
 
         ids, texts = batch.column("id"), batch.column("text")
         empty = ~pc.fill_null(pc.match_substring_regex(ids, r"\S"), False).to_numpy(zero_copy_only=False)

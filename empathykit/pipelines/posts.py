@@ -29,6 +29,7 @@ The filter adds :data:`SCORE_FIELDS`.
 
 from __future__ import annotations
 
+import numpy as np
 import pyarrow as pa
 
 TIMESTAMP = pa.timestamp("ms", tz="UTC")
@@ -90,3 +91,10 @@ def conform_batch(data: pa.Table | pa.RecordBatch, schema: pa.Schema = POSTS_SCH
     table = conform(data, schema).combine_chunks()
     return pa.RecordBatch.from_arrays([c.chunk(0) if c.num_chunks else pa.array([], c.type)
                                        for c in table.columns], schema=schema)
+
+
+def hash64(text: pa.Array) -> np.ndarray:
+    """(n,) uint64 SipHash-2-4 of each string (pandas' fixed key: stable across runs and machines)."""
+    import pandas as pd
+
+    return pd.util.hash_array(text.to_numpy(zero_copy_only=False), categorize=False)

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from empathykit.io import atomic_open
+from empathykit.lexicons import bundled_lexicon
 
 OPENERS = ["my mom was just diagnosed with", "sending love to everyone fighting", "five years since we lost dad to",
            "nobody tells you how lonely", "new study on", "so proud of my sister who beat", "can anyone recommend",
@@ -35,7 +36,6 @@ FRENCH = ["ma tante a un cancer du sein, pensées pour elle", "merci pour votre 
 
 
 def _lexicon_words() -> list[str]:
-    from empathykit.lexicons import bundled_lexicon
 
     return [w for w in bundled_lexicon().words if w != "cancer"]
 

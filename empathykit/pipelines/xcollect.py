@@ -26,8 +26,8 @@ from typing import Any, Callable, Sequence
 
 from empathykit import __version__
 from empathykit.errors import InputError, XApiError
-from empathykit.pipelines.xapi import (LOOKUP_BATCH, SEARCH_ALL, SEARCH_RECENT, STREAM, TWEETS_LOOKUP, XClient,
-                                       utc_iso)
+from empathykit.pipelines.shared_ids import ids_from_export
+from empathykit.pipelines.xapi import LOOKUP_BATCH, SEARCH_ALL, SEARCH_RECENT, STREAM, TWEETS_LOOKUP, XClient, utc_iso
 from empathykit.pipelines.xstore import PageLog
 
 RULE_TAG_PREFIX = "empathykit:"
@@ -202,7 +202,6 @@ def hydrate(ids_path: str | Path, output: str | Path, *, client: XClient | None 
             on_progress: Progress = _noop) -> HydrateReport:
     """Look the ids up, 100 a request, and append the pages that hold tweets to ``output``.
     ``ids_path``: an ids file, or a dehydrated export (its folder or a Parquet file of it)."""
-    from empathykit.pipelines.shared_ids import ids_from_export
 
     exported = Path(ids_path).is_dir() or Path(ids_path).suffix == ".parquet"
     ids, not_tweet_ids = ids_from_export(ids_path) if exported else (read_ids(ids_path), 0)

@@ -31,11 +31,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
-from empathykit.annotate.records import read_records
 from empathykit.errors import EmpathykitError, InputError, SchemaError
 from empathykit.io import write_parquet
+from empathykit.lexicons import SCORE_COLUMNS, Lexicon, resolve_lexicon, score_texts
+from empathykit.predict.trained import predict_records
+from empathykit.records import read_records
 from empathykit.schemas import get_schema
 from empathykit.schemas.base import Field, Schema
+from empathykit.train.folder import model_version as version_of
+from empathykit.train.folder import read_labels
 
 PREDICTION_COLUMN = "prediction"
 SCORE_COLUMN = "prediction_score"
@@ -131,9 +135,6 @@ def _predict_trained(folder: Path, items_path: str | Path, out_path: str | Path,
         import torch  # noqa: F401
     except ImportError:
         raise EmpathykitError("predicting with a model needs torch, which is not installed", hint=TORCH_HINT) from None
-    from empathykit.train.folder import model_version as version_of
-    from empathykit.train.folder import read_labels
-    from empathykit.predict.trained import predict_records
 
     info = read_labels(folder)
     kind = info.get("kind")
@@ -166,7 +167,6 @@ def predict_lexicon(items_path: str | Path, out_path: str | Path, *, schema: str
     no prediction."""
     import pyarrow as pa
 
-    from empathykit.lexicons import SCORE_COLUMNS, Lexicon, resolve_lexicon, score_texts
 
     schema = get_schema(schema) if isinstance(schema, str) else schema
     target = _target(schema)

@@ -9,6 +9,9 @@ from pathlib import Path
 from typing import Any, Callable
 
 from empathykit.errors import InputError
+from empathykit.io import check_output, write_parquet
+from empathykit.records import read_records
+from empathykit.train.folder import model_version as version_of
 from empathykit.train.run import family_of
 
 Progress = Callable[..., None]
@@ -35,9 +38,6 @@ def predict_file(model_dir: str | Path, input_path: str | Path, out_path: str | 
     (the columns ``annotate push --predictions-column prediction`` takes)."""
     import pyarrow as pa
 
-    from empathykit.annotate.records import read_records
-    from empathykit.io import check_output, write_parquet
-    from empathykit.train.folder import model_version as version_of
 
     if Path(out_path).suffix.lower() != ".parquet":
         raise InputError(f"{out_path}: predictions are written as Parquet; expected a .parquet file name")

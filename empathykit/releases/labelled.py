@@ -18,8 +18,9 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from empathykit.errors import InputError
-from empathykit.schemas import seek_provide
+from empathykit.pipelines.ids import MANGLED_PATTERN, IdChecker
 from empathykit.releases.common import OnProblem, ReadProblem, _csv_files, _reporter, _rows
+from empathykit.schemas import seek_provide
 
 #: TwittEmp's release codes (0 none, 1 seeking, 2 providing) -> seek-provide labels.
 TWITTEMP_LABELS = {"0": "none", "1": "seeking", "2": "providing"}
@@ -37,7 +38,6 @@ def records_from_twittemp(path: str | Path, *, on_problem: OnProblem | None = No
     what the file said. ``reference["empathy"]`` is the release label."""
     import pyarrow as pa
 
-    from empathykit.pipelines.ids import IdChecker
 
     report = _reporter(on_problem)
     rows = []
@@ -79,7 +79,6 @@ _STATUS = re.compile(r"/status(?:es)?/(\d{6,})")
 def _ids_from_permalinks(rows: list) -> list[str]:
     """Put the id a permalink holds in place of an empty or mangled one;
     ``release_id`` keeps what the file said. Returns the ids it replaced."""
-    from empathykit.pipelines.ids import MANGLED_PATTERN
 
     replaced = []
     for _, _, row, _ in rows:

@@ -17,11 +17,15 @@ from pathlib import Path
 from typing import Any, Callable
 
 from empathykit.errors import InputError
-from empathykit.schemas import emotion, epitome, seek_provide, story_features, story_pair
-from empathykit.releases.common import OnProblem, ReadProblem, _reporter
-from empathykit.releases.epitome import records_from_epitome
-from empathykit.releases.readers import (records_from_emolit, records_from_empathic_stories, records_from_empathic_story_pairs)
 from empathykit.releases import labelled
+from empathykit.releases.common import OnProblem, ReadProblem, _reporter
+from empathykit.releases.epitome import read_release, records_from_epitome
+from empathykit.releases.readers import (
+    records_from_emolit,
+    records_from_empathic_stories,
+    records_from_empathic_story_pairs,
+)
+from empathykit.schemas import emotion, epitome, seek_provide, story_features, story_pair
 
 
 @dataclass
@@ -70,7 +74,6 @@ def _choice_rows(records: list[dict[str, Any]], names: list[str], label_of: Call
 
 
 def _epitome(path: Path, on_problem: OnProblem) -> list[ImportedConfig]:
-    from empathykit.releases.epitome import read_release
 
     configs = []
     for mechanism, rows in read_release(path, on_problem=on_problem).items():

@@ -31,9 +31,10 @@ import pandas as pd
 import pyarrow as pa
 
 from empathykit.errors import EmpathykitError, InputError, SchemaError
+from empathykit.records import read_records
+from empathykit.schemas import get_schema
 from empathykit.schemas.base import Field, Schema
-from empathykit.table.columns import (DEFAULT_SCHEMA, REQUIRED, SCHEMA_KEY, TIDY_COLUMNS, decode_value)
-
+from empathykit.table.columns import DEFAULT_SCHEMA, REQUIRED, SCHEMA_KEY, TIDY_COLUMNS, decode_value
 
 # -- the schema travels in the metadata ------------------------------------------------
 
@@ -69,7 +70,6 @@ def schema_of(annotations: str | Path | pd.DataFrame | None, name: str | None = 
     overriding recorded options. An explicit ``name`` that contradicts the
     record is refused (the labels would not match); with no record, ``name``
     or ``DEFAULT_SCHEMA``."""
-    from empathykit.schemas import get_schema
 
     options = dict(options or {})
     recorded = None if annotations is None or isinstance(annotations, pd.DataFrame) else recorded_schema(annotations)
@@ -207,7 +207,6 @@ def check_values(tidy: pd.DataFrame, schema: Schema, *, error: type[EmpathykitEr
 def read_items(path: str | Path, *, error: type[EmpathykitError] = InputError) -> pd.DataFrame:
     """An items table (Parquet, CSV, JSON Lines or a JSON list; by suffix):
     ``item_id`` as text, ``task:<task_id>`` where a task had none."""
-    from empathykit.annotate.records import read_records
 
     frame = pd.DataFrame(read_records(path, string_columns=["item_id"]))
     if "item_id" not in frame.columns:

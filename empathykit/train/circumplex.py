@@ -20,8 +20,10 @@ from typing import Any
 from empathykit.errors import InputError, TrainError
 from empathykit.train import folder as mf
 from empathykit.train import hf, labels
-from empathykit.train.circular import class_angles, circularity
+from empathykit.train.circular import circularity, class_angles
+from empathykit.train.classifier import _check_same_labels, _losses, collator, encode_split
 from empathykit.train.families import Family, Progress
+from empathykit.train.metrics import classification_metrics
 from empathykit.train.settings import TrainSettings, setting
 
 LOSSES = ("circumplex", "supcon")
@@ -162,7 +164,6 @@ def embedding_metrics(train_x, train_y, x, y, angles, names) -> dict[str, Any]:
     import numpy as np
     from sklearn.metrics import f1_score
 
-    from empathykit.train.metrics import classification_metrics
 
     train_x, x = np.asarray(train_x, float), np.asarray(x, float)
     predicted, _ = nearest_direction(x, class_directions(train_x, train_y, len(names)))
@@ -258,7 +259,6 @@ class CircumplexFamily(Family):
               extra: dict[str, Any] | None = None) -> dict[str, Any]:
         from transformers import AutoModel, Trainer
 
-        from empathykit.train.classifier import _losses, collator, encode_split
 
         base, work, tokenizer = hf.begin_run(self, data, settings, out_dir, resume)
         angles = class_angles(settings.angles, data.label_names)
@@ -324,7 +324,6 @@ class CircumplexFamily(Family):
         return model, tokenizer, weights["directions"].numpy(), config, mf.read_labels(folder)
 
     def evaluate(self, model_dir: Path, data, split: str = "test", out_dir: Path | None = None) -> dict[str, Any]:
-        from empathykit.train.classifier import _check_same_labels
 
         model, tokenizer, _, config, info = self.load(model_dir)
         _check_same_labels(data, info)

@@ -15,7 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from empathykit.config import cache_dir
 from empathykit.errors import InputError
+from empathykit.exports import load
+from empathykit.exports.importers import export_import
 
 KINDS = ("choice", "multichoice", "rating")
 
@@ -72,7 +75,6 @@ def load_training_data(data: str | Path, task: str | None = None, **options: Any
 
 
 def _load_export(folder: Path, task: str | None) -> TrainingData:
-    from empathykit.exports import load
 
     loaded = load(folder, task=task)
     return TrainingData(
@@ -83,9 +85,7 @@ def _load_export(folder: Path, task: str | None) -> TrainingData:
 
 
 def _cached_import(spec: str, options: dict[str, Any]) -> Path:
-    from empathykit.config import cache_dir
 
-    from empathykit.exports.importers import export_import
 
     name, _, path = spec.partition(":")
     source = Path(path)

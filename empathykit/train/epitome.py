@@ -23,12 +23,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
-from empathykit.errors import InputError
+from empathykit.errors import InputError, TrainError
+from empathykit.schemas.epitome import LEVELS, MECHANISMS, rationale_field
 from empathykit.train import folder as mf
-from empathykit.train import hf
+from empathykit.train import hf, labels
+from empathykit.train import class_weights as cw
 from empathykit.train import rationales as rat
+from empathykit.train import span_decoding as sd
+from empathykit.train.epitome_model import build_model, collator, encode_pairs, infer, load_model, save_model
 from empathykit.train.families import Family, Progress
+from empathykit.train.metrics import classification_metrics, confusion_png
 from empathykit.train.settings import TrainSettings, setting
+from empathykit.train.skeleton import TrainingRun
 
 NEEDS = ("seeker_post", "response_post", "label", "rationales")
 
@@ -44,19 +50,26 @@ class EpitomeSettings(TrainSettings):
     lambda_RE: float = setting(0.5, "weight of the rationale-tagging loss (the reference's --lambda_RE)")
     train_seeker: bool = setting(False, "also fine-tune the seeker encoder (the reference keeps it frozen)")
     group_by_length: bool = setting(False, "batch pairs of similar length (less padding, faster; batches less random)")
+    class_weights: str = setting("none", "level loss: " + cw.HELP)
+    rationale_weight: float = setting(1.0, "weight of the rationale tag against the other tokens in the tagging loss "
+                                           "(the reference: 1)")
+    rationale_decoding: str = setting("auto", "auto: tag threshold, gap merging and minimum span length chosen on the "
+                                              "validation split's IOU-F1, spans snapped to words | argmax (the reference)")
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        from empathykit.errors import TrainError
 
         if self.lambda_EI < 0 or self.lambda_RE < 0 or self.lambda_EI + self.lambda_RE == 0:
             raise TrainError(f"settings lambda_EI={self.lambda_EI}, lambda_RE={self.lambda_RE}: both must be "
                              "non-negative and not both 0")
+        cw.check_setting(self.class_weights)
+        if self.rationale_weight <= 0 or self.rationale_decoding not in ("auto", "argmax"):
+            raise TrainError(f"settings rationale_weight={self.rationale_weight}, rationale_decoding="
+                             f"{self.rationale_decoding!r}: the weight must be positive, the decoding auto or argmax")
 
 
 def encode_split(split, tokenizer, max_length: int):
     """Token ids of both texts, ``labels`` and per-token ``rationale_labels`` (rows without a level dropped)."""
-    from empathykit.train.epitome_model import encode_pairs
 
     def encode(batch: dict[str, list]) -> dict[str, Any]:
         seekers, responses = (_texts(batch[c]) for c in ("seeker_post", "response_post"))
@@ -76,25 +89,36 @@ def _texts(values: Sequence[Any]) -> list[str]:
 
 
 def gold_tags(tokenizer, rows, max_length: int) -> list[list[int]]:
-    from empathykit.train.epitome_model import encode_pairs
 
     _, offsets = encode_pairs(tokenizer, [""] * len(rows), _texts(rows["response_post"]), max_length)
     return [rat.token_tags(o, s) for o, s in zip(offsets, rows["rationales"])]
 
 
-def split_metrics(model, tokenizer, rows, *, max_length: int, batch_size: int, names: Sequence[str]) -> dict[str, Any]:
-    """Level accuracy / macro-F1 (+ per class) and rationale token F1 / IOU-F1 over the whole split."""
-    from empathykit.train.epitome_model import infer
-    from empathykit.train.metrics import classification_metrics
+def split_metrics(model, tokenizer, rows, *, max_length: int, batch_size: int, names: Sequence[str],
+                  decoding: sd.Decoding = sd.ARGMAX) -> dict[str, Any]:
+    """Level accuracy / macro-F1 (+ per class) and rationale token F1 / IOU-F1 over the whole split, the spans
+    decoded with ``decoding`` (and, when that is not the reference's argmax, the argmax figures under ``argmax``)."""
 
-    keep = [i for i, g in enumerate(rows["label"]) if g is not None and g >= 0]
-    rows = rows.select(keep)
-    probs, tags, _ = infer(model, tokenizer, _texts(rows["seeker_post"]), _texts(rows["response_post"]),
-                           max_length=max_length, batch_size=batch_size)
+    rows, probs, scores, offsets, gold = rationale_scores(model, tokenizer, rows, max_length, batch_size)
     predicted = [max(range(len(p)), key=p.__getitem__) for p in probs]
     result = classification_metrics(list(rows["label"]), predicted, list(names))
-    result.update(rat.rationale_metrics(tags, gold_tags(tokenizer, rows, max_length)))
+    result.update(rat.rationale_metrics(sd.decode_all(scores, offsets, decoding), gold))
+    if decoding != sd.ARGMAX:
+        result["argmax"] = rat.rationale_metrics(sd.decode_all(scores, offsets, sd.ARGMAX), gold)
     return result
+
+
+def rationale_scores(model, tokenizer, rows, max_length: int, batch_size: int):
+    """``(rows with a level, level probabilities, per-token rationale probabilities, offsets, gold tags)``."""
+    rows = rows.select([i for i, g in enumerate(rows["label"]) if g is not None and g >= 0])
+    probs, scores, offsets = infer(model, tokenizer, _texts(rows["seeker_post"]), _texts(rows["response_post"]),
+                                   max_length=max_length, batch_size=batch_size, scores=True)
+    return rows, probs, scores, offsets, gold_tags(tokenizer, rows, max_length)
+
+
+def saved_decoding(config: dict[str, Any]) -> sd.Decoding:
+    """The decoding a model folder was tuned with (argmax for folders from before span decoding)."""
+    return sd.Decoding(**config["rationale_decoding"]) if config.get("rationale_decoding") else sd.ARGMAX
 
 
 class EpitomeFamily(Family):
@@ -103,7 +127,6 @@ class EpitomeFamily(Family):
     needs_inputs = ("seeker_post", "response_post")
 
     def check(self, data, settings) -> None:
-        from empathykit.train import labels
 
         train = data.split("train")
         missing = [c for c in NEEDS if c not in train.column_names]
@@ -120,45 +143,46 @@ class EpitomeFamily(Family):
               extra: dict[str, Any] | None = None) -> dict[str, Any]:
         from transformers import Trainer
 
-        from empathykit.train.epitome_model import build_model, collator, save_model
-
-        base, work, tokenizer = hf.begin_run(self, data, settings, out_dir, resume)
-        model = build_model(base, dropout=settings.dropout, lambda_EI=settings.lambda_EI,
-                            lambda_RE=settings.lambda_RE, train_seeker=settings.train_seeker)
-        train_set = encode_split(data.split("train"), tokenizer, settings.max_length)
-        has_val = "validation" in data.dataset and len(data.dataset["validation"]) > 0
-        val_set = encode_split(data.split("validation"), tokenizer, settings.max_length) if has_val else None
-        args = hf.training_arguments(settings, work, evaluate=has_val, prediction_loss_only=True,
-                                     label_names=["labels", "rationale_labels"],
-                                     find_unused=settings.train_seeker is False, length_column_name="length",
-                                     train_sampling_strategy="group_by_length" if settings.group_by_length else "random")
-        trainer = Trainer(model=model, args=args, train_dataset=train_set, eval_dataset=val_set,
-                          data_collator=collator(tokenizer), callbacks=[hf.progress_callback(on_progress)])
-        hf.fit(trainer, work, resume)
-        if not trainer.is_world_process_zero():
-            return {}
-        model.eval()
-        metrics: dict[str, Any] = {
-            split: split_metrics(model, tokenizer, data.split(split), max_length=settings.max_length,
-                                 batch_size=settings.eval_batch_size, names=data.label_names)
-            for split in ("validation", "test") if split in data.dataset and len(data.dataset[split])}
-        losses = [float(e["loss"]) for e in trainer.state.log_history if "loss" in e]
-        metrics.update(train_loss_first=losses[0] if losses else None, train_loss=losses[-1] if losses else None)
-        mf.write_model_folder(out_dir, lambda tmp: save_model(model, tokenizer, tmp), family=self.name,
-                              settings=settings.to_dict(), data=data.describe(), metrics=metrics,
-                              command=(extra or {}).get("command"), extra_config={"mechanism": data.task})
-        mf.finish_run(out_dir)
-        return metrics
+        with TrainingRun(self, data, settings, out_dir, resume=resume, extra=extra, on_progress=on_progress) as run:
+            tokenizer = run.tokenizer
+            model = build_model(run.base, dropout=settings.dropout, lambda_EI=settings.lambda_EI,
+                                lambda_RE=settings.lambda_RE, train_seeker=settings.train_seeker)
+            model.level_weight = cw.class_weights(settings.class_weights, data.split("train")["label"], data.label_names)
+            model.rationale_weight = settings.rationale_weight
+            train_set = encode_split(data.split("train"), tokenizer, settings.max_length)
+            has_val = "validation" in data.dataset and len(data.dataset["validation"]) > 0
+            val_set = encode_split(data.split("validation"), tokenizer, settings.max_length) if has_val else None
+            args = hf.training_arguments(settings, run.work, evaluate=has_val, prediction_loss_only=True,
+                                         label_names=["labels", "rationale_labels"],
+                                         find_unused=settings.train_seeker is False, length_column_name="length",
+                                         train_sampling_strategy="group_by_length" if settings.group_by_length else "random")
+            trainer = Trainer(model=model, args=args, train_dataset=train_set, eval_dataset=val_set,
+                              data_collator=collator(tokenizer), callbacks=[hf.progress_callback(on_progress)])
+            facts = run.fit(trainer)
+            if not run.main:
+                return {}
+            model.eval()
+            decoding = sd.ARGMAX
+            if settings.rationale_decoding == "auto" and has_val:
+                _, _, scores, offsets, gold = rationale_scores(model, tokenizer, data.split("validation"),
+                                                               settings.max_length, settings.eval_batch_size)
+                decoding, _ = sd.choose_decoding(scores, offsets, gold)
+            metrics = run.held_out(lambda split: split_metrics(
+                model, tokenizer, data.split(split), max_length=settings.max_length,
+                batch_size=settings.eval_batch_size, names=data.label_names, decoding=decoding))
+            metrics["rationale_decoding"] = decoding.to_dict()
+            return run.finish(lambda tmp: save_model(model, tokenizer, tmp), {**metrics, **facts},
+                              extra_config={"mechanism": data.task, "rationale_decoding": decoding.to_dict()})
 
     def evaluate(self, model_dir: Path, data, split: str = "test", out_dir: Path | None = None) -> dict[str, Any]:
-        from empathykit.train.epitome_model import load_model
-        from empathykit.train.metrics import confusion_png
 
         self.check(data, None)
-        saved = mf.read_model_config(model_dir).get("settings", {})
+        config = mf.read_model_config(model_dir)
+        saved = config.get("settings", {})
         model, tokenizer = load_model(Path(model_dir))
         result = split_metrics(model, tokenizer, data.split(split), max_length=saved.get("max_length", 64),
-                               batch_size=saved.get("eval_batch_size", 64), names=data.label_names)
+                               batch_size=saved.get("eval_batch_size", 64), names=data.label_names,
+                               decoding=saved_decoding(config))
         if out_dir is not None:
             Path(out_dir).mkdir(parents=True, exist_ok=True)
             path = Path(out_dir) / f"confusion_{split}.png"
@@ -193,8 +217,6 @@ def predict_mechanisms(model_dirs: Sequence[Path], records: list[dict[str, Any]]
     """Per record: ``prediction`` (JSON of ``{mechanism: level, mechanism_rationales: spans}``),
     ``prediction_score`` (the mean probability of the chosen levels), and per mechanism the level,
     its probability and the rationale spans as columns."""
-    from empathykit.schemas.epitome import LEVELS, MECHANISMS, rationale_field
-    from empathykit.train.epitome_model import infer, load_model
 
     chosen = _mechanisms(model_dirs)
     missing = [c for c in ("seeker_post", "response_post") if not any(c in r for r in records)]
@@ -206,11 +228,14 @@ def predict_mechanisms(model_dirs: Sequence[Path], records: list[dict[str, Any]]
     values: list[dict[str, Any]] = [{} for _ in records]
     scores: list[list[float]] = [[] for _ in records]
     for folder, mechanism in chosen:
-        saved = mf.read_model_config(folder).get("settings", {})
+        config = mf.read_model_config(folder)
+        saved = config.get("settings", {})
         model, tokenizer = load_model(folder)
-        probs, tags, offsets = infer(model, tokenizer, seekers, responses, max_length=saved.get("max_length", 64),
-                                     batch_size=saved.get("eval_batch_size", 64),
-                                     on_progress=(lambda n: on_progress(n / len(chosen))) if on_progress else None)
+        probs, token_scores, offsets = infer(
+            model, tokenizer, seekers, responses, max_length=saved.get("max_length", 64),
+            batch_size=saved.get("eval_batch_size", 64), scores=True,
+            on_progress=(lambda n: on_progress(n / len(chosen))) if on_progress else None)
+        tags = sd.decode_all(token_scores, offsets, saved_decoding(config))
         label = MECHANISMS.get(mechanism, {}).get("span", mechanism)
         for i, (p, t, o) in enumerate(zip(probs, tags, offsets)):
             if blank[i]:
@@ -226,6 +251,5 @@ def predict_mechanisms(model_dirs: Sequence[Path], records: list[dict[str, Any]]
 
 
 def _columns(chosen: Sequence[tuple[Path, str]]) -> list[str]:
-    from empathykit.schemas.epitome import rationale_field
 
     return [c for _, m in chosen for c in (m, f"{m}_score", rationale_field(m))]

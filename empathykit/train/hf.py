@@ -12,10 +12,12 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from empathykit.errors import TrainError
+from empathykit.train import folder as mf
 
 
 def seed_everything(seed: int) -> None:
@@ -105,7 +107,6 @@ def last_checkpoint(work_dir: Path) -> str | None:
     """The newest complete checkpoint. A run killed while writing one leaves it half written
     (the Trainer does not write checkpoints atomically): such folders are removed, the one
     before is used."""
-    import shutil
 
     if not work_dir.is_dir():
         return None
@@ -150,7 +151,6 @@ def begin_run(family, data, settings, out_dir: Path, resume: bool):
     the precision resolved, the run folder prepared, the seeds set; returns ``(base, work_dir, tokenizer)``."""
     from transformers import AutoTokenizer
 
-    from empathykit.train import folder as mf
 
     base = mf.check_base_model(settings.model)
     family.check(data, settings)

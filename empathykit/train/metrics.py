@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -88,3 +89,29 @@ def confusion_png(matrix: Sequence[Sequence[int]], names: Sequence[str], path: P
     fig.savefig(path, dpi=120)
     plt.close(fig)
     return path
+
+
+def retrieval_metrics(a_ids: Sequence[str], b_ids: Sequence[str], human: Sequence[float],
+                      model: Sequence[float]) -> dict[str, Any]:
+    """EmpathicStories' retrieval metrics over the pairs' stories (each story a query)."""
+    from scipy.stats import kendalltau, spearmanr
+
+    by_query: dict[str, list[tuple[float, float]]] = defaultdict(list)
+    for a, b, h, m in zip(a_ids, b_ids, human, model):
+        by_query[a].append((float(h), float(m)))
+        by_query[b].append((float(h), float(m)))
+    p1, taus, rhos = [], [], []
+    for candidates in by_query.values():
+        if len(candidates) < 2:
+            continue
+        h = [c[0] for c in candidates]
+        m = [c[1] for c in candidates]
+        best = max(m)
+        top_model = [i for i, v in enumerate(m) if v == best]
+        p1.append(float(any(h[i] == max(h) for i in top_model)))
+        if len(set(h)) > 1 and len(set(m)) > 1:
+            taus.append(float(kendalltau(m, h)[0]))
+            rhos.append(float(spearmanr(m, h)[0]))
+    mean = lambda xs: sum(xs) / len(xs) if xs else None  # noqa: E731
+    return {"precision_at_1": mean(p1), "kendall_tau": mean(taus), "spearman_rho": mean(rhos),
+            "queries": len(p1), "queries_ranked": len(taus)}

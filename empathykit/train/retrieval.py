@@ -6,7 +6,7 @@ hash) and returns the k stories with the highest cosine per query. Search is
 exact (numpy) by default; ``index="usearch"`` (or ``auto`` above
 :data:`INDEX_ABOVE` stories) uses a usearch HNSW index, saved in the cache.
 
-``retrieval_metrics(pairs)``: for each query story, the other stories of its
+``metrics.retrieval_metrics(pairs)``: for each query story, the other stories of its
 pairs ranked by model score against the human ranking (EmpathicStories §
 retrieval): precision@1 with ties (the model's top story is one of the
 human-top stories), Kendall's tau and Spearman's rho, averaged over queries.
@@ -17,12 +17,14 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
 from empathykit.errors import InputError
+from empathykit.io import atomic_path
+from empathykit.train import folder as mf
+from empathykit.train.similarity import ENCODER, embed, load_encoder
 
 TEXT_COLUMNS = ("story", "text", "story_formatted")
 ID_COLUMNS = ("story_id", "item_id", "id", "post_id")
@@ -96,8 +98,6 @@ def corpus_embeddings(model, model_version: str, corpus: Corpus, corpus_path: Pa
     """The corpus' unit embeddings, from the cache beside the corpus when model and corpus match."""
     import numpy as np
 
-    from empathykit.io import atomic_path
-    from empathykit.train.similarity import embed
 
     cache = corpus_path.parent / f".{corpus_path.name}.embeddings" / f"{model_version}-{corpus.digest}.npy"
     if cache.is_file():
@@ -146,8 +146,6 @@ def _usearch(corpus_vectors, query_vectors, k: int, cache: Path | None):
 def retrieve(model_dir: str | Path, corpus_path: str | Path, queries: Sequence[str], k: int = 5, *,
              index: str = "auto", text_column: str | None = None) -> dict[str, Any]:
     """The k most similar corpus stories per query: ``{"results": [...], "cached": bool, ...}``."""
-    from empathykit.train import folder as mf
-    from empathykit.train.similarity import ENCODER, embed, load_encoder
 
     config = mf.read_model_config(model_dir)
     if config["family"] != "similarity":
@@ -166,29 +164,3 @@ def retrieve(model_dir: str | Path, corpus_path: str | Path, queries: Sequence[s
     results = [{"query": q, "rank": r + 1, "id": corpus.ids[j], "score": round(float(s), 6), "text": corpus.texts[j]}
                for q, row, srow in zip(queries, top, scores) for r, (j, s) in enumerate(zip(row, srow))]
     return {"results": results, "cached": cached, "cache": str(cache), "corpus_size": len(corpus.texts)}
-
-
-def retrieval_metrics(a_ids: Sequence[str], b_ids: Sequence[str], human: Sequence[float],
-                      model: Sequence[float]) -> dict[str, Any]:
-    """EmpathicStories' retrieval metrics over the pairs' stories (each story a query)."""
-    from scipy.stats import kendalltau, spearmanr
-
-    by_query: dict[str, list[tuple[float, float]]] = defaultdict(list)
-    for a, b, h, m in zip(a_ids, b_ids, human, model):
-        by_query[a].append((float(h), float(m)))
-        by_query[b].append((float(h), float(m)))
-    p1, taus, rhos = [], [], []
-    for candidates in by_query.values():
-        if len(candidates) < 2:
-            continue
-        h = [c[0] for c in candidates]
-        m = [c[1] for c in candidates]
-        best = max(m)
-        top_model = [i for i, v in enumerate(m) if v == best]
-        p1.append(float(any(h[i] == max(h) for i in top_model)))
-        if len(set(h)) > 1 and len(set(m)) > 1:
-            taus.append(float(kendalltau(m, h)[0]))
-            rhos.append(float(spearmanr(m, h)[0]))
-    mean = lambda xs: sum(xs) / len(xs) if xs else None  # noqa: E731
-    return {"precision_at_1": mean(p1), "kendall_tau": mean(taus), "spearman_rho": mean(rhos),
-            "queries": len(p1), "queries_ranked": len(taus)}

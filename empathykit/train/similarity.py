@@ -20,7 +20,9 @@ from empathykit.errors import InputError, TrainError
 from empathykit.train import folder as mf
 from empathykit.train import hf
 from empathykit.train.families import Family, Progress
+from empathykit.train.metrics import retrieval_metrics
 from empathykit.train.settings import TrainSettings, setting
+from empathykit.train.skeleton import TrainingRun
 
 LOSSES = ("cosine", "cosent")
 INPUTS = ("story", "summary")
@@ -76,16 +78,14 @@ def st_arguments(settings: TrainSettings, work: Path, evaluate: bool):
     return SentenceTransformerTrainingArguments(**values)
 
 
-def st_fit(model, loss, train_set, val_set, settings, work: Path, resume: bool, on_progress: Progress | None):
-    """Train with ``SentenceTransformerTrainer``; first/last logged loss + run facts."""
+def st_fit(run, model, loss, train_set, val_set, on_progress: Progress | None):
+    """Train with ``SentenceTransformerTrainer`` in ``run`` (a :class:`~empathykit.train.skeleton.TrainingRun`)."""
     from sentence_transformers import SentenceTransformerTrainer
 
-    trainer = SentenceTransformerTrainer(model=model, args=st_arguments(settings, work, val_set is not None),
+    trainer = SentenceTransformerTrainer(model=model, args=st_arguments(run.settings, run.work, val_set is not None),
                                          train_dataset=train_set, eval_dataset=val_set, loss=loss,
                                          callbacks=[hf.progress_callback(on_progress)])
-    facts = hf.fit(trainer, work, resume)
-    losses = [float(e["loss"]) for e in trainer.state.log_history if "loss" in e]
-    return {"train_loss_first": losses[0] if losses else None, "train_loss": losses[-1] if losses else None, **facts}
+    return run.fit(trainer)
 
 
 def embed(model, texts: Sequence[str], batch_size: int = 64):
@@ -170,37 +170,30 @@ class SimilarityFamily(Family):
         from datasets import Dataset
         from sentence_transformers.sentence_transformer import losses
 
-        base = mf.check_base_model(settings.model)
-        self.check(data, settings)
-        work = mf.prepare_run(out_dir, resume)
-        hf.seed_everything(settings.seed)
-        columns, scale = pair_columns(data, settings.inputs), tuple(data.scale)
+        columns, scale = pair_columns(data, settings.inputs), tuple(data.scale or (0.0, 1.0))
 
         def rows(split: str):
             part = data.split(split)
             return Dataset.from_dict({"sentence1": part[columns[0]], "sentence2": part[columns[1]],
                                       "score": [to_unit(s, scale) for s in part["label"]]})
 
-        model = build_encoder(base, settings.max_length)
-        pretrained = build_encoder(base, settings.max_length)
-        loss = (losses.CoSENTLoss if settings.loss == "cosent" else losses.CosineSimilarityLoss)(model)
-        has_val = "validation" in data.dataset and len(data.dataset["validation"]) > 0
-        facts = st_fit(model, loss, rows("train"), rows("validation") if has_val else None, settings, work, resume,
-                       on_progress)
-        metrics: dict[str, Any] = {}
-        for split in ("validation", "test"):
-            if split in data.dataset and len(data.dataset[split]):
-                metrics[split] = split_metrics(model, data, split, columns, settings.eval_batch_size)
-                metrics[f"{split}_pretrained"] = split_metrics(pretrained, data, split, columns,
-                                                               settings.eval_batch_size)
-        metrics.update(facts)
-        config = {"scale": list(scale), "columns": list(columns), "target": data.task,
-                  "target_mapping": f"score {scale[0]:g}-{scale[1]:g} mapped linearly to cosine target [0, 1]"}
-        mf.write_model_folder(out_dir, lambda tmp: model.save(str(tmp / ENCODER)), family=self.name,
-                              settings=settings.to_dict(), data=data.describe(), metrics=metrics,
-                              command=(extra or {}).get("command"), extra_config=config)
-        mf.finish_run(out_dir)
-        return metrics
+        with TrainingRun(self, data, settings, out_dir, resume=resume, extra=extra, on_progress=on_progress) as run:
+            model = build_encoder(run.base, settings.max_length)
+            pretrained = build_encoder(run.base, settings.max_length)
+            loss = (losses.CoSENTLoss if settings.loss == "cosent" else losses.CosineSimilarityLoss)(model)
+            has_val = "validation" in data.dataset and len(data.dataset["validation"]) > 0
+            facts = st_fit(run, model, loss, rows("train"), rows("validation") if has_val else None, on_progress)
+            if not run.main:
+                return {}
+            metrics: dict[str, Any] = {}
+            for split, values in run.held_out(lambda split: {
+                    split: split_metrics(model, data, split, columns, settings.eval_batch_size),
+                    f"{split}_pretrained": split_metrics(pretrained, data, split, columns,
+                                                         settings.eval_batch_size)}).items():
+                metrics.update(values)
+            config = {"scale": list(scale), "columns": list(columns), "target": data.task,
+                      "target_mapping": f"score {scale[0]:g}-{scale[1]:g} mapped linearly to cosine target [0, 1]"}
+            return run.finish(lambda tmp: model.save(str(tmp / ENCODER)), {**metrics, **facts}, extra_config=config)
 
     def evaluate(self, model_dir: Path, data, split: str = "test", out_dir: Path | None = None) -> dict[str, Any]:
         config = mf.read_model_config(model_dir)
@@ -234,7 +227,6 @@ def split_metrics(model, data, split: str, columns: tuple[str, str], batch_size:
     gold = [float(s) for s in rows["label"]]
     result: dict[str, Any] = correlations(cosines, gold)
     if {"story_a_id", "story_b_id"} <= set(rows.column_names):
-        from empathykit.train.retrieval import retrieval_metrics
 
         result["retrieval"] = retrieval_metrics(rows["story_a_id"], rows["story_b_id"], gold, cosines)
     return result

@@ -1,0 +1,104 @@
+"""Layers point down, and nothing hides a cycle.
+
+The layer contract itself lives in pyproject.toml (``[tool.importlinter]``);
+these tests run it, and add the two rules import-linter does not state: no
+circle between two files of one package, and function-level imports only for
+libraries too heavy to load at start (so a lazy import never hides a cycle).
+"""
+
+from __future__ import annotations
+
+import ast
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGE = ROOT / "empathykit"
+
+#: Third-party libraries a function may import lazily: slow to import, or only
+#: in an extra, so ``empathykit --help`` stays instant and a missing extra is one line.
+HEAVY = {
+    "torch", "transformers", "datasets", "sentence_transformers", "usearch", "dask", "distributed", "matplotlib",
+    "label_studio_sdk", "accelerate", "safetensors", "sklearn", "scipy", "crowdkit", "huggingface_hub", "optuna",
+    "fastapi", "uvicorn", "starlette", "skactiveml", "tweepy", "krippendorff", "pandas", "pyarrow", "numpy", "yaml",
+    "psycopg", "psycopg2",
+}
+
+
+def _lint_imports() -> str:
+    found = shutil.which("lint-imports") or str(Path(sys.executable).with_name("lint-imports"))
+    if not Path(found).exists():
+        pytest.fail("lint-imports is missing: install import-linter (the [test] extra)")
+    return found
+
+
+def test_layer_contract_is_kept():
+    result = subprocess.run([_lint_imports(), "--config", str(ROOT / "pyproject.toml")], cwd=ROOT,
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+    assert "KEPT" in result.stdout
+
+
+def _module_name(path: Path) -> str:
+    return ".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
+
+
+def _imports(path: Path) -> list[tuple[str, bool, bool]]:
+    """``(module, at_top_level, guarded_by_try)`` of every import in ``path``."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    parents = {child: node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
+    found = []
+    for node in ast.walk(tree):
+        if not isinstance(node, (ast.Import, ast.ImportFrom)):
+            continue
+        names = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
+        if isinstance(node, ast.ImportFrom) and node.module:
+            names += [f"{node.module}.{a.name}" for a in node.names]
+        chain, up = [], parents.get(node)
+        while up is not None:
+            chain.append(up)
+            up = parents.get(up)
+        in_function = any(isinstance(p, (ast.FunctionDef, ast.AsyncFunctionDef)) for p in chain)
+        guarded = any(isinstance(p, ast.Try) for p in chain)
+        found += [(name, not in_function, guarded) for name in names if name]
+    return found
+
+
+def _graph() -> dict[str, set[str]]:
+    modules = {_module_name(p): p for p in PACKAGE.rglob("*.py")}
+    edges: dict[str, set[str]] = {m: set() for m in modules}
+    for name, path in modules.items():
+        for target, _, _ in _imports(path):
+            if target in modules and target != name:
+                edges[name].add(target)
+    return edges
+
+
+def _circles(edges: dict[str, set[str]]) -> list[str]:
+    circles = []
+    for start in edges:
+        stack, seen = [(start, [start])], set()
+        while stack:
+            node, path = stack.pop()
+            for nxt in edges[node]:
+                if nxt == start:
+                    circles.append(" -> ".join(path + [start]))
+                elif nxt not in seen:
+                    seen.add(nxt)
+                    stack.append((nxt, path + [nxt]))
+    return sorted(set(circles))
+
+
+def test_no_circle_between_files():
+    circles = _circles(_graph())
+    assert not circles, "import circles:\n" + "\n".join(circles[:20])
+
+
+def test_the_circle_check_finds_circles():
+    assert _circles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == ["a -> b -> c -> a", "b -> c -> a -> b",
+                                                                          "c -> a -> b -> c"]
+    assert _circles({"a": {"b"}, "b": set()}) == []
