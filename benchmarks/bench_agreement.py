@@ -29,7 +29,8 @@ import pandas as pd
 import krippendorff
 
 from empathykit.agreement import coefficients as co
-from empathykit.agreement.compute import Settings, compute_agreement
+from empathykit.agreement.compute import compute_agreement
+from empathykit.table.agreement import Settings
 from empathykit.table.columns import TIDY_COLUMNS, encode_value
 from empathykit.schemas.base import Field, Schema
 
@@ -122,8 +123,8 @@ def main() -> None:
         point = compute_agreement(nominal, SCHEMA, fields=["empathy"], settings=Settings(n_boot=0))
         point_time = time.perf_counter() - start
 
-    ours = point["fields"]["empathy"]["coefficients"]["krippendorff_alpha"]["value"]
-    n_estimates = json.dumps(result).count('"value"')
+    ours = point.fields["empathy"].coefficients["krippendorff_alpha"].value
+    n_estimates = json.dumps(result.to_json()).count('"value"')
     print(f"{args.units} units x {args.annotators} annotators, 4 fields, {args.bootstrap} bootstrap resamples")
     print(f"  empathykit, whole table, every coefficient with intervals: {full:.2f} s ({n_estimates} estimates: "
           f"per field, pair, annotator and round)")

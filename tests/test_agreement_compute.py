@@ -11,11 +11,14 @@ import pandas as pd
 import pytest
 
 from empathykit.agreement.adjudicate import ANSWERS_KEY, adjudication_schema, find_disagreements, write_table
-from empathykit.agreement.compute import Settings, compute_agreement, summary_rows
+from empathykit.agreement.compute import compute_agreement
+from empathykit.agreement.summary import summary_rows
 from empathykit.errors import AgreementError, InputError
 from empathykit.schemas import get_schema
 from empathykit.table.columns import TIDY_COLUMNS, encode_value
 from empathykit.schemas.base import Field, Schema
+from empathykit.table.agreement import (AgreementResult, Estimate, FieldAgreement, ReferenceAgreement, Settings,
+                                        read_agreement)
 
 FAST = Settings(n_boot=200)
 nan = np.nan
@@ -69,7 +72,7 @@ def k2011_table(field: str, convert=lambda v: v) -> Table:
 
 
 def value(result, field, name):
-    return result["fields"][field]["coefficients"][name]["value"]
+    return result.fields[field].coefficients[name].value
 
 
 # -- levels through the whole table path --------------------------------------------------------------
@@ -82,9 +85,9 @@ def test_nominal_choice_field_matches_published_values():
     assert value(result, "code", "fleiss_kappa") == pytest.approx(0.76117, abs=5e-6)
     assert value(result, "code", "gwet_ac1") == pytest.approx(0.77544, abs=5e-6)
     assert value(result, "code", "percent_agreement") == pytest.approx(0.8181818, abs=1e-7)
-    report = result["fields"]["code"]
-    assert report["units"] == 12 and report["pairable_units"] == 11
-    assert len(report["pairs"]) == 6 and len(report["annotators"]) == 4
+    report = result.fields["code"].agreement
+    assert report.units == 12 and report.pairable_units == 11
+    assert len(report.pairs) == 6 and len(report.annotators) == 4
 
 
 @pytest.mark.parametrize("level,published", [("ordinal", 0.815), ("interval", 0.849), ("ratio", 0.797)])
@@ -92,8 +95,8 @@ def test_rating_field_at_its_level(level, published):
     schema = schema_with(Field("score", "rating", level, "text", scale=(1, 5)))
     result = compute_agreement(k2011_table("score").frame(), schema, settings=FAST)
     assert round(value(result, "score", "krippendorff_alpha"), 3) == published
-    assert "gwet_ac2" in result["fields"]["score"]["coefficients"]
-    assert result["fields"]["score"]["weights"] == "quadratic"
+    assert "gwet_ac2" in result.fields["score"].coefficients
+    assert result.fields["score"].agreement.weights == "quadratic"
     if level == "interval":
         assert value(result, "score", "gwet_ac2") == pytest.approx(0.914, abs=5e-4)
 
@@ -103,7 +106,7 @@ def test_weighted_kappa_uses_the_weights_asked_for():
     frame = k2011_table("score").frame()
     linear = compute_agreement(frame, schema, settings=Settings(n_boot=0, weights="linear"))
     quadratic = compute_agreement(frame, schema, settings=Settings(n_boot=0, weights="quadratic"))
-    assert linear["fields"]["score"]["weights"] == "linear"
+    assert linear.fields["score"].agreement.weights == "linear"
     assert value(linear, "score", "cohen_kappa_mean") != pytest.approx(value(quadratic, "score", "cohen_kappa_mean"))
     # alpha does not depend on kappa weights
     assert value(linear, "score", "krippendorff_alpha") == value(quadratic, "score", "krippendorff_alpha")
@@ -131,8 +134,8 @@ def test_multichoice_masi_alpha_and_per_label_binary():
     for item, sets in answers.items():
         for annotator, labels in enumerate(sets, start=1):
             table.add(item, annotator, {"emotions": labels})
-    report = compute_agreement(table.frame(), schema, settings=FAST)["fields"]["emotions"]
-    assert report["distance"] == "masi"
+    report = compute_agreement(table.frame(), schema, settings=FAST).fields["emotions"].agreement
+    assert report.distance == "masi"
     # independent: the package with a MASI metric over the observed label sets
     domain = [frozenset(), frozenset({"sad"}), frozenset({"angry"}), frozenset({"fear"}), frozenset({"sad", "fear"})]
 
@@ -146,10 +149,10 @@ def test_multichoice_masi_alpha_and_per_label_binary():
     data = np.array([[domain.index(frozenset(s)) for s in sets] for sets in answers.values()], dtype=float).T
     expected = krippendorff.alpha(reliability_data=data, value_domain=np.arange(len(domain)),
                                   level_of_measurement=lambda v1, v2, i1, i2, n_v, dtype=np.float64: table_d[i1, i2])
-    assert report["coefficients"]["krippendorff_alpha"]["value"] == pytest.approx(expected)
-    assert set(report["labels_binary"]) == {"sad", "angry", "fear"}
-    angry = report["labels_binary"]["angry"]["coefficients"]
-    assert angry["percent_agreement"]["value"] == pytest.approx(1.0)
+    assert report.coefficients["krippendorff_alpha"].value == pytest.approx(expected)
+    assert set(report.labels_binary) == {"sad", "angry", "fear"}
+    angry = report.labels_binary["angry"].coefficients
+    assert angry["percent_agreement"].value == pytest.approx(1.0)
 
 
 def test_free_text_field_is_not_applicable():
@@ -160,8 +163,10 @@ def test_free_text_field_is_not_applicable():
         for annotator in (1, 2):
             table.add(f"u{item}", annotator, {"empathy": "yes" if item % 2 else "no", "note": f"n{annotator}"})
     result = compute_agreement(table.frame(), schema, settings=FAST)
-    assert result["fields"]["note"] == {"kind": "text", "level": "text",
-                                        "not_applicable": "free-text field: no agreement coefficient applies"}
+    assert result.fields["note"] == FieldAgreement("text", "text",
+                                                   not_applicable="free-text field: no agreement coefficient applies")
+    assert result.to_json()["fields"]["note"] == {"kind": "text", "level": "text",
+                                                  "not_applicable": "free-text field: no agreement coefficient applies"}
     assert any(row[0] == "note" for row in summary_rows(result))
 
 
@@ -188,9 +193,9 @@ def test_cancelled_annotations_are_excluded_and_counted():
     table.add("t00", 4, {"empathy": None}, cancelled=True)
     table.add("t01", 1, {"empathy": None}, cancelled=True)
     result = compute_agreement(table.frame(), SEEK, settings=FAST)
-    assert result["input"]["cancelled"] == {"total": 2, "by_annotator": {"1": 1, "4": 1}}
-    assert result["annotators"]["4"]["cancelled"] == 1
-    assert result["fields"]["empathy"]["coefficients"] == base["fields"]["empathy"]["coefficients"]
+    assert (result.input.cancelled, result.input.cancelled_by_annotator) == (2, {"1": 1, "4": 1})
+    assert result.annotators["4"].cancelled == 1
+    assert result.fields["empathy"].coefficients == base.fields["empathy"].coefficients
 
 
 def test_unit_annotated_twice_reports_it_and_the_later_annotation_counts():
@@ -198,26 +203,25 @@ def test_unit_annotated_twice_reports_it_and_the_later_annotation_counts():
     first = table.rows[0]
     again = table.add(first["item_id"], first["annotator_id"], {"empathy": "none"})
     result = compute_agreement(table.frame(), SEEK, settings=FAST)
-    duplicates = result["input"]["duplicates"]
-    assert duplicates["count"] == 1
-    assert duplicates["units"] == [{"item_id": "t00", "field": "empathy", "annotator_id": 1,
+    duplicates = result.input
+    assert duplicates.duplicate_units == [{"item_id": "t00", "field": "empathy", "annotator_id": 1,
                                     "kept": again, "dropped": [first["annotation_id"]]}]
-    assert "later annotation counts" in duplicates["rule"]
+    assert "later annotation counts" in duplicates.duplicate_rule
     # same result as a table holding only the later annotation
     replaced = seek_table()
     replaced.rows[0]["value"] = encode_value("none")
     expected = compute_agreement(replaced.frame(), SEEK, settings=Settings(n_boot=0))
     got = compute_agreement(table.frame(), SEEK, settings=Settings(n_boot=0))
-    assert got["fields"]["empathy"]["coefficients"] == expected["fields"]["empathy"]["coefficients"]
+    assert got.fields["empathy"].coefficients == expected.fields["empathy"].coefficients
 
 
 def test_annotator_identity_problems_are_reported():
     table = seek_table()
     table.add("t00", 2, {"empathy": "none"}, email="renamed@example.org")
     table.add("t01", 9, {"empathy": "none"}, email="a3@example.org")
-    inp = compute_agreement(table.frame(), SEEK, settings=FAST)["input"]
-    assert {"annotator_id": 2, "emails": ["a2@example.org", "renamed@example.org"]} in inp["ids_with_several_emails"]
-    assert {"email": "a3@example.org", "annotator_ids": [3, 9]} in inp["emails_with_several_ids"]
+    inp = compute_agreement(table.frame(), SEEK, settings=FAST).input
+    assert {"annotator_id": 2, "emails": ["a2@example.org", "renamed@example.org"]} in inp.ids_with_several_emails
+    assert {"email": "a3@example.org", "annotator_ids": [3, 9]} in inp.emails_with_several_ids
 
 
 def test_gold_is_the_reference_not_a_rater_and_adjudication_overrides_it():
@@ -226,30 +230,30 @@ def test_gold_is_the_reference_not_a_rater_and_adjudication_overrides_it():
     for item, label in truth.items():
         table.add(item, 99, {"empathy": label}, gold=True)
     result = compute_agreement(table.frame(), SEEK, settings=FAST)
-    report = result["fields"]["empathy"]
-    assert [a["annotator_id"] for a in report["annotators"]] == [1, 2, 3]
-    assert report["reference"] == {"gold": 30, "adjudicated": 0}
+    report = result.fields["empathy"]
+    assert [a.annotator_id for a in report.agreement.annotators] == [1, 2, 3]
+    assert report.reference == {"gold": 30, "adjudicated": 0}
     frame = seek_table().frame()
-    for row in report["annotators"]:
-        mine = frame[frame["annotator_id"] == row["annotator_id"]]
+    for row in report.agreement.annotators:
+        mine = frame[frame["annotator_id"] == row.annotator_id]
         agree = np.mean([json.loads(v) == truth[i] for i, v in zip(mine["item_id"], mine["value"])])
-        assert row["reference"]["units"] == 30
-        assert row["reference"]["percent_agreement"]["value"] == pytest.approx(agree)
+        assert row.reference.units == 30
+        assert row.reference.scores["percent_agreement"].value == pytest.approx(agree)
 
     adjudicated = pd.DataFrame({"item_id": ["t00", "t01"], "field": ["empathy", "empathy"],
                                 "value": [encode_value("none"), encode_value("none")]})
     overridden = compute_agreement(table.frame(), SEEK, adjudications=adjudicated, settings=FAST)
-    assert overridden["fields"]["empathy"]["reference"] == {"gold": 28, "adjudicated": 2}
+    assert overridden.fields["empathy"].reference == {"gold": 28, "adjudicated": 2}
 
 
 def test_rounds_are_computed_round_by_round():
     frame = seek_table().frame()
     result = compute_agreement(frame, SEEK, settings=FAST)
-    assert result["rounds"] == [1, 2]
-    rounds = result["fields"]["empathy"]["rounds"]
-    assert [r["round"] for r in rounds] == [1, 2] and [r["units"] for r in rounds] == [15, 15]
+    assert result.rounds == [1, 2]
+    rounds = result.fields["empathy"].rounds
+    assert [r.round for r in rounds] == [1, 2] and [r.agreement.units for r in rounds] == [15, 15]
     alone = compute_agreement(frame[frame["round"] == 2], SEEK, settings=FAST)
-    assert rounds[1]["coefficients"]["krippendorff_alpha"]["value"] == pytest.approx(
+    assert rounds[1].agreement.coefficients["krippendorff_alpha"].value == pytest.approx(
         value(alone, "empathy", "krippendorff_alpha"))
 
 
@@ -258,12 +262,12 @@ def test_bootstrap_is_seeded_and_brackets_the_estimate():
     one = compute_agreement(frame, SEEK, settings=Settings(n_boot=300, seed=1))
     two = compute_agreement(frame, SEEK, settings=Settings(n_boot=300, seed=1))
     other = compute_agreement(frame, SEEK, settings=Settings(n_boot=300, seed=2))
-    est = one["fields"]["empathy"]["coefficients"]["krippendorff_alpha"]
-    assert est == two["fields"]["empathy"]["coefficients"]["krippendorff_alpha"]
-    assert est["ci"] != other["fields"]["empathy"]["coefficients"]["krippendorff_alpha"]["ci"]
-    assert est["ci"][0] < est["value"] < est["ci"][1] and est["n_boot"] == 300
-    for coefficient in one["fields"]["empathy"]["coefficients"].values():
-        assert coefficient["ci"] is not None
+    est = one.fields["empathy"].coefficients["krippendorff_alpha"]
+    assert est == two.fields["empathy"].coefficients["krippendorff_alpha"]
+    assert est.ci != other.fields["empathy"].coefficients["krippendorff_alpha"].ci
+    assert est.ci[0] < est.value < est.ci[1] and est.n_boot == 300
+    for coefficient in one.fields["empathy"].coefficients.values():
+        assert coefficient.ci is not None
 
 
 # -- undefined, never NaN -----------------------------------------------------------------------------------------
@@ -274,11 +278,10 @@ def test_no_unit_with_two_annotations_is_undefined_with_its_reason():
     for item in range(5):
         table.add(f"u{item}", item + 1, {"empathy": "none"})
     result = compute_agreement(table.frame(), SEEK, settings=FAST)
-    coefficients = result["fields"]["empathy"]["coefficients"]
-    assert coefficients["krippendorff_alpha"] == {"value": None,
-                                                  "undefined": "no unit has values from two or more annotators"}
-    assert all(c["value"] is None and c["undefined"] for c in coefficients.values())
-    json.dumps(result, allow_nan=False)
+    coefficients = result.fields["empathy"].coefficients
+    assert coefficients["krippendorff_alpha"] == Estimate(None, undefined="no unit has values from two or more annotators")
+    assert all(c.value is None and c.undefined for c in coefficients.values())
+    json.dumps(result.to_json(), allow_nan=False)
 
 
 def test_one_category_only_is_undefined_for_kappa_but_not_for_ac1():
@@ -287,15 +290,15 @@ def test_one_category_only_is_undefined_for_kappa_but_not_for_ac1():
         for annotator in (1, 2, 3):
             table.add(f"u{item}", annotator, {"empathy": "none"})
     result = compute_agreement(table.frame(), SEEK, settings=FAST)
-    coefficients = result["fields"]["empathy"]["coefficients"]
-    assert coefficients["krippendorff_alpha"]["value"] is None
-    assert "only one value occurs" in coefficients["krippendorff_alpha"]["undefined"]
-    assert "'none'" in coefficients["krippendorff_alpha"]["undefined"]
-    assert coefficients["fleiss_kappa"]["value"] is None
-    assert coefficients["cohen_kappa_mean"]["value"] is None
-    assert coefficients["gwet_ac1"]["value"] == pytest.approx(1.0)
-    assert coefficients["percent_agreement"]["value"] == pytest.approx(1.0)
-    json.dumps(result, allow_nan=False)
+    coefficients = result.fields["empathy"].coefficients
+    assert coefficients["krippendorff_alpha"].value is None
+    assert "only one value occurs" in coefficients["krippendorff_alpha"].undefined
+    assert "'none'" in coefficients["krippendorff_alpha"].undefined
+    assert coefficients["fleiss_kappa"].value is None
+    assert coefficients["cohen_kappa_mean"].value is None
+    assert coefficients["gwet_ac1"].value == pytest.approx(1.0)
+    assert coefficients["percent_agreement"].value == pytest.approx(1.0)
+    json.dumps(result.to_json(), allow_nan=False)
 
 
 def test_field_without_values_is_reported_not_crashed():
@@ -306,7 +309,7 @@ def test_field_without_values_is_reported_not_crashed():
         table.add(f"u{item}", 1, {"empathy": "yes", "intensity": None})
         table.add(f"u{item}", 2, {"empathy": "no", "intensity": None})
     result = compute_agreement(table.frame(), schema, settings=FAST)
-    assert result["fields"]["intensity"]["undefined"] == "no submitted annotation has a value for this field"
+    assert result.fields["intensity"].undefined == "no submitted annotation has a value for this field"
 
 
 # -- spans -------------------------------------------------------------------------------------------------------------
@@ -329,26 +332,26 @@ def spans_fixture():
 
 def test_spans_with_item_texts_give_f1_and_u_alpha():
     schema, frame, items = spans_fixture()
-    report = compute_agreement(frame, schema, items=items, settings=FAST)["fields"]["rationale"]
-    assert report["tokens"] == "item text"
-    assert report["coefficients"]["u_alpha"]["value"] is not None
-    assert report["u_alpha_units"] == 2
-    pair_12 = report["pairs"][0]
-    assert pair_12["annotators"] == [1, 2]
+    report = compute_agreement(frame, schema, items=items, settings=FAST).fields["rationale"].agreement
+    assert report.tokens == "item text"
+    assert report.coefficients["u_alpha"].value is not None
+    assert report.u_alpha_units == 2
+    pair_12 = report.pairs[0]
+    assert pair_12.annotators == (1, 2)
     # p1: A={feel,so,alone} B={so,alone,sad}; p2: A={nobody,listens} B={nobody}: 2*(2+1)/(3+3+2+1)
-    assert pair_12["token_f1"]["value"] == pytest.approx(6 / 9)
-    pair_13 = report["pairs"][1]
+    assert pair_12.scores["token_f1"].value == pytest.approx(6 / 9)
+    pair_13 = report.pairs[1]
     # p1 identical (1 span each, matched); p2: 3 marked nothing → 1 unmatched span of 1
-    assert pair_13["iou_f1"]["value"] == pytest.approx(2 * 0.5 * 1.0 / 1.5)
+    assert pair_13.scores["iou_f1"].value == pytest.approx(2 * 0.5 * 1.0 / 1.5)
 
 
 def test_spans_without_item_texts_say_why_u_alpha_is_missing():
     schema, frame, _ = spans_fixture()
-    report = compute_agreement(frame, schema, settings=FAST)["fields"]["rationale"]
-    assert report["tokens"].startswith("span texts")
-    assert report["coefficients"]["u_alpha"]["value"] is None
-    assert "item texts" in report["coefficients"]["u_alpha"]["undefined"]
-    assert report["coefficients"]["token_f1"]["value"] is not None
+    report = compute_agreement(frame, schema, settings=FAST).fields["rationale"].agreement
+    assert report.tokens.startswith("span texts")
+    assert report.coefficients["u_alpha"].value is None
+    assert "item texts" in report.coefficients["u_alpha"].undefined
+    assert report.coefficients["token_f1"].value is not None
 
 
 # -- bad input ------------------------------------------------------------------------------------------------------------
@@ -415,10 +418,10 @@ def test_crowd_design_lists_only_pairs_that_share_units():
             item = f"u{block * 10 + k}"
             table.add(item, a, {"empathy": labels[k % 3]})
             table.add(item, b, {"empathy": labels[k % 3] if k % 4 else labels[(k + 1) % 3]})
-    report = compute_agreement(table.frame(), SEEK, settings=FAST)["fields"]["empathy"]
-    assert [p["annotators"] for p in report["pairs"]] == [[1, 2], [2, 3], [3, 4]]
-    assert all(p["units"] == 10 for p in report["pairs"])
-    assert report["coefficients"]["krippendorff_alpha"]["value"] is not None
+    report = compute_agreement(table.frame(), SEEK, settings=FAST).fields["empathy"].agreement
+    assert [p.annotators for p in report.pairs] == [(1, 2), (2, 3), (3, 4)]
+    assert all(p.units == 10 for p in report.pairs)
+    assert report.coefficients["krippendorff_alpha"].value is not None
 
 
 def test_rows_without_item_id_or_annotator_still_count():
@@ -428,20 +431,46 @@ def test_rows_without_item_id_or_annotator_still_count():
     frame["annotator_id"] = frame["annotator_id"].astype("Int64")
     frame.loc[0, "annotator_id"] = pd.NA
     result = compute_agreement(frame, SEEK, settings=Settings(n_boot=0))
-    assert result["fields"]["empathy"]["units"] == 30
-    assert "-1" in result["annotators"]
+    assert result.fields["empathy"].agreement.units == 30
+    assert "-1" in result.annotators
 
 
 def test_agreement_with_others_by_hand_and_no_reference_said_so():
     frame = seek_table().frame()
-    report = compute_agreement(frame, SEEK, settings=FAST)["fields"]["empathy"]
+    report = compute_agreement(frame, SEEK, settings=FAST).fields["empathy"].agreement
     labels = frame.pivot(index="item_id", columns="annotator_id", values="value")
     mine, others = labels[1], labels[[2, 3]]
     expected = sum((others.to_numpy() == mine.to_numpy()[:, None]).ravel()) / others.size
-    first = report["annotators"][0]
-    assert first["agreement_with_others"]["value"] == pytest.approx(expected)
-    assert first["reference"] == {"units": 0, "undefined": "no gold or adjudicated label on this annotator's units"}
+    first = report.annotators[0]
+    assert first.scores["agreement_with_others"].value == pytest.approx(expected)
+    assert first.reference == ReferenceAgreement(0, undefined="no gold or adjudicated label on this annotator's units")
     # alpha without annotator 1 is alpha of annotators 2 and 3 alone
     codes = np.array([[["seeking", "providing", "none"].index(json.loads(v)) for v in labels[a]] for a in (2, 3)], float)
-    assert first["alpha_without"]["value"] == pytest.approx(krippendorff.alpha(reliability_data=codes,
+    assert first.scores["alpha_without"].value == pytest.approx(krippendorff.alpha(reliability_data=codes,
                                                                                level_of_measurement="nominal"))
+
+
+def test_agreement_json_reads_back_into_the_same_result(tmp_path):
+    """agreement.json is what the export card reads: every field kind survives the round trip."""
+    schema, frame, items = spans_fixture()
+    spans = compute_agreement(frame, schema, items=items, settings=FAST)
+    multi = Table()
+    for item, sets in {"u1": [["sad"], ["sad", "fear"]], "u2": [["fear"], ["fear"]]}.items():
+        for annotator, labels in enumerate(sets, start=1):
+            multi.add(item, annotator, {"emotions": labels, "note": "x"}, round=int(item[1]))
+    multi_schema = schema_with(Field("emotions", "multichoice", "nominal", "text", labels=("sad", "fear")),
+                               Field("note", "text", "text", "text"))
+    for result in (spans, compute_agreement(multi.frame(), multi_schema, settings=FAST),
+                   compute_agreement(seek_table().frame(), SEEK, settings=FAST)):
+        path = tmp_path / "agreement.json"
+        path.write_text(json.dumps(result.to_json()))
+        again = read_agreement(path)
+        assert again == result
+        assert again.to_json() == result.to_json()
+
+
+def test_a_file_that_is_not_agreement_json_is_one_line(tmp_path):
+    path = tmp_path / "agreement.json"
+    path.write_text(json.dumps({"fields": {"empathy": {"kind": "choice"}}}))
+    with pytest.raises(AgreementError, match="agreement JSON of another layout"):
+        read_agreement(path)

@@ -13,7 +13,8 @@ import pytest
 from typer.testing import CliRunner
 
 from empathykit.agreement.adjudicate import ANSWERS_KEY, find_disagreements, pull_adjudications, push_adjudication
-from empathykit.agreement.compute import Settings, compute_agreement
+from empathykit.agreement.compute import compute_agreement
+from empathykit.table.agreement import Settings
 from empathykit.annotate.pull import pull
 from empathykit.annotate.push import push
 from empathykit.cli.main import app
@@ -52,9 +53,9 @@ def test_adjudication_loop(studio, project_dir, tmp_path):
     result = compute_agreement(out, SCHEMA, settings=Settings(n_boot=100))
     codes = np.array([[LABELS.index(v) for v in votes] for votes in VOTES], dtype=float).T
     expected = krippendorff.alpha(reliability_data=codes, level_of_measurement="nominal")
-    assert result["fields"]["empathy"]["coefficients"]["krippendorff_alpha"]["value"] == pytest.approx(expected)
+    assert result.fields["empathy"].coefficients["krippendorff_alpha"].value == pytest.approx(expected)
     emails = {a.email for a in annotators}
-    assert {v["email"] for v in result["annotators"].values()} == emails
+    assert {v.email for v in result.annotators.values()} == emails
 
     disagreements = find_disagreements(out, SCHEMA)
     assert sorted(disagreements["item_id"]) == ["t0", "t1", "t2"]
@@ -95,7 +96,7 @@ def test_adjudication_loop(studio, project_dir, tmp_path):
     assert report.adjudicated == 3 and report.ties == 0
     # and it is the reference agreement uses when given
     with_reference = compute_agreement(out, SCHEMA, adjudications=target, settings=Settings(n_boot=0))
-    assert with_reference["fields"]["empathy"]["reference"]["adjudicated"] == 3
+    assert with_reference.fields["empathy"].reference["adjudicated"] == 3
 
 
 def test_cli_disagreements_push_and_adjudicated(studio_env, project_dir, tmp_path):

@@ -11,7 +11,8 @@ import pytest
 from typer.testing import CliRunner
 
 from empathykit.agreement.adjudicate import find_disagreements
-from empathykit.agreement.compute import Settings, compute_agreement
+from empathykit.agreement.compute import compute_agreement
+from empathykit.table.agreement import Settings
 from empathykit.table import annotations as table
 from empathykit.annotate.pull import pull
 from empathykit.annotate.push import push
@@ -49,7 +50,7 @@ def test_a_task_without_item_id_is_one_item_everywhere(studio, project_dir, tmp_
     pull(report.project_id, out=out, connection=studio.connection)
 
     result = compute_agreement(out, settings=Settings(n_boot=0))
-    assert result["input"]["items"] == len(TEXTS) + 1
+    assert result.input.items == len(TEXTS) + 1
     disagreements = find_disagreements(out, SCHEMA)
     assert disagreements["item_id"].tolist() == [unit]
 

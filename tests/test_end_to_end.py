@@ -12,7 +12,8 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from empathykit.agreement.compute import Settings, compute_agreement
+from empathykit.agreement.compute import compute_agreement
+from empathykit.table.agreement import Settings
 from empathykit.annotate.pull import pull
 from empathykit.annotate.push import push
 from empathykit.cli.main import app
@@ -109,14 +110,14 @@ def test_seek_provide_end_to_end(studio, project_dir, tmp_path):
     units = [[label for label in plan.values() if label] for plan in planned.values()]
     result = compute_agreement(out, schema, items=tmp_path / "annotations.items.parquet",
                                settings=Settings(n_boot=200, seed=1))
-    coefficients = result["fields"]["empathy"]["coefficients"]
-    assert coefficients["krippendorff_alpha"]["value"] == pytest.approx(nominal_alpha(units), abs=1e-9)
-    low, high = coefficients["krippendorff_alpha"]["ci"]
-    assert low <= coefficients["krippendorff_alpha"]["value"] <= high
-    for pair in result["fields"]["empathy"]["pairs"]:
-        a, b = (email_to_who[result["annotators"][str(i)]["email"]] for i in pair["annotators"])
+    alpha = result.fields["empathy"].coefficients["krippendorff_alpha"]
+    assert alpha.value == pytest.approx(nominal_alpha(units), abs=1e-9)
+    low, high = alpha.ci
+    assert low <= alpha.value <= high
+    for pair in result.fields["empathy"].agreement.pairs:
+        a, b = (email_to_who[result.who(i)] for i in pair.annotators)
         both = [(p[a], p[b]) for p in planned.values() if p[a] and p[b]]
-        assert pair["cohen_kappa"]["value"] == pytest.approx(cohen_kappa(*zip(*both)), abs=1e-9)
+        assert pair.scores["cohen_kappa"].value == pytest.approx(cohen_kappa(*zip(*both)), abs=1e-9)
 
     # export: majority vote, flagged ties, exact round trip through exports.load
     from empathykit import exports

@@ -14,7 +14,8 @@ import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
-from empathykit.agreement.compute import Settings, compute_agreement
+from empathykit.agreement.compute import compute_agreement
+from empathykit.table.agreement import Settings
 from empathykit.annotate.pull import pull
 from empathykit.table.annotations import recorded_schema
 from empathykit.cli.main import app
@@ -83,9 +84,9 @@ def test_emolit_round_trip_exports_the_annotated_labels(emolit_pull, tmp_path):
 
 def test_agreement_reads_the_recorded_options(emolit_pull, tmp_path):
     result = compute_agreement(emolit_pull, settings=Settings(n_boot=0))
-    assert result["schema"] == "emotion"
+    assert result.schema == "emotion"
     # both annotators gave the same sets: perfect agreement on every item
-    alpha = result["fields"]["emotions"]["coefficients"]["krippendorff_alpha"]["value"]
+    alpha = result.fields["emotions"].coefficients["krippendorff_alpha"].value
     assert alpha == pytest.approx(1.0)
     cli = CliRunner().invoke(app, ["agreement", "compute", str(emolit_pull), "-o", str(tmp_path / "a.json"), "-b", "0"])
     assert cli.exit_code == 0, cli.output
@@ -118,4 +119,4 @@ def test_a_contradicting_schema_is_refused(emolit_pull, tmp_path):
         compute_agreement(emolit_pull, "seek-provide")
     # naming the recorded schema is fine; its recorded options still apply
     assert pq.read_schema(emolit_pull).metadata
-    assert compute_agreement(emolit_pull, "emotion", settings=Settings(n_boot=0))["schema"] == "emotion"
+    assert compute_agreement(emolit_pull, "emotion", settings=Settings(n_boot=0)).schema == "emotion"

@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from empathykit.io import atomic_path, write_json
+from empathykit.table.agreement import (AgreementResult, AnnotatorAgreement, Estimate, FieldAgreement,
+                                        InputSummary)
 
 COEFFICIENT_NAMES = {
     "krippendorff_alpha": "Krippendorff's alpha", "fleiss_kappa": "Fleiss' kappa", "gwet_ac1": "Gwet's AC1",
@@ -32,135 +34,142 @@ class ReportFiles:
 # -- formatting -----------------------------------------------------------------------------
 
 
-def fmt(est: dict[str, Any] | None) -> str:
+def fmt(est: Estimate | None) -> str:
     """``0.742 [0.681, 0.801]``, or ``undefined: reason``."""
-    if not est:
+    if est is None:
         return ""
-    if est.get("value") is None:
-        return f"undefined: {est.get('undefined', '')}"
-    ci = est.get("ci")
-    return f"{est['value']:.3f}" + (f" [{ci[0]:.3f}, {ci[1]:.3f}]" if ci else "")
+    if est.value is None:
+        return f"undefined: {est.undefined}"
+    return f"{est.value:.3f}" + (f" [{est.ci[0]:.3f}, {est.ci[1]:.3f}]" if est.ci else "")
 
 
-def _who(result: dict[str, Any], annotator: int) -> str:
-    email = result["annotators"].get(str(annotator), {}).get("email")
-    return email or f"#{annotator}"
+def _short(result: AgreementResult, annotator: int) -> str:
+    return result.who(annotator).split("@")[0]
 
 
-def _short(result: dict[str, Any], annotator: int) -> str:
-    return _who(result, annotator).split("@")[0]
+def _named(keys) -> list[str]:
+    return [COEFFICIENT_NAMES.get(k, k) for k in keys]
 
 
 # -- blocks --------------------------------------------------------------------------------------
 
 
-def _blocks(result: dict[str, Any], figures: dict[str, str]) -> list[tuple[str, Any]]:
-    settings = result["settings"]
-    inp = result["input"]
-    b: list[tuple[str, Any]] = [("h1", f"Agreement: schema {result['schema']}")]
-    b.append(("p", f"{inp['annotations']} annotations of {inp['items']} items by {len(result['annotators'])} accounts; "
-                   f"{inp['cancelled']['total']} skipped/cancelled annotations excluded; "
-                   f"{inp['ground_truth_annotations']} ground-truth annotations used as reference. "
-                   f"Intervals: {settings['confidence']:.0%} percentile bootstrap over units, "
-                   f"{settings['n_boot']} resamples, seed {settings['seed']}; weighted coefficients use "
-                   f"{settings['weights']} weights."))
+def _problems(inp: InputSummary) -> list[str]:
     problems = []
-    for entry in inp["ids_with_several_emails"]:
+    for entry in inp.ids_with_several_emails:
         problems.append(f"annotator id {entry['annotator_id']} appears with several emails: {', '.join(entry['emails'])}")
-    for entry in inp["emails_with_several_ids"]:
+    for entry in inp.emails_with_several_ids:
         problems.append(f"email {entry['email']} belongs to several annotator ids: {entry['annotator_ids']}")
-    if inp["duplicates"]["count"]:
-        problems.append(f"{inp['duplicates']['count']} unit(s) annotated twice by the same annotator; "
-                        f"{inp['duplicates']['rule']}")
-    if inp["unknown_fields"]:
-        problems.append(f"fields not in the schema, ignored: {', '.join(inp['unknown_fields'])}")
+    if inp.duplicate_units:
+        problems.append(f"{len(inp.duplicate_units)} unit(s) annotated twice by the same annotator; {inp.duplicate_rule}")
+    if inp.unknown_fields:
+        problems.append(f"fields not in the schema, ignored: {', '.join(inp.unknown_fields)}")
+    return problems
+
+
+def _blocks(result: AgreementResult, figures: dict[str, str]) -> list[tuple[str, Any]]:
+    settings, inp = result.settings, result.input
+    b: list[tuple[str, Any]] = [("h1", f"Agreement: schema {result.schema}")]
+    b.append(("p", f"{inp.annotations} annotations of {inp.items} items by {len(result.annotators)} accounts; "
+                   f"{inp.cancelled} skipped/cancelled annotations excluded; "
+                   f"{inp.ground_truth_annotations} ground-truth annotations used as reference. "
+                   f"Intervals: {settings.confidence:.0%} percentile bootstrap over units, "
+                   f"{settings.n_boot} resamples, seed {settings.seed}; weighted coefficients use "
+                   f"{settings.weights} weights."))
+    problems = _problems(inp)
     if problems:
         b += [("h2", "Problems in the input"), ("ul", problems)]
-
     rows = []
-    for name, report in result["fields"].items():
-        if "not_applicable" in report:
-            rows.append([name, report["level"], "—", report["not_applicable"], ""])
+    for name, report in result.fields.items():
+        if report.not_applicable:
+            rows.append([name, report.level, "—", report.not_applicable, ""])
             continue
-        for key, est in report.get("coefficients", {}).items():
-            rows.append([name, report["level"], COEFFICIENT_NAMES.get(key, key), fmt(est), str(report.get("pairable_units", ""))])
+        pairable = str(report.agreement.pairable_units) if report.agreement else ""
+        rows += [[name, report.level, COEFFICIENT_NAMES.get(key, key), fmt(est), pairable]
+                 for key, est in report.coefficients.items()]
     b += [("h2", "Summary"), ("table", (["field", "level", "coefficient", "value [95% CI]", "pairable units"], rows))]
     if "coefficients" in figures:
         b.append(("img", (figures["coefficients"], "Every coefficient with its bootstrap interval")))
-
     b.append(("h2", "Annotators"))
     b.append(("table", (["annotator", "email", "annotations", "of which gold", "skipped", "median lead time (s)"],
-                        [[k, v["email"] or "", v["annotations"], v["ground_truth"], v["cancelled"],
-                          "" if v["median_lead_time"] is None else f"{v['median_lead_time']:.1f}"]
-                         for k, v in result["annotators"].items()])))
-
-    for name, report in result["fields"].items():
-        if "not_applicable" in report or not report.get("coefficients"):
-            continue
-        b += _field_blocks(result, name, report, figures)
+                        [[k, v.email or "", v.annotations, v.ground_truth, v.cancelled,
+                          "" if v.median_lead_time is None else f"{v.median_lead_time:.1f}"]
+                         for k, v in result.annotators.items()])))
+    for name, report in result.fields.items():
+        if report.agreement is not None and report.coefficients:
+            b += _field_blocks(result, name, report, figures)
     return b
 
 
-def _field_blocks(result: dict[str, Any], name: str, report: dict[str, Any], figures: dict[str, str]) -> list[tuple[str, Any]]:
-    b: list[tuple[str, Any]] = [("h2", f"Field `{name}` ({report['kind']}, {report['level']})")]
-    if report.get("labels"):
-        b.append(("p", f"Values: {', '.join(report['labels'])}; kappa/AC weights: {report.get('weights')}."))
-    if report["kind"] == "multichoice":
+def _field_head(report: FieldAgreement) -> list[tuple[str, Any]]:
+    """What the field's values are and how its coefficients were computed."""
+    a = report.agreement
+    assert a is not None
+    b: list[tuple[str, Any]] = []
+    if a.labels:
+        b.append(("p", f"Values: {', '.join(a.labels)}; kappa/AC weights: {a.weights}."))
+    if report.kind == "multichoice":
         b.append(("p", "Field-level alpha uses the MASI distance between label sets; percent agreement counts "
                        "identical sets. Each label is also scored as a present/absent nominal field."))
-    if report["kind"] == "spans":
-        b.append(("p", f"Tokens from the {report['tokens']}; IOU-F1 threshold {report['iou_threshold']}."
-                       + (f" u-alpha over the {report['u_alpha_units']} items every annotator annotated."
-                          if "u_alpha_units" in report else "")))
-    ref = report.get("reference", {})
-    b.append(("p", f"{report['units']} units, {report['pairable_units']} with two or more annotations; reference labels: "
+    if report.kind == "spans":
+        b.append(("p", f"Tokens from the {a.tokens}; IOU-F1 threshold {a.iou_threshold}."
+                       + (f" u-alpha over the {a.u_alpha_units} items every annotator annotated."
+                          if a.u_alpha_units is not None else "")))
+    ref = report.reference
+    b.append(("p", f"{a.units} units, {a.pairable_units} with two or more annotations; reference labels: "
                    f"{ref.get('gold', 0)} gold, {ref.get('adjudicated', 0)} adjudicated."))
-    coefficient_rows = [[COEFFICIENT_NAMES.get(k, k), fmt(v)] for k, v in report["coefficients"].items()]
-    coefficient_rows += [[f"u-alpha, label {label}", fmt(v)] for label, v in report.get("u_alpha_by_label", {}).items()]
+    coefficient_rows = [[COEFFICIENT_NAMES.get(k, k), fmt(v)] for k, v in a.coefficients.items()]
+    coefficient_rows += [[f"u-alpha, label {label}", fmt(v)] for label, v in (a.u_alpha_by_label or {}).items()]
     b.append(("table", (["coefficient", "value [95% CI]"], coefficient_rows)))
-
-    if report.get("labels_binary"):
-        keys = list(next(iter(report["labels_binary"].values()))["coefficients"])
+    if a.labels_binary:
+        keys = list(next(iter(a.labels_binary.values())).coefficients)
         b.append(("h3", "Per label (present / absent)"))
-        b.append(("table", (["label", *[COEFFICIENT_NAMES.get(k, k) for k in keys]],
-                            [[label, *[fmt(r["coefficients"][k]) for k in keys]]
-                             for label, r in report["labels_binary"].items()])))
+        b.append(("table", (["label", *_named(keys)],
+                            [[label, *[fmt(r.coefficients[k]) for k in keys]] for label, r in a.labels_binary.items()])))
+    return b
 
-    if report.get("rounds"):
-        keys = list(report["coefficients"])
+
+def _field_blocks(result: AgreementResult, name: str, report: FieldAgreement, figures: dict[str, str]) -> list[tuple[str, Any]]:
+    a = report.agreement
+    assert a is not None
+    b: list[tuple[str, Any]] = [("h2", f"Field `{name}` ({report.kind}, {report.level})"), *_field_head(report)]
+    if report.rounds:
+        keys = list(a.coefficients)
         b.append(("h3", "By round"))
-        b.append(("table", (["round", "units", *[COEFFICIENT_NAMES.get(k, k) for k in keys]],
-                            [[r["round"], r["units"], *[fmt(r["coefficients"].get(k)) for k in keys]]
-                             for r in report["rounds"]])))
+        b.append(("table", (["round", "units", *_named(keys)],
+                            [[r.round, r.agreement.units, *[fmt(r.agreement.coefficients.get(k)) for k in keys]]
+                             for r in report.rounds])))
         if f"rounds:{name}" in figures:
             b.append(("img", (figures[f"rounds:{name}"], f"{name}: coefficients round by round")))
-
-    pairs = report.get("pairs", [])
-    if pairs:
-        metric_keys = [k for k in ("cohen_kappa", "percent_agreement", "token_f1", "iou_f1") if k in pairs[0]]
+    if a.pairs:
+        metric_keys = [k for k in ("cohen_kappa", "percent_agreement", "token_f1", "iou_f1") if k in a.pairs[0].scores]
         b.append(("h3", "Annotator pairs"))
         b.append(("table", (["pair", "shared units", *metric_keys],
-                            [[f"{_who(result, p['annotators'][0])} / {_who(result, p['annotators'][1])}", p["units"],
-                              *[fmt(p[k]) for k in metric_keys]] for p in pairs])))
+                            [[f"{result.who(p.annotators[0])} / {result.who(p.annotators[1])}", p.units,
+                              *[fmt(p.scores[k]) for k in metric_keys]] for p in a.pairs])))
         if f"confusion:{name}" in figures:
             b.append(("img", (figures[f"confusion:{name}"], f"{name}: confusion matrices of annotator pairs")))
+    if a.annotators:
+        b += _annotator_blocks(result, name, a.annotators, figures)
+    return b
 
-    annotators = report.get("annotators", [])
-    if annotators:
-        keys = [k for k in ("alpha_without", "agreement_with_others", "cohen_kappa_with_others",
-                            "token_f1_with_others", "iou_f1_with_others") if k in annotators[0]]
-        ref_keys = [k for k in ("percent_agreement", "cohen_kappa", "token_f1", "iou_f1")
-                    if any(k in a["reference"] for a in annotators)]
-        b.append(("h3", "Per annotator"))
-        b.append(("p", "alpha_without: alpha of the others when this annotator is left out (higher than the "
-                       "field's alpha: this annotator lowers agreement). Reference: gold or adjudicated labels."))
-        b.append(("table", (["annotator", "values", *keys, "reference units", *[f"reference {k}" for k in ref_keys],
-                             "label distribution"],
-                            [[_who(result, a["annotator_id"]), a["values"], *[fmt(a[k]) for k in keys],
-                              a["reference"]["units"], *[fmt(a["reference"].get(k)) for k in ref_keys],
-                              ", ".join(f"{k}: {v}" for k, v in a["label_distribution"].items())] for a in annotators])))
-        if f"annotators:{name}" in figures:
-            b.append(("img", (figures[f"annotators:{name}"], f"{name}: agreement per annotator and label distribution")))
+
+def _annotator_blocks(result: AgreementResult, name: str, annotators: list[AnnotatorAgreement],
+                      figures: dict[str, str]) -> list[tuple[str, Any]]:
+    keys = [k for k in ("alpha_without", "agreement_with_others", "cohen_kappa_with_others",
+                        "token_f1_with_others", "iou_f1_with_others") if k in annotators[0].scores]
+    ref_keys = [k for k in ("percent_agreement", "cohen_kappa", "token_f1", "iou_f1")
+                if any(k in a.reference.scores for a in annotators)]
+    b: list[tuple[str, Any]] = [("h3", "Per annotator")]
+    b.append(("p", "alpha_without: alpha of the others when this annotator is left out (higher than the "
+                   "field's alpha: this annotator lowers agreement). Reference: gold or adjudicated labels."))
+    b.append(("table", (["annotator", "values", *keys, "reference units", *[f"reference {k}" for k in ref_keys],
+                         "label distribution"],
+                        [[result.who(a.annotator_id), a.values, *[fmt(a.scores[k]) for k in keys],
+                          a.reference.units, *[fmt(a.reference.scores.get(k)) for k in ref_keys],
+                          ", ".join(f"{k}: {v}" for k, v in a.label_distribution.items())] for a in annotators])))
+    if f"annotators:{name}" in figures:
+        b.append(("img", (figures[f"annotators:{name}"], f"{name}: agreement per annotator and label distribution")))
     return b
 
 
@@ -231,23 +240,23 @@ def _save(fig, path: Path) -> Path:
     return path
 
 
-def _errors(ests: list[dict[str, Any]]) -> tuple[list[float], list[list[float]]]:
+def _errors(ests: list[Estimate | None]) -> tuple[list[float], list[list[float]]]:
     values, low, high = [], [], []
     for est in ests:
-        v = est.get("value") if est else None
-        ci = est.get("ci") if est else None
+        v = est.value if est else None
+        ci = est.ci if est else None
         values.append(float("nan") if v is None else v)
         low.append(0.0 if v is None or not ci else max(v - ci[0], 0.0))
         high.append(0.0 if v is None or not ci else max(ci[1] - v, 0.0))
     return values, [low, high]
 
 
-def plot_coefficients(result: dict[str, Any], path: Path) -> Path | None:
+def plot_coefficients(result: AgreementResult, path: Path) -> Path | None:
     import matplotlib.pyplot as plt
 
     labels, ests = [], []
-    for name, report in result["fields"].items():
-        for key, est in report.get("coefficients", {}).items():
+    for name, report in result.fields.items():
+        for key, est in report.coefficients.items():
             labels.append(f"{name}: {COEFFICIENT_NAMES.get(key, key)}")
             ests.append(est)
     if not labels:
@@ -257,7 +266,7 @@ def plot_coefficients(result: dict[str, Any], path: Path) -> Path | None:
     y = list(range(len(labels)))[::-1]
     ax.errorbar(values, y, xerr=err, fmt="o", color="#1f5f99", ecolor="#7aa6d1", capsize=4)
     for yi, v, est in zip(y, values, ests):
-        ax.annotate("undefined" if est.get("value") is None else f"{v:.2f}", (1.02, yi),
+        ax.annotate("undefined" if est.value is None else f"{v:.2f}", (1.02, yi),
                     xycoords=("axes fraction", "data"), va="center", fontsize=9, color="#444")
     ax.set_yticks(y, labels)
     lowest = min([v - e for v, e in zip(values, err[0]) if v == v] + [0.0])
@@ -270,18 +279,18 @@ def plot_coefficients(result: dict[str, Any], path: Path) -> Path | None:
     return _save(fig, path)
 
 
-def plot_rounds(name: str, report: dict[str, Any], path: Path) -> Path | None:
+def plot_rounds(name: str, report: FieldAgreement, path: Path) -> Path | None:
     import matplotlib.pyplot as plt
 
-    rounds = report.get("rounds") or []
+    rounds = report.rounds
     if not rounds:
         return None
-    keys = list(report["coefficients"])
-    xs = [r["round"] for r in rounds]
+    keys = list(report.coefficients)
+    xs = [r.round for r in rounds]
     fig, ax = plt.subplots(figsize=(7.5, 4))
     width = 0.08
     for i, key in enumerate(keys):
-        values, err = _errors([r["coefficients"].get(key) for r in rounds])
+        values, err = _errors([r.agreement.coefficients.get(key) for r in rounds])
         shift = (i - (len(keys) - 1) / 2) * width
         ax.errorbar([x + shift for x in xs], values, yerr=err, fmt="-o", capsize=3, label=COEFFICIENT_NAMES.get(key, key))
     ax.set_xticks(xs, [str(x) for x in xs])
@@ -293,29 +302,30 @@ def plot_rounds(name: str, report: dict[str, Any], path: Path) -> Path | None:
     return _save(fig, path)
 
 
-def plot_confusions(result: dict[str, Any], name: str, report: dict[str, Any], path: Path, most: int = 12) -> Path | None:
+def plot_confusions(result: AgreementResult, name: str, report: FieldAgreement, path: Path, most: int = 12) -> Path | None:
     import matplotlib.pyplot as plt
     import numpy as np
 
-    pairs = [p for p in report.get("pairs", []) if "confusion" in p and p["units"]]
+    a = report.agreement
+    pairs = [p for p in (a.pairs if a else None) or [] if p.confusion is not None and p.units]
     if not pairs:
         return None
-    pairs = sorted(pairs, key=lambda p: -p["units"])[:most]
-    labels = report["labels"]
+    pairs = sorted(pairs, key=lambda p: -p.units)[:most]
+    labels = a.labels or []
     cols = min(3, len(pairs))
     rows = (len(pairs) + cols - 1) // cols
     size = 1.2 + 0.45 * len(labels)
     fig, axes = plt.subplots(rows, cols, figsize=(cols * size + 1, rows * size + 0.6), squeeze=False)
     for ax, pair in zip(axes.ravel(), pairs):
-        matrix = np.asarray(pair["confusion"])
+        matrix = np.asarray(pair.confusion)
         ax.imshow(matrix, cmap="Blues")
         for (i, j), count in np.ndenumerate(matrix):
             ax.text(j, i, str(count), ha="center", va="center", fontsize=8,
                     color="white" if count > matrix.max() / 2 else "black")
-        a, b = pair["annotators"]
-        ax.set_title(f"kappa {fmt(pair['cohen_kappa']).split(' ')[0]}", fontsize=9)
-        ax.set_ylabel(_short(result, a), fontsize=8)
-        ax.set_xlabel(_short(result, b), fontsize=8)
+        first, second = pair.annotators
+        ax.set_title(f"kappa {fmt(pair.scores['cohen_kappa']).split(' ')[0]}", fontsize=9)
+        ax.set_ylabel(_short(result, first), fontsize=8)
+        ax.set_xlabel(_short(result, second), fontsize=8)
         ax.set_xticks(range(len(labels)), labels, rotation=45, ha="right", fontsize=7)
         ax.set_yticks(range(len(labels)), labels, fontsize=7)
     for ax in axes.ravel()[len(pairs):]:
@@ -325,27 +335,28 @@ def plot_confusions(result: dict[str, Any], name: str, report: dict[str, Any], p
     return _save(fig, path)
 
 
-def plot_annotators(result: dict[str, Any], name: str, report: dict[str, Any], path: Path) -> Path | None:
+def plot_annotators(result: AgreementResult, name: str, report: FieldAgreement, path: Path) -> Path | None:
     import matplotlib.pyplot as plt
     import numpy as np
 
-    annotators = report.get("annotators") or []
+    annotators = (report.agreement.annotators if report.agreement else None) or []
     if not annotators:
         return None
     metrics = [k for k in ("agreement_with_others", "cohen_kappa_with_others", "token_f1_with_others",
-                           "iou_f1_with_others", "alpha_without") if k in annotators[0]]
-    ref_key = next((k for k in ("cohen_kappa", "token_f1") if any(k in a["reference"] for a in annotators)), None)
-    series = [(m.replace("_", " "), [a[m] for a in annotators]) for m in metrics]
+                           "iou_f1_with_others", "alpha_without") if k in annotators[0].scores]
+    ref_key = next((k for k in ("cohen_kappa", "token_f1") if any(k in a.reference.scores for a in annotators)), None)
+    series = [(m.replace("_", " "), [a.scores[m] for a in annotators]) for m in metrics]
     if ref_key:
-        series.append((f"{ref_key.replace('_', ' ')} with reference", [a["reference"].get(ref_key) for a in annotators]))
-    names = [_short(result, a["annotator_id"]) for a in annotators]
+        series.append((f"{ref_key.replace('_', ' ')} with reference", [a.reference.scores.get(ref_key) for a in annotators]))
+    names = [_short(result, a.annotator_id) for a in annotators]
     fig, (left, right) = plt.subplots(1, 2, figsize=(12, 0.35 * len(names) + 2.8), gridspec_kw={"width_ratios": [3, 2]})
     x = np.arange(len(names))
     width = 0.8 / max(len(series), 1)
     for i, (label, ests) in enumerate(series):
         values, err = _errors(ests)
         left.bar(x + (i - (len(series) - 1) / 2) * width, np.nan_to_num(values), width, yerr=err, capsize=2, label=label)
-    field_alpha = report["coefficients"].get("krippendorff_alpha", {}).get("value")
+    alpha = report.coefficients.get("krippendorff_alpha")
+    field_alpha = alpha.value if alpha else None
     if field_alpha is not None:
         left.axhline(field_alpha, color="#333", lw=0.8, ls="--")
     left.set_xticks(x, names, rotation=30, ha="right", fontsize=8)
@@ -354,14 +365,15 @@ def plot_annotators(result: dict[str, Any], name: str, report: dict[str, Any], p
                    fontsize=10)
     left.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=3)
     left.grid(axis="y", alpha=0.3)
-    categories = sorted({k for a in annotators for k in a["label_distribution"]},
-                        key=lambda k: (report.get("labels") or []).index(k) if k in (report.get("labels") or []) else 99)
+    order = report.agreement.labels or []
+    categories = sorted({k for a in annotators for k in a.label_distribution},
+                        key=lambda k: order.index(k) if k in order else 99)
     # spans: how many spans per annotated unit; otherwise: the share of each value
-    spans = report["kind"] == "spans"
+    spans = report.kind == "spans"
     bottom = np.zeros(len(names))
     for category in categories:
-        counts = np.array([a["label_distribution"].get(category, 0) for a in annotators], dtype=float)
-        totals = np.array([max(a["values"] if spans else sum(a["label_distribution"].values()), 1)
+        counts = np.array([a.label_distribution.get(category, 0) for a in annotators], dtype=float)
+        totals = np.array([max(a.values if spans else sum(a.label_distribution.values()), 1)
                            for a in annotators], dtype=float)
         right.barh(names, counts / totals, left=bottom, label=category)
         bottom += counts / totals
@@ -378,7 +390,7 @@ def plot_annotators(result: dict[str, Any], name: str, report: dict[str, Any], p
 # -- entry point ----------------------------------------------------------------------------------------
 
 
-def write_report(result: dict[str, Any], out_dir: str | Path) -> ReportFiles:
+def write_report(result: AgreementResult, out_dir: str | Path) -> ReportFiles:
     """Write ``report.md``, ``report.html``, ``agreement.json`` and the PNG plots into ``out_dir``."""
     import matplotlib
 
@@ -394,8 +406,8 @@ def write_report(result: dict[str, Any], out_dir: str | Path) -> ReportFiles:
             written.append(made)
 
     keep("coefficients", plot_coefficients(result, out_dir / "coefficients.png"))
-    for name, report in result["fields"].items():
-        if "not_applicable" in report or not report.get("coefficients"):
+    for name, report in result.fields.items():
+        if report.agreement is None or not report.coefficients:
             continue
         keep(f"rounds:{name}", plot_rounds(name, report, out_dir / f"rounds_{name}.png"))
         keep(f"confusion:{name}", plot_confusions(result, name, report, out_dir / f"confusion_{name}.png"))
@@ -405,6 +417,6 @@ def write_report(result: dict[str, Any], out_dir: str | Path) -> ReportFiles:
     with atomic_path(md) as tmp:
         tmp.write_text(_markdown(blocks), encoding="utf-8")
     with atomic_path(page) as tmp:
-        tmp.write_text(_html(blocks, f"Agreement: {result['schema']}"), encoding="utf-8")
-    write_json(js, result)
+        tmp.write_text(_html(blocks, f"Agreement: {result.schema}"), encoding="utf-8")
+    write_json(js, result.to_json())
     return ReportFiles(md, page, js, written)

@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from empathykit.table.agreement import InputSummary
 from empathykit.table.columns import RULE
 from empathykit.table.annotations import fits, latest_first, schema_of, value_error
 from empathykit.errors import AgreementError
@@ -66,17 +67,14 @@ class Inventory:
     annotations_by_annotator: dict[int, int]
     ground_truth_by_annotator: dict[int, int]
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "rows": self.rows, "annotations": self.annotations, "items": self.items,
-            "cancelled": {"total": int(sum(self.cancelled.values())),
-                          "by_annotator": {str(k): v for k, v in sorted(self.cancelled.items())}},
-            "ground_truth_annotations": self.ground_truth_annotations,
-            "ids_with_several_emails": self.ids_with_several_emails,
-            "emails_with_several_ids": self.emails_with_several_ids,
-            "duplicates": {"count": len(self.duplicates), "rule": DUPLICATE_RULE, "units": self.duplicates},
-            "unknown_fields": self.unknown_fields,
-        }
+    def summary(self) -> InputSummary:
+        return InputSummary(
+            rows=self.rows, annotations=self.annotations, items=self.items,
+            cancelled=int(sum(self.cancelled.values())),
+            cancelled_by_annotator={str(k): v for k, v in sorted(self.cancelled.items())},
+            ground_truth_annotations=self.ground_truth_annotations,
+            ids_with_several_emails=self.ids_with_several_emails, emails_with_several_ids=self.emails_with_several_ids,
+            duplicate_rule=DUPLICATE_RULE, duplicate_units=self.duplicates, unknown_fields=self.unknown_fields)
 
 
 DUPLICATE_RULE = RULE

@@ -42,8 +42,9 @@ def _items(annotations: Path, items: Optional[Path]) -> Optional[Path]:
 
 
 def _compute(annotations, schema, schema_option, field, items, adjudicated, bootstrap, seed, confidence, weights, iou):
-    from empathykit.agreement.compute import Settings, compute_agreement
+    from empathykit.agreement.compute import compute_agreement
     from empathykit.cli._common import err_console
+    from empathykit.table.agreement import Settings
 
     settings = Settings(n_boot=bootstrap, seed=seed, confidence=confidence, weights=weights, iou_threshold=iou)
     with err_console.status("computing agreement") as status:
@@ -52,23 +53,23 @@ def _compute(annotations, schema, schema_option, field, items, adjudicated, boot
                                  on_progress=lambda msg: status.update(f"computing agreement: {msg}"))
 
 
-def _print_summary(result: dict) -> None:
-    from empathykit.agreement.compute import pair_rows, summary_rows
+def _print_summary(result) -> None:
+    from empathykit.agreement.summary import pair_rows, summary_rows
     from empathykit.cli._common import err_console, print_table
 
-    print_table(f"agreement ({result['schema']})", ["field", "coefficient", "value", "95% low", "95% high", "units / why undefined"],
+    print_table(f"agreement ({result.schema})", ["field", "coefficient", "value", "95% low", "95% high", "units / why undefined"],
                 summary_rows(result))
     pairs = pair_rows(result)
     if pairs:
         print_table("annotator pairs", ["field", "annotator", "annotator", "shared units",
                                         "Cohen kappa / token F1", "% agreement / IOU-F1"], pairs)
-    inp = result["input"]
-    notes = [f"{inp['annotations']} annotations, {inp['cancelled']['total']} skipped excluded"]
-    if inp["duplicates"]["count"]:
-        notes.append(f"{inp['duplicates']['count']} units annotated twice by one annotator ({inp['duplicates']['rule']})")
-    for entry in inp["ids_with_several_emails"]:
+    inp = result.input
+    notes = [f"{inp.annotations} annotations, {inp.cancelled} skipped excluded"]
+    if inp.duplicate_units:
+        notes.append(f"{len(inp.duplicate_units)} units annotated twice by one annotator ({inp.duplicate_rule})")
+    for entry in inp.ids_with_several_emails:
         notes.append(f"annotator id {entry['annotator_id']} has several emails: {', '.join(entry['emails'])}")
-    for entry in inp["emails_with_several_ids"]:
+    for entry in inp.emails_with_several_ids:
         notes.append(f"email {entry['email']} has several annotator ids: {entry['annotator_ids']}")
     err_console.print("; ".join(notes), highlight=False)
 
@@ -97,11 +98,11 @@ def compute_command(
 
     check_output(out, "file")
     result = _compute(annotations, schema, schema_option, field, items, adjudicated, bootstrap, seed, confidence, weights, iou)
-    write_json(out, result)
+    write_json(out, result.to_json())
     _print_summary(result)
     err_console.print(f"written: {out}", highlight=False)
     if json_out:
-        typer.echo(json.dumps(result, indent=2, ensure_ascii=False, default=str))
+        typer.echo(json.dumps(result.to_json(), indent=2, ensure_ascii=False, default=str))
 
 
 @app.command("report")
