@@ -42,10 +42,11 @@ def _describe(path: Path) -> str:
 
 
 def check_output(target: str | os.PathLike, kind: str = "file", *, marker: str | None = None,
-                 label: str = "output") -> Path:
+                 label: str = "output", tag: str | None = None) -> Path:
     """Raise :class:`OutputError` unless ``target`` may receive a ``kind`` (``"file"`` or ``"dir"``)
     output: it is absent, or of that kind (a folder: empty, or an earlier output, see the module
-    doc). Also removes stale temporaries of ``target`` left by killed runs. Returns the path."""
+    doc; with ``tag``, only a folder whose :data:`FOLDER_MARKER` says ``"output": tag`` counts).
+    Also removes stale temporaries of ``target`` left by killed runs. Returns the path."""
     target = Path(target)
     if kind not in ("file", "dir"):
         raise ValueError(f"kind must be 'file' or 'dir', not {kind!r}")
@@ -65,7 +66,11 @@ def check_output(target: str | os.PathLike, kind: str = "file", *, marker: str |
     if kind == "dir" and not target.is_dir():
         raise OutputError(f"{label} {target} is an existing file; expected a folder path (nothing was written)",
                           hint="name a new folder, or remove the file yourself")
-    if kind == "dir" and not _replaceable_folder(target, marker):
+    if kind == "dir" and tag and not _replaceable_folder(target, None, tag):
+        raise OutputError(f"{label} {target} is a folder that empathykit did not write as a {tag} folder "
+                          f"(no {FOLDER_MARKER} saying so); nothing was written",
+                          hint="name a new or empty folder, or remove that one yourself")
+    if kind == "dir" and not _replaceable_folder(target, marker, tag):
         expected = f"{FOLDER_MARKER}" + (f" or {marker}" if marker else "")
         raise OutputError(f"{label} {target} is a folder that is not an earlier output of this command "
                           f"(no {expected} in it); nothing was written",
@@ -73,10 +78,21 @@ def check_output(target: str | os.PathLike, kind: str = "file", *, marker: str |
     return target
 
 
-def _replaceable_folder(folder: Path, marker: str | None) -> bool:
+def _replaceable_folder(folder: Path, marker: str | None, tag: str | None = None) -> bool:
+    if tag:
+        return not any(folder.iterdir()) or (read_marker(folder) or {}).get("output") == tag
     if (folder / FOLDER_MARKER).is_file() or (marker and (folder / marker).exists()):
         return True
     return not any(folder.iterdir())
+
+
+def read_marker(folder: str | os.PathLike) -> dict[str, Any] | None:
+    """The :data:`FOLDER_MARKER` of ``folder`` as a dict (None: absent or not readable JSON)."""
+    try:
+        value = json.loads((Path(folder) / FOLDER_MARKER).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return value if isinstance(value, dict) else None
 
 
 def clean_stale(target: str | os.PathLike) -> list[Path]:
@@ -159,10 +175,12 @@ def sigterm_unwinds() -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def atomic_path(target: str | os.PathLike, *, suffix: str = "", marker: str | None = None) -> Iterator[Path]:
+def atomic_path(target: str | os.PathLike, *, suffix: str = "", marker: str | None = None,
+                tag: str | None = None) -> Iterator[Path]:
     """Yield a temporary path beside ``target`` (the caller creates a file or a folder there);
-    on success it replaces ``target``, on any failure it is removed. ``marker``: a file that
-    marks an earlier folder output of the same kind (see :func:`check_output`)."""
+    on success it replaces ``target``, on any failure it is removed. ``marker``/``tag``: what
+    marks an earlier folder output of the same kind (see :func:`check_output`); a folder the
+    caller gave its own :data:`FOLDER_MARKER` keeps it."""
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     clean_stale(target)
@@ -171,8 +189,8 @@ def atomic_path(target: str | os.PathLike, *, suffix: str = "", marker: str | No
         try:
             yield tmp
             if tmp.is_dir():
-                check_output(target, "dir", marker=marker)
-                if not (marker and (tmp / marker).exists()):  # the caller's own marker identifies it otherwise
+                check_output(target, "dir", marker=marker, tag=tag)
+                if not (tmp / FOLDER_MARKER).exists() and not (marker and (tmp / marker).exists()):
                     (tmp / FOLDER_MARKER).write_text(json.dumps({"written_by": "empathykit"}) + "\n",
                                                      encoding="utf-8")
                 _swap_folder(tmp, target)
@@ -222,3 +240,63 @@ def write_parquet(target: str | os.PathLike, table: Any) -> Path:
     with atomic_path(target) as tmp:
         pq.write_table(table, tmp)
     return Path(target)
+
+
+LOCK_TAG = ".empathykit-lock"
+
+
+@contextlib.contextmanager
+def output_lock(target: str | os.PathLike, *, label: str = "output") -> Iterator[Path]:
+    """Hold the one lock of ``target`` (``.NAME.empathykit-lock`` beside it) while a run writes it.
+
+    A second holder stops at once with one line naming the live one (pid, host, start time). The
+    lock is the kernel's (``flock``): a run killed outright lets go of it, so the next run takes
+    it over without guessing from pids, which the system reuses."""
+    target = Path(target)
+    path = target.parent / f".{target.name}{LOCK_TAG}"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle = _take_lock(path, target, label)
+    try:
+        yield path
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+        handle.close()
+
+
+def _take_lock(path: Path, target: Path, label: str) -> IO:
+    import fcntl
+    import socket
+    from datetime import datetime, timezone
+
+    while True:
+        handle = open(path, "a+", encoding="utf-8")
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = _holder(handle.read())
+            handle.close()
+            raise OutputError(f"{label} {target} is being written by another run ({holder})",
+                              hint="wait for that run to finish, or stop it; a run that was killed lets go by itself")
+        try:
+            same = os.fstat(handle.fileno()).st_ino == os.stat(path).st_ino
+        except FileNotFoundError:
+            same = False
+        if not same:  # the holder removed it as we opened it: lock the new one
+            handle.close()
+            continue
+        handle.seek(0)
+        handle.truncate()
+        started = datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds")
+        handle.write(json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "started": started}) + "\n")
+        handle.flush()
+        return handle
+
+
+def _holder(text: str) -> str:
+    try:
+        info = json.loads(text)
+        return f"pid {info['pid']} on {info['host']}, started {info['started']}"
+    except (ValueError, KeyError, TypeError):
+        return "a process that is just starting"
