@@ -24,6 +24,11 @@ session server do not see each other's annotators; use a unique project title
 per test (``studio.project_title("name")``). ``studio.env()`` gives the
 ``LABEL_STUDIO_URL``/``LABEL_STUDIO_API_KEY`` pair for CLI tests
 (``monkeypatch.setenv``). Users: the schemas, agreement and end-to-end tests.
+
+``studio_pg`` is the same on PostgreSQL (``studio start --database
+postgres``); it skips, naming the reason, only where PostgreSQL's server
+programs are missing. ``start_studio(folder)`` starts a throw-away server of
+one's own (for tests that break a server on purpose).
 """
 
 from __future__ import annotations
@@ -99,21 +104,61 @@ class StudioHandle:
         return updated.model_dump()
 
 
-@pytest.fixture(scope="session")
-def studio(tmp_path_factory) -> StudioHandle:
-    """A real Label Studio for the whole session (see the module docstring)."""
-    state_dir = tmp_path_factory.mktemp("studio")
+def start_studio(state_dir: Path, **options: Any) -> StudioHandle:
+    """Start a real Label Studio in ``state_dir`` (``options`` go to ``server.start``);
+    any failure fails the test loudly, with the server log's tail."""
     venv = server.venv_path()
     try:
-        state = server.start(port=server.free_port(), state_dir=state_dir, venv=venv)
+        state = server.start(port=server.free_port(), state_dir=state_dir, venv=venv, **options)
     except Exception as error:  # noqa: BLE001 - any failure must fail the tests, loudly
         log = state_dir / "server.log"
         tail = log.read_text(errors="replace")[-3000:] if log.exists() else "(no log)"
         server.stop(state_dir=state_dir)
         pytest.fail(f"could not start Label Studio from {venv}: {error}\n--- server log ---\n{tail}",
                     pytrace=False)
-    yield StudioHandle(state, state_dir)
+    return StudioHandle(state, state_dir)
+
+
+@pytest.fixture(scope="session")
+def studio(tmp_path_factory) -> StudioHandle:
+    """A real Label Studio on SQLite for the whole session (see the module docstring)."""
+    state_dir = tmp_path_factory.mktemp("studio")
+    handle = start_studio(state_dir)
+    yield handle
     server.stop(state_dir=state_dir)
+
+
+def postgres_folder() -> Path:
+    """A studio folder for a PostgreSQL-backed server, or a skip naming why there
+    can be none. As root the cluster runs as the ``postgres`` account, which
+    cannot enter pytest's 0700 temp folders, so this one is made enterable."""
+    import tempfile
+
+    from empathykit.annotate import postgres
+    from empathykit.errors import StudioError
+
+    try:
+        postgres.find_bin()
+        postgres.server_account()
+    except StudioError as error:
+        pytest.skip(f"no PostgreSQL here ({error}); .ci/run installs it with apt-get")
+    folder = Path(tempfile.mkdtemp(prefix="empathykit-tests-pg-"))
+    folder.chmod(0o755)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def studio_pg() -> StudioHandle:
+    """The same as ``studio``, on a private PostgreSQL cluster (``studio start --database postgres``).
+    Skips, saying why, only where PostgreSQL's server programs are not installed."""
+    import shutil
+
+    folder = postgres_folder()
+    state_dir = folder / "studio"
+    handle = start_studio(state_dir, database="postgres")
+    yield handle
+    server.stop(state_dir=state_dir)
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture
@@ -132,11 +177,24 @@ def project_dir(tmp_path, monkeypatch) -> Path:
     return path
 
 
+@pytest.fixture(autouse=True)
+def _own_server_list(tmp_path_factory, monkeypatch):
+    """Each test sees an empty per-user list of running servers: a server one
+    test records is never found (nor stopped) by another test's commands."""
+    monkeypatch.setenv("EMPATHYKIT_STATE", str(tmp_path_factory.mktemp("user-state")))
+    monkeypatch.delenv("EMPATHYKIT_STUDIO_DIR", raising=False)
+
+
 if os.environ.get("EMPATHYKIT_DIR") is None:
     # Keep state written by commands under test out of the working tree.
     import tempfile
 
     os.environ["EMPATHYKIT_DIR"] = str(Path(tempfile.mkdtemp(prefix="empathykit-tests-")) / ".empathykit")
+if os.environ.get("EMPATHYKIT_STATE") is None:
+    # ... and the per-user list of running servers out of the user's own.
+    import tempfile
+
+    os.environ["EMPATHYKIT_STATE"] = tempfile.mkdtemp(prefix="empathykit-tests-state-")
 
 
 def pytest_configure(config):

@@ -2,8 +2,10 @@
 
 One rule resolves the connection: ``LABEL_STUDIO_URL`` and
 ``LABEL_STUDIO_API_KEY`` from the environment (a remote server) win;
-otherwise the local server's ``project_dir()/studio/connection.json`` written
-by ``empathykit studio start``. The API key may be a personal access token or
+otherwise the local server's ``connection.json`` written by ``empathykit
+studio start``, in the studio folder :func:`empathykit.annotate.local.locate`
+finds (this folder's, the one running server, or the one chosen with
+``--studio-dir``/``$EMPATHYKIT_STUDIO_DIR``). The API key may be a personal access token or
 a legacy token: the SDK tells them apart. Errors name the URL tried and how to
 start or configure a server; the key itself never appears anywhere.
 
@@ -25,6 +27,7 @@ from typing import Any, Iterator
 
 import httpx
 
+from empathykit.annotate.local import ServerState, connection_file, is_running, locate, use_running_hint
 from empathykit.errors import StudioConnectionError, StudioError
 
 CONNECT_TIMEOUT = 5.0
@@ -47,9 +50,8 @@ class Connection:
 
 
 def resolve_connection(state_dir: Path | None = None) -> Connection:
-    """``(url, api key)`` from the environment, else from the local server's file."""
-    from empathykit.annotate.server import ServerState, connection_file
-
+    """``(url, api key)`` from the environment, else from the local server's
+    file in ``state_dir`` (default: the studio folder ``locate`` finds)."""
     url, key = os.environ.get("LABEL_STUDIO_URL"), os.environ.get("LABEL_STUDIO_API_KEY")
     if url and key:
         return Connection(url, key, "environment")
@@ -57,8 +59,13 @@ def resolve_connection(state_dir: Path | None = None) -> Connection:
         missing = "LABEL_STUDIO_API_KEY" if url else "LABEL_STUDIO_URL"
         raise StudioError(f"{missing} is not set (LABEL_STUDIO_URL and LABEL_STUDIO_API_KEY go together)",
                           hint="set both to use a remote Label Studio, or unset both to use the local one")
-    path = connection_file(state_dir)
+    located = locate(state_dir)
+    path = connection_file(located.studio_dir)
     state = ServerState.load(path)
+    if located.elsewhere and not is_running(state):
+        what = "is stopped" if state else "was never started"
+        raise StudioConnectionError(f"the local Label Studio of {located.studio_dir} {what}",
+                                    hint=use_running_hint(located.elsewhere[0][0], located.elsewhere[0][1].url))
     if state is None or not state.api_key:
         raise StudioError(f"no Label Studio configured (no {path})", hint=START_HINT)
     return Connection(state.url, state.api_key, str(path))

@@ -1,5 +1,6 @@
 """The embedded local Label Studio: its own virtual environment, one server
-process per project, its state in ``project_dir()/studio/``.
+process per studio folder (``project_dir()/studio/`` unless chosen, see
+``local.py``), on SQLite or on a private PostgreSQL cluster (``postgres.py``).
 
 ``label-studio`` pins many packages, so it lives in a separate venv
 (``$EMPATHYKIT_LABEL_STUDIO_VENV`` or ``cache_dir()/label-studio-venv``),
@@ -29,7 +30,6 @@ Startup facts (Label Studio 1.23), which is why this module looks as it does:
 
 from __future__ import annotations
 
-import json
 import os
 import secrets
 import shutil
@@ -38,14 +38,15 @@ import socket
 import subprocess
 import sys
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 from typing import Callable
 
 import httpx
 
-from empathykit.annotate import accounts
-from empathykit.config import cache_dir, project_dir
+from empathykit.annotate import accounts, local, postgres
+from empathykit.annotate.local import ServerState, connection_file, pid_alive, studio_dir, write_private
+from empathykit.config import cache_dir
 from empathykit.errors import StudioError
 from empathykit.io import atomic_path
 
@@ -61,6 +62,10 @@ OFFLINE_ENV = {
     "SENTRY_DSN": "",
     "FRONTEND_SENTRY_DSN": "",
     "LOG_LEVEL": "WARNING",
+    # the local server calls `empathykit serve` (ML backend + its webhook) on this machine, which Label Studio's
+    # SSRF guard blocks by default; link-local (cloud metadata) addresses stay blocked
+    "USE_DEFAULT_BANNED_SUBNETS": "false",
+    "USER_ADDITIONAL_BANNED_SUBNETS": "169.254.0.0/16,fe80::/10",
 }
 
 Status = Callable[[str], None]
@@ -68,57 +73,6 @@ Status = Callable[[str], None]
 
 def _quiet(_: str) -> None:
     pass
-
-
-@dataclass
-class ServerState:
-    """What ``connection.json`` records about a local server (file mode 0600)."""
-
-    url: str
-    api_key: str = field(repr=False)
-    admin_email: str
-    admin_password: str = field(repr=False)
-    port: int
-    pid: int | None
-    data_dir: str
-    log: str
-    venv: str
-    label_studio_version: str
-    started_at: float | None = None
-
-    @classmethod
-    def load(cls, path: Path) -> "ServerState | None":
-        if not path.exists():
-            return None
-        try:
-            raw = json.loads(path.read_text(encoding="utf-8"))
-            return cls(**{k: raw[k] for k in cls.__dataclass_fields__ if k in raw})
-        except (ValueError, TypeError) as error:
-            raise StudioError(f"{path}: unreadable Label Studio connection file ({type(error).__name__})",
-                              hint=f"delete {path.parent} to start a fresh local Label Studio") from None
-
-    def save(self, path: Path) -> None:
-        write_private_json(path, asdict(self))
-
-
-def write_private(target: Path, text: str) -> None:
-    """Atomic write of a file readable only by its owner (it holds secrets)."""
-    with atomic_path(target) as tmp:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-
-
-def write_private_json(target: Path, obj: dict) -> None:
-    write_private(target, json.dumps(obj, indent=2) + "\n")
-
-
-def studio_dir() -> Path:
-    return project_dir() / "studio"
-
-
-def connection_file(state_dir: Path | None = None) -> Path:
-    return (state_dir or studio_dir()) / "connection.json"
 
 
 # -- the virtual environment ---------------------------------------------------
@@ -150,12 +104,17 @@ def ensure_venv(venv: Path | None = None, *, on_status: Status = _quiet) -> Path
     return venv
 
 
-def install(venv: Path | None = None, *, on_status: Status = _quiet) -> tuple[Path, str]:
-    """Install Label Studio and migrate its template database now, so that the
-    first ``start`` takes seconds. Returns the venv and the version."""
+def install(venv: Path | None = None, *, database: str | None = None, on_status: Status = _quiet) -> tuple[Path, str]:
+    """Install Label Studio and migrate its template database (SQLite, and the
+    PostgreSQL one with ``database="postgres"``) now, so that the first
+    ``start`` takes seconds. Returns the venv and the version."""
     venv = ensure_venv(venv, on_status=on_status)
     version = label_studio_version(venv)
     _template_db(venv, version, on_status)
+    if database == "postgres":
+        postgres.template_cluster(postgres.find_bin(), version, lambda env, work: _migrate(venv, work, env), on_status)
+    elif database not in (None, "sqlite"):
+        raise StudioError(f"unknown database {database!r}", hint=f"choose one of: {', '.join(DATABASES)}")
     return venv, version
 
 
@@ -177,8 +136,18 @@ def _server_env(data_dir: Path, secret_key: str, extra: dict[str, str] | None = 
     return env
 
 
+def _migrate(venv: Path, data_dir: Path, extra_env: dict[str, str] | None = None) -> None:
+    """Run Label Studio's migrations on an empty database (every command does; ``version`` is the cheapest)."""
+    out = subprocess.run([str(_bin(venv, "label-studio")), "version", "--data-dir", str(data_dir)],
+                         env=_server_env(data_dir, secrets.token_hex(32), extra_env), capture_output=True, text=True,
+                         timeout=900, stdin=subprocess.DEVNULL)
+    if out.returncode != 0:
+        tail = (out.stderr or out.stdout).strip().splitlines()[-1:] or [""]
+        raise StudioError(f"Label Studio could not initialise its database: {tail[0]}")
+
+
 def _template_db(venv: Path, version: str, on_status: Status) -> Path:
-    """An empty, fully migrated database for this Label Studio version."""
+    """An empty, fully migrated SQLite database for this Label Studio version."""
     template = cache_dir() / "label-studio-templates" / f"label_studio-{version}.sqlite3"
     if template.exists():
         return template
@@ -186,13 +155,10 @@ def _template_db(venv: Path, version: str, on_status: Status) -> Path:
     work = template.parent / f".build-{os.getpid()}-{secrets.token_hex(4)}"
     work.mkdir(parents=True, exist_ok=True)
     try:
-        out = subprocess.run([str(_bin(venv, "label-studio")), "version", "--data-dir", str(work)],
-                             env=_server_env(work, secrets.token_hex(32)), capture_output=True, text=True,
-                             timeout=900, stdin=subprocess.DEVNULL)
+        _migrate(venv, work)
         db = work / "label_studio.sqlite3"
-        if out.returncode != 0 or not db.exists():
-            tail = (out.stderr or out.stdout).strip().splitlines()[-1:] or [""]
-            raise StudioError(f"Label Studio could not initialise its database: {tail[0]}")
+        if not db.exists():
+            raise StudioError("Label Studio could not initialise its database: no label_studio.sqlite3 written")
         with atomic_path(template) as tmp:
             shutil.copyfile(db, tmp)
     finally:
@@ -224,37 +190,6 @@ def free_port(start: int | None = None, host: str = "127.0.0.1") -> int:
     raise StudioError(f"no free port in {start}..{start + 999} on {host}", hint="pass --port")
 
 
-def pid_alive(pid: int | None) -> bool:
-    if not pid:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    stat = Path(f"/proc/{pid}/stat")
-    if stat.exists():  # a zombie is not alive
-        try:
-            return stat.read_text().split(")")[-1].split()[0] != "Z"
-        except OSError:
-            return False
-    return True
-
-
-def _is_our_server(pid: int, data_dir: str) -> bool:
-    """True when ``pid`` is the Label Studio we started for ``data_dir`` (where
-    the OS lets us look; elsewhere the recorded PID is trusted)."""
-    cmdline = Path(f"/proc/{pid}/cmdline")
-    if not cmdline.exists():
-        return pid_alive(pid)
-    try:
-        args = cmdline.read_bytes().split(b"\0")
-    except OSError:
-        return False
-    return any(b"label-studio" in a for a in args) and data_dir.encode() in args
-
-
 def healthy(url: str, timeout: float = 2.0) -> bool:
     try:
         return httpx.get(f"{url}/health", timeout=timeout).status_code == 200
@@ -262,40 +197,38 @@ def healthy(url: str, timeout: float = 2.0) -> bool:
         return False
 
 
-def _log_tail(log: Path, lines: int = 3) -> str:
-    try:
-        text = log.read_text(encoding="utf-8", errors="replace").strip().splitlines()
-    except OSError:
-        return ""
-    return " | ".join(line.strip() for line in text[-lines:])
-
-
 # -- start / stop / status ------------------------------------------------------
+DATABASES = ("sqlite", "postgres")
+
+
 def start(port: int | None = None, *, state_dir: Path | None = None, venv: Path | None = None,
-          host: str = "127.0.0.1", timeout: float = START_TIMEOUT, on_status: Status = _quiet) -> ServerState:
+          host: str = "127.0.0.1", timeout: float = START_TIMEOUT, database: str | None = None,
+          record: bool = True, on_status: Status = _quiet) -> ServerState:
     """Start (or find running) the local Label Studio of ``state_dir``.
 
-    Installs the venv if needed, starts ``label-studio`` detached on ``host``
-    (``port``, or the first free port from 8080), waits for ``/health``,
-    creates the admin account and its personal access token on first start,
-    and records everything in ``connection.json`` (0600). Returns the state."""
+    Installs the venv if needed, prepares the database (``"sqlite"``, the
+    default, or ``"postgres"``: a private cluster, see ``postgres.py``; a
+    studio folder keeps the one it was created with), starts ``label-studio``
+    detached on ``host`` (``port``, or the first free port from 8080), waits
+    for ``/health``, creates the admin account and its personal access token
+    on first start, and records everything in ``connection.json`` (0600) and,
+    with ``record``, the folder in the per-user list of running servers."""
     state_dir = (state_dir or studio_dir()).resolve()
     conn_path = connection_file(state_dir)
     state = ServerState.load(conn_path)
-    if state and pid_alive(state.pid) and _is_our_server(state.pid, state.data_dir):
+    chosen = _database_of(state_dir, state, database)
+    if local.is_running(state):
         # running (or still starting, from another `start`): wait for it, never start a second one
         _wait_healthy(state.url, state.pid, Path(state.log), timeout)
-        return _ensure_token(state, conn_path, on_status)
+        state = _ensure_token(state, conn_path, on_status)
+        if record:
+            local.record(state_dir, state)
+        return state
 
     venv = ensure_venv(venv, on_status=on_status)
     version = label_studio_version(venv)
     data_dir = state_dir / "data"
-    db = data_dir / "label_studio.sqlite3"
-    if not db.exists():
-        template = _template_db(venv, version, on_status)
-        data_dir.mkdir(parents=True, exist_ok=True)
-        with atomic_path(db) as tmp:
-            shutil.copyfile(template, tmp)
+    database_env, cluster = _prepare_database(state_dir, data_dir, chosen, venv, version, on_status)
     secret_file = state_dir / "secret_key"
     if not secret_file.exists():
         write_private(secret_file, secrets.token_urlsafe(48))
@@ -310,7 +243,7 @@ def start(port: int | None = None, *, state_dir: Path | None = None, venv: Path 
     url = f"http://{host}:{port}"
     log = state_dir / "server.log"
     env = _server_env(data_dir, secret_key, {"LABEL_STUDIO_USERNAME": admin_email,
-                                             "LABEL_STUDIO_PASSWORD": admin_password})
+                                             "LABEL_STUDIO_PASSWORD": admin_password, **database_env})
     on_status(f"starting Label Studio {version} at {url}")
     with open(log, "ab") as log_handle:
         process = subprocess.Popen(
@@ -320,16 +253,52 @@ def start(port: int | None = None, *, state_dir: Path | None = None, venv: Path 
             start_new_session=True, cwd=state_dir)
     new_state = ServerState(url=url, api_key=state.api_key if state else "", admin_email=admin_email,
                             admin_password=admin_password, port=port, pid=process.pid, data_dir=str(data_dir),
-                            log=str(log), venv=str(venv), label_studio_version=version, started_at=time.time())
+                            log=str(log), venv=str(venv), label_studio_version=version, started_at=time.time(),
+                            database=chosen, postgres=cluster.record() if cluster else None)
     new_state.save(conn_path)  # the PID first, so that `stop` can end a server that never got healthy
 
     try:
         _wait_healthy(url, process.pid, log, timeout, child=process)
     except StudioError:
         _terminate(process.pid)
+        if cluster:
+            cluster.stop()
         raise
 
-    return _ensure_token(new_state, conn_path, on_status)
+    new_state = _ensure_token(new_state, conn_path, on_status)
+    if record:
+        local.record(state_dir, new_state)
+    return new_state
+
+
+def _database_of(state_dir: Path, state: ServerState | None, asked: str | None) -> str:
+    """The studio folder's database: the one it holds, else ``asked`` (default SQLite)."""
+    if asked is not None and asked not in DATABASES:
+        raise StudioError(f"unknown database {asked!r}", hint=f"choose one of: {', '.join(DATABASES)}")
+    holds = state.database if state else None
+    if holds is None and (state_dir / "postgres" / "data").exists():
+        holds = "postgres"
+    if holds is None and (state_dir / "data" / "label_studio.sqlite3").exists():
+        holds = "sqlite"
+    if holds and asked and asked != holds:
+        raise StudioError(f"the studio folder {state_dir} holds a Label Studio on {holds}, not {asked}",
+                          hint=f"start it without --database, or give another --studio-dir for a new {asked} one")
+    return holds or asked or "sqlite"
+
+
+def _prepare_database(state_dir: Path, data_dir: Path, database: str, venv: Path, version: str,
+                      on_status: Status) -> tuple[dict[str, str], "postgres.Cluster | None"]:
+    """Label Studio's database settings, and the PostgreSQL cluster when there is one (started)."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    if database == "postgres":
+        cluster = postgres.prepare(state_dir, version, lambda env, work: _migrate(venv, work, env), on_status)
+        return cluster.django_env(), cluster
+    db = data_dir / "label_studio.sqlite3"
+    if not db.exists():
+        template = _template_db(venv, version, on_status)
+        with atomic_path(db) as tmp:
+            shutil.copyfile(template, tmp)
+    return {}, None
 
 
 def _ensure_token(state: ServerState, conn_path: Path, on_status: Status) -> ServerState:
@@ -352,7 +321,7 @@ def _wait_healthy(url: str, pid: int, log: Path, timeout: float, child: subproce
         exited = child.poll() is not None if child is not None else not pid_alive(pid)
         if exited:
             code = f" (code {child.returncode})" if child is not None else ""
-            raise StudioError(f"Label Studio exited{code} before answering at {url}: {_log_tail(log)}",
+            raise StudioError(f"Label Studio exited{code} before answering at {url}: {local.log_tail(log)}",
                               hint=f"see {log}")
         if time.monotonic() > deadline:
             raise StudioError(f"Label Studio did not answer {url}/health within {timeout:.0f} s", hint=f"see {log}")
@@ -387,35 +356,47 @@ def _terminate(pid: int, grace: float = 15.0) -> None:
 
 
 def stop(*, state_dir: Path | None = None) -> ServerState | None:
-    """End the server this state folder started; returns its state, or ``None``
-    when none was running. Never touches any other process."""
-    state_dir = (state_dir or studio_dir()).resolve()
+    """End the server this state folder started, and its PostgreSQL cluster;
+    returns its state, or ``None`` when none was running. Never touches any
+    other process."""
+    state_dir = (state_dir or local.locate().studio_dir).resolve()
     conn_path = connection_file(state_dir)
     state = ServerState.load(conn_path)
-    if state is None or not pid_alive(state.pid) or not _is_our_server(state.pid, state.data_dir):
-        if state is not None and state.pid is not None:
-            state.pid = None
-            state.save(conn_path)
+    local.forget(state_dir)
+    if state is None:
         return None
-    _terminate(state.pid)
-    stopped = ServerState(**asdict(state))
-    state.pid = None
-    state.save(conn_path)
+    stopped = ServerState(**asdict(state)) if local.is_running(state) else None
+    if stopped:
+        _terminate(state.pid)
+    if state.postgres and postgres.Cluster.from_record(state.postgres).stop() and stopped is None:
+        stopped = ServerState(**asdict(state))  # Label Studio had died; its cluster still ran
+    if state.pid is not None:
+        state.pid = None
+        state.save(conn_path)
     return stopped
 
 
+def database_label(state: ServerState) -> str:
+    if state.database == "postgres" and state.postgres:
+        return f"PostgreSQL (cluster {Path(state.postgres['home']) / 'data'}, database {state.postgres['database']})"
+    return f"SQLite ({Path(state.data_dir) / 'label_studio.sqlite3'})"
+
+
 def status(*, state_dir: Path | None = None) -> dict:
-    """Where things run: the local server (if any) and the connection in use."""
-    state_dir = (state_dir or studio_dir()).resolve()
-    state = ServerState.load(connection_file(state_dir))
-    running = bool(state and pid_alive(state.pid) and _is_our_server(state.pid, state.data_dir))
+    """Where things run: the local server (if any), its database, and the connection in use."""
+    located = local.locate(state_dir)
+    state = ServerState.load(connection_file(located.studio_dir))
+    running = local.is_running(state)
     return {
-        "state_dir": str(state_dir),
+        "state_dir": str(located.studio_dir), "found": located.how,
+        "elsewhere": [{"studio_dir": str(folder), "url": s.url} for folder, s in located.elsewhere],
         "local": None if state is None else {
             "url": state.url, "running": running, "healthy": running and healthy(state.url),
             "pid": state.pid if running else None, "admin_email": state.admin_email,
             "data_dir": state.data_dir, "log": state.log, "venv": state.venv,
-            "label_studio_version": state.label_studio_version,
+            "label_studio_version": state.label_studio_version, "database": state.database,
+            "database_label": database_label(state),
+            "connection_file": str(connection_file(located.studio_dir)),
         },
         "remote_url": os.environ.get("LABEL_STUDIO_URL"),
     }
