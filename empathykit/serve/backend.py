@@ -1,0 +1,214 @@
+"""The model side of ``empathykit serve``: trained model folders answering Label Studio's ML backend calls.
+
+Label Studio (1.23) calls ``GET /health``, ``POST /setup`` with the project's labeling config
+(``schema``), ``POST /predict`` with ``{"tasks", "label_config", "project", "params"}`` and
+``POST /webhook`` with annotation events. This module holds everything but the HTTP: it loads
+the models once, matches a labeling config to an empathykit schema and checks that the models
+can fill it, and turns ``predict_records`` rows into the project's result format (the one
+``annotate predict`` + ``push --predictions-column`` writes: ``schema.to_results``).
+
+A folder written by ``empathykit loop`` (it holds :data:`CURRENT_MODEL`) serves the newest
+model the loop wrote: the folder is re-read every few seconds and a new model version is
+loaded beside the old one, then swapped in, so no request waits on or loses a model.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+from empathykit.errors import InputError, SchemaError
+from empathykit.schemas import get_schema, schema_names
+from empathykit.schemas.base import Schema
+
+#: a file in a loop folder naming the newest model folder(s) (one per line); written by ``empathykit loop``
+CURRENT_MODEL = "current-model.txt"
+
+
+@dataclass
+class LoadedModel:
+    """A model (one folder, or one to three EPITOME mechanism folders) loaded once."""
+
+    dirs: list[Path]
+    version: str
+    family: Any
+    info: dict[str, Any]
+
+    def predict(self, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        target = self.dirs[0] if len(self.dirs) == 1 else self.dirs
+        return self.family.predict(target, records)
+
+
+def resolve_dirs(paths: Sequence[str | Path]) -> list[Path]:
+    """Model folders to serve: the folders given, or the newest a loop folder names."""
+    if len(paths) == 1 and (Path(paths[0]) / CURRENT_MODEL).is_file():
+        pointer = Path(paths[0]) / CURRENT_MODEL
+        return [Path(line.strip()) for line in pointer.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [Path(p) for p in paths]
+
+
+def load_model(dirs: Sequence[Path]) -> LoadedModel:
+    """Load the weights once: a family whose ``load`` reads the folder answers every later call from memory."""
+    from empathykit.train.folder import model_version, read_labels
+    from empathykit.train.run import family_of
+
+    if not dirs:
+        raise InputError("no model folder to serve", hint="pass one or more MODEL_DIR (a folder `empathykit train` wrote)")
+    family = family_of(dirs[0])
+    if len(dirs) > 1 and family.name != "epitome":
+        raise InputError(f"several model folders are served together only for EPITOME (one per mechanism); "
+                         f"{dirs[0]} is a {family.name!r} model")
+    if hasattr(family, "load") and len(dirs) == 1:
+        loaded = family.load(dirs[0])
+        family.load = lambda _folder: loaded  # predict() asks its family to load; answer from memory
+    return LoadedModel(list(dirs), "+".join(model_version(d) for d in dirs), family, read_labels(dirs[0]))
+
+
+def match_schema(label_config: str, schema: Schema | None = None) -> Schema:
+    """The empathykit schema of a labeling config: the one given, or the registered one whose config it is."""
+    if schema is not None:
+        return schema
+    if not label_config:
+        raise SchemaError("no labeling config given")
+    flat = " ".join(label_config.split())
+    candidates = []
+    for name in schema_names():
+        try:
+            candidates.append(get_schema(name))
+        except SchemaError:
+            continue
+    for candidate in candidates:
+        if " ".join(candidate.label_config().split()) == flat:
+            return candidate
+    for candidate in candidates:  # edited in the UI or built with options: the target's control and its labels
+        target = candidate.field(candidate.target) if candidate.target else None
+        if target is not None and f'name="{target.name}"' in label_config and all(
+                f'value="{label}"' in label_config for label in target.labels):
+            return candidate
+    raise SchemaError("the project's labeling config is not one of empathykit's schemas "
+                      f"({', '.join(schema_names())}); push the project with `empathykit annotate push` "
+                      "or start the server with --schema NAME")
+
+
+class Backend:
+    """The models behind one server, with what each call answers."""
+
+    def __init__(self, model_paths: Sequence[str | Path], *, schema: Schema | None = None,
+                 label_map: str | Mapping[str, str] | None = None, check_every: float = 2.0):
+        self.paths = [Path(p) for p in model_paths]
+        self.schema = schema
+        self.label_map = label_map
+        self.check_every = check_every
+        self.events: Counter = Counter()
+        self._lock = threading.Lock()
+        self._checked = time.monotonic()
+        self.model = load_model(resolve_dirs(self.paths))
+
+    # -- the model in service ----------------------------------------------------------
+    def current(self) -> LoadedModel:
+        """The model to answer with; a newer version a loop wrote is loaded (once) and swapped in."""
+        if time.monotonic() - self._checked < self.check_every or not self._lock.acquire(blocking=False):
+            return self.model
+        try:
+            self._checked = time.monotonic()
+            from empathykit.train.folder import model_version
+
+            dirs = resolve_dirs(self.paths)
+            if all(d.is_dir() for d in dirs) and "+".join(model_version(d) for d in dirs) != self.model.version:
+                self.model = load_model(dirs)
+        finally:
+            self._lock.release()
+        return self.model
+
+    # -- the four calls ------------------------------------------------------------------
+    def health(self) -> dict[str, Any]:
+        model = self.model
+        return {"status": "UP", "model_class": "empathykit", "model_version": model.version,
+                "family": model.family.name, "model_dirs": [str(d) for d in model.dirs]}
+
+    def setup(self, label_config: str) -> dict[str, Any]:
+        """``{"model_version"}``, or ``SchemaError`` for a project the model cannot fill."""
+        model = self.current()
+        schema = match_schema(label_config, self.schema)
+        self._check_serves(model, schema)
+        return {"model_version": model.version}
+
+    def predict(self, tasks: list[dict[str, Any]], label_config: str) -> dict[str, Any]:
+        """One answer per task, in order: ``{"result", "score", "model_version"}``, or ``{"error"}`` for a
+        task the model cannot read (Label Studio stores the others and skips it)."""
+        model = self.current()
+        schema = match_schema(label_config, self.schema)
+        names = self._check_serves(model, schema)
+        inputs = list(model.info.get("inputs") or schema.inputs)
+        good, answers = [], []
+        for task in tasks:
+            data = task.get("data") if isinstance(task, Mapping) else None
+            missing = [c for c in inputs if not isinstance((data or {}).get(c), str) or not data[c].strip()]
+            if missing:
+                answers.append({"error": f"task {task.get('id') if isinstance(task, Mapping) else task!r}: "
+                                         f"no text in {missing} (schema {schema.name!r} needs {inputs})",
+                                "model_version": model.version})
+            else:
+                good.append((len(answers), dict(data)))
+                answers.append({})
+        rows = model.predict([record for _, record in good]) if good else []
+        for (position, _), row in zip(good, rows, strict=True):
+            values = to_values(row, schema, names)
+            answers[position] = {"result": schema.to_results(values) if values else [],
+                                 "score": row.get("prediction_score"), "model_version": model.version}
+        return {"results": answers, "model_version": model.version}
+
+    def webhook(self, event: Mapping[str, Any]) -> dict[str, Any]:
+        """Count Label Studio's events by action (annotation created/updated/...); nothing is trained here."""
+        action = str(event.get("action") or "unknown")
+        self.events[action] += 1
+        return {"status": "ok", "action": action, "seen": self.events[action]}
+
+    # -- schema checks ---------------------------------------------------------------------
+    def _check_serves(self, model: LoadedModel, schema: Schema) -> dict[str, str]:
+        """Model label -> schema label; ``SchemaError`` naming why the model cannot fill the schema."""
+        if model.family.name == "epitome":
+            if schema.name != "epitome":
+                raise SchemaError(f"EPITOME models fill the 'epitome' schema, not {schema.name!r}")
+            return {}
+        if schema.target is None:
+            raise SchemaError(f"schema {schema.name!r} has no target field for a model to predict")
+        target = schema.field(schema.target)
+        kind, labels = model.info.get("kind"), list(model.info.get("label_names") or [])
+        if model.family.name == "circumplex":
+            kind = "multichoice"  # it answers the nearest emotion as a list of one
+        if kind != target.kind:
+            raise SchemaError(f"model {model.version} predicts {kind} labels, but {schema.name!r}'s target "
+                              f"{target.name!r} is a {target.kind} field")
+        if kind == "rating":
+            return {}
+        from empathykit.predict.labels import _map_labels
+
+        try:
+            mapped = _map_labels(dict(enumerate(labels)), target, self.label_map)
+        except InputError as error:
+            raise SchemaError(f"model {model.version} cannot fill {schema.name!r}: {error}") from None
+        return {labels[i]: name for i, name in mapped.items()}
+
+
+def to_values(row: Mapping[str, Any], schema: Schema, names: Mapping[str, str]) -> dict[str, Any] | None:
+    """``{field: typed value}`` of one prediction row, in the schema's labels (None: no prediction)."""
+    value = row.get("prediction")
+    if value is None:
+        return None
+    if isinstance(value, str) and value.startswith("{"):  # EPITOME: levels and rationale spans per mechanism
+        fields = set(schema.field_names)
+        return {k: v for k, v in json.loads(value).items() if k in fields and v is not None}
+    target = schema.field(schema.target)  # type: ignore[arg-type]
+    if target.kind == "choice":
+        return {target.name: names.get(value, value)}
+    if target.kind == "multichoice":
+        chosen = sorted({names.get(v, v) for v in value}, key=target.labels.index)
+        return {target.name: chosen} if chosen else None
+    low, high = target.scale  # type: ignore[misc]
+    return {target.name: int(min(max(round(float(value)), low), high))}
