@@ -56,3 +56,7 @@ class ExportError(EmpathykitError):
 
 class TrainError(EmpathykitError):
     """A training run that cannot start: bad settings, data or model for the family."""
+
+
+class MissingDependencyError(EmpathykitError):
+    """An optional library a command needs is not installed; the hint names the install command."""

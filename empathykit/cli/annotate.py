@@ -13,7 +13,7 @@ app = typer.Typer(help="Annotate in Label Studio: push tasks, pull annotations, 
 
 @app.command("push")
 def push_command(
-    input: Annotated[str, typer.Option("--input", "-i", help="Items: CSV, JSONL or Parquet, or DATASET:PATH (epitome, emolit, empathic-stories, empathic-story-pairs).")],
+    input: Annotated[str, typer.Option("--input", "-i", help="Items: CSV, JSONL or Parquet, or DATASET:PATH (epitome, emolit, empathic-stories, empathic-story-pairs, twittemp).")],
     project: Annotated[str, typer.Option("--project", "-p", help="Project title (created if missing).")],
     schema: Annotated[Optional[str], typer.Option("--schema", "-s", help="Annotation schema (e.g. seek-provide); default for DATASET:PATH: the data set's.")] = None,
     schema_option: Annotated[list[str], typer.Option("--schema-option", "-O", help="Schema option KEY=VALUE (repeatable).")] = [],  # noqa: B006
@@ -192,21 +192,4 @@ def dedupe_command(
         shown = ", ".join(f"{item!r} (task {task})" for item, task in report.annotated[:5])
         err_console.print(f"[yellow]kept:[/] {len(report.annotated)} later copies carry annotations and were not "
                           f"deleted: {shown}; merge or delete them in the UI", highlight=False)
-    err_console.print(report.project_url, highlight=False)
-
-
-@app.command("connect")
-def connect_command(
-    project: Annotated[str, typer.Option("--project", "-p", help="Project title or id.")],
-    url: Annotated[str, typer.Option("--url", help="URL of a running `empathykit serve` (as Label Studio reaches it).")],
-    title: Annotated[Optional[str], typer.Option(help="Name of the backend in Label Studio (default: empathykit MODEL_VERSION).")] = None,
-) -> None:
-    """Register a running `empathykit serve` as the project's ML backend and turn pre-labelling on."""
-    from empathykit.cli._common import err_console
-    from empathykit.serve.connect import connect_backend
-
-    report = connect_backend(project, url, title=title)
-    err_console.print(f"{'connected' if report.created else 'updated'} ML backend {report.url} (id {report.backend_id}) "
-                      f"to project {report.project_title!r} (id {report.project_id}); pre-labelling on with model "
-                      f"{report.model_version}", highlight=False)
     err_console.print(report.project_url, highlight=False)

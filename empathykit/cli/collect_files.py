@@ -16,7 +16,7 @@ def register(app: typer.Typer) -> None:
 def collect_file(
     inputs: Annotated[List[Path], typer.Argument(help="Files: X API v2 JSONL (tweets or pages), twarc2 output, "
                                                   "v1.1 JSON, CSV/TSV, Stream Grab .tar archives, posts Parquet.")],
-    output: Annotated[Path, typer.Option("--output", "-o", help="Parquet file to write.")] = Path("posts.parquet"),
+    output: Annotated[Path, typer.Option("--out", "-o", help="Parquet file to write.")] = Path("posts.parquet"),
     fmt: Annotated[str, typer.Option("--format", help="auto, jsonl, csv, stream-grab or parquet.")] = "auto",
     text_column: Annotated[str, typer.Option(help="CSV/Parquet column holding the text (default: text, full_text, tweet, ...).")] = None,
     id_column: Annotated[str, typer.Option(help="CSV column holding post ids (default: id, id_str, tweet_id; else a hash of the text).")] = None,

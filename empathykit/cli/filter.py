@@ -10,7 +10,7 @@ import typer
 
 def filter_command(
     inputs: Annotated[List[Path], typer.Argument(help="Posts: Parquet from `collect file`, or anything it reads.")],
-    output: Annotated[Path, typer.Option("--output", "-o", help="Parquet file to write.")] = Path("filtered.parquet"),
+    output: Annotated[Path, typer.Option("--out", "-o", help="Parquet file to write.")] = Path("filtered.parquet"),
     counts: Annotated[Path, typer.Option(help="Per-stage counts JSON (default: <output stem>.counts.json).")] = None,
     lexicon: Annotated[Path, typer.Option(help="Lexicon CSV/TSV (default: the bundled 200 health words).")] = None,
     distress_lexicon: Annotated[Path, typer.Option(help="Distress lexicon merged in for scoring.")] = None,

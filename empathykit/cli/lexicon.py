@@ -80,7 +80,7 @@ def stats(lexicon: LexiconPath = None, distress_lexicon: DistressPath = None, wo
 
 
 @app.command("select")
-def select(output: Annotated[Path, typer.Option("--output", "-o", help="CSV to write (word,<dimensions>).")],
+def select(output: Annotated[Path, typer.Option("--out", "-o", help="CSV to write (word,<dimensions>).")],
            lexicon: LexiconPath = None, distress_lexicon: DistressPath = None, word_column: WordColumn = None,
            rating_column: RatingColumn = None, on_duplicate: OnDuplicate = "mean",
            top: Annotated[int, typer.Option(help="How many words to keep.")] = 200,
@@ -109,7 +109,7 @@ def select(output: Annotated[Path, typer.Option("--output", "-o", help="CSV to w
 
 @app.command("score")
 def score(input: Annotated[Path, typer.Argument(help="Parquet or CSV file with a text column.")],
-          output: Annotated[Path, typer.Option("--output", "-o", help="Parquet file to write.")],
+          output: Annotated[Path, typer.Option("--out", "-o", help="Parquet file to write.")],
           text_column: Annotated[str, typer.Option(help="Column holding the text.")] = "text",
           lexicon: LexiconPath = None, distress_lexicon: DistressPath = None, word_column: WordColumn = None,
           rating_column: RatingColumn = None, on_duplicate: OnDuplicate = "mean") -> None:
@@ -125,7 +125,7 @@ def score(input: Annotated[Path, typer.Argument(help="Parquet or CSV file with a
 
 @app.command("induce")
 def induce(input: Annotated[Path, typer.Argument(help="CSV/TSV/Parquet of documents with ratings (e.g. NewsEmp messages.csv).")],
-           output: Annotated[Path, typer.Option("--output", "-o", help="Lexicon CSV to write.")],
+           output: Annotated[Path, typer.Option("--out", "-o", help="Lexicon CSV to write.")],
            text_column: Annotated[str, typer.Option(help="Column holding the document text.")] = "essay",
            rating_column: Annotated[List[str], typer.Option(help="Document rating column (repeatable).")] = ["empathy", "distress"],
            group_column: Annotated[Optional[str], typer.Option(help="Keep each group (e.g. response_id) on one side of the split.")] = None,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 from typer.core import TyperGroup
 
+from empathykit.cli import _conventions
 from empathykit.errors import EmpathykitError
 
 
@@ -12,21 +13,32 @@ class _ErrorBoundary(TyperGroup):
     """Turns any ``EmpathykitError`` raised by a command into one red line
     (plus a hint) on stderr and a non-zero exit; other errors stay loud."""
 
+    def list_commands(self, ctx):
+        return _conventions.pipeline_order(super().list_commands(ctx))
+
+    def parse_args(self, ctx, args):
+        return super().parse_args(ctx, _conventions.rewrite_aliases(args))
+
     def invoke(self, ctx):
+        _conventions.quiet_libraries()
         try:
             return super().invoke(ctx)
         except EmpathykitError as error:
             from empathykit.cli._common import err_console
 
-            err_console.print(f"[bold red]error:[/] {error}", highlight=False, markup=True)
+            from rich.markup import escape
+
+            # escaped: messages and hints quote user text and commands such as ".[train]"
+            err_console.print(f"[bold red]error:[/] {escape(str(error))}", highlight=False, markup=True)
             if error.hint:
-                err_console.print(f"[yellow]hint:[/] {error.hint}", highlight=False)
+                err_console.print(f"[yellow]hint:[/] {escape(error.hint)}", highlight=False)
             raise typer.Exit(error.exit_code) from None
 
 
 app = typer.Typer(
     cls=_ErrorBoundary,
-    help="Build empathy datasets: collect, filter, annotate in Label Studio, measure agreement, export.",
+    help="Build empathy datasets and models: collect posts, filter, annotate in Label Studio, measure agreement, "
+         "export a Hugging Face dataset, then train, evaluate, predict and retrieve with the trainer.",
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,  # locals may hold tokens
     add_completion=False,
@@ -36,7 +48,6 @@ app = typer.Typer(
 def _register() -> None:
     # Command modules import only typer at module level so --help stays instant.
     from empathykit.cli import agreement, annotate, collect, export, filter, lexicon, quickstart, retrieve, studio, train
-    from empathykit.cli import serve
 
     app.add_typer(lexicon.app, name="lexicon")
     app.add_typer(collect.app, name="collect")
@@ -50,9 +61,9 @@ def _register() -> None:
     app.command("predict", help=train.predict_command.__doc__)(train.predict_command)
     app.command("retrieve", help=retrieve.retrieve_command.__doc__)(retrieve.retrieve_command)
     app.command("quickstart", help=quickstart.quickstart_command.__doc__)(quickstart.quickstart_command)
-    app.command("serve", help=serve.serve_command.__doc__)(serve.serve_command)
 
 
+_conventions.plain_help()
 _register()
 
 

@@ -14,7 +14,7 @@ def retrieve_command(
     k: Annotated[int, typer.Option("-k", help="Stories returned per query.")] = 5,
     query: Annotated[Optional[str], typer.Option("--query", help="One query story.")] = None,
     queries: Annotated[Optional[Path], typer.Option("--queries", help="Query stories (.txt one per line, or a corpus file).")] = None,
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write JSONL here (else JSONL on stdout when piped, a table on stderr).")] = None,
+    output: Annotated[Optional[Path], typer.Option("--out", "-o", help="Write JSONL here (else JSONL on stdout when piped, a table on stderr).")] = None,
     index: Annotated[str, typer.Option("--index", help="auto (usearch above 1M stories) | exact | usearch.")] = "auto",
     text_column: Annotated[Optional[str], typer.Option("--text-column", help="The corpus' story column.")] = None,
 ) -> None:
@@ -25,8 +25,10 @@ def retrieve_command(
     from empathykit.cli._common import print_table
     from empathykit.errors import InputError
     from empathykit.io import atomic_open
+    from empathykit.cli._conventions import require_torch
     from empathykit.train.retrieval import read_queries, retrieve
 
+    require_torch("retrieve")
     if (query is None) == (queries is None):
         raise InputError("give exactly one of --query TEXT and --queries FILE")
     texts = [query] if query is not None else read_queries(queries)

@@ -35,29 +35,46 @@ def _settings_help(family: str) -> None:
                 ["setting", "type", "default", "meaning"], rows)
 
 
+def _family_chosen(ctx: typer.Context, value: str) -> str:
+    if ctx.meta.get("empathykit.help_settings"):  # --help-settings came before --family
+        _settings_help(value)
+        raise typer.Exit()
+    return value
+
+
+def _help_settings(ctx: typer.Context, value: bool) -> bool:
+    """Eager, like --help: the settings print without DATA and -o (--family is eager too, so
+    whichever of the two comes last on the line prints)."""
+    if value and not ctx.resilient_parsing:
+        if "family" in ctx.params:
+            _settings_help(ctx.params["family"])
+            raise typer.Exit()
+        ctx.meta["empathykit.help_settings"] = True
+    return value
+
+
 def train_command(
     data: Annotated[str, typer.Argument(help=DATA_HELP)],
-    family: Annotated[str, typer.Option("--family", "-f", help="Model family: classifier, kd, epitome, similarity, circumplex.")] = "classifier",
+    out: Annotated[Path, typer.Option("--out", "-o", help="Model folder to write (whole, when training ends).")],
+    family: Annotated[str, typer.Option("--family", "-f", is_eager=True, callback=_family_chosen, help="Model family: classifier, kd, epitome, similarity, circumplex.")] = "classifier",
     model: Annotated[Optional[str], typer.Option("--model", "-m", help="Local encoder folder to fine-tune (never downloaded).")] = None,
-    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Model folder to write (whole, when training ends).")] = None,
     task: Annotated[Optional[str], typer.Option(help="Task variant (export config) when the data has several.")] = None,
     config: Annotated[Optional[Path], typer.Option(help="YAML file of settings.")] = None,
     set_: Annotated[list[str], typer.Option("--set", help="KEY=VALUE setting over the config file (repeatable).")] = [],
     aux: Annotated[list[str], typer.Option(help="kd: NAME=DATA auxiliary task (export or DATASET:PATH; repeatable).")] = [],
     teacher: Annotated[list[str], typer.Option(help="kd: NAME=MODEL_DIR trained teacher for a task (main or an --aux name).")] = [],
-    resume: Annotated[bool, typer.Option(help="Continue the unfinished run from its last checkpoint.")] = False,
-    help_settings: Annotated[bool, typer.Option("--help-settings", help="List the family's settings and exit.")] = False,
+    resume: Annotated[bool, typer.Option("--resume", help="Continue the unfinished run from its last checkpoint.")] = False,
+    help_settings: Annotated[bool, typer.Option("--help-settings", is_eager=True, callback=_help_settings, expose_value=False, help="List the family's settings and exit (no DATA needed).")] = False,
 ) -> None:
     """Fine-tune a model family on an exported dataset; writes weights, tokenizer, labels, config.yaml, metrics and a model card."""
     from empathykit.cli._common import err_console, progress
     from empathykit.errors import InputError
+    from empathykit.cli._conventions import require_torch
     from empathykit.train.run import train_model
 
-    if help_settings:
-        _settings_help(family)
-        return
-    if out is None:
-        raise InputError("no model folder given", hint="pass -o MODEL_DIR")
+    require_torch("train")
+    if not (model or resume or config or any(s.partition("=")[0].strip() == "model" for s in set_)):
+        raise InputError("no encoder given", hint="pass --model DIR (a local model folder; nothing is downloaded)")
     extra = {"aux": _pairs(aux, "--aux"), "teachers": _pairs(teacher, "--teacher"),
              "command": "empathykit " + " ".join(shlex.quote(a) for a in sys.argv[1:])}
     with progress(f"training {family}") as advance:
@@ -82,9 +99,11 @@ def evaluate_command(
 ) -> None:
     """Metrics of a trained model on a split (JSON to stdout) and a confusion-matrix PNG."""
     from empathykit.cli._common import err_console
+    from empathykit.cli._conventions import require_torch
     from empathykit.io import check_output, write_json
     from empathykit.train.run import evaluate_model
 
+    require_torch("evaluate")
     if out is not None:
         check_output(out, "file")
     figures = (out.parent if out else Path(model_dir) / "figures")
@@ -107,8 +126,10 @@ def predict_command(
 ) -> None:
     """Predict with a trained model; the output feeds `annotate push --predictions-column prediction`."""
     from empathykit.cli._common import err_console, progress
+    from empathykit.cli._conventions import require_torch
     from empathykit.predict.trained import predict_file
 
+    require_torch("predict")
     with progress("predicting") as advance:
         report = predict_file(model_dir, input_path, out, model_version=model_version, on_progress=advance)
     err_console.print(f"{report.predicted}/{report.items} items predicted → {report.out}; labels {report.labels}")

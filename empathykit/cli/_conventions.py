@@ -1,0 +1,110 @@
+"""How every command looks and behaves: pipeline order, plain help, quiet libraries, torch check.
+
+Imported by ``cli.main`` before any command runs; only the standard library and typer here,
+so ``--help`` stays instant.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import sys
+
+from empathykit.errors import MissingDependencyError
+
+#: The commands in the order of the work; any other command follows in registration order.
+ORDER = ("quickstart", "studio", "collect", "filter", "lexicon", "annotate", "agreement", "export", "train",
+         "evaluate", "predict", "retrieve", "serve")
+
+#: Hidden aliases of option names, rewritten before parsing (kept for one release).
+ALIASES = {"--output": "--out"}
+
+TORCH_HINT = ('install the trainer: pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu '
+              '(CPU; for CUDA the matching build from pytorch.org), then pip install -e ".[train]" in the checkout')
+
+_TYPE_NAMES = {"str": "TEXT", "int": "INTEGER", "float": "FLOAT", "path": "PATH", "file": "FILE",
+               "directory": "DIR"}
+
+
+def pipeline_order(names: list[str]) -> list[str]:
+    known = [name for name in ORDER if name in names]
+    return known + [name for name in names if name not in ORDER]
+
+
+def rewrite_aliases(args: list[str]) -> list[str]:
+    """``--output X`` / ``--output=X`` as ``--out``; nothing after ``--`` is touched."""
+    result, literal = [], False
+    for arg in args:
+        if arg == "--":
+            literal = True
+        if not literal:
+            name, sep, value = arg.partition("=")
+            arg = ALIASES.get(name, name) + sep + value if name in ALIASES else arg
+        result.append(arg)
+    return result
+
+
+def _option_metavar(self, ctx) -> str | None:
+    """click's plain metavar (PATH, TEXT, a|b) instead of Typer's ``<path>``; none for flags."""
+    if self.is_flag or self.count:
+        return None
+    if self.metavar is not None:
+        return self.metavar
+    label = type(self).display_type(self, ctx).strip("<>")
+    if label.startswith("list[") and label.endswith("]"):
+        label = label[5:-1]
+    return label if "|" in label else _TYPE_NAMES.get(label, label.upper())
+
+
+def _argument_name(self) -> str:
+    return self.metavar if self.metavar is not None else self.name.upper()
+
+
+def _argument_usage(self) -> str:
+    name = self.display_name_raw if self.required else f"[{self.display_name_raw}]"
+    return name + ("..." if self.nargs != 1 else "")
+
+
+def plain_help() -> None:
+    """Typer 0.29 labels every option with ``<type>`` (even ``--help <bool>``) and wraps required
+    arguments in braces (``{model_dir}``), with no setting to turn either off; patch its two
+    parameter classes, once, to print help the way click does (``--out PATH``, ``MODEL_DIR``)."""
+    from typer.core import TyperArgument, TyperOption
+
+    TyperOption.display_type_rich = _option_metavar
+    TyperArgument.display_type_rich = lambda self, ctx: None
+    TyperArgument.display_name_raw = property(_argument_name)
+    TyperArgument._usage_display_name = _argument_usage
+
+
+def quiet_libraries() -> None:
+    """No progress bars or advisories from datasets, transformers or the Hub in our output: our
+    own progress goes to stderr. The environment covers libraries imported later; the calls cover
+    those a caller (a test, a notebook) has imported already."""
+    for name, value in (("HF_DATASETS_DISABLE_PROGRESS_BARS", "1"), ("HF_HUB_DISABLE_PROGRESS_BARS", "1"),
+                        ("TRANSFORMERS_VERBOSITY", "error"), ("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1"),
+                        ("TOKENIZERS_PARALLELISM", "false")):
+        os.environ.setdefault(name, value)
+    if "datasets" in sys.modules:
+        import datasets
+
+        datasets.disable_progress_bars()
+        datasets.logging.set_verbosity_error()
+    if "transformers" in sys.modules:
+        from transformers.utils import logging
+
+        logging.set_verbosity_error()
+        logging.disable_progress_bar()
+    if "huggingface_hub" in sys.modules:
+        from huggingface_hub.utils import disable_progress_bars
+
+        disable_progress_bars()
+
+
+def require_torch(command: str) -> None:
+    """One line naming the install command when the trainer's libraries are missing (the
+    quickstart's environment has none), before any data is read."""
+    missing = [name for name in ("torch", "accelerate", "sklearn") if importlib.util.find_spec(name) is None]
+    if missing:
+        raise MissingDependencyError(f"{command} needs the trainer's libraries; not installed: {', '.join(missing)}",
+                                     hint=TORCH_HINT)

@@ -1,0 +1,128 @@
+"""How every command reads and behaves: help in the order of the work, plain help text, one
+output option, required options checked first, a one-line answer without torch, and no other
+library's progress bars or advisories in a normal run."""
+
+from __future__ import annotations
+
+import re
+import sys
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from conftest import SAMPLES
+from empathykit.cli._conventions import ORDER
+from empathykit.cli.main import app
+from tests.train_fixtures import tiny_model  # noqa: F401
+
+runner = CliRunner()
+NEWSEMP = SAMPLES / "newsemp" / "messages.csv"
+NOISE = ("Map", "Flattening", "Generating", "Loading weights", "it/s]", "examples/s")
+
+
+def _commands(command=None, path=()):
+    """Every command path of the CLI, groups included."""
+    command = command or typer.main.get_command(app)
+    yield path
+    for name, sub in getattr(command, "commands", {}).items():
+        yield from _commands(sub, (*path, name))
+
+
+def _help(*path: str) -> str:
+    result = runner.invoke(app, [*path, "--help"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, (path, result.output)
+    return result.output
+
+
+def test_commands_listed_in_the_order_of_the_work_and_the_description_names_the_trainer():
+    text = _help()
+    listed = [m.group(1) for m in re.finditer(r"^│ (\w+)\s{2,}", text.split("Commands")[1], re.M)]
+    assert listed == [name for name in ORDER if name in listed] and set(listed) >= set(ORDER) - {"serve"}
+    assert listed[0] == "quickstart" and listed.index("studio") < listed.index("collect") < listed.index("export")
+    description = " ".join(text.split("Options")[0].split())
+    assert "train" in description and "export" in description
+
+
+def test_no_type_labels_or_braces_and_one_output_option_everywhere():
+    for path in _commands():
+        text = _help(*path)
+        usage = next(line for line in text.splitlines() if "Usage:" in line)
+        assert "{" not in usage and "}" not in usage, (path, usage)
+        assert not re.search(r"<(bool|str|int|float|path|list\[[^]]*\])>", text), (path, text)
+        assert "--output" not in text, path  # --out/-o is the one name; --output stays a hidden alias
+    command = typer.main.get_command(app)
+    for path in _commands():
+        node = command
+        for name in path:
+            node = node.commands[name]
+        for param in node.params:
+            assert "--output" not in param.opts, path
+            if "-o" in param.opts:
+                assert "--out" in param.opts, path
+
+
+def test_output_is_a_hidden_alias_of_out(tmp_path):
+    (tmp_path / "lex.csv").write_text("word,rating\ngrief,6.0\n")
+    result = runner.invoke(app, ["lexicon", "score", str(tmp_path / "posts.txt"), "--lexicon", str(tmp_path / "lex.csv"),
+                                 "--output", str(tmp_path / "scored.parquet")])
+    assert "No such option" not in result.output, result.output
+
+
+def test_train_marks_out_required_and_checks_options_before_reading_data(tmp_path):
+    text = _help("train")
+    out_row = next(line for line in text.splitlines() if "--out" in line)
+    assert out_row.lstrip("│ ").startswith("*") and "[required]" in out_row
+    missing = tmp_path / "no-such-export"
+    result = runner.invoke(app, ["train", str(missing)])
+    assert result.exit_code == 2 and "Missing option '--out'" in result.output
+    result = runner.invoke(app, ["train", f"newsemp:{missing}", "-o", str(tmp_path / "m")])
+    assert result.exit_code == 1 and "no encoder given" in result.output  # not "no such file": data untouched
+    assert result.output.count("error:") == 1
+
+
+@pytest.mark.parametrize("args", [["--family", "kd", "--help-settings"], ["--help-settings", "-f", "similarity"]])
+def test_help_settings_needs_no_data(args):
+    result = runner.invoke(app, ["train", *args], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert "settings of family " + args[args.index("--family" if "--family" in args else "-f") + 1] in result.output
+
+
+def test_annotate_push_help_lists_every_importer():
+    from empathykit.releases.registry import pushable
+
+    text = " ".join(_help("annotate", "push").split())
+    assert len(pushable()) >= 5 and [name for name in pushable() if name not in text] == []
+
+
+@pytest.mark.parametrize("command", [["train", "x", "-o", "m", "--model", "m"], ["evaluate", "m", "x"],
+                                     ["predict", "m", "items.csv", "-o", "p.parquet"],
+                                     ["retrieve", "m", "--corpus", "c.csv", "--query", "q"]])
+def test_without_torch_one_line_names_the_install_command(monkeypatch, command):
+    monkeypatch.setitem(sys.modules, "torch", None)  # what `import torch` sees where it is not installed
+    result = runner.invoke(app, command)
+    assert result.exit_code == 1, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert "not installed: torch" in result.output and 'pip install -e ".[train]"' in result.output
+    assert "Traceback" not in result.output and result.output.count("error:") == 1
+
+
+def test_export_prints_no_other_library_progress(tmp_path):
+    result = runner.invoke(app, ["export", f"newsemp:{NEWSEMP}", "-o", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    assert not [word for word in NOISE if word in result.stderr], result.stderr
+
+
+def test_train_and_evaluate_print_no_other_library_progress(tiny_model, tmp_path):  # noqa: F811
+    from empathykit.exports.importers import export_import
+
+    export = tmp_path / "export"  # a folder, as the README trains from: read by load_dataset
+    export_import(f"newsemp:{NEWSEMP}", export)
+    model = tmp_path / "m"
+    result = runner.invoke(app, ["train", str(export), "--task", "empathy_bin", "--model", str(tiny_model),
+                                 "-o", str(model), "--set", "epochs=1", "--set", "max_length=32"])
+    assert result.exit_code == 0, result.output
+    assert not [word for word in NOISE if word in result.stderr], result.stderr
+    result = runner.invoke(app, ["evaluate", str(model), str(export), "--task", "empathy_bin"])
+    assert result.exit_code == 0, result.output
+    assert not [word for word in NOISE if word in result.stderr], result.stderr
