@@ -193,3 +193,20 @@ def dedupe_command(
         err_console.print(f"[yellow]kept:[/] {len(report.annotated)} later copies carry annotations and were not "
                           f"deleted: {shown}; merge or delete them in the UI", highlight=False)
     err_console.print(report.project_url, highlight=False)
+
+
+@app.command("connect")
+def connect_command(
+    project: Annotated[str, typer.Option("--project", "-p", help="Project title or id.")],
+    url: Annotated[str, typer.Option("--url", help="URL of a running `empathykit serve` (as Label Studio reaches it).")],
+    title: Annotated[Optional[str], typer.Option(help="Name of the backend in Label Studio (default: empathykit MODEL_VERSION).")] = None,
+) -> None:
+    """Register a running `empathykit serve` as the project's ML backend and turn pre-labelling on."""
+    from empathykit.cli._common import err_console
+    from empathykit.serve.connect import connect_backend
+
+    report = connect_backend(project, url, title=title)
+    err_console.print(f"{'connected' if report.created else 'updated'} ML backend {report.url} (id {report.backend_id}) "
+                      f"to project {report.project_title!r} (id {report.project_id}); pre-labelling on with model "
+                      f"{report.model_version}", highlight=False)
+    err_console.print(report.project_url, highlight=False)

@@ -48,6 +48,7 @@ app = typer.Typer(
 def _register() -> None:
     # Command modules import only typer at module level so --help stays instant.
     from empathykit.cli import agreement, annotate, collect, export, filter, lexicon, quickstart, retrieve, studio, train
+    from empathykit.cli import serve
 
     app.add_typer(lexicon.app, name="lexicon")
     app.add_typer(collect.app, name="collect")
@@ -61,6 +62,7 @@ def _register() -> None:
     app.command("predict", help=train.predict_command.__doc__)(train.predict_command)
     app.command("retrieve", help=retrieve.retrieve_command.__doc__)(retrieve.retrieve_command)
     app.command("quickstart", help=quickstart.quickstart_command.__doc__)(quickstart.quickstart_command)
+    app.command("serve", help=serve.serve_command.__doc__)(serve.serve_command)
 
 
 _conventions.plain_help()
