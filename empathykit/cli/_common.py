@@ -28,10 +28,12 @@ def progress(description: str, total: float | None = None) -> Iterator:
     bar = Progress(*columns, console=err_console, transient=False)
     task = bar.add_task(description, total=total)
 
-    def advance(n: float = 1, total: float | None = None) -> None:
+    def advance(n: float = 1, total: float | None = None, note: str | None = None) -> None:
         # shown from the first report on, so errors raised before any work print alone
         if not bar.live.is_started:
             bar.start()
+        if note:  # a message for the user (e.g. a fresh MLM head), above the bar
+            bar.console.print(note)
         if total is not None:
             bar.update(task, total=total)
         bar.advance(task, n)

@@ -56,7 +56,7 @@ def _help_settings(ctx: typer.Context, value: bool) -> bool:
 def train_command(
     data: Annotated[str, typer.Argument(help=DATA_HELP)],
     out: Annotated[Path, typer.Option("--out", "-o", help="Model folder to write (whole, when training ends).")],
-    family: Annotated[str, typer.Option("--family", "-f", is_eager=True, callback=_family_chosen, help="Model family: classifier, kd, epitome, similarity, circumplex.")] = "classifier",
+    family: Annotated[str, typer.Option("--family", "-f", is_eager=True, callback=_family_chosen, help="Model family: classifier, kd, epitome, similarity, circumplex, mlm (masked-LM pretraining on unlabelled text: Parquet/JSONL/CSV/TXT or any DATA's texts).")] = "classifier",
     model: Annotated[Optional[str], typer.Option("--model", "-m", help="Local encoder folder to fine-tune (never downloaded).")] = None,
     task: Annotated[Optional[str], typer.Option(help="Task variant (export config) when the data has several.")] = None,
     config: Annotated[Optional[Path], typer.Option(help="YAML file of settings.")] = None,
@@ -64,6 +64,7 @@ def train_command(
     aux: Annotated[list[str], typer.Option(help="kd: NAME=DATA auxiliary task (export or DATASET:PATH; repeatable).")] = [],
     teacher: Annotated[list[str], typer.Option(help="kd: NAME=MODEL_DIR trained teacher for a task (main or an --aux name).")] = [],
     resume: Annotated[bool, typer.Option("--resume", help="Continue the unfinished run from its last checkpoint.")] = False,
+    search: Annotated[list[str], typer.Option(help="SETTING=V1,V2,... grid (repeatable) or a YAML space file: every combination is trained, the best on validation kept.")] = [],
     help_settings: Annotated[bool, typer.Option("--help-settings", is_eager=True, callback=_help_settings, expose_value=False, help="List the family's settings and exit (no DATA needed).")] = False,
 ) -> None:
     """Fine-tune a model family on an exported dataset; writes weights, tokenizer, labels, config.yaml, metrics and a model card."""
@@ -79,7 +80,7 @@ def train_command(
              "command": "empathykit " + " ".join(shlex.quote(a) for a in sys.argv[1:])}
     with progress(f"training {family}") as advance:
         metrics = train_model(data, family=family, model=model or "", out_dir=out, task=task, config_file=config,
-                              overrides=set_, resume=resume, extra=extra, on_progress=advance)
+                              overrides=set_, resume=resume, extra=extra, on_progress=advance, search=search)
     if metrics:
         err_console.print(f"model written to {out}")
         typer.echo(json.dumps(_headline(metrics), indent=2, default=float))
@@ -96,6 +97,7 @@ def evaluate_command(
     split: Annotated[str, typer.Option(help="Split to evaluate on.")] = "test",
     task: Annotated[Optional[str], typer.Option(help="Task variant (default: the one the model was trained on).")] = None,
     out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Write the metrics JSON here (and the PNGs beside it) instead of stdout only.")] = None,
+    label_map: Annotated[Optional[str], typer.Option(help="Score on another data set's labels: MODEL_CLASS=DATA_CLASS,... (e.g. high=empathy,low=none; several data classes: high=seeking+providing).")] = None,
 ) -> None:
     """Metrics of a trained model on a split (JSON to stdout) and a confusion-matrix PNG."""
     from empathykit.cli._common import err_console
@@ -108,7 +110,7 @@ def evaluate_command(
         check_output(out, "file")
     figures = (out.parent if out else Path(model_dir) / "figures")
     with err_console.status(f"evaluating on {split}"):
-        result = evaluate_model(model_dir, data, split=split, task=task, figures_dir=figures)
+        result = evaluate_model(model_dir, data, split=split, task=task, figures_dir=figures, label_map=label_map)
     if out is not None:
         write_json(out, result)
         err_console.print(f"metrics written to {out}")

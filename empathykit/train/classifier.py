@@ -16,6 +16,7 @@ from typing import Any
 
 from empathykit.errors import TrainError
 from empathykit.train import folder as mf
+from empathykit.train import class_weights as cw
 from empathykit.train import hf, labels
 from empathykit.train.families import Family, Progress
 from empathykit.train.modeling import POOLINGS, batched_logits, build_model, load_model, save_model
@@ -29,6 +30,7 @@ class ClassifierSettings(TrainSettings):
     pooling: str = setting("first", "first (the first token's state, as the BERT baseline) | mean (over tokens)")
     soft_labels: bool = setting(False, "train on the export's label_distribution (annotator votes) as soft targets")
     threshold: float = setting(0.5, "multi-label: a class is predicted at or above this probability")
+    class_weights: str = setting("none", cw.HELP)
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -36,6 +38,7 @@ class ClassifierSettings(TrainSettings):
             raise TrainError(f"setting pooling={self.pooling!r}: expected one of {', '.join(POOLINGS)}")
         if not 0.0 < self.threshold < 1.0:
             raise TrainError(f"setting threshold must be between 0 and 1, got {self.threshold}")
+        cw.check_setting(self.class_weights)
 
 
 def encode_split(split, tokenizer, data, settings, scale, *, task_id: int | None = None, soft: bool = False):
@@ -84,12 +87,13 @@ def heads_trainer_class():
         """``Trainer`` whose loss is the head's: its kind's loss on the ``main`` head."""
 
         kind: str = "choice"
+        class_weight: list[float] | None = None
 
         def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
             targets = inputs.pop("labels")
             soft = inputs.pop("soft", None)
             logits = model(**inputs, task=MAIN)
-            value = labels.loss(self.kind, logits, targets, soft)
+            value = labels.loss(self.kind, logits, targets, soft, weight=self.class_weight)
             return (value, {"logits": logits}) if return_outputs else value
 
     return HeadsTrainer
@@ -102,6 +106,9 @@ class ClassifierFamily(Family):
     def check(self, data, settings) -> None:
         labels.check_labels(data, kinds=("choice", "multichoice", "rating"), soft=settings.soft_labels,
                             family=self.name)
+        if settings.class_weights != "none" and data.kind != "choice":
+            raise TrainError(f"setting class_weights={settings.class_weights!r} weighs single-label classes; task "
+                             f"{data.task!r} has {data.kind} labels", hint="--set class_weights=none")
 
     def train(self, data, settings, out_dir: Path, *, resume: bool = False, on_progress: Progress | None = None,
               extra: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -126,6 +133,9 @@ class ClassifierFamily(Family):
             train_dataset=train_set, eval_dataset=val_set, data_collator=collator(tokenizer),
             callbacks=[hf.progress_callback(on_progress)])
         trainer.kind = data.kind
+        if data.kind == "choice":
+            trainer.class_weight = cw.class_weights(settings.class_weights, data.split("train")[data.label_column],
+                                                    data.label_names)
         run_facts = hf.fit(trainer, work, resume)
         if not trainer.is_world_process_zero():
             return {}

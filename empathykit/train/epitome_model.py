@@ -38,6 +38,9 @@ def _module():
             self.level_out = nn.Linear(hidden, LEVELS)
             self.rationale_head = nn.Linear(hidden, 2)
             self.lambda_EI, self.lambda_RE = lambda_EI, lambda_RE
+            # class weights of the level loss (None: unweighted) and the rationale tag's weight in the tag loss
+            self.level_weight: list[float] | None = None
+            self.rationale_weight = 1.0
 
         def forward(self, seeker_input_ids, seeker_attention_mask, response_input_ids, response_attention_mask,
                     labels=None, rationale_labels=None):
@@ -56,9 +59,13 @@ def _module():
             return out
 
         def loss(self, level_logits, rationale_logits, labels, rationale_labels):
-            level = nn.functional.cross_entropy(level_logits, labels)
+            weight = (torch.tensor(self.level_weight, dtype=level_logits.dtype, device=level_logits.device)
+                      if self.level_weight is not None else None)
+            level = nn.functional.cross_entropy(level_logits, labels, weight=weight)
+            tag_weight = (torch.tensor([1.0, self.rationale_weight], dtype=rationale_logits.dtype,
+                                       device=rationale_logits.device) if self.rationale_weight != 1.0 else None)
             tags = nn.functional.cross_entropy(rationale_logits.reshape(-1, 2), rationale_labels.reshape(-1),
-                                               ignore_index=IGNORE)
+                                               weight=tag_weight, ignore_index=IGNORE)
             return self.lambda_EI * level + self.lambda_RE * tags
 
     return torch, EpitomeBiEncoder
@@ -144,8 +151,9 @@ def encode_pairs(tokenizer, seekers: Sequence[str], responses: Sequence[str], ma
 
 
 def infer(model, tokenizer, seekers: Sequence[str], responses: Sequence[str], *, max_length: int, batch_size: int,
-          on_progress=None) -> tuple[list[list[float]], list[list[int]], list[list[tuple[int, int]]]]:
-    """Level probabilities, rationale tags per real response token (0 on special tokens) and offsets."""
+          on_progress=None, scores: bool = False) -> tuple[list[list[float]], list[list], list[list[tuple[int, int]]]]:
+    """Level probabilities, rationale tags per real response token (0 on special tokens) and offsets;
+    ``scores``: each token's probability of being a rationale instead of its argmax tag."""
     import torch
 
     rows, offsets = encode_pairs(tokenizer, seekers, responses, max_length)
@@ -158,7 +166,9 @@ def infer(model, tokenizer, seekers: Sequence[str], responses: Sequence[str], *,
             batch = {k: v.to(device) for k, v in collate(rows[start:start + batch_size]).items()}
             out = model(**batch)
             probs += torch.softmax(out["logits"].float(), dim=-1).cpu().tolist()
-            for j, row_tags in enumerate(out["rationale_logits"].argmax(-1).cpu().tolist()):
+            logits = out["rationale_logits"].float()
+            per_token = torch.softmax(logits, dim=-1)[..., 1] if scores else logits.argmax(-1)
+            for j, row_tags in enumerate(per_token.cpu().tolist()):
                 spans = offsets[start + j]
                 tags.append([t if e > s else 0 for t, (s, e) in zip(row_tags, spans)])
             if on_progress:

@@ -26,6 +26,7 @@ FAMILIES: dict[str, str] = {
     "epitome": "empathykit.train.epitome:EpitomeFamily",
     "similarity": "empathykit.train.similarity:SimilarityFamily",
     "circumplex": "empathykit.train.circumplex:CircumplexFamily",
+    "mlm": "empathykit.train.mlm:MLMFamily",
 }
 
 Progress = Callable[..., None]
@@ -50,6 +51,12 @@ class Family:
     settings_class: ClassVar[type]
     #: the inputs the family needs, as the export's ``inputs`` (None: any one text or a pair)
     needs_inputs: ClassVar[tuple[str, ...] | None] = None
+
+    def load_data(self, data: str, task: str | None, settings: "TrainSettings") -> Any:
+        """What ``train`` reads from DATA (an export or ``DATASET:PATH``; ``mlm``: unlabelled text)."""
+        from empathykit.train.data import load_training_data
+
+        return load_training_data(data, task)
 
     def check(self, data: "TrainingData", settings: "TrainSettings") -> None:
         return None

@@ -90,6 +90,9 @@ class KDFamily(ClassifierFamily):
 
     def check(self, data, settings) -> None:
         labels.check_labels(data, kinds=("choice",), family=self.name)
+        if settings is not None and settings.class_weights != "none":
+            raise TrainError("family 'kd' does not weigh classes (its targets mix gold and teacher labels)",
+                             hint="--set class_weights=none")
 
     def train(self, data, settings, out_dir: Path, *, resume: bool = False, on_progress: Progress | None = None,
               extra: dict[str, Any] | None = None) -> dict[str, Any]:

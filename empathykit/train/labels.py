@@ -79,11 +79,14 @@ def target(kind: str, value: Any, size: int, scale: tuple[float, float] | None) 
     return [(float(value) - low) / (high - low)]
 
 
-def loss(kind: str, logits, labels, soft=None):
+def loss(kind: str, logits, labels, soft=None, weight=None):
+    """The kind's loss; ``weight`` (one per class, choice only): weighted cross-entropy."""
+    import torch
     import torch.nn.functional as F
 
     if kind == "choice":
-        return F.cross_entropy(logits, soft if soft is not None else labels)
+        weight = torch.tensor(weight, dtype=logits.dtype, device=logits.device) if weight is not None else None
+        return F.cross_entropy(logits, soft if soft is not None else labels, weight=weight)
     if kind == "multichoice":
         return F.binary_cross_entropy_with_logits(logits, labels.to(logits.dtype))
     return F.mse_loss(logits, labels.to(logits.dtype))

@@ -18,13 +18,20 @@ Progress = Callable[..., None]
 
 def train_model(data: str, *, family: str, model: str, out_dir: str | Path, task: str | None = None,
                 config_file: str | Path | None = None, overrides: Sequence[str] = (), resume: bool = False,
-                extra: dict[str, Any] | None = None, on_progress: Progress | None = None) -> dict[str, Any]:
-    """Train ``family`` on ``data`` (export folder or ``DATASET:PATH``) into ``out_dir``; the metrics."""
+                extra: dict[str, Any] | None = None, on_progress: Progress | None = None,
+                search: Sequence[str] = ()) -> dict[str, Any]:
+    """Train ``family`` on ``data`` (export folder or ``DATASET:PATH``) into ``out_dir``; the metrics.
+    ``search``: ``SETTING=V1,V2`` grids (or a YAML space file); the best on validation is kept."""
     from empathykit.train.data import load_training_data
 
     chosen = get_family(family)
     settings = load_settings(chosen.settings_class, config_file, overrides, model=model)
-    training_data = load_training_data(data, task)
+    training_data = chosen.load_data(data, task, settings)
+    if search:
+        from empathykit.train.search import parse_search, search_train
+
+        return search_train(chosen, training_data, settings.to_dict(), parse_search(search), Path(out_dir),
+                            resume=resume, on_progress=on_progress, extra=extra or {})
     return chosen.train(training_data, settings, Path(out_dir), resume=resume, on_progress=on_progress,
                         extra=extra or {})
 
@@ -36,13 +43,19 @@ def family_of(model_dir: str | Path):
 
 
 def evaluate_model(model_dir: str | Path, data: str, *, split: str = "test", task: str | None = None,
-                   figures_dir: str | Path | None = None) -> dict[str, Any]:
-    """Metrics of the model in ``model_dir`` on ``split`` of ``data`` (PNGs into ``figures_dir``)."""
+                   figures_dir: str | Path | None = None, label_map: str | None = None) -> dict[str, Any]:
+    """Metrics of the model in ``model_dir`` on ``split`` of ``data`` (PNGs into ``figures_dir``).
+    ``label_map`` (``high=empathy,low=none``): score on another data set's labels, mapped to the model's."""
     from empathykit.train.data import load_training_data
     from empathykit.train.folder import read_labels
 
     chosen = family_of(model_dir)
-    training_data = load_training_data(data, task or read_labels(model_dir).get("task"))
+    # another data set's labels: its own default task unless --task names one
+    training_data = load_training_data(data, task or (None if label_map else read_labels(model_dir).get("task")))
     training_data.split(split)
+    if label_map:
+        from empathykit.train.label_map import apply_label_map, parse_label_map
+
+        training_data = apply_label_map(training_data, read_labels(model_dir), parse_label_map(label_map))
     result = chosen.evaluate(Path(model_dir), training_data, split, Path(figures_dir) if figures_dir else None)
     return {"model": str(model_dir), "data": str(data), "split": split, "task": training_data.task, **result}

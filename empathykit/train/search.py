@@ -125,7 +125,7 @@ def _keep_winner(winner: Path, out_dir: Path, params: dict[str, Any], trials: li
 
     def copy(tmp: Path) -> None:
         for item in winner.iterdir():
-            if item.name in GENERATED:
+            if item.name in GENERATED or item.name.startswith("."):
                 continue
             (shutil.copytree if item.is_dir() else shutil.copy2)(item, tmp / item.name)
 
