@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Callable
@@ -190,36 +190,18 @@ def pull(
     schema = resolve_schema(ref, schema)
     checkpoint_file = _checkpoint_file(client, ref.id, out)
     previous = json.loads(checkpoint_file.read_text()) if since_last and checkpoint_file.exists() else None
-    incremental = bool(previous and out.exists())
-    since = parse_time(previous["updated_at"]) - CHECKPOINT_MARGIN if incremental and previous["updated_at"] \
-        else None
-    if incremental and since is None:  # nothing was annotated last time: everything is new
-        incremental = False
-
-    emails = annotator_emails(client)
-    listed: list[dict[str, Any]] = []
-    annotated = 0
-    rows: list[dict[str, Any]] = []
-    unknown: list[dict[str, Any]] = []
-    latest = parse_time(previous["updated_at"]) if incremental else None
-    for task in export_tasks(client, ref.id, since, on_progress):
-        listed.append({"id": task["id"], "data": task.get("data") or {}})
-        if not task.get("annotations"):
-            continue
-        annotated += 1
-        task_rows, task_unknown = annotation_rows(task, schema, ref.id, emails)
-        rows += task_rows
-        unknown += task_unknown
-        moment = parse_time(task.get("updated_at"))
-        if moment and (latest is None or moment > latest):
-            latest = moment
-    changed = {t["id"] for t in listed}
-
-    fresh = _table(rows, TIDY_SCHEMA)
-    fresh_unknown = _table(unknown, UNKNOWN_SCHEMA)
-    items = _items_table(listed)
+    since = None
+    if previous and out.exists() and previous["updated_at"]:
+        since = parse_time(previous["updated_at"]) - CHECKPOINT_MARGIN
+    # nothing annotated last time, or no earlier output: everything is new
+    incremental = since is not None
+    fetched = _fetch(client, ref.id, schema, since, parse_time(previous["updated_at"]) if incremental else None,
+                     on_progress)
+    fresh, fresh_unknown, items = (_table(fetched.rows, TIDY_SCHEMA), _table(fetched.unknown, UNKNOWN_SCHEMA),
+                                   _items_table(fetched.listed))
     u_path, i_path = unknown_path(out), items_path(out)
     old = pd.read_parquet(out, columns=["task_id", "annotation_id", "updated_at"]) if incremental else None
+    changed = {t["id"] for t in fetched.listed}
     new_ids, updated_ids, removed = _changes(old, fresh, changed)
     if incremental:
         fresh = _merge(out, fresh, changed, TIDY_SCHEMA)
@@ -228,27 +210,60 @@ def pull(
         if i_path.exists():
             items = _merge(i_path, items, changed, None)
     fresh = with_schema(_sorted(fresh, schema), schema)  # the schema and its options travel with the data
-
-    write_parquet(out, fresh)
-    write_parquet(i_path, items.sort_by([("task_id", "ascending")]))
-    if fresh_unknown.num_rows:
-        write_parquet(u_path, fresh_unknown.sort_by([("task_id", "ascending"), ("annotation_id", "ascending")]))
-    elif u_path.exists():
-        u_path.unlink()
+    _write(out, fresh, fresh_unknown, items)
+    latest = fetched.latest
     write_json(checkpoint_file, {"url": client.url, "project_id": ref.id, "out": str(out.resolve()),
                                  "updated_at": latest.isoformat() if latest else None,
                                  "pulled_at": datetime.now(timezone.utc).isoformat()})
-
-    frame = fresh.select(["annotation_id", "was_cancelled", "ground_truth"]).to_pandas()
-    frame = frame.drop_duplicates("annotation_id")
+    frame = fresh.select(["annotation_id", "was_cancelled", "ground_truth"]).to_pandas().drop_duplicates("annotation_id")
     return PullReport(
         project_id=ref.id, project_title=ref.title, schema=schema.name, out=str(out),
         unknown_out=str(u_path) if fresh_unknown.num_rows else None, items_out=str(i_path),
-        incremental=incremental, tasks_fetched=annotated, annotations=len(frame), rows=fresh.num_rows,
+        incremental=incremental, tasks_fetched=fetched.annotated, annotations=len(frame), rows=fresh.num_rows,
         cancelled=int(frame["was_cancelled"].sum()), ground_truth=int(frame["ground_truth"].sum()),
         unknown=fresh_unknown.num_rows, new_annotations=len(new_ids), updated_annotations=len(updated_ids),
         removed_annotations=removed, checkpoint=latest.isoformat() if latest else None,
     )
+
+
+@dataclass
+class _Fetched:
+    """The tasks fetched: their annotation rows, unknown results, data, and the latest change."""
+
+    listed: list[dict[str, Any]] = field(default_factory=list)
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    unknown: list[dict[str, Any]] = field(default_factory=list)
+    annotated: int = 0
+    latest: datetime | None = None
+
+
+def _fetch(client: StudioClient, project_id: int, schema: Schema, since: datetime | None,
+           latest: datetime | None, on_progress: Callable[..., None] | None) -> _Fetched:
+    emails = annotator_emails(client)
+    fetched = _Fetched(latest=latest)
+    for task in export_tasks(client, project_id, since, on_progress):
+        fetched.listed.append({"id": task["id"], "data": task.get("data") or {}})
+        if not task.get("annotations"):
+            continue
+        fetched.annotated += 1
+        task_rows, task_unknown = annotation_rows(task, schema, project_id, emails)
+        fetched.rows += task_rows
+        fetched.unknown += task_unknown
+        moment = parse_time(task.get("updated_at"))
+        if moment and (fetched.latest is None or moment > fetched.latest):
+            fetched.latest = moment
+    return fetched
+
+
+def _write(out: Path, annotations: pa.Table, unknown: pa.Table, items: pa.Table) -> None:
+    """The table, its items and its unknown results (removed when there are none now)."""
+    write_parquet(out, annotations)
+    write_parquet(items_path(out), items.sort_by([("task_id", "ascending")]))
+    u_path = unknown_path(out)
+    if unknown.num_rows:
+        write_parquet(u_path, unknown.sort_by([("task_id", "ascending"), ("annotation_id", "ascending")]))
+    elif u_path.exists():
+        u_path.unlink()
 
 
 def _changes(old: pd.DataFrame | None, fresh: pa.Table, changed_tasks: set[int]) -> tuple[set, set, int]:
