@@ -126,3 +126,20 @@ def test_train_and_evaluate_print_no_other_library_progress(tiny_model, tmp_path
     result = runner.invoke(app, ["evaluate", str(model), str(export), "--task", "empathy_bin"])
     assert result.exit_code == 0, result.output
     assert not [word for word in NOISE if word in result.stderr], result.stderr
+
+
+@pytest.mark.parametrize("method", ["dawid-skene", "mace"])
+def test_crowd_kit_models_raise_no_pandas_deprecations(method):
+    import warnings
+
+    import pandas as pd
+
+    from empathykit.exports.aggregate import model_labels
+    from empathykit.schemas import get_schema
+    from test_export import tidy_rows
+
+    votes = {f"i{n}": [["seeking", "providing", "none"][n % 3]] * 2 + ["none"] for n in range(9)}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", getattr(pd.errors, "Pandas4Warning", DeprecationWarning))
+        labels = model_labels(tidy_rows(votes), get_schema("seek-provide").field("empathy"), method)
+    assert len(labels) == 9

@@ -22,6 +22,7 @@ annotated an item twice, its later-annotation rule applies.
 
 from __future__ import annotations
 
+import warnings
 from collections import Counter
 from typing import Any
 
@@ -175,7 +176,13 @@ def model_labels(tidy: pd.DataFrame, f: Field, method: str) -> dict[str, str]:
     data = pd.DataFrame({"task": rows["item_id"].astype(str).to_numpy(), "worker": rows["annotator_id"].astype(str).to_numpy(),
                          "label": [decode_value(v) for v in rows["value"]]})
     model = DawidSkene(n_iter=100) if method == "dawid-skene" else MACE(random_state=0)
-    return {str(k): v for k, v in model.fit_predict(data).items()}
+    with warnings.catch_warnings():
+        # crowd-kit 1.4 still passes inplace=/copy= that pandas 3 deprecates (Pandas4Warning, thousands
+        # per fit); the results are unaffected and the calls are crowd-kit's, so only its warnings go
+        warnings.filterwarnings("ignore", category=getattr(pd.errors, "Pandas4Warning", DeprecationWarning),
+                                module=r"crowdkit\.")
+        labels = model.fit_predict(data)
+    return {str(k): v for k, v in labels.items()}
 
 
 def apply_method(table: pd.DataFrame, tidy: pd.DataFrame, schema: Schema, method: str) -> pd.DataFrame:
