@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from empathykit.errors import ExportError
-from empathykit.exports.variants import select, variants_for
+from empathykit.schemas.variants import select, variants_for
 from empathykit.schemas import get_schema
 
 TEXTS = [f"post number {i}" for i in range(12)]

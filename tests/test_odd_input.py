@@ -11,7 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
-from empathykit.annotate.records import read_records
+from empathykit.records import read_records
 from empathykit.cli.main import app
 from empathykit.errors import InputError
 from empathykit.pipelines.readers import collect_files

@@ -14,7 +14,7 @@ import pytest
 from conftest import SAMPLES, whole_release
 from empathykit.errors import InputError
 from empathykit.schemas import get_schema
-from empathykit.releases.registry import READERS, read_dataset
+from empathykit.releases.registry import RELEASES, pushable, read_dataset
 from empathykit.releases.epitome import locate_spans, records_from_epitome
 from empathykit.releases.readers import (records_from_emolit, records_from_empathic_stories, records_from_empathic_story_pairs)
 
@@ -277,13 +277,15 @@ def test_empathic_story_pairs(tmp_path):
 
 
 def test_read_dataset_registry(tmp_path):
-    assert set(READERS) == {"epitome", "emolit", "empathic-stories", "empathic-story-pairs", "twittemp"}
-    for reader, schema, options in READERS.values():
-        get_schema(schema, **options)
+    assert set(pushable()) == {"epitome", "emolit", "empathic-stories", "empathic-story-pairs", "twittemp"}
+    for name in pushable():
+        get_schema(RELEASES[name].schema, **RELEASES[name].schema_options)
     write_csv(tmp_path / "a.csv", ["text", "sentiment"], [["Calm sea.", "calmness"]])
     assert read_dataset("emolit", tmp_path / "a.csv")[0]["reference"] == {"emotions": ["calmness"]}
-    with pytest.raises(InputError, match="unknown data set 'goemotions'"):
+    with pytest.raises(InputError, match="goemotions: no annotation schema reads this data set"):
         read_dataset("goemotions", tmp_path)
+    with pytest.raises(InputError, match="unknown data set 'nosuch'"):
+        read_dataset("nosuch", tmp_path)
 
 
 def test_problems_go_to_the_log_without_a_callback(tmp_path, caplog):

@@ -31,7 +31,7 @@ from empathykit.annotate.concurrency import Ledger, import_guarded, remove_lost_
 from empathykit.annotate.connection import Connection, StudioClient, batches_arrived, connect, short_body
 from empathykit.errors import InputError, SchemaError, StudioConnectionError, StudioError
 from empathykit.records import assign_item_ids, json_safe, read_records
-from empathykit.releases.registry import READERS, read_dataset
+from empathykit.releases.registry import parse_spec, read_dataset, release
 from empathykit.schemas import get_schema
 from empathykit.schemas.base import Schema
 
@@ -112,13 +112,12 @@ def push(
     """
     problems: list[str] = []
     bad_lines: list[str] = []
-    dataset = dataset_input(items) if isinstance(items, (str, Path)) else None
+    dataset = parse_spec(items) if isinstance(items, (str, Path)) else None
     if dataset is not None:
-
         name, path = dataset
-        _, default_schema, default_options = READERS[name]
-        if schema is None:
-            schema, schema_options = default_schema, {**default_options, **dict(schema_options or {})}
+        if schema is None and release(name).schema:
+            schema = release(name).schema
+            schema_options = {**release(name).schema_options, **dict(schema_options or {})}
         items = read_dataset(name, path, on_problem=lambda problem: problems.append(str(problem)))
     if schema is None:
         raise SchemaError("no schema given (expected --schema NAME, e.g. seek-provide)")
@@ -215,15 +214,6 @@ def push(
         config_differs=not created and _normalise(ref.label_config) != _normalise(schema.label_config()),
         problems=problems, bad_lines=bad_lines, race_removed=race_removed, race_kept=race_kept,
     )
-
-
-def dataset_input(items: str | Path) -> tuple[str, str] | None:
-    """``(dataset, path)`` when ``items`` reads ``<dataset>:<path>`` for a known reader."""
-
-    name, sep, path = str(items).partition(":")
-    if sep and name in READERS and not Path(items).exists():
-        return name, path
-    return None
 
 
 def _first_round(records: list[dict[str, Any]], existing: dict[str, Any], ours: set[str], round_size: int) -> int:

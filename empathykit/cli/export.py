@@ -39,7 +39,7 @@ def export_command(
 ) -> None:
     """Aggregate pulled annotations (majority vote, ties flagged) into a Hugging Face DatasetDict with stratified splits."""
     from empathykit.cli._common import err_console, print_table, schema_options
-    from empathykit.exports.importers import is_import_spec
+    from empathykit.releases.registry import is_import_spec
 
     if push_to_hub:  # a missing token or a bad repo id stops before any work
         from empathykit.exports.hub import check_repo, hub_token

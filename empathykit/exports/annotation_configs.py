@@ -22,7 +22,7 @@ import pandas as pd
 from empathykit.errors import ExportError
 from empathykit.exports.importers import _groups, _seeded
 from empathykit.exports.splits import SPLIT_NAMES, stratified_split
-from empathykit.exports.variants import variants_for
+from empathykit.schemas.variants import variants_for
 from empathykit.exports.writer import ExportConfig
 from empathykit.releases.registry import ImportedConfig
 from empathykit.schemas.base import Schema

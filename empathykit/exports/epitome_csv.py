@@ -18,6 +18,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import json
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
@@ -59,7 +60,9 @@ def epitome_csv_text(rows: Iterable[Mapping[str, Any]]) -> str:
         level = row["level"] if "level" in row else row["label"]  # an export's label is the level's class id
         if level not in (0, 1, 2):
             raise ExportError(f"EPITOME CSV: level {level!r} of {row.get('item_id')!r} is not 0, 1 or 2")
-        writer.writerow([*_ids(row), row["seeker_post"], row["response_post"], level, rationale_string(row)])
+        cells = json.loads(row.get("release_cells") or "{}")  # the release's own spelling, where decoding changed it
+        writer.writerow([*_ids(row), cells.get("seeker_post", row["seeker_post"]),
+                         cells.get("response_post", row["response_post"]), level, rationale_string(row)])
     return buffer.getvalue()[:-2]  # no line end after the last row, as the release
 
 

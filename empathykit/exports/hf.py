@@ -23,7 +23,7 @@ from empathykit.exports.aggregate import aggregate, apply_method, attach_inputs
 from empathykit.exports.annotation_configs import annotation_splits, group_columns, variant_configs, votes_by_field  # noqa: F401
 from empathykit.exports.card import card_body, card_dict, gather_facts
 from empathykit.exports.splits import SPLIT_NAMES, check_fractions
-from empathykit.exports.variants import select, variants_for
+from empathykit.schemas.variants import select, variants_for
 from empathykit.exports.writer import write_into
 from empathykit.io import atomic_path, check_output
 from empathykit.schemas.base import Schema

@@ -20,7 +20,6 @@ It writes the folder every export has, so ``exports.load`` reads it; or, with
 
 from __future__ import annotations
 
-import re
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -31,11 +30,10 @@ from empathykit.exports.splits import stratified_split
 from empathykit.exports.writer import ExportConfig, write_export
 from empathykit.io import check_output
 from empathykit.releases.common import ReadProblem
-from empathykit.releases.registry import RELEASES, ImportedConfig, Release, release
+from empathykit.releases.registry import ImportedConfig, Release, parse_spec, release
 
 SPLITS = ("train", "validation", "test")
 FORMATS = ("hf", "epitome-csv")
-_SPEC = re.compile(r"^([a-z0-9][a-z0-9-]*):(.+)$")
 
 
 @dataclass
@@ -54,21 +52,6 @@ class ImportReport:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-
-def parse_spec(spec: str) -> tuple[str, Path] | None:
-    """``(dataset, path)`` when ``spec`` is ``DATASET:PATH`` with a known
-    dataset name; ``None`` for anything else (a plain path, ``C:\\…``)."""
-    found = _SPEC.match(str(spec))
-    if not found or found.group(1) not in RELEASES:
-        return None
-    return found.group(1), Path(found.group(2))
-
-
-def is_import_spec(spec: str) -> bool:
-    """Whether ``spec`` looks like ``NAME:PATH`` (known name or not) rather than a file."""
-    found = _SPEC.match(str(spec))
-    return bool(found) and len(found.group(1)) > 1 and not Path(spec).exists()
 
 
 def _select(configs: list[ImportedConfig], tasks: Sequence[str] | None, name: str) -> list[ImportedConfig]:
@@ -216,8 +199,6 @@ def export_import(spec: str, out_dir: str | Path, *, task: Sequence[str] | str |
 
     parsed = parse_spec(spec)
     if parsed is None:
-        name = str(spec).split(":", 1)[0]
-        release(name)  # raises: unknown data set, listing the known ones
         raise InputError(f"{spec!r}: expected DATASET:PATH", hint="e.g. epitome:path/to/dataset/")
     name, path = parsed
     rel = release(name)

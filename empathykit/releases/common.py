@@ -80,8 +80,10 @@ def _csv_files(path: Path, pattern: str, what: str) -> list[Path]:
     return [path]
 
 
-def _unescape(text: str) -> str:
-    """Reddit text arrives HTML-escaped, sometimes twice (``&amp;#x200B;``)."""
+def decode_text(text: str) -> str:
+    """The one text policy for released text: HTML entities decoded. Reddit text
+    arrives HTML-escaped, sometimes twice (``&amp;#x200B;``); annotators, exports
+    and models all read the decoded text."""
     for _ in range(3):
         plain = html.unescape(text)
         if plain == text:

@@ -5,12 +5,13 @@ back byte for byte)."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any, Iterator
 
 from empathykit.errors import InputError
-from empathykit.releases.common import OnProblem, ReadProblem, _csv_files, _reporter, _rows, _unescape
+from empathykit.releases.common import OnProblem, ReadProblem, _csv_files, _reporter, _rows, decode_text
 from empathykit.schemas import epitome
 
 # -- EPITOME ------------------------------------------------------------------
@@ -86,7 +87,7 @@ def records_from_epitome(path: str | Path, *, on_problem: OnProblem | None = Non
         mechanism = _mechanism_of(file)
         for line, row in _rows(file, columns):
             item_id = row["id"] if "sp_id" not in row else f"{row['sp_id']}_{row['rp_id']}"
-            seeker, response = _unescape(row["seeker_post"]), _unescape(row["response_post"])
+            seeker, response = decode_text(row["seeker_post"]), decode_text(row["response_post"])
             record = records.setdefault(item_id, {"item_id": item_id})
             for key in ("sp_id", "rp_id"):
                 if key in row:
@@ -120,7 +121,7 @@ def records_from_epitome(path: str | Path, *, on_problem: OnProblem | None = Non
             continue
         reference = record.setdefault("reference", {})
         reference[mechanism] = epitome.LEVELS[int(level)]
-        parts = [p for p in (_unescape(p).strip() for p in rationales.split("|")) if p]
+        parts = [p for p in (decode_text(p).strip() for p in rationales.split("|")) if p]
         spans, missing = locate_spans(record["response_post"], parts, epitome.MECHANISMS[mechanism]["span"])
         if spans:  # no key rather than [], as parsing Label Studio results gives
             reference[epitome.rationale_field(mechanism)] = spans
@@ -145,11 +146,13 @@ def read_release(path: str | Path, *, on_problem: OnProblem | None = None) -> di
     ``dataset`` folder, or one mechanism file), in file order.
 
     Each row: ``item_id`` (``<sp_id>_<rp_id>``, ``#2``… for a pair the file
-    repeats), ``sp_id``, ``rp_id``, ``seeker_post``, ``response_post`` (as
-    released), ``level`` (0/1/2), ``rationale_texts`` (the ``|``-separated
-    parts, verbatim and in order), ``rationales`` (those parts located as
-    character spans in the response; parts not found are only in
-    ``rationale_texts`` and are reported) and ``release_row`` (0-based)."""
+    repeats), ``sp_id``, ``rp_id``, ``seeker_post``, ``response_post`` (HTML
+    entities decoded, as :func:`records_from_epitome` gives them to annotators),
+    ``level`` (0/1/2), ``rationale_texts`` (the ``|``-separated parts, verbatim
+    and in order), ``rationales`` (those parts, decoded, located as character
+    spans in the response; parts not found are only in ``rationale_texts`` and
+    are reported), ``release_row`` (0-based) and ``release_cells`` (the posts as
+    the file spells them, JSON, where decoding changed them; else None)."""
     report = _reporter(on_problem)
     root = Path(path)
     files = [f for f in _csv_files(root, "*-reddit.csv", "EPITOME") if _mechanism_of(f)]
@@ -178,10 +181,20 @@ def _read_file(file: Path, mechanism: str, report: OnProblem) -> list[dict[str, 
         texts = row["rationales"].split("|")
         if texts[-1] == "":  # the release ends every part with "|"
             texts.pop()
-        spans, missing = locate_spans(row["response_post"], [t for t in texts if t.strip()], label)
+        # the texts as everyone reads them (push, export, train): entities decoded
+        seeker, response = decode_text(row["seeker_post"]), decode_text(row["response_post"])
+        spans, missing = locate_spans(response, [decode_text(t) for t in texts if t.strip()], label)
         for part in missing:
             report(ReadProblem(str(file), line, key, f"rationale not found in the response (kept verbatim): {part[:60]!r}"))
         rows.append({"item_id": key if seen[key] == 1 else f"{key}#{seen[key]}", "sp_id": row["sp_id"],
-                     "rp_id": row["rp_id"], "seeker_post": row["seeker_post"], "response_post": row["response_post"],
-                     "level": int(level), "rationale_texts": texts, "rationales": spans, "release_row": len(rows)})
+                     "rp_id": row["rp_id"], "seeker_post": seeker, "response_post": response,
+                     "level": int(level), "rationale_texts": texts, "rationales": spans, "release_row": len(rows),
+                     "release_cells": _release_cells(row, seeker, response)})
     return rows
+
+
+def _release_cells(row: Mapping[str, str], seeker: str, response: str) -> str | None:
+    """The posts as the file spells them (JSON), where decoding changed them: what
+    ``--format epitome-csv`` writes back, so the release is reproduced byte for byte."""
+    cells = {k: row[k] for k, text in (("seeker_post", seeker), ("response_post", response)) if row[k] != text}
+    return json.dumps(cells, ensure_ascii=False, sort_keys=True) if cells else None

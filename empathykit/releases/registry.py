@@ -12,7 +12,7 @@ else the release says about the item. Nothing here writes.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable
 
@@ -25,7 +25,8 @@ from empathykit.releases.readers import (
     records_from_empathic_stories,
     records_from_empathic_story_pairs,
 )
-from empathykit.schemas import emotion, epitome, seek_provide, story_features, story_pair
+from empathykit.schemas import emotion, epitome, get_schema, seek_provide, story_features, story_pair
+from empathykit.schemas.variants import variants_for
 
 
 @dataclass
@@ -56,6 +57,11 @@ class Release:
     task_categories: tuple[str, ...] = ("text-classification",)
     #: release splits kept as they are; "carve" = train/test given, validation carved from train
     splits: str = "none"  # "none" | "all" | "carve" | "if-complete"
+    #: ``annotate push -i NAME:PATH``: the records reader and the schema (with options) they feed;
+    #: None where the release has no annotation schema (it is exported and trained on only)
+    records: Callable[..., list[dict[str, Any]]] | None = None
+    schema: str | None = None
+    schema_options: dict[str, Any] = field(default_factory=dict)
 
 
 def _choice_rows(records: list[dict[str, Any]], names: list[str], label_of: Callable[[dict], Any],
@@ -82,7 +88,7 @@ def _epitome(path: Path, on_problem: OnProblem) -> list[ImportedConfig]:
         configs.append(ImportedConfig(
             mechanism, rows, "choice", list(epitome.INPUTS), label_names=list(epitome.LEVELS), schema="epitome",
             schema_options={"mechanisms": [mechanism]}, group_by="sp_id",
-            text_columns=("rationale_texts",),
+            text_columns=("rationale_texts", "release_cells"),
             description=f"{epitome.MECHANISMS[mechanism]['title']}: level 0 no / 1 weak / 2 strong, "
                         "with rationale spans in the response"))
     return configs
@@ -107,9 +113,25 @@ def _twittemp(path: Path, on_problem: OnProblem) -> list[ImportedConfig]:
     records = labelled.records_from_twittemp(path, on_problem=on_problem)
     names = list(seek_provide.LABELS)
     rows = _choice_rows(records, names, lambda r: r["reference"]["empathy"], ("text", "release_id", "permalink"))
-    return [ImportedConfig("seek-provide", rows, "choice", ["text"], label_names=names, schema="seek-provide",
-                           text_columns=("permalink",),
-                           description="empathy direction: seeking / providing / none")]
+    return with_variants(ImportedConfig("seek-provide", rows, "choice", ["text"], label_names=names,
+                                        schema="seek-provide", text_columns=("permalink",),
+                                        description="empathy direction: seeking / providing / none"))
+
+
+def with_variants(base: ImportedConfig) -> list[ImportedConfig]:
+    """``base`` and the other task variants of its schema's target, from the one list annotation
+    exports use (:func:`empathykit.schemas.variants.variants_for`), so both give the same configs:
+    same names, label names and mapping."""
+    configs = []
+    for variant in variants_for(get_schema(base.schema, **base.schema_options)):
+        if variant.source != "label" or variant.name == base.name:
+            configs += [base] if variant.name == base.name else []
+            continue
+        names = list(variant.label_names)
+        rows = [{**row, "label": names.index(variant.map_label(base.label_names[row["label"]]))} for row in base.rows]
+        configs.append(replace(base, name=variant.name, rows=rows, label_names=names,
+                               description=variant.description))
+    return configs
 
 
 def _emolit(path: Path, on_problem: OnProblem) -> list[ImportedConfig]:
@@ -196,7 +218,8 @@ RELEASES: dict[str, Release] = {r.name: r for r in (
     Release("epitome", "EPITOME (Reddit)", _epitome,
             "EPITOME Reddit release, Sharma et al. 2020 (github.com/behavioral-data/Empathy-Mental-Health)",
             "other", "University of Washington attribution license (the release's LICENSE.txt): keep the "
-            "copyright notice, acknowledge UW and cite the paper", _SHARMA),
+            "copyright notice, acknowledge UW and cite the paper", _SHARMA,
+            records=records_from_epitome, schema="epitome"),
     Release("newsemp", "NewsEmp (empathic reactions to news)", _newsemp,
             "Empathic reactions to news stories, Buechel et al. 2018 (messages.csv)", "cc-by-4.0", "CC BY 4.0",
             "Sven Buechel, Anneke Buffone, Barry Slaff, Lyle Ungar and João Sedoc (2018). Modeling Empathy and "
@@ -205,20 +228,23 @@ RELEASES: dict[str, Release] = {r.name: r for r in (
             "TwittEmp release CSV, Hosseini & Caragea 2021 (github.com/Mahhos/KDempathy)", "other",
             "released by the authors for research purposes; tweets are shared under X's terms (share ids: --dehydrate)",
             "Mahshid Hosseini and Cornelia Caragea (2021). Distilling Knowledge for Empathy Detection. "
-            "Findings of EMNLP."),
+            "Findings of EMNLP.", records=labelled.records_from_twittemp, schema="seek-provide"),
     Release("emolit", "Emolit (emotions in literature)", _emolit,
             "Emolit, Rei and Mladenić (Zenodo record 7883954), a derived copy", "cc-by-sa-4.0", "CC BY-SA 4.0",
-            "Luis Rei and Dunja Mladenić. Emolit (Zenodo record 7883954).", splits="carve"),
+            "Luis Rei and Dunja Mladenić. Emolit (Zenodo record 7883954).", splits="carve",
+            records=records_from_emolit, schema="emotion", schema_options={"labels": "emolit"}),
     Release("empathic-stories", "EmpathicStories (stories)", _empathic_stories,
             "EmpathicStories, Shen et al. 2023 (github.com/mitmedialab/empathic-stories)", "apache-2.0",
             "Apache-2.0 (copy published by yuxiaw/Empathic-Similarity)",
             "Jocelyn Shen et al. (2023). Modeling Empathic Similarity in Personal Narratives. EMNLP.",
-            task_categories=("text-classification",), splits="if-complete"),
+            task_categories=("text-classification",), splits="if-complete",
+            records=records_from_empathic_stories, schema="story-features"),
     Release("empathic-story-pairs", "EmpathicStories (story pairs)", _empathic_story_pairs,
             "EmpathicStories, Shen et al. 2023 (github.com/mitmedialab/empathic-stories)", "apache-2.0",
             "Apache-2.0 (copy published by yuxiaw/Empathic-Similarity)",
             "Jocelyn Shen et al. (2023). Modeling Empathic Similarity in Personal Narratives. EMNLP.",
-            task_categories=("sentence-similarity",), splits="if-complete"),
+            task_categories=("sentence-similarity",), splits="if-complete",
+            records=records_from_empathic_story_pairs, schema="story-pair"),
     Release("sst2", "SST-2 (sentence sentiment)", _sst2,
             "Stanford Sentiment Treebank, binary sentence version (Socher et al. 2013)", "mit",
             "copy published under MIT", "Richard Socher et al. (2013). Recursive Deep Models for Semantic "
@@ -236,20 +262,35 @@ def release(name: str) -> Release:
     return RELEASES[name]
 
 
-#: dataset name -> (reader, schema name, schema options): what
-#: ``annotate push --input <dataset>:<path>`` offers.
-READERS: dict[str, tuple[Callable[..., list[dict[str, Any]]], str, dict[str, Any]]] = {
-    "epitome": (records_from_epitome, "epitome", {}),
-    "emolit": (records_from_emolit, "emotion", {"labels": "emolit"}),
-    "empathic-stories": (records_from_empathic_stories, "story-features", {}),
-    "empathic-story-pairs": (records_from_empathic_story_pairs, "story-pair", {}),
-    "twittemp": (labelled.records_from_twittemp, "seek-provide", {}),
-}
+#: ``NAME:PATH`` with a name of two or more characters (``C:\\data`` is a path).
+_SPEC = re.compile(r"^([a-z0-9][a-z0-9_-]+):(.+)$")
+
+
+def is_import_spec(spec: str | Path) -> bool:
+    """Whether ``spec`` reads ``NAME:PATH`` (known name or not) rather than an existing file."""
+    return bool(_SPEC.match(str(spec))) and not Path(str(spec)).exists()
+
+
+def parse_spec(spec: str | Path) -> tuple[str, Path] | None:
+    """``(dataset, path)`` for ``DATASET:PATH``; None for a plain path. The one parser of
+    ``DATASET:PATH`` (push, export and train read data sets through it); an unknown
+    dataset name is an ``InputError`` listing the known ones."""
+    if not is_import_spec(spec):
+        return None
+    name, path = _SPEC.match(str(spec)).groups()
+    return release(name).name, Path(path)
+
+
+def pushable() -> list[str]:
+    """Data sets ``annotate push -i NAME:PATH`` takes (those with an annotation schema)."""
+    return [name for name, r in RELEASES.items() if r.records is not None]
 
 
 def read_dataset(name: str, path: str | Path, *, on_problem: OnProblem | None = None) -> list[dict[str, Any]]:
-    """Records of the released data set ``name`` (one of ``READERS``) at ``path``."""
-    if name not in READERS:
-        raise InputError(f"unknown data set {name!r}; expected one of {', '.join(READERS)}")
-    reader, _, _ = READERS[name]
-    return reader(path, on_problem=on_problem)
+    """Records of the released data set ``name`` at ``path``, ready for ``annotate push``."""
+    rel = release(name)
+    if rel.records is None:
+        raise InputError(f"{name}: no annotation schema reads this data set, so it cannot be pushed; "
+                         f"push one of {', '.join(pushable())}",
+                         hint=f"export or train on it instead: empathykit export {name}:PATH -o OUT")
+    return rel.records(path, on_problem=on_problem)

@@ -18,7 +18,7 @@ __all__ = ["Field", "Schema", "get_schema", "schema_names"]
 def _modules() -> dict[str, str]:
     found = {}
     for info in pkgutil.iter_modules(__path__):
-        if not info.name.startswith("_") and info.name != "base":
+        if not info.name.startswith("_") and info.name not in ("base", "variants"):
             found[info.name.replace("_", "-")] = f"{__name__}.{info.name}"
     return found
 

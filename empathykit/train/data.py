@@ -19,6 +19,7 @@ from empathykit.config import cache_dir
 from empathykit.errors import InputError
 from empathykit.exports import load
 from empathykit.exports.importers import export_import
+from empathykit.releases.registry import is_import_spec
 
 KINDS = ("choice", "multichoice", "rating")
 
@@ -49,12 +50,6 @@ class TrainingData:
         return {"source": self.source, "task": self.task, "kind": self.kind, "inputs": list(self.inputs),
                 "label_names": self.label_names, "scale": list(self.scale) if self.scale else None,
                 "schema": self.schema, "splits": {k: len(v) for k, v in self.dataset.items()}}
-
-
-def is_import_spec(data: str) -> bool:
-    """``newsemp:FILE`` rather than a path (a Windows drive letter is one letter)."""
-    name, sep, rest = str(data).partition(":")
-    return bool(sep) and len(name) > 1 and name.replace("-", "").replace("_", "").isalnum() and not Path(data).exists()
 
 
 def load_training_data(data: str | Path, task: str | None = None, **options: Any) -> TrainingData:

@@ -20,7 +20,8 @@ from typing import Any, Sequence
 
 from empathykit.errors import InputError
 from empathykit.textfiles import text_encoding
-from empathykit.train.data import is_import_spec, load_training_data
+from empathykit.releases.registry import is_import_spec
+from empathykit.train.data import load_training_data
 
 SUFFIXES = (".parquet", ".jsonl", ".json", ".csv", ".tsv", ".txt")
 

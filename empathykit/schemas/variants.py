@@ -1,6 +1,8 @@
-"""Task variants: the named configs one annotation set exports to.
+"""Task variants: the named configs one annotation set exports to, whether the
+labels come from annotations (``exports``) or from a published release
+(``releases.registry``): both read this one list.
 
-API (F and G code against it)::
+API::
 
     Variant(name, source, kind, label_names=None, mapping=None, inputs=(), scale=None)
     variants_for(schema) -> list[Variant]      # every variant that applies, default order
@@ -43,7 +45,7 @@ def _one_vs_rest(name: str, label: str, labels: Sequence[str], inputs: tuple[str
 
 
 #: Schemas whose every field of this kind is a config of its own, named as the release importer names it
-#: (``exports/releases.py``), so a model trained on a release reads an annotation export.
+#: (``releases/registry.py``), so a model trained on a release reads an annotation export.
 PER_FIELD = {"epitome": "choice", "story-pair": "rating"}
 
 
