@@ -257,9 +257,7 @@ def model_card(name: str, config: dict[str, Any], metrics: dict[str, Any]) -> st
               *[f"| {k} | {v:.4f} |" for k, v in flat.items()], "", "## Settings", "", "```yaml",
               yaml.safe_dump(settings, sort_keys=False).rstrip(), "```", ""]
     if isinstance(metrics.get("search"), dict):
-        from empathykit.train.search import card_lines
-
-        lines += card_lines(metrics["search"])
+        lines += search_card_lines(metrics["search"])
     return "\n".join(lines)
 
 
@@ -273,3 +271,20 @@ def _flat(metrics: dict[str, Any], prefix: str = "") -> dict[str, Any]:
         else:
             out[f"{prefix}{key}"] = value
     return out
+
+
+def search_card_lines(search: dict[str, Any]) -> list[str]:
+    """The model card's section on the search: every trial's settings and scores."""
+    trials, best = search.get("trials", []), search.get("best", {})
+    winner = ", ".join(f"{k}={v}" for k, v in best.items())
+    names = sorted({k for t in trials for k in t["params"]})
+    lines = ["## Settings search", "", f"Grid over {', '.join(names)}; the winner ({winner}) is this model.", "",
+             "| " + " | ".join(names) + " | metric | validation | test |",
+             "|" + " --- |" * (len(names) + 3)]
+    for t in trials:
+        metric = t["metric"] or ""
+        score = (t["validation"] or {}).get(metric)
+        test = (t["test"] or {}).get(metric)
+        lines.append("| " + " | ".join(str(t["params"].get(n)) for n in names) + f" | {metric} | "
+                     + " | ".join(f"{v:.4f}" if isinstance(v, (int, float)) else "" for v in (score, test)) + " |")
+    return lines + [""]

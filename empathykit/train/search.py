@@ -135,21 +135,3 @@ def _keep_winner(winner: Path, out_dir: Path, params: dict[str, Any], trials: li
     return metrics
 
 
-def card_lines(search: dict[str, Any]) -> list[str]:
-    """The model card's section on the search: every trial's settings and scores."""
-    trials, best = search.get("trials", []), search.get("best", {})
-    names = sorted({k for t in trials for k in t["params"]})
-    lines = ["## Settings search", "", f"Grid over {', '.join(names)}; the winner ({_fmt(best)}) is this model.", "",
-             "| " + " | ".join(names) + " | metric | validation | test |",
-             "|" + " --- |" * (len(names) + 3)]
-    for t in trials:
-        metric = t["metric"] or ""
-        score = (t["validation"] or {}).get(metric)
-        test = (t["test"] or {}).get(metric)
-        lines.append("| " + " | ".join(str(t["params"].get(n)) for n in names) + f" | {metric} | "
-                     + " | ".join(f"{v:.4f}" if isinstance(v, (int, float)) else "" for v in (score, test)) + " |")
-    return lines + [""]
-
-
-def _fmt(params: dict[str, Any]) -> str:
-    return ", ".join(f"{k}={v}" for k, v in params.items())
