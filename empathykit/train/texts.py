@@ -58,7 +58,8 @@ def read_corpus(data: str | Path, *, task: str | None = None, column: str = "", 
                          hint="give a Parquet/JSONL/CSV/TXT file, a folder of Parquet parts, an export folder "
                               "or DATASET:PATH")
     _check_text(values, spec, columns)
-    texts = [v.strip() for v in values if isinstance(v, str) and v.strip()]
+    # each text once: a post answered several times (EPITOME's seekers) would otherwise be learnt by heart
+    texts = list(dict.fromkeys(v.strip() for v in values if isinstance(v, str) and v.strip()))
     if not texts:
         raise InputError(f"{spec}: no text to pretrain on ({len(values)} row(s), all empty in {columns})")
     if max_texts and len(texts) > max_texts:
