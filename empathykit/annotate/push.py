@@ -17,6 +17,26 @@ Order of work, so that a failure never leaves a mess:
    what is missing, without duplicates.
 
 Task data = the record's columns (JSON-safe) + ``item_id`` (+ ``round``).
+
+Options of ``push``:
+
+- ``items``: a CSV/JSONL/Parquet path, dicts, or ``"<dataset>:<path>"`` for a
+  released data set the registry knows (``epitome:...``, ``emolit:...``;
+  ``schema`` then defaults to the release's, and the reader's problems are
+  listed in the report).
+- ``id_column``: the items' stable id (default ``item_id``, then ``id``, else a
+  hash of the schema's inputs).
+- ``round_size``: put ``round`` (1, 2, ...) in the task data, ``round_size``
+  items per round in input order; ``first_round`` numbers the first one
+  (default: the numbering of an earlier push of the same items, else after the
+  highest round of the project's other tasks).
+- ``overlap``: k annotators per task (``maximum_annotations``).
+- ``predictions_column``: pre-annotations, a typed value of the schema's target
+  or a ``{field: value}`` dict (or its JSON); ``model_version`` names the model
+  (required with predictions); ``prediction_score_column``.
+- ``gold_column``: ground-truth values (same form); the task gets a
+  ground-truth annotation and the project serves gold tasks first.
+- ``on_progress(n, total=None)``: called with tasks imported.
 """
 
 from __future__ import annotations
@@ -86,32 +106,52 @@ def push(
     on_progress: Callable[..., None] | None = None,
 ) -> PushReport:
     """Push ``items`` as tasks of ``schema`` into the project titled
-    ``project`` (created if missing).
-
-    ``items``: a CSV/JSONL/Parquet path, dicts, or ``"<dataset>:<path>"`` for
-    a released data set the schema readers know (``epitome:...``,
-    ``emolit:...``; ``schema`` then defaults to the reader's, and the
-    reader's problems are listed in the report).
-
-    - ``id_column``: the items' stable id (default ``item_id``, then ``id``,
-      else a hash of the schema's inputs).
-    - ``round_size``: put ``round`` (1, 2, ...) in the task data, ``round_size``
-      items per round in input order; ``first_round`` numbers the first one
-      (default: the numbering of an earlier push of the same items, else
-      after the highest round of the project's other tasks).
-    - ``overlap``: k annotators per task (``maximum_annotations``).
-    - ``predictions_column``: pre-annotations, a typed value of the schema's
-      target or a ``{field: value}`` dict (or its JSON); ``model_version``
-      names the model (required with predictions); ``prediction_score_column``.
-    - ``gold_column``: ground-truth values (same form); the task gets a
-      ground-truth annotation and the project serves gold tasks first.
-    - ``on_progress(n, total=None)``: called with tasks imported.
+    ``project`` (created if missing); the options are in the module docstring.
 
     Raises ``SchemaError``/``InputError`` before anything is sent when an item
     lacks a field, ``StudioError`` naming the failed batch.
     """
     problems: list[str] = []
-    bad_lines: list[str] = []
+    items, schema = _resolve_input(items, schema, schema_options, problems)
+    _check_settings(project, batch_size, round_size, overlap, predictions_column, model_version)
+    # 1. read, identify, validate: nothing leaves before every record passes
+    prepared = _prepare(items, schema, id_column, skip_bad, predictions_column, prediction_score_column, gold_column)
+    records, predictions, gold = prepared.records, prepared.predictions, prepared.gold
+    # 2. the project
+    client = connect(connection)
+    ref, created = _project(client, project, schema, overlap, bool(gold))
+    # 3. what is there already
+    ledger = Ledger(client, ref.id)
+    ledger.refresh()
+    if round_size:
+        _number_rounds(records, ledger.rounds, round_size, first_round)
+    todo = [r for r in records if not ledger.present(r["item_id"])]
+    # 4. batched import
+    tasks = [_task(r, predictions.get(r["item_id"]), prediction_score_column, model_version,
+                   gold.get(r["item_id"]), schema, (predictions_column, gold_column, prediction_score_column))
+             for r in todo]
+    batches = [tasks[i:i + batch_size] for i in range(0, len(tasks), batch_size)]
+    _import_batches(client, ref, ledger, batches, on_progress)
+    race_removed, race_kept = remove_lost_races(ledger, lambda item: 1 if item in gold else 0)
+    if created:  # only the winner's creator deletes twins, one at a time
+        sweep_twins(client, project)
+    mine = {item for item, ids in ledger.tasks.items() if ids and min(ids) in ledger.ours}
+    return PushReport(
+        project_id=ref.id, project_title=ref.title, project_url=ref.url, project_created=created,
+        schema=schema.name, items=len(records), created=len(mine), skipped=len(records) - len(mine),
+        duplicates=prepared.duplicates, batches=len(batches), ids_from=prepared.ids_from,
+        rounds=sorted({r["round"] for r in records}) if round_size else [],
+        predictions=len(mine & predictions.keys()), gold=len(mine & gold.keys()),
+        overlap=overlap if overlap is not None else ref.maximum_annotations,
+        config_differs=not created and _normalise(ref.label_config) != _normalise(schema.label_config()),
+        problems=problems, bad_lines=prepared.bad_lines, race_removed=race_removed, race_kept=race_kept,
+    )
+
+
+def _resolve_input(items: str | Path | Iterable[Mapping[str, Any]], schema: str | Schema | None,
+                   schema_options: Mapping[str, Any] | None, problems: list[str]):
+    """The items (a ``<dataset>:<path>`` read by its release's reader, whose problems are
+    collected) and the schema (the release's when none is given)."""
     dataset = parse_spec(items) if isinstance(items, (str, Path)) else None
     if dataset is not None:
         name, path = dataset
@@ -123,6 +163,11 @@ def push(
         raise SchemaError("no schema given (expected --schema NAME, e.g. seek-provide)")
     if isinstance(schema, str):
         schema = get_schema(schema, **dict(schema_options or {}))
+    return items, schema
+
+
+def _check_settings(project: str, batch_size: int, round_size: int | None, overlap: int | None,
+                    predictions_column: str | None, model_version: str | None) -> None:
     if batch_size < 1:
         raise InputError(f"batch size must be at least 1, got {batch_size}")
     if round_size is not None and round_size < 1:
@@ -135,7 +180,22 @@ def push(
     if predictions_column and not model_version:
         raise InputError("pre-annotations need a model version (--model-version, e.g. 'lexicon-v1')")
 
-    # 1. read, identify, validate: nothing leaves before every record passes
+
+@dataclass
+class _Prepared:
+    """The items read, identified and validated, with their typed pre-annotations and gold."""
+
+    records: list[dict[str, Any]]
+    ids_from: str
+    duplicates: int
+    predictions: dict[str, dict[str, Any]]
+    gold: dict[str, dict[str, Any]]
+    bad_lines: list[str]
+
+
+def _prepare(items, schema: Schema, id_column: str | None, skip_bad: bool, predictions_column: str | None,
+             score_column: str | None, gold_column: str | None) -> _Prepared:
+    bad_lines: list[str] = []
     if isinstance(items, (str, Path)):
         keep_text = [c for c in (id_column, "item_id", "id") if c]
         records = read_records(items, string_columns=keep_text, skip_bad=skip_bad, on_bad=bad_lines.append)
@@ -144,22 +204,26 @@ def push(
         if not records:
             raise InputError("no items to push (expected at least one record)")
     ids_from = assign_item_ids(records, schema.inputs, id_column)
-    for column in (predictions_column, prediction_score_column, gold_column):
+    for column in (predictions_column, score_column, gold_column):
         if column and not any(column in r for r in records):
             raise InputError(f"no column {column!r} in the input")
     schema.validate_records(records)
     records, duplicates = _dedupe(records)
-    predictions = {r["item_id"]: _typed(schema, r, predictions_column) for r in records} if predictions_column else {}
-    gold = {r["item_id"]: _typed(schema, r, gold_column) for r in records} if gold_column else {}
-    predictions = {k: v for k, v in predictions.items() if v is not None}
-    gold = {k: v for k, v in gold.items() if v is not None}
 
-    # 2. the project
-    client = connect(connection)
+    def typed(column: str | None) -> dict[str, dict[str, Any]]:
+        values = {r["item_id"]: _typed(schema, r, column) for r in records} if column else {}
+        return {k: v for k, v in values.items() if v is not None}
+
+    return _Prepared(records, ids_from, duplicates, typed(predictions_column), typed(gold_column), bad_lines)
+
+
+def _project(client: StudioClient, project: str, schema: Schema, overlap: int | None,
+             has_gold: bool) -> tuple[prj.ProjectRef, bool]:
+    """The project titled ``project``: created, or reused when it holds the same schema."""
     settings: dict[str, Any] = {}
     if overlap is not None:
         settings.update(maximum_annotations=overlap, overlap_cohort_percentage=100)
-    if gold:
+    if has_gold:
         settings.update(annotator_evaluation_enabled=True)
     ref, created = resolve_project(client, project, lambda: prj.create_project(
         client, title=project, schema_name=schema_tag(schema), label_config=schema.label_config(),
@@ -169,26 +233,22 @@ def push(
             raise StudioError(f"project {ref.title!r} (id {ref.id}) holds schema {ref.schema.split(' ')[0]!r}, "
                               f"not {schema.name!r}", hint="push into another project title")
         prj.update_project(client, ref, settings)
+    return ref, created
 
-    # 3. what is there already
-    ledger = Ledger(client, ref.id)
-    ledger.refresh()
-    existing = ledger.rounds
-    if round_size:
-        ours = {r["item_id"] for r in records}
-        if first_round is None:
-            first_round = _first_round(records, existing, ours, round_size)
-        for position, record in enumerate(records):
-            record["round"] = first_round + position // round_size
-    todo = [r for r in records if not ledger.present(r["item_id"])]
 
-    # 4. batched import
-    tasks = [_task(r, predictions.get(r["item_id"]), prediction_score_column, model_version,
-                   gold.get(r["item_id"]), schema, (predictions_column, gold_column, prediction_score_column))
-             for r in todo]
-    batches = [tasks[i:i + batch_size] for i in range(0, len(tasks), batch_size)]
+def _number_rounds(records: list[dict[str, Any]], existing: dict[str, Any], round_size: int,
+                   first_round: int | None) -> None:
+    """Put ``round`` in each record, ``round_size`` records per round in input order."""
+    if first_round is None:
+        first_round = _first_round(records, existing, {r["item_id"] for r in records}, round_size)
+    for position, record in enumerate(records):
+        record["round"] = first_round + position // round_size
+
+
+def _import_batches(client: StudioClient, ref: prj.ProjectRef, ledger: Ledger, batches: list[list[dict]],
+                    on_progress: Callable[..., None] | None) -> None:
     if on_progress:
-        on_progress(0, total=len(tasks))
+        on_progress(0, total=sum(len(b) for b in batches))
     sent: list[int] = []
 
     def send(batch: list[dict], number: int, total: int) -> list[int]:
@@ -200,20 +260,6 @@ def push(
         return ids
 
     import_guarded(ledger, batches, send, on_progress)
-    race_removed, race_kept = remove_lost_races(ledger, lambda item: 1 if item in gold else 0)
-    sweep_twins(client, project)
-    mine = {item for item, ids in ledger.tasks.items() if ids and min(ids) in ledger.ours}
-
-    return PushReport(
-        project_id=ref.id, project_title=ref.title, project_url=ref.url, project_created=created,
-        schema=schema.name, items=len(records), created=len(mine), skipped=len(records) - len(mine),
-        duplicates=duplicates, batches=len(batches), ids_from=ids_from,
-        rounds=sorted({r["round"] for r in records}) if round_size else [],
-        predictions=len(mine & predictions.keys()), gold=len(mine & gold.keys()),
-        overlap=overlap if overlap is not None else ref.maximum_annotations,
-        config_differs=not created and _normalise(ref.label_config) != _normalise(schema.label_config()),
-        problems=problems, bad_lines=bad_lines, race_removed=race_removed, race_kept=race_kept,
-    )
 
 
 def _first_round(records: list[dict[str, Any]], existing: dict[str, Any], ours: set[str], round_size: int) -> int:

@@ -149,40 +149,17 @@ def export_dataset(
     variants = select(variants_for(schema), tasks)  # a variant that does not apply stops here, before any work
     check_fractions(fractions)
     notify = on_progress or (lambda _msg: None)
-    annotations = Path(annotations)
-    if not annotations.is_file():  # before the items check, so the error names the file that is missing
-        raise ExportError(f"{annotations}: no such annotations file",
-                          hint="pass the Parquet file `empathykit annotate pull -o` wrote")
-    check_output(out_dir, "dir", marker="export.json")
-
+    annotations, items_path = _input_paths(annotations, items, out_dir)
     facts = gather_facts(annotations, agreement=agreement, collection=collection, license=license)
-
-    items_path = Path(items) if items else items_beside(annotations)
-    if not items_path.exists():
-        raise ExportError(f"{items_path}: no items table",
-                          hint="pass the pushed items file with --items (a Parquet/CSV/JSONL with item_id and the inputs)")
-
     item_table = read_items(items_path, error=ExportError)
     groups = group_columns(schema, item_table, group_by)  # a column that does not exist stops here
     notify("reading annotations")
     tidy = read_annotations(annotations, error=ExportError)
     check_values(tidy, schema, error=ExportError)
-    adjudications = None
-    if adjudicated:
-        adjudications = read_adjudications(adjudicated)
+    adjudications = read_adjudications(adjudicated) if adjudicated else None
     notify("aggregating")
-    aggregated = apply_method(aggregate(tidy, schema, adjudications, spans=spans), tidy, schema, method)
-    table = attach_inputs(aggregated, item_table, schema)
+    table, ties, unlabelled, labelled = _aggregated(tidy, schema, adjudications, item_table, method, spans)
     target = schema.field(schema.target)
-    table["adjudicated"] = table[f"{target.name}_adjudicated"].astype(bool)
-    tie_column = f"{target.name}_tie"
-    ties = table[table[tie_column]] if tie_column in table else table.iloc[:0]
-    unlabelled = table[table[target.name].isna() & ~table.index.isin(ties.index)]
-    labelled = table.drop(index=ties.index.union(unlabelled.index)).reset_index(drop=True)
-    if labelled.empty:
-        raise ExportError("no item has a label to export (every item tied or was left unannotated)",
-                          hint="adjudicate ties with `empathykit agreement disagreements --push`")
-
     strata = labelled[target.name] if target.kind == "choice" else pd.Series(["all"] * len(labelled))
     splits, warnings = annotation_splits(labelled, strata.to_numpy(), item_table, groups, fractions, seed)
     notify("building dataset")
@@ -200,13 +177,50 @@ def export_dataset(
         group_by=list(groups), warnings=warnings,
     )
     notify("writing")
+    configs = variant_configs(schema, dataset, schema_options, variants, votes_by_field(tidy, schema))
+    _write(out_dir, ties, configs, report, schema, facts, AGGREGATION_NAMES.get(method, method))
+    return report
+
+
+def _write(out_dir: str | Path, ties: pd.DataFrame, configs, report: ExportReport, schema: Schema, facts,
+           aggregation: str) -> None:
+    """The whole export folder, renamed into place at once."""
     with atomic_path(out_dir, marker="export.json") as tmp:
         tmp.mkdir()
         ties.drop(columns=[c for c in ties.columns if c.endswith("_adjudicated")]).to_parquet(tmp / "ties.parquet", index=False)
-        aggregation = AGGREGATION_NAMES.get(method, method)
-        write_into(tmp, variant_configs(schema, dataset, schema_options, variants, votes_by_field(tidy, schema)), meta=_portable(report),
-                   body=card_body(report, schema, facts, aggregation), card=card_dict(schema, facts, aggregation))
-    return report
+        write_into(tmp, configs, meta=_portable(report), body=card_body(report, schema, facts, aggregation),
+                   card=card_dict(schema, facts, aggregation))
+
+
+def _input_paths(annotations: str | Path, items: str | Path | None, out_dir: str | Path) -> tuple[Path, Path]:
+    """The annotations and items files, checked (with the output) before any work."""
+    annotations = Path(annotations)
+    if not annotations.is_file():  # before the items check, so the error names the file that is missing
+        raise ExportError(f"{annotations}: no such annotations file",
+                          hint="pass the Parquet file `empathykit annotate pull -o` wrote")
+    check_output(out_dir, "dir", marker="export.json")
+    items_path = Path(items) if items else items_beside(annotations)
+    if not items_path.exists():
+        raise ExportError(f"{items_path}: no items table",
+                          hint="pass the pushed items file with --items (a Parquet/CSV/JSONL with item_id and the inputs)")
+    return annotations, items_path
+
+
+def _aggregated(tidy: pd.DataFrame, schema: Schema, adjudications: pd.DataFrame | None, item_table: pd.DataFrame,
+                method: str, spans: str) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """``(every item, ties, unlabelled, labelled)`` after aggregation; refused when nothing is labelled."""
+    aggregated = apply_method(aggregate(tidy, schema, adjudications, spans=spans), tidy, schema, method)
+    table = attach_inputs(aggregated, item_table, schema)
+    target = schema.field(schema.target)
+    table["adjudicated"] = table[f"{target.name}_adjudicated"].astype(bool)
+    tie_column = f"{target.name}_tie"
+    ties = table[table[tie_column]] if tie_column in table else table.iloc[:0]
+    unlabelled = table[table[target.name].isna() & ~table.index.isin(ties.index)]
+    labelled = table.drop(index=ties.index.union(unlabelled.index)).reset_index(drop=True)
+    if labelled.empty:
+        raise ExportError("no item has a label to export (every item tied or was left unannotated)",
+                          hint="adjudicate ties with `empathykit agreement disagreements --push`")
+    return table, ties, unlabelled, labelled
 
 
 def _portable(report: ExportReport) -> dict[str, Any]:
