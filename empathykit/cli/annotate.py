@@ -210,3 +210,30 @@ def connect_command(
                       f"to project {report.project_title!r} (id {report.project_id}); pre-labelling on with model "
                       f"{report.model_version}", highlight=False)
     err_console.print(report.project_url, highlight=False)
+
+
+@app.command("next-round")
+def next_round_command(
+    project: Annotated[str, typer.Option("--project", "-p", help="Project title or id.")],
+    input: Annotated[str, typer.Option("--input", "-i", help="Pool of items: CSV, JSONL or Parquet (those already in the project are left out).")],
+    model: Annotated[Path, typer.Option("--model", help="Model folder `empathykit train` wrote (classifier or kd).")],
+    size: Annotated[int, typer.Option("--size", "-n", help="Items in the round.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Parquet of the chosen items with predictions; OUT.selection.json beside it says why.")],
+    strategy: Annotated[str, typer.Option(help="uncertainty | margin | entropy | diversity | random.")] = "uncertainty",
+    seed: Annotated[int, typer.Option(help="Seed of random choices and ties.")] = 0,
+    schema: Annotated[Optional[str], typer.Option("--schema", "-s", help="Schema (default: the project's).")] = None,
+    id_column: Annotated[Optional[str], typer.Option(help="Stable item id column (default item_id, then id, else a hash of the inputs).")] = None,
+) -> None:
+    """Choose the pool items the model is least sure about (or a diverse, uncertain spread) and push them as the next round, pre-annotated."""
+    from empathykit.active.nextround import next_round
+    from empathykit.cli._common import err_console, progress
+
+    with progress("scoring the pool") as advance:
+        report = next_round(project, input, model, size=size, out=out, strategy=strategy, seed=seed, schema=schema,
+                            id_column=id_column, on_progress=advance)
+    err_console.print(f"round {report.round} of {report.project_title!r} (id {report.project_id}): {report.chosen} of "
+                      f"{report.candidates} candidates chosen by {report.strategy} (pool {report.pool}, "
+                      f"{report.in_project} already in the project); {report.pushed} pushed, {report.predicted} "
+                      f"pre-annotated by {report.model_version}", highlight=False)
+    err_console.print(f"chosen items: {report.out}; why: {report.selection}", highlight=False)
+    err_console.print(report.project_url, highlight=False)

@@ -1,0 +1,151 @@
+"""``annotate next-round``: choose the pool items most worth annotating and push them as the next round.
+
+1. The pool is read and identified like ``annotate push`` does (``item_id``, else ``id``, else a
+   hash of the schema's inputs); items already in the project are never candidates.
+2. The model scores every candidate (:mod:`empathykit.active.outputs`) and the strategy picks
+   ``size`` of them (:mod:`empathykit.active.strategies`; ``diversity`` also keeps away from the
+   items already in the project).
+3. The chosen items get the model's predictions through ``annotate predict``'s path
+   (:func:`empathykit.predict.labels.predict`) and are written to OUT (Parquet, with
+   ``al_rank``, ``al_score``, ``al_strategy``), with ``OUT.selection.json`` beside it: strategy, seed,
+   model version, pool counts and each chosen item's score. Only then are they pushed as one new
+   round with their predictions and scores, so the Data Manager shows and sorts them.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from empathykit.annotate import projects as prj
+from empathykit.annotate.connection import Connection, connect
+from empathykit.annotate.pull import resolve_schema
+from empathykit.annotate.push import push
+from empathykit.errors import InputError, SchemaError
+from empathykit.io import check_output, write_json
+from empathykit.records import assign_item_ids, read_records
+from empathykit.schemas import get_schema
+from empathykit.schemas.base import Schema
+
+MAX_CENTRES = 2000  # labelled items diversity keeps away from (a seeded sample beyond that)
+
+
+@dataclass
+class NextRoundReport:
+    project_id: int
+    project_title: str
+    project_url: str
+    round: int
+    strategy: str
+    seed: int
+    model_version: str
+    pool: int
+    in_project: int
+    candidates: int
+    chosen: int
+    pushed: int
+    predicted: int
+    out: str
+    selection: str
+    scores: list[float] = field(default_factory=list)
+
+
+def selection_path(out: str | Path) -> Path:
+    out = Path(out)
+    return out.with_name(out.stem + ".selection.json")
+
+
+def next_round(project: str | int, pool: str | Path, model_dir: str | Path, *, size: int, out: str | Path,
+               strategy: str = "uncertainty", seed: int = 0, schema: str | Schema | None = None,
+               id_column: str | None = None, connection: Connection | None = None,
+               on_progress: Callable[..., None] | None = None) -> NextRoundReport:
+    """Choose ``size`` items of ``pool`` for ``project`` by ``strategy`` and push them as the next round."""
+    from empathykit.active.outputs import model_outputs
+    from empathykit.active.strategies import select, uncertainty
+    from empathykit.train.run import family_of
+
+    if Path(out).suffix.lower() != ".parquet":
+        raise InputError(f"{out}: the chosen items are written as Parquet; expected a .parquet file name")
+    check_output(out, "file")
+    check_output(selection_path(out), "file")
+    client = connect(connection)
+    ref = prj.find_project(client, project)
+    if ref is None and schema is None:
+        raise InputError(f"no project {project!r} yet", hint="pass --schema to start it with this round")
+    chosen_schema = _schema(ref, schema)
+    records = read_records(pool, string_columns=[c for c in (id_column, "item_id", "id") if c])
+    if not records:
+        raise InputError(f"{pool}: no items in the pool")
+    assign_item_ids(records, chosen_schema.inputs, id_column)
+    tasks = list(prj.iter_tasks(client, ref.id, include="id,data")) if ref is not None else []
+    present = {str((t.get("data") or {}).get("item_id")) for t in tasks}
+    rounds = [r for t in tasks if isinstance(r := (t.get("data") or {}).get("round"), (int, float))]
+    unique = {r["item_id"]: r for r in records}
+    candidates = [r for item, r in unique.items() if item not in present]
+    if not candidates:
+        raise InputError(f"every pool item is already in project {project!r}; nothing to choose",
+                         hint="add items to the pool")
+    loaded = family_of(model_dir).load(Path(model_dir)) if hasattr(family_of(model_dir), "load") else None
+    scored = model_outputs(model_dir, candidates, loaded=loaded, on_progress=on_progress)
+    centres = None
+    if strategy == "diversity" and tasks:
+        labelled = [dict(t["data"]) for t in tasks if isinstance(t.get("data"), dict)]
+        if len(labelled) > MAX_CENTRES:
+            import random
+
+            labelled = random.Random(seed).sample(labelled, MAX_CENTRES)
+        centres = model_outputs(model_dir, labelled, loaded=loaded).embeddings
+    scores = uncertainty(scored.kind, scored.outputs, strategy)
+    selection = select(scores, size, strategy, embeddings=scored.embeddings, labelled=centres, seed=seed)
+    next_number = int(max(rounds, default=0)) + 1
+    chosen = [{**candidates[i], "al_rank": rank + 1, "al_score": score, "al_strategy": strategy,
+               "round": next_number}
+              for rank, (i, score) in enumerate(zip(selection.indices, selection.scores))]
+    version, predicted = _write_with_predictions(chosen, out, chosen_schema, model_dir)
+    facts = {"project": ref.title if ref else str(project), "project_id": ref.id if ref else None, "round": next_number, "strategy": strategy, "seed": seed,
+             "model": str(model_dir), "model_version": version, "pool": len(records), "in_project": len(present),
+             "candidates": len(candidates), "size": size, "kind": scored.kind,
+             "chosen": [{"item_id": c["item_id"], "rank": c["al_rank"], "score": c["al_score"]} for c in chosen]}
+    write_json(selection_path(out), facts)
+    pushed = push(out, schema=chosen_schema, project=ref.title if ref else str(project),
+                  predictions_column="prediction" if predicted else None,
+                  prediction_score_column="prediction_score" if predicted else None,
+                  model_version=version if predicted else None, connection=connection)
+    if facts["project_id"] is None:  # the round started the project
+        write_json(selection_path(out), {**facts, "project_id": pushed.project_id})
+    return NextRoundReport(project_id=pushed.project_id, project_title=pushed.project_title,
+                           project_url=pushed.project_url, round=next_number, strategy=strategy, seed=seed,
+                           model_version=version, pool=len(records), in_project=len(present),
+                           candidates=len(candidates), chosen=len(chosen), pushed=pushed.created,
+                           predicted=pushed.predictions, out=str(out), selection=str(selection_path(out)),
+                           scores=selection.scores)
+
+
+def _schema(ref: prj.ProjectRef | None, schema: str | Schema | None) -> Schema:
+    if ref is not None:
+        return resolve_schema(ref, schema)
+    return get_schema(schema) if isinstance(schema, str) else schema  # type: ignore[return-value]
+
+
+def _write_with_predictions(chosen: list[dict[str, Any]], out: str | Path, schema: Schema,
+                            model_dir: str | Path) -> tuple[str, bool]:
+    """OUT with ``prediction``/``prediction_score`` as ``annotate predict`` writes them; a target predictions
+    do not cover (a rating) is written without them. Returns the model version and whether it predicted."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from empathykit.io import write_parquet
+    from empathykit.predict.labels import predict
+    from empathykit.train.folder import model_version
+
+    with tempfile.TemporaryDirectory(prefix="empathykit-next-round-") as tmp:
+        items = Path(tmp) / "chosen.parquet"
+        pq.write_table(pa.Table.from_pylist(chosen), items)
+        try:
+            report = predict(items, out, schema=schema, model=model_dir)
+        except SchemaError:
+            write_parquet(out, pa.Table.from_pylist(chosen))
+            return model_version(model_dir), False
+    return report.model_version, True

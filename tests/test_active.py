@@ -1,0 +1,89 @@
+"""Active learning: uncertainty scores, batch selection, and ``annotate next-round`` against the real Label Studio."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from empathykit.active.outputs import model_outputs
+from empathykit.active.strategies import select, uncertainty
+from empathykit.cli.main import app
+from empathykit.errors import InputError
+from empathykit.predict.trained import predict_records
+from tests.loop_fixtures import seek_classifier  # noqa: F401  (fixture)
+
+POOL = ["sad hurt my day", "happy party fun", "the sad party", "win a sunny day", "sorry it was fun",
+        "my friend is so lost", "we cry and win", "great day today", "the pain was very happy", "a sunny party"]
+
+
+def test_uncertainty_picks_the_items_nearest_the_boundary():
+    probs = np.array([[0.99, 0.01], [0.55, 0.45], [0.2, 0.8], [0.5, 0.5], [0.9, 0.1]])
+    for method in ("uncertainty", "margin", "entropy"):
+        assert select(uncertainty("choice", probs, method), 2, method).indices == [3, 1]
+    assert uncertainty("choice", probs, "margin")[1] == pytest.approx(0.9)  # 1 - (0.55 - 0.45)
+
+
+def test_multilabel_is_per_label_entropy_and_rating_the_variance():
+    p = np.array([[0.5, 0.9], [0.1, 0.1]])
+    h = lambda q: -(q * math.log(q) + (1 - q) * math.log(1 - q))  # noqa: E731
+    assert uncertainty("multichoice", p, "entropy") == pytest.approx([(h(0.5) + h(0.9)) / 2, h(0.1)])
+    samples = np.array([[1.0, 1.0, 1.0], [1.0, 3.0, 2.0]])
+    assert uncertainty("rating", samples).tolist() == pytest.approx([0.0, 2.0 / 3.0])
+
+
+def test_diversity_never_picks_near_duplicates_together():
+    # 0 and 1 are near-duplicates and the most uncertain; 2 is a little surer but elsewhere
+    x = np.array([[1.0, 0.0, 0.0], [1.0, 0.01, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
+    scores = np.array([0.50, 0.49, 0.40, 0.05])
+    assert select(scores, 2, "uncertainty").indices == [0, 1]
+    assert select(scores, 2, "diversity", embeddings=x).indices == [0, 2]
+    assert select(scores, 3, "diversity", embeddings=x).indices == [0, 2, 3]
+    # an item already in the project counts as picked: its twin is not chosen
+    assert select(scores, 1, "diversity", embeddings=x, labelled=x[:1]).indices == [2]
+    picks = select(scores, 3, "random", seed=1).indices
+    assert picks == select(scores, 3, "random", seed=1).indices and len(set(picks)) == 3
+    with pytest.raises(InputError, match="unknown strategy 'best'"):
+        select(scores, 2, "best")
+
+
+def test_the_tiny_model_scores_match_its_predictions(seek_classifier):
+    records = [{"text": t} for t in POOL]
+    scored = model_outputs(seek_classifier, records)
+    rows = predict_records(seek_classifier, records)
+    # least confident = 1 - the probability predict_records reports for its label
+    assert uncertainty("choice", scored.outputs) == pytest.approx([1 - r["prediction_score"] for r in rows], abs=1e-5)
+    assert scored.embeddings.shape == (len(POOL), 32)
+
+
+@pytest.mark.studio
+def test_next_round_pushes_the_least_sure_items_with_predictions(studio_env, seek_classifier, tmp_path):
+    title = studio_env.project_title("next-round")
+    pool = tmp_path / "pool.jsonl"
+    pool.write_text("".join(json.dumps({"item_id": f"p{i}", "text": t}) + "\n" for i, t in enumerate(POOL)))
+    rows = predict_records(seek_classifier, [{"text": t} for t in POOL])
+    order = sorted(range(len(POOL)), key=lambda i: rows[i]["prediction_score"])
+    runner = CliRunner()
+    common = ["annotate", "next-round", "-p", title, "-i", str(pool), "--model", str(seek_classifier), "-n", "3"]
+    result = runner.invoke(app, [*common, "-o", str(tmp_path / "r1.parquet"), "--schema", "seek-provide"])
+    assert result.exit_code == 0, result.output
+    chosen = pd.read_parquet(tmp_path / "r1.parquet")
+    assert set(chosen["item_id"]) == {f"p{i}" for i in order[:3]}  # nearest the boundary
+    assert list(chosen["prediction"]) == [rows[int(i[1:])]["prediction"] for i in chosen["item_id"]]
+    why = json.loads((tmp_path / "r1.selection.json").read_text())
+    assert why["strategy"] == "uncertainty" and why["round"] == 1 and why["seed"] == 0
+    assert [c["item_id"] for c in why["chosen"]] == list(chosen["item_id"])
+    # round 2 leaves out what round 1 pushed: nothing twice
+    result = runner.invoke(app, [*common, "-o", str(tmp_path / "r2.parquet"), "--strategy", "diversity"])
+    assert result.exit_code == 0, result.output
+    why = json.loads((tmp_path / "r2.selection.json").read_text())
+    assert why["round"] == 2 and why["candidates"] == len(POOL) - 3
+    tasks = studio_env.tasks(why["project_id"])
+    assert len(tasks) == 6 and len({t["data"]["item_id"] for t in tasks}) == 6
+    assert sorted(t["data"]["round"] for t in tasks) == [1, 1, 1, 2, 2, 2]
+    stored = list(studio_env.client().predictions.list(project=why["project_id"]))
+    assert len(stored) == 6 and all(p.score is not None and p.model_version for p in stored)
