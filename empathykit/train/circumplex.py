@@ -21,10 +21,11 @@ from empathykit.errors import InputError, TrainError
 from empathykit.train import folder as mf
 from empathykit.train import hf, labels
 from empathykit.train.circular import circularity, class_angles
-from empathykit.train.classifier import _check_same_labels, _losses, collator, encode_split
+from empathykit.train.classifier import _check_same_labels, collator, encode_split
 from empathykit.train.families import Family, Progress
 from empathykit.train.metrics import classification_metrics
 from empathykit.train.settings import TrainSettings, setting
+from empathykit.train.skeleton import TrainingRun
 
 LOSSES = ("circumplex", "supcon")
 REDUCED_DIMS = (2, 8, 32)
@@ -259,35 +260,30 @@ class CircumplexFamily(Family):
               extra: dict[str, Any] | None = None) -> dict[str, Any]:
         from transformers import AutoModel, Trainer
 
-
-        base, work, tokenizer = hf.begin_run(self, data, settings, out_dir, resume)
-        angles = class_angles(settings.angles, data.label_names)
-        model = _module()(AutoModel.from_pretrained(str(base), local_files_only=True), settings.dim, angles,
-                          settings.loss, settings.margin, settings.temperature)
-        train_set = encode_split(data.split("train"), tokenizer, data, settings, None)
-        has_val = "validation" in data.dataset and len(data.dataset["validation"]) > 0
-        val_set = encode_split(data.split("validation"), tokenizer, data, settings, None) if has_val else None
-        trainer = Trainer(model=model, args=hf.training_arguments(settings, work, evaluate=has_val,
-                                                                  prediction_loss_only=True, label_names=["labels"]),
-                          train_dataset=train_set, eval_dataset=val_set, data_collator=collator(tokenizer),
-                          callbacks=[hf.progress_callback(on_progress)])
-        run_facts = hf.fit(trainer, work, resume)
-        if not trainer.is_world_process_zero():
-            return {}
-        model.eval()
-        train_x, train_y = self._embed_split(model, tokenizer, data, "train", settings.max_length,
-                                             settings.eval_batch_size)
-        directions = class_directions(train_x, train_y, len(data.label_names))
-        metrics = {split: self._metrics(model, tokenizer, data, split, angles, (train_x, train_y),
-                                        settings.max_length, settings.eval_batch_size)
-                   for split in ("validation", "test") if split in data.dataset and len(data.dataset[split])}
-        metrics.update(_losses(trainer), **run_facts)
-        config = {"dim": settings.dim, "angles": [math.degrees(a) for a in angles], "loss": settings.loss}
-        mf.write_model_folder(out_dir, lambda tmp: _save(model, tokenizer, directions, tmp), family=self.name,
-                              settings=settings.to_dict(), data=data.describe(), metrics=metrics,
-                              command=(extra or {}).get("command"), extra_config=config)
-        mf.finish_run(out_dir)
-        return metrics
+        with TrainingRun(self, data, settings, out_dir, resume=resume, extra=extra, on_progress=on_progress) as run:
+            tokenizer = run.tokenizer
+            angles = class_angles(settings.angles, data.label_names)
+            model = _module()(AutoModel.from_pretrained(str(run.base), local_files_only=True), settings.dim, angles,
+                              settings.loss, settings.margin, settings.temperature)
+            train_set = encode_split(data.split("train"), tokenizer, data, settings, None)
+            has_val = "validation" in data.dataset and len(data.dataset["validation"]) > 0
+            val_set = encode_split(data.split("validation"), tokenizer, data, settings, None) if has_val else None
+            trainer = Trainer(model=model, args=hf.training_arguments(settings, run.work, evaluate=has_val,
+                                                                      prediction_loss_only=True, label_names=["labels"]),
+                              train_dataset=train_set, eval_dataset=val_set, data_collator=collator(tokenizer),
+                              callbacks=[hf.progress_callback(on_progress)])
+            facts = run.fit(trainer)
+            if not run.main:
+                return {}
+            model.eval()
+            train_x, train_y = self._embed_split(model, tokenizer, data, "train", settings.max_length,
+                                                 settings.eval_batch_size)
+            directions = class_directions(train_x, train_y, len(data.label_names))
+            metrics = run.held_out(lambda split: self._metrics(model, tokenizer, data, split, angles, (train_x, train_y),
+                                                               settings.max_length, settings.eval_batch_size))
+            config = {"dim": settings.dim, "angles": [math.degrees(a) for a in angles], "loss": settings.loss}
+            return run.finish(lambda tmp: _save(model, tokenizer, directions, tmp), {**metrics, **facts},
+                              extra_config=config)
 
     @staticmethod
     def _embed_split(model, tokenizer, data, split, max_length, batch_size):

@@ -253,6 +253,9 @@ def model_card(name: str, config: dict[str, Any], metrics: dict[str, Any]) -> st
              + (f": {', '.join(data['label_names'])}" if data.get("label_names") else "") + ").", ""]
     if config.get("command"):
         lines += ["Made with:", "", "```bash", config["command"], "```", ""]
+    for resumed in config.get("resumed") or []:
+        changed = "; ".join(f"{k} {v.get('before')} -> {v.get('after')}" for k, v in (resumed.get("changed") or {}).items())
+        lines += [f"Resumed from {resumed.get('from')}" + (f", with {changed} from there on" if changed else "") + ".", ""]
     lines += ["## Metrics", "", "| metric | value |", "| --- | --- |",
               *[f"| {k} | {v:.4f} |" for k, v in flat.items()], "", "## Settings", "", "```yaml",
               yaml.safe_dump(settings, sort_keys=False).rstrip(), "```", ""]

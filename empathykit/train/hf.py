@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from empathykit.errors import TrainError
-from empathykit.train import folder as mf
 
 
 def seed_everything(seed: int) -> None:
@@ -145,16 +144,3 @@ def fit(trainer, work_dir: Path, resume: bool) -> Any:
     trainer.train(resume_from_checkpoint=checkpoint)
     return {"resumed_from": Path(checkpoint).name if checkpoint else None, "world_size": world_size()}
 
-
-def begin_run(family, data, settings, out_dir: Path, resume: bool):
-    """What every family's ``train`` starts with, in this order: the base model and the data checked,
-    the precision resolved, the run folder prepared, the seeds set; returns ``(base, work_dir, tokenizer)``."""
-    from transformers import AutoTokenizer
-
-
-    base = mf.check_base_model(settings.model)
-    family.check(data, settings)
-    resolve_precision(settings.precision)
-    work = mf.prepare_run(out_dir, resume)
-    seed_everything(settings.seed)
-    return base, work, AutoTokenizer.from_pretrained(str(base), local_files_only=True)

@@ -17,11 +17,9 @@ says so and records ``fresh_mlm_head`` in the metrics.
 
 from __future__ import annotations
 
-import inspect
 import itertools
 import math
 import shutil
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,6 +29,7 @@ from empathykit.train import folder as mf
 from empathykit.train import hf
 from empathykit.train.families import Family, Progress
 from empathykit.train.settings import TrainSettings, setting
+from empathykit.train.skeleton import TrainingRun, notify
 from empathykit.train.texts import TextCorpus, read_corpus
 
 #: files that make a folder a sentence-transformers model; copied so the similarity family pools the same way
@@ -60,21 +59,6 @@ class MLMSettings(TrainSettings):
             raise TrainError(f"setting validation_fraction must be in [0, 1), got {self.validation_fraction}")
         if self.max_texts < 0:
             raise TrainError(f"setting max_texts must not be negative, got {self.max_texts}")
-
-
-def notify(on_progress: Progress | None, text: str) -> None:
-    """A message for the user: through the progress callback when it takes ``note``, else on stderr."""
-    takes_note = False
-    if on_progress is not None:
-        try:
-            parameters = inspect.signature(on_progress).parameters
-        except (TypeError, ValueError):
-            parameters = {}
-        takes_note = "note" in parameters or any(p.kind is p.VAR_KEYWORD for p in parameters.values())
-    if takes_note:
-        on_progress(0, note=text)
-    else:
-        print(text, file=sys.stderr, flush=True)
 
 
 def blocks(corpus: TextCorpus, tokenizer, settings: MLMSettings):
@@ -154,40 +138,36 @@ class MLMFamily(Family):
               on_progress: Progress | None = None, extra: dict[str, Any] | None = None) -> dict[str, Any]:
         from transformers import DataCollatorForLanguageModeling, Trainer
 
-        base, work, tokenizer = hf.begin_run(self, data, settings, out_dir, resume)
-        if tokenizer.mask_token is None:
-            raise TrainError(f"model {base}: its tokenizer has no mask token, so it cannot be pretrained as a "
-                             "masked language model")
-        dataset = blocks(data, tokenizer, settings).shuffle(seed=settings.seed)
-        held = int(round(len(dataset) * settings.validation_fraction)) if len(dataset) > 1 else 0
-        held = min(max(held, 1 if settings.validation_fraction else 0), len(dataset) - 1)
-        train_set, val_set = dataset.select(range(held, len(dataset))), dataset.select(range(held))
-        model, fresh = load_mlm_model(base)
-        if fresh:
-            notify(on_progress, f"{base} has no masked-LM head (a sentence-transformers or bare encoder "
-                                "checkpoint): a freshly initialised head is trained with it")
-        before = masked_lm_loss(model, val_set, tokenizer, settings) if held else None
-        trainer = Trainer(
-            model=model, args=hf.training_arguments(settings, work, evaluate=bool(held)),
-            train_dataset=train_set, eval_dataset=val_set if held else None,
-            data_collator=DataCollatorForLanguageModeling(tokenizer, mlm_probability=settings.mlm_probability),
-            callbacks=[hf.progress_callback(on_progress)])
-        run_facts = hf.fit(trainer, work, resume)
-        if not trainer.is_world_process_zero():
-            return {}
-        losses = [float(e["loss"]) for e in trainer.state.log_history if "loss" in e]
-        metrics: dict[str, Any] = {"texts": len(data.texts), "train_blocks": len(train_set),
-                                   "fresh_mlm_head": fresh, "train_loss_first": losses[0] if losses else None,
-                                   "train_loss": losses[-1] if losses else None, **run_facts}
-        if held:
-            after = masked_lm_loss(model, val_set, tokenizer, settings)
-            metrics["validation"] = {"mlm_loss_before": before, "mlm_loss": after, "perplexity_before": math.exp(before),
-                                     "perplexity": math.exp(after), "blocks": held}
-        mf.write_model_folder(out_dir, lambda tmp: _save(model, tokenizer, base, tmp), family=self.name,
-                              settings=settings.to_dict(), data=data.describe(), metrics=metrics,
-                              command=(extra or {}).get("command"), extra_config={"base_model": str(base)})
-        mf.finish_run(out_dir)
-        return metrics
+        with TrainingRun(self, data, settings, out_dir, resume=resume, extra=extra, on_progress=on_progress) as run:
+            base, tokenizer = run.base, run.tokenizer
+            if tokenizer.mask_token is None:
+                raise TrainError(f"model {base}: its tokenizer has no mask token, so it cannot be pretrained as a "
+                                 "masked language model")
+            dataset = blocks(data, tokenizer, settings).shuffle(seed=settings.seed)
+            held = int(round(len(dataset) * settings.validation_fraction)) if len(dataset) > 1 else 0
+            held = min(max(held, 1 if settings.validation_fraction else 0), len(dataset) - 1)
+            train_set, val_set = dataset.select(range(held, len(dataset))), dataset.select(range(held))
+            model, fresh = load_mlm_model(base)
+            if fresh:
+                notify(on_progress, f"{base} has no masked-LM head (a sentence-transformers or bare encoder "
+                                    "checkpoint): a freshly initialised head is trained with it")
+            before = masked_lm_loss(model, val_set, tokenizer, settings) if held else None
+            trainer = Trainer(
+                model=model, args=hf.training_arguments(settings, run.work, evaluate=bool(held)),
+                train_dataset=train_set, eval_dataset=val_set if held else None,
+                data_collator=DataCollatorForLanguageModeling(tokenizer, mlm_probability=settings.mlm_probability),
+                callbacks=[hf.progress_callback(on_progress)])
+            run_facts = run.fit(trainer)
+            if not run.main:
+                return {}
+            metrics: dict[str, Any] = {"texts": len(data.texts), "train_blocks": len(train_set),
+                                       "fresh_mlm_head": fresh, **run_facts}
+            if held:
+                after = masked_lm_loss(model, val_set, tokenizer, settings)
+                metrics["validation"] = {"mlm_loss_before": before, "mlm_loss": after, "perplexity_before": math.exp(before),
+                                         "perplexity": math.exp(after), "blocks": held}
+            return run.finish(lambda tmp: _save(model, tokenizer, base, tmp), metrics,
+                              extra_config={"base_model": str(base)})
 
     def evaluate(self, model_dir: Path, data, split: str = "test", out_dir: Path | None = None) -> dict[str, Any]:
         """Masked-LM loss and perplexity on the texts of ``split`` (fixed masks)."""

@@ -14,7 +14,6 @@ human-top stories), Kendall's tau and Spearman's rho, averaged over queries.
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import json
 from dataclasses import dataclass
@@ -22,6 +21,8 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from empathykit.errors import InputError
+from empathykit.records import FORMATS, read_records
+from empathykit.textfiles import not_utf8, text_encoding
 from empathykit.io import atomic_path
 from empathykit.train import folder as mf
 from empathykit.train.similarity import ENCODER, embed, load_encoder
@@ -66,28 +67,26 @@ def read_corpus(path: str | Path, text_column: str | None = None) -> Corpus:
 
 
 def _read_rows(path: Path) -> list[dict[str, Any]]:
-    suffix = path.suffix.lower()
-    if suffix == ".parquet":
-        import pyarrow.parquet as pq
+    """Rows through the project's readers: any encoding they take, one line for any other or for binary data."""
+    if path.suffix.lower() == ".txt":
+        return [{"text": line} for line in _read_text(path).splitlines()]
+    if path.suffix.lower() not in FORMATS:
+        raise InputError(f"{path}: unknown corpus format; expected .txt or one of {', '.join(sorted(FORMATS))}")
+    return read_records(path, string_columns=ID_COLUMNS)
 
-        return pq.read_table(path).to_pylist()
-    text = path.read_text(encoding="utf-8-sig")
-    if suffix in (".jsonl", ".ndjson"):
-        try:
-            return [json.loads(line) for line in text.splitlines() if line.strip()]
-        except json.JSONDecodeError as error:
-            raise InputError(f"corpus {path}: not JSON Lines ({error.msg}, line {error.lineno})") from None
-    if suffix == ".txt":
-        return [{"text": line} for line in text.splitlines()]
-    csv.field_size_limit(1 << 30)
-    return list(csv.DictReader(text.splitlines(keepends=True)))
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding=text_encoding(path, expected="UTF-8 text"))
+    except UnicodeDecodeError:
+        raise not_utf8(path, "past its first 64 KiB") from None
 
 
 def read_queries(path: str | Path) -> list[str]:
     """Queries: a .txt file (one per line) or any corpus format (its story/text column)."""
     path = Path(path)
     if path.suffix.lower() == ".txt" and path.is_file():
-        queries = [q for q in path.read_text(encoding="utf-8-sig").splitlines() if q.strip()]
+        queries = [q for q in _read_text(path).splitlines() if q.strip()]
         if not queries:
             raise InputError(f"queries {path}: no queries")
         return queries

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping, TypeVar
 
 from empathykit.errors import TrainError
+from empathykit.textfiles import text_encoding
 
 PRECISIONS = ("auto", "bf16", "fp16", "fp32")
 S = TypeVar("S", bound="TrainSettings")
@@ -120,7 +121,7 @@ def _read_yaml(path: Path) -> dict[str, Any]:
     if not path.is_file():
         raise TrainError(f"{path}: no such settings file")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = yaml.safe_load(path.read_text(encoding=text_encoding(path, expected="YAML text"))) or {}
     except yaml.YAMLError as error:
         raise TrainError(f"{path}: not valid YAML ({str(error).splitlines()[0]})") from None
     if not isinstance(data, dict):

@@ -170,14 +170,13 @@ class SimilarityFamily(Family):
         from datasets import Dataset
         from sentence_transformers.sentence_transformer import losses
 
-        columns, scale = pair_columns(data, settings.inputs), tuple(data.scale or (0.0, 1.0))
-
         def rows(split: str):
             part = data.split(split)
             return Dataset.from_dict({"sentence1": part[columns[0]], "sentence2": part[columns[1]],
                                       "score": [to_unit(s, scale) for s in part["label"]]})
 
         with TrainingRun(self, data, settings, out_dir, resume=resume, extra=extra, on_progress=on_progress) as run:
+            columns, scale = pair_columns(data, settings.inputs), tuple(data.scale)
             model = build_encoder(run.base, settings.max_length)
             pretrained = build_encoder(run.base, settings.max_length)
             loss = (losses.CoSENTLoss if settings.loss == "cosent" else losses.CosineSimilarityLoss)(model)
