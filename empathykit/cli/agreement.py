@@ -89,6 +89,8 @@ def compute_command(
     weights: Weights = "quadratic",
     iou: Iou = 0.5,
     json_out: Annotated[bool, typer.Option("--json", help="Also print the JSON on stdout.")] = False,
+    model_predictions: Annotated[Optional[Path], typer.Option(help="Model predictions (item_id, prediction): the model is compared with each annotator, the majority and gold, apart from the humans.")] = None,
+    model_version: Annotated[Optional[str], typer.Option(help="Name of the model in the report (default: the predictions file's name).")] = None,
 ) -> None:
     """Every coefficient of every field at its level, with bootstrap intervals: a table on stderr, JSON to --out."""
     import json
@@ -98,11 +100,27 @@ def compute_command(
 
     check_output(out, "file")
     result = _compute(annotations, schema, schema_option, field, items, adjudicated, bootstrap, seed, confidence, weights, iou)
-    write_json(out, result.to_json())
+    payload = result.to_json()
+    if model_predictions is not None:
+        payload["model"] = _model_rater(annotations, model_predictions, model_version, schema, schema_option)
+    write_json(out, payload)
     _print_summary(result)
     err_console.print(f"written: {out}", highlight=False)
     if json_out:
-        typer.echo(json.dumps(result.to_json(), indent=2, ensure_ascii=False, default=str))
+        typer.echo(json.dumps(payload, indent=2, ensure_ascii=False, default=str))
+
+
+def _model_rater(annotations, predictions, version, schema, schema_option) -> dict:
+    from empathykit.agreement.model_rater import model_agreement
+    from empathykit.cli._common import print_table
+
+    found = model_agreement(annotations, predictions, _schema(annotations, schema, schema_option), model_version=version)
+    rows = [[rnd, who, part["units"], part["kappa"], part["percent"]] for rnd, parts in found["rounds"].items()
+            for who, part in [*((a["email"] or a["annotator_id"], a) for a in parts["annotators"]),
+                              ("majority", parts["majority"]), ("gold", parts["gold"])]]
+    print_table(f"model {found['model_version']} against the annotators ({found['field']})",
+                ["round", "against", "shared items", "Cohen kappa", "% agreement"], rows)
+    return found
 
 
 @app.command("report")
