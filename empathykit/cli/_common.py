@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from contextlib import contextmanager
-from typing import Annotated, Iterator, Optional
+from enum import Enum
+from typing import Annotated, Iterable, Iterator, Optional
 
 import typer
 from rich.console import Console
@@ -54,6 +55,12 @@ def print_table(title: str, columns: list[str], rows: list[list], console: Conso
     for row in rows:
         table.add_row(*["" if v is None else (f"{v:.3f}" if isinstance(v, float) else str(v)) for v in row])
     (console or err_console).print(table)
+
+
+def choice(name: str, values: Iterable[str]) -> type[Enum]:
+    """A closed set of option values built from the library's constant: Typer lists the
+    values in ``--help`` and refuses any other with the allowed ones (``.value`` is the string)."""
+    return Enum(name, {value: value for value in values}, type=str)
 
 
 #: ``-O KEY=VALUE`` as push, agreement and export accept it.

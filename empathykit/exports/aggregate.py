@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from empathykit.errors import ExportError
+from empathykit.exports.choices import AGGREGATIONS
 from empathykit.exports.vectorised import aggregate_vectorised
 from empathykit.schemas.base import Field, Schema
 from empathykit.table.annotations import latest_annotations
@@ -164,7 +165,7 @@ def attach_inputs(aggregated: pd.DataFrame, items: pd.DataFrame, schema: Schema)
 
 
 #: ``--aggregate`` methods for choice fields (ratings: mean/median; ``majority`` keeps today's rules).
-METHODS = ("majority", "majority-drop", "dawid-skene", "mace", "mean", "median")
+METHODS = AGGREGATIONS
 
 
 def model_labels(tidy: pd.DataFrame, f: Field, method: str) -> dict[str, str]:

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from empathykit.errors import ExportError, InputError
+from empathykit.exports.choices import FORMATS
 from empathykit.exports.epitome_csv import write_epitome_csv
 from empathykit.exports.splits import stratified_split
 from empathykit.exports.writer import ExportConfig, write_export
@@ -33,7 +34,6 @@ from empathykit.releases.common import ReadProblem
 from empathykit.releases.registry import ImportedConfig, Release, parse_spec, release
 
 SPLITS = ("train", "validation", "test")
-FORMATS = ("hf", "epitome-csv")
 
 
 @dataclass

@@ -61,6 +61,7 @@ from empathykit.errors import InputError
 from empathykit.io import atomic_path, check_output, write_json
 from empathykit.lexicons.lexicon import Lexicon, bundled_lexicon
 from empathykit.lexicons.scoring import score_tokens, tokenize
+from empathykit.pipelines.choices import TOPIC_MATCHES
 from empathykit.pipelines.posts import FILTERED_SCHEMA, POSTS_SCHEMA, hash64
 from empathykit.pipelines.readers import ReadReport, iter_posts, with_fast_path
 
@@ -80,7 +81,6 @@ _WORD_BEFORE = r"(?:^|[^\pL\pN_<])"  # "<" so that placeholders never count as w
 _WORD_AFTER = r"(?:[^\pL\pN_]|$)"
 
 
-TOPIC_MATCHES = ("word", "prefix", "substring")
 
 
 def word_pattern(words: Iterable[str], match: str = "word") -> str:

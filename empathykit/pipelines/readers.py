@@ -37,6 +37,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from empathykit.pipelines.choices import INPUT_FORMATS
 from empathykit.errors import InputError
 from empathykit.io import atomic_path, check_output
 from empathykit.pipelines import tweets
@@ -44,7 +45,7 @@ from empathykit.pipelines.ids import IdChecker, IdReport, text_ids
 from empathykit.textfiles import not_utf8, text_encoding
 from empathykit.pipelines.posts import POSTS_SCHEMA, TIMESTAMP, conform_batch, rows_to_batch
 
-FORMATS = ("auto", "jsonl", "csv", "stream-grab", "parquet")
+FORMATS = INPUT_FORMATS
 TEXT_COLUMNS = ("text", "full_text", "tweet", "content", "body", "message", "post")
 ID_COLUMNS = ("id", "id_str", "tweet_id", "post_id")
 CSV_ALIASES = {
