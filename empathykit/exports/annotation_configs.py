@@ -20,8 +20,7 @@ import numpy as np
 import pandas as pd
 
 from empathykit.errors import ExportError
-from empathykit.exports.importers import _groups, _seeded
-from empathykit.exports.splits import SPLIT_NAMES, stratified_split
+from empathykit.exports.splits import SPLIT_NAMES, TOLERANCE, group_keys, grouped_split, off_by, stratified_split
 from empathykit.schemas.variants import variants_for
 from empathykit.exports.writer import ExportConfig
 from empathykit.releases.registry import ImportedConfig
@@ -136,15 +135,20 @@ def annotation_splits(labelled: pd.DataFrame, strata, items: pd.DataFrame, colum
                 value = keyed[c].get(row["item_id"], "")
                 row[c] = "" if value is None or (isinstance(value, float) and np.isnan(value)) else str(value)
     config = ImportedConfig("export", rows, "choice", [], group_by=columns or None)
-    if columns and len(set(_groups(config, None))) < len(rows):
+    if columns and len(set(group_keys(config, None))) < len(rows):
         try:
-            by_item = _seeded(config, None, fractions, seed)
+            by_item = grouped_split(config, None, fractions, seed)
         except ExportError:  # too few groups per label to stratify: whole groups, unstratified; raises if still empty
             flat = ImportedConfig("export", [{**r, "label": "all"} for r in rows], "choice", [], group_by=columns)
-            by_item = _seeded(flat, None, fractions, seed)
+            by_item = grouped_split(flat, None, fractions, seed)
         assigned = np.array([by_item[r["item_id"]] for r in rows], dtype=object)
     else:
         assigned = stratified_split([r["label"] for r in rows], fractions, seed)
     warnings = [f"split {name!r} is empty ({len(rows)} labelled items at fractions {list(fractions)})"
                 for name, share in zip(SPLIT_NAMES, fractions) if share > 0 and name not in set(assigned.tolist())]
+    by_item = dict(zip([r["item_id"] for r in rows], assigned.tolist()))
+    if columns and off_by(by_item, fractions) > TOLERANCE:
+        shares = "/".join(f"{sum(a == n for a in assigned) / len(rows):.0%}" for n in SPLIT_NAMES)
+        warnings.append(f"whole groups ({', '.join(columns)}) give {shares} instead of "
+                        f"{'/'.join(f'{f:.0%}' for f in fractions)}; the card states what was achieved")
     return assigned, warnings

@@ -27,13 +27,12 @@ from typing import Any, Callable, Sequence
 from empathykit.errors import ExportError, InputError
 from empathykit.exports.choices import FORMATS
 from empathykit.exports.epitome_csv import write_epitome_csv
-from empathykit.exports.splits import stratified_split
+from empathykit.exports.splits import SPLITS, achieved_fractions, carved_split, grouped_split
 from empathykit.exports.writer import ExportConfig, write_export
 from empathykit.io import check_output
 from empathykit.releases.common import ReadProblem
 from empathykit.releases.registry import ImportedConfig, Release, parse_spec, release
 
-SPLITS = ("train", "validation", "test")
 
 
 @dataclass
@@ -46,6 +45,8 @@ class ImportReport:
     seed: int
     fractions: tuple[float, float, float]
     splits_from: str                     # "release" | "seeded" | "release+carved"
+    fractions_achieved: list[float] = field(default_factory=list)  # train/validation/test shares written
+    left_out: int = 0                    # items in no split (pairs whose two stories fell in different splits)
     dehydrated: bool = False
     problems: list[str] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
@@ -63,92 +64,6 @@ def _select(configs: list[ImportedConfig], tasks: Sequence[str] | None, name: st
         raise ExportError(f"{name}: no task {', '.join(map(repr, unknown))}; it has {', '.join(known)}",
                           hint=f"pass --task with some of: {', '.join(known)}")
     return [c for c in configs if c.name in tasks]
-
-
-def _groups(config: ImportedConfig, group_by: str | None) -> list[str]:
-    """A group key per row: rows linked by any group column (a story shared by
-    two pairs) end up in one group (union-find over the column values)."""
-    columns = (group_by,) if group_by else config.group_by
-    if not columns:
-        return [row["item_id"] for row in config.rows]
-    columns = (columns,) if isinstance(columns, str) else tuple(columns)
-    missing = [c for c in columns if c not in config.rows[0]]
-    if missing:
-        raise ExportError(f"{config.name}: no group column {missing[0]!r}; columns are {sorted(config.rows[0])}",
-                          hint="pass --group-by with one of those columns")
-    parent: dict[str, str] = {}
-
-    def root(key: str) -> str:
-        while parent.setdefault(key, key) != key:
-            parent[key] = parent[parent[key]]
-            key = parent[key]
-        return key
-
-    for row in config.rows:
-        keys = _keys(row, columns)
-        for key in keys[1:]:
-            parent[root(key)] = root(keys[0])
-    return [root(_keys(row, columns)[0]) for row in config.rows]
-
-
-def _keys(row: dict[str, Any], columns: tuple[str, ...]) -> list[str]:
-    # one namespace for all group columns: story_a_id and story_b_id name the same stories
-    return [f"={row[c]}" for c in columns if row[c] not in ("", None)] or [f"item={row['item_id']}"]
-
-
-def _seeded(config: ImportedConfig, group_by: str | None, fractions, seed: int) -> dict[str, str]:
-    """item_id -> split: stratified by label (a group takes its first row's),
-    seeded, whole groups."""
-
-    groups = _groups(config, group_by)
-    first: dict[str, Any] = {}
-    sizes: dict[str, int] = {}
-    for key, row in zip(groups, config.rows):
-        first.setdefault(key, row["label"] if config.kind == "choice" else "all")
-        sizes[key] = sizes.get(key, 0) + 1
-    keys = list(first)
-    if len(keys) == len(groups):  # no group of several rows: the plain stratified split
-        assigned = dict(zip(keys, stratified_split([first[k] for k in keys], fractions, seed)))
-    else:
-        assigned = _fill(keys, sizes, first, fractions, seed)
-    empty = [s for s, share in zip(SPLITS, fractions) if share > 0 and s not in assigned.values()]
-    if empty:
-        raise ExportError(f"{config.name}: {len(keys)} group(s) leave split {empty[0]!r} empty",
-                          hint="use fewer, smaller groups (--group-by) or other fractions")
-    return {row["item_id"]: assigned[key] for key, row in zip(groups, config.rows)}
-
-
-def _fill(keys: list[str], sizes: dict[str, int], strata: dict[str, Any], fractions, seed: int) -> dict[str, str]:
-    """Whole groups per stratum, largest first (seeded order among equals),
-    each into the split furthest below its share of the stratum's rows: the
-    fractions hold by rows, not by groups."""
-    import numpy as np
-
-    rng = np.random.default_rng(seed)
-    assigned = {}
-    for stratum in sorted(set(strata.values()), key=str):
-        members = [keys[i] for i in rng.permutation(len(keys)) if strata[keys[i]] == stratum]
-        members.sort(key=lambda k: -sizes[k])  # stable: the seeded order among equal sizes
-        target = np.asarray(fractions, float) * sum(sizes[k] for k in members)
-        filled = np.zeros(3)
-        for key in members:
-            at = int(np.argmax(target - filled))
-            assigned[key] = SPLITS[at]
-            filled[at] += sizes[key]
-    return assigned
-
-
-def _carved(config: ImportedConfig, fractions, seed: int) -> dict[str, str]:
-    """Release train/test kept; validation carved from train, stratified and seeded."""
-
-    train = [r for r in config.rows if r["release_split"] == "train"]
-    share = fractions[1] / (fractions[0] + fractions[1])
-    labels = [r["label"] if config.kind == "choice" else "all" for r in train]
-    carved = stratified_split(labels, (1 - share, share, 0.0), seed)
-    split = {r["item_id"]: ("test" if r["release_split"] == "test" else "validation" if r["release_split"] in
-                            ("dev", "validation") else "train") for r in config.rows}
-    split.update({r["item_id"]: s for r, s in zip(train, carved)})
-    return split
 
 
 def assign_splits(rel: Release, configs: list[ImportedConfig], *, seed: int, fractions, group_by: str | None
@@ -171,9 +86,9 @@ def assign_splits(rel: Release, configs: list[ImportedConfig], *, seed: int, fra
             split.update({r["item_id"]: {"dev": "validation"}.get(r["release_split"], r["release_split"])
                           for r in rest.rows})
         elif mode == "carve" and "validation" not in given:
-            split.update(_carved(rest, fractions, seed))
+            split.update(carved_split(rest, fractions, seed))
         else:
-            split.update(_seeded(rest, group_by, fractions, seed))
+            split.update(grouped_split(rest, group_by, fractions, seed, strict=True))
     return split, {"all": "release", "carve": "release+carved"}.get(mode, "seeded")
 
 
@@ -232,6 +147,8 @@ def export_import(spec: str, out_dir: str | Path, *, task: Sequence[str] | str |
         report.files = [f.name for f in files]
         return report
     split, report.splits_from = assign_splits(rel, configs, seed=seed, fractions=fractions, group_by=group_by)
+    report.fractions_achieved = [round(share, 4) for share in achieved_fractions(split)]
+    report.left_out = sum(1 for where in split.values() if where is None)
     if dehydrate:
         configs = [_dehydrate(c) for c in configs]
         # problem messages may quote the text; a shared export keeps only their number
@@ -263,7 +180,7 @@ def _write_folder(rel: Release, configs: list[ImportedConfig], split: dict[str, 
         features = _features(config, report.dehydrated)
         parts = {}
         for name in SPLITS:
-            rows = [r for r in config.rows if split[r["item_id"]] == name]
+            rows = [r for r in config.rows if split.get(r["item_id"]) == name]
             parts[name] = Dataset.from_dict({c: [r.get(c) for r in rows] for c in features}, features=features)
         written.append(ExportConfig(name=config.name, kind=config.kind, inputs=list(config.inputs), splits=parts,
                                     label_names=config.label_names, scale=config.scale, schema=config.schema,
@@ -281,8 +198,12 @@ def _card_body(rel: Release, report: ImportReport) -> str:
     splits = {"release": "the release's own splits", "release+carved": "the release's train/test, validation "
               f"carved from train (stratified, seed {report.seed})", "seeded": f"stratified, seed {report.seed}, "
               f"fractions {list(report.fractions)}, groups kept whole"}[report.splits_from]
+    achieved = "/".join(f"{share:.1%}" for share in report.fractions_achieved)
+    left_out = (f" {report.left_out} pair(s) left out: their two stories fell in different splits, and a pair "
+                "in either split would let the model see a test story in training." if report.left_out else "")
     lines = ["Imported by empathykit from the published release; labels are the release's own."
              + (" Dehydrated: ids, labels and metadata only, no text." if report.dehydrated else ""), "",
-             f"Splits: {splits}. {len(report.problems)} problem(s) reported while reading (in export.json).",
+             f"Splits: {splits}; achieved train/validation/test {achieved}.{left_out} "
+             f"{len(report.problems)} problem(s) reported while reading (in export.json).",
              "", "## License", "", rel.license_note + "."]
     return "\n".join(lines)
