@@ -111,4 +111,4 @@ def test_cli_mlm_then_classifier(tiny_model, tmp_path):
     assert "mlm_loss" in json.loads(result.stdout)["validation"]
     result = runner.invoke(app, ["train", str(tmp_path / "nothing.parquet"), "--family", "mlm", "--model",
                                  str(tiny_model), "-o", str(tmp_path / "x")])
-    assert result.exit_code == 1 and "no such file or folder" in result.output
+    assert result.exit_code == 1 and "nothing.parquet: no such file or folder" in " ".join(result.output.split())

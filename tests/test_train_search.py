@@ -177,3 +177,18 @@ def test_label_map_refuses_in_one_line_naming_both_label_sets(low_high_model, tm
     assert "\n" not in text
     if "=" in mapping:
         assert "model labels ['low', 'high'], data labels ['empathy', 'none']" in text
+
+
+def test_cli_evaluate_label_map(low_high_model, tmp_path):
+    from typer.testing import CliRunner
+
+    from empathykit.cli.main import app
+
+    target = _export(tmp_path / "target", ["empathy", "none"], "empathy")
+    runner = CliRunner()
+    result = runner.invoke(app, ["evaluate", str(low_high_model[0]), str(target), "--label-map", "high=empathy,low=none"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["positive_class"] == "high"
+    result = runner.invoke(app, ["evaluate", str(low_high_model[0]), str(target), "--label-map", "high=empathy"])
+    assert result.exit_code == 1
+    assert "no model class for data class(es) ['none']" in " ".join(result.output.split())
