@@ -26,6 +26,10 @@ Layout (each family builds on the same core; torch and transformers are imported
     metrics.py    classification (positive-class P/R/F1 for binary), multi-label, regression; confusion PNG.
     classifier.py family ``classifier`` (a ``Trainer`` subclass with one ``compute_loss``).
     kd.py         family ``kd``: multi-task student, teachers, teacher annealing.
+    mlm.py        family ``mlm``: masked-LM pretraining on unlabelled text (texts.py reads it); writes an encoder.
+    search.py     ``--search``: an optuna grid over settings, each trial the family's training, the best kept.
+    label_map.py  ``evaluate --label-map``: another data set's gold labels in the model's label space.
+    class_weights.py, span_decoding.py  the ``class_weights`` setting; EPITOME rationale tags -> spans.
     run.py        the workflows behind the commands: ``train_model``, ``evaluate_model``,
                   (prediction: :mod:`empathykit.predict.trained`).
 
