@@ -202,9 +202,60 @@ def test_dask_runner_gives_the_local_output(synthetic, tmp_path):
     config = FilterConfig(mask_emails=True)
     local = run_filter([parquet], tmp_path / "local.parquet", config=config)
     dask = run_filter_dask([parquet], tmp_path / "dask.parquet", config=config, scheduler="threads")
-    assert (tmp_path / "dask.parquet").is_dir() and len(list((tmp_path / "dask.parquet").glob("part-*"))) == 8
+    assert (tmp_path / "dask.parquet").is_file()  # one file, as the local engine writes
     assert pq.read_table(tmp_path / "dask.parquet").equals(pq.read_table(tmp_path / "local.parquet"))
-    assert dask.counts["stages"] == local.counts["stages"]
+    assert dask.counts["stages"] == local.counts["stages"] and dask.counts["read"] == local.counts["read"]
     assert json.loads((tmp_path / "dask.counts.json").read_text())["engine"] == "dask"
-    with pytest.raises(InputError, match="reads posts Parquet"):
-        run_filter_dask([SAMPLE], tmp_path / "x.parquet")
+    assert not [p for p in tmp_path.iterdir() if ".parts-" in p.name]  # the parts are gone
+
+
+def test_dask_runner_reads_what_the_local_one_reads_and_skips_bad_lines(tmp_path):
+    pytest.importorskip("dask")
+    from empathykit.pipelines.engines import filter_posts
+
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(SAMPLE.read_text(encoding="utf-8") + "not json\n", encoding="utf-8")
+    config = FilterConfig(languages=(), drop_retweets=False, min_tokens=0)
+    csv = tmp_path / "posts.csv"
+    csv.write_text("id,text\n1,my cancer pain hurts and I feel alone\n2,nothing here\n", encoding="utf-8")
+    local = filter_posts([SAMPLE, bad, csv], tmp_path / "local.parquet", config=config, skip_bad=True)
+    dask = filter_posts([SAMPLE, bad, csv], tmp_path / "dask.parquet", engine="dask", config=config, skip_bad=True)
+    assert pq.read_table(tmp_path / "dask.parquet").equals(pq.read_table(tmp_path / "local.parquet"))
+    assert local.counts["kept"] > 0 and dask.counts["stages"] == local.counts["stages"]
+    assert dask.counts["read"] == local.counts["read"] and dask.counts["read"]["bad_lines"] == 1
+    with pytest.raises(InputError, match="not json|line"):  # without --skip-bad the bad line stops both
+        filter_posts([bad], tmp_path / "stop.parquet", engine="dask", config=config)
+    with pytest.raises(InputError, match="--engine 'spark' is not an engine; expected one of local, dask"):
+        filter_posts([SAMPLE], tmp_path / "x.parquet", engine="spark")
+
+
+@pytest.mark.parametrize("option,allowed", [("--engine", ("local", "dask")), ("--topic-match", ("word", "prefix", "substring")),
+                                            ("--format", ("auto", "jsonl", "csv", "stream-grab", "parquet"))])
+def test_filter_closed_sets_are_listed_and_other_values_refused(option, allowed, tmp_path):
+    from typer.testing import CliRunner
+
+    from empathykit.cli.main import app
+
+    runner = CliRunner()
+    assert "|".join(allowed) in runner.invoke(app, ["filter", "--help"], env={"COLUMNS": "300"}).output
+    result = runner.invoke(app, ["filter", str(SAMPLE), option, "foo", "-o", str(tmp_path / "out.parquet")])
+    assert result.exit_code == 2 and all(f"'{value}'" in result.output for value in allowed), result.output
+    assert not (tmp_path / "out.parquet").exists()
+
+
+def test_filter_cli_dask_engine_honours_format_and_skip_bad(tmp_path):
+    pytest.importorskip("dask")
+    from typer.testing import CliRunner
+
+    from empathykit.cli.main import app
+
+    bad = tmp_path / "posts.txt"  # a name that says nothing: --format says JSONL
+    bad.write_text(SAMPLE.read_text(encoding="utf-8") + "not json\n", encoding="utf-8")
+    outputs = {}
+    for engine in ("local", "dask"):
+        out = tmp_path / f"{engine}.parquet"
+        result = CliRunner().invoke(app, ["filter", str(bad), "-o", str(out), "--format", "jsonl", "--skip-bad",
+                                          "--lang", "any", "--engine", engine])
+        assert result.exit_code == 0, result.output
+        outputs[engine] = pq.read_table(out)
+    assert outputs["dask"].equals(outputs["local"]) and outputs["local"].num_rows > 0

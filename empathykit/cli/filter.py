@@ -7,6 +7,13 @@ from typing import Annotated, List
 
 import typer
 
+from empathykit.cli._common import choice
+from empathykit.pipelines.choices import ENGINES, INPUT_FORMATS, TOPIC_MATCHES
+
+Engine = choice("Engine", ENGINES)
+TopicMatch = choice("TopicMatch", TOPIC_MATCHES)
+InputFormat = choice("InputFormat", INPUT_FORMATS)
+
 
 def filter_command(
     inputs: Annotated[List[Path], typer.Argument(help="Posts: Parquet from `collect file`, or anything it reads.")],
@@ -18,7 +25,7 @@ def filter_command(
     rating_column: Annotated[str, typer.Option(help="Lexicon rating column (default: auto-detect).")] = None,
     on_duplicate: Annotated[str, typer.Option(help="Duplicate lexicon words: mean, first, last, max or error.")] = "mean",
     topic: Annotated[List[str], typer.Option(help="Required topic term (repeat for any of several).")] = ["cancer"],
-    topic_match: Annotated[str, typer.Option(help="How topic terms match: word (whole words, #cancer counts; like X's "
+    topic_match: Annotated[TopicMatch, typer.Option(help="How topic terms match: word (whole words, #cancer counts; like X's "
                                                   "stream keyword tracking), prefix (cancers too) or substring.")] = "word",
     lang: Annotated[List[str], typer.Option(help="Languages to keep (repeatable); 'any' keeps all.")] = ["en"],
     keep_retweets: Annotated[bool, typer.Option("--keep-retweets", help="Keep retweets.")] = False,
@@ -29,15 +36,16 @@ def filter_command(
     min_tokens: Annotated[int, typer.Option(help="Drop posts with fewer tokens (placeholders do not count).")] = 3,
     no_dedup: Annotated[bool, typer.Option("--no-dedup", help="Keep exact duplicates.")] = False,
     no_near_dedup: Annotated[bool, typer.Option("--no-near-dedup", help="Keep near duplicates.")] = False,
-    fmt: Annotated[str, typer.Option("--format", help="Input format: auto, jsonl, csv, stream-grab, parquet.")] = "auto",
+    fmt: Annotated[InputFormat, typer.Option("--format", help="Input format (auto: by file name).")] = "auto",
     text_column: Annotated[str, typer.Option(help="Column holding the text, for CSV/Parquet inputs.")] = None,
     skip_bad: Annotated[bool, typer.Option("--skip-bad", help="Skip and count malformed input lines.")] = False,
-    engine: Annotated[str, typer.Option(help="local (streaming, one machine) or dask (Parquet inputs; needs the dask extra).")] = "local",
+    engine: Annotated[Engine, typer.Option(help="local (streaming, one machine) or dask (a cluster; needs the dask extra); both write the same file.")] = "local",
 ) -> None:
     """Keep posts with an empathy-lexicon word and a topic term; mask links and users; drop duplicates."""
     from empathykit.cli._common import err_console, print_table, progress
     from empathykit.lexicons import resolve_lexicon
-    from empathykit.pipelines.filtering import FilterConfig, run_filter
+    from empathykit.pipelines.engines import filter_posts
+    from empathykit.pipelines.filtering import FilterConfig
 
     words = resolve_lexicon(lexicon, distress=distress_lexicon, word_column=word_column,
                             rating_column=rating_column, on_duplicate=on_duplicate)
@@ -45,22 +53,13 @@ def filter_command(
         resolved = ", ".join(f"{d} {v:.6g}" for d, v in dup.resolved.items())
         err_console.print(f"[yellow]lexicon:[/] {dup.word!r} occurs {len(dup.lines)} times; using {resolved} "
                           f"({on_duplicate})", highlight=False, markup=True)
-    config = FilterConfig(lexicon=words, topics=tuple(topic), topic_match=topic_match, languages=() if "any" in lang else tuple(lang),
+    config = FilterConfig(lexicon=words, topics=tuple(topic), topic_match=topic_match.value, languages=() if "any" in lang else tuple(lang),
                           drop_retweets=not keep_retweets, drop_quote_copies=not keep_quote_copies,
                           drop_quotes=drop_quotes, mask_emails=mask_emails, mask_phones=mask_phones,
                           min_tokens=min_tokens, exact_dedup=not no_dedup, near_dedup=not no_near_dedup)
-    if engine == "dask":
-        from empathykit.pipelines.dask_runner import run_filter_dask
-
-        result = run_filter_dask(inputs, output, config=config, counts_path=counts, text_column=text_column)
-    elif engine == "local":
-        with progress("filtering posts") as advance:
-            result = run_filter(inputs, output, config=config, counts_path=counts, fmt=fmt, text_column=text_column,
-                                skip_bad=skip_bad, on_progress=advance)
-    else:
-        from empathykit.errors import InputError
-
-        raise InputError(f"unknown engine {engine!r}; expected local or dask")
+    with progress("filtering posts") as advance:
+        result = filter_posts(inputs, output, engine=engine.value, config=config, counts_path=counts, fmt=fmt.value,
+                              text_column=text_column, skip_bad=skip_bad, on_progress=advance)
     rows = [[s["stage"], s["dropped"], s["remaining"]] for s in result.counts["stages"]]
     print_table(f"filter: {result.counts['input']} in, {result.counts['kept']} kept -> {output}",
                 ["stage", "dropped", "remaining"], rows)
