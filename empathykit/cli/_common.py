@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import time
 from contextlib import contextmanager
 from enum import Enum
 from typing import Annotated, Iterable, Iterator, Optional
 
 import typer
 from rich.console import Console
+
+from empathykit.cli import _progress
 
 # stdout is for data; everything for people goes to stderr.
 err_console = Console(stderr=True)
@@ -28,6 +31,12 @@ def progress(description: str, total: float | None = None) -> Iterator:
                MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn()]
     bar = Progress(*columns, console=err_console, transient=False)
     task = bar.add_task(description, total=total)
+    started = time.monotonic()
+
+    def line() -> str:  # off a terminal, where the bar draws nothing until it ends
+        done = bar.tasks[0].completed
+        count = f"{done:g}/{bar.tasks[0].total:g}" if bar.tasks[0].total else f"{done:g}"
+        return f"{description}: {count}, {_progress.elapsed(time.monotonic() - started)} elapsed"
 
     def advance(n: float = 1, total: float | None = None, note: str | None = None) -> None:
         # shown from the first report on, so errors raised before any work print alone
@@ -40,10 +49,16 @@ def progress(description: str, total: float | None = None) -> Iterator:
         bar.advance(task, n)
 
     try:
-        yield advance
+        with _progress.heartbeat(err_console, line):
+            yield advance
     finally:
         if bar.live.is_started:
             bar.stop()
+
+
+def status(description: str):
+    """``err_console.status`` that still prints, as plain lines, when stderr is not a terminal."""
+    return _progress.status(err_console, description)
 
 
 def print_table(title: str, columns: list[str], rows: list[list], console: Console | None = None) -> None:

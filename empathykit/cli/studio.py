@@ -22,10 +22,10 @@ Database = Annotated[Optional[str], typer.Option(
 def install_command(database: Database = None) -> None:
     """Install Label Studio into its own venv and prepare its database (once; `start` does it when needed)."""
     from empathykit.annotate import server
-    from empathykit.cli._common import err_console
+    from empathykit.cli._common import err_console, status
 
-    with err_console.status("installing Label Studio") as spinner:
-        venv, version = server.install(database=database, on_status=spinner.update)
+    with status("installing Label Studio") as update:
+        venv, version = server.install(database=database, on_status=update)
     err_console.print(f"Label Studio {version} is ready in {venv}", highlight=False)
 
 
@@ -38,11 +38,10 @@ def start_command(
 ) -> None:
     """Install Label Studio into its own venv if needed, start it on 127.0.0.1, create the admin and its API token."""
     from empathykit.annotate import local, server
-    from empathykit.cli._common import err_console
+    from empathykit.cli._common import err_console, status
 
-    with err_console.status("starting Label Studio") as spinner:
-        state = server.start(port, state_dir=studio_dir, timeout=timeout, database=database,
-                             on_status=spinner.update)
+    with status("starting Label Studio") as update:
+        state = server.start(port, state_dir=studio_dir, timeout=timeout, database=database, on_status=update)
     conn = local.connection_file(studio_dir.resolve() if studio_dir else None)
     err_console.print(f"Label Studio {state.label_studio_version} runs at [bold]{state.url}[/] (pid {state.pid}) "
                       f"on {server.database_label(state)}")
