@@ -7,9 +7,25 @@ listing sees every object created before it.
 
 **Project: create, then resolve.** A push looks the title up; when it is
 missing it creates the project, lists the projects of that title again and
-keeps the lowest id. A run whose own project lost (a higher id) deletes it
-(still empty: no task was imported yet) and pushes into the winner. Every run
-therefore ends up in the same project, whichever created first.
+keeps the lowest id. A run whose own project lost (a higher id) pushes into
+the winner, so every run ends up in the same project, whichever created first.
+
+**Twins: deleted in turn, never two at once.** Label Studio's project delete
+unhooks the model signal handlers of the whole server process while it runs
+and puts back what it found; two overlapping deletes leave them unhooked (the
+later one "restores" the empty list), and from then on annotations no longer
+update the task counters (``total_annotations``, ``is_labeled``): progress
+shows 0 and tasks stay open past the overlap until the server restarts. So
+the twins of a title are deleted one at a time, in id order: each losing run
+deletes its own (still empty) twin only once every lower twin is gone, which
+it checks by listing the title again every :data:`TURN_POLL` seconds. A
+lower twin can have no live creator: Label Studio itself, retrying a create
+on a locked SQLite database, sometimes makes two projects for one request,
+and a run can be killed. So a run whose twin has ``k`` lower twins waits at
+most ``k x`` :data:`TURN_WAIT` seconds; after that, the creators in front
+have had their turn, and it deletes the remaining lower twins itself, lowest
+first, then its own. A project is deleted only when it is an empathykit
+project holding no task. The run that created the winner deletes nothing.
 
 **Tasks: re-check before each batch, verify after.** The push keeps a ledger
 ``item_id -> task ids`` of the project, refreshed before every import batch by
@@ -29,10 +45,21 @@ skips by people.
 
 **Limits.** The ordering argument needs ids assigned in commit order: true
 for Label Studio's default SQLite database (writes are serialised); with
-PostgreSQL two imports committing at the same instant may both survive. A run
+PostgreSQL two imports committing at the same instant may both survive, and
+two creators may each see their own project as the lowest (ids are drawn
+before the commit). Races on two different titles at the same instant take
+turns per title only, so their deletes may overlap. A run
 killed between its import and its verification leaves its duplicates, as does
-one killed between creating and resolving the project (an empty twin project
-then makes title look-ups ambiguous: delete it in the UI). ``annotate status``
+one killed between creating and resolving the project. Turns assume a run's
+delete of an empty project ends within :data:`TURN_WAIT` seconds and that
+the runs list the title within about as long of each other; a slower server
+or run can let a late delete overlap an early one. A twin whose creator died
+and that has no live twin above it stays (empty; title look-ups by name then
+ask for the id): delete it in the UI, never while another delete may run.
+Other clients (the UI, scripts) can
+still delete projects at the same moment as the winner's sweep; ``annotate
+status`` compares the task counters with the stored annotations and says
+when they disagree (the fix: restart the server). ``annotate status``
 reports duplicate items however they arose, and ``annotate dedupe`` removes
 them with the same rule (earliest task kept, annotated tasks never deleted).
 """
@@ -41,6 +68,7 @@ from __future__ import annotations
 
 import json
 import random
+import time
 from collections import defaultdict
 from typing import Any, Callable
 
@@ -49,37 +77,52 @@ from empathykit.annotate.connection import StudioClient
 
 LEDGER_FIELDS = "id,data,total_annotations,cancelled_annotations"
 DELETE_CHUNK = 1000
+TURN_WAIT = 5.0   # seconds each lower twin's creator gets to delete it before the next in line does
+TURN_POLL = 0.2   # seconds between listings while waiting for the turn
 
 
 def resolve_project(client: StudioClient, title: str,
                     create: Callable[[], prj.ProjectRef]) -> tuple[prj.ProjectRef, bool]:
     """The project titled ``title`` (lowest id when several exist), created with
-    ``create()`` when there is none; ``(project, created_by_us)``."""
+    ``create()`` when there is none; ``(project, created_by_us)``. A run that
+    created a twin deletes it in turn (see the module docstring) before it
+    returns the winner."""
     titled = prj.titled_projects(client, title)
     if titled:
-        sweep_twins(client, title)
         return prj.require_project(client, titled[0]), False
     mine = create()
-    winner = prj.titled_projects(client, title)[0]
-    if winner == mine.id:
-        sweep_twins(client, title)
+    titled = prj.titled_projects(client, title)
+    if titled[0] == mine.id:
         return mine, True
-    prj.delete_project(client, mine.id)  # lost the race; still empty
-    sweep_twins(client, title)
-    return prj.require_project(client, winner), False
+    delete_in_turn(client, title, mine.id, ahead=len([t for t in titled[1:] if t < mine.id]))
+    return prj.require_project(client, titled[0]), False
+
+
+def delete_in_turn(client: StudioClient, title: str, own: int, *, ahead: int,
+                   wait: float = TURN_WAIT, poll: float = TURN_POLL) -> list[int]:
+    """Delete our twin ``own`` once the ``ahead`` twins below it (above the
+    winner) are gone; after ``ahead x wait`` seconds, delete the lower ones
+    still there, lowest first. One delete at a time; returns the ids deleted."""
+    deadline = time.monotonic() + ahead * wait
+    while True:
+        titled = prj.titled_projects(client, title)
+        lower = [t for t in titled[1:] if t < own]
+        if not lower or time.monotonic() >= deadline:
+            break
+        time.sleep(poll)
+    deleted = []
+    for twin in [*lower, own]:
+        if prj.is_empty_empathykit_project(client, twin):
+            prj.delete_project(client, twin)  # returns when the server has finished
+            deleted.append(twin)
+    return deleted
 
 
 def sweep_twins(client: StudioClient, title: str) -> list[int]:
-    """Delete the empty empathykit projects titled ``title`` above the lowest id
-    (left by a run that lost the creation race and has not yet, or never, cleaned
-    up); a project holding any task is never touched. Returns the ids deleted."""
-    twins = prj.titled_projects(client, title)[1:]
-    swept = []
-    for twin in twins:
-        if prj.is_empty_empathykit_project(client, twin):
-            prj.delete_project(client, twin)
-            swept.append(twin)
-    return swept
+    """The empty empathykit projects still titled ``title`` above the lowest id
+    (a twin whose creator died); nothing is deleted here, since a delete now
+    could overlap another run's (see the module docstring)."""
+    return [twin for twin in prj.titled_projects(client, title)[1:] if prj.is_empty_empathykit_project(client, twin)]
 
 
 class Ledger:

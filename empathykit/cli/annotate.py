@@ -170,6 +170,13 @@ def status_command(
         err_console.print(f"[yellow]duplicates:[/] {dup.items} items are on more than one task "
                           f"({dup.extra_tasks} extra tasks), e.g. {examples}; remove them with "
                           f"`empathykit annotate dedupe -p {report.project_id}`", highlight=False)
+    if report.counters.tasks:
+        from empathykit.annotate.status import COUNTER_FIX
+
+        task_id, counted, stored = report.counters.examples[0]
+        err_console.print(f"[yellow]counters:[/] on {report.counters.tasks} tasks Label Studio's counters disagree "
+                          f"with the annotations stored (e.g. task {task_id}: counted {counted}, stored {stored}), "
+                          f"so the progress above is wrong. Fix: {COUNTER_FIX}", highlight=False)
     err_console.print(report.project_url, highlight=False)
 
 
