@@ -111,3 +111,36 @@ def test_annotation_export_is_byte_identical_across_runs_and_holds_no_absolute_p
     for name in [*names, "README.md", "export.json"]:
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
     assert str(tmp_path) not in (tmp_path / "a" / "export.json").read_text()
+
+
+def test_card_yaml_loads_without_a_warning(tmp_path, recwarn):
+    """``load_dataset`` and ``DatasetCard.load`` read the card's YAML as the Hub's spec has it:
+    every split of ``dataset_info`` with name, num_bytes and num_examples (a missing num_bytes
+    was logged three times as a malformed ``splits`` field)."""
+    import logging
+
+    import datasets
+    from datasets import load_dataset
+    from huggingface_hub import DatasetCard
+
+    _write(tmp_path / "out")
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler(logging.WARNING)
+    handler.emit = records.append
+    root = logging.getLogger("datasets")  # the library's loggers do not propagate: caplog sees nothing
+    level = datasets.logging.get_verbosity()
+    datasets.logging.set_verbosity_warning()
+    root.addHandler(handler)
+    try:
+        for config in ("seek-provide", "empathy-vs-none"):
+            loaded = load_dataset(str(tmp_path / "out"), config)
+            assert loaded["train"].info.splits["train"].num_bytes > 0
+        card = DatasetCard.load(tmp_path / "out" / "README.md")
+    finally:
+        root.removeHandler(handler)
+        datasets.logging.set_verbosity(level)
+    assert [r.getMessage() for r in records] == []
+    assert [str(w.message) for w in recwarn] == []
+    info = card.data.to_dict()["dataset_info"]
+    assert all(split["num_bytes"] > 0 for config in info for split in config["splits"])
+    assert all(config["dataset_size"] == sum(s["num_bytes"] for s in config["splits"]) for config in info)

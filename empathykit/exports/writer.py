@@ -50,24 +50,35 @@ class ExportConfig:
                 "description": self.description}
 
 
-def card_header(configs: list[ExportConfig], card: dict[str, Any]) -> dict[str, Any]:
+def card_header(configs: list[ExportConfig], card: dict[str, Any],
+                sizes: dict[tuple[str, str], tuple[int, int]] | None = None) -> dict[str, Any]:
+    """The YAML block. ``sizes`` (Arrow bytes, Parquet bytes) per (config, split), as written: the Hub's
+    ``dataset_info`` spec wants ``num_bytes`` beside ``num_examples`` in every split (``load_dataset``
+    otherwise warns that the field is malformed and ignores it) and the totals per config."""
     header = {key: card[key] for key in ("pretty_name", "license") if card.get(key)}
     header["language"] = card.get("language") or ["en"]
     header["task_categories"] = list(card.get("task_categories") or ["text-classification"])
     # an empty split is left out of the card: the Hub's Parquet loader cannot read a file without rows
     header["configs"] = [{"config_name": c.name, "data_files": [{"split": s, "path": f"{c.name}/{s}.parquet"}
                                                                 for s in SPLITS if len(c.splits[s])]} for c in configs]
-    header["dataset_info"] = [{"config_name": c.name, "features": c.splits["train"].features._to_yaml_list(),
-                               "splits": [{"name": s, "num_examples": len(c.splits[s])} for s in SPLITS
-                                          if len(c.splits[s])]}
-                              for c in configs]
+    header["dataset_info"] = [_dataset_info(c, sizes or {}) for c in configs]
     return header
 
 
-def render_card(configs: list[ExportConfig], card: dict[str, Any], body: str = "") -> str:
+def _dataset_info(config: ExportConfig, sizes: dict[tuple[str, str], tuple[int, int]]) -> dict[str, Any]:
+    written = [s for s in SPLITS if len(config.splits[s])]
+    arrow = {s: sizes.get((config.name, s), (0, 0))[0] for s in written}
+    return {"config_name": config.name, "features": config.splits["train"].features._to_yaml_list(),
+            "splits": [{"name": s, "num_bytes": arrow[s], "num_examples": len(config.splits[s])} for s in written],
+            "download_size": sum(sizes.get((config.name, s), (0, 0))[1] for s in written),
+            "dataset_size": sum(arrow.values())}
+
+
+def render_card(configs: list[ExportConfig], card: dict[str, Any], body: str = "",
+                sizes: dict[tuple[str, str], tuple[int, int]] | None = None) -> str:
     import yaml
 
-    header = yaml.safe_dump(card_header(configs, card), sort_keys=False, allow_unicode=True).rstrip()
+    header = yaml.safe_dump(card_header(configs, card, sizes), sort_keys=False, allow_unicode=True).rstrip()
     title = card.get("pretty_name") or "empathykit export"
     lines = ["---", header, "---", "", f"# {title}", ""]
     if card.get("source"):
@@ -102,15 +113,17 @@ def write_into(folder: Path, configs: list[ExportConfig], *, card: dict[str, Any
     document = {**(meta or {}), "out_dir": ".", "files": files,
                 "configs": {c.name: {s: len(c.splits[s]) for s in SPLITS} for c in configs},
                 "tasks": {c.name: c.facts() for c in configs}, "card": card}
+    sizes = {}
     for config in configs:
         (folder / config.name).mkdir()
         for split in SPLITS:
-            table = config.splits[split].flatten_indices().data.table
+            table, path = config.splits[split].flatten_indices().data.table, folder / config.name / f"{split}.parquet"
             if table.num_rows:
-                pq.write_table(table, folder / config.name / f"{split}.parquet")
+                pq.write_table(table, path)
             else:  # no row group at all: `datasets` cannot read an empty one (batch size 0)
-                pq.ParquetWriter(folder / config.name / f"{split}.parquet", table.schema).close()
+                pq.ParquetWriter(path, table.schema).close()
+            sizes[config.name, split] = (table.nbytes, path.stat().st_size)
     (folder / "export.json").write_text(json.dumps(document, indent=2, ensure_ascii=False, default=str) + "\n",
                                         encoding="utf-8")
-    (folder / "README.md").write_text(render_card(configs, card, body), encoding="utf-8")
+    (folder / "README.md").write_text(render_card(configs, card, body, sizes), encoding="utf-8")
     return files
