@@ -132,5 +132,5 @@ def test_errors_are_one_red_line(annotations, tmp_path):
     result = run("agreement", "compute", annotations, "--schema", "nope")
     assert result.exit_code == 1 and "unknown schema 'nope'" in flat(result.output)
     result = run("agreement", "compute", annotations, "--weights", "cubic", "--out", tmp_path / "x.json")
-    assert result.exit_code == 1 and "weights must be linear or quadratic" in flat(result.output)
+    assert result.exit_code == 2 and "'cubic' is not one of 'linear'" in flat(result.output)
     assert "Traceback" not in result.output

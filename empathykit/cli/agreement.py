@@ -7,7 +7,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from empathykit.cli._common import RecordedSchema, SchemaOptions
+from empathykit.cli._common import RecordedSchema, SchemaOptions, choice
+from empathykit.table.agreement import WEIGHTS
 
 app = typer.Typer(help="Inter-annotator agreement: coefficients with bootstrap intervals, reports, adjudication.",
                   no_args_is_help=True)
@@ -20,7 +21,8 @@ Adjudicated = Annotated[Optional[Path], typer.Option(help="adjudications.parquet
 Bootstrap = Annotated[int, typer.Option("--bootstrap", "-b", help="Bootstrap resamples over units (0: no intervals).")]
 Seed = Annotated[int, typer.Option(help="Seed of the bootstrap.")]
 Confidence = Annotated[float, typer.Option(help="Confidence level of the intervals.")]
-Weights = Annotated[str, typer.Option(help="Weights of kappa and Gwet's AC2 on ordinal/interval fields: linear or quadratic.")]
+Weighting = choice("Weighting", WEIGHTS)
+Weights = Annotated[Weighting, typer.Option(help="Weights of kappa and Gwet's AC2 on ordinal/interval fields.")]
 Iou = Annotated[float, typer.Option("--iou", help="IOU a span needs to match another (IOU-F1).")]
 
 
@@ -46,7 +48,7 @@ def _compute(annotations, schema, schema_option, field, items, adjudicated, boot
     from empathykit.cli._common import err_console
     from empathykit.table.agreement import Settings
 
-    settings = Settings(n_boot=bootstrap, seed=seed, confidence=confidence, weights=weights, iou_threshold=iou)
+    settings = Settings(n_boot=bootstrap, seed=seed, confidence=confidence, weights=weights.value, iou_threshold=iou)
     with err_console.status("computing agreement") as status:
         return compute_agreement(annotations, _schema(annotations, schema, schema_option), items=_items(annotations, items),
                                  adjudications=adjudicated, fields=field or None, settings=settings,
