@@ -14,7 +14,7 @@ from empathykit.active.outputs import model_outputs
 from empathykit.active.strategies import select, uncertainty
 from empathykit.cli.main import app
 from empathykit.errors import InputError
-from empathykit.predict.trained import predict_records
+from empathykit.predict.predictions import predict_records
 from tests.loop_fixtures import seek_classifier  # noqa: F401  (fixture)
 
 POOL = ["sad hurt my day", "happy party fun", "the sad party", "win a sunny day", "sorry it was fun",

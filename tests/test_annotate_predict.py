@@ -12,7 +12,7 @@ import pytest
 import torch  # installed explicitly before the toolkit (scripts/test.sh)
 from typer.testing import CliRunner
 
-from empathykit.predict.labels import predict, predict_lexicon
+from empathykit.predict.predictions import predict, predict_lexicon
 from empathykit.cli.main import app
 from empathykit.errors import EmpathykitError, InputError, SchemaError
 from empathykit.lexicons import bundled_lexicon

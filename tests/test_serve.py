@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from empathykit.annotate.push import push
 from empathykit.cli.main import app
 from empathykit.errors import InputError, SchemaError, StudioError
-from empathykit.predict.trained import predict_records
+from empathykit.predict.predictions import predict_records
 from empathykit.schemas import get_schema
 from empathykit.serve.backend import Backend, match_schema
 from empathykit.serve.connect import connect_backend

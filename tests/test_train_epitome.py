@@ -163,7 +163,7 @@ def test_save_load_predict_agree(trained, tmp_path):
     import pyarrow.parquet as pq
 
     from empathykit.train.epitome import EpitomeFamily
-    from empathykit.predict.trained import predict_file
+    from empathykit.predict.predictions import predict_file
 
     out, metrics, data = trained
     family = EpitomeFamily()
@@ -299,7 +299,7 @@ def test_predictions_arrive_in_label_studio_as_pre_annotations(studio, trained, 
 
     from empathykit.annotate.push import push
     from empathykit.schemas import get_schema
-    from empathykit.predict.trained import predict_file
+    from empathykit.predict.predictions import predict_file
 
     out, _, data = trained
     items = tmp_path / "items.jsonl"

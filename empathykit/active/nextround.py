@@ -6,7 +6,7 @@
    ``size`` of them (:mod:`empathykit.active.strategies`; ``diversity`` also keeps away from the
    items already in the project).
 3. The chosen items get the model's predictions through ``annotate predict``'s path
-   (:func:`empathykit.predict.labels.predict`) and are written to OUT (Parquet, with
+   (:func:`empathykit.predict.predictions.predict`) and are written to OUT (Parquet, with
    ``al_rank``, ``al_score``, ``al_strategy``), with ``OUT.selection.json`` beside it: strategy, seed,
    model version, pool counts and each chosen item's score. Only then are they pushed as one new
    round with their predictions and scores, so the Data Manager shows and sorts them.
@@ -137,7 +137,7 @@ def _write_with_predictions(chosen: list[dict[str, Any]], out: str | Path, schem
     import pyarrow.parquet as pq
 
     from empathykit.io import write_parquet
-    from empathykit.predict.labels import predict
+    from empathykit.predict.predictions import predict
     from empathykit.train.folder import model_version
 
     with tempfile.TemporaryDirectory(prefix="empathykit-next-round-") as tmp:

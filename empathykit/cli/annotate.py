@@ -79,7 +79,7 @@ def predict_command(
     model_version: Annotated[Optional[str], typer.Option(help="Version to record (default: model folder + config hash, or lexicon + rules hash).")] = None,
 ) -> None:
     """Pre-annotate items with a local model's or the lexicon's predictions, ready for `annotate push`."""
-    from empathykit.predict.labels import predict, predict_lexicon
+    from empathykit.predict.predictions import predict, predict_lexicon
     from empathykit.cli._common import err_console, progress, schema_options
     from empathykit.errors import InputError
     from empathykit.schemas import get_schema

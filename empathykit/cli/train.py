@@ -129,7 +129,7 @@ def predict_command(
     """Predict with a trained model; the output feeds `annotate push --predictions-column prediction`."""
     from empathykit.cli._common import err_console, progress
     from empathykit.cli._conventions import require_torch
-    from empathykit.predict.trained import predict_file
+    from empathykit.predict.predictions import predict_file
 
     require_torch("predict")
     with progress("predicting") as advance:

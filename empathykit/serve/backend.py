@@ -187,10 +187,10 @@ class Backend:
                               f"{target.name!r} is a {target.kind} field")
         if kind == "rating":
             return {}
-        from empathykit.predict.labels import _map_labels
+        from empathykit.predict.predictions import map_labels
 
         try:
-            mapped = _map_labels(dict(enumerate(labels)), target, self.label_map)
+            mapped = map_labels(dict(enumerate(labels)), target, self.label_map)
         except InputError as error:
             raise SchemaError(f"model {model.version} cannot fill {schema.name!r}: {error}") from None
         return {labels[i]: name for i, name in mapped.items()}

@@ -31,7 +31,7 @@ Layout (each family builds on the same core; torch and transformers are imported
     label_map.py  ``evaluate --label-map``: another data set's gold labels in the model's label space.
     class_weights.py, span_decoding.py  the ``class_weights`` setting; EPITOME rationale tags -> spans.
     run.py        the workflows behind the commands: ``train_model``, ``evaluate_model``,
-                  (prediction: :mod:`empathykit.predict.trained`).
+                  (prediction: :mod:`empathykit.predict.predictions`).
 
 A new family: a module with a ``Family`` subclass (reuse ``hf``, ``folder``, ``data``) and one line in
 ``families.FAMILIES``. Test fixtures (tiny BERT + tokenizer trained on the fly, toy data):

@@ -1,4 +1,12 @@
-"""``annotate predict``: pre-annotations for ``annotate push`` from a model or the lexicon.
+"""Predictions, one path for ``empathykit predict`` and ``annotate predict``.
+
+``predict_records`` is the one loader of trained model folders (every family's
+``predict``); ``predict_file`` writes a family's own output columns for any
+file push reads (``empathykit predict``); ``predict`` and ``predict_lexicon``
+write pre-annotations of a schema's target (``annotate predict``). All of them
+return a :class:`PredictReport` and write Parquet atomically.
+
+``annotate predict``: pre-annotations for ``annotate push`` from a model or the lexicon.
 
 Both producers read items (CSV/JSONL/Parquet), add a ``prediction`` column
 (a value of the schema's target: a label for a ``choice`` target, a list of
@@ -7,7 +15,7 @@ labels for a ``multichoice`` one; null where there is none) and, for a model,
 ``model_version`` is what ``push --model-version`` should record:
 
 - a model folder written by ``empathykit train`` (has ``config.yaml``): run by
-  the trainer's one loader, ``empathykit.predict.trained.predict_records``, so the
+  the trainer's one loader, :func:`predict_records`, so the
   predictions equal ``empathykit predict``'s; its label names are matched to
   the target's as below. Version: ``empathykit.train.folder.model_version``.
 - a model: a local Hugging Face sequence-classification folder (never
@@ -32,14 +40,14 @@ from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
 from empathykit.errors import EmpathykitError, InputError, SchemaError
-from empathykit.io import write_parquet
+from empathykit.io import check_output, write_parquet
 from empathykit.lexicons import SCORE_COLUMNS, Lexicon, resolve_lexicon, score_texts
-from empathykit.predict.trained import predict_records
 from empathykit.records import read_records
 from empathykit.schemas import get_schema
 from empathykit.schemas.base import Field, Schema
 from empathykit.train.folder import model_version as version_of
 from empathykit.train.folder import read_labels
+from empathykit.train.run import family_of
 
 PREDICTION_COLUMN = "prediction"
 SCORE_COLUMN = "prediction_score"
@@ -58,9 +66,56 @@ class PredictReport:
     items: int
     predicted: int
     model_version: str
-    target: str
+    target: str | None                  # the schema field predicted; None: the model's own outputs
     score_column: str | None
     labels: dict[str, int] = field(default_factory=dict)
+
+
+def predict_records(model_dir: str | Path, records: list[dict[str, Any]],
+                    on_progress: Callable[..., None] | None = None) -> list[dict[str, Any]]:
+    """``[{"prediction", "prediction_score", ...}]`` for ``records`` (the one loader of trained models)."""
+    return family_of(model_dir).predict(Path(model_dir), records, on_progress=on_progress)
+
+
+def predict_file(model_dir: str | Path, input_path: str | Path, out_path: str | Path, *,
+                 model_version: str | None = None, on_progress: Callable[..., None] | None = None) -> PredictReport:
+    """Predictions for any file push reads, written as Parquet with ``prediction`` and ``prediction_score``
+    (the columns ``annotate push --predictions-column prediction`` takes)."""
+    import pyarrow as pa
+
+    _check_out(out_path)
+    dirs = model_dirs(model_dir)
+    family = family_of(dirs[0])
+    if len(dirs) > 1 and family.name != "epitome":
+        raise InputError(f"{model_dir}: several model folders are for EPITOME models (one per mechanism); "
+                         f"{dirs[0]} is a {family.name!r} model")
+    check_output(out_path, "file")
+    records = read_records(input_path, string_columns=("item_id", "id"))
+    if not records:
+        raise InputError(f"{input_path}: no records to predict")
+    if on_progress:
+        on_progress(0, total=len(records))
+    rows = family.predict(dirs[0] if len(dirs) == 1 else dirs, records, on_progress=on_progress)
+    columns = sorted({k for r in rows for k in r})
+    table = pa.Table.from_pylist([{k: v for k, v in r.items() if k not in columns} for r in records])
+    for name in columns:
+        table = table.append_column(name, pa.array([r.get(name) for r in rows]))
+    write_parquet(out_path, table)
+    counts: dict[str, int] = {}
+    for r in rows:
+        value = r.get("prediction")
+        for label in ([value] if isinstance(value, str) else value if isinstance(value, list) else []):
+            counts[label] = counts.get(label, 0) + 1
+    return PredictReport(out=Path(out_path), items=len(records),
+                         predicted=sum(1 for r in rows if r.get("prediction") is not None),
+                         model_version=model_version or "+".join(version_of(d) for d in dirs), target=None,
+                         score_column=SCORE_COLUMN if SCORE_COLUMN in columns else None, labels=counts)
+
+
+def model_dirs(model_dir: str | Path) -> list[Path]:
+    """``ER_DIR,IP_DIR,EX_DIR`` (epitome: one model per mechanism) or one folder."""
+    parts = [p.strip() for p in str(model_dir).split(",") if p.strip()]
+    return [Path(p) for p in parts] if len(parts) > 1 and not Path(model_dir).exists() else [Path(model_dir)]
 
 
 def predict(items_path: str | Path, out_path: str | Path, *, schema: str | Schema, model: str | Path,
@@ -91,7 +146,7 @@ def predict(items_path: str | Path, out_path: str | Path, *, schema: str | Schem
     records, texts = _read(items_path, schema, text_field)
     torch, tokenizer, network = _load(folder)
     id2label = {int(k): str(v) for k, v in network.config.id2label.items()}
-    names = _map_labels(id2label, target, label_map)
+    names = map_labels(id2label, target, label_map)
     multi = network.config.problem_type == "multi_label_classification"
     if multi != (target.kind == "multichoice"):
         raise SchemaError(f"model {folder.name!r} is {'multi-label' if multi else 'single-label'} but target "
@@ -129,7 +184,7 @@ def predict(items_path: str | Path, out_path: str | Path, *, schema: str | Schem
 def _predict_trained(folder: Path, items_path: str | Path, out_path: str | Path, target: Field,
                      label_map: str | Mapping[str, str] | None, model_version: str | None,
                      on_progress: Callable[..., None] | None) -> PredictReport:
-    """A trainer model folder through ``empathykit.predict.trained.predict_records`` (what ``empathykit predict``
+    """A trainer model folder through :func:`predict_records` (what ``empathykit predict``
     runs); its label names are mapped onto the target's like a plain folder's ``id2label``."""
     try:
         import torch  # noqa: F401
@@ -141,7 +196,7 @@ def _predict_trained(folder: Path, items_path: str | Path, out_path: str | Path,
     if kind != target.kind:
         raise SchemaError(f"model {folder.name!r} predicts {kind} labels but target {target.name!r} is {target.kind}; "
                           "train the model on a task of the same kind")
-    names = _map_labels(dict(enumerate(info.get("label_names") or [])), target, label_map)
+    names = map_labels(dict(enumerate(info.get("label_names") or [])), target, label_map)
     to_schema = {info["label_names"][i]: name for i, name in names.items()}
     records = read_records(items_path, string_columns=("item_id", "id"))
     if on_progress:
@@ -249,7 +304,7 @@ def _load(folder: Path):
     return torch, tokenizer, network
 
 
-def _map_labels(id2label: dict[int, str], target: Field, label_map: str | Mapping[str, str] | None) -> dict[int, str]:
+def map_labels(id2label: dict[int, str], target: Field, label_map: str | Mapping[str, str] | None) -> dict[int, str]:
     """Model class index → schema label; every model label must land on one."""
     mapping = parse_label_map(label_map) if isinstance(label_map, str) else dict(label_map or {})
     model_labels = set(id2label.values()) | {str(i) for i in id2label}
