@@ -22,7 +22,6 @@ Rules:
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field as dc_field
 from typing import Any
@@ -32,7 +31,7 @@ import pandas as pd
 
 from empathykit.table.agreement import InputSummary
 from empathykit.table.columns import RULE
-from empathykit.table.annotations import fits, latest_first, schema_of, value_error
+from empathykit.table.annotations import decode_checked, latest_first, schema_of
 from empathykit.errors import AgreementError
 from empathykit.schemas.base import Field, Schema
 
@@ -148,9 +147,7 @@ class FieldData:
         units = np.concatenate([self.cell_unit, self.ref_unit])
         distinct, first = np.unique(raws.astype(str), return_index=True) if raws.size else ([], [])
         for raw, at in zip(distinct, first):
-            value = _decode(raw, self.units[units[at]], self.field.name)
-            check_value(self.field, value, self.units[units[at]])
-            out[raw] = value
+            out[raw] = decode_checked(raw, self.field, self.units[units[at]], error=AgreementError)
         return out
 
     def matrix(self, decoded: dict[str, Any]) -> tuple[list[list[Any]], list[Any]]:
@@ -162,14 +159,6 @@ class FieldData:
         for u, raw in zip(self.ref_unit.tolist(), self.ref_raw.tolist()):
             reference[u] = decoded[raw]
         return values, reference
-
-
-def _decode(raw: Any, item: str, name: str) -> Any:
-    try:
-        return json.loads(raw) if isinstance(raw, str) else raw
-    except json.JSONDecodeError:
-        raise AgreementError(f"item {item!r}, field {name!r}: value {raw!r} is not JSON "
-                             "(the tidy table stores JSON-encoded values)") from None
 
 
 def field_data(frame: pd.DataFrame, f: Field, adjudications: pd.DataFrame | None = None) -> FieldData:
@@ -212,13 +201,6 @@ def field_data(frame: pd.DataFrame, f: Field, adjudications: pd.DataFrame | None
     ref_raw = np.array([reference[item] for item in ref_items], dtype=object)
     source = {"gold": len(gold_items & set(units)), "adjudicated": adjudicated}
     return FieldData(f, units, annotators, cell_unit, cell_annotator, raw, ref_unit, ref_raw, source)
-
-
-def check_value(f: Field, value: Any, item: str) -> None:
-    """Raise ``AgreementError`` for a value that does not fit the field."""
-    if not fits(f, value):
-        raise AgreementError(value_error(f, value, item),
-                             hint="compute agreement with the schema the project was pushed with (-s, -O KEY=VALUE)")
 
 
 def tokens(text: str) -> tuple[np.ndarray, np.ndarray]:

@@ -191,14 +191,22 @@ def check_values(tidy: pd.DataFrame, schema: Schema, *, error: type[EmpathykitEr
     for f in schema.fields:
         mine = live[(live["field"] == f.name).to_numpy()].drop_duplicates("value")
         for raw, item in zip(mine["value"].tolist(), mine["item_id"].tolist()):
-            try:
-                value = decode_value(raw)
-            except ValueError:
-                raise error(f"item {item!r}, field {f.name!r}: value {raw!r} is not JSON "
-                            "(the tidy table stores JSON-encoded values)") from None
-            if not fits(f, value):
-                raise error(value_error(f, value, item, schema.name),
-                            hint="use the schema and options the project was pushed with (-s, -O KEY=VALUE)")
+            decode_checked(raw, f, item, schema_name=schema.name, error=error)
+
+
+def decode_checked(raw: Any, f: Field, item: str, *, schema_name: str | None = None,
+                   error: type[EmpathykitError] = SchemaError) -> Any:
+    """The value stored in ``raw`` (JSON text), refused in one line when it is not
+    JSON or does not fit field ``f``: the one value check of every reader."""
+    try:
+        value = decode_value(raw) if isinstance(raw, str) else raw
+    except ValueError:
+        raise error(f"item {item!r}, field {f.name!r}: value {raw!r} is not JSON "
+                    "(the tidy table stores JSON-encoded values)") from None
+    if not fits(f, value):
+        raise error(value_error(f, value, item, schema_name),
+                    hint="use the schema and options the project was pushed with (-s, -O KEY=VALUE)")
+    return value
 
 
 # -- side tables -------------------------------------------------------------------------
