@@ -15,7 +15,8 @@ import pytest
 
 from empathykit.errors import InputError
 from empathykit.pipelines.posts import POSTS_SCHEMA
-from empathykit.pipelines.readers import ReadReport, _line_blocks, collect_files, iter_posts
+from empathykit.pipelines.readers import _line_blocks, collect_files, iter_posts
+from empathykit.pipelines.sources import ReadReport
 from empathykit.pipelines.synthetic import write_tweets_jsonl
 
 SAMPLE = Path(__file__).resolve().parents[1] / "empathykit" / "pipelines" / "sample_data" / "tweets.jsonl"

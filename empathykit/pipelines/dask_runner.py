@@ -34,7 +34,8 @@ from empathykit.errors import InputError
 from empathykit.io import atomic_path, check_output, write_json
 from empathykit.pipelines.filtering import HASH_COLUMNS, STAGES, FilterConfig, FilterResult, filter_batch, stage_report
 from empathykit.pipelines.posts import FILTERED_SCHEMA, POSTS_SCHEMA, conform_batch
-from empathykit.pipelines.readers import FORMATS, ReadReport, detect_format, iter_posts, with_fast_path
+from empathykit.pipelines.readers import FORMATS, detect_format, iter_posts, with_fast_path
+from empathykit.pipelines.sources import ReadReport
 
 _ORDER = "_order"
 _ROW_BITS = 32  # a row group holds fewer than 2**32 rows

@@ -63,7 +63,8 @@ from empathykit.lexicons.lexicon import Lexicon, bundled_lexicon
 from empathykit.lexicons.scoring import score_tokens, tokenize
 from empathykit.pipelines.choices import TOPIC_MATCHES
 from empathykit.pipelines.posts import FILTERED_SCHEMA, POSTS_SCHEMA, hash64
-from empathykit.pipelines.readers import ReadReport, iter_posts, with_fast_path
+from empathykit.pipelines.readers import iter_posts, with_fast_path
+from empathykit.pipelines.sources import ReadReport
 
 STAGES = ("empty_text", "language", "retweets", "quote_copies", "topic", "lexicon", "min_tokens",
           "exact_duplicates", "near_duplicates")
