@@ -48,7 +48,7 @@ app = typer.Typer(
 def _register() -> None:
     # Command modules import only typer at module level so --help stays instant.
     from empathykit.cli import agreement, annotate, collect, export, filter, lexicon, quickstart, retrieve, studio, train
-    from empathykit.cli import serve
+    from empathykit.cli import loop, serve
 
     app.add_typer(lexicon.app, name="lexicon")
     app.add_typer(collect.app, name="collect")
@@ -63,6 +63,7 @@ def _register() -> None:
     app.command("retrieve", help=retrieve.retrieve_command.__doc__)(retrieve.retrieve_command)
     app.command("quickstart", help=quickstart.quickstart_command.__doc__)(quickstart.quickstart_command)
     app.command("serve", help=serve.serve_command.__doc__)(serve.serve_command)
+    app.command("loop", help=loop.loop_command.__doc__)(loop.loop_command)
 
 
 _conventions.plain_help()

@@ -1,0 +1,197 @@
+"""``empathykit loop``: pull -> export -> train -> evaluate -> next-round, round after round.
+
+Each round keeps its outputs in ``LOOP_DIR/round-K/``: ``annotations.parquet`` (pull),
+``export/`` (the dataset), ``model/`` (trained from the encoder in round 1, then warm-started
+from the previous round's fine-tuned encoder), ``evaluation.json`` (test metrics) and
+``next-round.parquet`` with ``next-round.selection.json`` (what was pushed and why). After
+training, ``LOOP_DIR/current-model.txt`` names the new model, so an ``empathykit serve LOOP_DIR``
+answers with it from its next request on. The state file (:mod:`empathykit.loop.state`) makes a
+killed loop resume at its step.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from empathykit.annotate.connection import Connection
+from empathykit.errors import InputError
+from empathykit.io import atomic_open, check_output, write_json
+from empathykit.loop.state import STEPS, LoopState, next_step, read_state, save_state
+from empathykit.serve.backend import CURRENT_MODEL
+
+StepReport = Callable[[int, str, str], None]
+#: tokenizer files a warm start needs beside the fine-tuned encoder's weights
+TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt", "vocab.json",
+                   "merges.txt", "spiece.model", "sentencepiece.bpe.model", "added_tokens.json")
+
+
+@dataclass
+class LoopReport:
+    loop_dir: str
+    rounds_run: int
+    round: int
+    step: str
+    steps: list[tuple[int, str]]
+    history: list[dict[str, Any]]
+
+
+def run_loop(project: str, pool: str | Path, encoder: str | Path, loop_dir: str | Path, *, size: int,
+             strategy: str = "uncertainty", family: str = "classifier", task: str | None = None, seed: int = 0,
+             overrides: list[str] | None = None, rounds: int = 1, connection: Connection | None = None,
+             on_step: StepReport | None = None) -> LoopReport:
+    """Run ``rounds`` rounds (resuming a killed one first); ``on_step(round, step, summary)`` after each step."""
+    loop_dir = Path(loop_dir)
+    if rounds < 1:
+        raise InputError(f"rounds must be at least 1, got {rounds}")
+    state = read_state(loop_dir)
+    if state is None:
+        check_output(loop_dir, "dir", marker="loop-state.json", label="loop folder")
+        state = LoopState(project=str(project), pool=str(pool), encoder=str(encoder), size=size, strategy=strategy,
+                          family=family, task=task, seed=seed, overrides=list(overrides or []))
+    elif state.project != str(project):
+        raise InputError(f"{loop_dir} runs the loop of project {state.project!r}, not {project!r}",
+                         hint="use another loop folder")
+    else:  # what may change between runs: the pool, the round size, the strategy
+        state.pool, state.size, state.strategy = str(pool), size, strategy
+    loop_dir.mkdir(parents=True, exist_ok=True)
+    done: list[tuple[int, str]] = []
+    completed = 0
+    while completed < rounds:  # a resumed round counts as one
+        summary = STEP_FUNCTIONS[state.step](state, loop_dir, connection)
+        done.append((state.round, state.step))
+        if state.step == "evaluate":
+            state.history.append({"round": state.round, **summary_metrics(state, loop_dir)})
+        step_round, step = state.round, state.step
+        next_step(state)
+        save_state(loop_dir, state)
+        completed += step == STEPS[-1]
+        if on_step:
+            on_step(step_round, step, summary)
+    return LoopReport(str(loop_dir), completed, state.round, state.step, done, state.history)
+
+
+# -- the steps -------------------------------------------------------------------------
+def _pull(state: LoopState, loop_dir: Path, connection: Connection | None) -> str:
+    from empathykit.annotate.pull import pull
+
+    folder = state.round_dir(loop_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    report = pull(state.project, out=folder / "annotations.parquet", connection=connection)
+    if report.annotations - report.cancelled <= 0:
+        raise InputError(f"project {state.project!r} has no annotations yet; the loop trains on them",
+                         hint="annotate a first round (annotate push --round-size N), then run the loop")
+    return f"{report.annotations} annotations ({report.cancelled} skipped) of project {report.project_title!r}"
+
+
+def _export(state: LoopState, loop_dir: Path, connection: Connection | None) -> str:
+    from empathykit.exports.flows import ExportOptions, run_export
+
+    folder = state.round_dir(loop_dir)
+    report = run_export(folder / "annotations.parquet", folder / "export", ExportOptions(seed=state.seed))
+    return f"{report.items_annotated} items exported, splits {report.split_sizes}"
+
+
+def _train(state: LoopState, loop_dir: Path, connection: Connection | None) -> str:
+    from empathykit.train.folder import model_version, run_dir
+    from empathykit.train.run import train_model
+
+    folder = state.round_dir(loop_dir)
+    model = folder / "model"
+    if not (model / "config.yaml").is_file():  # else: trained before a kill, not yet recorded
+        previous = state.round_dir(loop_dir, state.round - 1) / "model"
+        base = warm_start(previous) if state.round > 1 and (previous / "config.yaml").is_file() else Path(state.encoder)
+        resume = run_dir(model).is_dir() and any(run_dir(model).glob("checkpoint-*"))
+        train_model(str(folder / "export"), family=state.family, model=str(base), out_dir=model, task=_task(state, folder),
+                    overrides=[f"seed={state.seed}", *state.overrides], resume=resume)
+    with atomic_open(loop_dir / CURRENT_MODEL) as handle:  # `serve LOOP_DIR` answers with it from now on
+        handle.write(f"{model.resolve()}\n")
+    return f"model {model_version(model)}"
+
+
+def _evaluate(state: LoopState, loop_dir: Path, connection: Connection | None) -> str:
+    from empathykit.train.run import evaluate_model
+
+    folder = state.round_dir(loop_dir)
+    metrics = evaluate_model(folder / "model", str(folder / "export"), split="test", task=_task(state, folder))
+    write_json(folder / "evaluation.json", metrics)
+    shown = {k: round(v, 4) for k, v in metrics.items() if k in ("macro_f1", "accuracy", "f1", "pearson", "spearman")
+             and isinstance(v, (int, float))}
+    return "test " + ", ".join(f"{k} {v}" for k, v in shown.items())
+
+
+def _next_round(state: LoopState, loop_dir: Path, connection: Connection | None) -> str:
+    from empathykit.active.nextround import next_round, selection_path
+    from empathykit.annotate.push import push
+
+    folder = state.round_dir(loop_dir)
+    out = folder / "next-round.parquet"
+    if selection_path(out).is_file() and out.is_file():  # chosen (and perhaps pushed) before a kill: push, never rechoose
+        import json
+
+        facts = json.loads(selection_path(out).read_text(encoding="utf-8"))
+        predicted = "prediction" in _columns(out)
+        report = push(out, schema=_project_schema(state, connection), project=facts["project"],
+                      predictions_column="prediction" if predicted else None,
+                      prediction_score_column="prediction_score" if predicted else None,
+                      model_version=facts["model_version"] if predicted else None, connection=connection)
+        return f"round {facts['round']} pushed again after a stop: {report.created} imported, {report.skipped} there"
+    report = next_round(state.project, state.pool, folder / "model", size=state.size, out=out,
+                        strategy=state.strategy, seed=state.seed + state.round, connection=connection)
+    return (f"round {report.round}: {report.chosen} of {report.candidates} pool items chosen by {report.strategy}, "
+            f"{report.pushed} pushed")
+
+
+STEP_FUNCTIONS = {"pull": _pull, "export": _export, "train": _train, "evaluate": _evaluate, "next-round": _next_round}
+
+
+# -- helpers -----------------------------------------------------------------------------
+def warm_start(model_dir: Path) -> Path:
+    """A base-model folder of a trained model: its fine-tuned encoder and its tokenizer (hard links)."""
+    target = model_dir.parent / "warm-start"
+    if (target / "config.json").is_file():
+        return target
+    tmp = model_dir.parent / ".warm-start.tmp"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    sources = [p for p in (model_dir / "encoder").iterdir() if p.is_file()]
+    sources += [model_dir / name for name in TOKENIZER_FILES if (model_dir / name).is_file()]
+    for source in sources:
+        try:
+            os.link(source, tmp / source.name)
+        except OSError:
+            shutil.copy2(source, tmp / source.name)
+    tmp.rename(target)
+    return target
+
+
+def summary_metrics(state: LoopState, loop_dir: Path) -> dict[str, Any]:
+    import json
+
+    path = state.round_dir(loop_dir) / "evaluation.json"
+    metrics = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    return {k: v for k, v in metrics.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
+
+
+def _task(state: LoopState, folder: Path) -> str:
+    """The task trained on: the one asked for, else the export's first (the schema's own target)."""
+    from empathykit.exports.loading import configs
+
+    return state.task or configs(folder / "export")[0]
+
+
+def _columns(path: Path) -> list[str]:
+    import pyarrow.parquet as pq
+
+    return pq.read_schema(path).names
+
+
+def _project_schema(state: LoopState, connection: Connection | None):
+    from empathykit.annotate import projects as prj
+    from empathykit.annotate.connection import connect
+    from empathykit.annotate.pull import resolve_schema
+
+    return resolve_schema(prj.require_project(connect(connection), state.project), None)
