@@ -159,6 +159,20 @@ def test_loss_falls_and_learns_the_toy_signal(trained):
     assert written["test"]["iou_f1"] == pytest.approx(metrics["test"]["iou_f1"])
 
 
+def test_span_decoding_is_chosen_on_validation_and_saved(trained):
+    import yaml
+
+    from empathykit.train import span_decoding as sd
+
+    out, metrics, _ = trained
+    chosen = metrics["rationale_decoding"]
+    assert yaml.safe_load((out / "config.yaml").read_text())["rationale_decoding"] == chosen
+    # chosen on validation's IOU-F1 (ties: token F1): never below the reference's argmax tags there
+    validation, argmax = metrics["validation"], metrics["validation"]["argmax"]
+    assert sd.Decoding(**chosen) != sd.ARGMAX and chosen["snap"]
+    assert (validation["iou_f1"], validation["token_f1"]) >= (argmax["iou_f1"], argmax["token_f1"])
+
+
 def test_save_load_predict_agree(trained, tmp_path):
     import pyarrow.parquet as pq
 
