@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from conftest import SAMPLES
 from empathykit.cli.main import app
 from empathykit.schemas import get_schema
-from test_agreement_compute import Table, seek_table  # tests/ is on sys.path (rootdir conftest)
+from tables import Table, seek_table  # tests/ is on sys.path (rootdir conftest)
 
 
 @pytest.fixture

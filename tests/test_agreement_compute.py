@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from itertools import count
 
 import krippendorff
 import numpy as np
@@ -15,7 +14,8 @@ from empathykit.agreement.compute import compute_agreement
 from empathykit.agreement.summary import summary_rows
 from empathykit.errors import AgreementError, InputError
 from empathykit.schemas import get_schema
-from empathykit.table.columns import TIDY_COLUMNS, encode_value
+from empathykit.table.columns import encode_value
+from tables import Table, seek_table  # tests/ is on sys.path (rootdir conftest)
 from empathykit.schemas.base import Field, Schema
 from empathykit.table.agreement import (AgreementResult, Estimate, FieldAgreement, ReferenceAgreement, Settings,
                                         read_agreement)
@@ -34,32 +34,6 @@ def schema_with(*fields: Field) -> Schema:
     names = " ".join(f'name="{f.name}"' for f in fields)
     return Schema(name="test", title="test", instructions="", inputs=("text",), fields=fields,
                   config_template=f'<View><Text name="text" value="$text"/><!-- {names} --></View>')
-
-
-class Table:
-    """Builds tidy annotation rows; every row gets a fresh annotation id and a later time."""
-
-    def __init__(self):
-        self.rows: list[dict] = []
-        self._ids = count(1)
-
-    def add(self, item, annotator, values: dict, *, round=1, cancelled=False, gold=False, email=None,
-            lead_time=5.0, annotation_id=None):
-        annotation = annotation_id or next(self._ids)
-        moment = pd.Timestamp("2026-01-01", tz="UTC") + pd.Timedelta(seconds=len(self.rows) + 1)
-        for name, value in values.items():
-            self.rows.append({
-                "project_id": 1, "task_id": hash(item) % 10_000, "item_id": str(item), "round": round,
-                "annotation_id": annotation, "annotator_id": annotator,
-                "annotator_email": email or f"a{annotator}@example.org", "field": name,
-                "value": None if cancelled or value is None else encode_value(value), "was_cancelled": cancelled,
-                "ground_truth": gold, "lead_time": lead_time, "created_at": moment, "updated_at": moment})
-        return annotation
-
-    def frame(self) -> pd.DataFrame:
-        frame = pd.DataFrame(self.rows, columns=list(TIDY_COLUMNS))
-        frame["round"] = frame["round"].astype("Int64")
-        return frame
 
 
 def k2011_table(field: str, convert=lambda v: v) -> Table:
@@ -171,17 +145,6 @@ def test_free_text_field_is_not_applicable():
 
 
 # -- rules: cancelled, duplicates, identities, gold, rounds ----------------------------------------------------
-
-
-def seek_table() -> Table:
-    table = Table()
-    labels = ["seeking", "providing", "none"]
-    for item in range(30):
-        truth = labels[item % 3]
-        for annotator in (1, 2, 3):
-            label = truth if (item + annotator) % 4 else labels[(item + 1) % 3]
-            table.add(f"t{item:02d}", annotator, {"empathy": label}, round=1 + item // 15)
-    return table
 
 
 SEEK = get_schema("seek-provide")

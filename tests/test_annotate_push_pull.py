@@ -12,7 +12,7 @@ from empathykit.annotate.connection import connect
 from empathykit.table.columns import UNKNOWN_COLUMNS, items_path, unknown_path
 from empathykit.annotate.pull import pull
 from empathykit.annotate.push import push
-from empathykit.errors import SchemaError, StudioError
+from empathykit.errors import InputError, SchemaError, StudioError
 from empathykit.schemas import get_schema
 from empathykit.table.columns import TIDY_COLUMNS, decode_value
 
@@ -141,7 +141,7 @@ def test_predictions_carry_model_version_and_score(studio):
     title = studio.project_title("predictions")
     records = [{**r, "guess": label, "conf": 0.25 * (i + 1)}
                for i, (r, label) in enumerate(zip(items(3), ["seeking", "providing", None], strict=True))]
-    with pytest.raises(Exception, match="model version"):
+    with pytest.raises(InputError, match="model version"):
         push(records, schema="seek-provide", project=title, predictions_column="guess", connection=studio.connection)
     report = push(records, schema="seek-provide", project=title, predictions_column="guess",
                   prediction_score_column="conf", model_version="lexicon-200", connection=studio.connection)

@@ -136,7 +136,7 @@ def test_crowd_kit_models_raise_no_pandas_deprecations(method):
 
     from empathykit.exports.aggregate import model_labels
     from empathykit.schemas import get_schema
-    from test_export import tidy_rows
+    from tables import tidy_rows
 
     votes = {f"i{n}": [["seeking", "providing", "none"][n % 3]] * 2 + ["none"] for n in range(9)}
     with warnings.catch_warnings():

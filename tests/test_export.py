@@ -15,30 +15,10 @@ from empathykit.exports.aggregate import _majority_spans, aggregate, majority
 from empathykit.exports.hf import export_dataset
 from empathykit.exports.splits import stratified_split
 from empathykit.schemas import get_schema
-from empathykit.table.columns import TIDY_COLUMNS, encode_value
+from empathykit.table.columns import encode_value
+from tables import tidy_rows  # tests/ is on sys.path (rootdir conftest)
 
 LABELS = ("seeking", "providing", "none")
-
-
-def tidy_rows(votes: dict[str, list[str | None]], field: str = "empathy") -> pd.DataFrame:
-    """Tidy annotations from ``{item_id: [label of annotator 1, 2, 3]}`` (None = skipped)."""
-    rows = []
-    annotation_id = 0
-    for task_id, (item_id, labels) in enumerate(sorted(votes.items())):
-        for annotator, label in enumerate(labels, start=1):
-            annotation_id += 1
-            rows.append({
-                "project_id": 1, "task_id": task_id, "item_id": item_id, "round": 1,
-                "annotation_id": annotation_id, "annotator_id": annotator,
-                "annotator_email": f"a{annotator}@example.org", "field": field,
-                "value": None if label is None else encode_value(label), "was_cancelled": label is None,
-                "ground_truth": False, "lead_time": 3.5,
-                "created_at": pd.Timestamp("2026-01-01", tz="UTC") + pd.Timedelta(seconds=annotation_id),
-                "updated_at": pd.Timestamp("2026-01-01", tz="UTC") + pd.Timedelta(seconds=annotation_id),
-            })
-    frame = pd.DataFrame(rows)
-    assert list(frame.columns) == list(TIDY_COLUMNS)
-    return frame
 
 
 def make_votes(n: int = 60, seed: int = 3) -> dict[str, list[str]]:

@@ -356,7 +356,7 @@ def test_dehydrated_annotation_export_keeps_ids_labels_metadata_and_hydrate_read
     from typer.testing import CliRunner
 
     from empathykit.cli.main import app
-    from test_export import tidy_rows
+    from tables import tidy_rows
 
     ids = [str(1790000000000000000 + i) for i in range(30)]
     votes = {i: [["seeking", "providing", "none"][n % 3]] * 3 for n, i in enumerate(ids)}

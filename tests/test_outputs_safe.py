@@ -58,7 +58,7 @@ def test_folder_given_as_file_output_is_kept(tmp_path, monkeypatch, command):
 
 
 def test_agreement_outputs_keep_a_folder_and_a_file(tmp_path):
-    from test_agreement_compute import seek_table  # tests/ is on sys.path (rootdir conftest)
+    from tables import seek_table  # tests/ is on sys.path (rootdir conftest)
 
     annotations = tmp_path / "annotations.parquet"
     seek_table().frame().to_parquet(annotations)

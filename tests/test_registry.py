@@ -19,7 +19,7 @@ from empathykit.releases.registry import read_dataset
 from empathykit.releases.labelled import TWITTEMP_LABELS
 from empathykit.schemas import get_schema
 from empathykit.schemas.variants import variants_for
-from test_export import tidy_rows
+from tables import tidy_rows
 from tests.train_fixtures import tiny_model  # noqa: F401
 
 TWITTEMP = SAMPLES / "twittemp" / "twittemp_sample.csv"

@@ -259,8 +259,10 @@ def test_validate_records_without_item_id_names_the_position():
 
 
 def test_validate_accepts_records_with_extra_keys():
-    get_schema("story-pair").validate_records(
-        [{"item_id": "p", "story_a": "a", "story_b": "b", "release": {"binned": "2"}}])
+    record = {"item_id": "p", "story_a": "a", "story_b": "b", "release": {"binned": "2"}}
+    assert get_schema("story-pair").validate_records([dict(record)]) is None  # no error: extra keys are fine
+    with pytest.raises(SchemaError, match="missing field 'story_b'"):  # while a missing input is not
+        get_schema("story-pair").validate_records([{k: v for k, v in record.items() if k != "story_b"}])
 
 
 # -- options ---------------------------------------------------------------------

@@ -40,7 +40,9 @@ def test_server_accepts_label_config(studio, variant):
     annotated = {i["value"] for c in stored.parsed_label_config.values() for i in c["inputs"]}
     assert annotated <= set(schema.inputs)
     # Every input is a data key the server will demand of each imported task.
-    with pytest.raises(Exception, match=f'"{schema.inputs[-1]}" key is expected in task data'):
+    from label_studio_sdk.core.api_error import ApiError
+
+    with pytest.raises(ApiError, match=f'"{schema.inputs[-1]}" key is expected in task data'):
         client.projects.import_tasks(id=project.id, request=[{k: "x" for k in schema.inputs[:-1]}])
     client.projects.import_tasks(id=project.id, request=[{k: "x" for k in schema.inputs}])
     client.projects.delete(project.id)
