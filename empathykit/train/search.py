@@ -80,6 +80,8 @@ def search_train(family, data, values: dict[str, Any], space: dict[str, list[str
         build_settings(cls, {**values, **combo})
     base = build_settings(cls, values)
     trials_dir = mf.prepare_run(out_dir, resume) / "trials"
+    if not resume:  # trials of an earlier, unfinished search are reused with --resume only
+        shutil.rmtree(trials_dir, ignore_errors=True)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = optuna.create_study(direction="maximize", sampler=optuna.samplers.GridSampler(space, seed=base.seed))
     folders: dict[int, Path] = {}
