@@ -153,11 +153,22 @@ def predict(items_path: str | Path, out_path: str | Path, *, schema: str | Schem
                           f"{target.name!r} is {target.kind}; a choice target needs a single-label model, "
                           "a multichoice target a multi-label one (config problem_type)")
 
+    predictions, scores = _classify(torch, tokenizer, network, texts, names, target, multi, threshold, batch_size,
+                                    on_progress)
+    config_hash = hashlib.sha256((folder / "config.json").read_bytes()).hexdigest()[:8]
+    version = model_version or f"{folder.resolve().name}-{config_hash}"
+    return _write(out_path, records, predictions, scores, version, target)
+
+
+def _classify(torch, tokenizer, network, texts: list[str | None], names: dict[int, str], target: Field, multi: bool,
+              threshold: float, batch_size: int, on_progress: Callable[..., None] | None
+              ) -> tuple[list[Any], list[float | None]]:
+    """A Hugging Face classifier's label (or labels) and score per text, in batches."""
     order = [i for i, text in enumerate(texts) if text]
-    predictions: list[Any] = [None] * len(records)
-    scores: list[float | None] = [None] * len(records)
+    predictions: list[Any] = [None] * len(texts)
+    scores: list[float | None] = [None] * len(texts)
     if on_progress:
-        on_progress(len(records) - len(order), total=len(records))  # items without text: nothing to run
+        on_progress(len(texts) - len(order), total=len(texts))  # items without text: nothing to run
     with torch.inference_mode():
         for start in range(0, len(order), batch_size):
             rows = order[start:start + batch_size]
@@ -176,9 +187,7 @@ def predict(items_path: str | Path, out_path: str | Path, *, schema: str | Schem
                     predictions[row], scores[row] = names[j], prob
             if on_progress:
                 on_progress(len(rows))
-    config_hash = hashlib.sha256((folder / "config.json").read_bytes()).hexdigest()[:8]
-    version = model_version or f"{folder.resolve().name}-{config_hash}"
-    return _write(out_path, records, predictions, scores, version, target)
+    return predictions, scores
 
 
 def _predict_trained(folder: Path, items_path: str | Path, out_path: str | Path, target: Field,

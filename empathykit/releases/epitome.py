@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterator, Mapping
 
 from empathykit.errors import InputError
 from empathykit.releases.common import OnProblem, ReadProblem, _csv_files, _reporter, _rows, decode_text
@@ -114,6 +114,13 @@ def records_from_epitome(path: str | Path, *, on_problem: OnProblem | None = Non
                 continue
             labels[key] = (row["level"], row["rationales"], line, file)
 
+    _add_references(records, labels, report)
+    return list(records.values())
+
+
+def _add_references(records: dict[str, dict[str, Any]], labels: dict[tuple[str, str], tuple[str, str, int, Path]],
+                    report: OnProblem) -> None:
+    """Each record's ``reference``: every mechanism's level and its rationales as spans."""
     for (item_id, mechanism), (level, rationales, line, file) in labels.items():
         record = records[item_id]
         if level not in ("0", "1", "2"):
@@ -128,7 +135,6 @@ def records_from_epitome(path: str | Path, *, on_problem: OnProblem | None = Non
         for part in missing:
             report(ReadProblem(str(file), line, item_id,
                                f"{mechanism}: rationale not found in the response: {part[:80]!r}"))
-    return list(records.values())
 
 
 # -- Emolit -------------------------------------------------------------------
