@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import sys
 import tempfile
 import time
@@ -30,7 +29,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_train_newsemp import minilm, resplit  # noqa: E402
-from bench_twittemp import binary_task, data_folder  # noqa: E402
+from bench_twittemp import binary_task, common_arguments, data_folder, mean_prf  # noqa: E402
 
 #: Table 7 (BERT-base): precision, recall, F1 of the empathy class
 PAPER = {"SOURCE-ONLY": (51.12, 94.71, 67.24), "PRETRAIN-EMPATHETICDIALOGUES": (52.71, 94.80, 67.73),
@@ -114,28 +113,21 @@ def table(results: dict, encoder: str, args) -> str:
         values = {s: r for s, r in results.get(row, {}).items()}
         if not values:
             continue
-        p, r, f = (statistics.mean(v["prf"][i] for v in values.values()) for i in range(3))
-        spread = f" ± {statistics.stdev(v['prf'][2] for v in values.values()):.2f}" if len(values) > 1 else ""
         beside = BESIDE[row]
         paper = " / ".join(f"{x:.2f}" for x in PAPER[beside]) if beside else "not in the paper"
-        lines.append(f"| {row} | {encoder} | {', '.join(map(str, values))} | {p:.2f} | {r:.2f} | {f:.2f}{spread} "
-                     f"| {beside or '-'} | {paper} |")
+        lines.append(f"| {row} | {encoder} | {', '.join(map(str, values))} "
+                     f"| {mean_prf([v['prf'] for v in values.values()])} | {beside or '-'} | {paper} |")
     return "\n".join(lines)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", default=None, help="encoder folder (default: all-MiniLM-L6-v2)")
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    common_arguments(parser)
     parser.add_argument("--rows", nargs="+", default=list(ROWS), choices=list(ROWS))
-    parser.add_argument("--epochs", type=float, default=2.0)
-    parser.add_argument("--max-length", type=int, default=64)
-    parser.add_argument("--learning-rate", type=float, default=5e-5)
     parser.add_argument("--mlm-epochs", type=float, default=2.0)
     parser.add_argument("--mlm-max-length", type=int, default=64)
     parser.add_argument("--mlm-learning-rate", type=float, default=5e-5)
     parser.add_argument("--mlm-max-texts", type=int, default=3000)
-    parser.add_argument("--out", type=Path, default=None, help="write the results as JSON here (after each row)")
     args = parser.parse_args()
     shared = data_folder()
     model = args.model or minilm()

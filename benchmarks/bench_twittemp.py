@@ -2,7 +2,7 @@
 ``classifier``, MT and KD for empathy-vs-none, seek-vs-rest and provide-vs-rest.
 
     EMPATHYKIT_DATA=../shared/data python benchmarks/bench_twittemp.py [--model DIR] [--seeds 0 1 2]
-        [--tasks empathy-vs-none seek-vs-rest provide-vs-rest] [--epochs 2] [--out results.json]
+        [--tasks empathy-vs-none seek-vs-rest provide-vs-rest] [--epochs 2] [--aux-max-examples 500] [--out results.json]
 
 Data: ``twittemp:$EMPATHYKIT_DATA/twittemp/TwittEmp-half.csv`` (1,503 of the release's 3,000 tweets).
 The binary tasks are built here from the import's ``seek-provide`` labels (seeking / providing /
@@ -66,6 +66,23 @@ def one_seed(model: str, seed: int, task: str, args, work: Path, aux: dict[str, 
     return {row: [100 * test[k] for k in ("precision", "recall", "f1")] for row, test in tests.items()}
 
 
+def mean_prf(values: list) -> str:
+    """``P | R | F1 (± sd)`` cells: the means over seeds of ``[precision, recall, f1]`` rows."""
+    p, r, f = (statistics.mean(v[i] for v in values) for i in range(3))
+    spread = f" ± {statistics.stdev(v[2] for v in values):.2f}" if len(values) > 1 else ""
+    return f"{p:.2f} | {r:.2f} | {f:.2f}{spread}"
+
+
+def common_arguments(parser: argparse.ArgumentParser, epochs: float = 2.0) -> None:
+    """The options every TwittEmp benchmark takes (encoder, seeds, fine-tuning, output)."""
+    parser.add_argument("--model", default=None, help="encoder folder (default: all-MiniLM-L6-v2)")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--epochs", type=float, default=epochs)
+    parser.add_argument("--max-length", type=int, default=64)
+    parser.add_argument("--learning-rate", type=float, default=5e-5)
+    parser.add_argument("--out", type=Path, default=None, help="write the results as JSON here (after each run)")
+
+
 def table(results: dict, encoder: str, args) -> str:
     lines = [f"TwittEmp half (1,503 tweets), seeded 80/10/10, {encoder}, CPU, {args.epochs:g} epoch(s), max length "
              f"{args.max_length}, lr {args.learning_rate:g}, aux subsampled to {args.aux_max_examples}", "",
@@ -74,27 +91,19 @@ def table(results: dict, encoder: str, args) -> str:
     for task, by_seed in results.items():
         for row in ROWS:
             values = {s: r[row] for s, r in by_seed.items() if row in r}
-            if not values:
-                continue
-            p, r, f = (statistics.mean(v[i] for v in values.values()) for i in range(3))
-            spread = f" ± {statistics.stdev(v[2] for v in values.values()):.2f}" if len(values) > 1 else ""
-            paper = " / ".join(f"{x:.2f}" for x in PAPER[task][row])
-            lines.append(f"| {task} | {row} | {encoder} | {', '.join(map(str, values))} | {p:.2f} | {r:.2f} "
-                         f"| {f:.2f}{spread} | {paper} |")
+            if values:
+                paper = " / ".join(f"{x:.2f}" for x in PAPER[task][row])
+                lines.append(f"| {task} | {row} | {encoder} | {', '.join(map(str, values))} "
+                             f"| {mean_prf(list(values.values()))} | {paper} |")
     return "\n".join(lines)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", default=None, help="encoder folder (default: all-MiniLM-L6-v2)")
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    common_arguments(parser)
     parser.add_argument("--tasks", nargs="+", default=list(TASKS), choices=list(TASKS))
     parser.add_argument("--rows", nargs="+", default=list(ROWS), choices=list(ROWS))
-    parser.add_argument("--epochs", type=float, default=3.0)
-    parser.add_argument("--max-length", type=int, default=64)
-    parser.add_argument("--learning-rate", type=float, default=5e-5)
-    parser.add_argument("--aux-max-examples", type=int, default=1000)
-    parser.add_argument("--out", type=Path, default=None, help="write the results as JSON here (after each run)")
+    parser.add_argument("--aux-max-examples", type=int, default=500)
     args = parser.parse_args()
     shared = data_folder()
     twittemp = f"twittemp:{shared / 'twittemp' / 'TwittEmp-half.csv'}"
