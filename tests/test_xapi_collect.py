@@ -12,8 +12,8 @@ from empathykit import __version__
 from empathykit.errors import InputError, XApiError
 from empathykit.pipelines import xstore
 from empathykit.pipelines.xapi import HOST, SEARCH_RECENT, STREAM, STREAM_RULES, TWEETS_LOOKUP
-from empathykit.pipelines.xcollect import (add_rules, collect_search, collect_stream, delete_rules, hydrate,
-                                           list_rules, parse_time, read_ids)
+from empathykit.pipelines.xcollect import collect_search, hydrate, parse_time, read_ids
+from empathykit.pipelines.xstream import add_rules, collect_stream, delete_rules, list_rules
 from empathykit.pipelines.xstore import PageLog, checkpoint_path
 from test_xapi_support import FakeClock, client, clock, jsonl, load, replay, tweet_ids  # noqa: F401 (fixtures)
 

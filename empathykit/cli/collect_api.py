@@ -85,7 +85,7 @@ def stream_command(
     """Collect from the filtered stream until --max-tweets, --duration or Ctrl-C; reconnects after drops."""
     from empathykit.cli._common import progress
     from empathykit.pipelines.xapi import XClient
-    from empathykit.pipelines.xcollect import collect_stream
+    from empathykit.pipelines.xstream import collect_stream
 
     client = XClient()
     with progress("streaming", total=max_tweets) as advance:
@@ -128,7 +128,7 @@ def rules_add_command(
     lang: Lang = "en", keep_retweets: KeepRetweets = False, max_query_length: MaxLength = 512,
 ) -> None:
     """Add stream rules built from the lexicon and topic terms (existing identical rules are kept)."""
-    from empathykit.pipelines.xcollect import add_rules
+    from empathykit.pipelines.xstream import add_rules
 
     values = _queries(word, lexicon, top, topic, no_topic, lang, keep_retweets, max_query_length)
     report = add_rules(name, values, replace=replace, dry_run=dry_run)
@@ -144,7 +144,7 @@ def rules_list_command(
 ) -> None:
     """List the filtered stream's rules created by empathykit."""
     from empathykit.cli._common import print_table
-    from empathykit.pipelines.xcollect import list_rules
+    from empathykit.pipelines.xstream import list_rules
 
     rules = list_rules(name=name, include_foreign=all_rules)
     if as_json:
@@ -161,7 +161,7 @@ def rules_delete_command(
 ) -> None:
     """Delete rules empathykit created: one name's, or with --all every empathykit rule. Others are never touched."""
     from empathykit.errors import InputError
-    from empathykit.pipelines.xcollect import delete_rules
+    from empathykit.pipelines.xstream import delete_rules
 
     if (name is None) == (not all_ours):
         raise InputError("give a rule set NAME or --all (not both)")
