@@ -14,7 +14,7 @@ from empathykit.errors import MissingDependencyError
 
 #: The commands in the order of the work; any other command follows in registration order.
 ORDER = ("quickstart", "studio", "collect", "filter", "lexicon", "annotate", "agreement", "export", "train",
-         "evaluate", "predict", "retrieve", "serve")
+         "evaluate", "predict", "retrieve", "serve", "loop")
 
 #: Hidden aliases of option names, rewritten before parsing (kept for one release).
 ALIASES = {"--output": "--out"}
