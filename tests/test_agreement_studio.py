@@ -110,10 +110,13 @@ def test_cli_disagreements_push_and_adjudicated(studio_env, project_dir, tmp_pat
     assert "3 tasks created" in result.output and "9 answers added as predictions" in result.output
     project = studio_env.client().projects.list(title=title)
     project_id = next(iter(project)).id
+    target = tmp_path / "adjudications.parquet"
+    result = runner.invoke(app, ["agreement", "adjudicated", "--project", title, "--out", str(target)])
+    assert result.exit_code == 0, result.output
+    assert f"nothing adjudicated yet: none of the 3 tasks in {title!r}" in " ".join(result.output.split())
     adjudicator = studio_env.make_annotators(1, prefix="adjudicator")[0]
     for task in studio_env.tasks(project_id):
         studio_env.submit(task["id"], SCHEMA.to_results({"empathy": "none"}), adjudicator)
-    target = tmp_path / "adjudications.parquet"
     result = runner.invoke(app, ["agreement", "adjudicated", "--project", title, "--out", str(target)])
     assert result.exit_code == 0, result.output
     assert sorted(json.loads(v) for v in pd.read_parquet(target)["value"]) == ["none"] * 3

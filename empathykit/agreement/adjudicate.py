@@ -244,6 +244,9 @@ class AdjudicationPull:
     rows: int
     adjudicators: list[str]
     readjudicated: int        # (item, field) pairs with more than one adjudication; the latest counts
+    project_title: str = ""
+    tasks: int = 0            # tasks in the adjudication project, adjudicated or not
+    skipped: int = 0          # skipped (cancelled) adjudications, which never count
 
 
 def pull_adjudications(project: str | int, schema: Schema | str, *, out: str | Path, connection=None,
@@ -255,6 +258,7 @@ def pull_adjudications(project: str | int, schema: Schema | str, *, out: str | P
         pulled = pull(project, out=Path(tmp) / "adjudications.tidy.parquet", schema=schema, connection=connection,
                       on_progress=on_progress)
         frame = read_annotations(pulled.out)
+        tasks = len(read_items(pulled.items_out))
     emails = take_inventory(frame, schema).emails if len(frame) else {}
     text_fields = {f.name for f in schema.fields if f.kind == "text"}
     live = frame[~frame["was_cancelled"] & frame["value"].notna() & ~frame["field"].isin(text_fields)]
@@ -272,4 +276,5 @@ def pull_adjudications(project: str | int, schema: Schema | str, *, out: str | P
     result = result.astype({k: v for k, v in ADJUDICATION_COLUMNS.items() if k != "updated_at"})
     write_parquet(out, result)
     return AdjudicationPull(Path(out), int(result["item_id"].nunique()), len(result),
-                            sorted(set(result["adjudicator"])), int((counts > 1).sum()))
+                            sorted(set(result["adjudicator"])), int((counts > 1).sum()),
+                            project_title=pulled.project_title, tasks=tasks, skipped=pulled.cancelled)

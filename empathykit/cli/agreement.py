@@ -206,6 +206,12 @@ def adjudicated_command(
     check_output(out, "file")
     with progress("pulling adjudications") as advance:
         report = pull_adjudications(project, _schema(None, schema, schema_option), out=out, on_progress=advance)
+    if not report.rows:
+        skipped = f"; {report.skipped} skipped, which do not count" if report.skipped else ""
+        err_console.print(f"nothing adjudicated yet: none of the {report.tasks} tasks in {report.project_title!r} has a "
+                          f"submitted adjudication{skipped}. Adjudicate them in Label Studio, then run this again "
+                          f"({report.out} holds no rows).", highlight=False)
+        return
     err_console.print(f"{report.rows} adjudicated values on {report.items} items by {', '.join(report.adjudicators) or 'nobody'}"
                       + (f"; {report.readjudicated} adjudicated more than once (the latest counts)" if report.readjudicated else "")
                       + f" → {report.out}", highlight=False)
