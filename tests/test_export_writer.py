@@ -95,7 +95,7 @@ def test_task_limits_an_annotation_export_and_refuses_variants_that_do_not_apply
     assert not (tmp_path / "o2").exists()
 
 
-def test_annotation_export_is_byte_identical_across_runs_and_holds_no_absolute_paths(tmp_path):
+def test_annotation_export_is_byte_identical_across_runs_and_holds_no_absolute_paths(tmp_path, monkeypatch):
     import pandas as pd
 
     from empathykit.exports.hf import export_dataset
@@ -104,8 +104,9 @@ def test_annotation_export_is_byte_identical_across_runs_and_holds_no_absolute_p
     votes = make_votes(40)
     tidy_rows(votes).to_parquet(tmp_path / "ann.parquet")
     pd.DataFrame({"item_id": list(votes), "text": [f"text of {i}" for i in votes]}).to_parquet(tmp_path / "ann.items.parquet")
+    monkeypatch.chdir(tmp_path)  # export.json records the sources as given: relative here, as a user types them
     for out in ("a", "b"):
-        export_dataset(tmp_path / "ann.parquet", "seek-provide", tmp_path / out, seed=7)
+        export_dataset("ann.parquet", "seek-provide", tmp_path / out, seed=7)
     names = sorted(p.relative_to(tmp_path / "a") for p in (tmp_path / "a").rglob("*.parquet"))
     assert len(names) == 4 * 3 + 1  # four configs x three splits, ties
     for name in [*names, "README.md", "export.json"]:
@@ -144,3 +145,28 @@ def test_card_yaml_loads_without_a_warning(tmp_path, recwarn):
     info = card.data.to_dict()["dataset_info"]
     assert all(split["num_bytes"] > 0 for config in info for split in config["splits"])
     assert all(config["dataset_size"] == sum(s["num_bytes"] for s in config["splits"]) for config in info)
+
+
+def test_export_json_records_sources_as_given_and_counts_items_never_annotated(tmp_path, monkeypatch):
+    import json
+
+    import pandas as pd
+    from typer.testing import CliRunner
+
+    from empathykit.cli.main import app
+    from tests.test_export import make_votes, tidy_rows
+
+    votes = make_votes(30)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "pulled").mkdir()
+    tidy_rows(votes).to_parquet("pulled/ann.parquet")
+    pushed = [*votes, "never1", "never2", "never3"]  # pushed, then nobody annotated them
+    pd.DataFrame({"item_id": pushed, "text": [f"text of {i}" for i in pushed]}).to_parquet("pulled/ann.items.parquet")
+    runner = CliRunner()
+    result = runner.invoke(app, ["export", "pulled/ann.parquet", "-s", "seek-provide", "-o", "out"])
+    assert result.exit_code == 0, result.output
+    assert "3 pushed but never annotated" in " ".join(result.stderr.split())
+    meta = json.loads((tmp_path / "out" / "export.json").read_text())
+    assert meta["sources"] == {"annotations": "pulled/ann.parquet", "items": "pulled/ann.items.parquet",
+                               "adjudicated": ""}
+    assert meta["not_annotated"] == 3 and meta["items_annotated"] == 30

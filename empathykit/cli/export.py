@@ -96,7 +96,8 @@ def _report(report) -> None:
     print_table(f"export → {report.out_dir}", ["split", "rows", "labels"],
                 [[name, size, report.label_counts.get(name, "")] for name, size in report.split_sizes.items()])
     err_console.print(f"{report.items_annotated} items annotated; {report.ties} ties (in ties.parquet); "
-                      f"{report.unlabelled} unlabelled; {report.adjudicated} adjudicated")
+                      f"{report.unlabelled} unlabelled; {report.adjudicated} adjudicated; "
+                      f"{report.not_annotated} pushed but never annotated (in no split)")
     for warning in report.warnings:
         err_console.print(f"[yellow]warning: {warning}[/yellow]", highlight=False)
 

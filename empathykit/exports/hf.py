@@ -51,7 +51,8 @@ class ExportReport:
     ties: int
     unlabelled: int
     adjudicated: int
-    sources: dict[str, str] = field(default_factory=dict)
+    not_annotated: int = 0    # pushed items (in the items table) without any annotation: in no split
+    sources: dict[str, str] = field(default_factory=dict)  # the paths as the caller gave them
     group_by: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
@@ -172,8 +173,8 @@ def export_dataset(
         split_sizes={name: len(dataset[name]) for name in SPLIT_NAMES},
         label_counts=_label_counts(labelled[target.name], splits) if target.kind == "choice" else {},
         items_annotated=len(table), ties=len(ties), unlabelled=len(unlabelled),
-        adjudicated=int(labelled["adjudicated"].sum()),
-        sources={"annotations": str(annotations), "items": str(items_path), "adjudicated": str(adjudicated or "")},
+        adjudicated=int(labelled["adjudicated"].sum()), not_annotated=_not_annotated(item_table, tidy),
+        sources={"annotations": str(annotations), "items": str(items or items_path), "adjudicated": str(adjudicated or "")},
         group_by=list(groups), warnings=warnings,
     )
     notify("writing")
@@ -223,8 +224,12 @@ def _aggregated(tidy: pd.DataFrame, schema: Schema, adjudications: pd.DataFrame 
     return table, ties, unlabelled, labelled
 
 
+def _not_annotated(items: pd.DataFrame, tidy: pd.DataFrame) -> int:
+    pushed = items["item_id"].astype(str).drop_duplicates()
+    return int((~pushed.isin(set(tidy["item_id"].astype(str)))).sum())
+
+
 def _portable(report: ExportReport) -> dict[str, Any]:
-    """export.json travels with the data: file names, not this machine's paths."""
-    meta = report.to_dict()
-    meta["sources"] = {k: Path(v).name if v else "" for k, v in meta["sources"].items()}
-    return meta
+    """export.json: the sources as the caller gave them (what they typed, relative or not, so a
+    re-run from the same folder finds them), never a path this code resolved; the output is "."."""
+    return report.to_dict()
