@@ -4,7 +4,7 @@ Starts a throw-away Label Studio (same code path as ``empathykit studio
 start``) on a free loopback port, then measures, in this one process:
 
 - push: ``empathykit.annotate.push.push`` (validated, batched import) of N
-  short Reddit comments (GoEmotions train texts from ../shared/data, cycled
+  short Reddit comments (GoEmotions train texts, $EMPATHYKIT_DATA/aux/goemotions/train.tsv, cycled
   with unique ids) against the one-request-per-task way (``POST /api/tasks``
   per item through the SDK) on a sample;
 - pull: ``empathykit.annotate.pull.pull`` of M annotations (created in bulk by
@@ -14,7 +14,7 @@ start``) on a free loopback port, then measures, in this one process:
 
 Prints a Markdown table. Usage::
 
-    EMPATHYKIT_LABEL_STUDIO_VENV=/path/to/venv python benchmarks/bench_push_pull.py \
+    EMPATHYKIT_DATA=../shared/data EMPATHYKIT_LABEL_STUDIO_VENV=/path/to/venv python benchmarks/bench_push_pull.py \
         [--tasks 100000] [--annotations 100000] [--sample 300]
 """
 
@@ -28,6 +28,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from _data import HELP, data_path
 from empathykit.annotate import server
 from empathykit.annotate.connection import Connection, connect
 from empathykit.annotate.pull import pull
@@ -35,11 +36,8 @@ from empathykit.annotate.push import push
 from empathykit.annotate.users import create_annotators
 from empathykit.schemas import get_schema
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "aux" / "goemotions" / "train.tsv"
-
-
 def texts() -> list[str]:
-    with open(DATA, encoding="utf-8") as handle:
+    with open(data_path("aux", "goemotions", "train.tsv"), encoding="utf-8") as handle:
         return [row["text"] for row in csv.DictReader(handle, delimiter="\t") if row["text"].strip()]
 
 
@@ -64,12 +62,14 @@ def server_peak_mib(pid: int) -> float | None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
+                                     epilog=HELP)
     parser.add_argument("--tasks", type=int, default=100_000)
     parser.add_argument("--annotations", type=int, default=100_000)
     parser.add_argument("--sample", type=int, default=300, help="items for the one-request-per-task baselines")
     parser.add_argument("--batch-size", type=int, default=1000)
     args = parser.parse_args()
+    data_path("aux", "goemotions", "train.tsv")  # a missing data folder stops here, before the server starts
     schema = get_schema("seek-provide")
 
     with tempfile.TemporaryDirectory(prefix="bench-studio-") as tmp:

@@ -1,8 +1,8 @@
 """Benchmark: Emolit emotions, the ``circumplex`` loss vs supervised contrastive vs the classifier head.
 
-    python benchmarks/bench_train_circumplex.py [--model DIR] [--train 600] [--test 300] [--epochs 2]
+    EMPATHYKIT_DATA=../shared/data python benchmarks/bench_train_circumplex.py [--model DIR] [--train 600] [--test 300] [--epochs 2]
 
-Data: ``emolit:../shared/data/emolit/train.csv`` (training) and ``test.csv`` (test), imported on
+Data: ``emolit:$EMPATHYKIT_DATA/emolit/train.csv`` (training) and ``test.csv`` (test), imported on
 the fly (12 emotions), subsampled (seeded) to ``--train`` training and ``--test`` test texts so that each model trains
 in a few minutes on a shared CPU; the full data is ``--train 0 --test 0``. Encoder:
 all-MiniLM-L6-v2. For every model: macro-F1 and accuracy on test (circumplex/supcon: nearest
@@ -23,9 +23,8 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-TRAIN = ROOT.parent / "shared" / "data" / "emolit" / "train.csv"
-TEST = TRAIN.with_name("test.csv")
+from _data import HELP, data_path
+
 STUDY = ("circumplex study (seeds/003), qualitative: the circular loss gives interpretable, circular embeddings "
          "that keep their F1 under reduction to few dimensions, at a lower F1 than contrastive/classifier "
          "training in the full dimension")
@@ -62,10 +61,11 @@ def load(n_train: int, n_test: int):
         part = part.shuffle(seed=0)
         return part.select(range(min(n, len(part)))) if n else part
 
-    splits = {"train": sub(read_import(TRAIN), n_train), "test": sub(read_import(TEST), n_test)}
+    train, test = data_path("emolit", "train.csv"), data_path("emolit", "test.csv")
+    splits = {"train": sub(read_import(train), n_train), "test": sub(read_import(test), n_test)}
     return TrainingData(dataset=DatasetDict(splits), task="emotion", kind="choice",
                         label_names=list(PRESETS["emolit"]), inputs=["text"], schema="emotion",
-                        source=f"emolit:{TRAIN}")
+                        source=f"emolit:{train}")
 
 
 def pooled_states(encoder, tokenizer, texts, max_length: int = 64, batch_size: int = 64):
@@ -146,7 +146,7 @@ def table(rows: list[dict], encoder: str, epochs: float, n_train: int, n_test: i
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0], epilog=HELP)
     parser.add_argument("--model", default=None, help="encoder folder (default: all-MiniLM-L6-v2)")
     parser.add_argument("--epochs", type=float, default=2.0)
     parser.add_argument("--train", type=int, default=600, help="training texts (0: all)")

@@ -1,9 +1,9 @@
 """Benchmark: the ``epitome`` family on EPITOME Reddit, each mechanism, beside a published
 reproduction of the reference (RoBERTa-base bi-encoder, 4 epochs) on the same data.
 
-    python benchmarks/bench_train_epitome.py [--model DIR] [--epochs 1] [--out results.json]
+    EMPATHYKIT_DATA=../shared/data python benchmarks/bench_train_epitome.py [--model DIR] [--epochs 1] [--out results.json]
 
-Data: ``epitome:../shared/data/epitome`` exported on the fly (seeded 80/10/10 split, one
+Data: ``epitome:$EMPATHYKIT_DATA/epitome`` exported on the fly (seeded 80/10/10 split, one
 split per item across mechanisms). Encoder: all-MiniLM-L6-v2 (the offline CPU encoder;
 roberta-base is not available offline). Everything else is the reference README's
 command (lr 2e-5, batch 32, max length 64, dropout 0.1, lambda_EI 1.0, lambda_RE 0.5,
@@ -22,8 +22,8 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-DATA = "epitome:" + str(ROOT.parent / "shared" / "data" / "epitome")
+from _data import HELP, data_path
+
 MECHANISMS = {"ER": "emotional_reactions", "IP": "interpretations", "EX": "explorations"}
 #: accuracy, macro-F1, IOU-F1 of a published reproduction of the reference (RoBERTa-base, Reddit)
 PUBLISHED = {"ER": (0.7911, 0.7366, 0.5643), "IP": (0.8233, 0.6224, 0.5847), "EX": (0.9266, 0.6804, 0.8088)}
@@ -36,19 +36,21 @@ def minilm() -> str:
 
 
 def load_data(task: str):
-    """``load_training_data(DATA, task)``; before ``exports.load`` lands, the same Parquet files read directly."""
+    """``load_training_data(epitome:$EMPATHYKIT_DATA/epitome, task)``; before ``exports.load`` lands, the same
+    Parquet files read directly."""
     from empathykit.errors import InputError
     from empathykit.train.data import TrainingData, _cached_import, load_training_data
 
+    spec = f"epitome:{data_path('epitome')}"
     try:
-        return load_training_data(DATA, task)
+        return load_training_data(spec, task)
     except InputError:
         import datasets
 
-        folder = _cached_import(DATA, {})
+        folder = _cached_import(spec, {})
         dataset = datasets.load_dataset(str(folder), task)
         return TrainingData(dataset=dataset, task=task, kind="choice", label_names=["no", "weak", "strong"],
-                            inputs=["seeker_post", "response_post"], schema="epitome", source=DATA)
+                            inputs=["seeker_post", "response_post"], schema="epitome", source=spec)
 
 
 def run(mechanism: str, model: str, epochs: float, work: Path, extra: list[str]) -> dict:
@@ -91,13 +93,14 @@ def table(rows: list[dict], encoder: str, epochs: float) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0], epilog=HELP)
     parser.add_argument("--model", default=None, help="encoder folder (default: all-MiniLM-L6-v2)")
     parser.add_argument("--epochs", type=float, default=1.0)
     parser.add_argument("--mechanisms", default="ER,IP,EX")
     parser.add_argument("--set", dest="overrides", action="append", default=[], help="more KEY=VALUE settings")
     parser.add_argument("--out", type=Path, default=None, help="write the rows as JSON here")
     args = parser.parse_args()
+    data_path("epitome")  # a missing data folder stops here, before any training
     model = args.model or minilm()
     encoder = Path(model).name if args.model else "all-MiniLM-L6-v2"
     rows = []

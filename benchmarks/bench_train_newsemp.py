@@ -1,10 +1,11 @@
 """Benchmark: NewsEmp ``empathy_bin``, the ``classifier`` and ``kd`` families beside Table 4 of
 Hosseini & Caragea (2021).
 
-    python benchmarks/bench_train_newsemp.py [--model DIR] [--seeds 0 1 2] [--epochs 2]
+    EMPATHYKIT_DATA=../shared/data python benchmarks/bench_train_newsemp.py [--model DIR] [--seeds 0 1 2] [--epochs 2]
         [--max-length 64] [--aux-max-examples 1000] [--out results.json]
 
-Data: ``newsemp:../shared/data/newsemp/messages.csv``, task ``empathy_bin``. For each seed the
+Data: ``newsemp:$EMPATHYKIT_DATA/newsemp/messages.csv``, task ``empathy_bin`` (auxiliary tasks:
+``$EMPATHYKIT_DATA/aux/sst2`` and ``aux/goemotions``; set the variable, there is no default). For each seed the
 messages (all splits of the import together) are split again, stratified and seeded, 80/10/10;
 the same seed drives the training. Rows, each scored by F1 of the positive class on the test split:
 
@@ -29,12 +30,18 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT.parent / "shared" / "data"
-NEWSEMP = f"newsemp:{DATA / 'newsemp' / 'messages.csv'}"
-AUX = {"sst": f"sst2:{DATA / 'aux' / 'sst2'}", "emo": f"goemotions:{DATA / 'aux' / 'goemotions'}"}
+from _data import HELP, data_path
+
 PAPER = {"classifier": 63.79, "MT": 64.42, "KD": 68.41}  # Table 4: BERT, MT_SST+EmoNet, KD_SST+EmoNet
 ROWS = ("classifier", "MT", "KD")
+
+
+def newsemp() -> str:
+    return f"newsemp:{data_path('newsemp', 'messages.csv')}"
+
+
+def aux_data() -> dict[str, str]:
+    return {"sst": f"sst2:{data_path('aux', 'sst2')}", "emo": f"goemotions:{data_path('aux', 'goemotions')}"}
 
 
 def minilm() -> str:
@@ -92,8 +99,8 @@ def train_rows(data, model: str, seed: int, args, work: Path, aux: dict[str, str
 def one_seed(model: str, seed: int, args, work: Path) -> dict[str, float]:
     from empathykit.train.data import load_training_data
 
-    data = resplit(load_training_data(NEWSEMP, "empathy_bin"), seed)
-    return {row: 100 * test["f1"] for row, test in train_rows(data, model, seed, args, work, AUX).items()}
+    data = resplit(load_training_data(newsemp(), "empathy_bin"), seed)
+    return {row: 100 * test["f1"] for row, test in train_rows(data, model, seed, args, work, aux_data()).items()}
 
 
 def table(results: dict[int, dict[str, float]], encoder: str, args) -> str:
@@ -113,7 +120,7 @@ def table(results: dict[int, dict[str, float]], encoder: str, args) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0], epilog=HELP)
     parser.add_argument("--model", default=None, help="encoder folder (default: all-MiniLM-L6-v2)")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--epochs", type=float, default=2.0)
@@ -122,6 +129,7 @@ def main() -> None:
     parser.add_argument("--aux-max-examples", type=int, default=1000)
     parser.add_argument("--out", type=Path, default=None, help="write the results as JSON here (after each seed)")
     args = parser.parse_args()
+    newsemp(), aux_data()  # a missing data folder stops here, before any training
     model = args.model or minilm()
     encoder = Path(model).name if args.model else "all-MiniLM-L6-v2"
     results: dict[int, dict[str, float]] = {}

@@ -1,8 +1,8 @@
 """Benchmark: EmpathicStories, the ``similarity`` family fine-tuned vs the untouched encoder.
 
-    python benchmarks/bench_train_stories.py [--model DIR] [--epochs 3] [--folds 5] [--pairs FILE]
+    EMPATHYKIT_DATA=../shared/data python benchmarks/bench_train_stories.py [--model DIR] [--epochs 3] [--folds 5] [--pairs FILE]
 
-Data: ``empathic-story-pairs:../shared/data/empathic-stories/PAIRS (dev).csv`` (the public dev
+Data: ``empathic-story-pairs:$EMPATHYKIT_DATA/empathic-stories/PAIRS (dev).csv`` (the public dev
 split, 100 pairs), target ``similarity_empathy`` (1-4, mapped to [0, 1]). It is too small for a
 train/test split, so: k-fold cross-validation over all pairs (seeded folds of pairs; a story may
 occur in a training and a test pair, the pair itself never does). Each pair is scored by the
@@ -10,7 +10,7 @@ model that did not see it; the out-of-fold cosines of all pairs give Pearson and
 the human score and the retrieval metrics (each story a query ranking the other stories of its
 pairs: precision@1 with ties, Kendall's tau, Spearman's rho), beside the same for the
 pre-trained encoder. Per-fold means of the correlations are reported too. With the full release,
-``--pairs`` the full PAIRS file runs the same.
+``--pairs`` the full PAIRS file runs the same (``--pairs`` needs no ``EMPATHYKIT_DATA``).
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-PAIRS = ROOT.parent / "shared" / "data" / "empathic-stories" / "PAIRS (dev).csv"
+from _data import HELP, data_path
+
 TASK = "similarity_empathy"
 
 
@@ -102,7 +102,8 @@ def table(out: dict, encoder: str, epochs: float) -> str:
 
 OPTIONS = {
     "--model": dict(default=None, help="encoder folder (default: all-MiniLM-L6-v2)"),
-    "--pairs": dict(type=Path, default=PAIRS, help="a PAIRS csv of EmpathicStories"),
+    "--pairs": dict(type=Path, default=None, help="a PAIRS csv of EmpathicStories "
+                                                  "(default: $EMPATHYKIT_DATA/empathic-stories/PAIRS (dev).csv)"),
     "--epochs": dict(type=float, default=3.0, help="training epochs per fold"),
     "--folds": dict(type=int, default=5, help="cross-validation folds"),
     "--max-length": dict(type=int, default=256, help="tokens per story (longer ones are truncated)"),
@@ -111,10 +112,11 @@ OPTIONS = {
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0], epilog=HELP)
     for flag, options in OPTIONS.items():
         parser.add_argument(flag, **options)
     args = parser.parse_args()
+    args.pairs = args.pairs or data_path("empathic-stories", "PAIRS (dev).csv")
     model = args.model or minilm()
     encoder = Path(model).name if args.model else "all-MiniLM-L6-v2"
     with tempfile.TemporaryDirectory() as tmp:

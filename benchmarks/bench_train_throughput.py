@@ -1,9 +1,10 @@
 """Benchmark: training throughput and peak memory of the trainer against the reference's way.
 
-    python benchmarks/bench_train_throughput.py [--model DIR] [--examples 512] [--repeats 1]
+    EMPATHYKIT_DATA=../shared/data python benchmarks/bench_train_throughput.py [--model DIR] [--examples 512] [--repeats 1]
 
 The same EPITOME bi-encoder (all-MiniLM-L6-v2 by default; ``empathykit.train.epitome_model``),
-the same examples (the first N of EPITOME Reddit emotional reactions, train split), batch 32,
+the same examples (the first N of EPITOME Reddit emotional reactions, train split, read from
+``$EMPATHYKIT_DATA/epitome``; set the variable, there is no default), batch 32,
 max length 64, lr 2e-5, one epoch, trained twice in one run, each in a fresh process:
 
 - ``trainer``: the ``epitome`` family's path: transformers' ``Trainer``, dynamic padding (each
@@ -30,6 +31,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _data import HELP, data_path  # noqa: E402
 from bench_train_epitome import load_data, minilm  # noqa: E402
 
 BATCH, MAX_LENGTH, LR = 32, 64, 2e-5
@@ -120,13 +122,14 @@ def _timed(step, examples: int, widths: list[int]) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0], epilog=HELP)
     parser.add_argument("--model", default=None)
     parser.add_argument("--examples", type=int, default=512)
     parser.add_argument("--repeats", type=int, default=1)
     parser.add_argument("--phase", choices=PHASES, help=argparse.SUPPRESS)
     parser.add_argument("--work", type=Path, default=Path("/tmp"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    data_path("epitome")  # a missing data folder stops here, before any child process
     model = args.model or minilm()
     if args.phase:
         if args.phase == "static":
