@@ -63,12 +63,12 @@ def export_command(
 
 
 def _run(source: Path, out: Path, options):
-    from empathykit.cli._common import err_console
+    from empathykit.cli._common import err_console, status
     from empathykit.exports.flows import run_export
 
     problems: list = []
-    with err_console.status("exporting") as status:
-        report = run_export(str(source), out, options, on_problem=problems.append, on_progress=status.update)
+    with status("exporting") as update:
+        report = run_export(str(source), out, options, on_problem=problems.append, on_progress=update)
     for problem in problems[:5]:
         err_console.print(f"[yellow]{problem}[/yellow]", highlight=False)
     if len(problems) > 5:
