@@ -80,3 +80,6 @@ def test_loop_killed_between_steps_resumes_at_its_step(studio, tiny_model, tmp_p
     config = yaml.safe_load((loop_dir / "round-2" / "model" / "config.yaml").read_text())
     assert config["settings"]["model"] == str(warm)
     assert (loop_dir / CURRENT_MODEL).read_text().strip().endswith("round-2/model")
+    # round 2's export card names the model that pre-labelled the items round 1 chose
+    card = (loop_dir / "round-2" / "export" / "README.md").read_text()
+    assert "## Pre-labelling" in card and f"`{chosen['model_version']}` (4 items)" in card

@@ -7,7 +7,8 @@
    items already in the project).
 3. The chosen items get the model's predictions through ``annotate predict``'s path
    (:func:`empathykit.predict.predictions.predict`) and are written to OUT (Parquet, with
-   ``al_rank``, ``al_score``, ``al_strategy``), with ``OUT.selection.json`` beside it: strategy, seed,
+   ``al_rank``, ``al_score``, ``al_strategy`` and ``prelabel_model_version``, which the export card
+   reports), with ``OUT.selection.json`` beside it: strategy, seed,
    model version, pool counts and each chosen item's score. Only then are they pushed as one new
    round with their predictions and scores, so the Data Manager shows and sorts them.
 """
@@ -24,6 +25,7 @@ from empathykit.annotate.connection import Connection, connect
 from empathykit.annotate.pull import resolve_schema
 from empathykit.annotate.push import push
 from empathykit.errors import InputError, SchemaError
+from empathykit.exports.card import PRELABEL_COLUMN
 from empathykit.io import check_output, write_json
 from empathykit.records import assign_item_ids, read_records
 from empathykit.schemas import get_schema
@@ -64,6 +66,7 @@ def next_round(project: str | int, pool: str | Path, model_dir: str | Path, *, s
     """Choose ``size`` items of ``pool`` for ``project`` by ``strategy`` and push them as the next round."""
     from empathykit.active.outputs import model_outputs
     from empathykit.active.strategies import select, uncertainty
+    from empathykit.train.folder import model_version
     from empathykit.train.run import family_of
 
     if Path(out).suffix.lower() != ".parquet":
@@ -101,7 +104,7 @@ def next_round(project: str | int, pool: str | Path, model_dir: str | Path, *, s
     selection = select(scores, size, strategy, embeddings=scored.embeddings, labelled=centres, seed=seed)
     next_number = int(max(rounds, default=0)) + 1
     chosen = [{**candidates[i], "al_rank": rank + 1, "al_score": score, "al_strategy": strategy,
-               "round": next_number}
+               "round": next_number, PRELABEL_COLUMN: model_version(model_dir)}
               for rank, (i, score) in enumerate(zip(selection.indices, selection.scores))]
     version, predicted = _write_with_predictions(chosen, out, chosen_schema, model_dir)
     facts = {"project": ref.title if ref else str(project), "project_id": ref.id if ref else None, "round": next_number, "strategy": strategy, "seed": seed,
@@ -145,7 +148,8 @@ def _write_with_predictions(chosen: list[dict[str, Any]], out: str | Path, schem
         pq.write_table(pa.Table.from_pylist(chosen), items)
         try:
             report = predict(items, out, schema=schema, model=model_dir)
-        except SchemaError:
-            write_parquet(out, pa.Table.from_pylist(chosen))
+        except SchemaError:  # a target predictions do not cover: the items go out without pre-labels
+            write_parquet(out, pa.Table.from_pylist([{k: v for k, v in c.items() if k != PRELABEL_COLUMN}
+                                                     for c in chosen]))
             return model_version(model_dir), False
     return report.model_version, True

@@ -30,6 +30,10 @@ SCHEME_CITATIONS = {
 }
 
 
+#: task data column naming the model whose predictions annotators saw (written by ``annotate next-round``)
+PRELABEL_COLUMN = "prelabel_model_version"
+
+
 @dataclass
 class CardFacts:
     """What the card states about an annotation export, gathered up front."""
@@ -72,7 +76,22 @@ def gather_facts(annotations: str | Path, *, agreement: str | Path | None = None
         facts.collection = _read_json(collection_path, "filter counts", "stages",
                                       "pass the counts JSON `empathykit filter` wrote (<output>.counts.json)")
         facts.collection_file = collection_path.name
+    facts.extra["prelabelled_by"] = prelabel_counts(annotations)
     return facts
+
+
+def prelabel_counts(annotations: Path) -> dict[str, int]:
+    """Items per model version that pre-labelled them (pre-labels bias annotators, so the card says so)."""
+    import pyarrow.parquet as pq
+
+    items = annotations.with_name(annotations.stem + ".items.parquet")
+    if not items.is_file() or PRELABEL_COLUMN not in pq.read_schema(items).names:
+        return {}
+    counts: dict[str, int] = {}
+    for value in pq.read_table(items, columns=[PRELABEL_COLUMN]).column(0).to_pylist():
+        if value:
+            counts[value] = counts.get(value, 0) + 1
+    return counts
 
 
 def _fmt(value: Any) -> str:
@@ -142,6 +161,10 @@ def card_body(report, schema, facts: CardFacts, aggregation: str) -> str:
         lines += agreement_lines(facts.agreement)
     if facts.collection:
         lines += collection_lines(facts.collection)
+    if facts.extra.get("prelabelled_by"):
+        shown = ", ".join(f"`{v}` ({n} items)" for v, n in facts.extra["prelabelled_by"].items())
+        lines += ["## Pre-labelling", "", f"Annotators saw model predictions on some items before answering "
+                  f"(pre-labels can bias annotators toward the model): {shown}.", ""]
     lines += ["## License", "", f"`{facts.license}` (set with `--license`).", ""]
     return "\n".join(lines)
 
@@ -156,4 +179,6 @@ def card_dict(schema, facts: CardFacts, aggregation: str) -> dict[str, Any]:
         card["agreement"] = facts.agreement_file
     if facts.collection_file:
         card["collection"] = facts.collection_file
+    if facts.extra.get("prelabelled_by"):
+        card["prelabelled_by"] = dict(facts.extra["prelabelled_by"])
     return card
