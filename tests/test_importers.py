@@ -443,7 +443,7 @@ def test_cli_bad_input_is_one_line_and_writes_nothing(tmp_path):
             ([f"newsemp:{bad}"], "missing column(s) response_id"),
             ([f"newsemp:{tmp_path / 'nope.csv'}"], "no such file or folder"),
             ([f"twittem:{TWITTEMP}"], "unknown data set 'twittem'; expected one of epitome"),
-            ([f"sst2:{PATHS['sst2']}", "--task", "emotion"], "sst2: no task 'emotion'; it has sentiment"),
+            ([f"sst2:{PATHS['sst2']}", "--task", "emotion"], "task 'emotion' does not apply; sst2 has sentiment"),
             ([f"newsemp:{PATHS['newsemp']}", "--group-by", "speaker"], "no group column 'speaker'"),
             ([f"newsemp:{PATHS['newsemp']}", "--train", "0.5"], "fractions must be three non-negative numbers")):
         result = runner.invoke(app, ["export", *args, "-o", str(tmp_path / "out")])

@@ -32,6 +32,7 @@ from empathykit.exports.writer import ExportConfig, write_export
 from empathykit.io import check_output
 from empathykit.releases.common import ReadProblem
 from empathykit.releases.registry import ImportedConfig, Release, parse_spec, release
+from empathykit.schemas.variants import select
 
 
 
@@ -53,17 +54,6 @@ class ImportReport:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-
-def _select(configs: list[ImportedConfig], tasks: Sequence[str] | None, name: str) -> list[ImportedConfig]:
-    if not tasks:
-        return configs
-    known = [c.name for c in configs]
-    unknown = [t for t in tasks if t not in known]
-    if unknown:
-        raise ExportError(f"{name}: no task {', '.join(map(repr, unknown))}; it has {', '.join(known)}",
-                          hint=f"pass --task with some of: {', '.join(known)}")
-    return [c for c in configs if c.name in tasks]
 
 
 def assign_splits(rel: Release, configs: list[ImportedConfig], *, seed: int, fractions, group_by: str | None
@@ -133,7 +123,7 @@ def export_import(spec: str, out_dir: str | Path, *, task: Sequence[str] | str |
             on_problem(problem)
 
     notify(f"reading {name}")
-    configs = _select(rel.read(path, note), [task] if isinstance(task, str) else task, name)
+    configs = select(rel.read(path, note), [task] if isinstance(task, str) else task, source=name)
     empty = [c.name for c in configs if not c.rows]
     if empty:
         raise InputError(f"{path}: no usable rows for {', '.join(empty)}", hint="see the problems reported above")

@@ -214,6 +214,11 @@ _SHARMA = ("@inproceedings{sharma2020empathy,\n  title={A Computational Approach
            "in Text-Based Mental Health Support},\n  author={Sharma, Ashish and Miner, Adam S and Atkins, David C and "
            "Althoff, Tim},\n  year={2020},\n  booktitle={EMNLP}\n}")
 
+#: source, license id, license note and citation of both EmpathicStories releases
+_SHEN = ("EmpathicStories, Shen et al. 2023 (github.com/mitmedialab/empathic-stories)", "apache-2.0",
+         "Apache-2.0 (copy published by yuxiaw/Empathic-Similarity)",
+         "Jocelyn Shen et al. (2023). Modeling Empathic Similarity in Personal Narratives. EMNLP.")
+
 RELEASES: dict[str, Release] = {r.name: r for r in (
     Release("epitome", "EPITOME (Reddit)", _epitome,
             "EPITOME Reddit release, Sharma et al. 2020 (github.com/behavioral-data/Empathy-Mental-Health)",
@@ -233,16 +238,10 @@ RELEASES: dict[str, Release] = {r.name: r for r in (
             "Emolit, Rei and Mladenić (Zenodo record 7883954), a derived copy", "cc-by-sa-4.0", "CC BY-SA 4.0",
             "Luis Rei and Dunja Mladenić. Emolit (Zenodo record 7883954).", splits="carve",
             records=records_from_emolit, schema="emotion", schema_options={"labels": "emolit"}),
-    Release("empathic-stories", "EmpathicStories (stories)", _empathic_stories,
-            "EmpathicStories, Shen et al. 2023 (github.com/mitmedialab/empathic-stories)", "apache-2.0",
-            "Apache-2.0 (copy published by yuxiaw/Empathic-Similarity)",
-            "Jocelyn Shen et al. (2023). Modeling Empathic Similarity in Personal Narratives. EMNLP.",
+    Release("empathic-stories", "EmpathicStories (stories)", _empathic_stories, *_SHEN,
             task_categories=("text-classification",), splits="if-complete",
             records=records_from_empathic_stories, schema="story-features"),
-    Release("empathic-story-pairs", "EmpathicStories (story pairs)", _empathic_story_pairs,
-            "EmpathicStories, Shen et al. 2023 (github.com/mitmedialab/empathic-stories)", "apache-2.0",
-            "Apache-2.0 (copy published by yuxiaw/Empathic-Similarity)",
-            "Jocelyn Shen et al. (2023). Modeling Empathic Similarity in Personal Narratives. EMNLP.",
+    Release("empathic-story-pairs", "EmpathicStories (story pairs)", _empathic_story_pairs, *_SHEN,
             task_categories=("sentence-similarity",), splits="if-complete",
             records=records_from_empathic_story_pairs, schema="story-pair"),
     Release("sst2", "SST-2 (sentence sentiment)", _sst2,

@@ -82,12 +82,14 @@ def variants_for(schema) -> list[Variant]:
     return variants
 
 
-def select(variants: list[Variant], tasks: Sequence[str] | None) -> list[Variant]:
+def select(variants: list, tasks: Sequence[str] | None, *, source: str = "this schema") -> list:
+    """The variants (or any named configs) ``--task`` names, in their own order; all without ``tasks``.
+    An unknown name is one line listing the known ones."""
     if not tasks:
         return variants
     known = [v.name for v in variants]
     unknown = [t for t in tasks if t not in known]
     if unknown:
-        raise ExportError(f"task variant {', '.join(map(repr, unknown))} does not apply; this schema has {', '.join(known)}",
+        raise ExportError(f"task {', '.join(map(repr, unknown))} does not apply; {source} has {', '.join(known)}",
                           hint=f"pass --task with some of: {', '.join(known)}")
     return [v for v in variants if v.name in tasks]
