@@ -404,15 +404,18 @@ def test_each_import_loads_with_its_configs_features_and_card(tmp_path, name):
         assert all(row["response_post"][s["start"]:s["end"]] == s["text"] for s in row["rationales"])
 
 
-def test_export_json_holds_relative_paths_only(tmp_path):
+def test_export_json_records_the_source_as_given(tmp_path, monkeypatch):
     import json
+    import os
 
     from empathykit.exports.importers import export_import
 
-    export_import(f"twittemp:{TWITTEMP.resolve()}", tmp_path / "out")
+    monkeypatch.chdir(tmp_path)
+    spec = f"twittemp:{os.path.relpath(TWITTEMP, tmp_path)}"  # as a user types it: not resolved, not shortened
+    export_import(spec, "out")
     text = (tmp_path / "out" / "export.json").read_text(encoding="utf-8")
     meta = json.loads(text)
-    assert str(TWITTEMP.resolve().parent) not in text and str(tmp_path) not in text
+    assert meta["source"] == spec and str(tmp_path) not in text
     assert meta["problems"] and meta["files"][:3] == [f"seek-provide/{s}.parquet" for s in ("train", "validation", "test")]
     assert meta["tasks"]["seek-provide"]["label_names"] == ["seeking", "providing", "none"]
 

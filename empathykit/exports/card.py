@@ -154,7 +154,8 @@ def card_body(report, schema, facts: CardFacts, aggregation: str) -> str:
              "## Splits", "",
              f"Stratified by `label`, seed {report.seed}, fractions {list(report.fractions)}. "
              f"{report.items_annotated} items annotated, {report.ties} tied (in `ties.parquet`, in no split), "
-             f"{report.unlabelled} unlabelled, {report.adjudicated} adjudicated.", "",
+             f"{report.unlabelled} unlabelled, {report.adjudicated} adjudicated; {report.not_annotated} pushed "
+             "items were never annotated (in no split).", "",
              *label_count_lines(report.label_counts),
              "## Aggregation", "", f"{aggregation}. Adjudicated values are final.", ""]
     if facts.agreement:

@@ -40,7 +40,7 @@ from empathykit.schemas.variants import select
 class ImportReport:
     out_dir: str
     dataset: str
-    source: str
+    source: str                          # DATASET:PATH as the caller gave it
     format: str
     configs: dict[str, dict[str, int]]   # config -> split -> rows
     seed: int
@@ -127,7 +127,7 @@ def export_import(spec: str, out_dir: str | Path, *, task: Sequence[str] | str |
     empty = [c.name for c in configs if not c.rows]
     if empty:
         raise InputError(f"{path}: no usable rows for {', '.join(empty)}", hint="see the problems reported above")
-    report = ImportReport(out_dir=str(out_dir), dataset=name, source=f"{name}:{path.name}", format=format, configs={},
+    report = ImportReport(out_dir=str(out_dir), dataset=name, source=str(spec), format=format, configs={},
                           seed=seed, fractions=tuple(fractions), splits_from="release", dehydrated=dehydrate,
                           problems=problems)
     if format == "epitome-csv":
