@@ -11,8 +11,7 @@ from typing import Any, Callable
 import numpy as np
 
 from empathykit.errors import InputError
-
-HEAD_FAMILIES = ("classifier", "kd")
+from empathykit.train.choices import HEAD_FAMILIES
 
 
 @dataclass

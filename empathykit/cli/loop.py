@@ -7,6 +7,11 @@ from typing import Annotated, Optional
 
 import typer
 
+from empathykit.cli._common import choice
+from empathykit.train.choices import HEAD_FAMILIES
+
+Family = choice("Family", HEAD_FAMILIES)
+
 
 def loop_command(
     project: Annotated[str, typer.Option("--project", "-p", help="Project title or id (its annotations train the model).")],
@@ -16,7 +21,7 @@ def loop_command(
     size: Annotated[int, typer.Option("--size", "-n", help="Items per new round.")],
     strategy: Annotated[str, typer.Option(help="uncertainty | margin | entropy | diversity | random.")] = "uncertainty",
     rounds: Annotated[int, typer.Option(help="Rounds to run now (a resumed round counts as one).")] = 1,
-    family: Annotated[str, typer.Option("--family", "-f", help="Model family (classifier or kd).")] = "classifier",
+    family: Annotated[Family, typer.Option("--family", "-f", help="Model family (one with a classification or rating head, which the next round's choice reads).")] = "classifier",
     task: Annotated[Optional[str], typer.Option(help="Export task variant to train on (default: the export's).")] = None,
     seed: Annotated[int, typer.Option(help="Seed of splits, training and choices.")] = 0,
     set_: Annotated[list[str], typer.Option("--set", help="KEY=VALUE training setting (repeatable).")] = [],  # noqa: B006
@@ -29,7 +34,7 @@ def loop_command(
         err_console.print(f"round {number} {step}: {summary}", highlight=False, soft_wrap=True)
 
     with err_console.status("running the loop"):
-        report = run_loop(project, input, model, out, size=size, strategy=strategy, family=family, task=task,
+        report = run_loop(project, input, model, out, size=size, strategy=strategy, family=family.value, task=task,
                           seed=seed, overrides=set_, rounds=rounds, on_step=say)
     err_console.print(f"{report.rounds_run} round(s) done; next: round {report.round}, step {report.step} "
                       f"(state in {report.loop_dir})", highlight=False)

@@ -7,6 +7,11 @@ from typing import Annotated, Optional
 
 import typer
 
+from empathykit.cli._common import choice
+from empathykit.train.choices import INDEXES
+
+Index = choice("Index", INDEXES)
+
 
 def retrieve_command(
     model_dir: Annotated[Path, typer.Argument(help="A model folder trained with --family similarity.")],
@@ -15,7 +20,7 @@ def retrieve_command(
     query: Annotated[Optional[str], typer.Option("--query", help="One query story.")] = None,
     queries: Annotated[Optional[Path], typer.Option("--queries", help="Query stories (.txt one per line, or a corpus file).")] = None,
     output: Annotated[Optional[Path], typer.Option("--out", "-o", help="Write JSONL here (else JSONL on stdout when piped, a table on stderr).")] = None,
-    index: Annotated[str, typer.Option("--index", help="auto (usearch above 1M stories) | exact | usearch.")] = "auto",
+    index: Annotated[Index, typer.Option("--index", help="auto (usearch above 1M stories), exact or usearch (an HNSW index, cached beside the corpus).")] = "auto",
     text_column: Annotated[Optional[str], typer.Option("--text-column", help="The corpus' story column.")] = None,
 ) -> None:
     """Return the k corpus stories most similar to each query, with cosine scores."""
@@ -32,7 +37,7 @@ def retrieve_command(
     if (query is None) == (queries is None):
         raise InputError("give exactly one of --query TEXT and --queries FILE")
     texts = [query] if query is not None else read_queries(queries)
-    result = retrieve(model_dir, corpus, texts, k, index=index, text_column=text_column)
+    result = retrieve(model_dir, corpus, texts, k, index=index.value, text_column=text_column)
     lines = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in result["results"])
     if output is not None:
         with atomic_open(output) as handle:

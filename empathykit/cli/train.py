@@ -10,6 +10,10 @@ from typing import Annotated, Optional
 
 import typer
 
+from empathykit.cli._common import choice
+from empathykit.train.families import FAMILIES
+
+Family = choice("Family", FAMILIES)
 DATA_HELP = "An export folder, or DATASET:PATH exported on the fly (newsemp:messages.csv, sst2:DIR, epitome:DIR, ...)."
 
 
@@ -35,9 +39,9 @@ def _settings_help(family: str) -> None:
                 ["setting", "type", "default", "meaning"], rows)
 
 
-def _family_chosen(ctx: typer.Context, value: str) -> str:
+def _family_chosen(ctx: typer.Context, value: Family) -> Family:
     if ctx.meta.get("empathykit.help_settings"):  # --help-settings came before --family
-        _settings_help(value)
+        _settings_help(value.value)
         raise typer.Exit()
     return value
 
@@ -47,7 +51,7 @@ def _help_settings(ctx: typer.Context, value: bool) -> bool:
     whichever of the two comes last on the line prints)."""
     if value and not ctx.resilient_parsing:
         if "family" in ctx.params:
-            _settings_help(ctx.params["family"])
+            _settings_help(Family(ctx.params["family"]).value)
             raise typer.Exit()
         ctx.meta["empathykit.help_settings"] = True
     return value
@@ -56,7 +60,7 @@ def _help_settings(ctx: typer.Context, value: bool) -> bool:
 def train_command(
     data: Annotated[str, typer.Argument(help=DATA_HELP)],
     out: Annotated[Path, typer.Option("--out", "-o", help="Model folder to write (whole, when training ends).")],
-    family: Annotated[str, typer.Option("--family", "-f", is_eager=True, callback=_family_chosen, help="Model family: classifier, kd, epitome, similarity, circumplex, mlm (masked-LM pretraining on unlabelled text: Parquet/JSONL/CSV/TXT or any DATA's texts).")] = "classifier",
+    family: Annotated[Family, typer.Option("--family", "-f", is_eager=True, callback=_family_chosen, help="Model family (mlm: masked-LM pretraining on unlabelled text: Parquet/JSONL/CSV/TXT or any DATA's texts).")] = "classifier",
     model: Annotated[Optional[str], typer.Option("--model", "-m", help="Local encoder folder to fine-tune (never downloaded).")] = None,
     task: Annotated[Optional[str], typer.Option(help="Task variant (export config) when the data has several.")] = None,
     config: Annotated[Optional[Path], typer.Option(help="YAML file of settings.")] = None,
@@ -78,8 +82,8 @@ def train_command(
         raise InputError("no encoder given", hint="pass --model DIR (a local model folder; nothing is downloaded)")
     extra = {"aux": _pairs(aux, "--aux"), "teachers": _pairs(teacher, "--teacher"),
              "command": "empathykit " + " ".join(shlex.quote(a) for a in sys.argv[1:])}
-    with progress(f"training {family}") as advance:
-        metrics = train_model(data, family=family, model=model or "", out_dir=out, task=task, config_file=config,
+    with progress(f"training {family.value}") as advance:
+        metrics = train_model(data, family=family.value, model=model or "", out_dir=out, task=task, config_file=config,
                               overrides=set_, resume=resume, extra=extra, on_progress=advance, search=search)
     if metrics:
         err_console.print(f"model written to {out}")

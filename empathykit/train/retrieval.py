@@ -25,11 +25,11 @@ from empathykit.records import FORMATS, read_records
 from empathykit.textfiles import not_utf8, text_encoding
 from empathykit.io import atomic_path
 from empathykit.train import folder as mf
+from empathykit.train.choices import INDEXES
 from empathykit.train.similarity import ENCODER, embed, load_encoder
 
 TEXT_COLUMNS = ("story", "text", "story_formatted")
 ID_COLUMNS = ("story_id", "item_id", "id", "post_id")
-INDEXES = ("auto", "exact", "usearch")
 INDEX_ABOVE = 1_000_000
 
 
