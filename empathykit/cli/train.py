@@ -104,7 +104,7 @@ def evaluate_command(
     label_map: Annotated[Optional[str], typer.Option(help="Score on another data set's labels: MODEL_CLASS=DATA_CLASS,... (e.g. high=empathy,low=none; several data classes: high=seeking+providing).")] = None,
 ) -> None:
     """Metrics of a trained model on a split (JSON to stdout) and a confusion-matrix PNG."""
-    from empathykit.cli._common import err_console
+    from empathykit.cli._common import err_console, status
     from empathykit.cli._conventions import require_torch
     from empathykit.io import check_output, write_json
     from empathykit.train.run import evaluate_model
@@ -113,7 +113,7 @@ def evaluate_command(
     if out is not None:
         check_output(out, "file")
     figures = (out.parent if out else Path(model_dir) / "figures")
-    with err_console.status(f"evaluating on {split}"):
+    with status(f"evaluating on {split}"):
         result = evaluate_model(model_dir, data, split=split, task=task, figures_dir=figures, label_map=label_map)
     if out is not None:
         write_json(out, result)
