@@ -27,7 +27,7 @@ def _env() -> dict[str, str]:
 
 def test_resume_after_kill_9_continues_from_the_last_checkpoint(tiny_model, tmp_path):
     out = tmp_path / "model"
-    proc = subprocess.Popen([sys.executable, str(SCRIPT), str(tiny_model), str(out), "100000", "3"],
+    proc = subprocess.Popen([sys.executable, str(SCRIPT), str(tiny_model), str(out), "30", "3", "slow"],
                             env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     deadline = time.time() + 120
     while time.time() < deadline and not [p for p in run_dir(out).glob("checkpoint-*/trainer_state.json")
@@ -38,13 +38,14 @@ def test_resume_after_kill_9_continues_from_the_last_checkpoint(tiny_model, tmp_
     checkpoints = sorted(int(p.name.split("-")[1]) for p in run_dir(out).glob("checkpoint-*"))
     assert checkpoints and not out.exists()  # killed: checkpoints kept, no half model folder
     # without --resume the stale run is refused, one line
-    again = subprocess.run([sys.executable, str(SCRIPT), str(tiny_model), str(out), "20", "3"], env=_env(),
+    again = subprocess.run([sys.executable, str(SCRIPT), str(tiny_model), str(out), "30", "3"], env=_env(),
                            capture_output=True, text=True)
     assert again.returncode != 0 and "unfinished run left checkpoints" in again.stderr
     # a checkpoint the kill cut short is skipped: the newest one whose files were all written
     last = max(n for n in checkpoints if all((run_dir(out) / f"checkpoint-{n}" / f).is_file()
                                              for f in ("trainer_state.json", "optimizer.pt", "scheduler.pt")))
-    done = subprocess.run([sys.executable, str(SCRIPT), str(tiny_model), str(out), str(last + 6), "3", "resume"],
+    # the same settings as the killed run: --resume refuses others
+    done = subprocess.run([sys.executable, str(SCRIPT), str(tiny_model), str(out), "30", "3", "resume"],
                           env=_env(), capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     facts = json.loads(done.stdout.strip().splitlines()[-1])

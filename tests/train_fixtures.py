@@ -99,3 +99,20 @@ def make_data(kind: str = "choice", n: int = 96, pair: bool = False, names=("no"
 @pytest.fixture
 def toy_data():
     return make_data
+
+
+def make_export(folder: Path, sizes=(("train", 48, 0), ("validation", 8, 1), ("test", 8, 2))) -> Path:
+    """An export folder of one ``choice`` task (``no``/``yes``) with the splits' sizes (0: an empty split)."""
+    from datasets import ClassLabel, Dataset, Features, Value
+
+    from empathykit.exports.writer import ExportConfig, write_export
+
+    names = ["no", "yes"]
+    features = Features({"item_id": Value("string"), "text": Value("string"), "label": ClassLabel(names=names)})
+    splits = {split: Dataset.from_list([{k: r[k] for k in ("item_id", "text", "label")} for r in make_rows(n, seed)],
+                                       features=features) if n else
+              Dataset.from_dict({"item_id": [], "text": [], "label": []}, features=features)
+              for split, n, seed in sizes}
+    write_export(folder, [ExportConfig("empathy", "choice", ["text"], splits, names, schema="seek-provide")],
+                 card={"source": "toy"})
+    return folder

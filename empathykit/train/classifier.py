@@ -12,15 +12,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
-from empathykit.errors import TrainError
+from empathykit.errors import InputError, TrainError
 from empathykit.train import folder as mf
 from empathykit.train import class_weights as cw
 from empathykit.train import hf, labels
 from empathykit.train.families import Family, Progress
+from empathykit.train.metrics import confusion_png
 from empathykit.train.modeling import POOLINGS, batched_logits, build_model, load_model, save_model
 from empathykit.train.settings import TrainSettings, setting
+from empathykit.train.skeleton import TrainingRun
 
 MAIN = "main"
 
@@ -112,43 +115,31 @@ class ClassifierFamily(Family):
 
     def train(self, data, settings, out_dir: Path, *, resume: bool = False, on_progress: Progress | None = None,
               extra: dict[str, Any] | None = None) -> dict[str, Any]:
-        from transformers import AutoTokenizer
-
-        base = mf.check_base_model(settings.model)
-        self.check(data, settings)
-        hf.resolve_precision(settings.precision)
-        work = mf.prepare_run(out_dir, resume)
-        scale = labels.scale_of(data) if data.kind == "rating" else None
-        hf.seed_everything(settings.seed)
-        tokenizer = AutoTokenizer.from_pretrained(str(base), local_files_only=True)
-        heads = {MAIN: labels.head_size(data.kind, data.label_names)}
-        model = build_model(base, heads, settings.pooling, settings.dropout)
-        soft = settings.soft_labels and data.kind == "choice"
-        train_set = encode_split(data.split("train"), tokenizer, data, settings, scale, soft=soft)
-        has_val = "validation" in data.dataset and len(data.dataset["validation"]) > 0
-        val_set = encode_split(data.split("validation"), tokenizer, data, settings, scale, soft=soft) if has_val else None
-        trainer = heads_trainer_class()(
-            model=model, args=hf.training_arguments(settings, work, evaluate=has_val, prediction_loss_only=True,
-                                                    label_names=["labels"]),
-            train_dataset=train_set, eval_dataset=val_set, data_collator=collator(tokenizer),
-            callbacks=[hf.progress_callback(on_progress)])
-        trainer.kind = data.kind
-        if data.kind == "choice":
-            trainer.class_weight = cw.class_weights(settings.class_weights, data.split("train")[data.label_column],
-                                                    data.label_names)
-        run_facts = hf.fit(trainer, work, resume)
-        if not trainer.is_world_process_zero():
-            return {}
-        model.eval()
-        metrics = {split: self._split_metrics(model, tokenizer, data, split, settings, scale)
-                   for split in ("validation", "test") if split in data.dataset and len(data.dataset[split])}
-        metrics.update(_losses(trainer), **run_facts)
-        config = {"heads": heads, "pooling": settings.pooling, "scale": list(scale) if scale else None}
-        mf.write_model_folder(out_dir, lambda tmp: save_model(model, tokenizer, tmp), family=self.name,
-                              settings=settings.to_dict(), data=data.describe(), metrics=metrics,
-                              command=(extra or {}).get("command"), extra_config=config)
-        mf.finish_run(out_dir)
-        return metrics
+        with TrainingRun(self, data, settings, out_dir, resume=resume, extra=extra, on_progress=on_progress) as run:
+            tokenizer = run.tokenizer
+            scale = labels.scale_of(data) if data.kind == "rating" else None
+            heads = {MAIN: labels.head_size(data.kind, data.label_names)}
+            model = build_model(run.base, heads, settings.pooling, settings.dropout)
+            soft = settings.soft_labels and data.kind == "choice"
+            train_set = encode_split(data.split("train"), tokenizer, data, settings, scale, soft=soft)
+            has_val = "validation" in data.dataset and len(data.dataset["validation"]) > 0
+            val_set = encode_split(data.split("validation"), tokenizer, data, settings, scale, soft=soft) if has_val else None
+            trainer = heads_trainer_class()(
+                model=model, args=hf.training_arguments(settings, run.work, evaluate=has_val, prediction_loss_only=True,
+                                                        label_names=["labels"]),
+                train_dataset=train_set, eval_dataset=val_set, data_collator=collator(tokenizer),
+                callbacks=[hf.progress_callback(on_progress)])
+            trainer.kind = data.kind
+            if data.kind == "choice":
+                trainer.class_weight = cw.class_weights(settings.class_weights, data.split("train")[data.label_column],
+                                                        data.label_names)
+            facts = run.fit(trainer)
+            if not run.main:
+                return {}
+            model.eval()
+            metrics = run.held_out(lambda split: self._split_metrics(model, tokenizer, data, split, settings, scale))
+            config = {"heads": heads, "pooling": settings.pooling, "scale": list(scale) if scale else None}
+            return run.finish(lambda tmp: save_model(model, tokenizer, tmp), {**metrics, **facts}, extra_config=config)
 
     def _split_metrics(self, model, tokenizer, data, split, settings, scale) -> dict[str, Any]:
         rows = data.split(split)
@@ -171,9 +162,7 @@ class ClassifierFamily(Family):
         return model, tokenizer, config, label_info, settings
 
     def evaluate(self, model_dir: Path, data, split: str = "test", out_dir: Path | None = None) -> dict[str, Any]:
-        from types import SimpleNamespace
 
-        from empathykit.train.metrics import confusion_png
 
         model, tokenizer, config, info, saved = self.load(model_dir)
         _check_same_labels(data, info)
@@ -194,7 +183,6 @@ class ClassifierFamily(Family):
         inputs = info["inputs"]
         missing = [c for c in inputs if not any(c in r for r in records)]
         if missing:
-            from empathykit.errors import InputError
 
             raise InputError(f"the records have no column(s) {missing} that this model reads (inputs {inputs})")
         texts = [[r.get(c) if isinstance(r.get(c), str) else "" for r in records] for c in inputs]
@@ -209,14 +197,8 @@ class ClassifierFamily(Family):
 
 
 def _check_same_labels(data, info: dict[str, Any]) -> None:
-    from empathykit.errors import InputError
 
     if data.kind != info.get("kind") or (info.get("label_names") and data.label_names != info["label_names"]):
         raise InputError(f"{data.source}: task {data.task!r} has {data.kind} labels {data.label_names}; the model "
                          f"was trained on {info.get('kind')} labels {info.get('label_names')}")
 
-
-def _losses(trainer) -> dict[str, float | None]:
-    """First and last logged training loss (every ``logging_steps``): did it fall?"""
-    losses = [float(entry["loss"]) for entry in trainer.state.log_history if "loss" in entry]
-    return {"train_loss_first": losses[0] if losses else None, "train_loss": losses[-1] if losses else None}

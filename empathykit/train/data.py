@@ -3,7 +3,7 @@
 ``DATA`` is an export folder (read with :func:`empathykit.exports.load`) or a
 ``DATASET:PATH`` import (``newsemp:messages.csv``, ``sst2:DIR``, ...), which
 is exported on the fly by :func:`empathykit.exports.importers.export_import`
-into a cache folder keyed by the spec and the files' sizes and times, so a
+into a cache folder keyed by the spec and a hash of the files' content, so a
 second run (and every process of a distributed run) reads the same export.
 """
 
@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from empathykit.config import cache_dir
-from empathykit.errors import InputError
+from empathykit.errors import EmpathykitError, InputError
 from empathykit.exports import load
 from empathykit.exports.importers import export_import
 from empathykit.releases.registry import is_import_spec
@@ -70,8 +70,14 @@ def load_training_data(data: str | Path, task: str | None = None, **options: Any
 
 
 def _load_export(folder: Path, task: str | None) -> TrainingData:
-
-    loaded = load(folder, task=task)
+    check_parquet_files(folder)
+    try:
+        loaded = load(folder, task=task)
+    except EmpathykitError:
+        raise
+    except Exception as error:  # datasets wraps what pyarrow says about a damaged file in its own errors
+        raise InputError(f"{folder}: a data file of the export cannot be read ({type(error).__name__}: "
+                         f"{str(error).splitlines()[0][:200] if str(error) else ''})", hint=REEXPORT) from None
     return TrainingData(
         dataset=loaded.dataset, task=loaded.task, kind=loaded.kind, label_names=loaded.label_names,
         inputs=list(loaded.inputs), scale=tuple(loaded.scale) if loaded.scale else None,
@@ -79,15 +85,43 @@ def _load_export(folder: Path, task: str | None) -> TrainingData:
         card=dict(loaded.card or {}))
 
 
+REEXPORT = "export it again (`empathykit export ...`); the folder is damaged or incomplete"
+
+
+def check_parquet_files(folder: Path) -> None:
+    """Every Parquet file of an export folder opens (footer and schema); one line naming the first that does not."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    for path in sorted(folder.rglob("*.parquet")) if folder.is_dir() else []:
+        try:
+            pq.ParquetFile(path).metadata
+        except (pa.ArrowException, OSError) as error:
+            size = path.stat().st_size
+            why = "empty (0 bytes)" if size == 0 else f"not a complete Parquet file ({size} bytes: {error})"
+            raise InputError(f"{path}: {why}", hint=REEXPORT) from None
+
+
+def content_key(source: Path) -> list[tuple[str, str]]:
+    """``(relative path, sha256)`` of every file under ``source``: what a cached export is keyed by
+    (sizes and times survive ``cp -p``, ``rsync -a`` and ``tar x`` of other content)."""
+    files = sorted(p for p in source.rglob("*") if p.is_file()) if source.is_dir() else [source]
+    key = []
+    for path in files:
+        digest = hashlib.sha256()
+        with open(path, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+        key.append((path.relative_to(source).as_posix() if source.is_dir() else path.name, digest.hexdigest()))
+    return key
+
+
 def _cached_import(spec: str, options: dict[str, Any]) -> Path:
-
-
     name, _, path = spec.partition(":")
     source = Path(path)
     if not source.exists():
         raise InputError(f"{spec}: no such file or folder {path}")
-    files = sorted(source.rglob("*")) if source.is_dir() else [source]
-    stamp = [(str(f.resolve()), f.stat().st_size, f.stat().st_mtime_ns) for f in files if f.is_file()]
+    stamp = [str(source.resolve()), content_key(source)]
     key = hashlib.sha256(json.dumps([name, stamp, sorted(options.items())], default=str).encode()).hexdigest()[:16]
     out = cache_dir() / "train-data" / f"{name}-{key}"
     if not (out / ".complete").is_file():

@@ -26,9 +26,11 @@ from empathykit.errors import InputError, TrainError
 from empathykit.train import folder as mf
 from empathykit.train import hf, labels
 from empathykit.train.classifier import MAIN, ClassifierFamily, ClassifierSettings, collator, encode_split
+from empathykit.train import data as training_data
 from empathykit.train.families import Progress
 from empathykit.train.modeling import batched_logits, build_model, save_model
 from empathykit.train.settings import setting
+from empathykit.train.skeleton import TrainingRun
 
 
 @dataclass
@@ -96,58 +98,50 @@ class KDFamily(ClassifierFamily):
 
     def train(self, data, settings, out_dir: Path, *, resume: bool = False, on_progress: Progress | None = None,
               extra: dict[str, Any] | None = None) -> dict[str, Any]:
-        from datasets import concatenate_datasets
-        from transformers import AutoTokenizer
-
         extra = extra or {}
         settings = dataclasses.replace(settings, aux={**settings.aux, **extra.get("aux", {})},
                                        teachers={**settings.teachers, **extra.get("teachers", {})})
-        base = mf.check_base_model(settings.model)
         self.check(data, settings)
-        hf.resolve_precision(settings.precision)
         tasks = {MAIN: data, **self._aux_data(settings)}
         teachers = self._teacher_paths(settings, tasks)
-        work = mf.prepare_run(out_dir, resume)
-        if settings.annealing:
-            teachers = {name: teachers.get(name) or self._train_teacher(name, task, settings, work, resume)
-                        for name, task in tasks.items()}
-        hf.seed_everything(settings.seed)
-        tokenizer = AutoTokenizer.from_pretrained(str(base), local_files_only=True)
-        names = list(tasks)
-        sizes = [len(tasks[n].label_names) for n in names]
-        width = max(sizes)
+        with TrainingRun(self, data, settings, out_dir, resume=resume, extra=extra, on_progress=on_progress) as run:
+            if settings.annealing:
+                teachers = {name: teachers.get(name) or self._train_teacher(name, task, settings, run.work, resume)
+                            for name, task in tasks.items()}
+                hf.seed_everything(settings.seed)  # the student starts the same whether teachers were trained here
+            tokenizer, names = run.tokenizer, list(tasks)
+            sizes = [len(tasks[n].label_names) for n in names]
+            model = build_model(run.base, dict(zip(names, sizes)), settings.pooling, settings.dropout)
+            trainer = kd_trainer_class()(
+                model=model, args=hf.training_arguments(settings, run.work, evaluate=False, label_names=["labels"]),
+                train_dataset=self._mixed(tasks, teachers, tokenizer, settings), data_collator=collator(tokenizer),
+                callbacks=[hf.progress_callback(on_progress)])
+            trainer.task_names, trainer.task_sizes, trainer.annealing = names, sizes, settings.annealing
+            facts = run.fit(trainer)
+            if not run.main:
+                return {}
+            model.eval()
+            metrics = run.held_out(lambda split: self._split_metrics(model, tokenizer, data, split, settings, None))
+            config = {"heads": dict(zip(names, sizes)), "pooling": settings.pooling, "scale": None,
+                      "tasks": {n: {"source": t.source, "task": t.task, "label_names": t.label_names,
+                                    "train_examples": len(t.split("train"))} for n, t in tasks.items()},
+                      "teachers": {n: str(p) for n, p in teachers.items() if p} if settings.annealing else {}}
+            return run.finish(lambda tmp: save_model(model, tokenizer, tmp), {**metrics, **facts}, extra_config=config)
+
+    def _mixed(self, tasks: dict[str, Any], teachers: dict[str, Path | None], tokenizer, settings):
+        """Every task's training rows with its teacher's probabilities (padded to the widest task) and task id."""
+        from datasets import concatenate_datasets
+
+        width = max(len(t.label_names) for t in tasks.values())
         parts = []
-        for index, name in enumerate(names):
-            split = tasks[name].split("train")
-            probs = self._teacher_probs(teachers.get(name), split, tasks[name], width, settings)
-            encoded = encode_split(split.add_column("teacher", probs), tokenizer, tasks[name], settings, None,
-                                   task_id=index)
-            parts.append(encoded)
-        mixed = concatenate_datasets(parts)
-        model = build_model(base, dict(zip(names, sizes)), settings.pooling, settings.dropout)
-        trainer = kd_trainer_class()(
-            model=model, args=hf.training_arguments(settings, work, evaluate=False, label_names=["labels"]),
-            train_dataset=mixed, data_collator=collator(tokenizer), callbacks=[hf.progress_callback(on_progress)])
-        trainer.task_names, trainer.task_sizes, trainer.annealing = names, sizes, settings.annealing
-        run_facts = hf.fit(trainer, work, resume)
-        if not trainer.is_world_process_zero():
-            return {}
-        model.eval()
-        metrics = {split: self._split_metrics(model, tokenizer, data, split, settings, None)
-                   for split in ("validation", "test") if split in data.dataset and len(data.dataset[split])}
-        metrics.update(_losses(trainer), **run_facts)
-        config = {"heads": dict(zip(names, sizes)), "pooling": settings.pooling, "scale": None,
-                  "tasks": {n: {"source": t.source, "task": t.task, "label_names": t.label_names,
-                                "train_examples": len(t.split("train"))} for n, t in tasks.items()},
-                  "teachers": {n: str(p) for n, p in teachers.items() if p} if settings.annealing else {}}
-        mf.write_model_folder(out_dir, lambda tmp: save_model(model, tokenizer, tmp), family=self.name,
-                              settings=settings.to_dict(), data=data.describe(), metrics=metrics,
-                              command=extra.get("command"), extra_config=config)
-        mf.finish_run(out_dir)
-        return metrics
+        for index, (name, task) in enumerate(tasks.items()):
+            split = task.split("train")
+            probs = self._teacher_probs(teachers.get(name), split, task, width, settings)
+            parts.append(encode_split(split.add_column("teacher", probs), tokenizer, task, settings, None,
+                                      task_id=index))
+        return concatenate_datasets(parts)
 
     def _aux_data(self, settings) -> dict[str, Any]:
-        from empathykit.train.data import load_training_data
 
         if not settings.aux:
             raise TrainError("family 'kd' needs at least one auxiliary task",
@@ -156,7 +150,7 @@ class KDFamily(ClassifierFamily):
         for name, spec in settings.aux.items():
             if name == MAIN or not name.isidentifier():
                 raise TrainError(f"--aux {name}=...: the name must be a word other than {MAIN!r}")
-            aux = load_training_data(spec)
+            aux = training_data.load_training_data(spec)
             labels.check_labels(aux, kinds=("choice",), family=f"kd (aux {name})")
             if settings.aux_max_examples and len(aux.split("train")) > settings.aux_max_examples:
                 train = aux.split("train").shuffle(seed=settings.seed).select(range(settings.aux_max_examples))
@@ -191,7 +185,7 @@ class KDFamily(ClassifierFamily):
             held = {k: v.shuffle(seed=settings.seed).select(range(min(len(v), cap)))
                     for k, v in task.dataset.items() if k != "train"}
             task = dataclasses.replace(task, dataset=type(task.dataset)({**task.dataset, **held}))
-        ClassifierFamily().train(task, ClassifierSettings(**values), out, resume=resume)
+        ClassifierFamily().train(task, ClassifierSettings(**values), out, resume=resume and mf.run_dir(out).is_dir())
         return out
 
     def _teacher_probs(self, teacher: Path | None, split, task, width: int, settings) -> list[list[float]]:
@@ -208,8 +202,3 @@ class KDFamily(ClassifierFamily):
         padded[:, :probs.shape[1]] = probs
         return padded.tolist()
 
-
-def _losses(trainer) -> dict[str, float | None]:
-    from empathykit.train.classifier import _losses as losses
-
-    return losses(trainer)

@@ -10,7 +10,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
+from empathykit.errors import InputError
+from empathykit.train.data import load_training_data
 from empathykit.train.families import get_family
+from empathykit.train.folder import read_labels, read_model_config
 from empathykit.train.settings import load_settings
 
 Progress = Callable[..., None]
@@ -22,7 +25,6 @@ def train_model(data: str, *, family: str, model: str, out_dir: str | Path, task
                 search: Sequence[str] = ()) -> dict[str, Any]:
     """Train ``family`` on ``data`` (export folder or ``DATASET:PATH``) into ``out_dir``; the metrics.
     ``search``: ``SETTING=V1,V2`` grids (or a YAML space file); the best on validation is kept."""
-    from empathykit.train.data import load_training_data
 
     chosen = get_family(family)
     settings = load_settings(chosen.settings_class, config_file, overrides, model=model)
@@ -37,7 +39,6 @@ def train_model(data: str, *, family: str, model: str, out_dir: str | Path, task
 
 
 def family_of(model_dir: str | Path):
-    from empathykit.train.folder import read_model_config
 
     return get_family(read_model_config(model_dir)["family"])
 
@@ -46,13 +47,14 @@ def evaluate_model(model_dir: str | Path, data: str, *, split: str = "test", tas
                    figures_dir: str | Path | None = None, label_map: str | None = None) -> dict[str, Any]:
     """Metrics of the model in ``model_dir`` on ``split`` of ``data`` (PNGs into ``figures_dir``).
     ``label_map`` (``high=empathy,low=none``): score on another data set's labels, mapped to the model's."""
-    from empathykit.train.data import load_training_data
-    from empathykit.train.folder import read_labels
 
     chosen = family_of(model_dir)
     # another data set's labels: its own default task unless --task names one
     training_data = load_training_data(data, task or (None if label_map else read_labels(model_dir).get("task")))
-    training_data.split(split)
+    if len(training_data.split(split)) == 0:
+        sizes = ", ".join(f"{name} {len(rows)}" for name, rows in training_data.dataset.items())
+        raise InputError(f"{data}: split {split!r} has no rows, nothing to evaluate ({sizes})",
+                         hint="choose a split with rows (--split)")
     if label_map:
         from empathykit.train.label_map import apply_label_map, parse_label_map
 
