@@ -15,7 +15,7 @@ import subprocess
 import pytest
 from typer.testing import CliRunner
 
-from empathykit.annotate import local, server
+from empathykit.annotate import server
 from empathykit.annotate.push import push
 from empathykit.cli.main import app
 
@@ -73,10 +73,10 @@ def test_a_stopped_own_studio_points_at_the_running_one_never_at_starting_anothe
     own = elsewhere / ".empathykit" / "studio"
     stopped = server.ServerState.load(server.connection_file(studio.state_dir))
     stopped.pid, stopped.url, stopped.data_dir = None, "http://127.0.0.1:9", str(own / "data")
-    stopped.save(local.connection_file(own))
+    stopped.save(server.connection_file(own))
     result, text = run("annotate", "status", "-p", "anything")
     assert result.exit_code == 1
-    assert studio.url in text and "--studio-dir" in text and str(studio.state_dir) in text
+    assert studio.url in text and f"EMPATHYKIT_STUDIO_DIR={studio.state_dir}" in text.replace(" ", "")
     assert "studio start" not in text
     result, text = run("studio", "status")
     assert "stopped" in text and studio.url in text and "studio start" not in text

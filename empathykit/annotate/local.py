@@ -8,7 +8,7 @@ never secrets), so that commands run from another folder find the server.
 
 Which studio folder a command uses (:func:`locate`), first match wins:
 
-1. ``--studio-dir DIR`` on the command line, then ``$EMPATHYKIT_STUDIO_DIR``;
+1. ``--studio-dir DIR`` (``studio`` commands), then ``$EMPATHYKIT_STUDIO_DIR``;
 2. this folder's own studio, when its server runs;
 3. the one server the per-user list says is running (several: an error that
    lists them and asks for ``--studio-dir``);
@@ -213,13 +213,13 @@ def locate(explicit: Path | None = None) -> Located:
     if own_state is None and len(elsewhere) > 1:
         listed = "; ".join(f"{s.url} ({folder})" for folder, s in elsewhere)
         raise StudioError(f"{len(elsewhere)} local Label Studio servers run: {listed}",
-                          hint=f"choose one with --studio-dir DIR or {STUDIO_DIR_VARIABLE}=DIR")
+                          hint=f"choose one: set {STUDIO_DIR_VARIABLE}=DIR (`studio` commands also take --studio-dir)")
     return Located(own, "this folder's", elsewhere)
 
 
 def use_running_hint(folder: Path, url: str) -> str:
-    return (f"a local Label Studio runs at {url} (studio folder {folder}): use it with "
-            f"--studio-dir {folder} or {STUDIO_DIR_VARIABLE}={folder}")
+    return (f"a local Label Studio runs at {url} (studio folder {folder}): use it by setting "
+            f"{STUDIO_DIR_VARIABLE}={folder}")
 
 
 def api_example(url: str, conn_file: Path) -> str:
