@@ -12,6 +12,8 @@ Layout (each family builds on the same core; torch and transformers are imported
                   [{"prediction", "prediction_score"}]``; ``get_family(name)``.
     data.py       ``load_training_data(DATA, task) -> TrainingData`` (the fields of exports.ExportedDataset
                   + ``source``); DATA = export folder or DATASET:PATH (exported on the fly into the cache).
+    skeleton.py   ``TrainingRun``: the one run skeleton of every family's ``train`` (checks, output lock,
+                  run folder and --resume record, ``fit``, ``held_out`` metrics, ``finish``).
     folder.py     the model folder: ``prepare_run`` (checkpoint folder ``.OUT.train-run/`` beside OUT,
                   refuses stale checkpoints without --resume), ``write_model_folder`` (atomic: weights,
                   tokenizer, labels.json, config.yaml with ``family``, metrics.json, README.md card with
