@@ -288,15 +288,52 @@ def test_end_to_end_cli_from_export(epitome_sample, tiny_model, tmp_path):
     assert "+" in result.output  # both models named in the version
 
 
-def test_group_by_length_option_trains(tiny_model, tmp_path):
-    from empathykit.train.epitome import EpitomeFamily
+def _response_lengths_per_batch(tiny_model, folder, monkeypatch, group_by_length: bool) -> list[list[int]]:
+    """Train one epoch (batches of 4) on responses of 7 to 47 words; the response lengths of
+    each training batch, read by wrapping the family's own collator."""
+    from datasets import Dataset
+
+    from empathykit.train import epitome
     from empathykit.train.settings import load_settings
 
-    family = EpitomeFamily()
-    settings = load_settings(family.settings_class, None, [*FAST, "max_steps=2", "group_by_length=true"],
-                             model=str(tiny_model))
-    metrics = family.train(toy_epitome(32), settings, tmp_path / "grouped")
-    assert "test" in metrics and (tmp_path / "grouped" / "heads.safetensors").is_file()
+    rng = random.Random(5)
+    rows = [{**row, "response_post": " ".join([row["response_post"], *rng.choices(FILLER, k=rng.randint(0, 40))])}
+            for row in toy_rows(96, 0)]  # words appended after the spans: the rationales stay where they were
+    data = toy_epitome(32)
+    data.dataset["train"] = Dataset.from_list(rows)
+    batches: list[list[int]] = []
+    real = epitome.collator
+
+    def recording(tokenizer, pad_to=None):
+        collate = real(tokenizer, pad_to)
+
+        def collate_and_record(features):
+            batch = collate(features)
+            batches.append(batch["response_attention_mask"].sum(dim=1).tolist())
+            return batch
+        return collate_and_record
+
+    monkeypatch.setattr(epitome, "collator", recording)
+    family = epitome.EpitomeFamily()
+    overrides = [*FAST, "epochs=1", "batch_size=4", "max_length=64", "rationale_decoding=argmax",
+                 f"group_by_length={str(group_by_length).lower()}"]
+    settings = load_settings(family.settings_class, None, overrides, model=str(tiny_model))
+    metrics = family.train(data, settings, folder)
+    assert "test" in metrics and (folder / "heads.safetensors").is_file()
+    return batches[:24]  # the 24 training batches come first (no evaluation during the epoch)
+
+
+def test_group_by_length_batches_pairs_of_similar_length(tiny_model, tmp_path, monkeypatch):
+    grouped = _response_lengths_per_batch(tiny_model, tmp_path / "grouped", monkeypatch, True)
+    shuffled = _response_lengths_per_batch(tiny_model, tmp_path / "random", monkeypatch, False)
+    assert len(grouped) == len(shuffled) == 24 and all(len(b) == 4 for b in grouped + shuffled)
+    # the same pairs seen once each, in other batches
+    assert sorted(n for b in grouped for n in b) == sorted(n for b in shuffled for n in b)
+
+    def spread(batches):
+        return sum(max(b) - min(b) for b in batches) / len(batches)
+    # random batches of lengths spread over 40 tokens differ by ~24 within a batch; grouped ones by a few
+    assert spread(grouped) < spread(shuffled) / 2, (spread(grouped), spread(shuffled))
 
 
 def test_lambda_settings_checked():
