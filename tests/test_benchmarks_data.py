@@ -15,7 +15,8 @@ import pytest
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 #: the benchmarks that read published data sets
 READERS = ["bench_train_newsemp", "bench_train_epitome", "bench_train_throughput", "bench_train_circumplex",
-           "bench_train_stories", "bench_push_pull", "bench_twittemp", "bench_domain_adaptation"]
+           "bench_train_stories", "bench_push_pull", "bench_twittemp", "bench_domain_adaptation",
+           "bench_active_learning", "bench_serve"]
 
 
 def _run(name: str, *args: str, data: str | None = None) -> subprocess.CompletedProcess:
