@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import socket
 
 import httpx
@@ -79,6 +80,19 @@ def test_loop_folder_serves_the_newest_model(seek_classifier, tmp_path):
     (tmp_path / CURRENT_MODEL).write_text(f"{seek_classifier}\n")
     served = Backend([tmp_path], check_every=0.0)
     assert served.model.version == model_version(seek_classifier)
+    # the loop writes a newer model: the next request answers with it, none fails meanwhile
+    newer = tmp_path / "round-2-model"
+    shutil.copytree(seek_classifier, newer)
+    (newer / "metrics.json").write_text('{"retrained": true}\n')
+    tasks = [{"id": 1, "data": {"text": "so sad"}}]
+    with running_backend(served) as url:
+        before = httpx.post(f"{url}/predict", json={"tasks": tasks, "label_config": SEEK.label_config()}).json()
+        (tmp_path / CURRENT_MODEL).write_text(f"{newer}\n")
+        after = httpx.post(f"{url}/predict", json={"tasks": tasks, "label_config": SEEK.label_config()}).json()
+        assert httpx.post(f"{url}/webhook", json={"action": "ANNOTATION_CREATED"}).json()["seen"] == 1
+    assert before["model_version"] == model_version(seek_classifier)
+    assert after["model_version"] == model_version(newer) != before["model_version"]
+    assert after["results"][0]["result"] == before["results"][0]["result"]  # same weights, other version
     with pytest.raises(InputError, match="no model folder to serve"):
         Backend([])
 
