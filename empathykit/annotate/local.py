@@ -70,6 +70,11 @@ class ServerState:
     def save(self, path: Path) -> None:
         write_private_json(path, asdict(self))
 
+    def database_label(self) -> str:
+        if self.database == "postgres" and self.postgres:
+            return f"PostgreSQL (cluster {Path(self.postgres['home']) / 'data'}, database {self.postgres['database']})"
+        return f"SQLite ({Path(self.data_dir) / 'label_studio.sqlite3'})"
+
 
 def write_private(target: Path, text: str) -> None:
     """Atomic write of a file readable only by its owner (it holds secrets)."""

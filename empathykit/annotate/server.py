@@ -245,12 +245,7 @@ def start(port: int | None = None, *, state_dir: Path | None = None, venv: Path 
     env = _server_env(data_dir, secret_key, {"LABEL_STUDIO_USERNAME": admin_email,
                                              "LABEL_STUDIO_PASSWORD": admin_password, **database_env})
     on_status(f"starting Label Studio {version} at {url}")
-    with open(log, "ab") as log_handle:
-        process = subprocess.Popen(
-            [str(_bin(venv, "label-studio")), "start", "--no-browser", "--internal-host", host,
-             "--port", str(port), "--data-dir", str(data_dir), "--skip-long-migrations"],
-            env=env, stdout=log_handle, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            start_new_session=True, cwd=state_dir)
+    process = _launch(venv, host, port, data_dir, env, log)
     new_state = ServerState(url=url, api_key=state.api_key if state else "", admin_email=admin_email,
                             admin_password=admin_password, port=port, pid=process.pid, data_dir=str(data_dir),
                             log=str(log), venv=str(venv), label_studio_version=version, started_at=time.time(),
@@ -269,6 +264,16 @@ def start(port: int | None = None, *, state_dir: Path | None = None, venv: Path 
     if record:
         local.record(state_dir, new_state)
     return new_state
+
+
+def _launch(venv: Path, host: str, port: int, data_dir: Path, env: dict[str, str], log: Path) -> subprocess.Popen:
+    """``label-studio start``, detached (its own session), logging to ``log``."""
+    with open(log, "ab") as log_handle:
+        return subprocess.Popen(
+            [str(_bin(venv, "label-studio")), "start", "--no-browser", "--internal-host", host,
+             "--port", str(port), "--data-dir", str(data_dir), "--skip-long-migrations"],
+            env=env, stdout=log_handle, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            start_new_session=True, cwd=log.parent)
 
 
 def _database_of(state_dir: Path, state: ServerState | None, asked: str | None) -> str:
@@ -376,12 +381,6 @@ def stop(*, state_dir: Path | None = None) -> ServerState | None:
     return stopped
 
 
-def database_label(state: ServerState) -> str:
-    if state.database == "postgres" and state.postgres:
-        return f"PostgreSQL (cluster {Path(state.postgres['home']) / 'data'}, database {state.postgres['database']})"
-    return f"SQLite ({Path(state.data_dir) / 'label_studio.sqlite3'})"
-
-
 def status(*, state_dir: Path | None = None) -> dict:
     """Where things run: the local server (if any), its database, and the connection in use."""
     located = local.locate(state_dir)
@@ -395,7 +394,7 @@ def status(*, state_dir: Path | None = None) -> dict:
             "pid": state.pid if running else None, "admin_email": state.admin_email,
             "data_dir": state.data_dir, "log": state.log, "venv": state.venv,
             "label_studio_version": state.label_studio_version, "database": state.database,
-            "database_label": database_label(state),
+            "database_label": state.database_label(),
             "connection_file": str(connection_file(located.studio_dir)),
         },
         "remote_url": os.environ.get("LABEL_STUDIO_URL"),

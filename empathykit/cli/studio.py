@@ -44,7 +44,7 @@ def start_command(
         state = server.start(port, state_dir=studio_dir, timeout=timeout, database=database, on_status=update)
     conn = local.connection_file(studio_dir.resolve() if studio_dir else None)
     err_console.print(f"Label Studio {state.label_studio_version} runs at [bold]{state.url}[/] (pid {state.pid}) "
-                      f"on {server.database_label(state)}")
+                      f"on {state.database_label()}")
     err_console.print(f"log in as {state.admin_email}; password and API token are in {conn} (readable only by you); "
                       "`empathykit studio status` shows how to call the API", highlight=False)
 
