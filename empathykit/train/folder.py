@@ -99,7 +99,8 @@ def _same_mode(folder: Path, mode: int) -> dict[str, int]:
     for path in sorted(folder.rglob("*")):
         if path.is_file() and not path.is_symlink():
             path.chmod(mode)
-            files[path.relative_to(folder).as_posix()] = path.stat().st_size
+            if path.name != FOLDER_MARKER:  # a copied model's marker is rewritten after this
+                files[path.relative_to(folder).as_posix()] = path.stat().st_size
     return files
 
 
