@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import random
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -64,10 +65,7 @@ def next_round(project: str | int, pool: str | Path, model_dir: str | Path, *, s
                id_column: str | None = None, connection: Connection | None = None,
                on_progress: Callable[..., None] | None = None) -> NextRoundReport:
     """Choose ``size`` items of ``pool`` for ``project`` by ``strategy`` and push them as the next round."""
-    from empathykit.active.outputs import model_outputs
-    from empathykit.active.strategies import select, uncertainty
     from empathykit.train.folder import model_version
-    from empathykit.train.run import family_of
 
     if Path(out).suffix.lower() != ".parquet":
         raise InputError(f"{out}: the chosen items are written as Parquet; expected a .parquet file name")
@@ -90,26 +88,17 @@ def next_round(project: str | int, pool: str | Path, model_dir: str | Path, *, s
     if not candidates:
         raise InputError(f"every pool item is already in project {project!r}; nothing to choose",
                          hint="add items to the pool")
-    loaded = family_of(model_dir).load(Path(model_dir)) if hasattr(family_of(model_dir), "load") else None
-    scored = model_outputs(model_dir, candidates, loaded=loaded, on_progress=on_progress)
-    centres = None
-    if strategy == "diversity" and tasks:
-        labelled = [dict(t["data"]) for t in tasks if isinstance(t.get("data"), dict)]
-        if len(labelled) > MAX_CENTRES:
-            import random
-
-            labelled = random.Random(seed).sample(labelled, MAX_CENTRES)
-        centres = model_outputs(model_dir, labelled, loaded=loaded).embeddings
-    scores = uncertainty(scored.kind, scored.outputs, strategy)
-    selection = select(scores, size, strategy, embeddings=scored.embeddings, labelled=centres, seed=seed)
+    selection, kind = _choose(model_dir, candidates, tasks, size=size, strategy=strategy, seed=seed,
+                              on_progress=on_progress)
     next_number = int(max(rounds, default=0)) + 1
     chosen = [{**candidates[i], "al_rank": rank + 1, "al_score": score, "al_strategy": strategy,
                "round": next_number, PRELABEL_COLUMN: model_version(model_dir)}
               for rank, (i, score) in enumerate(zip(selection.indices, selection.scores))]
     version, predicted = _write_with_predictions(chosen, out, chosen_schema, model_dir)
-    facts = {"project": ref.title if ref else str(project), "project_id": ref.id if ref else None, "round": next_number, "strategy": strategy, "seed": seed,
+    facts = {"project": ref.title if ref else str(project), "project_id": ref.id if ref else None,
+             "round": next_number, "strategy": strategy, "seed": seed,
              "model": str(model_dir), "model_version": version, "pool": len(records), "in_project": len(present),
-             "candidates": len(candidates), "size": size, "kind": scored.kind,
+             "candidates": len(candidates), "size": size, "kind": kind,
              "chosen": [{"item_id": c["item_id"], "rank": c["al_rank"], "score": c["al_score"]} for c in chosen]}
     write_json(selection_path(out), facts)
     pushed = push(out, schema=chosen_schema, project=ref.title if ref else str(project),
@@ -124,6 +113,27 @@ def next_round(project: str | int, pool: str | Path, model_dir: str | Path, *, s
                            candidates=len(candidates), chosen=len(chosen), pushed=pushed.created,
                            predicted=pushed.predictions, out=str(out), selection=str(selection_path(out)),
                            scores=selection.scores)
+
+
+def _choose(model_dir: str | Path, candidates: list[dict[str, Any]], tasks: list[dict[str, Any]], *, size: int,
+            strategy: str, seed: int, on_progress: Callable[..., None] | None):
+    """The strategy's pick among ``candidates``, scored by the model (loaded once); ``diversity`` keeps
+    away from the project's items (``tasks``)."""
+    from empathykit.active.outputs import model_outputs
+    from empathykit.active.strategies import select, uncertainty
+    from empathykit.train.run import family_of
+
+    family = family_of(model_dir)
+    loaded = family.load(Path(model_dir)) if hasattr(family, "load") else None
+    scored = model_outputs(model_dir, candidates, loaded=loaded, on_progress=on_progress)
+    centres = None
+    if strategy == "diversity" and tasks:
+        labelled = [dict(t["data"]) for t in tasks if isinstance(t.get("data"), dict)]
+        if len(labelled) > MAX_CENTRES:
+            labelled = random.Random(seed).sample(labelled, MAX_CENTRES)
+        centres = model_outputs(model_dir, labelled, loaded=loaded).embeddings
+    scores = uncertainty(scored.kind, scored.outputs, strategy)
+    return select(scores, size, strategy, embeddings=scored.embeddings, labelled=centres, seed=seed), scored.kind
 
 
 def _schema(ref: prj.ProjectRef | None, schema: str | Schema | None) -> Schema:
