@@ -201,3 +201,15 @@ def test_import_cache_is_keyed_by_content_not_size_and_time(tmp_path, monkeypatc
     second = labelled(load_training_data(f"sst2:{folder}"))
     assert first != second and [t for t, _ in first] == [t for t, _ in second]
     assert len(list((tmp_path / "cache" / "train-data").iterdir())) == 2
+
+
+def test_search_holds_the_outputs_lock_too(tiny_model, tmp_path):  # noqa: F811
+    from empathykit.io import output_lock
+    from empathykit.train.search import search_train
+
+    family, settings = _classifier(tiny_model, max_steps=2)
+    out = tmp_path / "model"
+    with output_lock(out, label="model folder"):
+        with pytest.raises(OutputError, match=f"is being written by another run \\(pid {os.getpid()} on "):
+            search_train(family, make_data("choice", 64), settings.to_dict(), {"learning_rate": ["1e-3", "2e-3"]}, out)
+    assert sorted(p.name for p in tmp_path.iterdir()) == []

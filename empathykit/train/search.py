@@ -16,6 +16,7 @@ than those fields.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import shutil
@@ -23,7 +24,9 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from empathykit.errors import TrainError
+from empathykit.io import output_lock
 from empathykit.train import folder as mf
+from empathykit.train.hf import is_main_process
 from empathykit.train.settings import build_settings
 
 #: (metric in metrics["validation"], sign): the first one present is the score (higher is better)
@@ -71,7 +74,15 @@ def main_metric(metrics: dict[str, Any]) -> tuple[str, float]:
 
 def search_train(family, data, values: dict[str, Any], space: dict[str, list[str]], out_dir: Path, *,
                  resume: bool = False, on_progress=None, extra: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Train every combination of ``space`` over the settings ``values``; keep the best in ``out_dir``."""
+    """Train every combination of ``space`` over the settings ``values``; keep the best in ``out_dir``
+    (one search per output: the output's lock is held throughout, as a single run holds it)."""
+    mf.check_model_output(out_dir)
+    with output_lock(out_dir, label="model folder") if is_main_process() else contextlib.nullcontext():
+        return _search(family, data, values, space, out_dir, resume=resume, on_progress=on_progress, extra=extra)
+
+
+def _search(family, data, values: dict[str, Any], space: dict[str, list[str]], out_dir: Path, *,
+            resume: bool, on_progress, extra: dict[str, Any] | None) -> dict[str, Any]:
     import optuna
 
     cls = family.settings_class
