@@ -107,15 +107,18 @@ def test_connect_then_retrieve_predictions_stores_them_with_the_model_version(st
         again = connect_backend(report.project_id, url, connection=studio.connection)  # nothing added twice
         assert connected.created and not again.created and again.backend_id == connected.backend_id
         client = studio.client()
+        # a task with a blank text (imported around push's checks): answered with an error
+        client.projects.import_tasks(report.project_id, request=[{"data": {"item_id": "bad", "text": "   "}}])
         project = client.projects.get(report.project_id)
         assert project.show_collab_predictions and project.model_version == f"empathykit {backend.model.version}"
         client.actions.create(id="retrieve_tasks_predictions", project=report.project_id,
                               selected_items={"all": True, "excluded": []})
+        assert httpx.get(f"{url}/health").json()["status"] == "UP"  # the bad task did not stop it
     stored = list(client.predictions.list(project=report.project_id))
     assert len(stored) == len(TEXTS)
     assert {p.model_version for p in stored} == {backend.model.version}
     rows = predict_records(backend.model.dirs[0], [{"text": t} for t in TEXTS])
-    by_task = {t["id"]: t["data"]["text"] for t in studio.tasks(report.project_id)}
+    by_task = {t["id"]: t["data"].get("text") for t in studio.tasks(report.project_id)}
     expected = {t: r["prediction"] for t, r in zip(TEXTS, rows)}
     assert {by_task[p.task]: p.result[0]["value"]["choices"][0] for p in stored} == expected
 
