@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from empathykit.cli.main import app
 from empathykit.errors import ExportError
-from empathykit.exports.aggregate import _majority_spans, aggregate, majority
+from empathykit.exports.aggregate import majority_spans, aggregate, majority
 from empathykit.exports.hf import export_dataset
 from empathykit.exports.splits import stratified_split
 from empathykit.schemas import get_schema
@@ -55,7 +55,7 @@ def test_span_majority_is_character_level():
         [{"start": 5, "end": 12, "text": "56789ab", "label": "r"}],
         [{"start": 20, "end": 25, "text": "kkkkk", "label": "r"}],
     ]
-    assert _majority_spans(spans) == [{"start": 5, "end": 10, "text": "56789", "label": "r"}]
+    assert majority_spans(spans) == [{"start": 5, "end": 10, "text": "56789", "label": "r"}]
 
 
 def test_later_annotation_of_same_annotator_counts():

@@ -7,10 +7,11 @@ import json
 
 import pandas as pd
 import pytest
+import yaml
 
 from empathykit import exports
 from empathykit.errors import ExportError
-from empathykit.exports.aggregate import _majority_spans
+from empathykit.exports.aggregate import majority_spans
 from empathykit.exports.hf import export_dataset
 from empathykit.schemas import get_schema
 from empathykit.table.columns import encode_value
@@ -93,13 +94,27 @@ def test_epitome_family_trains_on_an_annotation_export(epitome_annotated, tiny_m
     from empathykit.train.epitome import EpitomeFamily
     from empathykit.train.settings import load_settings
 
-    annotations, _ = epitome_annotated
+    annotations, values = epitome_annotated
     export_dataset(annotations, "epitome", tmp_path / "out", tasks=["explorations"])
     family = EpitomeFamily()
     settings = load_settings(family.settings_class, None, ["epochs=1", "batch_size=16", "save_steps=1000",
                                                            "eval_each_epoch=false"], model=str(tiny_model))
-    metrics = family.train(load_training_data(tmp_path / "out", "explorations"), settings, tmp_path / "model")
-    assert metrics and (tmp_path / "model" / "config.yaml").exists()
+    data = load_training_data(tmp_path / "out", "explorations")
+    metrics = family.train(data, settings, tmp_path / "model")
+    config = yaml.safe_load((tmp_path / "model" / "config.yaml").read_text())
+    assert (config["family"], config["mechanism"]) == ("epitome", "explorations")
+    assert config["data"]["label_names"] == list(LEVELS) and config["data"]["splits"] == {"train": 32, "validation": 4,
+                                                                                         "test": 4}
+    # scored against the export's levels: the test rows' majority (annotators 1 and 2 always agree)
+    test = data.dataset["test"].to_list()
+    gold = [values[row["item_id"]][1]["explorations"] for row in test]
+    assert metrics["test"]["examples"] == 4
+    assert {name: c["support"] for name, c in metrics["test"]["per_class"].items()} == {
+        level: gold.count(level) for level in LEVELS}
+    # and it predicts the mechanism's fields on the export's rows: a level and spans inside the response
+    for row, predicted in zip(test, family.predict(tmp_path / "model", test)):
+        assert predicted["explorations"] in LEVELS
+        assert all(row["response_post"][s["start"]:s["end"]] == s["text"] for s in predicted["explorations_rationales"])
 
 
 def test_no_seeker_post_in_two_splits_over_seeds(epitome_annotated, tmp_path):
@@ -133,7 +148,7 @@ def test_span_modes_by_hand():
     a = [{"start": 0, "end": 6, "text": "abcdef", "label": "R"}]
     b = [{"start": 2, "end": 8, "text": "cdefgh", "label": "R"}]
     c = [{"start": 4, "end": 10, "text": "efghij", "label": "R"}]
-    spans = lambda mode: [(s["start"], s["end"], s["text"]) for s in _majority_spans([a, b, c], mode)]  # noqa: E731
+    spans = lambda mode: [(s["start"], s["end"], s["text"]) for s in majority_spans([a, b, c], mode)]  # noqa: E731
     assert spans("majority") == [(2, 8, "cdefgh")]  # chars 2-7 covered by two of three
     assert spans("union") == [(0, 10, "abcdefghij")]
     assert spans("intersection") == [(4, 6, "ef")]

@@ -56,7 +56,7 @@ def _majority_labels(lists: list[list[str]], labels: tuple[str, ...]) -> list[st
 SPAN_MODES = {"majority": lambda n: n / 2, "union": lambda n: 0, "intersection": lambda n: n - 0.5}
 
 
-def _majority_spans(span_lists: list[list[dict]], mode: str = "majority") -> list[dict]:
+def majority_spans(span_lists: list[list[dict]], mode: str = "majority") -> list[dict]:
     """Character-level vote over annotators' spans, per label (``mode``: :data:`SPAN_MODES`)."""
     by_label: dict[str, list[tuple[int, int, str]]] = {}
     for spans in span_lists:
@@ -95,7 +95,7 @@ def aggregate_field(f: Field, values: list[Any], spans: str = "majority") -> tup
     if f.kind == "text":
         return list(values), False
     if f.kind == "spans":
-        return _majority_spans(values, spans), False
+        return majority_spans(values, spans), False
     raise AssertionError(f.kind)
 
 
