@@ -9,8 +9,9 @@ import json
 import pytest
 
 from empathykit.annotate.connection import connect
-from empathykit.annotate.pull import _json_array, pull
+from empathykit.annotate.pull import pull
 from empathykit.annotate.push import push
+from empathykit.annotate.snapshot import iter_json_array
 from empathykit.errors import StudioError
 from empathykit.schemas import get_schema
 
@@ -22,14 +23,14 @@ def test_json_array_reads_every_object_across_block_boundaries(block):
     tasks = [{"id": i, "text": "é]}," * (i % 13), "annotations": [{"result": [{"value": {"choices": ["]"]}}]}]}
              for i in range(300)]
     for raw in (json.dumps(tasks), json.dumps(tasks, indent=2, ensure_ascii=False)):
-        assert list(_json_array(io.BytesIO(raw.encode()), block=block)) == tasks
-    assert list(_json_array(io.BytesIO(b" [ ]\n"), block=block)) == []
+        assert list(iter_json_array(io.BytesIO(raw.encode()), block=block)) == tasks
+    assert list(iter_json_array(io.BytesIO(b" [ ]\n"), block=block)) == []
 
 
 @pytest.mark.parametrize("raw", [b'[{"id": 1}, {"id": 2', b'{"id": 1}', b""])
 def test_json_array_refuses_a_truncated_or_non_array_snapshot(raw):
     with pytest.raises(StudioError, match="snapshot"):
-        list(_json_array(io.BytesIO(raw), block=4))
+        list(iter_json_array(io.BytesIO(raw), block=4))
 
 
 @pytest.mark.studio

@@ -15,7 +15,7 @@ import pytest
 
 from empathykit.errors import InputError
 from empathykit.pipelines.posts import POSTS_SCHEMA
-from empathykit.pipelines.readers import _line_blocks, collect_files, iter_posts
+from empathykit.pipelines.readers import collect_files, iter_posts, line_blocks
 from empathykit.pipelines.sources import ReadReport
 from empathykit.pipelines.synthetic import write_tweets_jsonl
 
@@ -211,8 +211,8 @@ def test_line_blocks_cut_at_line_ends(tmp_path, size):
     content = b"".join(b"x" * (n * 13 % 97) + b"\n" for n in range(200)) + b"last line, no newline"
     path = tmp_path / "lines.jsonl"
     path.write_bytes(content)
-    blocks = [block.to_pybytes() for block in _line_blocks(path, size)]
+    blocks = [block.to_pybytes() for block in line_blocks(path, size)]
     assert b"".join(blocks) == content
     assert all(block.endswith(b"\n") for block in blocks[:-1])
     path.write_bytes(content + b"\n\n  \n")
-    assert b"".join(block.to_pybytes() for block in _line_blocks(path, size)).rstrip() == content
+    assert b"".join(block.to_pybytes() for block in line_blocks(path, size)).rstrip() == content

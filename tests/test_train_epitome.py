@@ -206,7 +206,6 @@ def test_save_load_predict_agree(trained, tmp_path):
 
 
 def test_predictions_are_epitome_pre_annotations(trained):
-    from empathykit.annotate.push import _typed
     from empathykit.schemas import get_schema
     from empathykit.train.epitome import EpitomeFamily
 
@@ -214,10 +213,16 @@ def test_predictions_are_epitome_pre_annotations(trained):
     rows = data.split("test").to_list()[:8]
     predicted = EpitomeFamily().predict(out, rows)
     schema = get_schema("epitome")
-    for row, p in zip(rows, predicted):
-        values = _typed(schema, {"item_id": row["item_id"], "prediction": p["prediction"]}, "prediction")
-        results = schema.to_results(values)
-        assert {r["from_name"] for r in results} >= {"emotional_reactions"}
+    for p in predicted:
+        # what `annotate push --predictions-column prediction` sends: the cell's fields as Label Studio
+        # results, which the schema reads back whole (a field it could not fit would be unknown; no
+        # spans are no results)
+        values = json.loads(p["prediction"])
+        read, unknown = schema.parse_results(schema.to_results(values))
+        assert not unknown and set(values) == {"emotional_reactions", "emotional_reactions_rationales"}
+        assert read["emotional_reactions"] == values["emotional_reactions"] in ("no", "weak", "strong")
+        assert [(s["start"], s["end"]) for s in read.get("emotional_reactions_rationales", [])] == [
+            (s["start"], s["end"]) for s in values["emotional_reactions_rationales"]]
 
 
 def test_bad_input_one_line(tiny_model, tmp_path):

@@ -42,7 +42,7 @@ import pyarrow as pa
 
 from empathykit.annotate import projects as prj
 from empathykit.annotate.connection import Connection, StudioClient, connect
-from empathykit.annotate.snapshot import _json_array, export_tasks, parse_time  # noqa: F401 (_json_array: tests)
+from empathykit.annotate.snapshot import export_tasks, parse_time
 from empathykit.config import project_dir
 from empathykit.errors import SchemaError, StudioError
 from empathykit.io import check_output, write_json, write_parquet

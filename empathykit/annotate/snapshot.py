@@ -59,7 +59,7 @@ def export_tasks(client: StudioClient, project_id: int, since: datetime | None =
         if on_progress:
             on_progress(0, total=total)
         spool.seek(0)
-        for task in _json_array(spool):
+        for task in iter_json_array(spool):
             yield task
             if on_progress:
                 on_progress(1)
@@ -151,7 +151,7 @@ def _deleted_after(client: StudioClient, path: str) -> Iterator[None]:
 _SEPARATORS = re.compile(r"[\s,]*")
 
 
-def _json_array(handle: IO[bytes], block: int = 1 << 20) -> Iterator[Any]:
+def iter_json_array(handle: IO[bytes], block: int = 1 << 20) -> Iterator[Any]:
     """The objects of a JSON array in a binary file, one at a time."""
     decoder = json.JSONDecoder()
     reader = io.TextIOWrapper(handle, encoding="utf-8")

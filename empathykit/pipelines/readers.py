@@ -179,7 +179,7 @@ def _is_plain_v2(path: Path) -> bool:
     return (tweets.kind(first) == "v2" and "__twarc" not in first and "__empathykit" not in first)
 
 
-def _line_blocks(path: Path, size: int = _JSON_BLOCK) -> Iterator[pa.Buffer]:
+def line_blocks(path: Path, size: int = _JSON_BLOCK) -> Iterator[pa.Buffer]:
     """The file in blocks of about ``size`` bytes, each ending at a line end, read straight into
     Arrow buffers: big ``bytes`` blocks churned through malloc, whose self-raising mmap threshold
     then kept freed blocks resident, so peak memory grew with the input size."""
@@ -231,7 +231,7 @@ def _v2_fast_batches(path: Path, batch_size: int) -> Iterator[pa.RecordBatch]:
     import pyarrow.json as pj
 
     parse_options = pj.ParseOptions(explicit_schema=_V2_JSON_SCHEMA, unexpected_field_behavior="ignore")
-    for block in _line_blocks(path):
+    for block in line_blocks(path):
         try:
             table = pj.read_json(pa.BufferReader(block), parse_options=parse_options)
         except pa.ArrowInvalid as error:
