@@ -39,11 +39,13 @@ import uuid
 from pathlib import Path
 from typing import Any, Sequence
 
+import pandas as pd
 import pytest
 
 from empathykit.annotate import server
 from empathykit.annotate.connection import Connection
 from empathykit.annotate.users import AnnotatorAccount, create_annotators
+from tables import make_votes, tidy_rows  # this folder is on sys.path (pytest puts a conftest's folder there)
 
 
 class StudioHandle:
@@ -217,3 +219,17 @@ def whole_release(*parts: str) -> Path:
     if not path.exists():  # the variable is set, so a missing release is a broken setup, not a skip
         pytest.fail(f"EMPATHYKIT_TEST_DATA={root} has no {Path(*parts)}", pytrace=False)
     return path
+
+
+# -- pulled annotations the export tests share ----------------------------------------------
+@pytest.fixture
+def annotated(tmp_path):
+    """A pulled seek-provide table (:func:`tables.make_votes` and two ties) with its items file."""
+    votes = make_votes()
+    votes["tie1"] = ["seeking", "providing", "none"]
+    votes["tie2"] = ["seeking", "providing", None]
+    annotations = tmp_path / "ann.parquet"
+    tidy_rows(votes).to_parquet(annotations)
+    items = pd.DataFrame({"item_id": sorted(votes), "text": [f"text of {k}" for k in sorted(votes)]})
+    items.to_parquet(tmp_path / "ann.items.parquet")
+    return annotations, votes

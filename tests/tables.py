@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from itertools import count
 
+import numpy as np
 import pandas as pd
 
 from empathykit.table.columns import TIDY_COLUMNS, encode_value
@@ -45,6 +46,22 @@ def seek_table() -> Table:
             label = truth if (item + annotator) % 4 else labels[(item + 1) % 3]
             table.add(f"t{item:02d}", annotator, {"empathy": label}, round=1 + item // 15)
     return table
+
+
+#: the seek-provide labels of :func:`make_votes`
+LABELS = ("seeking", "providing", "none")
+
+
+def make_votes(n: int = 60, seed: int = 3) -> dict[str, list[str]]:
+    """Three annotators' seek-provide labels per item: the first two agree on the truth, the third
+    half the time."""
+    rng = np.random.default_rng(seed)
+    votes = {}
+    for i in range(n):
+        truth = LABELS[i % 3]
+        other = LABELS[(i + 1) % 3]
+        votes[f"t{i:03d}"] = [truth, truth, other if rng.random() < 0.5 else truth]
+    return votes
 
 
 def tidy_rows(votes: dict[str, list[str | None]], field: str = "empathy") -> pd.DataFrame:

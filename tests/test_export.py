@@ -11,36 +11,12 @@ from typer.testing import CliRunner
 
 from empathykit.cli.main import app
 from empathykit.errors import ExportError
-from empathykit.exports.aggregate import majority_spans, aggregate, majority
+from empathykit.exports.aggregate import aggregate, majority, majority_spans
 from empathykit.exports.hf import export_dataset
 from empathykit.exports.splits import stratified_split
 from empathykit.schemas import get_schema
 from empathykit.table.columns import encode_value
-from tables import tidy_rows  # tests/ is on sys.path (rootdir conftest)
-
-LABELS = ("seeking", "providing", "none")
-
-
-def make_votes(n: int = 60, seed: int = 3) -> dict[str, list[str]]:
-    rng = np.random.default_rng(seed)
-    votes = {}
-    for i in range(n):
-        truth = LABELS[i % 3]
-        other = LABELS[(i + 1) % 3]
-        votes[f"t{i:03d}"] = [truth, truth, other if rng.random() < 0.5 else truth]
-    return votes
-
-
-@pytest.fixture
-def annotated(tmp_path):
-    votes = make_votes()
-    votes["tie1"] = ["seeking", "providing", "none"]
-    votes["tie2"] = ["seeking", "providing", None]
-    annotations = tmp_path / "ann.parquet"
-    tidy_rows(votes).to_parquet(annotations)
-    items = pd.DataFrame({"item_id": sorted(votes), "text": [f"text of {k}" for k in sorted(votes)]})
-    items.to_parquet(tmp_path / "ann.items.parquet")
-    return annotations, votes
+from tables import LABELS, tidy_rows  # tests/ is on sys.path (rootdir conftest)
 
 
 def test_majority_flags_ties_never_resolves_them():

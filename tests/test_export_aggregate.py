@@ -10,7 +10,7 @@ import pytest
 from empathykit.errors import ExportError
 from empathykit.exports.aggregate import aggregate, apply_method
 from empathykit.schemas import get_schema
-from tests.test_export import LABELS, tidy_rows
+from tables import LABELS, tidy_rows
 
 
 def simulated(n: int = 300, seed: int = 0):

@@ -10,7 +10,6 @@ from typer.testing import CliRunner
 from empathykit.cli.main import app
 from empathykit.errors import ExportError
 from empathykit.exports.hf import export_dataset
-from tests.test_export import annotated  # noqa: F401 (fixture)
 
 
 def _run(*args: str) -> None:
@@ -19,7 +18,7 @@ def _run(*args: str) -> None:
 
 
 @pytest.fixture
-def provenance(annotated, tmp_path):  # noqa: F811
+def provenance(annotated, tmp_path):
     """The real `agreement compute` JSON and `filter` counts JSON beside the annotations."""
     annotations, votes = annotated
     _run("agreement", "compute", str(annotations), "-s", "seek-provide", "-b", "30", "-o", str(tmp_path / "agreement.json"))
@@ -61,14 +60,14 @@ def test_card_yaml_is_what_the_hub_reads_and_body_states_the_facts(provenance, t
     assert facts["agreement"] == "agreement.json" and facts["collection"] == "posts.filtered.counts.json"
 
 
-def test_card_without_agreement_beside_says_nothing_of_it(annotated, tmp_path):  # noqa: F811
+def test_card_without_agreement_beside_says_nothing_of_it(annotated, tmp_path):
     annotations, _ = annotated
     export_dataset(annotations, "seek-provide", tmp_path / "out")
     body = (tmp_path / "out" / "README.md").read_text()
     assert "## Agreement" not in body and "## Collection" not in body and "`other`" in body
 
 
-def test_a_bad_agreement_file_stops_before_anything_is_written(annotated, tmp_path):  # noqa: F811
+def test_a_bad_agreement_file_stops_before_anything_is_written(annotated, tmp_path):
     annotations, _ = annotated
     bad = tmp_path / "elsewhere.json"
     bad.write_text('{"schema": "seek-provide"}')

@@ -8,7 +8,6 @@ import pytest
 from typer.testing import CliRunner
 
 from empathykit.cli.main import app
-from tests.test_export import annotated  # noqa: F401 (fixture)
 
 TOKEN = "hf_secretTOKEN0123456789abcdef"
 
@@ -36,7 +35,7 @@ def hub(monkeypatch):
     return calls
 
 
-def test_push_creates_a_dataset_repo_and_uploads_the_folder_token_never_shown(annotated, tmp_path, hub, monkeypatch, caplog):  # noqa: F811
+def test_push_creates_a_dataset_repo_and_uploads_the_folder_token_never_shown(annotated, tmp_path, hub, monkeypatch, caplog):
     annotations, _ = annotated
     monkeypatch.setenv("HF_TOKEN", TOKEN)
     caplog.set_level(logging.DEBUG)
@@ -54,7 +53,7 @@ def test_push_creates_a_dataset_repo_and_uploads_the_folder_token_never_shown(an
     assert all(TOKEN not in p.read_text(errors="ignore") for p in (tmp_path / "out").rglob("*") if p.is_file())
 
 
-def test_missing_token_is_one_line_before_any_output(annotated, tmp_path, hub, monkeypatch):  # noqa: F811
+def test_missing_token_is_one_line_before_any_output(annotated, tmp_path, hub, monkeypatch):
     annotations, _ = annotated
     monkeypatch.delenv("HF_TOKEN", raising=False)
     result = CliRunner().invoke(app, ["export", str(annotations), "-o", str(tmp_path / "out"), "--push-to-hub", "me/empathy"])
@@ -65,7 +64,7 @@ def test_missing_token_is_one_line_before_any_output(annotated, tmp_path, hub, m
     assert result.exit_code == 1 and "OWNER/NAME" in result.output and not (tmp_path / "out").exists()
 
 
-def test_a_hub_failure_is_one_line_with_the_token_scrubbed(annotated, tmp_path, monkeypatch):  # noqa: F811
+def test_a_hub_failure_is_one_line_with_the_token_scrubbed(annotated, tmp_path, monkeypatch):
     from huggingface_hub import HfApi
 
     def failing(self, repo_id, **kwargs):

@@ -16,7 +16,7 @@ from empathykit.exports.hf import export_dataset
 from empathykit.schemas import get_schema
 from empathykit.table.columns import encode_value
 
-from tests.test_export import make_votes, tidy_rows
+from tables import make_votes, tidy_rows
 from tests.train_fixtures import tiny_model  # noqa: F401
 
 LEVELS = ("no", "weak", "strong")

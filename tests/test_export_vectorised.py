@@ -56,7 +56,7 @@ def test_vectorised_equals_the_loop_on_random_tables(seed):
 
 
 def test_spans_fall_back_to_the_loop():
-    from tests.test_export import tidy_rows
+    from tables import tidy_rows
 
     tidy = tidy_rows({"a": [[{"start": 0, "end": 3, "label": "r", "text": "abc"}]] * 3}, field="rationale")
     from empathykit.exports.vectorised import aggregate_vectorised

@@ -83,7 +83,7 @@ def test_task_limits_an_annotation_export_and_refuses_variants_that_do_not_apply
     import pandas as pd
 
     from empathykit.exports.hf import export_dataset
-    from tests.test_export import make_votes, tidy_rows
+    from tables import make_votes, tidy_rows
 
     votes = make_votes(30)
     tidy_rows(votes).to_parquet(tmp_path / "ann.parquet")
@@ -99,7 +99,7 @@ def test_annotation_export_is_byte_identical_across_runs_and_holds_no_absolute_p
     import pandas as pd
 
     from empathykit.exports.hf import export_dataset
-    from tests.test_export import make_votes, tidy_rows
+    from tables import make_votes, tidy_rows
 
     votes = make_votes(40)
     tidy_rows(votes).to_parquet(tmp_path / "ann.parquet")
@@ -154,7 +154,7 @@ def test_export_json_records_sources_as_given_and_counts_items_never_annotated(t
     from typer.testing import CliRunner
 
     from empathykit.cli.main import app
-    from tests.test_export import make_votes, tidy_rows
+    from tables import make_votes, tidy_rows
 
     votes = make_votes(30)
     monkeypatch.chdir(tmp_path)
