@@ -51,6 +51,16 @@ def test_diversity_never_picks_near_duplicates_together():
         select(scores, 2, "best")
 
 
+def test_a_bad_strategy_or_size_is_one_line_before_any_work(tmp_path):
+    result = CliRunner().invoke(app, ["annotate", "next-round", "-p", "x", "-i", str(tmp_path / "none.jsonl"),
+                                      "--model", str(tmp_path), "-n", "5", "-o", str(tmp_path / "o.parquet"),
+                                      "--strategy", "best"])
+    assert result.exit_code == 1 and "unknown strategy 'best'" in result.output and "Traceback" not in result.output
+    result = CliRunner().invoke(app, ["loop", "-p", "x", "-i", "pool.jsonl", "-m", str(tmp_path), "-o",
+                                      str(tmp_path / "loop"), "-n", "0"])
+    assert result.exit_code == 1 and "round size must be at least 1" in result.output
+
+
 def test_the_tiny_model_scores_match_its_predictions(seek_classifier):
     records = [{"text": t} for t in POOL]
     scored = model_outputs(seek_classifier, records)

@@ -67,6 +67,7 @@ def next_round(project: str | int, pool: str | Path, model_dir: str | Path, *, s
     """Choose ``size`` items of ``pool`` for ``project`` by ``strategy`` and push them as the next round."""
     from empathykit.train.folder import model_version
 
+    check_choice(strategy, size)
     if Path(out).suffix.lower() != ".parquet":
         raise InputError(f"{out}: the chosen items are written as Parquet; expected a .parquet file name")
     check_output(out, "file")
@@ -113,6 +114,16 @@ def next_round(project: str | int, pool: str | Path, model_dir: str | Path, *, s
                            candidates=len(candidates), chosen=len(chosen), pushed=pushed.created,
                            predicted=pushed.predictions, out=str(out), selection=str(selection_path(out)),
                            scores=selection.scores)
+
+
+def check_choice(strategy: str, size: int) -> None:
+    """A strategy and round size that can choose, before any pool is read or model loaded."""
+    from empathykit.active.strategies import STRATEGIES
+
+    if strategy not in STRATEGIES:
+        raise InputError(f"unknown strategy {strategy!r}; expected one of {', '.join(STRATEGIES)}")
+    if size < 1:
+        raise InputError(f"the round size must be at least 1, got {size}")
 
 
 def _choose(model_dir: str | Path, candidates: list[dict[str, Any]], tasks: list[dict[str, Any]], *, size: int,

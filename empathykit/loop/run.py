@@ -44,7 +44,10 @@ def run_loop(project: str, pool: str | Path, encoder: str | Path, loop_dir: str 
              overrides: list[str] | None = None, rounds: int = 1, connection: Connection | None = None,
              on_step: StepReport | None = None) -> LoopReport:
     """Run ``rounds`` rounds (resuming a killed one first); ``on_step(round, step, summary)`` after each step."""
+    from empathykit.active.nextround import check_choice
+
     loop_dir = Path(loop_dir)
+    check_choice(strategy, size)
     if rounds < 1:
         raise InputError(f"rounds must be at least 1, got {rounds}")
     state = read_state(loop_dir)
