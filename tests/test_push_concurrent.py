@@ -7,7 +7,6 @@ process talking to the server over HTTP, exactly as separate machines would
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
 
 import pytest
@@ -18,41 +17,11 @@ from empathykit.annotate.push import push
 from empathykit.annotate.status import project_status
 from empathykit.cli.main import app
 from empathykit.schemas import get_schema
+from tests.concurrency import items, run_together, titled
 
 pytestmark = pytest.mark.studio
 
 SEEK = get_schema("seek-provide")
-
-
-def items(start, stop):
-    return [{"item_id": f"c{i}", "text": f"post number {i}: I feel so alone with this diagnosis"}
-            for i in range(start, stop)]
-
-
-def titled(studio, title):
-    return sorted(p.id for p in studio.client().projects.list(title=title, page_size=100) if p.title == title)
-
-
-def run_together(jobs):
-    """Run the callables in threads released at the same instant; re-raise the first failure."""
-    barrier = threading.Barrier(len(jobs))
-    results, errors = [None] * len(jobs), []
-
-    def run(k):
-        barrier.wait()
-        try:
-            results[k] = jobs[k]()
-        except BaseException as error:  # noqa: BLE001 - surfaced below
-            errors.append(error)
-
-    threads = [threading.Thread(target=run, args=(k,)) for k in range(len(jobs))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    if errors:
-        raise errors[0]
-    return results
 
 
 def test_parallel_pushes_of_overlapping_inputs_make_one_project_with_each_item_once(studio):

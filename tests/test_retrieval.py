@@ -8,8 +8,7 @@ import json
 import pytest
 
 from empathykit.errors import InputError
-from tests.test_train_similarity import pair_data, settings
-from tests.train_fixtures import tiny_model  # noqa: F401
+from tests.train_fixtures import pair_data, similarity_settings, tiny_model  # noqa: F401
 
 
 @pytest.fixture(scope="module")
@@ -17,7 +16,7 @@ def model_dir(tiny_model, tmp_path_factory):  # noqa: F811
     from empathykit.train.families import get_family
 
     out = tmp_path_factory.mktemp("ret") / "model"
-    get_family("similarity").train(pair_data(32), settings(tiny_model, epochs=1), out)
+    get_family("similarity").train(pair_data(32), similarity_settings(tiny_model, epochs=1), out)
     return out
 
 

@@ -21,8 +21,8 @@ from empathykit.annotate.push import push
 from empathykit.annotate.status import project_status
 from empathykit.cli.main import app
 from empathykit.schemas import get_schema
+from tests.concurrency import items, run_together, titled
 from tests.conftest import start_studio
-from tests.test_push_concurrent import items, run_together, titled
 
 pytestmark = pytest.mark.studio
 

@@ -9,43 +9,10 @@ import pytest
 
 from conftest import SAMPLES
 from empathykit.errors import InputError
-from tests.train_fixtures import FILLER, NEGATIVE, POSITIVE, tiny_model  # noqa: F401
+from tests.train_fixtures import FILLER, NEGATIVE, POSITIVE, pair_data, pair_rows, tiny_model  # noqa: F401
+from tests.train_fixtures import similarity_settings as settings
 
 DEV_PAIRS = SAMPLES / "empathic-stories" / "PAIRS (dev).csv"  # 16 of the dev split's pairs
-
-
-def pair_rows(n: int, seed: int) -> list[dict]:
-    """Two stories score 4 when they share a word group (both sad or both happy), else 1."""
-    rng = random.Random(seed)
-    rows = []
-    for i in range(n):
-        ga, gb = rng.random() < 0.5, rng.random() < 0.5
-        story = lambda g: " ".join(rng.sample(FILLER, 3) + rng.sample(POSITIVE if g else NEGATIVE, 2))  # noqa: E731
-        a, b = story(ga), story(gb)
-        rows.append({"item_id": f"p{seed}-{i}", "story_a": a, "story_b": b, "story_a_summary": a,
-                     "story_b_summary": b, "story_a_id": f"s{seed}-{i % 8}", "story_b_id": f"t{seed}-{i}",
-                     "label": 4.0 if ga == gb else 1.0})
-    return rows
-
-
-def pair_data(n: int = 96, rows=None):
-    from datasets import Dataset, DatasetDict
-
-    from empathykit.train.data import TrainingData
-
-    splits = rows or {"train": pair_rows(n, 0), "validation": pair_rows(32, 1), "test": pair_rows(32, 2)}
-    return TrainingData(dataset=DatasetDict({k: Dataset.from_list(v) for k, v in splits.items()}),
-                        task="similarity_empathy", kind="rating", label_names=None, inputs=["story_a", "story_b"],
-                        scale=(1.0, 4.0), source="toy-pairs")
-
-
-def settings(model, **values):
-    from empathykit.train.settings import build_settings
-    from empathykit.train.similarity import SimilaritySettings
-
-    base = {"model": str(model), "epochs": 8, "batch_size": 16, "learning_rate": 1e-3, "logging_steps": 4,
-            "save_steps": 1000, "warmup_ratio": 0.0, "max_length": 32}
-    return build_settings(SimilaritySettings, {**base, **values})
 
 
 @pytest.fixture(scope="module")
@@ -102,8 +69,8 @@ def test_cosent_trains_on_summaries(tiny_model, tmp_path):  # noqa: F811
     assert metrics["test"]["spearman"] > (metrics["test_pretrained"]["spearman"] or 0.0) + 0.3
     # the loss: the same first batch under the cosine loss (MSE of cosines in [0, 1]) costs far less
     # than under CoSENT (log(1 + sum of exp(20 x cosine gaps)) over the batch's ordered pairs)
-    cosine = get_family("similarity").train(pair_data(rows=rows), settings(tiny_model, inputs="summary", logging_steps=1,
-                                                                           max_steps=1), tmp_path / "cosine")
+    first_batch = settings(tiny_model, inputs="summary", logging_steps=1, max_steps=1)
+    cosine = get_family("similarity").train(pair_data(rows=rows), first_batch, tmp_path / "cosine")
     assert metrics["train_loss_first"] > 1.0 > cosine["train_loss_first"], (metrics["train_loss_first"],
                                                                             cosine["train_loss_first"])
 
