@@ -11,24 +11,7 @@ import pytest
 from empathykit.errors import SchemaError
 from empathykit.schemas import get_schema, schema_names
 from empathykit.schemas.base import Field
-
-#: Every schema with each shape of options it offers.
-VARIANTS = [
-    ("seek-provide", {}),
-    ("epitome", {}),
-    ("epitome", {"mechanisms": ["interpretations"]}),
-    ("story-pair", {}),
-    ("story-pair", {"show": "summary"}),
-    ("story-features", {}),
-    ("emotion", {}),
-    ("emotion", {"labels": "emolit"}),
-    ("emotion", {"labels": ["awe", 'say "wow" & <smile>']}),
-]
-
-
-def ids(variant):
-    name, options = variant
-    return name + "".join(f"-{k}={v}" for k, v in options.items())
+from schema_variants import VARIANTS, ids  # tests/ is on sys.path (rootdir conftest)
 
 
 def test_registry_lists_every_schema():

@@ -19,7 +19,7 @@ from empathykit.releases.readers import records_from_emolit
 from empathykit.releases.epitome import records_from_epitome
 from empathykit.table.columns import TIDY_COLUMNS, decode_value
 from empathykit.schemas.base import Schema
-from test_schemas import VARIANTS, ids  # tests/ is on sys.path (rootdir conftest)
+from schema_variants import VARIANTS, ids  # tests/ is on sys.path (rootdir conftest)
 
 pytestmark = pytest.mark.studio
 
