@@ -17,6 +17,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Sequence
 
+from empathykit.errors import InputError
+
 LEVELS = 3
 IGNORE = -100
 TOKEN_KEYS = ("input_ids", "attention_mask", "token_type_ids")
@@ -107,7 +109,6 @@ def load_model(folder: Path):
     model = cls(seeker, response, 0.0)
     missing, unexpected = model.load_state_dict(load_file(str(folder / "heads.safetensors")), strict=False)
     if unexpected or any(not k.startswith(("seeker_encoder.", "response_encoder.")) for k in missing):
-        from empathykit.errors import InputError
 
         raise InputError(f"{folder}: heads.safetensors does not match the EPITOME model")
     model.eval()

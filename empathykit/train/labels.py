@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 from empathykit.errors import InputError
+from empathykit.train import metrics
 
 DISTRIBUTION = "label_distribution"
 
@@ -118,8 +119,6 @@ def decode(kind: str, logits, names: Sequence[str] | None, scale, threshold: flo
 
 
 def split_metrics(kind: str, gold: list, rows: list[dict[str, Any]], names: Sequence[str] | None) -> dict[str, Any]:
-    from empathykit.train import metrics
-
     if kind == "choice":
         return metrics.classification_metrics(gold, [r["index"] for r in rows], names or [])
     if kind == "multichoice":
