@@ -18,7 +18,7 @@ curve, so the head-only model stands in, and the strategies are the toolkit's ow
 (``empathykit.active.strategies``: least-confidence uncertainty; diversity = uncertainty-weighted
 k-center greedy on the embeddings, keeping away from the labelled items; random).
 With ``--fine-tune`` the model is the loop's own: the ``classifier`` family fine-tunes MiniLM on the
-labelled items every round (1 epoch, max length 64, from the base encoder) and
+labelled items every round (max length 64, from the base encoder; ``--set epochs=5`` etc.) and
 ``empathykit.active.outputs`` gives the probabilities and embeddings, on a seeded sample of
 ``--pool-sample`` pool items per round (CPU time).
 Each run starts from ``--start`` random labels (the same for every strategy of a seed) and adds
@@ -103,7 +103,7 @@ def curve(x, y, train, test, strategy: str, seed: int, start: int, step: int, st
 
 
 def curve_finetuned(texts, y, names, train, test, strategy: str, seed: int, start: int, step: int, stop: int,
-                    pool_sample: int, work: Path) -> list[tuple[int, float]]:
+                    pool_sample: int, work: Path, train_settings: list[str]) -> list[tuple[int, float]]:
     """The loop's own path: the ``classifier`` family fine-tunes MiniLM on the labelled items (1 epoch,
     from the base encoder each round), ``active.outputs`` scores a seeded sample of the pool."""
     from datasets import Dataset, DatasetDict
@@ -116,8 +116,8 @@ def curve_finetuned(texts, y, names, train, test, strategy: str, seed: int, star
     inputs = ["text"] if len(texts) == 1 else ["seeker_post", "response_post"]
     rows = [{**{c: texts[k][i] for k, c in enumerate(inputs)}, "label": int(y[i])} for i in range(len(y))]
     family = get_family("classifier")
-    settings = load_settings(family.settings_class, None, ["epochs=1", "max_length=64", "eval_each_epoch=false",
-                                                           "save_steps=100000", f"seed={seed}"], model=minilm())
+    settings = load_settings(family.settings_class, None, ["max_length=64", "eval_each_epoch=false", "save_steps=100000",
+                                                           f"seed={seed}", *train_settings], model=minilm())
     rng = np.random.default_rng(seed)
     labelled = list(rng.choice(train, size=start, replace=False))
     points = []
@@ -202,6 +202,8 @@ def main() -> None:
     parser.add_argument("--fine-tune", action="store_true", help="fine-tune MiniLM every round (the loop's path)")
     parser.add_argument("--sets", nargs="+", default=["twittemp empathy-vs-none", "epitome ER"])
     parser.add_argument("--pool-sample", type=int, default=600, help="fine-tune: pool items scored per round")
+    parser.add_argument("--set", dest="train_settings", action="append", default=["epochs=1"],
+                        help="fine-tune: KEY=VALUE training setting (repeatable; default epochs=1)")
     args = parser.parse_args()
     root = data_path("twittemp", "TwittEmp-half.csv").parents[1]
     data_path("epitome", "emotional-reactions-reddit.csv")
@@ -221,7 +223,7 @@ def main() -> None:
                 began = time.perf_counter()
                 results[name][s].append(
                     curve_finetuned(texts, y, names, train, test, s, seed, args.start, args.step, args.stop,
-                                    args.pool_sample, work) if args.fine_tune else
+                                    args.pool_sample, work, args.train_settings) if args.fine_tune else
                     curve(x, y, train, test, s, seed, args.start, args.step, args.stop))
                 print(f"  seed {seed} {s}: final macro-F1 {results[name][s][-1][-1][1]:.4f} "
                       f"({time.perf_counter() - began:.0f} s)", file=sys.stderr)
