@@ -25,11 +25,18 @@ import os
 import secrets
 import shutil
 import signal
+import socket
 import threading
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, Any, Iterator
 
 from empathykit.errors import OutputError
+
+try:
+    import fcntl
+except ImportError:  # Windows: no advisory locks
+    fcntl = None
 
 TMP_TAG = ".empathykit-tmp-"
 FOLDER_MARKER = ".empathykit-output.json"
@@ -265,10 +272,9 @@ def output_lock(target: str | os.PathLike, *, label: str = "output") -> Iterator
 
 
 def _take_lock(path: Path, target: Path, label: str) -> IO:
-    import fcntl
-    import socket
-    from datetime import datetime, timezone
-
+    if fcntl is None:
+        raise OutputError(f"{label} {target}: one run per output needs advisory file locks, which this system "
+                          "lacks", hint="run empathykit on Linux or macOS (or WSL)")
     while True:
         handle = open(path, "a+", encoding="utf-8")
         try:
