@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 from empathykit.cli.main import app
 from empathykit.errors import InputError
 from empathykit.train.choices import HEAD_FAMILIES, INDEXES
-from empathykit.train.families import FAMILIES
+from empathykit.train.choices import FAMILIES
 
 runner = CliRunner()
 FAMILY_NAMES = ("classifier", "kd", "epitome", "similarity", "circumplex", "mlm")

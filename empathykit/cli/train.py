@@ -11,7 +11,7 @@ from typing import Annotated, Optional
 import typer
 
 from empathykit.cli._common import choice
-from empathykit.train.families import FAMILIES
+from empathykit.train.choices import FAMILIES
 
 Family = choice("Family", FAMILIES)
 DATA_HELP = "An export folder, or DATASET:PATH exported on the fly (newsemp:messages.csv, sst2:DIR, epitome:DIR, ...)."

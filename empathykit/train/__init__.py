@@ -6,7 +6,7 @@ Layout (each family builds on the same core; torch and transformers are imported
                   validated in ``__post_init__``; ``load_settings(cls, config_file, ["key=value"], **values)``
                   reads --config YAML then --set overrides, type-coerced; unknown keys → one line listing
                   the valid ones. A family subclasses it (``ClassifierSettings``, ``KDSettings``, ...).
-    families.py   FAMILIES: name → "module:Class" (lazy); ``Family`` base with ``check``, ``train(data,
+    families.py   ``get_family`` over ``choices.FAMILIES`` (name → "module:Class", lazy); ``Family`` base with ``check``, ``train(data,
                   settings, out_dir, resume=, on_progress=, extra=) -> metrics``, ``evaluate(model_dir,
                   data, split, out_dir=None) -> metrics`` (+ PNGs), ``predict(model_dir, records) ->
                   [{"prediction", "prediction_score"}]``; ``get_family(name)``.
@@ -36,6 +36,6 @@ Layout (each family builds on the same core; torch and transformers are imported
                   (prediction: :mod:`empathykit.predict.predictions`).
 
 A new family: a module with a ``Family`` subclass (reuse ``hf``, ``folder``, ``data``) and one line in
-``families.FAMILIES``. Test fixtures (tiny BERT + tokenizer trained on the fly, toy data):
+``choices.FAMILIES``. Test fixtures (tiny BERT + tokenizer trained on the fly, toy data):
 ``tests/train_fixtures.py``.
 """

@@ -1,8 +1,16 @@
 """The closed sets of training options, in a module light enough for the CLI to build its
-choices from at start (the modules that use them import numpy and the trainer).
+choices from at start (the modules that use them import numpy and the trainer)."""
 
-The family names themselves are the keys of :data:`empathykit.train.families.FAMILIES`, a
-module that imports only the standard library."""
+#: The model families by name, each a lazy ``"module:Class"`` (``train.families.get_family``
+#: imports the one asked for); adding a family is one module and one line here.
+FAMILIES: dict[str, str] = {
+    "classifier": "empathykit.train.classifier:ClassifierFamily",
+    "kd": "empathykit.train.kd:KDFamily",
+    "epitome": "empathykit.train.epitome:EpitomeFamily",
+    "similarity": "empathykit.train.similarity:SimilarityFamily",
+    "circumplex": "empathykit.train.circumplex:CircumplexFamily",
+    "mlm": "empathykit.train.mlm:MLMFamily",
+}
 
 #: How ``retrieve`` searches the corpus (``train.retrieval.search``): exact cosine, a usearch
 #: HNSW index, or auto (usearch above ``INDEX_ABOVE`` stories).

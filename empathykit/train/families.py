@@ -5,7 +5,7 @@ EPITOME bi-encoder, ...). It names its settings class and implements
 :class:`Family`'s four methods; the commands look it up here by ``--family``
 (training) or by the ``family`` recorded in a model folder's ``config.yaml``
 (evaluate, predict). Adding a family = one module + one line in
-:data:`FAMILIES`.
+:data:`empathykit.train.choices.FAMILIES`.
 """
 
 from __future__ import annotations
@@ -15,19 +15,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, ClassVar
 
 from empathykit.errors import TrainError
+from empathykit.train.choices import FAMILIES
+from empathykit.train.data import TrainingData, load_training_data
 
 if TYPE_CHECKING:
-    from empathykit.train.data import TrainingData
     from empathykit.train.settings import TrainSettings
 
-FAMILIES: dict[str, str] = {
-    "classifier": "empathykit.train.classifier:ClassifierFamily",
-    "kd": "empathykit.train.kd:KDFamily",
-    "epitome": "empathykit.train.epitome:EpitomeFamily",
-    "similarity": "empathykit.train.similarity:SimilarityFamily",
-    "circumplex": "empathykit.train.circumplex:CircumplexFamily",
-    "mlm": "empathykit.train.mlm:MLMFamily",
-}
 
 Progress = Callable[..., None]
 
@@ -54,18 +47,16 @@ class Family:
 
     def load_data(self, data: str, task: str | None, settings: "TrainSettings") -> Any:
         """What ``train`` reads from DATA (an export or ``DATASET:PATH``; ``mlm``: unlabelled text)."""
-        from empathykit.train.data import load_training_data
-
         return load_training_data(data, task)
 
-    def check(self, data: "TrainingData", settings: "TrainSettings") -> None:
+    def check(self, data: TrainingData, settings: "TrainSettings") -> None:
         return None
 
-    def train(self, data: "TrainingData", settings: "TrainSettings", out_dir: Path, *, resume: bool = False,
+    def train(self, data: TrainingData, settings: "TrainSettings", out_dir: Path, *, resume: bool = False,
               on_progress: Progress | None = None, extra: dict[str, Any] | None = None) -> dict[str, Any]:
         raise NotImplementedError
 
-    def evaluate(self, model_dir: Path, data: "TrainingData", split: str = "test",
+    def evaluate(self, model_dir: Path, data: TrainingData, split: str = "test",
                  out_dir: Path | None = None) -> dict[str, Any]:
         raise NotImplementedError
 
