@@ -102,3 +102,17 @@ def test_the_circle_check_finds_circles():
     assert _circles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == ["a -> b -> c -> a", "b -> c -> a -> b",
                                                                           "c -> a -> b -> c"]
     assert _circles({"a": {"b"}, "b": set()}) == []
+def test_function_level_imports_only_for_heavy_libraries():
+    offenders = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        if "cli" in path.relative_to(PACKAGE).parts:
+            continue  # commands import their library lazily so `--help` stays instant
+        for name, top_level, guarded in _imports(path):
+            root = name.split(".")[0]
+            if top_level or guarded or root in HEAVY:
+                continue
+            if name.startswith("empathykit.pipelines.x"):
+                continue  # the X API client pulls in tweepy
+            offenders.append(f"{path.relative_to(ROOT)}: {name}")
+    assert not offenders, "function-level imports of light modules (move them to the top):\n" + "\n".join(
+        sorted(set(offenders)))

@@ -21,16 +21,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from empathykit.active.outputs import model_outputs
+from empathykit.active.strategies import STRATEGIES, select, uncertainty
 from empathykit.annotate import projects as prj
 from empathykit.annotate.connection import Connection, connect
 from empathykit.annotate.pull import resolve_schema
 from empathykit.annotate.push import push
 from empathykit.errors import InputError, SchemaError
 from empathykit.exports.card import PRELABEL_COLUMN
-from empathykit.io import check_output, write_json
+from empathykit.io import check_output, write_json, write_parquet
+from empathykit.predict.predictions import predict
 from empathykit.records import assign_item_ids, read_records
 from empathykit.schemas import get_schema
 from empathykit.schemas.base import Schema
+from empathykit.train.folder import model_version
+from empathykit.train.run import family_of
 
 MAX_CENTRES = 2000  # labelled items diversity keeps away from (a seeded sample beyond that)
 
@@ -65,7 +70,6 @@ def next_round(project: str | int, pool: str | Path, model_dir: str | Path, *, s
                id_column: str | None = None, connection: Connection | None = None,
                on_progress: Callable[..., None] | None = None) -> NextRoundReport:
     """Choose ``size`` items of ``pool`` for ``project`` by ``strategy`` and push them as the next round."""
-    from empathykit.train.folder import model_version
 
     check_choice(strategy, size)
     if Path(out).suffix.lower() != ".parquet":
@@ -118,7 +122,6 @@ def next_round(project: str | int, pool: str | Path, model_dir: str | Path, *, s
 
 def check_choice(strategy: str, size: int) -> None:
     """A strategy and round size that can choose, before any pool is read or model loaded."""
-    from empathykit.active.strategies import STRATEGIES
 
     if strategy not in STRATEGIES:
         raise InputError(f"unknown strategy {strategy!r}; expected one of {', '.join(STRATEGIES)}")
@@ -130,9 +133,6 @@ def _choose(model_dir: str | Path, candidates: list[dict[str, Any]], tasks: list
             strategy: str, seed: int, on_progress: Callable[..., None] | None):
     """The strategy's pick among ``candidates``, scored by the model (loaded once); ``diversity`` keeps
     away from the project's items (``tasks``)."""
-    from empathykit.active.outputs import model_outputs
-    from empathykit.active.strategies import select, uncertainty
-    from empathykit.train.run import family_of
 
     family = family_of(model_dir)
     loaded = family.load(Path(model_dir)) if hasattr(family, "load") else None
@@ -160,9 +160,6 @@ def _write_with_predictions(chosen: list[dict[str, Any]], out: str | Path, schem
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from empathykit.io import write_parquet
-    from empathykit.predict.predictions import predict
-    from empathykit.train.folder import model_version
 
     with tempfile.TemporaryDirectory(prefix="empathykit-next-round-") as tmp:
         items = Path(tmp) / "chosen.parquet"

@@ -12,6 +12,7 @@ import numpy as np
 
 from empathykit.errors import InputError
 from empathykit.train.choices import HEAD_FAMILIES
+from empathykit.train.run import family_of
 
 
 @dataclass
@@ -29,7 +30,6 @@ def model_outputs(model_dir: str | Path, records: list[dict[str, Any]], *, dropo
     ``loaded``: the family's ``load`` answer when the caller holds the model already."""
     import torch
 
-    from empathykit.train.run import family_of
 
     family = family_of(model_dir)
     if family.name not in HEAD_FAMILIES:

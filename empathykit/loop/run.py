@@ -11,17 +11,26 @@ killed loop resume at its step.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from empathykit.annotate.connection import Connection
+from empathykit.active.nextround import check_choice, next_round, selection_path
+from empathykit.annotate import projects as prj
+from empathykit.annotate.connection import Connection, connect
+from empathykit.annotate.pull import pull, resolve_schema
+from empathykit.annotate.push import push
 from empathykit.errors import InputError
+from empathykit.exports.flows import ExportOptions, run_export
+from empathykit.exports.loading import configs
 from empathykit.io import atomic_open, check_output, write_json
 from empathykit.loop.state import STEPS, LoopState, next_step, read_state, save_state
 from empathykit.serve.backend import CURRENT_MODEL
+from empathykit.train.folder import model_version, run_dir
+from empathykit.train.run import evaluate_model, train_model
 
 StepReport = Callable[[int, str, str], None]
 #: tokenizer files a warm start needs beside the fine-tuned encoder's weights
@@ -44,7 +53,6 @@ def run_loop(project: str, pool: str | Path, encoder: str | Path, loop_dir: str 
              overrides: list[str] | None = None, rounds: int = 1, connection: Connection | None = None,
              on_step: StepReport | None = None) -> LoopReport:
     """Run ``rounds`` rounds (resuming a killed one first); ``on_step(round, step, summary)`` after each step."""
-    from empathykit.active.nextround import check_choice
 
     loop_dir = Path(loop_dir)
     check_choice(strategy, size)
@@ -79,8 +87,6 @@ def run_loop(project: str, pool: str | Path, encoder: str | Path, loop_dir: str 
 
 # -- the steps -------------------------------------------------------------------------
 def _pull(state: LoopState, loop_dir: Path, connection: Connection | None) -> str:
-    from empathykit.annotate.pull import pull
-
     folder = state.round_dir(loop_dir)
     folder.mkdir(parents=True, exist_ok=True)
     report = pull(state.project, out=folder / "annotations.parquet", connection=connection)
@@ -91,17 +97,12 @@ def _pull(state: LoopState, loop_dir: Path, connection: Connection | None) -> st
 
 
 def _export(state: LoopState, loop_dir: Path, connection: Connection | None) -> str:
-    from empathykit.exports.flows import ExportOptions, run_export
-
     folder = state.round_dir(loop_dir)
     report = run_export(folder / "annotations.parquet", folder / "export", ExportOptions(seed=state.seed))
     return f"{report.items_annotated} items exported, splits {report.split_sizes}"
 
 
 def _train(state: LoopState, loop_dir: Path, connection: Connection | None) -> str:
-    from empathykit.train.folder import model_version, run_dir
-    from empathykit.train.run import train_model
-
     folder = state.round_dir(loop_dir)
     model = folder / "model"
     if not (model / "config.yaml").is_file():  # else: trained before a kill, not yet recorded
@@ -116,8 +117,6 @@ def _train(state: LoopState, loop_dir: Path, connection: Connection | None) -> s
 
 
 def _evaluate(state: LoopState, loop_dir: Path, connection: Connection | None) -> str:
-    from empathykit.train.run import evaluate_model
-
     folder = state.round_dir(loop_dir)
     metrics = evaluate_model(folder / "model", str(folder / "export"), split="test", task=_task(state, folder))
     write_json(folder / "evaluation.json", metrics)
@@ -127,13 +126,9 @@ def _evaluate(state: LoopState, loop_dir: Path, connection: Connection | None) -
 
 
 def _next_round(state: LoopState, loop_dir: Path, connection: Connection | None) -> str:
-    from empathykit.active.nextround import next_round, selection_path
-    from empathykit.annotate.push import push
-
     folder = state.round_dir(loop_dir)
     out = folder / "next-round.parquet"
     if selection_path(out).is_file() and out.is_file():  # chosen (and perhaps pushed) before a kill: push, never rechoose
-        import json
 
         facts = json.loads(selection_path(out).read_text(encoding="utf-8"))
         predicted = "prediction" in _columns(out)
@@ -172,8 +167,6 @@ def warm_start(model_dir: Path) -> Path:
 
 
 def summary_metrics(state: LoopState, loop_dir: Path) -> dict[str, Any]:
-    import json
-
     path = state.round_dir(loop_dir) / "evaluation.json"
     metrics = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
     return {k: v for k, v in metrics.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
@@ -181,7 +174,6 @@ def summary_metrics(state: LoopState, loop_dir: Path) -> dict[str, Any]:
 
 def _task(state: LoopState, folder: Path) -> str:
     """The task trained on: the one asked for, else the export's first (the schema's own target)."""
-    from empathykit.exports.loading import configs
 
     return state.task or configs(folder / "export")[0]
 
@@ -193,8 +185,4 @@ def _columns(path: Path) -> list[str]:
 
 
 def _project_schema(state: LoopState, connection: Connection | None):
-    from empathykit.annotate import projects as prj
-    from empathykit.annotate.connection import connect
-    from empathykit.annotate.pull import resolve_schema
-
     return resolve_schema(prj.require_project(connect(connection), state.project), None)

@@ -23,8 +23,11 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from empathykit.errors import InputError, SchemaError
+from empathykit.predict.predictions import map_labels
 from empathykit.schemas import get_schema, schema_names
 from empathykit.schemas.base import Schema
+from empathykit.train.folder import model_version, read_labels
+from empathykit.train.run import family_of
 
 #: a file in a loop folder naming the newest model folder(s) (one per line); written by ``empathykit loop``
 CURRENT_MODEL = "current-model.txt"
@@ -54,8 +57,6 @@ def resolve_dirs(paths: Sequence[str | Path]) -> list[Path]:
 
 def load_model(dirs: Sequence[Path]) -> LoadedModel:
     """Load the weights once: a family whose ``load`` reads the folder answers every later call from memory."""
-    from empathykit.train.folder import model_version, read_labels
-    from empathykit.train.run import family_of
 
     if not dirs:
         raise InputError("no model folder to serve", hint="pass one or more MODEL_DIR (a folder `empathykit train` wrote)")
@@ -116,7 +117,6 @@ class Backend:
             return self.model
         try:
             self._checked = time.monotonic()
-            from empathykit.train.folder import model_version
 
             dirs = resolve_dirs(self.paths)
             if all(d.is_dir() for d in dirs) and "+".join(model_version(d) for d in dirs) != self.model.version:
@@ -187,7 +187,6 @@ class Backend:
                               f"{target.name!r} is a {target.kind} field")
         if kind == "rating":
             return {}
-        from empathykit.predict.predictions import map_labels
 
         try:
             mapped = map_labels(dict(enumerate(labels)), target, self.label_map)

@@ -14,6 +14,8 @@ from empathykit.errors import InputError
 from empathykit.train.data import load_training_data
 from empathykit.train.families import get_family
 from empathykit.train.folder import read_labels, read_model_config
+from empathykit.train.label_map import apply_label_map, parse_label_map
+from empathykit.train.search import parse_search, search_train
 from empathykit.train.settings import load_settings
 
 Progress = Callable[..., None]
@@ -30,7 +32,6 @@ def train_model(data: str, *, family: str, model: str, out_dir: str | Path, task
     settings = load_settings(chosen.settings_class, config_file, overrides, model=model)
     training_data = chosen.load_data(data, task, settings)
     if search:
-        from empathykit.train.search import parse_search, search_train
 
         return search_train(chosen, training_data, settings.to_dict(), parse_search(search), Path(out_dir),
                             resume=resume, on_progress=on_progress, extra=extra or {})
@@ -39,7 +40,6 @@ def train_model(data: str, *, family: str, model: str, out_dir: str | Path, task
 
 
 def family_of(model_dir: str | Path):
-
     return get_family(read_model_config(model_dir)["family"])
 
 
@@ -56,7 +56,6 @@ def evaluate_model(model_dir: str | Path, data: str, *, split: str = "test", tas
         raise InputError(f"{data}: split {split!r} has no rows, nothing to evaluate ({sizes})",
                          hint="choose a split with rows (--split)")
     if label_map:
-        from empathykit.train.label_map import apply_label_map, parse_label_map
 
         training_data = apply_label_map(training_data, read_labels(model_dir), parse_label_map(label_map))
     result = chosen.evaluate(Path(model_dir), training_data, split, Path(figures_dir) if figures_dir else None)
