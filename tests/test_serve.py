@@ -17,6 +17,7 @@ from empathykit.schemas import get_schema
 from empathykit.serve.backend import Backend, match_schema
 from empathykit.serve.connect import connect_backend
 from tests.loop_fixtures import running_backend, seek_classifier  # noqa: F401  (fixture)
+from tests.train_fixtures import tiny_model  # noqa: F401  (fixture)
 
 SEEK = get_schema("seek-provide")
 TEXTS = ["sad hurt my day", "happy party fun", "the friend was so sorry", "win a sunny day"]
@@ -133,3 +134,41 @@ def test_connect_refuses_a_project_the_model_cannot_fill(studio, backend):
             connect_backend(title, url, connection=studio.connection)
     with pytest.raises(StudioError, match="no ML backend answers"):
         connect_backend(title, url, connection=studio.connection)
+
+
+@pytest.fixture(scope="module")
+def epitome_model(tiny_model, tmp_path_factory):
+    from empathykit.train.epitome import EpitomeFamily
+    from empathykit.train.settings import load_settings
+    from tests.test_train_epitome import FAST, toy_epitome
+
+    out = tmp_path_factory.mktemp("serve-epitome") / "er"
+    family = EpitomeFamily()
+    family.train(toy_epitome(), load_settings(family.settings_class, None, FAST, model=str(tiny_model)), out)
+    return out
+
+
+def test_epitome_model_answers_levels_and_spans_from_memory(epitome_model, tmp_path):
+    import json
+
+    from fastapi.testclient import TestClient
+
+    from empathykit.serve.app import create_app
+    from tests.test_train_epitome import toy_rows
+
+    epitome = get_schema("epitome")
+    served = tmp_path / "er"
+    shutil.copytree(epitome_model, served)
+    rows = [{k: r[k] for k in ("seeker_post", "response_post")} for r in toy_rows(6, 2)]
+    expected = [json.loads(r["prediction"]) for r in predict_records(served, rows)]  # what `predict` writes
+    client = TestClient(create_app(Backend([served])))
+    body = {"tasks": [{"id": i, "data": r} for i, r in enumerate(rows)], "label_config": epitome.label_config()}
+    first = client.post("/predict", json=body).json()
+    for weights in ("seeker_encoder", "response_encoder"):  # the next request must not read these again
+        shutil.rmtree(served / weights)
+    (served / "heads.safetensors").unlink()
+    second = client.post("/predict", json=body).json()
+    assert first == second
+    assert [r["result"] for r in first["results"]] == [epitome.to_results(e) for e in expected]
+    results = [result for r in first["results"] for result in r["result"]]
+    assert {"choices", "labels"} <= {result["type"] for result in results}  # levels and rationale spans

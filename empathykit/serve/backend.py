@@ -64,9 +64,9 @@ def load_model(dirs: Sequence[Path]) -> LoadedModel:
     if len(dirs) > 1 and family.name != "epitome":
         raise InputError(f"several model folders are served together only for EPITOME (one per mechanism); "
                          f"{dirs[0]} is a {family.name!r} model")
-    if hasattr(family, "load") and len(dirs) == 1:
-        loaded = family.load(dirs[0])
-        family.load = lambda _folder: loaded  # predict() asks its family to load; answer from memory
+    if hasattr(family, "load"):  # every family's predict() asks its own load(); answer that from memory
+        loaded = family.load(dirs[0] if len(dirs) == 1 else list(dirs))
+        family.load = lambda _folder: loaded
     return LoadedModel(list(dirs), "+".join(model_version(d) for d in dirs), family, read_labels(dirs[0]))
 
 

@@ -192,8 +192,12 @@ class EpitomeFamily(Family):
 
     def predict(self, model_dir: Path | Sequence[Path], records: list[dict[str, Any]],
                 on_progress: Progress | None = None) -> list[dict[str, Any]]:
+        return self.load(model_dir).predict(records, on_progress=on_progress)
+
+    def load(self, model_dir: Path | Sequence[Path]) -> "LoadedMechanisms":
+        """The one to three mechanism models read once; ``serve`` keeps this and predicts from memory."""
         dirs = [Path(model_dir)] if isinstance(model_dir, (str, Path)) else [Path(d) for d in model_dir]
-        return predict_mechanisms(dirs, records, on_progress=on_progress)
+        return LoadedMechanisms(dirs)
 
 
 def _mechanisms(model_dirs: Sequence[Path]) -> list[tuple[Path, str]]:
@@ -214,11 +218,25 @@ def _mechanisms(model_dirs: Sequence[Path]) -> list[tuple[Path, str]]:
 
 def predict_mechanisms(model_dirs: Sequence[Path], records: list[dict[str, Any]],
                        on_progress: Progress | None = None) -> list[dict[str, Any]]:
-    """Per record: ``prediction`` (JSON of ``{mechanism: level, mechanism_rationales: spans}``),
-    ``prediction_score`` (the mean probability of the chosen levels), and per mechanism the level,
-    its probability and the rationale spans as columns."""
+    """Load the models of ``model_dirs`` and predict ``records`` (see :meth:`LoadedMechanisms.predict`)."""
+    return LoadedMechanisms(model_dirs).predict(records, on_progress=on_progress)
 
-    chosen = _mechanisms(model_dirs)
+
+class LoadedMechanisms:
+    """One to three mechanism models (weights, tokenizer, saved config) held in memory."""
+
+    def __init__(self, model_dirs: Sequence[Path]):
+        self.chosen = _mechanisms(model_dirs)
+        self.models = [(mechanism, mf.read_model_config(folder), *load_model(folder)) for folder, mechanism in self.chosen]
+
+    def predict(self, records: list[dict[str, Any]], on_progress: Progress | None = None) -> list[dict[str, Any]]:
+        """Per record: ``prediction`` (JSON of ``{mechanism: level, mechanism_rationales: spans}``),
+        ``prediction_score`` (the mean probability of the chosen levels), and per mechanism the level,
+        its probability and the rationale spans as columns."""
+        return _predict(self.chosen, self.models, records, on_progress)
+
+
+def _predict(chosen, models, records: list[dict[str, Any]], on_progress: Progress | None) -> list[dict[str, Any]]:
     missing = [c for c in ("seeker_post", "response_post") if not any(c in r for r in records)]
     if missing:
         raise InputError(f"the records have no column(s) {missing} that EPITOME models read")
@@ -227,10 +245,8 @@ def predict_mechanisms(model_dirs: Sequence[Path], records: list[dict[str, Any]]
     out: list[dict[str, Any]] = [{} for _ in records]
     values: list[dict[str, Any]] = [{} for _ in records]
     scores: list[list[float]] = [[] for _ in records]
-    for folder, mechanism in chosen:
-        config = mf.read_model_config(folder)
+    for mechanism, config, model, tokenizer in models:
         saved = config.get("settings", {})
-        model, tokenizer = load_model(folder)
         probs, token_scores, offsets = infer(
             model, tokenizer, seekers, responses, max_length=saved.get("max_length", 64),
             batch_size=saved.get("eval_batch_size", 64), scores=True,

@@ -201,6 +201,10 @@ class SimilarityFamily(Family):
         return split_metrics(load_encoder(Path(model_dir) / ENCODER), data, split, columns,
                              config.get("settings", {}).get("eval_batch_size", 64))
 
+    def load(self, model_dir: Path):
+        """The encoder, read once (``serve`` keeps it and answers every request from memory)."""
+        return load_encoder(Path(model_dir) / ENCODER)
+
     def predict(self, model_dir: Path, records: list[dict[str, Any]],
                 on_progress: Progress | None = None) -> list[dict[str, Any]]:
         """A score on the export's scale (1-4 for story pairs) per pair: a story-pair pre-annotation."""
@@ -210,7 +214,7 @@ class SimilarityFamily(Family):
         if missing:
             raise InputError(f"the records have no column(s) {missing}; this model scores pairs {columns}")
         keep = [i for i, r in enumerate(records) if all(isinstance(r.get(c), str) and r[c].strip() for c in columns)]
-        model = load_encoder(Path(model_dir) / ENCODER)
+        model = self.load(model_dir)
         cosines = pair_cosines(model, [records[i][columns[0]] for i in keep], [records[i][columns[1]] for i in keep])
         out = [{"prediction": None, "prediction_score": None} for _ in records]
         for i, cos in zip(keep, cosines):
