@@ -31,7 +31,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, Any, Iterator
 
-from empathykit.errors import OutputError
+from empathykit.errors import EmpathykitError, OutputError
 
 try:
     import fcntl
@@ -306,3 +306,19 @@ def _holder(text: str) -> str:
         return f"pid {info['pid']} on {info['host']}, started {info['started']}"
     except (ValueError, KeyError, TypeError):
         return "a process that is just starting"
+
+
+def read_json_document(path: str | Path, what: str, required_key: str, hint: str,
+                       error: type[EmpathykitError]) -> dict[str, Any]:
+    """A JSON object another command wrote (``what``: how to name it), with ``required_key``;
+    a missing, unreadable or foreign file is one ``error`` line."""
+    path = Path(path)
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise error(f"{path}: no such {what} file", hint=hint) from None
+    except (OSError, ValueError) as exc:
+        raise error(f"{path}: not a readable {what} JSON ({type(exc).__name__})", hint=hint) from None
+    if not isinstance(document, dict) or required_key not in document:
+        raise error(f"{path}: not {what} JSON (no {required_key!r} key)", hint=hint)
+    return document

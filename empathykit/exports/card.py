@@ -11,13 +11,13 @@ read before any output is written, so a bad file stops the export in one line.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from empathykit import __version__
 from empathykit.errors import ExportError
+from empathykit.io import read_json_document
 from empathykit.table.agreement import AgreementResult, read_agreement
 
 #: Papers that defined each annotation scheme (cited on the card of exports made with it).
@@ -46,15 +46,7 @@ class CardFacts:
 
 
 def _read_json(path: Path, what: str, required_key: str, hint: str) -> dict[str, Any]:
-    try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ExportError(f"{path}: no such {what} file", hint=hint) from None
-    except (OSError, ValueError) as exc:
-        raise ExportError(f"{path}: not a readable {what} JSON ({type(exc).__name__})", hint=hint) from None
-    if not isinstance(document, dict) or required_key not in document:
-        raise ExportError(f"{path}: not {what} JSON (no {required_key!r} key)", hint=hint)
-    return document
+    return read_json_document(path, what, required_key, hint, ExportError)
 
 
 def _beside(annotations: Path, pattern: str) -> Path | None:

@@ -32,12 +32,12 @@ JSON layout::
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from empathykit.errors import AgreementError, EmpathykitError
+from empathykit.io import read_json_document
 
 WEIGHTS = ("linear", "quadratic")
 
@@ -342,15 +342,7 @@ class AgreementResult:
 def read_agreement(path: str | Path, error: type[EmpathykitError] = AgreementError) -> AgreementResult:
     """``agreement.json`` as written by ``agreement compute``; a wrong file is one ``error``."""
     hint = "pass the JSON `empathykit agreement compute -o` wrote"
-    path = Path(path)
-    try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise error(f"{path}: no such agreement file", hint=hint) from None
-    except (OSError, ValueError) as exc:
-        raise error(f"{path}: not a readable agreement JSON ({type(exc).__name__})", hint=hint) from None
-    if not isinstance(document, dict) or "fields" not in document:
-        raise error(f"{path}: not agreement JSON (no 'fields' key)", hint=hint)
+    document = read_json_document(path, "agreement", "fields", hint, error)
     try:
         return AgreementResult.from_json(document)
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
