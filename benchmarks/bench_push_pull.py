@@ -29,7 +29,7 @@ import time
 from pathlib import Path
 
 from _data import HELP, data_path
-from empathykit.annotate import server
+from empathykit.annotate import ports, server
 from empathykit.annotate.connection import Connection, connect
 from empathykit.annotate.pull import pull
 from empathykit.annotate.push import push
@@ -75,7 +75,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-studio-") as tmp:
         state_dir = Path(tmp)
         print(f"starting Label Studio in {state_dir} ...", file=sys.stderr)
-        state = server.start(port=server.free_port(), state_dir=state_dir, on_status=lambda m: print(m, file=sys.stderr))
+        state = server.start(port=ports.free_port(), state_dir=state_dir, on_status=lambda m: print(m, file=sys.stderr))
         conn = Connection(state.url, state.api_key, "benchmark")
         try:
             client = connect(conn)

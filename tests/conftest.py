@@ -42,7 +42,7 @@ from typing import Any, Sequence
 import pandas as pd
 import pytest
 
-from empathykit.annotate import server
+from empathykit.annotate import ports, server
 from empathykit.annotate.connection import Connection
 from empathykit.annotate.users import AnnotatorAccount, create_annotators
 from tables import make_votes, tidy_rows  # this folder is on sys.path (pytest puts a conftest's folder there)
@@ -111,7 +111,7 @@ def start_studio(state_dir: Path, **options: Any) -> StudioHandle:
     any failure fails the test loudly, with the server log's tail."""
     venv = server.venv_path()
     try:
-        state = server.start(port=server.free_port(), state_dir=state_dir, venv=venv, **options)
+        state = server.start(port=ports.free_port(), state_dir=state_dir, venv=venv, **options)
     except Exception as error:  # noqa: BLE001 - any failure must fail the tests, loudly
         log = state_dir / "server.log"
         tail = log.read_text(errors="replace")[-3000:] if log.exists() else "(no log)"

@@ -17,7 +17,7 @@ from empathykit.schemas import get_schema
 from empathykit.table.columns import encode_value
 from tables import Table, seek_table  # tests/ is on sys.path (rootdir conftest)
 from empathykit.schemas.base import Field, Schema
-from empathykit.table.agreement import (AgreementResult, Estimate, FieldAgreement, ReferenceAgreement, Settings,
+from empathykit.table.agreement import (Estimate, FieldAgreement, ReferenceAgreement, Settings,
                                         read_agreement)
 
 FAST = Settings(n_boot=200)

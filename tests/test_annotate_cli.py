@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from empathykit.annotate import server
+from empathykit.annotate import ports, server
 from empathykit.cli.main import app
 from empathykit.schemas import get_schema
 
@@ -73,7 +73,7 @@ def _project_id(studio, title):
 
 
 def test_unreachable_server_is_one_red_line(monkeypatch, tmp_path):
-    url = f"http://127.0.0.1:{server.free_port()}"
+    url = f"http://127.0.0.1:{ports.free_port()}"
     monkeypatch.setenv("LABEL_STUDIO_URL", url)
     monkeypatch.setenv("LABEL_STUDIO_API_KEY", "tok-xyz")
     source = tmp_path / "i.jsonl"
@@ -85,7 +85,7 @@ def test_unreachable_server_is_one_red_line(monkeypatch, tmp_path):
 
 
 def test_missing_field_is_named_before_connecting(monkeypatch, tmp_path):
-    monkeypatch.setenv("LABEL_STUDIO_URL", f"http://127.0.0.1:{server.free_port()}")
+    monkeypatch.setenv("LABEL_STUDIO_URL", f"http://127.0.0.1:{ports.free_port()}")
     monkeypatch.setenv("LABEL_STUDIO_API_KEY", "tok")
     source = tmp_path / "i.jsonl"
     source.write_text('{"id": "a", "text": "hello"}\n{"id": "b"}\n')
@@ -122,7 +122,7 @@ def test_studio_start_status_stop(monkeypatch, tmp_path):
     monkeypatch.setenv("EMPATHYKIT_DIR", str(tmp_path / ".empathykit"))
     monkeypatch.delenv("LABEL_STUDIO_URL", raising=False)
     monkeypatch.delenv("LABEL_STUDIO_API_KEY", raising=False)
-    port = server.free_port()
+    port = ports.free_port()
     try:
         result, text = run("studio", "start", "--port", str(port))
         assert result.exit_code == 0, text

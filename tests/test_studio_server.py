@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from empathykit.annotate import server
+from empathykit.annotate import ports, server
 from empathykit.annotate.connection import Connection, connect, resolve_connection
 from empathykit.errors import StudioError
 
@@ -62,7 +62,7 @@ def test_connection_file_is_private_and_secrets_stay_out_of_repr(clean_env):
 
 
 def test_unreachable_server_names_url_and_remedy():
-    url = f"http://127.0.0.1:{server.free_port()}"
+    url = f"http://127.0.0.1:{ports.free_port()}"
     with pytest.raises(StudioError) as caught:
         connect(Connection(url, "some-token"))
     assert url in str(caught.value) and "cannot reach" in str(caught.value)
@@ -106,8 +106,8 @@ def test_free_port_skips_taken_ports():
         sock.bind(("127.0.0.1", 0))
         sock.listen()
         taken = sock.getsockname()[1]
-        assert not server.port_is_free(taken)
-        assert server.free_port(taken) > taken
+        assert not ports.port_is_free(taken)
+        assert ports.free_port(taken) > taken
 
 
 def test_missing_venv_is_reported(tmp_path):

@@ -4,7 +4,6 @@ content, weights get the folder's mode."""
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess

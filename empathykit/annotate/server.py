@@ -34,7 +34,6 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -46,6 +45,7 @@ import httpx
 
 from empathykit.annotate import accounts, local, postgres
 from empathykit.annotate.local import ServerState, connection_file, pid_alive, studio_dir, write_private
+from empathykit.annotate.ports import free_port, port_is_free
 from empathykit.config import cache_dir
 from empathykit.errors import StudioError
 from empathykit.io import atomic_path
@@ -167,29 +167,6 @@ def _template_db(venv: Path, version: str, on_status: Status) -> Path:
 
 
 # -- ports and processes ------------------------------------------------------
-def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        try:
-            sock.bind((host, port))
-        except OSError:
-            return False
-    # Label Studio's own check connects to "localhost"; a listener there also counts as taken
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        return sock.connect_ex(("localhost", port)) != 0
-
-
-def free_port(start: int | None = None, host: str = "127.0.0.1") -> int:
-    """``start`` if free, else the next free port above it; any free port if ``None``."""
-    if start is None:
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-            sock.bind((host, 0))
-            return sock.getsockname()[1]
-    for port in range(start, min(start + 1000, 65536)):
-        if port_is_free(port, host):
-            return port
-    raise StudioError(f"no free port in {start}..{start + 999} on {host}", hint="pass --port")
-
-
 def healthy(url: str, timeout: float = 2.0) -> bool:
     try:
         return httpx.get(f"{url}/health", timeout=timeout).status_code == 200
@@ -229,17 +206,10 @@ def start(port: int | None = None, *, state_dir: Path | None = None, venv: Path 
     version = label_studio_version(venv)
     data_dir = state_dir / "data"
     database_env, cluster = _prepare_database(state_dir, data_dir, chosen, venv, version, on_status)
-    secret_file = state_dir / "secret_key"
-    if not secret_file.exists():
-        write_private(secret_file, secrets.token_urlsafe(48))
-    secret_key = secret_file.read_text().strip()
+    secret_key = _secret_key(state_dir)
     admin_password = state.admin_password if state else accounts.generate_password()
     admin_email = state.admin_email if state else ADMIN_EMAIL
-
-    if port is None:
-        port = free_port(state.port if state else DEFAULT_PORT, host)
-    elif not port_is_free(port, host):
-        raise StudioError(f"port {port} on {host} is in use", hint="pass another --port, or omit it to take a free one")
+    port = _pick_port(port, host, state.port if state else DEFAULT_PORT)
     url = f"http://{host}:{port}"
     log = state_dir / "server.log"
     env = _server_env(data_dir, secret_key, {"LABEL_STUDIO_USERNAME": admin_email,
@@ -264,6 +234,22 @@ def start(port: int | None = None, *, state_dir: Path | None = None, venv: Path 
     if record:
         local.record(state_dir, new_state)
     return new_state
+
+
+def _secret_key(state_dir: Path) -> str:
+    """The folder's Django secret key, made on first start and kept, so sessions survive a restart."""
+    secret_file = state_dir / "secret_key"
+    if not secret_file.exists():
+        write_private(secret_file, secrets.token_urlsafe(48))
+    return secret_file.read_text().strip()
+
+
+def _pick_port(port: int | None, host: str, preferred: int) -> int:
+    if port is None:
+        return free_port(preferred, host)
+    if not port_is_free(port, host):
+        raise StudioError(f"port {port} on {host} is in use", hint="pass another --port, or omit it to take a free one")
+    return port
 
 
 def _launch(venv: Path, host: str, port: int, data_dir: Path, env: dict[str, str], log: Path) -> subprocess.Popen:

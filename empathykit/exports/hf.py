@@ -11,7 +11,6 @@ Output folder (written to a temporary folder and renamed into place whole)::
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -152,12 +151,8 @@ def export_dataset(
     notify = on_progress or (lambda _msg: None)
     annotations, items_path = _input_paths(annotations, items, out_dir)
     facts = gather_facts(annotations, agreement=agreement, collection=collection, license=license)
-    item_table = read_items(items_path, error=ExportError)
-    groups = group_columns(schema, item_table, group_by)  # a column that does not exist stops here
-    notify("reading annotations")
-    tidy = read_annotations(annotations, error=ExportError)
-    check_values(tidy, schema, error=ExportError)
-    adjudications = read_adjudications(adjudicated) if adjudicated else None
+    item_table, groups, tidy, adjudications = _read_inputs(annotations, items_path, schema, group_by, adjudicated,
+                                                           notify)
     notify("aggregating")
     table, ties, unlabelled, labelled = _aggregated(tidy, schema, adjudications, item_table, method, spans)
     target = schema.field(schema.target)
@@ -181,6 +176,18 @@ def export_dataset(
     configs = variant_configs(schema, dataset, schema_options, variants, votes_by_field(tidy, schema))
     _write(out_dir, ties, configs, report, schema, facts, AGGREGATION_NAMES.get(method, method))
     return report
+
+
+def _read_inputs(annotations: Path, items_path: Path, schema: Schema, group_by: str | None,
+                 adjudicated: str | Path | None, notify: Callable[[str], None]):
+    """The items, grouping columns, checked annotations and adjudications; every one of them checked before
+    any aggregation (a grouping column that does not exist stops here)."""
+    item_table = read_items(items_path, error=ExportError)
+    groups = group_columns(schema, item_table, group_by)
+    notify("reading annotations")
+    tidy = read_annotations(annotations, error=ExportError)
+    check_values(tidy, schema, error=ExportError)
+    return item_table, groups, tidy, read_adjudications(adjudicated) if adjudicated else None
 
 
 def _write(out_dir: str | Path, ties: pd.DataFrame, configs, report: ExportReport, schema: Schema, facts,

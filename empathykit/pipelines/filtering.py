@@ -62,7 +62,7 @@ from empathykit.io import atomic_path, check_output, write_json
 from empathykit.lexicons.lexicon import Lexicon, bundled_lexicon
 from empathykit.lexicons.scoring import score_tokens, tokenize
 from empathykit.pipelines.choices import TOPIC_MATCHES
-from empathykit.pipelines.posts import FILTERED_SCHEMA, POSTS_SCHEMA, hash64
+from empathykit.pipelines.posts import FILTERED_SCHEMA, hash64
 from empathykit.pipelines.readers import iter_posts, with_fast_path
 from empathykit.pipelines.sources import ReadReport
 
