@@ -164,7 +164,7 @@ def test_story_pair_configs_are_the_four_similarities_grouped_by_story(tmp_path)
         values[f"p{i}"] = {k: {t: 1 + (i + k + j) % 4 for j, t in enumerate(targets)} for k in (1, 2)}
     tidy(values).to_parquet(tmp_path / "sp.parquet")
     pd.DataFrame(items).to_parquet(tmp_path / "sp.items.parquet")
-    with pytest.raises(ExportError, match="leave split"):  # every pair links into one group of stories
+    with pytest.raises(ExportError, match="link them so densely"):  # every pair links into one group of stories
         export_dataset(tmp_path / "sp.parquet", "story-pair", tmp_path / "out")
     assert not (tmp_path / "out").exists()
     export_dataset(tmp_path / "sp.parquet", "story-pair", tmp_path / "out", group_by="story_a_id")
@@ -192,7 +192,7 @@ def test_bad_input_stops_before_writing(epitome_annotated, tmp_path):
         export_dataset(annotations, "epitome", tmp_path / "out", spans="most")
     items = pd.read_parquet(annotations.with_suffix(".items.parquet")).assign(thread="one")
     items.to_parquet(tmp_path / "one.parquet")
-    with pytest.raises(ExportError, match="leave split"):  # one group holds every item
+    with pytest.raises(ExportError, match="keeps 1 group.*instead of 80%/10%/10%"):  # one group holds every item
         export_dataset(annotations, "epitome", tmp_path / "out", group_by="thread", items=tmp_path / "one.parquet")
     assert not (tmp_path / "out").exists()
 
@@ -230,3 +230,37 @@ def test_empty_project_and_bad_fractions_from_the_cli(tmp_path):
                                       "--group-by", "thread"])
     assert result.exit_code == 1 and "no such column" in result.output
     assert not (tmp_path / "out").exists()
+
+
+def test_annotated_story_pairs_keep_the_fractions_and_each_story_in_one_split(tmp_path):
+    """Pushed release pairs carry their stories' ids, and the annotation export splits by story: within
+    5 points of 80/10/10 (whole groups alone gave 97/2/1), the crossing pairs left out and counted."""
+    from conftest import whole_release
+
+    from empathykit.releases.registry import read_dataset
+
+    records = read_dataset("empathic-story-pairs", whole_release("empathic-stories", "PAIRS (dev).csv"))
+    items = pd.DataFrame([{k: r.get(k, "") for k in ("item_id", "story_a", "story_b", "story_a_id", "story_b_id")}
+                          for r in records])
+    assert items["story_a_id"].str.startswith("dev:").all() and items["story_b_id"].str.startswith("dev:").all()
+    values = {r["item_id"]: {k: {"similarity_empathy": 1 + (i + k) % 4} for k in (1, 2)} for i, r in enumerate(records)}
+    tidy(values).to_parquet(tmp_path / "sp.parquet")
+    items.to_parquet(tmp_path / "sp.items.parquet")
+    report = export_dataset(tmp_path / "sp.parquet", "story-pair", tmp_path / "out", tasks=["similarity_empathy"])
+    placed = sum(report.split_sizes.values())
+    assert report.group_by == ["story_a_id", "story_b_id"] and placed + report.left_out == 100 and report.left_out > 0
+    for name, share in zip(SPLITS, (0.8, 0.1, 0.1)):
+        assert abs(report.split_sizes[name] / placed - share) <= 0.05, report.split_sizes
+    assert report.fractions_achieved == [round(report.split_sizes[s] / placed, 4) for s in SPLITS]
+    data = exports.load(tmp_path / "out", task="similarity_empathy").dataset
+    story_of = dict(zip(items["item_id"], zip(items["story_a_id"], items["story_b_id"])))
+    where: dict[str, set[str]] = {}
+    for s in SPLITS:
+        for item in data[s]["item_id"]:
+            for story in story_of[item]:
+                where.setdefault(story, set()).add(s)
+    assert all(len(v) == 1 for v in where.values())
+    meta = json.loads((tmp_path / "out" / "export.json").read_text(encoding="utf-8"))
+    card = (tmp_path / "out" / "README.md").read_text(encoding="utf-8")
+    assert meta["left_out"] == report.left_out and f"{report.left_out} labelled items left out" in card
+    assert any(f"{report.left_out} of 100 labelled items left out" in w for w in report.warnings)

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from empathykit.errors import ExportError
-from empathykit.exports.splits import SPLIT_NAMES, TOLERANCE, group_keys, grouped_split, off_by, stratified_split
+from empathykit.exports.splits import SPLIT_NAMES, group_keys, grouped_split, stratified_split
 from empathykit.schemas.variants import variants_for
 from empathykit.exports.writer import ExportConfig
 from empathykit.releases.registry import ImportedConfig
@@ -134,21 +134,22 @@ def annotation_splits(labelled: pd.DataFrame, strata, items: pd.DataFrame, colum
             for c in columns:
                 value = keyed[c].get(row["item_id"], "")
                 row[c] = "" if value is None or (isinstance(value, float) and np.isnan(value)) else str(value)
-    config = ImportedConfig("export", rows, "choice", [], group_by=columns or None)
+    config = ImportedConfig("annotations", rows, "choice", [], group_by=columns or None)
     if columns and len(set(group_keys(config, None))) < len(rows):
+        # strict: whole groups within TOLERANCE of the fractions, else pairs split by story (crossing pairs
+        # left out, as None) or one line saying why; never a silent 97/2/1
         try:
-            by_item = grouped_split(config, None, fractions, seed)
-        except ExportError:  # too few groups per label to stratify: whole groups, unstratified; raises if still empty
-            flat = ImportedConfig("export", [{**r, "label": "all"} for r in rows], "choice", [], group_by=columns)
-            by_item = grouped_split(flat, None, fractions, seed)
+            by_item = grouped_split(config, None, fractions, seed, strict=True)
+        except ExportError:  # too few groups per label to stratify: whole groups, unstratified; raises if still off
+            flat = ImportedConfig("annotations", [{**r, "label": "all"} for r in rows], "choice", [], group_by=columns)
+            by_item = grouped_split(flat, None, fractions, seed, strict=True)
         assigned = np.array([by_item[r["item_id"]] for r in rows], dtype=object)
     else:
         assigned = stratified_split([r["label"] for r in rows], fractions, seed)
     warnings = [f"split {name!r} is empty ({len(rows)} labelled items at fractions {list(fractions)})"
                 for name, share in zip(SPLIT_NAMES, fractions) if share > 0 and name not in set(assigned.tolist())]
-    by_item = dict(zip([r["item_id"] for r in rows], assigned.tolist()))
-    if columns and off_by(by_item, fractions) > TOLERANCE:
-        shares = "/".join(f"{sum(a == n for a in assigned) / len(rows):.0%}" for n in SPLIT_NAMES)
-        warnings.append(f"whole groups ({', '.join(columns)}) give {shares} instead of "
-                        f"{'/'.join(f'{f:.0%}' for f in fractions)}; the card states what was achieved")
+    left_out = sum(a is None for a in assigned.tolist())
+    if left_out:
+        warnings.append(f"{left_out} of {len(rows)} labelled items left out: their {' and '.join(columns)} fell in "
+                        "different splits, and either split would show the model a test story in training")
     return assigned, warnings

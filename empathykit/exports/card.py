@@ -135,6 +135,17 @@ def label_count_lines(label_counts: dict[str, dict[str, int]]) -> list[str]:
     return lines + [""]
 
 
+def _grouping(report) -> str:
+    columns = report.group_by
+    return f", whole groups by {', '.join(f'`{c}`' for c in columns)}" if columns else ""
+
+
+def _left_out(report) -> str:
+    n = report.left_out
+    return (f"; {n} labelled items left out (pairs whose two stories fell in different splits, so that no "
+            "test story is seen in training)") if n else ""
+
+
 def card_body(report, schema, facts: CardFacts, aggregation: str) -> str:
     """Markdown after the writer's config table (``report``: ``hf.ExportReport``)."""
     options = ", ".join(f"`{k}={v}`" for k, v in sorted(report.schema_options.items())) or "none"
@@ -144,7 +155,8 @@ def card_body(report, schema, facts: CardFacts, aggregation: str) -> str:
              *[f"- `{'label' if f.name == schema.target else f.name}` ({f.kind}, {f.level}): {f.description or f.name}"
                for f in schema.fields], "",
              "## Splits", "",
-             f"Stratified by `label`, seed {report.seed}, fractions {list(report.fractions)}. "
+             f"Stratified by `label`{_grouping(report)}, seed {report.seed}, fractions {list(report.fractions)} "
+             f"asked, {report.fractions_achieved} achieved{_left_out(report)}. "
              f"{report.items_annotated} items annotated, {report.ties} tied (in `ties.parquet`, in no split), "
              f"{report.unlabelled} unlabelled, {report.adjudicated} adjudicated; {report.not_annotated} pushed "
              "items were never annotated (in no split).", "",

@@ -21,7 +21,7 @@ from empathykit.errors import ExportError
 from empathykit.exports.aggregate import aggregate, apply_method, attach_inputs
 from empathykit.exports.annotation_configs import annotation_splits, group_columns, variant_configs, votes_by_field  # noqa: F401
 from empathykit.exports.card import card_body, card_dict, gather_facts
-from empathykit.exports.splits import SPLIT_NAMES, check_fractions
+from empathykit.exports.splits import SPLIT_NAMES, achieved_fractions, check_fractions
 from empathykit.schemas.variants import select, variants_for
 from empathykit.exports.writer import write_into
 from empathykit.io import atomic_path, check_output
@@ -54,6 +54,8 @@ class ExportReport:
     sources: dict[str, str] = field(default_factory=dict)  # the paths as the caller gave them
     group_by: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    fractions_achieved: list[float] = field(default_factory=list)  # each split's share of the items placed
+    left_out: int = 0         # labelled items in no split (pairs whose two stories fell in different splits)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -170,7 +172,8 @@ def export_dataset(
         items_annotated=len(table), ties=len(ties), unlabelled=len(unlabelled),
         adjudicated=int(labelled["adjudicated"].sum()), not_annotated=_not_annotated(item_table, tidy),
         sources={"annotations": str(annotations), "items": str(items or items_path), "adjudicated": str(adjudicated or "")},
-        group_by=list(groups), warnings=warnings,
+        group_by=list(groups), warnings=warnings, left_out=sum(s is None for s in splits.tolist()),
+        fractions_achieved=[round(share, 4) for share in achieved_fractions(dict(enumerate(splits.tolist())))],
     )
     notify("writing")
     configs = variant_configs(schema, dataset, schema_options, variants, votes_by_field(tidy, schema))

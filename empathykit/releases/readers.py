@@ -68,6 +68,8 @@ _STORY_TEXT = {
 }
 _PAIR_TEXT = {"story_A": "story_a", "story_B": "story_b",
               "story_A_summary": "story_a_summary", "story_B_summary": "story_b_summary"}
+#: the release's ``pairs`` column: "(story index, story index)" within the file's split
+_STORY_PAIR = re.compile(r"^\(\s*(\d+)\s*,\s*(\d+)\s*\)$")
 _PAIR_SCORES = ("binned", "similarity_empathy_human_AGG", "similarity_event_human_AGG",
                 "similarity_emotion_human_AGG", "similarity_moral_human_AGG")
 # pandas writes its index as an unnamed first column; the pair ids refer to it.
@@ -153,6 +155,9 @@ def records_from_empathic_story_pairs(path: str | Path, *, on_problem: OnProblem
             record: dict[str, Any] = {"item_id": item_id}
             if split:
                 record["split"] = split
+            stories = _STORY_PAIR.match(row.get("pairs", "").strip())
+            if stories:  # the two stories' ids travel with the pair, so every export keeps a story in one split
+                record["story_a_id"], record["story_b_id"] = (f"{split}:{n}" for n in stories.groups())
             for column, key in _PAIR_TEXT.items():
                 if _present(row, column):
                     record[key] = row[column]

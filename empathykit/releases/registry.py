@@ -164,7 +164,6 @@ def _empathic_stories(path: Path, on_problem: OnProblem) -> list[ImportedConfig]
                            description="how empathizable the story is, 1-5")]
 
 
-_PAIR = re.compile(r"^\(\s*(\d+)\s*,\s*(\d+)\s*\)$")
 
 
 def _empathic_story_pairs(path: Path, on_problem: OnProblem) -> list[ImportedConfig]:
@@ -176,13 +175,10 @@ def _empathic_story_pairs(path: Path, on_problem: OnProblem) -> list[ImportedCon
             score = (record.get("release") or {}).get(f"{target}_human_AGG")
             if score is None or "story_a" not in record or "story_b" not in record:
                 continue
-            pair = _PAIR.match(record["item_id"].rsplit("-", 1)[-1].strip()) or _PAIR.match(
-                (record.get("release") or {}).get("pairs", ""))
             row = {"item_id": record["item_id"], "story_a": record["story_a"], "story_b": record["story_b"],
                    "story_a_summary": record.get("story_a_summary", ""),
                    "story_b_summary": record.get("story_b_summary", ""),
-                   "story_a_id": f"{record.get('split', '')}:{pair.group(1)}" if pair else "",
-                   "story_b_id": f"{record.get('split', '')}:{pair.group(2)}" if pair else "",
+                   "story_a_id": record.get("story_a_id", ""), "story_b_id": record.get("story_b_id", ""),
                    "binned": record["release"].get("binned", ""), "label": float(score)}
             if "split" in record:
                 row["release_split"] = record["split"]
