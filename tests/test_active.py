@@ -97,3 +97,37 @@ def test_next_round_pushes_the_least_sure_items_with_predictions(studio_env, see
     assert sorted(t["data"]["round"] for t in tasks) == [1, 1, 1, 2, 2, 2]
     stored = list(studio_env.client().predictions.list(project=why["project_id"]))
     assert len(stored) == 6 and all(p.score is not None and p.model_version for p in stored)
+
+
+@pytest.mark.studio
+def test_next_round_on_story_pairs_pushes_rating_prelabels(studio_env, tmp_path):
+    """A rating model (story-pair similarity, 1-4) pre-labels its round too: the variance of dropout samples
+    chooses, and each chosen pair goes out with the model's rounded rating as Label Studio's prediction."""
+    from empathykit.schemas import get_schema
+    from empathykit.train.families import get_family
+    from empathykit.train.settings import load_settings
+    from tests.loop_fixtures import TRAIN
+    from tests.train_fixtures import build_tiny_model, pair_data, pair_rows
+
+    model = tmp_path / "rating"
+    settings = load_settings(get_family("classifier").settings_class, None, TRAIN,
+                             model=str(build_tiny_model(tmp_path / "base")))
+    get_family("classifier").train(pair_data(), settings, model)
+    pool = tmp_path / "pairs.jsonl"
+    pool.write_text("".join(json.dumps({k: r[k] for k in ("item_id", "story_a", "story_b")}) + "\n"
+                            for r in pair_rows(12, 7)))
+    report_out = tmp_path / "r1.parquet"
+    result = CliRunner().invoke(app, ["annotate", "next-round", "-p", studio_env.project_title("pairs-round"),
+                                      "-i", str(pool), "--model", str(model), "-n", "4", "-o", str(report_out),
+                                      "--schema", "story-pair"])
+    assert result.exit_code == 0, result.output
+    chosen = pd.read_parquet(report_out)
+    rows = predict_records(model, chosen[["story_a", "story_b"]].to_dict("records"))
+    expected = {item: min(max(round(r["prediction"]), 1), 4) for item, r in zip(chosen["item_id"], rows)}
+    assert dict(zip(chosen["item_id"], chosen["prediction"])) == expected
+    why = json.loads((tmp_path / "r1.selection.json").read_text())
+    assert why["kind"] == "rating"
+    stored = list(studio_env.client().predictions.list(project=why["project_id"]))
+    assert len(stored) == 4 and all(p.model_version == why["model_version"] for p in stored)
+    schema = get_schema("story-pair")
+    assert sorted(schema.parse_results(p.result)[0]["similarity_empathy"] for p in stored) == sorted(expected.values())

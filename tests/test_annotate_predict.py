@@ -119,7 +119,7 @@ def test_model_labels_must_map_onto_the_schema(tmp_path, items):
         predict(items, out, schema="seek-provide", model=folder, label_map="LABEL_9=none")
     with pytest.raises(InputError, match=r"'sympathy'.*not labels"):
         predict(items, out, schema="seek-provide", model=folder, label_map="LABEL_0=sympathy,LABEL_1=none")
-    with pytest.raises(InputError, match="MODEL_LABEL=SCHEMA_LABEL"):
+    with pytest.raises(InputError, match="--label-map .LABEL_0.: expected MODEL_CLASS=DATA_CLASS"):
         predict(items, out, schema="seek-provide", model=folder, label_map="LABEL_0")
     assert not out.exists()
     report = predict(items, out, schema="seek-provide", model=folder, label_map="LABEL_0=seeking,1=providing")

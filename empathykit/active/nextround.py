@@ -15,8 +15,8 @@
 
 from __future__ import annotations
 
+import json
 import random
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -30,11 +30,12 @@ from empathykit.annotate.push import push
 from empathykit.errors import InputError, SchemaError
 from empathykit.exports.card import PRELABEL_COLUMN
 from empathykit.io import check_output, write_json, write_parquet
-from empathykit.predict.predictions import predict
+from empathykit.predict.predictions import predict_records
+from empathykit.predict.values import model_label_names, to_values
 from empathykit.records import assign_item_ids, read_records
 from empathykit.schemas import get_schema
 from empathykit.schemas.base import Schema
-from empathykit.train.folder import model_version
+from empathykit.train.folder import model_version, read_labels
 from empathykit.train.run import family_of
 
 MAX_CENTRES = 2000  # labelled items diversity keeps away from (a seeded sample beyond that)
@@ -155,19 +156,27 @@ def _schema(ref: prj.ProjectRef | None, schema: str | Schema | None) -> Schema:
 
 def _write_with_predictions(chosen: list[dict[str, Any]], out: str | Path, schema: Schema,
                             model_dir: str | Path) -> tuple[str, bool]:
-    """OUT with ``prediction``/``prediction_score`` as ``annotate predict`` writes them; a target predictions
-    do not cover (a rating) is written without them. Returns the model version and whether it predicted."""
+    """OUT with ``prediction``/``prediction_score`` as ``serve`` answers them (labels, levels, a 1-4 rating),
+    through the one prediction path. Returns the model version and whether it predicted."""
     import pyarrow as pa
-    import pyarrow.parquet as pq
 
-
-    with tempfile.TemporaryDirectory(prefix="empathykit-next-round-") as tmp:
-        items = Path(tmp) / "chosen.parquet"
-        pq.write_table(pa.Table.from_pylist(chosen), items)
-        try:
-            report = predict(items, out, schema=schema, model=model_dir)
-        except SchemaError:  # a target predictions do not cover: the items go out without pre-labels
-            write_parquet(out, pa.Table.from_pylist([{k: v for k, v in c.items() if k != PRELABEL_COLUMN}
-                                                     for c in chosen]))
-            return model_version(model_dir), False
-    return report.model_version, True
+    target = schema.field(schema.target) if schema.target else None
+    info, version = read_labels(Path(model_dir)), model_version(model_dir)
+    if target is None or info.get("kind") != target.kind:
+        raise SchemaError(f"model {version} predicts {info.get('kind')} labels, but {schema.name!r}'s target is "
+                          f"{target.kind if target else 'missing'}", hint="choose with a model trained on this schema")
+    try:
+        names = model_label_names(info, target)
+    except InputError as error:
+        raise SchemaError(f"model {version} cannot pre-label {schema.name!r}: {error}") from None
+    rows = predict_records(model_dir, [{k: v for k, v in c.items() if k != PRELABEL_COLUMN} for c in chosen])
+    written = []
+    for item, row in zip(chosen, rows, strict=True):
+        values = to_values(row, schema, names)
+        single = values is not None and target is not None and set(values) == {target.name}
+        if values is None:  # not pre-labelled: the item does not say a model did
+            item = {**item, PRELABEL_COLUMN: None}
+        written.append({**item, "prediction": (values[target.name] if single else json.dumps(values)) if values else None,
+                        "prediction_score": row.get("prediction_score") if values else None})
+    write_parquet(out, pa.Table.from_pylist(written))
+    return version, any(w["prediction"] is not None for w in written)

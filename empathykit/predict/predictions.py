@@ -42,6 +42,7 @@ from typing import Any, Callable, Mapping, Sequence
 from empathykit.errors import EmpathykitError, InputError, SchemaError
 from empathykit.io import check_output, write_parquet
 from empathykit.lexicons import SCORE_COLUMNS, Lexicon, resolve_lexicon, score_texts
+from empathykit.predict.values import map_labels, model_label_names
 from empathykit.records import read_records
 from empathykit.schemas import get_schema
 from empathykit.schemas.base import Field, Schema
@@ -205,8 +206,7 @@ def _predict_trained(folder: Path, items_path: str | Path, out_path: str | Path,
     if kind != target.kind:
         raise SchemaError(f"model {folder.name!r} predicts {kind} labels but target {target.name!r} is {target.kind}; "
                           "train the model on a task of the same kind")
-    names = map_labels(dict(enumerate(info.get("label_names") or [])), target, label_map)
-    to_schema = {info["label_names"][i]: name for i, name in names.items()}
+    to_schema = model_label_names(info, target, label_map)
     records = read_records(items_path, string_columns=("item_id", "id"))
     if on_progress:
         on_progress(0, total=len(records))
@@ -255,18 +255,6 @@ def predict_lexicon(items_path: str | Path, out_path: str | Path, *, schema: str
     return _write(out_path, records, predictions, None, version, target)
 
 
-def parse_label_map(text: str) -> dict[str, str]:
-    """``"LABEL_0=none,LABEL_1=seeking"`` → ``{"LABEL_0": "none", "LABEL_1": "seeking"}``."""
-    mapping = {}
-    for pair in text.split(","):
-        key, sep, value = pair.partition("=")
-        if not sep or not key.strip() or not value.strip():
-            raise InputError(f"label map entry {pair.strip()!r}: expected MODEL_LABEL=SCHEMA_LABEL "
-                             "(e.g. LABEL_0=none,LABEL_1=seeking)")
-        mapping[key.strip()] = value.strip()
-    return mapping
-
-
 def _target(schema: Schema) -> Field:
     if schema.target is None:
         raise SchemaError(f"schema {schema.name!r} has no target field to predict")
@@ -311,32 +299,6 @@ def _load(folder: Path):
                          f"({str(error).splitlines()[0]})") from None
     network.eval()
     return torch, tokenizer, network
-
-
-def map_labels(id2label: dict[int, str], target: Field, label_map: str | Mapping[str, str] | None) -> dict[int, str]:
-    """Model class index → schema label; every model label must land on one."""
-    mapping = parse_label_map(label_map) if isinstance(label_map, str) else dict(label_map or {})
-    model_labels = set(id2label.values()) | {str(i) for i in id2label}
-    stray = [key for key in mapping if key not in model_labels]
-    if stray:
-        raise InputError(f"label map names {stray}, which the model does not have; its labels are "
-                         f"{[id2label[i] for i in sorted(id2label)]}")
-    wrong = [value for value in mapping.values() if value not in target.labels]
-    if wrong:
-        raise InputError(f"label map targets {wrong}, not labels of {target.name!r}; expected {list(target.labels)}")
-    by_lower = {label.lower(): label for label in target.labels}
-    names, unmapped = {}, []
-    for index in sorted(id2label):
-        label = id2label[index]
-        found = mapping.get(label, mapping.get(str(index), by_lower.get(label.lower())))
-        if found is None:
-            unmapped.append(label)
-        names[index] = found
-    if unmapped:
-        raise InputError(f"model labels {unmapped} match no label of {target.name!r} {list(target.labels)}",
-                         hint="map them with --label-map, e.g. "
-                              + ",".join(f"{m}={target.labels[0]}" for m in unmapped[:2]))
-    return names
 
 
 def _parse_rule(rule: str, target: Field, columns: Sequence[str]) -> tuple[str, str, float, str]:

@@ -14,7 +14,6 @@ loaded beside the old one, then swapped in, so no request waits on or loses a mo
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections import Counter
@@ -23,7 +22,7 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from empathykit.errors import InputError, SchemaError
-from empathykit.predict.predictions import map_labels
+from empathykit.predict.values import model_label_names, to_values
 from empathykit.schemas import get_schema, schema_names
 from empathykit.schemas.base import Schema
 from empathykit.train.folder import model_version, read_labels
@@ -179,7 +178,7 @@ class Backend:
         if schema.target is None:
             raise SchemaError(f"schema {schema.name!r} has no target field for a model to predict")
         target = schema.field(schema.target)
-        kind, labels = model.info.get("kind"), list(model.info.get("label_names") or [])
+        kind = model.info.get("kind")
         if model.family.name == "circumplex":
             kind = "multichoice"  # it answers the nearest emotion as a list of one
         if kind != target.kind:
@@ -189,25 +188,6 @@ class Backend:
             return {}
 
         try:
-            mapped = map_labels(dict(enumerate(labels)), target, self.label_map)
+            return model_label_names(model.info, target, self.label_map)
         except InputError as error:
             raise SchemaError(f"model {model.version} cannot fill {schema.name!r}: {error}") from None
-        return {labels[i]: name for i, name in mapped.items()}
-
-
-def to_values(row: Mapping[str, Any], schema: Schema, names: Mapping[str, str]) -> dict[str, Any] | None:
-    """``{field: typed value}`` of one prediction row, in the schema's labels (None: no prediction)."""
-    value = row.get("prediction")
-    if value is None:
-        return None
-    if isinstance(value, str) and value.startswith("{"):  # EPITOME: levels and rationale spans per mechanism
-        fields = set(schema.field_names)
-        return {k: v for k, v in json.loads(value).items() if k in fields and v is not None}
-    target = schema.field(schema.target)  # type: ignore[arg-type]
-    if target.kind == "choice":
-        return {target.name: names.get(value, value)}
-    if target.kind == "multichoice":
-        chosen = sorted({names.get(v, v) for v in value}, key=target.labels.index)
-        return {target.name: chosen} if chosen else None
-    low, high = target.scale  # type: ignore[misc]
-    return {target.name: int(min(max(round(float(value)), low), high))}
