@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from empathykit.agreement.model_rater import model_agreement
 from empathykit.cli.main import app
-from empathykit.errors import AgreementError
+from empathykit.errors import AgreementError, StudioError
 from empathykit.schemas import get_schema
 
 SEEK = get_schema("seek-provide")
@@ -65,3 +65,43 @@ def test_cli_adds_the_model_apart_from_the_humans(tmp_path):
     assert "model pred" in result.output
     with pytest.raises(AgreementError, match="need the columns item_id and prediction"):
         model_agreement(_table(), pd.DataFrame({"item_id": ["i1"], "label": ["none"]}), SEEK)
+
+
+@pytest.mark.studio
+def test_the_predictions_stored_on_the_project_are_the_model_rater(studio_env, tmp_path):
+    """Pre-labels pushed with the items are read back from Label Studio (``--model-predictions project``) and give
+    the by-hand figures above; a newer model's prediction of an item replaces the older one."""
+    from empathykit.annotate.pull import pull
+    from empathykit.annotate.push import push
+    from empathykit.annotate.stored_predictions import stored_predictions
+
+    items = [{"item_id": item, "text": f"text of {item}", "prediction": MODEL[item]} for item in VOTES]
+    report = push(items, schema=SEEK, project=studio_env.project_title("model rater"), predictions_column="prediction",
+                  model_version="m-1", connection=studio_env.connection)
+    a, b = studio_env.make_annotators(2)
+    tasks = {t["data"]["item_id"]: t["id"] for t in studio_env.tasks(report.project_id)}
+    for item, (_, first, second) in VOTES.items():
+        studio_env.submit(tasks[item], SEEK.to_results({"empathy": first}), a)
+        studio_env.submit(tasks[item], SEEK.to_results({"empathy": second}), b)
+    out = tmp_path / "ann.parquet"
+    pull(report.project_id, out=out, connection=studio_env.connection)
+    rows = stored_predictions(report.project_id, SEEK, connection=studio_env.connection)
+    assert {(r["item_id"], r["prediction"], r["model_version"]) for r in rows} == {
+        (item, label, "m-1") for item, label in MODEL.items()}
+    result = CliRunner().invoke(app, ["agreement", "compute", str(out), "-b", "0", "-o", str(tmp_path / "agr.json"),
+                                      "--model-predictions", "project"], env=studio_env.env())
+    assert result.exit_code == 0, result.output
+    model = json.loads((tmp_path / "agr.json").read_text())["model"]
+    assert model["model_version"] == "m-1" and model["items_predicted"] == 4
+    assert [(x["units"], x["kappa"], x["percent"]) for x in model["rounds"]["all"]["annotators"]] == [
+        (4, pytest.approx(0.5), 0.75), (4, pytest.approx(0.5), 0.75)]
+    # a later model says "seeking" for i4: the newest prediction of an item counts
+    studio_env.client().predictions.create(task=tasks["i4"], model_version="m-2",
+                                           result=SEEK.to_results({"empathy": "seeking"}))
+    newest = {r["item_id"]: (r["prediction"], r["model_version"])
+              for r in stored_predictions(report.project_id, SEEK, connection=studio_env.connection)}
+    assert newest["i4"] == ("seeking", "m-2") and newest["i1"] == ("seeking", "m-1")
+    only = stored_predictions(report.project_id, SEEK, model_version="m-2", connection=studio_env.connection)
+    assert [r["item_id"] for r in only] == ["i4"]
+    with pytest.raises(StudioError, match="no stored predictions .* by model 'm-9'; it holds predictions of"):
+        stored_predictions(report.project_id, SEEK, model_version="m-9", connection=studio_env.connection)

@@ -91,8 +91,8 @@ def compute_command(
     weights: Weights = "quadratic",
     iou: Iou = 0.5,
     json_out: Annotated[bool, typer.Option("--json", help="Also print the JSON on stdout.")] = False,
-    model_predictions: Annotated[Optional[Path], typer.Option(help="Model predictions (item_id, prediction): the model is compared with each annotator, the majority and gold, apart from the humans.")] = None,
-    model_version: Annotated[Optional[str], typer.Option(help="Name of the model in the report (default: the predictions file's name).")] = None,
+    model_predictions: Annotated[Optional[str], typer.Option(help="Model predictions: a FILE (item_id, prediction), or 'project' for the predictions stored on the annotations' Label Studio project. The model is compared with each annotator, the majority and gold, apart from the humans.")] = None,
+    model_version: Annotated[Optional[str], typer.Option(help="Name of the model in the report (default: the predictions file's name); with 'project', only this model version's predictions.")] = None,
 ) -> None:
     """Every coefficient of every field at its level, with bootstrap intervals: a table on stderr, JSON to --out."""
     import json
@@ -116,13 +116,35 @@ def _model_rater(annotations, predictions, version, schema, schema_option) -> di
     from empathykit.agreement.model_rater import model_agreement
     from empathykit.cli._common import print_table
 
-    found = model_agreement(annotations, predictions, _schema(annotations, schema, schema_option), model_version=version)
+    chosen = _schema(annotations, schema, schema_option)
+    if predictions == PROJECT:
+        predictions, version = _stored(annotations, chosen, version)
+    found = model_agreement(annotations, predictions, chosen, model_version=version)
     rows = [[rnd, who, part["units"], part["kappa"], part["percent"]] for rnd, parts in found["rounds"].items()
             for who, part in [*((a["email"] or a["annotator_id"], a) for a in parts["annotators"]),
                               ("majority", parts["majority"]), ("gold", parts["gold"])]]
     print_table(f"model {found['model_version']} against the annotators ({found['field']})",
                 ["round", "against", "shared items", "Cohen kappa", "% agreement"], rows)
     return found
+
+
+#: ``--model-predictions project``: the predictions stored on the annotations' project
+PROJECT = "project"
+
+
+def _stored(annotations, schema, version):
+    """The project's stored predictions (``project_id`` of the pulled annotations) and the name they go by."""
+    import pandas as pd
+
+    from empathykit.annotate.stored_predictions import stored_predictions
+    from empathykit.errors import AgreementError
+
+    projects = pd.read_parquet(annotations, columns=["project_id"])["project_id"].dropna().unique()
+    if len(projects) != 1:
+        raise AgreementError(f"{annotations}: --model-predictions project needs annotations of one project "
+                             f"(found {len(projects)})", hint="pass a predictions FILE instead")
+    rows = stored_predictions(int(projects[0]), schema, model_version=version)
+    return pd.DataFrame(rows), version or "+".join(sorted({r["model_version"] for r in rows}))
 
 
 @app.command("report")
