@@ -192,3 +192,46 @@ def test_cli_evaluate_label_map(low_high_model, tmp_path):
     result = runner.invoke(app, ["evaluate", str(low_high_model[0]), str(target), "--label-map", "high=empathy"])
     assert result.exit_code == 1
     assert "no model class for data class(es) ['none']" in " ".join(result.output.split())
+
+
+def test_an_interrupted_search_resumes_without_training_finished_trials_again(tiny_model, tmp_path):
+    from empathykit.train import folder as mf
+    from empathykit.train.run import train_model
+
+    export = _export(tmp_path / "export", ["low", "high"], "high")
+    out = tmp_path / "m"
+    trials = mf.run_dir(out) / "trials"
+
+    first_trial_calls = []
+
+    def stop_in_the_second_trial(*_args, **_kwargs):
+        if any((t / mf.MARKER).is_file() for t in trials.glob("trial-*")):
+            raise KeyboardInterrupt  # as a Ctrl-C while the second combination trains
+        first_trial_calls.append(1)
+
+    search = ["learning_rate=1e-7,3e-3"]
+    with pytest.raises(KeyboardInterrupt):
+        train_model(str(export), family="classifier", model=str(tiny_model), out_dir=out, overrides=FAST,
+                    search=search, on_progress=stop_in_the_second_trial)
+    finished = [t for t in trials.glob("trial-*") if (t / mf.MARKER).is_file()]
+    assert len(finished) == 1 and not out.exists()
+    kept = {p: p.stat().st_mtime_ns for p in finished[0].rglob("*") if p.is_file()}
+    with pytest.raises(TrainError, match="unfinished settings search left trials.*"):
+        train_model(str(export), family="classifier", model=str(tiny_model), out_dir=out, overrides=FAST,
+                    search=search)
+    assert finished[0].is_dir()  # refusing destroyed nothing
+    seen = []  # while the resumed search trains, the finished trial's files stay as they were
+
+    def watch(*_args, **_kwargs):
+        seen.append({p: p.stat().st_mtime_ns for p in kept} == kept)
+
+    metrics = train_model(str(export), family="classifier", model=str(tiny_model), out_dir=out, overrides=FAST,
+                          search=search, resume=True, on_progress=watch)
+    # one combination trained, not two (a trial makes n progress calls; the interrupt took the first trial's
+    # last one, which comes after its model folder was finished); the finished one was read back
+    assert all(seen) and len(first_trial_calls) > 0 and len(seen) == len(first_trial_calls) + 1
+    finished_rate = finished[0].name.split("=", 1)[1]
+    assert {t["params"]["learning_rate"] for t in metrics["search"]["trials"]} == {"1e-7", "3e-3"}
+    assert finished_rate in {"1e-7", "3e-3"}
+    assert metrics["search"]["best"] == {"learning_rate": "3e-3"} and len(metrics["search"]["trials"]) == 2
+    assert (out / "metrics.json").is_file() and not mf.run_dir(out).exists()

@@ -91,8 +91,10 @@ def _search(family, data, values: dict[str, Any], space: dict[str, list[str]], o
         build_settings(cls, {**values, **combo})
     base = build_settings(cls, values)
     trials_dir = mf.prepare_run(out_dir, resume) / "trials"
-    if not resume:  # trials of an earlier, unfinished search are reused with --resume only
-        shutil.rmtree(trials_dir, ignore_errors=True)
+    if not resume and trials_dir.is_dir() and any(trials_dir.iterdir()):  # an interrupted search's work is kept
+        raise TrainError(f"an unfinished settings search left trials in {trials_dir}",
+                         hint="add --resume to continue it (finished trials are not trained again), "
+                              "or remove that folder to start over")
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = optuna.create_study(direction="maximize", sampler=optuna.samplers.GridSampler(space, seed=base.seed))
     folders: dict[int, Path] = {}
