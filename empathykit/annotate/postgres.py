@@ -26,6 +26,7 @@ import shutil
 import stat
 import subprocess
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -40,6 +41,7 @@ TEMPLATE = "label_studio_template"
 SUPERUSER = "postgres"
 PORT = 5432  # only names the socket file: the cluster listens on no TCP port
 SOCKET_PATH_LIMIT = 100  # sun_path holds 107 bytes; ".s.PGSQL.5432" goes after the folder
+STOP_GRACE = 10.0  # seconds a stopped postmaster may take to exit after pg_ctl returns
 INSTALL_HINT = (f"install PostgreSQL's server programs (Debian/Ubuntu: `apt-get install postgresql`), or set "
                 f"{PG_BIN_VARIABLE} to the folder holding pg_ctl")
 
@@ -189,9 +191,15 @@ class Cluster:
 
     def stop(self) -> bool:
         """Stop this cluster's postmaster (fast shutdown); ``False`` when none ran."""
-        if not self.postmaster_pid():
+        pid = self.postmaster_pid()
+        if not pid:
             return False
         self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "-t", "60", "stop")
+        # pg_ctl returns once postmaster.pid is gone, which the postmaster removes just before it exits:
+        # on a loaded machine the process can outlive that by a moment; stop means it is gone
+        deadline = time.monotonic() + STOP_GRACE
+        while pid_alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
         return True
 
     def sql(self, statement: str, database: str = "postgres") -> str:
