@@ -48,6 +48,37 @@ def timed(call, repeats: int) -> list[float]:
     return times
 
 
+def concurrent(client, url: str, backend, tweets: list[str], config: str, repeats: int, n: int = 32) -> dict:
+    """``n`` one-task requests at once (annotators opening tasks together): wall time with the batcher
+    sharing model calls across requests, against the same server with one model call per request
+    (``max_rows=1``), alternating in this process so both see the same machine."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from empathykit.serve.batching import Batcher
+
+    def burst() -> float:
+        def ask(i: int) -> None:
+            client.post(f"{url}/predict", json={"tasks": [{"id": i, "data": {"text": tweets[i]}}],
+                                                "label_config": config}).raise_for_status()
+
+        began = time.perf_counter()
+        with ThreadPoolExecutor(n) as pool:
+            list(pool.map(ask, range(n)))
+        return time.perf_counter() - began
+
+    times: dict[str, list[float]] = {"batched": [], "one call per request": []}
+    calls: dict[str, int] = {}
+    for _ in range(max(3, repeats // 3)):
+        for name, batcher in (("batched", Batcher()), ("one call per request", Batcher(max_rows=1))):
+            backend.batcher = batcher
+            times[name].append(burst())
+            calls[name] = batcher.batches
+    out = {name: {"median_s": statistics.median(t), "model_calls_last_burst": calls[name]} for name, t in times.items()}
+    out["speed_up"] = out["one call per request"]["median_s"] / out["batched"]["median_s"]
+    print(f"{n} concurrent one-task requests: {out}", file=sys.stderr)
+    return out
+
+
 def main() -> None:
     import httpx
     import pandas as pd
@@ -83,6 +114,7 @@ def main() -> None:
                 "model_loaded_once_median_s": statistics.median(held),
                 "predict_records_with_load_median_s": statistics.median(reload)}
             print(f"{size} task(s): {results['sizes'][size]}", file=sys.stderr)
+        results["concurrent"] = concurrent(client, url, backend, tweets, config, args.repeats)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2) + "\n")
     print(json.dumps(results, indent=2))

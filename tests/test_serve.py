@@ -55,6 +55,35 @@ def test_a_bad_task_gets_an_error_and_the_server_keeps_serving(backend):
         assert httpx.get(f"{url}/health").json()["status"] == "UP"
 
 
+def test_concurrent_single_task_requests_share_model_calls(seek_classifier):
+    """Sixteen annotators opening a task at once: their requests are answered in a few model calls, each with
+    exactly what it would get alone, over HTTP through FastAPI's thread pool."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    texts = [f"{a} {b}" for a in ("sad hurt", "happy party", "so sorry", "sunny win") for b in ("day", "fun", "my", "the")]
+    alone = predict_records(seek_classifier, [{"text": t} for t in texts])
+    served = Backend([seek_classifier])
+    with running_backend(served) as url, httpx.Client(timeout=60) as client:
+        def ask(i: int) -> dict:
+            return client.post(f"{url}/predict", json={"tasks": [{"id": i, "data": {"text": texts[i]}}],
+                                                       "label_config": SEEK.label_config()}).json()["results"][0]
+
+        with ThreadPoolExecutor(len(texts)) as pool:
+            answers = list(pool.map(ask, range(len(texts))))
+    assert [a["result"] for a in answers] == [SEEK.to_results({"empathy": r["prediction"]}) for r in alone]
+    assert [a["score"] for a in answers] == pytest.approx([r["prediction_score"] for r in alone], abs=1e-5)
+    assert served.batcher.batches < len(texts)  # batched across requests, not one model call each
+
+
+def test_a_batch_that_fails_fails_each_of_its_requests_and_the_next_batch_runs(backend):
+    from empathykit.serve.batching import Batcher
+
+    batcher = Batcher()
+    with pytest.raises(InputError, match="no column"):  # raised in the caller, not lost in the worker
+        batcher.predict(backend.model, [{"body": "no text"}])
+    assert batcher.predict(backend.model, [{"text": "so sad"}])[0]["prediction"] in {"seeking", "none"}
+
+
 def test_setup_refuses_a_schema_the_model_cannot_fill(backend):
     pair = get_schema("story-pair")
     with running_backend(backend) as url:

@@ -25,6 +25,7 @@ from empathykit.errors import InputError, SchemaError
 from empathykit.predict.values import model_label_names, to_values
 from empathykit.schemas import get_schema, schema_names
 from empathykit.schemas.base import Schema
+from empathykit.serve.batching import Batcher
 from empathykit.train.folder import model_version, read_labels
 from empathykit.train.run import family_of
 
@@ -99,7 +100,8 @@ class Backend:
     """The models behind one server, with what each call answers."""
 
     def __init__(self, model_paths: Sequence[str | Path], *, schema: Schema | None = None,
-                 label_map: str | Mapping[str, str] | None = None, check_every: float = 2.0):
+                 label_map: str | Mapping[str, str] | None = None, check_every: float = 2.0,
+                 batcher: Batcher | None = None):
         self.paths = [Path(p) for p in model_paths]
         self.schema = schema
         self.label_map = label_map
@@ -108,6 +110,7 @@ class Backend:
         self._lock = threading.Lock()
         self._checked = time.monotonic()
         self.model = load_model(resolve_dirs(self.paths))
+        self.batcher = batcher or Batcher()  # concurrent requests share model calls
 
     # -- the model in service ----------------------------------------------------------
     def current(self) -> LoadedModel:
@@ -155,7 +158,7 @@ class Backend:
             else:
                 good.append((len(answers), dict(data)))
                 answers.append({})
-        rows = model.predict([record for _, record in good]) if good else []
+        rows = self.batcher.predict(model, [record for _, record in good]) if good else []
         for (position, _), row in zip(good, rows, strict=True):
             values = to_values(row, schema, names)
             answers[position] = {"result": schema.to_results(values) if values else [],
