@@ -131,3 +131,10 @@ def test_next_round_on_story_pairs_pushes_rating_prelabels(studio_env, tmp_path)
     assert len(stored) == 4 and all(p.model_version == why["model_version"] for p in stored)
     schema = get_schema("story-pair")
     assert sorted(schema.parse_results(p.result)[0]["similarity_empathy"] for p in stored) == sorted(expected.values())
+    # a rating model cannot pre-label a choice project: one line, before anything is chosen or pushed
+    title = studio_env.project_title("wrong kind")
+    refused = CliRunner().invoke(app, ["annotate", "next-round", "-p", title, "-i", str(pool), "--model", str(model),
+                                       "-n", "2", "-o", str(tmp_path / "w.parquet"), "--schema", "seek-provide"])
+    assert refused.exit_code != 0 and "predicts rating labels, but 'seek-provide'" in refused.output
+    assert not (tmp_path / "w.parquet").exists() and not (tmp_path / "w.selection.json").exists()
+    assert title not in {p.title for p in studio_env.client().projects.list()}

@@ -82,6 +82,7 @@ def next_round(project: str | int, pool: str | Path, model_dir: str | Path, *, s
     if ref is None and schema is None:
         raise InputError(f"no project {project!r} yet", hint="pass --schema to start it with this round")
     chosen_schema = _schema(ref, schema)
+    prelabel_names(model_dir, chosen_schema)  # a model that cannot pre-label this project stops before any work
     records = read_records(pool, string_columns=[c for c in (id_column, "item_id", "id") if c])
     if not records:
         raise InputError(f"{pool}: no items in the pool")
@@ -154,21 +155,28 @@ def _schema(ref: prj.ProjectRef | None, schema: str | Schema | None) -> Schema:
     return get_schema(schema) if isinstance(schema, str) else schema  # type: ignore[return-value]
 
 
-def _write_with_predictions(chosen: list[dict[str, Any]], out: str | Path, schema: Schema,
-                            model_dir: str | Path) -> tuple[str, bool]:
-    """OUT with ``prediction``/``prediction_score`` as ``serve`` answers them (labels, levels, a 1-4 rating),
-    through the one prediction path. Returns the model version and whether it predicted."""
-    import pyarrow as pa
-
+def prelabel_names(model_dir: str | Path, schema: Schema) -> tuple[dict[str, str], str]:
+    """The model's label names on the schema's and its version; one line, before any work, when the model
+    cannot pre-label the schema's target (another kind, labels that map onto none)."""
     target = schema.field(schema.target) if schema.target else None
     info, version = read_labels(Path(model_dir)), model_version(model_dir)
     if target is None or info.get("kind") != target.kind:
         raise SchemaError(f"model {version} predicts {info.get('kind')} labels, but {schema.name!r}'s target is "
                           f"{target.kind if target else 'missing'}", hint="choose with a model trained on this schema")
     try:
-        names = model_label_names(info, target)
+        return model_label_names(info, target), version
     except InputError as error:
         raise SchemaError(f"model {version} cannot pre-label {schema.name!r}: {error}") from None
+
+
+def _write_with_predictions(chosen: list[dict[str, Any]], out: str | Path, schema: Schema,
+                            model_dir: str | Path) -> tuple[str, bool]:
+    """OUT with ``prediction``/``prediction_score`` as ``serve`` answers them (labels, levels, a 1-4 rating),
+    through the one prediction path. Returns the model version and whether it predicted."""
+    import pyarrow as pa
+
+    target = schema.field(schema.target)  # type: ignore[arg-type]
+    names, version = prelabel_names(model_dir, schema)
     rows = predict_records(model_dir, [{k: v for k, v in c.items() if k != PRELABEL_COLUMN} for c in chosen])
     written = []
     for item, row in zip(chosen, rows, strict=True):
