@@ -82,7 +82,7 @@ def next_round(project: str | int, pool: str | Path, model_dir: str | Path, *, s
     if ref is None and schema is None:
         raise InputError(f"no project {project!r} yet", hint="pass --schema to start it with this round")
     chosen_schema = _schema(ref, schema)
-    prelabel_names(model_dir, chosen_schema)  # a model that cannot pre-label this project stops before any work
+    names, version = prelabel_names(model_dir, chosen_schema)  # a model that cannot pre-label stops before any work
     records = read_records(pool, string_columns=[c for c in (id_column, "item_id", "id") if c])
     if not records:
         raise InputError(f"{pool}: no items in the pool")
@@ -99,9 +99,9 @@ def next_round(project: str | int, pool: str | Path, model_dir: str | Path, *, s
                               on_progress=on_progress)
     next_number = int(max(rounds, default=0)) + 1
     chosen = [{**candidates[i], "al_rank": rank + 1, "al_score": score, "al_strategy": strategy,
-               "round": next_number, PRELABEL_COLUMN: model_version(model_dir)}
+               "round": next_number, PRELABEL_COLUMN: version}
               for rank, (i, score) in enumerate(zip(selection.indices, selection.scores))]
-    version, predicted = _write_with_predictions(chosen, out, chosen_schema, model_dir)
+    predicted = _write_with_predictions(chosen, out, chosen_schema, model_dir, names)
     facts = {"project": ref.title if ref else str(project), "project_id": ref.id if ref else None,
              "round": next_number, "strategy": strategy, "seed": seed,
              "model": str(model_dir), "model_version": version, "pool": len(records), "in_project": len(present),
@@ -170,13 +170,12 @@ def prelabel_names(model_dir: str | Path, schema: Schema) -> tuple[dict[str, str
 
 
 def _write_with_predictions(chosen: list[dict[str, Any]], out: str | Path, schema: Schema,
-                            model_dir: str | Path) -> tuple[str, bool]:
+                            model_dir: str | Path, names: dict[str, str]) -> bool:
     """OUT with ``prediction``/``prediction_score`` as ``serve`` answers them (labels, levels, a 1-4 rating),
-    through the one prediction path. Returns the model version and whether it predicted."""
+    through the one prediction path (``names``: :func:`prelabel_names`). Returns whether it predicted."""
     import pyarrow as pa
 
     target = schema.field(schema.target)  # type: ignore[arg-type]
-    names, version = prelabel_names(model_dir, schema)
     rows = predict_records(model_dir, [{k: v for k, v in c.items() if k != PRELABEL_COLUMN} for c in chosen])
     written = []
     for item, row in zip(chosen, rows, strict=True):
@@ -187,4 +186,4 @@ def _write_with_predictions(chosen: list[dict[str, Any]], out: str | Path, schem
         written.append({**item, "prediction": (values[target.name] if single else json.dumps(values)) if values else None,
                         "prediction_score": row.get("prediction_score") if values else None})
     write_parquet(out, pa.Table.from_pylist(written))
-    return version, any(w["prediction"] is not None for w in written)
+    return any(w["prediction"] is not None for w in written)
