@@ -29,7 +29,7 @@ import time
 from pathlib import Path
 
 from _data import HELP, data_path
-from empathykit.annotate import ports, server
+from empathykit.studio import ports, server
 from empathykit.annotate.connection import Connection, connect
 from empathykit.annotate.pull import pull
 from empathykit.annotate.push import push

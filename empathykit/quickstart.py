@@ -9,7 +9,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Callable
 
-from empathykit.annotate import server
+from empathykit.studio import server
 from empathykit.annotate.connection import resolve_connection
 from empathykit.annotate.push import push
 from empathykit.pipelines.filtering import FilterConfig, run_filter

@@ -42,7 +42,7 @@ from typing import Any, Sequence
 import pandas as pd
 import pytest
 
-from empathykit.annotate import ports, server
+from empathykit.studio import ports, server
 from empathykit.annotate.connection import Connection
 from empathykit.annotate.users import AnnotatorAccount, create_annotators
 from tables import make_votes, tidy_rows  # this folder is on sys.path (pytest puts a conftest's folder there)
@@ -136,7 +136,7 @@ def postgres_folder() -> Path:
     cannot enter pytest's 0700 temp folders, so this one is made enterable."""
     import tempfile
 
-    from empathykit.annotate import postgres
+    from empathykit.studio import postgres
     from empathykit.errors import StudioError
 
     try:

@@ -41,7 +41,7 @@ def running_backend(backend) -> Iterator[str]:
     """The backend's app served on a free port; yields its URL."""
     import uvicorn
 
-    from empathykit.annotate.ports import free_port
+    from empathykit.studio.ports import free_port
     from empathykit.serve.app import create_app
 
     port = free_port()

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from empathykit.annotate import ports, server
+from empathykit.studio import ports, server
 from empathykit.cli.main import app
 from empathykit.schemas import get_schema
 

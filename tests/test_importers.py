@@ -195,8 +195,8 @@ def _hydrate(source, out, client):
 
     import responses
 
-    from empathykit.pipelines.xapi import HOST, TWEETS_LOOKUP
-    from empathykit.pipelines.xcollect import hydrate
+    from empathykit.xapi.client import HOST, TWEETS_LOOKUP
+    from empathykit.xapi.collection import hydrate
     from test_xapi_support import load as load_exchange
 
     templates, asked = load_exchange("lookup_templates.json"), []

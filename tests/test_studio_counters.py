@@ -77,7 +77,7 @@ def _delete_two_at_once(handle, size: int) -> None:
 @pytest.mark.slow
 def test_status_says_when_the_counters_stop_after_two_deletes_at_once(tmp_path):
     """On a throw-away server: it stays broken until restarted."""
-    from empathykit.annotate import server
+    from empathykit.studio import server
 
     handle = start_studio(tmp_path / "studio", record=False)
     try:

@@ -15,7 +15,7 @@ import subprocess
 import pytest
 from typer.testing import CliRunner
 
-from empathykit.annotate import server
+from empathykit.studio import server
 from empathykit.annotate.push import push
 from empathykit.cli.main import app
 

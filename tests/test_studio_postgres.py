@@ -18,7 +18,7 @@ import time
 import pytest
 from typer.testing import CliRunner
 
-from empathykit.annotate import local, postgres, server
+from empathykit.studio import local, postgres, server
 from empathykit.cli.main import app
 from tests import test_end_to_end as end_to_end
 from tests import test_push_concurrent as concurrent

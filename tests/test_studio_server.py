@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from empathykit.annotate import ports, server
+from empathykit.studio import ports, server
 from empathykit.annotate.connection import Connection, connect, resolve_connection
 from empathykit.errors import StudioError
 

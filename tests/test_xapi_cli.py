@@ -10,7 +10,7 @@ from responses import matchers
 from typer.testing import CliRunner
 
 from empathykit.cli.main import app
-from empathykit.pipelines.xapi import HOST, STREAM_RULES, TWEETS_LOOKUP
+from empathykit.xapi.client import HOST, STREAM_RULES, TWEETS_LOOKUP
 from test_xapi_support import TOKEN, load, replay, tweet_ids
 
 QUERY = "(healing OR grief) cancer lang:en -is:retweet"

@@ -8,7 +8,7 @@ import pytest
 import responses
 
 from empathykit.errors import XApiError
-from empathykit.pipelines.xapi import HOST, SEARCH_RECENT, RetryPolicy, XClient
+from empathykit.xapi.client import HOST, SEARCH_RECENT, RetryPolicy, XClient
 from test_xapi_support import START, TOKEN, client, clock, load, replay  # noqa: F401 (fixtures)
 
 QUERY = "(healing OR grief) cancer lang:en -is:retweet"

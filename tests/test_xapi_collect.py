@@ -10,11 +10,11 @@ from responses import matchers
 
 from empathykit import __version__
 from empathykit.errors import InputError, XApiError
-from empathykit.pipelines import xstore
-from empathykit.pipelines.xapi import HOST, SEARCH_RECENT, STREAM, STREAM_RULES, TWEETS_LOOKUP
-from empathykit.pipelines.xcollect import collect_search, hydrate, parse_time, read_ids
-from empathykit.pipelines.xstream import add_rules, collect_stream, delete_rules, list_rules
-from empathykit.pipelines.xstore import PageLog, checkpoint_path
+from empathykit.xapi import store as xstore
+from empathykit.xapi.client import HOST, SEARCH_RECENT, STREAM, STREAM_RULES, TWEETS_LOOKUP
+from empathykit.xapi.collection import collect_search, hydrate, parse_time, read_ids
+from empathykit.xapi.stream import add_rules, collect_stream, delete_rules, list_rules
+from empathykit.xapi.store import PageLog, checkpoint_path
 from test_xapi_support import FakeClock, client, clock, jsonl, load, replay, tweet_ids  # noqa: F401 (fixtures)
 
 QUERY = "(healing OR grief) cancer lang:en -is:retweet"

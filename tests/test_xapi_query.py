@@ -7,7 +7,7 @@ import re
 import pytest
 
 from empathykit.errors import InputError, LexiconError
-from empathykit.pipelines.xquery import build_queries, lexicon_words, quote_term, unique_terms
+from empathykit.xapi.query import build_queries, lexicon_words, quote_term, unique_terms
 
 TAIL = " cancer lang:en -is:retweet"
 

@@ -18,7 +18,7 @@ import pytest
 import requests
 import responses
 
-from empathykit.pipelines.xapi import HOST, RetryPolicy, XClient
+from empathykit.xapi.client import HOST, RetryPolicy, XClient
 
 DATA = Path(__file__).parent / "data" / "xapi"
 TOKEN = "AAAAAAAAAAAAAAAAAAAAAtestbearer%2Fsecret0123456789"

@@ -3,14 +3,14 @@
 One rule resolves the connection: ``LABEL_STUDIO_URL`` and
 ``LABEL_STUDIO_API_KEY`` from the environment (a remote server) win;
 otherwise the local server's ``connection.json`` written by ``empathykit
-studio start``, in the studio folder :func:`empathykit.annotate.local.locate`
+studio start``, in the studio folder :func:`empathykit.studio.local.locate`
 finds (this folder's, the one running server, or the one chosen with
 ``--studio-dir``/``$EMPATHYKIT_STUDIO_DIR``). The API key may be a personal access token or
 a legacy token: the SDK tells them apart. Errors name the URL tried and how to
 start or configure a server; the key itself never appears anywhere.
 
-Every request has a connect timeout of :data:`CONNECT_TIMEOUT` seconds and a
-read timeout of :data:`READ_TIMEOUT` (the longest silence between bytes),
+Every request has a connect timeout of :data:`empathykit.studio.timeouts.CONNECT_TIMEOUT` seconds and a
+read timeout of :data:`~empathykit.studio.timeouts.READ_TIMEOUT` (the longest silence between bytes),
 unless the request passes a longer one it needs (building an export
 snapshot). ``EMPATHYKIT_STUDIO_CONNECT_TIMEOUT`` and
 ``EMPATHYKIT_STUDIO_TIMEOUT`` override them. The SDK's own retries are off: it
@@ -27,11 +27,10 @@ from typing import Any, Iterator
 
 import httpx
 
-from empathykit.annotate.local import ServerState, connection_file, is_running, locate, use_running_hint
+from empathykit.studio.local import ServerState, connection_file, is_running, locate, use_running_hint
+from empathykit.studio.timeouts import timeouts
 from empathykit.errors import StudioConnectionError, StudioError
 
-CONNECT_TIMEOUT = 5.0
-READ_TIMEOUT = 30.0
 START_HINT = ("start the local one with `empathykit studio start`, or point to a server with "
               "LABEL_STUDIO_URL and LABEL_STUDIO_API_KEY")
 
@@ -69,24 +68,6 @@ def resolve_connection(state_dir: Path | None = None) -> Connection:
     if state is None or not state.api_key:
         raise StudioError(f"no Label Studio configured (no {path})", hint=START_HINT)
     return Connection(state.url, state.api_key, str(path))
-
-
-def timeouts(read: float | None = None) -> httpx.Timeout:
-    """Connect and read timeouts (seconds) for one request: ``read`` or the default, from the environment."""
-    connect = _seconds("EMPATHYKIT_STUDIO_CONNECT_TIMEOUT", CONNECT_TIMEOUT)
-    read = read if read is not None else _seconds("EMPATHYKIT_STUDIO_TIMEOUT", READ_TIMEOUT)
-    return httpx.Timeout(read, connect=connect, pool=connect)
-
-
-def _seconds(variable: str, default: float) -> float:
-    raw = os.environ.get(variable)
-    try:
-        value = float(raw) if raw else default
-    except ValueError:
-        value = -1.0
-    if value <= 0:
-        raise StudioError(f"{variable}={raw!r}: expected a number of seconds above 0")
-    return value
 
 
 class StudioClient:

@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Mapping
 
-from empathykit.annotate import accounts
+from empathykit.studio import accounts
 from empathykit.annotate.connection import Connection, StudioClient, connect
-from empathykit.annotate.server import write_private
+from empathykit.studio.server import write_private
 from empathykit.errors import InputError, StudioError
 
 _EMAIL = re.compile(r"^[^@\s,]+@[^@\s,]+\.[^@\s,]+$")

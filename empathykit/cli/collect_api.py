@@ -29,7 +29,7 @@ def _console():
 
 
 def _queries(words, lexicon, top, topics, no_topic, lang, keep_retweets, max_length) -> list[str]:
-    from empathykit.pipelines.xquery import DEFAULT_TOPICS, build_queries, lexicon_words
+    from empathykit.xapi.query import DEFAULT_TOPICS, build_queries, lexicon_words
 
     return build_queries(list(words) if words else lexicon_words(lexicon, top),
                          () if no_topic else (topics or DEFAULT_TOPICS), lang=None if lang == "any" else lang,
@@ -60,8 +60,8 @@ def search_command(
 ) -> None:
     """Search recent (or, with --archive, all) posts for the lexicon queries; resumes from its checkpoint."""
     from empathykit.cli._common import print_table, progress
-    from empathykit.pipelines.xapi import XClient
-    from empathykit.pipelines.xcollect import collect_search
+    from empathykit.xapi.client import XClient
+    from empathykit.xapi.collection import collect_search
 
     queries = query or _queries(word, lexicon, top, topic, no_topic, lang, keep_retweets, max_query_length)
     client = XClient()  # fails on a missing token before the progress bar starts
@@ -84,8 +84,8 @@ def stream_command(
 ) -> None:
     """Collect from the filtered stream until --max-tweets, --duration or Ctrl-C; reconnects after drops."""
     from empathykit.cli._common import progress
-    from empathykit.pipelines.xapi import XClient
-    from empathykit.pipelines.xstream import collect_stream
+    from empathykit.xapi.client import XClient
+    from empathykit.xapi.stream import collect_stream
 
     client = XClient()
     with progress("streaming", total=max_tweets) as advance:
@@ -103,8 +103,8 @@ def hydrate_command(
 ) -> None:
     """Turn shared tweet ids back into tweets, 100 ids a request; resumes from its checkpoint."""
     from empathykit.cli._common import progress
-    from empathykit.pipelines.xapi import XClient
-    from empathykit.pipelines.xcollect import hydrate
+    from empathykit.xapi.client import XClient
+    from empathykit.xapi.collection import hydrate
 
     client = XClient()
     with progress("hydrating") as advance:
@@ -128,7 +128,7 @@ def rules_add_command(
     lang: Lang = "en", keep_retweets: KeepRetweets = False, max_query_length: MaxLength = 512,
 ) -> None:
     """Add stream rules built from the lexicon and topic terms (existing identical rules are kept)."""
-    from empathykit.pipelines.xstream import add_rules
+    from empathykit.xapi.stream import add_rules
 
     values = _queries(word, lexicon, top, topic, no_topic, lang, keep_retweets, max_query_length)
     report = add_rules(name, values, replace=replace, dry_run=dry_run)
@@ -144,7 +144,7 @@ def rules_list_command(
 ) -> None:
     """List the filtered stream's rules created by empathykit."""
     from empathykit.cli._common import print_table
-    from empathykit.pipelines.xstream import list_rules
+    from empathykit.xapi.stream import list_rules
 
     rules = list_rules(name=name, include_foreign=all_rules)
     if as_json:
@@ -161,7 +161,7 @@ def rules_delete_command(
 ) -> None:
     """Delete rules empathykit created: one name's, or with --all every empathykit rule. Others are never touched."""
     from empathykit.errors import InputError
-    from empathykit.pipelines.xstream import delete_rules
+    from empathykit.xapi.stream import delete_rules
 
     if (name is None) == (not all_ours):
         raise InputError("give a rule set NAME or --all (not both)")

@@ -21,7 +21,7 @@ Database = Annotated[Optional[str], typer.Option(
 @app.command("install")
 def install_command(database: Database = None) -> None:
     """Install Label Studio into its own venv and prepare its database (once; `start` does it when needed)."""
-    from empathykit.annotate import server
+    from empathykit.studio import server
     from empathykit.cli._common import err_console, status
 
     with status("installing Label Studio") as update:
@@ -37,7 +37,7 @@ def start_command(
     studio_dir: StudioDir = None,
 ) -> None:
     """Install Label Studio into its own venv if needed, start it on 127.0.0.1, create the admin and its API token."""
-    from empathykit.annotate import local, server
+    from empathykit.studio import local, server
     from empathykit.cli._common import err_console, status
 
     with status("starting Label Studio") as update:
@@ -52,7 +52,7 @@ def start_command(
 @app.command("stop")
 def stop_command(studio_dir: StudioDir = None) -> None:
     """Stop the Label Studio that `studio start` started, and its PostgreSQL (nothing else)."""
-    from empathykit.annotate import server
+    from empathykit.studio import server
     from empathykit.cli._common import err_console
 
     stopped = server.stop(state_dir=studio_dir)
@@ -63,7 +63,7 @@ def stop_command(studio_dir: StudioDir = None) -> None:
 @app.command("status")
 def status_command(studio_dir: StudioDir = None) -> None:
     """Say which Label Studio the commands use, whether the local one runs, and how to call its API."""
-    from empathykit.annotate import local, server
+    from empathykit.studio import local, server
     from empathykit.cli._common import err_console, print_table
 
     info = server.status(state_dir=studio_dir)

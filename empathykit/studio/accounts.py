@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from empathykit.annotate.connection import timeouts
+from empathykit.studio.timeouts import timeouts
 from empathykit.errors import StudioError
 
 

@@ -1,5 +1,5 @@
 """Collection runs over the X API: search and hydration (the filtered stream and its
-rules: :mod:`empathykit.pipelines.xstream`).
+rules: :mod:`empathykit.xapi.stream`).
 
 Every run appends raw pages to a JSONL file through ``PageLog`` and keeps its
 place in the checkpoint beside it, keyed by endpoint and query:
@@ -24,9 +24,9 @@ from typing import Any, Callable, Sequence
 
 from empathykit import __version__
 from empathykit.errors import InputError
-from empathykit.pipelines.shared_ids import ids_from_export
-from empathykit.pipelines.xapi import LOOKUP_BATCH, SEARCH_ALL, SEARCH_RECENT, TWEETS_LOOKUP, XClient, utc_iso
-from empathykit.pipelines.xstore import PageLog
+from empathykit.xapi.shared_ids import ids_from_export
+from empathykit.xapi.client import LOOKUP_BATCH, SEARCH_ALL, SEARCH_RECENT, TWEETS_LOOKUP, XClient, utc_iso
+from empathykit.xapi.store import PageLog
 
 PROVENANCE_KEY = "__empathykit"
 

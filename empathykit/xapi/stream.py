@@ -1,6 +1,6 @@
 """The X API's filtered stream: its rules (tagged ``empathykit:<name>``) and the
 collection run that appends matching tweets to a JSONL file (provenance and
-checkpoint as for search, :mod:`empathykit.pipelines.xcollect`). A stream
+checkpoint as for search, :mod:`empathykit.xapi.collection`). A stream
 cannot replay what it missed, beyond the optional backfill."""
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from empathykit.errors import InputError, XApiError
-from empathykit.pipelines.xapi import STREAM, XClient
-from empathykit.pipelines.xcollect import PROVENANCE_KEY, Progress, _newer, _noop, _provenance
-from empathykit.pipelines.xstore import PageLog
+from empathykit.xapi.client import STREAM, XClient
+from empathykit.xapi.collection import PROVENANCE_KEY, Progress, _newer, _noop, _provenance
+from empathykit.xapi.store import PageLog
 
 RULE_TAG_PREFIX = "empathykit:"
 _RULE_NAME = re.compile(r"[A-Za-z0-9_.-]+")

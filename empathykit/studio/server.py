@@ -43,9 +43,9 @@ from typing import Callable
 
 import httpx
 
-from empathykit.annotate import accounts, local, postgres
-from empathykit.annotate.local import ServerState, connection_file, pid_alive, studio_dir, write_private
-from empathykit.annotate.ports import free_port, port_is_free
+from empathykit.studio import accounts, local, postgres
+from empathykit.studio.local import ServerState, connection_file, pid_alive, studio_dir, write_private
+from empathykit.studio.ports import free_port, port_is_free
 from empathykit.config import cache_dir
 from empathykit.errors import StudioError
 from empathykit.io import atomic_path

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from empathykit.annotate.local import is_our_process, log_tail, pid_alive
+from empathykit.studio.local import is_our_process, log_tail, pid_alive
 from empathykit.config import cache_dir
 from empathykit.errors import StudioError
 
