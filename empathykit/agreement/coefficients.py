@@ -35,19 +35,19 @@ REASONS = (
 )
 DEFINED, NO_PAIRABLE, ONE_VALUE, NO_SHARED, FEW_CATEGORIES, NO_SPANS = range(len(REASONS))
 
-_EPS = 1e-12
+EPS = 1e-12
 Weights = Literal["identity", "linear", "quadratic"]
 
 
-def _reason(*conditions: tuple[np.ndarray, int]) -> np.ndarray:
+def first_reason(*conditions: tuple[np.ndarray, int]) -> np.ndarray:
     """First matching reason code per element (``np.select`` keeps order)."""
     conds = [np.asarray(c) for c, _ in conditions]
     return np.select(conds, [code for _, code in conditions], DEFINED).astype(np.int8)
 
 
-def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+def safe_ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(np.abs(den) > _EPS, num / np.where(np.abs(den) > _EPS, den, 1.0), np.nan)
+        return np.where(np.abs(den) > EPS, num / np.where(np.abs(den) > EPS, den, 1.0), np.nan)
 
 
 # -- building blocks ----------------------------------------------------------
@@ -167,8 +167,8 @@ def finish_alpha(sums: np.ndarray, distances: np.ndarray | None) -> tuple[np.nda
         d = distances
     n = n_v.sum(axis=-1)
     expected = np.einsum("...c,...ck,...k->...", n_v, d, n_v)
-    value = 1.0 - _ratio((n - 1) * observed, expected)
-    reason = _reason((n < 2 - _EPS, NO_PAIRABLE), (expected <= _EPS, ONE_VALUE))
+    value = 1.0 - safe_ratio((n - 1) * observed, expected)
+    reason = first_reason((n < 2 - EPS, NO_PAIRABLE), (expected <= EPS, ONE_VALUE))
     return np.where(reason == DEFINED, value, np.nan), reason
 
 
@@ -193,16 +193,16 @@ def chance_unit_stats(counts: np.ndarray, weights: np.ndarray) -> np.ndarray:
 
 def _chance_parts(sums: np.ndarray):
     n2, n1 = sums[..., 2], sums[..., 3]
-    pa_w = _ratio(sums[..., 0], n2)
-    pa = _ratio(sums[..., 1], n2)
-    pi = sums[..., 4:] / np.where(n1 > _EPS, n1, 1.0)[..., None]
+    pa_w = safe_ratio(sums[..., 0], n2)
+    pa = safe_ratio(sums[..., 1], n2)
+    pi = sums[..., 4:] / np.where(n1 > EPS, n1, 1.0)[..., None]
     return pa_w, pa, pi, n2
 
 
 def finish_percent(sums: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Mean over units rated twice or more of the share of agreeing rater pairs."""
     _, pa, _, n2 = _chance_parts(sums)
-    reason = _reason((n2 <= _EPS, NO_PAIRABLE))
+    reason = first_reason((n2 <= EPS, NO_PAIRABLE))
     return np.where(reason == DEFINED, pa, np.nan), reason
 
 
@@ -211,8 +211,8 @@ def finish_fleiss(sums: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     Gwet 2014's generalisation to a varying number of raters per unit)."""
     _, pa, pi, n2 = _chance_parts(sums)
     pe = (pi**2).sum(axis=-1)
-    value = _ratio(pa - pe, 1 - pe)
-    reason = _reason((n2 <= _EPS, NO_PAIRABLE), (1 - pe <= _EPS, ONE_VALUE))
+    value = safe_ratio(pa - pe, 1 - pe)
+    reason = first_reason((n2 <= EPS, NO_PAIRABLE), (1 - pe <= EPS, ONE_VALUE))
     return np.where(reason == DEFINED, value, np.nan), reason
 
 
@@ -225,8 +225,8 @@ def finish_gwet(sums: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.n
         reason = np.full(np.shape(n2), FEW_CATEGORIES, dtype=np.int8)
         return np.full(np.shape(n2), np.nan), reason
     pe = weights.sum() / (q * (q - 1)) * (pi * (1 - pi)).sum(axis=-1)
-    value = _ratio(pa_w - pe, 1 - pe)
-    reason = _reason((n2 <= _EPS, NO_PAIRABLE), (1 - pe <= _EPS, ONE_VALUE))
+    value = safe_ratio(pa_w - pe, 1 - pe)
+    reason = first_reason((n2 <= EPS, NO_PAIRABLE), (1 - pe <= EPS, ONE_VALUE))
     return np.where(reason == DEFINED, value, np.nan), reason
 
 
@@ -251,21 +251,21 @@ def finish_cohen(sums: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.
     ``p_o = sum w_kl p_kl`` and ``p_e = sum w_kl p_k. p_.l`` (Cohen 1960, 1968)."""
     v = weights.shape[0]
     n = sums[..., -1]
-    safe_n = np.where(n > _EPS, n, 1.0)
+    safe_n = np.where(n > EPS, n, 1.0)
     po = sums[..., 0] / safe_n
     rows = sums[..., 2:2 + v] / safe_n[..., None]
     cols = sums[..., 2 + v:2 + 2 * v] / safe_n[..., None]
     pe = np.einsum("...k,kl,...l->...", rows, weights, cols)
-    value = _ratio(po - pe, 1 - pe)
-    reason = _reason((n <= _EPS, NO_SHARED), (1 - pe <= _EPS, ONE_VALUE))
+    value = safe_ratio(po - pe, 1 - pe)
+    reason = first_reason((n <= EPS, NO_SHARED), (1 - pe <= EPS, ONE_VALUE))
     return np.where(reason == DEFINED, value, np.nan), reason
 
 
 def finish_pair_percent(sums: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Share of shared units on which the two annotators gave the same value."""
     n = sums[..., -1]
-    reason = _reason((n <= _EPS, NO_SHARED))
-    return np.where(reason == DEFINED, _ratio(sums[..., 1], n), np.nan), reason
+    reason = first_reason((n <= EPS, NO_SHARED))
+    return np.where(reason == DEFINED, safe_ratio(sums[..., 1], n), np.nan), reason
 
 
 def others_unit_stats(counts: np.ndarray, codes: np.ndarray) -> np.ndarray:
@@ -279,8 +279,8 @@ def others_unit_stats(counts: np.ndarray, codes: np.ndarray) -> np.ndarray:
 
 def finish_others(sums: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Share of the annotator's pairings with other annotators that agree."""
-    reason = _reason((sums[..., 1] <= _EPS, NO_SHARED))
-    return np.where(reason == DEFINED, _ratio(sums[..., 0], sums[..., 1]), np.nan), reason
+    reason = first_reason((sums[..., 1] <= EPS, NO_SHARED))
+    return np.where(reason == DEFINED, safe_ratio(sums[..., 0], sums[..., 1]), np.nan), reason
 
 
 def confusion(codes_a: np.ndarray, codes_b: np.ndarray, n_values: int) -> np.ndarray:

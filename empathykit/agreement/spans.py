@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from empathykit.agreement.coefficients import _EPS, DEFINED, NO_PAIRABLE, NO_SHARED, NO_SPANS, _ratio, _reason
+from empathykit.agreement.coefficients import EPS, DEFINED, NO_PAIRABLE, NO_SHARED, NO_SPANS, safe_ratio, first_reason
 from empathykit.agreement.table import tokens
 
 #: Columns of ``pair_unit_stats`` per (unit, pair).
@@ -153,16 +153,16 @@ def pair_unit_stats(spans: pd.DataFrame, present: np.ndarray, pairs: list[tuple[
 def finish_token_f1(sums: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Token-level F1 from ``PAIR_COLUMNS`` sums ``(..., 8)``."""
     den = sums[..., 2] + sums[..., 3]
-    reason = _reason((sums[..., 0] <= _EPS, NO_SHARED), (den <= _EPS, NO_SPANS))
-    return np.where(reason == DEFINED, _ratio(2 * sums[..., 1], den), np.nan), reason
+    reason = first_reason((sums[..., 0] <= EPS, NO_SHARED), (den <= EPS, NO_SPANS))
+    return np.where(reason == DEFINED, safe_ratio(2 * sums[..., 1], den), np.nan), reason
 
 
 def finish_iou_f1(sums: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """IOU-F1 from ``PAIR_COLUMNS`` sums ``(..., 8)`` (0 when nothing matches)."""
-    recall = np.nan_to_num(_ratio(sums[..., 4], sums[..., 5]))
-    precision = np.nan_to_num(_ratio(sums[..., 6], sums[..., 7]))
-    f1 = np.nan_to_num(_ratio(2 * precision * recall, precision + recall))
-    reason = _reason((sums[..., 0] <= _EPS, NO_SHARED), (sums[..., 5] + sums[..., 7] <= _EPS, NO_SPANS))
+    recall = np.nan_to_num(safe_ratio(sums[..., 4], sums[..., 5]))
+    precision = np.nan_to_num(safe_ratio(sums[..., 6], sums[..., 7]))
+    f1 = np.nan_to_num(safe_ratio(2 * precision * recall, precision + recall))
+    reason = first_reason((sums[..., 0] <= EPS, NO_SHARED), (sums[..., 5] + sums[..., 7] <= EPS, NO_SPANS))
     return np.where(reason == DEFINED, f1, np.nan), reason
 
 
@@ -266,8 +266,8 @@ class UnitizedAlpha:
             do_num, n_c, cubic, square = block[..., 0], block[..., 1], block[..., 2], block[..., 3]
             hist, reach = block[..., 4:4 + grid.size], block[..., 4 + grid.size:]
             bilinear = (hist * reach * grid.astype(np.float64) ** 2).sum(axis=-1)
-            observed.append(_ratio(2 * do_num, r * (r - 1) * length**2))
-            expected.append(_ratio(2 / safe * ((n_c - 1) * cubic + bilinear), r * length * (r * length - 1) - square))
+            observed.append(safe_ratio(2 * do_num, r * (r - 1) * length**2))
+            expected.append(safe_ratio(2 / safe * ((n_c - 1) * cubic + bilinear), r * length * (r * length - 1) - square))
             count.append(n_c)
         return np.stack(observed, -1), np.stack(expected, -1), np.stack(count, -1)
 
@@ -278,11 +278,11 @@ class UnitizedAlpha:
         few_raters = np.full(sums.shape[:-1], self.n_raters < 2)
         out: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         for c in range(len(self.grids)):
-            reason = _reason((few_raters, NO_PAIRABLE), (count[..., c] <= _EPS, NO_SPANS))
-            value = 1 - _ratio(observed[..., c], expected[..., c])
+            reason = first_reason((few_raters, NO_PAIRABLE), (count[..., c] <= EPS, NO_SPANS))
+            value = 1 - safe_ratio(observed[..., c], expected[..., c])
             out[str(c)] = (np.where(reason == DEFINED, value, np.nan), reason)
         total_expected = np.nan_to_num(expected).sum(axis=-1)
-        reason = _reason((few_raters, NO_PAIRABLE), (total_expected <= _EPS, NO_SPANS))
-        value = 1 - _ratio(np.nan_to_num(observed).sum(axis=-1), total_expected)
+        reason = first_reason((few_raters, NO_PAIRABLE), (total_expected <= EPS, NO_SPANS))
+        value = 1 - safe_ratio(np.nan_to_num(observed).sum(axis=-1), total_expected)
         out["all"] = (np.where(reason == DEFINED, value, np.nan), reason)
         return out

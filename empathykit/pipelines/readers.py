@@ -40,8 +40,8 @@ from empathykit.pipelines import tweets
 from empathykit.pipelines.choices import INPUT_FORMATS
 from empathykit.pipelines.ids import IdChecker
 from empathykit.pipelines.posts import POSTS_SCHEMA, TIMESTAMP, rows_to_batch
-from empathykit.pipelines.sources import FastPathUnavailable, ReadReport, _open, _repeat
-from empathykit.pipelines.tabular import _csv_batches, _parquet_batches
+from empathykit.pipelines.sources import FastPathUnavailable, ReadReport, open_source, repeat_string
+from empathykit.pipelines.tabular import csv_batches, parquet_batches
 from empathykit.textfiles import text_encoding
 
 FORMATS = INPUT_FORMATS
@@ -96,9 +96,9 @@ def iter_posts(paths: Iterable[str | Path], *, fmt: str = "auto", text_column: s
         kind = detect_format(path) if fmt == "auto" else fmt
         report.files.append(str(path))
         if kind == "parquet":
-            batches = _parquet_batches(path, text_column, batch_size)
+            batches = parquet_batches(path, text_column, batch_size)
         elif kind == "csv":
-            batches = _csv_batches(path, text_column, id_column, skip_bad, batch_size, report)
+            batches = csv_batches(path, text_column, id_column, skip_bad, batch_size, report)
         elif kind == "stream-grab":
             batches = _batched(_tar_rows(path, skip_bad, report), batch_size)
         else:
@@ -156,14 +156,14 @@ def collect_files(inputs: list[str | Path], output: str | Path, *, fmt: str = "a
 
 def _check_json_text(path: Path) -> None:
     """JSON lines must be UTF-8 (a BOM is fine); binary data or UTF-16/32 stop here with one line."""
-    encoding = text_encoding(path, expected="JSON text", opener=_open)
+    encoding = text_encoding(path, expected="JSON text", opener=open_source)
     if not encoding.startswith("utf-8"):
         raise InputError(f"{path} is {encoding.upper()} text; JSON lines are read as UTF-8",
                          hint=f"convert it: iconv -f {encoding} -t utf-8 {path.name} > {path.stem}.utf8{path.suffix}")
 
 
 def _first_object(path: Path):
-    with _open(path) as handle:
+    with open_source(path) as handle:
         for line in handle:
             if line.strip():
                 try:
@@ -183,7 +183,7 @@ def line_blocks(path: Path, size: int = _JSON_BLOCK) -> Iterator[pa.Buffer]:
     """The file in blocks of about ``size`` bytes, each ending at a line end, read straight into
     Arrow buffers: big ``bytes`` blocks churned through malloc, whose self-raising mmap threshold
     then kept freed blocks resident, so peak memory grew with the input size."""
-    with _open(path) as handle:
+    with open_source(path) as handle:
         rest = b""
         while True:
             buffer = pa.allocate_buffer(len(rest) + size)
@@ -267,14 +267,14 @@ def v2_arrow_to_posts(batch: pa.RecordBatch, source: str) -> pa.RecordBatch:
         "is_retweet": referenced["retweeted"].is_valid(), "is_quote": referenced["quoted"].is_valid(),
         "retweeted_id": referenced["retweeted"], "quoted_id": referenced["quoted"],
         "replied_to_id": referenced["replied_to"],
-        "source_format": _repeat("x-v2", n), "source_file": _repeat(source, n),
+        "source_format": repeat_string("x-v2", n), "source_file": repeat_string(source, n),
     }
     return pa.RecordBatch.from_pydict(columns | {f.name: pa.nulls(n, f.type) for f in POSTS_SCHEMA
                                                  if f.name not in columns}, schema=POSTS_SCHEMA)
 
 
 def _json_file_rows(path: Path, skip_bad: bool, report: ReadReport) -> Iterator[dict]:
-    with _open(path) as handle:
+    with open_source(path) as handle:
         first = b""
         for first in handle:
             if first.strip():

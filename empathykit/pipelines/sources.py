@@ -52,10 +52,10 @@ class ReadReport:
 _COMPRESSED = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
 
 
-def _open(path: Path, mode: str = "rb"):
+def open_source(path: Path, mode: str = "rb"):
     opener = _COMPRESSED.get(path.suffix.lower())
     return opener(path, mode) if opener else open(path, mode)
 
 
-def _repeat(value: str, n: int) -> pa.Array:
+def repeat_string(value: str, n: int) -> pa.Array:
     return pc.fill_null(pa.nulls(n, pa.string()), value)

@@ -17,7 +17,7 @@ from empathykit.errors import InputError
 from empathykit.pipelines import tweets
 from empathykit.pipelines.ids import text_ids
 from empathykit.pipelines.posts import POSTS_SCHEMA, TIMESTAMP, conform_batch
-from empathykit.pipelines.sources import ReadReport, _open, _repeat
+from empathykit.pipelines.sources import ReadReport, open_source, repeat_string
 from empathykit.textfiles import not_utf8, text_encoding
 
 TEXT_COLUMNS = ("text", "full_text", "tweet", "content", "body", "message", "post")
@@ -32,13 +32,13 @@ CSV_ALIASES = {
 
 # -- CSV and Parquet ----------------------------------------------------------------------------------------
 
-def _csv_batches(path: Path, text_column: str | None, id_column: str | None, skip_bad: bool, batch_size: int,
+def csv_batches(path: Path, text_column: str | None, id_column: str | None, skip_bad: bool, batch_size: int,
                  report: ReadReport) -> Iterator[pa.RecordBatch]:
     import pyarrow.csv as pcsv
 
     delimiter = "\t" if ".tsv" in path.name.lower() else ","
-    encoding = text_encoding(path, expected="CSV text", opener=_open)
-    with io.TextIOWrapper(_open(path), encoding=encoding, newline="") as handle:
+    encoding = text_encoding(path, expected="CSV text", opener=open_source)
+    with io.TextIOWrapper(open_source(path), encoding=encoding, newline="") as handle:
         header_line = handle.readline()
     header = next(csv.reader([header_line], delimiter=delimiter), [])
     if not any(h.strip() for h in header):
@@ -119,7 +119,7 @@ def _csv_to_posts(batch: pa.RecordBatch, wanted: dict[str, str | None], path: Pa
         columns[target] = column
     if "id" not in columns:
         columns["id"] = text_ids(columns["text"])
-    columns["source_format"], columns["source_file"] = _repeat("csv", n), _repeat(str(path), n)
+    columns["source_format"], columns["source_file"] = repeat_string("csv", n), repeat_string(str(path), n)
     columns["source_line"] = pa.array(np.arange(offset + 1, offset + n + 1), pa.int64())
     return conform_batch(pa.table(columns))
 
@@ -141,7 +141,7 @@ def _csv_times(column: pa.Array, path: Path, name: str) -> pa.Array:
                      "(2020-07-01T12:00:00Z) or the v1.1 form (Wed Jul 01 12:00:00 +0000 2020)")
 
 
-def _parquet_batches(path: Path, text_column: str | None, batch_size: int) -> Iterator[pa.RecordBatch]:
+def parquet_batches(path: Path, text_column: str | None, batch_size: int) -> Iterator[pa.RecordBatch]:
     import pyarrow.parquet as pq
 
     try:

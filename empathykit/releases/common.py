@@ -35,12 +35,12 @@ class ReadProblem:
 OnProblem = Callable[[ReadProblem], None]
 
 
-def _reporter(on_problem: OnProblem | None) -> OnProblem:
+def problem_reporter(on_problem: OnProblem | None) -> OnProblem:
     return on_problem or (lambda problem: log.warning("%s", problem))
 
 
 # -- CSV ----------------------------------------------------------------------
-def _rows(path: Path, required: tuple[str, ...] | Callable[[list[str]], str | None]) -> Iterator[tuple[int, dict[str, str]]]:
+def csv_rows(path: Path, required: tuple[str, ...] | Callable[[list[str]], str | None]) -> Iterator[tuple[int, dict[str, str]]]:
     """``(line, row)`` per CSV record with the header's names; ``required`` is
     the columns the file must have, or a check returning what is missing."""
     try:
@@ -69,7 +69,7 @@ def _decoding(path: Path) -> Iterator[None]:
         raise not_utf8(path, "past its first 64 KiB") from None
 
 
-def _csv_files(path: Path, pattern: str, what: str) -> list[Path]:
+def csv_files(path: Path, pattern: str, what: str) -> list[Path]:
     if path.is_dir():
         files = sorted(path.glob(pattern))
         if not files:

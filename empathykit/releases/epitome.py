@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Iterator, Mapping
 
 from empathykit.errors import InputError
-from empathykit.releases.common import OnProblem, ReadProblem, _csv_files, _reporter, _rows, decode_text
+from empathykit.releases.common import OnProblem, ReadProblem, csv_files, problem_reporter, csv_rows, decode_text
 from empathykit.schemas import epitome
 
 # -- EPITOME ------------------------------------------------------------------
@@ -71,9 +71,9 @@ def records_from_epitome(path: str | Path, *, on_problem: OnProblem | None = Non
     (``id,seeker_post,response_post`` as in ``sample_test_input.csv``).
     ``reference`` holds each mechanism's level and its ``|``-separated
     rationales located as character spans in the response."""
-    report = _reporter(on_problem)
+    report = problem_reporter(on_problem)
     root = Path(path)
-    files = [f for f in _csv_files(root, "*-reddit.csv", "EPITOME") if not root.is_dir() or _mechanism_of(f)]
+    files = [f for f in csv_files(root, "*-reddit.csv", "EPITOME") if not root.is_dir() or _mechanism_of(f)]
 
     def columns(header: list[str]) -> str | None:
         need = ["seeker_post", "response_post"]
@@ -85,7 +85,7 @@ def records_from_epitome(path: str | Path, *, on_problem: OnProblem | None = Non
     labels: dict[tuple[str, str], tuple[str, str, int, Path]] = {}  # (item, mechanism) -> first row
     for file in files:
         mechanism = _mechanism_of(file)
-        for line, row in _rows(file, columns):
+        for line, row in csv_rows(file, columns):
             item_id = row["id"] if "sp_id" not in row else f"{row['sp_id']}_{row['rp_id']}"
             seeker, response = decode_text(row["seeker_post"]), decode_text(row["response_post"])
             record = records.setdefault(item_id, {"item_id": item_id})
@@ -159,9 +159,9 @@ def read_release(path: str | Path, *, on_problem: OnProblem | None = None) -> di
     spans in the response; parts not found are only in ``rationale_texts`` and
     are reported), ``release_row`` (0-based) and ``release_cells`` (the posts as
     the file spells them, JSON, where decoding changed them; else None)."""
-    report = _reporter(on_problem)
+    report = problem_reporter(on_problem)
     root = Path(path)
-    files = [f for f in _csv_files(root, "*-reddit.csv", "EPITOME") if _mechanism_of(f)]
+    files = [f for f in csv_files(root, "*-reddit.csv", "EPITOME") if _mechanism_of(f)]
     if not files:
         raise InputError(f"{root}: no EPITOME mechanism file (emotional-reactions-reddit.csv, "
                          "interpretations-reddit.csv, explorations-reddit.csv)")
@@ -177,7 +177,7 @@ def read_release(path: str | Path, *, on_problem: OnProblem | None = None) -> di
 def _read_file(file: Path, mechanism: str, report: OnProblem) -> list[dict[str, Any]]:
     rows, seen = [], {}
     label = epitome.MECHANISMS[mechanism]["span"]
-    for line, row in _rows(file, COLUMNS):
+    for line, row in csv_rows(file, COLUMNS):
         level = row["level"].strip()
         key = f"{row['sp_id']}_{row['rp_id']}"
         if level not in ("0", "1", "2"):

@@ -19,7 +19,7 @@ from typing import Any, Iterator
 
 from empathykit.errors import InputError
 from empathykit.pipelines.ids import MANGLED_PATTERN, IdChecker
-from empathykit.releases.common import OnProblem, ReadProblem, _csv_files, _reporter, _rows
+from empathykit.releases.common import OnProblem, ReadProblem, csv_files, problem_reporter, csv_rows
 from empathykit.schemas import seek_provide
 
 #: TwittEmp's release codes (0 none, 1 seeking, 2 providing) -> seek-provide labels.
@@ -39,10 +39,10 @@ def records_from_twittemp(path: str | Path, *, on_problem: OnProblem | None = No
     import pyarrow as pa
 
 
-    report = _reporter(on_problem)
+    report = problem_reporter(on_problem)
     rows = []
-    for file in _csv_files(Path(path), "*.csv", "TwittEmp CSV"):
-        for line, row in _rows(file, ("label", "content", "id")):
+    for file in csv_files(Path(path), "*.csv", "TwittEmp CSV"):
+        for line, row in csv_rows(file, ("label", "content", "id")):
             code = row["label"].strip()
             if code not in TWITTEMP_LABELS:
                 report(ReadProblem(str(file), line, row["id"] or None,
@@ -103,11 +103,11 @@ def records_from_newsemp(path: str | Path, *, on_problem: OnProblem | None = Non
     is the essay; ``empathy`` and ``distress`` (1-7) and their bins
     ``empathy_bin``, ``distress_bin`` (0/1) as released; ``message_id`` is
     the item id, ``response_id`` (the writer) and ``article_id`` are kept."""
-    report = _reporter(on_problem)
+    report = problem_reporter(on_problem)
     columns = ("message_id", "response_id", "article_id", "empathy", "distress", "empathy_bin", "distress_bin", "essay")
     records, seen = [], set()
-    for file in _csv_files(Path(path), "messages*.csv", "NewsEmp messages"):
-        for line, row in _rows(file, columns):
+    for file in csv_files(Path(path), "messages*.csv", "NewsEmp messages"):
+        for line, row in csv_rows(file, columns):
             item_id = row["message_id"].strip()
             values = {"empathy": _number(row["empathy"], 1, 7), "distress": _number(row["distress"], 1, 7),
                       "empathy_bin": _number(row["empathy_bin"], 0, 1), "distress_bin": _number(row["distress_bin"], 0, 1)}
@@ -141,7 +141,7 @@ def _tsv_lines(file: Path) -> Iterator[tuple[int, list[str]]]:
 
 
 def _split_files(path: Path, what: str) -> list[tuple[Path, str]]:
-    files = _csv_files(path, "*.tsv", what)
+    files = csv_files(path, "*.tsv", what)
     found = [(f, SPLIT_FILES.get(f.stem.lower(), "")) for f in files]
     if path.is_dir():
         found = [(f, s) for f, s in found if s]
@@ -154,7 +154,7 @@ def records_from_sst2(path: str | Path, *, on_problem: OnProblem | None = None) 
     """Records from SST-2 ``{train,dev,test}.tsv`` (``label<TAB>sentence``, no
     header; 0 negative, 1 positive): ``label`` is the release's 0/1, ``split``
     the file's split (dev becomes validation)."""
-    report = _reporter(on_problem)
+    report = problem_reporter(on_problem)
     records = []
     for file, split in _split_files(Path(path), "SST-2"):
         for number, cells in _tsv_lines(file):
@@ -182,7 +182,7 @@ def goemotions_names(folder: Path) -> list[str]:
 def records_from_goemotions(path: str | Path, *, on_problem: OnProblem | None = None) -> list[dict[str, Any]]:
     """Records from single-label GoEmotions ``{train,dev,test}.tsv``
     (``text<TAB>label`` with a header); the label names are ``emotions.txt``'s."""
-    report = _reporter(on_problem)
+    report = problem_reporter(on_problem)
     path = Path(path)
     names = set(goemotions_names(path if path.is_dir() else path.parent))
     records = []

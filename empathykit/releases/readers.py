@@ -22,7 +22,7 @@ import re
 from pathlib import Path
 from typing import Any, Mapping
 
-from empathykit.releases.common import OnProblem, ReadProblem, _csv_files, _reporter, _rows
+from empathykit.releases.common import OnProblem, ReadProblem, csv_files, problem_reporter, csv_rows
 from empathykit.schemas import emotion, story_features
 
 def _text_id(prefix: str, text: str) -> str:
@@ -35,11 +35,11 @@ def records_from_emolit(path: str | Path, *, on_problem: OnProblem | None = None
     emotions, which becomes ``reference["emotions"]``). ``path`` is a CSV or a
     folder of them (``train.csv``, ``test.csv``: the stem becomes ``split``).
     Item ids hash the text, so the same sentence keeps its id across files."""
-    report = _reporter(on_problem)
+    report = problem_reporter(on_problem)
     labels = emotion.PRESETS["emolit"]
     records: dict[str, dict[str, Any]] = {}
-    for file in _csv_files(Path(path), "*.csv", "Emolit CSV"):
-        for line, row in _rows(file, ("text", "sentiment")):
+    for file in csv_files(Path(path), "*.csv", "Emolit CSV"):
+        for line, row in csv_rows(file, ("text", "sentiment")):
             text, label = row["text"], row["sentiment"].strip()
             if not text.strip():
                 report(ReadProblem(str(file), line, None, "empty text; left out"))
@@ -97,12 +97,12 @@ def records_from_empathic_stories(path: str | Path, *, on_problem: OnProblem | N
     ``Empathizable`` (1-5) become ``reference``. Item ids are
     ``story-<split>-<index>`` with the file's index column (row number when it
     has none)."""
-    report = _reporter(on_problem)
+    report = problem_reporter(on_problem)
     low, high = story_features.SCALE
     records = []
-    for file in _csv_files(Path(path), "STORIES*.csv", "EmpathicStories STORIES"):
+    for file in csv_files(Path(path), "STORIES*.csv", "EmpathicStories STORIES"):
         split = _split_of(file)
-        for position, (line, row) in enumerate(_rows(file, ("story",))):
+        for position, (line, row) in enumerate(csv_rows(file, ("story",))):
             item_id = "-".join(p for p in ("story", split, _row_index(row, position)) if p)
             if not _present(row, "story"):
                 report(ReadProblem(str(file), line, item_id, "empty story; left out"))
@@ -139,9 +139,9 @@ def records_from_empathic_story_pairs(path: str | Path, *, on_problem: OnProblem
     are averages over annotators, not one annotator's rating, so they are
     carried under ``release`` (``binned``, ``similarity_*_human_AGG``) rather
     than as ``reference``. Item ids are ``pair-<split>-<pairs>``."""
-    report = _reporter(on_problem)
+    report = problem_reporter(on_problem)
     records = []
-    for file in _csv_files(Path(path), "PAIRS*.csv", "EmpathicStories PAIRS"):
+    for file in csv_files(Path(path), "PAIRS*.csv", "EmpathicStories PAIRS"):
         split = _split_of(file)
 
         def columns(header: list[str]) -> str | None:
@@ -149,7 +149,7 @@ def records_from_empathic_story_pairs(path: str | Path, *, on_problem: OnProblem
                 return None
             return "story_A and story_B (or story_A_summary and story_B_summary)"
 
-        for position, (line, row) in enumerate(_rows(file, columns)):
+        for position, (line, row) in enumerate(csv_rows(file, columns)):
             pair = row.get("pairs", "").strip() or _row_index(row, position)
             item_id = "-".join(p for p in ("pair", split, pair) if p)
             record: dict[str, Any] = {"item_id": item_id}

@@ -18,7 +18,7 @@ from typing import Any, Callable
 
 from empathykit.errors import InputError
 from empathykit.releases import labelled
-from empathykit.releases.common import OnProblem, ReadProblem, _reporter
+from empathykit.releases.common import OnProblem, ReadProblem, problem_reporter
 from empathykit.releases.epitome import read_release, records_from_epitome
 from empathykit.releases.readers import (
     records_from_emolit,
@@ -149,7 +149,7 @@ def _empathic_stories(path: Path, on_problem: OnProblem) -> list[ImportedConfig]
     for record in records:
         reference = record.get("reference") or {}
         if "empathizable" not in reference:
-            _reporter(on_problem)(ReadProblem(str(path), None, record["item_id"], "no Empathizable rating; left out"))
+            problem_reporter(on_problem)(ReadProblem(str(path), None, record["item_id"], "no Empathizable rating; left out"))
             continue
         row = {"item_id": record["item_id"], "story": record["story"], "story_summary": record.get("story_summary", ""),
                **{f: reference.get(f, "") for f in ("main_event", "emotion_description", "moral", "empathy_reasons")},

@@ -21,7 +21,7 @@ from empathykit.errors import InputError, TrainError
 from empathykit.train import folder as mf
 from empathykit.train import hf, labels
 from empathykit.train.circular import circularity, class_angles
-from empathykit.train.classifier import _check_same_labels, collator, encode_split
+from empathykit.train.classifier import check_same_labels, collator, encode_split
 from empathykit.train.families import Family, Progress
 from empathykit.train.metrics import classification_metrics
 from empathykit.train.settings import TrainSettings, setting
@@ -322,7 +322,7 @@ class CircumplexFamily(Family):
     def evaluate(self, model_dir: Path, data, split: str = "test", out_dir: Path | None = None) -> dict[str, Any]:
 
         model, tokenizer, _, config, info = self.load(model_dir)
-        _check_same_labels(data, info)
+        check_same_labels(data, info)
         saved = config.get("settings", {})
         length, size = saved.get("max_length", 128), saved.get("eval_batch_size", 64)
         angles = [math.radians(a) for a in config["angles"]]

@@ -165,7 +165,7 @@ class ClassifierFamily(Family):
 
 
         model, tokenizer, config, info, saved = self.load(model_dir)
-        _check_same_labels(data, info)
+        check_same_labels(data, info)
         scale = tuple(config["scale"]) if config.get("scale") else None
         settings = SimpleNamespace(max_length=saved.get("max_length", 128), eval_batch_size=saved.get("eval_batch_size", 64),
                                    threshold=saved.get("threshold", 0.5))
@@ -196,7 +196,7 @@ class ClassifierFamily(Family):
                 for r, blank in zip(rows, empty)]
 
 
-def _check_same_labels(data, info: dict[str, Any]) -> None:
+def check_same_labels(data, info: dict[str, Any]) -> None:
 
     if data.kind != info.get("kind") or (info.get("label_names") and data.label_names != info["label_names"]):
         raise InputError(f"{data.source}: task {data.task!r} has {data.kind} labels {data.label_names}; the model "

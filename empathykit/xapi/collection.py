@@ -33,7 +33,7 @@ PROVENANCE_KEY = "__empathykit"
 Progress = Callable[..., None]
 
 
-def _noop(n: float = 1, total: float | None = None) -> None:
+def no_progress(n: float = 1, total: float | None = None) -> None:
     pass
 
 
@@ -52,11 +52,11 @@ def parse_time(value: str | None, option: str) -> str | None:
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _provenance(client: XClient, endpoint: str, query: str | None) -> dict[str, Any]:
+def provenance(client: XClient, endpoint: str, query: str | None) -> dict[str, Any]:
     return {"query": query, "endpoint": endpoint, "retrieved_at": utc_iso(client.clock()), "version": __version__}
 
 
-def _newer(a: str | None, b: str | None) -> str | None:
+def newest_id(a: str | None, b: str | None) -> str | None:
     return max((x for x in (a, b) if x), key=int, default=None)
 
 
@@ -96,7 +96,7 @@ def collect_search(
     until: str | None = None,
     max_tweets: int | None = None,
     client: XClient | None = None,
-    on_progress: Progress = _noop,
+    on_progress: Progress = no_progress,
 ) -> SearchReport:
     """Run each query through recent (or full-archive) search and append its pages to ``output``.
 
@@ -157,12 +157,12 @@ def _log_page(page: dict, state: dict, log: PageLog, key: str, client: XClient, 
     tweets = len(page.get("data") or [])
     state["next_token"] = meta.get("next_token")
     state["done"] = not state["next_token"]
-    state["newest_id"] = _newer(state["newest_id"], meta.get("newest_id"))
+    state["newest_id"] = newest_id(state["newest_id"], meta.get("newest_id"))
     state["oldest_id"] = _older(state["oldest_id"], meta.get("oldest_id"))
     if tweets:
         state["count"] += tweets
         state["pages"] += 1
-        page[PROVENANCE_KEY] = _provenance(client, endpoint, query)
+        page[PROVENANCE_KEY] = provenance(client, endpoint, query)
         log.append(page, key=key, run=state, tweets=tweets)
     else:
         log.save_run(key, state)
@@ -204,7 +204,7 @@ def read_ids(path: str | Path) -> list[str]:
 
 
 def hydrate(ids_path: str | Path, output: str | Path, *, client: XClient | None = None,
-            on_progress: Progress = _noop) -> HydrateReport:
+            on_progress: Progress = no_progress) -> HydrateReport:
     """Look the ids up, 100 a request, and append the pages that hold tweets to ``output``.
     ``ids_path``: an ids file, or a dehydrated export (its folder or a Parquet file of it)."""
 
@@ -227,7 +227,7 @@ def hydrate(ids_path: str | Path, output: str | Path, *, client: XClient | None 
                          missing=state["missing"] + len(batch) - found, done=start + len(batch) == len(ids))
             if found:
                 state["pages"] += 1
-                page[PROVENANCE_KEY] = _provenance(client, TWEETS_LOOKUP, None)
+                page[PROVENANCE_KEY] = provenance(client, TWEETS_LOOKUP, None)
                 log.append(page, key=key, run=state, tweets=found)
             else:
                 log.save_run(key, state)

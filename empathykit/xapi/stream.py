@@ -14,7 +14,7 @@ from typing import Any, Sequence
 
 from empathykit.errors import InputError, XApiError
 from empathykit.xapi.client import STREAM, XClient
-from empathykit.xapi.collection import PROVENANCE_KEY, Progress, _newer, _noop, _provenance
+from empathykit.xapi.collection import PROVENANCE_KEY, Progress, newest_id, no_progress, provenance
 from empathykit.xapi.store import PageLog
 
 RULE_TAG_PREFIX = "empathykit:"
@@ -140,7 +140,7 @@ def collect_stream(
     duration: float | None = None,
     backfill_minutes: int | None = None,
     client: XClient | None = None,
-    on_progress: Progress = _noop,
+    on_progress: Progress = no_progress,
 ) -> StreamReport:
     """Append filtered-stream tweets to ``output`` until ``max_tweets``, ``duration`` seconds, or Ctrl-C.
 
@@ -178,9 +178,9 @@ def collect_stream(
                     continue
                 tweet = message["data"]
                 state["count"] += 1
-                state["newest_id"] = _newer(state["newest_id"], tweet["id"])
+                state["newest_id"] = newest_id(state["newest_id"], tweet["id"])
                 matched = [values.get(r.get("id"), "") for r in message.get("matching_rules") or []]
-                message[PROVENANCE_KEY] = _provenance(client, STREAM, " OR ".join(filter(None, matched)) or None)
+                message[PROVENANCE_KEY] = provenance(client, STREAM, " OR ".join(filter(None, matched)) or None)
                 log.append(message, key=key, run=state, tweets=1)
                 report.tweets += 1
                 on_progress(1)
