@@ -116,3 +116,41 @@ def test_function_level_imports_only_for_heavy_libraries():
             offenders.append(f"{path.relative_to(ROOT)}: {name}")
     assert not offenders, "function-level imports of light modules (move them to the top):\n" + "\n".join(
         sorted(set(offenders)))
+
+
+def _private_names_imported(path: Path) -> list[str]:
+    """``module.name`` for each private name (not a private module) ``path`` imports from empathykit."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if not (isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("empathykit")):
+            continue
+        for alias in node.names:
+            target = ROOT.joinpath(*f"{node.module}.{alias.name}".split("."))
+            is_module = target.with_suffix(".py").exists() or target.is_dir()
+            if alias.name.startswith("_") and not alias.name.startswith("__") and not is_module:
+                found.append(f"{node.module}.{alias.name}")
+    return found
+
+
+def test_no_private_name_is_imported_across_modules():
+    offenders = [f"{path.relative_to(ROOT)}: {name}" for path in sorted(PACKAGE.rglob("*.py"))
+                 for name in _private_names_imported(path)]
+    assert not offenders, "private names imported from another module (make them public in their home):\n" + \
+        "\n".join(offenders)
+
+
+def test_the_private_name_check_finds_one(tmp_path):
+    module = tmp_path / "m.py"
+    module.write_text("from empathykit.io import _describe, check_output\nfrom empathykit.cli import _common\n")
+    assert _private_names_imported(module) == ["empathykit.io._describe"]
+
+
+def test_every_layer_of_the_contract_is_required():
+    import tomllib
+
+    layers = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]["contracts"][0]["layers"]
+    optional = [layer for layer in layers if "(" in layer]
+    assert not optional, f"optional layers (a missing package would pass silently): {optional}"
+    listed = {name.strip() for layer in layers for name in layer.split("|")}
+    packages = {f"empathykit.{p.name}" for p in PACKAGE.iterdir() if (p / "__init__.py").exists()}
+    assert packages <= listed, f"packages outside the layer contract: {sorted(packages - listed)}"
