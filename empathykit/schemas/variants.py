@@ -4,9 +4,10 @@ labels come from annotations (``exports``) or from a published release
 
 API::
 
-    Variant(name, source, kind, label_names=None, mapping=None, inputs=(), scale=None)
+    Variant(name, source, kind, label_names=None, mapping=None, inputs=(), scale=None,
+            description="", extra={})
     variants_for(schema) -> list[Variant]      # every variant that applies, default order
-    select(variants, tasks) -> list[Variant]   # ``--task``; ExportError names the known ones
+    select(variants, tasks, source=...) -> list  # ``--task``; ExportError names the known ones
 
 ``source`` is the aggregated column the variant reads (``label``: the schema's
 target; else a field name: EPITOME's mechanisms, story-pair's four similarities); ``mapping`` (when set)
