@@ -9,7 +9,7 @@ PY=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q torch==2.13.0
-.venv/bin/python -m pip install -q -e ".[test,train,loop]"
+.venv/bin/python -m pip install -q -e ".[test,train,loop,docs]"
 # Label Studio pins many packages, so it lives in a venv of its own.
 .venv/bin/empathykit studio install
 # --durations/-rs: the 15 slowest tests and why each skipped test skipped. Tests that need a
