@@ -2,13 +2,15 @@
 
 Every output is written to a temporary beside its target and renamed into
 place, so an interrupted command never leaves a half-written file and a re-run
-simply replaces its earlier output. What stands at the target is only ever
-replaced by an output of the same kind: a file output never replaces a folder,
-a folder output never replaces a file, and a folder output replaces a folder
-only when that folder is empty or an earlier output of the same kind (it holds
-the caller's ``marker`` file, e.g. ``export.json``, or else
-:data:`FOLDER_MARKER`, which folders written here get when they lack one). Commands call :func:`check_output`
-first, so a wrong path stops them before any work.
+simply replaces its earlier output. Every output carries its kind (``export``,
+``model``, ``predictions``, ...; see :mod:`empathykit.outputs` for where the
+kind is kept), and what stands at the target is only ever replaced by an
+earlier output of the same kind that empathykit wrote: a file output never
+replaces a folder or someone else's file, a folder output never replaces a
+file, and a folder output replaces a folder only when that folder is empty or
+an earlier output of that kind. Commands call :func:`check_output` first, so a
+wrong path, or a folder they cannot write in, stops them before any work; a
+disk that fills up while writing is one line naming the path too.
 
 Temporaries are named ``.NAME.empathykit-tmp-PID-RANDOM`` (recognisable, and
 hidden). They are removed on every exit the process sees: exceptions,
@@ -20,41 +22,53 @@ same output removes it once its process is gone.
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import secrets
 import shutil
 import signal
-import socket
 import threading
-from datetime import datetime, timezone
+from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any, Iterator
+from typing import IO, Any
 
 from empathykit.errors import EmpathykitError, OutputError
-
-try:
-    import fcntl
-except ImportError:  # Windows: no advisory locks
-    fcntl = None
+from empathykit.locks import output_lock
+from empathykit.outputs import (
+    FOLDER_MARKER,
+    describe,
+    digest,
+    file_kind,
+    folder_kind,
+    parquet_kind,
+    read_marker,
+    read_sidecar,
+    sidecar_path,
+    stamp_schema,
+)
 
 TMP_TAG = ".empathykit-tmp-"
-FOLDER_MARKER = ".empathykit-output.json"
 _open_outputs = 0
 _previous_handler: Any = None
+#: what a failed write means for the user: the place cannot take the output
+_WRITE_ERRNOS = {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
+_WRITE_HINTS = {errno.EROFS: "that folder is on a read-only file system; choose another output path",
+                errno.ENOSPC: "the disk is full; free some space or choose another output path",
+                errno.EDQUOT: "your disk quota is used up; free some space or choose another output path"}
 
 
-def _describe(path: Path) -> str:
-    return "a folder" if path.is_dir() else "a file"
-
-
-def check_output(target: str | os.PathLike, kind: str = "file", *, marker: str | None = None,
-                 label: str = "output", tag: str | None = None) -> Path:
+def check_output(target: str | os.PathLike, kind: str = "file", *, output: str | None = None,
+                 marker: str | None = None, label: str = "output", tag: str | None = None) -> Path:
     """Raise :class:`OutputError` unless ``target`` may receive a ``kind`` (``"file"`` or ``"dir"``)
-    output: it is absent, or of that kind (a folder: empty, or an earlier output, see the module
-    doc; with ``tag``, only a folder whose :data:`FOLDER_MARKER` says ``"output": tag`` counts).
-    Also removes stale temporaries of ``target`` left by killed runs. Returns the path."""
+    output of the kind ``output`` (``"export"``, ``"predictions"``, ...): it is absent, an empty
+    folder, or an earlier ``output`` that empathykit wrote, and its folder can be written in.
+    ``marker``: a file that marks the caller's earlier folders from before markers named a kind;
+    ``tag``: the same as ``output``. Without ``output`` (internal files), any file and any folder
+    empathykit wrote may be replaced. Also removes stale temporaries of ``target`` left by killed
+    runs. Returns the path."""
     target = Path(target)
+    output = output or tag
     if kind not in ("file", "dir"):
         raise ValueError(f"kind must be 'file' or 'dir', not {kind!r}")
     for parent in target.parents:
@@ -64,8 +78,13 @@ def check_output(target: str | os.PathLike, kind: str = "file", *, marker: str |
                                   hint="choose an output path inside a folder")
             break
     clean_stale(target)
-    if not target.exists() and not target.is_symlink():
-        return target
+    if target.exists() or target.is_symlink():
+        _check_existing(target, kind, output, marker, label)
+    _check_writable(target, label)
+    return target
+
+
+def _check_existing(target: Path, kind: str, output: str | None, marker: str | None, label: str) -> None:
     if kind == "file" and target.is_dir():
         raise OutputError(f"{label} {target} is an existing folder; expected a file path (nothing was written)",
                           hint=f"name a file, e.g. {target / 'out'}{target.suffix or '.parquet'}, "
@@ -73,33 +92,51 @@ def check_output(target: str | os.PathLike, kind: str = "file", *, marker: str |
     if kind == "dir" and not target.is_dir():
         raise OutputError(f"{label} {target} is an existing file; expected a folder path (nothing was written)",
                           hint="name a new folder, or remove the file yourself")
-    if kind == "dir" and tag and not _replaceable_folder(target, None, tag):
-        raise OutputError(f"{label} {target} is a folder that empathykit did not write as a {tag} folder "
-                          f"(no {FOLDER_MARKER} saying so); nothing was written",
-                          hint="name a new or empty folder, or remove that one yourself")
-    if kind == "dir" and not _replaceable_folder(target, marker, tag):
-        expected = f"{FOLDER_MARKER}" + (f" or {marker}" if marker else "")
-        raise OutputError(f"{label} {target} is a folder that is not an earlier output of this command "
-                          f"(no {expected} in it); nothing was written",
-                          hint="name a new or empty folder, or remove that one yourself")
-    return target
+    if kind == "dir" and not any(target.iterdir()):
+        return
+    if output is None:
+        if kind == "dir" and not (target / FOLDER_MARKER).is_file() and not (marker and (target / marker).exists()):
+            expected = f"{FOLDER_MARKER}" + (f" or {marker}" if marker else "")
+            raise OutputError(f"{label} {target} is a folder that is not an earlier output of this command "
+                              f"(no {expected} in it); nothing was written",
+                              hint="name a new or empty folder, or remove that one yourself")
+        return
+    found = folder_kind(target, marker) if kind == "dir" else file_kind(target)
+    if found == output or (found == "legacy" and marker):
+        return
+    what = "folder" if kind == "dir" else "file"
+    raise OutputError(f"{label} {target}: there is {describe(target, found)}, which writing {output} there would "
+                      f"{'delete' if kind == 'dir' else 'replace'}; nothing was written",
+                      hint=f"name a new {what}, or move that one away yourself")
 
 
-def _replaceable_folder(folder: Path, marker: str | None, tag: str | None = None) -> bool:
-    if tag:
-        return not any(folder.iterdir()) or (read_marker(folder) or {}).get("output") == tag
-    if (folder / FOLDER_MARKER).is_file() or (marker and (folder / marker).exists()):
-        return True
-    return not any(folder.iterdir())
-
-
-def read_marker(folder: str | os.PathLike) -> dict[str, Any] | None:
-    """The :data:`FOLDER_MARKER` of ``folder`` as a dict (None: absent or not readable JSON)."""
+def _check_writable(target: Path, label: str) -> None:
+    """Create and remove a file where ``target``'s temporary will go (its nearest existing folder)."""
+    folder = next((p for p in target.parents if p.exists()), Path("."))
+    probe = folder / f".{target.name}{TMP_TAG}{os.getpid()}-probe"
     try:
-        value = json.loads((Path(folder) / FOLDER_MARKER).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        os.unlink(probe)
+    except FileExistsError:
+        return
+    except OSError as exc:
+        raise _cannot_write(target, folder, exc, label) from None
+
+
+def _cannot_write(target: Path, folder: Path, exc: OSError, label: str) -> OutputError:
+    reason = exc.strerror or str(exc).split("\n")[0]
+    return OutputError(f"{label} {target}: cannot write in {folder} ({reason}); nothing was written",
+                       hint=_WRITE_HINTS.get(exc.errno, "choose a folder you can write to, or fix its permissions"))
+
+
+def _write_failure(exc: BaseException, target: Path, tmp: Path, label: str) -> OutputError | None:
+    """The one line for an ``OSError`` met while writing ``target`` (None: not a write failure)."""
+    if not isinstance(exc, OSError) or exc.errno not in _WRITE_ERRNOS:
         return None
-    return value if isinstance(value, dict) else None
+    name = os.fsdecode(exc.filename) if exc.filename is not None else None
+    if name is not None and not name.startswith(str(tmp)) and Path(name).parent != target.parent:
+        return None  # an input that could not be read, not the output
+    return _cannot_write(target, target.parent, exc, label)
 
 
 def clean_stale(target: str | os.PathLike) -> list[Path]:
@@ -182,32 +219,91 @@ def sigterm_unwinds() -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def atomic_path(target: str | os.PathLike, *, suffix: str = "", marker: str | None = None,
-                tag: str | None = None) -> Iterator[Path]:
+def atomic_path(target: str | os.PathLike, *, suffix: str = "", output: str | None = None, marker: str | None = None,
+                tag: str | None = None, label: str = "output") -> Iterator[Path]:
     """Yield a temporary path beside ``target`` (the caller creates a file or a folder there);
-    on success it replaces ``target``, on any failure it is removed. ``marker``/``tag``: what
-    marks an earlier folder output of the same kind (see :func:`check_output`); a folder the
-    caller gave its own :data:`FOLDER_MARKER` keeps it."""
+    on success it replaces ``target``, on any failure it is removed. ``output``: the kind of
+    output written (see :func:`check_output`; ``tag`` is the same), which a folder gets in its
+    :data:`FOLDER_MARKER` (a marker the caller wrote is kept), a Parquet file in its metadata
+    when the caller put it there (:func:`stamp_schema`), and any other file in its sidecar.
+    A write the place cannot take (read-only, full disk) is one :class:`OutputError` line."""
     target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
+    output = output or tag
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise _cannot_write(target, next((p for p in target.parents if p.exists()), Path(".")), exc, label) from None
     clean_stale(target)
     tmp = temporary_name(target, suffix)
     with sigterm_unwinds():
         try:
             yield tmp
             if tmp.is_dir():
-                check_output(target, "dir", marker=marker, tag=tag)
-                if not (tmp / FOLDER_MARKER).exists() and not (marker and (tmp / marker).exists()):
-                    (tmp / FOLDER_MARKER).write_text(json.dumps({"written_by": "empathykit"}) + "\n",
-                                                     encoding="utf-8")
+                check_output(target, "dir", output=output, marker=marker, label=label)
+                _mark_folder(tmp, output, marker)
                 _swap_folder(tmp, target)
+            elif output:
+                check_output(target, "file", output=output, label=label)
+                _replace_file(tmp, target, output)
             else:
                 if target.is_dir() and not target.is_symlink():
-                    check_output(target, "file")  # raises: never remove a folder for a file
+                    check_output(target, "file", label=label)  # raises: never remove a folder for a file
                 os.replace(tmp, target)
-        except BaseException:
+        except BaseException as exc:
             _remove(tmp)
+            failure = _write_failure(exc, target, tmp, label)
+            if failure is not None:
+                raise failure from None
             raise
+
+
+def _mark_folder(folder: Path, output: str | None, marker: str | None) -> None:
+    document = read_marker(folder)
+    if document is None:
+        if not output and marker and (folder / marker).exists():
+            return
+        document = {"written_by": "empathykit"}
+    elif not output or document.get("output"):
+        return  # the caller wrote its own
+    if output:
+        document["output"] = output
+    (folder / FOLDER_MARKER).write_text(json.dumps(document) + "\n", encoding="utf-8")
+
+
+def _replace_file(tmp: Path, target: Path, output: str) -> None:
+    """Rename ``tmp`` onto ``target``, the kind of output going with it. The sidecar names both the
+    old and the new bytes while the rename happens, so a kill in between leaves a provable file."""
+    sidecar = sidecar_path(target)
+    if parquet_kind(tmp) == output:
+        os.replace(tmp, target)
+        with contextlib.suppress(FileNotFoundError):
+            sidecar.unlink()
+        return
+    new = digest(tmp)
+    old = (read_sidecar(target).get("sha256") or []) if file_kind(target) == output else []
+    mode = tmp.stat().st_mode & 0o666
+    _write_sidecar(sidecar, output, [new, *old], mode)
+    os.replace(tmp, target)
+    _write_sidecar(sidecar, output, [new], mode)
+
+
+def _write_sidecar(sidecar: Path, output: str, digests: list[str], mode: int) -> None:
+    tmp = temporary_name(sidecar)
+    try:
+        with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode), "w", encoding="utf-8") as handle:
+            json.dump({"written_by": "empathykit", "output": output, "sha256": digests}, handle)
+            handle.write("\n")
+        os.replace(tmp, sidecar)
+    except BaseException:
+        _remove(tmp)
+        raise
+
+
+def remove_output(target: str | os.PathLike) -> None:
+    """Remove an output file that empathykit wrote, with its sidecar (absent: nothing to do)."""
+    for path in (Path(target), sidecar_path(target)):
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
 
 
 def _swap_folder(tmp: Path, target: Path) -> None:
@@ -221,91 +317,46 @@ def _swap_folder(tmp: Path, target: Path) -> None:
 
 
 @contextlib.contextmanager
-def atomic_open(target: str | os.PathLike, mode: str = "w", **kwargs: Any) -> Iterator[IO]:
+def atomic_folder(target: str | os.PathLike, *, output: str, label: str = "output") -> Iterator[Path]:
+    """Yield a fresh temporary folder that becomes ``target`` (an ``output`` folder) when the block
+    ends cleanly; one run at a time writes it (:func:`output_lock`), a second stops in one line."""
+    with output_lock(target, label=label):
+        check_output(target, "dir", output=output, label=label)
+        with atomic_path(target, output=output, label=label) as tmp:
+            tmp.mkdir()
+            yield tmp
+
+
+@contextlib.contextmanager
+def atomic_open(target: str | os.PathLike, mode: str = "w", *, output: str | None = None,
+                **kwargs: Any) -> Iterator[IO]:
     """``open()`` a temporary file that replaces ``target`` when closed cleanly."""
     if "b" not in mode:
         kwargs.setdefault("encoding", "utf-8")
-    with atomic_path(target) as tmp:
+    with atomic_path(target, output=output) as tmp:
         with open(tmp, mode, **kwargs) as handle:
             yield handle
 
 
-def write_json(target: str | os.PathLike, obj: Any) -> Path:
-    with atomic_open(target) as handle:
+def write_json(target: str | os.PathLike, obj: Any, *, output: str | None = None) -> Path:
+    with atomic_open(target, output=output) as handle:
         json.dump(obj, handle, indent=2, ensure_ascii=False, default=str)
         handle.write("\n")
     return Path(target)
 
 
-def write_parquet(target: str | os.PathLike, table: Any) -> Path:
-    """Write a ``pyarrow.Table`` or ``pandas.DataFrame`` atomically."""
+def write_parquet(target: str | os.PathLike, table: Any, *, output: str | None = None) -> Path:
+    """Write a ``pyarrow.Table`` or ``pandas.DataFrame`` atomically, ``output`` in its metadata."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     if not isinstance(table, pa.Table):
         table = pa.Table.from_pandas(table, preserve_index=False)
-    with atomic_path(target) as tmp:
+    if output:
+        table = table.replace_schema_metadata(stamp_schema(table.schema, output).metadata)
+    with atomic_path(target, output=output) as tmp:
         pq.write_table(table, tmp)
     return Path(target)
-
-
-LOCK_TAG = ".empathykit-lock"
-
-
-@contextlib.contextmanager
-def output_lock(target: str | os.PathLike, *, label: str = "output") -> Iterator[Path]:
-    """Hold the one lock of ``target`` (``.NAME.empathykit-lock`` beside it) while a run writes it.
-
-    A second holder stops at once with one line naming the live one (pid, host, start time). The
-    lock is the kernel's (``flock``): a run killed outright lets go of it, so the next run takes
-    it over without guessing from pids, which the system reuses."""
-    target = Path(target)
-    path = target.parent / f".{target.name}{LOCK_TAG}"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle = _take_lock(path, target, label)
-    try:
-        yield path
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            path.unlink()
-        handle.close()
-
-
-def _take_lock(path: Path, target: Path, label: str) -> IO:
-    if fcntl is None:
-        raise OutputError(f"{label} {target}: one run per output needs advisory file locks, which this system "
-                          "lacks", hint="run empathykit on Linux or macOS (or WSL)")
-    while True:
-        handle = open(path, "a+", encoding="utf-8")
-        try:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.seek(0)
-            holder = _holder(handle.read())
-            handle.close()
-            raise OutputError(f"{label} {target} is being written by another run ({holder})",
-                              hint="wait for that run to finish, or stop it; a run that was killed lets go by itself")
-        try:
-            same = os.fstat(handle.fileno()).st_ino == os.stat(path).st_ino
-        except FileNotFoundError:
-            same = False
-        if not same:  # the holder removed it as we opened it: lock the new one
-            handle.close()
-            continue
-        handle.seek(0)
-        handle.truncate()
-        started = datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds")
-        handle.write(json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "started": started}) + "\n")
-        handle.flush()
-        return handle
-
-
-def _holder(text: str) -> str:
-    try:
-        info = json.loads(text)
-        return f"pid {info['pid']} on {info['host']}, started {info['started']}"
-    except (ValueError, KeyError, TypeError):
-        return "a process that is just starting"
 
 
 def read_json_document(path: str | Path, what: str, required_key: str, hint: str,
