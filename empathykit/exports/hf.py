@@ -235,8 +235,9 @@ def _aggregated(tidy: pd.DataFrame, schema: Schema, adjudications: pd.DataFrame 
 
 
 def _not_annotated(items: pd.DataFrame, tidy: pd.DataFrame) -> int:
-    pushed = items["item_id"].astype(str).drop_duplicates()
-    return int((~pushed.isin(set(tidy["item_id"].astype(str)))).sum())
+    pushed = pd.unique(items["item_id"].astype(str).to_numpy(object))
+    annotated = pd.unique(tidy["item_id"].astype(str).to_numpy(object))
+    return int(len(pushed) - (pd.Index(annotated).get_indexer(pushed) >= 0).sum())
 
 
 def _portable(report: ExportReport) -> dict[str, Any]:

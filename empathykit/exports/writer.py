@@ -117,7 +117,10 @@ def write_into(folder: Path, configs: list[ExportConfig], *, card: dict[str, Any
     for config in configs:
         (folder / config.name).mkdir()
         for split in SPLITS:
-            table, path = config.splits[split].flatten_indices().data.table, folder / config.name / f"{split}.parquet"
+            data = config.splits[split]
+            # flatten_indices copies even a dataset without an indices mapping: only flatten one that has it
+            table = (data.flatten_indices() if data._indices is not None else data).data.table
+            path = folder / config.name / f"{split}.parquet"
             if table.num_rows:
                 pq.write_table(table, path)
             else:  # no row group at all: `datasets` cannot read an empty one (batch size 0)

@@ -109,11 +109,14 @@ def load_annotations(annotations: str | Path | pd.DataFrame, *, error: type[Empa
 
 def _task_ids(item_ids: pd.Series, task_ids: pd.Series | None) -> pd.Series:
     """``item_id`` as text; a missing one becomes the stable ``task:<task_id>``."""
-    missing = item_ids.isna() | (item_ids.astype(object).map(lambda v: isinstance(v, str) and not v.strip()))
-    ids = item_ids.astype(object).where(~missing, None)
-    if task_ids is not None:
-        ids = ids.where(~missing, ["task:" + str(int(t)) if pd.notna(t) else None for t in task_ids])
-    return ids.map(lambda v: None if v is None else str(v))
+    # column operations: a Python call per row took a second per million rows
+    text = item_ids.astype("string")
+    missing = (text.isna() | text.str.strip().eq("")).fillna(True).to_numpy(bool)
+    ids = text.astype(object).to_numpy(copy=True)
+    ids[missing] = None
+    if task_ids is not None and missing.any():
+        ids[missing] = ["task:" + str(int(t)) if pd.notna(t) else None for t in task_ids.to_numpy()[missing]]
+    return pd.Series(ids, index=item_ids.index, dtype=object)
 
 
 def normalise(frame: pd.DataFrame, *, source: str = "annotations",
