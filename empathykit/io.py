@@ -257,6 +257,18 @@ def atomic_path(target: str | os.PathLike, *, suffix: str = "", output: str | No
             raise
 
 
+def mark_folder(folder: str | os.PathLike, output: str, *, label: str = "output") -> Path:
+    """Make ``folder`` (checked as :func:`check_output` does) an ``output`` folder written in place,
+    file by file, rather than renamed into place whole."""
+    folder = check_output(folder, "dir", output=output, label=label)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        _mark_folder(folder, output, None)
+    except OSError as exc:
+        raise _cannot_write(folder, folder.parent, exc, label) from None
+    return folder
+
+
 def _mark_folder(folder: Path, output: str | None, marker: str | None) -> None:
     document = read_marker(folder)
     if document is None:

@@ -74,9 +74,14 @@ def test_agreement_outputs_keep_a_folder_and_a_file(tmp_path):
 
 def test_file_output_rerun_replaces(tmp_path):
     out = tmp_path / "posts.parquet"
-    out.write_bytes(b"an earlier, now outdated output")
+    out.write_bytes(b"someone's own file")
+    result = runner.invoke(app, ["collect", "file", str(SAMPLE), "-o", str(out)])
+    assert result.exit_code == 1 and "a file empathykit did not write" in _flat(result.output)
+    assert out.read_bytes() == b"someone's own file"
+    out.unlink()
     assert runner.invoke(app, ["collect", "file", str(SAMPLE), "-o", str(out)]).exit_code == 0
     assert pq.read_table(out).num_rows == 151
+    assert pq.read_schema(out).metadata[b"empathykit.output"] == b"posts"
     assert runner.invoke(app, ["collect", "file", str(SAMPLE), "-o", str(out)]).exit_code == 0
     assert pq.read_table(out).num_rows == 151
     assert _temporaries(tmp_path) == []

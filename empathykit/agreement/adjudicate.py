@@ -92,15 +92,15 @@ def find_disagreements(annotations: str | Path | pd.DataFrame, schema: Schema | 
                                                                                   ignore_index=True)
 
 
-def write_table(frame: pd.DataFrame, out: str | Path) -> Path:
-    """Parquet or CSV by the file's suffix, written atomically."""
+def write_table(frame: pd.DataFrame, out: str | Path, output: str = "disagreements") -> Path:
+    """Parquet or CSV by the file's suffix, written atomically as an ``output`` (its kind)."""
     out = Path(out)
     suffix = out.suffix.lower()
     if suffix == ".parquet":
-        return write_parquet(out, frame)
+        return write_parquet(out, frame, output=output)
     if suffix == ".csv":
 
-        with atomic_open(out, newline="") as handle:
+        with atomic_open(out, newline="", output=output) as handle:
             frame.to_csv(handle, index=False)
         return out
     raise InputError(f"{out}: unsupported output type {suffix!r}; expected .parquet or .csv")
@@ -274,7 +274,7 @@ def pull_adjudications(project: str | int, schema: Schema | str, *, out: str | P
         "updated_at": latest["updated_at"],
     }, columns=list(ADJUDICATION_COLUMNS)).sort_values(["item_id", "field"], ignore_index=True)
     result = result.astype({k: v for k, v in ADJUDICATION_COLUMNS.items() if k != "updated_at"})
-    write_parquet(out, result)
+    write_parquet(out, result, output="adjudications")
     return AdjudicationPull(Path(out), int(result["item_id"].nunique()), len(result),
                             sorted(set(result["adjudicator"])), int((counts > 1).sum()),
                             project_title=pulled.project_title, tasks=tasks, skipped=pulled.cancelled)

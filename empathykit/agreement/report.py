@@ -15,7 +15,7 @@ from typing import Any
 
 from empathykit.agreement.formatting import COEFFICIENT_NAMES, fmt, named
 from empathykit.agreement.plots import plot_annotators, plot_coefficients, plot_confusions, plot_rounds
-from empathykit.io import atomic_path, write_json
+from empathykit.io import atomic_path, mark_folder, write_json
 from empathykit.table.agreement import AgreementResult, AnnotatorAgreement, FieldAgreement, InputSummary
 
 
@@ -212,8 +212,7 @@ def write_report(result: AgreementResult, out_dir: str | Path) -> ReportFiles:
     import matplotlib
 
     matplotlib.use("Agg")
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    out_dir = mark_folder(out_dir, "agreement-report", label="report folder")
     figures: dict[str, str] = {}
     written: list[Path] = []
 

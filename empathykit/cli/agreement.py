@@ -100,12 +100,12 @@ def compute_command(
     from empathykit.cli._common import err_console
     from empathykit.io import check_output, write_json
 
-    check_output(out, "file")
+    check_output(out, "file", output="agreement")
     result = _compute(annotations, schema, schema_option, field, items, adjudicated, bootstrap, seed, confidence, weights, iou)
     payload = result.to_json()
     if model_predictions is not None:
         payload["model"] = _model_rater(annotations, model_predictions, model_version, schema, schema_option)
-    write_json(out, payload)
+    write_json(out, payload, output="agreement")
     _print_summary(result)
     err_console.print(f"written: {out}", highlight=False)
     if json_out:
@@ -167,7 +167,7 @@ def report_command(
     from empathykit.cli._common import err_console
     from empathykit.io import check_output
 
-    check_output(out, "dir", marker="agreement.json")  # an earlier report, or a new or empty folder
+    check_output(out, "dir", output="agreement-report", label="report folder")  # an earlier report, or a new or empty folder
     result = _compute(annotations, schema, schema_option, field, items, adjudicated, bootstrap, seed, confidence, weights, iou)
     with err_console.status("drawing the report"):
         files = write_report(result, out)
@@ -193,7 +193,7 @@ def disagreements_command(
     from empathykit.errors import InputError
     from empathykit.io import check_output
 
-    check_output(out, "file")
+    check_output(out, "file", output="disagreements")
     parsed = _schema(annotations, schema, schema_option)
     if push and not project:
         raise InputError("--push needs the adjudication project's title (--project)")
@@ -225,7 +225,7 @@ def adjudicated_command(
     from empathykit.cli._common import err_console, progress
     from empathykit.io import check_output
 
-    check_output(out, "file")
+    check_output(out, "file", output="adjudications")
     with progress("pulling adjudications") as advance:
         report = pull_adjudications(project, _schema(None, schema, schema_option), out=out, on_progress=advance)
     if not report.rows:

@@ -93,9 +93,11 @@ def select(output: Annotated[Path, typer.Option("--out", "-o", help="CSV to writ
     """Pick the top-N words by rating, minus exclusions, restricted to a topic."""
     from empathykit.cli._common import err_console
     from empathykit.lexicons import write_lexicon
+    from empathykit.io import check_output
     from empathykit.lexicons.select import read_word_list, select_words
     from empathykit.pipelines.corpus import topic_corpus_frequency
 
+    check_output(output, "file", output="lexicon")
     words = _load(lexicon, distress_lexicon, word_column, rating_column, on_duplicate)
     excluded = list(exclude) + (read_word_list(exclude_file) if exclude_file else [])
     allowed = read_word_list(topic_words) if topic_words else None

@@ -74,8 +74,8 @@ def write_epitome_csv(tables: Mapping[str, Iterable[Mapping[str, Any]]], out_dir
     if unknown:
         raise ExportError(f"EPITOME CSV: unknown mechanism(s) {unknown}; expected some of {list(FILE_NAMES)}")
     texts = {m: epitome_csv_text(rows) for m, rows in tables.items()}  # every check before anything is written
-    out = check_output(out_dir, "dir")
-    with atomic_path(out) as tmp:
+    out = check_output(out_dir, "dir", output="export", label="export folder")
+    with atomic_path(out, output="export", label="export folder") as tmp:
         tmp.mkdir()
         for mechanism, text in texts.items():
             (tmp / FILE_NAMES[mechanism]).write_bytes(text.encode("utf-8"))

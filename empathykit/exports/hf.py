@@ -196,7 +196,7 @@ def _read_inputs(annotations: Path, items_path: Path, schema: Schema, group_by: 
 def _write(out_dir: str | Path, ties: pd.DataFrame, configs, report: ExportReport, schema: Schema, facts,
            aggregation: str) -> None:
     """The whole export folder, renamed into place at once."""
-    with atomic_path(out_dir, marker="export.json") as tmp:
+    with atomic_path(out_dir, output="export", label="export folder") as tmp:
         tmp.mkdir()
         ties.drop(columns=[c for c in ties.columns if c.endswith("_adjudicated")]).to_parquet(tmp / "ties.parquet", index=False)
         write_into(tmp, configs, meta=_portable(report), body=card_body(report, schema, facts, aggregation),
@@ -209,7 +209,7 @@ def _input_paths(annotations: str | Path, items: str | Path | None, out_dir: str
     if not annotations.is_file():  # before the items check, so the error names the file that is missing
         raise ExportError(f"{annotations}: no such annotations file",
                           hint="pass the Parquet file `empathykit annotate pull -o` wrote")
-    check_output(out_dir, "dir", marker="export.json")
+    check_output(out_dir, "dir", output="export", label="export folder")
     items_path = Path(items) if items else items_beside(annotations)
     if not items_path.exists():
         raise ExportError(f"{items_path}: no items table",

@@ -113,7 +113,7 @@ def export_import(spec: str, out_dir: str | Path, *, task: Sequence[str] | str |
         raise ExportError(f"--format epitome-csv writes EPITOME data; {name} is not", hint="use epitome:DIR")
     if not path.exists():
         raise InputError(f"{path}: no such file or folder", hint=f"point {name}: at the release's files")
-    check_output(out_dir, "dir", marker="export.json")
+    check_output(out_dir, "dir", output="export", label="export folder")
     notify = on_progress or (lambda _msg: None)
     problems: list[str] = []
 

@@ -97,8 +97,8 @@ def render_card(configs: list[ExportConfig], card: dict[str, Any], body: str = "
 def write_export(out_dir: str | Path, configs: list[ExportConfig], *, card: dict[str, Any] | None = None,
                  meta: dict[str, Any] | None = None, body: str = "") -> list[str]:
     """Write ``configs`` to ``out_dir`` (layout in the module doc); returns the Parquet paths, relative."""
-    check_output(out_dir, "dir", marker="export.json")
-    with atomic_path(out_dir, marker="export.json") as tmp:
+    check_output(out_dir, "dir", output="export", label="export folder")
+    with atomic_path(out_dir, output="export", label="export folder") as tmp:
         tmp.mkdir()
         return write_into(tmp, configs, card=card, meta=meta, body=body)
 

@@ -36,7 +36,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from empathykit.errors import InputError
-from empathykit.io import write_json
+from empathykit.io import check_output, write_json
 from empathykit.lexicons.lexicon import Lexicon, write_lexicon
 from empathykit.lexicons.scoring import tokenize
 
@@ -216,6 +216,9 @@ def induce_from_file(source, output, *, text_column: str = "text", rating_column
     source, output = Path(source), Path(output)
     if not source.is_file():
         raise InputError(f"input {source} does not exist; expected a CSV or Parquet file of rated documents")
+    report = Path(report_path) if report_path else output.with_name(output.stem + ".report.json")
+    check_output(output, "file", output="lexicon")
+    check_output(report, "file", output="lexicon-report", label="report")
     if source.suffix.lower() == ".parquet":
         table = pq.read_table(source)
     else:
@@ -237,5 +240,5 @@ def induce_from_file(source, output, *, text_column: str = "text", rating_column
     result = induce_lexicon(texts, targets, groups=groups, **options)
     result.report.update(source=str(source), text_column=text_column, output=str(output))
     write_lexicon(result.lexicon, output, {"documents": result.document_counts.tolist()})
-    write_json(Path(report_path) if report_path else output.with_name(output.stem + ".report.json"), result.report)
+    write_json(report, result.report, output="lexicon-report")
     return result

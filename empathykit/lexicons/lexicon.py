@@ -271,7 +271,7 @@ def write_lexicon(lexicon: Lexicon, target: str | Path, extra: dict[str, list] |
     """Write ``word,<dimension>...`` CSV (atomically); ``load_lexicon`` reads it back."""
 
     columns = ["word", *lexicon.dimensions, *(extra or {})]
-    with atomic_open(target, newline="") as handle:
+    with atomic_open(target, newline="", output="lexicon") as handle:
         writer = csv.writer(handle)
         writer.writerow(columns)
         for i, word in enumerate(lexicon.words):

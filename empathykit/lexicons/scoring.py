@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from empathykit.errors import InputError
-from empathykit.io import atomic_path
+from empathykit.io import atomic_path, check_output, stamp_schema
 from empathykit.lexicons.lexicon import Lexicon
 
 #: A token; RE2 syntax (Arrow) and, being plain classes, readable by people.
@@ -103,13 +103,14 @@ def score_file(source, target, lexicon: Lexicon, *, text_column: str = "text", b
     source = Path(source)
     if not source.is_file():
         raise InputError(f"input {source} does not exist; expected a Parquet or CSV file with a text column")
+    check_output(target, "file", output="scores")
     if source.suffix.lower() == ".parquet":
         batches = pq.ParquetFile(source).iter_batches(batch_size=batch_size)
     else:
         delimiter = "\t" if source.suffix.lower() in (".tsv", ".tab") else ","
         batches = pcsv.open_csv(source, parse_options=pcsv.ParseOptions(delimiter=delimiter, newlines_in_values=True))
     rows, writer = 0, None
-    with atomic_path(target) as tmp:
+    with atomic_path(target, output="scores") as tmp:
         try:
             for batch in batches:
                 if text_column not in batch.schema.names:
@@ -121,7 +122,7 @@ def score_file(source, target, lexicon: Lexicon, *, text_column: str = "text", b
                     table = table.drop_columns([name]) if name in table.column_names else table
                     table = table.append_column(name, scores[name])
                 if writer is None:
-                    writer = pq.ParquetWriter(tmp, table.schema, compression="zstd")
+                    writer = pq.ParquetWriter(tmp, stamp_schema(table.schema, "scores"), compression="zstd")
                 writer.write_table(table)
                 rows += table.num_rows
                 if on_progress:

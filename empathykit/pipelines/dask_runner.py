@@ -31,7 +31,7 @@ import numpy as np
 import pyarrow as pa
 
 from empathykit.errors import InputError
-from empathykit.io import atomic_path, check_output, write_json
+from empathykit.io import atomic_path, check_output, stamp_schema, write_json
 from empathykit.pipelines.filtering import HASH_COLUMNS, STAGES, FilterConfig, FilterResult, filter_batch, stage_report
 from empathykit.pipelines.posts import FILTERED_SCHEMA, POSTS_SCHEMA, conform_batch
 from empathykit.pipelines.readers import FORMATS, detect_format, iter_posts, with_fast_path
@@ -167,8 +167,8 @@ def run_filter_dask(inputs: Sequence[str | Path], output: str | Path, *, config:
     scheduler = scheduler or _default_scheduler()
     output = Path(output)
     counts_path = Path(counts_path) if counts_path else output.with_name(output.stem + ".counts.json")
-    check_output(output, "file")
-    check_output(counts_path, "file", label="counts file")
+    check_output(output, "file", output="filtered")
+    check_output(counts_path, "file", output="filter-counts", label="counts file")
     parquet_read = ReadReport()
     fragments = _fragments(inputs, fmt, parquet_read)
     bag = db.from_sequence(fragments, npartitions=len(fragments))
@@ -187,7 +187,7 @@ def run_filter_dask(inputs: Sequence[str | Path], output: str | Path, *, config:
     _write(staged, kept_orders, output, scheduler)
     counts = stage_report(totals, n_input, config, inputs=[str(p) for p in inputs], output_file=str(output),
                           read=_merge_reads(parquet_read, fragments, reads), engine="dask")
-    write_json(counts_path, counts)
+    write_json(counts_path, counts, output="filter-counts")
     return FilterResult(output, counts_path, counts)
 
 
@@ -241,6 +241,7 @@ def _write(staged, kept_orders: np.ndarray, output: Path, scheduler: str | None)
             return [len(partition)]
 
         dask.compute(staged.map_partitions(write), scheduler=scheduler)
-        with atomic_path(output) as tmp, pq.ParquetWriter(tmp, FILTERED_SCHEMA, compression="zstd") as writer:
+        with atomic_path(output, output="filtered") as tmp, \
+                pq.ParquetWriter(tmp, stamp_schema(FILTERED_SCHEMA, "filtered"), compression="zstd") as writer:
             for part in sorted(folder.glob("part-*.parquet")):
                 writer.write_table(pq.read_table(part, schema=FILTERED_SCHEMA))

@@ -58,7 +58,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from empathykit.errors import InputError
-from empathykit.io import atomic_path, check_output, write_json
+from empathykit.io import atomic_path, check_output, stamp_schema, write_json
 from empathykit.lexicons.lexicon import Lexicon, bundled_lexicon
 from empathykit.lexicons.scoring import score_tokens, tokenize
 from empathykit.pipelines.choices import TOPIC_MATCHES
@@ -296,8 +296,8 @@ def run_filter(inputs: list[str | Path], output: str | Path, *, config: FilterCo
     counts_path = Path(counts_path) if counts_path else output.with_name(output.stem + ".counts.json")
     if not inputs:
         raise InputError("no inputs given; expected posts Parquet, JSONL, CSV or archives")
-    check_output(output, "file")
-    check_output(counts_path, "file", label="counts file")
+    check_output(output, "file", output="filtered")
+    check_output(counts_path, "file", output="filter-counts", label="counts file")
 
     def run(fast: bool) -> dict:
         report, totals, n_input = ReadReport(), dict.fromkeys(STAGES, 0), 0
@@ -305,7 +305,8 @@ def run_filter(inputs: list[str | Path], output: str | Path, *, config: FilterCo
         pool = pa.default_memory_pool()
         batches = iter_posts(inputs, fmt=fmt, text_column=text_column, skip_bad=skip_bad, batch_size=batch_size,
                              report=report, fast=fast)
-        with atomic_path(output) as tmp, pq.ParquetWriter(tmp, FILTERED_SCHEMA, compression="zstd") as writer:
+        with atomic_path(output, output="filtered") as tmp, \
+                pq.ParquetWriter(tmp, stamp_schema(FILTERED_SCHEMA, "filtered"), compression="zstd") as writer:
             for batch, counts in _prefetched(batches, config):
                 n_input += batch
                 kept, dup_counts = dedup(counts.pop("_kept"))
@@ -321,7 +322,7 @@ def run_filter(inputs: list[str | Path], output: str | Path, *, config: FilterCo
                             read=report.as_dict())
 
     counts = with_fast_path(run)
-    write_json(counts_path, counts)
+    write_json(counts_path, counts, output="filter-counts")
     return FilterResult(output, counts_path, counts)
 
 

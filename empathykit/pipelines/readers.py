@@ -35,7 +35,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from empathykit.errors import InputError
-from empathykit.io import atomic_path, check_output
+from empathykit.io import atomic_path, check_output, stamp_schema
 from empathykit.pipelines import tweets
 from empathykit.pipelines.choices import INPUT_FORMATS
 from empathykit.pipelines.ids import IdChecker
@@ -132,13 +132,13 @@ def collect_files(inputs: list[str | Path], output: str | Path, *, fmt: str = "a
 
     if not inputs:
         raise InputError(f"no inputs given; expected {EXPECTED}")
-    check_output(output, "file")
+    check_output(output, "file", output="posts")
 
     def run(fast: bool) -> ReadReport:
         report, fix_ids = ReadReport(), IdChecker()
         report.ids = fix_ids.report
-        with atomic_path(output) as tmp:
-            with pq.ParquetWriter(tmp, POSTS_SCHEMA, compression="zstd") as writer:
+        with atomic_path(output, output="posts") as tmp:
+            with pq.ParquetWriter(tmp, stamp_schema(POSTS_SCHEMA, "posts"), compression="zstd") as writer:
                 for batch in iter_posts(inputs, fmt=fmt, text_column=text_column, id_column=id_column,
                                         skip_bad=skip_bad, batch_size=batch_size, report=report, fast=fast,
                                         strict=strict):

@@ -90,7 +90,7 @@ def predict_file(model_dir: str | Path, input_path: str | Path, out_path: str | 
     if len(dirs) > 1 and family.name != "epitome":
         raise InputError(f"{model_dir}: several model folders are for EPITOME models (one per mechanism); "
                          f"{dirs[0]} is a {family.name!r} model")
-    check_output(out_path, "file")
+    check_output(out_path, "file", output="predictions")
     records = read_records(input_path, string_columns=("item_id", "id"))
     if not records:
         raise InputError(f"{input_path}: no records to predict")
@@ -101,7 +101,7 @@ def predict_file(model_dir: str | Path, input_path: str | Path, out_path: str | 
     table = pa.Table.from_pylist([{k: v for k, v in r.items() if k not in columns} for r in records])
     for name in columns:
         table = table.append_column(name, pa.array([r.get(name) for r in rows]))
-    write_parquet(out_path, table)
+    write_parquet(out_path, table, output="predictions")
     counts: dict[str, int] = {}
     for r in rows:
         value = r.get("prediction")
@@ -325,7 +325,7 @@ def _write(out_path: str | Path, records: list[dict[str, Any]], predictions: lis
     if scores is not None:
         table = table.append_column(SCORE_COLUMN, pa.array(
             [None if s is None or math.isnan(s) else s for s in scores], pa.float64()))
-    write_parquet(out_path, table)
+    write_parquet(out_path, table, output="predictions")
     counts: dict[str, int] = {}
     for value in predictions:
         for label in ([value] if isinstance(value, str) else value or []):

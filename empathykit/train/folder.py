@@ -60,7 +60,7 @@ def finish_run(out_dir: str | Path) -> None:
 
 def check_model_output(out_dir: str | Path) -> Path:
     """``out_dir`` may take a model: absent, empty, or an earlier model folder by its marker."""
-    return check_output(out_dir, "dir", tag=OUTPUT_TAG, label="model folder")
+    return check_output(out_dir, "dir", output=OUTPUT_TAG, label="model folder")
 
 
 def is_model_folder(path: str | Path) -> bool:
@@ -77,7 +77,7 @@ def write_model_folder(out_dir: str | Path, save: Callable[[Path], None], *, fam
     config = {"family": family, **(extra_config or {}), "settings": settings, "data": data, "command": command}
     labels = {k: data.get(k) for k in ("task", "kind", "label_names", "scale", "inputs")}
     check_model_output(out_dir)
-    with atomic_path(out_dir, tag=OUTPUT_TAG) as tmp:
+    with atomic_path(out_dir, output=OUTPUT_TAG, label="model folder") as tmp:
         tmp.mkdir()
         save(tmp)
         (tmp / "labels.json").write_text(json.dumps(labels, indent=2) + "\n", encoding="utf-8")
