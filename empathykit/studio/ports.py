@@ -8,7 +8,10 @@ from empathykit.errors import StudioError
 
 
 def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
+    """Whether a server can listen on ``host:port`` now. Address reuse, as the servers themselves bind
+    (uvicorn, Django): sockets a killed server left in TIME-WAIT do not count, only a listener does."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((host, port))
         except OSError:
