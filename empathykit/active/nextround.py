@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from empathykit.active.outputs import model_outputs
+from empathykit.active.needs import require_libraries
+from empathykit.active.outputs import check_scoring_model, model_outputs
 from empathykit.active.strategies import STRATEGIES, select, uncertainty
 from empathykit.annotate import projects as prj
 from empathykit.annotate.connection import Connection, connect
@@ -72,6 +73,8 @@ def next_round(project: str | int, pool: str | Path, model_dir: str | Path, *, s
                on_progress: Callable[..., None] | None = None) -> NextRoundReport:
     """Choose ``size`` items of ``pool`` for ``project`` by ``strategy`` and push them as the next round."""
 
+    require_libraries("annotate next-round")
+    check_scoring_model(model_dir)
     check_choice(strategy, size)
     if Path(out).suffix.lower() != ".parquet":
         raise InputError(f"{out}: the chosen items are written as Parquet; expected a .parquet file name")
@@ -92,6 +95,7 @@ def next_round(project: str | int, pool: str | Path, model_dir: str | Path, *, s
     rounds = [r for t in tasks if isinstance(r := (t.get("data") or {}).get("round"), (int, float))]
     unique = {r["item_id"]: r for r in records}
     candidates = [r for item, r in unique.items() if item not in present]
+    in_project = len(unique) - len(candidates)  # pool items the project holds (not the project's size)
     if not candidates:
         raise InputError(f"every pool item is already in project {project!r}; nothing to choose",
                          hint="add items to the pool")
@@ -104,7 +108,7 @@ def next_round(project: str | int, pool: str | Path, model_dir: str | Path, *, s
     predicted = _write_with_predictions(chosen, out, chosen_schema, model_dir, names)
     facts = {"project": ref.title if ref else str(project), "project_id": ref.id if ref else None,
              "round": next_number, "strategy": strategy, "seed": seed,
-             "model": str(model_dir), "model_version": version, "pool": len(records), "in_project": len(present),
+             "model": str(model_dir), "model_version": version, "pool": len(records), "in_project": in_project,
              "candidates": len(candidates), "size": size, "kind": kind,
              "chosen": [{"item_id": c["item_id"], "rank": c["al_rank"], "score": c["al_score"]} for c in chosen]}
     write_json(selection_path(out), facts)
@@ -116,7 +120,7 @@ def next_round(project: str | int, pool: str | Path, model_dir: str | Path, *, s
         write_json(selection_path(out), {**facts, "project_id": pushed.project_id})
     return NextRoundReport(project_id=pushed.project_id, project_title=pushed.project_title,
                            project_url=pushed.project_url, round=next_number, strategy=strategy, seed=seed,
-                           model_version=version, pool=len(records), in_project=len(present),
+                           model_version=version, pool=len(records), in_project=in_project,
                            candidates=len(candidates), chosen=len(chosen), pushed=pushed.created,
                            predicted=pushed.predictions, out=str(out), selection=str(selection_path(out)),
                            scores=selection.scores)

@@ -23,6 +23,15 @@ class ModelOutputs:
     label_names: list[str] | None
 
 
+def check_scoring_model(model_dir: str | Path):
+    """The family of a model folder `empathykit train` wrote, one the choice can read (else one line)."""
+    family = family_of(model_dir)
+    if family.name not in HEAD_FAMILIES:
+        raise InputError(f"{model_dir}: a {family.name!r} model; choosing the next round needs a model with a "
+                         f"classification or rating head ({', '.join(HEAD_FAMILIES)})")
+    return family
+
+
 def model_outputs(model_dir: str | Path, records: list[dict[str, Any]], *, dropout_passes: int = 8,
                   on_progress: Callable[..., None] | None = None, loaded: Any = None) -> ModelOutputs:
     """Probabilities and embeddings of ``records`` under the model in ``model_dir``.
@@ -31,10 +40,7 @@ def model_outputs(model_dir: str | Path, records: list[dict[str, Any]], *, dropo
     import torch
 
 
-    family = family_of(model_dir)
-    if family.name not in HEAD_FAMILIES:
-        raise InputError(f"{model_dir}: a {family.name!r} model; choosing the next round needs a model with a "
-                         f"classification or rating head ({', '.join(HEAD_FAMILIES)})")
+    family = check_scoring_model(model_dir)
     model, tokenizer, config, info, saved = loaded or family.load(Path(model_dir))
     inputs, kind = info["inputs"], info["kind"]
     missing = [c for c in inputs if not any(c in r for r in records)]

@@ -3,7 +3,8 @@
 A killed loop resumes at the step it was in: a step is recorded as done only once its outputs
 are complete, and every step can run again over its own half-written outputs (pull and export
 rewrite theirs, training resumes from its checkpoints, a pushed round is pushed again, which
-imports only what is missing).
+imports only what is missing). A state written before the agreement step existed resumes
+as it was (its steps keep their names).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from empathykit.errors import InputError
 from empathykit.io import write_json
 
 STATE_FILE = "loop-state.json"
-STEPS = ("pull", "export", "train", "evaluate", "next-round")
+STEPS = ("pull", "export", "agreement", "train", "evaluate", "next-round")
 
 
 @dataclass
@@ -33,6 +34,8 @@ class LoopState:
     overrides: list[str] = field(default_factory=list)
     round: int = 1
     step: str = "pull"
+    #: the project round the loop pushed last, which the next pull waits for (None: the project's newest)
+    pushed_round: int | None = None
     history: list[dict[str, Any]] = field(default_factory=list)
 
     def round_dir(self, loop_dir: Path, number: int | None = None) -> Path:
