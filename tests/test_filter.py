@@ -179,6 +179,37 @@ def test_output_does_not_depend_on_batch_size(synthetic, tmp_path):
     assert one.counts["stages"] == many.counts["stages"]
 
 
+def test_parallel_parse_and_filter_give_the_one_thread_output(synthetic, tmp_path, monkeypatch):
+    """Blocks parsed and batches filtered on several threads come back in input order: the same
+    rows, order and counts as one thread (first occurrence wins the dedup in both)."""
+    from empathykit.pipelines import parallel, readers
+
+    jsonl, _ = synthetic
+    monkeypatch.setattr(readers, "_JSON_BLOCK", 64 << 10)  # about 45 blocks of the 12,000 tweets
+    runs = {}
+    for workers in (1, 4):
+        monkeypatch.setattr(parallel, "cores", lambda workers=workers: workers)
+        runs[workers] = run_filter([jsonl], tmp_path / f"w{workers}.parquet", batch_size=500)
+    one, four = pq.read_table(tmp_path / "w1.parquet"), pq.read_table(tmp_path / "w4.parquet")
+    assert one.num_rows > 1000 and one.equals(four)
+    assert runs[1].counts["stages"] == runs[4].counts["stages"]
+    assert runs[4].counts["read"]["posts"] == 12_000
+
+
+def test_ordered_map_keeps_order_and_raises_where_the_failure_is():
+    from empathykit.pipelines.parallel import ordered_map
+
+    def square_or_fail(i: int) -> int:
+        if i == 7:
+            raise ValueError("seven")
+        return i * i
+
+    out = ordered_map(square_or_fail, range(20), workers=3)
+    assert [next(out) for _ in range(7)] == [i * i for i in range(7)]
+    with pytest.raises(ValueError, match="seven"):
+        next(out)
+
+
 def test_memory_is_bounded_by_the_batch_not_the_input(tmp_path):
     """Peak Arrow memory while filtering 4× more posts stays about the same."""
     peaks = []

@@ -108,7 +108,7 @@ def aggregate(tidy: pd.DataFrame, schema: Schema, adjudicated: pd.DataFrame | No
     if spans not in SPAN_MODES:
         raise ExportError(f"unknown --spans {spans!r}; expected one of {', '.join(SPAN_MODES)}")
     latest = latest_annotations(tidy)
-    unknown = sorted(set(latest["field"]) - set(schema.field_names))
+    unknown = sorted(set(latest["field"].unique()) - set(schema.field_names))  # unique(): no Python pass per row
     if unknown:
         raise ExportError(f"annotations hold fields {unknown} that schema {schema.name!r} does not define",
                           hint=f"export with the schema the project was pushed with (fields: {list(schema.field_names)})")

@@ -47,8 +47,6 @@ All matching is RE2 in Arrow compute; no Python loop runs per post.
 from __future__ import annotations
 
 import re
-from collections import deque
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
@@ -62,6 +60,7 @@ from empathykit.io import atomic_path, check_output, stamp_schema, write_json
 from empathykit.lexicons.lexicon import Lexicon, bundled_lexicon
 from empathykit.lexicons.scoring import score_tokens, tokenize
 from empathykit.pipelines.choices import TOPIC_MATCHES
+from empathykit.pipelines.parallel import ordered_map
 from empathykit.pipelines.posts import FILTERED_SCHEMA, hash64
 from empathykit.pipelines.readers import iter_posts, with_fast_path
 from empathykit.pipelines.sources import ReadReport
@@ -326,19 +325,12 @@ def run_filter(inputs: list[str | Path], output: str | Path, *, config: FilterCo
     return FilterResult(output, counts_path, counts)
 
 
-def _prefetched(batches: Iterator[pa.RecordBatch], config: FilterConfig, workers: int = 2) -> Iterator[tuple[int, dict]]:
-    """Filter batches on ``workers`` threads while the next ones are read (Arrow releases the
-    GIL); results come back in input order, with at most ``workers + 1`` batches in flight."""
+def _prefetched(batches: Iterator[pa.RecordBatch], config: FilterConfig) -> Iterator[tuple[int, dict]]:
+    """Filter batches on every core while the next ones are read and parsed (Arrow releases the
+    GIL); results come back in input order, a bounded number of batches in flight."""
     def work(batch: pa.RecordBatch) -> tuple[int, dict]:
         kept, counts = filter_batch(batch, config)
         counts["_kept"] = kept
         return batch.num_rows, counts
 
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        pending: deque = deque()
-        for batch in batches:
-            pending.append(pool.submit(work, batch))
-            if len(pending) > workers:
-                yield pending.popleft().result()
-        while pending:
-            yield pending.popleft().result()
+    return ordered_map(work, batches)
