@@ -75,20 +75,23 @@ def test_docs_block_runs(block: Block, workspaces, studio):
 
 
 def annotate(studio, title: str, annotators: str = "3") -> None:
-    """Simulated annotators answer every open task of the project titled ``title``
-    (seek-provide): a label that follows the item, the third annotator differing on every
-    fourth task, so agreement is high but not perfect and some items need adjudication."""
+    """Simulated annotators answer every task of the project titled ``title`` that nobody has
+    annotated yet (seek-provide): a label that follows the item, the third annotator differing
+    on every fourth task, so agreement is high but not perfect and some items need adjudication."""
     from empathykit.schemas import get_schema
 
     schema = get_schema("seek-provide")
     client = studio.client()
     project = min((p for p in client.projects.list() if p.title == title), key=lambda p: p.id)
     accounts = studio.make_annotators(int(annotators))
-    for n, task in enumerate(studio.tasks(project.id)):
-        base = zlib.crc32(str(task["data"].get("item_id", task["id"])).encode())
+    tasks = client.tasks.list(project=project.id, fields="all", page_size=1000)
+    open_tasks = sorted((t for t in tasks if not t.total_annotations and not t.cancelled_annotations),
+                        key=lambda t: t.id)
+    for n, task in enumerate(open_tasks):
+        base = zlib.crc32(str(task.data.get("item_id", task.id)).encode())
         for k, account in enumerate(accounts):
             label = LABELS[(base + (k == 2 and n % 4 == 0)) % 3]
-            studio.submit(task["id"], schema.to_results({"empathy": label}), account)
+            studio.submit(task.id, schema.to_results({"empathy": label}), account)
 
 
 ACTIONS = {"annotate": annotate}
