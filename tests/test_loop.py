@@ -146,7 +146,7 @@ def one_round(studio, name: str, n: int, *, seed: int, overlap: int):
 
 @pytest.mark.studio
 def test_loop_on_a_half_annotated_first_round_writes_nothing(studio, tiny_model, tmp_path):
-    title, rows, report = one_round(studio, "loop-half", 10, seed=7, overlap=2)
+    title, _, report = one_round(studio, "loop-half", 10, seed=7, overlap=2)
     first, second = studio.make_annotators(2)
     tasks = studio.tasks(report.project_id)
     for task in tasks[:6]:

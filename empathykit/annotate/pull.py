@@ -51,6 +51,7 @@ from empathykit.schemas.base import Schema
 from empathykit.table.columns import encode_value
 from empathykit.table.columns import TIDY_SCHEMA, UNKNOWN_SCHEMA, items_path, unknown_path
 from empathykit.table.annotations import with_schema
+from empathykit.table.items import align_types, items_table, ordered
 
 #: Incremental pulls look this far before the checkpoint (clock skew, commit order).
 CHECKPOINT_MARGIN = timedelta(seconds=5)
@@ -141,24 +142,8 @@ def _table(rows: list[dict[str, Any]], schema: pa.Schema) -> pa.Table:
 
 
 def _items_table(tasks: list[dict[str, Any]]) -> pa.Table:
-    """One row per task: ``item_id``, ``task_id``, ``round``, then the task data."""
-    rows = [{**t["data"], "item_id": None if t["data"].get("item_id") is None else str(t["data"]["item_id"]),
-             "task_id": t["id"]} for t in tasks]
-    frame = pd.DataFrame(rows)
-    if frame.empty:
-        frame = pd.DataFrame({"item_id": pd.Series(dtype="string"), "task_id": pd.Series(dtype="int64")})
-    if "round" not in frame:
-        frame["round"] = None
-    frame["round"] = pd.to_numeric(frame["round"], errors="coerce").astype("Int64")
-    first = ["item_id", "task_id", "round"]
-    frame = frame[first + sorted(c for c in frame.columns if c not in first)]
-    for column in frame.columns:
-        if frame[column].dtype == object:
-            kinds = {type(v) for v in frame[column] if v is not None}
-            if len(kinds) > 1 or kinds - {str}:  # mixed or nested values: keep them as JSON text
-                frame[column] = [None if v is None else v if isinstance(v, str) else json.dumps(v, ensure_ascii=False)
-                                 for v in frame[column]]
-    return pa.Table.from_pandas(frame, preserve_index=False)
+    """One row per task: ``item_id``, ``task_id``, ``round``, then the task data (one type rule per column)."""
+    return items_table(tasks)
 
 
 def annotator_emails(client: StudioClient) -> dict[int, str]:
@@ -208,7 +193,7 @@ def pull(
         if u_path.exists():
             fresh_unknown = _merge(u_path, fresh_unknown, changed, UNKNOWN_SCHEMA)
         if i_path.exists():
-            items = _merge(i_path, items, changed, None)
+            items = ordered(_merge(i_path, items, changed, None))
     fresh = with_schema(_sorted(fresh, schema), schema)  # the schema and its options travel with the data
     _write(out, fresh, fresh_unknown, items)
     latest = fetched.latest
@@ -286,6 +271,8 @@ def _merge(path: Path, fresh: pa.Table, changed_tasks: set[int], schema: pa.Sche
     try:
         old = pq.read_table(path)
         old = old.select(schema.names).cast(schema) if schema is not None else old
+        if schema is None:  # items: rounds from different sources may type a column differently
+            old, fresh = align_types(old, fresh)
         keep = pc.invert(pc.is_in(old["task_id"], value_set=pa.array(sorted(changed_tasks), pa.int64())))
         return pa.concat_tables([old.filter(keep), fresh], promote_options="permissive")
     except (pa.ArrowInvalid, pa.ArrowTypeError, KeyError, ValueError) as error:
