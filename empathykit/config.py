@@ -3,8 +3,9 @@
 - ``project_dir()``: project-local state (``./.empathykit`` or ``$EMPATHYKIT_DIR``):
   the local Label Studio's database and connection file, pull checkpoints.
 - ``cache_dir()``: per-user state shared by projects (``$EMPATHYKIT_CACHE`` or
-  ``~/.cache/empathykit``): the Label Studio virtual environment and its
-  migrated template databases.
+  ``$XDG_CACHE_HOME/empathykit``, by default ``~/.cache/empathykit``): the Label
+  Studio virtual environment and its migrated template databases, and
+  ``retrieve``'s corpus embeddings (``embeddings_cache_dir()``).
 - ``user_state_dir()``: per-user records that outlive a working directory
   (``$EMPATHYKIT_STATE`` or ``$XDG_STATE_HOME/empathykit``, by default
   ``~/.local/state/empathykit``): which local Label Studio servers run and
@@ -22,8 +23,12 @@ def project_dir() -> Path:
 
 
 def cache_dir() -> Path:
-    default = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "empathykit"
-    return Path(os.environ.get("EMPATHYKIT_CACHE", default)).resolve()
+    default = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "empathykit"
+    return Path(os.environ.get("EMPATHYKIT_CACHE") or default).resolve()
+
+
+def embeddings_cache_dir() -> Path:
+    return cache_dir() / "embeddings"
 
 
 def user_state_dir() -> Path:

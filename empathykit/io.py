@@ -124,7 +124,7 @@ def _check_writable(target: Path, label: str) -> None:
 
 
 def _cannot_write(target: Path, folder: Path, exc: OSError, label: str) -> OutputError:
-    reason = exc.strerror or str(exc).split("\n")[0]
+    reason = os.strerror(exc.errno) if exc.errno else exc.strerror or str(exc).split("\n")[0]
     return OutputError(f"{label} {target}: cannot write in {folder} ({reason}); nothing was written",
                        hint=_WRITE_HINTS.get(exc.errno, "choose a folder you can write to, or fix its permissions"))
 

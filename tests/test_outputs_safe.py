@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -16,6 +17,7 @@ from typer.testing import CliRunner
 from empathykit.cli.main import app
 from empathykit.errors import OutputError
 from empathykit.io import FOLDER_MARKER, TMP_TAG, atomic_path, check_output, write_json
+from tests.train_fixtures import tiny_model  # noqa: F401  (fixture)
 
 SAMPLE = Path(__file__).resolve().parents[1] / "empathykit" / "pipelines" / "sample_data" / "tweets.jsonl"
 runner = CliRunner()
@@ -199,3 +201,64 @@ def _exists(pid: int) -> bool:
     except ProcessLookupError:
         return False
     return True
+
+
+# -- retrieve's embedding cache (issue 26 item 3) -------------------------------------------------------
+@pytest.fixture(scope="module")
+def similarity_model(tmp_path_factory, tiny_model):  # noqa: F811
+    from empathykit.train.families import get_family
+    from tests.train_fixtures import pair_data, similarity_settings
+
+    out = tmp_path_factory.mktemp("sim") / "model"
+    get_family("similarity").train(pair_data(32), similarity_settings(tiny_model, epochs=1), out)
+    return out
+
+
+def _stories(path: Path, *texts: str) -> Path:
+    path.write_text("".join(f'{{"id": "s{i}", "story": "{t}"}}\n' for i, t in enumerate(texts)), encoding="utf-8")
+    return path
+
+
+def _entries(cache: Path) -> list[str]:
+    return sorted(p.relative_to(cache).as_posix() for p in cache.rglob("*.npy"))
+
+
+def test_retrieve_cache_is_the_users_keyed_and_bounded(similarity_model, tmp_path, monkeypatch):
+    from empathykit.train.retrieval import retrieve
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    monkeypatch.delenv("EMPATHYKIT_CACHE", raising=False)
+    cache = tmp_path / "xdg" / "empathykit" / "embeddings"
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    corpus = _stories(folder / "stories.jsonl", "so sad today", "a fun party", "we win")
+    first = retrieve(similarity_model, corpus, ["sad"], k=1)
+    assert not first["cached"] and retrieve(similarity_model, corpus, ["sad"], k=1)["cached"]
+    assert sorted(p.name for p in folder.iterdir()) == ["stories.jsonl"]  # nothing beside the corpus
+    for n in range(3):  # three edits: each new version replaces the cache of the one before
+        _stories(corpus, "so sad today", "a fun party", f"edit {n}")
+        assert not retrieve(similarity_model, corpus, ["sad"], k=1)["cached"]
+    assert len(_entries(cache)) == 1 and Path(first["cache"]).parent == (cache / _entries(cache)[0]).parent
+    # over the size limit the least recently used corpus goes, never the one just written
+    other = _stories(folder / "other.jsonl", "I cry", "sunny day")
+    monkeypatch.setenv("EMPATHYKIT_EMBEDDINGS_CACHE_MB", "0.0001")
+    written = retrieve(similarity_model, other, ["sad"], k=1)["cache"]
+    assert [str(cache / e) for e in _entries(cache)] == [written]
+
+
+def test_retrieve_works_on_a_read_only_corpus_folder(similarity_model, tmp_path):
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    corpus = _stories(folder / "stories.jsonl", "so sad today", "a fun party", "we win")
+    how = f'mount --bind -o ro "{folder}" "{folder}"'
+    if subprocess.run(["unshare", "-rm", "sh", "-c", how], capture_output=True).returncode != 0:
+        pytest.skip("no user namespaces here to mount the corpus folder read-only")
+    env = {**os.environ, "EMPATHYKIT_CACHE": str(tmp_path / "cache"), "COLUMNS": "400"}
+    empathykit = Path(sys.executable).with_name("empathykit")
+    process = subprocess.run(["unshare", "-rm", "sh", "-c", f'{how} && exec "$@"', "sh", str(empathykit), "retrieve",
+                              str(similarity_model), "--corpus", str(corpus), "--query", "sad", "-k", "1"],
+                             capture_output=True, text=True, env=env, timeout=600)
+    assert process.returncode == 0, process.stderr
+    found = json.loads(process.stdout.splitlines()[0])
+    assert found["rank"] == 1 and found["id"] in {"s0", "s1", "s2"}
+    assert len(_entries(tmp_path / "cache" / "embeddings")) == 1 and sorted(os.listdir(folder)) == ["stories.jsonl"]

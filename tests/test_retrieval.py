@@ -20,8 +20,10 @@ def model_dir(tiny_model, tmp_path_factory):  # noqa: F811
     return out
 
 
-def test_planted_nearest_story_first_and_cache_reused(model_dir, tmp_path):
+def test_planted_nearest_story_first_and_cache_reused(model_dir, tmp_path, monkeypatch):
     from empathykit.train.retrieval import retrieve
+
+    monkeypatch.setenv("EMPATHYKIT_CACHE", str(tmp_path / "cache"))  # not the user's own cache
 
     planted = "my friend was so sad and hurt today"
     others = ["we win the party", "sunny fun day", "the great happy win", "a very fun party today"]

@@ -20,7 +20,7 @@ def retrieve_command(
     query: Annotated[Optional[str], typer.Option("--query", help="One query story.")] = None,
     queries: Annotated[Optional[Path], typer.Option("--queries", help="Query stories (.txt one per line, or a corpus file).")] = None,
     output: Annotated[Optional[Path], typer.Option("--out", "-o", help="Write JSONL here (else JSONL on stdout when piped, a table on stderr).")] = None,
-    index: Annotated[Index, typer.Option("--index", help="auto (usearch above 1M stories), exact or usearch (an HNSW index, cached beside the corpus).")] = "auto",
+    index: Annotated[Index, typer.Option("--index", help="auto (usearch above 1M stories), exact or usearch (an HNSW index, cached with the embeddings in the user's cache folder).")] = "auto",
     text_column: Annotated[Optional[str], typer.Option("--text-column", help="The corpus' story column.")] = None,
 ) -> None:
     """Return the k corpus stories most similar to each query, with cosine scores."""
@@ -29,18 +29,20 @@ def retrieve_command(
 
     from empathykit.cli._common import print_table
     from empathykit.errors import InputError
-    from empathykit.io import atomic_open
+    from empathykit.io import atomic_open, check_output
     from empathykit.cli._conventions import require_torch
     from empathykit.train.retrieval import read_queries, retrieve
 
     require_torch("retrieve")
     if (query is None) == (queries is None):
         raise InputError("give exactly one of --query TEXT and --queries FILE")
+    if output is not None:
+        check_output(output, "file", output="retrieval")
     texts = [query] if query is not None else read_queries(queries)
     result = retrieve(model_dir, corpus, texts, k, index=index.value, text_column=text_column)
     lines = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in result["results"])
     if output is not None:
-        with atomic_open(output) as handle:
+        with atomic_open(output, output="retrieval") as handle:
             handle.write(lines)
     elif not sys.stdout.isatty():
         sys.stdout.write(lines)

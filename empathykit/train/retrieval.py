@@ -1,8 +1,14 @@
 """Story retrieval with a similarity model, and EmpathicStories' retrieval metrics.
 
-``retrieve(model_dir, corpus, queries, k)`` embeds the corpus once (cached beside
-it in ``.CORPUS.embeddings/``, keyed by the model's version and the corpus
-hash) and returns the k stories with the highest cosine per query. Search is
+``retrieve(model_dir, corpus, queries, k)`` embeds the corpus once and returns the
+k stories with the highest cosine per query. The embeddings are cached in the
+user's cache folder (``$XDG_CACHE_HOME/empathykit/embeddings/``, see
+:func:`empathykit.config.embeddings_cache_dir`), one folder per corpus file, keyed
+by the model's version and the corpus's content: a corpus folder is never written
+to (it may be read-only), a new version of a corpus replaces the cache of its
+older versions, and the whole cache stays under a size limit
+(``$EMPATHYKIT_EMBEDDINGS_CACHE_MB``, default :data:`CACHE_LIMIT_MB`; the least
+recently used entries go first). Search is
 exact (numpy) by default; ``index="usearch"`` (or ``auto`` above
 :data:`INDEX_ABOVE` stories) uses a usearch HNSW index, saved in the cache.
 
@@ -16,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
@@ -23,6 +30,8 @@ from typing import Any, Sequence
 from empathykit.errors import InputError
 from empathykit.records import FORMATS, read_records
 from empathykit.textfiles import not_utf8, text_encoding
+from empathykit.config import embeddings_cache_dir
+from empathykit.errors import OutputError
 from empathykit.io import atomic_path
 from empathykit.train import folder as mf
 from empathykit.train.choices import INDEXES
@@ -31,6 +40,7 @@ from empathykit.train.similarity import ENCODER, embed, load_encoder
 TEXT_COLUMNS = ("story", "text", "story_formatted")
 ID_COLUMNS = ("story_id", "item_id", "id", "post_id")
 INDEX_ABOVE = 1_000_000
+CACHE_LIMIT_MB = 2048
 
 
 @dataclass
@@ -93,19 +103,58 @@ def read_queries(path: str | Path) -> list[str]:
     return read_corpus(path).texts
 
 
+def cache_path(corpus_path: Path, model_version: str, corpus: Corpus) -> Path:
+    """Where the embeddings of ``corpus`` (read from ``corpus_path``) by ``model_version`` are cached."""
+    where = hashlib.sha256(str(corpus_path.resolve()).encode("utf-8")).hexdigest()[:12]
+    return embeddings_cache_dir() / f"{corpus_path.name}-{where}" / f"{model_version}-{corpus.digest}.npy"
+
+
 def corpus_embeddings(model, model_version: str, corpus: Corpus, corpus_path: Path, batch_size: int = 64):
-    """The corpus' unit embeddings, from the cache beside the corpus when model and corpus match."""
+    """The corpus' unit embeddings, from the cache when model and corpus match; ``(vectors, cache
+    path or None when the cache cannot be written, whether they came from the cache)``."""
     import numpy as np
 
-
-    cache = corpus_path.parent / f".{corpus_path.name}.embeddings" / f"{model_version}-{corpus.digest}.npy"
+    cache = cache_path(corpus_path, model_version, corpus)
     if cache.is_file():
-        return np.load(cache), cache, True
+        try:
+            vectors = np.load(cache)
+            os.utime(cache)  # recently used: kept longest by the size limit
+            return vectors, cache, True
+        except (OSError, ValueError):
+            pass  # a damaged entry is written again
     vectors = embed(model, corpus.texts, batch_size).astype("float32")
-    cache.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_path(cache, suffix=".npy") as tmp:
-        np.save(tmp, vectors)
+    try:
+        with atomic_path(cache, suffix=".npy", output="embeddings-cache", label="embeddings cache") as tmp:
+            np.save(tmp, vectors)
+    except OutputError:
+        return vectors, None, False  # an unwritable cache costs time, never the answer
+    prune_cache(cache)
     return vectors, cache, False
+
+
+def prune_cache(keep: Path, limit_mb: float | None = None) -> list[Path]:
+    """Remove the cache entries of older versions of ``keep``'s corpus, then the least recently used
+    entries of any corpus while the cache is over ``limit_mb``; returns what was removed."""
+    if limit_mb is None:
+        limit_mb = float(os.environ.get("EMPATHYKIT_EMBEDDINGS_CACHE_MB") or CACHE_LIMIT_MB)
+    digest = keep.stem.rsplit("-", 1)[-1]
+    removed = [p for p in keep.parent.iterdir() if p.stem.rsplit("-", 1)[-1] != digest and _entry(p)]
+    entries = sorted((p for p in keep.parent.parent.glob("*/*") if _entry(p) and p not in removed),
+                     key=lambda p: p.stat().st_mtime)
+    total = sum(p.stat().st_size for p in entries)
+    for path in entries:
+        if total <= limit_mb * 1e6:
+            break
+        if path.with_suffix("") != keep.with_suffix(""):
+            total -= path.stat().st_size
+            removed.append(path)
+    for path in removed:
+        path.unlink(missing_ok=True)
+    return removed
+
+
+def _entry(path: Path) -> bool:
+    return path.suffix in (".npy", ".usearch") and not path.name.startswith(".")
 
 
 def search(corpus_vectors, query_vectors, k: int, index: str = "auto", cache: Path | None = None):
@@ -162,4 +211,4 @@ def retrieve(model_dir: str | Path, corpus_path: str | Path, queries: Sequence[s
     top, scores = search(vectors, embed(model, queries), k, index, cache)
     results = [{"query": q, "rank": r + 1, "id": corpus.ids[j], "score": round(float(s), 6), "text": corpus.texts[j]}
                for q, row, srow in zip(queries, top, scores) for r, (j, s) in enumerate(zip(row, srow))]
-    return {"results": results, "cached": cached, "cache": str(cache), "corpus_size": len(corpus.texts)}
+    return {"results": results, "cached": cached, "cache": str(cache) if cache else None, "corpus_size": len(corpus.texts)}
