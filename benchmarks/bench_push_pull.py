@@ -9,7 +9,9 @@ start``) on a free loopback port, then measures, in this one process:
   per item through the SDK) on a sample;
 - pull: ``empathykit.annotate.pull.pull`` of M annotations (created in bulk by
   importing tasks with annotations of 2 annotator accounts; it reads one
-  export snapshot) against one request per task (``GET /api/tasks/{id}/annotations``) on a sample;
+  export snapshot) against one request per task (``GET /api/tasks/{id}/annotations``) on a sample,
+  its time split into the server building the snapshot, the download, parsing and writing, beside
+  Label Studio's own export of the project called directly (the server's work alone);
 - peak memory: this process's peak RSS after each stage, and the server's.
 
 Prints a Markdown table. Usage::
@@ -152,11 +154,19 @@ def main() -> None:
             rows.append(["pull", f"{made:,} annotations ({n_tasks:,} tasks)", f"{pull_s:.1f}",
                          f"{made / pull_s:,.0f}", f"{base_pull:,.1f} ({len(task_ids)} tasks)",
                          f"{made / pull_s / base_pull:,.0f}x", f"{peak_rss_mib():,.0f}"])
+            split = dict(pulled.seconds)
+            # the server's own work: Label Studio's export of the project called directly, read and dropped
+            started = time.perf_counter()
+            with client.stream("GET", f"/api/projects/{project.id}/export", params={"exportType": "JSON"},
+                               timeout=3600) as response:
+                exported = sum(len(block) for block in response.iter_bytes())
+            direct_s = time.perf_counter() - started
 
             # incremental pull with nothing changed
             pull(project.id, out=out, connection=conn, since_last=True)
             started = time.perf_counter()
-            pull(project.id, out=out, connection=conn, since_last=True)
+            unchanged = pull(project.id, out=out, connection=conn, since_last=True)
+            assert unchanged.tasks_fetched == 0, unchanged
             rows.append(["pull --since-last (no change)", f"{made:,} annotations", f"{time.perf_counter() - started:.1f}",
                          "", "", "", f"{peak_rss_mib():,.0f}"])
             server_peak = server_peak_mib(state.pid)
@@ -171,6 +181,10 @@ def main() -> None:
         print("| " + " | ".join(row) + " |")
     if server_peak is not None:
         print(f"\nLabel Studio server peak RSS: {server_peak:,.0f} MiB")
+    print(f"\npull of {made:,} annotations, {pull_s:.1f} s: " + ", ".join(f"{k} {v:.1f} s" for k, v in split.items()))
+    print(f"Label Studio's own export of the project (GET /api/projects/ID/export, {exported / 2**20:.0f} MiB, "
+          f"read and dropped): {direct_s:.1f} s; pull takes {pull_s / direct_s:.2f}x that, "
+          f"{pull_s - direct_s:+.1f} s beyond the server's own work")
 
 
 if __name__ == "__main__":

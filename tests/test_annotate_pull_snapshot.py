@@ -51,3 +51,35 @@ def test_pull_leaves_no_snapshot_or_view_behind(studio, tmp_path):
     assert client.request("GET", f"/api/projects/{report.project_id}/exports/").json() == []
     views = client.request("GET", "/api/dm/views/", params={"project": report.project_id}).json()
     assert [view for view in views if view["project"] == report.project_id] == []
+
+
+@pytest.mark.studio
+def test_since_last_with_nothing_changed_takes_no_snapshot_and_keeps_the_outputs(studio, tmp_path, monkeypatch):
+    from empathykit.annotate.connection import StudioClient
+    from empathykit.table.columns import items_path
+
+    title = studio.project_title("nothing-changed")
+    report = push([{"item_id": f"n{i}", "text": f"text {i}"} for i in range(4)], schema="seek-provide",
+                  project=title, connection=studio.connection)
+    tasks = studio.tasks(report.project_id)
+    (annotator,) = studio.make_annotators(1)
+    made = studio.submit(tasks[0]["id"], SEEK.to_results({"empathy": "seeking"}), annotator)
+    studio.submit(tasks[1]["id"], [], annotator, was_cancelled=True)
+    out = tmp_path / "same.parquet"
+    first = pull(title, out=out, since_last=True, connection=studio.connection)
+    before = {path: path.read_bytes() for path in (out, items_path(out))}
+
+    requests = []
+    original = StudioClient.request
+    monkeypatch.setattr(StudioClient, "request",
+                        lambda self, method, path, **kw: requests.append((method, path)) or original(self, method, path, **kw))
+    again = pull(title, out=out, since_last=True, connection=studio.connection)
+    assert [r for r in requests if r[0] != "GET"] == []  # no snapshot built, no view created
+    assert (again.incremental, again.tasks_fetched, again.new_annotations) == (True, 0, 0)
+    assert (again.annotations, again.rows, again.cancelled) == (first.annotations, first.rows, first.cancelled) == (2, 2, 1)
+    assert {path: path.read_bytes() for path in before} == before
+
+    # an edit right after the pull (inside the checkpoint's margin) is still found
+    studio.update(made["id"], SEEK.to_results({"empathy": "providing"}), annotator)
+    third = pull(title, out=out, since_last=True, connection=studio.connection)
+    assert (third.updated_annotations, third.annotations) == (1, 2)

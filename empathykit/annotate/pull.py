@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -42,7 +43,7 @@ import pyarrow as pa
 
 from empathykit.annotate import projects as prj
 from empathykit.annotate.connection import Connection, StudioClient, connect
-from empathykit.annotate.snapshot import export_tasks, parse_time
+from empathykit.annotate.snapshot import export_tasks, parse_time, since_filter
 from empathykit.config import project_dir
 from empathykit.errors import SchemaError, StudioError
 from empathykit.io import check_output, write_json, write_parquet
@@ -50,11 +51,13 @@ from empathykit.schemas import get_schema
 from empathykit.schemas.base import Schema
 from empathykit.table.columns import encode_value
 from empathykit.table.columns import TIDY_SCHEMA, UNKNOWN_SCHEMA, items_path, unknown_path
-from empathykit.table.annotations import with_schema
+from empathykit.table.annotations import recorded_schema, with_schema
 from empathykit.table.items import align_types, items_table, ordered
 
 #: Incremental pulls look this far before the checkpoint (clock skew, commit order).
 CHECKPOINT_MARGIN = timedelta(seconds=5)
+#: At most this many tasks inside the margin are remembered for the nothing-changed check.
+RECENT_LIMIT = 1000
 
 @dataclass
 class PullReport:
@@ -75,6 +78,9 @@ class PullReport:
     updated_annotations: int
     removed_annotations: int
     checkpoint: str | None
+    #: where the time went: ``snapshot`` (the server building its export), ``download``, ``parse``,
+    #: ``write``; ``check`` alone when an incremental pull found nothing changed
+    seconds: dict[str, float] = field(default_factory=dict)
 
 
 def _checkpoint_file(client: StudioClient, project_id: int, out: Path) -> Path:
@@ -167,6 +173,7 @@ def pull(
     ``since_last``, fetch only tasks changed since the last pull into ``out``
     and merge (a first pull, or a missing ``out``, is a full pull).
     ``on_progress(n, total=None)`` counts tasks fetched."""
+    started = time.perf_counter()
     out = Path(out)
     for path in (out, unknown_path(out), items_path(out)):
         check_output(path, "file")
@@ -180,8 +187,12 @@ def pull(
         since = parse_time(previous["updated_at"]) - CHECKPOINT_MARGIN
     # nothing annotated last time, or no earlier output: everything is new
     incremental = since is not None
+    if incremental and _unchanged(client, ref.id, since, out, schema, previous.get("recent") or {}):
+        return _report_unchanged(ref, schema, out, previous["updated_at"], started)
+    timings: dict[str, float] = {}
     fetched = _fetch(client, ref.id, schema, since, parse_time(previous["updated_at"]) if incremental else None,
-                     on_progress)
+                     on_progress, timings)
+    timings["parse"] = time.perf_counter() - started - sum(timings.values())
     fresh, fresh_unknown, items = (_table(fetched.rows, TIDY_SCHEMA), _table(fetched.unknown, UNKNOWN_SCHEMA),
                                    _items_table(fetched.listed))
     u_path, i_path = unknown_path(out), items_path(out)
@@ -195,10 +206,13 @@ def pull(
         if i_path.exists():
             items = ordered(_merge(i_path, items, changed, None))
     fresh = with_schema(_sorted(fresh, schema), schema)  # the schema and its options travel with the data
+    written = time.perf_counter()
     _write(out, fresh, fresh_unknown, items)
+    timings["write"] = time.perf_counter() - written
     latest = fetched.latest
     write_json(checkpoint_file, {"url": client.url, "project_id": ref.id, "out": str(out.resolve()),
                                  "updated_at": latest.isoformat() if latest else None,
+                                 "recent": _recent(fetched.listed, latest),
                                  "pulled_at": datetime.now(timezone.utc).isoformat()})
     frame = fresh.select(["annotation_id", "was_cancelled", "ground_truth"]).to_pandas().drop_duplicates("annotation_id")
     return PullReport(
@@ -208,6 +222,53 @@ def pull(
         cancelled=int(frame["was_cancelled"].sum()), ground_truth=int(frame["ground_truth"].sum()),
         unknown=fresh_unknown.num_rows, new_annotations=len(new_ids), updated_annotations=len(updated_ids),
         removed_annotations=removed, checkpoint=latest.isoformat() if latest else None,
+        seconds={k: round(v, 3) for k, v in timings.items()},
+    )
+
+
+def _unchanged(client: StudioClient, project_id: int, since: datetime, out: Path, schema: Schema,
+               recent: dict[str, str]) -> bool:
+    """No task changed since the last pull, asked with one filtered listing instead of a snapshot:
+    the tasks after ``since`` (the checkpoint less its margin) are exactly the ``recent`` ones the
+    last pull read, with the same ``updated_at``; and the earlier output, its items and its schema
+    are all there as an incremental pull would leave them."""
+    if not items_path(out).exists() or recorded_schema(out) != (schema.name, dict(schema.options)):
+        return False
+    query = json.dumps({"filters": since_filter(since)})
+    body = client.request("GET", "/api/tasks", params={"project": project_id, "include": "id,updated_at",
+                                                       "page_size": RECENT_LIMIT + 1, "query": query},
+                          what=f"pulling project {project_id} (checking for changes)").json()
+    tasks = body.get("tasks") or []
+    return (body.get("total", len(tasks)) == len(tasks) == len(recent)
+            and all(parse_time(recent.get(str(t["id"]))) == parse_time(t.get("updated_at")) for t in tasks))
+
+
+def _recent(listed: list[dict[str, Any]], latest: datetime | None) -> dict[str, str]:
+    """``task id -> updated_at`` of the tasks read that the next incremental pull's filter will
+    list again (after the checkpoint less its margin); none past :data:`RECENT_LIMIT`."""
+    if latest is None:
+        return {}
+    recent = {str(t["id"]): t["updated_at"] for t in listed
+              if t.get("updated_at") and parse_time(t["updated_at"]) > latest - CHECKPOINT_MARGIN}
+    return recent if len(recent) <= RECENT_LIMIT else {}
+
+
+def _report_unchanged(ref: prj.ProjectRef, schema: Schema, out: Path, checkpoint: str, started: float
+                      ) -> PullReport:
+    """The report of an incremental pull that found nothing to fetch: the outputs stay as they were."""
+    import pyarrow.parquet as pq
+
+    frame = pq.read_table(out, columns=["annotation_id", "was_cancelled", "ground_truth"]).to_pandas()
+    frame = frame.drop_duplicates("annotation_id")
+    u_path = unknown_path(out)
+    unknown = pq.ParquetFile(u_path).metadata.num_rows if u_path.exists() else 0
+    return PullReport(
+        project_id=ref.id, project_title=ref.title, schema=schema.name, out=str(out),
+        unknown_out=str(u_path) if unknown else None, items_out=str(items_path(out)), incremental=True,
+        tasks_fetched=0, annotations=len(frame), rows=pq.ParquetFile(out).metadata.num_rows,
+        cancelled=int(frame["was_cancelled"].sum()), ground_truth=int(frame["ground_truth"].sum()), unknown=unknown,
+        new_annotations=0, updated_annotations=0, removed_annotations=0, checkpoint=checkpoint,
+        seconds={"check": round(time.perf_counter() - started, 3)},
     )
 
 
@@ -223,11 +284,12 @@ class _Fetched:
 
 
 def _fetch(client: StudioClient, project_id: int, schema: Schema, since: datetime | None,
-           latest: datetime | None, on_progress: Callable[..., None] | None) -> _Fetched:
+           latest: datetime | None, on_progress: Callable[..., None] | None,
+           timings: dict[str, float] | None = None) -> _Fetched:
     emails = annotator_emails(client)
     fetched = _Fetched(latest=latest)
-    for task in export_tasks(client, project_id, since, on_progress):
-        fetched.listed.append({"id": task["id"], "data": task.get("data") or {}})
+    for task in export_tasks(client, project_id, since, on_progress, timings):
+        fetched.listed.append({"id": task["id"], "data": task.get("data") or {}, "updated_at": task.get("updated_at")})
         if not task.get("annotations"):
             continue
         fetched.annotated += 1

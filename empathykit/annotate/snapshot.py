@@ -43,19 +43,22 @@ def _dm_time(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def _since_filter(since: datetime) -> dict[str, Any]:
+def since_filter(since: datetime) -> dict[str, Any]:
+    """The Data Manager filter of the tasks changed after ``since``."""
     return {"conjunction": "and", "items": [
         {"filter": "filter:tasks:updated_at", "operator": "greater", "type": "Datetime", "value": _dm_time(since)}]}
 
 
 def export_tasks(client: StudioClient, project_id: int, since: datetime | None = None,
-                 on_progress: Callable[..., None] | None = None) -> Iterator[dict[str, Any]]:
+                 on_progress: Callable[..., None] | None = None, timings: dict[str, float] | None = None
+                 ) -> Iterator[dict[str, Any]]:
     """Full JSON of every task of the project (changed since ``since``), with
     its annotations, from one export snapshot spooled to a temporary file and
     read back task by task (flat memory). ``on_progress(0, total=tasks)``
-    once the snapshot is built, then ``on_progress(1)`` per task."""
+    once the snapshot is built, then ``on_progress(1)`` per task. ``timings`` gets the seconds the
+    server took to build the snapshot (``snapshot``) and to send it (``download``)."""
     with tempfile.TemporaryFile() as spool:
-        total = _download_snapshot(client, project_id, since, spool, on_progress)
+        total = _download_snapshot(client, project_id, since, spool, on_progress, timings)
         if on_progress:
             on_progress(0, total=total)
         spool.seek(0)
@@ -66,7 +69,8 @@ def export_tasks(client: StudioClient, project_id: int, since: datetime | None =
 
 
 def _download_snapshot(client: StudioClient, project_id: int, since: datetime | None, spool: IO[bytes],
-                       on_progress: Callable[..., None] | None = None) -> int | None:
+                       on_progress: Callable[..., None] | None = None,
+                       timings: dict[str, float] | None = None) -> int | None:
     """Build an export snapshot, write its JSON to ``spool``, delete it (and
     the filtering view) on every exit path; returns the number of tasks the
     server reported. Snapshots left by killed pulls are deleted first."""
@@ -76,13 +80,15 @@ def _download_snapshot(client: StudioClient, project_id: int, since: datetime | 
     with contextlib.ExitStack() as cleanup, sigterm_unwinds():
         task_filter: dict[str, Any] = {}
         if since is not None:
-            data = {"title": snapshot_title(), "filters": _since_filter(since)}
+            data = {"title": snapshot_title(), "filters": since_filter(since)}
             view = client.request("POST", "/api/dm/views/", what=f"{what} (creating its task filter)",
                                   json={"project": project_id, "data": data}).json()["id"]
             cleanup.enter_context(_deleted_after(client, f"/api/dm/views/{view}/"))
             task_filter["view"] = view
         if on_progress:
             on_progress(0)  # the progress line (with its clock) shows while the server builds the snapshot
+        timings = timings if timings is not None else {}
+        started = time.perf_counter()
         snapshot = client.request("POST", exports, what=f"{what} (building the export snapshot)",
                                   timeout=SNAPSHOT_TIMEOUT, json={
             "title": snapshot_title(), "task_filter_options": task_filter,
@@ -96,10 +102,12 @@ def _download_snapshot(client: StudioClient, project_id: int, since: datetime | 
         if snapshot["status"] == "failed":
             raise StudioError(f"Label Studio could not build the export snapshot of project {project_id}",
                               hint="see the Label Studio server log")
+        timings["snapshot"], started = time.perf_counter() - started, time.perf_counter()
         with client.stream("GET", f"{exports}{snapshot['id']}/download", params={"exportType": "JSON"},
                            what=f"{what} (downloading the export snapshot)", timeout=DOWNLOAD_TIMEOUT) as response:
             for block in response.iter_bytes():
                 spool.write(block)
+        timings["download"] = time.perf_counter() - started
     return (snapshot.get("counters") or {}).get("task_number")
 
 
