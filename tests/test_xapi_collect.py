@@ -9,7 +9,7 @@ import responses
 from responses import matchers
 
 from empathykit import __version__
-from empathykit.errors import InputError, XApiError
+from empathykit.errors import InputError, OutputError, XApiError
 from empathykit.xapi import store as xstore
 from empathykit.xapi.client import HOST, SEARCH_RECENT, STREAM, STREAM_RULES, TWEETS_LOOKUP
 from empathykit.xapi.collection import collect_search, hydrate, parse_time, read_ids
@@ -153,13 +153,22 @@ def test_bad_times_and_caps_are_input_errors():
 # -- the page log --------------------------------------------------------------
 
 
-def test_pagelog_keeps_complete_lines_of_a_foreign_file(tmp_path):
+def test_pagelog_refuses_a_foreign_file_and_cuts_only_its_own(tmp_path):
     out = tmp_path / "pages.jsonl"
-    out.write_bytes(b'{"data":[{"id":"1"}]}\n{"data":[{"id":"2"}]}\n{"data":[{"id"')
+    foreign = b'{"data":[{"id":"1"}]}\n{"data":[{"id":"2"}]}\n{"data":[{"id"'
+    out.write_bytes(foreign)
+    with pytest.raises(OutputError, match="a file empathykit did not write"):
+        PageLog(out)
+    assert out.read_bytes() == foreign and not checkpoint_path(out).exists()
+    out.unlink()
+    with PageLog(out) as log:
+        log.append({"data": [{"id": "1"}]}, key="k", run={}, tweets=1)
+    with open(out, "ab") as handle:  # a page written after the last checkpoint, cut short by a kill
+        handle.write(b'{"data":[{"id"')
     with PageLog(out) as log:
         assert log.discarded_bytes == len(b'{"data":[{"id"')
         log.append({"data": [{"id": "3"}]}, key="k", run={"done": True}, tweets=1)
-    assert tweet_ids(out) == ["1", "2", "3"]
+    assert tweet_ids(out) == ["1", "3"]
 
 
 def test_pagelog_refuses_a_file_shorter_than_its_checkpoint(tmp_path):
@@ -387,6 +396,6 @@ def test_pagelog_refuses_a_second_writer(tmp_path):
     pytest.importorskip("fcntl")
     out = tmp_path / "pages.jsonl"
     with PageLog(out):
-        with pytest.raises(InputError, match="another run is writing to"):
+        with pytest.raises(OutputError, match="is being written by another run"):
             PageLog(out)
     PageLog(out).close()  # free again once the first closed

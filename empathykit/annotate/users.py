@@ -4,13 +4,17 @@ Label Studio Community creates loginable accounts only through sign-up, so
 each account is signed up with the organization's invite link (fetched with
 the admin's API key), which also makes it a member of the organization: it
 sees every project. Passwords are given or generated; they are returned to
-the caller, never logged.
+the caller, never logged. With a passwords file, each password is in that file
+(mode 0600) before its account is signed up, so no account exists whose
+password never reached the user; the file is checked (writable, and new or an
+earlier passwords file, whose rows are kept) before any account is created.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,9 +22,10 @@ from typing import Callable, Iterable, Mapping
 
 from empathykit.studio import accounts
 from empathykit.annotate.connection import Connection, StudioClient, connect
-from empathykit.studio.server import write_private
-from empathykit.errors import InputError, StudioError
+from empathykit.errors import InputError, OutputError, StudioError
+from empathykit.io import atomic_path, check_output
 
+PASSWORDS_HEADER = ["email", "password"]
 _EMAIL = re.compile(r"^[^@\s,]+@[^@\s,]+\.[^@\s,]+$")
 
 
@@ -61,14 +66,19 @@ def organization_users(client: StudioClient) -> dict[str, int]:
 
 def create_annotators(emails: str | Iterable[str], *, password: str | Mapping[str, str] | None = None,
                       with_tokens: bool = False, connection: Connection | None = None,
+                      passwords_out: str | Path | None = None,
                       on_progress: Callable[[int], None] | None = None) -> list[AnnotatorAccount]:
     """Create annotator accounts that do not exist yet; report every e-mail.
 
     ``password`` is one password for all, a mapping e-mail → password, or
     ``None`` to generate one per account. ``with_tokens`` also creates each
     new account's personal access token (tests submit annotations with it).
+    ``passwords_out``: the CSV each new account's password is added to before
+    the account is signed up (see the module doc).
     """
     wanted = parse_emails(emails)
+    if passwords_out is not None:
+        check_passwords_file(passwords_out)
     client = connect(connection)
     existing = organization_users(client)
     with client.call("fetching the organization's invite link"):
@@ -79,8 +89,10 @@ def create_annotators(emails: str | Iterable[str], *, password: str | Mapping[st
             created.append(AnnotatorAccount(email, existing[email], "exists"))
         else:
             secret = (password.get(email) if isinstance(password, Mapping) else password) or accounts.generate_password()
+            earlier = _keep_password(passwords_out, email, secret)
             session = accounts.signup(client.url, invite.token, email, secret)
             if session is None:
+                _restore_password(passwords_out, email, earlier)
                 raise StudioError(f"Label Studio at {client.url} refused to sign up {email}",
                                   hint="passwords need 8+ characters and must not be too common or "
                                        "similar to the e-mail")
@@ -100,17 +112,64 @@ def write_passwords(created: list[AnnotatorAccount], path: str | Path) -> int:
     readable only by its owner; earlier rows are kept. Returns rows written."""
 
     fresh = {a.email: a.password for a in created if a.status == "created" and a.password}
-    if not fresh:
-        return 0
-    path = Path(path)
-    rows: dict[str, str] = {}
+    if fresh:
+        check_passwords_file(path)
+        _store_passwords(Path(path), fresh)
+    return len(fresh)
+
+
+def check_passwords_file(path: str | Path) -> Path:
+    """``path`` can take passwords: its folder is writable, and it is absent or an earlier passwords
+    file (a CSV of exactly ``email,password``, whose rows are kept); anything else is refused."""
+    path = check_output(path, "file", label="passwords file")
     if path.exists():
+        _read_passwords(path)
+    return path
+
+
+def _read_passwords(path: Path) -> dict[str, str]:
+    try:
         with open(path, newline="", encoding="utf-8") as handle:
-            rows = {r["email"]: r["password"] for r in csv.DictReader(handle) if r.get("email")}
-    rows.update(fresh)
+            reader = csv.reader(handle)
+            header = next(reader, None)
+            rows = list(reader)
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise OutputError(f"passwords file {path}: cannot read it to keep its rows ({type(exc).__name__}); "
+                          "no account was created", hint="name another passwords file with --passwords-out") from None
+    if header not in (None, PASSWORDS_HEADER) or any(len(row) not in (0, 2) for row in rows):
+        raise OutputError(f"passwords file {path} is a file that is not an earlier passwords file (expected the CSV "
+                          "columns email,password); writing passwords there would replace it; no account was created",
+                          hint="name a new file with --passwords-out, or move that one away yourself")
+    return {row[0]: row[1] for row in rows if row and row[0]}
+
+
+def _store_passwords(path: Path, updates: Mapping[str, str | None]) -> None:
+    """Merge ``updates`` (None: drop the row) into the passwords file, written whole, mode 0600."""
+    rows = _read_passwords(path) if path.exists() else {}
+    for email, secret in updates.items():
+        if secret is None:
+            rows.pop(email, None)
+        else:
+            rows[email] = secret
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(["email", "password"])
+    writer.writerow(PASSWORDS_HEADER)
     writer.writerows(sorted(rows.items()))
-    write_private(path, buffer.getvalue())
-    return len(fresh)
+    with atomic_path(path, label="passwords file") as tmp, \
+            os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w", encoding="utf-8", newline="") as out:
+        out.write(buffer.getvalue())
+
+
+def _keep_password(path: str | Path | None, email: str, secret: str) -> str | None:
+    """Put ``email``'s password in the file before its account exists; returns the row it replaced."""
+    if path is None:
+        return None
+    earlier = _read_passwords(Path(path)).get(email) if Path(path).exists() else None
+    _store_passwords(Path(path), {email: secret})
+    return earlier
+
+
+def _restore_password(path: str | Path | None, email: str, earlier: str | None) -> None:
+    """A sign-up that was refused made no account: its row goes back to what it was."""
+    if path is not None:
+        _store_passwords(Path(path), {email: earlier})

@@ -134,11 +134,11 @@ def users_command(
     passwords_out: Annotated[Path, typer.Option(help="File (mode 0600) receiving the new accounts' passwords.")] = Path("annotator-passwords.csv"),
 ) -> None:
     """Create annotator accounts in Label Studio (via its invite link); passwords go to a private file, never the screen."""
-    from empathykit.annotate.users import create_annotators, write_passwords
+    from empathykit.annotate.users import create_annotators
     from empathykit.cli._common import err_console, print_table
 
-    accounts = create_annotators(emails, password=password)
-    written = write_passwords(accounts, passwords_out)
+    accounts = create_annotators(emails, password=password, passwords_out=passwords_out)
+    written = sum(a.status == "created" for a in accounts)
     print_table("annotators", ["email", "id", "status"], [[a.email, a.id, a.status] for a in accounts])
     if written:
         err_console.print(f"passwords of {written} new accounts in {passwords_out} (mode 0600)", highlight=False)

@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from empathykit.config import cache_dir
+from empathykit.io import output_lock
+from empathykit.outputs import folder_kind
 from empathykit.errors import EmpathykitError, InputError
 from empathykit.exports import load
 from empathykit.exports.importers import export_import
@@ -124,7 +126,7 @@ def _cached_import(spec: str, options: dict[str, Any]) -> Path:
     stamp = [str(source.resolve()), content_key(source)]
     key = hashlib.sha256(json.dumps([name, stamp, sorted(options.items())], default=str).encode()).hexdigest()[:16]
     out = cache_dir() / "train-data" / f"{name}-{key}"
-    if not (out / ".complete").is_file():
-        export_import(spec, out, **options)
-        (out / ".complete").write_text("ok\n", encoding="utf-8")
+    with output_lock(out, label="training data cache"):  # one run imports; another at once stops in one line
+        if folder_kind(out) != "export":  # written whole (renamed into place), so present means complete
+            export_import(spec, out, **options)
     return out

@@ -9,11 +9,14 @@ Crash safety: a page line is written and fsynced before the checkpoint that
 counts it is renamed into place. On opening, ``OUT`` is cut back to the
 checkpoint's offset, which drops a partial last line and any page written
 after the last checkpoint; the run then fetches that page again, so every
-tweet lands exactly once.
+tweet lands exactly once. A non-empty ``OUT`` without its checkpoint is not
+a page log empathykit wrote: it is refused, never cut or appended to. One run
+at a time writes a page log (:func:`empathykit.io.output_lock`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from datetime import datetime, timezone
@@ -21,8 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from empathykit import __version__
-from empathykit.errors import InputError
-from empathykit.io import write_json
+from empathykit.errors import InputError, OutputError
+from empathykit.io import output_lock, write_json
 
 CHECKPOINT_FORMAT = "empathykit.x-checkpoint/1"
 
@@ -32,50 +35,23 @@ def checkpoint_path(output: str | os.PathLike) -> Path:
     return output.with_name(output.name + ".checkpoint.json")
 
 
-def _end_of_last_line(path: Path) -> int:
-    """Byte offset just after the file's last newline (0 if it has none)."""
-    size = path.stat().st_size
-    with open(path, "rb") as handle:
-        end = size
-        while end > 0:
-            start = max(0, end - 65536)
-            handle.seek(start)
-            chunk = handle.read(end - start)
-            newline = chunk.rfind(b"\n")
-            if newline >= 0:
-                return start + newline + 1
-            end = start
-    return 0
-
-
 class PageLog:
     """Open ``output`` for appending pages; use as a context manager."""
 
     def __init__(self, output: str | os.PathLike):
         self.path = Path(output)
         self.checkpoint_path = checkpoint_path(self.path)
-        self.state = self._load()
         self.discarded_bytes = 0
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._handle = open(self.path, "ab")
+        # two runs appending to one file would interleave pages and fight over the checkpoint
+        self._held = contextlib.ExitStack()
         try:
-            self._lock()
+            self._held.enter_context(output_lock(self.path, label="pages file"))
+            self.state = self._load()
+            self._handle = self._held.enter_context(open(self.path, "ab"))
             self._reconcile()
         except BaseException:
-            self._handle.close()
+            self._held.close()
             raise
-
-    def _lock(self) -> None:
-        """Two runs appending to one file would interleave pages and fight over the checkpoint."""
-        try:
-            import fcntl
-        except ImportError:  # Windows: no advisory locks; one run at a time is the user's care
-            return
-        try:
-            fcntl.flock(self._handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            raise InputError(f"another run is writing to {self.path}",
-                             hint="wait for it to finish, or collect into another file") from None
 
     def _load(self) -> dict[str, Any]:
         if not self.checkpoint_path.exists():
@@ -93,9 +69,12 @@ class PageLog:
     def _reconcile(self) -> None:
         size = self.path.stat().st_size
         offset = self.state["offset"]
+        if offset is None and size:
+            raise OutputError(f"pages file {self.path}: there is a file empathykit did not write ({size} bytes, no "
+                              f"{self.checkpoint_path.name} beside it), which collecting would append to; nothing "
+                              "was written", hint="collect into a new file, or move that one away yourself")
         if offset is None:
-            # A file written by something else: keep its complete lines.
-            offset = _end_of_last_line(self.path) if size else 0
+            offset = 0
         elif size < offset:
             raise InputError(f"{self.path} has {size} bytes but its checkpoint counts {offset}; "
                              "the file was changed outside empathykit",
@@ -134,7 +113,7 @@ class PageLog:
         self._save()
 
     def close(self) -> None:
-        self._handle.close()
+        self._held.close()
 
     def __enter__(self) -> "PageLog":
         return self
