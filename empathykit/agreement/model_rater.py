@@ -18,15 +18,23 @@ import numpy as np
 import pandas as pd
 
 from empathykit.agreement.coefficients import finish_cohen, finish_pair_percent, pair_unit_stats
-from empathykit.errors import AgreementError
-from empathykit.records import read_records
+from empathykit.errors import AgreementError, InputError
+from empathykit.records import assign_item_ids, read_records
 from empathykit.schemas.base import Schema
 from empathykit.table.columns import decode_value
 
+#: where ``predict`` records the model version in its Parquet output's metadata
+VERSION_KEY = b"empathykit.model_version"
+
 
 def model_agreement(annotations: str | Path | pd.DataFrame, predictions: str | Path | pd.DataFrame, schema: Schema,
-                    *, model_version: str | None = None, field: str | None = None) -> dict[str, Any]:
-    """``{"model_version", "field", "items_predicted", "rounds": {"all"|ROUND: {annotators, majority, gold}}}``."""
+                    *, model_version: str | None = None, field: str | None = None,
+                    id_column: str | None = None) -> dict[str, Any]:
+    """``{"model_version", "field", "items_predicted", "rounds": {"all"|ROUND: {annotators, majority, gold}}}``.
+
+    A predictions file's items are identified as ``annotate push`` identified them (``id_column``, else
+    ``item_id``, else ``id``, else a hash of the schema's inputs); its model version is ``model_version``,
+    else the one ``predict`` recorded in the Parquet metadata, else the file's name."""
     name = field or schema.target
     if name is None:
         raise AgreementError(f"schema {schema.name!r} has no target field; name the field to compare")
@@ -34,13 +42,7 @@ def model_agreement(annotations: str | Path | pd.DataFrame, predictions: str | P
     if target.kind not in ("choice", "rating"):
         raise AgreementError(f"the model is compared on single-value fields; {name!r} is a {target.kind} field")
     table = annotations if isinstance(annotations, pd.DataFrame) else pd.read_parquet(annotations)
-    if isinstance(predictions, pd.DataFrame):
-        rows = predictions.to_dict("records")
-    else:
-        rows = read_records(predictions, string_columns=("item_id",))
-    if not rows or "prediction" not in rows[0] or "item_id" not in rows[0]:
-        raise AgreementError(f"{predictions}: model predictions need the columns item_id and prediction",
-                             hint="write them with `empathykit predict` or `empathykit annotate predict`")
+    rows = _prediction_rows(predictions, schema, id_column)
     model = {str(r["item_id"]): _plain(r["prediction"]) for r in rows if _plain(r.get("prediction")) is not None}
     mine = table[(table["field"] == name) & ~table["was_cancelled"].astype(bool) & table["value"].notna()].copy()
     order = [c for c in ("updated_at", "annotation_id") if c in mine.columns]
@@ -51,9 +53,47 @@ def model_agreement(annotations: str | Path | pd.DataFrame, predictions: str | P
     if "round" in mine.columns:
         for number in sorted({int(r) for r in mine["round"].dropna()}):
             rounds[str(number)] = _compare(mine[mine["round"] == number], model, values)
-    return {"model_version": model_version or (Path(str(predictions)).stem if not isinstance(predictions, pd.DataFrame)
-                                               else "model"),
-            "field": name, "items_predicted": len(model), "rounds": rounds}
+    return {"model_version": model_version or recorded_version(predictions), "field": name,
+            "items_predicted": len(model), "rounds": rounds}
+
+
+def _prediction_rows(predictions: str | Path | pd.DataFrame, schema: Schema, id_column: str | None
+                     ) -> list[dict[str, Any]]:
+    """The predictions, each with the ``item_id`` push gave its item."""
+    if isinstance(predictions, pd.DataFrame):
+        rows = predictions.to_dict("records")
+    else:
+        rows = read_records(predictions, string_columns=tuple(c for c in (id_column, "item_id", "id") if c))
+    hint = "write them with `empathykit predict` or `empathykit annotate predict`"
+    if not rows or "prediction" not in rows[0]:
+        raise AgreementError(f"{predictions}: model predictions need the columns item_id and prediction "
+                             "(or the id column push used, --id-column)", hint=hint)
+    keys = set(rows[0])
+    if id_column is None and not {"item_id", "id"} & keys and not set(schema.inputs) <= keys:
+        raise AgreementError(f"{predictions}: no item_id or id column, nor the inputs {list(schema.inputs)} that "
+                             "push hashes into ids", hint="pass --id-column, the column push identified items by")
+    try:
+        assign_item_ids(rows, schema.inputs, id_column)
+    except InputError as error:
+        raise AgreementError(f"{predictions}: {error}", hint=error.hint) from None
+    return rows
+
+
+def recorded_version(predictions: str | Path | pd.DataFrame) -> str:
+    """The model version ``predict`` wrote into the file's Parquet metadata, else the file's name."""
+    if isinstance(predictions, pd.DataFrame):
+        return "model"
+    path = Path(predictions)
+    if path.suffix.lower() == ".parquet":
+        import pyarrow.parquet as pq
+
+        try:
+            metadata = pq.read_schema(path).metadata or {}
+        except (OSError, ValueError):
+            metadata = {}
+        if metadata.get(VERSION_KEY):
+            return metadata[VERSION_KEY].decode("utf-8", errors="replace")
+    return path.stem
 
 
 def _plain(value: Any) -> Any:

@@ -92,7 +92,8 @@ def compute_command(
     iou: Iou = 0.5,
     json_out: Annotated[bool, typer.Option("--json", help="Also print the JSON on stdout.")] = False,
     model_predictions: Annotated[Optional[str], typer.Option(help="Model predictions: a FILE (item_id, prediction), or 'project' for the predictions stored on the annotations' Label Studio project. The model is compared with each annotator, the majority and gold, apart from the humans.")] = None,
-    model_version: Annotated[Optional[str], typer.Option(help="Name of the model in the report (default: the predictions file's name); with 'project', only this model version's predictions.")] = None,
+    model_version: Annotated[Optional[str], typer.Option(help="Name of the model in the report (default: the version predict recorded in the file, else its name); with 'project', only this model version's predictions.")] = None,
+    id_column: Annotated[Optional[str], typer.Option(help="Column of the predictions file that identifies items as push did (default item_id, then id, else a hash of the inputs).")] = None,
 ) -> None:
     """Every coefficient of every field at its level, with bootstrap intervals: a table on stderr, JSON to --out."""
     import json
@@ -104,7 +105,8 @@ def compute_command(
     result = _compute(annotations, schema, schema_option, field, items, adjudicated, bootstrap, seed, confidence, weights, iou)
     payload = result.to_json()
     if model_predictions is not None:
-        payload["model"] = _model_rater(annotations, model_predictions, model_version, schema, schema_option)
+        payload["model"] = _model_rater(annotations, model_predictions, model_version, schema, schema_option,
+                                        id_column)
     write_json(out, payload, output="agreement")
     _print_summary(result)
     err_console.print(f"written: {out}", highlight=False)
@@ -112,14 +114,14 @@ def compute_command(
         typer.echo(json.dumps(payload, indent=2, ensure_ascii=False, default=str))
 
 
-def _model_rater(annotations, predictions, version, schema, schema_option) -> dict:
+def _model_rater(annotations, predictions, version, schema, schema_option, id_column=None) -> dict:
     from empathykit.agreement.model_rater import model_agreement
     from empathykit.cli._common import print_table
 
     chosen = _schema(annotations, schema, schema_option)
     if predictions == PROJECT:
         predictions, version = _stored(annotations, chosen, version)
-    found = model_agreement(annotations, predictions, chosen, model_version=version)
+    found = model_agreement(annotations, predictions, chosen, model_version=version, id_column=id_column)
     rows = [[rnd, who, part["units"], part["kappa"], part["percent"]] for rnd, parts in found["rounds"].items()
             for who, part in [*((a["email"] or a["annotator_id"], a) for a in parts["annotators"]),
                               ("majority", parts["majority"]), ("gold", parts["gold"])]]
