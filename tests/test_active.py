@@ -100,6 +100,40 @@ def test_next_round_pushes_the_least_sure_items_with_predictions(studio_env, see
 
 
 @pytest.mark.studio
+def test_next_round_reads_the_config_and_loads_the_weights_once(studio_env, seek_classifier, tmp_path, monkeypatch):
+    """Scoring the pool, the diversity centres and the pre-labels all come from one loaded model."""
+    from pathlib import Path
+
+    import safetensors.torch
+
+    reads, loads = [], []
+    read_text, load_file = Path.read_text, safetensors.torch.load_file
+
+    def counting_read(self, *args, **kwargs):
+        if self.name == "config.yaml":
+            reads.append(self)
+        return read_text(self, *args, **kwargs)
+
+    def counting_load(path, *args, **kwargs):
+        loads.append(path)
+        return load_file(path, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "read_text", counting_read)
+    monkeypatch.setattr(safetensors.torch, "load_file", counting_load)
+    pool = tmp_path / "pool.jsonl"
+    pool.write_text("".join(json.dumps({"item_id": f"p{i}", "text": t}) + "\n" for i, t in enumerate(POOL)))
+    from empathykit.active.nextround import next_round
+
+    title = studio_env.project_title("loads-once")
+    next_round(title, pool, seek_classifier, size=2, out=tmp_path / "r1.parquet", schema="seek-provide")
+    reads.clear(), loads.clear()
+    report = next_round(title, pool, seek_classifier, size=2, out=tmp_path / "r2.parquet", strategy="diversity")
+    assert report.chosen == 2 and report.predicted == 2
+    assert len([p for p in reads if p.parent == seek_classifier]) == 1
+    assert [Path(p).name for p in loads] == ["heads.safetensors"]
+
+
+@pytest.mark.studio
 def test_next_round_on_story_pairs_pushes_rating_prelabels(studio_env, tmp_path):
     """A rating model (story-pair similarity, 1-4) pre-labels its round too: the variance of dropout samples
     chooses, and each chosen pair goes out with the model's rounded rating as Label Studio's prediction."""

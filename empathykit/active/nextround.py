@@ -2,17 +2,17 @@
 
 1. The pool is read and identified like ``annotate push`` does (``item_id``, else ``id``, else a
    hash of the schema's inputs); items already in the project are never candidates.
-2. The model scores every candidate (:mod:`empathykit.active.outputs`) and the strategy picks
-   ``size`` of them (:mod:`empathykit.active.strategies`; ``diversity`` also keeps away from the
-   items already in the project).
-3. The chosen items get the model's predictions through ``annotate predict``'s path
-   (:func:`empathykit.predict.predictions.predict`) and are written to OUT (Parquet, with
+2. The model, opened once (:func:`empathykit.predict.models.open_model`: ``config.yaml`` read and
+   the weights loaded once), scores every candidate in one pass (:mod:`empathykit.active.outputs`:
+   probabilities, embeddings and the prediction rows) and the strategy picks ``size`` of them
+   (:mod:`empathykit.active.strategies`; ``diversity`` also keeps away from the items already in
+   the project).
+3. The chosen items carry the prediction rows of that pass in the schema's terms (what ``serve``
+   answers) and are written to OUT (Parquet, with
    ``al_rank``, ``al_score``, ``al_strategy`` and ``prelabel_model_version``, which the export card
    reports), with ``OUT.selection.json`` beside it: strategy, seed,
    model version, pool counts and each chosen item's score. Only then are they pushed as one new
-   round with their predictions and scores, so the Data Manager shows and sorts them. An
-   ``OUT.selection.json`` of an earlier round is never overwritten: the run stops before scoring,
-   naming that round (each round gets its own OUT).
+   round with their predictions and scores, so the Data Manager shows and sorts them.
 """
 
 from __future__ import annotations
@@ -30,16 +30,14 @@ from empathykit.annotate import projects as prj
 from empathykit.annotate.connection import Connection, connect
 from empathykit.annotate.pull import resolve_schema
 from empathykit.annotate.push import push
-from empathykit.errors import InputError, OutputError, SchemaError
+from empathykit.errors import InputError, SchemaError
 from empathykit.exports.card import PRELABEL_COLUMN
 from empathykit.io import check_output, write_json, write_parquet
-from empathykit.predict.predictions import predict_records
+from empathykit.predict.models import LoadedModel
 from empathykit.predict.values import model_label_names, to_values
 from empathykit.records import assign_item_ids, read_records
 from empathykit.schemas import get_schema
 from empathykit.schemas.base import Schema
-from empathykit.train.folder import model_version, read_labels
-from empathykit.train.run import family_of
 
 MAX_CENTRES = 2000  # labelled items diversity keeps away from (a seeded sample beyond that)
 
@@ -69,25 +67,6 @@ def selection_path(out: str | Path) -> Path:
     return out.with_name(out.stem + ".selection.json")
 
 
-def keep_earlier_round(out: str | Path, project: str, number: int) -> None:
-    """Stop before any scoring when ``OUT.selection.json`` records another round (or project) than
-    round ``number`` of ``project``: replacing it would lose why that round's items were chosen."""
-    record = selection_path(out)
-    if not record.is_file():
-        return
-    try:
-        earlier = json.loads(record.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        earlier = {}
-    if isinstance(earlier, dict) and earlier.get("round") == number and earlier.get("project") == project:
-        return  # this round, chosen before but not pushed whole: choosing it again replaces nothing pushed
-    which = (f"round {earlier.get('round')} of project {earlier.get('project')!r}" if isinstance(earlier, dict)
-             else "an earlier round")
-    raise OutputError(f"{record} records why {which} was chosen; round {number} of {project!r} would overwrite it "
-                      "(nothing was scored or pushed)",
-                      hint=f"name another output, e.g. -o {Path(out).with_name(f'round-{number}.parquet')}")
-
-
 def next_round(project: str | int, pool: str | Path, model_dir: str | Path, *, size: int, out: str | Path,
                strategy: str = "uncertainty", seed: int = 0, schema: str | Schema | None = None,
                id_column: str | None = None, connection: Connection | None = None,
@@ -95,18 +74,18 @@ def next_round(project: str | int, pool: str | Path, model_dir: str | Path, *, s
     """Choose ``size`` items of ``pool`` for ``project`` by ``strategy`` and push them as the next round."""
 
     require_libraries("annotate next-round")
-    check_scoring_model(model_dir)
     check_choice(strategy, size)
+    model = check_scoring_model(model_dir)  # opened once: config.yaml read and the weights loaded here only
     if Path(out).suffix.lower() != ".parquet":
         raise InputError(f"{out}: the chosen items are written as Parquet; expected a .parquet file name")
-    check_output(out, "file", output="selection")
-    check_output(selection_path(out), "file", output="selection-record", label="selection record")
+    check_output(out, "file")
+    check_output(selection_path(out), "file")
     client = connect(connection)
     ref = prj.find_project(client, project)
     if ref is None and schema is None:
         raise InputError(f"no project {project!r} yet", hint="pass --schema to start it with this round")
     chosen_schema = _schema(ref, schema)
-    names, version = prelabel_names(model_dir, chosen_schema)  # a model that cannot pre-label stops before any work
+    names, version = prelabel_names(model, chosen_schema)  # a model that cannot pre-label stops before any work
     records = read_records(pool, string_columns=[c for c in (id_column, "item_id", "id") if c])
     if not records:
         raise InputError(f"{pool}: no items in the pool")
@@ -120,26 +99,26 @@ def next_round(project: str | int, pool: str | Path, model_dir: str | Path, *, s
     if not candidates:
         raise InputError(f"every pool item is already in project {project!r}; nothing to choose",
                          hint="add items to the pool")
-    keep_earlier_round(out, ref.title if ref else str(project), int(max(rounds, default=0)) + 1)
-    selection, kind = _choose(model_dir, candidates, tasks, size=size, strategy=strategy, seed=seed,
-                              on_progress=on_progress)
+    selection, scored = _choose(model, candidates, tasks, size=size, strategy=strategy, seed=seed,
+                                on_progress=on_progress)
     next_number = int(max(rounds, default=0)) + 1
     chosen = [{**candidates[i], "al_rank": rank + 1, "al_score": score, "al_strategy": strategy,
                "round": next_number, PRELABEL_COLUMN: version}
               for rank, (i, score) in enumerate(zip(selection.indices, selection.scores))]
-    predicted = _write_with_predictions(chosen, out, chosen_schema, model_dir, names)
+    rows = [scored.rows[i] for i in selection.indices]
+    predicted = _write_with_predictions(chosen, rows, out, chosen_schema, names)
     facts = {"project": ref.title if ref else str(project), "project_id": ref.id if ref else None,
              "round": next_number, "strategy": strategy, "seed": seed,
              "model": str(model_dir), "model_version": version, "pool": len(records), "in_project": in_project,
-             "candidates": len(candidates), "size": size, "kind": kind,
+             "candidates": len(candidates), "size": size, "kind": scored.kind,
              "chosen": [{"item_id": c["item_id"], "rank": c["al_rank"], "score": c["al_score"]} for c in chosen]}
-    write_json(selection_path(out), facts, output="selection-record")
+    write_json(selection_path(out), facts)
     pushed = push(out, schema=chosen_schema, project=ref.title if ref else str(project),
                   predictions_column="prediction" if predicted else None,
                   prediction_score_column="prediction_score" if predicted else None,
                   model_version=version if predicted else None, connection=connection)
     if facts["project_id"] is None:  # the round started the project
-        write_json(selection_path(out), {**facts, "project_id": pushed.project_id}, output="selection-record")
+        write_json(selection_path(out), {**facts, "project_id": pushed.project_id})
     return NextRoundReport(project_id=pushed.project_id, project_title=pushed.project_title,
                            project_url=pushed.project_url, round=next_number, strategy=strategy, seed=seed,
                            model_version=version, pool=len(records), in_project=in_project,
@@ -157,22 +136,20 @@ def check_choice(strategy: str, size: int) -> None:
         raise InputError(f"the round size must be at least 1, got {size}")
 
 
-def _choose(model_dir: str | Path, candidates: list[dict[str, Any]], tasks: list[dict[str, Any]], *, size: int,
+def _choose(model: LoadedModel, candidates: list[dict[str, Any]], tasks: list[dict[str, Any]], *, size: int,
             strategy: str, seed: int, on_progress: Callable[..., None] | None):
-    """The strategy's pick among ``candidates``, scored by the model (loaded once); ``diversity`` keeps
-    away from the project's items (``tasks``)."""
+    """The strategy's pick among ``candidates`` and their scores (rows, probabilities, embeddings);
+    ``diversity`` keeps away from the project's items (``tasks``)."""
 
-    family = family_of(model_dir)
-    loaded = family.load(Path(model_dir)) if hasattr(family, "load") else None
-    scored = model_outputs(model_dir, candidates, loaded=loaded, on_progress=on_progress)
+    scored = model_outputs(model, candidates, on_progress=on_progress)
     centres = None
     if strategy == "diversity" and tasks:
         labelled = [dict(t["data"]) for t in tasks if isinstance(t.get("data"), dict)]
         if len(labelled) > MAX_CENTRES:
             labelled = random.Random(seed).sample(labelled, MAX_CENTRES)
-        centres = model_outputs(model_dir, labelled, loaded=loaded).embeddings
+        centres = model_outputs(model, labelled).embeddings
     scores = uncertainty(scored.kind, scored.outputs, strategy)
-    return select(scores, size, strategy, embeddings=scored.embeddings, labelled=centres, seed=seed), scored.kind
+    return select(scores, size, strategy, embeddings=scored.embeddings, labelled=centres, seed=seed), scored
 
 
 def _schema(ref: prj.ProjectRef | None, schema: str | Schema | None) -> Schema:
@@ -181,11 +158,11 @@ def _schema(ref: prj.ProjectRef | None, schema: str | Schema | None) -> Schema:
     return get_schema(schema) if isinstance(schema, str) else schema  # type: ignore[return-value]
 
 
-def prelabel_names(model_dir: str | Path, schema: Schema) -> tuple[dict[str, str], str]:
+def prelabel_names(model: LoadedModel, schema: Schema) -> tuple[dict[str, str], str]:
     """The model's label names on the schema's and its version; one line, before any work, when the model
     cannot pre-label the schema's target (another kind, labels that map onto none)."""
     target = schema.field(schema.target) if schema.target else None
-    info, version = read_labels(Path(model_dir)), model_version(model_dir)
+    info, version = model.info, model.version
     if target is None or info.get("kind") != target.kind:
         raise SchemaError(f"model {version} predicts {info.get('kind')} labels, but {schema.name!r}'s target is "
                           f"{target.kind if target else 'missing'}", hint="choose with a model trained on this schema")
@@ -195,14 +172,13 @@ def prelabel_names(model_dir: str | Path, schema: Schema) -> tuple[dict[str, str
         raise SchemaError(f"model {version} cannot pre-label {schema.name!r}: {error}") from None
 
 
-def _write_with_predictions(chosen: list[dict[str, Any]], out: str | Path, schema: Schema,
-                            model_dir: str | Path, names: dict[str, str]) -> bool:
-    """OUT with ``prediction``/``prediction_score`` as ``serve`` answers them (labels, levels, a 1-4 rating),
-    through the one prediction path (``names``: :func:`prelabel_names`). Returns whether it predicted."""
+def _write_with_predictions(chosen: list[dict[str, Any]], rows: list[dict[str, Any]], out: str | Path,
+                            schema: Schema, names: dict[str, str]) -> bool:
+    """OUT with ``prediction``/``prediction_score`` as ``serve`` answers them (labels, levels, a 1-4 rating)
+    from the model's prediction ``rows`` (``names``: :func:`prelabel_names`). Returns whether it predicted."""
     import pyarrow as pa
 
     target = schema.field(schema.target)  # type: ignore[arg-type]
-    rows = predict_records(model_dir, [{k: v for k, v in c.items() if k != PRELABEL_COLUMN} for c in chosen])
     written = []
     for item, row in zip(chosen, rows, strict=True):
         values = to_values(row, schema, names)
@@ -211,5 +187,5 @@ def _write_with_predictions(chosen: list[dict[str, Any]], out: str | Path, schem
             item = {**item, PRELABEL_COLUMN: None}
         written.append({**item, "prediction": (values[target.name] if single else json.dumps(values)) if values else None,
                         "prediction_score": row.get("prediction_score") if values else None})
-    write_parquet(out, pa.Table.from_pylist(written), output="selection")
+    write_parquet(out, pa.Table.from_pylist(written))
     return any(w["prediction"] is not None for w in written)

@@ -39,21 +39,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
-from empathykit.errors import EmpathykitError, InputError, SchemaError
+from empathykit.errors import InputError, SchemaError
 from empathykit.io import check_output, write_parquet
 from empathykit.lexicons import SCORE_COLUMNS, Lexicon, resolve_lexicon, score_texts
+from empathykit.predict.models import LoadedModel, open_model
+from empathykit.predict.runners import require_torch
 from empathykit.predict.values import map_labels, model_label_names
 from empathykit.records import read_records
 from empathykit.schemas import get_schema
 from empathykit.schemas.base import Field, Schema
-from empathykit.train.folder import model_version as version_of
 from empathykit.train.folder import read_labels
-from empathykit.train.run import family_of
 
 PREDICTION_COLUMN = "prediction"
 SCORE_COLUMN = "prediction_score"
 SUPPORTED_KINDS = ("choice", "multichoice")
-TORCH_HINT = "install torch==2.13.0 (CPU) first: pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu"
 _RULE = re.compile(r"^\s*(?P<column>\w+)\s*(?P<op><=|>=|<|>)\s*(?P<number>[-+]?\d+(?:\.\d*)?|[-+]?\.\d+)\s*:\s*(?P<label>.+?)\s*$")
 _OPS: dict[str, Callable[[float, float], bool]] = {
     "<": lambda a, b: a < b, "<=": lambda a, b: a <= b, ">": lambda a, b: a > b, ">=": lambda a, b: a >= b}
@@ -72,10 +71,11 @@ class PredictReport:
     labels: dict[str, int] = field(default_factory=dict)
 
 
-def predict_records(model_dir: str | Path, records: list[dict[str, Any]],
+def predict_records(model_dir: str | Path | LoadedModel, records: list[dict[str, Any]],
                     on_progress: Callable[..., None] | None = None) -> list[dict[str, Any]]:
-    """``[{"prediction", "prediction_score", ...}]`` for ``records`` (the one loader of trained models)."""
-    return family_of(model_dir).predict(Path(model_dir), records, on_progress=on_progress)
+    """``[{"prediction", "prediction_score", ...}]`` for ``records`` (a folder is opened for this call)."""
+    model = model_dir if isinstance(model_dir, LoadedModel) else open_model(model_dir)
+    return model.predict(records, on_progress=on_progress)
 
 
 def predict_file(model_dir: str | Path, input_path: str | Path, out_path: str | Path, *,
@@ -85,18 +85,14 @@ def predict_file(model_dir: str | Path, input_path: str | Path, out_path: str | 
     import pyarrow as pa
 
     _check_out(out_path)
-    dirs = model_dirs(model_dir)
-    family = family_of(dirs[0])
-    if len(dirs) > 1 and family.name != "epitome":
-        raise InputError(f"{model_dir}: several model folders are for EPITOME models (one per mechanism); "
-                         f"{dirs[0]} is a {family.name!r} model")
     check_output(out_path, "file", output="predictions")
+    model = open_model(model_dir)
     records = read_records(input_path, string_columns=("item_id", "id"))
     if not records:
         raise InputError(f"{input_path}: no records to predict")
     if on_progress:
         on_progress(0, total=len(records))
-    rows = family.predict(dirs[0] if len(dirs) == 1 else dirs, records, on_progress=on_progress)
+    rows = model.predict(records, on_progress=on_progress)
     columns = sorted({k for r in rows for k in r})
     table = pa.Table.from_pylist([{k: v for k, v in r.items() if k not in columns} for r in records])
     for name in columns:
@@ -109,14 +105,8 @@ def predict_file(model_dir: str | Path, input_path: str | Path, out_path: str | 
             counts[label] = counts.get(label, 0) + 1
     return PredictReport(out=Path(out_path), items=len(records),
                          predicted=sum(1 for r in rows if r.get("prediction") is not None),
-                         model_version=model_version or "+".join(version_of(d) for d in dirs), target=None,
+                         model_version=model_version or model.version, target=None,
                          score_column=SCORE_COLUMN if SCORE_COLUMN in columns else None, labels=counts)
-
-
-def model_dirs(model_dir: str | Path) -> list[Path]:
-    """``ER_DIR,IP_DIR,EX_DIR`` (epitome: one model per mechanism) or one folder."""
-    parts = [p.strip() for p in str(model_dir).split(",") if p.strip()]
-    return [Path(p) for p in parts] if len(parts) > 1 and not Path(model_dir).exists() else [Path(model_dir)]
 
 
 def predict(items_path: str | Path, out_path: str | Path, *, schema: str | Schema, model: str | Path,
@@ -126,7 +116,7 @@ def predict(items_path: str | Path, out_path: str | Path, *, schema: str | Schem
     """Run the sequence-classification model in folder ``model`` over the items.
 
     ``label_map``: model label (or id) → schema label, a mapping or
-    ``"LABEL_0=none,LABEL_1=seeking"``. ``on_progress(n, total=None)``: items done.
+    ``"LABEL_0=none,LABEL_1=seeking"``. ``on_progress``: items predicted of the total.
     Raises ``InputError`` for unreadable input or unmapped model labels,
     ``SchemaError`` for a target that is neither choice nor multichoice,
     ``EmpathykitError`` when torch is missing."""
@@ -145,50 +135,27 @@ def predict(items_path: str | Path, out_path: str | Path, *, schema: str | Schem
                          hint="pass the folder written by save_pretrained / the trainer")
     _check_out(out_path)
     records, texts = _read(items_path, schema, text_field)
-    torch, tokenizer, network = _load(folder)
-    id2label = {int(k): str(v) for k, v in network.config.id2label.items()}
-    names = map_labels(id2label, target, label_map)
-    multi = network.config.problem_type == "multi_label_classification"
+    loaded = open_model(folder, inputs=["text"], threshold=threshold)
+    names = map_labels(dict(enumerate(loaded.label_names or [])), target, label_map)
+    multi = loaded.kind == "multichoice"
     if multi != (target.kind == "multichoice"):
         raise SchemaError(f"model {folder.name!r} is {'multi-label' if multi else 'single-label'} but target "
                           f"{target.name!r} is {target.kind}; a choice target needs a single-label model, "
                           "a multichoice target a multi-label one (config problem_type)")
-
-    predictions, scores = _classify(torch, tokenizer, network, texts, names, target, multi, threshold, batch_size,
-                                    on_progress)
-    config_hash = hashlib.sha256((folder / "config.json").read_bytes()).hexdigest()[:8]
-    version = model_version or f"{folder.resolve().name}-{config_hash}"
-    return _write(out_path, records, predictions, scores, version, target)
-
-
-def _classify(torch, tokenizer, network, texts: list[str | None], names: dict[int, str], target: Field, multi: bool,
-              threshold: float, batch_size: int, on_progress: Callable[..., None] | None
-              ) -> tuple[list[Any], list[float | None]]:
-    """A Hugging Face classifier's label (or labels) and score per text, in batches."""
-    order = [i for i, text in enumerate(texts) if text]
-    predictions: list[Any] = [None] * len(texts)
-    scores: list[float | None] = [None] * len(texts)
     if on_progress:
-        on_progress(len(texts) - len(order), total=len(texts))  # items without text: nothing to run
-    with torch.inference_mode():
-        for start in range(0, len(order), batch_size):
-            rows = order[start:start + batch_size]
-            encoded = tokenizer([texts[i] for i in rows], padding=True, truncation=True, return_tensors="pt")
-            logits = network(**encoded).logits.float()
-            if multi:
-                probs = torch.sigmoid(logits)
-                chosen = probs >= threshold
-                confidence = torch.where(chosen, probs, 1 - probs).mean(dim=1)
-                for row, mask, conf in zip(rows, chosen.tolist(), confidence.tolist(), strict=True):
-                    labels = sorted({names[j] for j, on in enumerate(mask) if on}, key=target.labels.index)
-                    predictions[row], scores[row] = labels or None, conf
-            else:
-                best, index = torch.softmax(logits, dim=1).max(dim=1)
-                for row, j, prob in zip(rows, index.tolist(), best.tolist(), strict=True):
-                    predictions[row], scores[row] = names[j], prob
-            if on_progress:
-                on_progress(len(rows))
-    return predictions, scores
+        on_progress(0, total=len(texts))
+    rows = loaded.run([{"text": t or ""} for t in texts], batch_size=batch_size, on_progress=on_progress).rows
+    to_schema = {label: names[i] for i, label in enumerate(loaded.label_names or [])}
+    predictions = [_to_schema(row.get("prediction"), to_schema, target) for row in rows]
+    scores = [row.get("prediction_score") for row in rows]
+    return _write(out_path, records, predictions, scores, model_version or loaded.version, target)
+
+
+def _to_schema(value: Any, to_schema: Mapping[str, str], target: Field) -> Any:
+    """A model's prediction in the target's labels (a list sorted in the target's order; empty: None)."""
+    if isinstance(value, list):
+        return sorted({to_schema.get(v, v) for v in value}, key=target.labels.index) or None
+    return to_schema.get(value, value) if isinstance(value, str) else value
 
 
 def _predict_trained(folder: Path, items_path: str | Path, out_path: str | Path, target: Field,
@@ -196,11 +163,7 @@ def _predict_trained(folder: Path, items_path: str | Path, out_path: str | Path,
                      on_progress: Callable[..., None] | None) -> PredictReport:
     """A trainer model folder through :func:`predict_records` (what ``empathykit predict``
     runs); its label names are mapped onto the target's like a plain folder's ``id2label``."""
-    try:
-        import torch  # noqa: F401
-    except ImportError:
-        raise EmpathykitError("predicting with a model needs torch, which is not installed", hint=TORCH_HINT) from None
-
+    require_torch()
     info = read_labels(folder)
     kind = info.get("kind")
     if kind != target.kind:
@@ -208,17 +171,13 @@ def _predict_trained(folder: Path, items_path: str | Path, out_path: str | Path,
                           "train the model on a task of the same kind")
     to_schema = model_label_names(info, target, label_map)
     records = read_records(items_path, string_columns=("item_id", "id"))
+    model = open_model(folder)
     if on_progress:
         on_progress(0, total=len(records))
-    rows = predict_records(folder, records, on_progress=on_progress)
-    predictions: list[Any] = []
-    for row in rows:
-        value = row.get("prediction")
-        if isinstance(value, list):
-            value = sorted({to_schema[v] for v in value}, key=target.labels.index) or None
-        predictions.append(to_schema.get(value, value) if isinstance(value, str) else value)
+    rows = model.predict(records, on_progress=on_progress)
+    predictions = [_to_schema(row.get("prediction"), to_schema, target) for row in rows]
     scores = [row.get("prediction_score") for row in rows]
-    return _write(out_path, records, predictions, scores, model_version or version_of(folder), target)
+    return _write(out_path, records, predictions, scores, model_version or model.version, target)
 
 
 def predict_lexicon(items_path: str | Path, out_path: str | Path, *, schema: str | Schema, rules: Sequence[str],
@@ -282,23 +241,6 @@ def _read(items_path: str | Path, schema: Schema, text_field: str | None) -> tup
     texts = [r.get(text_field) if isinstance(r.get(text_field), str) and r[text_field].strip() else None
              for r in records]
     return records, texts
-
-
-def _load(folder: Path):
-    try:
-        import torch
-    except ImportError:
-        raise EmpathykitError("predicting with a model needs torch, which is not installed", hint=TORCH_HINT) from None
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer
-
-    try:
-        tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True)
-        network = AutoModelForSequenceClassification.from_pretrained(folder, local_files_only=True)
-    except (OSError, ValueError, KeyError) as error:
-        raise InputError(f"{folder}: cannot load a sequence-classification model and tokenizer "
-                         f"({str(error).splitlines()[0]})") from None
-    network.eval()
-    return torch, tokenizer, network
 
 
 def _parse_rule(rule: str, target: Field, columns: Sequence[str]) -> tuple[str, str, float, str]:

@@ -17,57 +17,24 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from empathykit.errors import InputError, SchemaError
+from empathykit.predict.models import CURRENT_MODEL, LoadedModel, folders_version, open_model, resolve_dirs
 from empathykit.predict.values import model_label_names, to_values
 from empathykit.schemas import get_schema, schema_names
 from empathykit.schemas.base import Schema
 from empathykit.serve.batching import Batcher
-from empathykit.train.folder import model_version, read_labels
-from empathykit.train.run import family_of
 
-#: a file in a loop folder naming the newest model folder(s) (one per line); written by ``empathykit loop``
-CURRENT_MODEL = "current-model.txt"
-
-
-@dataclass
-class LoadedModel:
-    """A model (one folder, or one to three EPITOME mechanism folders) loaded once."""
-
-    dirs: list[Path]
-    version: str
-    family: Any
-    info: dict[str, Any]
-
-    def predict(self, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        target = self.dirs[0] if len(self.dirs) == 1 else self.dirs
-        return self.family.predict(target, records)
-
-
-def resolve_dirs(paths: Sequence[str | Path]) -> list[Path]:
-    """Model folders to serve: the folders given, or the newest a loop folder names."""
-    if len(paths) == 1 and (Path(paths[0]) / CURRENT_MODEL).is_file():
-        pointer = Path(paths[0]) / CURRENT_MODEL
-        return [Path(line.strip()) for line in pointer.read_text(encoding="utf-8").splitlines() if line.strip()]
-    return [Path(p) for p in paths]
+__all__ = ["CURRENT_MODEL", "Backend", "LoadedModel", "load_model", "match_schema"]
 
 
 def load_model(dirs: Sequence[Path]) -> LoadedModel:
-    """Load the weights once: a family whose ``load`` reads the folder answers every later call from memory."""
-
+    """The model(s) to serve, loaded once (the newest of a loop folder, or the folders given)."""
     if not dirs:
         raise InputError("no model folder to serve", hint="pass one or more MODEL_DIR (a folder `empathykit train` wrote)")
-    family = family_of(dirs[0])
-    if len(dirs) > 1 and family.name != "epitome":
-        raise InputError(f"several model folders are served together only for EPITOME (one per mechanism); "
-                         f"{dirs[0]} is a {family.name!r} model")
-    if hasattr(family, "load"):  # every family's predict() asks its own load(); answer that from memory
-        loaded = family.load(dirs[0] if len(dirs) == 1 else list(dirs))
-        family.load = lambda _folder: loaded
-    return LoadedModel(list(dirs), "+".join(model_version(d) for d in dirs), family, read_labels(dirs[0]))
+    return open_model(dirs)
 
 
 def match_schema(label_config: str, schema: Schema | None = None) -> Schema:
@@ -121,7 +88,7 @@ class Backend:
             self._checked = time.monotonic()
 
             dirs = resolve_dirs(self.paths)
-            if all(d.is_dir() for d in dirs) and "+".join(model_version(d) for d in dirs) != self.model.version:
+            if all(d.is_dir() for d in dirs) and folders_version(dirs) != self.model.version:
                 self.model = load_model(dirs)
         finally:
             self._lock.release()
@@ -131,7 +98,7 @@ class Backend:
     def health(self) -> dict[str, Any]:
         model = self.model
         return {"status": "UP", "model_class": "empathykit", "model_version": model.version,
-                "family": model.family.name, "model_dirs": [str(d) for d in model.dirs]}
+                "family": model.family, "model_dirs": [str(d) for d in model.dirs]}
 
     def setup(self, label_config: str) -> dict[str, Any]:
         """``{"model_version"}``, or ``SchemaError`` for a project the model cannot fill."""
@@ -146,7 +113,7 @@ class Backend:
         model = self.current()
         schema = match_schema(label_config, self.schema)
         names = self._check_serves(model, schema)
-        inputs = list(model.info.get("inputs") or schema.inputs)
+        inputs = model.inputs or list(schema.inputs)
         good, answers = [], []
         for task in tasks:
             data = task.get("data") if isinstance(task, Mapping) else None
@@ -174,15 +141,15 @@ class Backend:
     # -- schema checks ---------------------------------------------------------------------
     def _check_serves(self, model: LoadedModel, schema: Schema) -> dict[str, str]:
         """Model label -> schema label; ``SchemaError`` naming why the model cannot fill the schema."""
-        if model.family.name == "epitome":
+        if model.family == "epitome":
             if schema.name != "epitome":
                 raise SchemaError(f"EPITOME models fill the 'epitome' schema, not {schema.name!r}")
             return {}
         if schema.target is None:
             raise SchemaError(f"schema {schema.name!r} has no target field for a model to predict")
         target = schema.field(schema.target)
-        kind = model.info.get("kind")
-        if model.family.name == "circumplex":
+        kind = model.kind
+        if model.family == "circumplex":
             kind = "multichoice"  # it answers the nearest emotion as a list of one
         if kind != target.kind:
             raise SchemaError(f"model {model.version} predicts {kind} labels, but {schema.name!r}'s target "
