@@ -88,6 +88,21 @@ def write_private_json(target: Path, obj: dict) -> None:
     write_private(target, json.dumps(obj, indent=2) + "\n")
 
 
+#: the SQLite database and the files SQLite keeps beside it while it writes
+SQLITE_FILES = ("label_studio.sqlite3", "label_studio.sqlite3-wal", "label_studio.sqlite3-shm",
+                "label_studio.sqlite3-journal")
+
+
+def private_sqlite(data_dir: Path) -> None:
+    """The SQLite database holds the password hashes of the admin and every annotator: readable by
+    its owner only (0600), in a folder only its owner can enter (0700). SQLite gives its journal
+    files the database's mode. (A PostgreSQL cluster's folder is 0700 and owned by its server.)"""
+    data_dir.chmod(0o700)
+    for name in SQLITE_FILES:
+        if (data_dir / name).exists():
+            (data_dir / name).chmod(0o600)
+
+
 def studio_dir() -> Path:
     """The studio folder ``start`` uses: ``$EMPATHYKIT_STUDIO_DIR``, else this folder's."""
     chosen = os.environ.get(STUDIO_DIR_VARIABLE)

@@ -285,10 +285,12 @@ def _prepare_database(state_dir: Path, data_dir: Path, database: str, venv: Path
         cluster = postgres.prepare(state_dir, version, lambda env, work: _migrate(venv, work, env), on_status)
         return cluster.django_env(), cluster
     db = data_dir / "label_studio.sqlite3"
+    data_dir.chmod(0o700)  # before the copy: the new database is never readable by others, even for a moment
     if not db.exists():
         template = _template_db(venv, version, on_status)
         with atomic_path(db) as tmp:
             shutil.copyfile(template, tmp)
+    local.private_sqlite(data_dir)  # on every start: studios made before this rule are tightened too
     return {}, None
 
 
