@@ -35,11 +35,20 @@ def start_command(
     timeout: Annotated[float, typer.Option(help="Seconds to wait for the server to answer /health.")] = 300.0,
     database: Database = None,
     studio_dir: StudioDir = None,
+    new: Annotated[bool, typer.Option("--new", help="Start a server for this folder even when one runs elsewhere.")] = False,
 ) -> None:
-    """Install Label Studio into its own venv if needed, start it on 127.0.0.1, create the admin and its API token."""
+    """Install Label Studio into its own venv if needed, start it on 127.0.0.1, create the admin and its API token;
+    where a server already runs elsewhere (and this folder has none), say so and use it unless --new."""
     from empathykit.studio import local, server
     from empathykit.cli._common import err_console, status
 
+    running = None if new else local.running_instead(studio_dir)
+    if running is not None:
+        folder, other = running
+        err_console.print(f"a local Label Studio already runs at {other.url} (studio folder {folder}, "
+                          f"{other.database_label()}); commands run here use it. To start a second one for this "
+                          "folder, pass --new", highlight=False, soft_wrap=True)
+        return
     with status("starting Label Studio") as update:
         state = server.start(port, state_dir=studio_dir, timeout=timeout, database=database, on_status=update)
     conn = local.connection_file(studio_dir.resolve() if studio_dir else None)
@@ -78,7 +87,7 @@ def status_command(studio_dir: StudioDir = None) -> None:
     else:
         rows.append(["local", "-", "never started", "" if info["elsewhere"] else "run `empathykit studio start`"])
     for other in info["elsewhere"]:
-        rows.append(["other studio folder", other["url"], "running", other["studio_dir"]])
+        rows.append(["other studio folder", other["url"], "running", f"{other['studio_dir']} ({other['database_label']})"])
     print_table(f"Label Studio ({info['state_dir']}, {info['found']})", ["which", "url", "state", "details"], rows)
     if local_info:
         conn = Path(local_info["connection_file"])
@@ -86,7 +95,11 @@ def status_command(studio_dir: StudioDir = None) -> None:
         print(f"login:    {local_info['admin_email']} (password: admin_password in {conn})")
         print(f"database: {local_info['database_label']}")
         print(f"api:      {local.api_example(local_info['url'], conn)}")
-    if info["elsewhere"] and not (local_info and local_info["running"]):
+    if len(info["elsewhere"]) > 1 and not local_info:
+        err_console.print(f"hint: {len(info['elsewhere'])} local servers run; commands need one chosen: set "
+                          f"{local.STUDIO_DIR_VARIABLE}=DIR (`studio` commands also take --studio-dir)",
+                          highlight=False, soft_wrap=True)
+    elif info["elsewhere"] and not (local_info and local_info["running"]):
         other = info["elsewhere"][0]
         err_console.print(f"hint: {local.use_running_hint(Path(other['studio_dir']), other['url'])}",
                           highlight=False)

@@ -217,8 +217,9 @@ class Located:
     elsewhere: list[tuple[Path, ServerState]] = field(default_factory=list)
 
 
-def locate(explicit: Path | None = None) -> Located:
-    """The studio folder to use (see the module docstring for the order)."""
+def locate(explicit: Path | None = None, *, choose: bool = True) -> Located:
+    """The studio folder to use (see the module docstring for the order). ``choose=False`` (a look,
+    as ``studio status`` takes): several servers running is no error; this folder's is reported."""
     if explicit is not None:
         return Located(Path(explicit).resolve(), "--studio-dir")
     if os.environ.get(STUDIO_DIR_VARIABLE):
@@ -230,11 +231,24 @@ def locate(explicit: Path | None = None) -> Located:
     elsewhere = running_servers(own)
     if own_state is None and len(elsewhere) == 1:
         return Located(elsewhere[0][0], "running (found in the per-user list)")
-    if own_state is None and len(elsewhere) > 1:
+    if own_state is None and len(elsewhere) > 1 and choose:
         listed = "; ".join(f"{s.url} ({folder})" for folder, s in elsewhere)
         raise StudioError(f"{len(elsewhere)} local Label Studio servers run: {listed}",
                           hint=f"choose one: set {STUDIO_DIR_VARIABLE}=DIR (`studio` commands also take --studio-dir)")
     return Located(own, "this folder's", elsewhere)
+
+
+def running_instead(explicit: Path | None = None) -> tuple[Path, ServerState] | None:
+    """The server running elsewhere that ``studio start`` offers instead of starting a second one: when
+    no folder was chosen (``--studio-dir``, ``$EMPATHYKIT_STUDIO_DIR``), this folder has no studio of
+    its own yet, and one other server runs (several: the first listed)."""
+    if explicit is not None or os.environ.get(STUDIO_DIR_VARIABLE):
+        return None
+    own = project_dir() / "studio"
+    if connection_file(own).exists():
+        return None
+    elsewhere = running_servers(own)
+    return elsewhere[0] if elsewhere else None
 
 
 def use_running_hint(folder: Path, url: str) -> str:

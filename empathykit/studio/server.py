@@ -370,13 +370,16 @@ def stop(*, state_dir: Path | None = None) -> ServerState | None:
 
 
 def status(*, state_dir: Path | None = None) -> dict:
-    """Where things run: the local server (if any), its database, and the connection in use."""
-    located = local.locate(state_dir)
+    """Where things run: the local server (if any), its database, every other local server running
+    (URL, folder, database) and the connection in use."""
+    located = local.locate(state_dir, choose=False)
     state = ServerState.load(connection_file(located.studio_dir))
     running = local.is_running(state)
+    elsewhere = located.elsewhere or local.running_servers(located.studio_dir)
     return {
         "state_dir": str(located.studio_dir), "found": located.how,
-        "elsewhere": [{"studio_dir": str(folder), "url": s.url} for folder, s in located.elsewhere],
+        "elsewhere": [{"studio_dir": str(folder), "url": s.url, "database_label": s.database_label()}
+                      for folder, s in elsewhere],
         "local": None if state is None else {
             "url": state.url, "running": running, "healthy": running and healthy(state.url),
             "pid": state.pid if running else None, "admin_email": state.admin_email,
