@@ -80,6 +80,7 @@ def test_loop_killed_between_steps_resumes_at_its_step(studio, tiny_model, tmp_p
     tasks = studio.tasks(report.project_id)
     assert len(tasks) == 34 and {c["item_id"] for c in chosen["chosen"]} <= {t["data"]["item_id"] for t in tasks}
     assert chosen["candidates"] == 20 and chosen["round"] == 2
+    assert (chosen["pool"], chosen["in_project"]) == (25, 5)  # pool items in the project, not its 30 tasks
 
     # round 2 is pushed, not annotated: a re-run says how far it is and changes nothing, here or in the project
     command = ["loop", "-p", title, "-i", str(pool), "-m", str(tiny_model), "-o", str(loop_dir), "-n", "4",
