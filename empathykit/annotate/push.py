@@ -8,7 +8,10 @@ Order of work, so that a failure never leaves a mess:
 2. create the project (Label Studio validates the labeling config) or reuse
    it; created, then resolved to the lowest id of that title, so concurrent
    pushes share one project (``concurrency``);
-3. list the item ids already in the project and skip them (idempotent);
+3. list the item ids already in the project and skip them (idempotent; the
+   ledger the last push left in ``project_dir()/push/`` is checked with one
+   count and brought up to date with the tasks changed since, see
+   ``concurrency``);
 4. import the rest in batches of ``batch_size`` tasks (one request each, with
    predictions and gold annotations inline), re-checking before each batch
    what other pushes imported meanwhile, and deleting this run's own tasks
@@ -47,7 +50,8 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
 
 from empathykit.annotate import projects as prj
-from empathykit.annotate.concurrency import Ledger, import_guarded, remove_lost_races, resolve_project, sweep_twins
+from empathykit.annotate.concurrency import (Ledger, import_guarded, remove_lost_races, resolve_project, saved_ledger,
+                                             sweep_twins)
 from empathykit.annotate.connection import Connection, StudioClient, batches_arrived, connect, short_body
 from empathykit.errors import InputError, SchemaError, StudioConnectionError, StudioError
 from empathykit.records import assign_item_ids, json_safe, read_records
@@ -121,7 +125,7 @@ def push(
     client = connect(connection)
     ref, created = _project(client, project, schema, overlap, bool(gold))
     # 3. what is there already
-    ledger = Ledger(client, ref.id)
+    ledger = Ledger(client, ref.id, saved_ledger(client, ref.id))
     ledger.refresh()
     if round_size:
         _number_rounds(records, ledger.rounds, round_size, first_round)
@@ -133,6 +137,7 @@ def push(
     batches = [tasks[i:i + batch_size] for i in range(0, len(tasks), batch_size)]
     _import_batches(client, ref, ledger, batches, on_progress)
     race_removed, race_kept = remove_lost_races(ledger, lambda item: 1 if item in gold else 0)
+    ledger.save()  # the next push of this project reads only what changed after this one
     if created:  # only the winner's creator deletes twins, one at a time
         sweep_twins(client, project)
     mine = {item for item, ids in ledger.tasks.items() if ids and min(ids) in ledger.ours}
