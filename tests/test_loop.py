@@ -94,7 +94,7 @@ def test_loop_killed_between_steps_resumes_at_its_step(studio, tiny_model, tmp_p
     studio.submit(round_two[0]["id"], SEEK.to_results({"empathy": "seeking"}), annotator)
     after_one = annotation_count(studio, report.project_id)
     waiting = run_loop(title, pool, tiny_model, loop_dir, rounds=2, **common)
-    assert waiting.waiting == "round 2: 1 of 4 tasks done, 1 annotators active; re-run when done, or --wait"
+    assert waiting.waiting == "round 2: 1 of 4 tasks done, 1 annotator active; re-run when done, or --wait"
     assert waiting.steps == [] and (waiting.round, waiting.step) == (2, "pull")
     assert (snapshot(tmp_path), annotation_count(studio, report.project_id) - 1,
             len(studio.tasks(report.project_id))) == before
@@ -115,7 +115,7 @@ def test_loop_killed_between_steps_resumes_at_its_step(studio, tiny_model, tmp_p
     people = People(wait=True, poll_seconds=0.05, on_wait=finish_the_round)
     second = run_loop(title, pool, tiny_model, loop_dir, rounds=2, people=people,
                       on_step=lambda n, step, summary: steps.append(f"round {n} {step}: {summary}"), **common)
-    assert polled == ["round 2: 1 of 4 tasks done, 1 annotators active; waiting"]
+    assert polled == ["round 2: 1 of 4 tasks done, 1 annotator active; waiting"]
     assert [line.split(":")[0] for line in steps] == [f"round 2 {s}" for s in
                                                       ("pull", "export", "agreement", "train", "evaluate",
                                                        "next-round")]
@@ -216,3 +216,4 @@ def test_agreement_gate_stops_before_training_and_the_resumed_loop_reuses_the_ro
         {k: v for k, v in kept.items() if k != "loop-state.json"}
     with pytest.raises(Exception, match="--repull goes back"):
         run_loop(title, pool, tiny_model, loop_dir, repull=True, **common)
+    assert read_state(loop_dir).step == "evaluate"  # refused before anything changed

@@ -35,7 +35,8 @@ class RoundProgress:
     def line(self, *, waiting: bool = False) -> str:
         """``round 2: 120 of 200 tasks done, 3 annotators active`` and what to do next."""
         named = f"round {self.round}" if self.round is not None else "the project"
-        head = f"{named}: {self.done} of {self.tasks} tasks done, {self.annotators} annotators active"
+        people = f"{self.annotators} annotator{'' if self.annotators == 1 else 's'} active"
+        head = f"{named}: {self.done} of {self.tasks} tasks done, {people}"
         if self.needed < self.tasks:
             head += f" ({self.needed} needed)"
         if self.tasks == 0:

@@ -155,6 +155,8 @@ def _await_round(state: LoopState, people: People, connection: Connection | None
 
 def _repull(state: LoopState, loop_dir: Path) -> None:
     """Back to the round's pull (after adjudication), when the round has not trained yet."""
+    if state.step == STEPS[0]:
+        return  # about to pull anyway
     if state.step not in ("export", "agreement"):
         raise InputError(f"--repull goes back to round {state.round}'s pull before training; the loop is at "
                          f"step {state.step!r}", hint="re-run without --repull")
