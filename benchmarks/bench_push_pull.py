@@ -77,7 +77,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-studio-") as tmp:
         state_dir = Path(tmp)
         print(f"starting Label Studio in {state_dir} ...", file=sys.stderr)
-        state = server.start(port=ports.free_port(), state_dir=state_dir, on_status=lambda m: print(m, file=sys.stderr))
+        state = server.start(port=ports.free_port(), state_dir=state_dir, on_progress=lambda stage, done=None, total=None: print(stage, file=sys.stderr))
         conn = Connection(state.url, state.api_key, "benchmark")
         try:
             client = connect(conn)

@@ -7,6 +7,8 @@ and exits with ``error.exit_code``. Messages never contain secrets.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 
 class EmpathykitError(Exception):
     """Base class: a problem the user can fix; ``hint`` says how."""
@@ -60,3 +62,15 @@ class TrainError(EmpathykitError):
 
 class MissingDependencyError(EmpathykitError):
     """An optional library a command needs is not installed; the hint names the install command."""
+
+
+def path_problem(path: str | Path, expected: str, *, folder: bool = False) -> str | None:
+    """What is wrong with ``path`` where ``expected`` should be (a file; with ``folder``, a folder):
+    ``None`` when it is right, else a message naming the path, what is there, and what was expected,
+    so a folder passed for a file is not reported as missing, nor a file passed for a folder."""
+    path = Path(path)
+    if path.is_dir() if folder else path.is_file():
+        return None
+    if not path.exists():
+        return f"{path}: no such {'folder' if folder else 'file'}; expected {expected}"
+    return f"{path} is a {'file' if folder else 'folder'}; expected {expected}"

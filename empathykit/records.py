@@ -14,7 +14,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
 
-from empathykit.errors import InputError
+from empathykit.errors import InputError, path_problem
 from empathykit.textfiles import not_utf8, text_encoding
 
 SKIP_HINT = "fix or remove that line, or pass --skip-bad to skip and count bad lines"
@@ -30,11 +30,14 @@ def read_records(path: str | Path, *, string_columns: Iterable[str] = (), skip_b
     UTF-8 or carry a byte-order mark (UTF-8, UTF-16); anything else is a one-line ``InputError``.
     A malformed JSONL line stops the read, or with ``skip_bad`` goes to ``on_bad(message)``."""
     path = Path(path)
+    problem = path_problem(path, "a CSV, JSONL, JSON or Parquet file")
+    if problem and path.is_dir():  # before the format check: a folder has no format to name
+        raise InputError(problem)
     kind = FORMATS.get(path.suffix.lower())
     if kind is None:
         raise InputError(f"{path}: unknown input format; expected one of {', '.join(sorted(FORMATS))}")
-    if not path.is_file():
-        raise InputError(f"{path}: no such file")
+    if problem:
+        raise InputError(problem)
     encoding = None if kind == "parquet" else text_encoding(path, expected=f"{kind.upper()} text")
     if kind == "jsonl":
         rows = _jsonl_rows(path, encoding, skip_bad, on_bad)

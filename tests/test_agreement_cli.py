@@ -128,7 +128,7 @@ def test_disagreements_to_csv_and_push_needs_a_project(annotations, tmp_path):
 
 def test_errors_are_one_red_line(annotations, tmp_path):
     result = run("agreement", "compute", tmp_path / "missing.parquet")
-    assert result.exit_code == 1 and "no such annotations file" in flat(result.output)
+    assert result.exit_code == 1 and "no such file; expected the annotations" in flat(result.output)
     result = run("agreement", "compute", annotations, "--schema", "nope")
     assert result.exit_code == 1 and "unknown schema 'nope'" in flat(result.output)
     result = run("agreement", "compute", annotations, "--weights", "cubic", "--out", tmp_path / "x.json")

@@ -325,7 +325,7 @@ def test_missing_columns_name_what_was_expected(tmp_path):
     pd.DataFrame({"item_id": ["a"], "value": ["1"]}).to_parquet(path)
     with pytest.raises(InputError, match=r"missing columns \['annotation_id', 'annotator_id', 'field', 'was_cancelled'\]"):
         compute_agreement(path, SEEK)
-    with pytest.raises(InputError, match="no such annotations file"):
+    with pytest.raises(InputError, match="no such file; expected the annotations"):
         compute_agreement(tmp_path / "none.parquet", SEEK)
 
 

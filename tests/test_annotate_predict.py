@@ -76,7 +76,7 @@ def items(tmp_path) -> Path:
 def test_single_label_predictions_equal_an_independent_argmax(seek_model, items, tmp_path):
     seen = []
     report = predict(items, tmp_path / "out.parquet", schema="seek-provide", model=seek_model, batch_size=4,
-                     on_progress=lambda n, total=None: seen.append((n, total)))
+                     on_progress=lambda stage, done=None, total=None: seen.append((done, total)))
     frame = pd.read_parquet(report.out)
     assert list(frame["id"]) == [f"t{i}" for i in range(len(TEXTS))] + ["empty"]
     labels = ("seeking", "providing", "none")
@@ -90,7 +90,7 @@ def test_single_label_predictions_equal_an_independent_argmax(seek_model, items,
     assert pd.isna(frame["prediction"].iloc[-1]) and pd.isna(frame["prediction_score"].iloc[-1])
     assert (report.items, report.predicted, report.score_column) == (7, 6, "prediction_score")
     assert re.fullmatch(r"tiny-seek-[0-9a-f]{8}", report.model_version)
-    assert sum(n for n, _ in seen) == 7 and seen[0][1] == 7
+    assert seen[-1] == (7, 7) and {total for _, total in seen} == {7}  # the running count of the 7 items
 
 
 def test_multi_label_model_thresholds_sigmoid_probabilities(tmp_path, items):

@@ -12,7 +12,7 @@ import typer
 from typer.testing import CliRunner
 
 from conftest import SAMPLES
-from empathykit.cli._conventions import ORDER
+from empathykit.cli._conventions import ANNOTATE_ORDER, ORDER, choices_of
 from empathykit.cli.main import app
 from tests.train_fixtures import tiny_model  # noqa: F401
 
@@ -44,6 +44,57 @@ def test_commands_listed_in_the_order_of_the_work_and_the_description_names_the_
     assert list(ORDER) == listed  # a new command gets its place in ORDER, not the end by accident
     description = " ".join(text.split("Options")[0].split())
     assert "train" in description and "export" in description
+
+
+def test_annotate_lists_its_commands_in_the_order_of_the_work_and_its_summary_names_them():
+    text = _help("annotate")
+    listed = [m.group(1) for m in re.finditer(r"^│ ([\w-]+)\s{2,}", text.split("Commands")[1], re.M)]
+    assert listed == list(ANNOTATE_ORDER)
+    assert sorted(listed) == sorted(typer.main.get_command(app).commands["annotate"].commands)  # none left out
+    summary = " ".join(text.split("Options")[0].split())
+    assert [name for name in listed if f"({name})" not in summary] == []
+
+
+def _node(path):
+    node = typer.main.get_command(app)
+    for name in path:
+        node = node.commands[name]
+    return node
+
+
+def _option_rows(text: str, opts: list[str]) -> list[str]:
+    """The help lines of the option named ``opts`` in the panels: its own row and the help lines under it."""
+    lines = text.splitlines()
+    panels = next(i for i, line in enumerate(lines) if line.startswith("╭─"))
+    start = next(i for i in range(panels, len(lines)) if lines[i].strip("│ ").lstrip("* ").split(" ")[0] in opts)
+    rows = [lines[start]]
+    for line in lines[start + 1:]:
+        body = line.strip("│ ")
+        if not body or body.lstrip("* ").startswith("-") or line.startswith("╰"):
+            break
+        rows.append(line)
+    return rows
+
+
+def test_at_80_columns_no_value_of_a_closed_set_is_broken_and_required_options_are_marked():
+    checked = 0
+    for path in _commands():
+        node = _node(path)
+        if hasattr(node, "commands"):
+            continue
+        text = runner.invoke(app, [*path, "--help"], env={"COLUMNS": "80"}).output
+        for param in node.params:
+            if param.param_type_name != "option" or param.hidden:
+                continue
+            rows = _option_rows(text, param.opts)
+            words = set(re.findall(r"[\w-]+(?:\.[\w-]+)*", " ".join(rows)))
+            choices = choices_of(param)
+            broken = [choice for choice in choices if choice not in words]
+            assert not broken, (path, param.opts, broken, rows)
+            if param.required:
+                assert rows[0].lstrip("│ ").startswith("*") and "[required]" in " ".join(rows), (path, param.opts)
+            checked += bool(choices) + param.required
+    assert checked > 20
 
 
 def test_no_type_labels_or_braces_and_one_output_option_everywhere():

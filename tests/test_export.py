@@ -118,7 +118,7 @@ def test_export_errors_say_what_was_expected(annotated, tmp_path):
         export_dataset(annotations, "seek-provide", tmp_path / "o", items=tmp_path / "missing.parquet")
     bad = tmp_path / "bad.parquet"
     pd.DataFrame({"x": [1]}).to_parquet(bad)
-    with pytest.raises(ExportError, match="not a tidy annotation table"):
+    with pytest.raises(ExportError, match="bad.parquet is not an annotation table"):
         export_dataset(bad, "seek-provide", tmp_path / "o", items=tmp_path / "ann.items.parquet")
     items = tmp_path / "few.parquet"
     pd.DataFrame({"item_id": ["t000"], "text": ["x"]}).to_parquet(items)

@@ -53,7 +53,7 @@ def test_an_epitome_csv_annotations_export_refuses_what_it_does_not_use(option, 
 @pytest.mark.parametrize("option,allowed", [("--format", FORMATS), ("--aggregate", AGGREGATIONS), ("--spans", SPAN_MODES)])
 def test_closed_sets_are_listed_and_other_values_refused(option, allowed, tmp_path):
     help_text = runner.invoke(app, ["export", "--help"], env={"COLUMNS": "300"}).output  # wide: no wrapping
-    assert "|".join(allowed) in help_text
+    assert "One of: " + ", ".join(allowed) + "." in help_text
     result = runner.invoke(app, ["export", str(tmp_path / "annotations.parquet"), option, "foo", "-o", str(tmp_path / "out")])
     assert result.exit_code == 2
     assert all(f"'{value}'" in result.output for value in allowed), result.output

@@ -120,9 +120,9 @@ def test_missing_annotations_file_is_named(tmp_path):
     result = runner.invoke(app, ["export", str(tmp_path / "ann.parquet"), "-o", str(tmp_path / "out")])
     assert result.exit_code == 1
     text = _flat(result.output)
-    assert f"{tmp_path / 'ann.parquet'}: no such annotations file" in text and str(items) not in text
+    assert f"{tmp_path / 'ann.parquet'}: no such file; expected the annotations" in text and str(items) not in text
     result = runner.invoke(app, ["agreement", "compute", str(tmp_path / "ann.parquet"), "-s", "seek-provide"])
-    assert result.exit_code == 1 and f"{tmp_path / 'ann.parquet'}: no such annotations file" in _flat(result.output)
+    assert result.exit_code == 1 and f"{tmp_path / 'ann.parquet'}: no such file; expected the annotations" in _flat(result.output)
 
 
 def test_empty_file_among_inputs_is_skipped_and_reported(tmp_path):

@@ -33,7 +33,7 @@ def test_the_constants_are_the_registered_families_and_searches():
 
 
 def test_train_lists_every_family_and_refuses_another(tmp_path):
-    assert "|".join(FAMILY_NAMES) in _help("train")
+    assert "One of: " + ", ".join(FAMILY_NAMES) + "." in _help("train")
     # refused before the encoder check and before DATA is read: neither exists
     _refused(["train", str(tmp_path / "data"), "--family", "foo", "-o", str(tmp_path / "m")], FAMILY_NAMES, tmp_path / "m")
 
@@ -46,7 +46,7 @@ def test_help_settings_still_follows_the_chosen_family():
 
 
 def test_retrieve_lists_the_searches_and_refuses_another(tmp_path):
-    assert "|".join(INDEXES) in _help("retrieve")
+    assert "One of: " + ", ".join(INDEXES) + "." in _help("retrieve")
     _refused(["retrieve", str(tmp_path / "model"), "--corpus", str(tmp_path / "c.txt"), "--query", "a story",
               "--index", "foo", "-o", str(tmp_path / "hits.jsonl")], INDEXES, tmp_path / "hits.jsonl")
 
@@ -60,6 +60,6 @@ def test_the_library_refuses_a_bad_index_too():
 
 
 def test_loop_takes_only_a_family_the_next_round_can_read(tmp_path):
-    assert "|".join(HEAD_FAMILIES) in _help("loop")
+    assert "One of: " + ", ".join(HEAD_FAMILIES) + "." in _help("loop")
     _refused(["loop", "-p", "proj", "-i", str(tmp_path / "pool.csv"), "-m", str(tmp_path / "enc"), "-n", "5",
               "--family", "epitome", "-o", str(tmp_path / "loop")], HEAD_FAMILIES, tmp_path / "loop", "epitome")

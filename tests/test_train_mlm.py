@@ -4,6 +4,7 @@ writes is an encoder the other families fine-tune; unusable text is one line bef
 from __future__ import annotations
 
 import json
+import logging
 
 import pytest
 
@@ -34,12 +35,12 @@ def _posts(path, n=300):
     return path
 
 
-def test_mlm_lowers_the_masked_lm_loss_and_the_folder_trains_a_classifier(tiny_model, tmp_path):
+def test_mlm_lowers_the_masked_lm_loss_and_the_folder_trains_a_classifier(tiny_model, tmp_path, caplog):
     family, settings = _settings(tiny_model)
-    notes: list[str] = []
     corpus = family.load_data(str(_posts(tmp_path / "posts.parquet")), None, settings)
-    metrics = family.train(corpus, settings, tmp_path / "mlm",
-                           on_progress=lambda n=1, total=None, note=None: notes.append(note) if note else None)
+    with caplog.at_level(logging.WARNING, logger="empathykit"):
+        metrics = family.train(corpus, settings, tmp_path / "mlm")
+    notes = caplog.messages
     validation = metrics["validation"]
     assert validation["mlm_loss"] < 0.85 * validation["mlm_loss_before"]
     assert metrics["texts"] == 300 and metrics["train_blocks"] > 10

@@ -24,7 +24,7 @@ family = get_family("classifier")
 settings = build_settings(family.settings_class, {
     "model": model, "max_steps": max_steps, "save_steps": save_steps, "batch_size": 8, "learning_rate": 3e-3,
     "logging_steps": 1, "warmup_ratio": 0.0, "eval_each_epoch": False})
-slow = (lambda n=1, total=None: time.sleep(0.2)) if "slow" in sys.argv[5:] else None
+slow = (lambda stage, done=None, total=None: time.sleep(0.2)) if "slow" in sys.argv[5:] else None
 metrics = family.train(make_data("choice", 64), settings, out, resume="resume" in sys.argv[5:], on_progress=slow)
 if metrics:
     print(json.dumps({k: metrics[k] for k in ("resumed_from", "world_size", "train_loss")}))

@@ -21,7 +21,7 @@ import json
 import random
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from empathykit.active.needs import require_libraries
 from empathykit.active.outputs import check_scoring_model, model_outputs
@@ -35,6 +35,7 @@ from empathykit.exports.card import PRELABEL_COLUMN
 from empathykit.io import check_output, write_json, write_parquet
 from empathykit.predict.models import LoadedModel
 from empathykit.predict.values import model_label_names, to_values
+from empathykit.progress import Progress
 from empathykit.records import assign_item_ids, read_records
 from empathykit.schemas import get_schema
 from empathykit.schemas.base import Schema
@@ -70,7 +71,7 @@ def selection_path(out: str | Path) -> Path:
 def next_round(project: str | int, pool: str | Path, model_dir: str | Path, *, size: int, out: str | Path,
                strategy: str = "uncertainty", seed: int = 0, schema: str | Schema | None = None,
                id_column: str | None = None, connection: Connection | None = None,
-               on_progress: Callable[..., None] | None = None) -> NextRoundReport:
+               on_progress: Progress | None = None) -> NextRoundReport:
     """Choose ``size`` items of ``pool`` for ``project`` by ``strategy`` and push them as the next round."""
 
     require_libraries("annotate next-round")
@@ -90,7 +91,7 @@ def next_round(project: str | int, pool: str | Path, model_dir: str | Path, *, s
     if not records:
         raise InputError(f"{pool}: no items in the pool")
     assign_item_ids(records, chosen_schema.inputs, id_column)
-    tasks = list(prj.iter_tasks(client, ref.id, include="id,data")) if ref is not None else []
+    tasks = list(prj.iter_tasks(client, ref.id, include="id,data", on_progress=on_progress)) if ref is not None else []
     present = {str((t.get("data") or {}).get("item_id")) for t in tasks}
     rounds = [r for t in tasks if isinstance(r := (t.get("data") or {}).get("round"), (int, float))]
     unique = {r["item_id"]: r for r in records}
@@ -116,7 +117,7 @@ def next_round(project: str | int, pool: str | Path, model_dir: str | Path, *, s
     pushed = push(out, schema=chosen_schema, project=ref.title if ref else str(project),
                   predictions_column="prediction" if predicted else None,
                   prediction_score_column="prediction_score" if predicted else None,
-                  model_version=version if predicted else None, connection=connection)
+                  model_version=version if predicted else None, connection=connection, on_progress=on_progress)
     if facts["project_id"] is None:  # the round started the project
         write_json(selection_path(out), {**facts, "project_id": pushed.project_id})
     return NextRoundReport(project_id=pushed.project_id, project_title=pushed.project_title,
@@ -137,7 +138,7 @@ def check_choice(strategy: str, size: int) -> None:
 
 
 def _choose(model: LoadedModel, candidates: list[dict[str, Any]], tasks: list[dict[str, Any]], *, size: int,
-            strategy: str, seed: int, on_progress: Callable[..., None] | None):
+            strategy: str, seed: int, on_progress: Progress | None):
     """The strategy's pick among ``candidates`` and their scores (rows, probabilities, embeddings);
     ``diversity`` keeps away from the project's items (``tasks``)."""
 

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
 from empathykit.errors import InputError
 from empathykit.predict.models import LoadedModel, open_model
+from empathykit.progress import Progress
 from empathykit.train.choices import HEAD_FAMILIES
 
 
@@ -36,7 +37,7 @@ def check_scoring_model(model: str | Path | LoadedModel) -> LoadedModel:
 
 
 def model_outputs(model: str | Path | LoadedModel, records: list[dict[str, Any]], *, dropout_passes: int = 8,
-                  on_progress: Callable[..., None] | None = None) -> ModelOutputs:
+                  on_progress: Progress | None = None) -> ModelOutputs:
     """Probabilities (or rating samples), embeddings and prediction rows of ``records`` under ``model``
     (a loaded model, or a folder opened for this call)."""
     loaded = check_scoring_model(model)

@@ -22,7 +22,7 @@ import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pandas as pd
 
@@ -33,6 +33,7 @@ from empathykit.annotate.pull import pull
 from empathykit.annotate.push import push
 from empathykit.errors import AgreementError, InputError
 from empathykit.io import atomic_open, write_parquet
+from empathykit.progress import Progress
 from empathykit.schemas.base import Field, Schema
 from empathykit.table.annotations import latest_first, load_annotations, normalise_items, read_annotations, read_items
 from empathykit.table.columns import decode_value, encode_value
@@ -180,7 +181,7 @@ def push_adjudication(
     project: str,
     disagreements: pd.DataFrame | None = None,
     connection=None,
-    on_progress: Callable[..., None] | None = None,
+    on_progress: Progress | None = None,
 ) -> AdjudicationPush:
     """Push the items with disagreements into the adjudication project ``project``
     (created if missing) with every annotator's answer shown."""
@@ -250,7 +251,7 @@ class AdjudicationPull:
 
 
 def pull_adjudications(project: str | int, schema: Schema | str, *, out: str | Path, connection=None,
-                       on_progress: Callable[..., None] | None = None) -> AdjudicationPull:
+                       on_progress: Progress | None = None) -> AdjudicationPull:
     """Pull the adjudication project's annotations into ``adjudications.parquet``."""
 
     schema = as_schema(schema)

@@ -16,6 +16,7 @@ carries its reason.
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from typing import Callable
 
@@ -27,6 +28,7 @@ from empathykit.agreement.categorical import binary_views, categorical, categori
 from empathykit.agreement.span_report import spans_report
 from empathykit.agreement.table import FieldData, Inventory, as_schema, field_data, take_inventory
 from empathykit.errors import AgreementError
+from empathykit.progress import Progress, report
 from empathykit.schemas.base import Field, Schema
 from empathykit.table.agreement import (Agreement, AgreementResult, AnnotatorSummary, FieldAgreement,
                                         RoundAgreement, Settings)
@@ -83,7 +85,7 @@ def _field_report(f: Field, frame: pd.DataFrame, rounds: list[int], adjudication
     whole = _units_report(data, texts, settings, resampler, "all", detail=True, token_cache=token_cache)
     per_round = []
     for r in rounds:
-        notify(f"field {f.name}, round {r}")
+        notify(f"agreement of field {f.name}, round {r}")
         round_data = field_data(mine[(mine["round"] == r).fillna(False).to_numpy()], f, adjudications)
         if round_data.units:
             per_round.append(RoundAgreement(r, round_data.annotators,
@@ -113,7 +115,7 @@ def compute_agreement(
     adjudications: str | Path | pd.DataFrame | None = None,
     fields: list[str] | None = None,
     settings: Settings = Settings(),
-    on_progress: Callable[[str], None] | None = None,
+    on_progress: Progress | None = None,
 ) -> AgreementResult:
     """Agreement of every field of ``schema`` in a tidy annotation table.
 
@@ -121,7 +123,7 @@ def compute_agreement(
     their texts; ``adjudications`` (``item_id, field, value``) overrides gold
     as the reference. ``schema`` None (or a name): the one pull recorded in
     the table, with its options."""
-    notify = on_progress or (lambda _msg: None)
+    notify = partial(report, on_progress)
     schema = as_schema(schema, annotations)
     frame = _checked_table(annotations, schema)
     chosen = list(schema.fields) if not fields else [schema.field(name) for name in fields]
@@ -136,7 +138,7 @@ def compute_agreement(
     token_cache: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     reports = {}
     for f in chosen:
-        notify(f"field {f.name}")
+        notify(f"agreement of field {f.name}")
         reports[f.name] = _field_report(f, frame, rounds, adjudications, texts.get(f.to_name), settings, resampler,
                                         token_cache, notify)
     return AgreementResult(schema.name, settings, inventory.summary(), _annotator_summary(inventory), rounds, reports)

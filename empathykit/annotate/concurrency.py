@@ -94,6 +94,7 @@ from empathykit.annotate.connection import StudioClient
 from empathykit.annotate.snapshot import parse_time, since_filter
 from empathykit.config import project_dir
 from empathykit.io import write_json
+from empathykit.progress import Counter, Progress
 
 LEDGER_FIELDS = "id,data,total_annotations,cancelled_annotations"
 DELETE_CHUNK = 1000
@@ -317,14 +318,15 @@ def saved_ledger(client: StudioClient, project_id: int) -> Path:
 
 
 def import_guarded(ledger: Ledger, batches: list[list[dict]], send: Callable[[list[dict], int, int], list[int]],
-                   on_progress: Callable[[int], None] | None = None) -> int:
+                   on_progress: Progress | None = None) -> int:
     """Import ``batches`` (tasks with ``data.item_id``), re-checking the ledger
     before each; ``send(batch, number, total)`` returns the new task ids.
-    Returns the number of tasks this run created."""
+    Returns the number of tasks this run created. Progress: tasks imported or found there."""
     pending = list(batches)
     shuffled = False
     created = 0
     number = 0
+    count = Counter(on_progress, "importing tasks", total=sum(len(batch) for batch in batches))
     while pending:
         batch = pending.pop(0)
         number += 1
@@ -337,8 +339,7 @@ def import_guarded(ledger: Ledger, batches: list[list[dict]], send: Callable[[li
             ids = send(fresh, number, number + len(pending))
             ledger.record_import(ids, fresh)
             created += len(ids)
-        if on_progress:
-            on_progress(len(batch))
+        count(len(batch))
     return created
 
 

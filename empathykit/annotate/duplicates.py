@@ -15,11 +15,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable
+from typing import Any, Iterable
 
 from empathykit.annotate import projects as prj
 from empathykit.annotate.concurrency import annotation_count, delete_tasks
 from empathykit.annotate.connection import Connection, connect
+from empathykit.progress import Progress
 
 EXAMPLES = 5
 
@@ -65,7 +66,7 @@ def annotated(task: dict[str, Any]) -> bool:
 
 
 def dedupe(project: str | int, *, dry_run: bool = False, connection: Connection | None = None,
-           on_progress: Callable[[int], None] | None = None) -> DedupeReport:
+           on_progress: Progress | None = None) -> DedupeReport:
     """Delete the later, unannotated copies of every duplicated item of ``project``."""
     client = connect(connection)
     ref = prj.require_project(client, project)

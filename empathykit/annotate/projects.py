@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from empathykit.annotate.connection import StudioClient, short_body
 from empathykit.errors import StudioError
+from empathykit.progress import Progress, report
 
 DESCRIPTION_PREFIX = "empathykit schema: "
 _SCHEMA_IN_DESCRIPTION = re.compile(r"empathykit schema: (\S+(?: \{.*\})?)")
@@ -152,10 +153,10 @@ def update_project(client: StudioClient, project: ProjectRef, settings: dict[str
 
 
 def iter_tasks(client: StudioClient, project_id: int, *, include: str = "id,data", query: str | None = None,
-               on_progress: Callable[[int], None] | None = None):
+               on_progress: Progress | None = None, stage: str = "reading the project's tasks"):
     """Every task of a project (``include``: the Data Manager's field list;
     ``query``: its JSON filters), in pages of ``PAGE_SIZE``; the Data Manager
-    API is the fast way to list tasks."""
+    API is the fast way to list tasks. Progress: ``stage``, tasks read of the total."""
     page = 1
     seen = 0
     params = {"project": project_id, "include": include, "fields": "all", "page_size": PAGE_SIZE}
@@ -166,8 +167,7 @@ def iter_tasks(client: StudioClient, project_id: int, *, include: str = "id,data
         tasks = body.get("tasks", [])
         yield from tasks
         seen += len(tasks)
-        if on_progress:
-            on_progress(len(tasks))
+        report(on_progress, stage, seen, body.get("total"))
         if not tasks or seen >= body.get("total", 0):
             return
         page += 1

@@ -36,7 +36,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pandas as pd
 import pyarrow as pa
@@ -47,6 +47,7 @@ from empathykit.annotate.snapshot import export_tasks, parse_time, since_filter
 from empathykit.config import project_dir
 from empathykit.errors import SchemaError, StudioError
 from empathykit.io import check_output, write_json, write_parquet
+from empathykit.progress import Progress
 from empathykit.schemas import get_schema
 from empathykit.schemas.base import Schema
 from empathykit.table.columns import encode_value
@@ -164,7 +165,7 @@ def pull(
     schema: str | Schema | None = None,
     since_last: bool = False,
     connection: Connection | None = None,
-    on_progress: Callable[..., None] | None = None,
+    on_progress: Progress | None = None,
 ) -> PullReport:
     """Write every annotation of ``project`` (title or id) to ``out`` (tidy
     Parquet), unknown results to ``<out>.unknown.parquet``; returns a report.
@@ -172,7 +173,7 @@ def pull(
     ``schema`` defaults to the one push recorded on the project. With
     ``since_last``, fetch only tasks changed since the last pull into ``out``
     and merge (a first pull, or a missing ``out``, is a full pull).
-    ``on_progress(n, total=None)`` counts tasks fetched."""
+    Progress: the server's snapshot, then tasks read of its total."""
     started = time.perf_counter()
     out = Path(out)
     for path in (out, unknown_path(out), items_path(out)):
@@ -284,7 +285,7 @@ class _Fetched:
 
 
 def _fetch(client: StudioClient, project_id: int, schema: Schema, since: datetime | None,
-           latest: datetime | None, on_progress: Callable[..., None] | None,
+           latest: datetime | None, on_progress: Progress | None,
            timings: dict[str, float] | None = None) -> _Fetched:
     emails = annotator_emails(client)
     fetched = _Fetched(latest=latest)

@@ -39,7 +39,7 @@ Options of ``push``:
   (required with predictions); ``prediction_score_column``.
 - ``gold_column``: ground-truth values (same form); the task gets a
   ground-truth annotation and the project serves gold tasks first.
-- ``on_progress(n, total=None)``: called with tasks imported.
+- ``on_progress``: ``empathykit.progress``; tasks imported of those to import.
 """
 
 from __future__ import annotations
@@ -47,13 +47,14 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Iterable, Mapping
 
 from empathykit.annotate import projects as prj
 from empathykit.annotate.concurrency import (Ledger, import_guarded, remove_lost_races, resolve_project, saved_ledger,
                                              sweep_twins)
 from empathykit.annotate.connection import Connection, StudioClient, batches_arrived, connect, short_body
 from empathykit.errors import InputError, SchemaError, StudioConnectionError, StudioError
+from empathykit.progress import Progress
 from empathykit.records import assign_item_ids, json_safe, read_records
 from empathykit.releases.registry import parse_spec, read_dataset, release
 from empathykit.schemas import get_schema
@@ -107,7 +108,7 @@ def push(
     schema_options: Mapping[str, Any] | None = None,
     skip_bad: bool = False,
     connection: Connection | None = None,
-    on_progress: Callable[..., None] | None = None,
+    on_progress: Progress | None = None,
 ) -> PushReport:
     """Push ``items`` as tasks of ``schema`` into the project titled
     ``project`` (created if missing); the options are in the module docstring.
@@ -251,9 +252,7 @@ def _number_rounds(records: list[dict[str, Any]], existing: dict[str, Any], roun
 
 
 def _import_batches(client: StudioClient, ref: prj.ProjectRef, ledger: Ledger, batches: list[list[dict]],
-                    on_progress: Callable[..., None] | None) -> None:
-    if on_progress:
-        on_progress(0, total=sum(len(b) for b in batches))
+                    on_progress: Progress | None) -> None:
     sent: list[int] = []
 
     def send(batch: list[dict], number: int, total: int) -> list[int]:

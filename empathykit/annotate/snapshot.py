@@ -19,11 +19,12 @@ import socket
 import tempfile
 import time
 from datetime import datetime, timedelta, timezone
-from typing import IO, Any, Callable, Iterator
+from typing import IO, Any, Iterator
 
 from empathykit.annotate.connection import StudioClient
 from empathykit.errors import StudioError
 from empathykit.io import process_alive, sigterm_unwinds
+from empathykit.progress import Counter, Progress, report
 
 #: Without a job queue the server builds the snapshot inside the POST (minutes for a large project).
 SNAPSHOT_TIMEOUT = 3600.0
@@ -50,27 +51,24 @@ def since_filter(since: datetime) -> dict[str, Any]:
 
 
 def export_tasks(client: StudioClient, project_id: int, since: datetime | None = None,
-                 on_progress: Callable[..., None] | None = None, timings: dict[str, float] | None = None
+                 on_progress: Progress | None = None, timings: dict[str, float] | None = None
                  ) -> Iterator[dict[str, Any]]:
     """Full JSON of every task of the project (changed since ``since``), with
     its annotations, from one export snapshot spooled to a temporary file and
-    read back task by task (flat memory). ``on_progress(0, total=tasks)``
-    once the snapshot is built, then ``on_progress(1)`` per task. ``timings`` gets the seconds the
-    server took to build the snapshot (``snapshot``) and to send it (``download``)."""
+    read back task by task (flat memory). Progress: the server building the
+    snapshot, then tasks read of the snapshot's total. ``timings`` gets the seconds the server
+    took to build the snapshot (``snapshot``) and to send it (``download``)."""
     with tempfile.TemporaryFile() as spool:
         total = _download_snapshot(client, project_id, since, spool, on_progress, timings)
-        if on_progress:
-            on_progress(0, total=total)
+        count = Counter(on_progress, "reading annotated tasks", total=total)
         spool.seek(0)
         for task in iter_json_array(spool):
             yield task
-            if on_progress:
-                on_progress(1)
+            count()
 
 
 def _download_snapshot(client: StudioClient, project_id: int, since: datetime | None, spool: IO[bytes],
-                       on_progress: Callable[..., None] | None = None,
-                       timings: dict[str, float] | None = None) -> int | None:
+                       on_progress: Progress | None = None, timings: dict[str, float] | None = None) -> int | None:
     """Build an export snapshot, write its JSON to ``spool``, delete it (and
     the filtering view) on every exit path; returns the number of tasks the
     server reported. Snapshots left by killed pulls are deleted first."""
@@ -85,8 +83,7 @@ def _download_snapshot(client: StudioClient, project_id: int, since: datetime | 
                                   json={"project": project_id, "data": data}).json()["id"]
             cleanup.enter_context(_deleted_after(client, f"/api/dm/views/{view}/"))
             task_filter["view"] = view
-        if on_progress:
-            on_progress(0)  # the progress line (with its clock) shows while the server builds the snapshot
+        report(on_progress, "building the export snapshot on the server")
         timings = timings if timings is not None else {}
         started = time.perf_counter()
         snapshot = client.request("POST", exports, what=f"{what} (building the export snapshot)",

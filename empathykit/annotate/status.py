@@ -18,13 +18,14 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from empathykit.annotate import projects as prj
 from empathykit.annotate.concurrency import annotation_count
 from empathykit.annotate.connection import Connection, connect
 from empathykit.annotate.duplicates import DuplicateItems, group_by_item, summarise
 from empathykit.annotate.pull import annotator_emails
+from empathykit.progress import Progress
 
 
 @dataclass
@@ -79,7 +80,7 @@ class ProjectStatus:
 
 
 def project_status(project: str | int, *, connection: Connection | None = None,
-                   on_progress: Callable[[int], None] | None = None) -> ProjectStatus:
+                   on_progress: Progress | None = None) -> ProjectStatus:
     client = connect(connection)
     ref = prj.require_project(client, project)
     overlap = ref.maximum_annotations or 1

@@ -18,12 +18,13 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Mapping
+from typing import Iterable, Mapping
 
 from empathykit.studio import accounts
 from empathykit.annotate.connection import Connection, StudioClient, connect
 from empathykit.errors import InputError, OutputError, StudioError
 from empathykit.io import atomic_path, check_output
+from empathykit.progress import Counter, Progress
 
 PASSWORDS_HEADER = ["email", "password"]
 _EMAIL = re.compile(r"^[^@\s,]+@[^@\s,]+\.[^@\s,]+$")
@@ -67,7 +68,7 @@ def organization_users(client: StudioClient) -> dict[str, int]:
 def create_annotators(emails: str | Iterable[str], *, password: str | Mapping[str, str] | None = None,
                       with_tokens: bool = False, connection: Connection | None = None,
                       passwords_out: str | Path | None = None,
-                      on_progress: Callable[[int], None] | None = None) -> list[AnnotatorAccount]:
+                      on_progress: Progress | None = None) -> list[AnnotatorAccount]:
     """Create annotator accounts that do not exist yet; report every e-mail.
 
     ``password`` is one password for all, a mapping e-mail → password, or
@@ -84,6 +85,7 @@ def create_annotators(emails: str | Iterable[str], *, password: str | Mapping[st
     with client.call("fetching the organization's invite link"):
         invite = client.sdk.organizations.invites.get_invite_link()
     created: list[AnnotatorAccount] = []
+    count = Counter(on_progress, "creating accounts", total=len(wanted))
     for email in wanted:
         if email in existing:
             created.append(AnnotatorAccount(email, existing[email], "exists"))
@@ -102,8 +104,7 @@ def create_annotators(emails: str | Iterable[str], *, password: str | Mapping[st
             finally:
                 session.close()
             created.append(AnnotatorAccount(email, me["id"], "created", secret, token))
-        if on_progress:
-            on_progress(1)
+        count()
     return created
 
 

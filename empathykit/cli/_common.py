@@ -2,74 +2,72 @@
 
 from __future__ import annotations
 
-import time
-from contextlib import contextmanager
+import logging
 from enum import Enum
-from typing import Annotated, Iterable, Iterator, Optional
+from typing import Annotated, ContextManager, Iterable, Optional
 
 import typer
-from rich.console import Console
+from rich.console import Console, ConsoleDimensions
 
 from empathykit.cli import _progress
+from empathykit.progress import Progress
+
+#: Width off a terminal: lines for people (errors, summaries) are never wrapped in a log or a file.
+UNWRAPPED = 100_000
+
+
+class PeopleConsole(Console):
+    """A console whose lines wrap at the terminal's width, and not at all off a terminal,
+    where a wrapped error would read as several (``grep error:`` finds one of its lines)."""
+
+    @property
+    def size(self) -> ConsoleDimensions:
+        size = super().size
+        return size if self.is_terminal else ConsoleDimensions(UNWRAPPED, size.height)
+
+    @size.setter
+    def size(self, new_size: tuple[int, int]) -> None:
+        Console.size.fset(self, new_size)
+
 
 # stdout is for data; everything for people goes to stderr.
-err_console = Console(stderr=True)
+err_console = PeopleConsole(stderr=True)
 out_console = Console()
 
 
-@contextmanager
-def progress(description: str, total: float | None = None) -> Iterator:
-    """A rich progress bar on stderr; yields ``advance(n=1)``.
+class _LibraryMessages(logging.Handler):
+    """What the library logs for people (a fresh head, a restarted run) as lines on stderr, above
+    any progress bar."""
 
-    Library functions accept an optional ``on_progress(n)`` callback; commands
-    pass the ``advance`` from here so the library itself never prints.
-    """
-    from rich.progress import (BarColumn, MofNCompleteColumn, Progress, SpinnerColumn,
-                               TextColumn, TimeElapsedColumn, TimeRemainingColumn)
-
-    columns = [SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
-               MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn()]
-    bar = Progress(*columns, console=err_console, transient=False)
-    task = bar.add_task(description, total=total)
-    started = time.monotonic()
-
-    def line() -> str:  # off a terminal, where the bar draws nothing until it ends
-        done = bar.tasks[0].completed
-        count = f"{done:g}/{bar.tasks[0].total:g}" if bar.tasks[0].total else f"{done:g}"
-        return f"{description}: {count}, {_progress.elapsed(time.monotonic() - started)} elapsed"
-
-    def advance(n: float = 1, total: float | None = None, note: str | None = None) -> None:
-        # shown from the first report on, so errors raised before any work print alone
-        if not bar.live.is_started:
-            bar.start()
-        if note:  # a message for the user (e.g. a fresh MLM head), above the bar
-            bar.console.print(note)
-        if total is not None:
-            bar.update(task, total=total)
-        bar.advance(task, n)
-
-    try:
-        with _progress.heartbeat(err_console, line):
-            yield advance
-    finally:
-        if bar.live.is_started:
-            bar.stop()
+    def emit(self, record: logging.LogRecord) -> None:
+        err_console.print(record.getMessage(), highlight=False, markup=False)
 
 
-def status(description: str):
-    """``err_console.status`` that still prints, as plain lines, when stderr is not a terminal."""
-    return _progress.status(err_console, description)
+def show_library_messages() -> None:
+    """Warnings of the ``empathykit`` logger on stderr (once per process)."""
+    logger = logging.getLogger("empathykit")
+    if not any(isinstance(handler, _LibraryMessages) for handler in logger.handlers):
+        logger.addHandler(_LibraryMessages(logging.WARNING))
+
+
+def progress(title: str) -> ContextManager[Progress]:
+    """The ``on_progress`` a command passes to the library (``empathykit.progress``): a bar on a
+    terminal, plain lines at least every 10 s elsewhere; ``title`` names the work until the
+    library names its first stage."""
+    return _progress.rendered(err_console, title)
 
 
 def print_table(title: str, columns: list[str], rows: list[list], console: Console | None = None) -> None:
     from rich.table import Table
 
-    table = Table(title=title)
+    console = console or err_console
+    # as wide as its title (as the screen allows), so a title naming a long path stays one line in a log
+    table = Table(title=title, min_width=min(len(title), console.width))
     for col in columns:
         table.add_column(col)
     for row in rows:
         table.add_row(*["" if v is None else (f"{v:.3f}" if isinstance(v, float) else str(v)) for v in row])
-    (console or err_console).print(table)
+    console.print(table)
 
 
 def choice(name: str, values: Iterable[str]) -> type[Enum]:

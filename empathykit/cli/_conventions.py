@@ -16,6 +16,10 @@ from empathykit.errors import MissingDependencyError
 ORDER = ("quickstart", "studio", "collect", "filter", "lexicon", "annotate", "agreement", "export", "train",
          "evaluate", "predict", "retrieve", "serve", "loop")
 
+#: ``annotate``'s commands in the order a data lead uses them: accounts, tasks, progress, annotations, then
+#: the model's part (pre-annotations, a served model, the next round), then upkeep.
+ANNOTATE_ORDER = ("users", "push", "status", "pull", "predict", "connect", "next-round", "dedupe")
+
 #: Hidden aliases of option names, rewritten before parsing (kept for one release).
 ALIASES = {"--output": "--out"}
 
@@ -26,9 +30,20 @@ _TYPE_NAMES = {"str": "TEXT", "int": "INTEGER", "float": "FLOAT", "path": "PATH"
                "directory": "DIR"}
 
 
-def pipeline_order(names: list[str]) -> list[str]:
-    known = [name for name in ORDER if name in names]
-    return known + [name for name in names if name not in ORDER]
+def pipeline_order(names: list[str], order: tuple[str, ...] = ORDER) -> list[str]:
+    known = [name for name in order if name in names]
+    return known + [name for name in names if name not in order]
+
+
+def ordered_group(order: tuple[str, ...]) -> type:
+    """A command group whose ``--help`` lists its commands in ``order`` (others after, as registered)."""
+    from typer.core import TyperGroup
+
+    class Ordered(TyperGroup):
+        def list_commands(self, ctx):
+            return pipeline_order(super().list_commands(ctx), order)
+
+    return Ordered
 
 
 def rewrite_aliases(args: list[str]) -> list[str]:
@@ -53,7 +68,29 @@ def _option_metavar(self, ctx) -> str | None:
     label = type(self).display_type(self, ctx).strip("<>")
     if label.startswith("list[") and label.endswith("]"):
         label = label[5:-1]
+    if choices_of(self):  # a closed set: named here, its values listed in the help text (see _list_choices)
+        return max(self.opts, key=len).lstrip("-").replace("-", "_").upper()
     return label if "|" in label else _TYPE_NAMES.get(label, label.upper())
+
+
+def choices_of(option) -> list[str]:
+    descriptor = getattr(option, "type_descriptor", None)
+    if descriptor is None or not descriptor.is_choice:
+        return []
+    return [str(getattr(choice, "value", choice)) for choice in descriptor.choices or ()]
+
+
+def _list_choices(init):
+    """``TyperOption.__init__`` that ends a closed set's help with its values, spaced so help text
+    wraps between them: ``a|b|c`` in the narrow type column broke values mid-word at 80 columns."""
+
+    def wrapped(self, *args, **kwargs):
+        init(self, *args, **kwargs)
+        choices = choices_of(self)
+        if choices and self.metavar is None:
+            self.help = f"{(self.help or '').rstrip()} One of: {', '.join(choices)}.".lstrip()
+
+    return wrapped
 
 
 def _argument_name(self) -> str:
@@ -72,6 +109,7 @@ def plain_help() -> None:
     from typer.core import TyperArgument, TyperOption
 
     TyperOption.display_type_rich = _option_metavar
+    TyperOption.__init__ = _list_choices(TyperOption.__init__)
     TyperArgument.display_type_rich = lambda self, ctx: None
     TyperArgument.display_name_raw = property(_argument_name)
     TyperArgument._usage_display_name = _argument_usage

@@ -1,8 +1,11 @@
-"""Progress that is never silent: plain lines on stderr when it is not a terminal.
+"""The one renderer of ``empathykit.progress``: a live bar on a terminal, plain lines elsewhere.
 
 rich's bars and spinners draw nothing on a stream that is not a terminal (a log file, CI, a
-pipe) until they end, so a long step there (the first Label Studio install, a training epoch)
-looked hung. Where stderr is a terminal the live bar or spinner is shown as before.
+pipe) until they end, and then leave a spinner frame in the file; so off a terminal the renderer
+prints plain lines instead: one when a stage starts and one at least every
+``heartbeat_seconds()`` (stage, counts, rate and time left when known, time elapsed), so a long
+step never looks hung. Nothing shows before the first report (or a short wait), so an error
+raised before any work prints alone.
 """
 
 from __future__ import annotations
@@ -11,9 +14,14 @@ import os
 import threading
 import time
 from contextlib import contextmanager
-from typing import Callable, Iterator
+from typing import Iterator
 
 from rich.console import Console
+
+from empathykit.progress import Progress
+
+#: seconds before a terminal spinner shows for a step that reports nothing
+SHOW_AFTER = 0.5
 
 
 def heartbeat_seconds() -> float:
@@ -26,42 +34,109 @@ def elapsed(seconds: float) -> str:
     return f"{minutes} min {seconds:02d} s" if minutes else f"{seconds} s"
 
 
+def _count(value: float) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+class Renderer:
+    """A ``Progress`` that draws on ``console``; ``title`` is the stage until the first report."""
+
+    def __init__(self, console: Console, title: str):
+        self.console, self.terminal = console, console.is_terminal
+        self.stage, self.done, self.total = title, None, None
+        self.stage_started = self.last_line = time.monotonic()
+        self.shown, self.lock = False, threading.Lock()
+        self.bar = self.task = None
+
+    def __call__(self, stage: str, done: int | None = None, total: int | None = None) -> None:
+        with self.lock:
+            new = stage != self.stage
+            if new:
+                self.stage, self.stage_started = stage, time.monotonic()
+            self.done, self.total = done, total
+            if self.terminal:
+                self._draw(new)
+            elif new or not self.shown:
+                self._line(self.describe())
+
+    def describe(self, beat: bool = False) -> str:
+        """The plain line of the current stage; a heartbeat adds rate, time left and time elapsed."""
+        spent = time.monotonic() - self.stage_started
+        if self.done is None:
+            return f"{self.stage}: still working, {elapsed(spent)} elapsed" if beat else self.stage
+        parts = [_count(self.done) + (f"/{_count(self.total)}" if self.total is not None else "")]
+        if beat and self.total is not None and self.done >= self.total:
+            parts.append("finishing")
+        elif beat and self.done and spent > 0:
+            rate = self.done / spent
+            parts.append(f"{rate:.1f}/s" if rate < 10 else f"{rate:.0f}/s")
+            if self.total is not None:
+                parts.append(f"about {elapsed((self.total - self.done) / rate)} left")
+        if beat:
+            parts.append(f"{elapsed(spent)} elapsed")
+        return f"{self.stage}: " + ", ".join(parts)
+
+    def beat(self) -> None:
+        """Called by the clock: starts a quiet terminal spinner, or prints a due plain line."""
+        with self.lock:
+            if self.terminal:
+                if not self.shown:
+                    self._draw(False)
+            elif time.monotonic() - self.last_line >= heartbeat_seconds():
+                self._line(self.describe(beat=True))
+
+    def close(self, failed: bool) -> None:
+        with self.lock:
+            if not self.terminal and not failed and self.done is not None:  # the log says how it ended
+                spent = elapsed(time.monotonic() - self.stage_started)
+                self._line(f"{self.describe()}, done in {spent}")
+            if self.bar is not None:
+                self.bar.live.transient = failed  # an error stands alone, without a half-drawn bar
+                self.bar.stop()
+
+    def _line(self, text: str) -> None:
+        self.shown, self.last_line = True, time.monotonic()
+        self.console.print(text, highlight=False, markup=False, soft_wrap=True)
+
+    def _draw(self, new: bool) -> None:
+        if self.bar is None:
+            self.bar = _bar(self.console)
+            self.bar.start()
+        if new or self.task is None:
+            if self.task is not None:  # the finished stage stays listed, full
+                finished = self.bar.tasks[-1]
+                self.bar.update(self.task, total=finished.total or finished.completed or 1,
+                                completed=finished.total or finished.completed or 1)
+            self.task = self.bar.add_task(self.stage, total=self.total)
+        self.bar.update(self.task, total=self.total, completed=self.done or 0)
+        self.shown = True
+
+
+def _bar(console: Console):
+    from rich.progress import (BarColumn, MofNCompleteColumn, Progress as Bar, SpinnerColumn, TextColumn,
+                               TimeElapsedColumn, TimeRemainingColumn)
+
+    return Bar(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TimeElapsedColumn(), TimeRemainingColumn(), console=console, transient=False)
+
+
 @contextmanager
-def heartbeat(console: Console, line: Callable[[], str]) -> Iterator[None]:
-    """Print ``line()`` every ``heartbeat_seconds()`` while the block runs, only when the
-    console is not a terminal (a terminal has the live bar)."""
-    if console.is_terminal:
-        yield
-        return
-    stop, interval = threading.Event(), heartbeat_seconds()
+def rendered(console: Console, title: str) -> Iterator[Progress]:
+    """A ``Progress`` drawn on ``console`` while the block runs, with its clock."""
+    renderer, stop = Renderer(console, title), threading.Event()
+    tick = SHOW_AFTER if renderer.terminal else min(1.0, heartbeat_seconds() / 4)
 
-    def beat() -> None:
-        while not stop.wait(interval):
-            console.print(line(), highlight=False, markup=False)
+    def clock() -> None:
+        while not stop.wait(tick):
+            renderer.beat()
 
-    thread = threading.Thread(target=beat, name="empathykit-progress", daemon=True)
+    thread = threading.Thread(target=clock, name="empathykit-progress", daemon=True)
     thread.start()
+    failed = True
     try:
-        yield
+        yield renderer
+        failed = False
     finally:
         stop.set()
         thread.join()
-
-
-@contextmanager
-def status(console: Console, description: str) -> Iterator[Callable[[str], None]]:
-    """A spinner for a step without a count; yields ``update(message)``. Off a terminal each
-    message is a plain line, followed by a line with the elapsed time every ``heartbeat_seconds()``."""
-    if console.is_terminal:
-        with console.status(description) as spinner:
-            yield spinner.update
-        return
-    current, started = [description], time.monotonic()
-
-    def update(message: str) -> None:
-        current[0] = message
-        console.print(message, highlight=False, markup=False)
-
-    console.print(description, highlight=False, markup=False)
-    with heartbeat(console, lambda: f"{current[0]}: still working, {elapsed(time.monotonic() - started)} elapsed"):
-        yield update
+        renderer.close(failed)

@@ -45,14 +45,14 @@ def _items(annotations: Path, items: Optional[Path]) -> Optional[Path]:
 
 def _compute(annotations, schema, schema_option, field, items, adjudicated, bootstrap, seed, confidence, weights, iou):
     from empathykit.agreement.compute import compute_agreement
-    from empathykit.cli._common import err_console
+    from empathykit.cli._common import progress
     from empathykit.table.agreement import Settings
 
     settings = Settings(n_boot=bootstrap, seed=seed, confidence=confidence, weights=weights.value, iou_threshold=iou)
-    with err_console.status("computing agreement") as status:
+    with progress("computing agreement") as on_progress:
         return compute_agreement(annotations, _schema(annotations, schema, schema_option), items=_items(annotations, items),
                                  adjudications=adjudicated, fields=field or None, settings=settings,
-                                 on_progress=lambda msg: status.update(f"computing agreement: {msg}"))
+                                 on_progress=on_progress)
 
 
 def _print_summary(result) -> None:
@@ -166,12 +166,12 @@ def report_command(
 ) -> None:
     """Markdown and HTML report with plots (coefficients per round, confusion heatmaps, per-annotator bars) and JSON."""
     from empathykit.agreement.report import write_report
-    from empathykit.cli._common import err_console
+    from empathykit.cli._common import err_console, progress
     from empathykit.io import check_output
 
     check_output(out, "dir", output="agreement-report", label="report folder")  # an earlier report, or a new or empty folder
     result = _compute(annotations, schema, schema_option, field, items, adjudicated, bootstrap, seed, confidence, weights, iou)
-    with err_console.status("drawing the report"):
+    with progress("drawing the report"):
         files = write_report(result, out)
     _print_summary(result)
     err_console.print(f"report: {files.html} and {files.markdown} ({len(files.figures)} plots); JSON: {files.json}",
@@ -206,9 +206,9 @@ def disagreements_command(
         item_table = _items(annotations, items)
         if item_table is None:
             raise InputError(f"no items table beside {annotations}", hint="pass the pushed items with --items")
-        with progress("pushing adjudication tasks") as advance:
+        with progress("pushing adjudication tasks") as on_progress:
             report = push_adjudication(annotations, parsed, items=item_table, project=project, disagreements=table,
-                                       on_progress=advance)
+                                       on_progress=on_progress)
         err_console.print(f"adjudication project {report.project_title!r} (id {report.project_id}): {report.created} tasks "
                           f"created, {report.skipped} already there, {report.predictions} answers added as predictions",
                           highlight=False)
@@ -228,8 +228,8 @@ def adjudicated_command(
     from empathykit.io import check_output
 
     check_output(out, "file", output="adjudications")
-    with progress("pulling adjudications") as advance:
-        report = pull_adjudications(project, _schema(None, schema, schema_option), out=out, on_progress=advance)
+    with progress("pulling adjudications") as on_progress:
+        report = pull_adjudications(project, _schema(None, schema, schema_option), out=out, on_progress=on_progress)
     if not report.rows:
         skipped = f"; {report.skipped} skipped, which do not count" if report.skipped else ""
         err_console.print(f"nothing adjudicated yet: none of the {report.tasks} tasks in {report.project_title!r} has a "

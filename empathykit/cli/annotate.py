@@ -7,8 +7,13 @@ from typing import Annotated, Optional
 
 import typer
 
-app = typer.Typer(help="Annotate in Label Studio: push tasks, pull annotations, create annotators, show progress.",
-                  no_args_is_help=True)
+from empathykit.cli import _conventions
+
+app = typer.Typer(cls=_conventions.ordered_group(_conventions.ANNOTATE_ORDER), no_args_is_help=True,
+                  help="Annotate in Label Studio, in the order of the work: create annotator accounts (users), push "
+                       "items as tasks (push), follow the rounds (status), pull the annotations (pull); with a model, "
+                       "pre-annotate items (predict), let Label Studio ask a served model (connect) and push the "
+                       "items it is least sure about as the next round (next-round); remove duplicate tasks (dedupe).")
 
 
 @app.command("push")
@@ -32,12 +37,12 @@ def push_command(
     from empathykit.annotate.push import push
     from empathykit.cli._common import err_console, progress, schema_options
 
-    with progress("importing tasks") as advance:
+    with progress("importing tasks") as on_progress:
         report = push(input, schema=schema, project=project, schema_options=schema_options(schema_option),
                       id_column=id_column, round_size=round_size, first_round=first_round, overlap=overlap,
                       predictions_column=predictions_column, prediction_score_column=prediction_score_column,
                       model_version=model_version, gold_column=gold_column, batch_size=batch_size,
-                      skip_bad=skip_bad, on_progress=advance)
+                      skip_bad=skip_bad, on_progress=on_progress)
     err_console.print(
         f"{'created' if report.project_created else 'reused'} project {report.project_title!r} (id {report.project_id}): "
         f"{report.created} tasks imported in {report.batches} batches, {report.skipped} already there, "
@@ -88,10 +93,10 @@ def predict_command(
         raise InputError("give either --model PATH or one or more --lexicon-rule RULE")
     chosen = get_schema(schema, **schema_options(schema_option))
     if model is not None:
-        with progress("predicting") as advance:
+        with progress("predicting") as on_progress:
             report = predict(input, out, schema=chosen, model=model, batch_size=batch_size, text_field=text_field,
                              label_map=label_map, threshold=threshold, model_version=model_version,
-                             on_progress=advance)
+                             on_progress=on_progress)
     else:
         report = predict_lexicon(input, out, schema=chosen, rules=lexicon_rule, lexicon=lexicon,
                                  text_field=text_field, model_version=model_version)
@@ -115,8 +120,8 @@ def pull_command(
     from empathykit.annotate.pull import pull
     from empathykit.cli._common import err_console, progress
 
-    with progress("pulling annotated tasks") as advance:
-        report = pull(project, out=out, schema=schema, since_last=since_last, on_progress=advance)
+    with progress("pulling annotated tasks") as on_progress:
+        report = pull(project, out=out, schema=schema, since_last=since_last, on_progress=on_progress)
     err_console.print(
         f"{report.annotations} annotations ({report.cancelled} skipped, {report.ground_truth} gold) → "
         f"{report.rows} rows in {report.out}; items in {report.items_out}"
@@ -150,10 +155,10 @@ def status_command(
 ) -> None:
     """Show annotation progress of a project per round and per annotator."""
     from empathykit.annotate.status import project_status
-    from empathykit.cli._common import err_console, print_table
+    from empathykit.cli._common import err_console, print_table, progress
 
-    with err_console.status("reading the project's tasks"):
-        report = project_status(project)
+    with progress("reading the project's tasks") as on_progress:
+        report = project_status(project, on_progress=on_progress)
     print_table(f"{report.project_title} (id {report.project_id}): {report.done}/{report.tasks} tasks done, "
                 f"{report.overlap} annotator(s) per task",
                 ["round", "tasks", "started", "done", "annotations", "skipped"],
@@ -187,10 +192,10 @@ def dedupe_command(
 ) -> None:
     """Delete later copies of items present more than once (earliest task kept; annotated copies never deleted, reported)."""
     from empathykit.annotate.duplicates import dedupe
-    from empathykit.cli._common import err_console
+    from empathykit.cli._common import err_console, progress
 
-    with err_console.status("reading the project's tasks"):
-        report = dedupe(project, dry_run=dry_run)
+    with progress("reading the project's tasks") as on_progress:
+        report = dedupe(project, dry_run=dry_run, on_progress=on_progress)
     dup = report.duplicates
     verb = "would delete" if report.dry_run else "deleted"
     err_console.print(f"{report.project_title} (id {report.project_id}): {report.tasks} tasks, {dup.items} items on "
@@ -235,9 +240,9 @@ def next_round_command(
     from empathykit.active.nextround import next_round
     from empathykit.cli._common import err_console, progress
 
-    with progress("scoring the pool") as advance:
+    with progress("scoring the pool") as on_progress:
         report = next_round(project, input, model, size=size, out=out, strategy=strategy, seed=seed, schema=schema,
-                            id_column=id_column, on_progress=advance)
+                            id_column=id_column, on_progress=on_progress)
     err_console.print(f"round {report.round} of {report.project_title!r} (id {report.project_id}): {report.chosen} of "
                       f"{report.candidates} candidates chosen by {report.strategy} (pool {report.pool}, "
                       f"{report.in_project} already in the project); {report.pushed} pushed, {report.predicted} "

@@ -65,9 +65,9 @@ def search_command(
 
     queries = query or _queries(word, lexicon, top, topic, no_topic, lang, keep_retweets, max_query_length)
     client = XClient()  # fails on a missing token before the progress bar starts
-    with progress(f"searching ({len(queries)} queries)", total=max_tweets) as advance:
+    with progress(f"searching ({len(queries)} queries)") as on_progress:
         report = collect_search(queries, out, archive=archive, since=since, until=until, max_tweets=max_tweets,
-                                client=client, on_progress=advance)
+                                client=client, on_progress=on_progress)
     print_table(f"{report.endpoint} → {report.output}", ["query", "mode", "tweets", "pages", "finished"],
                 [[q.query[:60] + ("…" if len(q.query) > 60 else ""), q.mode, q.tweets, q.pages, q.finished]
                  for q in report.queries], console=_console())
@@ -88,9 +88,9 @@ def stream_command(
     from empathykit.xapi.stream import collect_stream
 
     client = XClient()
-    with progress("streaming", total=max_tweets) as advance:
+    with progress("streaming") as on_progress:
         report = collect_stream(out, name=name, max_tweets=max_tweets, duration=duration,
-                                backfill_minutes=backfill_minutes, client=client, on_progress=advance)
+                                backfill_minutes=backfill_minutes, client=client, on_progress=on_progress)
     _console().print(f"{report.tweets} tweets → {report.output} (stopped: {report.stopped}); "
                       f"{report.duplicates} repeats, {report.other_rules} for other rules, "
                       f"{report.system_messages} stream notices dropped")
@@ -107,8 +107,8 @@ def hydrate_command(
     from empathykit.xapi.collection import hydrate
 
     client = XClient()
-    with progress("hydrating") as advance:
-        report = hydrate(ids, out, client=client, on_progress=advance)
+    with progress("hydrating") as on_progress:
+        report = hydrate(ids, out, client=client, on_progress=on_progress)
     _console().print(f"{report.ids} ids: {report.found} found, {report.missing} missing (deleted or protected), "
                       f"{report.already_done} done earlier → {report.output}"
                       + (f"; {report.not_tweet_ids} items had no tweet id (text hash), not looked up"

@@ -27,9 +27,9 @@ def collect_file(
     from empathykit.cli._common import err_console, print_table, progress
     from empathykit.pipelines.readers import collect_files
 
-    with progress("reading posts") as advance:
+    with progress("reading posts") as on_progress:
         report = collect_files(inputs, output, fmt=fmt, text_column=text_column, id_column=id_column,
-                               skip_bad=skip_bad, strict=strict, on_progress=advance)
+                               skip_bad=skip_bad, strict=strict, on_progress=on_progress)
     rows = [["posts", report.posts], ["files", len(report.files)], ["empty files skipped", len(report.empty_files)], ["bad lines skipped", report.bad_lines],
             ["control records (deletes, limits)", report.control_records],
             ["corrupt archive members", len(report.corrupt_members)],

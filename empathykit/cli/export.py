@@ -63,12 +63,12 @@ def export_command(
 
 
 def _run(source: Path, out: Path, options):
-    from empathykit.cli._common import err_console, status
+    from empathykit.cli._common import err_console, progress
     from empathykit.exports.flows import run_export
 
     problems: list = []
-    with status("exporting") as update:
-        report = run_export(str(source), out, options, on_problem=problems.append, on_progress=update)
+    with progress("exporting") as on_progress:
+        report = run_export(str(source), out, options, on_problem=problems.append, on_progress=on_progress)
     for problem in problems[:5]:
         err_console.print(f"[yellow]{problem}[/yellow]", highlight=False)
     if len(problems) > 5:
@@ -105,9 +105,9 @@ def _report(report) -> None:
 def _push(out: Path, repo: Optional[str], private: bool) -> None:
     if not repo:
         return
-    from empathykit.cli._common import err_console
+    from empathykit.cli._common import err_console, progress
     from empathykit.exports.hub import push_to_hub
 
-    with err_console.status(f"pushing to {repo}"):
+    with progress(f"pushing to {repo}"):
         pushed = push_to_hub(out, repo, private=private)
     err_console.print(f"pushed {pushed.files} files to {pushed.url}" + (" (private)" if private else ""), highlight=False)

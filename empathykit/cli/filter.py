@@ -49,18 +49,41 @@ def filter_command(
 
     words = resolve_lexicon(lexicon, distress=distress_lexicon, word_column=word_column,
                             rating_column=rating_column, on_duplicate=on_duplicate)
-    for dup in words.duplicates:
-        resolved = ", ".join(f"{d} {v:.6g}" for d, v in dup.resolved.items())
-        err_console.print(f"[yellow]lexicon:[/] {dup.word!r} occurs {len(dup.lines)} times; using {resolved} "
-                          f"({on_duplicate})", highlight=False, markup=True)
+    _note_duplicates_once(words, on_duplicate)
     config = FilterConfig(lexicon=words, topics=tuple(topic), topic_match=topic_match.value, languages=() if "any" in lang else tuple(lang),
                           drop_retweets=not keep_retweets, drop_quote_copies=not keep_quote_copies,
                           drop_quotes=drop_quotes, mask_emails=mask_emails, mask_phones=mask_phones,
                           min_tokens=min_tokens, exact_dedup=not no_dedup, near_dedup=not no_near_dedup)
-    with progress("filtering posts") as advance:
+    with progress("filtering posts") as on_progress:
         result = filter_posts(inputs, output, engine=engine.value, config=config, counts_path=counts, fmt=fmt.value,
-                              text_column=text_column, skip_bad=skip_bad, on_progress=advance)
+                              text_column=text_column, skip_bad=skip_bad, on_progress=on_progress)
     rows = [[s["stage"], s["dropped"], s["remaining"]] for s in result.counts["stages"]]
     print_table(f"filter: {result.counts['input']} in, {result.counts['kept']} kept -> {output}",
                 ["stage", "dropped", "remaining"], rows)
     err_console.print(f"counts: {result.counts_path}", highlight=False)
+
+
+def _note_duplicates_once(words, on_duplicate: str) -> None:
+    """The lexicon's duplicate words, said once per lexicon and rule (remembered in the user's cache):
+    a note that comes with every run is one nobody reads; `lexicon show` lists them any time."""
+    import hashlib
+
+    from empathykit.cli._common import err_console
+    from empathykit.config import cache_dir
+
+    notes = [f"{dup.word!r} occurs {len(dup.lines)} times; using "
+             f"{', '.join(f'{d} {v:.6g}' for d, v in dup.resolved.items())} ({on_duplicate})"
+             for dup in words.duplicates]
+    if not notes:
+        return
+    said = cache_dir() / "lexicon-notes" / hashlib.sha256("\n".join(notes).encode()).hexdigest()[:16]
+    if said.exists():
+        return
+    for note in notes:
+        err_console.print(f"[yellow]lexicon:[/] {note}", highlight=False, markup=True)
+    err_console.print("(said once for this lexicon; `empathykit lexicon show` lists its duplicates)", highlight=False)
+    try:
+        said.parent.mkdir(parents=True, exist_ok=True)
+        said.touch()
+    except OSError:  # a cache that cannot be written only means the note comes again
+        pass

@@ -120,8 +120,8 @@ def score(input: Annotated[Path, typer.Argument(help="Parquet or CSV file with a
     from empathykit.lexicons.scoring import score_file
 
     words = _load(lexicon, distress_lexicon, word_column, rating_column, on_duplicate)
-    with progress("scoring") as advance:
-        rows = score_file(input, output, words, text_column=text_column, on_progress=advance)
+    with progress("scoring") as on_progress:
+        rows = score_file(input, output, words, text_column=text_column, on_progress=on_progress)
     err_console.print(f"{rows} rows scored -> {output}", highlight=False)
 
 
@@ -140,10 +140,10 @@ def induce(input: Annotated[Path, typer.Argument(help="CSV/TSV/Parquet of docume
     from empathykit.cli._common import print_table, progress
     from empathykit.lexicons.induce import induce_from_file
 
-    with progress("inducing", total=2) as advance:
+    with progress("inducing") as on_progress:
         result = induce_from_file(input, output, text_column=text_column, rating_columns=rating_column,
                                   group_column=group_column, report_path=report, method=method,
-                                  test_fraction=test_fraction, min_df=min_df, seed=seed, on_progress=advance)
+                                  test_fraction=test_fraction, min_df=min_df, seed=seed, on_progress=on_progress)
     rows = [[name, d["test_pearson_r"], d["train_cv_r"]] for name, d in result.report["dimensions"].items()]
     print_table(f"{result.report['vocabulary']} words -> {output} (held out: {result.report['test_documents']} documents)",
                 ["dimension", "held-out r", "train CV r"], rows)

@@ -34,7 +34,7 @@ def loop_command(
 ) -> None:
     """Run the model in the annotation loop: pull → export → agreement → train → evaluate → next round, one line per
     step. After pushing a round it waits for people: re-run (from cron) until the round is annotated, or pass --wait."""
-    from empathykit.cli._common import err_console
+    from empathykit.cli._common import err_console, progress
     from empathykit.loop.run import People, run_loop
 
     def say(number: int, step: str, summary: str) -> None:
@@ -45,8 +45,10 @@ def loop_command(
 
     people = People(overlap=overlap, min_done=min_done, wait=wait, poll_seconds=poll, on_wait=waiting,
                     min_alpha=min_alpha)
-    report = run_loop(project, input, model, out, size=size, strategy=strategy, family=family.value, task=task,
-                      seed=seed, overrides=set_, rounds=rounds, on_step=say, people=people, repull=repull)
+    with progress("running the loop") as on_progress:  # a line at least every 10 s in a cron log too
+        report = run_loop(project, input, model, out, size=size, strategy=strategy, family=family.value, task=task,
+                          seed=seed, overrides=set_, rounds=rounds, on_step=say, people=people, repull=repull,
+                          on_progress=on_progress)
     if report.waiting:
         err_console.print(report.waiting, highlight=False, soft_wrap=True)
     elif report.round > rounds:

@@ -20,7 +20,10 @@ class _ErrorBoundary(TyperGroup):
         return super().parse_args(ctx, _conventions.rewrite_aliases(args))
 
     def invoke(self, ctx):
+        from empathykit.cli._common import show_library_messages
+
         _conventions.quiet_libraries()
+        show_library_messages()
         try:
             return super().invoke(ctx)
         except EmpathykitError as error:

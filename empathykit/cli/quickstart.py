@@ -16,12 +16,12 @@ def quickstart_command(
     port: Annotated[Optional[int], typer.Option(help="Port of the local Label Studio (default: 8080 or the next free one).")] = None,
 ) -> None:
     """Run the whole path on the bundled sample tweets: collect, filter with the empathy lexicon, and push a seek/provide project to a local Label Studio (or the one LABEL_STUDIO_URL names)."""
-    from empathykit.cli._common import err_console, print_table
+    from empathykit.cli._common import err_console, print_table, progress
     from empathykit.quickstart import run_quickstart
 
-    with err_console.status("quickstart") as status:
+    with progress("quickstart") as on_progress:
         report = run_quickstart(workdir, project=project, topics=tuple(topic or ("cancer",)), overlap=overlap,
-                                port=port, on_status=lambda msg: status.update(msg))
+                                port=port, on_progress=on_progress)
     print_table("filter", ["stage", "dropped", "remaining"],
                 [[s["stage"], s["dropped"], s["remaining"]] for s in report.stages])
     err_console.print(f"{report.posts} sample tweets read, {report.kept} kept; "

@@ -17,14 +17,14 @@ def serve_command(
     label_map: Annotated[Optional[str], typer.Option(help="Model label to schema label, e.g. LABEL_0=none,LABEL_1=seeking.")] = None,
 ) -> None:
     """Serve model predictions to Label Studio (GET /health, POST /setup, /predict, /webhook); connect a project with `annotate connect`."""
-    from empathykit.cli._common import err_console, schema_options
+    from empathykit.cli._common import err_console, progress, schema_options
     from empathykit.schemas import get_schema
     from empathykit.serve.app import check_port, serve
     from empathykit.serve.backend import Backend
 
     chosen = get_schema(schema, **schema_options(schema_option)) if schema else None
     check_port(host, port)
-    with err_console.status("loading the model"):
+    with progress("loading the model"):
         backend = Backend(model_dir, schema=chosen, label_map=label_map)
     err_console.print(f"model {backend.model.version} ({backend.model.family.name}) loaded", highlight=False)
     serve(backend, host=host, port=port, on_ready=lambda url: err_console.print(

@@ -22,10 +22,10 @@ Database = Annotated[Optional[str], typer.Option(
 def install_command(database: Database = None) -> None:
     """Install Label Studio into its own venv and prepare its database (once; `start` does it when needed)."""
     from empathykit.studio import server
-    from empathykit.cli._common import err_console, status
+    from empathykit.cli._common import err_console, progress
 
-    with status("installing Label Studio") as update:
-        venv, version = server.install(database=database, on_status=update)
+    with progress("installing Label Studio") as on_progress:
+        venv, version = server.install(database=database, on_progress=on_progress)
     err_console.print(f"Label Studio {version} is ready in {venv}", highlight=False)
 
 
@@ -40,7 +40,7 @@ def start_command(
     """Install Label Studio into its own venv if needed, start it on 127.0.0.1, create the admin and its API token;
     where a server already runs elsewhere (and this folder has none), say so and use it unless --new."""
     from empathykit.studio import local, server
-    from empathykit.cli._common import err_console, status
+    from empathykit.cli._common import err_console, progress
 
     running = None if new else local.running_instead(studio_dir)
     if running is not None:
@@ -49,8 +49,8 @@ def start_command(
                           f"{other.database_label()}); commands run here use it. To start a second one for this "
                           "folder, pass --new", highlight=False, soft_wrap=True)
         return
-    with status("starting Label Studio") as update:
-        state = server.start(port, state_dir=studio_dir, timeout=timeout, database=database, on_status=update)
+    with progress("starting Label Studio") as on_progress:
+        state = server.start(port, state_dir=studio_dir, timeout=timeout, database=database, on_progress=on_progress)
     conn = local.connection_file(studio_dir.resolve() if studio_dir else None)
     err_console.print(f"Label Studio {state.label_studio_version} runs at [bold]{state.url}[/] (pid {state.pid}) "
                       f"on {state.database_label()}")

@@ -82,9 +82,9 @@ def train_command(
         raise InputError("no encoder given", hint="pass --model DIR (a local model folder; nothing is downloaded)")
     extra = {"aux": _pairs(aux, "--aux"), "teachers": _pairs(teacher, "--teacher"),
              "command": "empathykit " + " ".join(shlex.quote(a) for a in sys.argv[1:])}
-    with progress(f"training {family.value}") as advance:
+    with progress(f"training {family.value}") as on_progress:
         metrics = train_model(data, family=family.value, model=model or "", out_dir=out, task=task, config_file=config,
-                              overrides=set_, resume=resume, extra=extra, on_progress=advance, search=search)
+                              overrides=set_, resume=resume, extra=extra, on_progress=on_progress, search=search)
     if metrics:
         err_console.print(f"model written to {out}")
         typer.echo(json.dumps(_headline(metrics), indent=2, default=float))
@@ -104,7 +104,7 @@ def evaluate_command(
     label_map: Annotated[Optional[str], typer.Option(help="Score on another data set's labels: MODEL_CLASS=DATA_CLASS,... (e.g. high=empathy,low=none; several data classes: high=seeking+providing).")] = None,
 ) -> None:
     """Metrics of a trained model on a split (JSON to stdout) and a confusion-matrix PNG."""
-    from empathykit.cli._common import err_console, status
+    from empathykit.cli._common import err_console, progress
     from empathykit.cli._conventions import require_torch
     from empathykit.io import check_output, write_json
     from empathykit.train.run import evaluate_model
@@ -113,7 +113,7 @@ def evaluate_command(
     if out is not None:
         check_output(out, "file")
     figures = (out.parent if out else Path(model_dir) / "figures")
-    with status(f"evaluating on {split}"):
+    with progress(f"evaluating on {split}"):
         result = evaluate_model(model_dir, data, split=split, task=task, figures_dir=figures, label_map=label_map)
     if out is not None:
         write_json(out, result)
@@ -136,8 +136,8 @@ def predict_command(
     from empathykit.predict.predictions import predict_file
 
     require_torch("predict")
-    with progress("predicting") as advance:
-        report = predict_file(model_dir, input_path, out, model_version=model_version, on_progress=advance)
+    with progress("predicting") as on_progress:
+        report = predict_file(model_dir, input_path, out, model_version=model_version, on_progress=on_progress)
     err_console.print(f"{report.predicted}/{report.items} items predicted → {report.out}; labels {report.labels}")
     err_console.print(f"push with: --predictions-column prediction --prediction-score-column prediction_score "
                       f"--model-version {report.model_version}")

@@ -27,6 +27,7 @@ from empathykit.exports.choices import AGGREGATIONS, FORMATS, SPAN_MODES
 from empathykit.exports.epitome_csv import rows_from_annotations, write_epitome_csv
 from empathykit.exports.hf import ExportReport, export_dataset
 from empathykit.exports.importers import ImportReport, export_import
+from empathykit.progress import Progress
 from empathykit.releases.common import ReadProblem
 from empathykit.releases.registry import is_import_spec
 from empathykit.table.annotations import schema_of
@@ -119,7 +120,7 @@ def export_epitome_csv(annotations: str | Path, out: str | Path, options: Export
 
 def run_export(source: str | Path, out: str | Path, options: ExportOptions = ExportOptions(), *,
                on_problem: Callable[[ReadProblem], None] | None = None,
-               on_progress: Callable[[str], None] | None = None) -> ExportReport | ImportReport | EpitomeCsvReport:
+               on_progress: Progress | None = None) -> ExportReport | ImportReport | EpitomeCsvReport:
     """Export ``source`` (a pulled annotations table or ``DATASET:PATH``) to ``out`` by the flow
     its kind and ``options.format`` choose, after refusing options that flow does not take."""
     flow = flow_of(source, options.format)

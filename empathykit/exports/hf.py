@@ -12,6 +12,7 @@ Output folder (written to a temporary folder and renamed into place whole)::
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any, Callable
 
@@ -25,8 +26,10 @@ from empathykit.exports.splits import SPLIT_NAMES, achieved_fractions, check_fra
 from empathykit.schemas.variants import select, variants_for
 from empathykit.exports.writer import write_into
 from empathykit.io import atomic_path, check_output
+from empathykit.progress import Progress, report as report_progress
 from empathykit.schemas.base import Schema
-from empathykit.table.annotations import check_values, read_adjudications, read_annotations, read_items, schema_of
+from empathykit.table.annotations import (check_annotation_file, check_values, read_adjudications, read_annotations,
+                                          read_items, schema_of)
 from empathykit.table.columns import items_path as items_beside
 
 #: Columns every export adds beside the schema's features.
@@ -129,7 +132,7 @@ def export_dataset(
     seed: int = 0,
     fractions: tuple[float, float, float] = (0.8, 0.1, 0.1),
     schema_options: dict[str, Any] | None = None,
-    on_progress: Callable[[str], None] | None = None,
+    on_progress: Progress | None = None,
     dehydrate: bool = False,
     method: str = "majority",
     tasks: list[str] | None = None,
@@ -150,7 +153,7 @@ def export_dataset(
         raise ExportError(f"schema {schema.name!r} has no target field to export as a labelled dataset")
     variants = select(variants_for(schema), tasks)  # a variant that does not apply stops here, before any work
     check_fractions(fractions)
-    notify = on_progress or (lambda _msg: None)
+    notify = partial(report_progress, on_progress)
     annotations, items_path = _input_paths(annotations, items, out_dir)
     facts = gather_facts(annotations, agreement=agreement, collection=collection, license=license)
     item_table, groups, tidy, adjudications = _read_inputs(annotations, items_path, schema, group_by, adjudicated,
@@ -206,9 +209,8 @@ def _write(out_dir: str | Path, ties: pd.DataFrame, configs, report: ExportRepor
 def _input_paths(annotations: str | Path, items: str | Path | None, out_dir: str | Path) -> tuple[Path, Path]:
     """The annotations and items files, checked (with the output) before any work."""
     annotations = Path(annotations)
-    if not annotations.is_file():  # before the items check, so the error names the file that is missing
-        raise ExportError(f"{annotations}: no such annotations file",
-                          hint="pass the Parquet file `empathykit annotate pull -o` wrote")
+    # before the items check, so the error names the file the user passed, not one beside it
+    check_annotation_file(annotations, error=ExportError)
     check_output(out_dir, "dir", output="export", label="export folder")
     items_path = Path(items) if items else items_beside(annotations)
     if not items_path.exists():

@@ -21,6 +21,7 @@ It writes the folder every export has, so ``exports.load`` reads it; or, with
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -30,6 +31,7 @@ from empathykit.exports.epitome_csv import write_epitome_csv
 from empathykit.exports.splits import SPLITS, achieved_fractions, carved_split, grouped_split
 from empathykit.exports.writer import ExportConfig, write_export
 from empathykit.io import check_output
+from empathykit.progress import Progress, report as report_progress
 from empathykit.releases.common import ReadProblem
 from empathykit.releases.registry import ImportedConfig, Release, parse_spec, release
 from empathykit.schemas.variants import select
@@ -98,7 +100,7 @@ def _dehydrate(config: ImportedConfig) -> ImportedConfig:
 def export_import(spec: str, out_dir: str | Path, *, task: Sequence[str] | str | None = None, seed: int = 0,
                   fractions: tuple[float, float, float] = (0.8, 0.1, 0.1), group_by: str | None = None,
                   format: str = "hf", dehydrate: bool = False, on_problem: Callable[[ReadProblem], None] | None = None,
-                  on_progress: Callable[[str], None] | None = None) -> ImportReport:
+                  on_progress: Progress | None = None) -> ImportReport:
     """Export the release ``spec`` (``DATASET:PATH``) to ``out_dir``: one
     config per task variant (``task`` limits them), see the module doc."""
 
@@ -114,7 +116,7 @@ def export_import(spec: str, out_dir: str | Path, *, task: Sequence[str] | str |
     if not path.exists():
         raise InputError(f"{path}: no such file or folder", hint=f"point {name}: at the release's files")
     check_output(out_dir, "dir", output="export", label="export folder")
-    notify = on_progress or (lambda _msg: None)
+    notify = partial(report_progress, on_progress)
     problems: list[str] = []
 
     def note(problem: ReadProblem) -> None:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from empathykit.errors import ExportError
+from empathykit.errors import ExportError, path_problem
 
 SPLITS = ("train", "validation", "test")
 
@@ -41,8 +41,8 @@ def read_manifest(path: str | Path) -> dict[str, Any]:
     """``export.json`` of an export folder, checked to describe its configs."""
     folder = Path(path)
     manifest = folder / "export.json"
-    if not folder.is_dir():
-        raise ExportError(f"{folder}: no such export folder", hint="write one with `empathykit export`")
+    if problem := path_problem(folder, "an export folder (`empathykit export` writes one)", folder=True):
+        raise ExportError(problem, hint="write one with `empathykit export`")
     if not manifest.exists():
         raise ExportError(f"{folder}: not an export folder (no export.json)", hint="write one with `empathykit export`")
     try:

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Sequence
 
 import numpy as np
 import pyarrow as pa
@@ -39,6 +39,7 @@ from empathykit.errors import InputError
 from empathykit.io import check_output, write_json
 from empathykit.lexicons.lexicon import Lexicon, write_lexicon
 from empathykit.lexicons.scoring import tokenize
+from empathykit.progress import Counter, Progress
 
 METHODS = ("mean", "ridge")
 PRIORS = (1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0)
@@ -61,7 +62,7 @@ def pearson_r(x: np.ndarray, y: np.ndarray) -> float:
 
 def induce_lexicon(texts: Sequence[str], targets: dict[str, np.ndarray], *, method: str = "mean",
                    groups: Sequence | None = None, test_fraction: float = 0.1, min_df: int = 2, seed: int = 0,
-                   on_progress: Callable[[int], None] | None = None) -> Induction:
+                   on_progress: Progress | None = None) -> Induction:
     """Fit word ratings for each dimension in ``targets`` (name -> (n,) document ratings)."""
     if method not in METHODS:
         raise InputError(f"unknown induction method {method!r}; expected one of {', '.join(METHODS)}")
@@ -77,6 +78,7 @@ def induce_lexicon(texts: Sequence[str], targets: dict[str, np.ndarray], *, meth
         if values.shape != (n,) or not np.isfinite(values).all():
             raise InputError(f"ratings {name!r} must be {n} finite numbers, one per document")
         ys[name] = values
+    steps = Counter(on_progress, "inducing the lexicon (held-out fit, then every document)", total=2)
     tokens = tokenize(texts)
     test = _test_mask(n, groups, test_fraction, seed)
     vocab = _vocabulary(tokens, ~test, min_df)
@@ -93,16 +95,14 @@ def induce_lexicon(texts: Sequence[str], targets: dict[str, np.ndarray], *, meth
         chosen[name] = strength
         report["dimensions"][name] = {model.parameter: strength, "train_cv_r": cv_r,
                                       "test_pearson_r": pearson_r(_mean_rating(counts_test, ratings), y[test])}
-    if on_progress:
-        on_progress(1)
+    steps()
     everything = np.ones(n, bool)
     vocab = _vocabulary(tokens, everything, min_df)
     counts = _counts(tokens, vocab, everything)
     final = fit(counts, np.random.default_rng(seed))
     lexicon = Lexicon(vocab.to_pylist(), {name: final.ratings(y, chosen[name]) for name, y in ys.items()}, "induced")
     report["vocabulary"] = len(vocab)
-    if on_progress:
-        on_progress(1)
+    steps()
     return Induction(lexicon, (counts > 0).sum(axis=0), report)
 
 

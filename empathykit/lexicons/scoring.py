@@ -20,9 +20,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from empathykit.errors import InputError
+from empathykit.errors import InputError, path_problem
 from empathykit.io import atomic_path, check_output, stamp_schema
 from empathykit.lexicons.lexicon import Lexicon
+from empathykit.progress import Counter, Progress
 
 #: A token; RE2 syntax (Arrow) and, being plain classes, readable by people.
 TOKEN_PATTERN = r"[\pL\pN_]+"
@@ -93,7 +94,7 @@ def _as_array(texts) -> pa.Array:
 
 
 def score_file(source, target, lexicon: Lexicon, *, text_column: str = "text", batch_size: int = 65_536,
-               on_progress=None) -> int:
+               on_progress: Progress | None = None) -> int:
     """Add :data:`SCORE_COLUMNS` to every row of a Parquet or CSV file, streaming; returns the row count."""
 
     import pyarrow.csv as pcsv
@@ -101,8 +102,8 @@ def score_file(source, target, lexicon: Lexicon, *, text_column: str = "text", b
 
 
     source = Path(source)
-    if not source.is_file():
-        raise InputError(f"input {source} does not exist; expected a Parquet or CSV file with a text column")
+    if problem := path_problem(source, "a Parquet or CSV file with a text column"):
+        raise InputError(problem)
     check_output(target, "file", output="scores")
     if source.suffix.lower() == ".parquet":
         batches = pq.ParquetFile(source).iter_batches(batch_size=batch_size)
@@ -110,6 +111,7 @@ def score_file(source, target, lexicon: Lexicon, *, text_column: str = "text", b
         delimiter = "\t" if source.suffix.lower() in (".tsv", ".tab") else ","
         batches = pcsv.open_csv(source, parse_options=pcsv.ParseOptions(delimiter=delimiter, newlines_in_values=True))
     rows, writer = 0, None
+    count = Counter(on_progress, "scoring rows")
     with atomic_path(target, output="scores") as tmp:
         try:
             for batch in batches:
@@ -125,8 +127,7 @@ def score_file(source, target, lexicon: Lexicon, *, text_column: str = "text", b
                     writer = pq.ParquetWriter(tmp, stamp_schema(table.schema, "scores"), compression="zstd")
                 writer.write_table(table)
                 rows += table.num_rows
-                if on_progress:
-                    on_progress(table.num_rows)
+                count(table.num_rows)
         finally:
             if writer is not None:
                 writer.close()

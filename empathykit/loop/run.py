@@ -39,6 +39,7 @@ from empathykit.loop.gate import check_gate, round_gate
 from empathykit.loop.progress import RoundProgress, check_min_done, round_progress
 from empathykit.loop.state import STEPS, LoopState, next_step, read_state, save_state
 from empathykit.predict.models import CURRENT_MODEL
+from empathykit.progress import Progress, report as report_progress
 from empathykit.train.folder import check_base_model, model_version, run_dir
 from empathykit.train.run import evaluate_model, train_model
 
@@ -80,10 +81,12 @@ class People:
 def run_loop(project: str, pool: str | Path, encoder: str | Path, loop_dir: str | Path, *, size: int,
              strategy: str = "uncertainty", family: str = "classifier", task: str | None = None, seed: int = 0,
              overrides: list[str] | None = None, rounds: int = 1, connection: Connection | None = None,
-             on_step: StepReport | None = None, people: People | None = None, repull: bool = False) -> LoopReport:
+             on_step: StepReport | None = None, people: People | None = None, repull: bool = False,
+             on_progress: Progress | None = None) -> LoopReport:
     """Run the loop until round ``rounds`` is done (every round trains on a freshly annotated round,
-    resuming a killed one first); ``on_step(round, step, summary)`` after each step. Returns early,
-    having changed nothing, while the round it waits for is not annotated (``report.waiting``)."""
+    resuming a killed one first); ``on_step(round, step, summary)`` after each step, ``on_progress``
+    names the step that runs (``round 2: train``). Returns early, having changed nothing, while the
+    round it waits for is not annotated (``report.waiting``)."""
 
     people = people or People()
     loop_dir = Path(loop_dir)
@@ -101,6 +104,7 @@ def run_loop(project: str, pool: str | Path, encoder: str | Path, loop_dir: str 
                 return LoopReport(str(loop_dir), completed, state.round, state.step, done, state.history,
                                   waiting=progress.line())
         loop_dir.mkdir(parents=True, exist_ok=True)
+        report_progress(on_progress, f"round {state.round}: {state.step}")
         summary = _run_step(state, loop_dir, connection, people)
         done.append((state.round, state.step))
         step_round, step = state.round, state.step

@@ -49,7 +49,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import Iterable, Iterator
 
 import numpy as np
 import pyarrow as pa
@@ -64,6 +64,7 @@ from empathykit.pipelines.parallel import ordered_map
 from empathykit.pipelines.posts import FILTERED_SCHEMA, hash64
 from empathykit.pipelines.readers import iter_posts, with_fast_path
 from empathykit.pipelines.sources import ReadReport
+from empathykit.progress import Counter, Progress
 
 STAGES = ("empty_text", "language", "retweets", "quote_copies", "topic", "lexicon", "min_tokens",
           "exact_duplicates", "near_duplicates")
@@ -284,7 +285,7 @@ def stage_report(totals: dict[str, int], n_input: int, config: FilterConfig, **e
 def run_filter(inputs: list[str | Path], output: str | Path, *, config: FilterConfig | None = None,
                counts_path: str | Path | None = None, fmt: str = "auto", text_column: str | None = None,
                skip_bad: bool = False, batch_size: int = 65_536,
-               on_progress: Callable[[int], None] | None = None) -> FilterResult:
+               on_progress: Progress | None = None) -> FilterResult:
     """Filter every input into ``output`` (Parquet, :data:`FILTERED_SCHEMA`) and write the
     per-stage counts JSON beside it (``<output stem>.counts.json`` unless ``counts_path``)."""
     import pyarrow.parquet as pq
@@ -302,6 +303,7 @@ def run_filter(inputs: list[str | Path], output: str | Path, *, config: FilterCo
         report, totals, n_input = ReadReport(), dict.fromkeys(STAGES, 0), 0
         dedup = Deduplicator(config.exact_dedup, config.near_dedup)
         pool = pa.default_memory_pool()
+        count = Counter(on_progress, "filtering posts")
         batches = iter_posts(inputs, fmt=fmt, text_column=text_column, skip_bad=skip_bad, batch_size=batch_size,
                              report=report, fast=fast)
         with atomic_path(output, output="filtered") as tmp, \
@@ -315,8 +317,7 @@ def run_filter(inputs: list[str | Path], output: str | Path, *, config: FilterCo
                 # hand freed Arrow memory back: mimalloc keeps it per thread otherwise, and the
                 # high-water mark then creeps up with the number of batches
                 pool.release_unused()
-                if on_progress:
-                    on_progress(batch)
+                count(batch)
         return stage_report(totals, n_input, config, inputs=[str(p) for p in inputs], output_file=str(output),
                             read=report.as_dict())
 

@@ -43,6 +43,7 @@ from empathykit.pipelines.parallel import ordered_map
 from empathykit.pipelines.posts import POSTS_SCHEMA, TIMESTAMP, rows_to_batch
 from empathykit.pipelines.sources import FastPathUnavailable, ReadReport, open_source, repeat_string
 from empathykit.pipelines.tabular import csv_batches, parquet_batches
+from empathykit.progress import Counter, Progress
 from empathykit.textfiles import text_encoding
 
 FORMATS = INPUT_FORMATS
@@ -127,7 +128,7 @@ def _empty(path: Path, problem: str, strict: bool, report: ReadReport) -> None:
 
 def collect_files(inputs: list[str | Path], output: str | Path, *, fmt: str = "auto", text_column: str | None = None,
                   id_column: str | None = None, skip_bad: bool = False, batch_size: int = BATCH_SIZE,
-                  strict: bool = False, on_progress: Callable[[int], None] | None = None) -> ReadReport:
+                  strict: bool = False, on_progress: Progress | None = None) -> ReadReport:
     """Read every input into one posts Parquet file at ``output`` (atomically)."""
     import pyarrow.parquet as pq
 
@@ -138,14 +139,14 @@ def collect_files(inputs: list[str | Path], output: str | Path, *, fmt: str = "a
     def run(fast: bool) -> ReadReport:
         report, fix_ids = ReadReport(), IdChecker()
         report.ids = fix_ids.report
+        count = Counter(on_progress, "reading posts")
         with atomic_path(output, output="posts") as tmp:
             with pq.ParquetWriter(tmp, stamp_schema(POSTS_SCHEMA, "posts"), compression="zstd") as writer:
                 for batch in iter_posts(inputs, fmt=fmt, text_column=text_column, id_column=id_column,
                                         skip_bad=skip_bad, batch_size=batch_size, report=report, fast=fast,
                                         strict=strict):
                     writer.write_batch(fix_ids(batch))
-                    if on_progress:
-                        on_progress(batch.num_rows)
+                    count(batch.num_rows)
             if report.posts == 0:
                 raise InputError(f"no posts found in {', '.join(map(str, inputs))}; expected {EXPECTED}")
         return report

@@ -45,6 +45,7 @@ from empathykit.lexicons import SCORE_COLUMNS, Lexicon, resolve_lexicon, score_t
 from empathykit.predict.models import LoadedModel, open_model
 from empathykit.predict.runners import require_torch
 from empathykit.predict.values import map_labels, model_label_names
+from empathykit.progress import Progress
 from empathykit.records import read_records
 from empathykit.schemas import get_schema
 from empathykit.schemas.base import Field, Schema
@@ -72,14 +73,14 @@ class PredictReport:
 
 
 def predict_records(model_dir: str | Path | LoadedModel, records: list[dict[str, Any]],
-                    on_progress: Callable[..., None] | None = None) -> list[dict[str, Any]]:
+                    on_progress: Progress | None = None) -> list[dict[str, Any]]:
     """``[{"prediction", "prediction_score", ...}]`` for ``records`` (a folder is opened for this call)."""
     model = model_dir if isinstance(model_dir, LoadedModel) else open_model(model_dir)
     return model.predict(records, on_progress=on_progress)
 
 
 def predict_file(model_dir: str | Path, input_path: str | Path, out_path: str | Path, *,
-                 model_version: str | None = None, on_progress: Callable[..., None] | None = None) -> PredictReport:
+                 model_version: str | None = None, on_progress: Progress | None = None) -> PredictReport:
     """Predictions for any file push reads, written as Parquet with ``prediction`` and ``prediction_score``
     (the columns ``annotate push --predictions-column prediction`` takes)."""
     import pyarrow as pa
@@ -90,8 +91,6 @@ def predict_file(model_dir: str | Path, input_path: str | Path, out_path: str | 
     records = read_records(input_path, string_columns=("item_id", "id"))
     if not records:
         raise InputError(f"{input_path}: no records to predict")
-    if on_progress:
-        on_progress(0, total=len(records))
     rows = model.predict(records, on_progress=on_progress)
     columns = sorted({k for r in rows for k in r})
     table = pa.Table.from_pylist([{k: v for k, v in r.items() if k not in columns} for r in records])
@@ -112,7 +111,7 @@ def predict_file(model_dir: str | Path, input_path: str | Path, out_path: str | 
 def predict(items_path: str | Path, out_path: str | Path, *, schema: str | Schema, model: str | Path,
             batch_size: int = 32, text_field: str | None = None, label_map: str | Mapping[str, str] | None = None,
             threshold: float = 0.5, model_version: str | None = None,
-            on_progress: Callable[..., None] | None = None) -> PredictReport:
+            on_progress: Progress | None = None) -> PredictReport:
     """Run the sequence-classification model in folder ``model`` over the items.
 
     ``label_map``: model label (or id) → schema label, a mapping or
@@ -142,8 +141,6 @@ def predict(items_path: str | Path, out_path: str | Path, *, schema: str | Schem
         raise SchemaError(f"model {folder.name!r} is {'multi-label' if multi else 'single-label'} but target "
                           f"{target.name!r} is {target.kind}; a choice target needs a single-label model, "
                           "a multichoice target a multi-label one (config problem_type)")
-    if on_progress:
-        on_progress(0, total=len(texts))
     rows = loaded.run([{"text": t or ""} for t in texts], batch_size=batch_size, on_progress=on_progress).rows
     to_schema = {label: names[i] for i, label in enumerate(loaded.label_names or [])}
     predictions = [_to_schema(row.get("prediction"), to_schema, target) for row in rows]
@@ -160,7 +157,7 @@ def _to_schema(value: Any, to_schema: Mapping[str, str], target: Field) -> Any:
 
 def _predict_trained(folder: Path, items_path: str | Path, out_path: str | Path, target: Field,
                      label_map: str | Mapping[str, str] | None, model_version: str | None,
-                     on_progress: Callable[..., None] | None) -> PredictReport:
+                     on_progress: Progress | None) -> PredictReport:
     """A trainer model folder through :func:`predict_records` (what ``empathykit predict``
     runs); its label names are mapped onto the target's like a plain folder's ``id2label``."""
     require_torch()
@@ -172,8 +169,6 @@ def _predict_trained(folder: Path, items_path: str | Path, out_path: str | Path,
     to_schema = model_label_names(info, target, label_map)
     records = read_records(items_path, string_columns=("item_id", "id"))
     model = open_model(folder)
-    if on_progress:
-        on_progress(0, total=len(records))
     rows = model.predict(records, on_progress=on_progress)
     predictions = [_to_schema(row.get("prediction"), to_schema, target) for row in rows]
     scores = [row.get("prediction_score") for row in rows]

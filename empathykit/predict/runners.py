@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
 from empathykit.errors import EmpathykitError, InputError
+from empathykit.progress import Counter, Progress
 from empathykit.train import labels as label_kinds
 
-Progress = Callable[..., None]
 TORCH_HINT = "install torch==2.13.0 (CPU) first: pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu"
 
 
@@ -98,8 +98,7 @@ def head_outputs(forward, tokenizer, spec: HeadSpec, records: Sequence[Mapping[s
     order = [i for i in length_order(texts, sort) if not (spec.skip_blank and blank[i])]
     size, length = batch_size or spec.batch_size, max_length or spec.max_length
     logits, pooled, samples = [], [], []
-    if on_progress and len(records) > len(order):
-        on_progress(len(records) - len(order))
+    count = Counter(on_progress, "predicting", total=len(records), done=len(records) - len(order))  # blank: nothing to run
     with torch.inference_mode():
         for start in range(0, len(order), size):
             chunk = order[start:start + size]
@@ -111,8 +110,7 @@ def head_outputs(forward, tokenizer, spec: HeadSpec, records: Sequence[Mapping[s
                 pooled.append(batch_pooled.float().cpu())
             if dropout is not None:
                 samples.append(dropout(encoded).float().cpu())
-            if on_progress:
-                on_progress(len(chunk))
+            count(len(chunk))
     return _assemble(spec, len(records), order, blank, logits, pooled, samples)
 
 
@@ -276,13 +274,13 @@ class SimilarityRunner:
         if missing:
             raise InputError(f"the records have no column(s) {missing}; this model scores pairs {self.columns}")
         keep = [i for i, r in enumerate(records) if all(isinstance(r.get(c), str) and r[c].strip() for c in self.columns)]
+        count = Counter(on_progress, "scoring pairs", total=len(records))
         cosines = pair_cosines(self.model, [records[i][a] for i in keep], [records[i][b] for i in keep],
                                batch_size or 64)
         rows: list[dict[str, Any]] = [{"prediction": None, "prediction_score": None} for _ in records]
         for i, cos in zip(keep, cosines):
             rows[i] = {"prediction": round(from_unit(cos, self.scale), 4), "prediction_score": round(cos, 4)}
-        if on_progress:
-            on_progress(len(records))
+        count(len(records))
         return Outputs(rows)
 
 

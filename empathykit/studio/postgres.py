@@ -34,6 +34,7 @@ from typing import Any, Callable
 from empathykit.studio.local import is_our_process, log_tail, pid_alive
 from empathykit.config import cache_dir
 from empathykit.errors import StudioError
+from empathykit.progress import Progress, report
 
 PG_BIN_VARIABLE = "EMPATHYKIT_PG_BIN"
 DATABASE = "label_studio"
@@ -222,13 +223,13 @@ def socket_dir_for(home: Path) -> Path:
 Migrate = Callable[[dict[str, str], Path], None]
 
 
-def template_cluster(bin_dir: Path, version: str, migrate: Migrate, on_status: Callable[[str], None]) -> Path:
+def template_cluster(bin_dir: Path, version: str, migrate: Migrate, on_progress: Progress | None) -> Path:
     """The cached data folder of a stopped cluster holding ``label_studio_template``
     migrated for Label Studio ``version`` (built once, ~1 minute)."""
     target = cache_dir() / "label-studio-templates" / f"postgres{major_version(bin_dir)}-label_studio-{version}"
     if (target / "PG_VERSION").exists():
         return target
-    on_status("preparing the Label Studio PostgreSQL template (first run only, about a minute)")
+    report(on_progress, "preparing the Label Studio PostgreSQL template (first run only, about a minute)")
     account = server_account()
     work = Path(tempfile.mkdtemp(prefix="empathykit-pg-template-"))
     os.chmod(work, 0o755)  # the server account must enter it when we are root
@@ -251,7 +252,7 @@ def template_cluster(bin_dir: Path, version: str, migrate: Migrate, on_status: C
     return target
 
 
-def prepare(state_dir: Path, version: str, migrate: Migrate, on_status: Callable[[str], None]) -> Cluster:
+def prepare(state_dir: Path, version: str, migrate: Migrate, on_progress: Progress | None) -> Cluster:
     """The studio folder's cluster, created from the template on first use and
     started, with its ``label_studio`` database."""
     bin_dir = find_bin()
@@ -260,13 +261,13 @@ def prepare(state_dir: Path, version: str, migrate: Migrate, on_status: Callable
     _check_reachable(home, account)
     cluster = Cluster(home, bin_dir, account, socket_dir_for(home))
     if not (cluster.data / "PG_VERSION").exists():
-        template = template_cluster(bin_dir, version, migrate, on_status)
+        template = template_cluster(bin_dir, version, migrate, on_progress)
         home.mkdir(parents=True, exist_ok=True)
         shutil.rmtree(cluster.data, ignore_errors=True)
         shutil.copytree(template, cluster.data, symlinks=True)
         os.chmod(cluster.data, 0o700)
         _give_to(home, account)
-    on_status("starting PostgreSQL")
+    report(on_progress, "starting PostgreSQL")
     cluster.start()
     if not cluster.has_database(DATABASE):
         cluster.sql(f'CREATE DATABASE "{DATABASE}" TEMPLATE "{TEMPLATE}"')

@@ -39,7 +39,6 @@ import sys
 import time
 from dataclasses import asdict
 from pathlib import Path
-from typing import Callable
 
 import httpx
 
@@ -49,6 +48,7 @@ from empathykit.studio.ports import free_port, port_is_free
 from empathykit.config import cache_dir
 from empathykit.errors import StudioError
 from empathykit.io import atomic_path
+from empathykit.progress import Progress, report
 
 LABEL_STUDIO_REQUIREMENT = "label-studio==1.23.2"
 ADMIN_EMAIL = "admin@empathykit.local"
@@ -68,13 +68,6 @@ OFFLINE_ENV = {
     "USER_ADDITIONAL_BANNED_SUBNETS": "169.254.0.0/16,fe80::/10",
 }
 
-Status = Callable[[str], None]
-
-
-def _quiet(_: str) -> None:
-    pass
-
-
 # -- the virtual environment ---------------------------------------------------
 def venv_path() -> Path:
     override = os.environ.get("EMPATHYKIT_LABEL_STUDIO_VENV")
@@ -85,12 +78,12 @@ def _bin(venv: Path, name: str) -> Path:
     return venv / ("Scripts" if os.name == "nt" else "bin") / name
 
 
-def ensure_venv(venv: Path | None = None, *, on_status: Status = _quiet) -> Path:
+def ensure_venv(venv: Path | None = None, *, on_progress: Progress | None = None) -> Path:
     """The Label Studio venv, created and installed on first use (minutes)."""
     venv = venv or venv_path()
     if _bin(venv, "label-studio").exists():
         return venv
-    on_status(f"installing {LABEL_STUDIO_REQUIREMENT} into {venv} (first run only, a few minutes)")
+    report(on_progress, f"installing {LABEL_STUDIO_REQUIREMENT} into {venv} (first run only, a few minutes)")
     try:
         if not _bin(venv, "python").exists():
             subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, capture_output=True)
@@ -104,15 +97,15 @@ def ensure_venv(venv: Path | None = None, *, on_status: Status = _quiet) -> Path
     return venv
 
 
-def install(venv: Path | None = None, *, database: str | None = None, on_status: Status = _quiet) -> tuple[Path, str]:
+def install(venv: Path | None = None, *, database: str | None = None, on_progress: Progress | None = None) -> tuple[Path, str]:
     """Install Label Studio and migrate its template database (SQLite, and the
     PostgreSQL one with ``database="postgres"``) now, so that the first
     ``start`` takes seconds. Returns the venv and the version."""
-    venv = ensure_venv(venv, on_status=on_status)
+    venv = ensure_venv(venv, on_progress=on_progress)
     version = label_studio_version(venv)
-    _template_db(venv, version, on_status)
+    _template_db(venv, version, on_progress)
     if database == "postgres":
-        postgres.template_cluster(postgres.find_bin(), version, lambda env, work: _migrate(venv, work, env), on_status)
+        postgres.template_cluster(postgres.find_bin(), version, lambda env, work: _migrate(venv, work, env), on_progress)
     elif database not in (None, "sqlite"):
         raise StudioError(f"unknown database {database!r}", hint=f"choose one of: {', '.join(DATABASES)}")
     return venv, version
@@ -146,12 +139,12 @@ def _migrate(venv: Path, data_dir: Path, extra_env: dict[str, str] | None = None
         raise StudioError(f"Label Studio could not initialise its database: {tail[0]}")
 
 
-def _template_db(venv: Path, version: str, on_status: Status) -> Path:
+def _template_db(venv: Path, version: str, on_progress: Progress | None) -> Path:
     """An empty, fully migrated SQLite database for this Label Studio version."""
     template = cache_dir() / "label-studio-templates" / f"label_studio-{version}.sqlite3"
     if template.exists():
         return template
-    on_status("preparing the Label Studio database (first run only, about a minute)")
+    report(on_progress, "preparing the Label Studio database (first run only, about a minute)")
     work = template.parent / f".build-{os.getpid()}-{secrets.token_hex(4)}"
     work.mkdir(parents=True, exist_ok=True)
     try:
@@ -180,7 +173,7 @@ DATABASES = ("sqlite", "postgres")
 
 def start(port: int | None = None, *, state_dir: Path | None = None, venv: Path | None = None,
           host: str = "127.0.0.1", timeout: float = START_TIMEOUT, database: str | None = None,
-          record: bool = True, on_status: Status = _quiet) -> ServerState:
+          record: bool = True, on_progress: Progress | None = None) -> ServerState:
     """Start (or find running) the local Label Studio of ``state_dir``.
 
     Installs the venv if needed, prepares the database (``"sqlite"``, the
@@ -197,15 +190,15 @@ def start(port: int | None = None, *, state_dir: Path | None = None, venv: Path 
     if local.is_running(state):
         # running (or still starting, from another `start`): wait for it, never start a second one
         _wait_healthy(state.url, state.pid, Path(state.log), timeout)
-        state = _ensure_token(state, conn_path, on_status)
+        state = _ensure_token(state, conn_path, on_progress)
         if record:
             local.record(state_dir, state)
         return state
 
-    venv = ensure_venv(venv, on_status=on_status)
+    venv = ensure_venv(venv, on_progress=on_progress)
     version = label_studio_version(venv)
     data_dir = state_dir / "data"
-    database_env, cluster = _prepare_database(state_dir, data_dir, chosen, venv, version, on_status)
+    database_env, cluster = _prepare_database(state_dir, data_dir, chosen, venv, version, on_progress)
     secret_key = _secret_key(state_dir)
     admin_password = state.admin_password if state else accounts.generate_password()
     admin_email = state.admin_email if state else ADMIN_EMAIL
@@ -214,7 +207,7 @@ def start(port: int | None = None, *, state_dir: Path | None = None, venv: Path 
     log = state_dir / "server.log"
     env = _server_env(data_dir, secret_key, {"LABEL_STUDIO_USERNAME": admin_email,
                                              "LABEL_STUDIO_PASSWORD": admin_password, **database_env})
-    on_status(f"starting Label Studio {version} at {url}")
+    report(on_progress, f"starting Label Studio {version} at {url}")
     process = _launch(venv, host, port, data_dir, env, log)
     new_state = ServerState(url=url, api_key=state.api_key if state else "", admin_email=admin_email,
                             admin_password=admin_password, port=port, pid=process.pid, data_dir=str(data_dir),
@@ -230,7 +223,7 @@ def start(port: int | None = None, *, state_dir: Path | None = None, venv: Path 
             cluster.stop()
         raise
 
-    new_state = _ensure_token(new_state, conn_path, on_status)
+    new_state = _ensure_token(new_state, conn_path, on_progress)
     if record:
         local.record(state_dir, new_state)
     return new_state
@@ -278,27 +271,27 @@ def _database_of(state_dir: Path, state: ServerState | None, asked: str | None) 
 
 
 def _prepare_database(state_dir: Path, data_dir: Path, database: str, venv: Path, version: str,
-                      on_status: Status) -> tuple[dict[str, str], "postgres.Cluster | None"]:
+                      on_progress: Progress | None) -> tuple[dict[str, str], "postgres.Cluster | None"]:
     """Label Studio's database settings, and the PostgreSQL cluster when there is one (started)."""
     data_dir.mkdir(parents=True, exist_ok=True)
     if database == "postgres":
-        cluster = postgres.prepare(state_dir, version, lambda env, work: _migrate(venv, work, env), on_status)
+        cluster = postgres.prepare(state_dir, version, lambda env, work: _migrate(venv, work, env), on_progress)
         return cluster.django_env(), cluster
     db = data_dir / "label_studio.sqlite3"
     data_dir.chmod(0o700)  # before the copy: the new database is never readable by others, even for a moment
     if not db.exists():
-        template = _template_db(venv, version, on_status)
+        template = _template_db(venv, version, on_progress)
         with atomic_path(db) as tmp:
             shutil.copyfile(template, tmp)
     local.private_sqlite(data_dir)  # on every start: studios made before this rule are tightened too
     return {}, None
 
 
-def _ensure_token(state: ServerState, conn_path: Path, on_status: Status) -> ServerState:
+def _ensure_token(state: ServerState, conn_path: Path, on_progress: Progress | None) -> ServerState:
     """Create the admin's personal access token unless the recorded one works."""
     if state.api_key and _token_works(state.url, state.api_key):
         return state
-    on_status("creating the admin's personal access token")
+    report(on_progress, "creating the admin's personal access token")
     session = accounts.login(state.url, state.admin_email, state.admin_password)
     try:
         state.api_key = accounts.personal_token(session)

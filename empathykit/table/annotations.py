@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from empathykit.errors import EmpathykitError, InputError, SchemaError
+from empathykit.errors import EmpathykitError, InputError, SchemaError, path_problem
 from empathykit.records import read_records
 from empathykit.schemas import get_schema
 from empathykit.schemas.base import Field, Schema
@@ -89,14 +89,36 @@ def schema_of(annotations: str | Path | pd.DataFrame | None, name: str | None = 
 def read_annotations(path: str | Path, *, error: type[EmpathykitError] = InputError) -> pd.DataFrame:
     """A tidy table (``annotate pull``) read and normalised; problems raise ``error``."""
     path = Path(path)
-    if not path.is_file():
-        raise error(f"{path}: no such annotations file", hint="run `empathykit annotate pull` first")
+    if problem := path_problem(path, PULLED):
+        raise error(problem, hint="run `empathykit annotate pull` first")
     try:
         frame = pd.read_parquet(path)
     except Exception as exc:  # pyarrow raises several types for a non-Parquet file
         raise error(f"{path}: not a Parquet file ({type(exc).__name__})",
                     hint="pass the Parquet file `empathykit annotate pull -o` wrote") from None
     return normalise(frame, source=str(path), error=error)
+
+
+#: what an annotations argument expects
+PULLED = "the annotations Parquet file `empathykit annotate pull -o` wrote"
+
+
+def check_annotation_file(path: str | Path, *, error: type[EmpathykitError] = InputError) -> None:
+    """One line naming ``path`` when it is no file, or a file but not a tidy annotation table
+    (read from its schema alone, before anything is looked for beside it)."""
+    import pyarrow.parquet as pq
+
+    path = Path(path)
+    if problem := path_problem(path, PULLED):
+        raise error(problem, hint="run `empathykit annotate pull` first")
+    try:
+        names = pq.read_schema(path).names
+    except Exception as exc:  # pyarrow raises several types for a non-Parquet file
+        raise error(f"{path} is not a Parquet file ({type(exc).__name__}); expected {PULLED}") from None
+    missing = [c for c in REQUIRED if c not in names]
+    if missing:
+        columns = "column" if len(missing) == 1 else "columns"
+        raise error(f"{path} is not an annotation table (no {', '.join(missing)} {columns}); expected {PULLED}")
 
 
 def load_annotations(annotations: str | Path | pd.DataFrame, *, error: type[EmpathykitError] = InputError

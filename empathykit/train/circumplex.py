@@ -22,7 +22,8 @@ from empathykit.train import folder as mf
 from empathykit.train import hf, labels
 from empathykit.train.circular import circularity, class_angles
 from empathykit.train.classifier import check_same_labels, collator, encode_split
-from empathykit.train.families import Family, Progress
+from empathykit.progress import Counter, Progress
+from empathykit.train.families import Family
 from empathykit.train.metrics import classification_metrics
 from empathykit.train.settings import TrainSettings, setting
 from empathykit.train.skeleton import TrainingRun
@@ -128,13 +129,13 @@ def embed_texts(model, tokenizer, texts: list[list[str]], *, max_length: int = 1
 
     rows, out = len(texts[0]) if texts else 0, []
     device = next(model.parameters()).device
+    count = Counter(on_progress, "predicting", total=rows)
     with torch.inference_mode():
         for start in range(0, rows, batch_size):
             chunk = [column[start:start + batch_size] for column in texts]
             encoded = tokenizer(*chunk[:2], truncation=True, max_length=max_length, padding=True, return_tensors="pt")
             out.append(model.embed(**{k: v.to(device) for k, v in encoded.items()}).cpu().numpy())
-            if on_progress:
-                on_progress(len(chunk[0]))
+            count(len(chunk[0]))
     return np.concatenate(out) if out else np.zeros((0, model.projection.out_features), np.float32)
 
 

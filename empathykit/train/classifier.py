@@ -19,7 +19,8 @@ from empathykit.errors import InputError, TrainError
 from empathykit.train import folder as mf
 from empathykit.train import class_weights as cw
 from empathykit.train import hf, labels
-from empathykit.train.families import Family, Progress
+from empathykit.progress import Progress
+from empathykit.train.families import Family
 from empathykit.train.metrics import confusion_png
 from empathykit.train.modeling import POOLINGS, batched_logits, build_model, load_model, save_model
 from empathykit.train.settings import TrainSettings, setting

@@ -18,7 +18,7 @@ from typing import Any
 from empathykit.config import cache_dir
 from empathykit.io import output_lock
 from empathykit.outputs import folder_kind
-from empathykit.errors import EmpathykitError, InputError
+from empathykit.errors import EmpathykitError, InputError, path_problem
 from empathykit.exports import load
 from empathykit.exports.importers import export_import
 from empathykit.releases.registry import is_import_spec
@@ -61,9 +61,9 @@ def load_training_data(data: str | Path, task: str | None = None, **options: Any
     trainer does not know."""
     data = str(data)
     folder = _cached_import(data, options) if is_import_spec(data) else Path(data)
-    if not folder.exists():
-        raise InputError(f"{data}: no such export folder",
-                         hint="pass the folder `empathykit export` wrote, or DATASET:PATH (e.g. newsemp:messages.csv)")
+    if problem := path_problem(folder, "an export folder (`empathykit export` writes one) or DATASET:PATH", folder=True):
+        raise InputError(problem, hint="pass the folder `empathykit export` wrote, or DATASET:PATH "
+                                       "(e.g. newsemp:messages.csv)")
     exported = _load_export(folder, task)
     if exported.kind not in KINDS:
         raise InputError(f"{data}: label kind {exported.kind!r} is not one the trainer knows ({', '.join(KINDS)})")

@@ -31,7 +31,8 @@ from empathykit.train import class_weights as cw
 from empathykit.train import rationales as rat
 from empathykit.train import span_decoding as sd
 from empathykit.train.epitome_model import build_model, collator, encode_pairs, infer, load_model, save_model
-from empathykit.train.families import Family, Progress
+from empathykit.progress import Progress
+from empathykit.train.families import Family
 from empathykit.train.metrics import classification_metrics, confusion_png
 from empathykit.train.settings import TrainSettings, setting
 from empathykit.train.skeleton import TrainingRun
@@ -250,7 +251,7 @@ def _predict(chosen, models, records: list[dict[str, Any]], on_progress: Progres
         probs, token_scores, offsets = infer(
             model, tokenizer, seekers, responses, max_length=saved.get("max_length", 64),
             batch_size=saved.get("eval_batch_size", 64), scores=True,
-            on_progress=(lambda n: on_progress(n / len(chosen))) if on_progress else None)
+            on_progress=on_progress, stage=f"predicting {mechanism}")
         tags = sd.decode_all(token_scores, offsets, saved_decoding(config))
         label = MECHANISMS.get(mechanism, {}).get("span", mechanism)
         for i, (p, t, o) in enumerate(zip(probs, tags, offsets)):

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from empathykit.errors import InputError
+from empathykit.progress import Counter, Progress
 
 LEVELS = 3
 IGNORE = -100
@@ -152,7 +153,8 @@ def encode_pairs(tokenizer, seekers: Sequence[str], responses: Sequence[str], ma
 
 
 def infer(model, tokenizer, seekers: Sequence[str], responses: Sequence[str], *, max_length: int, batch_size: int,
-          on_progress=None, scores: bool = False) -> tuple[list[list[float]], list[list], list[list[tuple[int, int]]]]:
+          on_progress: Progress | None = None, stage: str = "predicting",
+          scores: bool = False) -> tuple[list[list[float]], list[list], list[list[tuple[int, int]]]]:
     """Level probabilities, rationale tags per real response token (0 on special tokens) and offsets;
     ``scores``: each token's probability of being a rationale instead of its argmax tag."""
     import torch
@@ -162,6 +164,7 @@ def infer(model, tokenizer, seekers: Sequence[str], responses: Sequence[str], *,
     device = next(model.parameters()).device
     probs: list[list[float]] = []
     tags: list[list[int]] = []
+    count = Counter(on_progress, stage, total=len(rows))
     with torch.inference_mode():
         for start in range(0, len(rows), batch_size):
             batch = {k: v.to(device) for k, v in collate(rows[start:start + batch_size]).items()}
@@ -172,6 +175,5 @@ def infer(model, tokenizer, seekers: Sequence[str], responses: Sequence[str], *,
             for j, row_tags in enumerate(per_token.cpu().tolist()):
                 spans = offsets[start + j]
                 tags.append([t if e > s else 0 for t, (s, e) in zip(row_tags, spans)])
-            if on_progress:
-                on_progress(len(rows[start:start + batch_size]))
+            count(len(rows[start:start + batch_size]))
     return probs, tags, offsets

@@ -12,17 +12,16 @@ from __future__ import annotations
 
 import importlib
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from empathykit.errors import TrainError
+from empathykit.progress import Progress
 from empathykit.train.choices import FAMILIES
 from empathykit.train.data import TrainingData, load_training_data
 
 if TYPE_CHECKING:
     from empathykit.train.settings import TrainSettings
 
-
-Progress = Callable[..., None]
 
 
 class Family:

@@ -25,7 +25,7 @@ import shutil
 from pathlib import Path
 from typing import Any, Callable
 
-from empathykit.errors import InputError, OutputError, TrainError
+from empathykit.errors import InputError, OutputError, TrainError, path_problem
 from empathykit.io import FOLDER_MARKER, atomic_path, check_output, read_marker
 from empathykit.textfiles import text_encoding
 
@@ -180,8 +180,8 @@ def read_model_config(model_dir: str | Path) -> dict[str, Any]:
 
     folder = Path(model_dir)
     path = folder / MARKER
-    if not folder.is_dir():
-        raise InputError(f"{folder}: no such model folder")
+    if problem := path_problem(folder, "a model folder `empathykit train` wrote", folder=True):
+        raise InputError(problem)
     if not path.is_file():
         raise InputError(f"{folder}: not a model folder written by `empathykit train` (no {MARKER})")
     try:

@@ -6,7 +6,8 @@
 - checkpoints every ``save_steps`` in the run folder and ``resume`` from the last one;
 - nothing launcher-specific: under ``accelerate launch`` or ``torchrun`` the ``Trainer``
   picks up the process group from the environment (gloo on CPU, nccl on GPUs);
-- progress reported through ``on_progress(n, total=...)`` from the main process only.
+- progress reported through ``on_progress`` (``empathykit.progress``: optimizer steps of the
+  total) from the main process only.
 """
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ from __future__ import annotations
 import os
 import shutil
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Sequence
 
 from empathykit.errors import TrainError
+from empathykit.progress import Progress, report
 
 
 def seed_everything(seed: int) -> None:
@@ -118,18 +120,18 @@ def last_checkpoint(work_dir: Path) -> str | None:
     return None
 
 
-def progress_callback(on_progress: Callable[..., None] | None):
-    """A ``TrainerCallback`` that reports optimizer steps (main process only)."""
+def progress_callback(on_progress: Progress | None, stage: str = "training"):
+    """A ``TrainerCallback`` that reports optimizer steps done of the total (main process only)."""
     from transformers import TrainerCallback
 
     class _Progress(TrainerCallback):
         def on_train_begin(self, args, state, control, **kwargs):
-            if on_progress and state.is_world_process_zero:
-                on_progress(state.global_step, total=state.max_steps)
+            if state.is_world_process_zero:
+                report(on_progress, stage, state.global_step, state.max_steps)
 
         def on_step_end(self, args, state, control, **kwargs):
-            if on_progress and state.is_world_process_zero:
-                on_progress(1)
+            if state.is_world_process_zero:
+                report(on_progress, stage, state.global_step, state.max_steps)
 
     return _Progress()
 

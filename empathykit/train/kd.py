@@ -23,11 +23,11 @@ from pathlib import Path
 from typing import Any
 
 from empathykit.errors import InputError, TrainError
+from empathykit.progress import Progress
 from empathykit.train import folder as mf
 from empathykit.train import hf, labels
 from empathykit.train.classifier import MAIN, ClassifierFamily, ClassifierSettings, collator, encode_split
 from empathykit.train import data as training_data
-from empathykit.train.families import Progress
 from empathykit.train.modeling import batched_logits, build_model, save_model
 from empathykit.train.settings import setting
 from empathykit.train.skeleton import TrainingRun

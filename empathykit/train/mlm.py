@@ -27,7 +27,8 @@ from typing import Any
 from empathykit.errors import InputError, TrainError
 from empathykit.train import folder as mf
 from empathykit.train import hf
-from empathykit.train.families import Family, Progress
+from empathykit.progress import Progress
+from empathykit.train.families import Family
 from empathykit.train.settings import TrainSettings, setting
 from empathykit.train.skeleton import TrainingRun, notify
 from empathykit.train.texts import TextCorpus, read_corpus
@@ -149,8 +150,8 @@ class MLMFamily(Family):
             train_set, val_set = dataset.select(range(held, len(dataset))), dataset.select(range(held))
             model, fresh = load_mlm_model(base)
             if fresh:
-                notify(on_progress, f"{base} has no masked-LM head (a sentence-transformers or bare encoder "
-                                    "checkpoint): a freshly initialised head is trained with it")
+                notify(f"{base} has no masked-LM head (a sentence-transformers or bare encoder "
+                       "checkpoint): a freshly initialised head is trained with it")
             before = masked_lm_loss(model, val_set, tokenizer, settings) if held else None
             trainer = Trainer(
                 model=model, args=hf.training_arguments(settings, run.work, evaluate=bool(held)),

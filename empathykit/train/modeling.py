@@ -11,6 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from empathykit.progress import Counter, Progress
+
 POOLINGS = ("first", "mean")
 
 
@@ -79,19 +81,19 @@ def load_model(folder: Path, heads: dict[str, int], pooling: str):
 
 
 def batched_logits(model, tokenizer, texts: list[list[str]], *, max_length: int, batch_size: int, task: str,
-                   on_progress=None):
+                   on_progress: Progress | None = None):
     """Logits of ``task``'s head for rows of one text or a pair (``texts``: one list per input)."""
     import torch
 
     rows = len(texts[0]) if texts else 0
     out = []
     device = next(model.parameters()).device
+    count = Counter(on_progress, "predicting", total=rows)
     with torch.inference_mode():
         for start in range(0, rows, batch_size):
             chunk = [column[start:start + batch_size] for column in texts]
             encoded = tokenizer(*chunk[:2], truncation=True, max_length=max_length, padding=True, return_tensors="pt")
             encoded = {k: v.to(device) for k, v in encoded.items()}
             out.append(model(**encoded, task=task).float().cpu())
-            if on_progress:
-                on_progress(len(chunk[0]))
+            count(len(chunk[0]))
     return torch.cat(out) if out else torch.zeros((0, model.heads[task].out_features))

@@ -8,9 +8,10 @@ the ``family`` in the model folder's ``config.yaml``) and returns values.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Sequence
 
 from empathykit.errors import InputError
+from empathykit.progress import Progress
 from empathykit.train.data import load_training_data
 from empathykit.train.families import get_family
 from empathykit.train.folder import read_labels, read_model_config
@@ -18,7 +19,6 @@ from empathykit.train.label_map import apply_label_map, parse_label_map
 from empathykit.train.search import parse_search, search_train
 from empathykit.train.settings import load_settings
 
-Progress = Callable[..., None]
 
 
 def train_model(data: str, *, family: str, model: str, out_dir: str | Path, task: str | None = None,

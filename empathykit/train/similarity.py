@@ -19,7 +19,8 @@ from typing import Any, Sequence
 from empathykit.errors import InputError, TrainError
 from empathykit.train import folder as mf
 from empathykit.train import hf
-from empathykit.train.families import Family, Progress
+from empathykit.progress import Counter, Progress
+from empathykit.train.families import Family
 from empathykit.train.metrics import retrieval_metrics
 from empathykit.train.settings import TrainSettings, setting
 from empathykit.train.skeleton import TrainingRun
@@ -215,12 +216,12 @@ class SimilarityFamily(Family):
             raise InputError(f"the records have no column(s) {missing}; this model scores pairs {columns}")
         keep = [i for i, r in enumerate(records) if all(isinstance(r.get(c), str) and r[c].strip() for c in columns)]
         model = self.load(model_dir)
+        count = Counter(on_progress, "scoring pairs", total=len(records))
         cosines = pair_cosines(model, [records[i][columns[0]] for i in keep], [records[i][columns[1]] for i in keep])
         out = [{"prediction": None, "prediction_score": None} for _ in records]
         for i, cos in zip(keep, cosines):
             out[i] = {"prediction": round(from_unit(cos, scale), 4), "prediction_score": round(cos, 4)}
-        if on_progress:
-            on_progress(len(records))
+        count(len(records))
         return out
 
 

@@ -25,20 +25,20 @@ nothing behind.
 from __future__ import annotations
 
 import contextlib
-import inspect
 import json
+import logging
 import shutil
-import sys
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
 
 from empathykit.errors import InputError, TrainError
 from empathykit.io import output_lock, write_json
+from empathykit.progress import Progress
 from empathykit.train import folder as mf
 from empathykit.train import hf
 
-Progress = Callable[..., None]
+log = logging.getLogger("empathykit")
 RECORD = "run.json"
 #: settings a resumed run may change: they decide what is logged, kept and how fast metrics are
 #: computed, not the weights; the record says from which checkpoint on they held
@@ -46,19 +46,10 @@ SAFE_ON_RESUME = ("save_steps", "logging_steps", "save_total_limit", "eval_batch
 HELD_OUT = ("validation", "test")
 
 
-def notify(on_progress: Progress | None, text: str) -> None:
-    """A message for the user: through the progress callback when it takes ``note``, else on stderr."""
-    takes_note = False
-    if on_progress is not None:
-        try:
-            parameters = inspect.signature(on_progress).parameters
-        except (TypeError, ValueError):
-            parameters = {}
-        takes_note = "note" in parameters or any(p.kind is p.VAR_KEYWORD for p in parameters.values())
-    if takes_note:
-        on_progress(0, note=text)
-    else:
-        print(text, file=sys.stderr, flush=True)
+def notify(text: str) -> None:
+    """A message for the user that is not progress (a fresh head, a restarted run): the
+    ``empathykit`` logger, which the command line prints above its progress bar."""
+    log.warning("%s", text)
 
 
 class TrainingRun:
@@ -105,7 +96,7 @@ class TrainingRun:
             if mf.is_model_folder(self.out_dir):
                 raise TrainError(f"nothing to resume: {self.out_dir} is a finished model and no unfinished run "
                                  f"is left in {work}", hint="drop --resume to train it again")
-            notify(self.on_progress, f"--resume: no usable checkpoint in {work}; starting over")
+            notify(f"--resume: no usable checkpoint in {work}; starting over")
         self.record = self._check_same_run() if self.checkpoint else {
             "family": self.family.name, "settings": self.settings.to_dict(), "data": self.data.describe(),
             "command": self.extra.get("command"), "started": _now(), "resumed": []}

@@ -20,22 +20,16 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Sequence
 
 from empathykit import __version__
 from empathykit.errors import InputError
+from empathykit.progress import Counter, Progress
 from empathykit.xapi.shared_ids import ids_from_export
 from empathykit.xapi.client import LOOKUP_BATCH, SEARCH_ALL, SEARCH_RECENT, TWEETS_LOOKUP, XClient, utc_iso
 from empathykit.xapi.store import PageLog
 
 PROVENANCE_KEY = "__empathykit"
-
-Progress = Callable[..., None]
-
-
-def no_progress(n: float = 1, total: float | None = None) -> None:
-    pass
-
 
 def parse_time(value: str | None, option: str) -> str | None:
     """An ISO date or date-time (UTC when no offset is given) as the API's ``YYYY-MM-DDTHH:MM:SSZ``."""
@@ -96,7 +90,7 @@ def collect_search(
     until: str | None = None,
     max_tweets: int | None = None,
     client: XClient | None = None,
-    on_progress: Progress = no_progress,
+    on_progress: Progress | None = None,
 ) -> SearchReport:
     """Run each query through recent (or full-archive) search and append its pages to ``output``.
 
@@ -111,6 +105,7 @@ def collect_search(
     client = client or XClient()
     endpoint = SEARCH_ALL if archive else SEARCH_RECENT
     report = SearchReport(output=Path(output), endpoint=endpoint)
+    count = Counter(on_progress, f"searching ({len(queries)} queries)", total=max_tweets)
     with PageLog(output) as log:
         report.discarded_bytes = log.discarded_bytes
         for query in queries:
@@ -130,7 +125,7 @@ def collect_search(
                 run.pages += bool(tweets)
                 report.tweets += tweets
                 report.pages += bool(tweets)
-                on_progress(tweets)
+                count(tweets)
             if not state["done"] and max_tweets is not None and report.tweets >= max_tweets:
                 report.reached_max = True
             run.finished = state["done"]
@@ -204,7 +199,7 @@ def read_ids(path: str | Path) -> list[str]:
 
 
 def hydrate(ids_path: str | Path, output: str | Path, *, client: XClient | None = None,
-            on_progress: Progress = no_progress) -> HydrateReport:
+            on_progress: Progress | None = None) -> HydrateReport:
     """Look the ids up, 100 a request, and append the pages that hold tweets to ``output``.
     ``ids_path``: an ids file, or a dehydrated export (its folder or a Parquet file of it)."""
 
@@ -218,7 +213,7 @@ def hydrate(ids_path: str | Path, output: str | Path, *, client: XClient | None 
         state = log.run(key) or {"endpoint": TWEETS_LOOKUP, "ids_file": Path(ids_path).name, "ids": len(ids),
                                  "done_ids": 0, "found": 0, "missing": 0, "pages": 0, "done": False}
         report.already_done = state["done_ids"]
-        on_progress(state["done_ids"], total=len(ids))
+        count = Counter(on_progress, "hydrating ids", total=len(ids), done=state["done_ids"])
         for start in range(state["done_ids"], len(ids), LOOKUP_BATCH):
             batch = ids[start:start + LOOKUP_BATCH]
             page = client.lookup(batch)
@@ -234,5 +229,5 @@ def hydrate(ids_path: str | Path, output: str | Path, *, client: XClient | None 
             report.found += found
             report.missing += len(batch) - found
             report.pages += bool(found)
-            on_progress(len(batch))
+            count(len(batch))
     return report

@@ -14,7 +14,8 @@ from typing import Any, Sequence
 
 from empathykit.errors import InputError, XApiError
 from empathykit.xapi.client import STREAM, XClient
-from empathykit.xapi.collection import PROVENANCE_KEY, Progress, newest_id, no_progress, provenance
+from empathykit.progress import Counter, Progress
+from empathykit.xapi.collection import PROVENANCE_KEY, newest_id, provenance
 from empathykit.xapi.store import PageLog
 
 RULE_TAG_PREFIX = "empathykit:"
@@ -140,7 +141,7 @@ def collect_stream(
     duration: float | None = None,
     backfill_minutes: int | None = None,
     client: XClient | None = None,
-    on_progress: Progress = no_progress,
+    on_progress: Progress | None = None,
 ) -> StreamReport:
     """Append filtered-stream tweets to ``output`` until ``max_tweets``, ``duration`` seconds, or Ctrl-C.
 
@@ -162,6 +163,7 @@ def collect_stream(
     deadline = client.clock() + duration if duration is not None else None
     report = StreamReport(output=Path(output))
     recent = _RecentIds(100_000)
+    count = Counter(on_progress, "streaming", total=max_tweets)
     with PageLog(output) as log, contextlib.closing(client.stream(backfill_minutes=backfill_minutes)) as messages:
         report.discarded_bytes = log.discarded_bytes
         state = log.run(key) or {"endpoint": STREAM, "query": tag or "*", "count": 0, "newest_id": None}
@@ -183,7 +185,7 @@ def collect_stream(
                 message[PROVENANCE_KEY] = provenance(client, STREAM, " OR ".join(filter(None, matched)) or None)
                 log.append(message, key=key, run=state, tweets=1)
                 report.tweets += 1
-                on_progress(1)
+                count()
                 if max_tweets is not None and report.tweets >= max_tweets:
                     report.stopped = "max-tweets"
                     break
