@@ -75,15 +75,14 @@ def train_rows(data, model: str, seed: int, args, work: Path, aux: dict[str, str
         if row not in rows:
             continue
         family = get_family(name)
-        settings = load_settings(family.settings_class, None, common + extra, model=model)
         options = {}
         if name == "kd":
-            options["aux"] = aux
-            settings = dataclasses.replace(settings, aux_max_examples=args.aux_max_examples)
+            options = {"aux": aux, "aux_max_examples": args.aux_max_examples}
             if row == "KD":
                 options["teachers"] = {"main": str(work / f"{tag}classifier-{seed}")}
+        settings = load_settings(family.settings_class, None, common + extra, model=model, **options)
         started = time.perf_counter()
-        results[row] = family.train(data, settings, work / f"{tag}{row}-{seed}", extra=options)["test"]
+        results[row] = family.train(data, settings, work / f"{tag}{row}-{seed}")["test"]
         print(json.dumps({"task": tag.rstrip("-") or None, "seed": seed, "row": row,
                           "prf": [round(100 * results[row][k], 2) for k in ("precision", "recall", "f1")],
                           "seconds": round(time.perf_counter() - started, 1)}), file=sys.stderr, flush=True)

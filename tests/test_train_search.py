@@ -194,6 +194,39 @@ def test_cli_evaluate_label_map(low_high_model, tmp_path):
     assert "no model class for data class(es) ['none']" in " ".join(result.output.split())
 
 
+def test_label_map_joins_model_classes_into_one_data_class(tiny_model, tmp_path):
+    """seeking=empathy,providing=empathy,none=none: a three-class model scored on empathy-vs-none,
+    its predictions mapped (checked against the model's own predictions mapped by hand)."""
+    from datasets import ClassLabel, Dataset
+
+    from empathykit.exports.writer import ExportConfig, write_export
+    from empathykit.train.families import get_family
+    from empathykit.train.run import evaluate_model, train_model
+
+    names = ["seeking", "providing", "none"]
+    splits = {split: Dataset.from_list([{"item_id": r["item_id"], "text": r["text"],
+                                         "label": (i % 2 if r["label"] else 2)} for i, r in enumerate(make_rows(n, seed))])
+              .cast_column("label", ClassLabel(names=names)) for split, n, seed in (("train", 48, 0), ("validation", 8, 1),
+                                                                                    ("test", 8, 2))}
+    write_export(tmp_path / "source", [ExportConfig("empathy", "choice", ["text"], splits, names, schema="seek-provide")],
+                 card={"source": "toy"})
+    train_model(str(tmp_path / "source"), family="classifier", model=str(tiny_model), out_dir=tmp_path / "m",
+                overrides=FAST + ["learning_rate=3e-3", "epochs=2"])
+    target = _export(tmp_path / "target", ["empathy", "none"], "empathy")
+    result = evaluate_model(tmp_path / "m", str(target), label_map="seeking=empathy,providing=empathy,none=none")
+    rows = make_rows(32, 2)
+    predicted = get_family("classifier").predict(tmp_path / "m", rows)
+    mapped = [0 if p["prediction"] in ("seeking", "providing") else 1 for p in predicted]
+    gold = [0 if r["label"] else 1 for r in rows]
+    assert result["examples"] == 32 and set(result["per_class"]) == {"empathy", "none"}
+    assert result["accuracy"] == pytest.approx(sum(m == g for m, g in zip(mapped, gold)) / 32)
+    assert result["confusion_matrix"][0][0] == sum(m == g == 0 for m, g in zip(mapped, gold))
+    with pytest.raises(InputError, match=r"no data class for model class\(es\) \['none'\]"):
+        evaluate_model(tmp_path / "m", str(target), label_map="seeking=empathy,providing=empathy")
+    with pytest.raises(InputError, match="splits \\['none'\\] over several"):
+        evaluate_model(tmp_path / "m", str(target), label_map="seeking=empathy,providing=empathy,none=none+empathy")
+
+
 def test_an_interrupted_search_resumes_without_training_finished_trials_again(tiny_model, tmp_path):
     from empathykit.train import folder as mf
     from empathykit.train.run import train_model
@@ -227,9 +260,9 @@ def test_an_interrupted_search_resumes_without_training_finished_trials_again(ti
 
     metrics = train_model(str(export), family="classifier", model=str(tiny_model), out_dir=out, overrides=FAST,
                           search=search, resume=True, on_progress=watch)
-    # one combination trained, not two (a trial makes n progress calls; the interrupt took the first trial's
-    # last one, which comes after its model folder was finished); the finished one was read back
-    assert all(seen) and len(first_trial_calls) > 0 and len(seen) == len(first_trial_calls) + 1
+    # one combination trained, not two (a trial makes as many progress calls as the first one did before
+    # the interrupt, give or take the one that raised); the finished one was read back
+    assert all(seen) and len(first_trial_calls) > 0 and len(seen) <= len(first_trial_calls) + 1
     finished_rate = finished[0].name.split("=", 1)[1]
     assert {t["params"]["learning_rate"] for t in metrics["search"]["trials"]} == {"1e-7", "3e-3"}
     assert finished_rate in {"1e-7", "3e-3"}

@@ -22,9 +22,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from empathykit.active.choices import STRATEGIES
 from empathykit.errors import InputError
 
-STRATEGIES = ("uncertainty", "margin", "entropy", "diversity", "random")
 _SKACTIVEML = {"uncertainty": "least_confident", "margin": "margin_sampling", "entropy": "entropy"}
 
 

@@ -1,4 +1,4 @@
-"""`empathykit train`, `empathykit evaluate`, `empathykit predict`."""
+"""`empathykit train`, `empathykit evaluate` (`empathykit predict`: cli/predict.py)."""
 
 from __future__ import annotations
 
@@ -15,18 +15,6 @@ from empathykit.train.choices import FAMILIES
 
 Family = choice("Family", FAMILIES)
 DATA_HELP = "An export folder, or DATASET:PATH exported on the fly (newsemp:messages.csv, sst2:DIR, epitome:DIR, ...)."
-
-
-def _pairs(values: list[str], option: str) -> dict[str, str]:
-    from empathykit.errors import InputError
-
-    result = {}
-    for value in values:
-        name, sep, rest = value.partition("=")
-        if not sep or not name.strip() or not rest.strip():
-            raise InputError(f"{option} {value!r}: expected NAME=VALUE (e.g. sst=sst2:../data/aux/sst2)")
-        result[name.strip()] = rest.strip()
-    return result
 
 
 def _settings_help(family: str) -> None:
@@ -61,7 +49,7 @@ def train_command(
     data: Annotated[str, typer.Argument(help=DATA_HELP)],
     out: Annotated[Path, typer.Option("--out", "-o", help="Model folder to write (whole, when training ends).")],
     family: Annotated[Family, typer.Option("--family", "-f", is_eager=True, callback=_family_chosen, help="Model family (mlm: masked-LM pretraining on unlabelled text: Parquet/JSONL/CSV/TXT or any DATA's texts).")] = "classifier",
-    model: Annotated[Optional[str], typer.Option("--model", "-m", help="Local encoder folder to fine-tune (never downloaded).")] = None,
+    model: Annotated[Optional[str], typer.Option("--model", "-m", help="Local encoder folder to fine-tune (never downloaded); required unless the --config file or a --set names model, or --resume continues a run.")] = None,
     task: Annotated[Optional[str], typer.Option(help="Task variant (export config) when the data has several.")] = None,
     config: Annotated[Optional[Path], typer.Option(help="YAML file of settings.")] = None,
     set_: Annotated[list[str], typer.Option("--set", help="KEY=VALUE setting over the config file (repeatable).")] = [],
@@ -73,18 +61,18 @@ def train_command(
 ) -> None:
     """Fine-tune a model family on an exported dataset; writes weights, tokenizer, labels, config.yaml, metrics and a model card."""
     from empathykit.cli._common import err_console, progress
-    from empathykit.errors import InputError
     from empathykit.cli._conventions import require_torch
+    from empathykit.keyvalue import parse_pairs
     from empathykit.train.run import train_model
 
     require_torch("train")
-    if not (model or resume or config or any(s.partition("=")[0].strip() == "model" for s in set_)):
-        raise InputError("no encoder given", hint="pass --model DIR (a local model folder; nothing is downloaded)")
-    extra = {"aux": _pairs(aux, "--aux"), "teachers": _pairs(teacher, "--teacher"),
-             "command": "empathykit " + " ".join(shlex.quote(a) for a in sys.argv[1:])}
+    aux_tasks = parse_pairs(aux, "--aux", "sst=sst2:../data/aux/sst2", form="NAME=DATA")
+    teachers = parse_pairs(teacher, "--teacher", "main=models/teacher", form="NAME=MODEL_DIR")
+    command = "empathykit " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     with progress(f"training {family.value}") as on_progress:
-        metrics = train_model(data, family=family.value, model=model or "", out_dir=out, task=task, config_file=config,
-                              overrides=set_, resume=resume, extra=extra, on_progress=on_progress, search=search)
+        metrics = train_model(data, family=family.value, model=model, out_dir=out, task=task, config_file=config,
+                              overrides=set_, resume=resume, aux=aux_tasks, teachers=teachers, command=command,
+                              on_progress=on_progress, search=search)
     if metrics:
         err_console.print(f"model written to {out}")
         typer.echo(json.dumps(_headline(metrics), indent=2, default=float))
@@ -101,7 +89,7 @@ def evaluate_command(
     split: Annotated[str, typer.Option(help="Split to evaluate on.")] = "test",
     task: Annotated[Optional[str], typer.Option(help="Task variant (default: the one the model was trained on).")] = None,
     out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Write the metrics JSON here (and the PNGs beside it) instead of stdout only.")] = None,
-    label_map: Annotated[Optional[str], typer.Option(help="Score on another data set's labels: MODEL_CLASS=DATA_CLASS,... (e.g. high=empathy,low=none; several data classes: high=seeking+providing).")] = None,
+    label_map: Annotated[Optional[str], typer.Option(help="Score on another data set's labels: MODEL_CLASS=DATA_CLASS,... (e.g. high=empathy,low=none; several data classes: high=seeking+providing; several model classes: seeking=empathy,providing=empathy,none=none).")] = None,
 ) -> None:
     """Metrics of a trained model on a split (JSON to stdout) and a confusion-matrix PNG."""
     from empathykit.cli._common import err_console, progress
@@ -111,34 +99,13 @@ def evaluate_command(
 
     require_torch("evaluate")
     if out is not None:
-        check_output(out, "file")
+        check_output(out, "file", output="evaluation")
     figures = (out.parent if out else Path(model_dir) / "figures")
     with progress(f"evaluating on {split}"):
         result = evaluate_model(model_dir, data, split=split, task=task, figures_dir=figures, label_map=label_map)
     if out is not None:
-        write_json(out, result)
+        write_json(out, result, output="evaluation")
         err_console.print(f"metrics written to {out}")
     for figure in result.get("figures", []):
         err_console.print(f"figure: {figure}")
     typer.echo(json.dumps(result, indent=2, default=float))
-
-
-def predict_command(
-    model_dir: Annotated[Path, typer.Argument(help="A model folder written by `empathykit train` (epitome: up to three, "
-                                                   "one per mechanism, joined by commas: ER_DIR,IP_DIR,EX_DIR).")],
-    input_path: Annotated[Path, typer.Argument(help="Items: CSV, JSONL, JSON or Parquet (any file push reads).")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Parquet with the items plus prediction and prediction_score.")],
-    model_version: Annotated[Optional[str], typer.Option(help="Version recorded with the predictions (default: folder name + hash).")] = None,
-) -> None:
-    """Predict with a trained model; the output feeds `annotate push --predictions-column prediction`."""
-    from empathykit.cli._common import err_console, progress
-    from empathykit.cli._conventions import require_torch
-    from empathykit.predict.predictions import predict_file
-
-    require_torch("predict")
-    with progress("predicting") as on_progress:
-        report = predict_file(model_dir, input_path, out, model_version=model_version, on_progress=on_progress)
-    err_console.print(f"{report.predicted}/{report.items} items predicted → {report.out}; labels {report.labels}")
-    err_console.print(f"push with: --predictions-column prediction --prediction-score-column prediction_score "
-                      f"--model-version {report.model_version}")
-    typer.echo(report.model_version)

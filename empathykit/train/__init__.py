@@ -3,11 +3,11 @@
 Layout (each family builds on the same core; torch and transformers are imported lazily)::
 
     settings.py   TrainSettings: base dataclass, every field documented (``setting(default, help)``),
-                  validated in ``__post_init__``; ``load_settings(cls, config_file, ["key=value"], **values)``
-                  reads --config YAML then --set overrides, type-coerced; unknown keys → one line listing
-                  the valid ones. A family subclasses it (``ClassifierSettings``, ``KDSettings``, ...).
+                  validated in ``__post_init__``; ``resolve_settings`` builds them in one place
+                  (defaults < a resumed run's record < --config YAML < --set < --model/--aux/--teacher),
+                  type-coerced; unknown keys → one line listing the valid ones. A family subclasses it (``ClassifierSettings``, ``KDSettings``, ...).
     families.py   ``get_family`` over ``choices.FAMILIES`` (name → "module:Class", lazy); ``Family`` base with ``check``, ``train(data,
-                  settings, out_dir, resume=, on_progress=, extra=) -> metrics``, ``evaluate(model_dir,
+                  settings, out_dir, resume=, on_progress=, command=) -> metrics``, ``evaluate(model_dir,
                   data, split, out_dir=None) -> metrics`` (+ PNGs), ``predict(model_dir, records) ->
                   [{"prediction", "prediction_score"}]``; ``get_family(name)``.
     data.py       ``load_training_data(DATA, task) -> TrainingData`` (the fields of exports.ExportedDataset

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from empathykit.errors import InputError, TrainError
+from empathykit.io import atomic_path
 from empathykit.train import folder as mf
 from empathykit.train import hf, labels
 from empathykit.train.circular import circularity, class_angles
@@ -227,8 +228,8 @@ def projection_png(train_x, x, y, names, angles, path: Path, title: str = "") ->
     ax.set_xlabel("PC 1")
     ax.set_ylabel("PC 2")
     fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
+    with atomic_path(path, suffix=".png", output="figure", label="figure") as tmp:
+        fig.savefig(tmp, dpi=110, format="png")
     plt.close(fig)
     return path
 
@@ -258,10 +259,10 @@ class CircumplexFamily(Family):
         class_angles(settings.angles, data.label_names or [])
 
     def train(self, data, settings, out_dir: Path, *, resume: bool = False, on_progress: Progress | None = None,
-              extra: dict[str, Any] | None = None) -> dict[str, Any]:
+              command: str | None = None) -> dict[str, Any]:
         from transformers import AutoModel, Trainer
 
-        with TrainingRun(self, data, settings, out_dir, resume=resume, extra=extra, on_progress=on_progress) as run:
+        with TrainingRun(self, data, settings, out_dir, resume=resume, command=command, on_progress=on_progress) as run:
             tokenizer = run.tokenizer
             angles = class_angles(settings.angles, data.label_names)
             model = _module()(AutoModel.from_pretrained(str(run.base), local_files_only=True), settings.dim, angles,
@@ -273,7 +274,10 @@ class CircumplexFamily(Family):
                                                                       prediction_loss_only=True, label_names=["labels"]),
                               train_dataset=train_set, eval_dataset=val_set, data_collator=collator(tokenizer),
                               callbacks=[hf.progress_callback(on_progress)])
-            facts = run.fit(trainer)
+            facts = run.fit(trainer, score=lambda: self._metrics(
+                model, tokenizer, data, "validation", angles,
+                self._embed_split(model, tokenizer, data, "train", settings.max_length, settings.eval_batch_size),
+                settings.max_length, settings.eval_batch_size))
             if not run.main:
                 return {}
             model.eval()

@@ -21,7 +21,7 @@ from empathykit.train import class_weights as cw
 from empathykit.train import hf, labels
 from empathykit.progress import Progress
 from empathykit.train.families import Family
-from empathykit.train.metrics import confusion_png
+from empathykit.train.metrics import add_confusion_figure
 from empathykit.train.modeling import POOLINGS, batched_logits, build_model, load_model, save_model
 from empathykit.train.settings import TrainSettings, setting
 from empathykit.train.skeleton import TrainingRun
@@ -115,8 +115,8 @@ class ClassifierFamily(Family):
                              f"{data.task!r} has {data.kind} labels", hint="--set class_weights=none")
 
     def train(self, data, settings, out_dir: Path, *, resume: bool = False, on_progress: Progress | None = None,
-              extra: dict[str, Any] | None = None) -> dict[str, Any]:
-        with TrainingRun(self, data, settings, out_dir, resume=resume, extra=extra, on_progress=on_progress) as run:
+              command: str | None = None) -> dict[str, Any]:
+        with TrainingRun(self, data, settings, out_dir, resume=resume, command=command, on_progress=on_progress) as run:
             tokenizer = run.tokenizer
             scale = labels.scale_of(data) if data.kind == "rating" else None
             heads = {MAIN: labels.head_size(data.kind, data.label_names)}
@@ -134,7 +134,8 @@ class ClassifierFamily(Family):
             if data.kind == "choice":
                 trainer.class_weight = cw.class_weights(settings.class_weights, data.split("train")[data.label_column],
                                                         data.label_names)
-            facts = run.fit(trainer)
+            facts = run.fit(trainer, score=lambda: self._split_metrics(model, tokenizer, data, "validation", settings,
+                                                                      scale))
             if not run.main:
                 return {}
             model.eval()
@@ -171,12 +172,7 @@ class ClassifierFamily(Family):
         settings = SimpleNamespace(max_length=saved.get("max_length", 128), eval_batch_size=saved.get("eval_batch_size", 64),
                                    threshold=saved.get("threshold", 0.5))
         result = self._split_metrics(model, tokenizer, data, split, settings, scale)
-        if out_dir is not None and "confusion_matrix" in result:
-            Path(out_dir).mkdir(parents=True, exist_ok=True)
-            path = Path(out_dir) / f"confusion_{split}.png"
-            confusion_png(result["confusion_matrix"], data.label_names, path, f"{Path(model_dir).name}: {split}")
-            result["figures"] = [str(path)]
-        return result
+        return add_confusion_figure(result, data.label_names, out_dir, model_dir, split)
 
     def predict(self, model_dir: Path, records: list[dict[str, Any]],
                 on_progress: Progress | None = None) -> list[dict[str, Any]]:

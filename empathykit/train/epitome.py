@@ -33,7 +33,7 @@ from empathykit.train import span_decoding as sd
 from empathykit.train.epitome_model import build_model, collator, encode_pairs, infer, load_model, save_model
 from empathykit.progress import Progress
 from empathykit.train.families import Family
-from empathykit.train.metrics import classification_metrics, confusion_png
+from empathykit.train.metrics import add_confusion_figure, classification_metrics
 from empathykit.train.settings import TrainSettings, setting
 from empathykit.train.skeleton import TrainingRun
 
@@ -141,10 +141,10 @@ class EpitomeFamily(Family):
         labels.check_labels(data, kinds=("choice",), family=self.name)
 
     def train(self, data, settings, out_dir: Path, *, resume: bool = False, on_progress: Progress | None = None,
-              extra: dict[str, Any] | None = None) -> dict[str, Any]:
+              command: str | None = None) -> dict[str, Any]:
         from transformers import Trainer
 
-        with TrainingRun(self, data, settings, out_dir, resume=resume, extra=extra, on_progress=on_progress) as run:
+        with TrainingRun(self, data, settings, out_dir, resume=resume, command=command, on_progress=on_progress) as run:
             tokenizer = run.tokenizer
             model = build_model(run.base, dropout=settings.dropout, lambda_EI=settings.lambda_EI,
                                 lambda_RE=settings.lambda_RE, train_seeker=settings.train_seeker)
@@ -159,7 +159,9 @@ class EpitomeFamily(Family):
                                          train_sampling_strategy="group_by_length" if settings.group_by_length else "random")
             trainer = Trainer(model=model, args=args, train_dataset=train_set, eval_dataset=val_set,
                               data_collator=collator(tokenizer), callbacks=[hf.progress_callback(on_progress)])
-            facts = run.fit(trainer)
+            facts = run.fit(trainer, score=lambda: split_metrics(
+                model, tokenizer, data.split("validation"), max_length=settings.max_length,
+                batch_size=settings.eval_batch_size, names=data.label_names, decoding=sd.ARGMAX))
             if not run.main:
                 return {}
             model.eval()
@@ -184,12 +186,7 @@ class EpitomeFamily(Family):
         result = split_metrics(model, tokenizer, data.split(split), max_length=saved.get("max_length", 64),
                                batch_size=saved.get("eval_batch_size", 64), names=data.label_names,
                                decoding=saved_decoding(config))
-        if out_dir is not None:
-            Path(out_dir).mkdir(parents=True, exist_ok=True)
-            path = Path(out_dir) / f"confusion_{split}.png"
-            confusion_png(result["confusion_matrix"], data.label_names, path, f"{Path(model_dir).name}: {split}")
-            result["figures"] = [str(path)]
-        return result
+        return add_confusion_figure(result, data.label_names, out_dir, model_dir, split)
 
     def predict(self, model_dir: Path | Sequence[Path], records: list[dict[str, Any]],
                 on_progress: Progress | None = None) -> list[dict[str, Any]]:

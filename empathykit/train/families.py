@@ -29,10 +29,10 @@ class Family:
 
     - ``check(data, settings)``: raise a one-line ``InputError``/``TrainError`` for data the family
       cannot train on (missing columns, wrong label kind, one class only); called before any work.
-    - ``train(data, settings, out_dir, resume=False, on_progress=None, extra=None) -> metrics``:
+    - ``train(data, settings, out_dir, resume=False, on_progress=None, command=None) -> metrics``:
       fit, write the model folder (see :mod:`empathykit.train.folder`) and return the validation /
-      test metrics that also go to ``metrics.json``. ``extra``: family-specific inputs from the
-      command line (``kd``: ``aux`` and ``teachers``).
+      test metrics that also go to ``metrics.json``. ``command``: the command line, for the card
+      (every input, ``kd``'s ``aux`` and ``teachers`` included, is a setting).
     - ``evaluate(model_dir, data, split, out_dir=None) -> metrics``: metrics on one split; with
       ``out_dir``, PNGs (confusion matrix, ...) are written there.
     - ``predict(model_dir, records) -> list[dict]``: one dict per record, with ``prediction`` (a
@@ -52,7 +52,7 @@ class Family:
         return None
 
     def train(self, data: TrainingData, settings: "TrainSettings", out_dir: Path, *, resume: bool = False,
-              on_progress: Progress | None = None, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+              on_progress: Progress | None = None, command: str | None = None) -> dict[str, Any]:
         raise NotImplementedError
 
     def evaluate(self, model_dir: Path, data: TrainingData, split: str = "test",

@@ -257,6 +257,7 @@ def model_card(name: str, config: dict[str, Any], metrics: dict[str, Any]) -> st
     for resumed in config.get("resumed") or []:
         changed = "; ".join(f"{k} {v.get('before')} -> {v.get('after')}" for k, v in (resumed.get("changed") or {}).items())
         lines += [f"Resumed from {resumed.get('from')}" + (f", with {changed} from there on" if changed else "") + ".", ""]
+    lines += kept_card_lines(metrics.get("kept")) + interval_card_lines(metrics)
     lines += ["## Metrics", "", "| metric | value |", "| --- | --- |",
               *[f"| {k} | {v:.4f} |" for k, v in flat.items()], "", "## Settings", "", "```yaml",
               yaml.safe_dump(settings, sort_keys=False).rstrip(), "```", ""]
@@ -268,13 +269,40 @@ def model_card(name: str, config: dict[str, Any], metrics: dict[str, Any]) -> st
 def _flat(metrics: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in metrics.items():
-        if key in ("per_class", "confusion_matrix"):
+        if key in ("per_class", "confusion_matrix", "kept", "ci95"):
             continue
         if isinstance(value, dict):
             out.update(_flat(value, f"{prefix}{key}_"))
         else:
             out[f"{prefix}{key}"] = value
     return out
+
+
+def kept_card_lines(kept: dict[str, Any] | None) -> list[str]:
+    """Which model the run handed back (the start, an epoch, the final one) and why."""
+    if not kept:
+        return []
+    which = "the start" if kept["kept"] == "start" else f"the {kept['kept']} model" if kept["kept"] == "final" \
+        else f"the model after {kept['kept']}"
+    lines = [f"Kept: {which}; {kept['reason']}."]
+    if kept.get("scores"):
+        lines.append("Validation " + kept.get("metric", "") + ": "
+                     + ", ".join(f"{s['at']} {s['score']:.4f}" for s in kept["scores"]) + ".")
+    if kept.get("warning"):
+        lines.append(f"Warning: {kept['warning']}.")
+    return [" ".join(lines), ""]
+
+
+def interval_card_lines(metrics: dict[str, Any]) -> list[str]:
+    """The test split's headline metric with its bootstrap 95 % interval."""
+    test = metrics.get("test") if isinstance(metrics.get("test"), dict) else None
+    interval = (test or {}).get("ci95")
+    if not interval:
+        return []
+    name = interval["metric"]
+    return [f"Test {name} {test[name]:.4f}, bootstrap 95 % interval {interval['low']:.4f} to {interval['high']:.4f} "
+            f"({interval['resamples']} resamples of the {interval['examples']} test items, seed {interval['seed']}): "
+            "two models whose intervals overlap may differ by noise alone.", ""]
 
 
 def search_card_lines(search: dict[str, Any]) -> list[str]:

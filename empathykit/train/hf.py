@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 from pathlib import Path
@@ -56,6 +57,26 @@ def is_main_process() -> bool:
 
 def world_size() -> int:
     return int(os.environ.get("WORLD_SIZE", "1"))
+
+
+def release_process_group_at_exit() -> None:
+    """Under a launcher, destroy the process group when the process ends. Left to the interpreter's
+    teardown, gloo's threads can outlive it and abort the process ("terminate called without an
+    active exception") after a run that succeeded. At exit rather than after each run: a process
+    may train several (kd's teachers, a search's trials) on the one group."""
+    if world_size() > 1 and _destroy_process_group not in _registered:
+        atexit.register(_destroy_process_group)
+        _registered.append(_destroy_process_group)
+
+
+def _destroy_process_group() -> None:
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        dist.destroy_process_group()
+
+
+_registered: list = []
 
 
 def tokenize(dataset, tokenizer, inputs: Sequence[str], max_length: int, keep: Sequence[str] = ()):

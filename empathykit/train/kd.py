@@ -97,14 +97,11 @@ class KDFamily(ClassifierFamily):
                              hint="--set class_weights=none")
 
     def train(self, data, settings, out_dir: Path, *, resume: bool = False, on_progress: Progress | None = None,
-              extra: dict[str, Any] | None = None) -> dict[str, Any]:
-        extra = extra or {}
-        settings = dataclasses.replace(settings, aux={**settings.aux, **extra.get("aux", {})},
-                                       teachers={**settings.teachers, **extra.get("teachers", {})})
+              command: str | None = None) -> dict[str, Any]:
         self.check(data, settings)
         tasks = {MAIN: data, **self._aux_data(settings)}
         teachers = self._teacher_paths(settings, tasks)
-        with TrainingRun(self, data, settings, out_dir, resume=resume, extra=extra, on_progress=on_progress) as run:
+        with TrainingRun(self, data, settings, out_dir, resume=resume, command=command, on_progress=on_progress) as run:
             if settings.annealing:
                 teachers = {name: teachers.get(name) or self._train_teacher(name, task, settings, run.work, resume)
                             for name, task in tasks.items()}
@@ -117,7 +114,8 @@ class KDFamily(ClassifierFamily):
                 train_dataset=self._mixed(tasks, teachers, tokenizer, settings), data_collator=collator(tokenizer),
                 callbacks=[hf.progress_callback(on_progress)])
             trainer.task_names, trainer.task_sizes, trainer.annealing = names, sizes, settings.annealing
-            facts = run.fit(trainer)
+            facts = run.fit(trainer, score=lambda: self._split_metrics(model, tokenizer, data, "validation", settings,
+                                                                      None))
             if not run.main:
                 return {}
             model.eval()

@@ -5,6 +5,10 @@
   (index 1, e.g. ``empathy_bin`` = 1), the NewsEmp/TwittEmp tables' figure.
 - multichoice: micro- and macro-F1, exact-match accuracy, per-class scores.
 - rating: Pearson and Spearman correlation, MSE and MAE.
+
+Each also gives ``ci95``: a percentile bootstrap 95 % interval of its headline metric (macro-F1,
+or Pearson for ratings) over the split's items (:func:`bootstrap_interval`), so a reader sees
+when two models' difference is within noise.
 """
 
 from __future__ import annotations
@@ -12,6 +16,8 @@ from __future__ import annotations
 from collections import defaultdict
 from pathlib import Path
 from typing import Any, Sequence
+
+from empathykit.io import atomic_path
 
 
 def classification_metrics(y_true: Sequence[int], y_pred: Sequence[int], names: Sequence[str]) -> dict[str, Any]:
@@ -27,6 +33,7 @@ def classification_metrics(y_true: Sequence[int], y_pred: Sequence[int], names: 
                       for i, name in enumerate(names)},
         "confusion_matrix": np.asarray(confusion_matrix(y_true, y_pred, labels=labels)).tolist(),
         "examples": len(y_true),
+        "ci95": bootstrap_interval("macro_f1", one_hot(y_true, len(names)), one_hot(y_pred, len(names))),
     }
     if len(names) == 2:
         result.update(precision=float(p[1]), recall=float(r[1]), f1=float(f[1]), positive_class=names[1])
@@ -43,6 +50,7 @@ def multilabel_metrics(y_true, y_pred, names: Sequence[str]) -> dict[str, Any]:
         "micro_f1": float(f1_score(y_true, y_pred, average="micro", zero_division=0)),
         "macro_f1": float(f1_score(y_true, y_pred, average="macro", zero_division=0)),
         "exact_match": float((y_true == y_pred).all(axis=1).mean()) if len(y_true) else 0.0,
+        "ci95": bootstrap_interval("macro_f1", y_true.reshape(len(y_true), -1), y_pred.reshape(len(y_pred), -1)),
         "per_class": {name: {"precision": float(p[i]), "recall": float(r[i]), "f1": float(f[i]), "support": int(s[i])}
                       for i, name in enumerate(names)},
         "examples": int(len(y_true)),
@@ -61,7 +69,71 @@ def regression_metrics(y_true: Sequence[float], y_pred: Sequence[float]) -> dict
         "mse": float(np.mean((t - p) ** 2)) if len(t) else float("nan"),
         "mae": float(np.mean(np.abs(t - p))) if len(t) else float("nan"),
         "examples": int(len(t)),
+        "ci95": bootstrap_interval("pearson", t, p),
     }
+
+
+#: resamples and seed of every bootstrap interval (fixed: the same predictions give the same interval)
+RESAMPLES, SEED, CONFIDENCE = 1000, 0, 0.95
+
+
+def one_hot(indices: Sequence[int], size: int):
+    """Rows of ``size`` zeros with a one at each index (none for an index outside ``0..size-1``)."""
+    import numpy as np
+
+    indices = np.asarray(indices, dtype=int).reshape(-1)
+    hot = np.zeros((len(indices), size), dtype=float)
+    inside = (indices >= 0) & (indices < size)
+    hot[np.flatnonzero(inside), indices[inside]] = 1.0
+    return hot
+
+
+def resample_counts(n: int, resamples: int = RESAMPLES, seed: int = SEED):
+    """``(resamples, n)``: how often each item is drawn in each bootstrap resample (``rng.integers``
+    draws of ``numpy.random.default_rng(seed)``, one row of ``n`` indices per resample)."""
+    import numpy as np
+
+    draws = np.random.default_rng(seed).integers(0, n, size=(resamples, n))
+    counts = np.zeros((resamples, n))
+    np.add.at(counts, (np.repeat(np.arange(resamples), n), draws.reshape(-1)), 1.0)
+    return counts
+
+
+def bootstrap_interval(metric: str, gold, predicted, *, resamples: int = RESAMPLES, seed: int = SEED,
+                       confidence: float = CONFIDENCE) -> dict[str, Any] | None:
+    """Percentile bootstrap interval of ``metric`` over the items: ``macro_f1`` from one-hot (or
+    multi-label) ``gold``/``predicted`` rows, or ``pearson`` from two value columns.
+    Each resample is scored as the metric function scores the whole split; None for under two items."""
+    import numpy as np
+
+    gold, predicted = np.asarray(gold, dtype=float), np.asarray(predicted, dtype=float)
+    if len(gold) < 2:
+        return None
+    counts = resample_counts(len(gold), resamples, seed)
+    if metric == "macro_f1":
+        tp, fp, fn = (counts @ (gold * predicted), counts @ ((1 - gold) * predicted), counts @ (gold * (1 - predicted)))
+        denominator = 2 * tp + fp + fn
+        values = np.where(denominator > 0, 2 * tp / np.where(denominator > 0, denominator, 1), 0.0).mean(axis=1)
+    elif metric == "pearson":
+        values = _weighted_pearson(counts, gold, predicted)
+    else:
+        raise ValueError(f"no bootstrap for metric {metric!r}")
+    tail = 100 * (1 - confidence) / 2
+    low, high = (np.nanpercentile(values, [tail, 100 - tail]) if np.isfinite(values).any() else (np.nan, np.nan))
+    return {"metric": metric, "low": float(low), "high": float(high), "confidence": confidence,
+            "resamples": resamples, "seed": seed, "examples": int(len(gold))}
+
+
+def _weighted_pearson(counts, x, y):
+    import numpy as np
+
+    n = counts.sum(axis=1)
+    mx, my = counts @ x / n, counts @ y / n
+    cov = counts @ (x * y) / n - mx * my
+    vx, vy = counts @ (x * x) / n - mx ** 2, counts @ (y * y) / n - my ** 2
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r = cov / np.sqrt(vx * vy)
+    return np.where((vx > 1e-12) & (vy > 1e-12), r, np.nan)
 
 
 def confusion_png(matrix: Sequence[Sequence[int]], names: Sequence[str], path: Path, title: str = "") -> Path:
@@ -86,9 +158,22 @@ def confusion_png(matrix: Sequence[Sequence[int]], names: Sequence[str], path: P
             ax.text(j, i, str(values[i, j]), ha="center", va="center",
                     color="white" if values[i, j] > high / 2 else "black")
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    with atomic_path(path, suffix=".png", output="figure", label="figure") as tmp:
+        fig.savefig(tmp, dpi=120, format="png")
     plt.close(fig)
     return path
+
+
+def add_confusion_figure(result: dict[str, Any], names: Sequence[str], out_dir: str | Path | None,
+                         model_dir: str | Path, split: str) -> dict[str, Any]:
+    """``result`` with ``figures``: its confusion matrix drawn into ``out_dir/confusion_SPLIT.png``
+    (nothing without an ``out_dir`` or a matrix)."""
+    if out_dir is not None and "confusion_matrix" in result:
+        Path(out_dir).mkdir(parents=True, exist_ok=True)
+        path = Path(out_dir) / f"confusion_{split}.png"
+        confusion_png(result["confusion_matrix"], names, path, f"{Path(model_dir).name}: {split}")
+        result["figures"] = [str(path)]
+    return result
 
 
 def retrieval_metrics(a_ids: Sequence[str], b_ids: Sequence[str], human: Sequence[float],

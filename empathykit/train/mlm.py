@@ -136,10 +136,10 @@ class MLMFamily(Family):
             raise TrainError("family 'mlm' trains on unlabelled text (train_model reads it with read_corpus)")
 
     def train(self, data: TextCorpus, settings: MLMSettings, out_dir: Path, *, resume: bool = False,
-              on_progress: Progress | None = None, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+              on_progress: Progress | None = None, command: str | None = None) -> dict[str, Any]:
         from transformers import DataCollatorForLanguageModeling, Trainer
 
-        with TrainingRun(self, data, settings, out_dir, resume=resume, extra=extra, on_progress=on_progress) as run:
+        with TrainingRun(self, data, settings, out_dir, resume=resume, command=command, on_progress=on_progress) as run:
             base, tokenizer = run.base, run.tokenizer
             if tokenizer.mask_token is None:
                 raise TrainError(f"model {base}: its tokenizer has no mask token, so it cannot be pretrained as a "
@@ -158,7 +158,8 @@ class MLMFamily(Family):
                 train_dataset=train_set, eval_dataset=val_set if held else None,
                 data_collator=DataCollatorForLanguageModeling(tokenizer, mlm_probability=settings.mlm_probability),
                 callbacks=[hf.progress_callback(on_progress)])
-            run_facts = run.fit(trainer)
+            run_facts = run.fit(trainer, examples=held,
+                                score=lambda: {"mlm_loss": masked_lm_loss(model, val_set, tokenizer, settings)})
             if not run.main:
                 return {}
             metrics: dict[str, Any] = {"texts": len(data.texts), "train_blocks": len(train_set),

@@ -4,8 +4,9 @@ Each combination is one trial of an optuna study with its ``GridSampler`` (every
 in a seeded order). A trial is the family's own ``train`` with those settings into
 ``.OUT.train-run/trials/trial-N/`` (so every family, and settings that are not ``Trainer``
 arguments, such as ``class_weights`` or ``lambda_RE``, can be searched); its score is the
-validation split's main metric (:func:`main_metric`: macro-F1 for single- and multi-label tasks,
-Pearson for ratings, minus the masked-LM loss for ``mlm``). The winner's folder becomes OUT,
+validation split's main metric (:func:`~empathykit.train.keep_best.main_metric`: macro-F1 for single-
+and multi-label tasks, Pearson for ratings, minus the masked-LM loss for ``mlm``), of the model the trial
+kept by the same rule as any run (:mod:`~empathykit.train.keep_best`: never worse than the start). The winner's folder becomes OUT,
 with every trial's settings and metrics in ``metrics.json`` (``search``) and in the card.
 A finished trial is not trained again after ``--resume``.
 
@@ -24,13 +25,14 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from empathykit.errors import TrainError
-from empathykit.io import output_lock
+from empathykit.io import output_lock, write_json
+from empathykit.keyvalue import split_pair
 from empathykit.train import folder as mf
 from empathykit.train.hf import is_main_process
+from empathykit.train.keep_best import main_metric
 from empathykit.train.settings import build_settings
+from empathykit.train.skeleton import RECORD
 
-#: (metric in metrics["validation"], sign): the first one present is the score (higher is better)
-MAIN_METRICS = (("macro_f1", 1.0), ("pearson", 1.0), ("spearman", 1.0), ("mlm_loss", -1.0))
 GENERATED = ("config.yaml", "labels.json", "metrics.json", "README.md")
 
 
@@ -38,15 +40,12 @@ def parse_search(values: Sequence[str]) -> dict[str, list[str]]:
     """``{setting: [values]}`` from ``KEY=V1,V2`` options or a YAML file mapping settings to lists."""
     space: dict[str, list[str]] = {}
     for value in values:
-        key, sep, rest = value.partition("=")
-        if not sep and Path(value).is_file():
+        if "=" not in value and Path(value).is_file():
             space.update(_space_file(Path(value)))
             continue
-        options = [v.strip() for v in rest.split(",") if v.strip()]
-        if not sep or not key.strip() or not options:
-            raise TrainError(f"--search {value!r}: expected SETTING=V1,V2,... (e.g. learning_rate=2e-5,5e-5,1e-4) "
-                             "or a YAML file of SETTING: [values]")
-        space[key.strip()] = options
+        key, rest = split_pair(value.rstrip(", "), "--search", "learning_rate=2e-5,5e-5,1e-4", error=TrainError,
+                               form="SETTING=V1,V2,... or a YAML file of SETTING: [values]")
+        space[key] = [v.strip() for v in rest.split(",") if v.strip()]
     return space
 
 
@@ -62,27 +61,17 @@ def _space_file(path: Path) -> dict[str, list[str]]:
     return {str(k): [str(v) for v in values] for k, values in loaded.items()}
 
 
-def main_metric(metrics: dict[str, Any]) -> tuple[str, float]:
-    """``(name, score)`` of a run's validation metrics (higher is better)."""
-    validation = metrics.get("validation") or {}
-    for name, sign in MAIN_METRICS:
-        if isinstance(validation.get(name), (int, float)):
-            return name, sign * float(validation[name])
-    raise TrainError("the settings search scores trials on the validation split, and this run has no validation "
-                     "metrics", hint="train on data with a validation split")
-
-
 def search_train(family, data, values: dict[str, Any], space: dict[str, list[str]], out_dir: Path, *,
-                 resume: bool = False, on_progress=None, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+                 resume: bool = False, on_progress=None, command: str | None = None) -> dict[str, Any]:
     """Train every combination of ``space`` over the settings ``values``; keep the best in ``out_dir``
     (one search per output: the output's lock is held throughout, as a single run holds it)."""
     mf.check_model_output(out_dir)
     with output_lock(out_dir, label="model folder") if is_main_process() else contextlib.nullcontext():
-        return _search(family, data, values, space, out_dir, resume=resume, on_progress=on_progress, extra=extra)
+        return _search(family, data, values, space, out_dir, resume=resume, on_progress=on_progress, command=command)
 
 
 def _search(family, data, values: dict[str, Any], space: dict[str, list[str]], out_dir: Path, *,
-            resume: bool, on_progress, extra: dict[str, Any] | None) -> dict[str, Any]:
+            resume: bool, on_progress, command: str | None) -> dict[str, Any]:
     import optuna
 
     cls = family.settings_class
@@ -90,7 +79,10 @@ def _search(family, data, values: dict[str, Any], space: dict[str, list[str]], o
     for combo in grid:  # every combination's settings checked before any training
         build_settings(cls, {**values, **combo})
     base = build_settings(cls, values)
-    trials_dir = mf.prepare_run(out_dir, resume) / "trials"
+    work = mf.prepare_run(out_dir, resume)
+    if is_main_process() and not (work / RECORD).is_file():  # what --resume without --model continues with
+        write_json(work / RECORD, {"family": family.name, "settings": base.to_dict(), "command": command})
+    trials_dir = work / "trials"
     if not resume and trials_dir.is_dir() and any(trials_dir.iterdir()):  # an interrupted search's work is kept
         raise TrainError(f"an unfinished settings search left trials in {trials_dir}",
                          hint="add --resume to continue it (finished trials are not trained again), "
@@ -106,18 +98,20 @@ def _search(family, data, values: dict[str, Any], space: dict[str, list[str]], o
             metrics = json.loads((folder / "metrics.json").read_text(encoding="utf-8"))
         else:
             settings = build_settings(cls, {**values, **params})
-            metrics = family.train(data, settings, folder, resume=resume, on_progress=on_progress, extra=extra)
+            metrics = family.train(data, settings, folder, resume=resume, on_progress=on_progress, command=command)
         name, score = main_metric(metrics)
         folders[trial.number] = folder
         trial.set_user_attr("metric", name)
         trial.set_user_attr("validation", _headline(metrics.get("validation")))
         trial.set_user_attr("test", _headline(metrics.get("test")))
+        trial.set_user_attr("kept", metrics.get("kept"))
         return score
 
     study.optimize(objective, n_trials=len(grid))
     best = study.best_trial
     trials = [{"params": t.params, "metric": t.user_attrs.get("metric"), "score": t.value,
-               "validation": t.user_attrs.get("validation"), "test": t.user_attrs.get("test")}
+               "validation": t.user_attrs.get("validation"), "test": t.user_attrs.get("test"),
+               "kept": t.user_attrs.get("kept")}
               for t in study.trials]
     return _keep_winner(folders[best.number], out_dir, best.params, trials, space)
 

@@ -1,9 +1,10 @@
 """Training settings: one dataclass per family, every field documented and validated.
 
-``load_settings(cls, config_file, overrides)`` reads ``--config FILE.yaml``
-(a mapping of setting names), then applies ``--set key=value`` overrides,
-coerces each value to the field's type and validates the whole in
-``__post_init__``. An unknown key is one line listing the valid ones.
+:func:`resolve_settings` is the one place a run's settings are built: the defaults, a
+resumed run's recorded settings, ``--config FILE.yaml`` (a mapping of setting names), the
+``--set key=value`` overrides and the command's own options, each over the one before; each
+value is coerced to the field's type and the whole validated in ``__post_init__``. An unknown
+key is one line listing the valid ones.
 
 A family subclasses :class:`TrainSettings` and adds fields with
 :func:`setting` (a default and a help text, shown by ``empathykit train
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping, TypeVar
 
 from empathykit.errors import TrainError
+from empathykit.keyvalue import parse_list, parse_pairs
 from empathykit.textfiles import text_encoding
 
 PRECISIONS = ("auto", "bf16", "fp16", "fp32")
@@ -55,6 +57,10 @@ class TrainSettings:
     logging_steps: int = setting(20, "report the training loss every N steps")
     eval_each_epoch: bool = setting(True, "evaluate on the validation split after each epoch")
     num_workers: int = setting(0, "data-loader worker processes")
+    keep_best: bool = setting(True, "hand back the best model on validation, the starting model included (false: the "
+                                    "final one); metrics.json and the card say which was kept and why")
+    min_validation: int = setting(100, "a validation split with fewer items is too small to choose a model reliably: "
+                                       "keep_best warns, and records it")
 
     def __post_init__(self) -> None:
         positive = ("batch_size", "eval_batch_size", "gradient_accumulation", "max_length", "save_steps",
@@ -69,8 +75,8 @@ class TrainSettings:
         for name in ("warmup_ratio", "dropout"):
             if not 0.0 <= getattr(self, name) < 1.0:
                 raise TrainError(f"setting {name} must be in [0, 1), got {getattr(self, name)}")
-        if self.weight_decay < 0 or self.num_workers < 0:
-            raise TrainError("settings weight_decay and num_workers must not be negative")
+        if self.weight_decay < 0 or self.num_workers < 0 or self.min_validation < 0:
+            raise TrainError("settings weight_decay, num_workers and min_validation must not be negative")
         if self.precision not in PRECISIONS:
             raise TrainError(f"setting precision={self.precision!r}: expected one of {', '.join(PRECISIONS)}")
 
@@ -91,15 +97,26 @@ def documentation(cls: type[TrainSettings]) -> list[tuple[str, str, Any, str]]:
 def load_settings(cls: type[S], config_file: str | Path | None = None, overrides: Iterable[str] = (),
                   **values: Any) -> S:
     """``cls`` from a YAML file, then ``key=value`` overrides, then ``values`` (from CLI options)."""
-    merged: dict[str, Any] = {}
+    return resolve_settings(cls, config_file=config_file, overrides=overrides, options=values)
+
+
+def resolve_settings(cls: type[S], *, recorded: Mapping[str, Any] | None = None, config_file: str | Path | None = None,
+                     overrides: Iterable[str] = (), options: Mapping[str, Any] | None = None) -> S:
+    """The one place a run's settings are built, each source over the one before:
+    the defaults < ``recorded`` (a resumed run's settings) < ``config_file`` < ``overrides`` (``--set``)
+    < ``options`` (the command's own options, ``--model``, ``--aux``, ``--teacher``). An option that is
+    None, or an empty mapping, was not given; a mapping adds its keys to the setting's mapping (``--aux``
+    adds a task to the file's). Validated once, on the merged whole."""
+    merged: dict[str, Any] = dict(recorded or {})
     if config_file is not None:
         merged.update(_read_yaml(Path(config_file)))
-    for pair in overrides:
-        key, sep, value = pair.partition("=")
-        if not sep or not key.strip():
-            raise TrainError(f"--set {pair!r}: expected KEY=VALUE (e.g. epochs=2)")
-        merged[key.strip()] = value.strip()
-    merged.update({k: v for k, v in values.items() if v is not None})
+    merged.update(parse_pairs(overrides, "--set", "epochs=2", empty_value=True, error=TrainError))
+    for key, value in (options or {}).items():
+        if isinstance(value, Mapping):
+            if value:
+                merged[key] = {**_to_dict(merged.get(key) or {}, key), **value}
+        elif value is not None:
+            merged[key] = value
     return build_settings(cls, merged)
 
 
@@ -154,7 +171,7 @@ def _coerce(name: str, value: Any, hint: Any) -> Any:
         if hint is str:
             return str(value)
         if origin is dict:
-            return _to_dict(value)
+            return _to_dict(value, name)
         if origin is list:
             return list(value) if isinstance(value, (list, tuple)) else [v.strip() for v in str(value).split(",") if v.strip()]
     except (TypeError, ValueError):
@@ -173,14 +190,9 @@ def _to_bool(value: Any) -> bool:
     raise ValueError(value)
 
 
-def _to_dict(value: Any) -> dict[str, str]:
+def _to_dict(value: Any, name: str = "") -> dict[str, str]:
     if isinstance(value, Mapping):
         return {str(k): str(v) for k, v in value.items()}
-    pairs = [p for p in str(value).split(",") if p.strip()]
-    result = {}
-    for pair in pairs:
-        key, sep, item = pair.partition("=")
-        if not sep:
-            raise ValueError(pair)
-        result[key.strip()] = item.strip()
-    return result
+    if not str(value).strip():
+        return {}
+    return dict(parse_list(value, f"setting {name}".strip(), "sst=sst2:DIR,emo=goemotions:DIR", error=TrainError))

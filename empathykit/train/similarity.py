@@ -21,7 +21,7 @@ from empathykit.train import folder as mf
 from empathykit.train import hf
 from empathykit.progress import Counter, Progress
 from empathykit.train.families import Family
-from empathykit.train.metrics import retrieval_metrics
+from empathykit.train.metrics import bootstrap_interval, retrieval_metrics
 from empathykit.train.settings import TrainSettings, setting
 from empathykit.train.skeleton import TrainingRun
 
@@ -79,14 +79,14 @@ def st_arguments(settings: TrainSettings, work: Path, evaluate: bool):
     return SentenceTransformerTrainingArguments(**values)
 
 
-def st_fit(run, model, loss, train_set, val_set, on_progress: Progress | None):
+def st_fit(run, model, loss, train_set, val_set, on_progress: Progress | None, score=None):
     """Train with ``SentenceTransformerTrainer`` in ``run`` (a :class:`~empathykit.train.skeleton.TrainingRun`)."""
     from sentence_transformers import SentenceTransformerTrainer
 
     trainer = SentenceTransformerTrainer(model=model, args=st_arguments(run.settings, run.work, val_set is not None),
                                          train_dataset=train_set, eval_dataset=val_set, loss=loss,
                                          callbacks=[hf.progress_callback(on_progress)])
-    return run.fit(trainer)
+    return run.fit(trainer, score=score, model=model)
 
 
 def embed(model, texts: Sequence[str], batch_size: int = 64):
@@ -143,7 +143,7 @@ def correlations(predicted: Sequence[float], gold: Sequence[float]) -> dict[str,
     if len(gold) < 3 or len(set(gold)) < 2 or len(set(predicted)) < 2:
         return {"pearson": None, "spearman": None, "pairs": len(gold)}
     return {"pearson": float(pearsonr(predicted, gold)[0]), "spearman": float(spearmanr(predicted, gold)[0]),
-            "pairs": len(gold)}
+            "pairs": len(gold), "ci95": bootstrap_interval("pearson", gold, predicted)}
 
 
 def pair_cosines(model, a: Sequence[str], b: Sequence[str], batch_size: int = 64) -> list[float]:
@@ -167,7 +167,7 @@ class SimilarityFamily(Family):
             check_pairs(data.dataset[split], columns, tuple(data.scale), f"{data.source} [{split}]")
 
     def train(self, data, settings, out_dir: Path, *, resume: bool = False, on_progress: Progress | None = None,
-              extra: dict[str, Any] | None = None) -> dict[str, Any]:
+              command: str | None = None) -> dict[str, Any]:
         from datasets import Dataset
         from sentence_transformers.sentence_transformer import losses
 
@@ -176,13 +176,14 @@ class SimilarityFamily(Family):
             return Dataset.from_dict({"sentence1": part[columns[0]], "sentence2": part[columns[1]],
                                       "score": [to_unit(s, scale) for s in part["label"]]})
 
-        with TrainingRun(self, data, settings, out_dir, resume=resume, extra=extra, on_progress=on_progress) as run:
+        with TrainingRun(self, data, settings, out_dir, resume=resume, command=command, on_progress=on_progress) as run:
             columns, scale = pair_columns(data, settings.inputs), tuple(data.scale)
             model = build_encoder(run.base, settings.max_length)
             pretrained = build_encoder(run.base, settings.max_length)
             loss = (losses.CoSENTLoss if settings.loss == "cosent" else losses.CosineSimilarityLoss)(model)
             has_val = "validation" in data.dataset and len(data.dataset["validation"]) > 0
-            facts = st_fit(run, model, loss, rows("train"), rows("validation") if has_val else None, on_progress)
+            facts = st_fit(run, model, loss, rows("train"), rows("validation") if has_val else None, on_progress,
+                           score=lambda: split_metrics(model, data, "validation", columns, settings.eval_batch_size))
             if not run.main:
                 return {}
             metrics: dict[str, Any] = {}

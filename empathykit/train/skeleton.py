@@ -1,7 +1,7 @@
 """One training run, start to finish: the skeleton every family's ``train`` uses.
 
-    def train(self, data, settings, out_dir, *, resume=False, on_progress=None, extra=None):
-        with TrainingRun(self, data, settings, out_dir, resume=resume, extra=extra,
+    def train(self, data, settings, out_dir, *, resume=False, on_progress=None, command=None):
+        with TrainingRun(self, data, settings, out_dir, resume=resume, command=command,
                          on_progress=on_progress) as run:
             model = build(run.base, ...)                 # run.tokenizer, run.work (checkpoints) ready
             trainer = Trainer(..., args=hf.training_arguments(settings, run.work, ...))
@@ -37,6 +37,8 @@ from empathykit.io import output_lock, write_json
 from empathykit.progress import Progress
 from empathykit.train import folder as mf
 from empathykit.train import hf
+from empathykit.train.keep_best import FILES as KEEP_BEST_FILES
+from empathykit.train.keep_best import KeepBest, Score
 
 log = logging.getLogger("empathykit")
 RECORD = "run.json"
@@ -56,10 +58,10 @@ class TrainingRun:
     """The run of ``family`` on ``data`` into ``out_dir`` (a context manager, see the module doc)."""
 
     def __init__(self, family, data, settings, out_dir: str | Path, *, resume: bool = False,
-                 extra: dict[str, Any] | None = None, on_progress: Progress | None = None):
+                 command: str | None = None, on_progress: Progress | None = None):
         self.family, self.data, self.settings = family, data, settings
         self.out_dir, self.work = Path(out_dir), mf.run_dir(out_dir)
-        self.resume, self.extra, self.on_progress = resume, extra or {}, on_progress
+        self.resume, self.command, self.on_progress = resume, command, on_progress
         self.base: Path | None = None
         self.tokenizer: Any = None
         self.checkpoint: str | None = None
@@ -72,6 +74,7 @@ class TrainingRun:
 
     def __enter__(self) -> "TrainingRun":
         self.base = mf.check_base_model(self.settings.model)
+        hf.release_process_group_at_exit()
         self.family.check(self.data, self.settings)
         hf.resolve_precision(self.settings.precision)
         mf.check_model_output(self.out_dir)
@@ -99,7 +102,7 @@ class TrainingRun:
             notify(f"--resume: no usable checkpoint in {work}; starting over")
         self.record = self._check_same_run() if self.checkpoint else {
             "family": self.family.name, "settings": self.settings.to_dict(), "data": self.data.describe(),
-            "command": self.extra.get("command"), "started": _now(), "resumed": []}
+            "command": self.command, "started": _now(), "resumed": []}
         if self.main:
             work.mkdir(parents=True, exist_ok=True)
             write_json(work / RECORD, self.record)
@@ -130,19 +133,29 @@ class TrainingRun:
 
     # -- training -----------------------------------------------------------------------------
 
-    def fit(self, trainer) -> dict[str, Any]:
-        """``trainer.train()`` from the last checkpoint when resuming; first/last logged loss and run facts."""
+    def fit(self, trainer, *, score: Score | None = None, model=None, examples: int | None = None) -> dict[str, Any]:
+        """``trainer.train()`` from the last checkpoint when resuming; first/last logged loss and run facts.
+        ``score()``: the validation metrics of ``model`` (default ``trainer.model``) as it is now, for
+        :class:`~empathykit.train.keep_best.KeepBest` (``examples``: the validation split's size, by
+        default the data's); ``kept`` in the facts says which model the run hands back, and why."""
         trainer.add_callback(_resumed_settings_callback())
+        if examples is None:
+            examples = len(self.data.dataset["validation"]) if "validation" in self.data.dataset else 0
+        keeper = KeepBest(self.settings, self.work, model if model is not None else trainer.model, score, examples)
+        if self.main:
+            keeper.start(resumed=self.checkpoint is not None)
+            trainer.add_callback(keeper.callback())
         if self.checkpoint and self.main:
             self.record["resumed"].append({"from": Path(self.checkpoint).name, "at": _now(),
-                                           "command": self.extra.get("command"), "changed": self.changed})
+                                           "command": self.command, "changed": self.changed})
             self.record["settings"] = self.settings.to_dict()
             write_json(self.work / RECORD, self.record)
         facts = hf.fit(trainer, self.work, self.checkpoint is not None)
         self.main = trainer.is_world_process_zero()
         losses = [float(e["loss"]) for e in trainer.state.log_history if "loss" in e]
+        kept = keeper.finish(trainer.state.global_step) if self.main else {}
         return {"train_loss_first": losses[0] if losses else None, "train_loss": losses[-1] if losses else None,
-                **facts}
+                **facts, "kept": kept}
 
     def held_out(self, measure: Callable[[str], dict[str, Any]]) -> dict[str, Any]:
         """``{split: measure(split)}`` for the validation and test splits the data has rows in."""
@@ -159,7 +172,7 @@ class TrainingRun:
             config["resumed"] = self.record["resumed"]
         mf.write_model_folder(self.out_dir, save, family=self.family.name, settings=self.settings.to_dict(),
                               data=self.data.describe(), metrics=metrics,
-                              command=self.record.get("command") or self.extra.get("command"), extra_config=config)
+                              command=self.record.get("command") or self.command, extra_config=config)
         mf.finish_run(self.out_dir)
         return metrics
 
@@ -203,8 +216,8 @@ def _resumed_settings_callback():
 
 
 def _worth_keeping(work: Path) -> bool:
-    """Anything a run made besides its record (checkpoints, kd teachers, search trials)."""
-    return any(p.is_file() and p.name != RECORD for p in work.rglob("*"))
+    """Anything a run made besides its records (checkpoints, kd teachers, search trials)."""
+    return any(p.is_file() and p.name not in (RECORD, *KEEP_BEST_FILES) for p in work.rglob("*"))
 
 
 def _json(value: Any) -> str:
