@@ -99,8 +99,15 @@ def test_one_key_value_parser(text, option):
         load_settings(ClassifierSettings, overrides=[text])
 
 
-def test_schema_option_and_family_are_choices():
+@pytest.mark.parametrize("command", [
+    ["train", "x", "-o", "y", "--family", "nosuch"],
+    ["annotate", "next-round", "-p", "1", "-i", "x", "--model", "y", "-n", "2", "-o", "z", "--strategy", "nosuch"],
+    ["loop", "-p", "1", "-i", "x", "-m", "y", "-n", "2", "-o", "z", "--strategy", "nosuch"]])
+def test_closed_sets_are_choices_declared_once(command):
+    from empathykit.active.choices import STRATEGIES
     from empathykit.cli.main import app
+    from empathykit.train.choices import FAMILIES
 
-    result = CliRunner().invoke(app, ["train", "x", "-o", "y", "--family", "nosuch"])
-    assert result.exit_code == 2 and "classifier" in result.output
+    result = CliRunner().invoke(app, command)
+    allowed = FAMILIES if "--family" in command else STRATEGIES
+    assert result.exit_code == 2 and all(f"'{name}'" in result.output for name in allowed), result.output

@@ -9,6 +9,7 @@ from typing import Annotated, ContextManager, Iterable, Optional
 import typer
 from rich.console import Console, ConsoleDimensions
 
+from empathykit.active.choices import STRATEGIES
 from empathykit.cli import _progress
 from empathykit.progress import Progress
 
@@ -76,6 +77,10 @@ def choice(name: str, values: Iterable[str]) -> type[Enum]:
     return Enum(name, {value: value for value in values}, type=str)
 
 
+Strategy = choice("Strategy", STRATEGIES)
+#: ``--strategy`` of ``annotate next-round`` and ``loop``: one closed set, listed in ``--help``.
+StrategyOption = Annotated[Strategy, typer.Option("--strategy", help="How the next items are chosen "
+                                                  "(uncertainty, margin, entropy: the model's doubt; diversity; random).")]
 #: ``-O KEY=VALUE`` as push, agreement and export accept it.
 SchemaOptions = Annotated[list[str], typer.Option("--schema-option", "-O", help="Schema option KEY=VALUE (repeatable; "
                                                    "default: the options recorded in the annotations by pull).")]
@@ -86,12 +91,6 @@ RecordedSchema = Annotated[Optional[str], typer.Option("--schema", "-s", help="S
 
 def schema_options(pairs: list[str]) -> dict[str, str]:
     """``KEY=VALUE`` pairs of ``--schema-option`` as a dict."""
-    from empathykit.errors import InputError
+    from empathykit.keyvalue import parse_pairs
 
-    options = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key.strip():
-            raise InputError(f"schema option {pair!r}: expected KEY=VALUE (e.g. labels=emolit)")
-        options[key.strip()] = value.strip()
-    return options
+    return parse_pairs(pairs, "--schema-option", "labels=emolit", empty_value=True)

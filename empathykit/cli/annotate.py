@@ -7,6 +7,8 @@ from typing import Annotated, Optional
 
 import typer
 
+from empathykit.cli._common import StrategyOption
+
 from empathykit.cli import _conventions
 
 app = typer.Typer(cls=_conventions.ordered_group(_conventions.ANNOTATE_ORDER), no_args_is_help=True,
@@ -231,7 +233,7 @@ def next_round_command(
     model: Annotated[Path, typer.Option("--model", help="Model folder `empathykit train` wrote (classifier or kd).")],
     size: Annotated[int, typer.Option("--size", "-n", help="Items in the round.")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Parquet of the chosen items with predictions; OUT.selection.json beside it says why.")],
-    strategy: Annotated[str, typer.Option(help="uncertainty | margin | entropy | diversity | random.")] = "uncertainty",
+    strategy: StrategyOption = "uncertainty",
     seed: Annotated[int, typer.Option(help="Seed of random choices and ties.")] = 0,
     schema: Annotated[Optional[str], typer.Option("--schema", "-s", help="Schema (default: the project's).")] = None,
     id_column: Annotated[Optional[str], typer.Option(help="Stable item id column (default item_id, then id, else a hash of the inputs).")] = None,
@@ -241,7 +243,7 @@ def next_round_command(
     from empathykit.cli._common import err_console, progress
 
     with progress("scoring the pool") as on_progress:
-        report = next_round(project, input, model, size=size, out=out, strategy=strategy, seed=seed, schema=schema,
+        report = next_round(project, input, model, size=size, out=out, strategy=strategy.value, seed=seed, schema=schema,
                             id_column=id_column, on_progress=on_progress)
     err_console.print(f"round {report.round} of {report.project_title!r} (id {report.project_id}): {report.chosen} of "
                       f"{report.candidates} candidates chosen by {report.strategy} (pool {report.pool}, "

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from empathykit.cli._common import choice
+from empathykit.cli._common import StrategyOption, choice
 from empathykit.train.choices import HEAD_FAMILIES
 
 Family = choice("Family", HEAD_FAMILIES)
@@ -19,7 +19,7 @@ def loop_command(
     model: Annotated[str, typer.Option("--model", "-m", help="Local encoder folder fine-tuned in round 1 (later rounds start from the previous round's model).")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Loop folder: round-K/ per round and the state a killed loop resumes from.")],
     size: Annotated[int, typer.Option("--size", "-n", help="Items per new round.")],
-    strategy: Annotated[str, typer.Option(help="uncertainty | margin | entropy | diversity | random.")] = "uncertainty",
+    strategy: StrategyOption = "uncertainty",
     rounds: Annotated[int, typer.Option(help="Annotation rounds the loop runs in all: each trains on a freshly annotated round, then pushes the next.")] = 1,
     family: Annotated[Family, typer.Option("--family", "-f", help="Model family (one with a classification or rating head, which the next round's choice reads).")] = "classifier",
     task: Annotated[Optional[str], typer.Option(help="Export task variant to train on (default: the export's).")] = None,
@@ -46,8 +46,8 @@ def loop_command(
     people = People(overlap=overlap, min_done=min_done, wait=wait, poll_seconds=poll, on_wait=waiting,
                     min_alpha=min_alpha)
     with progress("running the loop") as on_progress:  # a line at least every 10 s in a cron log too
-        report = run_loop(project, input, model, out, size=size, strategy=strategy, family=family.value, task=task,
-                          seed=seed, overrides=set_, rounds=rounds, on_step=say, people=people, repull=repull,
+        report = run_loop(project, input, model, out, size=size, strategy=strategy.value, family=family.value,
+                          task=task, seed=seed, overrides=set_, rounds=rounds, on_step=say, people=people, repull=repull,
                           on_progress=on_progress)
     if report.waiting:
         err_console.print(report.waiting, highlight=False, soft_wrap=True)
