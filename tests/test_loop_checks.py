@@ -13,6 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from empathykit.cli.main import app
+from tests.train_fixtures import tiny_model  # noqa: F401  (fixture)
 
 NOWHERE = {"LABEL_STUDIO_URL": "http://127.0.0.1:9", "LABEL_STUDIO_API_KEY": "not-used"}
 HIDE_AND_RUN = ("import sys\nfor name in sys.argv[1].split(','):\n    sys.modules[name] = None\n"
@@ -77,3 +78,14 @@ def test_next_round_with_no_trained_model_stops_before_asking_label_studio(tmp_p
     assert result.exit_code != 0
     assert "not a model folder written by `empathykit train`" in flat(result.output), result.output
     assert not (tmp_path / "next.parquet").exists()
+
+
+@pytest.mark.parametrize("option, value, said", [("--min-done", "1.5", "--min-done is the fraction"),
+                                                 ("--min-alpha", "2", "--min-alpha is a Krippendorff alpha"),
+                                                 ("--overlap", "0", "--overlap must be at least 1"),
+                                                 ("--poll", "0", "--poll is the seconds")])
+def test_loop_options_are_checked_before_any_work(tmp_path, tiny_model, option, value, said):
+    args = [*loop_args(tmp_path, str(tiny_model)), option, value, *(["--wait"] if option == "--poll" else [])]
+    result = CliRunner().invoke(app, args, env=NOWHERE)
+    assert result.exit_code != 0 and said in flat(result.output), result.output
+    assert not (tmp_path / "loop").exists()

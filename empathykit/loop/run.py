@@ -124,6 +124,8 @@ def _check_inputs(strategy: str, size: int, rounds: int, people: People, encoder
     check_min_done(people.min_done)
     if rounds < 1:
         raise InputError(f"rounds must be at least 1, got {rounds}")
+    if people.wait and not people.poll_seconds > 0:
+        raise InputError(f"--poll is the seconds between checks with --wait; it must be above 0, got {people.poll_seconds}")
     if people.overlap is not None and people.overlap < 1:
         raise InputError(f"--overlap must be at least 1, got {people.overlap}")
     if people.min_alpha is not None and not -1 <= people.min_alpha <= 1:
