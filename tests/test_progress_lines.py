@@ -114,7 +114,8 @@ def _run(args: list[str], tmp_path: Path, **env: str) -> tuple[subprocess.Comple
 
 def test_agreement_compute_prints_its_stages_into_a_file(annotated, tmp_path):
     annotations, _ = annotated
-    done, log = _run(["agreement", "compute", str(annotations), "--bootstrap", "200"], tmp_path)
+    done, log = _run(["agreement", "compute", str(annotations), "--bootstrap", "200", "-o", str(tmp_path / "a.json")],
+                     tmp_path)
     assert done.returncode == 0, log
     assert re.search(r"^agreement of field \w+", log, re.M), log
     assert not SPINNER.search(log), log

@@ -142,9 +142,10 @@ def users_command(
 ) -> None:
     """Create annotator accounts in Label Studio (via its invite link); passwords go to a private file, never the screen."""
     from empathykit.annotate.users import create_annotators
-    from empathykit.cli._common import err_console, print_table
+    from empathykit.cli._common import err_console, print_table, progress
 
-    accounts = create_annotators(emails, password=password, passwords_out=passwords_out)
+    with progress("creating accounts") as on_progress:
+        accounts = create_annotators(emails, password=password, passwords_out=passwords_out, on_progress=on_progress)
     written = sum(a.status == "created" for a in accounts)
     print_table("annotators", ["email", "id", "status"], [[a.email, a.id, a.status] for a in accounts])
     if written:

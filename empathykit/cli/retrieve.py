@@ -27,7 +27,7 @@ def retrieve_command(
     import json
     import sys
 
-    from empathykit.cli._common import print_table
+    from empathykit.cli._common import print_table, progress
     from empathykit.errors import InputError
     from empathykit.io import atomic_open, check_output
     from empathykit.cli._conventions import require_torch
@@ -39,7 +39,9 @@ def retrieve_command(
     if output is not None:
         check_output(output, "file", output="retrieval")
     texts = [query] if query is not None else read_queries(queries)
-    result = retrieve(model_dir, corpus, texts, k, index=index.value, text_column=text_column)
+    with progress("retrieving") as on_progress:
+        result = retrieve(model_dir, corpus, texts, k, index=index.value, text_column=text_column,
+                          on_progress=on_progress)
     lines = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in result["results"])
     if output is not None:
         with atomic_open(output, output="retrieval") as handle:

@@ -33,6 +33,7 @@ from empathykit.textfiles import not_utf8, text_encoding
 from empathykit.config import embeddings_cache_dir
 from empathykit.errors import OutputError
 from empathykit.io import atomic_path
+from empathykit.progress import Progress, report
 from empathykit.train import folder as mf
 from empathykit.train.choices import INDEXES
 from empathykit.train.similarity import ENCODER, embed, load_encoder
@@ -192,7 +193,8 @@ def _usearch(corpus_vectors, query_vectors, k: int, cache: Path | None):
 
 
 def retrieve(model_dir: str | Path, corpus_path: str | Path, queries: Sequence[str], k: int = 5, *,
-             index: str = "auto", text_column: str | None = None) -> dict[str, Any]:
+             index: str = "auto", text_column: str | None = None,
+             on_progress: Progress | None = None) -> dict[str, Any]:
     """The k most similar corpus stories per query: ``{"results": [...], "cached": bool, ...}``."""
 
     config = mf.read_model_config(model_dir)
@@ -206,8 +208,10 @@ def retrieve(model_dir: str | Path, corpus_path: str | Path, queries: Sequence[s
     if k < 1 or k > len(corpus.texts):
         raise InputError(f"-k {k}: the corpus has {len(corpus.texts)} stories",
                          hint=f"pass -k between 1 and {len(corpus.texts)}")
+    report(on_progress, f"embedding {len(corpus.texts)} stories (once per corpus version; cached after)")
     model = load_encoder(Path(model_dir) / ENCODER)
     vectors, cache, cached = corpus_embeddings(model, mf.model_version(model_dir), corpus, corpus_path)
+    report(on_progress, f"searching for {len(queries)} queries")
     top, scores = search(vectors, embed(model, queries), k, index, cache)
     results = [{"query": q, "rank": r + 1, "id": corpus.ids[j], "score": round(float(s), 6), "text": corpus.texts[j]}
                for q, row, srow in zip(queries, top, scores) for r, (j, s) in enumerate(zip(row, srow))]
