@@ -51,7 +51,7 @@ app = typer.Typer(
 def _register() -> None:
     # Command modules import only typer at module level so --help stays instant.
     from empathykit.cli import agreement, annotate, collect, export, filter, lexicon, quickstart, retrieve, studio, train
-    from empathykit.cli import loop, serve
+    from empathykit.cli import loop, predict, serve
 
     app.add_typer(lexicon.app, name="lexicon")
     app.add_typer(collect.app, name="collect")
@@ -62,7 +62,7 @@ def _register() -> None:
     app.add_typer(studio.app, name="studio")
     app.command("train", help=train.train_command.__doc__)(train.train_command)
     app.command("evaluate", help=train.evaluate_command.__doc__)(train.evaluate_command)
-    app.command("predict", help=train.predict_command.__doc__)(train.predict_command)
+    app.command("predict", help=predict.predict_command.__doc__)(predict.predict_command)
     app.command("retrieve", help=retrieve.retrieve_command.__doc__)(retrieve.retrieve_command)
     app.command("quickstart", help=quickstart.quickstart_command.__doc__)(quickstart.quickstart_command)
     app.command("serve", help=serve.serve_command.__doc__)(serve.serve_command)

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from empathykit.errors import InputError
-from empathykit.predict.runners import HuggingFaceRunner, Outputs, trainer_runner
+from empathykit.predict.runners import HuggingFaceRunner, Outputs, huggingface_version, trainer_runner
 from empathykit.progress import Progress
 from empathykit.train import folder as mf
 from empathykit.train.families import get_family
@@ -53,6 +53,16 @@ def resolve_dirs(paths: str | Path | Sequence[str | Path]) -> list[Path]:
 def folders_version(dirs: Sequence[Path]) -> str:
     """The version of trainer folder(s): ``NAME-HASH`` each, joined by ``+`` (an EPITOME set)."""
     return "+".join(mf.model_version(d) for d in dirs)
+
+
+def model_version_of(paths: str | Path | Sequence[str | Path]) -> str:
+    """The version :func:`open_model` gives these folders, without loading any weights."""
+    dirs = resolve_dirs(paths)
+    if len(dirs) == 1 and not (dirs[0] / mf.MARKER).is_file() and (dirs[0] / "config.json").is_file():
+        return huggingface_version(dirs[0])
+    for folder in dirs:
+        mf.read_model_config(folder)  # one line for a folder that is no model
+    return folders_version(dirs)
 
 
 @dataclass

@@ -1,8 +1,8 @@
 """Predictions, one path for ``empathykit predict`` and ``annotate predict``.
 
-``predict_records`` is the one loader of trained model folders (every family's
-``predict``); ``predict_file`` writes a family's own output columns for any
-file push reads (``empathykit predict``); ``predict`` and ``predict_lexicon``
+``predict_records`` runs a :class:`~empathykit.predict.models.LoadedModel` over
+records; ``predict_file`` writes a family's own output columns for any file
+push reads (``empathykit predict``, streamed: :mod:`empathykit.predict.corpus`); ``predict`` and ``predict_lexicon``
 write pre-annotations of a schema's target (``annotate predict``). All of them
 return a :class:`PredictReport` and write Parquet atomically.
 
@@ -40,8 +40,9 @@ from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
 from empathykit.errors import InputError, SchemaError
-from empathykit.io import check_output, write_parquet
+from empathykit.io import write_parquet
 from empathykit.lexicons import SCORE_COLUMNS, Lexicon, resolve_lexicon, score_texts
+from empathykit.predict.corpus import CorpusReport, predict_corpus
 from empathykit.predict.models import LoadedModel, open_model
 from empathykit.predict.runners import require_torch
 from empathykit.predict.values import map_labels, model_label_names
@@ -80,32 +81,11 @@ def predict_records(model_dir: str | Path | LoadedModel, records: list[dict[str,
 
 
 def predict_file(model_dir: str | Path, input_path: str | Path, out_path: str | Path, *,
-                 model_version: str | None = None, on_progress: Progress | None = None) -> PredictReport:
+                 model_version: str | None = None, on_progress: Progress | None = None) -> CorpusReport:
     """Predictions for any file push reads, written as Parquet with ``prediction`` and ``prediction_score``
-    (the columns ``annotate push --predictions-column prediction`` takes)."""
-    import pyarrow as pa
-
-    _check_out(out_path)
-    check_output(out_path, "file", output="predictions")
-    model = open_model(model_dir)
-    records = read_records(input_path, string_columns=("item_id", "id"))
-    if not records:
-        raise InputError(f"{input_path}: no records to predict")
-    rows = model.predict(records, on_progress=on_progress)
-    columns = sorted({k for r in rows for k in r})
-    table = pa.Table.from_pylist([{k: v for k, v in r.items() if k not in columns} for r in records])
-    for name in columns:
-        table = table.append_column(name, pa.array([r.get(name) for r in rows]))
-    write_parquet(out_path, table, output="predictions")
-    counts: dict[str, int] = {}
-    for r in rows:
-        value = r.get("prediction")
-        for label in ([value] if isinstance(value, str) else value if isinstance(value, list) else []):
-            counts[label] = counts.get(label, 0) + 1
-    return PredictReport(out=Path(out_path), items=len(records),
-                         predicted=sum(1 for r in rows if r.get("prediction") is not None),
-                         model_version=model_version or model.version, target=None,
-                         score_column=SCORE_COLUMN if SCORE_COLUMN in columns else None, labels=counts)
+    (the columns ``annotate push --predictions-column prediction`` takes), streamed and resumable:
+    :func:`empathykit.predict.corpus.predict_corpus` with its default settings."""
+    return predict_corpus(model_dir, input_path, out_path, model_version=model_version, on_progress=on_progress)
 
 
 def predict(items_path: str | Path, out_path: str | Path, *, schema: str | Schema, model: str | Path,

@@ -18,6 +18,10 @@ from typing import Any, Callable, Mapping, Sequence
 from empathykit.errors import EmpathykitError, InputError
 from empathykit.progress import Counter, Progress
 from empathykit.train import labels as label_kinds
+from empathykit.train import modeling
+from empathykit.train.choices import HEAD_FAMILIES
+from empathykit.train.circumplex import embed_texts, nearest_direction
+from empathykit.train.similarity import from_unit, pair_cosines
 
 TORCH_HINT = "install torch==2.13.0 (CPU) first: pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu"
 
@@ -149,8 +153,6 @@ class HeadRunner:
     sortable = True
 
     def __init__(self, folder: Path, config: Mapping[str, Any], info: Mapping[str, Any]):
-        from empathykit.train import modeling
-
         self.model, self.tokenizer = modeling.load_model(folder, dict(config["heads"]), config.get("pooling", "first"))
         self.device = device_of()
         self.model.to(self.device)
@@ -185,6 +187,12 @@ class HeadRunner:
                             dropout=dropout)
 
 
+def huggingface_version(folder: Path) -> str:
+    """``NAME-HASH`` of a plain Hugging Face folder: its name and a hash of its ``config.json``."""
+    digest = hashlib.sha256((folder / "config.json").read_bytes()).hexdigest()[:8]
+    return f"{folder.resolve().name}-{digest}"
+
+
 class HuggingFaceRunner:
     """A plain Hugging Face sequence-classification folder (``config.json``; never downloaded)."""
 
@@ -207,8 +215,7 @@ class HuggingFaceRunner:
         kind = "multichoice" if config.problem_type == "multi_label_classification" else "choice"
         self.spec = HeadSpec(kind, [self.id2label[i] for i in sorted(self.id2label)], list(inputs), None,
                              threshold, 32, 512, skip_blank=True)
-        digest = hashlib.sha256((folder / "config.json").read_bytes()).hexdigest()[:8]
-        self.version = f"{folder.resolve().name}-{digest}"
+        self.version = huggingface_version(folder)
 
     def _forward(self, encoded):
         return self.network(**{k: v.to(self.device) for k, v in encoded.items()}).logits, None
@@ -242,8 +249,6 @@ class CircumplexRunner:
 
     def run(self, records, *, embeddings=False, batch_size=None, max_length=None, on_progress=None,
             **_: Any) -> Outputs:
-        from empathykit.train.circumplex import embed_texts, nearest_direction
-
         inputs, names = self.info["inputs"], self.info["label_names"]
         if not any(c in r for r in records for c in inputs):
             raise InputError(f"the records have no column(s) {inputs} that this model reads")
@@ -267,8 +272,6 @@ class SimilarityRunner:
         self.columns, self.scale = tuple(config["columns"]), tuple(config["scale"])
 
     def run(self, records, *, batch_size=None, on_progress=None, **_: Any) -> Outputs:
-        from empathykit.train.similarity import from_unit, pair_cosines
-
         a, b = self.columns
         missing = [c for c in self.columns if not any(c in r for r in records)]
         if missing:
@@ -298,8 +301,6 @@ class FamilyRunner:
 
 def trainer_runner(family, dirs: Sequence[Path], config: Mapping[str, Any], info: Mapping[str, Any]):
     """The runner of trainer folder(s) whose ``config.yaml`` (``config``) names ``family``."""
-    from empathykit.train.choices import HEAD_FAMILIES
-
     require_torch()
     if family.name in HEAD_FAMILIES:
         return HeadRunner(dirs[0], config, info)
