@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from empathykit.errors import EmpathykitError, OutputError
-from empathykit.locks import output_lock
+from empathykit.locks import output_lock  # noqa: F401  (re-exported: io is where commands find it)
 from empathykit.outputs import (
     FOLDER_MARKER,
     describe,
@@ -329,25 +329,13 @@ def _swap_folder(tmp: Path, target: Path) -> None:
 
 
 @contextlib.contextmanager
-def atomic_folder(target: str | os.PathLike, *, output: str, label: str = "output") -> Iterator[Path]:
-    """Yield a fresh temporary folder that becomes ``target`` (an ``output`` folder) when the block
-    ends cleanly; one run at a time writes it (:func:`output_lock`), a second stops in one line."""
-    with output_lock(target, label=label):
-        check_output(target, "dir", output=output, label=label)
-        with atomic_path(target, output=output, label=label) as tmp:
-            tmp.mkdir()
-            yield tmp
-
-
-@contextlib.contextmanager
 def atomic_open(target: str | os.PathLike, mode: str = "w", *, output: str | None = None,
                 **kwargs: Any) -> Iterator[IO]:
     """``open()`` a temporary file that replaces ``target`` when closed cleanly."""
     if "b" not in mode:
         kwargs.setdefault("encoding", "utf-8")
-    with atomic_path(target, output=output) as tmp:
-        with open(tmp, mode, **kwargs) as handle:
-            yield handle
+    with atomic_path(target, output=output) as tmp, open(tmp, mode, **kwargs) as handle:
+        yield handle
 
 
 def write_json(target: str | os.PathLike, obj: Any, *, output: str | None = None) -> Path:

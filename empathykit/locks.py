@@ -45,7 +45,7 @@ def _take_lock(path: Path, target: Path, label: str) -> IO:
         raise OutputError(f"{label} {target}: one run per output needs advisory file locks, which this system "
                           "lacks", hint="run empathykit on Linux or macOS (or WSL)")
     while True:
-        handle = open(path, "a+", encoding="utf-8")
+        handle = open(path, "a+", encoding="utf-8")  # noqa: SIM115  (the open handle is the lock, held past here)
         try:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

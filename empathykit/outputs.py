@@ -125,7 +125,9 @@ def describe(path: Path, kind: str | None) -> str:
         what = f"empathykit's {kind} folder" if kind and kind != "legacy" else "a folder empathykit did not write"
         return f"{what} ({count} files, {_size(size)})"
     size = path.stat().st_size if path.exists() else 0
-    what = f"empathykit's {kind} output" if kind else "a file empathykit did not write"
+    earlier = read_sidecar(path).get("output")
+    what = (f"empathykit's {kind} output" if kind else
+            f"a file changed since empathykit wrote it as {earlier}" if earlier else "a file empathykit did not write")
     return f"{what} ({_size(size)})"
 
 

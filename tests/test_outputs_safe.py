@@ -262,3 +262,28 @@ def test_retrieve_works_on_a_read_only_corpus_folder(similarity_model, tmp_path)
     found = json.loads(process.stdout.splitlines()[0])
     assert found["rank"] == 1 and found["id"] in {"s0", "s1", "s2"}
     assert len(_entries(tmp_path / "cache" / "embeddings")) == 1 and sorted(os.listdir(folder)) == ["stories.jsonl"]
+
+
+def test_a_files_kind_travels_with_it_and_an_edit_makes_it_the_users(tmp_path):
+    import pyarrow as pa
+
+    from empathykit.io import write_parquet
+
+    out = tmp_path / "agreement.json"
+    write_json(out, {"n": 1}, output="agreement")
+    write_json(out, {"n": 2}, output="agreement")  # an earlier output of its kind: replaced
+    assert json.loads(out.read_text()) == {"n": 2}
+    with pytest.raises(OutputError, match="there is empathykit's agreement output"):
+        write_json(out, {}, output="evaluation")
+    out.write_text('{"n": 2, "my note": "keep"}')
+    with pytest.raises(OutputError, match="a file changed since empathykit wrote it as agreement"):
+        check_output(out, output="agreement")
+    assert out.read_text() == '{"n": 2, "my note": "keep"}'
+    table = tmp_path / "p.parquet"
+    write_parquet(table, pa.table({"x": [1]}), output="predictions")
+    moved = table.rename(tmp_path / "moved.parquet")  # the kind is inside the file: no sidecar to lose
+    assert check_output(moved, output="predictions") == moved
+    with pytest.raises(OutputError, match="empathykit's predictions output"):
+        check_output(moved, output="filtered")
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".agreement.json.empathykit-output.json", "agreement.json",
+                                                          "moved.parquet"]

@@ -46,7 +46,7 @@ from empathykit.annotate.connection import Connection, StudioClient, connect
 from empathykit.annotate.snapshot import export_tasks, parse_time, since_filter
 from empathykit.config import project_dir
 from empathykit.errors import SchemaError, StudioError
-from empathykit.io import check_output, write_json, write_parquet
+from empathykit.io import check_output, remove_output, write_json, write_parquet
 from empathykit.progress import Progress
 from empathykit.schemas import get_schema
 from empathykit.schemas.base import Schema
@@ -177,7 +177,7 @@ def pull(
     started = time.perf_counter()
     out = Path(out)
     for path in (out, unknown_path(out), items_path(out)):
-        check_output(path, "file")
+        check_output(path, "file", output="annotations")
     client = connect(connection)
     ref = prj.require_project(client, project)
     schema = resolve_schema(ref, schema)
@@ -305,13 +305,14 @@ def _fetch(client: StudioClient, project_id: int, schema: Schema, since: datetim
 
 def _write(out: Path, annotations: pa.Table, unknown: pa.Table, items: pa.Table) -> None:
     """The table, its items and its unknown results (removed when there are none now)."""
-    write_parquet(out, annotations)
-    write_parquet(items_path(out), items.sort_by([("task_id", "ascending")]))
+    write_parquet(out, annotations, output="annotations")
+    write_parquet(items_path(out), items.sort_by([("task_id", "ascending")]), output="annotations")
     u_path = unknown_path(out)
     if unknown.num_rows:
-        write_parquet(u_path, unknown.sort_by([("task_id", "ascending"), ("annotation_id", "ascending")]))
+        write_parquet(u_path, unknown.sort_by([("task_id", "ascending"), ("annotation_id", "ascending")]),
+                      output="annotations")
     elif u_path.exists():
-        u_path.unlink()
+        remove_output(u_path)
 
 
 def _changes(old: pd.DataFrame | None, fresh: pa.Table, changed_tasks: set[int]) -> tuple[set, set, int]:

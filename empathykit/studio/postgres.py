@@ -34,6 +34,7 @@ from typing import Any, Callable
 from empathykit.studio.local import is_our_process, log_tail, pid_alive
 from empathykit.config import cache_dir
 from empathykit.errors import StudioError
+from empathykit.io import FOLDER_MARKER, atomic_path
 from empathykit.progress import Progress, report
 
 PG_BIN_VARIABLE = "EMPATHYKIT_PG_BIN"
@@ -241,11 +242,8 @@ def template_cluster(bin_dir: Path, version: str, migrate: Migrate, on_progress:
         migrate(cluster.django_env(TEMPLATE), work / "label-studio")
         cluster.sql(f'ALTER DATABASE "{TEMPLATE}" IS_TEMPLATE true')
         cluster.stop()
-        target.parent.mkdir(parents=True, exist_ok=True)
-        staging = target.parent / f".{target.name}.{os.getpid()}"
-        shutil.rmtree(staging, ignore_errors=True)
-        shutil.copytree(cluster.data, staging, symlinks=True)
-        os.replace(staging, target)
+        with atomic_path(target, output="postgres-template", label="PostgreSQL template") as staging:
+            shutil.copytree(cluster.data, staging, symlinks=True)
     finally:
         cluster.stop()
         shutil.rmtree(work, ignore_errors=True)
@@ -263,9 +261,10 @@ def prepare(state_dir: Path, version: str, migrate: Migrate, on_progress: Progre
     if not (cluster.data / "PG_VERSION").exists():
         template = template_cluster(bin_dir, version, migrate, on_progress)
         home.mkdir(parents=True, exist_ok=True)
-        shutil.rmtree(cluster.data, ignore_errors=True)
-        shutil.copytree(template, cluster.data, symlinks=True)
-        os.chmod(cluster.data, 0o700)
+        # copied whole or not at all: a folder without PG_VERSION is never ours to delete
+        with atomic_path(cluster.data, output="postgres-data", label="PostgreSQL data folder") as data:
+            shutil.copytree(template, data, symlinks=True, ignore=shutil.ignore_patterns(FOLDER_MARKER))
+            os.chmod(data, 0o700)
         _give_to(home, account)
     report(on_progress, "starting PostgreSQL")
     cluster.start()
