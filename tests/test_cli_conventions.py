@@ -97,6 +97,12 @@ def test_at_80_columns_no_value_of_a_closed_set_is_broken_and_required_options_a
     assert checked > 20
 
 
+def test_train_model_says_when_it_is_required():
+    # --model is required unless the config file, a --set or --resume gives the encoder: not a bare [required]
+    rows = _option_rows(runner.invoke(app, ["train", "--help"], env={"COLUMNS": "80"}).output, ["--model", "-m"])
+    assert "required unless" in " ".join(" ".join(row.strip("│ ") for row in rows).split())
+
+
 def test_no_type_labels_or_braces_and_one_output_option_everywhere():
     for path in _commands():
         text = _help(*path)
@@ -130,7 +136,7 @@ def test_train_marks_out_required_and_checks_options_before_reading_data(tmp_pat
     result = runner.invoke(app, ["train", str(missing)])
     assert result.exit_code == 2 and "Missing option '--out'" in result.output
     result = runner.invoke(app, ["train", f"newsemp:{missing}", "-o", str(tmp_path / "m")])
-    assert result.exit_code == 1 and "no encoder given" in result.output  # not "no such file": data untouched
+    assert result.exit_code == 1 and "no model to fine-tune given" in result.output  # data untouched: not "no such file"
     assert result.output.count("error:") == 1
 
 
