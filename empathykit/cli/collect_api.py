@@ -22,10 +22,11 @@ MaxLength = Annotated[int, typer.Option("--max-query-length", help="Longest quer
 
 
 def _console():
-    """stderr without markup or emoji codes: queries hold brackets and tags like empathykit:cancer."""
-    from rich.console import Console
+    """stderr without markup or emoji codes: queries hold brackets and tags like empathykit:cancer; a
+    query or rule stays one line in a log, as every line for people does (``PeopleConsole``)."""
+    from empathykit.cli._common import PeopleConsole
 
-    return Console(stderr=True, markup=False, emoji=False, highlight=False)
+    return PeopleConsole(stderr=True, markup=False, emoji=False, highlight=False)
 
 
 def _queries(words, lexicon, top, topics, no_topic, lang, keep_retweets, max_length) -> list[str]:
