@@ -90,6 +90,7 @@ def _list_choices(init):
         if choices and self.metavar is None:
             self.help = f"{(self.help or '').rstrip()} One of: {', '.join(choices)}.".lstrip()
 
+    wrapped.lists_choices = True
     return wrapped
 
 
@@ -105,11 +106,13 @@ def _argument_usage(self) -> str:
 def plain_help() -> None:
     """Typer 0.29 labels every option with ``<type>`` (even ``--help <bool>``) and wraps required
     arguments in braces (``{model_dir}``), with no setting to turn either off; patch its two
-    parameter classes, once, to print help the way click does (``--out PATH``, ``MODEL_DIR``)."""
+    parameter classes, once, to print help the way click does (``--out PATH``, ``MODEL_DIR``); a closed
+    set is named in the type column and its values end the help text."""
     from typer.core import TyperArgument, TyperOption
 
     TyperOption.display_type_rich = _option_metavar
-    TyperOption.__init__ = _list_choices(TyperOption.__init__)
+    if not getattr(TyperOption.__init__, "lists_choices", False):  # a second call must not list them twice
+        TyperOption.__init__ = _list_choices(TyperOption.__init__)
     TyperArgument.display_type_rich = lambda self, ctx: None
     TyperArgument.display_name_raw = property(_argument_name)
     TyperArgument._usage_display_name = _argument_usage
