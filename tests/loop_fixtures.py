@@ -37,15 +37,16 @@ def seek_classifier(tmp_path_factory) -> Path:
 
 
 @contextlib.contextmanager
-def running_backend(backend) -> Iterator[str]:
-    """The backend's app served on a free port; yields its URL."""
+def running_backend(backend, credentials=None) -> Iterator[str]:
+    """The backend's app served on a free port (``credentials``: basic auth required); yields its URL."""
     import uvicorn
 
     from empathykit.studio.ports import free_port
     from empathykit.serve.app import create_app
 
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(backend), host="127.0.0.1", port=port, log_level="warning"))
+    server = uvicorn.Server(uvicorn.Config(create_app(backend, credentials), host="127.0.0.1", port=port,
+                                           log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import socket
+import threading
+import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -48,7 +52,8 @@ def test_a_bad_task_gets_an_error_and_the_server_keeps_serving(backend):
              {"id": 3, "data": {"text": "   "}}, {"id": 4, "data": {"text": "happy day"}}]
     with running_backend(backend) as url:
         answer = httpx.post(f"{url}/predict", json={"tasks": tasks, "label_config": SEEK.label_config()}).json()
-        assert "no text in ['text']" in answer["results"][1]["error"] and "result" not in answer["results"][1]
+        assert "task 2: no text in 'text' (missing)" in answer["results"][1]["error"]
+        assert "result" not in answer["results"][1]
         assert "error" in answer["results"][2]
         assert answer["results"][0]["result"] and answer["results"][3]["result"]
         assert httpx.post(f"{url}/predict", json={"no": "tasks"}).status_code == 400
@@ -75,15 +80,6 @@ def test_concurrent_single_task_requests_share_model_calls(seek_classifier):
     assert served.batcher.batches < len(texts)  # batched across requests, not one model call each
 
 
-def test_a_batch_that_fails_fails_each_of_its_requests_and_the_next_batch_runs(backend):
-    from empathykit.serve.batching import Batcher
-
-    batcher = Batcher()
-    with pytest.raises(InputError, match="no column"):  # raised in the caller, not lost in the worker
-        batcher.predict(backend.model, [{"body": "no text"}])
-    assert batcher.predict(backend.model, [{"text": "so sad"}])[0]["prediction"] in {"seeking", "none"}
-
-
 def test_setup_refuses_a_schema_the_model_cannot_fill(backend):
     pair = get_schema("story-pair")
     with running_backend(backend) as url:
@@ -103,40 +99,99 @@ def test_a_port_in_use_is_one_line(seek_classifier):
     assert "Traceback" not in result.output
 
 
-def test_loop_folder_serves_the_newest_model(seek_classifier, tmp_path):
-    from empathykit.serve.backend import CURRENT_MODEL
+def _round(model: Path, folder: Path, note: str) -> Path:
+    """A copy of ``model`` as the loop would write a new round's model (same weights, another version)."""
+    shutil.copytree(model, folder)
+    (folder / "metrics.json").write_text(json.dumps({"round": note}) + "\n")
+    return folder
+
+
+def test_loop_folder_is_followed_on_the_servers_own_timer(seek_classifier, tmp_path):
+    """The loop names a new round's model: /health shows it within a few ticks with no request asking,
+    each swap is one log line, requests in flight during a swap all answer (with the old model or the
+    new), and a round that cannot be loaded leaves the old one serving."""
+    from empathykit.predict.models import CURRENT_MODEL
     from empathykit.train.folder import model_version
 
-    (tmp_path / CURRENT_MODEL).write_text(f"{seek_classifier}\n")
-    served = Backend([tmp_path], check_every=0.0)
-    assert served.model.version == model_version(seek_classifier)
-    # the loop writes a newer model: the next request answers with it, none fails meanwhile
-    newer = tmp_path / "round-2-model"
-    shutil.copytree(seek_classifier, newer)
-    (newer / "metrics.json").write_text('{"retrained": true}\n')
-    tasks = [{"id": 1, "data": {"text": "so sad"}}]
-    with running_backend(served) as url:
-        before = httpx.post(f"{url}/predict", json={"tasks": tasks, "label_config": SEEK.label_config()}).json()
-        (tmp_path / CURRENT_MODEL).write_text(f"{newer}\n")
-        after = httpx.post(f"{url}/predict", json={"tasks": tasks, "label_config": SEEK.label_config()}).json()
-        assert httpx.post(f"{url}/webhook", json={"action": "ANNOTATION_CREATED"}).json()["seen"] == 1
-    assert before["model_version"] == model_version(seek_classifier)
-    assert after["model_version"] == model_version(newer) != before["model_version"]
-    assert after["results"][0]["result"] == before["results"][0]["result"]  # same weights, other version
-    with pytest.raises(InputError, match="no model folder to serve"):
+    pointer = tmp_path / CURRENT_MODEL
+    pointer.write_text(f"{seek_classifier}\n")
+    lines: list[str] = []
+    served = Backend([tmp_path], check_every=0.2, log=lines.append)
+    first, second, third = (model_version(seek_classifier), model_version(_round(seek_classifier, tmp_path / "r2", "2")),
+                            model_version(_round(seek_classifier, tmp_path / "r3", "3")))
+    body = {"tasks": [{"id": 1, "data": {"text": "so sad"}}], "label_config": SEEK.label_config()}
+    answers: list[tuple[int, str, float]] = []
+    stop = threading.Event()
+    with running_backend(served) as url, httpx.Client(timeout=30) as http:
+        assert http.get(f"{url}/health").json()["model_version"] == first
+        pointer.write_text(f"{tmp_path / 'r2'}\n")
+        assert _health_shows(http, url, second) < 5.0  # no /predict or /setup asked for it
+
+        def ask() -> None:
+            while not stop.is_set():
+                began = time.monotonic()
+                answer = http.post(f"{url}/predict", json=body)
+                answers.append((answer.status_code, answer.json().get("model_version"), time.monotonic() - began))
+
+        askers = [threading.Thread(target=ask) for _ in range(3)]
+        for asker in askers:
+            asker.start()
+        time.sleep(0.5)
+        pointer.write_text(f"{tmp_path / 'r3'}\n")  # a swap with requests in flight
+        _health_shows(http, url, third)
+        time.sleep(0.5)
+        stop.set()
+        for asker in askers:
+            asker.join()
+        broken = _round(seek_classifier, tmp_path / "r4", "4")
+        for weights in broken.rglob("*.safetensors"):
+            weights.write_bytes(b"not weights")
+        pointer.write_text(f"{broken}\n")
+        time.sleep(1.0)
+        still = http.post(f"{url}/predict", json=body).json()
+        assert http.get(f"{url}/health").json()["model_version"] == third
+    served.close()
+    assert still["model_version"] == third and still["results"][0]["result"]
+    assert {status for status, _, _ in answers} == {200} and {v for _, v, _ in answers} == {second, third}
+    assert max(seconds for _, _, seconds in answers) < 2.0
+    assert [line for line in lines if "->" in line] == [f"serve: model {first} -> {second}",
+                                                         f"serve: model {second} -> {third}"]
+    assert sum(f"cannot load {model_version(broken)}" in line for line in lines) == 1  # said once, not every tick
+    with pytest.raises(InputError, match="no model folder"):
         Backend([])
+
+
+def _health_shows(http: httpx.Client, url: str, version: str) -> float:
+    began = time.monotonic()
+    while http.get(f"{url}/health").json()["model_version"] != version:
+        if time.monotonic() - began > 20:
+            pytest.fail(f"/health did not show {version} within 20 s")
+        time.sleep(0.05)
+    return time.monotonic() - began
 
 
 @pytest.mark.studio
 def test_connect_then_retrieve_predictions_stores_them_with_the_model_version(studio, backend, tmp_path):
+    """Through a server that needs credentials: Label Studio calls /setup and /predict with the ones
+    `annotate connect --auth-user` registered (without them nothing would be stored)."""
+    from empathykit.serve.auth import Credentials
+
     title = studio.project_title("serve")
     items = [{"item_id": f"s{i}", "text": t} for i, t in enumerate(TEXTS)]
     report = push(items, schema="seek-provide", project=title, connection=studio.connection)
-    with running_backend(backend) as url:
-        connected = connect_backend(title, url, connection=studio.connection)
-        again = connect_backend(report.project_id, url, connection=studio.connection)  # nothing added twice
-        assert connected.created and not again.created and again.backend_id == connected.backend_id
+    secret = Credentials("label-studio", "a-serve-secret")
+    with running_backend(backend, secret) as url:
+        with pytest.raises(StudioError, match="needs credentials"):
+            connect_backend(title, url, connection=studio.connection)
+        with pytest.raises(StudioError, match="needs credentials and refused these"):
+            connect_backend(title, url, connection=studio.connection, credentials=Credentials("label-studio", "no"))
+        connected = connect_backend(title, url, connection=studio.connection, credentials=secret)
+        again = connect_backend(report.project_id, url, connection=studio.connection, credentials=secret)
+        assert connected.created and not again.created and again.backend_id == connected.backend_id  # not twice
         client = studio.client()
+        registered = client.ml.get(connected.backend_id)
+        assert registered.auth_method == "BASIC_AUTH" and registered.basic_auth_user == "label-studio"
+        assert "a-serve-secret" not in repr(registered)  # Label Studio never shows it back
         # a task with a blank text (imported around push's checks): answered with an error
         client.projects.import_tasks(report.project_id, request=[{"data": {"item_id": "bad", "text": "   "}}])
         project = client.projects.get(report.project_id)
@@ -178,8 +233,6 @@ def epitome_model(tiny_model, tmp_path_factory):
 
 
 def test_epitome_model_answers_levels_and_spans_from_memory(epitome_model, tmp_path):
-    import json
-
     from fastapi.testclient import TestClient
 
     from empathykit.serve.app import create_app

@@ -215,12 +215,14 @@ def connect_command(
     project: Annotated[str, typer.Option("--project", "-p", help="Project title or id.")],
     url: Annotated[str, typer.Option("--url", help="URL of a running `empathykit serve` (as Label Studio reaches it).")],
     title: Annotated[Optional[str], typer.Option(help="Name of the backend in Label Studio (default: empathykit MODEL_VERSION).")] = None,
+    auth_user: Annotated[Optional[str], typer.Option("--auth-user", help="The user `serve --auth-user` requires; the password is read from EMPATHYKIT_SERVE_PASSWORD and stored in Label Studio's ML backend settings.")] = None,
 ) -> None:
     """Register a running `empathykit serve` as the project's ML backend and turn pre-labelling on."""
     from empathykit.cli._common import err_console
+    from empathykit.serve.auth import credentials_from_env
     from empathykit.serve.connect import connect_backend
 
-    report = connect_backend(project, url, title=title)
+    report = connect_backend(project, url, title=title, credentials=credentials_from_env(auth_user))
     err_console.print(f"{'connected' if report.created else 'updated'} ML backend {report.url} (id {report.backend_id}) "
                       f"to project {report.project_title!r} (id {report.project_id}); pre-labelling on with model "
                       f"{report.model_version}", highlight=False)

@@ -2,31 +2,71 @@
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
+from empathykit.errors import MissingDependencyError
+
+#: module -> the extra that installs it: the model's libraries and the loop extra's web server
+NEEDS = {"torch": "train", "transformers": "train", "fastapi": "loop", "uvicorn": "loop"}
+TORCH_FIRST = ("pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu (CPU; for CUDA the build "
+               "from pytorch.org), then ")
+
 
 def serve_command(
-    model_dir: Annotated[list[Path], typer.Argument(help="Model folder(s) `empathykit train` wrote (one to three for EPITOME, one per mechanism), or a loop folder: its newest model is served.")],
+    model_dir: Annotated[list[Path], typer.Argument(help="Model folder(s) `empathykit train` wrote (one to three for EPITOME, one per mechanism), or a loop folder: its newest model is served, and each newer one the loop writes is swapped in.")],
     port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 9090,
-    host: Annotated[str, typer.Option("--host", help="Address to listen on (0.0.0.0 to reach it from other machines).")] = "127.0.0.1",
+    host: Annotated[str, typer.Option("--host", help="Address to listen on (0.0.0.0 to reach it from other machines: pass --auth-user then).")] = "127.0.0.1",
     schema: Annotated[Optional[str], typer.Option("--schema", "-s", help="Schema of the projects served (default: recognised from each project's labeling config).")] = None,
     schema_option: Annotated[list[str], typer.Option("--schema-option", "-O", help="Schema option KEY=VALUE (repeatable).")] = [],  # noqa: B006
     label_map: Annotated[Optional[str], typer.Option(help="Model label to schema label, e.g. LABEL_0=none,LABEL_1=seeking.")] = None,
+    auth_user: Annotated[Optional[str], typer.Option("--auth-user", help="Require HTTP basic auth as this user on every route but /health; the password is read from EMPATHYKIT_SERVE_PASSWORD.")] = None,
+    max_tasks: Annotated[int, typer.Option("--max-tasks", min=1, help="Most tasks one /predict request may hold (more: HTTP 413).")] = 10_000,
+    max_text_bytes: Annotated[int, typer.Option("--max-text-bytes", min=1, help="Most UTF-8 bytes of one task's text (more: that task gets an error).")] = 100_000,
 ) -> None:
     """Serve model predictions to Label Studio (GET /health, POST /setup, /predict, /webhook); connect a project with `annotate connect`."""
-    from empathykit.cli._common import err_console, progress, schema_options
+    require_libraries()  # before anything is read or loaded
+    from empathykit.cli._common import err_console, schema_options
     from empathykit.schemas import get_schema
     from empathykit.serve.app import check_port, serve
-    from empathykit.serve.backend import Backend
+    from empathykit.serve.auth import credentials_from_env
+    from empathykit.serve.backend import Backend, check_model
+    from empathykit.serve.tasks import Limits
 
+    credentials = credentials_from_env(auth_user)
+    limits = Limits(max_tasks=max_tasks, max_text_bytes=max_text_bytes)
     chosen = get_schema(schema, **schema_options(schema_option)) if schema else None
+    check_model(model_dir)
     check_port(host, port)
-    with progress("loading the model"):
-        backend = Backend(model_dir, schema=chosen, label_map=label_map)
-    err_console.print(f"model {backend.model.version} ({backend.model.family.name}) loaded", highlight=False)
-    serve(backend, host=host, port=port, on_ready=lambda url: err_console.print(
-        f"serving at {url}; connect a project with: empathykit annotate connect -p PROJECT --url {url}",
-        highlight=False, soft_wrap=True))
+
+    def log(line: str) -> None:
+        err_console.print(line, highlight=False, markup=False, soft_wrap=True)
+
+    log("loading the model")
+    backend = Backend(model_dir, schema=chosen, label_map=label_map, limits=limits, log=log)
+    log(f"model {backend.model.version} ({backend.model.family}) loaded"
+        + (f"; following the loop folder {backend.loop_dir}" if backend.loop_dir else ""))
+    serve(backend, host=host, port=port, credentials=credentials, log=log, on_ready=lambda url: log(
+        f"serving at {url}; connect a project with: empathykit annotate connect -p PROJECT --url {url}"
+        + (f" --auth-user {credentials.user}" if credentials else "")))
+
+
+def require_libraries() -> None:
+    """One line naming the install when a library ``serve`` runs on is missing (found without importing it)."""
+    missing = [name for name in NEEDS if _absent(name)]
+    if not missing:
+        return
+    extras = ",".join(sorted({NEEDS[name] for name in missing}))
+    raise MissingDependencyError(f"serve needs libraries that are not installed: {', '.join(missing)}",
+                                 hint=(TORCH_FIRST if "torch" in missing else "")
+                                 + f'.venv/bin/pip install -e ".[{extras}]" in the checkout')
+
+
+def _absent(name: str) -> bool:
+    try:
+        return importlib.util.find_spec(name) is None
+    except (ImportError, ValueError):  # a module hidden or broken counts as absent
+        return True

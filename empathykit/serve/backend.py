@@ -7,27 +7,32 @@ the models once, matches a labeling config to an empathykit schema and checks th
 can fill it, and turns ``predict_records`` rows into the project's result format (the one
 ``annotate predict`` + ``push --predictions-column`` writes: ``schema.to_results``).
 
+Every task is read on its own (:mod:`empathykit.serve.tasks`) and the model runs through the
+cross-request :class:`~empathykit.serve.batching.Batcher`; a task that cannot be read or that
+the model fails on is that task's ``{"error"}``, never another's.
+
 A folder written by ``empathykit loop`` (it holds :data:`CURRENT_MODEL`) serves the newest
-model the loop wrote: the folder is re-read every few seconds and a new model version is
-loaded beside the old one, then swapped in, so no request waits on or loses a model.
+model the loop wrote, followed on the server's own timer (:mod:`empathykit.serve.follow`).
 """
 
 from __future__ import annotations
 
-import threading
-import time
+import sys
 from collections import Counter
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 from empathykit.errors import InputError, SchemaError
-from empathykit.predict.models import CURRENT_MODEL, LoadedModel, folders_version, open_model, resolve_dirs
+from empathykit.predict.models import CURRENT_MODEL, LoadedModel, open_model, resolve_dirs
 from empathykit.predict.values import model_label_names, to_values
 from empathykit.schemas import get_schema, schema_names
 from empathykit.schemas.base import Schema
 from empathykit.serve.batching import Batcher
+from empathykit.serve.follow import Follower, is_loop_folder
+from empathykit.serve.tasks import Limits, read_task, task_label
+from empathykit.train.folder import MARKER, read_model_config
 
-__all__ = ["CURRENT_MODEL", "Backend", "LoadedModel", "load_model", "match_schema"]
+__all__ = ["CURRENT_MODEL", "Backend", "LoadedModel", "check_model", "load_model", "match_schema"]
 
 
 def load_model(dirs: Sequence[Path]) -> LoadedModel:
@@ -35,6 +40,19 @@ def load_model(dirs: Sequence[Path]) -> LoadedModel:
     if not dirs:
         raise InputError("no model folder to serve", hint="pass one or more MODEL_DIR (a folder `empathykit train` wrote)")
     return open_model(dirs)
+
+
+def check_model(paths: Sequence[str | Path]) -> list[Path]:
+    """The model folders ``paths`` name (a loop folder: its newest), each checked without loading weights:
+    one line for a path that is not there or not a model, before a port is taken or a weight read."""
+    dirs = resolve_dirs([Path(p) for p in paths])
+    if not dirs:
+        raise InputError("no model folder to serve", hint="pass one or more MODEL_DIR (a folder `empathykit train` wrote)")
+    for folder in dirs:
+        if not (folder / MARKER).is_file() and (folder / "config.json").is_file():
+            continue  # a plain Hugging Face classifier
+        read_model_config(folder)
+    return dirs
 
 
 def match_schema(label_config: str, schema: Schema | None = None) -> Schema:
@@ -64,73 +82,87 @@ def match_schema(label_config: str, schema: Schema | None = None) -> Schema:
 
 
 class Backend:
-    """The models behind one server, with what each call answers."""
+    """The model behind one server, with what each call answers.
+
+    ``check_every``: for a loop folder, seconds between looks for a newer model (0: never look);
+    ``log``: where lines about the server's own work go (swaps, model failures); stderr by default."""
 
     def __init__(self, model_paths: Sequence[str | Path], *, schema: Schema | None = None,
                  label_map: str | Mapping[str, str] | None = None, check_every: float = 2.0,
-                 batcher: Batcher | None = None):
+                 batcher: Batcher | None = None, limits: Limits | None = None,
+                 log: Callable[[str], None] | None = None):
         self.paths = [Path(p) for p in model_paths]
         self.schema = schema
         self.label_map = label_map
-        self.check_every = check_every
+        self.limits = limits or Limits()
+        self.log = log or _to_stderr
         self.events: Counter = Counter()
-        self._lock = threading.Lock()
-        self._checked = time.monotonic()
         self.model = load_model(resolve_dirs(self.paths))
         self.batcher = batcher or Batcher()  # concurrent requests share model calls
+        self.loop_dir = self.paths[0] if is_loop_folder(self.paths) else None
+        self._follower = None
+        if self.loop_dir is not None and check_every > 0:
+            self._follower = Follower(self.loop_dir, lambda: self.model.version, self._swap, every=check_every,
+                                      log=self.log).start()
 
-    # -- the model in service ----------------------------------------------------------
-    def current(self) -> LoadedModel:
-        """The model to answer with; a newer version a loop wrote is loaded (once) and swapped in."""
-        if time.monotonic() - self._checked < self.check_every or not self._lock.acquire(blocking=False):
-            return self.model
-        try:
-            self._checked = time.monotonic()
+    def _swap(self, model: LoadedModel) -> None:
+        self.model = model  # one assignment: a request holds the model it started with
 
-            dirs = resolve_dirs(self.paths)
-            if all(d.is_dir() for d in dirs) and folders_version(dirs) != self.model.version:
-                self.model = load_model(dirs)
-        finally:
-            self._lock.release()
-        return self.model
+    def close(self) -> None:
+        """Stop following the loop folder."""
+        if self._follower is not None:
+            self._follower.stop()
 
     # -- the four calls ------------------------------------------------------------------
-    def health(self) -> dict[str, Any]:
+    def health(self, private: bool = True) -> dict[str, Any]:
+        """The model in service; ``private``: also where it lives (not shown to callers without credentials)."""
         model = self.model
-        return {"status": "UP", "model_class": "empathykit", "model_version": model.version,
-                "family": model.family, "model_dirs": [str(d) for d in model.dirs]}
+        answer = {"status": "UP", "model_class": "empathykit", "model_version": model.version, "family": model.family}
+        if private:
+            answer["model_dirs"] = [str(d) for d in model.dirs]
+            if self.loop_dir is not None:
+                answer["loop_dir"] = str(self.loop_dir)
+        return answer
 
     def setup(self, label_config: str) -> dict[str, Any]:
         """``{"model_version"}``, or ``SchemaError`` for a project the model cannot fill."""
-        model = self.current()
+        model = self.model
         schema = match_schema(label_config, self.schema)
         self._check_serves(model, schema)
         return {"model_version": model.version}
 
-    def predict(self, tasks: list[dict[str, Any]], label_config: str) -> dict[str, Any]:
+    def predict(self, tasks: list[Any], label_config: str) -> dict[str, Any]:
         """One answer per task, in order: ``{"result", "score", "model_version"}``, or ``{"error"}`` for a
-        task the model cannot read (Label Studio stores the others and skips it)."""
-        model = self.current()
+        task that cannot be read or that the model fails on (Label Studio stores the others and skips it)."""
+        model = self.model  # a swap meanwhile answers the next request, never half of this one
         schema = match_schema(label_config, self.schema)
         names = self._check_serves(model, schema)
         inputs = model.inputs or list(schema.inputs)
-        good, answers = [], []
-        for task in tasks:
-            data = task.get("data") if isinstance(task, Mapping) else None
-            missing = [c for c in inputs if not isinstance((data or {}).get(c), str) or not data[c].strip()]
-            if missing:
-                answers.append({"error": f"task {task.get('id') if isinstance(task, Mapping) else task!r}: "
-                                         f"no text in {missing} (schema {schema.name!r} needs {inputs})",
-                                "model_version": model.version})
-            else:
-                good.append((len(answers), dict(data)))
+        answers: list[dict[str, Any]] = []
+        records, positions = [], []
+        for position, task in enumerate(tasks):
+            try:
+                records.append(read_task(task, position, inputs, self.limits))
+                positions.append(position)
                 answers.append({})
-        rows = self.batcher.predict(model, [record for _, record in good]) if good else []
-        for (position, _), row in zip(good, rows, strict=True):
-            values = to_values(row, schema, names)
-            answers[position] = {"result": schema.to_results(values) if values else [],
-                                 "score": row.get("prediction_score"), "model_version": model.version}
+            except InputError as error:
+                answers.append({"error": str(error), "model_version": model.version})
+        for position, outcome in zip(positions, self.batcher.predict(model, records), strict=True):
+            answers[position] = self._answer(model, schema, names, task_label(tasks[position], position), outcome)
         return {"results": answers, "model_version": model.version}
+
+    def _answer(self, model: LoadedModel, schema: Schema, names: dict[str, str], label: str,
+                outcome: Any) -> dict[str, Any]:
+        try:
+            if isinstance(outcome, BaseException):
+                raise outcome
+            values = to_values(outcome, schema, names)
+            return {"result": schema.to_results(values) if values else [],
+                    "score": outcome.get("prediction_score"), "model_version": model.version}
+        except Exception as error:  # noqa: BLE001 - one task's failure is that task's answer
+            reason = f"{type(error).__name__}: {str(error)[:200]}"
+            self.log(f"serve: {label}: the model failed on it ({reason})")
+            return {"error": f"{label}: the model could not read this task ({reason})", "model_version": model.version}
 
     def webhook(self, event: Mapping[str, Any]) -> dict[str, Any]:
         """Count Label Studio's events by action (annotation created/updated/...); nothing is trained here."""
@@ -161,3 +193,7 @@ class Backend:
             return model_label_names(model.info, target, self.label_map)
         except InputError as error:
             raise SchemaError(f"model {model.version} cannot fill {schema.name!r}: {error}") from None
+
+
+def _to_stderr(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
