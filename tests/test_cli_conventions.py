@@ -97,6 +97,16 @@ def test_at_80_columns_no_value_of_a_closed_set_is_broken_and_required_options_a
     assert checked > 20
 
 
+def test_at_80_columns_help_breaks_no_word():
+    def words(text: str) -> set[str]:
+        return set(re.findall(r"[^\s│╭╮╰╯─]+", text))
+
+    for path in _commands():
+        narrow = runner.invoke(app, [*path, "--help"], env={"COLUMNS": "80"}).output
+        wide = runner.invoke(app, [*path, "--help"], env={"COLUMNS": "400"}).output
+        assert words(narrow) <= words(wide), (path, sorted(words(narrow) - words(wide))[:5])
+
+
 def test_train_model_says_when_it_is_required():
     # --model is required unless the config file, a --set or --resume gives the encoder: not a bare [required]
     rows = _option_rows(runner.invoke(app, ["train", "--help"], env={"COLUMNS": "80"}).output, ["--model", "-m"])
