@@ -141,3 +141,28 @@ def test_dask_local_cluster_of_two_workers_gives_the_local_predictions(seek_clas
                             workers=2)
     assert pq.read_table(out).equals(pq.read_table(local))
     assert report.chunks == 10 and report.worker_loads and set(report.worker_loads.values()) == {1}
+
+
+def test_running_out_of_memory_is_one_line_and_a_smaller_batch_goes_on(seek_classifier, tmp_path, monkeypatch):
+    from empathykit.errors import EmpathykitError
+    from empathykit.predict.models import LoadedModel
+
+    source = write_jsonl(tmp_path / "in.jsonl", 20)
+    run, calls = LoadedModel.run, []
+
+    def failing_third_chunk(self, records, **kwargs):
+        calls.append(kwargs.get("batch_size"))
+        if len(calls) == 3:
+            raise RuntimeError("CUDA out of memory. Tried to allocate 2.00 GiB")
+        return run(self, records, **kwargs)
+
+    monkeypatch.setattr(LoadedModel, "run", failing_third_chunk)
+    out = tmp_path / "p.parquet"
+    with pytest.raises(EmpathykitError, match="ran out of memory .* the 2 finished row groups stay") as caught:
+        predict_corpus(seek_classifier, source, out, settings=CorpusSettings(chunk_rows=4, batch_size=8))
+    assert "--batch-size" in caught.value.hint and not out.exists()
+    report = predict_corpus(seek_classifier, source, out, settings=CorpusSettings(chunk_rows=4, batch_size=2))
+    assert report.resumed == 2 and report.items == 20 and calls[-1] == 2
+    monkeypatch.setattr(LoadedModel, "run", run)
+    predict_corpus(seek_classifier, source, tmp_path / "whole.parquet", settings=CorpusSettings(chunk_rows=4))
+    assert pq.read_table(out).column("prediction").equals(pq.read_table(tmp_path / "whole.parquet").column("prediction"))

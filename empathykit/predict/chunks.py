@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Iterator
 
-from empathykit.errors import InputError
+from empathykit.errors import EmpathykitError, InputError
 from empathykit.predict.models import LoadedModel
 from empathykit.predict.parts import Parts
 from empathykit.progress import Counter
@@ -18,7 +18,8 @@ CHUNK_ROWS = 4096
 
 @dataclass
 class CorpusSettings:
-    """How a run cuts and batches its input; all of it is recorded, and a resumed run must match."""
+    """How a run cuts and batches its input; a resumed run must match all but the batch size (which
+    changes no prediction, and may have to shrink after running out of memory)."""
 
     batch_size: int | None = None  # rows per model call (default: the model's saved eval batch size)
     max_length: int | None = None  # tokens per text (default: the model's saved max length)
@@ -43,9 +44,24 @@ def run_chunks(model: LoadedModel, chunks: Iterator[Any], parts: Parts, settings
         if chunk.index in done:
             resumed += 1
         else:
-            parts.write(chunk.index, predict_chunk(model, chunk.table, settings), chunk.bad)
+            parts.write(chunk.index, _predicted(model, chunk.table, settings, parts), chunk.bad)
         count(chunk.table.num_rows * size)
     return seen, resumed
+
+
+def _predicted(model: LoadedModel, table: Any, settings: CorpusSettings, parts: Parts) -> Any:
+    """:func:`predict_chunk`, with running out of memory said in one line (the finished row groups stay)."""
+    try:
+        return predict_chunk(model, table, settings)
+    except MemoryError:
+        failure = "out of memory"
+    except RuntimeError as error:  # torch's (CUDA) out of memory is a RuntimeError
+        if "out of memory" not in str(error).lower():
+            raise
+        failure = str(error).splitlines()[0]
+    raise EmpathykitError(f"predicting ran out of memory ({failure}); the {len(parts.done())} finished row groups "
+                          f"stay in {parts.folder}",
+                          hint="run the same command again with a smaller --batch-size: it goes on from there")
 
 
 def predict_chunk(model: LoadedModel, table: Any, settings: CorpusSettings) -> Any:

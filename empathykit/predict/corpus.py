@@ -71,8 +71,8 @@ def predict_corpus(model: str | Path | Sequence[str | Path], input_path: str | P
         raise InputError(f"{out}: predictions are written as Parquet; expected a .parquet file name")
     input_format(input_path)
     version = model_version or model_version_of(model)
-    facts = {"model_version": version, "input": _fingerprint(input_path), "batch_size": settings.batch_size,
-             "max_length": settings.max_length, "chunk_rows": settings.chunk_rows, "skip_bad": settings.skip_bad}
+    facts = {"model_version": version, "input": _fingerprint(input_path), "max_length": settings.max_length,
+             "chunk_rows": settings.chunk_rows, "skip_bad": settings.skip_bad}
     started = time.monotonic()
     if engine == "dask":
         parts = open_parts(out, facts)
