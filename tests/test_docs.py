@@ -71,7 +71,10 @@ def test_docs_block_runs(block: Block, workspaces, studio):
         docs_blocks.run(block, workspace.folder, workspace.env)
     except BlockFailed as failure:
         workspace.failed = block.where
-        pytest.fail(str(failure), pytrace=False)
+        message = str(failure)
+    else:
+        return
+    pytest.fail(message, pytrace=False)  # outside the except: the message alone, not chained
 
 
 def annotate(studio, title: str, annotators: str = "3") -> None:
@@ -166,3 +169,16 @@ def test_a_failing_block_names_the_guide_the_block_and_the_command(tmp_path):
     first_line = str(failed.value).splitlines()[0]
     assert first_line.startswith("guides/guide.md, block 4 (line 27): `print(values[\"b\"])` at line 29")
     assert "KeyError: 'b'" in first_line
+
+
+def test_the_readme_keeps_the_two_commands_and_its_links_resolve():
+    import re
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "bash scripts/quickstart.sh" in readme and "bash scripts/test.sh" in readme
+    assert "source .venv/bin/activate" in readme
+    targets = re.findall(r"\]\(([^)#\s]+)", readme)
+    local = [t for t in targets if "://" not in t]
+    assert local, "the README links into the docs"
+    missing = [t for t in local if not (ROOT / t).exists()]
+    assert not missing, f"README links to files that do not exist: {missing}"
