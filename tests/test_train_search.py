@@ -188,7 +188,11 @@ def test_cli_evaluate_label_map(low_high_model, tmp_path):
     runner = CliRunner()
     result = runner.invoke(app, ["evaluate", str(low_high_model[0]), str(target), "--label-map", "high=empathy,low=none"])
     assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout)["positive_class"] == "high"
+    shown = json.loads(result.stdout)
+    assert shown["positive_class"] == "high"
+    interval = shown["ci95"]
+    assert (f"macro_f1 {shown['macro_f1']:.4f}, bootstrap 95 % interval {interval['low']:.4f} to "
+            f"{interval['high']:.4f} over 32 items") in result.stderr
     result = runner.invoke(app, ["evaluate", str(low_high_model[0]), str(target), "--label-map", "high=empathy"])
     assert result.exit_code == 1
     assert "no model class for data class(es) ['none']" in " ".join(result.output.split())

@@ -108,4 +108,8 @@ def evaluate_command(
         err_console.print(f"metrics written to {out}")
     for figure in result.get("figures", []):
         err_console.print(f"figure: {figure}")
+    interval = result.get("ci95")
+    if interval:  # whether two models differ by more than noise
+        err_console.print(f"{interval['metric']} {result[interval['metric']]:.4f}, bootstrap 95 % interval "
+                          f"{interval['low']:.4f} to {interval['high']:.4f} over {interval['examples']} items")
     typer.echo(json.dumps(result, indent=2, default=float))

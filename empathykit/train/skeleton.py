@@ -44,7 +44,8 @@ log = logging.getLogger("empathykit")
 RECORD = "run.json"
 #: settings a resumed run may change: they decide what is logged, kept and how fast metrics are
 #: computed, not the weights; the record says from which checkpoint on they held
-SAFE_ON_RESUME = ("save_steps", "logging_steps", "save_total_limit", "eval_batch_size", "num_workers")
+SAFE_ON_RESUME = ("save_steps", "logging_steps", "save_total_limit", "eval_batch_size", "num_workers", "keep_best",
+                  "min_validation")
 HELD_OUT = ("validation", "test")
 
 
