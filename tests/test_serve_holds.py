@@ -201,6 +201,18 @@ def test_credentials_come_from_the_environment_only():
     assert exposure_warning("127.0.0.1", None) is None and exposure_warning("localhost", None) is None
 
 
+def test_connect_auth_user_without_the_password_is_one_line(monkeypatch):
+    from typer.testing import CliRunner
+
+    from empathykit.cli.main import app
+
+    monkeypatch.delenv(PASSWORD_ENV, raising=False)
+    result = CliRunner().invoke(app, ["annotate", "connect", "-p", "any", "--url", "http://127.0.0.1:9",
+                                      "--auth-user", "label-studio"])
+    assert result.exit_code == 1 and f"the environment variable {PASSWORD_ENV}, which is not set" in result.output
+    assert "Traceback" not in result.output
+
+
 def _cli(*args: str, env: dict[str, str] | None = None, hide: str | None = None, **popen) -> subprocess.Popen:
     """``empathykit ARGS`` in a subprocess; ``hide``: a module made unimportable first."""
     code = (f"import sys; sys.modules[{hide!r}] = None; " if hide else "import sys; ") + \
@@ -270,3 +282,15 @@ def test_serve_checks_its_model_before_the_port(tmp_path):
             process = _cli("serve", str(folder), "--port", str(port))
             _, err = process.communicate(timeout=120)
             assert process.returncode == 1 and says in err.splitlines()[0] and "in use" not in err, err
+
+
+@pytest.mark.slow
+def test_serving_beyond_loopback_without_credentials_warns(seek_classifier):
+    port = free_port()
+    process = _cli("serve", str(seek_classifier), "--host", "0.0.0.0", "--port", str(port))
+    try:
+        _wait_up(f"http://127.0.0.1:{port}", process)
+    finally:
+        process.terminate()
+        _, err = process.communicate(timeout=30)
+    assert "warning: serving on 0.0.0.0 without authentication" in err and "--auth-user" in err
