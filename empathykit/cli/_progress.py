@@ -91,6 +91,8 @@ class Renderer:
                 spent = elapsed(time.monotonic() - self.stage_started)
                 self._line(f"{self.describe()}, done in {spent}")
             if self.bar is not None:
+                if not failed and self.task is not None and self.done is not None:  # the last stage ends full
+                    self.bar.update(self.task, total=max(self.total or 0, self.done), completed=self.done)
                 self.bar.live.transient = failed  # an error stands alone, without a half-drawn bar
                 self.bar.stop()
 
