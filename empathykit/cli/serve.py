@@ -29,7 +29,7 @@ def serve_command(
 ) -> None:
     """Serve model predictions to Label Studio (GET /health, POST /setup, /predict, /webhook); connect a project with `annotate connect`."""
     require_libraries()  # before anything is read or loaded
-    from empathykit.cli._common import err_console, schema_options
+    from empathykit.cli._common import err_console, progress, schema_options
     from empathykit.schemas import get_schema
     from empathykit.serve.app import check_port, serve
     from empathykit.serve.auth import credentials_from_env
@@ -45,8 +45,8 @@ def serve_command(
     def log(line: str) -> None:
         err_console.print(line, highlight=False, markup=False, soft_wrap=True)
 
-    log("loading the model")
-    backend = Backend(model_dir, schema=chosen, label_map=label_map, limits=limits, log=log)
+    with progress("loading the model"):
+        backend = Backend(model_dir, schema=chosen, label_map=label_map, limits=limits, log=log)
     log(f"model {backend.model.version} ({backend.model.family}) loaded"
         + (f"; following the loop folder {backend.loop_dir}" if backend.loop_dir else ""))
     serve(backend, host=host, port=port, credentials=credentials, log=log, on_ready=lambda url: log(

@@ -23,14 +23,13 @@ from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
 from empathykit.errors import InputError, SchemaError
-from empathykit.predict.models import CURRENT_MODEL, LoadedModel, open_model, resolve_dirs
+from empathykit.predict.models import CURRENT_MODEL, LoadedModel, model_version_of, open_model, resolve_dirs
 from empathykit.predict.values import model_label_names, to_values
 from empathykit.schemas import get_schema, schema_names
 from empathykit.schemas.base import Schema
 from empathykit.serve.batching import Batcher
 from empathykit.serve.follow import Follower, is_loop_folder
 from empathykit.serve.tasks import Limits, read_task, task_label
-from empathykit.train.folder import MARKER, read_model_config
 
 __all__ = ["CURRENT_MODEL", "Backend", "LoadedModel", "check_model", "load_model", "match_schema"]
 
@@ -48,10 +47,7 @@ def check_model(paths: Sequence[str | Path]) -> list[Path]:
     dirs = resolve_dirs([Path(p) for p in paths])
     if not dirs:
         raise InputError("no model folder to serve", hint="pass one or more MODEL_DIR (a folder `empathykit train` wrote)")
-    for folder in dirs:
-        if not (folder / MARKER).is_file() and (folder / "config.json").is_file():
-            continue  # a plain Hugging Face classifier
-        read_model_config(folder)
+    model_version_of(dirs)
     return dirs
 
 
