@@ -12,7 +12,9 @@
    ``al_rank``, ``al_score``, ``al_strategy`` and ``prelabel_model_version``, which the export card
    reports), with ``OUT.selection.json`` beside it: strategy, seed,
    model version, pool counts and each chosen item's score. Only then are they pushed as one new
-   round with their predictions and scores, so the Data Manager shows and sorts them.
+   round with their predictions and scores, so the Data Manager shows and sorts them. An
+   ``OUT.selection.json`` of an earlier round is never overwritten: the run stops before scoring,
+   naming that round (each round gets its own OUT).
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from empathykit.annotate import projects as prj
 from empathykit.annotate.connection import Connection, connect
 from empathykit.annotate.pull import resolve_schema
 from empathykit.annotate.push import push
-from empathykit.errors import InputError, SchemaError
+from empathykit.errors import InputError, OutputError, SchemaError
 from empathykit.exports.card import PRELABEL_COLUMN
 from empathykit.io import check_output, write_json, write_parquet
 from empathykit.predict.models import LoadedModel
@@ -68,6 +70,25 @@ def selection_path(out: str | Path) -> Path:
     return out.with_name(out.stem + ".selection.json")
 
 
+def keep_earlier_round(out: str | Path, project: str, number: int) -> None:
+    """Stop before any scoring when ``OUT.selection.json`` records another round (or project) than
+    round ``number`` of ``project``: replacing it would lose why that round's items were chosen."""
+    record = selection_path(out)
+    if not record.is_file():
+        return
+    try:
+        earlier = json.loads(record.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        earlier = {}
+    if isinstance(earlier, dict) and earlier.get("round") == number and earlier.get("project") == project:
+        return  # this round, chosen before but not pushed whole: choosing it again replaces nothing pushed
+    which = (f"round {earlier.get('round')} of project {earlier.get('project')!r}" if isinstance(earlier, dict)
+             else "an earlier round")
+    raise OutputError(f"{record} records why {which} was chosen; round {number} of {project!r} would overwrite it "
+                      "(nothing was scored or pushed)",
+                      hint=f"name another output, e.g. -o {Path(out).with_name(f'round-{number}.parquet')}")
+
+
 def next_round(project: str | int, pool: str | Path, model_dir: str | Path, *, size: int, out: str | Path,
                strategy: str = "uncertainty", seed: int = 0, schema: str | Schema | None = None,
                id_column: str | None = None, connection: Connection | None = None,
@@ -79,8 +100,8 @@ def next_round(project: str | int, pool: str | Path, model_dir: str | Path, *, s
     model = check_scoring_model(model_dir)  # opened once: config.yaml read and the weights loaded here only
     if Path(out).suffix.lower() != ".parquet":
         raise InputError(f"{out}: the chosen items are written as Parquet; expected a .parquet file name")
-    check_output(out, "file")
-    check_output(selection_path(out), "file")
+    check_output(out, "file", output="selection")
+    check_output(selection_path(out), "file", output="selection-record", label="selection record")
     client = connect(connection)
     ref = prj.find_project(client, project)
     if ref is None and schema is None:
@@ -100,6 +121,7 @@ def next_round(project: str | int, pool: str | Path, model_dir: str | Path, *, s
     if not candidates:
         raise InputError(f"every pool item is already in project {project!r}; nothing to choose",
                          hint="add items to the pool")
+    keep_earlier_round(out, ref.title if ref else str(project), int(max(rounds, default=0)) + 1)
     selection, scored = _choose(model, candidates, tasks, size=size, strategy=strategy, seed=seed,
                                 on_progress=on_progress)
     next_number = int(max(rounds, default=0)) + 1
@@ -113,13 +135,13 @@ def next_round(project: str | int, pool: str | Path, model_dir: str | Path, *, s
              "model": str(model_dir), "model_version": version, "pool": len(records), "in_project": in_project,
              "candidates": len(candidates), "size": size, "kind": scored.kind,
              "chosen": [{"item_id": c["item_id"], "rank": c["al_rank"], "score": c["al_score"]} for c in chosen]}
-    write_json(selection_path(out), facts)
+    write_json(selection_path(out), facts, output="selection-record")
     pushed = push(out, schema=chosen_schema, project=ref.title if ref else str(project),
                   predictions_column="prediction" if predicted else None,
                   prediction_score_column="prediction_score" if predicted else None,
                   model_version=version if predicted else None, connection=connection, on_progress=on_progress)
     if facts["project_id"] is None:  # the round started the project
-        write_json(selection_path(out), {**facts, "project_id": pushed.project_id})
+        write_json(selection_path(out), {**facts, "project_id": pushed.project_id}, output="selection-record")
     return NextRoundReport(project_id=pushed.project_id, project_title=pushed.project_title,
                            project_url=pushed.project_url, round=next_number, strategy=strategy, seed=seed,
                            model_version=version, pool=len(records), in_project=in_project,
@@ -188,5 +210,5 @@ def _write_with_predictions(chosen: list[dict[str, Any]], rows: list[dict[str, A
             item = {**item, PRELABEL_COLUMN: None}
         written.append({**item, "prediction": (values[target.name] if single else json.dumps(values)) if values else None,
                         "prediction_score": row.get("prediction_score") if values else None})
-    write_parquet(out, pa.Table.from_pylist(written))
+    write_parquet(out, pa.Table.from_pylist(written), output="selection")
     return any(w["prediction"] is not None for w in written)

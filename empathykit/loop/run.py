@@ -34,7 +34,7 @@ from empathykit.annotate.push import push
 from empathykit.errors import InputError
 from empathykit.exports.flows import ExportOptions, run_export
 from empathykit.exports.loading import configs
-from empathykit.io import atomic_open, check_output, write_json
+from empathykit.io import atomic_open, atomic_path, check_output, mark_folder, write_json
 from empathykit.loop.gate import check_gate, round_gate
 from empathykit.loop.progress import RoundProgress, check_min_done, round_progress
 from empathykit.loop.state import STEPS, LoopState, next_step, read_state, save_state
@@ -103,7 +103,7 @@ def run_loop(project: str, pool: str | Path, encoder: str | Path, loop_dir: str 
             if not progress.complete:
                 return LoopReport(str(loop_dir), completed, state.round, state.step, done, state.history,
                                   waiting=progress.line())
-        loop_dir.mkdir(parents=True, exist_ok=True)
+        mark_folder(loop_dir, "loop", label="loop folder")
         report_progress(on_progress, f"round {state.round}: {state.step}")
         summary = _run_step(state, loop_dir, connection, people)
         done.append((state.round, state.step))
@@ -137,7 +137,7 @@ def _open_state(project: str, pool: str | Path, encoder: str | Path, loop_dir: P
     """The loop's state, read or new; nothing is written here."""
     state = read_state(loop_dir)
     if state is None:
-        check_output(loop_dir, "dir", marker="loop-state.json", label="loop folder")
+        check_output(loop_dir, "dir", output="loop", label="loop folder")
         return LoopState(project=str(project), pool=str(pool), encoder=str(encoder), size=size, strategy=strategy,
                          family=family, task=task, seed=seed, overrides=list(overrides or []))
     if state.project != str(project):
@@ -257,17 +257,15 @@ def warm_start(model_dir: Path) -> Path:
     target = model_dir.parent / "warm-start"
     if (target / "config.json").is_file():
         return target
-    tmp = model_dir.parent / ".warm-start.tmp"
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir()
     sources = [p for p in (model_dir / "encoder").iterdir() if p.is_file()]
     sources += [model_dir / name for name in TOKENIZER_FILES if (model_dir / name).is_file()]
-    for source in sources:
-        try:
-            os.link(source, tmp / source.name)
-        except OSError:
-            shutil.copy2(source, tmp / source.name)
-    tmp.rename(target)
+    with atomic_path(target, output="warm-start", label="warm-start folder") as tmp:
+        tmp.mkdir()
+        for source in sources:
+            try:
+                os.link(source, tmp / source.name)
+            except OSError:
+                shutil.copy2(source, tmp / source.name)
     return target
 
 

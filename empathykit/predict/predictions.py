@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
 from empathykit.errors import InputError, SchemaError
-from empathykit.io import write_parquet
+from empathykit.io import check_output, write_parquet
 from empathykit.lexicons import SCORE_COLUMNS, Lexicon, resolve_lexicon, score_texts
 from empathykit.predict.corpus import CorpusReport, predict_corpus
 from empathykit.predict.models import LoadedModel, open_model
@@ -202,6 +202,7 @@ def _target(schema: Schema) -> Field:
 def _check_out(out_path: str | Path) -> None:
     if Path(out_path).suffix.lower() != ".parquet":
         raise InputError(f"{out_path}: predictions are written as Parquet; expected a .parquet file name")
+    check_output(out_path, "file", output="predictions")
 
 
 def _read(items_path: str | Path, schema: Schema, text_field: str | None) -> tuple[list[dict[str, Any]], list[str | None]]:
