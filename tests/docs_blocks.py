@@ -109,24 +109,26 @@ def run(block: Block, cwd: Path, env: dict[str, str], timeout: float = 600) -> s
     except subprocess.TimeoutExpired:
         raise BlockFailed(f"{block.where}: did not finish in {timeout:.0f} s:\n{block.code}") from None
     if done.returncode != 0:
-        failed = _failed_command(block, done.stderr)
+        failed, detail = _failed_command(block, done.stderr)
         output = (done.stdout + done.stderr)[-TAIL:]
-        raise BlockFailed(f"{block.where}: `{failed}` failed (exit {done.returncode})\n--- output ---\n{output}")
+        raise BlockFailed(f"{block.where}: `{failed}` failed (exit {done.returncode}){detail}\n"
+                          f"--- output ---\n{output}")
     return done.stdout + done.stderr
 
 
-def _failed_command(block: Block, stderr: str) -> str:
+def _failed_command(block: Block, stderr: str) -> tuple[str, str]:
+    """The command that failed, and for Python its line in the page and the error."""
     if block.language == "bash":
         named = [ln[len(_FAILED):] for ln in stderr.splitlines() if ln.startswith(_FAILED)]
         if named:
-            return named[0]  # the innermost command fails first
+            return named[0], ""  # the innermost command reports first
     else:
         lines = re.findall(rf'File ".*\.docs-block-{block.number}\.py", line (\d+)', stderr)
         code = block.code.splitlines()
         if lines and int(lines[-1]) <= len(code):
             number = int(lines[-1])
-            return f"{code[number - 1].strip()}` at line {block.line + number}: `{_last_line(stderr)}"
-    return block.code.strip().splitlines()[0]
+            return code[number - 1].strip(), f" at line {block.line + number}: {_last_line(stderr)}"
+    return block.code.strip().splitlines()[0], ""
 
 
 def _last_line(stderr: str) -> str:
