@@ -57,8 +57,6 @@ from empathykit.table.items import align_types, items_table, ordered
 
 #: Incremental pulls look this far before the checkpoint (clock skew, commit order).
 CHECKPOINT_MARGIN = timedelta(seconds=5)
-#: At most this many tasks inside the margin are remembered for the nothing-changed check.
-RECENT_LIMIT = 1000
 
 @dataclass
 class PullReport:
@@ -79,8 +77,9 @@ class PullReport:
     updated_annotations: int
     removed_annotations: int
     checkpoint: str | None
-    #: where the time went: ``snapshot`` (the server building its export), ``download``, ``parse``,
-    #: ``write``; ``check`` alone when an incremental pull found nothing changed
+    #: where the time went: ``setup`` (project and schema look-ups), ``snapshot`` (the server
+    #: building its export), ``download``, ``parse`` (tasks to rows), ``tables``, ``write``;
+    #: ``check`` alone when an incremental pull found nothing changed
     seconds: dict[str, float] = field(default_factory=dict)
 
 
@@ -188,12 +187,14 @@ def pull(
         since = parse_time(previous["updated_at"]) - CHECKPOINT_MARGIN
     # nothing annotated last time, or no earlier output: everything is new
     incremental = since is not None
-    if incremental and _unchanged(client, ref.id, since, out, schema, previous.get("recent") or {}):
+    if incremental and _unchanged(client, ref.id, since, parse_time(previous["updated_at"]), out, schema,
+                                  previous.get("window")):
         return _report_unchanged(ref, schema, out, previous["updated_at"], started)
-    timings: dict[str, float] = {}
+    timings: dict[str, float] = {"setup": time.perf_counter() - started}
     fetched = _fetch(client, ref.id, schema, since, parse_time(previous["updated_at"]) if incremental else None,
                      on_progress, timings)
     timings["parse"] = time.perf_counter() - started - sum(timings.values())
+    tabled = time.perf_counter()
     fresh, fresh_unknown, items = (_table(fetched.rows, TIDY_SCHEMA), _table(fetched.unknown, UNKNOWN_SCHEMA),
                                    _items_table(fetched.listed))
     u_path, i_path = unknown_path(out), items_path(out)
@@ -208,12 +209,13 @@ def pull(
             items = ordered(_merge(i_path, items, changed, None))
     fresh = with_schema(_sorted(fresh, schema), schema)  # the schema and its options travel with the data
     written = time.perf_counter()
+    timings["tables"] = written - tabled  # the rows as tables, merged with the earlier output, sorted
     _write(out, fresh, fresh_unknown, items)
     timings["write"] = time.perf_counter() - written
     latest = fetched.latest
     write_json(checkpoint_file, {"url": client.url, "project_id": ref.id, "out": str(out.resolve()),
                                  "updated_at": latest.isoformat() if latest else None,
-                                 "recent": _recent(fetched.listed, latest),
+                                 "window": _window(fetched.listed, latest),
                                  "pulled_at": datetime.now(timezone.utc).isoformat()})
     frame = fresh.select(["annotation_id", "was_cancelled", "ground_truth"]).to_pandas().drop_duplicates("annotation_id")
     return PullReport(
@@ -227,31 +229,33 @@ def pull(
     )
 
 
-def _unchanged(client: StudioClient, project_id: int, since: datetime, out: Path, schema: Schema,
-               recent: dict[str, str]) -> bool:
-    """No task changed since the last pull, asked with one filtered listing instead of a snapshot:
-    the tasks after ``since`` (the checkpoint less its margin) are exactly the ``recent`` ones the
-    last pull read, with the same ``updated_at``; and the earlier output, its items and its schema
-    are all there as an incremental pull would leave them."""
-    if not items_path(out).exists() or recorded_schema(out) != (schema.name, dict(schema.options)):
+def _unchanged(client: StudioClient, project_id: int, since: datetime, checkpoint: datetime, out: Path,
+               schema: Schema, window: dict[str, int] | None) -> bool:
+    """No task changed since the last pull, asked with two counts instead of a snapshot: as many
+    tasks changed after ``since`` (the checkpoint less its margin) and after the checkpoint itself
+    as the last pull read there (an edit, a new task or a new annotation moves ``updated_at`` past
+    the checkpoint; a deletion lowers the first count); and the earlier output, its items and
+    its schema are all there as an incremental pull would leave them."""
+    if not window or not items_path(out).exists() or recorded_schema(out) != (schema.name, dict(schema.options)):
         return False
-    query = json.dumps({"filters": since_filter(since)})
-    body = client.request("GET", "/api/tasks", params={"project": project_id, "include": "id,updated_at",
-                                                       "page_size": RECENT_LIMIT + 1, "query": query},
-                          what=f"pulling project {project_id} (checking for changes)").json()
-    tasks = body.get("tasks") or []
-    return (body.get("total", len(tasks)) == len(tasks) == len(recent)
-            and all(parse_time(recent.get(str(t["id"]))) == parse_time(t.get("updated_at")) for t in tasks))
+    for moment, expected in ((since, window["after_since"]), (checkpoint, window["after_checkpoint"])):
+        query = json.dumps({"filters": since_filter(moment)})
+        body = client.request("GET", "/api/tasks", params={"project": project_id, "include": "id", "page_size": 1,
+                                                           "query": query},
+                              what=f"pulling project {project_id} (checking for changes)").json()
+        if body.get("total") != expected:
+            return False
+    return True
 
 
-def _recent(listed: list[dict[str, Any]], latest: datetime | None) -> dict[str, str]:
-    """``task id -> updated_at`` of the tasks read that the next incremental pull's filter will
-    list again (after the checkpoint less its margin); none past :data:`RECENT_LIMIT`."""
+def _window(listed: list[dict[str, Any]], latest: datetime | None) -> dict[str, int] | None:
+    """How many of the tasks read changed after the next checkpoint less its margin, and after
+    the checkpoint itself: what the next incremental pull's counts find when nothing changed."""
     if latest is None:
-        return {}
-    recent = {str(t["id"]): t["updated_at"] for t in listed
-              if t.get("updated_at") and parse_time(t["updated_at"]) > latest - CHECKPOINT_MARGIN}
-    return recent if len(recent) <= RECENT_LIMIT else {}
+        return None
+    moments = [parse_time(t["updated_at"]) for t in listed if t.get("updated_at")]
+    return {"after_since": sum(m > latest - CHECKPOINT_MARGIN for m in moments),
+            "after_checkpoint": sum(m > latest for m in moments)}
 
 
 def _report_unchanged(ref: prj.ProjectRef, schema: Schema, out: Path, checkpoint: str, started: float
