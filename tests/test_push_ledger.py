@@ -59,3 +59,13 @@ def test_a_re_push_sees_tasks_deleted_and_changed_since(studio, project_dir, tas
     assert 1 <= len(tasks_read) < 29  # only what changed since the last push
     items = sorted(t["data"]["item_id"] for t in studio.tasks(report.project_id))
     assert items == sorted([f"l{i}" for i in range(30)] + ["renamed"])
+
+
+def test_a_ledger_that_cannot_be_saved_leaves_the_push_whole(studio, tmp_path, monkeypatch):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the project folder would be\n")
+    monkeypatch.setenv("EMPATHYKIT_DIR", str(blocker / ".empathykit"))
+    title = studio.project_title("ledger-unsaved")
+    report = push(_items(5), schema="seek-provide", project=title, connection=studio.connection)
+    again = push(_items(6), schema="seek-provide", project=title, connection=studio.connection)
+    assert (report.created, again.created, again.skipped) == (5, 1, 5)

@@ -80,6 +80,7 @@ them with the same rule (earliest task kept, annotated tasks never deleted).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import random
@@ -93,6 +94,7 @@ from empathykit.annotate import projects as prj
 from empathykit.annotate.connection import StudioClient
 from empathykit.annotate.snapshot import parse_time, since_filter
 from empathykit.config import project_dir
+from empathykit.errors import OutputError
 from empathykit.io import write_json
 from empathykit.progress import Counter, Progress
 
@@ -241,15 +243,17 @@ class Ledger:
             yield from prj.iter_tasks(self.client, self.project_id, include="id,data", query=query)
 
     def save(self) -> None:
-        """Leave the ledger for the next push of this project from this folder."""
+        """Leave the ledger for the next push of this project from this folder; where it cannot be
+        written (a read-only folder, a full disk), the next push reads the project whole."""
         if self.saved is None or self.moment is None:
             return
-        self.saved.parent.mkdir(parents=True, exist_ok=True)
         tasks = {item: ids for item, ids in self.tasks.items() if ids}
         own = [] if self._unmapped else _ranges(sorted(self.ours))
-        write_json(self.saved, {"last_id": max(self.ids, default=0), "moment": self.moment, "ids": sorted(self.ids),
-                                "own": own if len(own) <= MAX_SKIPPED_RANGES else [],
-                                "tasks": tasks, "rounds": {item: self.rounds.get(item) for item in tasks}})
+        with contextlib.suppress(OSError, OutputError):
+            self.saved.parent.mkdir(parents=True, exist_ok=True)
+            write_json(self.saved, {"last_id": max(self.ids, default=0), "moment": self.moment,
+                                    "ids": sorted(self.ids), "own": own if len(own) <= MAX_SKIPPED_RANGES else [],
+                                    "tasks": tasks, "rounds": {item: self.rounds.get(item) for item in tasks}})
 
     def _add(self, task: dict[str, Any]) -> None:
         task_id = int(task["id"])
