@@ -25,6 +25,7 @@ import contextlib
 import errno
 import json
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -127,6 +128,16 @@ def _cannot_write(target: Path, folder: Path, exc: OSError, label: str) -> Outpu
     reason = os.strerror(exc.errno) if exc.errno else exc.strerror or str(exc).split("\n")[0]
     return OutputError(f"{label} {target}: cannot write in {folder} ({reason}); nothing was written",
                        hint=_WRITE_HINTS.get(exc.errno, "choose a folder you can write to, or fix its permissions"))
+
+
+def disk_error(exc: OSError) -> OutputError | None:
+    """One line for a write the file system refused anywhere (full, over quota, read-only); None for
+    any other ``OSError``, which stays loud."""
+    if exc.errno not in (errno.ENOSPC, errno.EDQUOT, errno.EROFS):
+        return None
+    quoted = re.search(r"'([^']+)'", str(exc))  # Arrow names the file in its message, not in filename
+    where = os.fsdecode(exc.filename) if exc.filename is not None else quoted.group(1) if quoted else "a file"
+    return OutputError(f"cannot write {where} ({os.strerror(exc.errno)})", hint=_WRITE_HINTS[exc.errno])
 
 
 def _write_failure(exc: BaseException, target: Path, tmp: Path, label: str) -> OutputError | None:

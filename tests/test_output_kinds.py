@@ -235,9 +235,14 @@ def test_read_only_folder_is_one_line(family, annotated, seek_classifier, readon
     assert sorted(p.name for p in readonly.iterdir()) == ["keep.txt"]
 
 
-def test_a_full_disk_is_one_line_naming_the_output(annotated, tmp_path):
+@pytest.mark.parametrize("family", ["export", "predict"])
+def test_a_full_disk_is_one_line_naming_the_output(family, annotated, seek_classifier, tmp_path):  # noqa: F811
     annotations, _ = annotated
+    items = tmp_path / "items.jsonl"
+    items.write_text("".join(json.dumps({"item_id": str(i), "text": f"so sad {i} " * 40}) + "\n" for i in range(300)))
     small = tmp_path / "small"
     small.mkdir()
-    process = _sandboxed("full", small, "export", str(annotations), "-o", str(small / "export"))
+    args = {"export": ["export", str(annotations), "-o", str(small / "export")],
+            "predict": ["predict", str(seek_classifier), str(items), "-o", str(small / "p.parquet")]}[family]
+    process = _sandboxed("full", small, *args)
     _one_line(process, small, "No space left on device")

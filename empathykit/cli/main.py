@@ -7,6 +7,7 @@ from typer.core import TyperGroup
 
 from empathykit.cli import _conventions
 from empathykit.errors import EmpathykitError
+from empathykit.io import disk_error
 
 
 class _ErrorBoundary(TyperGroup):
@@ -25,7 +26,13 @@ class _ErrorBoundary(TyperGroup):
         _conventions.quiet_libraries()
         show_library_messages()
         try:
-            return super().invoke(ctx)
+            try:
+                return super().invoke(ctx)
+            except OSError as exc:  # a full or read-only disk met outside io's writers is one line too
+                failure = disk_error(exc)
+                if failure is None:
+                    raise
+                raise failure from None
         except EmpathykitError as error:
             from empathykit.cli._common import err_console
 
