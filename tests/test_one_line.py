@@ -36,6 +36,14 @@ def test_a_long_error_is_one_line_in_a_file(tmp_path):
     assert str(deep) in lines[0] and len(lines[0]) > 160
 
 
+def test_a_usage_error_is_one_error_line_and_one_hint_in_a_file(tmp_path):
+    code, lines = _stderr_in_a_file(["train", tmp_path / "export", "-o", tmp_path / "m", "--family", "nope"], tmp_path)
+    assert code == 2
+    assert [line.split(":")[0] for line in lines] == ["error", "hint"], lines
+    assert "'nope' is not one of 'classifier', 'kd', 'epitome', 'similarity', 'circumplex', 'mlm'" in lines[0]
+    assert "train --help" in lines[1]
+
+
 def test_export_summary_and_table_title_are_one_line_each_in_a_file(annotated, tmp_path):
     annotations, _ = annotated
     out = tmp_path / ("an-export-folder-with-a-long-name-" * 3)

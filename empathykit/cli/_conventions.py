@@ -118,6 +118,28 @@ def plain_help() -> None:
     TyperArgument._usage_display_name = _argument_usage
 
 
+def one_line_usage_errors() -> None:
+    """Off a terminal, a usage error (a missing option, a value not in a closed set) is one
+    ``error:`` line and one ``hint:`` line, like every other error: Typer draws it in a box that
+    wraps at 80 columns, several lines in a log where ``grep error:`` finds none."""
+    from typer import rich_utils
+
+    boxed = rich_utils.rich_format_error
+    if getattr(boxed, "one_line", False):
+        return
+
+    def plain(error) -> None:
+        if sys.stderr.isatty() or type(error).__name__ == "NoArgsIsHelpError":
+            return boxed(error)
+        ctx = getattr(error, "ctx", None)
+        print(f"error: {' '.join(error.format_message().split())}", file=sys.stderr)
+        if ctx is not None:
+            print(f"hint: `{ctx.command_path} --help` lists the options", file=sys.stderr)
+
+    plain.one_line = True
+    rich_utils.rich_format_error = plain
+
+
 def quiet_libraries() -> None:
     """No progress bars or advisories from datasets, transformers or the Hub in our output: our
     own progress goes to stderr. The environment covers libraries imported later; the calls cover

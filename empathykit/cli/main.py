@@ -77,6 +77,7 @@ def _register() -> None:
 
 
 _conventions.plain_help()
+_conventions.one_line_usage_errors()
 _register()
 
 
