@@ -117,8 +117,9 @@ def test_loop_folder_is_followed_on_the_servers_own_timer(seek_classifier, tmp_p
     pointer.write_text(f"{seek_classifier}\n")
     lines: list[str] = []
     served = Backend([tmp_path], check_every=0.2, log=lines.append)
-    first, second, third = (model_version(seek_classifier), model_version(_round(seek_classifier, tmp_path / "r2", "2")),
-                            model_version(_round(seek_classifier, tmp_path / "r3", "3")))
+    first = model_version(seek_classifier)
+    second = model_version(_round(seek_classifier, tmp_path / "r2", "2"))
+    third = model_version(_round(seek_classifier, tmp_path / "r3", "3"))
     body = {"tasks": [{"id": 1, "data": {"text": "so sad"}}], "label_config": SEEK.label_config()}
     answers: list[tuple[int, str, float]] = []
     stop = threading.Event()

@@ -44,7 +44,8 @@ def create_app(backend: Backend, credentials: Credentials | None = None):
 
     @app.exception_handler(EmpathykitError)
     async def typed_error(_request: Request, error: EmpathykitError) -> JSONResponse:
-        return refused(str(error) + (f" ({error.hint})" if error.hint else ""), 413 if isinstance(error, TooLarge) else 400)
+        status = 413 if isinstance(error, TooLarge) else 400
+        return refused(str(error) + (f" ({error.hint})" if error.hint else ""), status)
 
     @app.get("/health")
     def health() -> dict[str, Any]:

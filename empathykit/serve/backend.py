@@ -36,18 +36,21 @@ __all__ = ["CURRENT_MODEL", "Backend", "LoadedModel", "check_model", "load_model
 
 def load_model(dirs: Sequence[Path]) -> LoadedModel:
     """The model(s) to serve, loaded once (the newest of a loop folder, or the folders given)."""
-    if not dirs:
-        raise InputError("no model folder to serve", hint="pass one or more MODEL_DIR (a folder `empathykit train` wrote)")
-    return open_model(dirs)
+    return open_model(_some(dirs))
 
 
 def check_model(paths: Sequence[str | Path]) -> list[Path]:
     """The model folders ``paths`` name (a loop folder: its newest), each checked without loading weights:
     one line for a path that is not there or not a model, before a port is taken or a weight read."""
-    dirs = resolve_dirs([Path(p) for p in paths])
-    if not dirs:
-        raise InputError("no model folder to serve", hint="pass one or more MODEL_DIR (a folder `empathykit train` wrote)")
+    dirs = _some(resolve_dirs([Path(p) for p in paths]))
     model_version_of(dirs)
+    return dirs
+
+
+def _some(dirs: Sequence[Path]) -> Sequence[Path]:
+    if not dirs:
+        raise InputError("no model folder to serve",
+                         hint="pass one or more MODEL_DIR (a folder `empathykit train` wrote)")
     return dirs
 
 
