@@ -150,3 +150,18 @@ def test_evaluate_and_the_card_give_the_test_interval(tmp_path, tiny_model):  # 
     assert result["ci95"]["low"] <= result["macro_f1"] <= result["ci95"]["high"]
     card = (tmp_path / "m" / "README.md").read_text()
     assert f"Test macro_f1 {result['macro_f1']:.4f}, bootstrap 95 % interval {result['ci95']['low']:.4f}" in card
+
+
+def test_cli_without_a_validation_split_says_in_one_line_that_the_final_model_is_kept(tmp_path, tiny_model):  # noqa: F811
+    from typer.testing import CliRunner
+
+    from empathykit.cli.main import app
+    from tests.train_fixtures import make_export
+
+    export = make_export(tmp_path / "export", sizes=(("train", 32, 0), ("validation", 0, 1), ("test", 8, 2)))
+    result = CliRunner().invoke(app, ["train", str(export), "-m", str(tiny_model), "-o", str(tmp_path / "m"),
+                                      *[f"--set={k}={v}" for k, v in FAST.items()], "--set", "epochs=1"])
+    assert result.exit_code == 0, result.output
+    lines = [line for line in result.stderr.splitlines() if "no validation split" in line]
+    assert len(lines) == 1 and "the final model is kept" in lines[0], result.stderr
+    assert json.loads((tmp_path / "m" / "metrics.json").read_text())["kept"]["kept"] == "final"
