@@ -30,6 +30,18 @@ def report(on_progress: Progress | None, stage: str, done: int | None = None, to
         on_progress(stage, done, total)
 
 
+def within(on_progress: Progress | None, prefix: str) -> Progress | None:
+    """``on_progress`` for a part of a larger run: each stage named ``prefix: stage``
+    (``round 2 train: training``), so a log says which part the counts belong to."""
+    if on_progress is None:
+        return None
+
+    def part(stage: str, done: int | None = None, total: int | None = None) -> None:
+        on_progress(f"{prefix}: {stage}", done, total)
+
+    return part
+
+
 class Counter:
     """Counts one stage's work and reports the running count, for loops that know what each
     batch added: ``count = Counter(on_progress, "filtering posts"); count(len(batch))``.

@@ -21,7 +21,7 @@ from typer.testing import CliRunner
 from conftest import SAMPLES
 from empathykit.cli import _progress
 from empathykit.cli.main import app
-from empathykit.progress import Counter
+from empathykit.progress import Counter, within
 from empathykit.quickstart import sample_tweets_path
 from tests.train_fixtures import tiny_model  # noqa: F401
 
@@ -53,6 +53,13 @@ def test_off_a_terminal_each_stage_is_a_line_and_the_clock_adds_rate_and_time_le
     assert "writing" in lines
     assert any(re.fullmatch(r"writing: still working, \d+ s elapsed", line) for line in lines), lines
     assert not SPINNER.search(buffer.getvalue())
+
+
+def test_a_part_of_a_run_names_its_stages_within_the_run():
+    seen = []
+    Counter(within(lambda *report: seen.append(report), "round 2 train"), "training", total=4)(2)
+    assert seen == [("round 2 train: training", 0, 4), ("round 2 train: training", 2, 4)]
+    assert within(None, "round 2 train") is None
 
 
 def test_an_error_before_any_report_prints_nothing_but_the_error():
@@ -129,3 +136,32 @@ def test_filter_and_export_leave_lines_and_no_spinner_frames_in_a_file(annotated
     done, log = _run(["filter", str(sample_tweets_path()), "-o", str(tmp_path / "kept.parquet")], tmp_path)
     assert done.returncode == 0, log
     assert re.search(r"^filtering posts: \d+", log, re.M) and not SPINNER.search(log), log
+
+
+@pytest.mark.studio
+def test_a_loop_in_a_cron_log_names_each_step_and_counts_the_training(studio, tiny_model, tmp_path):  # noqa: F811
+    import json
+
+    from empathykit.annotate.push import push
+    from empathykit.schemas import get_schema
+    from tests.train_fixtures import make_rows
+
+    title, seek = studio.project_title("loop-log"), get_schema("seek-provide")
+    annotated = make_rows(24, seed=7)
+    report = push([{"item_id": r["item_id"], "text": r["text"]} for r in annotated], schema="seek-provide",
+                  project=title, round_size=24, connection=studio.connection)
+    (annotator,) = studio.make_annotators(1)
+    labels = {r["item_id"]: "seeking" if r["label"] else "none" for r in annotated}
+    for task in studio.tasks(report.project_id):
+        studio.submit(task["id"], seek.to_results({"empathy": labels[task["data"]["item_id"]]}), annotator)
+    pool = tmp_path / "pool.jsonl"
+    pool.write_text("".join(json.dumps({"item_id": r["item_id"], "text": r["text"]}) + "\n"
+                            for r in make_rows(12, seed=8)))
+    settings = ["epochs=2", "learning_rate=3e-3", "warmup_ratio=0", "eval_each_epoch=false", "batch_size=8"]
+    done, log = _run(["loop", "-p", title, "-i", str(pool), "-m", str(tiny_model), "-o", str(tmp_path / "loop"),
+                      "-n", "3", *[a for s in settings for a in ("--set", s)]], tmp_path, **studio.env())
+    assert done.returncode == 0, log
+    lines = log.splitlines()
+    assert "round 1: pull" in lines and "round 1: train" in lines, log
+    assert any(re.match(r"round 1 train: training: \d+/\d+", line) for line in lines), log
+    assert any(line.startswith("round 1 next-round: ") for line in lines) and not SPINNER.search(log), log

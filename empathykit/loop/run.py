@@ -39,7 +39,7 @@ from empathykit.loop.gate import check_gate, round_gate
 from empathykit.loop.progress import RoundProgress, check_min_done, round_progress
 from empathykit.loop.state import STEPS, LoopState, next_step, read_state, save_state
 from empathykit.predict.models import CURRENT_MODEL
-from empathykit.progress import Progress, report as report_progress
+from empathykit.progress import Progress, report as report_progress, within
 from empathykit.train.folder import check_base_model, model_version, run_dir
 from empathykit.train.run import evaluate_model, train_model
 
@@ -105,7 +105,8 @@ def run_loop(project: str, pool: str | Path, encoder: str | Path, loop_dir: str 
                                   waiting=progress.line())
         mark_folder(loop_dir, "loop", label="loop folder")
         report_progress(on_progress, f"round {state.round}: {state.step}")
-        summary = _run_step(state, loop_dir, connection, people)
+        step_progress = within(on_progress, f"round {state.round} {state.step}")
+        summary = _run_step(state, loop_dir, connection, people, step_progress)
         done.append((state.round, state.step))
         step_round, step = state.round, state.step
         next_step(state)
@@ -172,33 +173,35 @@ def _repull(state: LoopState, loop_dir: Path) -> None:
     state.step = STEPS[0]
 
 
-def _run_step(state: LoopState, loop_dir: Path, connection: Connection | None, people: People) -> str:
+def _run_step(state: LoopState, loop_dir: Path, connection: Connection | None, people: People,
+              on_progress: Progress | None) -> str:
     if state.step == "agreement":
         return _agreement(state, loop_dir, people.min_alpha)
-    summary = STEP_FUNCTIONS[state.step](state, loop_dir, connection)
+    summary = STEP_FUNCTIONS[state.step](state, loop_dir, connection, on_progress)
     if state.step == "evaluate":
         state.history.append({"round": state.round, **summary_metrics(state, loop_dir)})
     return summary
 
 
 # -- the steps -------------------------------------------------------------------------
-def _pull(state: LoopState, loop_dir: Path, connection: Connection | None) -> str:
+def _pull(state: LoopState, loop_dir: Path, connection: Connection | None, on_progress: Progress | None) -> str:
     folder = state.round_dir(loop_dir)
     folder.mkdir(parents=True, exist_ok=True)
-    report = pull(state.project, out=folder / "annotations.parquet", connection=connection)
+    report = pull(state.project, out=folder / "annotations.parquet", connection=connection, on_progress=on_progress)
     if report.annotations - report.cancelled <= 0:
         raise InputError(f"project {state.project!r} has no annotations yet; the loop trains on them",
                          hint="annotate a first round (annotate push --round-size N), then run the loop")
     return f"{report.annotations} annotations ({report.cancelled} skipped) of project {report.project_title!r}"
 
 
-def _export(state: LoopState, loop_dir: Path, connection: Connection | None) -> str:
+def _export(state: LoopState, loop_dir: Path, connection: Connection | None, on_progress: Progress | None) -> str:
     folder = state.round_dir(loop_dir)
-    report = run_export(folder / "annotations.parquet", folder / "export", ExportOptions(seed=state.seed))
+    report = run_export(folder / "annotations.parquet", folder / "export", ExportOptions(seed=state.seed),
+                        on_progress=on_progress)
     return f"{report.items_annotated} items exported, splits {report.split_sizes}"
 
 
-def _train(state: LoopState, loop_dir: Path, connection: Connection | None) -> str:
+def _train(state: LoopState, loop_dir: Path, connection: Connection | None, on_progress: Progress | None) -> str:
     folder = state.round_dir(loop_dir)
     model = folder / "model"
     if not (model / "config.yaml").is_file():  # else: trained before a kill, not yet recorded
@@ -206,13 +209,13 @@ def _train(state: LoopState, loop_dir: Path, connection: Connection | None) -> s
         base = warm_start(previous) if state.round > 1 and (previous / "config.yaml").is_file() else Path(state.encoder)
         resume = run_dir(model).is_dir() and any(run_dir(model).glob("checkpoint-*"))
         train_model(str(folder / "export"), family=state.family, model=str(base), out_dir=model, task=_task(state, folder),
-                    overrides=[f"seed={state.seed}", *state.overrides], resume=resume)
+                    overrides=[f"seed={state.seed}", *state.overrides], resume=resume, on_progress=on_progress)
     with atomic_open(loop_dir / CURRENT_MODEL) as handle:  # `serve LOOP_DIR` answers with it from now on
         handle.write(f"{model.resolve()}\n")
     return f"model {model_version(model)}"
 
 
-def _evaluate(state: LoopState, loop_dir: Path, connection: Connection | None) -> str:
+def _evaluate(state: LoopState, loop_dir: Path, connection: Connection | None, on_progress: Progress | None) -> str:
     folder = state.round_dir(loop_dir)
     metrics = evaluate_model(folder / "model", str(folder / "export"), split="test", task=_task(state, folder))
     write_json(folder / "evaluation.json", metrics)
@@ -228,7 +231,7 @@ def _agreement(state: LoopState, loop_dir: Path, min_alpha: float | None) -> str
     return f"round {facts.round}: {facts.describe()}" if facts.round is not None else facts.describe()
 
 
-def _next_round(state: LoopState, loop_dir: Path, connection: Connection | None) -> str:
+def _next_round(state: LoopState, loop_dir: Path, connection: Connection | None, on_progress: Progress | None) -> str:
     folder = state.round_dir(loop_dir)
     out = folder / "next-round.parquet"
     if selection_path(out).is_file() and out.is_file():  # chosen (and perhaps pushed) before a kill: push, never rechoose
@@ -238,11 +241,13 @@ def _next_round(state: LoopState, loop_dir: Path, connection: Connection | None)
         report = push(out, schema=_project_schema(state, connection), project=facts["project"],
                       predictions_column="prediction" if predicted else None,
                       prediction_score_column="prediction_score" if predicted else None,
-                      model_version=facts["model_version"] if predicted else None, connection=connection)
+                      model_version=facts["model_version"] if predicted else None, connection=connection,
+                      on_progress=on_progress)
         state.pushed_round = facts["round"]
         return f"round {facts['round']} pushed again after a stop: {report.created} imported, {report.skipped} there"
     report = next_round(state.project, state.pool, folder / "model", size=state.size, out=out,
-                        strategy=state.strategy, seed=state.seed + state.round, connection=connection)
+                        strategy=state.strategy, seed=state.seed + state.round, connection=connection,
+                        on_progress=on_progress)
     state.pushed_round = report.round
     return (f"round {report.round}: {report.chosen} of {report.candidates} pool items chosen by {report.strategy}, "
             f"{report.pushed} pushed")
