@@ -55,27 +55,41 @@ def create_app(backend: Backend, credentials: Credentials | None = None):
     def index() -> dict[str, Any]:
         return backend.health(private=True)
 
+    # the body is read here, within its limit; parsing it and the model run on one pool thread
+    # (a thread hop costs a scheduler slice on a busy machine, so one, not one per step)
     @app.post("/setup", dependencies=guarded)
     async def setup(request: Request):
-        body = await _body(request, backend.limits.max_body_bytes)
-        config = body.get("schema") or body.get("label_config") or ""
-        return await run_in_threadpool(backend.setup, config if isinstance(config, str) else "")
+        return await run_in_threadpool(_setup, backend, await _raw(request, backend.limits.max_body_bytes))
 
     @app.post("/predict", dependencies=guarded)
     async def predict(request: Request):
-        body = await _body(request, backend.limits.max_body_bytes)
-        tasks, config = body.get("tasks"), body.get("label_config")
-        if not isinstance(tasks, list):
-            raise InputError("the request has no list of 'tasks' (Label Studio sends {\"tasks\": [...], "
-                             "\"label_config\": ...})")
-        check_count(tasks, backend.limits)
-        return await run_in_threadpool(backend.predict, tasks, config if isinstance(config, str) else "")
+        return await run_in_threadpool(_predict, backend, await _raw(request, backend.limits.max_body_bytes))
 
     @app.post("/webhook", dependencies=guarded)
     async def webhook(request: Request):
-        return backend.webhook(await _body(request, backend.limits.max_body_bytes))
+        return await run_in_threadpool(_webhook, backend, await _raw(request, backend.limits.max_body_bytes))
 
     return app
+
+
+def _setup(backend: Backend, raw: bytes) -> dict[str, Any]:
+    body = _json_object(raw)
+    config = body.get("schema") or body.get("label_config") or ""
+    return backend.setup(config if isinstance(config, str) else "")
+
+
+def _predict(backend: Backend, raw: bytes) -> dict[str, Any]:
+    body = _json_object(raw)
+    tasks, config = body.get("tasks"), body.get("label_config")
+    if not isinstance(tasks, list):
+        raise InputError("the request has no list of 'tasks' (Label Studio sends {\"tasks\": [...], "
+                         "\"label_config\": ...})")
+    check_count(tasks, backend.limits)
+    return backend.predict(tasks, config if isinstance(config, str) else "")
+
+
+def _webhook(backend: Backend, raw: bytes) -> dict[str, Any]:
+    return backend.webhook(_json_object(raw))
 
 
 def _guard(credentials: Credentials) -> Callable[..., None]:
@@ -93,10 +107,8 @@ def _guard(credentials: Credentials) -> Callable[..., None]:
     return guard
 
 
-async def _body(request: Any, limit: int) -> dict[str, Any]:
-    """The JSON object a request carries (``{}`` when empty), read no further than ``limit`` bytes."""
-    from fastapi.concurrency import run_in_threadpool
-
+async def _raw(request: Any, limit: int) -> bytes:
+    """The request's body, read no further than ``limit`` bytes."""
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
         raise TooLarge(f"the request body is {int(declared):,} bytes; this server reads at most {limit:,}")
@@ -106,11 +118,15 @@ async def _body(request: Any, limit: int) -> dict[str, Any]:
         if size > limit:
             raise TooLarge(f"the request body is over {limit:,} bytes, the most this server reads")
         chunks.append(chunk)
-    raw = b"".join(chunks)
+    return b"".join(chunks)
+
+
+def _json_object(raw: bytes) -> dict[str, Any]:
+    """The JSON object a body holds (``{}`` when empty); ``InputError`` for anything else."""
     if not raw.strip():
         return {}
     try:
-        body = await run_in_threadpool(json.loads, raw)
+        body = json.loads(raw)
     except (ValueError, RecursionError) as error:
         raise InputError(f"the request body is not JSON ({type(error).__name__}: {str(error)[:80]})") from None
     if not isinstance(body, dict):
