@@ -102,12 +102,15 @@ def test_one_key_value_parser(text, option):
 @pytest.mark.parametrize("command", [
     ["train", "x", "-o", "y", "--family", "nosuch"],
     ["annotate", "next-round", "-p", "1", "-i", "x", "--model", "y", "-n", "2", "-o", "z", "--strategy", "nosuch"],
-    ["loop", "-p", "1", "-i", "x", "-m", "y", "-n", "2", "-o", "z", "--strategy", "nosuch"]])
+    ["loop", "-p", "1", "-i", "x", "-m", "y", "-n", "2", "-o", "z", "--strategy", "nosuch"],
+    ["evaluate", "m", "d", "--split", "nosuch"],
+    ["lexicon", "induce", "x.csv", "-o", "y.csv", "--method", "nosuch"]])
 def test_closed_sets_are_choices_declared_once(command):
     from empathykit.active.choices import STRATEGIES
     from empathykit.cli.main import app
-    from empathykit.train.choices import FAMILIES
+    from empathykit.lexicons.choices import METHODS
+    from empathykit.train.choices import FAMILIES, SPLITS
 
     result = CliRunner().invoke(app, command)
-    allowed = FAMILIES if "--family" in command else STRATEGIES
+    allowed = {"--family": FAMILIES, "--strategy": STRATEGIES, "--split": SPLITS, "--method": METHODS}[command[-2]]
     assert result.exit_code == 2 and all(f"'{name}'" in result.output for name in allowed), result.output

@@ -7,6 +7,11 @@ from typing import Annotated, List, Optional
 
 import typer
 
+from empathykit.cli._common import choice
+from empathykit.lexicons.choices import METHODS
+
+Method = choice("Method", METHODS)
+
 app = typer.Typer(help="Empathy and distress lexicons: inspect, select filter words, score texts, induce.",
                   no_args_is_help=True)
 
@@ -131,7 +136,7 @@ def induce(input: Annotated[Path, typer.Argument(help="CSV/TSV/Parquet of docume
            text_column: Annotated[str, typer.Option(help="Column holding the document text.")] = "essay",
            rating_column: Annotated[List[str], typer.Option(help="Document rating column (repeatable).")] = ["empathy", "distress"],
            group_column: Annotated[Optional[str], typer.Option(help="Keep each group (e.g. response_id) on one side of the split.")] = None,
-           method: Annotated[str, typer.Option(help="mean (shrunk mean of document ratings) or ridge.")] = "mean",
+           method: Annotated[Method, typer.Option(help="mean (shrunk mean of document ratings) or ridge.")] = "mean",
            test_fraction: Annotated[float, typer.Option(help="Share of documents held out for the reported r.")] = 0.1,
            min_df: Annotated[int, typer.Option(help="Documents a word must occur in.")] = 2,
            seed: Annotated[int, typer.Option(help="Seed of the held-out split.")] = 0,
@@ -142,7 +147,7 @@ def induce(input: Annotated[Path, typer.Argument(help="CSV/TSV/Parquet of docume
 
     with progress("inducing") as on_progress:
         result = induce_from_file(input, output, text_column=text_column, rating_columns=rating_column,
-                                  group_column=group_column, report_path=report, method=method,
+                                  group_column=group_column, report_path=report, method=method.value,
                                   test_fraction=test_fraction, min_df=min_df, seed=seed, on_progress=on_progress)
     rows = [[name, d["test_pearson_r"], d["train_cv_r"]] for name, d in result.report["dimensions"].items()]
     print_table(f"{result.report['vocabulary']} words -> {output} (held out: {result.report['test_documents']} documents)",

@@ -11,9 +11,10 @@ from typing import Annotated, Optional
 import typer
 
 from empathykit.cli._common import choice
-from empathykit.train.choices import FAMILIES
+from empathykit.train.choices import FAMILIES, SPLITS
 
 Family = choice("Family", FAMILIES)
+Split = choice("Split", SPLITS)
 DATA_HELP = "An export folder, or DATASET:PATH exported on the fly (newsemp:messages.csv, sst2:DIR, epitome:DIR, ...)."
 
 
@@ -86,7 +87,7 @@ def _headline(metrics: dict) -> dict:
 def evaluate_command(
     model_dir: Annotated[Path, typer.Argument(help="A model folder written by `empathykit train`.")],
     data: Annotated[str, typer.Argument(help=DATA_HELP)],
-    split: Annotated[str, typer.Option(help="Split to evaluate on.")] = "test",
+    split: Annotated[Split, typer.Option(help="Split to evaluate on.")] = "test",
     task: Annotated[Optional[str], typer.Option(help="Task variant (default: the one the model was trained on).")] = None,
     out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Write the metrics JSON here (and the PNGs beside it) instead of stdout only.")] = None,
     label_map: Annotated[Optional[str], typer.Option(help="Score on another data set's labels: MODEL_CLASS=DATA_CLASS,... (e.g. high=empathy,low=none; several data classes: high=seeking+providing; several model classes: seeking=empathy,providing=empathy,none=none).")] = None,
@@ -101,8 +102,8 @@ def evaluate_command(
     if out is not None:
         check_output(out, "file", output="evaluation")
     figures = (out.parent if out else Path(model_dir) / "figures")
-    with progress(f"evaluating on {split}"):
-        result = evaluate_model(model_dir, data, split=split, task=task, figures_dir=figures, label_map=label_map)
+    with progress(f"evaluating on {split.value}"):
+        result = evaluate_model(model_dir, data, split=split.value, task=task, figures_dir=figures, label_map=label_map)
     if out is not None:
         write_json(out, result, output="evaluation")
         err_console.print(f"metrics written to {out}")

@@ -37,11 +37,11 @@ import pyarrow.compute as pc
 
 from empathykit.errors import InputError
 from empathykit.io import check_output, write_json
+from empathykit.lexicons.choices import METHODS
 from empathykit.lexicons.lexicon import Lexicon, write_lexicon
 from empathykit.lexicons.scoring import tokenize
 from empathykit.progress import Counter, Progress
 
-METHODS = ("mean", "ridge")
 PRIORS = (1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0)
 ALPHAS = tuple(float(a) for a in np.logspace(-3, 1, 17))
 

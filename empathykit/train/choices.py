@@ -12,6 +12,8 @@ FAMILIES: dict[str, str] = {
     "mlm": "empathykit.train.mlm:MLMFamily",
 }
 
+#: The splits of an export, what ``evaluate --split`` scores.
+SPLITS = ("train", "validation", "test")
 #: How ``retrieve`` searches the corpus (``train.retrieval.search``): exact cosine, a usearch
 #: HNSW index, or auto (usearch above ``INDEX_ABOVE`` stories).
 INDEXES = ("auto", "exact", "usearch")
