@@ -31,7 +31,7 @@ from empathykit.predict.chunks import CHUNK_ROWS, CorpusSettings, predict_chunk,
 from empathykit.predict.dask_engine import run_dask
 from empathykit.predict.models import model_version_of, open_model
 from empathykit.predict.parts import OUTPUT, Parts, bad_path, open_parts
-from empathykit.predict.sources import count_rows, input_format, iter_chunks
+from empathykit.predict.sources import check_input, count_rows, input_format, iter_chunks
 from empathykit.progress import Counter, Progress
 
 ENGINES = ("local", "dask")
@@ -70,6 +70,7 @@ def predict_corpus(model: str | Path | Sequence[str | Path], input_path: str | P
     if out.suffix.lower() != ".parquet":
         raise InputError(f"{out}: predictions are written as Parquet; expected a .parquet file name")
     input_format(input_path)
+    check_input(input_path)
     version = model_version or model_version_of(model)
     facts = {"model_version": version, "input": _fingerprint(input_path), "max_length": settings.max_length,
              "chunk_rows": settings.chunk_rows, "skip_bad": settings.skip_bad}
@@ -163,7 +164,7 @@ def _shared_parts(group, rank: int, out: Path, facts: dict[str, Any]) -> Parts:
     failure: list[Any] = [None]
     if rank == 0:
         try:
-            open_parts(out, facts)
+            open_parts(out, facts).prepare()
         except EmpathykitError as error:
             failure = [(str(error), error.hint)]
     group.broadcast_object_list(failure, src=0)

@@ -49,14 +49,27 @@ class Parts:
     folder: Path
     out: Path
     facts: dict[str, Any]
+    ready: bool = True  # the folder and its run record exist
 
     def done(self) -> set[int]:
-        return {int(p.stem.split("-")[1]) for p in self.folder.glob("part-*.parquet")}
+        return {int(p.stem.split("-")[1]) for p in self.folder.glob("part-*.parquet")} if self.ready else set()
+
+    def prepare(self) -> None:
+        """The folder and its run record, made when the first row group is about to be written (a run
+        stopped by bad input before that leaves nothing behind)."""
+        if self.ready:
+            return
+        self.folder.mkdir(parents=True, exist_ok=True)
+        tmp = self.folder / f".{RUN_FILE}.tmp-{os.getpid()}"
+        tmp.write_text(json.dumps(self.facts, indent=2) + "\n", encoding="utf-8")
+        os.replace(tmp, self.folder / RUN_FILE)
+        self.ready = True
 
     def write(self, index: int, table: Any, bad: list[dict[str, Any]]) -> None:
         """One chunk's predictions (and its bad rows), whole or not at all."""
         import pyarrow.parquet as pq
 
+        self.prepare()
         if bad:
             tmp = self.folder / f".bad-{index:06d}.jsonl.tmp-{os.getpid()}"
             tmp.write_text("".join(json.dumps(b, ensure_ascii=False) + "\n" for b in bad), encoding="utf-8")
@@ -82,6 +95,8 @@ class Parts:
         return rows, bad
 
     def discard(self) -> None:
+        if not self.folder.is_dir():
+            return
         for path in self.folder.iterdir():
             path.unlink()
         self.folder.rmdir()
@@ -89,7 +104,8 @@ class Parts:
 
 def open_parts(out: str | Path, facts: dict[str, Any], *, create: bool = True) -> Parts:
     """The parts folder of ``out`` for a run with ``facts``: an earlier one with the same facts
-    (resumed), or a new one; one line, before any work, when another run's parts are there."""
+    (resumed), or a new one (made on the first write); one line, before any work, when another
+    run's parts are there or OUT may not be written."""
     out = Path(out)
     folder = parts_dir(out)
     record = folder / RUN_FILE
@@ -106,11 +122,7 @@ def open_parts(out: str | Path, facts: dict[str, Any], *, create: bool = True) -
         raise OutputError(f"{folder}: no run prepared there")
     check_output(out, "file", output=OUTPUT)
     check_output(bad_path(out), "file", output="bad-rows")
-    folder.mkdir(parents=True, exist_ok=True)
-    tmp = folder / f".{RUN_FILE}.tmp-{os.getpid()}"
-    tmp.write_text(json.dumps(facts, indent=2) + "\n", encoding="utf-8")
-    os.replace(tmp, record)
-    return Parts(folder, out, facts)
+    return Parts(folder, out, facts, ready=False)
 
 
 def _join(out: Path, paths: list[Path], version: str) -> int:

@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
 from empathykit.errors import InputError
+from empathykit.textfiles import not_utf8, text_encoding
 
 FORMATS = {".parquet": "parquet", ".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json"}
 #: id columns kept as text (leading zeros survive), as ``read_records`` does
@@ -37,6 +39,18 @@ def input_format(path: Path) -> str:
         raise InputError(f"{path}: unknown input format; expected one of {', '.join(sorted(FORMATS))}")
     if not path.is_file():
         raise InputError(f"{path}: no such file")
+    return kind
+
+
+def check_input(path: str | os.PathLike) -> str:
+    """The input's format, after a look at its first bytes: one line, before any work, for a file
+    that is not what its name says (binary data, another encoding, an unreadable Parquet file)."""
+    path = Path(path)
+    kind = input_format(path)
+    if kind == "parquet":
+        _parquet(path)
+    else:
+        text_encoding(path, expected=f"{kind.upper()} text")
     return kind
 
 
@@ -61,16 +75,17 @@ def iter_chunks(path: str | Path, rows: int, *, skip_bad: bool = False) -> Itera
     if rows < 1:
         raise InputError(f"chunk size must be at least 1 row, got {rows}")
     kind = input_format(path)
+    encoding = None if kind == "parquet" else text_encoding(path, expected=f"{kind.upper()} text")
     if kind == "jsonl":
-        yield from _jsonl_chunks(path, rows, skip_bad)
+        yield from _jsonl_chunks(path, rows, skip_bad, encoding)
         return
     if kind == "json":  # one JSON list: read whole (it has no lines to stream), then cut alike
-        yield from _json_list_chunks(path, rows, skip_bad)
+        yield from _json_list_chunks(path, rows, skip_bad, encoding)
         return
     batches = _parquet(path).iter_batches(batch_size=rows) if kind == "parquet" else None
     bad: list[dict[str, Any]] = []
     if batches is None:
-        batches = _csv_batches(path, rows, skip_bad, bad)
+        batches = _csv_batches(path, skip_bad, bad, encoding)
     yield from _rechunk(batches, rows, bad)
 
 
@@ -102,11 +117,11 @@ def _rechunk(batches, rows: int, bad: list[dict[str, Any]]) -> Iterator[Chunk]:
         yield Chunk(index, pa.Table.from_batches(pending) if pending else pa.table({}), bad[:])
 
 
-def _csv_batches(path: Path, rows: int, skip_bad: bool, bad: list[dict[str, Any]]):
+def _csv_batches(path: Path, skip_bad: bool, bad: list[dict[str, Any]], encoding: str):
     import pyarrow as pa
     import pyarrow.csv as pcsv
 
-    with open(path, encoding="utf-8-sig", newline="") as handle:
+    with open(path, encoding="utf-8-sig" if encoding == "utf-8" else encoding, newline="") as handle:
         header = next(csv.reader(handle), None)
     if not header:
         raise InputError(f"{path}: no header row (expected column names on the first line)")
@@ -123,7 +138,8 @@ def _csv_batches(path: Path, rows: int, skip_bad: bool, bad: list[dict[str, Any]
         return "skip"
 
     try:
-        reader = pcsv.open_csv(path, read_options=pcsv.ReadOptions(use_threads=False, block_size=1 << 20),
+        options = pcsv.ReadOptions(use_threads=False, block_size=1 << 20, encoding=encoding)
+        reader = pcsv.open_csv(path, read_options=options,
                                parse_options=pcsv.ParseOptions(invalid_row_handler=invalid),
                                convert_options=pcsv.ConvertOptions(column_types={c: pa.string() for c in header},
                                                                    strings_can_be_null=False))
@@ -132,16 +148,18 @@ def _csv_batches(path: Path, rows: int, skip_bad: bool, bad: list[dict[str, Any]
     except pa.ArrowInvalid as error:
         if stopped:
             raise InputError(f"{path}: {stopped[0]}", hint="fix the row, or pass --skip-bad to set it aside") from None
-        raise InputError(f"{path}: not readable as CSV ({str(error).splitlines()[0]})") from None
-    except UnicodeDecodeError:
-        raise InputError(f"{path}: not UTF-8 text") from None
+        detail = str(error).splitlines()[0].replace("CSV parse error: ", "")
+        raise InputError(f"{path}: not readable as CSV ({detail})",
+                         hint="give a CSV file with a header row, or pass --skip-bad to set bad rows aside") from None
+    except UnicodeDecodeError as error:
+        raise not_utf8(path, f"byte {error.start}") from None
 
 
-def _jsonl_chunks(path: Path, rows: int, skip_bad: bool) -> Iterator[Chunk]:
+def _jsonl_chunks(path: Path, rows: int, skip_bad: bool, encoding: str) -> Iterator[Chunk]:
     index, records, bad = 0, [], []
     first = 0
-    with open(path, "rb") as handle:
-        for number, line in enumerate(handle, start=1):
+    with open(path, encoding=encoding, errors="strict") as handle:
+        for number, line in _lines(path, handle):
             if not line.strip():
                 continue
             record, problem = _json_object(line)
@@ -149,8 +167,7 @@ def _jsonl_chunks(path: Path, rows: int, skip_bad: bool) -> Iterator[Chunk]:
                 if not skip_bad:
                     raise InputError(f"{path}: line {number}: {problem}",
                                      hint="fix the line, or pass --skip-bad to set it aside")
-                bad.append({"file": str(path), "row": number, "error": problem,
-                            "text": line.decode("utf-8", "replace").rstrip("\n")})
+                bad.append({"file": str(path), "row": number, "error": problem, "text": line.rstrip("\n")})
                 continue
             if not records:
                 first = number
@@ -162,14 +179,23 @@ def _jsonl_chunks(path: Path, rows: int, skip_bad: bool) -> Iterator[Chunk]:
         yield _jsonl_table(path, index, records, bad, skip_bad, first)
 
 
-def _json_list_chunks(path: Path, rows: int, skip_bad: bool) -> Iterator[Chunk]:
+def _lines(path: Path, handle) -> Iterator[tuple[int, str]]:
+    number = 0
     try:
-        items = json.loads(path.read_bytes())
+        for number, line in enumerate(handle, start=1):
+            yield number, line
+    except UnicodeDecodeError:
+        raise not_utf8(path, f"line {number + 1}") from None
+
+
+def _json_list_chunks(path: Path, rows: int, skip_bad: bool, encoding: str) -> Iterator[Chunk]:
+    try:
+        items = json.loads(path.read_text(encoding=encoding))
     except (ValueError, UnicodeDecodeError) as error:
         raise InputError(f"{path}: not valid JSON ({str(error).splitlines()[0]})") from None
     if not isinstance(items, list):
         raise InputError(f"{path}: a JSON {type(items).__name__}; expected a list of objects (or JSONL)")
-    lines = [json.dumps(item).encode("utf-8") for item in items]
+    lines = [json.dumps(item) for item in items]
     for start in range(0, len(lines), rows):
         records, bad = [], []
         for number, line in enumerate(lines[start:start + rows], start=start + 1):
@@ -179,11 +205,11 @@ def _json_list_chunks(path: Path, rows: int, skip_bad: bool) -> Iterator[Chunk]:
             elif not skip_bad:
                 raise InputError(f"{path}: item {number}: {problem}", hint="pass --skip-bad to set it aside")
             else:
-                bad.append({"file": str(path), "row": number, "error": problem, "text": line.decode("utf-8")})
+                bad.append({"file": str(path), "row": number, "error": problem, "text": line})
         yield _jsonl_table(path, start // rows, records, bad, skip_bad, start + 1)
 
 
-def _json_object(line: bytes) -> tuple[dict[str, Any] | None, str | None]:
+def _json_object(line: str) -> tuple[dict[str, Any] | None, str | None]:
     try:
         value = json.loads(line)
     except (ValueError, UnicodeDecodeError) as error:
