@@ -22,6 +22,8 @@ from empathykit.progress import Progress
 
 #: seconds before a terminal spinner shows for a step that reports nothing
 SHOW_AFTER = 0.5
+#: finished stages a terminal keeps listed above the running one (a loop runs dozens)
+KEEP_FINISHED = 4
 
 
 def heartbeat_seconds() -> float:
@@ -43,7 +45,7 @@ class Renderer:
 
     def __init__(self, console: Console, title: str):
         self.console, self.terminal = console, console.is_terminal
-        self.stage, self.done, self.total = title, None, None
+        self.stage, self.done, self.total, self.done_at_start = title, None, None, 0
         self.stage_started = self.last_line = time.monotonic()
         self.shown, self.lock = False, threading.Lock()
         self.bar = self.task = None
@@ -51,6 +53,8 @@ class Renderer:
     def __call__(self, stage: str, done: int | None = None, total: int | None = None) -> None:
         with self.lock:
             new = stage != self.stage
+            if new or self.done is None:  # the rate counts this run's work, not a resumed run's
+                self.done_at_start = done or 0
             if new:
                 self.stage, self.stage_started = stage, time.monotonic()
             self.done, self.total = done, total
@@ -67,8 +71,8 @@ class Renderer:
         parts = [_count(self.done) + (f"/{_count(self.total)}" if self.total is not None else "")]
         if beat and self.total is not None and self.done >= self.total:
             parts.append("finishing")
-        elif beat and self.done and spent > 0:
-            rate = self.done / spent
+        elif beat and self.done > self.done_at_start and spent > 0:
+            rate = (self.done - self.done_at_start) / spent
             parts.append(f"{rate:.1f}/s" if rate < 10 else f"{rate:.0f}/s")
             if self.total is not None:
                 parts.append(f"about {elapsed((self.total - self.done) / rate)} left")
@@ -109,6 +113,8 @@ class Renderer:
                 finished = self.bar.tasks[-1]
                 self.bar.update(self.task, total=finished.total or finished.completed or 1,
                                 completed=finished.total or finished.completed or 1)
+            for old in self.bar.tasks[:-KEEP_FINISHED]:
+                self.bar.update(old.id, visible=False)
             self.task = self.bar.add_task(self.stage, total=self.total)
         self.bar.update(self.task, total=self.total, completed=self.done or 0)
         self.shown = True
