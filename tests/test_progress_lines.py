@@ -164,4 +164,6 @@ def test_a_loop_in_a_cron_log_names_each_step_and_counts_the_training(studio, ti
     lines = log.splitlines()
     assert "round 1: pull" in lines and "round 1: train" in lines, log
     assert any(re.match(r"round 1 train: training: \d+/\d+", line) for line in lines), log
-    assert any(line.startswith("round 1 next-round: ") for line in lines) and not SPINNER.search(log), log
+    for stage in ("next-round: predicting", "next-round: importing tasks"):  # the pool scored, the round pushed
+        assert any(re.match(rf"round 1 {stage}: \d+/\d+", line) for line in lines), (stage, log)
+    assert not SPINNER.search(log), log
