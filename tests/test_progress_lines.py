@@ -96,6 +96,17 @@ def test_first_label_studio_install_prints_lines_with_the_elapsed_time(tmp_path)
     assert "could not install label-studio" in result.stderr and "Traceback" not in result.stderr
 
 
+def test_studio_start_prints_its_stages_off_a_terminal(tmp_path):
+    # a start that must first install (into a new venv, without an index: it fails in seconds)
+    env = {**FAST, "EMPATHYKIT_LABEL_STUDIO_VENV": str(tmp_path / "venv"), "PIP_NO_INDEX": "1", "PIP_FIND_LINKS": ""}
+    result = runner.invoke(app, ["studio", "start", "--new", "--studio-dir", str(tmp_path / "studio")], env=env)
+    assert result.exit_code != 0
+    lines = result.stderr.splitlines()
+    assert any(line.startswith("installing label-studio==") for line in lines), result.stderr
+    assert any(re.search(r": still working, \d+ s elapsed$", line) for line in lines), result.stderr
+    assert not SPINNER.search(result.stderr) and "Traceback" not in result.stderr
+
+
 def test_training_prints_plain_step_lines(tiny_model, tmp_path):  # noqa: F811
     from empathykit.exports.importers import export_import
 
