@@ -117,15 +117,24 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-def test_two_processes_under_torchrun_write_the_local_output(seek_classifier, tmp_path):
+LAUNCHERS = {
+    "torchrun": ["torchrun", "--nproc_per_node", "2", "--master_port"],
+    # accelerate's multi-process launcher is torch.distributed.run (gloo on a CPU-only machine)
+    "accelerate": ["accelerate", "launch", "--multi_gpu", "--num_processes", "2", "--num_machines", "1",
+                   "--mixed_precision", "no", "--dynamo_backend", "no", "--main_process_port"],
+}
+
+
+@pytest.mark.parametrize("launcher", list(LAUNCHERS))
+def test_two_processes_under_a_launcher_write_the_local_output(seek_classifier, tmp_path, launcher):
     source = write_jsonl(tmp_path / "in.jsonl", 40)
     local = tmp_path / "local.parquet"
     predict_corpus(seek_classifier, source, local, settings=CorpusSettings(chunk_rows=6))
     out = tmp_path / "two.parquet"
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}
-    done = subprocess.run([str(VENV_BIN / "torchrun"), "--nproc_per_node", "2", "--master_port", str(_free_port()),
-                           str(VENV_BIN / "empathykit"), "predict", str(seek_classifier), str(source), "-o", str(out),
-                           "--chunk-rows", "6"], env=env, capture_output=True, text=True, timeout=300)
+    command = [str(VENV_BIN / LAUNCHERS[launcher][0]), *LAUNCHERS[launcher][1:], str(_free_port())]
+    done = subprocess.run([*command, str(VENV_BIN / "empathykit"), "predict", str(seek_classifier), str(source),
+                           "-o", str(out), "--chunk-rows", "6"], env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     assert done.stdout.strip() == model_version(seek_classifier)  # the first process reports, once
     assert pq.read_table(out).equals(pq.read_table(local))
