@@ -69,7 +69,7 @@ def main() -> None:
     parser.add_argument("--tasks", type=int, default=100_000)
     parser.add_argument("--annotations", type=int, default=100_000)
     parser.add_argument("--sample", type=int, default=300, help="items for the one-request-per-task baselines")
-    parser.add_argument("--batch-size", type=int, default=1000)
+    parser.add_argument("--batch-size", type=int, default=5000)
     args = parser.parse_args()
     data_path("aux", "goemotions", "train.tsv")  # a missing data folder stops here, before the server starts
     schema = get_schema("seek-provide")

@@ -32,7 +32,7 @@ def push_command(
     prediction_score_column: Annotated[Optional[str], typer.Option(help="Column with the prediction scores.")] = None,
     model_version: Annotated[Optional[str], typer.Option(help="Name of the model behind the pre-annotations.")] = None,
     gold_column: Annotated[Optional[str], typer.Option(help="Column with gold values: ground-truth annotations for calibration.")] = None,
-    batch_size: Annotated[int, typer.Option(help="Tasks per import request.")] = 1000,
+    batch_size: Annotated[int, typer.Option(help="Tasks per import request.")] = 5000,
     skip_bad: Annotated[bool, typer.Option("--skip-bad", help="Skip and count malformed JSONL lines instead of stopping.")] = False,
 ) -> None:
     """Validate every item against the schema, then import the new ones as tasks in batches (re-runs import nothing twice)."""
