@@ -122,8 +122,10 @@ def test_empty_input_and_missing_file(tmp_path):
     (tmp_path / "blank.jsonl").write_text("\n\n")
     with pytest.raises(InputError, match="holds no posts"):
         _read([tmp_path / "blank.jsonl"])
-    with pytest.raises(InputError, match="does not exist"):
+    with pytest.raises(InputError, match="nope.jsonl: no such file; expected X API v2 JSONL"):
         _read([tmp_path / "nope.jsonl"])
+    with pytest.raises(InputError, match=f"{tmp_path} is a folder; expected X API v2 JSONL"):
+        _read([tmp_path])
 
 
 def test_csv_text_column_detection_and_option(tmp_path):

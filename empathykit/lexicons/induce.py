@@ -35,7 +35,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from empathykit.errors import InputError
+from empathykit.errors import InputError, path_problem
 from empathykit.io import check_output, write_json
 from empathykit.lexicons.choices import METHODS
 from empathykit.lexicons.lexicon import Lexicon, write_lexicon
@@ -214,8 +214,8 @@ def induce_from_file(source, output, *, text_column: str = "text", rating_column
 
 
     source, output = Path(source), Path(output)
-    if not source.is_file():
-        raise InputError(f"input {source} does not exist; expected a CSV or Parquet file of rated documents")
+    if problem := path_problem(source, "a CSV or Parquet file of rated documents"):
+        raise InputError(problem)
     report = Path(report_path) if report_path else output.with_name(output.stem + ".report.json")
     check_output(output, "file", output="lexicon")
     check_output(report, "file", output="lexicon-report", label="report")

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from empathykit.errors import LexiconError
+from empathykit.errors import LexiconError, path_problem
 from empathykit.io import atomic_open
 
 DIMENSIONS = ("empathy", "distress")
@@ -127,8 +127,8 @@ def load_lexicon(path: str | Path, *, dimension: str | None = None, word_column:
         raise LexiconError(f"unknown duplicate rule {on_duplicate!r}; expected one of {', '.join(DUPLICATE_RULES)}")
     if dimension is not None and dimension not in DIMENSIONS:
         raise LexiconError(f"unknown dimension {dimension!r}; expected one of {', '.join(DIMENSIONS)}")
-    if not path.is_file():
-        raise LexiconError(f"lexicon file {path} does not exist")
+    if problem := path_problem(path, "a lexicon file (CSV or TSV of words and ratings)"):
+        raise LexiconError(problem)
     with open(path, encoding="utf-8-sig", newline="") as handle:
         rows = [(n, row) for n, row in enumerate(csv.reader(handle, delimiter=_delimiter(path)), start=1)
                 if any(cell.strip() for cell in row)]

@@ -17,7 +17,7 @@ from typing import Iterable
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from empathykit.errors import InputError
+from empathykit.errors import InputError, path_problem
 from empathykit.lexicons.lexicon import Lexicon
 from empathykit.lexicons.scoring import tokenize
 
@@ -71,8 +71,8 @@ def read_word_list(path) -> list[str]:
     """Words from a file, one a line (a CSV's first column); ``#`` starts a comment."""
 
     path = Path(path)
-    if not path.is_file():
-        raise InputError(f"word list {path} does not exist; expected one word a line")
+    if problem := path_problem(path, "a word list (one word a line)"):
+        raise InputError(problem)
     words = []
     for line in path.read_text(encoding="utf-8-sig").splitlines():
         word = line.split("#", 1)[0].split(",", 1)[0].strip()

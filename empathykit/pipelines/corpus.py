@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from empathykit.errors import InputError
+from empathykit.errors import InputError, path_problem
 from empathykit.lexicons.select import topic_document_frequency
 from empathykit.pipelines.readers import iter_posts
 
@@ -19,8 +19,8 @@ def topic_corpus_frequency(paths) -> dict[str, int]:
     def texts():
         for path in map(Path, paths):
             if path.suffix.lower() == ".txt":
-                if not path.is_file():
-                    raise InputError(f"topic corpus {path} does not exist")
+                if problem := path_problem(path, "a topic corpus (a .txt file, one text a line)"):
+                    raise InputError(problem)
                 lines = path.read_text(encoding="utf-8").splitlines()
                 for start in range(0, len(lines), 50_000):
                     yield pa.array(lines[start:start + 50_000], pa.string())

@@ -30,7 +30,7 @@ from typing import Sequence
 import numpy as np
 import pyarrow as pa
 
-from empathykit.errors import InputError
+from empathykit.errors import InputError, path_problem
 from empathykit.io import atomic_path, check_output, stamp_schema, write_json
 from empathykit.pipelines.filtering import HASH_COLUMNS, STAGES, FilterConfig, FilterResult, filter_batch, stage_report
 from empathykit.pipelines.posts import FILTERED_SCHEMA, POSTS_SCHEMA, conform_batch
@@ -54,8 +54,8 @@ def _fragments(inputs: Sequence[str | Path], fmt: str, report: ReadReport) -> li
         raise InputError(f"unknown input format {fmt!r}; expected one of {', '.join(FORMATS)}")
     fragments: list[Fragment] = []
     for path in map(Path, inputs):
-        if not path.is_file():
-            raise InputError(f"input {path} does not exist or is not a file")
+        if problem := path_problem(path, "a posts file (Parquet, JSONL, CSV or an archive of them)"):
+            raise InputError(problem)
         kind = detect_format(path) if fmt == "auto" else fmt
         if path.stat().st_size == 0:
             report.empty_files.append(f"{path} is empty")

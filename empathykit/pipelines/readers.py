@@ -34,7 +34,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from empathykit.errors import InputError
+from empathykit.errors import InputError, path_problem
 from empathykit.io import atomic_path, check_output, stamp_schema
 from empathykit.pipelines import tweets
 from empathykit.pipelines.choices import INPUT_FORMATS
@@ -90,8 +90,8 @@ def iter_posts(paths: Iterable[str | Path], *, fmt: str = "auto", text_column: s
         raise InputError(f"unknown input format {fmt!r}; expected one of {', '.join(FORMATS)}")
     report = report if report is not None else ReadReport()
     for path in map(Path, paths):
-        if not path.is_file():
-            raise InputError(f"input {path} does not exist or is not a file; expected {EXPECTED}")
+        if problem := path_problem(path, EXPECTED):
+            raise InputError(problem)
         if path.stat().st_size == 0:
             _empty(path, "is empty", strict, report)
             continue

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
-from empathykit.errors import InputError
+from empathykit.errors import InputError, path_problem
 from empathykit.textfiles import not_utf8, text_encoding
 
 FORMATS = {".parquet": "parquet", ".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json"}
@@ -37,8 +37,8 @@ def input_format(path: Path) -> str:
     kind = FORMATS.get(path.suffix.lower())
     if kind is None:
         raise InputError(f"{path}: unknown input format; expected one of {', '.join(sorted(FORMATS))}")
-    if not path.is_file():
-        raise InputError(f"{path}: no such file")
+    if problem := path_problem(path, f"a {kind.upper()} file of items"):
+        raise InputError(problem)
     return kind
 
 

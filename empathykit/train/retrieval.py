@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
-from empathykit.errors import InputError
+from empathykit.errors import InputError, path_problem
 from empathykit.records import FORMATS, read_records
 from empathykit.textfiles import not_utf8, text_encoding
 from empathykit.config import embeddings_cache_dir
@@ -54,8 +54,8 @@ class Corpus:
 def read_corpus(path: str | Path, text_column: str | None = None) -> Corpus:
     """Stories from CSV, JSONL, Parquet or a .txt file (one story per line); one line on bad input."""
     path = Path(path)
-    if not path.is_file():
-        raise InputError(f"corpus {path}: no such file")
+    if problem := path_problem(path, "a corpus of stories (CSV, JSONL, Parquet or a .txt file)"):
+        raise InputError(problem)
     rows = _read_rows(path)
     if rows and text_column is None:
         text_column = next((c for c in TEXT_COLUMNS if c in rows[0]), None)

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from empathykit import __version__
-from empathykit.errors import InputError
+from empathykit.errors import InputError, path_problem
 from empathykit.progress import Counter, Progress
 from empathykit.xapi.shared_ids import ids_from_export
 from empathykit.xapi.client import LOOKUP_BATCH, SEARCH_ALL, SEARCH_RECENT, TWEETS_LOOKUP, XClient, utc_iso
@@ -182,8 +182,8 @@ class HydrateReport:
 def read_ids(path: str | Path) -> list[str]:
     """Tweet ids, one a line (an ``id``/``tweet_id`` header and ``#`` comments allowed), deduplicated in order."""
     path = Path(path)
-    if not path.is_file():
-        raise InputError(f"ids file {path} does not exist")
+    if problem := path_problem(path, "an ids file (one tweet id a line)"):
+        raise InputError(problem)
     ids: dict[str, None] = {}
     with open(path, encoding="utf-8") as handle:
         for line_no, line in enumerate(handle, start=1):
