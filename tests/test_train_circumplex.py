@@ -110,6 +110,9 @@ def test_family_learns_saves_loads_predicts(tiny_model, tmp_path, opposite, loss
     assert metrics["train_loss"] < (0.6 if loss == "circumplex" else 0.8) * metrics["train_loss_first"]
     test = metrics["test"]
     assert test["accuracy"] >= 0.9 and test["macro_f1"] >= 0.9
+    kept = metrics["kept"]  # never worse than the start, on validation
+    assert kept["scores"][0]["at"] == "start" and kept["score"] == max(s["score"] for s in kept["scores"])
+    assert metrics["validation"]["macro_f1"] == pytest.approx(kept["score"])
     assert {"circular_correlation", "neighbours_kept", "macro_f1_2d", "macro_f1_8d"} <= set(test)
     again = family.evaluate(tmp_path / "m", data, "test", tmp_path / "figs")
     assert again["accuracy"] == pytest.approx(test["accuracy"])

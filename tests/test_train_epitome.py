@@ -154,6 +154,9 @@ def test_loss_falls_and_learns_the_toy_signal(trained):
     out, metrics, _ = trained
     assert metrics["train_loss"] < 0.5 * metrics["train_loss_first"]
     assert metrics["test"]["accuracy"] > 0.6  # chance: 1/3
+    kept = metrics["kept"]  # never worse than the start, on validation
+    assert kept["scores"][0]["at"] == "start" and kept["score"] == max(s["score"] for s in kept["scores"])
+    assert metrics["validation"]["macro_f1"] == pytest.approx(kept["score"])
     assert metrics["test"]["token_f1"] > 0.5 and metrics["test"]["iou_f1"] > 0.5
     written = json.loads((out / "metrics.json").read_text())
     assert written["test"]["iou_f1"] == pytest.approx(metrics["test"]["iou_f1"])

@@ -46,6 +46,9 @@ def test_student_learns_with_teachers_and_as_plain_mt(tiny_model, tmp_path, monk
                       tmp_path / "kd")
     # the KD loss keeps a teacher term, so it falls less than a one-hot loss; F1 is the learning check
     assert kd["train_loss"] < 0.8 * kd["train_loss_first"] and kd["test"]["f1"] >= 0.9
+    kept = kd["kept"]  # never worse than the start, on validation
+    assert kept["scores"][0]["at"] == "start" and kept["score"] == max(s["score"] for s in kept["scores"])
+    assert kd["validation"]["macro_f1"] == pytest.approx(kept["score"])
     import yaml
 
     config = yaml.safe_load((tmp_path / "kd" / "config.yaml").read_text())

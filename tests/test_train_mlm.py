@@ -43,6 +43,9 @@ def test_mlm_lowers_the_masked_lm_loss_and_the_folder_trains_a_classifier(tiny_m
     notes = caplog.messages
     validation = metrics["validation"]
     assert validation["mlm_loss"] < 0.85 * validation["mlm_loss_before"]
+    kept = metrics["kept"]  # never worse than the start: the lowest held-out loss, the start's included
+    assert kept["metric"] == "mlm_loss" and kept["scores"][0]["at"] == "start"
+    assert validation["mlm_loss"] == pytest.approx(kept["score"]) == min(s["score"] for s in kept["scores"])
     assert metrics["texts"] == 300 and metrics["train_blocks"] > 10
     # the tiny BERT was saved without an MLM head: a fresh one, and the run says so
     assert metrics["fresh_mlm_head"] is True and any("no masked-LM head" in n for n in notes)
