@@ -53,6 +53,8 @@ def test_annotate_lists_its_commands_in_the_order_of_the_work_and_its_summary_na
     assert sorted(listed) == sorted(typer.main.get_command(app).commands["annotate"].commands)  # none left out
     summary = " ".join(text.split("Options")[0].split())
     assert [name for name in listed if f"({name})" not in summary] == []
+    root = " ".join(_help().replace("│", " ").split())  # the short form in `empathykit --help` names them too
+    assert "annotate Annotate in Label Studio: " + ", ".join(ANNOTATE_ORDER) + "." in root
 
 
 def _node(path):

@@ -12,6 +12,8 @@ from empathykit.cli._common import StrategyOption
 from empathykit.cli import _conventions
 
 app = typer.Typer(cls=_conventions.ordered_group(_conventions.ANNOTATE_ORDER), no_args_is_help=True,
+                  short_help="Annotate in Label Studio: users, push, status, pull, predict, connect, next-round, "
+                             "dedupe.",
                   help="Annotate in Label Studio, in the order of the work: create annotator accounts (users), push "
                        "items as tasks (push), follow the rounds (status), pull the annotations (pull); with a model, "
                        "pre-annotate items (predict), let Label Studio ask a served model (connect) and push the "
