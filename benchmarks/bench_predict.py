@@ -9,7 +9,8 @@ as JSONL. Reported, in one process so both see the same machine:
 
 - throughput: ``--rows`` rows through ``predict_corpus`` (read, batch sorted by length, forward,
   write row groups) against the floor: the same texts tokenised and run through the same loaded
-  model in batches of the same size in input order, no I/O; the ratio predict / floor;
+  model in batches of the same size in input order, no I/O; ``--repeats`` turns of each,
+  alternating, the best of each kept; the ratio predict / floor;
 - peak memory: for each of ``--sizes`` rows, ``predict_corpus`` in a fresh process (tiny encoder,
   so 200k rows take a minute) and its peak RSS: streaming keeps it flat as the input grows.
 """
@@ -106,6 +107,8 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=4000)
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--sizes", default="20000,200000")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--skip-memory", action="store_true", help="throughput only")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
@@ -113,12 +116,18 @@ def main() -> None:
         source = corpus(root / "corpus.jsonl", args.rows)
         texts = [json.loads(line)["text"] for line in source.read_text(encoding="utf-8").splitlines()]
         floor(model, texts[: args.batch_size * 2], args.batch_size)  # warm-up
-        base = floor(model, texts, args.batch_size)
-        rate = through_predict(model, source, root / "out.parquet", args.batch_size)
-        result = {"encoder": args.encoder, "rows": args.rows, "batch_size": args.batch_size,
+        floors, rates = [], []
+        for turn in range(args.repeats):  # alternating, so a busy spell of a shared machine hits both
+            floors.append(floor(model, texts, args.batch_size))
+            rates.append(through_predict(model, source, root / f"out-{turn}.parquet", args.batch_size))
+        base, rate = max(floors), max(rates)
+        result = {"encoder": args.encoder, "rows": args.rows, "batch_size": args.batch_size, "repeats": args.repeats,
                   "floor_rows_per_s": round(base, 1), "predict_rows_per_s": round(rate, 1),
-                  "predict_over_floor": round(rate / base, 3)}
+                  "predict_over_floor": round(rate / base, 3), "all_floor": [round(f, 1) for f in floors],
+                  "all_predict": [round(r, 1) for r in rates]}
         print(json.dumps(result), flush=True)
+        if args.skip_memory:
+            return
         tiny = model if args.encoder == "tiny" else build_model(root, "tiny")
         memory = [peak_rss(tiny, root, int(n)) for n in args.sizes.split(",")]
         print(json.dumps({"encoder": "tiny", "peak_rss": memory,
