@@ -29,6 +29,8 @@ Layout (each family builds on the same core; torch and transformers are imported
     classifier.py family ``classifier`` (a ``Trainer`` subclass with one ``compute_loss``).
     kd.py         family ``kd``: multi-task student, teachers, teacher annealing.
     mlm.py        family ``mlm``: masked-LM pretraining on unlabelled text (texts.py reads it); writes an encoder.
+    keep_best.py  never worse than the start: the starting model scored on validation, then each epoch
+                  and the end; the best is handed back (``kept`` in metrics.json and the card).
     search.py     ``--search``: an optuna grid over settings, each trial the family's training, the best kept.
     label_map.py  ``evaluate --label-map``: another data set's gold labels in the model's label space.
     class_weights.py, span_decoding.py  the ``class_weights`` setting; EPITOME rationale tags -> spans.
