@@ -7,9 +7,11 @@ queue, waits ``window`` seconds for more requests to join unless ``max_rows`` ar
 and predicts up to ``max_rows`` rows of one model version in one call, then hands each request its
 own rows.
 
-A request larger than ``max_rows`` is fed to the model a chunk at a time, and each chunk is filled
-first from the requests that have had the fewest rows run so far: a one-task request sent while a
-10,000-task request runs waits for about one chunk, not for the whole request.
+A request larger than ``max_rows`` is fed to the model a chunk at a time. Requests none of whose
+rows have run yet go first, in a chunk of their own (not topped up with a large request's rows),
+smallest first; then the rest, the requests served least so far first. So a one-task request sent
+while a 10,000-task request runs waits for about the chunk in progress, not for the whole request,
+and concurrent one-task requests still share one model call.
 
 A chunk whose model call fails is run again row by row, so only the rows the model cannot read
 fail: each request gets, per row, the model's row or the exception that row raised. One process
@@ -84,9 +86,11 @@ class Batcher:
             self._run(chunk)
 
     def _take(self) -> list[tuple[_Request, int, int]]:
-        """Up to ``max_rows`` rows of one model version: ``(request, start, stop)`` slices, the requests
-        served least so far first (the sort is stable, so equals keep their arrival order)."""
-        order = sorted(self._pending, key=lambda r: r.taken)
+        """Up to ``max_rows`` rows of one model version: ``(request, start, stop)`` slices. Requests not
+        yet started, if any, alone and smallest first; else the requests served least so far first
+        (the sorts are stable, so equals keep their arrival order)."""
+        fresh = sorted((r for r in self._pending if r.taken == 0), key=lambda r: len(r.records))
+        order = fresh or sorted(self._pending, key=lambda r: r.taken)
         model, room, chunk = order[0].model, self.max_rows, []
         for request in order:
             if room == 0:
