@@ -58,6 +58,7 @@ def _workspace(folder: Path, studio) -> Workspace:
 
 
 @pytest.mark.studio
+@pytest.mark.slow
 @pytest.mark.parametrize("block", BLOCKS, ids=lambda b: f"{b.guide}#{b.number}")
 def test_docs_block_runs(block: Block, workspaces, studio):
     workspace = workspaces(block.guide)
