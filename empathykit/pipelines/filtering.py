@@ -47,6 +47,7 @@ All matching is RE2 in Arrow compute; no Python loop runs per post.
 from __future__ import annotations
 
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Iterable, Iterator
@@ -307,17 +308,28 @@ def run_filter(inputs: list[str | Path], output: str | Path, *, config: FilterCo
         batches = iter_posts(inputs, fmt=fmt, text_column=text_column, skip_bad=skip_bad, batch_size=batch_size,
                              report=report, fast=fast)
         with atomic_path(output, output="filtered") as tmp, \
-                pq.ParquetWriter(tmp, stamp_schema(FILTERED_SCHEMA, "filtered"), compression="zstd") as writer:
+                pq.ParquetWriter(tmp, stamp_schema(FILTERED_SCHEMA, "filtered"), compression="zstd") as writer, \
+                ThreadPoolExecutor(max_workers=1) as writing:
+            def finish(kept: pa.RecordBatch) -> dict[str, int]:
+                kept, dup_counts = dedup(kept)
+                writer.write_batch(kept.drop_columns(list(HASH_COLUMNS)))
+                return dup_counts
+
+            # dedup and writing (half of this loop's time) run on one thread of their own, batch after
+            # batch in input order, while this one collects the next filtered batch
+            written = None
             for batch, counts in _prefetched(batches, config):
                 n_input += batch
-                kept, dup_counts = dedup(counts.pop("_kept"))
-                for name, value in {**counts, **dup_counts}.items():
+                kept = counts.pop("_kept")
+                for name, value in {**counts, **(written.result() if written else {})}.items():
                     totals[name] += value
-                writer.write_batch(kept.drop_columns(list(HASH_COLUMNS)))
+                written = writing.submit(finish, kept)
                 # hand freed Arrow memory back: mimalloc keeps it per thread otherwise, and the
                 # high-water mark then creeps up with the number of batches
                 pool.release_unused()
                 count(batch)
+            for name, value in (written.result() if written else {}).items():
+                totals[name] += value
         return stage_report(totals, n_input, config, inputs=[str(p) for p in inputs], output_file=str(output),
                             read=report.as_dict())
 
