@@ -9,7 +9,11 @@ this process on a loopback port; each request is a real HTTP POST with Label Stu
 (tasks, label_config, project, params) of TwittEmp tweets. Reported: median and 90th percentile
 of the wall time per request after two warm-up requests; the same batch through the loaded model
 without HTTP (the floor), and through ``predict_records``, which loads the folder on every call
-(what serving would cost without loading once).
+(what serving would cost without loading once). Then: 32 one-task requests at once, batched against
+one model call per request; a one-task request sent while a 2,000-task request runs, with the big
+request fed to the model in 64-row chunks (``serve``'s default) against one chunk for the whole
+request (what ``serve`` did before chunking); and a one-task request with HTTP basic auth against
+the same without.
 """
 
 from __future__ import annotations
@@ -79,6 +83,64 @@ def concurrent(client, url: str, backend, tweets: list[str], config: str, repeat
     return out
 
 
+def beside_a_big_request(client, url: str, backend, tweets: list[str], config: str, repeats: int,
+                         big: int = 2000) -> dict:
+    """Wall time of a one-task request sent while a ``big``-task request runs: chunked (64 rows, the
+    default) against the whole request as one model call, alternating in this process."""
+    import threading
+
+    from empathykit.serve.batching import Batcher
+
+    payload = {"tasks": [{"id": i, "data": {"text": tweets[i % len(tweets)]}} for i in range(big)],
+               "label_config": config}
+    one = {"tasks": [{"id": -1, "data": {"text": tweets[0]}}], "label_config": config}
+    times: dict[str, list[float]] = {"chunked (64 rows)": [], "whole request in one call": []}
+    for _ in range(max(2, repeats // 10)):
+        for name, batcher in (("chunked (64 rows)", Batcher()), ("whole request in one call", Batcher(max_rows=10**6))):
+            backend.batcher = batcher
+            runner = threading.Thread(target=lambda: client.post(f"{url}/predict", json=payload,
+                                                                 timeout=None).raise_for_status())
+            runner.start()
+            while batcher.batches == 0 and name.startswith("chunked"):  # the big request is under way
+                time.sleep(0.005)
+            if not name.startswith("chunked"):
+                time.sleep(0.5)  # its single call is under way
+            began = time.perf_counter()
+            client.post(f"{url}/predict", json=one).raise_for_status()
+            times[name].append(time.perf_counter() - began)
+            runner.join()
+    out = {name: {"median_s": statistics.median(t), "max_s": max(t)} for name, t in times.items()}
+    out["speed_up"] = out["whole request in one call"]["median_s"] / out["chunked (64 rows)"]["median_s"]
+    print(f"one task beside a {big}-task request: {out}", file=sys.stderr)
+    return out
+
+
+def with_auth(model: Path, tweets: list[str], config: str, repeats: int) -> dict:
+    """Median one-task request with HTTP basic auth required and sent, against none (two servers, alternated)."""
+    import httpx
+
+    from empathykit.schemas import get_schema
+    from empathykit.serve.auth import Credentials
+    from empathykit.serve.backend import Backend
+    from loop_fixtures import running_backend
+
+    secret = Credentials("label-studio", "benchmark-secret")
+    one = {"tasks": [{"id": 0, "data": {"text": tweets[0]}}], "label_config": config}
+    backend = Backend([model], schema=get_schema("seek-provide"), label_map="none=none,empathy=seeking")
+    times: dict[str, list[float]] = {"no auth": [], "basic auth": []}
+    with running_backend(backend) as open_url, running_backend(backend, secret) as guarded_url, \
+            httpx.Client(timeout=60) as plain, httpx.Client(timeout=60, auth=(secret.user, secret.password)) as authed:
+        for warm_up in (True, True, *[False] * repeats):
+            for name, client, url in (("no auth", plain, open_url), ("basic auth", authed, guarded_url)):
+                began = time.perf_counter()
+                client.post(f"{url}/predict", json=one).raise_for_status()
+                if not warm_up:
+                    times[name].append(time.perf_counter() - began)
+    out = {name: statistics.median(t) for name, t in times.items()}
+    print(f"one task with and without auth: {out}", file=sys.stderr)
+    return out
+
+
 def main() -> None:
     import httpx
     import pandas as pd
@@ -115,6 +177,8 @@ def main() -> None:
                 "predict_records_with_load_median_s": statistics.median(reload)}
             print(f"{size} task(s): {results['sizes'][size]}", file=sys.stderr)
         results["concurrent"] = concurrent(client, url, backend, tweets, config, args.repeats)
+        results["beside_a_big_request"] = beside_a_big_request(client, url, backend, tweets, config, args.repeats)
+    results["auth"] = with_auth(model, tweets, config, args.repeats)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2) + "\n")
     print(json.dumps(results, indent=2))
