@@ -63,7 +63,7 @@ def test_a_loop_folder_opens_its_newest_model_and_several_folders_are_epitome_on
         open_model([seek_classifier, other])
     with pytest.raises(InputError, match="several model folders go together only for EPITOME"):
         open_model(f"{seek_classifier},{other}")
-    with pytest.raises(InputError, match="no such model folder|not a model folder"):
+    with pytest.raises(InputError, match="no such (model )?folder|not a model folder"):
         open_model(tmp_path / "missing")
 
 
