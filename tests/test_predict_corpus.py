@@ -175,3 +175,14 @@ def test_running_out_of_memory_is_one_line_and_a_smaller_batch_goes_on(seek_clas
     monkeypatch.setattr(LoadedModel, "run", run)
     predict_corpus(seek_classifier, source, tmp_path / "whole.parquet", settings=CorpusSettings(chunk_rows=4))
     assert pq.read_table(out).column("prediction").equals(pq.read_table(tmp_path / "whole.parquet").column("prediction"))
+
+
+def test_a_chunk_without_predictions_joins_the_others(seek_classifier, tmp_path):
+    source = tmp_path / "in.jsonl"
+    rows = [{"item_id": "a", "text": ""}, {"item_id": "b", "text": " "}, {"item_id": "c", "text": "so sad"}]
+    source.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    out = tmp_path / "p.parquet"
+    report = predict_corpus(seek_classifier, source, out, settings=CorpusSettings(chunk_rows=2))
+    table = pq.read_table(out)
+    assert str(table.schema.field("prediction").type) == "string" and report.predicted == 1
+    assert table.column("prediction").to_pylist()[:2] == [None, None]

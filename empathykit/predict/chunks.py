@@ -76,17 +76,27 @@ def predict_chunk(model: LoadedModel, table: Any, settings: CorpusSettings) -> A
     names = sorted({k for r in rows for k in r})
     result = table.drop_columns([n for n in names if n in table.column_names])
     for name in names:
-        result = result.append_column(name, pa.array([r.get(name) for r in rows], _type(name, model.kind)))
+        values = [r.get(name) for r in rows]
+        result = result.append_column(name, pa.array(values, _type(name, values)))
     return result
 
 
-def _type(name: str, kind: str | None):
+def _type(name: str, values: list[Any]):
+    """The column's type: the score a number, the prediction as its values show it (a label, a list
+    of labels as circumplex answers, a number, EPITOME's JSON text); other columns as inferred."""
     import pyarrow as pa
 
     if name == "prediction_score":
         return pa.float64()
-    if name == "prediction":
-        return {"choice": pa.string(), "multichoice": pa.list_(pa.string()), "rating": pa.float64()}.get(kind or "")
-    return None
+    if name != "prediction":
+        return None
+    sample = next((v for v in values if v is not None), None)
+    if isinstance(sample, list):
+        return pa.list_(pa.string())
+    if isinstance(sample, str):
+        return pa.string()
+    if isinstance(sample, (int, float)):
+        return pa.float64()
+    return pa.null()  # a chunk without predictions takes the other chunks' type when the parts are joined
 
 
