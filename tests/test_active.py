@@ -55,10 +55,13 @@ def test_a_bad_strategy_or_size_is_one_line_before_any_work(tmp_path):
     result = CliRunner().invoke(app, ["annotate", "next-round", "-p", "x", "-i", str(tmp_path / "none.jsonl"),
                                       "--model", str(tmp_path), "-n", "5", "-o", str(tmp_path / "o.parquet"),
                                       "--strategy", "best"])
-    assert result.exit_code == 1 and "unknown strategy 'best'" in result.output and "Traceback" not in result.output
+    # a closed set is checked by the parser (usage error, exit 2), before any work
+    assert result.exit_code == 2 and "'best' is not one of" in result.output and "Traceback" not in result.output
+    assert len(result.output.strip().splitlines()) == 2  # one error: line, one hint: line
     result = CliRunner().invoke(app, ["loop", "-p", "x", "-i", "pool.jsonl", "-m", str(tmp_path), "-o",
                                       str(tmp_path / "loop"), "-n", "0"])
-    assert result.exit_code == 1 and "round size must be at least 1" in result.output
+    assert result.exit_code == 2 and "--size" in result.output and "greater than or equal to 1" in result.output
+    assert not (tmp_path / "loop").exists()
 
 
 def test_the_tiny_model_scores_match_its_predictions(seek_classifier):

@@ -18,7 +18,7 @@ def loop_command(
     input: Annotated[str, typer.Option("--input", "-i", help="Pool of items the next rounds are chosen from (CSV, JSONL or Parquet).")],
     model: Annotated[str, typer.Option("--model", "-m", help="Local encoder folder fine-tuned in round 1 (later rounds start from the previous round's model).")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Loop folder: round-K/ per round and the state a killed loop resumes from.")],
-    size: Annotated[int, typer.Option("--size", "-n", help="Items per new round.")],
+    size: Annotated[int, typer.Option("--size", "-n", min=1, help="Items per new round.")],
     strategy: StrategyOption = "uncertainty",
     rounds: Annotated[int, typer.Option(help="Annotation rounds the loop runs in all: each trains on a freshly annotated round, then pushes the next.")] = 1,
     family: Annotated[Family, typer.Option("--family", "-f", help="Model family (one with a classification or rating head, which the next round's choice reads).")] = "classifier",

@@ -90,7 +90,7 @@ def read_annotations(path: str | Path, *, error: type[EmpathykitError] = InputEr
     """A tidy table (``annotate pull``) read and normalised; problems raise ``error``."""
     path = Path(path)
     if problem := path_problem(path, PULLED):
-        raise error(problem, hint="run `empathykit annotate pull` first")
+        raise error(problem, hint=PULL_HINT)
     try:
         frame = pd.read_parquet(path)
     except Exception as exc:  # pyarrow raises several types for a non-Parquet file
@@ -101,6 +101,7 @@ def read_annotations(path: str | Path, *, error: type[EmpathykitError] = InputEr
 
 #: what an annotations argument expects
 PULLED = "the annotations Parquet file `empathykit annotate pull -o` wrote"
+PULL_HINT = "run `empathykit annotate pull -p PROJECT -o annotations.parquet` first, and pass that file"
 
 
 def check_annotation_file(path: str | Path, *, error: type[EmpathykitError] = InputError) -> None:
@@ -110,15 +111,17 @@ def check_annotation_file(path: str | Path, *, error: type[EmpathykitError] = In
 
     path = Path(path)
     if problem := path_problem(path, PULLED):
-        raise error(problem, hint="run `empathykit annotate pull` first")
+        raise error(problem, hint=PULL_HINT)
     try:
         names = pq.read_schema(path).names
     except Exception as exc:  # pyarrow raises several types for a non-Parquet file
-        raise error(f"{path} is not a Parquet file ({type(exc).__name__}); expected {PULLED}") from None
+        raise error(f"{path} is not a Parquet file ({type(exc).__name__}); expected {PULLED}",
+                    hint=PULL_HINT) from None
     missing = [c for c in REQUIRED if c not in names]
     if missing:
         columns = "column" if len(missing) == 1 else "columns"
-        raise error(f"{path} is not an annotation table (no {', '.join(missing)} {columns}); expected {PULLED}")
+        raise error(f"{path} is not an annotation table (no {', '.join(missing)} {columns}); expected {PULLED}",
+                    hint=PULL_HINT)
 
 
 def load_annotations(annotations: str | Path | pd.DataFrame, *, error: type[EmpathykitError] = InputError
