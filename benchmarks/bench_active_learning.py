@@ -40,10 +40,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _data import HELP, data_path, minilm  # noqa: E402
+from _data import HELP, data_path, minilm
 
-from empathykit.active.strategies import select, uncertainty  # noqa: E402
-
+from empathykit.active.strategies import select, uncertainty
 
 
 def load_sets(root: Path) -> dict[str, tuple[list[list[str]], np.ndarray, list[str]]]:
@@ -54,10 +53,18 @@ def load_sets(root: Path) -> dict[str, tuple[list[list[str]], np.ndarray, list[s
     tweets = tweets[tweets["label"].isin(["0", "1", "2"]) & tweets["content"].notna()]
     er = pd.read_csv(root / "epitome" / "emotional-reactions-reddit.csv")
     er = er[er["seeker_post"].notna() & er["response_post"].notna()]
-    return {"twittemp empathy-vs-none": ([tweets["content"].tolist()], (tweets["label"] != "0").to_numpy(int),
-                                         ["none", "empathy"]),
-            "epitome ER": ([er["seeker_post"].tolist(), er["response_post"].tolist()], er["level"].to_numpy(int),
-                           ["no", "weak", "strong"])}
+    return {
+        "twittemp empathy-vs-none": (
+            [tweets["content"].tolist()],
+            (tweets["label"] != "0").to_numpy(int),
+            ["none", "empathy"],
+        ),
+        "epitome ER": (
+            [er["seeker_post"].tolist(), er["response_post"].tolist()],
+            er["level"].to_numpy(int),
+            ["no", "weak", "strong"],
+        ),
+    }
 
 
 def embed(name: str, texts: list[list[str]], cache: Path) -> np.ndarray:
@@ -67,8 +74,9 @@ def embed(name: str, texts: list[list[str]], cache: Path) -> np.ndarray:
     from sentence_transformers import SentenceTransformer
 
     model = SentenceTransformer(minilm(), device="cpu")
-    parts = [model.encode(column, batch_size=64, normalize_embeddings=True, show_progress_bar=False)
-             for column in texts]
+    parts = [
+        model.encode(column, batch_size=64, normalize_embeddings=True, show_progress_bar=False) for column in texts
+    ]
     x = np.concatenate(parts, axis=1).astype(np.float32)
     cache.mkdir(parents=True, exist_ok=True)
     np.save(path, x)
@@ -91,13 +99,32 @@ def curve(x, y, train, test, strategy: str, seed: int, start: int, step: int, st
         pool = np.array([i for i in train if i not in taken])
         probs = head.predict_proba(x[pool])
         scores = uncertainty("choice", probs, "uncertainty")
-        chosen = select(scores, min(step, stop - len(labelled)), strategy, embeddings=x[pool],
-                        labelled=x[labelled], seed=seed * 1000 + len(labelled))
+        chosen = select(
+            scores,
+            min(step, stop - len(labelled)),
+            strategy,
+            embeddings=x[pool],
+            labelled=x[labelled],
+            seed=seed * 1000 + len(labelled),
+        )
         labelled += [int(pool[i]) for i in chosen.indices]
 
 
-def curve_finetuned(texts, y, names, train, test, strategy: str, seed: int, start: int, step: int, stop: int,
-                    pool_sample: int, work: Path, train_settings: list[str]) -> list[tuple[int, float]]:
+def curve_finetuned(
+    texts,
+    y,
+    names,
+    train,
+    test,
+    strategy: str,
+    seed: int,
+    start: int,
+    step: int,
+    stop: int,
+    pool_sample: int,
+    work: Path,
+    train_settings: list[str],
+) -> list[tuple[int, float]]:
     """The loop's own path: the ``classifier`` family fine-tunes MiniLM on the labelled items (1 epoch,
     from the base encoder each round), ``active.outputs`` scores a seeded sample of the pool."""
     from datasets import Dataset, DatasetDict
@@ -110,16 +137,31 @@ def curve_finetuned(texts, y, names, train, test, strategy: str, seed: int, star
     inputs = ["text"] if len(texts) == 1 else ["seeker_post", "response_post"]
     rows = [{**{c: texts[k][i] for k, c in enumerate(inputs)}, "label": int(y[i])} for i in range(len(y))]
     family = get_family("classifier")
-    settings = load_settings(family.settings_class, None, ["max_length=64", "eval_each_epoch=false", "save_steps=100000",
-                                                           f"seed={seed}", *train_settings], model=minilm())
+    settings = load_settings(
+        family.settings_class,
+        None,
+        ["max_length=64", "eval_each_epoch=false", "save_steps=100000", f"seed={seed}", *train_settings],
+        model=minilm(),
+    )
     rng = np.random.default_rng(seed)
     labelled = list(rng.choice(train, size=start, replace=False))
     points = []
     while True:
-        dataset = DatasetDict({"train": Dataset.from_list([rows[i] for i in labelled]),
-                               "test": Dataset.from_list([rows[i] for i in test])})
-        data = TrainingData(dataset=dataset, task="al", kind="choice", label_names=list(names), inputs=inputs,
-                            scale=None, source="bench")
+        dataset = DatasetDict(
+            {
+                "train": Dataset.from_list([rows[i] for i in labelled]),
+                "test": Dataset.from_list([rows[i] for i in test]),
+            }
+        )
+        data = TrainingData(
+            dataset=dataset,
+            task="al",
+            kind="choice",
+            label_names=list(names),
+            inputs=inputs,
+            scale=None,
+            source="bench",
+        )
         folder = work / f"{strategy}-{seed}-{len(labelled)}"
         metrics = family.train(data, settings, folder)
         points.append((len(labelled), float(metrics["test"]["macro_f1"])))
@@ -130,8 +172,13 @@ def curve_finetuned(texts, y, names, train, test, strategy: str, seed: int, star
         pool = np.array([i for i in train if i not in taken])
         pool = rng.choice(pool, size=min(pool_sample, len(pool)), replace=False)
         scored = model_outputs(folder, [rows[i] for i in pool])
-        chosen = select(uncertainty("choice", scored.outputs), min(step, stop - len(labelled)), strategy,
-                        embeddings=scored.embeddings, seed=seed * 1000 + len(labelled))
+        chosen = select(
+            uncertainty("choice", scored.outputs),
+            min(step, stop - len(labelled)),
+            strategy,
+            embeddings=scored.embeddings,
+            seed=seed * 1000 + len(labelled),
+        )
         labelled += [int(pool[i]) for i in chosen.indices]
         shutil.rmtree(folder, ignore_errors=True)
 
@@ -155,9 +202,13 @@ def summarise(results: dict, strategies: list[str]) -> dict:
         for s in strategies:
             reached = [n for n, f in zip(sizes, mean[s]) if target is not None and f >= target]
             needed[s] = reached[0] if reached else None
-        out[name] = {"labels": sizes, "mean": {s: mean[s].round(4).tolist() for s in strategies},
-                     "sd": {s: sd[s].round(4).tolist() for s in strategies}, "random_final": target,
-                     "labels_to_reach_random_final": needed}
+        out[name] = {
+            "labels": sizes,
+            "mean": {s: mean[s].round(4).tolist() for s in strategies},
+            "sd": {s: sd[s].round(4).tolist() for s in strategies},
+            "random_final": target,
+            "labels_to_reach_random_final": needed,
+        }
     return out
 
 
@@ -196,8 +247,13 @@ def main() -> None:
     parser.add_argument("--fine-tune", action="store_true", help="fine-tune MiniLM every round (the loop's path)")
     parser.add_argument("--sets", nargs="+", default=["twittemp empathy-vs-none", "epitome ER"])
     parser.add_argument("--pool-sample", type=int, default=600, help="fine-tune: pool items scored per round")
-    parser.add_argument("--set", dest="train_settings", action="append", default=["epochs=1"],
-                        help="fine-tune: KEY=VALUE training setting (repeatable; default epochs=1)")
+    parser.add_argument(
+        "--set",
+        dest="train_settings",
+        action="append",
+        default=["epochs=1"],
+        help="fine-tune: KEY=VALUE training setting (repeatable; default epochs=1)",
+    )
     args = parser.parse_args()
     root = data_path("twittemp", "TwittEmp-half.csv").parents[1]
     data_path("epitome", "emotional-reactions-reddit.csv")
@@ -208,23 +264,53 @@ def main() -> None:
             continue
         began = time.perf_counter()
         x = None if args.fine_tune else embed(name, texts, args.cache)
-        print(f"{name}: {len(y)} items, labels {np.bincount(y).tolist()} ({names}), embedded in "
-              f"{time.perf_counter() - began:.0f} s", file=sys.stderr)
+        print(
+            f"{name}: {len(y)} items, labels {np.bincount(y).tolist()} ({names}), embedded in "
+            f"{time.perf_counter() - began:.0f} s",
+            file=sys.stderr,
+        )
         results[name] = {s: [] for s in args.strategies}
         for seed in args.seeds:
             train, test = split(y, seed)
             for s in args.strategies:
                 began = time.perf_counter()
                 results[name][s].append(
-                    curve_finetuned(texts, y, names, train, test, s, seed, args.start, args.step, args.stop,
-                                    args.pool_sample, work, args.train_settings) if args.fine_tune else
-                    curve(x, y, train, test, s, seed, args.start, args.step, args.stop))
-                print(f"  seed {seed} {s}: final macro-F1 {results[name][s][-1][-1][1]:.4f} "
-                      f"({time.perf_counter() - began:.0f} s)", file=sys.stderr)
+                    curve_finetuned(
+                        texts,
+                        y,
+                        names,
+                        train,
+                        test,
+                        s,
+                        seed,
+                        args.start,
+                        args.step,
+                        args.stop,
+                        args.pool_sample,
+                        work,
+                        args.train_settings,
+                    )
+                    if args.fine_tune
+                    else curve(x, y, train, test, s, seed, args.start, args.step, args.stop)
+                )
+                print(
+                    f"  seed {seed} {s}: final macro-F1 {results[name][s][-1][-1][1]:.4f} "
+                    f"({time.perf_counter() - began:.0f} s)",
+                    file=sys.stderr,
+                )
     summary = summarise(results, args.strategies)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({"settings": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
-                                    "runs": results, "summary": summary}, indent=2) + "\n")
+    args.out.write_text(
+        json.dumps(
+            {
+                "settings": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
+                "runs": results,
+                "summary": summary,
+            },
+            indent=2,
+        )
+        + "\n"
+    )
     plot(summary, args.png)
     print(json.dumps(summary, indent=2))
 

@@ -23,29 +23,33 @@ import tempfile
 import time
 from pathlib import Path
 
+import krippendorff
 import numpy as np
 import pandas as pd
 
-import krippendorff
-
 from empathykit.agreement import coefficients as co
 from empathykit.agreement.compute import compute_agreement
+from empathykit.schemas.base import Field, Schema
 from empathykit.table.agreement import Settings
 from empathykit.table.columns import TIDY_COLUMNS, encode_value
-from empathykit.schemas.base import Field, Schema
 
 LABELS = ("seeking", "providing", "none")
 EMOTIONS = ("sad", "angry", "afraid", "hopeful")
 WORDS = "i feel so alone since the diagnosis but my sister keeps calling and it helps a lot today".split()
 
 SCHEMA = Schema(
-    name="bench", title="benchmark", instructions="", inputs=("text",),
-    fields=(Field("empathy", "choice", "nominal", "text", labels=LABELS),
-            Field("intensity", "rating", "ordinal", "text", scale=(1, 5)),
-            Field("emotions", "multichoice", "nominal", "text", labels=EMOTIONS),
-            Field("rationale", "spans", "spans", "text", labels=("rationale",))),
+    name="bench",
+    title="benchmark",
+    instructions="",
+    inputs=("text",),
+    fields=(
+        Field("empathy", "choice", "nominal", "text", labels=LABELS),
+        Field("intensity", "rating", "ordinal", "text", scale=(1, 5)),
+        Field("emotions", "multichoice", "nominal", "text", labels=EMOTIONS),
+        Field("rationale", "spans", "spans", "text", labels=("rationale",)),
+    ),
     config_template='<View><Text name="text" value="$text"/><!-- name="empathy" name="intensity" '
-                    'name="emotions" name="rationale" --></View>',
+    'name="emotions" name="rationale" --></View>',
 )
 
 
@@ -53,9 +57,11 @@ def synthetic(n_units: int, n_annotators: int, seed: int = 0) -> tuple[pd.DataFr
     """Tidy annotations where each annotator follows a per-unit truth with noise."""
     rng = np.random.default_rng(seed)
     shape = (n_units, n_annotators)
-    noisy = lambda p: rng.random(shape) < p  # noqa: E731
+    noisy = lambda p: rng.random(shape) < p
     empathy = np.where(noisy(0.25), rng.integers(0, 3, shape), rng.integers(0, 3, n_units)[:, None])
-    intensity = np.clip(rng.integers(1, 6, n_units)[:, None] + np.where(noisy(0.3), rng.integers(-1, 2, shape), 0), 1, 5)
+    intensity = np.clip(
+        rng.integers(1, 6, n_units)[:, None] + np.where(noisy(0.3), rng.integers(-1, 2, shape), 0), 1, 5
+    )
     emotions = np.where(noisy(0.3), rng.integers(0, 16, shape), rng.integers(0, 16, n_units)[:, None])
     # texts of 16 words; rationale = a run of words, annotators move its ends by a word at times
     words = rng.integers(0, len(WORDS), (n_units, 16))
@@ -76,7 +82,9 @@ def synthetic(n_units: int, n_annotators: int, seed: int = 0) -> tuple[pd.DataFr
         s = starts_of[u]
         a, b = first[u, j], last[u, j]
         end = s[b - 1] + len(WORDS[words[u, b - 1]])
-        spans.append(encode_value([{"start": int(s[a]), "end": int(end), "text": texts[u][s[a]:end], "label": "rationale"}]))
+        spans.append(
+            encode_value([{"start": int(s[a]), "end": int(end), "text": texts[u][s[a] : end], "label": "rationale"}])
+        )
     per_field = {
         "empathy": [choice_json[x] for x in empathy.ravel()],
         "intensity": [rating_json[x] for x in intensity.ravel()],
@@ -84,13 +92,21 @@ def synthetic(n_units: int, n_annotators: int, seed: int = 0) -> tuple[pd.DataFr
         "rationale": spans,
     }
     n = unit.size
-    base = pd.DataFrame({
-        "project_id": 1, "task_id": unit, "item_id": [f"u{u:06d}" for u in unit], "round": 1 + unit * 4 // n_units,
-        "annotation_id": np.arange(1, n + 1), "annotator_id": annotator + 1,
-        "annotator_email": [f"annotator{j + 1}@example.org" for j in annotator], "was_cancelled": False,
-        "ground_truth": False, "lead_time": rng.gamma(2.0, 6.0, n),
-        "created_at": pd.Timestamp("2026-01-01", tz="UTC") + pd.to_timedelta(np.arange(n), unit="s"),
-    })
+    base = pd.DataFrame(
+        {
+            "project_id": 1,
+            "task_id": unit,
+            "item_id": [f"u{u:06d}" for u in unit],
+            "round": 1 + unit * 4 // n_units,
+            "annotation_id": np.arange(1, n + 1),
+            "annotator_id": annotator + 1,
+            "annotator_email": [f"annotator{j + 1}@example.org" for j in annotator],
+            "was_cancelled": False,
+            "ground_truth": False,
+            "lead_time": rng.gamma(2.0, 6.0, n),
+            "created_at": pd.Timestamp("2026-01-01", tz="UTC") + pd.to_timedelta(np.arange(n), unit="s"),
+        }
+    )
     base["updated_at"] = base["created_at"]
     frame = pd.concat([base.assign(field=name, value=values) for name, values in per_field.items()], ignore_index=True)
     frame["round"] = frame["round"].astype("Int64")
@@ -126,12 +142,18 @@ def main() -> None:
     ours = point.fields["empathy"].coefficients["krippendorff_alpha"].value
     n_estimates = json.dumps(result.to_json()).count('"value"')
     print(f"{args.units} units x {args.annotators} annotators, 4 fields, {args.bootstrap} bootstrap resamples")
-    print(f"  empathykit, whole table, every coefficient with intervals: {full:.2f} s ({n_estimates} estimates: "
-          f"per field, pair, annotator and round)")
-    print(f"  empathykit, nominal field alone: {nominal_time:.2f} s with intervals, {point_time:.2f} s point estimates only")
+    print(
+        f"  empathykit, whole table, every coefficient with intervals: {full:.2f} s ({n_estimates} estimates: "
+        f"per field, pair, annotator and round)"
+    )
+    print(
+        f"  empathykit, nominal field alone: {nominal_time:.2f} s with intervals, {point_time:.2f} s point estimates only"
+    )
 
     # alpha alone, same triples, same process: the maths without the table handling
-    triples = list(zip(nominal["annotator_id"].astype(str), nominal["item_id"], [json.loads(v) for v in nominal["value"]]))
+    triples = list(
+        zip(nominal["annotator_id"].astype(str), nominal["item_id"], [json.loads(v) for v in nominal["value"]])
+    )
     start = time.perf_counter()
     units, unit_codes = np.unique([t[1] for t in triples], return_inverse=True)
     coders, coder_codes = np.unique([t[0] for t in triples], return_inverse=True)
@@ -146,8 +168,10 @@ def main() -> None:
     weights = co.resample_weights(units.size, args.bootstrap, np.random.default_rng(0))
     boot, _ = co.finish_alpha(weights @ stats, distances)
     boot_time = time.perf_counter() - start
-    print(f"  empathykit alpha from the triples: {alpha_time:.3f} s (alpha {alpha_point:.6f}); "
-          f"its {args.bootstrap} bootstrap resamples: {boot_time:.2f} s, interval {co.percentile_interval(boot)}")
+    print(
+        f"  empathykit alpha from the triples: {alpha_time:.3f} s (alpha {alpha_point:.6f}); "
+        f"its {args.bootstrap} bootstrap resamples: {boot_time:.2f} s, interval {co.percentile_interval(boot)}"
+    )
     assert abs(alpha_point - ours) < 1e-12
     try:
         from nltk.metrics.agreement import AnnotationTask
@@ -167,13 +191,19 @@ def main() -> None:
     start = time.perf_counter()
     for _ in range(sample):
         drawn = rng.integers(0, len(keys), len(keys))
-        AnnotationTask(data=[(c, f"{item}/{n}", v) for n, d in enumerate(drawn) for c, item, v in by_unit[keys[d]]]).alpha()
+        AnnotationTask(
+            data=[(c, f"{item}/{n}", v) for n, d in enumerate(drawn) for c, item, v in by_unit[keys[d]]]
+        ).alpha()
     nltk_boot = (time.perf_counter() - start) / sample * args.bootstrap
-    print(f"  nltk AnnotationTask.alpha: {nltk_time:.3f} s (alpha {theirs:.6f}, difference {abs(theirs - ours):.1e}); "
-          f"{args.bootstrap} resamples ~ {nltk_boot:.0f} s (timed on {sample}, scaled)")
-    print(f"  ratio nltk / empathykit: {nltk_time / alpha_time:.1f}x for one alpha, "
-          f"{nltk_boot / boot_time:.0f}x for alpha's {args.bootstrap} resamples, "
-          f"{nltk_boot / full:.0f}x for nltk's alpha resamples against empathykit's whole table with intervals")
+    print(
+        f"  nltk AnnotationTask.alpha: {nltk_time:.3f} s (alpha {theirs:.6f}, difference {abs(theirs - ours):.1e}); "
+        f"{args.bootstrap} resamples ~ {nltk_boot:.0f} s (timed on {sample}, scaled)"
+    )
+    print(
+        f"  ratio nltk / empathykit: {nltk_time / alpha_time:.1f}x for one alpha, "
+        f"{nltk_boot / boot_time:.0f}x for alpha's {args.bootstrap} resamples, "
+        f"{nltk_boot / full:.0f}x for nltk's alpha resamples against empathykit's whole table with intervals"
+    )
 
 
 if __name__ == "__main__":

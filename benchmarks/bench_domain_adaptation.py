@@ -28,26 +28,38 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_train_newsemp import minilm, resplit  # noqa: E402
-from bench_twittemp import binary_task, common_arguments, data_folder, mean_prf  # noqa: E402
+from bench_train_newsemp import minilm, resplit
+from bench_twittemp import binary_task, common_arguments, data_folder, mean_prf
 
 #: Table 7 (BERT-base): precision, recall, F1 of the empathy class
-PAPER = {"SOURCE-ONLY": (51.12, 94.71, 67.24), "PRETRAIN-EMPATHETICDIALOGUES": (52.71, 94.80, 67.73),
-         "PRETRAIN-DailyDialog": (52.70, 98.78, 68.72), "PRETRAIN-GoEmotions": (51.85, 96.74, 67.51),
-         "PRETRAIN-ISEAR": (52.63, 97.56, 68.37), "PRETRAIN-Twitter": (51.29, 96.34, 67.94),
-         "TARGET-ONLY": (85.60, 84.55, 84.07)}
+PAPER = {
+    "SOURCE-ONLY": (51.12, 94.71, 67.24),
+    "PRETRAIN-EMPATHETICDIALOGUES": (52.71, 94.80, 67.73),
+    "PRETRAIN-DailyDialog": (52.70, 98.78, 68.72),
+    "PRETRAIN-GoEmotions": (51.85, 96.74, 67.51),
+    "PRETRAIN-ISEAR": (52.63, 97.56, 68.37),
+    "PRETRAIN-Twitter": (51.29, 96.34, 67.94),
+    "TARGET-ONLY": (85.60, 84.55, 84.07),
+}
 #: our rows -> the paper's row they stand beside
-BESIDE = {"SOURCE-ONLY": "SOURCE-ONLY", "PRETRAIN-TwittEmp": "PRETRAIN-Twitter",
-          "PRETRAIN-GoEmotions": "PRETRAIN-GoEmotions", "PRETRAIN-EPITOME": None, "TARGET-ONLY": "TARGET-ONLY"}
+BESIDE = {
+    "SOURCE-ONLY": "SOURCE-ONLY",
+    "PRETRAIN-TwittEmp": "PRETRAIN-Twitter",
+    "PRETRAIN-GoEmotions": "PRETRAIN-GoEmotions",
+    "PRETRAIN-EPITOME": None,
+    "TARGET-ONLY": "TARGET-ONLY",
+}
 ROWS = tuple(BESIDE)
 LABEL_MAP = "high=empathy,low=none"
 
 
 def corpora(shared: Path) -> dict[str, tuple[str, str | None, str]]:
     """Row -> (DATA, task, text column) of the unlabelled text it pretrains on."""
-    return {"PRETRAIN-TwittEmp": (f"twittemp:{shared / 'twittemp' / 'TwittEmp-half.csv'}", "seek-provide", ""),
-            "PRETRAIN-GoEmotions": (f"goemotions:{shared / 'aux' / 'goemotions'}", None, ""),
-            "PRETRAIN-EPITOME": (f"epitome:{shared / 'epitome'}", "emotional_reactions", "seeker_post")}
+    return {
+        "PRETRAIN-TwittEmp": (f"twittemp:{shared / 'twittemp' / 'TwittEmp-half.csv'}", "seek-provide", ""),
+        "PRETRAIN-GoEmotions": (f"goemotions:{shared / 'aux' / 'goemotions'}", None, ""),
+        "PRETRAIN-EPITOME": (f"epitome:{shared / 'epitome'}", "emotional_reactions", "seeker_post"),
+    }
 
 
 def pretrain(row: str, model: str, seed: int, args, work: Path, shared: Path) -> tuple[str, dict]:
@@ -56,10 +68,22 @@ def pretrain(row: str, model: str, seed: int, args, work: Path, shared: Path) ->
 
     data, task, column = corpora(shared)[row]
     family = get_family("mlm")
-    settings = load_settings(family.settings_class, None, [
-        f"seed={seed}", f"epochs={args.mlm_epochs}", f"max_length={args.mlm_max_length}", "batch_size=16",
-        f"learning_rate={args.mlm_learning_rate}", f"max_texts={args.mlm_max_texts}", f"text_column={column}",
-        "eval_each_epoch=false", "save_steps=100000"], model=model)
+    settings = load_settings(
+        family.settings_class,
+        None,
+        [
+            f"seed={seed}",
+            f"epochs={args.mlm_epochs}",
+            f"max_length={args.mlm_max_length}",
+            "batch_size=16",
+            f"learning_rate={args.mlm_learning_rate}",
+            f"max_texts={args.mlm_max_texts}",
+            f"text_column={column}",
+            "eval_each_epoch=false",
+            "save_steps=100000",
+        ],
+        model=model,
+    )
     corpus = family.load_data(data, task, settings)
     metrics = family.train(corpus, settings, work / f"{row}-{seed}")
     return str(work / f"{row}-{seed}"), {"texts": metrics["texts"], **(metrics.get("validation") or {})}
@@ -70,9 +94,20 @@ def fine_tune(data, encoder: str, seed: int, args, out: Path) -> None:
     from empathykit.train.settings import load_settings
 
     family = get_family("classifier")
-    settings = load_settings(family.settings_class, None, [
-        f"seed={seed}", f"epochs={args.epochs}", f"max_length={args.max_length}", "batch_size=32",
-        f"learning_rate={args.learning_rate}", "eval_each_epoch=false", "save_steps=100000"], model=encoder)
+    settings = load_settings(
+        family.settings_class,
+        None,
+        [
+            f"seed={seed}",
+            f"epochs={args.epochs}",
+            f"max_length={args.max_length}",
+            "batch_size=32",
+            f"learning_rate={args.learning_rate}",
+            "eval_each_epoch=false",
+            "save_steps=100000",
+        ],
+        model=encoder,
+    )
     family.train(data, settings, out)
 
 
@@ -83,8 +118,13 @@ def one_row(row: str, model: str, seed: int, args, work: Path, shared: Path) -> 
     from empathykit.train.run import family_of
 
     started = time.perf_counter()
-    target = resplit(binary_task(load_training_data(f"twittemp:{shared / 'twittemp' / 'TwittEmp-half.csv'}",
-                                                    "seek-provide"), "empathy-vs-none"), seed)
+    target = resplit(
+        binary_task(
+            load_training_data(f"twittemp:{shared / 'twittemp' / 'TwittEmp-half.csv'}", "seek-provide"),
+            "empathy-vs-none",
+        ),
+        seed,
+    )
     out, facts = work / f"{row}-{seed}-classifier", {}
     if row == "TARGET-ONLY":
         fine_tune(target, model, seed, args, out)
@@ -97,26 +137,35 @@ def one_row(row: str, model: str, seed: int, args, work: Path, shared: Path) -> 
         fine_tune(source, encoder, seed, args, out)
         scored = apply_label_map(target, read_labels(out), parse_label_map(LABEL_MAP))
     test = family_of(out).evaluate(out, scored, "test")
-    result = {"prf": [100 * test[k] for k in ("precision", "recall", "f1")], "positive": test["positive_class"],
-              "mlm": facts, "seconds": round(time.perf_counter() - started, 1)}
+    result = {
+        "prf": [100 * test[k] for k in ("precision", "recall", "f1")],
+        "positive": test["positive_class"],
+        "mlm": facts,
+        "seconds": round(time.perf_counter() - started, 1),
+    }
     print(json.dumps({"row": row, "seed": seed, **result}, default=float), file=sys.stderr, flush=True)
     return result
 
 
 def table(results: dict, encoder: str, args) -> str:
-    lines = [f"NewsEmp empathy_bin -> TwittEmp half empathy-vs-none (test split of a seeded 80/10/10), {encoder}, CPU; "
-             f"fine-tuning {args.epochs:g} epoch(s), max length {args.max_length}, lr {args.learning_rate:g}; "
-             f"mlm {args.mlm_epochs:g} epoch(s), blocks of {args.mlm_max_length}, lr {args.mlm_learning_rate:g}", "",
-             "| row | encoder | seeds | P | R | F1 (mean ± sd) | paper row | paper P / R / F1 (BERT-base) |",
-             "| --- | --- | --- | ---: | ---: | ---: | --- | ---: |"]
+    lines = [
+        f"NewsEmp empathy_bin -> TwittEmp half empathy-vs-none (test split of a seeded 80/10/10), {encoder}, CPU; "
+        f"fine-tuning {args.epochs:g} epoch(s), max length {args.max_length}, lr {args.learning_rate:g}; "
+        f"mlm {args.mlm_epochs:g} epoch(s), blocks of {args.mlm_max_length}, lr {args.mlm_learning_rate:g}",
+        "",
+        "| row | encoder | seeds | P | R | F1 (mean ± sd) | paper row | paper P / R / F1 (BERT-base) |",
+        "| --- | --- | --- | ---: | ---: | ---: | --- | ---: |",
+    ]
     for row in ROWS:
         values = {s: r for s, r in results.get(row, {}).items()}
         if not values:
             continue
         beside = BESIDE[row]
         paper = " / ".join(f"{x:.2f}" for x in PAPER[beside]) if beside else "not in the paper"
-        lines.append(f"| {row} | {encoder} | {', '.join(map(str, values))} "
-                     f"| {mean_prf([v['prf'] for v in values.values()])} | {beside or '-'} | {paper} |")
+        lines.append(
+            f"| {row} | {encoder} | {', '.join(map(str, values))} "
+            f"| {mean_prf([v['prf'] for v in values.values()])} | {beside or '-'} | {paper} |"
+        )
     return "\n".join(lines)
 
 
@@ -138,9 +187,18 @@ def main() -> None:
             for row in args.rows:
                 results.setdefault(row, {})[seed] = one_row(row, model, seed, args, Path(tmp), shared)
                 if args.out:
-                    args.out.write_text(json.dumps({"encoder": encoder, "args": {k: v for k, v in vars(args).items()
-                                                                                 if k != "out"},
-                                                    "results": results}, indent=2, default=str) + "\n")
+                    args.out.write_text(
+                        json.dumps(
+                            {
+                                "encoder": encoder,
+                                "args": {k: v for k, v in vars(args).items() if k != "out"},
+                                "results": results,
+                            },
+                            indent=2,
+                            default=str,
+                        )
+                        + "\n"
+                    )
     print(table(results, encoder, args))
 
 

@@ -37,12 +37,26 @@ def simulate(n_items: int, n_annotators: int, seed: int = 0) -> tuple[pd.DataFra
     item_ids = np.array([f"t{i:07d}" for i in range(n_items)], dtype=object)
     encoded = np.array([encode_value(label) for label in LABELS], dtype=object)
     created = pd.Timestamp("2026-01-01", tz="UTC") + pd.to_timedelta(np.arange(n), unit="s")
-    tidy = pd.DataFrame({
-        "project_id": 1, "task_id": np.repeat(np.arange(n_items), n_annotators), "item_id": np.repeat(item_ids, n_annotators),
-        "round": 1, "annotation_id": np.arange(1, n + 1), "annotator_id": np.tile(np.arange(1, n_annotators + 1), n_items),
-        "annotator_email": np.tile(np.array([f"a{a}@example.org" for a in range(1, n_annotators + 1)], dtype=object), n_items),
-        "field": "empathy", "value": encoded[labels], "was_cancelled": False, "ground_truth": False, "lead_time": 3.5,
-        "created_at": created, "updated_at": created})[list(TIDY_COLUMNS)]
+    tidy = pd.DataFrame(
+        {
+            "project_id": 1,
+            "task_id": np.repeat(np.arange(n_items), n_annotators),
+            "item_id": np.repeat(item_ids, n_annotators),
+            "round": 1,
+            "annotation_id": np.arange(1, n + 1),
+            "annotator_id": np.tile(np.arange(1, n_annotators + 1), n_items),
+            "annotator_email": np.tile(
+                np.array([f"a{a}@example.org" for a in range(1, n_annotators + 1)], dtype=object), n_items
+            ),
+            "field": "empathy",
+            "value": encoded[labels],
+            "was_cancelled": False,
+            "ground_truth": False,
+            "lead_time": 3.5,
+            "created_at": created,
+            "updated_at": created,
+        }
+    )[list(TIDY_COLUMNS)]
     items = pd.DataFrame({"item_id": item_ids, "text": [f"post number {i} about how I feel" for i in range(n_items)]})
     return tidy, items
 
@@ -71,7 +85,9 @@ def timed(name: str, results: dict, fn):
     start = time.perf_counter()
     value = fn()
     results[name] = {"seconds": round(time.perf_counter() - start, 2), "peak_rss_mib": round(peak_mib())}
-    print(f"{name:32s} {results[name]['seconds']:7.2f} s   peak RSS {results[name]['peak_rss_mib']:6.0f} MiB", flush=True)
+    print(
+        f"{name:32s} {results[name]['seconds']:7.2f} s   peak RSS {results[name]['peak_rss_mib']:6.0f} MiB", flush=True
+    )
     return value
 
 
@@ -96,17 +112,27 @@ def main() -> None:
         del tidy, items
         reports = {}
         for method in ("majority", "dawid-skene"):
-            reports[method] = timed(f"export --aggregate {method}", results,
-                                    lambda m=method: export_dataset(tmp / "ann.parquet", "seek-provide", tmp / f"out-{m}", method=m))
+            reports[method] = timed(
+                f"export --aggregate {method}",
+                results,
+                lambda m=method: export_dataset(tmp / "ann.parquet", "seek-provide", tmp / f"out-{m}", method=m),
+            )
         plain = timed("pandas majority (aggregation only)", results, lambda: pandas_majority(tmp / "ann.parquet"))
-        ours = timed("empathykit aggregate (only)", results,
-                     lambda: aggregate(pd.read_parquet(tmp / "ann.parquet"), get_schema("seek-provide")).set_index("item_id"))
-        same = ours["empathy"].equals(plain["empathy"].reindex(ours.index)) and \
-            ours["empathy_tie"].astype(bool).equals(plain["empathy_tie"].reindex(ours.index).astype(bool))
+        ours = timed(
+            "empathykit aggregate (only)",
+            results,
+            lambda: aggregate(pd.read_parquet(tmp / "ann.parquet"), get_schema("seek-provide")).set_index("item_id"),
+        )
+        same = ours["empathy"].equals(plain["empathy"].reindex(ours.index)) and ours["empathy_tie"].astype(bool).equals(
+            plain["empathy_tie"].reindex(ours.index).astype(bool)
+        )
         results["same_labels_as_pandas"] = bool(same)
         results["ties"] = reports["majority"].ties
-        results["ratio_aggregate_vs_pandas"] = round(results["empathykit aggregate (only)"]["seconds"]
-                                                     / results["pandas majority (aggregation only)"]["seconds"], 2)
+        results["ratio_aggregate_vs_pandas"] = round(
+            results["empathykit aggregate (only)"]["seconds"]
+            / results["pandas majority (aggregation only)"]["seconds"],
+            2,
+        )
         print(json.dumps(results, indent=2))
 
 

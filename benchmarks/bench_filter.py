@@ -43,6 +43,7 @@ def ensure_data(n: int, seed: int = 0) -> Path:
 
 # -- (a) pandas + re: the same rules, written the plain way ---------------------------------------------------
 
+
 def pandas_baseline(path: Path, output: Path, chunksize: int = 100_000) -> list[str]:
     import pandas as pd
 
@@ -60,7 +61,7 @@ def pandas_baseline(path: Path, output: Path, chunksize: int = 100_000) -> list[
     url = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE | re.ASCII)
     mention = re.compile(r"(^|[^\w@])@\w+", re.ASCII)
     manual_rt = re.compile(r"^\s*RT @\w", re.ASCII)
-    quote_copy = re.compile("^\\s*[\"\u201c]@\\w+:", re.ASCII)
+    quote_copy = re.compile('^\\s*["\u201c]@\\w+:', re.ASCII)
     only_links = re.compile(r"^\s*(?:(?:https?://|www\.)\S+\s*)*$", re.ASCII)
     topic = words_re(config.topics)
     lexicon_re = words_re([w for w in lexicon.words if w not in config.topics])
@@ -76,7 +77,8 @@ def pandas_baseline(path: Path, output: Path, chunksize: int = 100_000) -> list[
         df, refs = df[~is_rt], refs[~is_rt]
         is_quote = refs.apply(lambda s: "quoted" in s)
         copies = df["text"].apply(lambda t: bool(quote_copy.match(t))) | (
-            is_quote & df["text"].apply(lambda t: bool(only_links.match(t))))
+            is_quote & df["text"].apply(lambda t: bool(only_links.match(t)))
+        )
         df = df[~copies].copy()
         df["text"] = df["text"].str.replace("&lt;", "<").str.replace("&gt;", ">").str.replace("&amp;", "&")
         df["text"] = df["text"].apply(lambda t: mention.sub(r"\1<USER>", url.sub("<URL>", t)))
@@ -98,8 +100,13 @@ def pandas_baseline(path: Path, output: Path, chunksize: int = 100_000) -> list[
         def score(text):
             tokens = token.findall(placeholder.sub(" ", text).lower())
             hits = [ratings[t] for t in tokens if t in ratings]
-            return pd.Series({"lexicon_matches": len(hits), "empathy_score": sum(hits) / len(hits) if hits else None,
-                              "lexicon_coverage": len(hits) / len(tokens) if tokens else None})
+            return pd.Series(
+                {
+                    "lexicon_matches": len(hits),
+                    "empathy_score": sum(hits) / len(hits) if hits else None,
+                    "lexicon_coverage": len(hits) / len(tokens) if tokens else None,
+                }
+            )
 
         if len(df):
             df = pd.concat([df, df["text"].apply(score)], axis=1)
@@ -111,6 +118,7 @@ def pandas_baseline(path: Path, output: Path, chunksize: int = 100_000) -> list[
 
 # -- timing and memory ----------------------------------------------------------------------------------------
 
+
 def timed(function, repeat: int):
     best, result = float("inf"), None
     for _ in range(repeat):
@@ -120,14 +128,19 @@ def timed(function, repeat: int):
     return best, result
 
 
-MEMORY_JOBS = {"filter": "filter", "filter-no-dedup": "filter --no-dedup", "read_json": "read_json alone",
-               "dedup-sets": "of which dedup hash sets"}
+MEMORY_JOBS = {
+    "filter": "filter",
+    "filter-no-dedup": "filter --no-dedup",
+    "read_json": "read_json alone",
+    "dedup-sets": "of which dedup hash sets",
+}
 
 
 def peak_rss_mb(job: str, path: Path) -> tuple[float, float]:
     """Max RSS of a fresh interpreter that runs ``job`` on ``path``, and the MiB its dedup sets hold."""
-    out = subprocess.run([sys.executable, __file__, "--child", job, str(path)], capture_output=True, text=True,
-                         check=True)
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", job, str(path)], capture_output=True, text=True, check=True
+    )
     peak, sets = out.stdout.strip().splitlines()[-1].split()
     return float(peak), float(sets)
 
@@ -139,8 +152,9 @@ def child(job: str, path: Path) -> None:
             from empathykit.pipelines.filtering import FilterConfig, run_filter
 
             dedup = job == "filter"
-            counts = run_filter([path], Path(tmp) / "out.parquet",
-                                config=FilterConfig(exact_dedup=dedup, near_dedup=dedup)).counts
+            counts = run_filter(
+                [path], Path(tmp) / "out.parquet", config=FilterConfig(exact_dedup=dedup, near_dedup=dedup)
+            ).counts
             if dedup:  # 8 bytes a key: distinct exact keys seen, and one near key per kept post
                 dropped = {s["stage"]: s["dropped"] for s in counts["stages"]}
                 reached = counts["kept"] + dropped["exact_duplicates"] + dropped["near_duplicates"]
@@ -192,8 +206,10 @@ def main() -> None:
         ("(a) pandas + re, same rules", t_pandas, f"filter is {t_pandas / t_filter:.1f}× faster"),
         ("(b) pyarrow.json.read_json alone", t_read, f"filter takes {t_filter / t_read:.2f}× its time"),
     ]
-    print(f"\n{args.n:,} generated tweets, {size_mb:.0f} MiB JSONL; {os.cpu_count()} CPUs; "
-          f"kept {result.counts['kept']:,}; baseline keeps the same posts: {same}\n")
+    print(
+        f"\n{args.n:,} generated tweets, {size_mb:.0f} MiB JSONL; {os.cpu_count()} CPUs; "
+        f"kept {result.counts['kept']:,}; baseline keeps the same posts: {same}\n"
+    )
     print("| job | seconds | tweets/s | ratio |")
     print("| --- | ---: | ---: | --- |")
     for name, seconds, ratio in rows:
@@ -203,9 +219,11 @@ def main() -> None:
     for job, label in MEMORY_JOBS.items():
         print(f"| {label} | " + " | ".join(f"{mem[job, n]:.1f}" for n in sizes) + " |")
     growth = (mem["filter", sizes[-1]] - mem["filter", sizes[0]]) / max(1, math.log2(sizes[-1] / sizes[0]))
-    print(f"\nfilter peak grows {growth:+.1f} MiB per doubling of the input "
-          f"(the dedup sets: {mem['dedup-sets', sizes[-1]] - mem['dedup-sets', sizes[0]]:+.1f} MiB "
-          f"from {sizes[0]:,} to {sizes[-1]:,})")
+    print(
+        f"\nfilter peak grows {growth:+.1f} MiB per doubling of the input "
+        f"(the dedup sets: {mem['dedup-sets', sizes[-1]] - mem['dedup-sets', sizes[0]]:+.1f} MiB "
+        f"from {sizes[0]:,} to {sizes[-1]:,})"
+    )
     print("\nstages:", json.dumps({s["stage"]: s["dropped"] for s in result.counts["stages"]}))
     if not same:
         sys.exit("the pandas baseline kept different posts than the filter")

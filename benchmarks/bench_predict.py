@@ -32,10 +32,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _data import minilm  # noqa: E402
+from _data import minilm
 
-WORDS = ("i feel so alone today sending you love and hugs the news is out grief heal my heart sad hurt sorry pain "
-         "cry lost great happy fun sunny win party friend day was very we it").split()
+WORDS = (
+    "i feel so alone today sending you love and hugs the news is out grief heal my heart sad hurt sorry pain "
+    "cry lost great happy fun sunny win party friend day was very we it"
+).split()
 
 
 def corpus(path: Path, rows: int, seed: int = 0) -> Path:
@@ -54,8 +56,9 @@ def build_model(root: Path, encoder: str) -> Path:
 
     base = build_tiny_model(root / "tiny-base") if encoder == "tiny" else Path(minilm())
     family = get_family("classifier")
-    settings = load_settings(family.settings_class, None, ["max_steps=1", "eval_each_epoch=false", "save_steps=1000"],
-                             model=str(base))
+    settings = load_settings(
+        family.settings_class, None, ["max_steps=1", "eval_each_epoch=false", "save_steps=1000"], model=str(base)
+    )
     family.train(make_data(names=("none", "seeking"), n=32), settings, root / f"model-{encoder}")
     return root / f"model-{encoder}"
 
@@ -70,13 +73,17 @@ def floor(model_dir: Path, texts: list[str], batch_size: int, *, by_length: bool
     runner = open_model(model_dir).runner
     length = runner.spec.max_length
     if by_length:
-        texts = [t for chunk in range(0, len(texts), 4096)
-                 for t in sorted(texts[chunk:chunk + 4096], key=len, reverse=True)]
+        texts = [
+            t
+            for chunk in range(0, len(texts), 4096)
+            for t in sorted(texts[chunk : chunk + 4096], key=len, reverse=True)
+        ]
     began = time.perf_counter()
     with torch.inference_mode():
         for start in range(0, len(texts), batch_size):
-            encoded = runner.tokenizer(texts[start:start + batch_size], truncation=True, max_length=length,
-                                       padding=True, return_tensors="pt")
+            encoded = runner.tokenizer(
+                texts[start : start + batch_size], truncation=True, max_length=length, padding=True, return_tensors="pt"
+            )
             runner.model.heads["main"](runner.model.pool(**encoded))
     return len(texts) / (time.perf_counter() - began)
 
@@ -118,8 +125,12 @@ print(report.items, time.perf_counter() - began, resource.getrusage(resource.RUS
 
 def peak_rss(model_dir: Path, root: Path, rows: int) -> dict:
     source = corpus(root / f"rss-{rows}.jsonl", rows, seed=1)
-    code = CHILD.format(root=str(Path(__file__).resolve().parent.parent), model=str(model_dir), source=str(source),
-                        out=str(root / f"rss-{rows}.parquet"))
+    code = CHILD.format(
+        root=str(Path(__file__).resolve().parent.parent),
+        model=str(model_dir),
+        source=str(source),
+        out=str(root / f"rss-{rows}.parquet"),
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     items, seconds, kib = done.stdout.split()
     return {"rows": int(items), "seconds": round(float(seconds), 1), "peak_rss_mib": round(int(kib) / 1024, 1)}
@@ -148,18 +159,32 @@ def main() -> None:
             rates.append(rate)
             shares.append(share)
         base, base_sorted, rate = max(floors), max(sorted_floors), max(rates)
-        result = {"encoder": args.encoder, "rows": args.rows, "batch_size": args.batch_size, "repeats": args.repeats,
-                  "floor_rows_per_s": round(base, 1), "floor_by_length_rows_per_s": round(base_sorted, 1),
-                  "predict_rows_per_s": round(rate, 1), "predict_over_floor": round(rate / base, 3),
-                  "predict_over_floor_by_length": round(rate / base_sorted, 3),
-                  "model_share_of_predict": [round(s, 3) for s in shares]}
+        result = {
+            "encoder": args.encoder,
+            "rows": args.rows,
+            "batch_size": args.batch_size,
+            "repeats": args.repeats,
+            "floor_rows_per_s": round(base, 1),
+            "floor_by_length_rows_per_s": round(base_sorted, 1),
+            "predict_rows_per_s": round(rate, 1),
+            "predict_over_floor": round(rate / base, 3),
+            "predict_over_floor_by_length": round(rate / base_sorted, 3),
+            "model_share_of_predict": [round(s, 3) for s in shares],
+        }
         print(json.dumps(result), flush=True)
         if args.skip_memory:
             return
         tiny = model if args.encoder == "tiny" else build_model(root, "tiny")
         memory = [peak_rss(tiny, root, int(n)) for n in args.sizes.split(",")]
-        print(json.dumps({"encoder": "tiny", "peak_rss": memory,
-                          "rss_growth_mib": round(memory[-1]["peak_rss_mib"] - memory[0]["peak_rss_mib"], 1)}))
+        print(
+            json.dumps(
+                {
+                    "encoder": "tiny",
+                    "peak_rss": memory,
+                    "rss_growth_mib": round(memory[-1]["peak_rss_mib"] - memory[0]["peak_rss_mib"], 1),
+                }
+            )
+        )
 
 
 if __name__ == "__main__":

@@ -30,14 +30,20 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _data import HELP, data_path, minilm  # noqa: E402
+from _data import HELP, data_path, minilm
 
 
 def train(root: Path, out: Path) -> Path:
     from empathykit.train.run import train_model
 
-    train_model(f"twittemp:{root / 'twittemp' / 'TwittEmp-half.csv'}", family="classifier", model=minilm(),
-                out_dir=out, task="empathy-vs-none", overrides=["epochs=1", "eval_each_epoch=false"])
+    train_model(
+        f"twittemp:{root / 'twittemp' / 'TwittEmp-half.csv'}",
+        family="classifier",
+        model=minilm(),
+        out_dir=out,
+        task="empathy-vs-none",
+        overrides=["epochs=1", "eval_each_epoch=false"],
+    )
     return out
 
 
@@ -62,8 +68,9 @@ def concurrent(client, url: str, backend, tweets: list[str], config: str, repeat
 
     def burst() -> float:
         def ask(i: int) -> None:
-            client.post(f"{url}/predict", json={"tasks": [{"id": i, "data": {"text": tweets[i]}}],
-                                                "label_config": config}).raise_for_status()
+            client.post(
+                f"{url}/predict", json={"tasks": [{"id": i, "data": {"text": tweets[i]}}], "label_config": config}
+            ).raise_for_status()
 
         began = time.perf_counter()
         with ThreadPoolExecutor(n) as pool:
@@ -83,23 +90,27 @@ def concurrent(client, url: str, backend, tweets: list[str], config: str, repeat
     return out
 
 
-def beside_a_big_request(client, url: str, backend, tweets: list[str], config: str, repeats: int,
-                         big: int = 2000) -> dict:
+def beside_a_big_request(
+    client, url: str, backend, tweets: list[str], config: str, repeats: int, big: int = 2000
+) -> dict:
     """Wall time of a one-task request sent while a ``big``-task request runs: chunked (64 rows, the
     default) against the whole request as one model call, alternating in this process."""
     import threading
 
     from empathykit.serve.batching import Batcher
 
-    payload = {"tasks": [{"id": i, "data": {"text": tweets[i % len(tweets)]}} for i in range(big)],
-               "label_config": config}
+    payload = {
+        "tasks": [{"id": i, "data": {"text": tweets[i % len(tweets)]}} for i in range(big)],
+        "label_config": config,
+    }
     one = {"tasks": [{"id": -1, "data": {"text": tweets[0]}}], "label_config": config}
     times: dict[str, list[float]] = {"chunked (64 rows)": [], "whole request in one call": []}
     for _ in range(max(2, repeats // 10)):
         for name, batcher in (("chunked (64 rows)", Batcher()), ("whole request in one call", Batcher(max_rows=10**6))):
             backend.batcher = batcher
-            runner = threading.Thread(target=lambda: client.post(f"{url}/predict", json=payload,
-                                                                 timeout=None).raise_for_status())
+            runner = threading.Thread(
+                target=lambda: client.post(f"{url}/predict", json=payload, timeout=None).raise_for_status()
+            )
             runner.start()
             while batcher.batches == 0 and name.startswith("chunked"):  # the big request is under way
                 time.sleep(0.005)
@@ -118,18 +129,22 @@ def beside_a_big_request(client, url: str, backend, tweets: list[str], config: s
 def with_auth(model: Path, tweets: list[str], config: str, repeats: int) -> dict:
     """Median one-task request with HTTP basic auth required and sent, against none (two servers, alternated)."""
     import httpx
+    from loop_fixtures import running_backend
 
     from empathykit.schemas import get_schema
     from empathykit.serve.auth import Credentials
     from empathykit.serve.backend import Backend
-    from loop_fixtures import running_backend
 
     secret = Credentials("label-studio", "benchmark-secret")
     one = {"tasks": [{"id": 0, "data": {"text": tweets[0]}}], "label_config": config}
     backend = Backend([model], schema=get_schema("seek-provide"), label_map="none=none,empathy=seeking")
     times: dict[str, list[float]] = {"no auth": [], "basic auth": []}
-    with running_backend(backend) as open_url, running_backend(backend, secret) as guarded_url, \
-            httpx.Client(timeout=60) as plain, httpx.Client(timeout=60, auth=(secret.user, secret.password)) as authed:
+    with (
+        running_backend(backend) as open_url,
+        running_backend(backend, secret) as guarded_url,
+        httpx.Client(timeout=60) as plain,
+        httpx.Client(timeout=60, auth=(secret.user, secret.password)) as authed,
+    ):
         for warm_up in (True, True, *[False] * repeats):
             for name, client, url in (("no auth", plain, open_url), ("basic auth", authed, guarded_url)):
                 began = time.perf_counter()
@@ -145,11 +160,11 @@ def main() -> None:
     import httpx
     import pandas as pd
     import torch
+    from loop_fixtures import running_backend
 
     from empathykit.predict.predictions import predict_records
     from empathykit.schemas import get_schema
     from empathykit.serve.backend import Backend
-    from loop_fixtures import running_backend
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0], epilog=HELP)
     parser.add_argument("--model", type=Path)
@@ -160,21 +175,24 @@ def main() -> None:
     model = args.model or train(root, Path(tempfile.mkdtemp(prefix="bench-serve-")) / "model")
     tweets = pd.read_csv(root / "twittemp" / "TwittEmp-half.csv")["content"].dropna().tolist()
     config = get_schema("seek-provide").label_config()
-    backend = Backend([model], schema=get_schema("seek-provide"),
-                      label_map="none=none,empathy=seeking")  # the binary model's labels on the schema's
+    backend = Backend(
+        [model], schema=get_schema("seek-provide"), label_map="none=none,empathy=seeking"
+    )  # the binary model's labels on the schema's
     results = {"model": str(model), "torch_threads": torch.get_num_threads(), "repeats": args.repeats, "sizes": {}}
     with running_backend(backend) as url, httpx.Client(timeout=120) as client:
         for size in (1, 32):
             tasks = [{"id": i, "data": {"text": t}} for i, t in enumerate(tweets[:size])]
             payload = {"tasks": tasks, "label_config": config, "project": "1.1", "params": {}}
-            http = timed(lambda: client.post(f"{url}/predict", json=payload).raise_for_status(), args.repeats)
+            http = timed(lambda: client.post(f"{url}/predict", json=payload).raise_for_status(), args.repeats)  # noqa: B023
             records = [t["data"] for t in tasks]
-            held = timed(lambda: backend.model.predict(records), args.repeats)
-            reload = timed(lambda: predict_records(model, records), max(3, args.repeats // 6))
+            held = timed(lambda: backend.model.predict(records), args.repeats)  # noqa: B023
+            reload = timed(lambda: predict_records(model, records), max(3, args.repeats // 6))  # noqa: B023
             results["sizes"][size] = {
-                "http_median_s": statistics.median(http), "http_p90_s": sorted(http)[int(0.9 * len(http)) - 1],
+                "http_median_s": statistics.median(http),
+                "http_p90_s": sorted(http)[int(0.9 * len(http)) - 1],
                 "model_loaded_once_median_s": statistics.median(held),
-                "predict_records_with_load_median_s": statistics.median(reload)}
+                "predict_records_with_load_median_s": statistics.median(reload),
+            }
             print(f"{size} task(s): {results['sizes'][size]}", file=sys.stderr)
         results["concurrent"] = concurrent(client, url, backend, tweets, config, args.repeats)
         results["beside_a_big_request"] = beside_a_big_request(client, url, backend, tweets, config, args.repeats)

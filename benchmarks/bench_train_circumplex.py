@@ -23,10 +23,11 @@ from pathlib import Path
 
 from _data import HELP, data_path, minilm
 
-STUDY = ("circumplex study (seeds/003), qualitative: the circular loss gives interpretable, circular embeddings "
-         "that keep their F1 under reduction to few dimensions, at a lower F1 than contrastive/classifier "
-         "training in the full dimension")
-
+STUDY = (
+    "circumplex study (seeds/003), qualitative: the circular loss gives interpretable, circular embeddings "
+    "that keep their F1 under reduction to few dimensions, at a lower F1 than contrastive/classifier "
+    "training in the full dimension"
+)
 
 
 def read_import(path: Path):
@@ -56,9 +57,15 @@ def load(n_train: int, n_test: int):
 
     train, test = data_path("emolit", "train.csv"), data_path("emolit", "test.csv")
     splits = {"train": sub(read_import(train), n_train), "test": sub(read_import(test), n_test)}
-    return TrainingData(dataset=DatasetDict(splits), task="emotion", kind="choice",
-                        label_names=list(PRESETS["emolit"]), inputs=["text"], schema="emotion",
-                        source=f"emolit:{train}")
+    return TrainingData(
+        dataset=DatasetDict(splits),
+        task="emotion",
+        kind="choice",
+        label_names=list(PRESETS["emolit"]),
+        inputs=["text"],
+        schema="emotion",
+        source=f"emolit:{train}",
+    )
 
 
 def pooled_states(encoder, tokenizer, texts, max_length: int = 64, batch_size: int = 64):
@@ -69,8 +76,13 @@ def pooled_states(encoder, tokenizer, texts, max_length: int = 64, batch_size: i
     out = []
     with torch.inference_mode():
         for start in range(0, len(texts), batch_size):
-            enc = tokenizer(texts[start:start + batch_size], truncation=True, max_length=max_length, padding=True,
-                            return_tensors="pt")
+            enc = tokenizer(
+                texts[start : start + batch_size],
+                truncation=True,
+                max_length=max_length,
+                padding=True,
+                return_tensors="pt",
+            )
             hidden = encoder(**enc).last_hidden_state
             mask = enc["attention_mask"].unsqueeze(-1).float()
             out.append(((hidden * mask).sum(1) / mask.sum(1)).numpy())
@@ -81,13 +93,26 @@ def score_states(encoder, tokenizer, data, angles) -> dict:
     from empathykit.train.circumplex import embedding_metrics
 
     tr, te = data.dataset["train"], data.dataset["test"]
-    return embedding_metrics(pooled_states(encoder, tokenizer, tr["text"]), tr["label"],
-                             pooled_states(encoder, tokenizer, te["text"]), te["label"], angles, data.label_names)
+    return embedding_metrics(
+        pooled_states(encoder, tokenizer, tr["text"]),
+        tr["label"],
+        pooled_states(encoder, tokenizer, te["text"]),
+        te["label"],
+        angles,
+        data.label_names,
+    )
 
 
 def row(name: str, m: dict, seconds: float | None, head_f1: float | None = None) -> dict:
-    keys = ("macro_f1", "accuracy", "circular_correlation", "neighbours_kept", "macro_f1_2d", "macro_f1_8d",
-            "macro_f1_32d")
+    keys = (
+        "macro_f1",
+        "accuracy",
+        "circular_correlation",
+        "neighbours_kept",
+        "macro_f1_2d",
+        "macro_f1_8d",
+        "macro_f1_32d",
+    )
     return {"model": name, "head_macro_f1": head_f1, "seconds": seconds, **{k: m.get(k) for k in keys}}
 
 
@@ -100,12 +125,18 @@ def run(model: str, data, epochs: float, work: Path, png_dir: Path | None) -> li
 
     angles = class_angles("emolit", data.label_names)
     common = [f"epochs={epochs}", "eval_each_epoch=false", "save_steps=100000", "max_length=64", "batch_size=32"]
-    rows = [row("pre-trained (no fine-tuning)", score_states(AutoModel.from_pretrained(model),
-                                                              AutoTokenizer.from_pretrained(model), data, angles), 0)]
+    rows = [
+        row(
+            "pre-trained (no fine-tuning)",
+            score_states(AutoModel.from_pretrained(model), AutoTokenizer.from_pretrained(model), data, angles),
+            0,
+        )
+    ]
     for loss in ("circumplex", "supcon"):
         family = get_family("circumplex")
-        settings = load_settings(family.settings_class, None, [*common, f"loss={loss}", "learning_rate=5e-5"],
-                                 model=model)
+        settings = load_settings(
+            family.settings_class, None, [*common, f"loss={loss}", "learning_rate=5e-5"], model=model
+        )
         started = time.perf_counter()
         metrics = family.train(data, settings, work / loss)
         seconds = round(time.perf_counter() - started, 1)
@@ -114,27 +145,37 @@ def run(model: str, data, epochs: float, work: Path, png_dir: Path | None) -> li
         rows.append(row(f"circumplex family, loss={loss}", metrics["test"], seconds))
         print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
     family = get_family("classifier")
-    settings = load_settings(family.settings_class, None, [*common, "pooling=mean", "learning_rate=5e-5"],
-                             model=model)
+    settings = load_settings(family.settings_class, None, [*common, "pooling=mean", "learning_rate=5e-5"], model=model)
     started = time.perf_counter()
     metrics = family.train(data, settings, work / "classifier")
     seconds = round(time.perf_counter() - started, 1)
     net, tokenizer, *_ = family.load(work / "classifier")
-    rows.append(row("classifier head (mean pooling)", score_states(net.encoder, tokenizer, data, angles), seconds,
-                    metrics["test"]["macro_f1"]))
+    rows.append(
+        row(
+            "classifier head (mean pooling)",
+            score_states(net.encoder, tokenizer, data, angles),
+            seconds,
+            metrics["test"]["macro_f1"],
+        )
+    )
     return rows
 
 
 def table(rows: list[dict], encoder: str, epochs: float, n_train: int, n_test: int) -> str:
-    f = lambda v: "" if v is None else f"{v:.3f}"  # noqa: E731
-    lines = [f"Emolit, {encoder}, CPU, {epochs:g} epoch(s), {n_train} train / {n_test} test texts (seeded subsample)",
-             "", "| model | macro-F1 (nearest class direction) | head macro-F1 | accuracy | circular corr. "
-             "| neighbours kept | F1 2-d | F1 8-d | F1 32-d | train s |",
-             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    f = lambda v: "" if v is None else f"{v:.3f}"
+    lines = [
+        f"Emolit, {encoder}, CPU, {epochs:g} epoch(s), {n_train} train / {n_test} test texts (seeded subsample)",
+        "",
+        "| model | macro-F1 (nearest class direction) | head macro-F1 | accuracy | circular corr. "
+        "| neighbours kept | F1 2-d | F1 8-d | F1 32-d | train s |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
     for r in rows:
-        lines.append(f"| {r['model']} | {f(r['macro_f1'])} | {f(r['head_macro_f1'])} | {f(r['accuracy'])} "
-                     f"| {f(r['circular_correlation'])} | {f(r['neighbours_kept'])} | {f(r['macro_f1_2d'])} "
-                     f"| {f(r['macro_f1_8d'])} | {f(r['macro_f1_32d'])} | {r['seconds'] if r['seconds'] else ''} |")
+        lines.append(
+            f"| {r['model']} | {f(r['macro_f1'])} | {f(r['head_macro_f1'])} | {f(r['accuracy'])} "
+            f"| {f(r['circular_correlation'])} | {f(r['neighbours_kept'])} | {f(r['macro_f1_2d'])} "
+            f"| {f(r['macro_f1_8d'])} | {f(r['macro_f1_32d'])} | {r['seconds'] if r['seconds'] else ''} |"
+        )
     return "\n".join(lines + ["", STUDY])
 
 
@@ -155,8 +196,12 @@ def main() -> None:
         rows = run(model, data, args.epochs, Path(tmp), args.png)
     print(table(rows, encoder, args.epochs, n_train, n_test))
     if args.out:
-        args.out.write_text(json.dumps({"encoder": encoder, "epochs": args.epochs, "train": n_train,
-                                        "test": n_test, "rows": rows}, indent=2) + "\n")
+        args.out.write_text(
+            json.dumps(
+                {"encoder": encoder, "epochs": args.epochs, "train": n_train, "test": n_test, "rows": rows}, indent=2
+            )
+            + "\n"
+        )
 
 
 if __name__ == "__main__":

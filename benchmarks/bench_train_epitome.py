@@ -28,7 +28,6 @@ MECHANISMS = {"ER": "emotional_reactions", "IP": "interpretations", "EX": "explo
 PUBLISHED = {"ER": (0.7911, 0.7366, 0.5643), "IP": (0.8233, 0.6224, 0.5847), "EX": (0.9266, 0.6804, 0.8088)}
 
 
-
 def load_data(task: str):
     """``load_training_data(epitome:$EMPATHYKIT_DATA/epitome, task)``; before ``exports.load`` lands, the same
     Parquet files read directly."""
@@ -43,8 +42,15 @@ def load_data(task: str):
 
         folder = _cached_import(spec, {})
         dataset = datasets.load_dataset(str(folder), task)
-        return TrainingData(dataset=dataset, task=task, kind="choice", label_names=["no", "weak", "strong"],
-                            inputs=["seeker_post", "response_post"], schema="epitome", source=spec)
+        return TrainingData(
+            dataset=dataset,
+            task=task,
+            kind="choice",
+            label_names=["no", "weak", "strong"],
+            inputs=["seeker_post", "response_post"],
+            schema="epitome",
+            source=spec,
+        )
 
 
 def run(mechanism: str, model: str, epochs: float, work: Path, extra: list[str]) -> dict:
@@ -52,37 +58,64 @@ def run(mechanism: str, model: str, epochs: float, work: Path, extra: list[str])
     from empathykit.train.settings import load_settings
 
     family = get_family("epitome")
-    settings = load_settings(family.settings_class, None, [f"epochs={epochs}", "eval_each_epoch=false",
-                                                           "save_steps=100000", *extra], model=model)
+    settings = load_settings(
+        family.settings_class,
+        None,
+        [f"epochs={epochs}", "eval_each_epoch=false", "save_steps=100000", *extra],
+        model=model,
+    )
     data = load_data(MECHANISMS[mechanism])
     started = time.perf_counter()
     metrics = family.train(data, settings, work / mechanism)
     test = metrics["test"]
     argmax = test.get("argmax") or test  # the reference's argmax tags, beside the decoding chosen on validation
-    return {"mechanism": mechanism, "seconds": round(time.perf_counter() - started, 1),
-            **{k: test[k] for k in ("accuracy", "macro_f1", "iou_f1", "token_f1", "iou_f1_batch_mean",
-                                    "token_f1_batch_mean", "iou_precision", "iou_recall", "examples")},
-            "per_class_f1": {name: c["f1"] for name, c in test["per_class"].items()},
-            "argmax_iou_f1": argmax["iou_f1"], "argmax_token_f1": argmax["token_f1"],
-            "argmax_iou_precision": argmax["iou_precision"], "argmax_iou_recall": argmax["iou_recall"],
-            "rationale_decoding": metrics.get("rationale_decoding")}
+    return {
+        "mechanism": mechanism,
+        "seconds": round(time.perf_counter() - started, 1),
+        **{
+            k: test[k]
+            for k in (
+                "accuracy",
+                "macro_f1",
+                "iou_f1",
+                "token_f1",
+                "iou_f1_batch_mean",
+                "token_f1_batch_mean",
+                "iou_precision",
+                "iou_recall",
+                "examples",
+            )
+        },
+        "per_class_f1": {name: c["f1"] for name, c in test["per_class"].items()},
+        "argmax_iou_f1": argmax["iou_f1"],
+        "argmax_token_f1": argmax["token_f1"],
+        "argmax_iou_precision": argmax["iou_precision"],
+        "argmax_iou_recall": argmax["iou_recall"],
+        "rationale_decoding": metrics.get("rationale_decoding"),
+    }
 
 
 def table(rows: list[dict], encoder: str, epochs: float) -> str:
-    lines = ["| mechanism | model | epochs | accuracy | macro-F1 | F1 no / weak / strong | IOU-F1 | IOU P / R "
-             "| token F1 | argmax tags: IOU-F1, IOU P / R, token F1 | span decoding (threshold, gap, min words) |",
-             "| --- | --- | ---: | ---: | ---: | --- | ---: | --- | ---: | --- | --- |"]
+    lines = [
+        "| mechanism | model | epochs | accuracy | macro-F1 | F1 no / weak / strong | IOU-F1 | IOU P / R "
+        "| token F1 | argmax tags: IOU-F1, IOU P / R, token F1 | span decoding (threshold, gap, min words) |",
+        "| --- | --- | ---: | ---: | ---: | --- | ---: | --- | ---: | --- | --- |",
+    ]
     for row in rows:
         acc, f1, iou = PUBLISHED[row["mechanism"]]
-        lines.append(f"| {row['mechanism']} | reproduction of the reference (roberta-base) | 4 | {acc:.4f} | {f1:.4f} "
-                     f"| | {iou:.4f} | | | | |")
+        lines.append(
+            f"| {row['mechanism']} | reproduction of the reference (roberta-base) | 4 | {acc:.4f} | {f1:.4f} "
+            f"| | {iou:.4f} | | | | |"
+        )
         per = " / ".join(f"{v:.3f}" for v in row.get("per_class_f1", {}).values())
         d = row.get("rationale_decoding") or {}
-        lines.append(f"| {row['mechanism']} | empathykit `epitome` ({encoder}) | {epochs:g} | {row['accuracy']:.4f} "
-                     f"| {row['macro_f1']:.4f} | {per} | {row['iou_f1']:.4f} | {row['iou_precision']:.3f} / "
-                     f"{row['iou_recall']:.3f} | {row['token_f1']:.4f} | {row['argmax_iou_f1']:.4f}, "
-                     f"{row['argmax_iou_precision']:.3f} / {row['argmax_iou_recall']:.3f}, {row['argmax_token_f1']:.4f} "
-                     f"| {d.get('threshold')}, {d.get('max_gap')}, {d.get('min_length')} |")
+        lines.append(
+            f"| {row['mechanism']} | empathykit `epitome` ({encoder}) | {epochs:g} | {row['accuracy']:.4f} "
+            f"| {row['macro_f1']:.4f} | {per} | {row['iou_f1']:.4f} | {row['iou_precision']:.3f} / "
+            f"{row['iou_recall']:.3f} | {row['token_f1']:.4f} | {row['argmax_iou_f1']:.4f}, "
+            f"{row['argmax_iou_precision']:.3f} / {row['argmax_iou_recall']:.3f}, {row['argmax_token_f1']:.4f} "
+            f"| {d.get('threshold')}, {d.get('max_gap')}, {d.get('min_length')} |"
+        )
     return "\n".join(lines)
 
 

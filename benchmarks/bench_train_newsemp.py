@@ -43,7 +43,6 @@ def aux_data() -> dict[str, str]:
     return {"sst": f"sst2:{data_path('aux', 'sst2')}", "emo": f"goemotions:{data_path('aux', 'goemotions')}"}
 
 
-
 def resplit(data, seed: int):
     """All messages, split again 80/10/10, stratified by label, with ``seed``."""
     from datasets import DatasetDict, concatenate_datasets
@@ -52,24 +51,31 @@ def resplit(data, seed: int):
     every = concatenate_datasets([data.dataset[s] for s in data.dataset if len(data.dataset[s])])
     index = list(range(len(every)))
     train, rest = train_test_split(index, test_size=0.2, stratify=every["label"], random_state=seed)
-    validation, test = train_test_split(rest, test_size=0.5, stratify=[every["label"][i] for i in rest],
-                                        random_state=seed)
+    validation, test = train_test_split(
+        rest, test_size=0.5, stratify=[every["label"][i] for i in rest], random_state=seed
+    )
     parts = {"train": train, "validation": validation, "test": test}
     return dataclasses.replace(data, dataset=DatasetDict({k: every.select(v) for k, v in parts.items()}))
 
 
-def train_rows(data, model: str, seed: int, args, work: Path, aux: dict[str, str], rows=ROWS,
-               tag: str = "") -> dict[str, dict]:
+def train_rows(
+    data, model: str, seed: int, args, work: Path, aux: dict[str, str], rows=ROWS, tag: str = ""
+) -> dict[str, dict]:
     """Test metrics of the ``classifier``, MT and KD rows (``rows``) on ``data`` with ``seed``; the KD
     row's main-task teacher is the classifier row's model (``tag`` keeps runs of several tasks apart)."""
     from empathykit.train.families import get_family
     from empathykit.train.settings import load_settings
 
-    common = [f"seed={seed}", f"epochs={args.epochs}", f"max_length={args.max_length}", "batch_size=32",
-              f"learning_rate={args.learning_rate}", "eval_each_epoch=false", "save_steps=100000"]
-    runs = {"classifier": ("classifier", []),
-            "MT": ("kd", ["annealing=false"]),
-            "KD": ("kd", [])}
+    common = [
+        f"seed={seed}",
+        f"epochs={args.epochs}",
+        f"max_length={args.max_length}",
+        "batch_size=32",
+        f"learning_rate={args.learning_rate}",
+        "eval_each_epoch=false",
+        "save_steps=100000",
+    ]
+    runs = {"classifier": ("classifier", []), "MT": ("kd", ["annealing=false"]), "KD": ("kd", [])}
     results = {}
     for row, (name, extra) in runs.items():
         if row not in rows:
@@ -83,9 +89,19 @@ def train_rows(data, model: str, seed: int, args, work: Path, aux: dict[str, str
         settings = load_settings(family.settings_class, None, common + extra, model=model, **options)
         started = time.perf_counter()
         results[row] = family.train(data, settings, work / f"{tag}{row}-{seed}")["test"]
-        print(json.dumps({"task": tag.rstrip("-") or None, "seed": seed, "row": row,
-                          "prf": [round(100 * results[row][k], 2) for k in ("precision", "recall", "f1")],
-                          "seconds": round(time.perf_counter() - started, 1)}), file=sys.stderr, flush=True)
+        print(
+            json.dumps(
+                {
+                    "task": tag.rstrip("-") or None,
+                    "seed": seed,
+                    "row": row,
+                    "prf": [round(100 * results[row][k], 2) for k in ("precision", "recall", "f1")],
+                    "seconds": round(time.perf_counter() - started, 1),
+                }
+            ),
+            file=sys.stderr,
+            flush=True,
+        )
     return results
 
 
@@ -97,18 +113,23 @@ def one_seed(model: str, seed: int, args, work: Path) -> dict[str, float]:
 
 
 def table(results: dict[int, dict[str, float]], encoder: str, args) -> str:
-    lines = [f"NewsEmp empathy_bin, seeded 80/10/10, {encoder}, CPU, {args.epochs:g} epoch(s), max length "
-             f"{args.max_length}, aux subsampled to {args.aux_max_examples} training examples, "
-             f"seeds {', '.join(map(str, results))}", "",
-             "| model | encoder | F1 positive class (mean ± sd) | per seed | paper (Table 4, BERT-base) |",
-             "| --- | --- | ---: | --- | ---: |"]
+    lines = [
+        f"NewsEmp empathy_bin, seeded 80/10/10, {encoder}, CPU, {args.epochs:g} epoch(s), max length "
+        f"{args.max_length}, aux subsampled to {args.aux_max_examples} training examples, "
+        f"seeds {', '.join(map(str, results))}",
+        "",
+        "| model | encoder | F1 positive class (mean ± sd) | per seed | paper (Table 4, BERT-base) |",
+        "| --- | --- | ---: | --- | ---: |",
+    ]
     for row in ROWS:
         values = [r[row] for r in results.values() if row in r]
         if not values:
             continue
         spread = f" ± {statistics.stdev(values):.2f}" if len(values) > 1 else ""
-        lines.append(f"| {row} | {encoder} | {statistics.mean(values):.2f}{spread} "
-                     f"| {', '.join(f'{v:.2f}' for v in values)} | {PAPER[row]:.2f} |")
+        lines.append(
+            f"| {row} | {encoder} | {statistics.mean(values):.2f}{spread} "
+            f"| {', '.join(f'{v:.2f}' for v in values)} | {PAPER[row]:.2f} |"
+        )
     return "\n".join(lines)
 
 
@@ -130,9 +151,18 @@ def main() -> None:
         for seed in args.seeds:
             results[seed] = one_seed(model, seed, args, Path(tmp))
             if args.out:
-                args.out.write_text(json.dumps({"encoder": encoder, "args": {k: v for k, v in vars(args).items()
-                                                                             if k not in ("out",)},
-                                                "results": results}, indent=2, default=str) + "\n")
+                args.out.write_text(
+                    json.dumps(
+                        {
+                            "encoder": encoder,
+                            "args": {k: v for k, v in vars(args).items() if k not in ("out",)},
+                            "results": results,
+                        },
+                        indent=2,
+                        default=str,
+                    )
+                    + "\n"
+                )
     print(table(results, encoder, args))
 
 

@@ -31,8 +31,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _data import HELP, data_path  # noqa: E402
-from bench_train_epitome import load_data, minilm  # noqa: E402
+from _data import HELP, data_path
+from bench_train_epitome import load_data, minilm
 
 BATCH, MAX_LENGTH, LR = 32, 64, 2e-5
 PHASES = ("static", "trainer", "grouped")
@@ -61,8 +61,9 @@ def phase_trainer(model_dir: str, examples: int, work: Path, grouped: bool = Fal
     from empathykit.train.epitome_model import collator
 
     tokenizer, rows, model = prepared(model_dir, examples)
-    settings = EpitomeSettings(model=model_dir, epochs=1, save_steps=100000, logging_steps=1000,
-                               eval_each_epoch=False, seed=12)
+    settings = EpitomeSettings(
+        model=model_dir, epochs=1, save_steps=100000, logging_steps=1000, eval_each_epoch=False, seed=12
+    )
     collate = collator(tokenizer)
     widths: list[int] = []
 
@@ -71,11 +72,15 @@ def phase_trainer(model_dir: str, examples: int, work: Path, grouped: bool = Fal
         widths.append(batch["response_input_ids"].shape[1])
         return batch
 
-    args = hf.training_arguments(settings, work, evaluate=False, label_names=["labels", "rationale_labels"],
-                                 length_column_name="length",
-                                 train_sampling_strategy="group_by_length" if grouped else "random")
-    trainer = Trainer(model=model, args=args,
-                      train_dataset=rows, data_collator=counting)
+    args = hf.training_arguments(
+        settings,
+        work,
+        evaluate=False,
+        label_names=["labels", "rationale_labels"],
+        length_column_name="length",
+        train_sampling_strategy="group_by_length" if grouped else "random",
+    )
+    trainer = Trainer(model=model, args=args, train_dataset=rows, data_collator=counting)
     return _timed(lambda: hf.fit(trainer, work, False), len(rows), widths)
 
 
@@ -88,8 +93,9 @@ def phase_static(model_dir: str, examples: int, work: Path) -> dict:
     tokenizer, rows, model = prepared(model_dir, examples)
     device = "cuda" if torch.cuda.is_available() else "cpu"
     model.to(device).train()
-    loader = torch.utils.data.DataLoader(rows, batch_size=BATCH, shuffle=True,
-                                         collate_fn=collator(tokenizer, pad_to=MAX_LENGTH))
+    loader = torch.utils.data.DataLoader(
+        rows, batch_size=BATCH, shuffle=True, collate_fn=collator(tokenizer, pad_to=MAX_LENGTH)
+    )
     optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=LR)
     schedule = get_linear_schedule_with_warmup(optimizer, 0, len(loader))
     widths: list[int] = []
@@ -114,11 +120,19 @@ def _timed(step, examples: int, widths: list[int]) -> dict:
     started = time.perf_counter()
     step()
     seconds = time.perf_counter() - started
-    peak = (torch.cuda.max_memory_allocated() / 2**20 if torch.cuda.is_available()
-            else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
-    return {"examples": examples, "seconds": round(seconds, 2), "examples_per_s": round(examples / seconds, 2),
-            "peak_mib": round(peak), "memory": "GPU allocated" if torch.cuda.is_available() else "RSS",
-            "mean_width": round(sum(widths) / max(len(widths), 1), 1)}
+    peak = (
+        torch.cuda.max_memory_allocated() / 2**20
+        if torch.cuda.is_available()
+        else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    )
+    return {
+        "examples": examples,
+        "seconds": round(seconds, 2),
+        "examples_per_s": round(examples / seconds, 2),
+        "peak_mib": round(peak),
+        "memory": "GPU allocated" if torch.cuda.is_available() else "RSS",
+        "mean_width": round(sum(widths) / max(len(widths), 1), 1),
+    }
 
 
 def main() -> None:
@@ -144,20 +158,39 @@ def main() -> None:
     for _ in range(args.repeats):
         for phase in PHASES:
             with tempfile.TemporaryDirectory() as tmp:
-                out = subprocess.run([sys.executable, __file__, "--phase", phase, "--model", model, "--examples",
-                                      str(args.examples), "--work", tmp], capture_output=True, text=True,
-                                     check=True, env={**os.environ, "TOKENIZERS_PARALLELISM": "false"})
+                out = subprocess.run(
+                    [
+                        sys.executable,
+                        __file__,
+                        "--phase",
+                        phase,
+                        "--model",
+                        model,
+                        "--examples",
+                        str(args.examples),
+                        "--work",
+                        tmp,
+                    ],
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                    env={**os.environ, "TOKENIZERS_PARALLELISM": "false"},
+                )
             results[phase].append(json.loads(out.stdout.strip().splitlines()[-1]))
             print(phase, results[phase][-1], file=sys.stderr, flush=True)
     best = {k: max(v, key=lambda r: r["examples_per_s"]) for k, v in results.items()}
     print("| encoder | training | padding | mean response width | examples/s | peak memory (MiB) |")
     print("| --- | --- | --- | ---: | ---: | ---: |")
-    for phase, label, padding in (("trainer", "empathykit `Trainer`", "dynamic"),
-                                  ("grouped", "empathykit `Trainer`, `group_by_length=true`", "dynamic"),
-                                  ("static", "plain PyTorch loop", f"static, {MAX_LENGTH}")):
+    for phase, label, padding in (
+        ("trainer", "empathykit `Trainer`", "dynamic"),
+        ("grouped", "empathykit `Trainer`, `group_by_length=true`", "dynamic"),
+        ("static", "plain PyTorch loop", f"static, {MAX_LENGTH}"),
+    ):
         r = best[phase]
-        print(f"| {encoder} | {label} | {padding} | {r['mean_width']} | {r['examples_per_s']} | "
-              f"{r['peak_mib']} ({r['memory']}) |")
+        print(
+            f"| {encoder} | {label} | {padding} | {r['mean_width']} | {r['examples_per_s']} | "
+            f"{r['peak_mib']} ({r['memory']}) |"
+        )
     for phase in ("trainer", "grouped"):
         speed = best[phase]["examples_per_s"] / best["static"]["examples_per_s"]
         print(f"\n{phase} / static loop: {speed:.2f}x the examples per second")

@@ -27,25 +27,28 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_train_newsemp import ROWS, minilm, resplit, train_rows  # noqa: E402
+from bench_train_newsemp import ROWS, minilm, resplit, train_rows
 
-TASKS = {"empathy-vs-none": ("none", "empathy", ("seeking", "providing")),
-         "seek-vs-rest": ("rest", "seeking", ("seeking",)),
-         "provide-vs-rest": ("rest", "providing", ("providing",))}
+TASKS = {
+    "empathy-vs-none": ("none", "empathy", ("seeking", "providing")),
+    "seek-vs-rest": ("rest", "seeking", ("seeking",)),
+    "provide-vs-rest": ("rest", "providing", ("providing",)),
+}
 #: (precision, recall, F1) of the paper's rows: Table 5 (empathy) and Table 6 (seek, provide)
-PAPER = {"empathy-vs-none": {"classifier": (85.60, 84.55, 84.07), "MT": (80.53, 84.73, 83.11),
-                             "KD": (82.42, 85.77, 84.56)},
-         "seek-vs-rest": {"classifier": (78.07, 61.60, 66.51), "MT": (77.16, 59.81, 67.01),
-                          "KD": (79.89, 59.60, 67.97)},
-         "provide-vs-rest": {"classifier": (76.94, 75.40, 77.16), "MT": (76.19, 82.20, 78.49),
-                             "KD": (76.68, 81.15, 79.06)}}
+PAPER = {
+    "empathy-vs-none": {"classifier": (85.60, 84.55, 84.07), "MT": (80.53, 84.73, 83.11), "KD": (82.42, 85.77, 84.56)},
+    "seek-vs-rest": {"classifier": (78.07, 61.60, 66.51), "MT": (77.16, 59.81, 67.01), "KD": (79.89, 59.60, 67.97)},
+    "provide-vs-rest": {"classifier": (76.94, 75.40, 77.16), "MT": (76.19, 82.20, 78.49), "KD": (76.68, 81.15, 79.06)},
+}
 
 
 def data_folder() -> Path:
     folder = os.environ.get("EMPATHYKIT_DATA")
     if not folder:
-        sys.exit("set EMPATHYKIT_DATA to the shared data folder (the one holding twittemp/, newsemp/, aux/), "
-                 "e.g. EMPATHYKIT_DATA=../shared/data")
+        sys.exit(
+            "set EMPATHYKIT_DATA to the shared data folder (the one holding twittemp/, newsemp/, aux/), "
+            "e.g. EMPATHYKIT_DATA=../shared/data"
+        )
     return Path(folder)
 
 
@@ -84,17 +87,22 @@ def common_arguments(parser: argparse.ArgumentParser, epochs: float = 2.0) -> No
 
 
 def table(results: dict, encoder: str, args) -> str:
-    lines = [f"TwittEmp half (1,503 tweets), seeded 80/10/10, {encoder}, CPU, {args.epochs:g} epoch(s), max length "
-             f"{args.max_length}, lr {args.learning_rate:g}, aux subsampled to {args.aux_max_examples}", "",
-             "| task | model | encoder | seeds | P | R | F1 (mean ± sd) | paper P / R / F1 (BERT-base) |",
-             "| --- | --- | --- | --- | ---: | ---: | ---: | ---: |"]
+    lines = [
+        f"TwittEmp half (1,503 tweets), seeded 80/10/10, {encoder}, CPU, {args.epochs:g} epoch(s), max length "
+        f"{args.max_length}, lr {args.learning_rate:g}, aux subsampled to {args.aux_max_examples}",
+        "",
+        "| task | model | encoder | seeds | P | R | F1 (mean ± sd) | paper P / R / F1 (BERT-base) |",
+        "| --- | --- | --- | --- | ---: | ---: | ---: | ---: |",
+    ]
     for task, by_seed in results.items():
         for row in ROWS:
             values = {s: r[row] for s, r in by_seed.items() if row in r}
             if values:
                 paper = " / ".join(f"{x:.2f}" for x in PAPER[task][row])
-                lines.append(f"| {task} | {row} | {encoder} | {', '.join(map(str, values))} "
-                             f"| {mean_prf(list(values.values()))} | {paper} |")
+                lines.append(
+                    f"| {task} | {row} | {encoder} | {', '.join(map(str, values))} "
+                    f"| {mean_prf(list(values.values()))} | {paper} |"
+                )
     return "\n".join(lines)
 
 
@@ -116,9 +124,18 @@ def main() -> None:
             for task in args.tasks:
                 results.setdefault(task, {})[seed] = one_seed(model, seed, task, args, Path(tmp), aux, twittemp)
                 if args.out:
-                    args.out.write_text(json.dumps({"encoder": encoder, "args": {k: v for k, v in vars(args).items()
-                                                                                 if k != "out"},
-                                                    "results": results}, indent=2, default=str) + "\n")
+                    args.out.write_text(
+                        json.dumps(
+                            {
+                                "encoder": encoder,
+                                "args": {k: v for k, v in vars(args).items() if k != "out"},
+                                "results": results,
+                            },
+                            indent=2,
+                            default=str,
+                        )
+                        + "\n"
+                    )
     print(table(results, encoder, args))
 
 

@@ -1,11 +1,12 @@
 """Draw docs/loop.png, the picture of the loop in the README (run from the checkout)."""
+
 from pathlib import Path
 
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.patches import FancyArrowPatch, FancyBboxPatch  # noqa: E402
+import matplotlib.pyplot as plt
+from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
 STEPS = [  # (label, command, x, y)
     ("collect", "posts from X or files", 0.0, 1.0),
@@ -24,18 +25,26 @@ def main(out: Path) -> None:
     ax.set_ylim(-0.55, 1.5)
     ax.axis("off")
     for label, note, x, y in STEPS:
-        ax.add_patch(FancyBboxPatch((x - 0.4, y - 0.25), 0.8, 0.5, boxstyle="round,pad=0.02",
-                                    facecolor="#e8eef9", edgecolor="#3b5b92"))
+        ax.add_patch(
+            FancyBboxPatch(
+                (x - 0.4, y - 0.25), 0.8, 0.5, boxstyle="round,pad=0.02", facecolor="#e8eef9", edgecolor="#3b5b92"
+            )
+        )
         ax.text(x, y + 0.07, label, ha="center", va="center", fontsize=11, weight="bold")
         ax.text(x, y - 0.11, note, ha="center", va="center", fontsize=7.5, color="#333")
     pairs = list(zip(STEPS, STEPS[1:])) + [(STEPS[-1], STEPS[2])]
     for (_, _, x0, y0), (_, _, x1, y1) in pairs:
         start, end = _edge(x0, y0, x1, y1)
-        ax.add_patch(FancyArrowPatch(start, end, arrowstyle="-|>", mutation_scale=14,
-                                     color="#3b5b92", linewidth=1.4))
+        ax.add_patch(FancyArrowPatch(start, end, arrowstyle="-|>", mutation_scale=14, color="#3b5b92", linewidth=1.4))
     ax.text(1.5, 1.42, "empathykit loop: rounds of people and a model", ha="center", fontsize=12)
-    ax.text(1.75, -0.45, "empathykit loop repeats pull -> export -> train -> evaluate -> next-round",
-            ha="center", fontsize=8, style="italic")
+    ax.text(
+        1.75,
+        -0.45,
+        "empathykit loop repeats pull -> export -> train -> evaluate -> next-round",
+        ha="center",
+        fontsize=8,
+        style="italic",
+    )
     fig.savefig(out, bbox_inches="tight")
 
 

@@ -54,13 +54,22 @@ _open_outputs = 0
 _previous_handler: Any = None
 #: what a failed write means for the user: the place cannot take the output
 _WRITE_ERRNOS = {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
-_WRITE_HINTS = {errno.EROFS: "that folder is on a read-only file system; choose another output path",
-                errno.ENOSPC: "the disk is full; free some space or choose another output path",
-                errno.EDQUOT: "your disk quota is used up; free some space or choose another output path"}
+_WRITE_HINTS = {
+    errno.EROFS: "that folder is on a read-only file system; choose another output path",
+    errno.ENOSPC: "the disk is full; free some space or choose another output path",
+    errno.EDQUOT: "your disk quota is used up; free some space or choose another output path",
+}
 
 
-def check_output(target: str | os.PathLike, kind: str = "file", *, output: str | None = None,
-                 marker: str | None = None, label: str = "output", tag: str | None = None) -> Path:
+def check_output(
+    target: str | os.PathLike,
+    kind: str = "file",
+    *,
+    output: str | None = None,
+    marker: str | None = None,
+    label: str = "output",
+    tag: str | None = None,
+) -> Path:
     """Raise :class:`OutputError` unless ``target`` may receive a ``kind`` (``"file"`` or ``"dir"``)
     output of the kind ``output`` (``"export"``, ``"predictions"``, ...): it is absent, an empty
     folder, or an earlier ``output`` that empathykit wrote, and its folder can be written in.
@@ -75,8 +84,9 @@ def check_output(target: str | os.PathLike, kind: str = "file", *, output: str |
     for parent in target.parents:
         if parent.exists():
             if not parent.is_dir():
-                raise OutputError(f"{label} {target}: {parent} is a file, not a folder",
-                                  hint="choose an output path inside a folder")
+                raise OutputError(
+                    f"{label} {target}: {parent} is a file, not a folder", hint="choose an output path inside a folder"
+                )
             break
     clean_stale(target)
     if target.exists() or target.is_symlink():
@@ -87,28 +97,35 @@ def check_output(target: str | os.PathLike, kind: str = "file", *, output: str |
 
 def _check_existing(target: Path, kind: str, output: str | None, marker: str | None, label: str) -> None:
     if kind == "file" and target.is_dir():
-        raise OutputError(f"{label} {target} is an existing folder; expected a file path (nothing was written)",
-                          hint=f"name a file, e.g. {target / 'out'}{target.suffix or '.parquet'}, "
-                               "or remove the folder yourself")
+        raise OutputError(
+            f"{label} {target} is an existing folder; expected a file path (nothing was written)",
+            hint=f"name a file, e.g. {target / 'out'}{target.suffix or '.parquet'}, or remove the folder yourself",
+        )
     if kind == "dir" and not target.is_dir():
-        raise OutputError(f"{label} {target} is an existing file; expected a folder path (nothing was written)",
-                          hint="name a new folder, or remove the file yourself")
+        raise OutputError(
+            f"{label} {target} is an existing file; expected a folder path (nothing was written)",
+            hint="name a new folder, or remove the file yourself",
+        )
     if kind == "dir" and not any(target.iterdir()):
         return
     if output is None:
         if kind == "dir" and not (target / FOLDER_MARKER).is_file() and not (marker and (target / marker).exists()):
             expected = f"{FOLDER_MARKER}" + (f" or {marker}" if marker else "")
-            raise OutputError(f"{label} {target} is a folder that is not an earlier output of this command "
-                              f"(no {expected} in it); nothing was written",
-                              hint="name a new or empty folder, or remove that one yourself")
+            raise OutputError(
+                f"{label} {target} is a folder that is not an earlier output of this command "
+                f"(no {expected} in it); nothing was written",
+                hint="name a new or empty folder, or remove that one yourself",
+            )
         return
     found = folder_kind(target, marker) if kind == "dir" else file_kind(target)
     if found == output or (found == "legacy" and marker):
         return
     what = "folder" if kind == "dir" else "file"
-    raise OutputError(f"{label} {target}: there is {describe(target, found)}, which writing {output} there would "
-                      f"{'delete' if kind == 'dir' else 'replace'}; nothing was written",
-                      hint=f"name a new {what}, or move that one away yourself")
+    raise OutputError(
+        f"{label} {target}: there is {describe(target, found)}, which writing {output} there would "
+        f"{'delete' if kind == 'dir' else 'replace'}; nothing was written",
+        hint=f"name a new {what}, or move that one away yourself",
+    )
 
 
 def _check_writable(target: Path, label: str) -> None:
@@ -126,8 +143,10 @@ def _check_writable(target: Path, label: str) -> None:
 
 def _cannot_write(target: Path, folder: Path, exc: OSError, label: str) -> OutputError:
     reason = os.strerror(exc.errno) if exc.errno else exc.strerror or str(exc).split("\n")[0]
-    return OutputError(f"{label} {target}: cannot write in {folder} ({reason}); nothing was written",
-                       hint=_WRITE_HINTS.get(exc.errno, "choose a folder you can write to, or fix its permissions"))
+    return OutputError(
+        f"{label} {target}: cannot write in {folder} ({reason}); nothing was written",
+        hint=_WRITE_HINTS.get(exc.errno, "choose a folder you can write to, or fix its permissions"),
+    )
 
 
 def disk_error(exc: OSError) -> OutputError | None:
@@ -158,7 +177,7 @@ def clean_stale(target: str | os.PathLike) -> list[Path]:
     if not target.parent.is_dir():
         return removed
     for stale in sorted(target.parent.glob(f".{_glob_escape(target.name)}{TMP_TAG}*")):
-        pid = _pid_of(stale.name[len(target.name) + 1 + len(TMP_TAG):])
+        pid = _pid_of(stale.name[len(target.name) + 1 + len(TMP_TAG) :])
         if pid is None or process_alive(pid):
             continue
         if stale.name.endswith(".old") and not target.exists():
@@ -230,8 +249,15 @@ def sigterm_unwinds() -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def atomic_path(target: str | os.PathLike, *, suffix: str = "", output: str | None = None, marker: str | None = None,
-                tag: str | None = None, label: str = "output") -> Iterator[Path]:
+def atomic_path(
+    target: str | os.PathLike,
+    *,
+    suffix: str = "",
+    output: str | None = None,
+    marker: str | None = None,
+    tag: str | None = None,
+    label: str = "output",
+) -> Iterator[Path]:
     """Yield a temporary path beside ``target`` (the caller creates a file or a folder there);
     on success it replaces ``target``, on any failure it is removed. ``output``: the kind of
     output written (see :func:`check_output`; ``tag`` is the same), which a folder gets in its
@@ -340,8 +366,9 @@ def _swap_folder(tmp: Path, target: Path) -> None:
 
 
 @contextlib.contextmanager
-def atomic_open(target: str | os.PathLike, mode: str = "w", *, output: str | None = None,
-                **kwargs: Any) -> Iterator[IO]:
+def atomic_open(
+    target: str | os.PathLike, mode: str = "w", *, output: str | None = None, **kwargs: Any
+) -> Iterator[IO]:
     """``open()`` a temporary file that replaces ``target`` when closed cleanly."""
     if "b" not in mode:
         kwargs.setdefault("encoding", "utf-8")
@@ -370,8 +397,9 @@ def write_parquet(target: str | os.PathLike, table: Any, *, output: str | None =
     return Path(target)
 
 
-def read_json_document(path: str | Path, what: str, required_key: str, hint: str,
-                       error: type[EmpathykitError]) -> dict[str, Any]:
+def read_json_document(
+    path: str | Path, what: str, required_key: str, hint: str, error: type[EmpathykitError]
+) -> dict[str, Any]:
     """A JSON object another command wrote (``what``: how to name it), with ``required_key``;
     a missing, unreadable or foreign file is one ``error`` line."""
     path = Path(path)

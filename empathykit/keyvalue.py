@@ -10,8 +10,15 @@ from collections.abc import Iterable
 from empathykit.errors import EmpathykitError, InputError
 
 
-def split_pair(text: str, option: str, example: str, *, form: str = "KEY=VALUE", empty_value: bool = False,
-               error: type[EmpathykitError] = InputError) -> tuple[str, str]:
+def split_pair(
+    text: str,
+    option: str,
+    example: str,
+    *,
+    form: str = "KEY=VALUE",
+    empty_value: bool = False,
+    error: type[EmpathykitError] = InputError,
+) -> tuple[str, str]:
     """``(key, value)`` of one ``KEY=VALUE``, both stripped; a missing ``=`` or key (or value,
     unless ``empty_value``) is one line naming the option, the expected ``form`` and an example."""
     key, sep, value = str(text).partition("=")
@@ -21,14 +28,22 @@ def split_pair(text: str, option: str, example: str, *, form: str = "KEY=VALUE",
     return key, value
 
 
-def parse_pairs(values: Iterable[str], option: str, example: str, *, form: str = "KEY=VALUE",
-                empty_value: bool = False, error: type[EmpathykitError] = InputError) -> dict[str, str]:
+def parse_pairs(
+    values: Iterable[str],
+    option: str,
+    example: str,
+    *,
+    form: str = "KEY=VALUE",
+    empty_value: bool = False,
+    error: type[EmpathykitError] = InputError,
+) -> dict[str, str]:
     """``{key: value}`` of repeated ``KEY=VALUE`` options (a later key wins)."""
     return dict(split_pair(v, option, example, form=form, empty_value=empty_value, error=error) for v in values)
 
 
-def parse_list(text: str, option: str, example: str, *, form: str = "KEY=VALUE",
-               error: type[EmpathykitError] = InputError) -> list[tuple[str, str]]:
+def parse_list(
+    text: str, option: str, example: str, *, form: str = "KEY=VALUE", error: type[EmpathykitError] = InputError
+) -> list[tuple[str, str]]:
     """``[(key, value), ...]`` of one comma-separated ``K1=V1,K2=V2`` (keys may repeat, in order)."""
     pairs = [split_pair(p, option, example, form=form, error=error) for p in str(text).split(",") if p.strip()]
     if not pairs:

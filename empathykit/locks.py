@@ -42,18 +42,22 @@ def output_lock(target: str | os.PathLike, *, label: str = "output") -> Iterator
 
 def _take_lock(path: Path, target: Path, label: str) -> IO:
     if fcntl is None:
-        raise OutputError(f"{label} {target}: one run per output needs advisory file locks, which this system "
-                          "lacks", hint="run empathykit on Linux or macOS (or WSL)")
+        raise OutputError(
+            f"{label} {target}: one run per output needs advisory file locks, which this system lacks",
+            hint="run empathykit on Linux or macOS (or WSL)",
+        )
     while True:
-        handle = open(path, "a+", encoding="utf-8")  # noqa: SIM115  (the open handle is the lock, held past here)
+        handle = open(path, "a+", encoding="utf-8")
         try:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             handle.seek(0)
             holder = _holder(handle.read())
             handle.close()
-            raise OutputError(f"{label} {target} is being written by another run ({holder})",
-                              hint="wait for that run to finish, or stop it; a run that was killed lets go by itself")
+            raise OutputError(
+                f"{label} {target} is being written by another run ({holder})",
+                hint="wait for that run to finish, or stop it; a run that was killed lets go by itself",
+            ) from None
         try:
             same = os.fstat(handle.fileno()).st_ino == os.stat(path).st_ino
         except FileNotFoundError:

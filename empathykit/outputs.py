@@ -126,8 +126,13 @@ def describe(path: Path, kind: str | None) -> str:
         return f"{what} ({count} files, {_size(size)})"
     size = path.stat().st_size if path.exists() else 0
     earlier = read_sidecar(path).get("output")
-    what = (f"empathykit's {kind} output" if kind else
-            f"a file changed since empathykit wrote it as {earlier}" if earlier else "a file empathykit did not write")
+    what = (
+        f"empathykit's {kind} output"
+        if kind
+        else f"a file changed since empathykit wrote it as {earlier}"
+        if earlier
+        else "a file empathykit did not write"
+    )
     return f"{what} ({_size(size)})"
 
 

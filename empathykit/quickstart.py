@@ -8,12 +8,12 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from empathykit.studio import server
 from empathykit.annotate.connection import resolve_connection
 from empathykit.annotate.push import push
 from empathykit.pipelines.filtering import FilterConfig, run_filter
 from empathykit.pipelines.readers import collect_files
 from empathykit.progress import Progress, report
+from empathykit.studio import server
 
 SAMPLE_TWEETS = "tweets.jsonl"
 
@@ -38,9 +38,16 @@ class QuickstartReport:
     connection_source: str
 
 
-def run_quickstart(workdir: str | Path = "quickstart", *, project: str = "TwittEmp quickstart",
-                   topics: tuple[str, ...] = ("cancer",), round_size: int = 200, overlap: int = 3,
-                   port: int | None = None, on_progress: Progress | None = None) -> QuickstartReport:
+def run_quickstart(
+    workdir: str | Path = "quickstart",
+    *,
+    project: str = "TwittEmp quickstart",
+    topics: tuple[str, ...] = ("cancer",),
+    round_size: int = 200,
+    overlap: int = 3,
+    port: int | None = None,
+    on_progress: Progress | None = None,
+) -> QuickstartReport:
     """Collect the sample tweets, filter them, push them for annotation.
 
     Uses the server named by ``LABEL_STUDIO_URL``/``LABEL_STUDIO_API_KEY`` when
@@ -55,13 +62,33 @@ def run_quickstart(workdir: str | Path = "quickstart", *, project: str = "TwittE
     connection = resolve_connection()
 
     read = collect_files([sample_tweets_path()], workdir / "posts.parquet", on_progress=on_progress)
-    filtered = run_filter([workdir / "posts.parquet"], workdir / "filtered.parquet",
-                          config=FilterConfig(topics=tuple(topics)), on_progress=on_progress)
+    filtered = run_filter(
+        [workdir / "posts.parquet"],
+        workdir / "filtered.parquet",
+        config=FilterConfig(topics=tuple(topics)),
+        on_progress=on_progress,
+    )
     report(on_progress, "pushing tasks to Label Studio")
-    pushed = push(filtered.output, schema="seek-provide", project=project, id_column="id",
-                  round_size=round_size, overlap=overlap, connection=connection, on_progress=on_progress)
+    pushed = push(
+        filtered.output,
+        schema="seek-provide",
+        project=project,
+        id_column="id",
+        round_size=round_size,
+        overlap=overlap,
+        connection=connection,
+        on_progress=on_progress,
+    )
     return QuickstartReport(
-        workdir=str(workdir), posts=read.posts, kept=filtered.counts["kept"], stages=filtered.counts["stages"],
-        project_id=pushed.project_id, project_url=pushed.project_url, tasks_created=pushed.created,
-        tasks_skipped=pushed.skipped, server_url=connection.url, login_email=login_email,
-        connection_source=connection.source)
+        workdir=str(workdir),
+        posts=read.posts,
+        kept=filtered.counts["kept"],
+        stages=filtered.counts["stages"],
+        project_id=pushed.project_id,
+        project_url=pushed.project_url,
+        tasks_created=pushed.created,
+        tasks_skipped=pushed.skipped,
+        server_url=connection.url,
+        login_email=login_email,
+        connection_source=connection.source,
+    )

@@ -22,8 +22,13 @@ SKIP_HINT = "fix or remove that line, or pass --skip-bad to skip and count bad l
 FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".parquet": "parquet"}
 
 
-def read_records(path: str | Path, *, string_columns: Iterable[str] = (), skip_bad: bool = False,
-                 on_bad: Callable[[str], None] | None = None) -> list[dict[str, Any]]:
+def read_records(
+    path: str | Path,
+    *,
+    string_columns: Iterable[str] = (),
+    skip_bad: bool = False,
+    on_bad: Callable[[str], None] | None = None,
+) -> list[dict[str, Any]]:
     """Rows of a CSV / JSONL / JSON list / Parquet file as JSON-safe dicts.
 
     ``string_columns`` are read as text from CSV (ids keep leading zeros). Text files may be
@@ -55,8 +60,13 @@ def read_records(path: str | Path, *, string_columns: Iterable[str] = (), skip_b
 
         try:
             if kind == "csv":
-                frame = pd.read_csv(path, dtype={c: str for c in string_columns}, keep_default_na=False,
-                                    na_values=[""], encoding=encoding)
+                frame = pd.read_csv(
+                    path,
+                    dtype={c: str for c in string_columns},
+                    keep_default_na=False,
+                    na_values=[""],
+                    encoding=encoding,
+                )
             else:
                 frame = pd.read_parquet(path)
         except UnicodeDecodeError:
@@ -146,13 +156,17 @@ def assign_item_ids(records: list[dict[str, Any]], inputs: Iterable[str], id_col
         return f"hash of {', '.join(inputs)}"
     for position, record in enumerate(records):
         if id_column not in record:
-            raise InputError(f"record {position}: missing id column {id_column!r}",
-                             hint="give every record that field, or name another one with --id-column")
+            raise InputError(
+                f"record {position}: missing id column {id_column!r}",
+                hint="give every record that field, or name another one with --id-column",
+            )
         value = record.get(id_column)
         if value is None or (isinstance(value, str) and not value.strip()):
-            raise InputError(f"record {position}: empty id in column {id_column!r}",
-                             hint="fill in the id, or run the file through `empathykit collect file`, "
-                                  "which gives posts without an id a hash of their text")
+            raise InputError(
+                f"record {position}: empty id in column {id_column!r}",
+                hint="fill in the id, or run the file through `empathykit collect file`, "
+                "which gives posts without an id a hash of their text",
+            )
         if isinstance(value, float) and value.is_integer():
             value = int(value)
         record["item_id"] = str(value)

@@ -35,7 +35,7 @@ def records(path: Path) -> tuple[str, list[str], bool]:
     lines = list(io.StringIO(text, newline=""))  # split at line breaks only, each kept
     reader, raw, start = csv.reader(lines), [], 0
     for _ in reader:
-        raw.append("".join(lines[start:reader.line_num]))
+        raw.append("".join(lines[start : reader.line_num]))
         start = reader.line_num
     return raw[0], raw[1:], text.endswith(("\n", "\r"))
 

@@ -12,6 +12,9 @@ PY=${PYTHON:-python3}
 .venv/bin/python -m pip install -q -e ".[test,train,loop,docs]"
 # Label Studio pins many packages, so it lives in a venv of its own.
 .venv/bin/empathykit studio install
+# Lint and formatting first: a minute's check before the long suite (rules in pyproject.toml).
+.venv/bin/ruff check empathykit tests benchmarks scripts docs
+.venv/bin/ruff format --check -q empathykit tests benchmarks scripts docs
 # --durations/-rs: the 15 slowest tests and why each skipped test skipped. Tests that need a
 # whole data release read it from $EMPATHYKIT_TEST_DATA and skip without it (CI sets it).
 .venv/bin/python -m pytest -q -p no:cacheprovider --durations=15 -rs "$@"

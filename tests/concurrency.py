@@ -7,8 +7,10 @@ import threading
 
 
 def items(start, stop):
-    return [{"item_id": f"c{i}", "text": f"post number {i}: I feel so alone with this diagnosis"}
-            for i in range(start, stop)]
+    return [
+        {"item_id": f"c{i}", "text": f"post number {i}: I feel so alone with this diagnosis"}
+        for i in range(start, stop)
+    ]
 
 
 def titled(studio, title):
@@ -24,7 +26,7 @@ def run_together(jobs):
         barrier.wait()
         try:
             results[k] = jobs[k]()
-        except BaseException as error:  # noqa: BLE001 - surfaced below
+        except BaseException as error:
             errors.append(error)
 
     threads = [threading.Thread(target=run, args=(k,)) for k in range(len(jobs))]

@@ -41,11 +41,11 @@ from typing import Any, Sequence
 
 import pandas as pd
 import pytest
+from tables import make_votes, tidy_rows  # this folder is on sys.path (pytest puts a conftest's folder there)
 
-from empathykit.studio import ports, server
 from empathykit.annotate.connection import Connection
 from empathykit.annotate.users import AnnotatorAccount, create_annotators
-from tables import make_votes, tidy_rows  # this folder is on sys.path (pytest puts a conftest's folder there)
+from empathykit.studio import ports, server
 
 
 class StudioHandle:
@@ -92,15 +92,29 @@ class StudioHandle:
         rows = [{"id": t.id, "data": t.data} for t in found]
         return sorted(rows, key=lambda t: t["id"])
 
-    def submit(self, task_id: int, results: Sequence[dict], annotator: AnnotatorAccount, *,
-               lead_time: float = 5.0, was_cancelled: bool = False) -> dict[str, Any]:
+    def submit(
+        self,
+        task_id: int,
+        results: Sequence[dict],
+        annotator: AnnotatorAccount,
+        *,
+        lead_time: float = 5.0,
+        was_cancelled: bool = False,
+    ) -> dict[str, Any]:
         """Submit an annotation AS ``annotator`` through the API; returns it as a dict."""
         created = self.client(annotator).annotations.create(
-            id=task_id, result=list(results), lead_time=lead_time, was_cancelled=was_cancelled)
+            id=task_id, result=list(results), lead_time=lead_time, was_cancelled=was_cancelled
+        )
         return created.model_dump()
 
-    def update(self, annotation_id: int, results: Sequence[dict], annotator: AnnotatorAccount, *,
-               lead_time: float | None = None) -> dict[str, Any]:
+    def update(
+        self,
+        annotation_id: int,
+        results: Sequence[dict],
+        annotator: AnnotatorAccount,
+        *,
+        lead_time: float | None = None,
+    ) -> dict[str, Any]:
         kwargs = {"lead_time": lead_time} if lead_time is not None else {}
         updated = self.client(annotator).annotations.update(id=annotation_id, result=list(results), **kwargs)
         return updated.model_dump()
@@ -112,12 +126,11 @@ def start_studio(state_dir: Path, **options: Any) -> StudioHandle:
     venv = server.venv_path()
     try:
         state = server.start(port=ports.free_port(), state_dir=state_dir, venv=venv, **options)
-    except Exception as error:  # noqa: BLE001 - any failure must fail the tests, loudly
+    except Exception as error:
         log = state_dir / "server.log"
         tail = log.read_text(errors="replace")[-3000:] if log.exists() else "(no log)"
         server.stop(state_dir=state_dir)
-        pytest.fail(f"could not start Label Studio from {venv}: {error}\n--- server log ---\n{tail}",
-                    pytrace=False)
+        pytest.fail(f"could not start Label Studio from {venv}: {error}\n--- server log ---\n{tail}", pytrace=False)
     return StudioHandle(state, state_dir)
 
 
@@ -136,8 +149,8 @@ def postgres_folder() -> Path:
     cannot enter pytest's 0700 temp folders, so this one is made enterable."""
     import tempfile
 
-    from empathykit.studio import postgres
     from empathykit.errors import StudioError
+    from empathykit.studio import postgres
 
     try:
         postgres.find_bin()

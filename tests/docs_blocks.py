@@ -67,7 +67,7 @@ def blocks(path: Path, name: str) -> list[Block]:
             end = _closing(lines, i, opening["fence"])
             language = _language(opening["lang"])
             if language:
-                found.append(_block(name, len(found) + 1, i + 1, language, lines[i + 1:end], marks))
+                found.append(_block(name, len(found) + 1, i + 1, language, lines[i + 1 : end], marks))
             marks = []
             i = end
         elif text.strip():
@@ -78,7 +78,7 @@ def blocks(path: Path, name: str) -> list[Block]:
 
 def _closing(lines: list[str], start: int, fence: str) -> int:
     for j in range(start + 1, len(lines)):
-        if lines[j].strip().startswith(fence) and not lines[j].strip()[len(fence):].strip():
+        if lines[j].strip().startswith(fence) and not lines[j].strip()[len(fence) :].strip():
             return j
     raise ValueError(f"unclosed code fence at line {start + 1}")
 
@@ -98,7 +98,7 @@ def run(block: Block, cwd: Path, env: dict[str, str], timeout: float = 600) -> s
     """Run one block in ``cwd``; its output, or :class:`BlockFailed` naming where and what."""
     if block.language == "bash":
         # errexit with an ERR trap that names the command (errtrace: inside functions and $(...) too)
-        script = (f"set -eEuo pipefail\ntrap 'echo \"{_FAILED}$BASH_COMMAND\" >&2' ERR\n" + block.code)
+        script = f"set -eEuo pipefail\ntrap 'echo \"{_FAILED}$BASH_COMMAND\" >&2' ERR\n" + block.code
         command = ["bash", "-c", script]
     else:
         script_path = cwd / f".docs-block-{block.number}.py"
@@ -111,15 +111,16 @@ def run(block: Block, cwd: Path, env: dict[str, str], timeout: float = 600) -> s
     if done.returncode != 0:
         failed, detail = _failed_command(block, done.stderr)
         output = (done.stdout + done.stderr)[-TAIL:]
-        raise BlockFailed(f"{block.where}: `{failed}` failed (exit {done.returncode}){detail}\n"
-                          f"--- output ---\n{output}")
+        raise BlockFailed(
+            f"{block.where}: `{failed}` failed (exit {done.returncode}){detail}\n--- output ---\n{output}"
+        )
     return done.stdout + done.stderr
 
 
 def _failed_command(block: Block, stderr: str) -> tuple[str, str]:
     """The command that failed, and for Python its line in the page and the error."""
     if block.language == "bash":
-        named = [ln[len(_FAILED):] for ln in stderr.splitlines() if ln.startswith(_FAILED)]
+        named = [ln[len(_FAILED) :] for ln in stderr.splitlines() if ln.startswith(_FAILED)]
         if named:
             return named[0], ""  # the innermost command reports first
     else:
@@ -142,6 +143,14 @@ def environment(work: Path, extra: dict[str, str]) -> dict[str, str]:
     env.update(extra)
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
     env["EMPATHYKIT_DIR"] = str(work / ".empathykit")
-    env.update({"HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
-                "HF_HOME": str(work / ".hf"), "TOKENIZERS_PARALLELISM": "false", "COLUMNS": "120"})
+    env.update(
+        {
+            "HF_HUB_OFFLINE": "1",
+            "HF_DATASETS_OFFLINE": "1",
+            "TRANSFORMERS_OFFLINE": "1",
+            "HF_HOME": str(work / ".hf"),
+            "TOKENIZERS_PARALLELISM": "false",
+            "COLUMNS": "120",
+        }
+    )
     return env

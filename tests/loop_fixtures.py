@@ -41,12 +41,13 @@ def running_backend(backend, credentials=None) -> Iterator[str]:
     """The backend's app served on a free port (``credentials``: basic auth required); yields its URL."""
     import uvicorn
 
-    from empathykit.studio.ports import free_port
     from empathykit.serve.app import create_app
+    from empathykit.studio.ports import free_port
 
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(backend, credentials), host="127.0.0.1", port=port,
-                                           log_level="warning"))
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(backend, credentials), host="127.0.0.1", port=port, log_level="warning")
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20

@@ -14,7 +14,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from empathykit.predict.corpus import CorpusSettings, predict_corpus  # noqa: E402
+from empathykit.predict.corpus import CorpusSettings, predict_corpus
 
 model, source, out, rows = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 slow = (lambda stage, done=None, total=None: time.sleep(0.3)) if "slow" in sys.argv[5:] else None

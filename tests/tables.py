@@ -18,17 +18,40 @@ class Table:
         self.rows: list[dict] = []
         self._ids = count(1)
 
-    def add(self, item, annotator, values: dict, *, round=1, cancelled=False, gold=False, email=None,
-            lead_time=5.0, annotation_id=None):
+    def add(
+        self,
+        item,
+        annotator,
+        values: dict,
+        *,
+        round=1,
+        cancelled=False,
+        gold=False,
+        email=None,
+        lead_time=5.0,
+        annotation_id=None,
+    ):
         annotation = annotation_id or next(self._ids)
         moment = pd.Timestamp("2026-01-01", tz="UTC") + pd.Timedelta(seconds=len(self.rows) + 1)
         for name, value in values.items():
-            self.rows.append({
-                "project_id": 1, "task_id": hash(item) % 10_000, "item_id": str(item), "round": round,
-                "annotation_id": annotation, "annotator_id": annotator,
-                "annotator_email": email or f"a{annotator}@example.org", "field": name,
-                "value": None if cancelled or value is None else encode_value(value), "was_cancelled": cancelled,
-                "ground_truth": gold, "lead_time": lead_time, "created_at": moment, "updated_at": moment})
+            self.rows.append(
+                {
+                    "project_id": 1,
+                    "task_id": hash(item) % 10_000,
+                    "item_id": str(item),
+                    "round": round,
+                    "annotation_id": annotation,
+                    "annotator_id": annotator,
+                    "annotator_email": email or f"a{annotator}@example.org",
+                    "field": name,
+                    "value": None if cancelled or value is None else encode_value(value),
+                    "was_cancelled": cancelled,
+                    "ground_truth": gold,
+                    "lead_time": lead_time,
+                    "created_at": moment,
+                    "updated_at": moment,
+                }
+            )
         return annotation
 
     def frame(self) -> pd.DataFrame:
@@ -71,15 +94,24 @@ def tidy_rows(votes: dict[str, list[str | None]], field: str = "empathy") -> pd.
     for task_id, (item_id, labels) in enumerate(sorted(votes.items())):
         for annotator, label in enumerate(labels, start=1):
             annotation_id += 1
-            rows.append({
-                "project_id": 1, "task_id": task_id, "item_id": item_id, "round": 1,
-                "annotation_id": annotation_id, "annotator_id": annotator,
-                "annotator_email": f"a{annotator}@example.org", "field": field,
-                "value": None if label is None else encode_value(label), "was_cancelled": label is None,
-                "ground_truth": False, "lead_time": 3.5,
-                "created_at": pd.Timestamp("2026-01-01", tz="UTC") + pd.Timedelta(seconds=annotation_id),
-                "updated_at": pd.Timestamp("2026-01-01", tz="UTC") + pd.Timedelta(seconds=annotation_id),
-            })
+            rows.append(
+                {
+                    "project_id": 1,
+                    "task_id": task_id,
+                    "item_id": item_id,
+                    "round": 1,
+                    "annotation_id": annotation_id,
+                    "annotator_id": annotator,
+                    "annotator_email": f"a{annotator}@example.org",
+                    "field": field,
+                    "value": None if label is None else encode_value(label),
+                    "was_cancelled": label is None,
+                    "ground_truth": False,
+                    "lead_time": 3.5,
+                    "created_at": pd.Timestamp("2026-01-01", tz="UTC") + pd.Timedelta(seconds=annotation_id),
+                    "updated_at": pd.Timestamp("2026-01-01", tz="UTC") + pd.Timedelta(seconds=annotation_id),
+                }
+            )
     frame = pd.DataFrame(rows)
     assert list(frame.columns) == list(TIDY_COLUMNS)
     return frame

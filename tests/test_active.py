@@ -15,10 +15,20 @@ from empathykit.active.strategies import select, uncertainty
 from empathykit.cli.main import app
 from empathykit.errors import InputError
 from empathykit.predict.predictions import predict_records
-from tests.loop_fixtures import seek_classifier  # noqa: F401  (fixture)
+from tests.loop_fixtures import seek_classifier
 
-POOL = ["sad hurt my day", "happy party fun", "the sad party", "win a sunny day", "sorry it was fun",
-        "my friend is so lost", "we cry and win", "great day today", "the pain was very happy", "a sunny party"]
+POOL = [
+    "sad hurt my day",
+    "happy party fun",
+    "the sad party",
+    "win a sunny day",
+    "sorry it was fun",
+    "my friend is so lost",
+    "we cry and win",
+    "great day today",
+    "the pain was very happy",
+    "a sunny party",
+]
 
 
 def test_uncertainty_picks_the_items_nearest_the_boundary():
@@ -30,7 +40,7 @@ def test_uncertainty_picks_the_items_nearest_the_boundary():
 
 def test_multilabel_is_per_label_entropy_and_rating_the_variance():
     p = np.array([[0.5, 0.9], [0.1, 0.1]])
-    h = lambda q: -(q * math.log(q) + (1 - q) * math.log(1 - q))  # noqa: E731
+    h = lambda q: -(q * math.log(q) + (1 - q) * math.log(1 - q))
     assert uncertainty("multichoice", p, "entropy") == pytest.approx([(h(0.5) + h(0.9)) / 2, h(0.1)])
     samples = np.array([[1.0, 1.0, 1.0], [1.0, 3.0, 2.0]])
     assert uncertainty("rating", samples).tolist() == pytest.approx([0.0, 2.0 / 3.0])
@@ -52,14 +62,31 @@ def test_diversity_never_picks_near_duplicates_together():
 
 
 def test_a_bad_strategy_or_size_is_one_line_before_any_work(tmp_path):
-    result = CliRunner().invoke(app, ["annotate", "next-round", "-p", "x", "-i", str(tmp_path / "none.jsonl"),
-                                      "--model", str(tmp_path), "-n", "5", "-o", str(tmp_path / "o.parquet"),
-                                      "--strategy", "best"])
+    result = CliRunner().invoke(
+        app,
+        [
+            "annotate",
+            "next-round",
+            "-p",
+            "x",
+            "-i",
+            str(tmp_path / "none.jsonl"),
+            "--model",
+            str(tmp_path),
+            "-n",
+            "5",
+            "-o",
+            str(tmp_path / "o.parquet"),
+            "--strategy",
+            "best",
+        ],
+    )
     # a closed set is checked by the parser (usage error, exit 2), before any work
     assert result.exit_code == 2 and "'best' is not one of" in result.output and "Traceback" not in result.output
     assert len(result.output.strip().splitlines()) == 2  # one error: line, one hint: line
-    result = CliRunner().invoke(app, ["loop", "-p", "x", "-i", "pool.jsonl", "-m", str(tmp_path), "-o",
-                                      str(tmp_path / "loop"), "-n", "0"])
+    result = CliRunner().invoke(
+        app, ["loop", "-p", "x", "-i", "pool.jsonl", "-m", str(tmp_path), "-o", str(tmp_path / "loop"), "-n", "0"]
+    )
     assert result.exit_code == 2 and "--size" in result.output and "greater than or equal to 1" in result.output
     assert not (tmp_path / "loop").exists()
 
@@ -147,16 +174,34 @@ def test_next_round_on_story_pairs_pushes_rating_prelabels(studio_env, tmp_path)
     from tests.train_fixtures import build_tiny_model, pair_data, pair_rows
 
     model = tmp_path / "rating"
-    settings = load_settings(get_family("classifier").settings_class, None, TRAIN,
-                             model=str(build_tiny_model(tmp_path / "base")))
+    settings = load_settings(
+        get_family("classifier").settings_class, None, TRAIN, model=str(build_tiny_model(tmp_path / "base"))
+    )
     get_family("classifier").train(pair_data(), settings, model)
     pool = tmp_path / "pairs.jsonl"
-    pool.write_text("".join(json.dumps({k: r[k] for k in ("item_id", "story_a", "story_b")}) + "\n"
-                            for r in pair_rows(12, 7)))
+    pool.write_text(
+        "".join(json.dumps({k: r[k] for k in ("item_id", "story_a", "story_b")}) + "\n" for r in pair_rows(12, 7))
+    )
     report_out = tmp_path / "r1.parquet"
-    result = CliRunner().invoke(app, ["annotate", "next-round", "-p", studio_env.project_title("pairs-round"),
-                                      "-i", str(pool), "--model", str(model), "-n", "4", "-o", str(report_out),
-                                      "--schema", "story-pair"])
+    result = CliRunner().invoke(
+        app,
+        [
+            "annotate",
+            "next-round",
+            "-p",
+            studio_env.project_title("pairs-round"),
+            "-i",
+            str(pool),
+            "--model",
+            str(model),
+            "-n",
+            "4",
+            "-o",
+            str(report_out),
+            "--schema",
+            "story-pair",
+        ],
+    )
     assert result.exit_code == 0, result.output
     chosen = pd.read_parquet(report_out)
     rows = predict_records(model, chosen[["story_a", "story_b"]].to_dict("records"))
@@ -170,8 +215,25 @@ def test_next_round_on_story_pairs_pushes_rating_prelabels(studio_env, tmp_path)
     assert sorted(schema.parse_results(p.result)[0]["similarity_empathy"] for p in stored) == sorted(expected.values())
     # a rating model cannot pre-label a choice project: one line, before anything is chosen or pushed
     title = studio_env.project_title("wrong kind")
-    refused = CliRunner().invoke(app, ["annotate", "next-round", "-p", title, "-i", str(pool), "--model", str(model),
-                                       "-n", "2", "-o", str(tmp_path / "w.parquet"), "--schema", "seek-provide"])
+    refused = CliRunner().invoke(
+        app,
+        [
+            "annotate",
+            "next-round",
+            "-p",
+            title,
+            "-i",
+            str(pool),
+            "--model",
+            str(model),
+            "-n",
+            "2",
+            "-o",
+            str(tmp_path / "w.parquet"),
+            "--schema",
+            "seek-provide",
+        ],
+    )
     assert refused.exit_code != 0 and "predicts rating labels, but 'seek-provide'" in refused.output
     assert not (tmp_path / "w.parquet").exists() and not (tmp_path / "w.selection.json").exists()
     assert title not in {p.title for p in studio_env.client().projects.list()}

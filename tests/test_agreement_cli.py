@@ -6,12 +6,12 @@ import json
 
 import pandas as pd
 import pytest
+from conftest import SAMPLES
+from tables import Table, seek_table  # tests/ is on sys.path (rootdir conftest)
 from typer.testing import CliRunner
 
-from conftest import SAMPLES
 from empathykit.cli.main import app
 from empathykit.schemas import get_schema
-from tables import Table, seek_table  # tests/ is on sys.path (rootdir conftest)
 
 
 @pytest.fixture
@@ -44,11 +44,14 @@ def test_compute_writes_json_and_prints_a_table(annotations, tmp_path):
 
 
 def test_compute_json_on_stdout_only_when_asked(annotations, tmp_path):
-    result = CliRunner().invoke(app, ["agreement", "compute", str(annotations), "--out", str(tmp_path / "a.json"),
-                                      "-b", "50", "--json"])
+    result = CliRunner().invoke(
+        app, ["agreement", "compute", str(annotations), "--out", str(tmp_path / "a.json"), "-b", "50", "--json"]
+    )
     assert result.exit_code == 0
     assert json.loads(result.stdout)["schema"] == "seek-provide"
-    quiet = CliRunner().invoke(app, ["agreement", "compute", str(annotations), "--out", str(tmp_path / "b.json"), "-b", "0"])
+    quiet = CliRunner().invoke(
+        app, ["agreement", "compute", str(annotations), "--out", str(tmp_path / "b.json"), "-b", "0"]
+    )
     assert quiet.stdout == ""
 
 
@@ -57,8 +60,15 @@ def test_report_writes_markdown_html_json_and_plots(annotations, tmp_path):
     result = run("agreement", "report", annotations, "--out", out, "-b", 100)
     assert result.exit_code == 0, result.output
     names = {p.name for p in out.iterdir()}
-    assert {"report.md", "report.html", "agreement.json", "coefficients.png", "rounds_empathy.png",
-            "confusion_empathy.png", "annotators_empathy.png"} <= names
+    assert {
+        "report.md",
+        "report.html",
+        "agreement.json",
+        "coefficients.png",
+        "rounds_empathy.png",
+        "confusion_empathy.png",
+        "annotators_empathy.png",
+    } <= names
     for png in out.glob("*.png"):
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     markdown = (out / "report.md").read_text()
@@ -90,12 +100,17 @@ def epitome_annotations(tmp_path, n_items=60):
                 level = min(2, level + 1)
             if annotator == 3 and position % 3 == 0 and spans:
                 cut = spans[0]["start"] + max(1, (spans[0]["end"] - spans[0]["start"]) // 2)
-                marked = [{**spans[0], "end": cut, "text": text[spans[0]["start"]:cut]}] + spans[1:]
+                marked = [{**spans[0], "end": cut, "text": text[spans[0]["start"] : cut]}] + spans[1:]
             table.add(item, annotator, {level_field.name: schema.fields[0].labels[level], span_field.name: marked})
     path = tmp_path / "epitome.parquet"
     table.frame().to_parquet(path)
-    items = pd.DataFrame({"item_id": [f"{r.sp_id}_{r.rp_id}" for r in data.itertuples()],
-                          "seeker_post": data["seeker_post"], "response_post": data["response_post"]})
+    items = pd.DataFrame(
+        {
+            "item_id": [f"{r.sp_id}_{r.rp_id}" for r in data.itertuples()],
+            "seeker_post": data["seeker_post"],
+            "response_post": data["response_post"],
+        }
+    )
     items.to_parquet(tmp_path / "epitome.items.parquet")
     return path, schema
 

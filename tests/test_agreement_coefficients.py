@@ -35,36 +35,158 @@ from empathykit.agreement.spans import UnitizedAlpha, finish_iou_f1, finish_toke
 nan = np.nan
 
 # Krippendorff 2011, sec. C (rows: observers A-D; columns: units 1-12)
-K2011 = np.array([[1, 2, 3, 3, 2, 1, 4, 1, 2, nan, nan, nan],
-                  [1, 2, 3, 3, 2, 2, 4, 1, 2, 5, nan, 3],
-                  [nan, 3, 3, 3, 2, 3, 4, 2, 2, 5, 1, nan],
-                  [1, 2, 3, 3, 2, 4, 4, 1, 2, 5, 1, nan]])
+K2011 = np.array(
+    [
+        [1, 2, 3, 3, 2, 1, 4, 1, 2, nan, nan, nan],
+        [1, 2, 3, 3, 2, 2, 4, 1, 2, 5, nan, 3],
+        [nan, 3, 3, 3, 2, 3, 4, 2, 2, 5, 1, nan],
+        [1, 2, 3, 3, 2, 4, 4, 1, 2, 5, 1, nan],
+    ]
+)
 
 # Fleiss 1971 (as in R irr's `diagnoses`): 30 patients, 6 raters, diagnoses 1-5
-FLEISS_1971 = np.array([
-    [4, 4, 4, 4, 4, 4], [2, 2, 2, 5, 5, 5], [2, 3, 3, 3, 3, 5], [5, 5, 5, 5, 5, 5], [2, 2, 2, 4, 4, 4],
-    [1, 1, 3, 3, 3, 3], [3, 3, 3, 3, 5, 5], [1, 1, 3, 3, 3, 4], [1, 1, 4, 4, 4, 4], [5, 5, 5, 5, 5, 5],
-    [1, 4, 4, 4, 4, 4], [1, 2, 4, 4, 4, 4], [2, 2, 2, 3, 3, 3], [1, 4, 4, 4, 4, 4], [2, 2, 4, 4, 4, 5],
-    [3, 3, 3, 3, 3, 5], [1, 1, 1, 4, 5, 5], [1, 1, 1, 1, 1, 2], [2, 2, 4, 4, 4, 4], [1, 3, 3, 5, 5, 5],
-    [5, 5, 5, 5, 5, 5], [2, 4, 4, 4, 4, 4], [2, 2, 4, 5, 5, 5], [1, 1, 4, 4, 4, 4], [1, 4, 4, 4, 4, 5],
-    [2, 2, 2, 2, 2, 4], [1, 1, 1, 1, 5, 5], [2, 2, 4, 4, 4, 4], [1, 3, 3, 3, 3, 3], [5, 5, 5, 5, 5, 5]])
+FLEISS_1971 = np.array(
+    [
+        [4, 4, 4, 4, 4, 4],
+        [2, 2, 2, 5, 5, 5],
+        [2, 3, 3, 3, 3, 5],
+        [5, 5, 5, 5, 5, 5],
+        [2, 2, 2, 4, 4, 4],
+        [1, 1, 3, 3, 3, 3],
+        [3, 3, 3, 3, 5, 5],
+        [1, 1, 3, 3, 3, 4],
+        [1, 1, 4, 4, 4, 4],
+        [5, 5, 5, 5, 5, 5],
+        [1, 4, 4, 4, 4, 4],
+        [1, 2, 4, 4, 4, 4],
+        [2, 2, 2, 3, 3, 3],
+        [1, 4, 4, 4, 4, 4],
+        [2, 2, 4, 4, 4, 5],
+        [3, 3, 3, 3, 3, 5],
+        [1, 1, 1, 4, 5, 5],
+        [1, 1, 1, 1, 1, 2],
+        [2, 2, 4, 4, 4, 4],
+        [1, 3, 3, 5, 5, 5],
+        [5, 5, 5, 5, 5, 5],
+        [2, 4, 4, 4, 4, 4],
+        [2, 2, 4, 5, 5, 5],
+        [1, 1, 4, 4, 4, 4],
+        [1, 4, 4, 4, 4, 5],
+        [2, 2, 2, 2, 2, 4],
+        [1, 1, 1, 1, 5, 5],
+        [2, 2, 4, 4, 4, 4],
+        [1, 3, 3, 3, 3, 3],
+        [5, 5, 5, 5, 5, 5],
+    ]
+)
 
 # Wikipedia, "Fleiss' kappa", worked example: raters per category per subject
-FLEISS_WIKI = np.array([[0, 0, 0, 0, 14], [0, 2, 6, 4, 2], [0, 0, 3, 5, 6], [0, 3, 9, 2, 0], [2, 2, 8, 1, 1],
-                        [7, 7, 0, 0, 0], [3, 2, 6, 3, 0], [2, 5, 3, 2, 2], [6, 5, 2, 1, 0], [0, 2, 2, 3, 7]], float)
+FLEISS_WIKI = np.array(
+    [
+        [0, 0, 0, 0, 14],
+        [0, 2, 6, 4, 2],
+        [0, 0, 3, 5, 6],
+        [0, 3, 9, 2, 0],
+        [2, 2, 8, 1, 1],
+        [7, 7, 0, 0, 0],
+        [3, 2, 6, 3, 0],
+        [2, 5, 3, 2, 2],
+        [6, 5, 2, 1, 0],
+        [0, 2, 2, 3, 7],
+    ],
+    float,
+)
 
 # irrCAC `distrib.6raters`: raters per category per subject
-DISTRIB_6RATERS = np.array([[0, 0, 0, 6, 0], [0, 3, 0, 0, 3], [0, 1, 4, 0, 1], [0, 0, 0, 0, 6], [0, 3, 0, 3, 0],
-                            [2, 0, 4, 0, 0], [0, 0, 4, 0, 2], [2, 0, 3, 1, 0], [2, 0, 0, 4, 0], [0, 0, 0, 0, 6],
-                            [1, 0, 0, 5, 0], [1, 1, 0, 4, 0], [0, 3, 3, 0, 0], [1, 0, 0, 5, 0], [0, 2, 0, 3, 1]], float)
+DISTRIB_6RATERS = np.array(
+    [
+        [0, 0, 0, 6, 0],
+        [0, 3, 0, 0, 3],
+        [0, 1, 4, 0, 1],
+        [0, 0, 0, 0, 6],
+        [0, 3, 0, 3, 0],
+        [2, 0, 4, 0, 0],
+        [0, 0, 4, 0, 2],
+        [2, 0, 3, 1, 0],
+        [2, 0, 0, 4, 0],
+        [0, 0, 0, 0, 6],
+        [1, 0, 0, 5, 0],
+        [1, 1, 0, 4, 0],
+        [0, 3, 3, 0, 0],
+        [1, 0, 0, 5, 0],
+        [0, 2, 0, 3, 1],
+    ],
+    float,
+)
 
 # irrCAC `cont3x3abstractors`: rows rater 1, columns rater 2
 CONT3X3 = np.array([[13, 0, 0], [0, 20, 7], [0, 4, 56]])
 
 # R irr `anxiety`: 20 subjects rated 1-6 by 3 raters
-ANXIETY = np.array([3, 3, 3, 4, 5, 5, 2, 3, 5, 2, 2, 6, 1, 5, 2, 2, 1, 2, 4, 3,
-                    3, 6, 4, 6, 2, 4, 2, 4, 3, 3, 2, 3, 3, 3, 2, 2, 1, 3, 3, 4,
-                    2, 1, 4, 4, 3, 2, 1, 6, 1, 1, 1, 2, 3, 3, 1, 1, 3, 3, 2, 2]).reshape(20, 3, order="F")
+ANXIETY = np.array(
+    [
+        3,
+        3,
+        3,
+        4,
+        5,
+        5,
+        2,
+        3,
+        5,
+        2,
+        2,
+        6,
+        1,
+        5,
+        2,
+        2,
+        1,
+        2,
+        4,
+        3,
+        3,
+        6,
+        4,
+        6,
+        2,
+        4,
+        2,
+        4,
+        3,
+        3,
+        2,
+        3,
+        3,
+        3,
+        2,
+        2,
+        1,
+        3,
+        3,
+        4,
+        2,
+        1,
+        4,
+        4,
+        3,
+        2,
+        1,
+        6,
+        1,
+        1,
+        1,
+        2,
+        3,
+        3,
+        1,
+        1,
+        3,
+        3,
+        2,
+        2,
+    ]
+).reshape(20, 3, order="F")
 
 
 def codes_of(data: np.ndarray) -> np.ndarray:
@@ -105,8 +227,9 @@ def naive_alpha(units: list[list[float]], level: str) -> float:
         lo, hi = sorted((c, k))  # ordinal
         return (sum(n_v[g] for g in domain if lo <= g <= hi) - (n_v[c] + n_v[k]) / 2) ** 2
 
-    observed = sum(sum(delta(u[i], u[j]) for i in range(len(u)) for j in range(len(u)) if i != j) / (len(u) - 1)
-                   for u in pairable)
+    observed = sum(
+        sum(delta(u[i], u[j]) for i in range(len(u)) for j in range(len(u)) if i != j) / (len(u) - 1) for u in pairable
+    )
     n = len(values)
     expected = sum(delta(values[i], values[j]) for i in range(n) for j in range(n) if i != j) / (n - 1)
     return 1 - observed / expected
@@ -115,8 +238,9 @@ def naive_alpha(units: list[list[float]], level: str) -> float:
 # -- Krippendorff's alpha ------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("level,published", [("nominal", 0.743), ("ordinal", 0.815), ("interval", 0.849),
-                                             ("ratio", 0.797)])
+@pytest.mark.parametrize(
+    "level,published", [("nominal", 0.743), ("ordinal", 0.815), ("interval", 0.849), ("ratio", 0.797)]
+)
 def test_alpha_krippendorff_2011_example(level, published):
     codes = codes_of(K2011)
     counts = co.value_counts(codes, 5)
@@ -163,7 +287,9 @@ def test_alpha_ignores_units_with_one_value_as_krippendorff_defines():
     counts = co.value_counts(codes, 5)
     lone = np.zeros((3, 5))
     lone[:, 4] = 1  # three units with a single value each: not pairable, must not count
-    assert alpha(np.vstack([counts, lone]), "nominal", np.arange(5.0)) == pytest.approx(alpha(counts, "nominal", np.arange(5.0)))
+    assert alpha(np.vstack([counts, lone]), "nominal", np.arange(5.0)) == pytest.approx(
+        alpha(counts, "nominal", np.arange(5.0))
+    )
 
 
 # -- Fleiss, Gwet, percent agreement ------------------------------------------------------------------
@@ -213,8 +339,13 @@ def test_gwet_ac1_by_hand_on_raw4raters():
     pi_k over all rated units, p_e = sum pi_k (1 - pi_k) / (q - 1)."""
     units = [[v for v in K2011[:, u] if not np.isnan(v)] for u in range(12)]
     q = 5
-    pa = np.mean([sum(u.count(k) * (u.count(k) - 1) for k in range(1, 6)) / (len(u) * (len(u) - 1))
-                  for u in units if len(u) >= 2])
+    pa = np.mean(
+        [
+            sum(u.count(k) * (u.count(k) - 1) for k in range(1, 6)) / (len(u) * (len(u) - 1))
+            for u in units
+            if len(u) >= 2
+        ]
+    )
     pi = [np.mean([u.count(k) / len(u) for u in units]) for k in range(1, 6)]
     pe = sum(p * (1 - p) for p in pi) / (q - 1)
     counts = co.value_counts(codes_of(K2011), 5)
@@ -249,8 +380,9 @@ def test_cohen_wikipedia_example():
     assert round(cohen(codes[:, 0], codes[:, 1], np.eye(2)), 2) == 0.40
 
 
-@pytest.mark.parametrize("scheme,published", [("identity", -0.006289308), ("linear", 0.1459075),
-                                              ("quadratic", 0.2520325)])
+@pytest.mark.parametrize(
+    "scheme,published", [("identity", -0.006289308), ("linear", 0.1459075), ("quadratic", 0.2520325)]
+)
 def test_weighted_cohen_r_irr_anxiety(scheme, published):
     levels = sorted(set(ANXIETY[:, 1]) | set(ANXIETY[:, 2]))  # irr uses the levels that occur
     a = np.searchsorted(levels, ANXIETY[:, 1])
@@ -263,7 +395,9 @@ def test_two_rater_coefficients_on_cont3x3abstractors():
     codes = table_to_codes(CONT3X3)
     counts = co.value_counts(codes, 3)
     assert cohen(codes[:, 0], codes[:, 1], np.eye(3)) == pytest.approx(0.7964094, abs=1e-7)
-    assert co.finish_pair_percent(co.pair_unit_stats(codes[:, 0], codes[:, 1], np.eye(3)).sum(0))[0] == pytest.approx(0.89)
+    assert co.finish_pair_percent(co.pair_unit_stats(codes[:, 0], codes[:, 1], np.eye(3)).sum(0))[0] == pytest.approx(
+        0.89
+    )
     assert co.finish_gwet(chance(counts, np.eye(3)), np.eye(3))[0] == pytest.approx(0.8493305, abs=1e-7)
     quadratic = co.agreement_weights(np.arange(3.0), "quadratic")
     assert cohen(codes[:, 0], codes[:, 1], quadratic) == pytest.approx(0.8921569, abs=1e-7)
@@ -271,8 +405,10 @@ def test_two_rater_coefficients_on_cont3x3abstractors():
 
 
 def test_weights_match_the_published_matrices():
-    assert np.allclose(co.agreement_weights(np.arange(1.0, 4.0), "linear"), [[1, .5, 0], [.5, 1, .5], [0, .5, 1]])
-    assert np.allclose(co.agreement_weights(np.arange(1.0, 4.0), "quadratic"), [[1, .75, 0], [.75, 1, .75], [0, .75, 1]])
+    assert np.allclose(co.agreement_weights(np.arange(1.0, 4.0), "linear"), [[1, 0.5, 0], [0.5, 1, 0.5], [0, 0.5, 1]])
+    assert np.allclose(
+        co.agreement_weights(np.arange(1.0, 4.0), "quadratic"), [[1, 0.75, 0], [0.75, 1, 0.75], [0, 0.75, 1]]
+    )
 
 
 # -- properties --------------------------------------------------------------------------------------------------
@@ -282,12 +418,19 @@ def every_coefficient(codes: np.ndarray, v: int) -> dict[str, float]:
     counts = co.value_counts(codes, v)
     identity = np.eye(v)
     stats = chance(counts, identity)
-    out = {"alpha": co.finish_alpha(co.alpha_unit_stats(counts, co.distance_matrix(np.arange(v), "nominal")).sum(0),
-                                    co.distance_matrix(np.arange(v), "nominal"))[0],
-           "fleiss": co.finish_fleiss(stats)[0], "ac1": co.finish_gwet(stats, identity)[0],
-           "percent": co.finish_percent(stats)[0]}
+    out = {
+        "alpha": co.finish_alpha(
+            co.alpha_unit_stats(counts, co.distance_matrix(np.arange(v), "nominal")).sum(0),
+            co.distance_matrix(np.arange(v), "nominal"),
+        )[0],
+        "fleiss": co.finish_fleiss(stats)[0],
+        "ac1": co.finish_gwet(stats, identity)[0],
+        "percent": co.finish_percent(stats)[0],
+    }
     for a, b in itertools.combinations(range(codes.shape[1]), 2):
-        out[f"kappa{a}{b}"] = co.finish_cohen(co.pair_unit_stats(codes[:, a], codes[:, b], identity).sum(0), identity)[0]
+        out[f"kappa{a}{b}"] = co.finish_cohen(co.pair_unit_stats(codes[:, a], codes[:, b], identity).sum(0), identity)[
+            0
+        ]
     return {k: float(x) for k, x in out.items()}
 
 
@@ -323,7 +466,8 @@ def test_missing_values_handled_as_krippendorff_defines():
     data[3, 0] = nan  # unit 1 keeps one value (observer B)
     without = np.delete(data, 0, axis=1)
     assert krippendorff.alpha(reliability_data=data, level_of_measurement="nominal") == pytest.approx(
-        alpha(co.value_counts(codes_of(without), 5), "nominal", np.arange(5.0)))
+        alpha(co.value_counts(codes_of(without), 5), "nominal", np.arange(5.0))
+    )
 
 
 def test_undefined_coefficients_carry_their_reason():
@@ -338,7 +482,10 @@ def test_undefined_coefficients_carry_their_reason():
     value, reason = co.finish_alpha(co.alpha_unit_stats(counts, d).sum(0), d)
     assert np.isnan(value) and reason == co.ONE_VALUE
     assert co.finish_fleiss(chance(counts, np.eye(3)))[1] == co.ONE_VALUE
-    assert co.finish_cohen(co.pair_unit_stats(all_none[:, 0], all_none[:, 1], np.eye(3)).sum(0), np.eye(3))[1] == co.ONE_VALUE
+    assert (
+        co.finish_cohen(co.pair_unit_stats(all_none[:, 0], all_none[:, 1], np.eye(3)).sum(0), np.eye(3))[1]
+        == co.ONE_VALUE
+    )
     # Gwet's AC1 stays defined when one category dominates completely: that is its point
     assert co.finish_gwet(chance(counts, np.eye(3)), np.eye(3)) == (pytest.approx(1.0), co.DEFINED)
     disjoint = co.pair_unit_stats(np.array([0, -1]), np.array([-1, 1]), np.eye(3)).sum(0)
@@ -388,10 +535,20 @@ def test_percentile_interval():
 
 def test_unitized_alpha_krippendorff_2004_example():
     # continuum 150..450 (length 300); two observers; categories c (0) and k (1)
-    units = [(0, 0, 225, 70), (0, 0, 370, 30), (1, 0, 220, 80), (1, 0, 355, 20), (1, 0, 400, 20),
-             (0, 1, 180, 60), (0, 1, 300, 50), (1, 1, 180, 60), (1, 1, 300, 50)]
-    frame = pd.DataFrame([(0, a, c, b - 150, b - 150 + n) for a, c, b, n in units],
-                         columns=["unit", "annotator", "label", "c0", "c1"])
+    units = [
+        (0, 0, 225, 70),
+        (0, 0, 370, 30),
+        (1, 0, 220, 80),
+        (1, 0, 355, 20),
+        (1, 0, 400, 20),
+        (0, 1, 180, 60),
+        (0, 1, 300, 50),
+        (1, 1, 180, 60),
+        (1, 1, 300, 50),
+    ]
+    frame = pd.DataFrame(
+        [(0, a, c, b - 150, b - 150 + n) for a, c, b, n in units], columns=["unit", "annotator", "label", "c0", "c1"]
+    )
     measure = UnitizedAlpha(frame, np.array([300.0]), n_raters=2, n_labels=2)
     sums = measure.stats.sum(axis=0)
     observed, expected, _ = measure.disagreements(sums)
@@ -406,8 +563,9 @@ def test_unitized_alpha_krippendorff_2004_example():
 
 def test_unitized_alpha_observed_disagreement_by_hand():
     # one category; rater 0 marks [2, 6), rater 1 marks [4, 9) and [12, 14) on a continuum of 20
-    frame = pd.DataFrame([(0, 0, 0, 2, 6), (0, 1, 0, 4, 9), (0, 1, 0, 12, 14)],
-                         columns=["unit", "annotator", "label", "c0", "c1"])
+    frame = pd.DataFrame(
+        [(0, 0, 0, 2, 6), (0, 1, 0, 4, 9), (0, 1, 0, 12, 14)], columns=["unit", "annotator", "label", "c0", "c1"]
+    )
     measure = UnitizedAlpha(frame, np.array([20.0]), n_raters=2, n_labels=1)
     observed, _, _ = measure.disagreements(measure.stats.sum(axis=0))
     # overlapping pair: (2-4)^2 + (6-9)^2 = 13; [12,14) lies in rater 0's gap: 2^2 = 4
@@ -428,8 +586,8 @@ def span(start, end):
 def test_token_and_iou_f1_by_hand():
     text = "i feel so alone and sad today"
     #       0 2    7  10    16  20  24
-    a = [span(2, 15), span(24, 29)]       # "feel so alone", "today"
-    b = [span(7, 15), span(20, 23)]       # "so alone", "sad"
+    a = [span(2, 15), span(24, 29)]  # "feel so alone", "today"
+    b = [span(7, 15), span(20, 23)]  # "so alone", "sad"
     stats = span_stats(a, b, text)
     # tokens: A = {feel, so, alone, today} (4), B = {so, alone, sad} (3), shared 2
     assert finish_token_f1(stats)[0] == pytest.approx(2 * 2 / (4 + 3))

@@ -8,32 +8,39 @@ import krippendorff
 import numpy as np
 import pandas as pd
 import pytest
+from tables import Table, seek_table  # tests/ is on sys.path (rootdir conftest)
 
 from empathykit.agreement.adjudicate import ANSWERS_KEY, adjudication_schema, find_disagreements, write_table
 from empathykit.agreement.compute import compute_agreement
 from empathykit.agreement.summary import summary_rows
 from empathykit.errors import AgreementError, InputError
 from empathykit.schemas import get_schema
-from empathykit.table.columns import encode_value
-from tables import Table, seek_table  # tests/ is on sys.path (rootdir conftest)
 from empathykit.schemas.base import Field, Schema
-from empathykit.table.agreement import (Estimate, FieldAgreement, ReferenceAgreement, Settings,
-                                        read_agreement)
+from empathykit.table.agreement import Estimate, FieldAgreement, ReferenceAgreement, Settings, read_agreement
+from empathykit.table.columns import encode_value
 
 FAST = Settings(n_boot=200)
 nan = np.nan
 
 # Krippendorff (2011) sec. C reliability data: observers A-D x units 1-12
-K2011 = [[1, 2, 3, 3, 2, 1, 4, 1, 2, nan, nan, nan],
-         [1, 2, 3, 3, 2, 2, 4, 1, 2, 5, nan, 3],
-         [nan, 3, 3, 3, 2, 3, 4, 2, 2, 5, 1, nan],
-         [1, 2, 3, 3, 2, 4, 4, 1, 2, 5, 1, nan]]
+K2011 = [
+    [1, 2, 3, 3, 2, 1, 4, 1, 2, nan, nan, nan],
+    [1, 2, 3, 3, 2, 2, 4, 1, 2, 5, nan, 3],
+    [nan, 3, 3, 3, 2, 3, 4, 2, 2, 5, 1, nan],
+    [1, 2, 3, 3, 2, 4, 4, 1, 2, 5, 1, nan],
+]
 
 
 def schema_with(*fields: Field) -> Schema:
     names = " ".join(f'name="{f.name}"' for f in fields)
-    return Schema(name="test", title="test", instructions="", inputs=("text",), fields=fields,
-                  config_template=f'<View><Text name="text" value="$text"/><!-- {names} --></View>')
+    return Schema(
+        name="test",
+        title="test",
+        instructions="",
+        inputs=("text",),
+        fields=fields,
+        config_template=f'<View><Text name="text" value="$text"/><!-- {names} --></View>',
+    )
 
 
 def k2011_table(field: str, convert=lambda v: v) -> Table:
@@ -97,13 +104,18 @@ def test_ordinal_choice_labels_are_ranks_in_schema_order():
     result = compute_agreement(table.frame(), schema, settings=FAST)
     reliability = np.array(data, dtype=float).T
     assert value(result, "level", "krippendorff_alpha") == pytest.approx(
-        krippendorff.alpha(reliability_data=reliability, level_of_measurement="ordinal"))
+        krippendorff.alpha(reliability_data=reliability, level_of_measurement="ordinal")
+    )
 
 
 def test_multichoice_masi_alpha_and_per_label_binary():
     schema = schema_with(Field("emotions", "multichoice", "nominal", "text", labels=("sad", "angry", "fear")))
-    answers = {"u1": [["sad"], ["sad"], ["sad", "fear"]], "u2": [["angry"], ["angry"], ["angry"]],
-               "u3": [["fear"], ["sad"], ["fear"]], "u4": [[], [], ["sad"]]}
+    answers = {
+        "u1": [["sad"], ["sad"], ["sad", "fear"]],
+        "u2": [["angry"], ["angry"], ["angry"]],
+        "u3": [["fear"], ["sad"], ["fear"]],
+        "u4": [[], [], ["sad"]],
+    }
     table = Table()
     for item, sets in answers.items():
         for annotator, labels in enumerate(sets, start=1):
@@ -121,8 +133,11 @@ def test_multichoice_masi_alpha_and_per_label_binary():
 
     table_d = np.array([[masi(a, b) for b in domain] for a in domain])
     data = np.array([[domain.index(frozenset(s)) for s in sets] for sets in answers.values()], dtype=float).T
-    expected = krippendorff.alpha(reliability_data=data, value_domain=np.arange(len(domain)),
-                                  level_of_measurement=lambda v1, v2, i1, i2, n_v, dtype=np.float64: table_d[i1, i2])
+    expected = krippendorff.alpha(
+        reliability_data=data,
+        value_domain=np.arange(len(domain)),
+        level_of_measurement=lambda v1, v2, i1, i2, n_v, dtype=np.float64: table_d[i1, i2],
+    )
     assert report.coefficients["krippendorff_alpha"].value == pytest.approx(expected)
     assert set(report.labels_binary) == {"sad", "angry", "fear"}
     angry = report.labels_binary["angry"].coefficients
@@ -130,17 +145,22 @@ def test_multichoice_masi_alpha_and_per_label_binary():
 
 
 def test_free_text_field_is_not_applicable():
-    schema = schema_with(Field("empathy", "choice", "nominal", "text", labels=("yes", "no")),
-                         Field("note", "text", "text", "text"))
+    schema = schema_with(
+        Field("empathy", "choice", "nominal", "text", labels=("yes", "no")), Field("note", "text", "text", "text")
+    )
     table = Table()
     for item in range(4):
         for annotator in (1, 2):
             table.add(f"u{item}", annotator, {"empathy": "yes" if item % 2 else "no", "note": f"n{annotator}"})
     result = compute_agreement(table.frame(), schema, settings=FAST)
-    assert result.fields["note"] == FieldAgreement("text", "text",
-                                                   not_applicable="free-text field: no agreement coefficient applies")
-    assert result.to_json()["fields"]["note"] == {"kind": "text", "level": "text",
-                                                  "not_applicable": "free-text field: no agreement coefficient applies"}
+    assert result.fields["note"] == FieldAgreement(
+        "text", "text", not_applicable="free-text field: no agreement coefficient applies"
+    )
+    assert result.to_json()["fields"]["note"] == {
+        "kind": "text",
+        "level": "text",
+        "not_applicable": "free-text field: no agreement coefficient applies",
+    }
     assert any(row[0] == "note" for row in summary_rows(result))
 
 
@@ -167,8 +187,9 @@ def test_unit_annotated_twice_reports_it_and_the_later_annotation_counts():
     again = table.add(first["item_id"], first["annotator_id"], {"empathy": "none"})
     result = compute_agreement(table.frame(), SEEK, settings=FAST)
     duplicates = result.input
-    assert duplicates.duplicate_units == [{"item_id": "t00", "field": "empathy", "annotator_id": 1,
-                                    "kept": again, "dropped": [first["annotation_id"]]}]
+    assert duplicates.duplicate_units == [
+        {"item_id": "t00", "field": "empathy", "annotator_id": 1, "kept": again, "dropped": [first["annotation_id"]]}
+    ]
     assert "later annotation counts" in duplicates.duplicate_rule
     # same result as a table holding only the later annotation
     replaced = seek_table()
@@ -203,8 +224,13 @@ def test_gold_is_the_reference_not_a_rater_and_adjudication_overrides_it():
         assert row.reference.units == 30
         assert row.reference.scores["percent_agreement"].value == pytest.approx(agree)
 
-    adjudicated = pd.DataFrame({"item_id": ["t00", "t01"], "field": ["empathy", "empathy"],
-                                "value": [encode_value("none"), encode_value("none")]})
+    adjudicated = pd.DataFrame(
+        {
+            "item_id": ["t00", "t01"],
+            "field": ["empathy", "empathy"],
+            "value": [encode_value("none"), encode_value("none")],
+        }
+    )
     overridden = compute_agreement(table.frame(), SEEK, adjudications=adjudicated, settings=FAST)
     assert overridden.fields["empathy"].reference == {"gold": 28, "adjudicated": 2}
 
@@ -217,7 +243,8 @@ def test_rounds_are_computed_round_by_round():
     assert [r.round for r in rounds] == [1, 2] and [r.agreement.units for r in rounds] == [15, 15]
     alone = compute_agreement(frame[frame["round"] == 2], SEEK, settings=FAST)
     assert rounds[1].agreement.coefficients["krippendorff_alpha"].value == pytest.approx(
-        value(alone, "empathy", "krippendorff_alpha"))
+        value(alone, "empathy", "krippendorff_alpha")
+    )
 
 
 def test_bootstrap_is_seeded_and_brackets_the_estimate():
@@ -242,7 +269,9 @@ def test_no_unit_with_two_annotations_is_undefined_with_its_reason():
         table.add(f"u{item}", item + 1, {"empathy": "none"})
     result = compute_agreement(table.frame(), SEEK, settings=FAST)
     coefficients = result.fields["empathy"].coefficients
-    assert coefficients["krippendorff_alpha"] == Estimate(None, undefined="no unit has values from two or more annotators")
+    assert coefficients["krippendorff_alpha"] == Estimate(
+        None, undefined="no unit has values from two or more annotators"
+    )
     assert all(c.value is None and c.undefined for c in coefficients.values())
     json.dumps(result.to_json(), allow_nan=False)
 
@@ -265,8 +294,10 @@ def test_one_category_only_is_undefined_for_kappa_but_not_for_ac1():
 
 
 def test_field_without_values_is_reported_not_crashed():
-    schema = schema_with(Field("empathy", "choice", "nominal", "text", labels=("yes", "no")),
-                         Field("intensity", "rating", "ordinal", "text", scale=(1, 3), required=False))
+    schema = schema_with(
+        Field("empathy", "choice", "nominal", "text", labels=("yes", "no")),
+        Field("intensity", "rating", "ordinal", "text", scale=(1, 3), required=False),
+    )
     table = Table()
     for item in range(3):
         table.add(f"u{item}", 1, {"empathy": "yes", "intensity": None})
@@ -282,8 +313,12 @@ def spans_fixture():
     schema = schema_with(Field("rationale", "spans", "spans", "text", labels=("r",)))
     texts = {"p1": "i feel so alone and sad today", "p2": "nobody listens to me anymore"}
     marks = {  # (item, annotator): [(start, end)]
-        ("p1", 1): [(2, 15)], ("p1", 2): [(7, 15), (20, 23)], ("p1", 3): [(2, 15)],
-        ("p2", 1): [(0, 14)], ("p2", 2): [(0, 6)], ("p2", 3): [],
+        ("p1", 1): [(2, 15)],
+        ("p1", 2): [(7, 15), (20, 23)],
+        ("p1", 3): [(2, 15)],
+        ("p2", 1): [(0, 14)],
+        ("p2", 2): [(0, 6)],
+        ("p2", 3): [],
     }
     table = Table()
     for (item, annotator), ranges in marks.items():
@@ -323,7 +358,9 @@ def test_spans_without_item_texts_say_why_u_alpha_is_missing():
 def test_missing_columns_name_what_was_expected(tmp_path):
     path = tmp_path / "bad.parquet"
     pd.DataFrame({"item_id": ["a"], "value": ["1"]}).to_parquet(path)
-    with pytest.raises(InputError, match=r"missing columns \['annotation_id', 'annotator_id', 'field', 'was_cancelled'\]"):
+    with pytest.raises(
+        InputError, match=r"missing columns \['annotation_id', 'annotator_id', 'field', 'was_cancelled'\]"
+    ):
         compute_agreement(path, SEEK)
     with pytest.raises(InputError, match="no such file; expected the annotations"):
         compute_agreement(tmp_path / "none.parquet", SEEK)
@@ -408,9 +445,12 @@ def test_agreement_with_others_by_hand_and_no_reference_said_so():
     assert first.scores["agreement_with_others"].value == pytest.approx(expected)
     assert first.reference == ReferenceAgreement(0, undefined="no gold or adjudicated label on this annotator's units")
     # alpha without annotator 1 is alpha of annotators 2 and 3 alone
-    codes = np.array([[["seeking", "providing", "none"].index(json.loads(v)) for v in labels[a]] for a in (2, 3)], float)
-    assert first.scores["alpha_without"].value == pytest.approx(krippendorff.alpha(reliability_data=codes,
-                                                                               level_of_measurement="nominal"))
+    codes = np.array(
+        [[["seeking", "providing", "none"].index(json.loads(v)) for v in labels[a]] for a in (2, 3)], float
+    )
+    assert first.scores["alpha_without"].value == pytest.approx(
+        krippendorff.alpha(reliability_data=codes, level_of_measurement="nominal")
+    )
 
 
 def test_agreement_json_reads_back_into_the_same_result(tmp_path):
@@ -421,10 +461,15 @@ def test_agreement_json_reads_back_into_the_same_result(tmp_path):
     for item, sets in {"u1": [["sad"], ["sad", "fear"]], "u2": [["fear"], ["fear"]]}.items():
         for annotator, labels in enumerate(sets, start=1):
             multi.add(item, annotator, {"emotions": labels, "note": "x"}, round=int(item[1]))
-    multi_schema = schema_with(Field("emotions", "multichoice", "nominal", "text", labels=("sad", "fear")),
-                               Field("note", "text", "text", "text"))
-    for result in (spans, compute_agreement(multi.frame(), multi_schema, settings=FAST),
-                   compute_agreement(seek_table().frame(), SEEK, settings=FAST)):
+    multi_schema = schema_with(
+        Field("emotions", "multichoice", "nominal", "text", labels=("sad", "fear")),
+        Field("note", "text", "text", "text"),
+    )
+    for result in (
+        spans,
+        compute_agreement(multi.frame(), multi_schema, settings=FAST),
+        compute_agreement(seek_table().frame(), SEEK, settings=FAST),
+    ):
         path = tmp_path / "agreement.json"
         path.write_text(json.dumps(result.to_json()))
         again = read_agreement(path)

@@ -56,9 +56,24 @@ def test_predictions_with_no_way_to_identify_items_say_so(tmp_path):
 def test_cli_takes_the_id_column(tmp_path):
     _table().to_parquet(tmp_path / "ann.parquet")
     path = predictions_file(tmp_path / "pre.parquet", {"tweet": list(MODEL), "text": list(TEXTS.values())})
-    result = CliRunner().invoke(app, ["agreement", "compute", str(tmp_path / "ann.parquet"), "-s", "seek-provide",
-                                      "-b", "0", "-o", str(tmp_path / "agr.json"), "--model-predictions", str(path),
-                                      "--id-column", "tweet"])
+    result = CliRunner().invoke(
+        app,
+        [
+            "agreement",
+            "compute",
+            str(tmp_path / "ann.parquet"),
+            "-s",
+            "seek-provide",
+            "-b",
+            "0",
+            "-o",
+            str(tmp_path / "agr.json"),
+            "--model-predictions",
+            str(path),
+            "--id-column",
+            "tweet",
+        ],
+    )
     assert result.exit_code == 0, result.output
     model = json.loads((tmp_path / "agr.json").read_text())["model"]
     assert model["model_version"] == "seek-ab12cd34" and model["items_predicted"] == 4

@@ -14,24 +14,35 @@ from typer.testing import CliRunner
 
 from empathykit.agreement.adjudicate import ANSWERS_KEY, find_disagreements, pull_adjudications, push_adjudication
 from empathykit.agreement.compute import compute_agreement
-from empathykit.table.agreement import Settings
 from empathykit.annotate.pull import pull
 from empathykit.annotate.push import push
 from empathykit.cli.main import app
 from empathykit.exports.hf import export_dataset
 from empathykit.schemas import get_schema
+from empathykit.table.agreement import Settings
 from empathykit.table.columns import decode_value
 
 pytestmark = pytest.mark.studio
 
 SCHEMA = get_schema("seek-provide")
 LABELS = ("seeking", "providing", "none")
-TEXTS = ["Chemo starts tomorrow and I'm terrified", "Sending love to everyone fighting cancer <3",
-         "New study on cancer screening <URL>", "My mum finished radiotherapy today, so proud of her",
-         "Does anyone else feel numb after a diagnosis?", "Free screening this weekend at the clinic <URL>"]
+TEXTS = [
+    "Chemo starts tomorrow and I'm terrified",
+    "Sending love to everyone fighting cancer <3",
+    "New study on cancer screening <URL>",
+    "My mum finished radiotherapy today, so proud of her",
+    "Does anyone else feel numb after a diagnosis?",
+    "Free screening this weekend at the clinic <URL>",
+]
 # annotators' labels per item; items 0-2 disagree (item 0 is a three-way tie)
-VOTES = [("seeking", "providing", "none"), ("providing", "providing", "seeking"), ("none", "seeking", "none"),
-         ("providing", "providing", "providing"), ("seeking", "seeking", "seeking"), ("none", "none", "none")]
+VOTES = [
+    ("seeking", "providing", "none"),
+    ("providing", "providing", "seeking"),
+    ("none", "seeking", "none"),
+    ("providing", "providing", "providing"),
+    ("seeking", "seeking", "seeking"),
+    ("none", "none", "none"),
+]
 
 
 def annotated_project(studio, tmp_path, name):
@@ -104,7 +115,9 @@ def test_cli_disagreements_push_and_adjudicated(studio_env, project_dir, tmp_pat
     runner = CliRunner()
     title = studio_env.project_title("cli adjudication")
     table = tmp_path / "disagreements.csv"
-    result = runner.invoke(app, ["agreement", "disagreements", str(out), "--out", str(table), "--push", "--project", title])
+    result = runner.invoke(
+        app, ["agreement", "disagreements", str(out), "--out", str(table), "--push", "--project", title]
+    )
     assert result.exit_code == 0, result.output
     assert len(pd.read_csv(table)) == 3
     assert "3 tasks created" in result.output and "9 answers added as predictions" in result.output

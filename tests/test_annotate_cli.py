@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from empathykit.studio import ports, server
 from empathykit.cli.main import app
 from empathykit.schemas import get_schema
+from empathykit.studio import ports, server
 
 runner = CliRunner()
 SEEK = get_schema("seek-provide")
@@ -29,9 +29,22 @@ def test_push_status_pull_users(studio_env, tmp_path):
     title = studio.project_title("cli")
     source = tmp_path / "items.csv"
     pd.DataFrame({"id": ["007", "008", "009"], "text": ["I am so scared", "You are not alone", "News"]}).to_csv(
-        source, index=False)
-    result, text = run("annotate", "push", "--input", str(source), "--schema", "seek-provide",
-                       "--project", title, "--round-size", "2", "--overlap", "2")
+        source, index=False
+    )
+    result, text = run(
+        "annotate",
+        "push",
+        "--input",
+        str(source),
+        "--schema",
+        "seek-provide",
+        "--project",
+        title,
+        "--round-size",
+        "2",
+        "--overlap",
+        "2",
+    )
     assert result.exit_code == 0, text
     assert "3 tasks imported" in text and "rounds 1-2" in text and "2 annotators per task" in text
     result, text = run("annotate", "push", "-i", str(source), "-s", "seek-provide", "-p", title)
@@ -39,8 +52,16 @@ def test_push_status_pull_users(studio_env, tmp_path):
 
     passwords = tmp_path / "pw.csv"
     emails = [f"cli{i}.{studio.project_title('u').split()[-1]}@example.org" for i in range(2)]
-    result, text = run("annotate", "users", "--emails", ",".join(emails), "--password", "Sup3r-secret-pw",
-                       "--passwords-out", str(passwords))
+    result, text = run(
+        "annotate",
+        "users",
+        "--emails",
+        ",".join(emails),
+        "--password",
+        "Sup3r-secret-pw",
+        "--passwords-out",
+        str(passwords),
+    )
     assert result.exit_code == 0, text
     assert "Sup3r-secret-pw" not in text and "created" in text and emails[0] in text
     assert stat.S_IMODE(os.stat(passwords).st_mode) == 0o600

@@ -12,16 +12,22 @@ import pytest
 import torch  # installed explicitly before the toolkit (scripts/test.sh)
 from typer.testing import CliRunner
 
-from empathykit.predict.predictions import predict, predict_lexicon
 from empathykit.cli.main import app
 from empathykit.errors import EmpathykitError, InputError, SchemaError
 from empathykit.lexicons import bundled_lexicon
+from empathykit.predict.predictions import predict, predict_lexicon
 from empathykit.schemas import get_schema
-from tests.train_fixtures import make_data, tiny_model  # noqa: F401  (tiny_model: a pytest fixture)
+from tests.train_fixtures import make_data, tiny_model
 
 WORDS = "i feel so alone today sending you love and hugs the news is out grief heal my heart".split()
-TEXTS = ["i feel so alone today", "sending you love and hugs", "the news is out", "my heart", "grief heal",
-         "i feel out of words today"]  # the last has unknown words
+TEXTS = [
+    "i feel so alone today",
+    "sending you love and hugs",
+    "the news is out",
+    "my heart",
+    "grief heal",
+    "i feel out of words today",
+]  # the last has unknown words
 
 
 def make_model(folder: Path, id2label: dict[int, str], *, multi_label: bool = False, seed: int = 0) -> Path:
@@ -32,13 +38,21 @@ def make_model(folder: Path, id2label: dict[int, str], *, multi_label: bool = Fa
     vocab = {w: i for i, w in enumerate(["[PAD]", "[UNK]", "[CLS]", "[SEP]", *WORDS])}
     core = Tokenizer(models.WordLevel(vocab, unk_token="[UNK]"))
     core.pre_tokenizer = pre_tokenizers.Whitespace()
-    tokenizer = PreTrainedTokenizerFast(tokenizer_object=core, unk_token="[UNK]", pad_token="[PAD]",
-                                        cls_token="[CLS]", sep_token="[SEP]")
+    tokenizer = PreTrainedTokenizerFast(
+        tokenizer_object=core, unk_token="[UNK]", pad_token="[PAD]", cls_token="[CLS]", sep_token="[SEP]"
+    )
     torch.manual_seed(seed)
-    config = BertConfig(vocab_size=len(vocab), hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
-                        intermediate_size=32, max_position_embeddings=32, id2label=id2label,
-                        label2id={v: k for k, v in id2label.items()},
-                        problem_type="multi_label_classification" if multi_label else None)
+    config = BertConfig(
+        vocab_size=len(vocab),
+        hidden_size=16,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=32,
+        max_position_embeddings=32,
+        id2label=id2label,
+        label2id={v: k for k, v in id2label.items()},
+        problem_type="multi_label_classification" if multi_label else None,
+    )
     model = BertForSequenceClassification(config)
     with torch.no_grad():  # spread the logits so that texts get different labels
         model.classifier.weight.normal_(0, 3.0)
@@ -75,13 +89,21 @@ def items(tmp_path) -> Path:
 
 def test_single_label_predictions_equal_an_independent_argmax(seek_model, items, tmp_path):
     seen = []
-    report = predict(items, tmp_path / "out.parquet", schema="seek-provide", model=seek_model, batch_size=4,
-                     on_progress=lambda stage, done=None, total=None: seen.append((done, total)))
+    report = predict(
+        items,
+        tmp_path / "out.parquet",
+        schema="seek-provide",
+        model=seek_model,
+        batch_size=4,
+        on_progress=lambda stage, done=None, total=None: seen.append((done, total)),
+    )
     frame = pd.read_parquet(report.out)
     assert list(frame["id"]) == [f"t{i}" for i in range(len(TEXTS))] + ["empty"]
     labels = ("seeking", "providing", "none")
-    expected = [(labels[max(range(3), key=p.__getitem__)], max(p))
-                for p in direct_probabilities(seek_model, TEXTS, multi_label=False)]
+    expected = [
+        (labels[max(range(3), key=p.__getitem__)], max(p))
+        for p in direct_probabilities(seek_model, TEXTS, multi_label=False)
+    ]
     got = list(zip(frame["prediction"][:-1], frame["prediction_score"][:-1], strict=True))
     assert [g[0] for g in got] == [e[0] for e in expected]
     assert [g[1] for g in got] == pytest.approx([e[1] for e in expected], abs=1e-5)
@@ -98,8 +120,12 @@ def test_multi_label_model_thresholds_sigmoid_probabilities(tmp_path, items):
     schema = get_schema("emotion", labels="joy,fear,anger")
     report = predict(items, tmp_path / "out.parquet", schema=schema, model=folder, threshold=0.5)
     frame = pd.read_parquet(report.out)
-    for got, score, probs in zip(frame["prediction"][:-1], frame["prediction_score"][:-1],
-                                 direct_probabilities(folder, TEXTS, multi_label=True), strict=True):
+    for got, score, probs in zip(
+        frame["prediction"][:-1],
+        frame["prediction_score"][:-1],
+        direct_probabilities(folder, TEXTS, multi_label=True),
+        strict=True,
+    ):
         want = [label for label, p in zip(("joy", "fear", "anger"), probs, strict=True) if p >= 0.5]
         assert (list(got) if got is not None else []) == want
         assert score == pytest.approx(sum(max(p, 1 - p) for p in probs) / 3, abs=1e-5)
@@ -176,16 +202,47 @@ def test_lexicon_rules_follow_the_mean_empathy_rating(items, tmp_path):
 def test_cli_predict_then_push_carries_model_version(studio_env, seek_model, items, tmp_path):
     runner = CliRunner()
     out = tmp_path / "pre.parquet"
-    result = runner.invoke(app, ["annotate", "predict", "--input", str(items), "--out", str(out),
-                                 "--schema", "seek-provide", "--model", str(seek_model), "--batch-size", "2"])
+    result = runner.invoke(
+        app,
+        [
+            "annotate",
+            "predict",
+            "--input",
+            str(items),
+            "--out",
+            str(out),
+            "--schema",
+            "seek-provide",
+            "--model",
+            str(seek_model),
+            "--batch-size",
+            "2",
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "--predictions-column prediction --prediction-score-column prediction_score" in result.output
     frame = pd.read_parquet(out).iloc[:-1]  # the empty text cannot be pushed
     frame.to_parquet(tmp_path / "push.parquet")
     title = studio_env.project_title("predict")
-    result = runner.invoke(app, ["annotate", "push", "--input", str(tmp_path / "push.parquet"), "--project", title,
-                                 "--schema", "seek-provide", "--predictions-column", "prediction",
-                                 "--prediction-score-column", "prediction_score", "--model-version", "tiny-v1"])
+    result = runner.invoke(
+        app,
+        [
+            "annotate",
+            "push",
+            "--input",
+            str(tmp_path / "push.parquet"),
+            "--project",
+            title,
+            "--schema",
+            "seek-provide",
+            "--predictions-column",
+            "prediction",
+            "--prediction-score-column",
+            "prediction_score",
+            "--model-version",
+            "tiny-v1",
+        ],
+    )
     assert result.exit_code == 0, result.output
     client = studio_env.client()
     project = next(p for p in client.projects.list() if p.title == title)
@@ -193,24 +250,54 @@ def test_cli_predict_then_push_carries_model_version(studio_env, seek_model, ite
     found = {}
     for task in studio_env.tasks(project.id):
         for prediction in client.predictions.list(task=task["id"]):
-            found[task["data"]["item_id"]] = (prediction.model_version, schema.parse_results(prediction.result)[0],
-                                              prediction.score)
-    expected = {row.id: ("tiny-v1", {"empathy": row.prediction}, pytest.approx(row.prediction_score, abs=1e-6))
-                for row in frame.itertuples()}
+            found[task["data"]["item_id"]] = (
+                prediction.model_version,
+                schema.parse_results(prediction.result)[0],
+                prediction.score,
+            )
+    expected = {
+        row.id: ("tiny-v1", {"empathy": row.prediction}, pytest.approx(row.prediction_score, abs=1e-6))
+        for row in frame.itertuples()
+    }
     assert found == expected
 
 
 def test_cli_needs_a_model_or_rules(tmp_path, items):
-    result = CliRunner().invoke(app, ["annotate", "predict", "--input", str(items), "--out",
-                                      str(tmp_path / "o.parquet"), "--schema", "seek-provide"])
+    result = CliRunner().invoke(
+        app,
+        [
+            "annotate",
+            "predict",
+            "--input",
+            str(items),
+            "--out",
+            str(tmp_path / "o.parquet"),
+            "--schema",
+            "seek-provide",
+        ],
+    )
     assert result.exit_code == 1 and "--model PATH or one or more --lexicon-rule" in result.output
 
 
 def test_cli_lexicon_rules(tmp_path, items):
     out = tmp_path / "lex.parquet"
-    result = CliRunner().invoke(app, ["annotate", "predict", "-i", str(items), "-o", str(out), "-s", "seek-provide",
-                                      "--lexicon-rule", "lexicon_matches>=1:seeking",
-                                      "--lexicon-rule", "lexicon_matches<1:none"])
+    result = CliRunner().invoke(
+        app,
+        [
+            "annotate",
+            "predict",
+            "-i",
+            str(items),
+            "-o",
+            str(out),
+            "-s",
+            "seek-provide",
+            "--lexicon-rule",
+            "lexicon_matches>=1:seeking",
+            "--lexicon-rule",
+            "lexicon_matches<1:none",
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "--model-version 'lexicon:health-empathy-200:" in result.output
     assert "prediction-score-column" not in result.output
@@ -225,15 +312,32 @@ def test_a_trainer_model_folder_predicts_as_empathykit_predict(tiny_model, tmp_p
     from empathykit.train.settings import load_settings
 
     family = get_family("classifier")
-    settings = load_settings(family.settings_class, None, ["epochs=8", "learning_rate=3e-3", "warmup_ratio=0",
-                                                           "eval_each_epoch=false"], model=str(tiny_model))
+    settings = load_settings(
+        family.settings_class,
+        None,
+        ["epochs=8", "learning_rate=3e-3", "warmup_ratio=0", "eval_each_epoch=false"],
+        model=str(tiny_model),
+    )
     family.train(make_data(names=("none", "seeking")), settings, tmp_path / "m")
     texts = ["sad hurt my day", "happy party fun", "the friend was so sorry", "win a sunny day", ""]
     path = tmp_path / "toy.jsonl"
     path.write_text("".join(json.dumps({"id": f"t{i}", "text": t}) + "\n" for i, t in enumerate(texts)))
     runner = CliRunner()
-    result = runner.invoke(app, ["annotate", "predict", "--input", str(path), "--out", str(tmp_path / "a.parquet"),
-                                 "--schema", "seek-provide", "--model", str(tmp_path / "m")])
+    result = runner.invoke(
+        app,
+        [
+            "annotate",
+            "predict",
+            "--input",
+            str(path),
+            "--out",
+            str(tmp_path / "a.parquet"),
+            "--schema",
+            "seek-provide",
+            "--model",
+            str(tmp_path / "m"),
+        ],
+    )
     assert result.exit_code == 0, result.output
     result = runner.invoke(app, ["predict", str(tmp_path / "m"), str(path), "-o", str(tmp_path / "p.parquet")])
     assert result.exit_code == 0, result.output
@@ -242,5 +346,4 @@ def test_a_trainer_model_folder_predicts_as_empathykit_predict(tiny_model, tmp_p
     assert list(ours["prediction_score"][:4]) == pytest.approx(list(theirs["prediction_score"][:4]), abs=1e-6)
     assert pd.isna(ours["prediction"].iloc[-1])
     with pytest.raises(SchemaError, match="choice labels but target 'emotions' is multichoice"):
-        predict(path, tmp_path / "e.parquet", schema=get_schema("emotion", labels="none,seeking"),
-                model=tmp_path / "m")
+        predict(path, tmp_path / "e.parquet", schema=get_schema("emotion", labels="none,seeking"), model=tmp_path / "m")

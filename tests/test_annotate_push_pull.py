@@ -9,22 +9,23 @@ import pytest
 
 from empathykit.annotate import projects as prj
 from empathykit.annotate.connection import connect
-from empathykit.table.columns import UNKNOWN_COLUMNS, items_path, unknown_path
 from empathykit.annotate.pull import pull
 from empathykit.annotate.push import push
 from empathykit.errors import InputError, SchemaError, StudioError
 from empathykit.schemas import get_schema
-from empathykit.table.columns import TIDY_COLUMNS, decode_value
+from empathykit.table.columns import TIDY_COLUMNS, UNKNOWN_COLUMNS, decode_value, items_path, unknown_path
 
 pytestmark = pytest.mark.studio
 
 SEEK = get_schema("seek-provide")
-TEXTS = ["I was diagnosed with cancer today and I am scared",
-         "Sending love to everyone fighting cancer, you are not alone",
-         "New study on cancer screening published",
-         "Chemo again tomorrow, I just need someone to listen",
-         "So sorry for your loss, thinking of you",
-         "Walk for cancer research this Sunday"]
+TEXTS = [
+    "I was diagnosed with cancer today and I am scared",
+    "Sending love to everyone fighting cancer, you are not alone",
+    "New study on cancer screening published",
+    "Chemo again tomorrow, I just need someone to listen",
+    "So sorry for your loss, thinking of you",
+    "Walk for cancer research this Sunday",
+]
 
 
 def items(n=6, prefix="t"):
@@ -55,8 +56,9 @@ def test_round_trip_three_annotators(studio, tmp_path):
     assert list(frame.columns) == list(TIDY_COLUMNS)
     assert str(frame["created_at"].dtype) == "datetime64[ns, UTC]" and frame["updated_at"].notna().all()
     assert (pulled.annotations, pulled.rows, pulled.cancelled, pulled.unknown) == (18, 18, 1, 0)
-    got = {(r.item_id, r.annotator_email): None if pd.isna(r.value) else decode_value(r.value)
-           for r in frame.itertuples()}
+    got = {
+        (r.item_id, r.annotator_email): None if pd.isna(r.value) else decode_value(r.value) for r in frame.itertuples()
+    }
     assert got == expected
     by_email = {a.email: a for a in annotators}
     assert all(by_email[r.annotator_email].id == r.annotator_id for r in frame.itertuples())
@@ -117,14 +119,18 @@ def test_rounds_continue_across_pushes(studio):
     title = studio.project_title("rounds")
     first = push(items(5), schema="seek-provide", project=title, round_size=2, connection=studio.connection)
     assert first.rounds == [1, 2, 3]
-    second = push(items(3, prefix="new"), schema="seek-provide", project=title, round_size=2,
-                  connection=studio.connection)
+    second = push(
+        items(3, prefix="new"), schema="seek-provide", project=title, round_size=2, connection=studio.connection
+    )
     assert second.rounds == [4, 5]
     rounds = {t["data"]["item_id"]: t["data"]["round"] for t in studio.tasks(first.project_id)}
     assert rounds == {"t0": 1, "t1": 1, "t2": 2, "t3": 2, "t4": 3, "new0": 4, "new1": 4, "new2": 5}
     # re-pushing the first input keeps its numbering (nothing re-imported)
-    assert push(items(5), schema="seek-provide", project=title, round_size=2,
-                connection=studio.connection).rounds == [1, 2, 3]
+    assert push(items(5), schema="seek-provide", project=title, round_size=2, connection=studio.connection).rounds == [
+        1,
+        2,
+        3,
+    ]
 
 
 def test_overlap_sets_maximum_annotations(studio):
@@ -139,28 +145,48 @@ def test_overlap_sets_maximum_annotations(studio):
 
 def test_predictions_carry_model_version_and_score(studio):
     title = studio.project_title("predictions")
-    records = [{**r, "guess": label, "conf": 0.25 * (i + 1)}
-               for i, (r, label) in enumerate(zip(items(3), ["seeking", "providing", None], strict=True))]
+    records = [
+        {**r, "guess": label, "conf": 0.25 * (i + 1)}
+        for i, (r, label) in enumerate(zip(items(3), ["seeking", "providing", None], strict=True))
+    ]
     with pytest.raises(InputError, match="model version"):
         push(records, schema="seek-provide", project=title, predictions_column="guess", connection=studio.connection)
-    report = push(records, schema="seek-provide", project=title, predictions_column="guess",
-                  prediction_score_column="conf", model_version="lexicon-200", connection=studio.connection)
+    report = push(
+        records,
+        schema="seek-provide",
+        project=title,
+        predictions_column="guess",
+        prediction_score_column="conf",
+        model_version="lexicon-200",
+        connection=studio.connection,
+    )
     assert report.predictions == 2
     found = {}
     for task in studio.tasks(report.project_id):
         for prediction in studio.client().predictions.list(task=task["id"]):
-            found[task["data"]["item_id"]] = (prediction.model_version, prediction.score,
-                                              SEEK.parse_results(prediction.result)[0])
-    assert found == {"t0": ("lexicon-200", 0.25, {"empathy": "seeking"}),
-                     "t1": ("lexicon-200", 0.5, {"empathy": "providing"})}
+            found[task["data"]["item_id"]] = (
+                prediction.model_version,
+                prediction.score,
+                SEEK.parse_results(prediction.result)[0],
+            )
+    assert found == {
+        "t0": ("lexicon-200", 0.25, {"empathy": "seeking"}),
+        "t1": ("lexicon-200", 0.5, {"empathy": "providing"}),
+    }
     assert "guess" not in studio.tasks(report.project_id)[0]["data"]
 
 
 def test_a_prediction_with_an_unknown_label_is_refused_before_sending(studio):
     records = [{**items(1)[0], "guess": "sympathy"}]
     with pytest.raises(SchemaError, match=r"item 't0'.*'guess'.*sympathy"):
-        push(records, schema="seek-provide", project=studio.project_title("bad prediction"),
-             predictions_column="guess", model_version="m", connection=studio.connection)
+        push(
+            records,
+            schema="seek-provide",
+            project=studio.project_title("bad prediction"),
+            predictions_column="guess",
+            model_version="m",
+            connection=studio.connection,
+        )
 
 
 def test_gold_tasks_become_ground_truth(studio, tmp_path):
@@ -208,15 +234,22 @@ def test_results_the_schema_does_not_know_go_to_a_side_table(studio, tmp_path):
     title = studio.project_title("edited config")
     report = push(items(2), schema="seek-provide", project=title, connection=studio.connection)
     # someone edits the config in the UI: a new label and a new control
-    edited = (SEEK.label_config()
-              .replace('<Choice value="none"', '<Choice value="other"/>\n    <Choice value="none"')
-              .replace("</View>", '  <TextArea name="note" toName="text"/>\n</View>'))
+    edited = (
+        SEEK.label_config()
+        .replace('<Choice value="none"', '<Choice value="other"/>\n    <Choice value="none"')
+        .replace("</View>", '  <TextArea name="note" toName="text"/>\n</View>')
+    )
     studio.client().projects.update(report.project_id, label_config=edited)
     (annotator,) = studio.make_annotators(1)
     tasks = studio.tasks(report.project_id)
-    odd = studio.submit(tasks[0]["id"], [
-        {"from_name": "empathy", "to_name": "text", "type": "choices", "value": {"choices": ["other"]}},
-        {"from_name": "note", "to_name": "text", "type": "textarea", "value": {"text": ["unsure"]}}], annotator)
+    odd = studio.submit(
+        tasks[0]["id"],
+        [
+            {"from_name": "empathy", "to_name": "text", "type": "choices", "value": {"choices": ["other"]}},
+            {"from_name": "note", "to_name": "text", "type": "textarea", "value": {"text": ["unsure"]}},
+        ],
+        annotator,
+    )
     studio.submit(tasks[1]["id"], SEEK.to_results({"empathy": "seeking"}), annotator)
 
     out = tmp_path / "u.parquet"
@@ -248,8 +281,13 @@ def test_pull_of_a_missing_project_names_it(studio, tmp_path):
 def test_schema_options_are_recorded_and_used_by_pull(studio, tmp_path):
     emolit = get_schema("emotion", labels="emolit")
     title = studio.project_title("emolit")
-    report = push([{"item_id": "e1", "text": "She laughed with relief"}], schema="emotion",
-                  schema_options={"labels": "emolit"}, project=title, connection=studio.connection)
+    report = push(
+        [{"item_id": "e1", "text": "She laughed with relief"}],
+        schema="emotion",
+        schema_options={"labels": "emolit"},
+        project=title,
+        connection=studio.connection,
+    )
     (annotator,) = studio.make_annotators(1)
     (task,) = studio.tasks(report.project_id)
     studio.submit(task["id"], emolit.to_results({"emotions": ["joy", "relief"], "sentiment": "positive"}), annotator)
@@ -265,16 +303,20 @@ def test_a_released_data_set_pushes_with_its_schema_and_gold(studio, tmp_path):
     source.write_text(
         "sp_id,rp_id,seeker_post,response_post,level,rationales\n"
         "s1,r1,I lost my job and feel worthless,I am so sorry you are going through this.,2,so sorry|\n"
-        "s2,r2,My cat died yesterday,Have you thought about getting another one?,0,\n", encoding="utf-8")
+        "s2,r2,My cat died yesterday,Have you thought about getting another one?,0,\n",
+        encoding="utf-8",
+    )
     title = studio.project_title("epitome data set")
-    report = push(f"epitome:{source}", schema=None, project=title, gold_column="reference",
-                  connection=studio.connection)
+    report = push(
+        f"epitome:{source}", schema=None, project=title, gold_column="reference", connection=studio.connection
+    )
     assert (report.schema, report.created, report.gold) == ("epitome", 2, 2)
     data = studio.tasks(report.project_id)[0]["data"]
     assert data["response_post"].startswith("I am so sorry") and "reference" not in data
     frame = pd.read_parquet(pull(title, out=tmp_path / "ep.parquet", connection=studio.connection).out)
-    assert frame["ground_truth"].all() and set(frame["item_id"]) == {t["data"]["item_id"]
-                                                                      for t in studio.tasks(report.project_id)}
+    assert frame["ground_truth"].all() and set(frame["item_id"]) == {
+        t["data"]["item_id"] for t in studio.tasks(report.project_id)
+    }
 
 
 def test_push_refuses_a_title_label_studio_would_reject_before_sending(tmp_path):

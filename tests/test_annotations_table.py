@@ -12,19 +12,26 @@ from typer.testing import CliRunner
 
 from empathykit.agreement.adjudicate import find_disagreements
 from empathykit.agreement.compute import compute_agreement
-from empathykit.table.agreement import Settings
-from empathykit.table import annotations as table
 from empathykit.annotate.pull import pull
 from empathykit.annotate.push import push
 from empathykit.cli.main import app
 from empathykit.schemas import get_schema
+from empathykit.table import annotations as table
+from empathykit.table.agreement import Settings
 
 SCHEMA = get_schema("seek-provide")
-TEXTS = ["Chemo starts tomorrow and I'm terrified", "Sending love to everyone fighting cancer <3",
-         "New study on cancer screening <URL>", "My mum finished radiotherapy today, so proud of her",
-         "Does anyone else feel numb after a diagnosis?", "Free screening this weekend at the clinic <URL>",
-         "Anyone know a good oncologist in Leeds?", "You are not alone, we are here for you",
-         "Hospital parking prices up again", "Stay strong, the first week is the hardest"]
+TEXTS = [
+    "Chemo starts tomorrow and I'm terrified",
+    "Sending love to everyone fighting cancer <3",
+    "New study on cancer screening <URL>",
+    "My mum finished radiotherapy today, so proud of her",
+    "Does anyone else feel numb after a diagnosis?",
+    "Free screening this weekend at the clinic <URL>",
+    "Anyone know a good oncologist in Leeds?",
+    "You are not alone, we are here for you",
+    "Hospital parking prices up again",
+    "Stay strong, the first week is the hardest",
+]
 MAJORITY = ["seeking", "providing", "none", "providing", "seeking", "none", "seeking", "providing", "none", "providing"]
 IMPORTED = "Scan results tomorrow, can't sleep. Anyone been through this?"
 
@@ -56,8 +63,12 @@ def test_a_task_without_item_id_is_one_item_everywhere(studio, project_dir, tmp_
 
     cli = CliRunner().invoke(app, ["export", str(out), "-o", str(tmp_path / "export")])
     assert cli.exit_code == 0, cli.output
-    rows = pd.concat([pd.read_parquet(tmp_path / "export" / "seek-provide" / f"{s}.parquet")
-                      for s in ("train", "validation", "test")])
+    rows = pd.concat(
+        [
+            pd.read_parquet(tmp_path / "export" / "seek-provide" / f"{s}.parquet")
+            for s in ("train", "validation", "test")
+        ]
+    )
     names = SCHEMA.field("empathy").labels
     exported = {row.item_id: (names[row.label], row.text) for row in rows.itertuples()}
     assert exported[unit] == ("seeking", IMPORTED)
@@ -66,9 +77,17 @@ def test_a_task_without_item_id_is_one_item_everywhere(studio, project_dir, tmp_
 
 
 def test_normalisation_of_item_ids_and_annotators():
-    frame = pd.DataFrame({"item_id": ["a", None, ""], "task_id": [1, 2, 3], "annotation_id": [10, 11, 12],
-                          "annotator_id": [5, None, 6], "field": ["empathy"] * 3,
-                          "value": ['"none"'] * 3, "was_cancelled": [False, False, None]})
+    frame = pd.DataFrame(
+        {
+            "item_id": ["a", None, ""],
+            "task_id": [1, 2, 3],
+            "annotation_id": [10, 11, 12],
+            "annotator_id": [5, None, 6],
+            "field": ["empathy"] * 3,
+            "value": ['"none"'] * 3,
+            "was_cancelled": [False, False, None],
+        }
+    )
     tidy = table.normalise(frame)
     assert tidy["item_id"].tolist() == ["a", "task:2", "task:3"]
     assert tidy["annotator_id"].tolist() == [5, -1, 6]
@@ -78,8 +97,16 @@ def test_normalisation_of_item_ids_and_annotators():
 
 def test_the_later_annotation_counts():
     stamps = pd.to_datetime(["2024-01-02", "2024-01-01", "2024-01-02"], utc=True)
-    frame = pd.DataFrame({"item_id": ["a"] * 3, "field": ["empathy"] * 3, "annotator_id": [1, 1, 1],
-                          "annotation_id": [7, 9, 8], "updated_at": stamps, "value": ['"seeking"', '"none"', '"providing"'],
-                          "was_cancelled": [False] * 3})
+    frame = pd.DataFrame(
+        {
+            "item_id": ["a"] * 3,
+            "field": ["empathy"] * 3,
+            "annotator_id": [1, 1, 1],
+            "annotation_id": [7, 9, 8],
+            "updated_at": stamps,
+            "value": ['"seeking"', '"none"', '"providing"'],
+            "was_cancelled": [False] * 3,
+        }
+    )
     # latest updated_at wins; between equal stamps the higher annotation id
     assert table.latest_annotations(frame)["value"].tolist() == ['"providing"']

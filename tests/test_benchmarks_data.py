@@ -14,9 +14,18 @@ import pytest
 
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 #: the benchmarks that read published data sets
-READERS = ["bench_train_newsemp", "bench_train_epitome", "bench_train_throughput", "bench_train_circumplex",
-           "bench_train_stories", "bench_push_pull", "bench_twittemp", "bench_domain_adaptation",
-           "bench_active_learning", "bench_serve"]
+READERS = [
+    "bench_train_newsemp",
+    "bench_train_epitome",
+    "bench_train_throughput",
+    "bench_train_circumplex",
+    "bench_train_stories",
+    "bench_push_pull",
+    "bench_twittemp",
+    "bench_domain_adaptation",
+    "bench_active_learning",
+    "bench_serve",
+]
 
 
 def _without_encoder_package(folder: Path) -> str:
@@ -34,14 +43,19 @@ def _run(name: str, *args: str, data: str | None = None, shadow: Path | None = N
         env["EMPATHYKIT_DATA"] = data
     if shadow is not None:
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [_without_encoder_package(shadow), env.get("PYTHONPATH")]))
-    return subprocess.run([sys.executable, str(BENCHMARKS / f"{name}.py"), *args], env=env, capture_output=True,
-                          text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, str(BENCHMARKS / f"{name}.py"), *args], env=env, capture_output=True, text=True, timeout=300
+    )
 
 
 def test_no_benchmark_builds_a_path_beside_the_checkout():
     beside = re.compile(r"""parents?\b.*["']shared["']|["']\.\./shared/data["']\)""")
-    found = [f"{path.name}:{n}" for path in sorted(BENCHMARKS.glob("*.py"))
-             for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if beside.search(line)]
+    found = [
+        f"{path.name}:{n}"
+        for path in sorted(BENCHMARKS.glob("*.py"))
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if beside.search(line)
+    ]
     assert found == []
 
 

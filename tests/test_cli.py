@@ -32,9 +32,11 @@ def test_every_command_has_help_text():
 
 
 def test_help_does_not_import_heavy_libraries():
-    code = ("import sys; from typer.testing import CliRunner; from empathykit.cli.main import app; "
-            "CliRunner().invoke(app, ['--help']); "
-            "heavy = [m for m in ('torch', 'transformers', 'datasets', 'pandas', 'tweepy', 'label_studio_sdk', 'matplotlib') "
-            "if m in sys.modules]; print(','.join(heavy))")
+    code = (
+        "import sys; from typer.testing import CliRunner; from empathykit.cli.main import app; "
+        "CliRunner().invoke(app, ['--help']); "
+        "heavy = [m for m in ('torch', 'transformers', 'datasets', 'pandas', 'tweepy', 'label_studio_sdk', 'matplotlib') "
+        "if m in sys.modules]; print(','.join(heavy))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert out == "", f"--help imported {out}"

@@ -9,12 +9,12 @@ import sys
 
 import pytest
 import typer
+from conftest import SAMPLES
 from typer.testing import CliRunner
 
-from conftest import SAMPLES
 from empathykit.cli._conventions import ANNOTATE_ORDER, ORDER, choices_of
 from empathykit.cli.main import app
-from tests.train_fixtures import tiny_model  # noqa: F401
+from tests.train_fixtures import tiny_model
 
 runner = CliRunner()
 NEWSEMP = SAMPLES / "newsemp" / "messages.csv"
@@ -39,8 +39,22 @@ def test_commands_listed_in_the_order_of_the_work_and_the_description_names_the_
     text = _help()
     listed = [m.group(1) for m in re.finditer(r"^│ (\w+)\s{2,}", text.split("Commands")[1], re.M)]
     # the work's order (quickstart runs it all, first); the model in the loop (serve, loop) after retrieve
-    assert listed == ["quickstart", "studio", "collect", "filter", "lexicon", "annotate", "agreement", "export",
-                      "train", "evaluate", "predict", "retrieve", "serve", "loop"]
+    assert listed == [
+        "quickstart",
+        "studio",
+        "collect",
+        "filter",
+        "lexicon",
+        "annotate",
+        "agreement",
+        "export",
+        "train",
+        "evaluate",
+        "predict",
+        "retrieve",
+        "serve",
+        "loop",
+    ]
     assert list(ORDER) == listed  # a new command gets its place in ORDER, not the end by accident
     description = " ".join(text.split("Options")[0].split())
     assert "train" in description and "export" in description
@@ -70,7 +84,7 @@ def _option_rows(text: str, opts: list[str]) -> list[str]:
     panels = next(i for i, line in enumerate(lines) if line.startswith("╭─"))
     start = next(i for i in range(panels, len(lines)) if lines[i].strip("│ ").lstrip("* ").split(" ")[0] in opts)
     rows = [lines[start]]
-    for line in lines[start + 1:]:
+    for line in lines[start + 1 :]:
         body = line.strip("│ ")
         if not body or body.lstrip("* ").startswith("-") or line.startswith("╰"):
             break
@@ -135,8 +149,18 @@ def test_no_type_labels_or_braces_and_one_output_option_everywhere():
 
 def test_output_is_a_hidden_alias_of_out(tmp_path):
     (tmp_path / "lex.csv").write_text("word,rating\ngrief,6.0\n")
-    result = runner.invoke(app, ["lexicon", "score", str(tmp_path / "posts.txt"), "--lexicon", str(tmp_path / "lex.csv"),
-                                 "--output", str(tmp_path / "scored.parquet")])
+    result = runner.invoke(
+        app,
+        [
+            "lexicon",
+            "score",
+            str(tmp_path / "posts.txt"),
+            "--lexicon",
+            str(tmp_path / "lex.csv"),
+            "--output",
+            str(tmp_path / "scored.parquet"),
+        ],
+    )
     assert "No such option" not in result.output, result.output
 
 
@@ -148,7 +172,9 @@ def test_train_marks_out_required_and_checks_options_before_reading_data(tmp_pat
     result = runner.invoke(app, ["train", str(missing)])
     assert result.exit_code == 2 and "Missing option '--out'" in result.output
     result = runner.invoke(app, ["train", f"newsemp:{missing}", "-o", str(tmp_path / "m")])
-    assert result.exit_code == 1 and "no model to fine-tune given" in result.output  # data untouched: not "no such file"
+    assert (
+        result.exit_code == 1 and "no model to fine-tune given" in result.output
+    )  # data untouched: not "no such file"
     assert result.output.count("error:") == 1
 
 
@@ -166,9 +192,15 @@ def test_annotate_push_help_lists_every_importer():
     assert len(pushable()) >= 5 and [name for name in pushable() if name not in text] == []
 
 
-@pytest.mark.parametrize("command", [["train", "x", "-o", "m", "--model", "m"], ["evaluate", "m", "x"],
-                                     ["predict", "m", "items.csv", "-o", "p.parquet"],
-                                     ["retrieve", "m", "--corpus", "c.csv", "--query", "q"]])
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["train", "x", "-o", "m", "--model", "m"],
+        ["evaluate", "m", "x"],
+        ["predict", "m", "items.csv", "-o", "p.parquet"],
+        ["retrieve", "m", "--corpus", "c.csv", "--query", "q"],
+    ],
+)
 def test_without_torch_one_line_names_the_install_command(monkeypatch, command):
     monkeypatch.setitem(sys.modules, "torch", None)  # what `import torch` sees where it is not installed
     result = runner.invoke(app, command)
@@ -184,14 +216,29 @@ def test_export_prints_no_other_library_progress(tmp_path):
     assert not [word for word in NOISE if word in result.stderr], result.stderr
 
 
-def test_train_and_evaluate_print_no_other_library_progress(tiny_model, tmp_path):  # noqa: F811
+def test_train_and_evaluate_print_no_other_library_progress(tiny_model, tmp_path):
     from empathykit.exports.importers import export_import
 
     export = tmp_path / "export"  # a folder, as the README trains from: read by load_dataset
     export_import(f"newsemp:{NEWSEMP}", export)
     model = tmp_path / "m"
-    result = runner.invoke(app, ["train", str(export), "--task", "empathy_bin", "--model", str(tiny_model),
-                                 "-o", str(model), "--set", "epochs=1", "--set", "max_length=32"])
+    result = runner.invoke(
+        app,
+        [
+            "train",
+            str(export),
+            "--task",
+            "empathy_bin",
+            "--model",
+            str(tiny_model),
+            "-o",
+            str(model),
+            "--set",
+            "epochs=1",
+            "--set",
+            "max_length=32",
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert not [word for word in NOISE if word in result.stderr], result.stderr
     result = runner.invoke(app, ["evaluate", str(model), str(export), "--task", "empathy_bin"])
@@ -204,10 +251,10 @@ def test_crowd_kit_models_raise_no_pandas_deprecations(method):
     import warnings
 
     import pandas as pd
+    from tables import tidy_rows
 
     from empathykit.exports.aggregate import model_labels
     from empathykit.schemas import get_schema
-    from tables import tidy_rows
 
     votes = {f"i{n}": [["seeking", "providing", "none"][n % 3]] * 2 + ["none"] for n in range(9)}
     with warnings.catch_warnings():

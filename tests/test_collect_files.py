@@ -21,16 +21,36 @@ from empathykit.pipelines.synthetic import write_tweets_jsonl
 
 SAMPLE = Path(__file__).resolve().parents[1] / "empathykit" / "pipelines" / "sample_data" / "tweets.jsonl"
 
-V2_TWEET = {"id": "1001", "text": "I feel lost &amp; scared about cancer", "author_id": "7",
-            "created_at": "2021-05-01T10:00:00.000Z", "lang": "en", "conversation_id": "1001",
-            "referenced_tweets": [{"type": "replied_to", "id": "999"}], "in_reply_to_user_id": "8"}
-V1_TWEET = {"id": 2002, "id_str": "2002", "created_at": "Wed Oct 10 20:19:24 +0000 2018", "lang": "en",
-            "text": "truncated…", "truncated": True, "user": {"id_str": "77", "screen_name": "carer"},
-            "extended_tweet": {"full_text": "Caring for mum through cancer is the hardest thing I have done"},
-            "is_quote_status": False, "in_reply_to_status_id_str": None}
-V1_RETWEET = {"id_str": "2003", "created_at": "Wed Oct 10 20:20:00 +0000 2018", "lang": "en",
-              "text": "RT @carer: Caring for mum…", "user": {"id_str": "78", "screen_name": "friend"},
-              "retweeted_status": V1_TWEET}
+V2_TWEET = {
+    "id": "1001",
+    "text": "I feel lost &amp; scared about cancer",
+    "author_id": "7",
+    "created_at": "2021-05-01T10:00:00.000Z",
+    "lang": "en",
+    "conversation_id": "1001",
+    "referenced_tweets": [{"type": "replied_to", "id": "999"}],
+    "in_reply_to_user_id": "8",
+}
+V1_TWEET = {
+    "id": 2002,
+    "id_str": "2002",
+    "created_at": "Wed Oct 10 20:19:24 +0000 2018",
+    "lang": "en",
+    "text": "truncated…",
+    "truncated": True,
+    "user": {"id_str": "77", "screen_name": "carer"},
+    "extended_tweet": {"full_text": "Caring for mum through cancer is the hardest thing I have done"},
+    "is_quote_status": False,
+    "in_reply_to_status_id_str": None,
+}
+V1_RETWEET = {
+    "id_str": "2003",
+    "created_at": "Wed Oct 10 20:20:00 +0000 2018",
+    "lang": "en",
+    "text": "RT @carer: Caring for mum…",
+    "user": {"id_str": "78", "screen_name": "friend"},
+    "retweeted_status": V1_TWEET,
+}
 
 
 def _lines(path: Path, objects) -> Path:
@@ -55,13 +75,19 @@ def test_v2_tweet_lines(tmp_path):
 
 
 def test_v2_pages_with_includes_and_provenance(tmp_path):
-    retweet = {"id": "1003", "text": "RT @alice: I feel lost…", "author_id": "9", "lang": "en",
-               "referenced_tweets": [{"type": "retweeted", "id": "1001"}]}
-    page = {"data": [V2_TWEET, retweet],
-            "includes": {"users": [{"id": "7", "username": "alice"}, {"id": "9", "username": "bob"}],
-                         "tweets": [V2_TWEET]},
-            "meta": {"result_count": 2},
-            "__empathykit": {"query": "(feel) cancer", "retrieved_at": "2024-01-02T03:04:05+00:00"}}
+    retweet = {
+        "id": "1003",
+        "text": "RT @alice: I feel lost…",
+        "author_id": "9",
+        "lang": "en",
+        "referenced_tweets": [{"type": "retweeted", "id": "1001"}],
+    }
+    page = {
+        "data": [V2_TWEET, retweet],
+        "includes": {"users": [{"id": "7", "username": "alice"}, {"id": "9", "username": "bob"}], "tweets": [V2_TWEET]},
+        "meta": {"result_count": 2},
+        "__empathykit": {"query": "(feel) cancer", "retrieved_at": "2024-01-02T03:04:05+00:00"},
+    }
     empty_page = {"meta": {"result_count": 0}}
     table, report = _read([_lines(tmp_path / "pages.jsonl", [page, empty_page])])
     rows = table.to_pylist()
@@ -75,8 +101,11 @@ def test_v2_pages_with_includes_and_provenance(tmp_path):
 
 def test_twarc2_pages_and_flattened(tmp_path):
     url = "https://api.twitter.com/2/tweets/search/recent?query=cancer+grief&max_results=100"
-    page = {"data": [V2_TWEET], "includes": {"users": [{"id": "7", "username": "alice"}]},
-            "__twarc": {"url": url, "version": "2.14.0", "retrieved_at": "2022-02-02T00:00:00+00:00"}}
+    page = {
+        "data": [V2_TWEET],
+        "includes": {"users": [{"id": "7", "username": "alice"}]},
+        "__twarc": {"url": url, "version": "2.14.0", "retrieved_at": "2022-02-02T00:00:00+00:00"},
+    }
     flat = {**V2_TWEET, "id": "1005", "author": {"id": "7", "username": "alice"}, "__twarc": page["__twarc"]}
     table, _ = _read([_lines(tmp_path / "twarc.jsonl", [page, flat])])
     rows = table.to_pylist()
@@ -130,8 +159,10 @@ def test_empty_input_and_missing_file(tmp_path):
 
 def test_csv_text_column_detection_and_option(tmp_path):
     path = tmp_path / "posts.csv"
-    path.write_text('tweet_id,full_text,date,lang\n5,"Cancer, again.\nI feel so tired",2020-07-01T12:00:00Z,en\n'
-                    '6,second post about grief,2020-07-02 08:00:00,en\n')
+    path.write_text(
+        'tweet_id,full_text,date,lang\n5,"Cancer, again.\nI feel so tired",2020-07-01T12:00:00Z,en\n'
+        "6,second post about grief,2020-07-02 08:00:00,en\n"
+    )
     table, _ = _read([path])
     rows = table.to_pylist()
     assert [r["id"] for r in rows] == ["5", "6"]

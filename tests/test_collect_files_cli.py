@@ -37,8 +37,26 @@ def test_collect_file_then_filter(tmp_path):
 def test_filter_options(tmp_path):
     kept = tmp_path / "any.parquet"
     counts = tmp_path / "c.json"
-    result = runner.invoke(app, ["filter", str(SAMPLE), "-o", str(kept), "--counts", str(counts), "--lang", "any",
-                                 "--keep-retweets", "--topic", "cancer", "--topic", "cáncer", "--min-tokens", "0"])
+    result = runner.invoke(
+        app,
+        [
+            "filter",
+            str(SAMPLE),
+            "-o",
+            str(kept),
+            "--counts",
+            str(counts),
+            "--lang",
+            "any",
+            "--keep-retweets",
+            "--topic",
+            "cancer",
+            "--topic",
+            "cáncer",
+            "--min-tokens",
+            "0",
+        ],
+    )
     assert result.exit_code == 0, result.output
     stages = {s["stage"]: s["dropped"] for s in json.loads(counts.read_text())["stages"]}
     assert stages["language"] == stages["retweets"] == stages["min_tokens"] == 0
@@ -52,8 +70,7 @@ def test_filter_with_a_custom_lexicon_and_dask_engine(tmp_path):
     local, dask = tmp_path / "local.parquet", tmp_path / "dask.parquet"
     result = runner.invoke(app, ["filter", str(posts), "-o", str(local), "--lexicon", str(lexicon)])
     assert result.exit_code == 0, result.output
-    result = runner.invoke(app, ["filter", str(posts), "-o", str(dask), "--lexicon", str(lexicon),
-                                 "--engine", "dask"])
+    result = runner.invoke(app, ["filter", str(posts), "-o", str(dask), "--lexicon", str(lexicon), "--engine", "dask"])
     assert result.exit_code == 0, result.output
     assert pq.read_table(dask).equals(pq.read_table(local))
     texts = pq.read_table(local)["text"].to_pylist()
@@ -78,4 +95,6 @@ def test_errors_are_one_line(tmp_path):
     result = runner.invoke(app, ["filter", str(empty), "-o", str(tmp_path / "f.parquet")])
     assert result.exit_code == 1 and "is empty" in _flat(result.output)
     result = runner.invoke(app, ["filter", str(SAMPLE), "-o", str(tmp_path / "f.parquet"), "--engine", "spark"])
-    assert result.exit_code == 2 and "'spark' is not one of 'local'" in _flat(result.output)  # a choice: Typer lists them
+    assert result.exit_code == 2 and "'spark' is not one of 'local'" in _flat(
+        result.output
+    )  # a choice: Typer lists them

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from tests import docs_blocks
-from tests.docs_blocks import BlockFailed, Block
+from tests.docs_blocks import Block, BlockFailed
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
@@ -89,8 +89,9 @@ def annotate(studio, title: str, annotators: str = "3") -> None:
     project = min((p for p in client.projects.list() if p.title == title), key=lambda p: p.id)
     accounts = studio.make_annotators(int(annotators))
     tasks = client.tasks.list(project=project.id, fields="all", page_size=1000)
-    open_tasks = sorted((t for t in tasks if not t.total_annotations and not t.cancelled_annotations),
-                        key=lambda t: t.id)
+    open_tasks = sorted(
+        (t for t in tasks if not t.total_annotations and not t.cancelled_annotations), key=lambda t: t.id
+    )
     for n, task in enumerate(open_tasks):
         base = zlib.crc32(str(task.data.get("item_id", task.id)).encode())
         for k, account in enumerate(accounts):
@@ -149,7 +150,11 @@ def test_blocks_are_found_in_order_with_their_marks(tmp_path):
     page.write_text(GUIDE)
     found = docs_blocks.blocks(page, "guide.md")
     assert [(b.number, b.line, b.language) for b in found] == [
-        (1, 5, "bash"), (2, 11, "bash"), (3, 16, "bash"), (4, 27, "python")]
+        (1, 5, "bash"),
+        (2, 11, "bash"),
+        (3, 16, "bash"),
+        (4, 27, "python"),
+    ]
     assert found[1].skip == "needs the live X API" and found[0].skip is None
     assert found[2].actions == [["annotate", "Round 1", "2"]] and found[3].actions == []
 
@@ -168,8 +173,9 @@ def test_a_failing_block_names_the_guide_the_block_and_the_command(tmp_path):
     with pytest.raises(BlockFailed) as failed:
         docs_blocks.run(python, tmp_path, env)
     first_line = str(failed.value).splitlines()[0]
-    assert first_line == ("guides/guide.md, block 4 (line 27): `print(values[\"b\"])` failed (exit 1) "
-                          "at line 29: KeyError: 'b'")
+    assert first_line == (
+        "guides/guide.md, block 4 (line 27): `print(values[\"b\"])` failed (exit 1) at line 29: KeyError: 'b'"
+    )
 
 
 def test_the_readme_keeps_the_two_commands_and_its_links_resolve():

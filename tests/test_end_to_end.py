@@ -13,7 +13,6 @@ import pytest
 from typer.testing import CliRunner
 
 from empathykit.agreement.compute import compute_agreement
-from empathykit.table.agreement import Settings
 from empathykit.annotate.pull import pull
 from empathykit.annotate.push import push
 from empathykit.cli.main import app
@@ -22,6 +21,7 @@ from empathykit.pipelines.filtering import run_filter
 from empathykit.pipelines.readers import collect_files
 from empathykit.quickstart import sample_tweets_path
 from empathykit.schemas import get_schema
+from empathykit.table.agreement import Settings
 
 LABELS = ("seeking", "providing", "none")
 
@@ -30,9 +30,11 @@ def planned_labels(i: int) -> dict[str, str | None]:
     """What annotators a, b, c answer on the i-th task (None: skipped)."""
     truth = LABELS[i % 3]
     other = LABELS[(i + 1) % 3]
-    return {"a": truth,
-            "b": other if i % 5 == 0 else truth,
-            "c": None if i % 4 == 1 else (LABELS[(i + 2) % 3] if i % 7 == 0 else truth)}
+    return {
+        "a": truth,
+        "b": other if i % 5 == 0 else truth,
+        "c": None if i % 4 == 1 else (LABELS[(i + 2) % 3] if i % 7 == 0 else truth),
+    }
 
 
 def nominal_alpha(units: list[list[str]]) -> float:
@@ -46,7 +48,7 @@ def nominal_alpha(units: list[list[str]]) -> float:
             o[index[x], index[y]] += 1 / (len(u) - 1)
     n_c, n = o.sum(axis=1), o.sum()
     d_o = o.sum() - np.trace(o)
-    d_e = (n * n - (n_c ** 2).sum()) / (n - 1)
+    d_e = (n * n - (n_c**2).sum()) / (n - 1)
     return 1 - d_o / d_e
 
 
@@ -54,7 +56,7 @@ def cohen_kappa(a: list[str], b: list[str]) -> float:
     n = len(a)
     p_o = sum(x == y for x, y in zip(a, b)) / n
     ca, cb = Counter(a), Counter(b)
-    p_e = sum(ca[k] * cb[k] for k in set(a) | set(b)) / n ** 2
+    p_e = sum(ca[k] * cb[k] for k in set(a) | set(b)) / n**2
     return (p_o - p_e) / (1 - p_e)
 
 
@@ -70,11 +72,25 @@ def test_seek_provide_end_to_end(studio, project_dir, tmp_path):
 
     # push (twice: the second imports nothing)
     title = studio.project_title("e2e seek-provide")
-    report = push(tmp_path / "filtered.parquet", schema="seek-provide", project=title, id_column="id",
-                  round_size=20, overlap=3, connection=studio.connection)
+    report = push(
+        tmp_path / "filtered.parquet",
+        schema="seek-provide",
+        project=title,
+        id_column="id",
+        round_size=20,
+        overlap=3,
+        connection=studio.connection,
+    )
     assert report.created == len(kept)
-    again = push(tmp_path / "filtered.parquet", schema="seek-provide", project=title, id_column="id",
-                 round_size=20, overlap=3, connection=studio.connection)
+    again = push(
+        tmp_path / "filtered.parquet",
+        schema="seek-provide",
+        project=title,
+        id_column="id",
+        round_size=20,
+        overlap=3,
+        connection=studio.connection,
+    )
     assert (again.created, again.skipped) == (0, len(kept))
 
     # three annotators submit through the API
@@ -108,8 +124,9 @@ def test_seek_provide_end_to_end(studio, project_dir, tmp_path):
 
     # agreement against independent computations
     units = [[label for label in plan.values() if label] for plan in planned.values()]
-    result = compute_agreement(out, schema, items=tmp_path / "annotations.items.parquet",
-                               settings=Settings(n_boot=200, seed=1))
+    result = compute_agreement(
+        out, schema, items=tmp_path / "annotations.items.parquet", settings=Settings(n_boot=200, seed=1)
+    )
     alpha = result.fields["empathy"].coefficients["krippendorff_alpha"]
     assert alpha.value == pytest.approx(nominal_alpha(units), abs=1e-9)
     low, high = alpha.ci
@@ -144,8 +161,9 @@ def test_cli_path_push_pull_agreement_export(studio_env, project_dir, tmp_path):
     texts = [f"my mum has cancer and I feel so alone, day {i}" for i in range(12)]
     pd.DataFrame({"item_id": [f"i{i}" for i in range(12)], "text": texts}).to_json(items, orient="records", lines=True)
     title = studio_env.project_title("e2e cli")
-    result = runner.invoke(app, ["annotate", "push", "--schema", "seek-provide", "--input", str(items),
-                                 "--project", title])
+    result = runner.invoke(
+        app, ["annotate", "push", "--schema", "seek-provide", "--input", str(items), "--project", title]
+    )
     assert result.exit_code == 0, result.output
     schema = get_schema("seek-provide")
     a, b = studio_env.make_annotators(2)
@@ -156,8 +174,9 @@ def test_cli_path_push_pull_agreement_export(studio_env, project_dir, tmp_path):
     out = tmp_path / "ann.parquet"
     result = runner.invoke(app, ["annotate", "pull", "--project", title, "--out", str(out)])
     assert result.exit_code == 0, result.output
-    result = runner.invoke(app, ["agreement", "compute", str(out), "--schema", "seek-provide",
-                                 "--out", str(tmp_path / "agreement.json")])
+    result = runner.invoke(
+        app, ["agreement", "compute", str(out), "--schema", "seek-provide", "--out", str(tmp_path / "agreement.json")]
+    )
     assert result.exit_code == 0, result.output
     assert (tmp_path / "agreement.json").exists()
     result = runner.invoke(app, ["export", str(out), "--out", str(tmp_path / "export")])
@@ -181,9 +200,9 @@ def test_bad_token_names_the_url_and_the_fix(studio, monkeypatch, tmp_path):
     monkeypatch.setenv("LABEL_STUDIO_API_KEY", "not-a-token")
     items = tmp_path / "items.jsonl"
     pd.DataFrame({"item_id": ["x"], "text": ["a tweet about cancer"]}).to_json(items, orient="records", lines=True)
-    result = CliRunner().invoke(app, ["annotate", "push", "--schema", "seek-provide", "--input", str(items),
-                                      "--project", "never"])
+    result = CliRunner().invoke(
+        app, ["annotate", "push", "--schema", "seek-provide", "--input", str(items), "--project", "never"]
+    )
     assert result.exit_code != 0
     assert studio.url in result.output and "not-a-token" not in result.output
     assert "Traceback" not in result.output
-

@@ -6,14 +6,18 @@ import collections
 from pathlib import Path
 
 import pytest
-
 from conftest import SAMPLES, whole_release
+
 from empathykit.errors import ExportError, InputError
-from empathykit.releases.epitome import FILE_NAMES, read_release
 from empathykit.exports.epitome_csv import epitome_csv_text, rationale_string, write_epitome_csv
+from empathykit.releases.epitome import FILE_NAMES, read_release
 
 DATA = SAMPLES / "epitome"  # a cut of the release, byte for byte
-LEVELS = {"emotional_reactions": (2037, 895, 152), "interpretations": (1626, 114, 1344), "explorations": (2604, 104, 376)}
+LEVELS = {
+    "emotional_reactions": (2037, 895, 152),
+    "interpretations": (1626, 114, 1344),
+    "explorations": (2604, 104, 376),
+}
 
 
 @pytest.fixture(scope="module")
@@ -35,8 +39,12 @@ def test_release_rows_and_level_counts_match_the_data_readme():
 def test_rationales_located_in_the_response_unlocated_ones_kept_and_reported(release):
     tables, problems = release
     located = [s for rows in tables.values() for r in rows for s in r["rationales"]]
-    assert located and all(r["response_post"][s["start"]:s["end"]] == s["text"]
-                           for rows in tables.values() for r in rows for s in r["rationales"])
+    assert located and all(
+        r["response_post"][s["start"] : s["end"]] == s["text"]
+        for rows in tables.values()
+        for r in rows
+        for s in r["rationales"]
+    )
     assert problems and all("kept verbatim" in p.message for p in problems)
     # every reported part is still among the row's verbatim rationale texts
     by_id = {(Path(p.path).name, p.item_id) for p in problems}
@@ -55,9 +63,16 @@ def test_release_files_reproduced_byte_for_byte(release, tmp_path, mechanism):
 
 
 def test_annotation_rows_write_span_texts_in_response_order():
-    row = {"item_id": "x1", "seeker_post": 'I feel "lost", alone', "response_post": "So sorry. Are you ok?",
-           "level": 2, "rationales": [{"start": 10, "end": 21, "text": "Are you ok?", "label": "exploration"},
-                                      {"start": 0, "end": 9, "text": "So sorry.", "label": "exploration"}]}
+    row = {
+        "item_id": "x1",
+        "seeker_post": 'I feel "lost", alone',
+        "response_post": "So sorry. Are you ok?",
+        "level": 2,
+        "rationales": [
+            {"start": 10, "end": 21, "text": "Are you ok?", "label": "exploration"},
+            {"start": 0, "end": 9, "text": "So sorry.", "label": "exploration"},
+        ],
+    }
     assert rationale_string(row) == "So sorry.|Are you ok?|"
     text = epitome_csv_text([row, {**row, "item_id": "x2", "level": 0, "rationales": []}])
     lines = text.split("\r\n")
@@ -104,7 +119,9 @@ def test_cli_reproduces_the_release_and_rejects_unknown_data_sets(tmp_path):
         assert (tmp_path / "csv" / name).read_bytes() == (DATA / name).read_bytes()
     result = runner.invoke(app, ["export", "epitom:x", "-o", str(tmp_path / "bad")])
     assert result.exit_code == 1 and "unknown data set 'epitom'; expected one of epitome, newsemp" in result.output
-    result = runner.invoke(app, ["export", "sst2:/no/such/folder", "--format", "epitome-csv", "-o", str(tmp_path / "bad")])
+    result = runner.invoke(
+        app, ["export", "sst2:/no/such/folder", "--format", "epitome-csv", "-o", str(tmp_path / "bad")]
+    )
     assert result.exit_code == 1 and "epitome-csv writes EPITOME data" in result.output
     assert not (tmp_path / "bad").exists()
 
@@ -131,11 +148,25 @@ def _tidy(values):
     from empathykit.table.columns import TIDY_COLUMNS, encode_value
 
     at = pd.Timestamp("2026-01-01", tz="UTC")
-    rows = [{"project_id": 1, "task_id": hash(item) % 1000, "item_id": item, "round": 1, "annotation_id": n,
-             "annotator_id": annotator, "annotator_email": f"a{annotator}@example.org", "field": field,
-             "value": encode_value(value), "was_cancelled": False, "ground_truth": False, "lead_time": 2.0,
-             "created_at": at + pd.Timedelta(seconds=n), "updated_at": at + pd.Timedelta(seconds=n)}
-            for n, (item, annotator, field, value) in enumerate(values)]
+    rows = [
+        {
+            "project_id": 1,
+            "task_id": hash(item) % 1000,
+            "item_id": item,
+            "round": 1,
+            "annotation_id": n,
+            "annotator_id": annotator,
+            "annotator_email": f"a{annotator}@example.org",
+            "field": field,
+            "value": encode_value(value),
+            "was_cancelled": False,
+            "ground_truth": False,
+            "lead_time": 2.0,
+            "created_at": at + pd.Timedelta(seconds=n),
+            "updated_at": at + pd.Timedelta(seconds=n),
+        }
+        for n, (item, annotator, field, value) in enumerate(values)
+    ]
     return pd.DataFrame(rows, columns=list(TIDY_COLUMNS))
 
 
@@ -148,27 +179,37 @@ def test_annotations_to_epitome_csv(tmp_path):
     sorry = {"start": 0, "end": 13, "text": "I'm so sorry.", "label": "emotional reaction"}
     values = []
     for annotator in (1, 2, 3):
-        values += [("p1", annotator, "emotional_reactions", "strong" if annotator < 3 else "weak"),
-                   ("p1", annotator, "emotional_reactions_rationales", [sorry] if annotator != 2 else []),
-                   ("p2", annotator, "emotional_reactions", ["no", "weak", "strong"][annotator - 1])]
+        values += [
+            ("p1", annotator, "emotional_reactions", "strong" if annotator < 3 else "weak"),
+            ("p1", annotator, "emotional_reactions_rationales", [sorry] if annotator != 2 else []),
+            ("p2", annotator, "emotional_reactions", ["no", "weak", "strong"][annotator - 1]),
+        ]
     annotations = tmp_path / "ann.parquet"
     _tidy(values).to_parquet(annotations)
-    pd.DataFrame([{"item_id": "p1", "sp_id": "s1", "rp_id": "r1", "seeker_post": "I lost my job", "response_post": response},
-                  {"item_id": "p2", "seeker_post": "hi", "response_post": "ok"}]).to_parquet(tmp_path / "ann.items.parquet")
+    pd.DataFrame(
+        [
+            {"item_id": "p1", "sp_id": "s1", "rp_id": "r1", "seeker_post": "I lost my job", "response_post": response},
+            {"item_id": "p2", "seeker_post": "hi", "response_post": "ok"},
+        ]
+    ).to_parquet(tmp_path / "ann.items.parquet")
     tables, left_out = rows_from_annotations(annotations, schema_options={"mechanisms": ["emotional_reactions"]})
     assert left_out == {"emotional_reactions": 1}  # p2's level tied
     files = write_epitome_csv(tables, tmp_path / "csv")
-    assert files[0].read_bytes() == (b"sp_id,rp_id,seeker_post,response_post,level,rationales\r\n"
-                                     b"s1,r1,I lost my job,I'm so sorry. What happened?,2,I'm so sorry.|")
+    assert files[0].read_bytes() == (
+        b"sp_id,rp_id,seeker_post,response_post,level,rationales\r\n"
+        b"s1,r1,I lost my job,I'm so sorry. What happened?,2,I'm so sorry.|"
+    )
     from typer.testing import CliRunner
 
     from empathykit.cli.main import app
 
-    result = CliRunner().invoke(app, ["export", str(annotations), "-s", "epitome", "--format", "epitome-csv",
-                                      "-o", str(tmp_path / "cli")])
+    result = CliRunner().invoke(
+        app, ["export", str(annotations), "-s", "epitome", "--format", "epitome-csv", "-o", str(tmp_path / "cli")]
+    )
     assert result.exit_code == 0, result.output
     written = (tmp_path / "cli" / FILE_NAMES["emotional_reactions"]).read_bytes()
     assert written.startswith(files[0].read_bytes())  # all three mechanisms: same ER rows
-    result = CliRunner().invoke(app, ["export", str(annotations), "-s", "seek-provide", "--format", "epitome-csv",
-                                      "-o", str(tmp_path / "bad")])
+    result = CliRunner().invoke(
+        app, ["export", str(annotations), "-s", "seek-provide", "--format", "epitome-csv", "-o", str(tmp_path / "bad")]
+    )
     assert result.exit_code == 1 and "writes EPITOME annotations" in result.output

@@ -7,6 +7,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from tables import LABELS, tidy_rows  # tests/ is on sys.path (rootdir conftest)
 from typer.testing import CliRunner
 
 from empathykit.cli.main import app
@@ -16,7 +17,6 @@ from empathykit.exports.hf import export_dataset
 from empathykit.exports.splits import stratified_split
 from empathykit.schemas import get_schema
 from empathykit.table.columns import encode_value
-from tables import LABELS, tidy_rows  # tests/ is on sys.path (rootdir conftest)
 
 
 def test_majority_flags_ties_never_resolves_them():
@@ -36,8 +36,9 @@ def test_span_majority_is_character_level():
 
 def test_later_annotation_of_same_annotator_counts():
     frame = tidy_rows({"x": ["seeking", "none", "none"]})
-    again = frame.iloc[[0]].assign(annotation_id=99, value=encode_value("none"),
-                                   updated_at=pd.Timestamp("2027-01-01", tz="UTC"))
+    again = frame.iloc[[0]].assign(
+        annotation_id=99, value=encode_value("none"), updated_at=pd.Timestamp("2027-01-01", tz="UTC")
+    )
     agg = aggregate(pd.concat([frame, again]), get_schema("seek-provide"))
     assert agg.loc[0, "empathy"] == "none" and agg.loc[0, "n_annotators"] == 3
 
@@ -100,14 +101,20 @@ def test_export_is_idempotent_and_leaves_no_temp_files(annotated, tmp_path):
 def test_adjudication_is_final_and_clears_ties(annotated, tmp_path):
     annotations, _ = annotated
     adjudicated = tmp_path / "adj.parquet"
-    pd.DataFrame({"item_id": ["tie1", "t000"], "field": ["empathy", "empathy"],
-                  "value": [encode_value("providing"), encode_value("none")]}).to_parquet(adjudicated)
+    pd.DataFrame(
+        {
+            "item_id": ["tie1", "t000"],
+            "field": ["empathy", "empathy"],
+            "value": [encode_value("providing"), encode_value("none")],
+        }
+    ).to_parquet(adjudicated)
     report = export_dataset(annotations, "seek-provide", tmp_path / "out", adjudicated=adjudicated)
     assert report.ties == 1 and report.adjudicated == 2
     from empathykit import exports
 
-    rows = {r["item_id"]: r for split in exports.load(tmp_path / "out", task="seek-provide").dataset.values()
-            for r in split}
+    rows = {
+        r["item_id"]: r for split in exports.load(tmp_path / "out", task="seek-provide").dataset.values() for r in split
+    }
     assert LABELS[rows["tie1"]["label"]] == "providing" and rows["tie1"]["adjudicated"]
     assert LABELS[rows["t000"]["label"]] == "none"
 
@@ -140,7 +147,6 @@ def test_cli_export_and_error_boundary(annotated, tmp_path):
 def test_export_multichoice_and_span_schemas(tmp_path):
     """Targets that are not single choices: emotions (multichoice) and EPITOME with rationales."""
     from empathykit import exports
-
     from empathykit.exports.aggregate import aggregate
 
     emotion = get_schema("emotion")
@@ -148,14 +154,24 @@ def test_export_multichoice_and_span_schemas(tmp_path):
     for i in range(10):
         for annotator, chosen in enumerate((["joy", "trust"], ["joy"], ["fear"] if i % 2 else ["joy", "trust"]), 1):
             for field, value in (("emotions", chosen), ("sentiment", "positive")):
-                rows.append({"item_id": f"e{i}", "annotator_id": annotator, "field": field,
-                             "value": encode_value(value), "was_cancelled": False, "annotation_id": i * 10 + annotator,
-                             "updated_at": pd.Timestamp("2026-01-01", tz="UTC")})
+                rows.append(
+                    {
+                        "item_id": f"e{i}",
+                        "annotator_id": annotator,
+                        "field": field,
+                        "value": encode_value(value),
+                        "was_cancelled": False,
+                        "annotation_id": i * 10 + annotator,
+                        "updated_at": pd.Timestamp("2026-01-01", tz="UTC"),
+                    }
+                )
     tidy = pd.DataFrame(rows)
     agg = aggregate(tidy, emotion).set_index("item_id")
     assert agg.loc["e0", "emotions"] == ["joy", "trust"] and agg.loc["e1", "emotions"] == ["joy"]
     tidy.to_parquet(tmp_path / "emo.parquet")
-    pd.DataFrame({"item_id": [f"e{i}" for i in range(10)], "text": ["t"] * 10}).to_parquet(tmp_path / "emo.items.parquet")
+    pd.DataFrame({"item_id": [f"e{i}" for i in range(10)], "text": ["t"] * 10}).to_parquet(
+        tmp_path / "emo.items.parquet"
+    )
     report = export_dataset(tmp_path / "emo.parquet", "emotion", tmp_path / "emo")
     assert sum(report.split_sizes.values()) == 10
     train = exports.load(tmp_path / "emo").dataset["train"]
@@ -164,10 +180,19 @@ def test_export_multichoice_and_span_schemas(tmp_path):
 
     epitome = get_schema("epitome", mechanisms=("emotional_reactions",))
     spans = [[{"start": 0, "end": 8, "text": "so sorry", "label": epitome.fields[1].labels[0]}]] * 2 + [[]]
-    rows = [{"item_id": "p1", "annotator_id": a, "field": f, "value": encode_value(v), "was_cancelled": False,
-             "annotation_id": a * 2 + k, "updated_at": pd.Timestamp("2026-01-01", tz="UTC")}
-            for a in (1, 2, 3) for k, (f, v) in enumerate((("emotional_reactions", "weak"),
-                                                          ("emotional_reactions_rationales", spans[a - 1])))]
+    rows = [
+        {
+            "item_id": "p1",
+            "annotator_id": a,
+            "field": f,
+            "value": encode_value(v),
+            "was_cancelled": False,
+            "annotation_id": a * 2 + k,
+            "updated_at": pd.Timestamp("2026-01-01", tz="UTC"),
+        }
+        for a in (1, 2, 3)
+        for k, (f, v) in enumerate((("emotional_reactions", "weak"), ("emotional_reactions_rationales", spans[a - 1])))
+    ]
     agg = aggregate(pd.DataFrame(rows), epitome)
     assert agg.loc[0, "emotional_reactions"] == "weak"
     assert [s["text"] for s in agg.loc[0, "emotional_reactions_rationales"]] == ["so sorry"]

@@ -6,11 +6,11 @@ import json
 
 import numpy as np
 import pytest
+from tables import LABELS, tidy_rows
 
 from empathykit.errors import ExportError
 from empathykit.exports.aggregate import aggregate, apply_method
 from empathykit.schemas import get_schema
-from tables import LABELS, tidy_rows
 
 
 def simulated(n: int = 300, seed: int = 0):
@@ -63,7 +63,9 @@ def test_export_card_names_the_method(tmp_path):
 
     truth, votes = simulated(60)
     tidy_rows(votes).to_parquet(tmp_path / "ann.parquet")
-    pd.DataFrame({"item_id": list(votes), "text": [f"text of {i}" for i in votes]}).to_parquet(tmp_path / "ann.items.parquet")
+    pd.DataFrame({"item_id": list(votes), "text": [f"text of {i}" for i in votes]}).to_parquet(
+        tmp_path / "ann.items.parquet"
+    )
     export_dataset(tmp_path / "ann.parquet", "seek-provide", tmp_path / "out", method="dawid-skene")
     meta = json.loads((tmp_path / "out" / "export.json").read_text())
     assert meta["card"]["aggregation"] == "Dawid-Skene (crowd-kit)"
@@ -78,11 +80,17 @@ def test_cli_aggregate_option(tmp_path):
 
     _, votes = simulated(30)
     tidy_rows(votes).to_parquet(tmp_path / "ann.parquet")
-    pd.DataFrame({"item_id": list(votes), "text": [f"text of {i}" for i in votes]}).to_parquet(tmp_path / "ann.items.parquet")
-    result = CliRunner().invoke(app, ["export", str(tmp_path / "ann.parquet"), "-o", str(tmp_path / "out"), "--aggregate", "mace"])
+    pd.DataFrame({"item_id": list(votes), "text": [f"text of {i}" for i in votes]}).to_parquet(
+        tmp_path / "ann.items.parquet"
+    )
+    result = CliRunner().invoke(
+        app, ["export", str(tmp_path / "ann.parquet"), "-o", str(tmp_path / "out"), "--aggregate", "mace"]
+    )
     assert result.exit_code == 0, result.output
     assert json.loads((tmp_path / "out" / "export.json").read_text())["card"]["aggregation"] == "MACE (crowd-kit)"
-    bad = CliRunner().invoke(app, ["export", str(tmp_path / "ann.parquet"), "-o", str(tmp_path / "o2"), "--aggregate", "vote"])
+    bad = CliRunner().invoke(
+        app, ["export", str(tmp_path / "ann.parquet"), "-o", str(tmp_path / "o2"), "--aggregate", "vote"]
+    )
     # a closed set: refused by the option itself, naming the allowed values
     assert bad.exit_code == 2 and "dawid-skene" in bad.output and "median" in bad.output
     assert not (tmp_path / "o2").exists()

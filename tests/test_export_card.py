@@ -21,11 +21,31 @@ def _run(*args: str) -> None:
 def provenance(annotated, tmp_path):
     """The real `agreement compute` JSON and `filter` counts JSON beside the annotations."""
     annotations, votes = annotated
-    _run("agreement", "compute", str(annotations), "-s", "seek-provide", "-b", "30", "-o", str(tmp_path / "agreement.json"))
+    _run(
+        "agreement",
+        "compute",
+        str(annotations),
+        "-s",
+        "seek-provide",
+        "-b",
+        "30",
+        "-o",
+        str(tmp_path / "agreement.json"),
+    )
     posts = tmp_path / "posts.jsonl"
-    posts.write_text("\n".join(json.dumps({"id": str(i), "text": t, "lang": "en"}) for i, t in enumerate(
-        ["my mum has cancer and I feel so scared and alone tonight", "nice weather today",
-         "cancer treatment starts tomorrow, pain and worry everywhere"])) + "\n")
+    posts.write_text(
+        "\n".join(
+            json.dumps({"id": str(i), "text": t, "lang": "en"})
+            for i, t in enumerate(
+                [
+                    "my mum has cancer and I feel so scared and alone tonight",
+                    "nice weather today",
+                    "cancer treatment starts tomorrow, pain and worry everywhere",
+                ]
+            )
+        )
+        + "\n"
+    )
     _run("filter", str(posts), "-o", str(tmp_path / "posts.filtered.parquet"))
     return annotations, votes
 
@@ -47,7 +67,10 @@ def test_card_yaml_is_what_the_hub_reads_and_body_states_the_facts(provenance, t
     body = card.text
     agreement = json.loads((tmp_path / "agreement.json").read_text())
     alpha = agreement["fields"]["empathy"]["coefficients"]["krippendorff_alpha"]
-    assert f"| `empathy` | krippendorff_alpha | {alpha['value']:.3f} | [{alpha['ci'][0]:.3f}, {alpha['ci'][1]:.3f}] |" in body
+    assert (
+        f"| `empathy` | krippendorff_alpha | {alpha['value']:.3f} | [{alpha['ci'][0]:.3f}, {alpha['ci'][1]:.3f}] |"
+        in body
+    )
     assert "30 bootstrap resamples" in body
     # counts per split and label, as the report computed them
     for label in ("seeking", "providing", "none"):

@@ -27,7 +27,9 @@ def hub(monkeypatch):
     def upload_folder(self, **kwargs):
         from pathlib import Path
 
-        files = sorted(str(p.relative_to(kwargs["folder_path"])) for p in Path(kwargs["folder_path"]).rglob("*") if p.is_file())
+        files = sorted(
+            str(p.relative_to(kwargs["folder_path"])) for p in Path(kwargs["folder_path"]).rglob("*") if p.is_file()
+        )
         calls.append(("upload_folder", self.token, kwargs, files))
 
     monkeypatch.setattr(HfApi, "create_repo", create_repo)
@@ -35,12 +37,15 @@ def hub(monkeypatch):
     return calls
 
 
-def test_push_creates_a_dataset_repo_and_uploads_the_folder_token_never_shown(annotated, tmp_path, hub, monkeypatch, caplog):
+def test_push_creates_a_dataset_repo_and_uploads_the_folder_token_never_shown(
+    annotated, tmp_path, hub, monkeypatch, caplog
+):
     annotations, _ = annotated
     monkeypatch.setenv("HF_TOKEN", TOKEN)
     caplog.set_level(logging.DEBUG)
-    result = CliRunner().invoke(app, ["export", str(annotations), "-o", str(tmp_path / "out"),
-                                      "--push-to-hub", "me/empathy", "--private"])
+    result = CliRunner().invoke(
+        app, ["export", str(annotations), "-o", str(tmp_path / "out"), "--push-to-hub", "me/empathy", "--private"]
+    )
     assert result.exit_code == 0, result.output
     (_, token, repo, kwargs), (_, token2, upload, files) = hub
     assert token == token2 == TOKEN and repo == "me/empathy"
@@ -56,11 +61,15 @@ def test_push_creates_a_dataset_repo_and_uploads_the_folder_token_never_shown(an
 def test_missing_token_is_one_line_before_any_output(annotated, tmp_path, hub, monkeypatch):
     annotations, _ = annotated
     monkeypatch.delenv("HF_TOKEN", raising=False)
-    result = CliRunner().invoke(app, ["export", str(annotations), "-o", str(tmp_path / "out"), "--push-to-hub", "me/empathy"])
+    result = CliRunner().invoke(
+        app, ["export", str(annotations), "-o", str(tmp_path / "out"), "--push-to-hub", "me/empathy"]
+    )
     assert result.exit_code == 1 and "HF_TOKEN" in result.output and "Traceback" not in result.output
     assert not (tmp_path / "out").exists() and hub == []
     monkeypatch.setenv("HF_TOKEN", TOKEN)
-    result = CliRunner().invoke(app, ["export", str(annotations), "-o", str(tmp_path / "out"), "--push-to-hub", "not a repo"])
+    result = CliRunner().invoke(
+        app, ["export", str(annotations), "-o", str(tmp_path / "out"), "--push-to-hub", "not a repo"]
+    )
     assert result.exit_code == 1 and "OWNER/NAME" in result.output and not (tmp_path / "out").exists()
 
 
@@ -73,7 +82,9 @@ def test_a_hub_failure_is_one_line_with_the_token_scrubbed(annotated, tmp_path, 
     monkeypatch.setattr(HfApi, "create_repo", failing)
     monkeypatch.setenv("HF_TOKEN", TOKEN)
     annotations, _ = annotated
-    result = CliRunner().invoke(app, ["export", str(annotations), "-o", str(tmp_path / "out"), "--push-to-hub", "me/empathy"])
+    result = CliRunner().invoke(
+        app, ["export", str(annotations), "-o", str(tmp_path / "out"), "--push-to-hub", "me/empathy"]
+    )
     assert result.exit_code == 1 and "pushing to me/empathy failed: RuntimeError" in result.output
     assert TOKEN not in result.output and "Traceback" not in result.output
     assert (tmp_path / "out" / "export.json").exists()  # the export itself stays

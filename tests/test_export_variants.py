@@ -8,6 +8,7 @@ import json
 import pandas as pd
 import pytest
 import yaml
+from tables import make_votes, tidy_rows
 
 from empathykit import exports
 from empathykit.errors import ExportError
@@ -15,9 +16,7 @@ from empathykit.exports.aggregate import majority_spans
 from empathykit.exports.hf import export_dataset
 from empathykit.schemas import get_schema
 from empathykit.table.columns import encode_value
-
-from tables import make_votes, tidy_rows
-from tests.train_fixtures import tiny_model  # noqa: F401
+from tests.train_fixtures import tiny_model
 
 LEVELS = ("no", "weak", "strong")
 MECHANISMS = ("emotional_reactions", "interpretations", "explorations")
@@ -31,9 +30,17 @@ def tidy(values: dict[str, dict[int, dict[str, object]]]) -> pd.DataFrame:
         for annotator, fields in by_annotator.items():
             for field, value in fields.items():
                 n += 1
-                rows.append({"item_id": item_id, "annotator_id": annotator, "field": field,
-                             "value": encode_value(value), "was_cancelled": False, "annotation_id": n,
-                             "updated_at": pd.Timestamp("2026-01-01", tz="UTC") + pd.Timedelta(seconds=n)})
+                rows.append(
+                    {
+                        "item_id": item_id,
+                        "annotator_id": annotator,
+                        "field": field,
+                        "value": encode_value(value),
+                        "was_cancelled": False,
+                        "annotation_id": n,
+                        "updated_at": pd.Timestamp("2026-01-01", tz="UTC") + pd.Timedelta(seconds=n),
+                    }
+                )
     return pd.DataFrame(rows)
 
 
@@ -81,7 +88,8 @@ def test_epitome_export_has_one_config_per_mechanism_the_trainer_reads(epitome_a
             truth = values[row["item_id"]][1][m]  # annotators 1 and 2 always agree: the majority
             assert LEVELS[row["label"]] == truth
             assert [(s["start"], s["end"], s["text"]) for s in row["rationales"]] == (
-                [] if truth == "no" else [(5, 13, "so sorry")])
+                [] if truth == "no" else [(5, 13, "so sorry")]
+            )
             assert row["annotations"] == [values[row["item_id"]][a][m] for a in (1, 2, 3)]
             expected = [row["annotations"].count(level) / 3 for level in LEVELS]
             assert row["label_distribution"] == pytest.approx(expected)
@@ -97,24 +105,34 @@ def test_epitome_family_trains_on_an_annotation_export(epitome_annotated, tiny_m
     annotations, values = epitome_annotated
     export_dataset(annotations, "epitome", tmp_path / "out", tasks=["explorations"])
     family = EpitomeFamily()
-    settings = load_settings(family.settings_class, None, ["epochs=1", "batch_size=16", "save_steps=1000",
-                                                           "eval_each_epoch=false"], model=str(tiny_model))
+    settings = load_settings(
+        family.settings_class,
+        None,
+        ["epochs=1", "batch_size=16", "save_steps=1000", "eval_each_epoch=false"],
+        model=str(tiny_model),
+    )
     data = load_training_data(tmp_path / "out", "explorations")
     metrics = family.train(data, settings, tmp_path / "model")
     config = yaml.safe_load((tmp_path / "model" / "config.yaml").read_text())
     assert (config["family"], config["mechanism"]) == ("epitome", "explorations")
-    assert config["data"]["label_names"] == list(LEVELS) and config["data"]["splits"] == {"train": 32, "validation": 4,
-                                                                                         "test": 4}
+    assert config["data"]["label_names"] == list(LEVELS) and config["data"]["splits"] == {
+        "train": 32,
+        "validation": 4,
+        "test": 4,
+    }
     # scored against the export's levels: the test rows' majority (annotators 1 and 2 always agree)
     test = data.dataset["test"].to_list()
     gold = [values[row["item_id"]][1]["explorations"] for row in test]
     assert metrics["test"]["examples"] == 4
     assert {name: c["support"] for name, c in metrics["test"]["per_class"].items()} == {
-        level: gold.count(level) for level in LEVELS}
+        level: gold.count(level) for level in LEVELS
+    }
     # and it predicts the mechanism's fields on the export's rows: a level and spans inside the response
     for row, predicted in zip(test, family.predict(tmp_path / "model", test)):
         assert predicted["explorations"] in LEVELS
-        assert all(row["response_post"][s["start"]:s["end"]] == s["text"] for s in predicted["explorations_rationales"])
+        assert all(
+            row["response_post"][s["start"] : s["end"]] == s["text"] for s in predicted["explorations_rationales"]
+        )
 
 
 def test_no_seeker_post_in_two_splits_over_seeds(epitome_annotated, tmp_path):
@@ -148,7 +166,7 @@ def test_span_modes_by_hand():
     a = [{"start": 0, "end": 6, "text": "abcdef", "label": "R"}]
     b = [{"start": 2, "end": 8, "text": "cdefgh", "label": "R"}]
     c = [{"start": 4, "end": 10, "text": "efghij", "label": "R"}]
-    spans = lambda mode: [(s["start"], s["end"], s["text"]) for s in majority_spans([a, b, c], mode)]  # noqa: E731
+    spans = lambda mode: [(s["start"], s["end"], s["text"]) for s in majority_spans([a, b, c], mode)]
     assert spans("majority") == [(2, 8, "cdefgh")]  # chars 2-7 covered by two of three
     assert spans("union") == [(0, 10, "abcdefghij")]
     assert spans("intersection") == [(4, 6, "ef")]
@@ -159,8 +177,15 @@ def test_story_pair_configs_are_the_four_similarities_grouped_by_story(tmp_path)
     values, items = {}, []
     for i in range(30):  # pairs (i, i+1) over 10 stories chain some pairs together
         a, b = i % 10, (i * 3 + 1) % 10
-        items.append({"item_id": f"p{i}", "story_a": f"story {a}", "story_b": f"story {b}",
-                      "story_a_id": f"s{a}", "story_b_id": f"s{b}"})
+        items.append(
+            {
+                "item_id": f"p{i}",
+                "story_a": f"story {a}",
+                "story_b": f"story {b}",
+                "story_a_id": f"s{a}",
+                "story_b_id": f"s{b}",
+            }
+        )
         values[f"p{i}"] = {k: {t: 1 + (i + k + j) % 4 for j, t in enumerate(targets)} for k in (1, 2)}
     tidy(values).to_parquet(tmp_path / "sp.parquet")
     pd.DataFrame(items).to_parquet(tmp_path / "sp.items.parquet")
@@ -223,11 +248,25 @@ def test_empty_project_and_bad_fractions_from_the_cli(tmp_path):
         export_dataset(tmp_path / "empty.parquet", "seek-provide", tmp_path / "out")
     tidy_rows(votes).to_parquet(tmp_path / "a.parquet")
     pd.DataFrame({"item_id": sorted(votes), "text": sorted(votes)}).to_parquet(tmp_path / "a.items.parquet")
-    result = CliRunner().invoke(app, ["export", str(tmp_path / "a.parquet"), "-o", str(tmp_path / "out"),
-                                      "--train", "0.8", "--validation", "0.1", "--test", "0.2"])
+    result = CliRunner().invoke(
+        app,
+        [
+            "export",
+            str(tmp_path / "a.parquet"),
+            "-o",
+            str(tmp_path / "out"),
+            "--train",
+            "0.8",
+            "--validation",
+            "0.1",
+            "--test",
+            "0.2",
+        ],
+    )
     assert result.exit_code == 1 and "summing to 1" in result.output and "Traceback" not in result.output
-    result = CliRunner().invoke(app, ["export", str(tmp_path / "a.parquet"), "-o", str(tmp_path / "out"),
-                                      "--group-by", "thread"])
+    result = CliRunner().invoke(
+        app, ["export", str(tmp_path / "a.parquet"), "-o", str(tmp_path / "out"), "--group-by", "thread"]
+    )
     assert result.exit_code == 1 and "no such column" in result.output
     assert not (tmp_path / "out").exists()
 
@@ -240,8 +279,9 @@ def test_annotated_story_pairs_keep_the_fractions_and_each_story_in_one_split(tm
     from empathykit.releases.registry import read_dataset
 
     records = read_dataset("empathic-story-pairs", whole_release("empathic-stories", "PAIRS (dev).csv"))
-    items = pd.DataFrame([{k: r.get(k, "") for k in ("item_id", "story_a", "story_b", "story_a_id", "story_b_id")}
-                          for r in records])
+    items = pd.DataFrame(
+        [{k: r.get(k, "") for k in ("item_id", "story_a", "story_b", "story_a_id", "story_b_id")} for r in records]
+    )
     assert items["story_a_id"].str.startswith("dev:").all() and items["story_b_id"].str.startswith("dev:").all()
     values = {r["item_id"]: {k: {"similarity_empathy": 1 + (i + k) % 4} for k in (1, 2)} for i, r in enumerate(records)}
     tidy(values).to_parquet(tmp_path / "sp.parquet")

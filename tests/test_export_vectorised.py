@@ -8,15 +8,22 @@ import pytest
 
 from empathykit.exports.aggregate import aggregate
 from empathykit.schemas import get_schema
-from empathykit.table.columns import TIDY_COLUMNS, encode_value
 from empathykit.schemas.base import Field, Schema
+from empathykit.table.columns import TIDY_COLUMNS, encode_value
 
 LABELS = ("seeking", "providing", "none")
-SCHEMA = Schema(name="mixed", title="mixed", instructions="", inputs=("text",),
-                fields=(Field("empathy", "choice", "nominal", "text", labels=LABELS),
-                        Field("intensity", "rating", "ordinal", "text", scale=(1, 5)),
-                        Field("note", "choice", "nominal", "text", labels=("a", "b"))),
-                config_template='<View><Text name="text" value="$text"/><!-- name="empathy" name="intensity" name="note" --></View>')
+SCHEMA = Schema(
+    name="mixed",
+    title="mixed",
+    instructions="",
+    inputs=("text",),
+    fields=(
+        Field("empathy", "choice", "nominal", "text", labels=LABELS),
+        Field("intensity", "rating", "ordinal", "text", scale=(1, 5)),
+        Field("note", "choice", "nominal", "text", labels=("a", "b")),
+    ),
+    config_template='<View><Text name="text" value="$text"/><!-- name="empathy" name="intensity" name="note" --></View>',
+)
 
 
 def random_tidy(seed: int, n_items: int = 80) -> pd.DataFrame:
@@ -32,20 +39,37 @@ def random_tidy(seed: int, n_items: int = 80) -> pd.DataFrame:
                 if item % 3:
                     fields.append(("intensity", int(rng.integers(1, 6))))
                 for name, value in fields:
-                    rows.append({"project_id": 1, "task_id": int(item), "item_id": f"i{item:03d}", "round": 1,
-                                 "annotation_id": aid, "annotator_id": annotator, "annotator_email": f"a{annotator}@x.org",
-                                 "field": name, "value": None if cancelled else encode_value(value),
-                                 "was_cancelled": cancelled, "ground_truth": False, "lead_time": 1.0,
-                                 "created_at": pd.Timestamp("2026-01-01", tz="UTC") + pd.Timedelta(seconds=aid),
-                                 "updated_at": pd.Timestamp("2026-01-01", tz="UTC") + pd.Timedelta(seconds=aid)})
+                    rows.append(
+                        {
+                            "project_id": 1,
+                            "task_id": int(item),
+                            "item_id": f"i{item:03d}",
+                            "round": 1,
+                            "annotation_id": aid,
+                            "annotator_id": annotator,
+                            "annotator_email": f"a{annotator}@x.org",
+                            "field": name,
+                            "value": None if cancelled else encode_value(value),
+                            "was_cancelled": cancelled,
+                            "ground_truth": False,
+                            "lead_time": 1.0,
+                            "created_at": pd.Timestamp("2026-01-01", tz="UTC") + pd.Timedelta(seconds=aid),
+                            "updated_at": pd.Timestamp("2026-01-01", tz="UTC") + pd.Timedelta(seconds=aid),
+                        }
+                    )
     return pd.DataFrame(rows)[list(TIDY_COLUMNS)]
 
 
 @pytest.mark.parametrize("seed", range(6))
 def test_vectorised_equals_the_loop_on_random_tables(seed):
     tidy = random_tidy(seed)
-    adjudicated = pd.DataFrame({"item_id": ["i001", "i004", "i999"], "field": ["empathy", "intensity", "empathy"],
-                                "value": [encode_value("none"), encode_value(2), encode_value("seeking")]})
+    adjudicated = pd.DataFrame(
+        {
+            "item_id": ["i001", "i004", "i999"],
+            "field": ["empathy", "intensity", "empathy"],
+            "value": [encode_value("none"), encode_value(2), encode_value("seeking")],
+        }
+    )
     for schema in (SCHEMA, get_schema("seek-provide")):
         data = tidy if schema is SCHEMA else tidy[tidy["field"] == "empathy"]
         for adj in (None, adjudicated[adjudicated["field"] == "empathy"] if schema is not SCHEMA else adjudicated):
@@ -61,8 +85,13 @@ def test_spans_fall_back_to_the_loop():
     tidy = tidy_rows({"a": [[{"start": 0, "end": 3, "label": "r", "text": "abc"}]] * 3}, field="rationale")
     from empathykit.exports.vectorised import aggregate_vectorised
 
-    schema = Schema(name="s", title="s", instructions="", inputs=("text",),
-                    fields=(Field("rationale", "spans", "spans", "text", labels=("r",)),),
-                    config_template='<View><Text name="text" value="$text"/><!-- name="rationale" --></View>')
+    schema = Schema(
+        name="s",
+        title="s",
+        instructions="",
+        inputs=("text",),
+        fields=(Field("rationale", "spans", "spans", "text", labels=("r",)),),
+        config_template='<View><Text name="text" value="$text"/><!-- name="rationale" --></View>',
+    )
     assert aggregate_vectorised(tidy, schema, {}) is None
     assert aggregate(tidy, schema)["rationale"][0] == [{"start": 0, "end": 3, "text": "abc", "label": "r"}]

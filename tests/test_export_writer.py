@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from empathykit.errors import ExportError
-from empathykit.schemas.variants import select, variants_for
 from empathykit.schemas import get_schema
+from empathykit.schemas.variants import select, variants_for
 
 TEXTS = [f"post number {i}" for i in range(12)]
 LABELS = ["seeking", "providing", "none"] * 4
@@ -19,22 +19,37 @@ def _configs():
 
     configs = []
     for variant in variants_for(get_schema("seek-provide")):
-        features = Features({"item_id": Value("string"), "text": Value("string"),
-                             "label": ClassLabel(names=list(variant.label_names))})
+        features = Features(
+            {"item_id": Value("string"), "text": Value("string"), "label": ClassLabel(names=list(variant.label_names))}
+        )
         labels = [variant.label_names.index(variant.map_label(v)) for v in LABELS]
         rows = {"item_id": [str(i) for i in range(12)], "text": TEXTS, "label": labels}
-        splits = {s: Dataset.from_dict({k: v[lo:hi] for k, v in rows.items()}, features=features)
-                  for s, lo, hi in (("train", 0, 8), ("validation", 8, 10), ("test", 10, 12))}
-        configs.append(ExportConfig(variant.name, variant.kind, list(variant.inputs), splits,
-                                    label_names=list(variant.label_names), schema="seek-provide"))
+        splits = {
+            s: Dataset.from_dict({k: v[lo:hi] for k, v in rows.items()}, features=features)
+            for s, lo, hi in (("train", 0, 8), ("validation", 8, 10), ("test", 10, 12))
+        }
+        configs.append(
+            ExportConfig(
+                variant.name,
+                variant.kind,
+                list(variant.inputs),
+                splits,
+                label_names=list(variant.label_names),
+                schema="seek-provide",
+            )
+        )
     return configs
 
 
 def _write(out):
     from empathykit.exports.writer import write_export
 
-    return write_export(out, _configs(), card={"pretty_name": "test export", "license": "cc-by-4.0",
-                                               "aggregation": "majority vote"}, meta={"seed": 0})
+    return write_export(
+        out,
+        _configs(),
+        card={"pretty_name": "test export", "license": "cc-by-4.0", "aggregation": "majority vote"},
+        meta={"seed": 0},
+    )
 
 
 def test_seek_provide_variants_map_labels():
@@ -71,8 +86,12 @@ def test_load_and_load_dataset_give_the_configs(tmp_path):
     hub = load_dataset(str(out), "empathy-vs-none")
     assert hub["test"]["label"] == loaded.dataset["test"]["label"]
     data = DatasetCard.load(out / "README.md").data.to_dict()
-    assert [c["config_name"] for c in data["configs"]] == ["seek-provide", "empathy-vs-none", "seek-vs-rest",
-                                                          "provide-vs-rest"]
+    assert [c["config_name"] for c in data["configs"]] == [
+        "seek-provide",
+        "empathy-vs-none",
+        "seek-vs-rest",
+        "provide-vs-rest",
+    ]
     with pytest.raises(ExportError, match="no task"):
         exports.load(out, task="nope")
 
@@ -81,13 +100,15 @@ def test_task_limits_an_annotation_export_and_refuses_variants_that_do_not_apply
     import json
 
     import pandas as pd
+    from tables import make_votes, tidy_rows
 
     from empathykit.exports.hf import export_dataset
-    from tables import make_votes, tidy_rows
 
     votes = make_votes(30)
     tidy_rows(votes).to_parquet(tmp_path / "ann.parquet")
-    pd.DataFrame({"item_id": list(votes), "text": [f"text of {i}" for i in votes]}).to_parquet(tmp_path / "ann.items.parquet")
+    pd.DataFrame({"item_id": list(votes), "text": [f"text of {i}" for i in votes]}).to_parquet(
+        tmp_path / "ann.items.parquet"
+    )
     export_dataset(tmp_path / "ann.parquet", "seek-provide", tmp_path / "out", tasks=["provide-vs-rest"])
     assert list(json.loads((tmp_path / "out" / "export.json").read_text())["tasks"]) == ["provide-vs-rest"]
     with pytest.raises(ExportError, match="does not apply"):
@@ -97,13 +118,15 @@ def test_task_limits_an_annotation_export_and_refuses_variants_that_do_not_apply
 
 def test_annotation_export_is_byte_identical_across_runs_and_holds_no_absolute_paths(tmp_path, monkeypatch):
     import pandas as pd
+    from tables import make_votes, tidy_rows
 
     from empathykit.exports.hf import export_dataset
-    from tables import make_votes, tidy_rows
 
     votes = make_votes(40)
     tidy_rows(votes).to_parquet(tmp_path / "ann.parquet")
-    pd.DataFrame({"item_id": list(votes), "text": [f"text of {i}" for i in votes]}).to_parquet(tmp_path / "ann.items.parquet")
+    pd.DataFrame({"item_id": list(votes), "text": [f"text of {i}" for i in votes]}).to_parquet(
+        tmp_path / "ann.items.parquet"
+    )
     monkeypatch.chdir(tmp_path)  # export.json records the sources as given: relative here, as a user types them
     for out in ("a", "b"):
         export_dataset("ann.parquet", "seek-provide", tmp_path / out, seed=7)
@@ -151,10 +174,10 @@ def test_export_json_records_sources_as_given_and_counts_items_never_annotated(t
     import json
 
     import pandas as pd
+    from tables import make_votes, tidy_rows
     from typer.testing import CliRunner
 
     from empathykit.cli.main import app
-    from tables import make_votes, tidy_rows
 
     votes = make_votes(30)
     monkeypatch.chdir(tmp_path)
@@ -167,6 +190,9 @@ def test_export_json_records_sources_as_given_and_counts_items_never_annotated(t
     assert result.exit_code == 0, result.output
     assert "3 pushed but never annotated" in " ".join(result.stderr.split())
     meta = json.loads((tmp_path / "out" / "export.json").read_text())
-    assert meta["sources"] == {"annotations": "pulled/ann.parquet", "items": "pulled/ann.items.parquet",
-                               "adjudicated": ""}
+    assert meta["sources"] == {
+        "annotations": "pulled/ann.parquet",
+        "items": "pulled/ann.items.parquet",
+        "adjudicated": "",
+    }
     assert meta["not_annotated"] == 3 and meta["items_annotated"] == 30

@@ -11,8 +11,17 @@ import pyarrow.parquet as pq
 import pytest
 
 from empathykit.errors import InputError
-from empathykit.pipelines.filtering import (STAGES, Deduplicator, FilterConfig, HashSet, filter_batch, mask_text,
-                                            normalise_text, run_filter, word_pattern)
+from empathykit.pipelines.filtering import (
+    STAGES,
+    Deduplicator,
+    FilterConfig,
+    HashSet,
+    filter_batch,
+    mask_text,
+    normalise_text,
+    run_filter,
+    word_pattern,
+)
 from empathykit.pipelines.posts import FILTERED_SCHEMA, rows_to_batch
 from empathykit.pipelines.readers import collect_files
 from empathykit.pipelines.synthetic import write_tweets_jsonl
@@ -44,8 +53,10 @@ CASES = [
 
 
 def _batch(cases):
-    rows = [{"id": str(i), "text": text, "lang": "en", "is_retweet": False, "is_quote": False, **extra}
-            for i, (text, extra, _) in enumerate(cases)]
+    rows = [
+        {"id": str(i), "text": text, "lang": "en", "is_retweet": False, "is_quote": False, **extra}
+        for i, (text, extra, _) in enumerate(cases)
+    ]
     return rows_to_batch(rows)
 
 
@@ -69,8 +80,9 @@ def test_every_stage_drops_exactly_its_posts():
 
 
 def test_stage_switches():
-    config = FilterConfig(languages=(), drop_retweets=False, drop_quote_copies=False, min_tokens=0,
-                          exact_dedup=False, near_dedup=False)
+    config = FilterConfig(
+        languages=(), drop_retweets=False, drop_quote_copies=False, min_tokens=0, exact_dedup=False, near_dedup=False
+    )
     table, totals = _run_batches([_batch(CASES)], config)
     assert totals["language"] == totals["retweets"] == totals["quote_copies"] == totals["min_tokens"] == 0
     assert totals["exact_duplicates"] == totals["near_duplicates"] == 0
@@ -84,7 +96,7 @@ def test_stage_switches():
 
 def test_scores_are_columns_of_the_output():
     table, _ = _run_batches([_batch(CASES)], FilterConfig())
-    assert table.schema.names[:len(FILTERED_SCHEMA)] == FILTERED_SCHEMA.names
+    assert table.schema.names[: len(FILTERED_SCHEMA)] == FILTERED_SCHEMA.names
     row = table.to_pylist()[-1]  # "#Cancer and grief, together again"
     assert row["lexicon_matches"] == 2 and row["lexicon_coverage"] == pytest.approx(2 / 5)
     assert row["empathy_score"] == pytest.approx((6.190857 + 6.004203) / 2) and row["distress_score"] is None
@@ -92,10 +104,14 @@ def test_scores_are_columns_of_the_output():
 
 def test_masking():
     config = FilterConfig(mask_emails=True, mask_phones=True)
-    texts = pa.array(["see https://example.org/a?b=1 and www.example.com now",
-                      "@alice @bob_2 thanks!(@carol) mail me: jo.doe+x@mail.example.org",
-                      "call 555-123-4567 or (555) 123 4567 or +44 20 7946 0958, not 2015",
-                      "an e-mail a@b.co stays when not masked"])
+    texts = pa.array(
+        [
+            "see https://example.org/a?b=1 and www.example.com now",
+            "@alice @bob_2 thanks!(@carol) mail me: jo.doe+x@mail.example.org",
+            "call 555-123-4567 or (555) 123 4567 or +44 20 7946 0958, not 2015",
+            "an e-mail a@b.co stays when not masked",
+        ]
+    )
     masked = mask_text(texts, config).to_pylist()
     assert masked[0] == "see <URL> and <URL> now"
     assert masked[1] == "<USER> <USER> thanks!(<USER>) mail me: <EMAIL>"
@@ -113,11 +129,18 @@ def test_word_pattern_is_whole_words_and_skips_placeholders():
 
 
 def test_dedup_across_batches_keeps_first_occurrence():
-    texts = ["cancer pain one a", "cancer pain two b", "Cancer pain one a!", "cancer pain one a",
-             "cancer pain two b", "CANCER pain TWO b", "cancer pain three c"]
+    texts = [
+        "cancer pain one a",
+        "cancer pain two b",
+        "Cancer pain one a!",
+        "cancer pain one a",
+        "cancer pain two b",
+        "CANCER pain TWO b",
+        "cancer pain three c",
+    ]
     rows = [(t, {}, None) for t in texts]
     whole, whole_totals = _run_batches([_batch(rows)], FilterConfig())
-    parts = [_batch(rows[i:i + 2]) for i in range(0, len(rows), 2)]
+    parts = [_batch(rows[i : i + 2]) for i in range(0, len(rows), 2)]
     for i, part in enumerate(parts):  # unique ids per split, as in a real stream
         parts[i] = part.set_column(0, "id", pa.array([str(2 * i + j) for j in range(part.num_rows)]))
     split, split_totals = _run_batches(parts, FilterConfig())
@@ -218,8 +241,12 @@ def test_memory_is_bounded_by_the_batch_not_the_input(tmp_path):
         parquet = tmp_path / f"t{n}.parquet"
         collect_files([source], parquet, batch_size=1_000)
         seen = []
-        run_filter([parquet], tmp_path / f"out{n}.parquet", batch_size=1_000,
-                   on_progress=lambda stage, done=None, total=None: seen.append(pa.total_allocated_bytes()))
+        run_filter(
+            [parquet],
+            tmp_path / f"out{n}.parquet",
+            batch_size=1_000,
+            on_progress=lambda stage, done=None, total=None: seen.append(pa.total_allocated_bytes()),  # noqa: B023
+        )
         assert len(seen) == n // 1_000 + 1  # streamed batch by batch (after the stage's first report)
         peaks.append(max(seen))
     assert peaks[1] < 1.5 * peaks[0] + (1 << 20)
@@ -260,15 +287,23 @@ def test_dask_runner_reads_what_the_local_one_reads_and_skips_bad_lines(tmp_path
         filter_posts([SAMPLE], tmp_path / "x.parquet", engine="spark")
 
 
-@pytest.mark.parametrize("option,allowed", [("--engine", ("local", "dask")), ("--topic-match", ("word", "prefix", "substring")),
-                                            ("--format", ("auto", "jsonl", "csv", "stream-grab", "parquet"))])
+@pytest.mark.parametrize(
+    "option,allowed",
+    [
+        ("--engine", ("local", "dask")),
+        ("--topic-match", ("word", "prefix", "substring")),
+        ("--format", ("auto", "jsonl", "csv", "stream-grab", "parquet")),
+    ],
+)
 def test_filter_closed_sets_are_listed_and_other_values_refused(option, allowed, tmp_path):
     from typer.testing import CliRunner
 
     from empathykit.cli.main import app
 
     runner = CliRunner()
-    assert "One of: " + ", ".join(allowed) + "." in runner.invoke(app, ["filter", "--help"], env={"COLUMNS": "300"}).output
+    assert (
+        "One of: " + ", ".join(allowed) + "." in runner.invoke(app, ["filter", "--help"], env={"COLUMNS": "300"}).output
+    )
     result = runner.invoke(app, ["filter", str(SAMPLE), option, "foo", "-o", str(tmp_path / "out.parquet")])
     assert result.exit_code == 2 and all(f"'{value}'" in result.output for value in allowed), result.output
     assert not (tmp_path / "out.parquet").exists()
@@ -285,8 +320,22 @@ def test_filter_cli_dask_engine_honours_format_and_skip_bad(tmp_path):
     outputs = {}
     for engine in ("local", "dask"):
         out = tmp_path / f"{engine}.parquet"
-        result = CliRunner().invoke(app, ["filter", str(bad), "-o", str(out), "--format", "jsonl", "--skip-bad",
-                                          "--lang", "any", "--engine", engine])
+        result = CliRunner().invoke(
+            app,
+            [
+                "filter",
+                str(bad),
+                "-o",
+                str(out),
+                "--format",
+                "jsonl",
+                "--skip-bad",
+                "--lang",
+                "any",
+                "--engine",
+                engine,
+            ],
+        )
         assert result.exit_code == 0, result.output
         outputs[engine] = pq.read_table(out)
     assert outputs["dask"].equals(outputs["local"]) and outputs["local"].num_rows > 0

@@ -8,10 +8,10 @@ import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
-from empathykit.records import assign_item_ids
 from empathykit.cli.main import app
 from empathykit.errors import InputError
 from empathykit.pipelines.readers import collect_files
+from empathykit.records import assign_item_ids
 
 ROWS = [
     ("101", "first post about cancer pain"),
@@ -39,8 +39,16 @@ def test_every_post_gets_an_id(tmp_path):
     out = tmp_path / "posts.parquet"
     report = collect_files([_csv(tmp_path)], out)
     ids = pq.read_table(out)["id"].to_pylist()
-    assert ids == ["101", _hash(ROWS[1][1]), _hash(ROWS[2][1]), _hash(ROWS[3][1]), "102", _hash(ROWS[5][1]),
-                   "101", "0042"]
+    assert ids == [
+        "101",
+        _hash(ROWS[1][1]),
+        _hash(ROWS[2][1]),
+        _hash(ROWS[3][1]),
+        "102",
+        _hash(ROWS[5][1]),
+        "101",
+        "0042",
+    ]
     assert (report.ids.empty, report.ids.mangled, report.ids.conflicting) == (1, 2, 1)
     assert report.ids.examples["mangled"] == ["1.28E+18", "1280000000000000000.0"]
     assert report.as_dict()["ids"]["replaced_by_text_hash"] == 4

@@ -10,25 +10,35 @@ import csv
 from pathlib import Path
 
 import pytest
+from conftest import SAMPLES, whole_release
+from test_xapi_support import client, clock
 
 from empathykit.errors import ExportError, InputError
 from empathykit.exports.importers import assign_splits
-from empathykit.releases.registry import parse_spec
-from empathykit.releases.registry import RELEASES
 from empathykit.releases.labelled import records_from_goemotions, records_from_sst2, records_from_twittemp
-from conftest import SAMPLES, whole_release
-from test_xapi_support import client, clock  # noqa: F401 (fixtures: the test bearer token, a fake clock)
+from empathykit.releases.registry import RELEASES, parse_spec
 
 TWITTEMP = SAMPLES / "twittemp" / "twittemp_sample.csv"
-PATHS = {"epitome": SAMPLES / "epitome", "newsemp": SAMPLES / "newsemp" / "messages.csv", "twittemp": TWITTEMP,
-         "emolit": SAMPLES / "emolit", "empathic-stories": SAMPLES / "empathic-stories",
-         "empathic-story-pairs": SAMPLES / "empathic-stories", "sst2": SAMPLES / "sst2",
-         "goemotions": SAMPLES / "goemotions"}
-CONFIGS = {"epitome": ["emotional_reactions", "interpretations", "explorations"],
-           "newsemp": ["empathy_bin", "empathy", "distress_bin", "distress"], "twittemp": ["seek-provide", "empathy-vs-none", "seek-vs-rest", "provide-vs-rest"],
-           "emolit": ["emotion"], "empathic-stories": ["empathizable"],
-           "empathic-story-pairs": ["similarity_empathy", "similarity_event", "similarity_emotion", "similarity_moral"],
-           "sst2": ["sentiment"], "goemotions": ["emotion"]}
+PATHS = {
+    "epitome": SAMPLES / "epitome",
+    "newsemp": SAMPLES / "newsemp" / "messages.csv",
+    "twittemp": TWITTEMP,
+    "emolit": SAMPLES / "emolit",
+    "empathic-stories": SAMPLES / "empathic-stories",
+    "empathic-story-pairs": SAMPLES / "empathic-stories",
+    "sst2": SAMPLES / "sst2",
+    "goemotions": SAMPLES / "goemotions",
+}
+CONFIGS = {
+    "epitome": ["emotional_reactions", "interpretations", "explorations"],
+    "newsemp": ["empathy_bin", "empathy", "distress_bin", "distress"],
+    "twittemp": ["seek-provide", "empathy-vs-none", "seek-vs-rest", "provide-vs-rest"],
+    "emolit": ["emotion"],
+    "empathic-stories": ["empathizable"],
+    "empathic-story-pairs": ["similarity_empathy", "similarity_event", "similarity_emotion", "similarity_moral"],
+    "sst2": ["sentiment"],
+    "goemotions": ["emotion"],
+}
 
 
 def _read(name, path=None):
@@ -96,7 +106,8 @@ def test_twittemp_fixture_ids_recovered_hashed_and_reported():
         release = list(csv.DictReader(handle))
     assert len(records) == len(release) == 24
     assert [r["reference"]["empathy"] for r in records] == [
-        {"0": "none", "1": "seeking", "2": "providing"}[row["label"]] for row in release]
+        {"0": "none", "1": "seeking", "2": "providing"}[row["label"]] for row in release
+    ]
     by_release = [(row, rec) for row, rec in zip(release, records)]
     for row, rec in by_release:
         assert rec["release_id"] == row["id"] and rec["text"] == row["content"]
@@ -194,17 +205,21 @@ def _hydrate(source, out, client):
     from urllib.parse import parse_qs, urlsplit
 
     import responses
+    from test_xapi_support import load as load_exchange
 
     from empathykit.xapi.client import HOST, TWEETS_LOOKUP
     from empathykit.xapi.collection import hydrate
-    from test_xapi_support import load as load_exchange
 
     templates, asked = load_exchange("lookup_templates.json"), []
 
     def answer(request):
         batch = parse_qs(urlsplit(request.url).query)["ids"][0].split(",")
         asked.extend(batch)
-        return 200, {}, json.dumps({"data": [{**templates["tweet"], "id": i, "edit_history_tweet_ids": [i]} for i in batch]})
+        return (
+            200,
+            {},
+            json.dumps({"data": [{**templates["tweet"], "id": i, "edit_history_tweet_ids": [i]} for i in batch]}),
+        )
 
     with responses.RequestsMock() as rsps:
         rsps.add_callback("GET", HOST + TWEETS_LOOKUP, callback=answer)
@@ -253,7 +268,9 @@ def test_same_input_and_seed_give_identical_bytes_and_load_dataset_reads_each_co
     assert len(files) >= 12 + 2
     assert all((tmp_path / "a" / f).read_bytes() == (tmp_path / "b" / f).read_bytes() for f in files)
     other = export_import(spec, tmp_path / "c", seed=8)
-    assert (tmp_path / "c" / "empathy" / "test.parquet").read_bytes() != (tmp_path / "a" / "empathy" / "test.parquet").read_bytes()
+    assert (tmp_path / "c" / "empathy" / "test.parquet").read_bytes() != (
+        tmp_path / "a" / "empathy" / "test.parquet"
+    ).read_bytes()
     assert first.configs == other.configs  # sizes are the seed's business only through rounding: the same here
     for config in CONFIGS["newsemp"]:
         loaded = datasets.load_dataset(str(tmp_path / "a"), config)
@@ -290,8 +307,9 @@ def test_story_pairs_no_story_in_two_splits():
     largest = max(collections.Counter(component[r["story_a_id"]] for r in rows).values())
     assert largest == 97  # the dev split's stories are densely paired: 97 of 100 pairs are linked
     for seed in range(5):
-        split, _ = assign_splits(RELEASES["empathic-story-pairs"], configs, seed=seed, fractions=(0.8, 0.1, 0.1),
-                                 group_by=None)
+        split, _ = assign_splits(
+            RELEASES["empathic-story-pairs"], configs, seed=seed, fractions=(0.8, 0.1, 0.1), group_by=None
+        )
         stories = collections.defaultdict(set)
         for row in rows:
             if split[row["item_id"]] is None:  # left out: its two stories are in different splits
@@ -317,8 +335,9 @@ def test_story_pair_export_states_the_fractions_achieved_and_the_pairs_left_out(
     meta = json.loads((tmp_path / "out" / "export.json").read_text(encoding="utf-8"))
     counts = report.configs["similarity_empathy"]
     assert meta["left_out"] == report.left_out == 100 - sum(counts.values()) > 0
-    assert meta["fractions_achieved"] == [round(counts[s] / sum(counts.values()), 4)
-                                          for s in ("train", "validation", "test")]
+    assert meta["fractions_achieved"] == [
+        round(counts[s] / sum(counts.values()), 4) for s in ("train", "validation", "test")
+    ]
     assert counts["test"] >= 5 and counts["validation"] >= 5
     card = (tmp_path / "out" / "README.md").read_text(encoding="utf-8")
     assert f"{report.left_out} pair(s) left out" in card and "achieved train/validation/test" in card
@@ -353,10 +372,10 @@ def test_story_pairs_dataset_gives_the_release_scores(tmp_path):
 def test_dehydrated_annotation_export_keeps_ids_labels_metadata_and_hydrate_reads_them(tmp_path, client):
     import pandas as pd
     import pyarrow.parquet as pq
+    from tables import tidy_rows
     from typer.testing import CliRunner
 
     from empathykit.cli.main import app
-    from tables import tidy_rows
 
     ids = [str(1790000000000000000 + i) for i in range(30)]
     votes = {i: [["seeking", "providing", "none"][n % 3]] * 3 for n, i in enumerate(ids)}
@@ -401,7 +420,7 @@ def test_each_import_loads_with_its_configs_features_and_card(tmp_path, name):
         assert report.splits_from == "release"
     if name == "epitome":
         row = loaded["train"][0]
-        assert all(row["response_post"][s["start"]:s["end"]] == s["text"] for s in row["rationales"])
+        assert all(row["response_post"][s["start"] : s["end"]] == s["text"] for s in row["rationales"])
 
 
 def test_export_json_records_the_source_as_given(tmp_path, monkeypatch):
@@ -416,7 +435,9 @@ def test_export_json_records_the_source_as_given(tmp_path, monkeypatch):
     text = (tmp_path / "out" / "export.json").read_text(encoding="utf-8")
     meta = json.loads(text)
     assert meta["source"] == spec and str(tmp_path) not in text
-    assert meta["problems"] and meta["files"][:3] == [f"seek-provide/{s}.parquet" for s in ("train", "validation", "test")]
+    assert meta["problems"] and meta["files"][:3] == [
+        f"seek-provide/{s}.parquet" for s in ("train", "validation", "test")
+    ]
     assert meta["tasks"]["seek-provide"]["label_names"] == ["seeking", "providing", "none"]
 
 
@@ -443,12 +464,13 @@ def test_cli_bad_input_is_one_line_and_writes_nothing(tmp_path):
     bad.write_text("message_id,essay\nm1,hello\n", encoding="utf-8")
     runner = CliRunner()
     for args, message in (
-            ([f"newsemp:{bad}"], "missing column(s) response_id"),
-            ([f"newsemp:{tmp_path / 'nope.csv'}"], "no such file or folder"),
-            ([f"twittem:{TWITTEMP}"], "unknown data set 'twittem'; expected one of epitome"),
-            ([f"sst2:{PATHS['sst2']}", "--task", "emotion"], "task 'emotion' does not apply; sst2 has sentiment"),
-            ([f"newsemp:{PATHS['newsemp']}", "--group-by", "speaker"], "no group column 'speaker'"),
-            ([f"newsemp:{PATHS['newsemp']}", "--train", "0.5"], "fractions must be three non-negative numbers")):
+        ([f"newsemp:{bad}"], "missing column(s) response_id"),
+        ([f"newsemp:{tmp_path / 'nope.csv'}"], "no such file or folder"),
+        ([f"twittem:{TWITTEMP}"], "unknown data set 'twittem'; expected one of epitome"),
+        ([f"sst2:{PATHS['sst2']}", "--task", "emotion"], "task 'emotion' does not apply; sst2 has sentiment"),
+        ([f"newsemp:{PATHS['newsemp']}", "--group-by", "speaker"], "no group column 'speaker'"),
+        ([f"newsemp:{PATHS['newsemp']}", "--train", "0.5"], "fractions must be three non-negative numbers"),
+    ):
         result = runner.invoke(app, ["export", *args, "-o", str(tmp_path / "out")])
         assert result.exit_code == 1 and message in " ".join(result.output.split()), (args, result.output)
         assert result.output.count("error:") == 1
@@ -461,19 +483,31 @@ def test_exports_load_reads_every_config_of_an_import(tmp_path):
     from empathykit.exports import load
     from empathykit.exports.importers import export_import
 
-    expected = {"epitome": ("emotional_reactions", "choice", ["no", "weak", "strong"], None,
-                            ["seeker_post", "response_post"], "epitome"),
-                "newsemp": ("empathy", "rating", None, (1.0, 7.0), ["text"], None),
-                "empathic-story-pairs": ("similarity_moral", "rating", None, (1.0, 4.0), ["story_a", "story_b"],
-                                         "story-pair")}
+    expected = {
+        "epitome": (
+            "emotional_reactions",
+            "choice",
+            ["no", "weak", "strong"],
+            None,
+            ["seeker_post", "response_post"],
+            "epitome",
+        ),
+        "newsemp": ("empathy", "rating", None, (1.0, 7.0), ["text"], None),
+        "empathic-story-pairs": ("similarity_moral", "rating", None, (1.0, 4.0), ["story_a", "story_b"], "story-pair"),
+    }
     for name, (task, kind, names, scale, inputs, schema) in expected.items():
         out = tmp_path / name
         report = export_import(f"{name}:{PATHS[name]}", out, on_problem=lambda problem: None)
         with pytest.raises(ExportError, match=CONFIGS[name][1]):
             load(out)  # several configs: the error lists them
         loaded = load(out, task=task)
-        assert (loaded.task, loaded.kind, loaded.label_names, loaded.inputs, loaded.schema) == \
-            (task, kind, names, inputs, schema)
+        assert (loaded.task, loaded.kind, loaded.label_names, loaded.inputs, loaded.schema) == (
+            task,
+            kind,
+            names,
+            inputs,
+            schema,
+        )
         assert (tuple(loaded.scale) if loaded.scale else None) == scale and loaded.label_column == "label"
         assert {split: len(part) for split, part in loaded.dataset.items()} == report.configs[task]
         assert loaded.card["citation"] == RELEASES[name].citation

@@ -22,10 +22,34 @@ PACKAGE = ROOT / "empathykit"
 #: Third-party libraries a function may import lazily: slow to import, or only
 #: in an extra, so ``empathykit --help`` stays instant and a missing extra is one line.
 HEAVY = {
-    "torch", "transformers", "datasets", "sentence_transformers", "usearch", "dask", "distributed", "matplotlib",
-    "label_studio_sdk", "accelerate", "safetensors", "sklearn", "scipy", "crowdkit", "huggingface_hub", "optuna",
-    "fastapi", "uvicorn", "starlette", "skactiveml", "tweepy", "krippendorff", "pandas", "pyarrow", "numpy", "yaml",
-    "psycopg", "psycopg2",
+    "torch",
+    "transformers",
+    "datasets",
+    "sentence_transformers",
+    "usearch",
+    "dask",
+    "distributed",
+    "matplotlib",
+    "label_studio_sdk",
+    "accelerate",
+    "safetensors",
+    "sklearn",
+    "scipy",
+    "crowdkit",
+    "huggingface_hub",
+    "optuna",
+    "fastapi",
+    "uvicorn",
+    "starlette",
+    "skactiveml",
+    "tweepy",
+    "krippendorff",
+    "pandas",
+    "pyarrow",
+    "numpy",
+    "yaml",
+    "psycopg",
+    "psycopg2",
 }
 
 
@@ -37,8 +61,9 @@ def _lint_imports() -> str:
 
 
 def test_layer_contract_is_kept():
-    result = subprocess.run([_lint_imports(), "--config", str(ROOT / "pyproject.toml")], cwd=ROOT,
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [_lint_imports(), "--config", str(ROOT / "pyproject.toml")], cwd=ROOT, capture_output=True, text=True
+    )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
     assert "KEPT" in result.stdout
 
@@ -99,9 +124,14 @@ def test_no_circle_between_files():
 
 
 def test_the_circle_check_finds_circles():
-    assert _circles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == ["a -> b -> c -> a", "b -> c -> a -> b",
-                                                                          "c -> a -> b -> c"]
+    assert _circles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [
+        "a -> b -> c -> a",
+        "b -> c -> a -> b",
+        "c -> a -> b -> c",
+    ]
     assert _circles({"a": {"b"}, "b": set()}) == []
+
+
 def test_function_level_imports_only_for_heavy_libraries():
     offenders = []
     for path in sorted(PACKAGE.rglob("*.py")):
@@ -115,7 +145,8 @@ def test_function_level_imports_only_for_heavy_libraries():
                 continue  # the X API client pulls in tweepy
             offenders.append(f"{path.relative_to(ROOT)}: {name}")
     assert not offenders, "function-level imports of light modules (move them to the top):\n" + "\n".join(
-        sorted(set(offenders)))
+        sorted(set(offenders))
+    )
 
 
 def _private_names_imported(path: Path) -> list[str]:
@@ -133,10 +164,14 @@ def _private_names_imported(path: Path) -> list[str]:
 
 
 def test_no_private_name_is_imported_across_modules():
-    offenders = [f"{path.relative_to(ROOT)}: {name}" for path in sorted(PACKAGE.rglob("*.py"))
-                 for name in _private_names_imported(path)]
-    assert not offenders, "private names imported from another module (make them public in their home):\n" + \
-        "\n".join(offenders)
+    offenders = [
+        f"{path.relative_to(ROOT)}: {name}"
+        for path in sorted(PACKAGE.rglob("*.py"))
+        for name in _private_names_imported(path)
+    ]
+    assert not offenders, "private names imported from another module (make them public in their home):\n" + "\n".join(
+        offenders
+    )
 
 
 def test_the_private_name_check_finds_one(tmp_path):

@@ -7,14 +7,21 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pytest
-
 from conftest import whole_release
+
 from empathykit.errors import LexiconError
-from empathykit.lexicons import (Lexicon, bundled_lexicon, lexicon_stats, load_lexicon, resolve_lexicon, score_texts,
-                                 tokenize, write_lexicon)
+from empathykit.lexicons import (
+    Lexicon,
+    bundled_lexicon,
+    lexicon_stats,
+    load_lexicon,
+    resolve_lexicon,
+    score_texts,
+    tokenize,
+    write_lexicon,
+)
 from empathykit.lexicons.induce import induce_lexicon, pearson_r
 from empathykit.lexicons.select import select_words, topic_document_frequency
-
 
 
 def test_bundled_lexicon_matches_the_paper_and_resolves_depression():
@@ -33,8 +40,9 @@ def test_bundled_lexicon_matches_the_paper_and_resolves_depression():
 
 
 def test_bundled_file_is_the_shared_transcription():
-    assert (Path(__file__).resolve().parents[1] / "empathykit/lexicons/lexicon_health_empathy_200.csv").read_bytes() \
-        == whole_release("lexicon_health_empathy_200.csv").read_bytes()
+    assert (
+        Path(__file__).resolve().parents[1] / "empathykit/lexicons/lexicon_health_empathy_200.csv"
+    ).read_bytes() == whole_release("lexicon_health_empathy_200.csv").read_bytes()
 
 
 def test_published_headerless_form_and_dimension_from_name(tmp_path):
@@ -58,14 +66,17 @@ def test_tsv_and_named_columns(tmp_path):
     assert load_lexicon(tmp_path / "custom.csv", rating_column="weird").rating("loss") == 2.0
 
 
-@pytest.mark.parametrize("content, message", [
-    ("word,rating\ngrief,5\nhope,high\n", r"bad\.csv, line 3: rating 'high' for 'hope' is not a number"),
-    ("alpha,beta\nx,y\n", r"bad\.csv, line 1: no recognisable word/rating columns"),
-    ("word,rating\n,5\n", r"bad\.csv, line 2: empty word"),
-    ("word,rating\ngrief\n", r"bad\.csv, line 2: expected at least 2 columns"),
-    ("word,rating\ngrief,nan\n", r"bad\.csv, line 2: rating 'nan' for 'grief' is not a finite number"),
-    ("", r"bad\.csv is empty"),
-])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ("word,rating\ngrief,5\nhope,high\n", r"bad\.csv, line 3: rating 'high' for 'hope' is not a number"),
+        ("alpha,beta\nx,y\n", r"bad\.csv, line 1: no recognisable word/rating columns"),
+        ("word,rating\n,5\n", r"bad\.csv, line 2: empty word"),
+        ("word,rating\ngrief\n", r"bad\.csv, line 2: expected at least 2 columns"),
+        ("word,rating\ngrief,nan\n", r"bad\.csv, line 2: rating 'nan' for 'grief' is not a finite number"),
+        ("", r"bad\.csv is empty"),
+    ],
+)
 def test_bad_lexicon_files_name_file_and_line(tmp_path, content, message):
     (tmp_path / "bad.csv").write_text(content)
     with pytest.raises(LexiconError, match=message):
@@ -82,8 +93,9 @@ def test_written_lexicon_reads_back(tmp_path):
 
 
 def test_tokenize_and_score_by_hand():
-    lexicon = Lexicon(["a", "b", "don"], {"empathy": np.array([2.0, 4.0, 1.0]),
-                                          "distress": np.array([np.nan, 6.0, np.nan])})
+    lexicon = Lexicon(
+        ["a", "b", "don"], {"empathy": np.array([2.0, 4.0, 1.0]), "distress": np.array([np.nan, 6.0, np.nan])}
+    )
     texts = pa.array(["A b, c <URL> #b", "nothing here", None, "<USER>"])
     assert tokenize(texts).to_pylist() == [["a", "b", "c", "b"], ["nothing", "here"], None, []]
     scores = score_texts(texts, lexicon).to_pylist()
@@ -94,8 +106,7 @@ def test_tokenize_and_score_by_hand():
 
 
 def test_select_top_exclusions_and_topic():
-    lexicon = Lexicon(["gaza", "grief", "zambia", "healing", "tea"],
-                      {"empathy": np.array([6.9, 6.0, 6.8, 6.5, 3.0])})
+    lexicon = Lexicon(["gaza", "grief", "zambia", "healing", "tea"], {"empathy": np.array([6.9, 6.0, 6.8, 6.5, 3.0])})
     chosen = select_words(lexicon, 2, exclude=["gaza"])
     assert chosen.lexicon.words == ["zambia", "healing"] and chosen.excluded == ["gaza"]
     frequency = topic_document_frequency([pa.array(["Healing after cancer", "grief and healing", "tea time"])])
@@ -130,9 +141,13 @@ def test_induce_on_newsemp_held_out_correlation(method):
     import pyarrow.csv as pcsv
 
     table = pcsv.read_csv(whole_release("newsemp", "messages.csv"))  # a held-out r needs the 1,860 messages
-    result = induce_lexicon(table["essay"].to_pylist(), {"empathy": table["empathy"].to_numpy(),
-                                                         "distress": table["distress"].to_numpy()},
-                            groups=table["response_id"].to_pylist(), method=method, seed=0)
+    result = induce_lexicon(
+        table["essay"].to_pylist(),
+        {"empathy": table["empathy"].to_numpy(), "distress": table["distress"].to_numpy()},
+        groups=table["response_id"].to_pylist(),
+        method=method,
+        seed=0,
+    )
     dims = result.report["dimensions"]
     # BoW models reach r ~ 0.3-0.4 on NewsEmp; a broken fit is near 0
     assert dims["empathy"]["test_pearson_r"] > 0.2 and dims["distress"]["test_pearson_r"] > 0.2

@@ -8,9 +8,9 @@ import json
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+from conftest import whole_release
 from typer.testing import CliRunner
 
-from conftest import whole_release
 from empathykit.cli.main import app
 from empathykit.lexicons import load_lexicon
 
@@ -37,8 +37,23 @@ def test_select_with_exclusions_and_topic_corpus(tmp_path):
     corpus = tmp_path / "topic.txt"
     corpus.write_text("healing after cancer\ngrief and healing\nsorrow in the ward\n")
     out = tmp_path / "chosen.csv"
-    result = runner.invoke(app, ["lexicon", "select", "-o", str(out), "--top", "2", "--exclude", "healing",
-                                 "--exclude", "cancer", "--topic-corpus", str(corpus)])
+    result = runner.invoke(
+        app,
+        [
+            "lexicon",
+            "select",
+            "-o",
+            str(out),
+            "--top",
+            "2",
+            "--exclude",
+            "healing",
+            "--exclude",
+            "cancer",
+            "--topic-corpus",
+            str(corpus),
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert load_lexicon(out).words == ["sorrow", "grief"]
 
@@ -46,12 +61,19 @@ def test_select_with_exclusions_and_topic_corpus(tmp_path):
 def test_score_adds_columns(tmp_path):
     source = tmp_path / "texts.parquet"
     pq.write_table(pa.table({"essay": ["grief and healing", "nothing"], "n": [1, 2]}), source)
-    result = runner.invoke(app, ["lexicon", "score", str(source), "-o", str(tmp_path / "s.parquet"),
-                                 "--text-column", "essay"])
+    result = runner.invoke(
+        app, ["lexicon", "score", str(source), "-o", str(tmp_path / "s.parquet"), "--text-column", "essay"]
+    )
     assert result.exit_code == 0, result.output
     table = pq.read_table(tmp_path / "s.parquet")
-    assert table.column_names == ["essay", "n", "lexicon_matches", "lexicon_coverage", "empathy_score",
-                                  "distress_score"]
+    assert table.column_names == [
+        "essay",
+        "n",
+        "lexicon_matches",
+        "lexicon_coverage",
+        "empathy_score",
+        "distress_score",
+    ]
     assert table["lexicon_matches"].to_pylist() == [2, 0]
 
 

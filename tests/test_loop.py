@@ -17,11 +17,10 @@ from empathykit.loop.run import People, run_loop
 from empathykit.loop.state import read_state
 from empathykit.schemas import get_schema
 from empathykit.serve.backend import CURRENT_MODEL
-from tests.train_fixtures import make_rows, tiny_model  # noqa: F401  (fixture)
+from tests.train_fixtures import make_rows, tiny_model
 
 SEEK = get_schema("seek-provide")
-TRAIN = ["epochs=3", "learning_rate=3e-3", "warmup_ratio=0", "eval_each_epoch=false", "save_steps=1000",
-         "batch_size=8"]
+TRAIN = ["epochs=3", "learning_rate=3e-3", "warmup_ratio=0", "eval_each_epoch=false", "save_steps=1000", "batch_size=8"]
 
 
 class Killed(Exception):
@@ -30,8 +29,15 @@ class Killed(Exception):
 
 def snapshot(folder: Path) -> dict[str, str]:
     """Every file under ``folder`` by its bytes (empty when the folder does not exist)."""
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()} if folder.exists() else {}
+    return (
+        {
+            str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*"))
+            if p.is_file()
+        }
+        if folder.exists()
+        else {}
+    )
 
 
 def annotation_count(studio, project_id: int) -> int:
@@ -50,8 +56,12 @@ def test_loop_killed_between_steps_resumes_at_its_step(studio, tiny_model, tmp_p
     for task in studio.tasks(report.project_id):
         studio.submit(task["id"], SEEK.to_results({"empathy": labels[task["data"]["item_id"]]}), annotator)
     pool = tmp_path / "pool.jsonl"
-    pool.write_text("".join(json.dumps({"item_id": r["item_id"], "text": r["text"]}) + "\n"
-                            for r in make_rows(20, seed=6) + annotated[:5]))  # 5 already in the project
+    pool.write_text(
+        "".join(
+            json.dumps({"item_id": r["item_id"], "text": r["text"]}) + "\n"
+            for r in make_rows(20, seed=6) + annotated[:5]
+        )
+    )  # 5 already in the project
     loop_dir = tmp_path / "loop"
     seen: list[tuple[int, str]] = []
 
@@ -83,8 +93,22 @@ def test_loop_killed_between_steps_resumes_at_its_step(studio, tiny_model, tmp_p
     assert (chosen["pool"], chosen["in_project"]) == (25, 5)  # pool items in the project, not its 30 tasks
 
     # round 2 is pushed, not annotated: a re-run says how far it is and changes nothing, here or in the project
-    command = ["loop", "-p", title, "-i", str(pool), "-m", str(tiny_model), "-o", str(loop_dir), "-n", "4",
-               "--rounds", "2", *[a for s in TRAIN for a in ("--set", s)]]
+    command = [
+        "loop",
+        "-p",
+        title,
+        "-i",
+        str(pool),
+        "-m",
+        str(tiny_model),
+        "-o",
+        str(loop_dir),
+        "-n",
+        "4",
+        "--rounds",
+        "2",
+        *[a for s in TRAIN for a in ("--set", s)],
+    ]
     before = snapshot(tmp_path), annotation_count(studio, report.project_id), len(studio.tasks(report.project_id))
     result = CliRunner().invoke(app, command, env=studio.env())
     assert result.exit_code == 0, result.output
@@ -96,8 +120,11 @@ def test_loop_killed_between_steps_resumes_at_its_step(studio, tiny_model, tmp_p
     waiting = run_loop(title, pool, tiny_model, loop_dir, rounds=2, **common)
     assert waiting.waiting == "round 2: 1 of 4 tasks done, 1 annotator active; re-run when done, or --wait"
     assert waiting.steps == [] and (waiting.round, waiting.step) == (2, "pull")
-    assert (snapshot(tmp_path), annotation_count(studio, report.project_id) - 1,
-            len(studio.tasks(report.project_id))) == before
+    assert (
+        snapshot(tmp_path),
+        annotation_count(studio, report.project_id) - 1,
+        len(studio.tasks(report.project_id)),
+    ) == before
     assert after_one == before[1] + 1
     assert not (loop_dir / "round-2").exists()
 
@@ -113,12 +140,20 @@ def test_loop_killed_between_steps_resumes_at_its_step(studio, tiny_model, tmp_p
 
     steps: list[str] = []
     people = People(wait=True, poll_seconds=0.05, on_wait=finish_the_round)
-    second = run_loop(title, pool, tiny_model, loop_dir, rounds=2, people=people,
-                      on_step=lambda n, step, summary: steps.append(f"round {n} {step}: {summary}"), **common)
+    second = run_loop(
+        title,
+        pool,
+        tiny_model,
+        loop_dir,
+        rounds=2,
+        people=people,
+        on_step=lambda n, step, summary: steps.append(f"round {n} {step}: {summary}"),
+        **common,
+    )
     assert polled == ["round 2: 1 of 4 tasks done, 1 annotator active; waiting"]
-    assert [line.split(":")[0] for line in steps] == [f"round 2 {s}" for s in
-                                                      ("pull", "export", "agreement", "train", "evaluate",
-                                                       "next-round")]
+    assert [line.split(":")[0] for line in steps] == [
+        f"round 2 {s}" for s in ("pull", "export", "agreement", "train", "evaluate", "next-round")
+    ]
     assert "34 annotations (1 skipped)" in steps[0]
     assert (second.round, second.step, second.waiting) == (3, "pull", None)
     assert read_state(loop_dir).pushed_round == 3
@@ -140,8 +175,14 @@ def one_round(studio, name: str, n: int, *, seed: int, overlap: int):
     """A new project holding ``n`` rows as round 1, each task for ``overlap`` annotators."""
     title = studio.project_title(name)
     rows = make_rows(n, seed=seed)
-    report = push([{"item_id": r["item_id"], "text": r["text"]} for r in rows], schema="seek-provide", project=title,
-                  round_size=n, overlap=overlap, connection=studio.connection)
+    report = push(
+        [{"item_id": r["item_id"], "text": r["text"]} for r in rows],
+        schema="seek-provide",
+        project=title,
+        round_size=n,
+        overlap=overlap,
+        connection=studio.connection,
+    )
     return title, rows, report
 
 
@@ -162,10 +203,10 @@ def test_loop_on_a_half_annotated_first_round_writes_nothing(studio, tiny_model,
     assert not loop_dir.exists()
     # an overlap of one counts 6 tasks done; --min-done 0.7 needs 7 of them
     one = People(overlap=1, min_done=0.7)
-    kept = run_loop(title, pool, tiny_model, loop_dir, size=2, overrides=TRAIN, connection=studio.connection,
-                    people=one)
-    assert kept.waiting == ("round 1: 6 of 10 tasks done, 2 annotators active (7 needed); re-run when done, "
-                            "or --wait")
+    kept = run_loop(
+        title, pool, tiny_model, loop_dir, size=2, overrides=TRAIN, connection=studio.connection, people=one
+    )
+    assert kept.waiting == ("round 1: 6 of 10 tasks done, 2 annotators active (7 needed); re-run when done, or --wait")
     assert not loop_dir.exists()
 
 
@@ -178,11 +219,11 @@ def test_agreement_gate_stops_before_training_and_the_resumed_loop_reuses_the_ro
         label = truth[task["data"]["item_id"]]
         studio.submit(task["id"], SEEK.to_results({"empathy": label}), careful)
         studio.submit(task["id"], SEEK.to_results({"empathy": label if number % 4 else "providing"}), also_careful)
-        studio.submit(task["id"], SEEK.to_results({"empathy": ("none", "seeking", "providing")[number % 3]}),
-                      careless)
+        studio.submit(task["id"], SEEK.to_results({"empathy": ("none", "seeking", "providing")[number % 3]}), careless)
     pool = tmp_path / "pool.jsonl"
-    pool.write_text("".join(json.dumps({"item_id": r["item_id"], "text": r["text"]}) + "\n"
-                            for r in make_rows(8, seed=9)))
+    pool.write_text(
+        "".join(json.dumps({"item_id": r["item_id"], "text": r["text"]}) + "\n" for r in make_rows(8, seed=9))
+    )
     loop_dir = tmp_path / "loop"
     common = dict(size=2, overrides=TRAIN, connection=studio.connection)
     with pytest.raises(GateError) as stopped:
@@ -192,8 +233,12 @@ def test_agreement_gate_stops_before_training_and_the_resumed_loop_reuses_the_ro
     assert str(loop_dir / "round-1" / "agreement" / "report.md") in line and f"without {careless.email}" in line
     assert (read_state(loop_dir).round, read_state(loop_dir).step) == (1, "agreement")
     kept = snapshot(loop_dir)
-    assert {"round-1/annotations.parquet", "round-1/agreement/report.md", "round-1/agreement/gate.json",
-            "round-1/export/README.md"} <= set(kept)
+    assert {
+        "round-1/annotations.parquet",
+        "round-1/agreement/report.md",
+        "round-1/agreement/gate.json",
+        "round-1/export/README.md",
+    } <= set(kept)
     assert not (loop_dir / "round-1" / "model").exists()
 
     # the same gate again: the stored report answers, nothing is pulled or computed again
@@ -212,8 +257,9 @@ def test_agreement_gate_stops_before_training_and_the_resumed_loop_reuses_the_ro
     with pytest.raises(Killed):
         run_loop(title, pool, tiny_model, loop_dir, people=People(min_alpha=-0.5), on_step=stop_after_train, **common)
     assert seen == ["agreement", "train"]
-    assert {k: v for k, v in snapshot(loop_dir).items() if k in kept and k != "loop-state.json"} == \
-        {k: v for k, v in kept.items() if k != "loop-state.json"}
+    assert {k: v for k, v in snapshot(loop_dir).items() if k in kept and k != "loop-state.json"} == {
+        k: v for k, v in kept.items() if k != "loop-state.json"
+    }
     with pytest.raises(Exception, match="--repull goes back"):
         run_loop(title, pool, tiny_model, loop_dir, repull=True, **common)
     assert read_state(loop_dir).step == "evaluate"  # refused before anything changed

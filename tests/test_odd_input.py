@@ -11,14 +11,14 @@ import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
-from empathykit.records import read_records
 from empathykit.cli.main import app
 from empathykit.errors import InputError
 from empathykit.pipelines.readers import collect_files
+from empathykit.records import read_records
 from empathykit.releases.registry import read_dataset
 
 SAMPLE = Path(__file__).resolve().parents[1] / "empathykit" / "pipelines" / "sample_data" / "tweets.jsonl"
-TEXT = "id,text,sentiment\n1,café: my naïve friend's cancer pain,love\n2,\"a résumé, with a comma\",joy\n"
+TEXT = 'id,text,sentiment\n1,café: my naïve friend\'s cancer pain,love\n2,"a résumé, with a comma",joy\n'
 ENCODINGS = {
     "utf-8-bom": codecs.BOM_UTF8 + TEXT.encode("utf-8"),
     "utf-16-le": codecs.BOM_UTF16_LE + TEXT.encode("utf-16-le"),
@@ -57,8 +57,10 @@ def test_bom_csv_is_read_by_every_reader(tmp_path, encoding):
 def test_latin1_csv_says_how_to_convert(tmp_path, no_server):
     path = tmp_path / "posts.csv"
     path.write_bytes(TEXT.encode("latin-1"))
-    for command in (["collect", "file", str(path), "-o", str(tmp_path / "p.parquet")],
-                    ["annotate", "push", "-i", str(path), "-p", "odd", "-s", "seek-provide"]):
+    for command in (
+        ["collect", "file", str(path), "-o", str(tmp_path / "p.parquet")],
+        ["annotate", "push", "-i", str(path), "-p", "odd", "-s", "seek-provide"],
+    ):
         result = runner.invoke(app, command)
         assert result.exit_code == 1, result.output
         text = _flat(result.output)
@@ -68,9 +70,14 @@ def test_latin1_csv_says_how_to_convert(tmp_path, no_server):
         read_dataset("emolit", path)
 
 
-@pytest.mark.parametrize(("content", "what"), [(PNG, "is a PNG image"),
-                                               (gzip.compress(b'{"id": 1}\n'), "is gzip-compressed data"),
-                                               (b"\x00\x01\x02\x03" * 64, "holds binary data (NUL bytes)")])
+@pytest.mark.parametrize(
+    ("content", "what"),
+    [
+        (PNG, "is a PNG image"),
+        (gzip.compress(b'{"id": 1}\n'), "is gzip-compressed data"),
+        (b"\x00\x01\x02\x03" * 64, "holds binary data (NUL bytes)"),
+    ],
+)
 def test_binary_file_given_to_push_is_one_line(tmp_path, no_server, content, what):
     path = tmp_path / "items.jsonl"
     path.write_bytes(content)
@@ -83,23 +90,28 @@ def test_binary_file_given_to_push_is_one_line(tmp_path, no_server, content, wha
 def test_malformed_jsonl_line_names_file_line_and_parser_message(tmp_path, no_server):
     path = tmp_path / "items.jsonl"
     good = {"id": "a", "text": "hello"}
-    path.write_text(json.dumps(good) + '\n{"id": "b", "text": "broken"\n[1, 2]\n' + json.dumps(good | {"id": "c"}) + "\n")
+    path.write_text(
+        json.dumps(good) + '\n{"id": "b", "text": "broken"\n[1, 2]\n' + json.dumps(good | {"id": "c"}) + "\n"
+    )
     with pytest.raises(InputError) as caught:
         read_records(path)
-    assert str(caught.value) == (f"{path}, line 2: not valid JSON (Expecting ',' delimiter: line 1 column 29 "
-                                 "(char 28))")
+    assert str(caught.value) == (
+        f"{path}, line 2: not valid JSON (Expecting ',' delimiter: line 1 column 29 (char 28))"
+    )
     assert "--skip-bad" in caught.value.hint
     skipped: list[str] = []
     records = read_records(path, skip_bad=True, on_bad=skipped.append)
     assert [r["id"] for r in records] == ["a", "c"]
-    assert skipped == [f"{path}, line 2: not valid JSON (Expecting ',' delimiter: line 1 column 29 (char 28))",
-                       f"{path}, line 3: expected a JSON object, got list"]
+    assert skipped == [
+        f"{path}, line 2: not valid JSON (Expecting ',' delimiter: line 1 column 29 (char 28))",
+        f"{path}, line 3: expected a JSON object, got list",
+    ]
     result = runner.invoke(app, ["annotate", "push", "-i", str(path), "-p", "odd", "-s", "seek-provide"])
-    assert result.exit_code == 1 and "line 2: not valid JSON (Expecting ',' delimiter: line 1 column 29" in \
-        _flat(result.output)
+    assert result.exit_code == 1 and "line 2: not valid JSON (Expecting ',' delimiter: line 1 column 29" in _flat(
+        result.output
+    )
     # with --skip-bad the read passes and push goes on to the (absent) server
-    result = runner.invoke(app, ["annotate", "push", "-i", str(path), "-p", "odd", "-s", "seek-provide",
-                                 "--skip-bad"])
+    result = runner.invoke(app, ["annotate", "push", "-i", str(path), "-p", "odd", "-s", "seek-provide", "--skip-bad"])
     assert result.exit_code == 1 and "not valid JSON" not in result.output and "Label Studio" in result.output
 
 
@@ -122,7 +134,9 @@ def test_missing_annotations_file_is_named(tmp_path):
     text = _flat(result.output)
     assert f"{tmp_path / 'ann.parquet'}: no such file; expected the annotations" in text and str(items) not in text
     result = runner.invoke(app, ["agreement", "compute", str(tmp_path / "ann.parquet"), "-s", "seek-provide"])
-    assert result.exit_code == 1 and f"{tmp_path / 'ann.parquet'}: no such file; expected the annotations" in _flat(result.output)
+    assert result.exit_code == 1 and f"{tmp_path / 'ann.parquet'}: no such file; expected the annotations" in _flat(
+        result.output
+    )
 
 
 def test_empty_file_among_inputs_is_skipped_and_reported(tmp_path):

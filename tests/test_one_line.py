@@ -23,8 +23,13 @@ def _stderr_in_a_file(args: list[str], tmp_path: Path) -> tuple[int, list[str]]:
     """Exit code and stderr lines of the command run with stderr redirected to a file, at 80 columns."""
     log = tmp_path / "stderr.log"
     with log.open("w") as handle:
-        code = subprocess.run(EMPATHYKIT + [str(a) for a in args], stdout=subprocess.DEVNULL, stderr=handle,
-                              timeout=600, env={**os.environ, "COLUMNS": "80"}).returncode
+        code = subprocess.run(
+            EMPATHYKIT + [str(a) for a in args],
+            stdout=subprocess.DEVNULL,
+            stderr=handle,
+            timeout=600,
+            env={**os.environ, "COLUMNS": "80"},
+        ).returncode
     return code, log.read_text().splitlines()
 
 
@@ -70,10 +75,11 @@ def test_export_of_a_table_that_holds_no_annotations_names_the_file_passed(tmp_p
 def test_a_folder_where_a_file_is_expected_is_called_a_folder(tmp_path):
     folder = tmp_path / "items"
     folder.mkdir()
-    for args, expected in [(["export", folder, "-o", tmp_path / "out"], "the annotations Parquet file"),
-                           (["annotate", "push", "-i", folder, "-s", "seek-provide", "-p", "x"],
-                            "a CSV, JSONL, JSON or Parquet file"),
-                           (["lexicon", "score", folder, "-o", tmp_path / "s.parquet"], "a Parquet or CSV file")]:
+    for args, expected in [
+        (["export", folder, "-o", tmp_path / "out"], "the annotations Parquet file"),
+        (["annotate", "push", "-i", folder, "-s", "seek-provide", "-p", "x"], "a CSV, JSONL, JSON or Parquet file"),
+        (["lexicon", "score", folder, "-o", tmp_path / "s.parquet"], "a Parquet or CSV file"),
+    ]:
         result = runner.invoke(app, [str(a) for a in args])
         flat = " ".join(result.output.split())
         assert result.exit_code == 1 and f"error: {folder} is a folder; expected {expected}" in flat, (args, flat)

@@ -18,8 +18,8 @@ from typer.testing import CliRunner
 
 from empathykit.cli.main import app
 from empathykit.io import FOLDER_MARKER
-from tests.loop_fixtures import seek_classifier  # noqa: F401  (fixture)
-from tests.train_fixtures import make_export, tiny_model  # noqa: F401  (fixture)
+from tests.loop_fixtures import seek_classifier
+from tests.train_fixtures import make_export, tiny_model
 
 runner = CliRunner()
 EMPATHYKIT = Path(sys.executable).with_name("empathykit")
@@ -33,8 +33,9 @@ def _flat(output: str) -> str:
 def _tree(path: Path) -> dict[str, str]:
     """Every file under ``path`` (hidden ones too), or ``path`` itself, by its SHA-256."""
     files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
-    return {p.relative_to(path).as_posix() if p != path else "": hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in files}
+    return {
+        p.relative_to(path).as_posix() if p != path else "": hashlib.sha256(p.read_bytes()).hexdigest() for p in files
+    }
 
 
 def _refused(result, *words: str) -> str:
@@ -47,7 +48,7 @@ def _refused(result, *words: str) -> str:
 
 
 @pytest.fixture
-def model_copy(seek_classifier, tmp_path) -> Path:  # noqa: F811
+def model_copy(seek_classifier, tmp_path) -> Path:
     return Path(shutil.copytree(seek_classifier, tmp_path / "models" / "seek", symlinks=True))
 
 
@@ -64,10 +65,19 @@ def test_export_onto_a_model_folder_is_refused_and_an_earlier_export_replaced(an
     assert json.loads((out / FOLDER_MARKER).read_text())["output"] == "export"
 
 
-def test_train_onto_an_export_folder_is_refused_and_an_earlier_model_replaced(tiny_model, model_copy, tmp_path):  # noqa: F811
+def test_train_onto_an_export_folder_is_refused_and_an_earlier_model_replaced(tiny_model, model_copy, tmp_path):
     export = make_export(tmp_path / "export")
     before = _tree(export)
-    args = ["--model", str(tiny_model), "--set", "max_steps=2", "--set", "batch_size=8", "--set", "eval_each_epoch=false"]
+    args = [
+        "--model",
+        str(tiny_model),
+        "--set",
+        "max_steps=2",
+        "--set",
+        "batch_size=8",
+        "--set",
+        "eval_each_epoch=false",
+    ]
     result = runner.invoke(app, ["train", str(export), "-o", str(export), *args])
     _refused(result, "empathykit's export folder", str(export))
     assert _tree(export) == before and not (tmp_path / ".export.train-run").exists()
@@ -77,9 +87,11 @@ def test_train_onto_an_export_folder_is_refused_and_an_earlier_model_replaced(ti
     assert str(tiny_model) in (model_copy / "config.yaml").read_text()  # this run's model, not the copied one
 
 
-def test_predict_onto_a_users_parquet_is_refused_and_earlier_predictions_replaced(seek_classifier, tmp_path):  # noqa: F811
+def test_predict_onto_a_users_parquet_is_refused_and_earlier_predictions_replaced(seek_classifier, tmp_path):
     items = tmp_path / "items.jsonl"
-    items.write_text("".join(json.dumps({"item_id": str(i), "text": t}) + "\n" for i, t in enumerate(["so sad", "fun"])))
+    items.write_text(
+        "".join(json.dumps({"item_id": str(i), "text": t}) + "\n" for i, t in enumerate(["so sad", "fun"]))
+    )
     mine = tmp_path / "my.parquet"
     pd.DataFrame({"id": [1, 2], "note": ["a month", "of work"]}).to_parquet(mine)
     before = _tree(mine)
@@ -98,8 +110,9 @@ def test_predict_onto_a_users_parquet_is_refused_and_earlier_predictions_replace
     _refused(result, "empathykit's posts output")
 
 
-def test_agreement_report_onto_a_model_folder_is_refused_and_an_earlier_report_replaced(annotated, model_copy,
-                                                                                        tmp_path):
+def test_agreement_report_onto_a_model_folder_is_refused_and_an_earlier_report_replaced(
+    annotated, model_copy, tmp_path
+):
     annotations, _ = annotated
     before = _tree(model_copy)
     result = runner.invoke(app, ["agreement", "report", str(annotations), "-o", str(model_copy), "-b", "0"])
@@ -163,15 +176,31 @@ def test_passwords_reach_the_file_before_the_account_exists(studio_env, tmp_path
 
 
 @pytest.mark.studio
-def test_next_round_never_overwrites_an_earlier_rounds_record(studio_env, seek_classifier, tmp_path, monkeypatch):  # noqa: F811
+def test_next_round_never_overwrites_an_earlier_rounds_record(studio_env, seek_classifier, tmp_path, monkeypatch):
     for key, value in studio_env.env().items():
         monkeypatch.setenv(key, value)
     title = studio_env.project_title("rounds")
     pool = tmp_path / "pool.jsonl"
-    pool.write_text("".join(json.dumps({"item_id": f"p{i}", "text": t}) + "\n"
-                            for i, t in enumerate(["so sad", "a fun day", "I cry", "we win", "lost it", "party"])))
-    args = ["annotate", "next-round", "-p", title, "-i", str(pool), "--model", str(seek_classifier), "-n", "2",
-            "-o", str(tmp_path / "next.parquet")]
+    pool.write_text(
+        "".join(
+            json.dumps({"item_id": f"p{i}", "text": t}) + "\n"
+            for i, t in enumerate(["so sad", "a fun day", "I cry", "we win", "lost it", "party"])
+        )
+    )
+    args = [
+        "annotate",
+        "next-round",
+        "-p",
+        title,
+        "-i",
+        str(pool),
+        "--model",
+        str(seek_classifier),
+        "-n",
+        "2",
+        "-o",
+        str(tmp_path / "next.parquet"),
+    ]
     assert runner.invoke(app, [*args, "--schema", "seek-provide"]).exit_code == 0
     before = _tree(tmp_path / "next.parquet"), _tree(tmp_path / "next.selection.json")
     result = runner.invoke(app, args)
@@ -186,14 +215,21 @@ def test_next_round_never_overwrites_an_earlier_rounds_record(studio_env, seek_c
 def _sandboxed(mount: str, folder: Path, *args: str) -> subprocess.CompletedProcess:
     """``empathykit ARGS`` in a user and mount namespace where ``folder`` is read-only (``ro``) or a
     8 KiB file system (``full``); skipped where the system allows neither."""
-    how = (f'mount --bind -o ro "{folder}" "{folder}"' if mount == "ro"
-           else f'mount -t tmpfs -o size=8k tmpfs "{folder}"')
+    how = (
+        f'mount --bind -o ro "{folder}" "{folder}"' if mount == "ro" else f'mount -t tmpfs -o size=8k tmpfs "{folder}"'
+    )
     probe = subprocess.run(["unshare", "-rm", "sh", "-c", how], capture_output=True, text=True, check=False)
     if probe.returncode != 0:
         pytest.skip(f"no user namespaces to mount {folder} {mount} here: {probe.stderr.strip()}")
     env = {**os.environ, "COLUMNS": "400", "TERM": "dumb"}
-    return subprocess.run(["unshare", "-rm", "sh", "-c", f'{how} && exec "$@"', "sh", str(EMPATHYKIT), *args],
-                          capture_output=True, text=True, env=env, timeout=600, check=False)
+    return subprocess.run(
+        ["unshare", "-rm", "sh", "-c", f'{how} && exec "$@"', "sh", str(EMPATHYKIT), *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+        check=False,
+    )
 
 
 def _one_line(process: subprocess.CompletedProcess, folder: Path, *words: str) -> None:
@@ -216,7 +252,7 @@ def readonly(tmp_path) -> Path:
 
 
 @pytest.mark.parametrize("family", ["predict", "export", "filter", "agreement report", "passwords-out", "train"])
-def test_read_only_folder_is_one_line(family, annotated, seek_classifier, readonly, tmp_path, tiny_model):  # noqa: F811
+def test_read_only_folder_is_one_line(family, annotated, seek_classifier, readonly, tmp_path, tiny_model):
     annotations, _ = annotated
     items = tmp_path / "items.jsonl"
     items.write_text(json.dumps({"item_id": "1", "text": "so sad"}) + "\n")
@@ -224,11 +260,31 @@ def test_read_only_folder_is_one_line(family, annotated, seek_classifier, readon
         "predict": lambda: ["predict", str(seek_classifier), str(items), "-o", str(readonly / "p.parquet")],
         "export": lambda: ["export", str(annotations), "-o", str(readonly / "export")],
         "filter": lambda: ["filter", str(items), "-o", str(readonly / "f.parquet")],
-        "agreement report": lambda: ["agreement", "report", str(annotations), "-o", str(readonly / "report"), "-b", "0"],
-        "passwords-out": lambda: ["annotate", "users", "--emails", "a@example.org", "--passwords-out",
-                                  str(readonly / "pw.csv")],
-        "train": lambda: ["train", str(make_export(tmp_path / "export")), "--model", str(tiny_model),
-                          "-o", str(readonly / "model")],
+        "agreement report": lambda: [
+            "agreement",
+            "report",
+            str(annotations),
+            "-o",
+            str(readonly / "report"),
+            "-b",
+            "0",
+        ],
+        "passwords-out": lambda: [
+            "annotate",
+            "users",
+            "--emails",
+            "a@example.org",
+            "--passwords-out",
+            str(readonly / "pw.csv"),
+        ],
+        "train": lambda: [
+            "train",
+            str(make_export(tmp_path / "export")),
+            "--model",
+            str(tiny_model),
+            "-o",
+            str(readonly / "model"),
+        ],
     }[family]()
     process = _sandboxed("ro", readonly, *args)
     _one_line(process, readonly, "Read-only file system")
@@ -236,13 +292,15 @@ def test_read_only_folder_is_one_line(family, annotated, seek_classifier, readon
 
 
 @pytest.mark.parametrize("family", ["export", "predict"])
-def test_a_full_disk_is_one_line_naming_the_output(family, annotated, seek_classifier, tmp_path):  # noqa: F811
+def test_a_full_disk_is_one_line_naming_the_output(family, annotated, seek_classifier, tmp_path):
     annotations, _ = annotated
     items = tmp_path / "items.jsonl"
     items.write_text("".join(json.dumps({"item_id": str(i), "text": f"so sad {i} " * 40}) + "\n" for i in range(300)))
     small = tmp_path / "small"
     small.mkdir()
-    args = {"export": ["export", str(annotations), "-o", str(small / "export")],
-            "predict": ["predict", str(seek_classifier), str(items), "-o", str(small / "p.parquet")]}[family]
+    args = {
+        "export": ["export", str(annotations), "-o", str(small / "export")],
+        "predict": ["predict", str(seek_classifier), str(items), "-o", str(small / "p.parquet")],
+    }[family]
     process = _sandboxed("full", small, *args)
     _one_line(process, small, "No space left on device")

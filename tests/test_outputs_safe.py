@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 from empathykit.cli.main import app
 from empathykit.errors import OutputError
 from empathykit.io import FOLDER_MARKER, TMP_TAG, atomic_path, check_output, write_json
-from tests.train_fixtures import tiny_model  # noqa: F401  (fixture)
+from tests.train_fixtures import tiny_model
 
 SAMPLE = Path(__file__).resolve().parents[1] / "empathykit" / "pipelines" / "sample_data" / "tweets.jsonl"
 runner = CliRunner()
@@ -36,16 +36,18 @@ def _precious(folder: Path) -> Path:
 
 
 def _untouched(folder: Path) -> bool:
-    return ((folder / "notes.txt").read_text() == "a month of work\n"
-            and (folder / "sub" / "data.csv").read_text() == "id,text\n1,hello\n")
+    return (folder / "notes.txt").read_text() == "a month of work\n" and (
+        folder / "sub" / "data.csv"
+    ).read_text() == "id,text\n1,hello\n"
 
 
 def _temporaries(folder: Path) -> list[str]:
     return sorted(p.name for p in folder.iterdir() if TMP_TAG in p.name)
 
 
-@pytest.mark.parametrize("command", [["collect", "file", str(SAMPLE)], ["filter", str(SAMPLE)],
-                                     ["annotate", "pull", "-p", "any project"]])
+@pytest.mark.parametrize(
+    "command", [["collect", "file", str(SAMPLE)], ["filter", str(SAMPLE)], ["annotate", "pull", "-p", "any project"]]
+)
 def test_folder_given_as_file_output_is_kept(tmp_path, monkeypatch, command):
     monkeypatch.setenv("LABEL_STUDIO_URL", "http://127.0.0.1:9")  # the check comes before any request
     monkeypatch.setenv("LABEL_STUDIO_API_KEY", "unused")
@@ -192,7 +194,7 @@ def _dead_pid() -> int:
     process = subprocess.Popen([sys.executable, "-c", "pass"])
     process.wait()
     time.sleep(0.01)
-    return process.pid if not _exists(process.pid) else 2 ** 22 + 1
+    return process.pid if not _exists(process.pid) else 2**22 + 1
 
 
 def _exists(pid: int) -> bool:
@@ -205,7 +207,7 @@ def _exists(pid: int) -> bool:
 
 # -- retrieve's embedding cache (issue 26 item 3) -------------------------------------------------------
 @pytest.fixture(scope="module")
-def similarity_model(tmp_path_factory, tiny_model):  # noqa: F811
+def similarity_model(tmp_path_factory, tiny_model):
     from empathykit.train.families import get_family
     from tests.train_fixtures import pair_data, similarity_settings
 
@@ -255,9 +257,30 @@ def test_retrieve_works_on_a_read_only_corpus_folder(similarity_model, tmp_path)
         pytest.skip("no user namespaces here to mount the corpus folder read-only")
     env = {**os.environ, "EMPATHYKIT_CACHE": str(tmp_path / "cache"), "COLUMNS": "400"}
     empathykit = Path(sys.executable).with_name("empathykit")
-    process = subprocess.run(["unshare", "-rm", "sh", "-c", f'{how} && exec "$@"', "sh", str(empathykit), "retrieve",
-                              str(similarity_model), "--corpus", str(corpus), "--query", "sad", "-k", "1"],
-                             capture_output=True, text=True, env=env, timeout=600, check=False)
+    process = subprocess.run(
+        [
+            "unshare",
+            "-rm",
+            "sh",
+            "-c",
+            f'{how} && exec "$@"',
+            "sh",
+            str(empathykit),
+            "retrieve",
+            str(similarity_model),
+            "--corpus",
+            str(corpus),
+            "--query",
+            "sad",
+            "-k",
+            "1",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+        check=False,
+    )
     assert process.returncode == 0, process.stderr
     found = json.loads(process.stdout.splitlines()[0])
     assert found["rank"] == 1 and found["id"] in {"s0", "s1", "s2"}
@@ -285,5 +308,8 @@ def test_a_files_kind_travels_with_it_and_an_edit_makes_it_the_users(tmp_path):
     assert check_output(moved, output="predictions") == moved
     with pytest.raises(OutputError, match="empathykit's predictions output"):
         check_output(moved, output="filtered")
-    assert sorted(p.name for p in tmp_path.iterdir()) == [".agreement.json.empathykit-output.json", "agreement.json",
-                                                          "moved.parquet"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        ".agreement.json.empathykit-output.json",
+        "agreement.json",
+        "moved.parquet",
+    ]

@@ -23,12 +23,20 @@ from empathykit.predict.corpus import CorpusSettings, predict_corpus
 from empathykit.predict.models import open_model
 from empathykit.predict.parts import VERSION_KEY, parts_dir
 from empathykit.train.folder import model_version
-from tests.loop_fixtures import seek_classifier  # noqa: F401  (fixture)
+from tests.loop_fixtures import seek_classifier
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
-WORDS = ["so sad and hurt today", "great sunny party", "my friend is lost and sorry", "win", "the day was fun",
-         "cry", "a very happy day and we feel great", "pain"]
+WORDS = [
+    "so sad and hurt today",
+    "great sunny party",
+    "my friend is lost and sorry",
+    "win",
+    "the day was fun",
+    "cry",
+    "a very happy day and we feel great",
+    "pain",
+]
 
 
 def texts(n: int) -> list[str]:
@@ -36,7 +44,9 @@ def texts(n: int) -> list[str]:
 
 
 def write_jsonl(path: Path, n: int) -> Path:
-    path.write_text("".join(json.dumps({"item_id": f"{i:05d}", "text": t, "n": i}) + "\n" for i, t in enumerate(texts(n))))
+    path.write_text(
+        "".join(json.dumps({"item_id": f"{i:05d}", "text": t, "n": i}) + "\n" for i, t in enumerate(texts(n)))
+    )
     return path
 
 
@@ -51,16 +61,18 @@ def test_streamed_row_groups_equal_the_models_rows_in_every_format(seek_classifi
     (tmp_path / "in.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
     for suffix in ("parquet", "csv", "jsonl"):
         out = tmp_path / f"{suffix}.parquet"
-        report = predict_corpus(seek_classifier, tmp_path / f"in.{suffix}", out,
-                                settings=CorpusSettings(chunk_rows=5, batch_size=2))
+        report = predict_corpus(
+            seek_classifier, tmp_path / f"in.{suffix}", out, settings=CorpusSettings(chunk_rows=5, batch_size=2)
+        )
         handle = pq.ParquetFile(out)
         assert handle.metadata.num_row_groups == 5 and report.chunks == 5 and report.items == 23
         assert handle.schema_arrow.metadata[VERSION_KEY].decode() == model_version(seek_classifier)
         written = handle.read().to_pylist()
         assert [r["item_id"] for r in written] == [r["item_id"] for r in rows]  # ids stay text, in order
         assert [r["prediction"] for r in written] == [e["prediction"] for e in expected]
-        assert [r["prediction_score"] for r in written] == pytest.approx([e["prediction_score"] for e in expected],
-                                                                          abs=1e-5)
+        assert [r["prediction_score"] for r in written] == pytest.approx(
+            [e["prediction_score"] for e in expected], abs=1e-5
+        )
         assert not parts_dir(out).exists()
 
 
@@ -99,8 +111,9 @@ def test_a_resume_with_other_settings_refuses_and_bad_rows_are_named_or_set_asid
     assert parts.is_dir()  # the run record stays for a resume
     with pytest.raises(InputError, match=r"chunk_rows 3 \(now 4\)"):
         predict_corpus(seek_classifier, source, out, settings=CorpusSettings(chunk_rows=4, skip_bad=False))
-    report = predict_corpus(seek_classifier, source, tmp_path / "q.parquet",
-                            settings=CorpusSettings(chunk_rows=3, skip_bad=True))
+    report = predict_corpus(
+        seek_classifier, source, tmp_path / "q.parquet", settings=CorpusSettings(chunk_rows=3, skip_bad=True)
+    )
     assert report.items == 8 and report.bad == 1
     bad = [json.loads(line) for line in report.bad_path.read_text().splitlines()]
     assert bad[0]["row"] == 5 and "not valid JSON" in bad[0]["error"]
@@ -120,8 +133,20 @@ def _free_port() -> int:
 LAUNCHERS = {
     "torchrun": ["torchrun", "--nproc_per_node", "2", "--master_port"],
     # accelerate's multi-process launcher is torch.distributed.run (gloo on a CPU-only machine)
-    "accelerate": ["accelerate", "launch", "--multi_gpu", "--num_processes", "2", "--num_machines", "1",
-                   "--mixed_precision", "no", "--dynamo_backend", "no", "--main_process_port"],
+    "accelerate": [
+        "accelerate",
+        "launch",
+        "--multi_gpu",
+        "--num_processes",
+        "2",
+        "--num_machines",
+        "1",
+        "--mixed_precision",
+        "no",
+        "--dynamo_backend",
+        "no",
+        "--main_process_port",
+    ],
 }
 
 
@@ -133,8 +158,23 @@ def test_two_processes_under_a_launcher_write_the_local_output(seek_classifier, 
     out = tmp_path / "two.parquet"
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}
     command = [str(VENV_BIN / LAUNCHERS[launcher][0]), *LAUNCHERS[launcher][1:], str(_free_port())]
-    done = subprocess.run([*command, str(VENV_BIN / "empathykit"), "predict", str(seek_classifier), str(source),
-                           "-o", str(out), "--chunk-rows", "6"], env=env, capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [
+            *command,
+            str(VENV_BIN / "empathykit"),
+            "predict",
+            str(seek_classifier),
+            str(source),
+            "-o",
+            str(out),
+            "--chunk-rows",
+            "6",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     assert done.stdout.strip() == model_version(seek_classifier)  # the first process reports, once
     assert pq.read_table(out).equals(pq.read_table(local))
@@ -146,8 +186,9 @@ def test_dask_local_cluster_of_two_workers_gives_the_local_predictions(seek_clas
     local = tmp_path / "local.parquet"
     predict_corpus(seek_classifier, source, local, settings=CorpusSettings(chunk_rows=4))
     out = tmp_path / "dask.parquet"
-    report = predict_corpus(seek_classifier, source, out, settings=CorpusSettings(chunk_rows=4), engine="dask",
-                            workers=2)
+    report = predict_corpus(
+        seek_classifier, source, out, settings=CorpusSettings(chunk_rows=4), engine="dask", workers=2
+    )
     assert pq.read_table(out).equals(pq.read_table(local))
     assert report.chunks == 10 and report.worker_loads and set(report.worker_loads.values()) == {1}
 
@@ -174,7 +215,9 @@ def test_running_out_of_memory_is_one_line_and_a_smaller_batch_goes_on(seek_clas
     assert report.resumed == 2 and report.items == 20 and calls[-1] == 2
     monkeypatch.setattr(LoadedModel, "run", run)
     predict_corpus(seek_classifier, source, tmp_path / "whole.parquet", settings=CorpusSettings(chunk_rows=4))
-    assert pq.read_table(out).column("prediction").equals(pq.read_table(tmp_path / "whole.parquet").column("prediction"))
+    assert (
+        pq.read_table(out).column("prediction").equals(pq.read_table(tmp_path / "whole.parquet").column("prediction"))
+    )
 
 
 def test_a_chunk_without_predictions_joins_the_others(seek_classifier, tmp_path):

@@ -13,7 +13,7 @@ import torch
 from empathykit.errors import InputError
 from empathykit.predict.models import CURRENT_MODEL, open_model, resolve_dirs
 from empathykit.train.folder import model_version
-from tests.loop_fixtures import seek_classifier  # noqa: F401  (fixture)
+from tests.loop_fixtures import seek_classifier
 
 TEXTS = ["so sad and hurt today", "great sunny party", "", "my friend is lost and sorry", "win", "the day was fun"]
 
@@ -46,7 +46,9 @@ def test_one_pass_gives_rows_probabilities_and_embeddings(seek_classifier):
     assert out.embeddings.shape == (len(TEXTS), 32)
     assert out.rows[2] == {"prediction": None, "prediction_score": None}  # no text: no prediction
     for row, p in zip(np.delete(np.array(out.rows, dtype=object), 2), probs):
-        assert row["prediction"] == model.label_names[int(p.argmax())] and row["prediction_score"] == pytest.approx(p.max())
+        assert row["prediction"] == model.label_names[int(p.argmax())] and row["prediction_score"] == pytest.approx(
+            p.max()
+        )
     # sorted-by-length batches of two answer what one unsorted batch answers, in input order
     small = model.run([{"text": t} for t in TEXTS], batch_size=2, sort=True)
     assert small.labels == out.labels

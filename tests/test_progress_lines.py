@@ -15,15 +15,15 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import SAMPLES
 from rich.console import Console
 from typer.testing import CliRunner
 
-from conftest import SAMPLES
 from empathykit.cli import _progress
 from empathykit.cli.main import app
 from empathykit.progress import Counter, within
 from empathykit.quickstart import sample_tweets_path
-from tests.train_fixtures import tiny_model  # noqa: F401
+from tests.train_fixtures import tiny_model
 
 runner = CliRunner()
 FAST = {"EMPATHYKIT_PROGRESS_SECONDS": "0.05"}
@@ -85,8 +85,7 @@ def test_on_a_terminal_the_stages_show_as_a_bar_that_an_error_clears():
 def test_first_label_studio_install_prints_lines_with_the_elapsed_time(tmp_path):
     # a real first install into a new venv; pip finds no index, so it fails after the venv is
     # built (seconds) instead of downloading Label Studio (minutes)
-    env = {**FAST, "EMPATHYKIT_LABEL_STUDIO_VENV": str(tmp_path / "venv"), "PIP_NO_INDEX": "1",
-           "PIP_FIND_LINKS": ""}
+    env = {**FAST, "EMPATHYKIT_LABEL_STUDIO_VENV": str(tmp_path / "venv"), "PIP_NO_INDEX": "1", "PIP_FIND_LINKS": ""}
     result = runner.invoke(app, ["studio", "install"], env=env)
     assert result.exit_code != 0
     lines = result.stderr.splitlines()
@@ -107,14 +106,29 @@ def test_studio_start_prints_its_stages_off_a_terminal(tmp_path):
     assert not SPINNER.search(result.stderr) and "Traceback" not in result.stderr
 
 
-def test_training_prints_plain_step_lines(tiny_model, tmp_path):  # noqa: F811
+def test_training_prints_plain_step_lines(tiny_model, tmp_path):
     from empathykit.exports.importers import export_import
 
     export = tmp_path / "export"
     export_import(f"newsemp:{SAMPLES / 'newsemp' / 'messages.csv'}", export)
-    result = runner.invoke(app, ["train", str(export), "--task", "empathy_bin", "--model", str(tiny_model),
-                                 "-o", str(tmp_path / "m"), "--set", "epochs=1", "--set", "max_length=32"],
-                           env=FAST)
+    result = runner.invoke(
+        app,
+        [
+            "train",
+            str(export),
+            "--task",
+            "empathy_bin",
+            "--model",
+            str(tiny_model),
+            "-o",
+            str(tmp_path / "m"),
+            "--set",
+            "epochs=1",
+            "--set",
+            "max_length=32",
+        ],
+        env=FAST,
+    )
     assert result.exit_code == 0, result.output
     steps = re.findall(r"^training: (\d+)/(\d+)(, .*)?$", result.stderr, re.M)
     assert steps and all(int(done) <= int(total) for done, total, _ in steps), result.stderr
@@ -125,15 +139,22 @@ def _run(args: list[str], tmp_path: Path, **env: str) -> tuple[subprocess.Comple
     """The command in a real process with stderr redirected to a file, as a cron job or CI runs it."""
     log = tmp_path / "stderr.log"
     with log.open("w") as handle:
-        done = subprocess.run(EMPATHYKIT + args, stdout=subprocess.PIPE, stderr=handle, text=True, timeout=600,
-                              env={**os.environ, "COLUMNS": "80", **FAST, **env})
+        done = subprocess.run(
+            EMPATHYKIT + args,
+            stdout=subprocess.PIPE,
+            stderr=handle,
+            text=True,
+            timeout=600,
+            env={**os.environ, "COLUMNS": "80", **FAST, **env},
+        )
     return done, log.read_text()
 
 
 def test_agreement_compute_prints_its_stages_into_a_file(annotated, tmp_path):
     annotations, _ = annotated
-    done, log = _run(["agreement", "compute", str(annotations), "--bootstrap", "200", "-o", str(tmp_path / "a.json")],
-                     tmp_path)
+    done, log = _run(
+        ["agreement", "compute", str(annotations), "--bootstrap", "200", "-o", str(tmp_path / "a.json")], tmp_path
+    )
     assert done.returncode == 0, log
     assert re.search(r"^agreement of field \w+", log, re.M), log
     assert not SPINNER.search(log), log
@@ -150,7 +171,7 @@ def test_filter_and_export_leave_lines_and_no_spinner_frames_in_a_file(annotated
 
 
 @pytest.mark.studio
-def test_a_loop_in_a_cron_log_names_each_step_and_counts_the_training(studio, tiny_model, tmp_path):  # noqa: F811
+def test_a_loop_in_a_cron_log_names_each_step_and_counts_the_training(studio, tiny_model, tmp_path):
     import json
 
     from empathykit.annotate.push import push
@@ -159,18 +180,40 @@ def test_a_loop_in_a_cron_log_names_each_step_and_counts_the_training(studio, ti
 
     title, seek = studio.project_title("loop-log"), get_schema("seek-provide")
     annotated = make_rows(24, seed=7)
-    report = push([{"item_id": r["item_id"], "text": r["text"]} for r in annotated], schema="seek-provide",
-                  project=title, round_size=24, connection=studio.connection)
+    report = push(
+        [{"item_id": r["item_id"], "text": r["text"]} for r in annotated],
+        schema="seek-provide",
+        project=title,
+        round_size=24,
+        connection=studio.connection,
+    )
     (annotator,) = studio.make_annotators(1)
     labels = {r["item_id"]: "seeking" if r["label"] else "none" for r in annotated}
     for task in studio.tasks(report.project_id):
         studio.submit(task["id"], seek.to_results({"empathy": labels[task["data"]["item_id"]]}), annotator)
     pool = tmp_path / "pool.jsonl"
-    pool.write_text("".join(json.dumps({"item_id": r["item_id"], "text": r["text"]}) + "\n"
-                            for r in make_rows(12, seed=8)))
+    pool.write_text(
+        "".join(json.dumps({"item_id": r["item_id"], "text": r["text"]}) + "\n" for r in make_rows(12, seed=8))
+    )
     settings = ["epochs=2", "learning_rate=3e-3", "warmup_ratio=0", "eval_each_epoch=false", "batch_size=8"]
-    done, log = _run(["loop", "-p", title, "-i", str(pool), "-m", str(tiny_model), "-o", str(tmp_path / "loop"),
-                      "-n", "3", *[a for s in settings for a in ("--set", s)]], tmp_path, **studio.env())
+    done, log = _run(
+        [
+            "loop",
+            "-p",
+            title,
+            "-i",
+            str(pool),
+            "-m",
+            str(tiny_model),
+            "-o",
+            str(tmp_path / "loop"),
+            "-n",
+            "3",
+            *[a for s in settings for a in ("--set", s)],
+        ],
+        tmp_path,
+        **studio.env(),
+    )
     assert done.returncode == 0, log
     lines = log.splitlines()
     assert "round 1: pull" in lines and "round 1: train" in lines, log

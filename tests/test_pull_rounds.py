@@ -39,8 +39,14 @@ def test_incremental_pulls_across_three_rounds_keep_one_items_schema(studio, pro
     (annotator,) = studio.make_annotators(1)
     out = tmp_path / "annotations.parquet"
     for number in (1, 2, 3):
-        report = push(round_items(number), schema="seek-provide", project=title, first_round=number,
-                      round_size=3, connection=studio.connection)
+        report = push(
+            round_items(number),
+            schema="seek-provide",
+            project=title,
+            first_round=number,
+            round_size=3,
+            connection=studio.connection,
+        )
         for task in studio.tasks(report.project_id):
             if task["data"]["round"] == number:
                 studio.submit(task["id"], SEEK.to_results({"empathy": "none"}), annotator)

@@ -27,9 +27,14 @@ SEEK = get_schema("seek-provide")
 def test_parallel_pushes_of_overlapping_inputs_make_one_project_with_each_item_once(studio):
     title = studio.project_title("concurrent")
     inputs = [items(0, 240), items(60, 300), items(0, 300)]
-    reports = run_together([
-        lambda chunk=chunk: push(chunk, schema="seek-provide", project=title, batch_size=15,
-                                 connection=studio.connection) for chunk in inputs])
+    reports = run_together(
+        [
+            lambda chunk=chunk: push(
+                chunk, schema="seek-provide", project=title, batch_size=15, connection=studio.connection
+            )
+            for chunk in inputs
+        ]
+    )
     assert titled(studio, title) == [reports[0].project_id]
     assert {r.project_id for r in reports} == {reports[0].project_id}
     counts = Counter(t["data"]["item_id"] for t in studio.tasks(reports[0].project_id))
@@ -43,9 +48,14 @@ def test_parallel_pushes_of_overlapping_inputs_make_one_project_with_each_item_o
 def test_parallel_pushes_into_an_existing_project_import_each_item_once(studio):
     title = studio.project_title("concurrent-existing")
     first = push(items(0, 1), schema="seek-provide", project=title, connection=studio.connection)
-    reports = run_together([
-        lambda chunk=chunk: push(chunk, schema="seek-provide", project=title, batch_size=10,
-                                 connection=studio.connection) for chunk in (items(0, 200), items(0, 200))])
+    reports = run_together(
+        [
+            lambda chunk=chunk: push(
+                chunk, schema="seek-provide", project=title, batch_size=10, connection=studio.connection
+            )
+            for chunk in (items(0, 200), items(0, 200))
+        ]
+    )
     counts = Counter(t["data"]["item_id"] for t in studio.tasks(first.project_id))
     assert len(counts) == 200 and max(counts.values()) == 1
     assert sum(r.created for r in reports) == 199
@@ -54,8 +64,8 @@ def test_parallel_pushes_into_an_existing_project_import_each_item_once(studio):
 def plant(studio, project_id, item_ids):
     """Import copies of items directly with the SDK (as another tool would)."""
     answer = studio.client().projects.import_tasks(
-        project_id, request=[{"data": {"item_id": i, "text": f"copy of {i}"}} for i in item_ids],
-        return_task_ids=True)
+        project_id, request=[{"data": {"item_id": i, "text": f"copy of {i}"}} for i in item_ids], return_task_ids=True
+    )
     return list(answer.task_ids)
 
 

@@ -9,35 +9,40 @@ import re
 
 import pandas as pd
 import pytest
-
 from conftest import SAMPLES, whole_release
+from tables import tidy_rows
+
 from empathykit.exports import load
 from empathykit.exports.epitome_csv import write_epitome_csv
 from empathykit.exports.hf import export_dataset
 from empathykit.exports.importers import export_import
-from empathykit.releases.registry import read_dataset
 from empathykit.releases.labelled import TWITTEMP_LABELS
+from empathykit.releases.registry import read_dataset
 from empathykit.schemas import get_schema
 from empathykit.schemas.variants import variants_for
-from tables import tidy_rows
-from tests.train_fixtures import tiny_model  # noqa: F401
+from tests.train_fixtures import tiny_model
 
 TWITTEMP = SAMPLES / "twittemp" / "twittemp_sample.csv"
 EPITOME = SAMPLES / "epitome"
 ENTITY = re.compile(r"&(#\d+|#x[0-9a-fA-F]+|[a-zA-Z]+);")
 TASKS = ["seek-provide", "empathy-vs-none", "seek-vs-rest", "provide-vs-rest"]
 #: what each task calls each release label (section 5 of the TwittEmp paper)
-EXPECTED = {"seek-provide": {"seeking": "seeking", "providing": "providing", "none": "none"},
-            "empathy-vs-none": {"seeking": "empathy", "providing": "empathy", "none": "none"},
-            "seek-vs-rest": {"seeking": "seeking", "providing": "rest", "none": "rest"},
-            "provide-vs-rest": {"seeking": "rest", "providing": "providing", "none": "rest"}}
+EXPECTED = {
+    "seek-provide": {"seeking": "seeking", "providing": "providing", "none": "none"},
+    "empathy-vs-none": {"seeking": "empathy", "providing": "empathy", "none": "none"},
+    "seek-vs-rest": {"seeking": "seeking", "providing": "rest", "none": "rest"},
+    "provide-vs-rest": {"seeking": "rest", "providing": "providing", "none": "rest"},
+}
 
 
 def _release_labels(path) -> dict[str, str]:
     """item text -> release label name, read with csv (not the toolkit's reader)."""
     with open(path, encoding="utf-8", newline="") as handle:
-        return {row["content"]: TWITTEMP_LABELS[row["label"].strip()] for row in csv.DictReader(handle)
-                if row["label"].strip() in TWITTEMP_LABELS and row["content"].strip()}
+        return {
+            row["content"]: TWITTEMP_LABELS[row["label"].strip()]
+            for row in csv.DictReader(handle)
+            if row["label"].strip() in TWITTEMP_LABELS and row["content"].strip()
+        }
 
 
 def _check_twittemp_tasks(source, out):
@@ -71,8 +76,9 @@ def test_import_configs_are_the_annotation_export_variants(tmp_path):
     records = read_dataset("twittemp", TWITTEMP, on_problem=lambda problem: None)
     votes = {r["item_id"]: [r["reference"]["empathy"]] * 3 for r in records}
     tidy_rows(votes).to_parquet(tmp_path / "ann.parquet")
-    pd.DataFrame({"item_id": [r["item_id"] for r in records],
-                  "text": [r["text"] for r in records]}).to_parquet(tmp_path / "ann.items.parquet")
+    pd.DataFrame({"item_id": [r["item_id"] for r in records], "text": [r["text"] for r in records]}).to_parquet(
+        tmp_path / "ann.items.parquet"
+    )
     export_dataset(tmp_path / "ann.parquet", "seek-provide", tmp_path / "annotations")
     assert [v.name for v in variants_for(get_schema("seek-provide"))] == TASKS
     for task in TASKS:
@@ -93,14 +99,21 @@ def test_a_model_trained_on_an_import_reads_an_annotation_export_and_back(tiny_m
     export_import(f"twittemp:{TWITTEMP}", tmp_path / "import")
     records = read_dataset("twittemp", TWITTEMP, on_problem=lambda problem: None)
     tidy_rows({r["item_id"]: [r["reference"]["empathy"]] * 3 for r in records}).to_parquet(tmp_path / "ann.parquet")
-    pd.DataFrame({"item_id": [r["item_id"] for r in records],
-                  "text": [r["text"] for r in records]}).to_parquet(tmp_path / "ann.items.parquet")
+    pd.DataFrame({"item_id": [r["item_id"] for r in records], "text": [r["text"] for r in records]}).to_parquet(
+        tmp_path / "ann.items.parquet"
+    )
     export_dataset(tmp_path / "ann.parquet", "seek-provide", tmp_path / "annotations")
     settings = ["epochs=1", "batch_size=8", "save_steps=1000", "logging_steps=50"]
     for source, other in (("import", "annotations"), ("annotations", "import")):
         model = tmp_path / f"model-{source}"
-        train_model(str(tmp_path / source), family="classifier", model=str(tiny_model), out_dir=model,
-                    task="empathy-vs-none", overrides=settings)
+        train_model(
+            str(tmp_path / source),
+            family="classifier",
+            model=str(tiny_model),
+            out_dir=model,
+            task="empathy-vs-none",
+            overrides=settings,
+        )
         result = evaluate_model(model, str(tmp_path / other), split="test")
         assert result["task"] == "empathy-vs-none"
         assert 0.0 <= result["accuracy"] <= 1.0 and result["macro_f1"] is not None

@@ -8,11 +8,11 @@ import json
 import pytest
 
 from empathykit.errors import InputError
-from tests.train_fixtures import pair_data, similarity_settings, tiny_model  # noqa: F401
+from tests.train_fixtures import pair_data, similarity_settings, tiny_model
 
 
 @pytest.fixture(scope="module")
-def model_dir(tiny_model, tmp_path_factory):  # noqa: F811
+def model_dir(tiny_model, tmp_path_factory):
     from empathykit.train.families import get_family
 
     out = tmp_path_factory.mktemp("ret") / "model"
@@ -28,8 +28,12 @@ def test_planted_nearest_story_first_and_cache_reused(model_dir, tmp_path, monke
     planted = "my friend was so sad and hurt today"
     others = ["we win the party", "sunny fun day", "the great happy win", "a very fun party today"]
     corpus = tmp_path / "stories.jsonl"
-    corpus.write_text("".join(json.dumps({"id": f"s{i}", "story": t}) + "\n"
-                              for i, t in enumerate(others[:2] + [planted] + others[2:])), encoding="utf-8")
+    corpus.write_text(
+        "".join(
+            json.dumps({"id": f"s{i}", "story": t}) + "\n" for i, t in enumerate(others[:2] + [planted] + others[2:])
+        ),
+        encoding="utf-8",
+    )
     first = retrieve(model_dir, corpus, [planted], k=3)
     assert first["results"][0]["id"] == "s2" and first["results"][0]["score"] == pytest.approx(1.0, abs=1e-4)
     assert [r["rank"] for r in first["results"]] == [1, 2, 3] and not first["cached"]
@@ -55,7 +59,7 @@ def test_retrieval_metrics_hand_computed():
     metrics = retrieval_metrics(["q", "q", "q"], ["a", "b", "c"], [4, 2, 1], [0.5, 0.9, 0.1])
     assert metrics["queries"] == 1 and metrics["precision_at_1"] == 0.0
     assert metrics["kendall_tau"] == pytest.approx(1 / 3)  # 2 concordant, 1 discordant of 3
-    assert metrics["spearman_rho"] == pytest.approx(0.5)   # 1 - 6*2/(3*8)
+    assert metrics["spearman_rho"] == pytest.approx(0.5)  # 1 - 6*2/(3*8)
     tied = retrieval_metrics(["q", "q"], ["a", "b"], [3, 3], [0.2, 0.8])
     assert tied["precision_at_1"] == 1.0  # ties: either human-top story counts
 
@@ -68,8 +72,21 @@ def test_retrieve_command_writes_jsonl_and_rejects_large_k(model_dir, tmp_path):
     corpus = tmp_path / "stories.txt"
     corpus.write_text("we win the party\nmy friend was so sad\nsunny fun day\n", encoding="utf-8")
     out = tmp_path / "hits.jsonl"
-    result = CliRunner().invoke(app, ["retrieve", str(model_dir), "--corpus", str(corpus), "-k", "2",
-                                      "--query", "my friend was so sad", "-o", str(out)])
+    result = CliRunner().invoke(
+        app,
+        [
+            "retrieve",
+            str(model_dir),
+            "--corpus",
+            str(corpus),
+            "-k",
+            "2",
+            "--query",
+            "my friend was so sad",
+            "-o",
+            str(out),
+        ],
+    )
     assert result.exit_code == 0, result.output
     hits = [json.loads(line) for line in out.read_text().splitlines()]
     assert [h["rank"] for h in hits] == [1, 2] and hits[0]["text"] == "my friend was so sad"

@@ -15,25 +15,43 @@ import pytest
 from typer.testing import CliRunner
 
 from empathykit.agreement.compute import compute_agreement
-from empathykit.table.agreement import Settings
 from empathykit.annotate.pull import pull
-from empathykit.table.annotations import recorded_schema
 from empathykit.cli.main import app
 from empathykit.errors import AgreementError, ExportError, SchemaError
 from empathykit.exports.hf import export_dataset
 from empathykit.schemas import get_schema
 from empathykit.schemas.emotion import PRESETS
+from empathykit.table.agreement import Settings
+from empathykit.table.annotations import recorded_schema
 
 pytestmark = pytest.mark.studio
 
 EMOLIT = get_schema("emotion", labels="emolit")
-TEXTS = ["I love you all so much", "So happy my scan came back clear", "Thank you for being here",
-         "Lost my dad to cancer today", "Can't stop smiling after chemo ended", "Hugs to everyone in the ward",
-         "Finally some rest after the surgery", "Waiting for results is so boring", "Scared of tomorrow's biopsy",
-         "Love this support group"]
+TEXTS = [
+    "I love you all so much",
+    "So happy my scan came back clear",
+    "Thank you for being here",
+    "Lost my dad to cancer today",
+    "Can't stop smiling after chemo ended",
+    "Hugs to everyone in the ward",
+    "Finally some rest after the surgery",
+    "Waiting for results is so boring",
+    "Scared of tomorrow's biopsy",
+    "Love this support group",
+]
 # two annotators, the same emolit labels (love is not a Plutchik emotion)
-VOTES = [["love"], ["joy"], ["love", "relief"], ["sadness"], ["joy"], ["love"], ["relief", "calmness"],
-         ["boredom"], ["fear"], ["love", "trust"]]
+VOTES = [
+    ["love"],
+    ["joy"],
+    ["love", "relief"],
+    ["sadness"],
+    ["joy"],
+    ["love"],
+    ["relief", "calmness"],
+    ["boredom"],
+    ["fear"],
+    ["love", "trust"],
+]
 
 
 def flat(text: str) -> str:
@@ -50,8 +68,9 @@ def emolit_pull(studio, tmp_path_factory):
     with pytest.MonkeyPatch.context() as patch:
         for key, value in studio.env().items():
             patch.setenv(key, value)
-        result = CliRunner().invoke(app, ["annotate", "push", "-i", str(items), "-s", "emotion", "-O", "labels=emolit",
-                                          "-p", title])
+        result = CliRunner().invoke(
+            app, ["annotate", "push", "-i", str(items), "-s", "emotion", "-O", "labels=emolit", "-p", title]
+        )
     assert result.exit_code == 0, result.output
     studio_env = studio
     annotators = studio_env.make_annotators(2)
@@ -95,8 +114,10 @@ def test_agreement_reads_the_recorded_options(emolit_pull, tmp_path):
 
 def test_values_outside_the_labels_are_refused_in_one_line(emolit_pull, tmp_path):
     runner = CliRunner()
-    for args in (["export", str(emolit_pull), "-O", "labels=plutchik", "-o", str(tmp_path / "x")],
-                 ["agreement", "compute", str(emolit_pull), "-O", "labels=plutchik", "-o", str(tmp_path / "x.json")]):
+    for args in (
+        ["export", str(emolit_pull), "-O", "labels=plutchik", "-o", str(tmp_path / "x")],
+        ["agreement", "compute", str(emolit_pull), "-O", "labels=plutchik", "-o", str(tmp_path / "x.json")],
+    ):
         result = runner.invoke(app, args)
         assert result.exit_code == 1, result.output
         message = flat(result.output)
@@ -113,8 +134,10 @@ def test_values_outside_the_labels_are_refused_in_one_line(emolit_pull, tmp_path
 def test_a_contradicting_schema_is_refused(emolit_pull, tmp_path):
     result = CliRunner().invoke(app, ["export", str(emolit_pull), "-s", "seek-provide", "-o", str(tmp_path / "x")])
     assert result.exit_code == 1
-    assert "pulled with schema 'emotion' with options {\"labels\": \"emolit\"}; --schema 'seek-provide' contradicts it" \
+    assert (
+        "pulled with schema 'emotion' with options {\"labels\": \"emolit\"}; --schema 'seek-provide' contradicts it"
         in flat(result.output)
+    )
     with pytest.raises(SchemaError, match="contradicts"):
         compute_agreement(emolit_pull, "seek-provide")
     # naming the recorded schema is fine; its recorded options still apply

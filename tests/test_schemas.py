@@ -7,11 +7,11 @@ import json
 import xml.etree.ElementTree as ET
 
 import pytest
+from schema_variants import VARIANTS, ids  # tests/ is on sys.path (rootdir conftest)
 
 from empathykit.errors import SchemaError
 from empathykit.schemas import get_schema, schema_names
 from empathykit.schemas.base import Field
-from schema_variants import VARIANTS, ids  # tests/ is on sys.path (rootdir conftest)
 
 
 def test_registry_lists_every_schema():
@@ -30,8 +30,13 @@ def test_config_controls_match_fields(variant):
         control = controls[field.name]
         assert field.to_name in objects
         assert objects[field.to_name].get("value") == f"${field.to_name}"
-        expected_tag = {"choice": "Choices", "multichoice": "Choices", "rating": "Choices",
-                        "text": "TextArea", "spans": "Labels"}[field.kind]
+        expected_tag = {
+            "choice": "Choices",
+            "multichoice": "Choices",
+            "rating": "Choices",
+            "text": "TextArea",
+            "spans": "Labels",
+        }[field.kind]
         assert control.tag == expected_tag
         if field.kind in ("choice", "multichoice", "rating", "spans"):
             stored = tuple(c.get("alias") or c.get("value") for c in control)
@@ -58,12 +63,21 @@ def test_parse_epitome_choices_and_spans():
         _result("emotional_reactions", "choices", {"choices": ["strong"]}),
         _result("interpretations", "choices", {"choices": ["weak"]}),
         _result("explorations", "choices", {"choices": ["no"]}),
-        _result("interpretations_rationales", "labels",
-                {"start": 29, "end": 45, "text": response[29:45], "labels": ["interpretation"]}),
-        _result("emotional_reactions_rationales", "labels",
-                {"start": 0, "end": 13, "text": response[0:13], "labels": ["emotional reaction"]}),
-        _result("emotional_reactions_rationales", "labels",
-                {"start": 14, "end": 28, "text": response[14:28], "labels": ["emotional reaction"]}),
+        _result(
+            "interpretations_rationales",
+            "labels",
+            {"start": 29, "end": 45, "text": response[29:45], "labels": ["interpretation"]},
+        ),
+        _result(
+            "emotional_reactions_rationales",
+            "labels",
+            {"start": 0, "end": 13, "text": response[0:13], "labels": ["emotional reaction"]},
+        ),
+        _result(
+            "emotional_reactions_rationales",
+            "labels",
+            {"start": 14, "end": 28, "text": response[14:28], "labels": ["emotional reaction"]},
+        ),
     ]
     values, unknown = schema.parse_results(results)
     assert unknown == []
@@ -75,7 +89,8 @@ def test_parse_epitome_choices_and_spans():
         {"start": 14, "end": 28, "text": "What happened?", "label": "emotional reaction"},
     ]
     assert values["interpretations_rationales"] == [
-        {"start": 29, "end": 45, "text": "I felt the same.", "label": "interpretation"}]
+        {"start": 29, "end": 45, "text": "I felt the same.", "label": "interpretation"}
+    ]
     assert "explorations_rationales" not in values  # nothing highlighted
 
 
@@ -89,33 +104,46 @@ def test_parse_story_pair_ratings_and_text_areas():
     ]
     values, unknown = schema.parse_results(results)
     assert unknown == []
-    assert values == {"similarity_empathy": 4, "similarity_event": 1,
-                      "reasons_empathize": "Both lost a parent.\nBoth felt alone.",
-                      "reasons_not_empathize": "Narrator B moved on."}
+    assert values == {
+        "similarity_empathy": 4,
+        "similarity_event": 1,
+        "reasons_empathize": "Both lost a parent.\nBoth felt alone.",
+        "reasons_not_empathize": "Narrator B moved on.",
+    }
     assert isinstance(values["similarity_empathy"], int)
 
 
 def test_parse_emotion_multichoice_in_label_order():
     schema = get_schema("emotion")
-    values, unknown = schema.parse_results([
-        _result("emotions", "choices", {"choices": ["anger", "joy", "fear"]}, "text"),
-        _result("sentiment", "choices", {"choices": ["negative"]}, "text"),
-    ])
+    values, unknown = schema.parse_results(
+        [
+            _result("emotions", "choices", {"choices": ["anger", "joy", "fear"]}, "text"),
+            _result("sentiment", "choices", {"choices": ["negative"]}, "text"),
+        ]
+    )
     assert unknown == []
     assert values == {"emotions": ["joy", "fear", "anger"], "sentiment": "negative"}
 
 
-@pytest.mark.parametrize("result, reason", [
-    (_result("empathy_level", "choices", {"choices": ["2"]}), "unknown field 'empathy_level'"),
-    (_result("emotional_reactions", "choices", {"choices": ["very strong"]}), "unknown label"),
-    (_result("emotional_reactions", "choices", {"choices": ["weak", "strong"]}), "exactly one choice"),
-    (_result("explorations_rationales", "labels",
-             {"start": 0, "end": 4, "text": "What", "labels": ["question"]}), "span labels"),
-])
+@pytest.mark.parametrize(
+    "result, reason",
+    [
+        (_result("empathy_level", "choices", {"choices": ["2"]}), "unknown field 'empathy_level'"),
+        (_result("emotional_reactions", "choices", {"choices": ["very strong"]}), "unknown label"),
+        (_result("emotional_reactions", "choices", {"choices": ["weak", "strong"]}), "exactly one choice"),
+        (
+            _result(
+                "explorations_rationales", "labels", {"start": 0, "end": 4, "text": "What", "labels": ["question"]}
+            ),
+            "span labels",
+        ),
+    ],
+)
 def test_unknown_results_are_kept_with_a_reason(result, reason):
     """A label or field the schema does not know (config edited in the UI)."""
     values, unknown = get_schema("epitome").parse_results(
-        [result, _result("interpretations", "choices", {"choices": ["no"]})])
+        [result, _result("interpretations", "choices", {"choices": ["no"]})]
+    )
     assert values == {"interpretations": "no"}
     assert len(unknown) == 1
     assert unknown[0]["from_name"] == result["from_name"]
@@ -126,7 +154,8 @@ def test_unknown_results_are_kept_with_a_reason(result, reason):
 @pytest.mark.parametrize("choice", ["0", "5", "four", "3.5"])
 def test_rating_outside_its_scale_is_unknown(choice):
     values, unknown = get_schema("story-pair").parse_results(
-        [_result("similarity_moral", "choices", {"choices": [choice]}, "story_a")])
+        [_result("similarity_moral", "choices", {"choices": [choice]}, "story_a")]
+    )
     assert values == {}
     assert unknown[0]["from_name"] == "similarity_moral"
 
@@ -141,18 +170,30 @@ def test_rating_with_labels_needs_the_numbers_of_its_scale():
 # -- the inverse ---------------------------------------------------------------
 TYPED = {
     "epitome": {
-        "emotional_reactions": "weak", "interpretations": "strong", "explorations": "no",
+        "emotional_reactions": "weak",
+        "interpretations": "strong",
+        "explorations": "no",
         "emotional_reactions_rationales": [{"start": 0, "end": 5, "text": "Sorry", "label": "emotional reaction"}],
         "interpretations_rationales": [
             {"start": 7, "end": 19, "text": "I've been th", "label": "interpretation"},
-            {"start": 20, "end": 30, "text": "ere myself", "label": "interpretation"}],
+            {"start": 20, "end": 30, "text": "ere myself", "label": "interpretation"},
+        ],
     },
-    "story-pair": {"similarity_empathy": 3, "similarity_event": 2, "similarity_emotion": 4,
-                   "similarity_moral": 1, "reasons_empathize": "Both grieve.\nBoth heal.",
-                   "reasons_not_empathize": "Different losses."},
-    "story-features": {"main_event": "A bus driver helps a lost woman.",
-                       "emotion_description": "Worried, then fulfilled.", "moral": "Small help matters.",
-                       "empathy_reasons": "Helping someone in need.", "empathizable": 5},
+    "story-pair": {
+        "similarity_empathy": 3,
+        "similarity_event": 2,
+        "similarity_emotion": 4,
+        "similarity_moral": 1,
+        "reasons_empathize": "Both grieve.\nBoth heal.",
+        "reasons_not_empathize": "Different losses.",
+    },
+    "story-features": {
+        "main_event": "A bus driver helps a lost woman.",
+        "emotion_description": "Worried, then fulfilled.",
+        "moral": "Small help matters.",
+        "empathy_reasons": "Helping someone in need.",
+        "empathizable": 5,
+    },
     "emotion": {"emotions": ["trust", "anticipation"], "sentiment": "positive"},
     "seek-provide": {"empathy": "providing"},
 }
@@ -180,13 +221,20 @@ def test_features_epitome():
     from datasets import ClassLabel, List, Value
 
     features = get_schema("epitome", mechanisms="IP,ER").features()
-    assert list(features) == ["item_id", "seeker_post", "response_post", "label",
-                              "interpretations_rationales", "emotional_reactions",
-                              "emotional_reactions_rationales"]
+    assert list(features) == [
+        "item_id",
+        "seeker_post",
+        "response_post",
+        "label",
+        "interpretations_rationales",
+        "emotional_reactions",
+        "emotional_reactions_rationales",
+    ]
     assert features["label"] == ClassLabel(names=["no", "weak", "strong"])
     assert features["label"].str2int("strong") == 2  # class ids are the EPITOME levels
     assert features["emotional_reactions_rationales"] == List(
-        {"start": Value("int32"), "end": Value("int32"), "text": Value("string"), "label": Value("string")})
+        {"start": Value("int32"), "end": Value("int32"), "text": Value("string"), "label": Value("string")}
+    )
 
 
 def test_features_other_schemas():
@@ -199,9 +247,24 @@ def test_features_other_schemas():
     story = get_schema("story-features").features()
     assert story["label"] == Value("float32") and story["moral"] == List(Value("string"))
     emo = get_schema("emotion", labels="emolit").features()
-    assert emo["label"] == List(ClassLabel(names=["love", "joy", "excitement", "surprise", "anger", "fear",
-                                                  "disgust", "sadness", "boredom", "calmness", "relief",
-                                                  "trust"]))
+    assert emo["label"] == List(
+        ClassLabel(
+            names=[
+                "love",
+                "joy",
+                "excitement",
+                "surprise",
+                "anger",
+                "fear",
+                "disgust",
+                "sadness",
+                "boredom",
+                "calmness",
+                "relief",
+                "trust",
+            ]
+        )
+    )
     assert emo["sentiment"] == ClassLabel(names=["positive", "negative", "neutral"])
 
 
@@ -218,15 +281,22 @@ def test_levels_of_measurement():
 
 
 # -- validation of pushed records -------------------------------------------------
-@pytest.mark.parametrize("name, options, record, missing", [
-    ("epitome", {}, {"item_id": "a_b", "seeker_post": "help"}, "response_post"),
-    ("epitome", {}, {"item_id": "a_b", "seeker_post": "  ", "response_post": "hi"}, "seeker_post"),
-    ("story-pair", {}, {"item_id": "p1", "story_a": "x", "story_a_summary": "s", "story_b_summary": "t"},
-     "story_b"),
-    ("story-pair", {"show": "summary"}, {"item_id": "p1", "story_a": "x", "story_b": "y"}, "story_a_summary"),
-    ("story-features", {}, {"item_id": "s1", "story_summary": "x"}, "story"),
-    ("emotion", {}, {"item_id": "e1", "text": None}, "text"),
-])
+@pytest.mark.parametrize(
+    "name, options, record, missing",
+    [
+        ("epitome", {}, {"item_id": "a_b", "seeker_post": "help"}, "response_post"),
+        ("epitome", {}, {"item_id": "a_b", "seeker_post": "  ", "response_post": "hi"}, "seeker_post"),
+        (
+            "story-pair",
+            {},
+            {"item_id": "p1", "story_a": "x", "story_a_summary": "s", "story_b_summary": "t"},
+            "story_b",
+        ),
+        ("story-pair", {"show": "summary"}, {"item_id": "p1", "story_a": "x", "story_b": "y"}, "story_a_summary"),
+        ("story-features", {}, {"item_id": "s1", "story_summary": "x"}, "story"),
+        ("emotion", {}, {"item_id": "e1", "text": None}, "text"),
+    ],
+)
 def test_validate_record_names_item_and_field(name, options, record, missing):
     schema = get_schema(name, **options)
     with pytest.raises(SchemaError) as err:
@@ -262,12 +332,15 @@ def test_epitome_mechanism_subsets():
     assert get_schema("epitome", **two.options).label_config() == two.label_config()
 
 
-@pytest.mark.parametrize("options, message", [
-    ({"mechanisms": ["empathy"]}, "mechanisms"),
-    ({"mechanisms": []}, "mechanisms"),
-    ({"mechanisms": ["ER", "emotional_reactions"]}, "distinct"),
-    ({"mechanisms": ["ER"], "target": "interpretations"}, "not a selected mechanism"),
-])
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        ({"mechanisms": ["empathy"]}, "mechanisms"),
+        ({"mechanisms": []}, "mechanisms"),
+        ({"mechanisms": ["ER", "emotional_reactions"]}, "distinct"),
+        ({"mechanisms": ["ER"], "target": "interpretations"}, "not a selected mechanism"),
+    ],
+)
 def test_epitome_bad_options(options, message):
     with pytest.raises(SchemaError, match=message):
         get_schema("epitome", **options)
@@ -275,13 +348,22 @@ def test_epitome_bad_options(options, message):
 
 def test_emotion_label_sets():
     assert get_schema("emotion").field("emotions").labels == (
-        "joy", "trust", "fear", "surprise", "sadness", "disgust", "anger", "anticipation")
+        "joy",
+        "trust",
+        "fear",
+        "surprise",
+        "sadness",
+        "disgust",
+        "anger",
+        "anticipation",
+    )
     assert len(get_schema("emotion", labels="emolit").field("emotions").labels) == 12
     custom = get_schema("emotion", labels="hope, awe")
     assert custom.field("emotions").labels == ("hope", "awe")
     assert custom.options == {"labels": ["hope", "awe"]}
     assert get_schema("emotion", labels=list(get_schema("emotion").field("emotions").labels)).options == {
-        "labels": "plutchik"}
+        "labels": "plutchik"
+    }
     for bad in ("ekman", ["joy", "joy"], ["joy", ""], []):
         with pytest.raises(SchemaError):
             get_schema("emotion", labels=bad)

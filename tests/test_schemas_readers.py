@@ -10,18 +10,24 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-
 from conftest import SAMPLES, whole_release
+
 from empathykit.errors import InputError
-from empathykit.schemas import get_schema
-from empathykit.releases.registry import RELEASES, pushable, read_dataset
 from empathykit.releases.epitome import locate_spans, records_from_epitome
-from empathykit.releases.readers import (records_from_emolit, records_from_empathic_stories, records_from_empathic_story_pairs)
+from empathykit.releases.readers import (
+    records_from_emolit,
+    records_from_empathic_stories,
+    records_from_empathic_story_pairs,
+)
+from empathykit.releases.registry import RELEASES, pushable, read_dataset
+from empathykit.schemas import get_schema
 
 DATA = SAMPLES  # cuts of the releases, byte for byte
-MECHANISM_FILES = {"emotional_reactions": "emotional-reactions-reddit.csv",
-                   "interpretations": "interpretations-reddit.csv",
-                   "explorations": "explorations-reddit.csv"}
+MECHANISM_FILES = {
+    "emotional_reactions": "emotional-reactions-reddit.csv",
+    "interpretations": "interpretations-reddit.csv",
+    "explorations": "explorations-reddit.csv",
+}
 
 
 def write_csv(path: Path, header: list[str], rows: list[list[str]]) -> Path:
@@ -90,7 +96,7 @@ def test_epitome_rationales_are_spans_of_the_response_or_reported(epitome_read):
                 record = by_id[item_id]
                 spans = record["reference"].get(f"{mechanism}_rationales", [])
                 for span in spans:
-                    assert record["response_post"][span["start"]:span["end"]] == span["text"]
+                    assert record["response_post"][span["start"] : span["end"]] == span["text"]
                     assert span["label"] == get_schema("epitome").field(f"{mechanism}_rationales").labels[0]
                 parts = [p for p in row["rationales"].split("|") if p.strip()]
                 reported = [p for p in not_found.get(item_id, []) if p.message.startswith(mechanism)]
@@ -131,10 +137,14 @@ def test_epitome_single_files():
 
 def test_epitome_spacing_markup_and_repeats(tmp_path):
     response = "I'm sorry &amp; I hope  it gets better.\nI'm sorry. Are you\u200b ok?"
-    file = write_csv(tmp_path / "explorations-reddit.csv",
-                     ["sp_id", "rp_id", "seeker_post", "response_post", "level", "rationales"],
-                     [["s1", "r1", "Help &lt;3", response, "2", "I'm sorry|I'm sorry|Are you ok?|not there|"],
-                      ["s1", "r1", "Help &lt;3", response, "1", "I'm sorry|"]])
+    file = write_csv(
+        tmp_path / "explorations-reddit.csv",
+        ["sp_id", "rp_id", "seeker_post", "response_post", "level", "rationales"],
+        [
+            ["s1", "r1", "Help &lt;3", response, "2", "I'm sorry|I'm sorry|Are you ok?|not there|"],
+            ["s1", "r1", "Help &lt;3", response, "1", "I'm sorry|"],
+        ],
+    )
     problems = []
     [record] = records_from_epitome(file, on_problem=problems.append)
     text = "I'm sorry & I hope  it gets better.\nI'm sorry. Are you\u200b ok?"
@@ -142,7 +152,10 @@ def test_epitome_spacing_markup_and_repeats(tmp_path):
     assert record["reference"]["explorations"] == "strong"
     spans = record["reference"]["explorations_rationales"]
     assert [(s["start"], s["end"], s["text"]) for s in spans] == [
-        (0, 9, "I'm sorry"), (36, 45, "I'm sorry"), (47, 59, "Are you\u200b ok?")]
+        (0, 9, "I'm sorry"),
+        (36, 45, "I'm sorry"),
+        (47, 59, "Are you\u200b ok?"),
+    ]
     assert [str(p).split(": ", 1)[1] for p in problems] == [
         "item 's1_r1': explorations: duplicate row disagrees with line 2 (level 1 vs 2); kept line 2",
         "item 's1_r1': explorations: rationale not found in the response: 'not there'",
@@ -156,10 +169,13 @@ def test_locate_spans_first_free_occurrence():
     assert missing == ["a b", "c"]
 
 
-@pytest.mark.parametrize("header, message", [
-    (["sp_id", "rp_id", "seeker_post", "level"], "missing column(s) response_post"),
-    (["rp_id", "seeker_post", "response_post"], "missing column(s) sp_id"),
-])
+@pytest.mark.parametrize(
+    "header, message",
+    [
+        (["sp_id", "rp_id", "seeker_post", "level"], "missing column(s) response_post"),
+        (["rp_id", "seeker_post", "response_post"], "missing column(s) sp_id"),
+    ],
+)
 def test_epitome_missing_columns(tmp_path, header, message):
     file = write_csv(tmp_path / "interpretations-reddit.csv", header, [["x"] * len(header)])
     with pytest.raises(InputError) as err:
@@ -168,16 +184,22 @@ def test_epitome_missing_columns(tmp_path, header, message):
 
 
 def test_epitome_level_without_a_mechanism_in_the_name(tmp_path):
-    file = write_csv(tmp_path / "labels.csv", ["sp_id", "rp_id", "seeker_post", "response_post", "level",
-                                               "rationales"], [["a", "b", "c", "d", "1", ""]])
+    file = write_csv(
+        tmp_path / "labels.csv",
+        ["sp_id", "rp_id", "seeker_post", "response_post", "level", "rationales"],
+        [["a", "b", "c", "d", "1", ""]],
+    )
     with pytest.raises(InputError, match="which EPITOME mechanism") as err:
         records_from_epitome(file)
     assert "emotional-reactions-reddit.csv" in err.value.hint
 
 
 def test_epitome_bad_level_is_reported(tmp_path):
-    file = write_csv(tmp_path / "sample_input_IP.csv", ["sp_id", "rp_id", "seeker_post", "response_post",
-                                                        "level", "rationales"], [["a", "b", "c", "d", "3", ""]])
+    file = write_csv(
+        tmp_path / "sample_input_IP.csv",
+        ["sp_id", "rp_id", "seeker_post", "response_post", "level", "rationales"],
+        [["a", "b", "c", "d", "3", ""]],
+    )
     problems = []
     [record] = records_from_epitome(file, on_problem=problems.append)
     assert "reference" not in record
@@ -209,8 +231,11 @@ def test_emolit_real_files():
 
 
 def test_emolit_unknown_label_and_duplicates(tmp_path):
-    file = write_csv(tmp_path / "dev.csv", ["text", "sentiment"],
-                     [["I could dance!", "joy"], ["Meh.", "indifference"], ["I could dance!", "joy"], [" ", "joy"]])
+    file = write_csv(
+        tmp_path / "dev.csv",
+        ["text", "sentiment"],
+        [["I could dance!", "joy"], ["Meh.", "indifference"], ["I could dance!", "joy"], [" ", "joy"]],
+    )
     problems = []
     records = records_from_emolit(file, on_problem=problems.append)
     assert [r.get("reference") for r in records] == [{"emotions": ["joy"]}, None]
@@ -222,27 +247,67 @@ def test_emolit_unknown_label_and_duplicates(tmp_path):
 
 
 # -- EmpathicStories (columns as the release's README documents them) ----------------
-STORY_HEADER = ["", "Data Source", "story", "story_formatted", "story_summary", "post_id", "url", "WorkerId",
-                "Main Event", "Emotion Description", "Moral", "Empathy Reasons", "Empathizable", "Well-Written"]
+STORY_HEADER = [
+    "",
+    "Data Source",
+    "story",
+    "story_formatted",
+    "story_summary",
+    "post_id",
+    "url",
+    "WorkerId",
+    "Main Event",
+    "Emotion Description",
+    "Moral",
+    "Empathy Reasons",
+    "Empathizable",
+    "Well-Written",
+]
 
 
 def test_empathic_stories(tmp_path):
     story = "I drove the bus.\nA lost woman got on, and I helped her find her restaurant."
-    write_csv(tmp_path / "STORIES (dev).csv", STORY_HEADER, [
-        ["0", "reddit", story, story, "A driver helps.", "abc", "https://x", "W1",
-         "A bus driver helps a lost woman.", "Worried, then fulfilled.", "Helping matters.",
-         "Helping someone.\nBeing lost.", "4", "5"],
-        ["1", "hippocorpus", "Another story.", "", "", "", "", "W2", "", "", "", "", "4.5", ""],
-        ["2", "reddit", "   ", "", "", "", "", "W3", "", "", "", "", "", ""],
-    ])
+    write_csv(
+        tmp_path / "STORIES (dev).csv",
+        STORY_HEADER,
+        [
+            [
+                "0",
+                "reddit",
+                story,
+                story,
+                "A driver helps.",
+                "abc",
+                "https://x",
+                "W1",
+                "A bus driver helps a lost woman.",
+                "Worried, then fulfilled.",
+                "Helping matters.",
+                "Helping someone.\nBeing lost.",
+                "4",
+                "5",
+            ],
+            ["1", "hippocorpus", "Another story.", "", "", "", "", "W2", "", "", "", "", "4.5", ""],
+            ["2", "reddit", "   ", "", "", "", "", "W3", "", "", "", "", "", ""],
+        ],
+    )
     problems = []
     records = records_from_empathic_stories(tmp_path, on_problem=problems.append)
     assert records[0] == {
-        "item_id": "story-dev-0", "story": story, "split": "dev", "story_summary": "A driver helps.",
-        "post_id": "abc", "data_source": "reddit", "url": "https://x",
-        "reference": {"main_event": "A bus driver helps a lost woman.",
-                      "emotion_description": "Worried, then fulfilled.", "moral": "Helping matters.",
-                      "empathy_reasons": "Helping someone.\nBeing lost.", "empathizable": 4},
+        "item_id": "story-dev-0",
+        "story": story,
+        "split": "dev",
+        "story_summary": "A driver helps.",
+        "post_id": "abc",
+        "data_source": "reddit",
+        "url": "https://x",
+        "reference": {
+            "main_event": "A bus driver helps a lost woman.",
+            "emotion_description": "Worried, then fulfilled.",
+            "moral": "Helping matters.",
+            "empathy_reasons": "Helping someone.\nBeing lost.",
+            "empathizable": 4,
+        },
     }
     assert records[1]["item_id"] == "story-dev-1" and "reference" not in records[1]
     assert len(records) == 2
@@ -254,21 +319,46 @@ def test_empathic_stories(tmp_path):
 
 
 def test_empathic_story_pairs(tmp_path):
-    header = ["pairs", "binned", "story_A", "story_B", "story_A_summary", "story_B_summary",
-              "Empathic Similarity (gpt3.5)", "similarity_empathy_human_AGG", "similarity_event_human_AGG",
-              "similarity_emotion_human_AGG", "similarity_moral_human_AGG"]
-    file = write_csv(tmp_path / "PAIRS (train).csv", header, [
-        ["12", "3", "Story one.", "Story two.", "One.", "Two.", "3", "3.5", "2", "4", "1"],
-        ["13", "1", "Story three.", "", "Three.", "", "", "", "", "", ""],
-    ])
+    header = [
+        "pairs",
+        "binned",
+        "story_A",
+        "story_B",
+        "story_A_summary",
+        "story_B_summary",
+        "Empathic Similarity (gpt3.5)",
+        "similarity_empathy_human_AGG",
+        "similarity_event_human_AGG",
+        "similarity_emotion_human_AGG",
+        "similarity_moral_human_AGG",
+    ]
+    file = write_csv(
+        tmp_path / "PAIRS (train).csv",
+        header,
+        [
+            ["12", "3", "Story one.", "Story two.", "One.", "Two.", "3", "3.5", "2", "4", "1"],
+            ["13", "1", "Story three.", "", "Three.", "", "", "", "", "", ""],
+        ],
+    )
     problems = []
     records = records_from_empathic_story_pairs(file, on_problem=problems.append)
-    assert records == [{
-        "item_id": "pair-train-12", "split": "train", "story_a": "Story one.", "story_b": "Story two.",
-        "story_a_summary": "One.", "story_b_summary": "Two.",
-        "release": {"binned": "3", "similarity_empathy_human_AGG": "3.5", "similarity_event_human_AGG": "2",
-                    "similarity_emotion_human_AGG": "4", "similarity_moral_human_AGG": "1"},
-    }]
+    assert records == [
+        {
+            "item_id": "pair-train-12",
+            "split": "train",
+            "story_a": "Story one.",
+            "story_b": "Story two.",
+            "story_a_summary": "One.",
+            "story_b_summary": "Two.",
+            "release": {
+                "binned": "3",
+                "similarity_empathy_human_AGG": "3.5",
+                "similarity_event_human_AGG": "2",
+                "similarity_emotion_human_AGG": "4",
+                "similarity_moral_human_AGG": "1",
+            },
+        }
+    ]
     assert problems[0].item_id == "pair-train-13" and "empty" in problems[0].message
     get_schema("story-pair").validate_records(records)
     get_schema("story-pair", show="summary").validate_records(records)

@@ -8,18 +8,17 @@ import json
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
+from conftest import SAMPLES
+from schema_variants import VARIANTS, ids  # tests/ is on sys.path (rootdir conftest)
 
 from empathykit.annotate.pull import pull
-from empathykit.table.columns import unknown_path
 from empathykit.annotate.push import push
-from conftest import SAMPLES
 from empathykit.errors import SchemaError
-from empathykit.schemas import get_schema
-from empathykit.releases.readers import records_from_emolit
 from empathykit.releases.epitome import records_from_epitome
-from empathykit.table.columns import TIDY_COLUMNS, decode_value
+from empathykit.releases.readers import records_from_emolit
+from empathykit.schemas import get_schema
 from empathykit.schemas.base import Schema
-from schema_variants import VARIANTS, ids  # tests/ is on sys.path (rootdir conftest)
+from empathykit.table.columns import TIDY_COLUMNS, decode_value, unknown_path
 
 pytestmark = pytest.mark.studio
 
@@ -29,8 +28,7 @@ def test_server_accepts_label_config(studio, variant):
     name, options = variant
     schema = get_schema(name, **options)
     client = studio.client()
-    project = client.projects.create(title=studio.project_title(f"config {name}"),
-                                     label_config=schema.label_config())
+    project = client.projects.create(title=studio.project_title(f"config {name}"), label_config=schema.label_config())
     stored = client.projects.get(project.id)
     assert stored.label_config == schema.label_config()
     # The server derived the same controls and input keys the schema declares.
@@ -63,8 +61,10 @@ DATA = SAMPLES  # cuts of the releases
 
 
 def _story(n: int) -> str:
-    return (f"Story {n}: when my father fell ill I moved back home.\n"
-            f"At first I felt trapped and angry; by winter I was grateful for the time we had. “Ça va”, he said.")
+    return (
+        f"Story {n}: when my father fell ill I moved back home.\n"
+        f"At first I felt trapped and angry; by winter I was grateful for the time we had. “Ça va”, he said."
+    )
 
 
 def items_for(name: str) -> list[dict]:
@@ -74,14 +74,28 @@ def items_for(name: str) -> list[dict]:
     if name == "emotion":
         return records_from_emolit(DATA / "emolit" / "test.csv")[:3]
     if name == "seek-provide":
-        return [{"item_id": f"t{n}", "text": text} for n, text in enumerate(
-            ["Chemo starts tomorrow and I'm terrified", "Sending love to everyone fighting cancer <3",
-             "New study on cancer screening <URL>"])]
+        return [
+            {"item_id": f"t{n}", "text": text}
+            for n, text in enumerate(
+                [
+                    "Chemo starts tomorrow and I'm terrified",
+                    "Sending love to everyone fighting cancer <3",
+                    "New study on cancer screening <URL>",
+                ]
+            )
+        ]
     if name == "story-features":
         return [{"item_id": f"s{n}", "story": _story(n)} for n in range(3)]
-    return [{"item_id": f"p{n}", "story_a": _story(n), "story_b": _story(n + 10),
-             "story_a_summary": f"Narrator A cares for a sick father ({n}).",
-             "story_b_summary": f"Narrator B loses a job ({n})."} for n in range(3)]
+    return [
+        {
+            "item_id": f"p{n}",
+            "story_a": _story(n),
+            "story_b": _story(n + 10),
+            "story_a_summary": f"Narrator A cares for a sick father ({n}).",
+            "story_b_summary": f"Narrator B loses a job ({n}).",
+        }
+        for n in range(3)
+    ]
 
 
 def typed_values(schema: Schema, data: dict, k: int) -> dict:
@@ -115,8 +129,13 @@ def annotators(studio):
     return studio.make_annotators(3, prefix="schemas")
 
 
-ROUND_TRIPS = [("epitome", {}), ("seek-provide", {}), ("story-pair", {"show": "summary"}),
-               ("story-features", {}), ("emotion", {"labels": "emolit"})]
+ROUND_TRIPS = [
+    ("epitome", {}),
+    ("seek-provide", {}),
+    ("story-pair", {"show": "summary"}),
+    ("story-features", {}),
+    ("emotion", {"labels": "emolit"}),
+]
 
 
 @pytest.mark.parametrize("variant", ROUND_TRIPS, ids=ids)
@@ -124,14 +143,17 @@ def test_round_trip_three_annotators(studio, annotators, tmp_path, variant):
     name, options = variant
     schema = get_schema(name, **options)
     title = studio.project_title(f"round trip {name}")
-    report = push(items_for(name), schema=name, schema_options=options, project=title,
-                  connection=studio.connection)
+    report = push(items_for(name), schema=name, schema_options=options, project=title, connection=studio.connection)
     assert report.created == 3
     tasks = studio.tasks(report.project_id)
 
     expected = {}  # annotation id -> (task id, annotator, lead time, values or None when skipped)
-    unknown_result = {"from_name": "mood", "to_name": schema.fields[0].to_name, "type": "choices",
-                      "value": {"choices": ["calm"]}}
+    unknown_result = {
+        "from_name": "mood",
+        "to_name": schema.fields[0].to_name,
+        "type": "choices",
+        "value": {"choices": ["calm"]},
+    }
     for t, task in enumerate(tasks):
         for k, annotator in enumerate(annotators):
             lead = 3.5 + t + k / 4
@@ -182,9 +204,16 @@ def test_round_trip_three_annotators(studio, annotators, tmp_path, variant):
     assert "unknown field 'mood'" in row["reason"]
 
 
-@pytest.mark.parametrize("name, options, drop", [
-    ("epitome", {}, "response_post"), ("story-pair", {}, "story_b"), ("story-features", {}, "story"),
-    ("emotion", {}, "text"), ("seek-provide", {}, "text")])
+@pytest.mark.parametrize(
+    "name, options, drop",
+    [
+        ("epitome", {}, "response_post"),
+        ("story-pair", {}, "story_b"),
+        ("story-features", {}, "story"),
+        ("emotion", {}, "text"),
+        ("seek-provide", {}, "text"),
+    ],
+)
 def test_push_of_an_item_missing_a_field_sends_nothing(studio, name, options, drop):
     items = items_for(name)
     items[1] = {k: v for k, v in items[1].items() if k != drop}
@@ -203,8 +232,14 @@ def test_epitome_release_as_gold_tasks(studio, tmp_path):
     markup = [r for r in records if "&" in r["response_post"] and r["reference"].get("emotional_reactions_rationales")]
     records = [several[0], several[1], markup[0]]
     title = studio.project_title("epitome gold")
-    report = push(records, schema="epitome", schema_options={"mechanisms": ["ER"]}, project=title,
-                  gold_column="reference", connection=studio.connection)
+    report = push(
+        records,
+        schema="epitome",
+        schema_options={"mechanisms": ["ER"]},
+        project=title,
+        gold_column="reference",
+        connection=studio.connection,
+    )
     assert report.gold == 3
     tasks = studio.tasks(report.project_id)
     assert all("reference" not in task["data"] for task in tasks)  # annotators never see it

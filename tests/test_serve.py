@@ -20,8 +20,8 @@ from empathykit.predict.predictions import predict_records
 from empathykit.schemas import get_schema
 from empathykit.serve.backend import Backend, match_schema
 from empathykit.serve.connect import connect_backend
-from tests.loop_fixtures import running_backend, seek_classifier  # noqa: F401  (fixture)
-from tests.train_fixtures import tiny_model  # noqa: F401  (fixture)
+from tests.loop_fixtures import running_backend, seek_classifier
+from tests.train_fixtures import tiny_model
 
 SEEK = get_schema("seek-provide")
 TEXTS = ["sad hurt my day", "happy party fun", "the friend was so sorry", "win a sunny day"]
@@ -39,8 +39,9 @@ def test_predict_answers_the_schema_results_of_predict_records(backend, seek_cla
         assert httpx.get(f"{url}/health").json()["status"] == "UP"
         setup = httpx.post(f"{url}/setup", json={"schema": SEEK.label_config(), "project": "1.1"})
         assert setup.status_code == 200 and setup.json()["model_version"] == backend.model.version
-        answer = httpx.post(f"{url}/predict", json={"tasks": tasks, "label_config": SEEK.label_config(),
-                                                    "project": "1.1", "params": {}}).json()
+        answer = httpx.post(
+            f"{url}/predict", json={"tasks": tasks, "label_config": SEEK.label_config(), "project": "1.1", "params": {}}
+        ).json()
     assert [r["result"] for r in answer["results"]] == [SEEK.to_results({"empathy": r["prediction"]}) for r in rows]
     assert [r["score"] for r in answer["results"]] == pytest.approx([r["prediction_score"] for r in rows])
     assert {r["prediction"] for r in rows} == {"seeking", "none"}
@@ -48,8 +49,12 @@ def test_predict_answers_the_schema_results_of_predict_records(backend, seek_cla
 
 
 def test_a_bad_task_gets_an_error_and_the_server_keeps_serving(backend):
-    tasks = [{"id": 1, "data": {"text": "so sad"}}, {"id": 2, "data": {"body": "no text field"}},
-             {"id": 3, "data": {"text": "   "}}, {"id": 4, "data": {"text": "happy day"}}]
+    tasks = [
+        {"id": 1, "data": {"text": "so sad"}},
+        {"id": 2, "data": {"body": "no text field"}},
+        {"id": 3, "data": {"text": "   "}},
+        {"id": 4, "data": {"text": "happy day"}},
+    ]
     with running_backend(backend) as url:
         answer = httpx.post(f"{url}/predict", json={"tasks": tasks, "label_config": SEEK.label_config()}).json()
         assert "task 2: no text in 'text' (missing)" in answer["results"][1]["error"]
@@ -65,13 +70,18 @@ def test_concurrent_single_task_requests_share_model_calls(seek_classifier):
     exactly what it would get alone, over HTTP through FastAPI's thread pool."""
     from concurrent.futures import ThreadPoolExecutor
 
-    texts = [f"{a} {b}" for a in ("sad hurt", "happy party", "so sorry", "sunny win") for b in ("day", "fun", "my", "the")]
+    texts = [
+        f"{a} {b}" for a in ("sad hurt", "happy party", "so sorry", "sunny win") for b in ("day", "fun", "my", "the")
+    ]
     alone = predict_records(seek_classifier, [{"text": t} for t in texts])
     served = Backend([seek_classifier])
     with running_backend(served) as url, httpx.Client(timeout=60) as client:
+
         def ask(i: int) -> dict:
-            return client.post(f"{url}/predict", json={"tasks": [{"id": i, "data": {"text": texts[i]}}],
-                                                       "label_config": SEEK.label_config()}).json()["results"][0]
+            return client.post(
+                f"{url}/predict",
+                json={"tasks": [{"id": i, "data": {"text": texts[i]}}], "label_config": SEEK.label_config()},
+            ).json()["results"][0]
 
         with ThreadPoolExecutor(len(texts)) as pool:
             answers = list(pool.map(ask, range(len(texts))))
@@ -155,8 +165,10 @@ def test_loop_folder_is_followed_on_the_servers_own_timer(seek_classifier, tmp_p
     assert still["model_version"] == third and still["results"][0]["result"]
     assert {status for status, _, _ in answers} == {200} and {v for _, v, _ in answers} == {second, third}
     assert max(seconds for _, _, seconds in answers) < 2.0
-    assert [line for line in lines if "->" in line] == [f"serve: model {first} -> {second}",
-                                                         f"serve: model {second} -> {third}"]
+    assert [line for line in lines if "->" in line] == [
+        f"serve: model {first} -> {second}",
+        f"serve: model {second} -> {third}",
+    ]
     assert sum(f"cannot load {model_version(broken)}" in line for line in lines) == 1  # said once, not every tick
     with pytest.raises(InputError, match="no model folder"):
         Backend([])
@@ -197,8 +209,9 @@ def test_connect_then_retrieve_predictions_stores_them_with_the_model_version(st
         client.projects.import_tasks(report.project_id, request=[{"data": {"item_id": "bad", "text": "   "}}])
         project = client.projects.get(report.project_id)
         assert project.show_collab_predictions and project.model_version == f"empathykit {backend.model.version}"
-        client.actions.create(id="retrieve_tasks_predictions", project=report.project_id,
-                              selected_items={"all": True, "excluded": []})
+        client.actions.create(
+            id="retrieve_tasks_predictions", project=report.project_id, selected_items={"all": True, "excluded": []}
+        )
         assert httpx.get(f"{url}/health").json()["status"] == "UP"  # the bad task did not stop it
     stored = list(client.predictions.list(project=report.project_id))
     assert len(stored) == len(TEXTS)
@@ -212,8 +225,12 @@ def test_connect_then_retrieve_predictions_stores_them_with_the_model_version(st
 @pytest.mark.studio
 def test_connect_refuses_a_project_the_model_cannot_fill(studio, backend):
     title = studio.project_title("serve-pair")
-    push([{"item_id": "p1", "story_a": "a story", "story_b": "another"}], schema="story-pair", project=title,
-         connection=studio.connection)
+    push(
+        [{"item_id": "p1", "story_a": "a story", "story_b": "another"}],
+        schema="story-pair",
+        project=title,
+        connection=studio.connection,
+    )
     with running_backend(backend) as url:
         with pytest.raises(StudioError, match="refuses this project: .*predicts choice labels"):
             connect_backend(title, url, connection=studio.connection)

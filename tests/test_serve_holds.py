@@ -23,13 +23,25 @@ from empathykit.serve.backend import Backend
 from empathykit.serve.batching import Batcher
 from empathykit.serve.tasks import Limits
 from empathykit.studio.ports import free_port, port_is_free
-from tests.loop_fixtures import running_backend, seek_classifier  # noqa: F401  (fixture)
+from tests.loop_fixtures import running_backend, seek_classifier
 
 SEEK = get_schema("seek-provide")
 CONFIG = SEEK.label_config()
-POISON = [1, None, "text", [], {"data": "hello"}, {"data": None}, {"id": 9, "data": {"text": 5}},
-          {"data": {"text": None}}, {"data": {}}, {"data": {"body": "other field"}}, {"data": {"text": "\ud800"}},
-          {"data": {"text": "x" * 2_000}}, {"id": {"odd": "id"}, "data": {"text": "\udfff sad"}}]
+POISON = [
+    1,
+    None,
+    "text",
+    [],
+    {"data": "hello"},
+    {"data": None},
+    {"id": 9, "data": {"text": 5}},
+    {"data": {"text": None}},
+    {"data": {}},
+    {"data": {"body": "other field"}},
+    {"data": {"text": "\ud800"}},
+    {"data": {"text": "x" * 2_000}},
+    {"id": {"odd": "id"}, "data": {"text": "\udfff sad"}},
+]
 
 
 def raw(body) -> bytes:
@@ -49,8 +61,9 @@ def client(seek_classifier):
 
 
 def test_every_malformed_task_gets_its_own_error_and_the_valid_one_its_answer(client):
-    answer = client.post("/predict", content=raw({"tasks": [*POISON, {"id": 7, "data": {"text": "so sad"}}],
-                                                  "label_config": CONFIG}))
+    answer = client.post(
+        "/predict", content=raw({"tasks": [*POISON, {"id": 7, "data": {"text": "so sad"}}], "label_config": CONFIG})
+    )
     assert answer.status_code == 200
     results = answer.json()["results"]
     assert len(results) == len(POISON) + 1
@@ -64,26 +77,34 @@ def test_every_malformed_task_gets_its_own_error_and_the_valid_one_its_answer(cl
     assert errors[12].startswith("task #13:")
 
 
-@pytest.mark.parametrize(("route", "body", "status", "says"), [
-    ("/predict", b"{not json", 400, "not JSON"),
-    ("/predict", b"\xff\xfe garbage", 400, "not JSON"),
-    ("/predict", b"[" * 100_000, 400, "not JSON"),
-    ("/predict", b"", 400, "no list of 'tasks'"),
-    ("/predict", b"[]", 400, "JSON list, not an object"),
-    ("/predict", b'"tasks"', 400, "JSON str, not an object"),
-    ("/predict", b'{"data": "hello"}', 400, "no list of 'tasks'"),
-    ("/predict", b'{"tasks": "all"}', 400, "no list of 'tasks'"),
-    ("/predict", b'{"tasks": null}', 400, "no list of 'tasks'"),
-    ("/predict", raw({"tasks": [{"data": {"text": "a"}}], "label_config": 5}), 400, "no labeling config"),
-    ("/predict", raw({"tasks": [{"data": {"text": "a"}}], "label_config": "<View/>"}), 400, "not one of empathykit"),
-    ("/predict", raw({"tasks": [{"data": {"text": "a"}}] * 51, "label_config": CONFIG}), 413, "at most 50"),
-    ("/predict", raw({"tasks": [{"data": {"text": "a", "note": "b" * 5_000}}] * 49}), 413, "200,000"),
-    ("/setup", b"[1, 2]", 400, "not an object"),
-    ("/setup", raw({"schema": 5}), 400, "no labeling config"),
-    ("/setup", raw({"schema": get_schema("story-pair").label_config()}), 400, "predicts choice labels"),
-    ("/webhook", b"nope", 400, "not JSON"),
-    ("/webhook", raw({"action": ["a", "list"]}), 200, "ok"),
-])
+@pytest.mark.parametrize(
+    ("route", "body", "status", "says"),
+    [
+        ("/predict", b"{not json", 400, "not JSON"),
+        ("/predict", b"\xff\xfe garbage", 400, "not JSON"),
+        ("/predict", b"[" * 100_000, 400, "not JSON"),
+        ("/predict", b"", 400, "no list of 'tasks'"),
+        ("/predict", b"[]", 400, "JSON list, not an object"),
+        ("/predict", b'"tasks"', 400, "JSON str, not an object"),
+        ("/predict", b'{"data": "hello"}', 400, "no list of 'tasks'"),
+        ("/predict", b'{"tasks": "all"}', 400, "no list of 'tasks'"),
+        ("/predict", b'{"tasks": null}', 400, "no list of 'tasks'"),
+        ("/predict", raw({"tasks": [{"data": {"text": "a"}}], "label_config": 5}), 400, "no labeling config"),
+        (
+            "/predict",
+            raw({"tasks": [{"data": {"text": "a"}}], "label_config": "<View/>"}),
+            400,
+            "not one of empathykit",
+        ),
+        ("/predict", raw({"tasks": [{"data": {"text": "a"}}] * 51, "label_config": CONFIG}), 413, "at most 50"),
+        ("/predict", raw({"tasks": [{"data": {"text": "a", "note": "b" * 5_000}}] * 49}), 413, "200,000"),
+        ("/setup", b"[1, 2]", 400, "not an object"),
+        ("/setup", raw({"schema": 5}), 400, "no labeling config"),
+        ("/setup", raw({"schema": get_schema("story-pair").label_config()}), 400, "predicts choice labels"),
+        ("/webhook", b"nope", 400, "not JSON"),
+        ("/webhook", raw({"action": ["a", "list"]}), 200, "ok"),
+    ],
+)
 def test_bad_requests_get_a_4xx_with_a_message_never_a_500(client, route, body, status, says):
     answer = client.post(route, content=body, headers={"content-type": "application/json"})
     assert answer.status_code == status, answer.text
@@ -99,16 +120,22 @@ def test_a_body_over_the_limit_is_refused_from_its_declared_length(client):
 def test_a_poisoned_request_amid_15_valid_concurrent_ones_fails_none_of_them(seek_classifier):
     """The 16 requests share one model call (a 300 ms window): a task the tokenizer cannot encode used
     to fail every request batched with it."""
-    texts = [f"{a} {b}" for a in ("sad hurt", "happy party", "so sorry", "sunny win") for b in ("day", "fun", "my", "the")]
+    texts = [
+        f"{a} {b}" for a in ("sad hurt", "happy party", "so sorry", "sunny win") for b in ("day", "fun", "my", "the")
+    ]
     alone = predict_records(seek_classifier, [{"text": t} for t in texts[:15]])
     served = Backend([seek_classifier], batcher=Batcher(window=0.3), limits=Limits(max_text_bytes=1_000))
     start = threading.Barrier(16)
     with running_backend(served) as url, httpx.Client(timeout=60) as http:
+
         def ask(i: int) -> httpx.Response:
             tasks = [{"id": i, "data": {"text": texts[i]}}] if i < 15 else [*POISON, {"data": {"text": texts[15]}}]
             start.wait()
-            return http.post(f"{url}/predict", content=raw({"tasks": tasks, "label_config": CONFIG}),
-                             headers={"content-type": "application/json"})
+            return http.post(
+                f"{url}/predict",
+                content=raw({"tasks": tasks, "label_config": CONFIG}),
+                headers={"content-type": "application/json"},
+            )
 
         with ThreadPoolExecutor(16) as pool:
             answers = list(pool.map(ask, range(16)))
@@ -134,7 +161,8 @@ def test_a_chunk_that_fails_in_the_model_is_retried_row_by_row(seek_classifier):
     outcomes = batcher.predict(model, records)
     assert isinstance(outcomes[1], TypeError)  # handed to the caller, not lost in the worker
     assert [o["prediction"] for o in (outcomes[0], outcomes[2])] == [
-        r["prediction"] for r in model.predict([records[0], records[2]])]
+        r["prediction"] for r in model.predict([records[0], records[2]])
+    ]
     assert batcher.retried == 1
     assert batcher.predict(model, [{"text": "next request"}])[0]["prediction"] in {"seeking", "none"}
 
@@ -145,6 +173,7 @@ def test_a_one_task_request_answers_while_a_2000_task_request_runs(seek_classifi
     big = [{"id": i, "data": {"text": " ".join(words[(i + j) % len(words)] for j in range(100))}} for i in range(2000)]
     timings: dict[str, float] = {}
     with running_backend(served) as url, httpx.Client(timeout=300) as http:
+
         def ask_big() -> None:
             answer = http.post(f"{url}/predict", json={"tasks": big, "label_config": CONFIG})
             timings["big_done"] = time.monotonic()
@@ -156,8 +185,9 @@ def test_a_one_task_request_answers_while_a_2000_task_request_runs(seek_classifi
         while served.batcher.batches < 2 and time.monotonic() < deadline:  # the big request is under way
             time.sleep(0.01)
         sent = time.monotonic()
-        small = http.post(f"{url}/predict", json={"tasks": [{"id": -1, "data": {"text": "so sad"}}],
-                                                   "label_config": CONFIG})
+        small = http.post(
+            f"{url}/predict", json={"tasks": [{"id": -1, "data": {"text": "so sad"}}], "label_config": CONFIG}
+        )
         timings["small_done"] = time.monotonic()
         runner.join()
     assert small.json()["results"][0]["result"]
@@ -207,18 +237,26 @@ def test_connect_auth_user_without_the_password_is_one_line(monkeypatch):
     from empathykit.cli.main import app
 
     monkeypatch.delenv(PASSWORD_ENV, raising=False)
-    result = CliRunner().invoke(app, ["annotate", "connect", "-p", "any", "--url", "http://127.0.0.1:9",
-                                      "--auth-user", "label-studio"])
+    result = CliRunner().invoke(
+        app, ["annotate", "connect", "-p", "any", "--url", "http://127.0.0.1:9", "--auth-user", "label-studio"]
+    )
     assert result.exit_code == 1 and f"the environment variable {PASSWORD_ENV}, which is not set" in result.output
     assert "Traceback" not in result.output
 
 
 def _cli(*args: str, env: dict[str, str] | None = None, hide: str | None = None, **popen) -> subprocess.Popen:
     """``empathykit ARGS`` in a subprocess; ``hide``: a module made unimportable first."""
-    code = (f"import sys; sys.modules[{hide!r}] = None; " if hide else "import sys; ") + \
-        "sys.argv = ['empathykit', *sys.argv[1:]]; from empathykit.cli.main import main; main()"
-    return subprocess.Popen([sys.executable, "-c", code, *args], env={**os.environ, **(env or {})},
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **popen)
+    code = (
+        f"import sys; sys.modules[{hide!r}] = None; " if hide else "import sys; "
+    ) + "sys.argv = ['empathykit', *sys.argv[1:]]; from empathykit.cli.main import main; main()"
+    return subprocess.Popen(
+        [sys.executable, "-c", code, *args],
+        env={**os.environ, **(env or {})},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        **popen,
+    )
 
 
 def _wait_up(url: str, process: subprocess.Popen, timeout: float = 120) -> None:
@@ -244,8 +282,9 @@ def test_serve_with_credentials_restarts_right_after_kill_9(seek_classifier, tmp
     first = _cli(*args, env=env)
     with httpx.Client(timeout=30, auth=("lead", "kill-9-secret")) as http:  # keeps its connection open
         _wait_up(url, first)
-        assert http.post(f"{url}/predict", json={"tasks": [{"data": {"text": "so sad"}}],
-                                                 "label_config": CONFIG}).json()["results"][0]["result"]
+        assert http.post(
+            f"{url}/predict", json={"tasks": [{"data": {"text": "so sad"}}], "label_config": CONFIG}
+        ).json()["results"][0]["result"]
         assert httpx.post(f"{url}/predict", json={"tasks": []}).status_code == 401
         first.send_signal(signal.SIGKILL)
         first.wait()

@@ -49,8 +49,12 @@ def test_twins_of_concurrent_pushes_are_deleted_one_at_a_time(studio, monkeypatc
 
     monkeypatch.setattr(prj, "create_project", create_then_wait)
     monkeypatch.setattr(prj, "delete_project", watched_delete)
-    reports = run_together([lambda: push(items(0, 20), schema="seek-provide", project=title, batch_size=5,
-                                         connection=studio.connection) for _ in range(RUNS)])
+    reports = run_together(
+        [
+            lambda: push(items(0, 20), schema="seek-provide", project=title, batch_size=5, connection=studio.connection)
+            for _ in range(RUNS)
+        ]
+    )
 
     winner = reports[0].project_id
     assert titled(studio, title) == [winner] and {r.project_id for r in reports} == {winner}
@@ -85,7 +89,7 @@ def test_status_says_when_the_counters_stop_after_two_deletes_at_once(tmp_path):
         report = push(items(0, 6), schema="seek-provide", project=title, connection=handle.connection)
         annotator = handle.make_annotators(1)[0]
         tasks = handle.tasks(report.project_id)
-        for attempt, task in enumerate(tasks[:3]):  # a few tries: the two deletes must overlap in time
+        for _attempt, task in enumerate(tasks[:3]):  # a few tries: the two deletes must overlap in time
             _delete_two_at_once(handle, 600)
             handle.submit(task["id"], SEEK.to_results({"empathy": "seeking"}), annotator)
             if handle.client().tasks.get(task["id"]).total_annotations == 0:

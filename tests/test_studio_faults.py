@@ -57,8 +57,9 @@ class CuttingProxy(LoopbackServer):
     swallows the request and leaves the client waiting. ``stop_on_cut``
     also stops listening, as if the network went away."""
 
-    def __init__(self, upstream: str, trigger: bytes, nth: int = 1, when: str = "request",
-                 stop_on_cut: bool = False) -> None:
+    def __init__(
+        self, upstream: str, trigger: bytes, nth: int = 1, when: str = "request", stop_on_cut: bool = False
+    ) -> None:
         host, port = upstream.removeprefix("http://").split(":")
         self.upstream = (host, int(port))
         self.trigger, self.nth, self.when, self.stop_on_cut = trigger, nth, when, stop_on_cut
@@ -106,6 +107,7 @@ class CuttingProxy(LoopbackServer):
         if self.stop_on_cut:
             self.stop()
 
+
 def _close(listener: socket.socket) -> None:
     """Stop listening now: a bare close() leaves a thread blocked in accept() still accepting."""
     with _quiet():
@@ -132,8 +134,12 @@ def _views(studio, project_id: int) -> list[dict]:
 
 def _annotated_project(studio, name: str) -> tuple[str, int]:
     title = studio.project_title(name)
-    report = push([{"item_id": f"f{i}", "text": f"text {i}"} for i in range(3)], schema="seek-provide",
-                  project=title, connection=studio.connection)
+    report = push(
+        [{"item_id": f"f{i}", "text": f"text {i}"} for i in range(3)],
+        schema="seek-provide",
+        project=title,
+        connection=studio.connection,
+    )
     (annotator,) = studio.make_annotators(1)
     studio.submit(studio.tasks(report.project_id)[0]["id"], SEEK.to_results({"empathy": "seeking"}), annotator)
     return title, report.project_id
@@ -158,8 +164,9 @@ def test_hung_server_is_reported_within_the_timeout(monkeypatch):
     hung.stop()
     assert "seconds" in outcome, "no answer after 20 s"
     assert outcome["seconds"] < 10
-    assert str(outcome["error"]) == (f"checking the connection: Label Studio at {hung.url} accepted the connection "
-                                     "but did not answer within 1 s")
+    assert str(outcome["error"]) == (
+        f"checking the connection: Label Studio at {hung.url} accepted the connection but did not answer within 1 s"
+    )
     assert "a-key-that-is-never-checked" not in str(outcome["error"]) + (outcome["error"].hint or "")
 
 
@@ -185,8 +192,10 @@ def test_pull_cut_during_download_names_the_pull_and_leaves_no_snapshot(studio, 
         proxy.stop()
     assert proxy.cut
     message = str(caught.value)
-    assert message.startswith(f"pulling project {project_id} (downloading the export snapshot): the connection "
-                              f"to Label Studio at {proxy.url} dropped")
+    assert message.startswith(
+        f"pulling project {project_id} (downloading the export snapshot): the connection "
+        f"to Label Studio at {proxy.url} dropped"
+    )
     assert "DELETE" not in message and not out.exists()
     assert _snapshots(studio, project_id) == []  # deleted through a fresh connection
 
@@ -197,10 +206,25 @@ def test_snapshot_of_a_killed_pull_is_cleaned_by_the_next_pull(studio, tmp_path,
     # an incremental pull (a process of its own) loses the network mid-download: it cannot delete
     # its snapshot or its filter view
     proxy = CuttingProxy(studio.url, b"/download", nth=2, stop_on_cut=True)
-    env = {**os.environ, "LABEL_STUDIO_URL": proxy.url, "LABEL_STUDIO_API_KEY": studio.api_key,
-           "EMPATHYKIT_STUDIO_TIMEOUT": "5", "COLUMNS": "200"}
-    command = [sys.executable, "-m", "empathykit.cli.main", "annotate", "pull", "-p", title,
-               "-o", str(tmp_path / "a.parquet"), "--since-last"]
+    env = {
+        **os.environ,
+        "LABEL_STUDIO_URL": proxy.url,
+        "LABEL_STUDIO_API_KEY": studio.api_key,
+        "EMPATHYKIT_STUDIO_TIMEOUT": "5",
+        "COLUMNS": "200",
+    }
+    command = [
+        sys.executable,
+        "-m",
+        "empathykit.cli.main",
+        "annotate",
+        "pull",
+        "-p",
+        title,
+        "-o",
+        str(tmp_path / "a.parquet"),
+        "--since-last",
+    ]
     try:
         first = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
         assert first.returncode == 0, first.stderr
@@ -225,8 +249,12 @@ def test_sigterm_during_pull_deletes_its_snapshot(studio, tmp_path, project_dir)
     proxy = CuttingProxy(studio.url, b"/download", when="hold")
     env = {**os.environ, "LABEL_STUDIO_URL": proxy.url, "LABEL_STUDIO_API_KEY": studio.api_key}
     out = tmp_path / "a.parquet"
-    process = subprocess.Popen([sys.executable, "-m", "empathykit.cli.main", "annotate", "pull", "-p", title,
-                                "-o", str(out)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "empathykit.cli.main", "annotate", "pull", "-p", title, "-o", str(out)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     try:
         deadline = time.monotonic() + 60
         while not proxy.cut and time.monotonic() < deadline:  # the pull now waits for its download
@@ -253,8 +281,13 @@ def test_push_cut_between_batches_says_what_arrived_and_rerun_completes(studio):
     proxy = CuttingProxy(studio.url, b"/import", nth=2, when="response")
     try:
         with pytest.raises(StudioConnectionError) as caught:
-            push(items, schema="seek-provide", project=title, batch_size=2,
-                 connection=Connection(proxy.url, studio.api_key))
+            push(
+                items,
+                schema="seek-provide",
+                project=title,
+                batch_size=2,
+                connection=Connection(proxy.url, studio.api_key),
+            )
     finally:
         proxy.stop()
     message = " ".join(str(caught.value).split())

@@ -15,9 +15,9 @@ import subprocess
 import pytest
 from typer.testing import CliRunner
 
-from empathykit.studio import server
 from empathykit.annotate.push import push
 from empathykit.cli.main import app
+from empathykit.studio import server
 
 pytestmark = pytest.mark.studio
 
@@ -43,8 +43,12 @@ def run(*args):
 
 def test_annotate_and_agreement_find_the_running_server_from_another_folder(studio, elsewhere, tmp_path):
     title = studio.project_title("found from anywhere")
-    push([{"item_id": "a", "text": "I feel so alone"}], schema="seek-provide", project=title,
-         connection=studio.connection)
+    push(
+        [{"item_id": "a", "text": "I feel so alone"}],
+        schema="seek-provide",
+        project=title,
+        connection=studio.connection,
+    )
     result, text = run("annotate", "status", "-p", title)
     assert result.exit_code == 0, text
     assert "0/1 tasks done" in text
@@ -57,8 +61,11 @@ def test_annotate_and_agreement_find_the_running_server_from_another_folder(stud
 def test_studio_status_prints_url_login_database_and_a_working_api_call(studio, elsewhere):
     result = CliRunner().invoke(app, ["studio", "status"])
     assert result.exit_code == 0, result.output
-    lines = {line.split(":", 1)[0]: line.split(":", 1)[1].strip() for line in result.stdout.splitlines()
-             if line[:4] in ("url:", "logi", "data", "api:")}
+    lines = {
+        line.split(":", 1)[0]: line.split(":", 1)[1].strip()
+        for line in result.stdout.splitlines()
+        if line[:4] in ("url:", "logi", "data", "api:")
+    }
     assert lines["url"] == studio.url
     assert studio.admin_email in lines["login"] and "connection.json" in lines["login"]
     assert lines["database"].startswith("SQLite")

@@ -18,8 +18,8 @@ import time
 import pytest
 from typer.testing import CliRunner
 
-from empathykit.studio import local, postgres, server
 from empathykit.cli.main import app
+from empathykit.studio import local, postgres, server
 from tests import test_end_to_end as end_to_end
 from tests import test_push_concurrent as concurrent
 from tests.conftest import postgres_folder, start_studio

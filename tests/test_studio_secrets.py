@@ -6,14 +6,13 @@ from __future__ import annotations
 import stat
 
 import pytest
-
 from conftest import start_studio
+
 from empathykit.studio import server
 
 
 def modes(data_dir) -> tuple[int, int]:
-    return (stat.S_IMODE(data_dir.stat().st_mode),
-            stat.S_IMODE((data_dir / "label_studio.sqlite3").stat().st_mode))
+    return (stat.S_IMODE(data_dir.stat().st_mode), stat.S_IMODE((data_dir / "label_studio.sqlite3").stat().st_mode))
 
 
 @pytest.mark.studio

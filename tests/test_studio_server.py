@@ -9,15 +9,24 @@ import sys
 
 import pytest
 
-from empathykit.studio import ports, server
 from empathykit.annotate.connection import Connection, connect, resolve_connection
 from empathykit.errors import StudioError
+from empathykit.studio import ports, server
 
 
 def _state(tmp_path, **changes):
-    values = dict(url="http://127.0.0.1:9", api_key="secret-token-123", admin_email="admin@x.org",
-                  admin_password="pw-secret", port=9, pid=None, data_dir=str(tmp_path / "data"),
-                  log=str(tmp_path / "log"), venv="/nowhere", label_studio_version="1.23.2")
+    values = dict(
+        url="http://127.0.0.1:9",
+        api_key="secret-token-123",
+        admin_email="admin@x.org",
+        admin_password="pw-secret",
+        port=9,
+        pid=None,
+        data_dir=str(tmp_path / "data"),
+        log=str(tmp_path / "log"),
+        venv="/nowhere",
+        label_studio_version="1.23.2",
+    )
     values.update(changes)
     return server.ServerState(**values)
 

@@ -46,8 +46,9 @@ def test_start_offers_the_running_server_and_status_lists_every_one(studio, tmp_
         assert result.exit_code == 0 and "other studio folder" in text, text
         info = server.status()
         assert (info["local"]["url"], info["local"]["running"]) == (second.url, True)
-        assert info["elsewhere"] == [{"studio_dir": str(studio.state_dir), "url": studio.url,
-                                      "database_label": studio.state.database_label()}]
+        assert info["elsewhere"] == [
+            {"studio_dir": str(studio.state_dir), "url": studio.url, "database_label": studio.state.database_label()}
+        ]
 
         move_to(tmp_path / "third", monkeypatch)  # no studio here, two running elsewhere
         result, text = run("studio", "status")

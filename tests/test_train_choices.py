@@ -8,8 +8,7 @@ from typer.testing import CliRunner
 
 from empathykit.cli.main import app
 from empathykit.errors import InputError
-from empathykit.train.choices import HEAD_FAMILIES, INDEXES
-from empathykit.train.choices import FAMILIES
+from empathykit.train.choices import FAMILIES, HEAD_FAMILIES, INDEXES
 
 runner = CliRunner()
 FAMILY_NAMES = ("classifier", "kd", "epitome", "similarity", "circumplex", "mlm")
@@ -35,7 +34,9 @@ def test_the_constants_are_the_registered_families_and_searches():
 def test_train_lists_every_family_and_refuses_another(tmp_path):
     assert "One of: " + ", ".join(FAMILY_NAMES) + "." in _help("train")
     # refused before the encoder check and before DATA is read: neither exists
-    _refused(["train", str(tmp_path / "data"), "--family", "foo", "-o", str(tmp_path / "m")], FAMILY_NAMES, tmp_path / "m")
+    _refused(
+        ["train", str(tmp_path / "data"), "--family", "foo", "-o", str(tmp_path / "m")], FAMILY_NAMES, tmp_path / "m"
+    )
 
 
 def test_help_settings_still_follows_the_chosen_family():
@@ -47,8 +48,22 @@ def test_help_settings_still_follows_the_chosen_family():
 
 def test_retrieve_lists_the_searches_and_refuses_another(tmp_path):
     assert "One of: " + ", ".join(INDEXES) + "." in _help("retrieve")
-    _refused(["retrieve", str(tmp_path / "model"), "--corpus", str(tmp_path / "c.txt"), "--query", "a story",
-              "--index", "foo", "-o", str(tmp_path / "hits.jsonl")], INDEXES, tmp_path / "hits.jsonl")
+    _refused(
+        [
+            "retrieve",
+            str(tmp_path / "model"),
+            "--corpus",
+            str(tmp_path / "c.txt"),
+            "--query",
+            "a story",
+            "--index",
+            "foo",
+            "-o",
+            str(tmp_path / "hits.jsonl"),
+        ],
+        INDEXES,
+        tmp_path / "hits.jsonl",
+    )
 
 
 def test_the_library_refuses_a_bad_index_too():
@@ -61,5 +76,23 @@ def test_the_library_refuses_a_bad_index_too():
 
 def test_loop_takes_only_a_family_the_next_round_can_read(tmp_path):
     assert "One of: " + ", ".join(HEAD_FAMILIES) + "." in _help("loop")
-    _refused(["loop", "-p", "proj", "-i", str(tmp_path / "pool.csv"), "-m", str(tmp_path / "enc"), "-n", "5",
-              "--family", "epitome", "-o", str(tmp_path / "loop")], HEAD_FAMILIES, tmp_path / "loop", "epitome")
+    _refused(
+        [
+            "loop",
+            "-p",
+            "proj",
+            "-i",
+            str(tmp_path / "pool.csv"),
+            "-m",
+            str(tmp_path / "enc"),
+            "-n",
+            "5",
+            "--family",
+            "epitome",
+            "-o",
+            str(tmp_path / "loop"),
+        ],
+        HEAD_FAMILIES,
+        tmp_path / "loop",
+        "epitome",
+    )

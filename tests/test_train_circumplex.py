@@ -4,17 +4,17 @@ its loss on hand-computed angles, training on a toy set, save/load/predict, bad 
 from __future__ import annotations
 
 import math
-from pathlib import Path
 import random
+from pathlib import Path
 
 import pytest
-
 from conftest import SAMPLES
+
 from empathykit.errors import InputError, TrainError
 from empathykit.train.circular import EMOLIT, circular_correlation, circularity, class_angles
 from empathykit.train.families import get_family
 from empathykit.train.settings import build_settings
-from tests.train_fixtures import make_data, tiny_model  # noqa: F401
+from tests.train_fixtures import make_data, tiny_model
 
 
 def on_circle(angles, per_class=5, dims=16, seed=0):
@@ -67,12 +67,13 @@ def test_circumplex_loss_on_hand_computed_angles():
     angles = torch.tensor([0.0, math.pi / 2, math.pi])
     # (0,1): cos 0 vs cos 180° = -1 -> 1; (0,2) same class, cos 0.5 below 1-0.1 -> 0.4²;
     # (1,2): cos √3/2 vs -1 -> (1+√3/2)²
-    expected = (1.0 + 0.4 ** 2 + (1 + math.sqrt(3) / 2) ** 2) / 3
+    expected = (1.0 + 0.4**2 + (1 + math.sqrt(3) / 2) ** 2) / 3
     assert float(circumplex_loss(z, y, angles, margin=0.1)) == pytest.approx(expected, rel=1e-6)
     # a same-class pair inside the margin costs nothing; the angle target is exact
     on = torch.tensor([[1.0, 0.0], [0.0, 1.0], [math.cos(0.3), math.sin(0.3)]])
     assert float(circumplex_loss(on, torch.tensor([0, 1, 0]), angles, margin=0.1)) == pytest.approx(
-        ((0 - 0) ** 2 + 0 + (math.sin(0.3) - 0) ** 2) / 3, abs=1e-6)
+        ((0 - 0) ** 2 + 0 + (math.sin(0.3) - 0) ** 2) / 3, abs=1e-6
+    )
 
 
 def test_supcon_loss_by_hand():
@@ -88,8 +89,7 @@ def test_supcon_loss_by_hand():
     assert float(supcon_loss(z, y, t)) == pytest.approx(expected, rel=1e-6)
 
 
-FAST = {"learning_rate": 3e-3, "batch_size": 16, "save_steps": 1000, "logging_steps": 2, "warmup_ratio": 0.0,
-        "dim": 8}
+FAST = {"learning_rate": 3e-3, "batch_size": 16, "save_steps": 1000, "logging_steps": 2, "warmup_ratio": 0.0, "dim": 8}
 
 
 @pytest.fixture
@@ -102,8 +102,9 @@ def opposite(tmp_path):
 @pytest.mark.parametrize("loss", ["circumplex", "supcon"])
 def test_family_learns_saves_loads_predicts(tiny_model, tmp_path, opposite, loss):
     family = get_family("circumplex")
-    settings = build_settings(family.settings_class, {"model": str(tiny_model), "epochs": 6, "angles": opposite,
-                                                      "loss": loss, **FAST})
+    settings = build_settings(
+        family.settings_class, {"model": str(tiny_model), "epochs": 6, "angles": opposite, "loss": loss, **FAST}
+    )
     data = make_data("choice", 96)
     metrics = family.train(data, settings, tmp_path / "m")
     # supcon's floor is log(positives per row) (~2.7 at batch 16), so it falls less far
@@ -171,8 +172,23 @@ def test_cli_train_evaluate_predict_on_an_emolit_import(tiny_model, tmp_path):
     sample = _emolit_sample(tmp_path / "emolit", {"train": 8, "test": 3})
     runner = CliRunner()
     model = tmp_path / "m"
-    result = runner.invoke(app, ["train", f"emolit:{sample}", "--family", "circumplex", "--model", str(tiny_model),
-                                 "-o", str(model), "--set", "epochs=1", "--set", "dim=8"])
+    result = runner.invoke(
+        app,
+        [
+            "train",
+            f"emolit:{sample}",
+            "--family",
+            "circumplex",
+            "--model",
+            str(tiny_model),
+            "-o",
+            str(model),
+            "--set",
+            "epochs=1",
+            "--set",
+            "dim=8",
+        ],
+    )
     assert result.exit_code == 0, result.output
     metrics = json.loads(result.stdout)
     assert metrics["test"]["examples"] == 36 and metrics["test"]["classes"] == 12
@@ -189,7 +205,20 @@ def test_cli_train_evaluate_predict_on_an_emolit_import(tiny_model, tmp_path):
     assert len(predicted["prediction"]) == 36 and all(len(p) == 1 and p[0] in emolit for p in predicted["prediction"])
     half = tmp_path / "half.csv"
     half.write_text("".join(f"{name},{angle}\n" for name, angle in list(EMOLIT.items())[:6]), encoding="utf-8")
-    result = runner.invoke(app, ["train", f"emolit:{sample}", "--family", "circumplex", "--model", str(tiny_model),
-                                 "-o", str(tmp_path / "x"), "--set", f"angles={half}"])
+    result = runner.invoke(
+        app,
+        [
+            "train",
+            f"emolit:{sample}",
+            "--family",
+            "circumplex",
+            "--model",
+            str(tiny_model),
+            "-o",
+            str(tmp_path / "x"),
+            "--set",
+            f"angles={half}",
+        ],
+    )
     assert result.exit_code == 1 and "no angle for class(es)" in " ".join(result.output.split())
     assert not (tmp_path / "x").exists()

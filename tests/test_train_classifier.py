@@ -9,7 +9,7 @@ import pytest
 from empathykit.errors import InputError, TrainError
 from empathykit.train.families import get_family
 from empathykit.train.settings import build_settings
-from tests.train_fixtures import make_data, tiny_model  # noqa: F401
+from tests.train_fixtures import make_data, tiny_model
 
 FAST = {"learning_rate": 3e-3, "batch_size": 16, "save_steps": 1000, "logging_steps": 2, "warmup_ratio": 0.0}
 

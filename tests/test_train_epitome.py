@@ -9,14 +9,21 @@ import pytest
 
 pytest.importorskip("torch")
 
-from tests.train_fixtures import FILLER, NEGATIVE, POSITIVE, tiny_model  # noqa: E402,F401
+from conftest import SAMPLES
 
-from conftest import SAMPLES  # noqa: E402
-from empathykit.errors import InputError  # noqa: E402
-from empathykit.train import rationales as rat  # noqa: E402
+from empathykit.errors import InputError
+from empathykit.train import rationales as rat
+from tests.train_fixtures import FILLER, NEGATIVE, POSITIVE, tiny_model
 
-FAST = ["epochs=8", "batch_size=16", "learning_rate=3e-3", "save_steps=1000", "logging_steps=2",
-        "eval_each_epoch=false", "dropout=0.0"]
+FAST = [
+    "epochs=8",
+    "batch_size=16",
+    "learning_rate=3e-3",
+    "save_steps=1000",
+    "logging_steps=2",
+    "eval_each_epoch=false",
+    "dropout=0.0",
+]
 
 
 def toy_rows(n: int, seed: int) -> list[dict]:
@@ -33,8 +40,15 @@ def toy_rows(n: int, seed: int) -> list[dict]:
             if w in POSITIVE:
                 spans.append({"start": at, "end": at + len(w), "text": w, "label": "emotional reaction"})
             at += len(w) + 1
-        rows.append({"item_id": f"t{seed}-{i}", "seeker_post": " ".join(rng.sample(FILLER, 4)),
-                     "response_post": text, "label": level, "rationales": spans})
+        rows.append(
+            {
+                "item_id": f"t{seed}-{i}",
+                "seeker_post": " ".join(rng.sample(FILLER, 4)),
+                "response_post": text,
+                "label": level,
+                "rationales": spans,
+            }
+        )
     return rows
 
 
@@ -43,14 +57,26 @@ def toy_epitome(n: int = 96):
 
     from empathykit.train.data import TrainingData
 
-    dataset = DatasetDict({"train": Dataset.from_list(toy_rows(n, 0)),
-                           "validation": Dataset.from_list(toy_rows(n // 4, 1)),
-                           "test": Dataset.from_list(toy_rows(n // 4, 2))})
-    return TrainingData(dataset=dataset, task="emotional_reactions", kind="choice", label_names=["no", "weak", "strong"],
-                        inputs=["seeker_post", "response_post"], schema="epitome", source="toy-epitome")
+    dataset = DatasetDict(
+        {
+            "train": Dataset.from_list(toy_rows(n, 0)),
+            "validation": Dataset.from_list(toy_rows(n // 4, 1)),
+            "test": Dataset.from_list(toy_rows(n // 4, 2)),
+        }
+    )
+    return TrainingData(
+        dataset=dataset,
+        task="emotional_reactions",
+        kind="choice",
+        label_names=["no", "weak", "strong"],
+        inputs=["seeker_post", "response_post"],
+        schema="epitome",
+        source="toy-epitome",
+    )
 
 
 # -- rationale metrics on hand-made spans -----------------------------------------------------
+
 
 def test_token_tags_from_character_spans():
     offsets = [(0, 0), (0, 3), (4, 8), (9, 12), (12, 13), (0, 0)]  # [CLS] "i am sorry ." [SEP]-like
@@ -85,24 +111,30 @@ def test_char_spans_from_tags():
     text = "so sorry for you"
     offsets = [(0, 0), (0, 2), (3, 8), (9, 12), (13, 16), (0, 0)]
     assert rat.char_spans([0, 0, 1, 1, 0, 0], offsets, text, "emotional reaction") == [
-        {"start": 3, "end": 12, "text": "sorry for", "label": "emotional reaction"}]
+        {"start": 3, "end": 12, "text": "sorry for", "label": "emotional reaction"}
+    ]
 
 
 # -- the network ------------------------------------------------------------------------------
 
+
 def test_rationale_loss_masks_padding_by_hand(tiny_model):
     import torch
+    from transformers import AutoTokenizer
 
     from empathykit.train.epitome_model import build_model, collator, encode_pairs
-    from transformers import AutoTokenizer
 
     tokenizer = AutoTokenizer.from_pretrained(str(tiny_model))
     model = build_model(tiny_model, dropout=0.0, lambda_EI=0.0, lambda_RE=1.0, train_seeker=False).eval()
     # a long seeker and a short response beside a long one: seeker tokens and padding carry no tags
-    rows, offsets = encode_pairs(tokenizer, ["the day was so very sad and we cry", "a"], ["sorry", "my friend is sad today"], 64)
+    rows, offsets = encode_pairs(
+        tokenizer, ["the day was so very sad and we cry", "a"], ["sorry", "my friend is sad today"], 64
+    )
     tags = [rat.token_tags(o, s) for o, s in zip(offsets, [[{"start": 0, "end": 5}], [{"start": 13, "end": 16}]])]
     batch = collator(tokenizer)([{**r, "rationale_labels": t, "labels": 1} for r, t in zip(rows, tags)])
-    assert batch["rationale_labels"][0].tolist().count(-100) == batch["response_attention_mask"][0].tolist().count(0) > 0
+    assert (
+        batch["rationale_labels"][0].tolist().count(-100) == batch["response_attention_mask"][0].tolist().count(0) > 0
+    )
     with torch.no_grad():
         out = model(**batch)
         logp = torch.log_softmax(out["rationale_logits"], -1)
@@ -131,11 +163,20 @@ def test_defaults_are_the_reference_commands():
     from empathykit.train.epitome import EpitomeSettings
 
     s = EpitomeSettings()
-    assert (s.learning_rate, s.batch_size, s.max_length, s.epochs, s.dropout, s.lambda_EI, s.lambda_RE,
-            s.train_seeker) == (2e-5, 32, 64, 4.0, 0.1, 1.0, 0.5, False)
+    assert (
+        s.learning_rate,
+        s.batch_size,
+        s.max_length,
+        s.epochs,
+        s.dropout,
+        s.lambda_EI,
+        s.lambda_RE,
+        s.train_seeker,
+    ) == (2e-5, 32, 64, 4.0, 0.1, 1.0, 0.5, False)
 
 
 # -- training, save / load / predict ----------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def trained(tiny_model, tmp_path_factory):
@@ -179,8 +220,8 @@ def test_span_decoding_is_chosen_on_validation_and_saved(trained):
 def test_save_load_predict_agree(trained, tmp_path):
     import pyarrow.parquet as pq
 
-    from empathykit.train.epitome import EpitomeFamily
     from empathykit.predict.predictions import predict_file
+    from empathykit.train.epitome import EpitomeFamily
 
     out, metrics, data = trained
     family = EpitomeFamily()
@@ -195,10 +236,12 @@ def test_save_load_predict_agree(trained, tmp_path):
         cell = json.loads(p["prediction"])
         assert cell["emotional_reactions"] == p["emotional_reactions"]
         for span in cell["emotional_reactions_rationales"]:
-            assert r["response_post"][span["start"]:span["end"]] == span["text"]
+            assert r["response_post"][span["start"] : span["end"]] == span["text"]
             assert span["label"] == "emotional reaction"
     items = tmp_path / "items.jsonl"
-    items.write_text("".join(json.dumps(r) + "\n" for r in rows[:5] + [{**rows[0], "item_id": "blank", "response_post": ""}]))
+    items.write_text(
+        "".join(json.dumps(r) + "\n" for r in rows[:5] + [{**rows[0], "item_id": "blank", "response_post": ""}])
+    )
     report = predict_file(out, items, tmp_path / "pred.parquet")
     table = pq.read_table(tmp_path / "pred.parquet").to_pylist()
     assert [t["prediction"] for t in table[:5]] == [p["prediction"] for p in predicted[:5]]
@@ -225,7 +268,8 @@ def test_predictions_are_epitome_pre_annotations(trained):
         assert not unknown and set(values) == {"emotional_reactions", "emotional_reactions_rationales"}
         assert read["emotional_reactions"] == values["emotional_reactions"] in ("no", "weak", "strong")
         assert [(s["start"], s["end"]) for s in read.get("emotional_reactions_rationales", [])] == [
-            (s["start"], s["end"]) for s in values["emotional_reactions_rationales"]]
+            (s["start"], s["end"]) for s in values["emotional_reactions_rationales"]
+        ]
 
 
 def test_bad_input_one_line(tiny_model, tmp_path):
@@ -246,6 +290,7 @@ def test_bad_input_one_line(tiny_model, tmp_path):
 
 
 # -- end to end: a real export folder, through the command line --------------------------------
+
 
 @pytest.fixture(scope="module")
 def epitome_sample(tmp_path_factory):
@@ -268,9 +313,27 @@ def test_end_to_end_cli_from_export(epitome_sample, tiny_model, tmp_path):
     dirs = []
     for mechanism in ("emotional_reactions", "explorations"):
         out = tmp_path / mechanism
-        result = runner.invoke(app, ["train", str(epitome_sample), "--family", "epitome", "--model", str(tiny_model),
-                                     "--task", mechanism, "-o", str(out), "--set", "max_steps=3",
-                                     "--set", "batch_size=8", "--set", "eval_each_epoch=false"])
+        result = runner.invoke(
+            app,
+            [
+                "train",
+                str(epitome_sample),
+                "--family",
+                "epitome",
+                "--model",
+                str(tiny_model),
+                "--task",
+                mechanism,
+                "-o",
+                str(out),
+                "--set",
+                "max_steps=3",
+                "--set",
+                "batch_size=8",
+                "--set",
+                "eval_each_epoch=false",
+            ],
+        )
         assert result.exit_code == 0, result.output
         metrics = json.loads((out / "metrics.json").read_text())
         assert set(metrics["test"]) >= {"accuracy", "macro_f1", "token_f1", "iou_f1", "iou_f1_batch_mean"}
@@ -284,15 +347,20 @@ def test_end_to_end_cli_from_export(epitome_sample, tiny_model, tmp_path):
     import pyarrow as pa
 
     test_rows = pq.read_table(epitome_sample / "explorations" / "test.parquet").to_pylist()
-    pq.write_table(pa.Table.from_pylist([{k: r[k] for k in ("item_id", "seeker_post", "response_post")}
-                                         for r in test_rows]), items)
+    pq.write_table(
+        pa.Table.from_pylist([{k: r[k] for k in ("item_id", "seeker_post", "response_post")} for r in test_rows]), items
+    )
     result = runner.invoke(app, ["predict", ",".join(map(str, dirs)), str(items), "-o", str(tmp_path / "p.parquet")])
     assert result.exit_code == 0, result.output
     predicted = pq.read_table(tmp_path / "p.parquet").to_pylist()
     assert len(predicted) == len(test_rows)
     cell = json.loads(predicted[0]["prediction"])
-    assert set(cell) == {"emotional_reactions", "emotional_reactions_rationales", "explorations",
-                         "explorations_rationales"}
+    assert set(cell) == {
+        "emotional_reactions",
+        "emotional_reactions_rationales",
+        "explorations",
+        "explorations_rationales",
+    }
     assert "+" in result.output  # both models named in the version
 
 
@@ -305,8 +373,10 @@ def _response_lengths_per_batch(tiny_model, folder, monkeypatch, group_by_length
     from empathykit.train.settings import load_settings
 
     rng = random.Random(5)
-    rows = [{**row, "response_post": " ".join([row["response_post"], *rng.choices(FILLER, k=rng.randint(0, 40))])}
-            for row in toy_rows(96, 0)]  # words appended after the spans: the rationales stay where they were
+    rows = [
+        {**row, "response_post": " ".join([row["response_post"], *rng.choices(FILLER, k=rng.randint(0, 40))])}
+        for row in toy_rows(96, 0)
+    ]  # words appended after the spans: the rationales stay where they were
     data = toy_epitome(32)
     data.dataset["train"] = Dataset.from_list(rows)
     batches: list[list[int]] = []
@@ -319,12 +389,19 @@ def _response_lengths_per_batch(tiny_model, folder, monkeypatch, group_by_length
             batch = collate(features)
             batches.append(batch["response_attention_mask"].sum(dim=1).tolist())
             return batch
+
         return collate_and_record
 
     monkeypatch.setattr(epitome, "collator", recording)
     family = epitome.EpitomeFamily()
-    overrides = [*FAST, "epochs=1", "batch_size=4", "max_length=64", "rationale_decoding=argmax",
-                 f"group_by_length={str(group_by_length).lower()}"]
+    overrides = [
+        *FAST,
+        "epochs=1",
+        "batch_size=4",
+        "max_length=64",
+        "rationale_decoding=argmax",
+        f"group_by_length={str(group_by_length).lower()}",
+    ]
     settings = load_settings(family.settings_class, None, overrides, model=str(tiny_model))
     metrics = family.train(data, settings, folder)
     assert "test" in metrics and (folder / "heads.safetensors").is_file()
@@ -340,6 +417,7 @@ def test_group_by_length_batches_pairs_of_similar_length(tiny_model, tmp_path, m
 
     def spread(batches):
         return sum(max(b) - min(b) for b in batches) / len(batches)
+
     # random batches of lengths spread over 40 tokens differ by ~24 within a batch; grouped ones by a few
     assert spread(grouped) < spread(shuffled) / 2, (spread(grouped), spread(shuffled))
 
@@ -357,21 +435,34 @@ def test_predictions_arrive_in_label_studio_as_pre_annotations(studio, trained, 
     import pyarrow.parquet as pq
 
     from empathykit.annotate.push import push
-    from empathykit.schemas import get_schema
     from empathykit.predict.predictions import predict_file
+    from empathykit.schemas import get_schema
 
     out, _, data = trained
     items = tmp_path / "items.jsonl"
-    items.write_text("".join(json.dumps({k: r[k] for k in ("item_id", "seeker_post", "response_post")}) + "\n"
-                             for r in data.split("test").to_list()[:6]))
+    items.write_text(
+        "".join(
+            json.dumps({k: r[k] for k in ("item_id", "seeker_post", "response_post")}) + "\n"
+            for r in data.split("test").to_list()[:6]
+        )
+    )
     report = predict_file(out, items, tmp_path / "pred.parquet")
     title = studio.project_title("epitome predictions")
-    pushed = push(str(tmp_path / "pred.parquet"), schema="epitome", project=title, connection=studio.connection,
-                  schema_options={"mechanisms": ["emotional_reactions"]}, predictions_column="prediction",
-                  prediction_score_column="prediction_score", model_version=report.model_version)
+    pushed = push(
+        str(tmp_path / "pred.parquet"),
+        schema="epitome",
+        project=title,
+        connection=studio.connection,
+        schema_options={"mechanisms": ["emotional_reactions"]},
+        predictions_column="prediction",
+        prediction_score_column="prediction_score",
+        model_version=report.model_version,
+    )
     assert (pushed.created, pushed.predictions) == (6, 6)
-    expected = {r["item_id"]: (json.loads(r["prediction"]), r["prediction_score"])
-                for r in pq.read_table(tmp_path / "pred.parquet").to_pylist()}
+    expected = {
+        r["item_id"]: (json.loads(r["prediction"]), r["prediction_score"])
+        for r in pq.read_table(tmp_path / "pred.parquet").to_pylist()
+    }
     schema = get_schema("epitome", mechanisms=["emotional_reactions"])
     client = studio.client()
     found = {}

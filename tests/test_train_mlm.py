@@ -10,15 +10,23 @@ import pytest
 
 pytest.importorskip("torch")
 
-from typer.testing import CliRunner  # noqa: E402
+from typer.testing import CliRunner
 
-from empathykit.errors import InputError  # noqa: E402
-from empathykit.train.families import get_family  # noqa: E402
-from empathykit.train.settings import build_settings  # noqa: E402
-from tests.train_fixtures import make_data, make_rows, tiny_model  # noqa: E402,F401
+from empathykit.errors import InputError
+from empathykit.train.families import get_family
+from empathykit.train.settings import build_settings
+from tests.train_fixtures import make_data, make_rows, tiny_model
 
-FAST = {"epochs": 8, "max_length": 32, "learning_rate": 3e-3, "batch_size": 16, "save_steps": 1000,
-        "logging_steps": 5, "warmup_ratio": 0.0, "validation_fraction": 0.1}
+FAST = {
+    "epochs": 8,
+    "max_length": 32,
+    "learning_rate": 3e-3,
+    "batch_size": 16,
+    "save_steps": 1000,
+    "logging_steps": 5,
+    "warmup_ratio": 0.0,
+    "validation_fraction": 0.1,
+}
 
 
 def _settings(model, **values):
@@ -58,9 +66,18 @@ def test_mlm_lowers_the_masked_lm_loss_and_the_folder_trains_a_classifier(tiny_m
 
     assert load_mlm_model(folder)[1] is False
     classifier = get_family("classifier")
-    cls_settings = build_settings(classifier.settings_class, {
-        "model": str(folder), "epochs": 6, "learning_rate": 3e-3, "batch_size": 16, "save_steps": 1000,
-        "logging_steps": 2, "warmup_ratio": 0.0})
+    cls_settings = build_settings(
+        classifier.settings_class,
+        {
+            "model": str(folder),
+            "epochs": 6,
+            "learning_rate": 3e-3,
+            "batch_size": 16,
+            "save_steps": 1000,
+            "logging_steps": 2,
+            "warmup_ratio": 0.0,
+        },
+    )
     trained = classifier.train(make_data("choice", 96), cls_settings, tmp_path / "cls")
     assert trained["test"]["accuracy"] >= 0.85
 
@@ -108,11 +125,37 @@ def test_cli_mlm_then_classifier(tiny_model, tmp_path):
 
     posts = _posts(tmp_path / "posts.parquet", n=120)
     runner = CliRunner()
-    result = runner.invoke(app, ["train", str(posts), "--family", "mlm", "--model", str(tiny_model), "-o",
-                                 str(tmp_path / "enc"), "--set", "epochs=1", "--set", "max_length=32"])
+    result = runner.invoke(
+        app,
+        [
+            "train",
+            str(posts),
+            "--family",
+            "mlm",
+            "--model",
+            str(tiny_model),
+            "-o",
+            str(tmp_path / "enc"),
+            "--set",
+            "epochs=1",
+            "--set",
+            "max_length=32",
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "no masked-LM head" in " ".join(result.stderr.split())
     assert "mlm_loss" in json.loads(result.stdout)["validation"]
-    result = runner.invoke(app, ["train", str(tmp_path / "nothing.parquet"), "--family", "mlm", "--model",
-                                 str(tiny_model), "-o", str(tmp_path / "x")])
+    result = runner.invoke(
+        app,
+        [
+            "train",
+            str(tmp_path / "nothing.parquet"),
+            "--family",
+            "mlm",
+            "--model",
+            str(tiny_model),
+            "-o",
+            str(tmp_path / "x"),
+        ],
+    )
     assert result.exit_code == 1 and "nothing.parquet: no such file or folder" in " ".join(result.output.split())

@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 from empathykit.cli.main import app
 from empathykit.errors import OutputError, TrainError
 from empathykit.train.folder import run_dir
-from tests.train_fixtures import make_data, make_export, tiny_model  # noqa: F401
+from tests.train_fixtures import make_data, make_export, tiny_model
 
 SCRIPT = Path(__file__).with_name("train_run_toy.py")
 runner = CliRunner()
@@ -30,8 +30,21 @@ def _flat(output: str) -> str:
 
 
 def train_args(export: Path, model: Path, out: Path, *more: str) -> list[str]:
-    return ["train", str(export), "--model", str(model), "-o", str(out), "--set", "max_steps=2",
-            "--set", "batch_size=8", "--set", "eval_each_epoch=false", *more]
+    return [
+        "train",
+        str(export),
+        "--model",
+        str(model),
+        "-o",
+        str(out),
+        "--set",
+        "max_steps=2",
+        "--set",
+        "batch_size=8",
+        "--set",
+        "eval_each_epoch=false",
+        *more,
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -39,13 +52,21 @@ def export(tmp_path_factory) -> Path:
     return make_export(tmp_path_factory.mktemp("nl") / "export")
 
 
-def _classifier(tiny_model, **values):  # noqa: F811
+def _classifier(tiny_model, **values):
     from empathykit.train.families import get_family
     from empathykit.train.settings import build_settings
 
     family = get_family("classifier")
-    base = {"model": str(tiny_model), "max_steps": 10, "save_steps": 2, "batch_size": 8, "logging_steps": 1,
-            "warmup_ratio": 0.0, "eval_each_epoch": False, "learning_rate": 2e-5}
+    base = {
+        "model": str(tiny_model),
+        "max_steps": 10,
+        "save_steps": 2,
+        "batch_size": 8,
+        "logging_steps": 1,
+        "warmup_ratio": 0.0,
+        "eval_each_epoch": False,
+        "learning_rate": 2e-5,
+    }
     return family, build_settings(family.settings_class, {**base, **values})
 
 
@@ -65,7 +86,8 @@ def _stop_after(steps: int):
 
 # -- point 1: -o replaces only what empathykit wrote -------------------------------------------------
 
-def test_folder_with_a_config_yaml_is_not_a_model_folder(tiny_model, export, tmp_path):  # noqa: F811
+
+def test_folder_with_a_config_yaml_is_not_a_model_folder(tiny_model, export, tmp_path):
     out = tmp_path / "exp1"
     out.mkdir()
     files = {"config.yaml": "epochs: 1\n", "notes.md": "my notes\n", "my_data.csv": "id,text\n1,a\n"}
@@ -80,7 +102,7 @@ def test_folder_with_a_config_yaml_is_not_a_model_folder(tiny_model, export, tmp
     assert not run_dir(out).exists() and not list(tmp_path.glob(".exp1*"))
 
 
-def test_retrain_keeps_the_users_files_and_weights_get_the_folders_mode(tiny_model, export, tmp_path):  # noqa: F811
+def test_retrain_keeps_the_users_files_and_weights_get_the_folders_mode(tiny_model, export, tmp_path):
     out = tmp_path / "model"
     assert runner.invoke(app, train_args(export, tiny_model, out)).exit_code == 0
     result = runner.invoke(app, ["evaluate", str(out), str(export)])
@@ -102,11 +124,16 @@ def test_retrain_keeps_the_users_files_and_weights_get_the_folders_mode(tiny_mod
 
 # -- point 2: one run per output -------------------------------------------------------------------
 
-def test_second_run_to_a_live_runs_output_stops_and_a_killed_runs_lock_is_taken_over(tiny_model, tmp_path):  # noqa: F811
+
+def test_second_run_to_a_live_runs_output_stops_and_a_killed_runs_lock_is_taken_over(tiny_model, tmp_path):
     out = tmp_path / "model"
     env = {**os.environ, "OMP_NUM_THREADS": "1", "TOKENIZERS_PARALLELISM": "false"}
-    live = subprocess.Popen([sys.executable, str(SCRIPT), str(tiny_model), str(out), "40", "4", "slow"],
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    live = subprocess.Popen(
+        [sys.executable, str(SCRIPT), str(tiny_model), str(out), "40", "4", "slow"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     try:
         deadline = time.time() + 120
         while time.time() < deadline and not (run_dir(out) / "run.json").is_file():
@@ -130,7 +157,8 @@ def test_second_run_to_a_live_runs_output_stops_and_a_killed_runs_lock_is_taken_
 
 # -- point 3: --resume resumes what was started --------------------------------------------------------
 
-def test_resume_refuses_other_settings_and_records_safe_changes(tiny_model, tmp_path):  # noqa: F811
+
+def test_resume_refuses_other_settings_and_records_safe_changes(tiny_model, tmp_path):
     out = tmp_path / "model"
     data = make_data("choice", 64)
     family, settings = _classifier(tiny_model)
@@ -148,8 +176,10 @@ def test_resume_refuses_other_settings_and_records_safe_changes(tiny_model, tmp_
     config = yaml.safe_load((out / "config.yaml").read_text())
     assert config["settings"]["learning_rate"] == 2e-5 and config["settings"]["save_steps"] == 3
     assert config["resumed"][0]["from"] == "checkpoint-4"
-    assert config["resumed"][0]["changed"] == {"logging_steps": {"before": 1, "after": 2},
-                                               "save_steps": {"before": 2, "after": 3}}
+    assert config["resumed"][0]["changed"] == {
+        "logging_steps": {"before": 1, "after": 2},
+        "save_steps": {"before": 2, "after": 3},
+    }
     assert "checkpoint-4" in (out / "README.md").read_text()
     # nothing left to resume: a finished model says so and is not retrained
     before = (out / "heads.safetensors").read_bytes()
@@ -158,16 +188,17 @@ def test_resume_refuses_other_settings_and_records_safe_changes(tiny_model, tmp_
     assert (out / "heads.safetensors").read_bytes() == before
 
 
-def test_resume_without_a_checkpoint_says_it_starts_over(tiny_model, tmp_path, caplog):  # noqa: F811
+def test_resume_without_a_checkpoint_says_it_starts_over(tiny_model, tmp_path, caplog):
     family, settings = _classifier(tiny_model, max_steps=2)
     with caplog.at_level(logging.WARNING, logger="empathykit"):
         metrics = family.train(make_data("choice", 64), settings, tmp_path / "model", resume=True)
     assert metrics["resumed_from"] is None
     assert [m for m in caplog.messages if m.startswith("--resume")] == [
-        f"--resume: no usable checkpoint in {run_dir(tmp_path / 'model')}; starting over"]
+        f"--resume: no usable checkpoint in {run_dir(tmp_path / 'model')}; starting over"
+    ]
 
 
-def test_a_run_that_fails_before_its_first_checkpoint_leaves_nothing(tiny_model, tmp_path):  # noqa: F811
+def test_a_run_that_fails_before_its_first_checkpoint_leaves_nothing(tiny_model, tmp_path):
     family, settings = _classifier(tiny_model, save_steps=100)
     with pytest.raises(Interrupt):
         family.train(make_data("choice", 64), settings, tmp_path / "model", on_progress=_stop_after(1))
@@ -175,6 +206,7 @@ def test_a_run_that_fails_before_its_first_checkpoint_leaves_nothing(tiny_model,
 
 
 # -- point 5: the DATASET:PATH cache follows the content ---------------------------------------------
+
 
 def test_import_cache_is_keyed_by_content_not_size_and_time(tmp_path, monkeypatch):
     import shutil
@@ -201,7 +233,7 @@ def test_import_cache_is_keyed_by_content_not_size_and_time(tmp_path, monkeypatc
     assert len(list((tmp_path / "cache" / "train-data").iterdir())) == 2
 
 
-def test_search_holds_the_outputs_lock_too(tiny_model, tmp_path):  # noqa: F811
+def test_search_holds_the_outputs_lock_too(tiny_model, tmp_path):
     from empathykit.io import output_lock
     from empathykit.train.search import search_train
 

@@ -10,10 +10,10 @@ import pytest
 
 pytest.importorskip("torch")
 
-from empathykit.errors import InputError, TrainError  # noqa: E402
-from empathykit.train.class_weights import check_setting, class_weights  # noqa: E402
-from empathykit.train.metrics import classification_metrics  # noqa: E402
-from tests.train_fixtures import make_data, make_rows, tiny_model  # noqa: E402,F401
+from empathykit.errors import InputError, TrainError
+from empathykit.train.class_weights import check_setting, class_weights
+from empathykit.train.metrics import classification_metrics
+from tests.train_fixtures import make_data, make_rows, tiny_model
 
 FAST = ["batch_size=16", "save_steps=1000", "logging_steps=2", "warmup_ratio=0", "epochs=6"]
 
@@ -41,8 +41,14 @@ def test_search_keeps_the_setting_that_learns(tiny_model, tmp_path):
 
     export = _export(tmp_path / "export", ["low", "high"], "high")
     out = tmp_path / "m"
-    metrics = train_model(str(export), family="classifier", model=str(tiny_model), out_dir=out, overrides=FAST,
-                          search=["learning_rate=1e-7,3e-3"])
+    metrics = train_model(
+        str(export),
+        family="classifier",
+        model=str(tiny_model),
+        out_dir=out,
+        overrides=FAST,
+        search=["learning_rate=1e-7,3e-3"],
+    )
     search = metrics["search"]
     assert search["best"] == {"learning_rate": "3e-3"}
     scores = {t["params"]["learning_rate"]: t["score"] for t in search["trials"]}
@@ -57,11 +63,17 @@ def test_search_keeps_the_setting_that_learns(tiny_model, tmp_path):
     assert yaml.safe_load((out / "config.yaml").read_text())["settings"]["learning_rate"] == 0.003
     assert not (tmp_path / ".m.train-run").exists()
     with pytest.raises(TrainError, match="unknown setting"):
-        train_model(str(export), family="classifier", model=str(tiny_model), out_dir=tmp_path / "x",
-                    search=["learnig_rate=1e-3,1e-4"])
+        train_model(
+            str(export),
+            family="classifier",
+            model=str(tiny_model),
+            out_dir=tmp_path / "x",
+            search=["learnig_rate=1e-3,1e-4"],
+        )
     with pytest.raises(TrainError, match="expected SETTING=V1,V2"):
-        train_model(str(export), family="classifier", model=str(tiny_model), out_dir=tmp_path / "x",
-                    search=["learning_rate"])
+        train_model(
+            str(export), family="classifier", model=str(tiny_model), out_dir=tmp_path / "x", search=["learning_rate"]
+        )
 
 
 def test_balanced_and_listed_class_weights():
@@ -93,8 +105,9 @@ def test_class_weights_change_the_classifier_loss_as_by_hand(tiny_model, tmp_pat
     model = build_model(tiny_model, {MAIN: 2}, "first", 0.0).eval()
     tokenizer = AutoTokenizer.from_pretrained(str(tiny_model))
     batch = dict(tokenizer(["sad day", "happy party fun"], padding=True, return_tensors="pt"))
-    trainer = heads_trainer_class()(model=model, args=TrainingArguments(output_dir=str(tmp_path), use_cpu=True,
-                                                                        report_to=[]))
+    trainer = heads_trainer_class()(
+        model=model, args=TrainingArguments(output_dir=str(tmp_path), use_cpu=True, report_to=[])
+    )
     with torch.no_grad():
         out = model(**batch, task=MAIN)
         trainer.class_weight = [1.0, 3.0]
@@ -113,7 +126,7 @@ def test_class_and_rationale_weights_in_the_epitome_loss_by_hand(tiny_model):
     levels = torch.tensor([0, 2])
     tags_logits = torch.tensor([[[0.0, 1.0], [1.0, 0.0], [0.0, 0.0]]] * 2)
     tags = torch.tensor([[1, 0, -100], [0, 1, -100]])
-    ce = lambda a, b: -math.log(math.exp(a) / (math.exp(a) + math.exp(b)))  # noqa: E731
+    ce = lambda a, b: -math.log(math.exp(a) / (math.exp(a) + math.exp(b)))
     level_nll = [-math.log(math.e / (math.e + 2)), -math.log(1 / (math.exp(2) + 2))]
     model.level_weight, model.rationale_weight = [1.0, 1.0, 4.0], 2.0
     level = (1 * level_nll[0] + 4 * level_nll[1]) / 5
@@ -139,8 +152,13 @@ def low_high_model(tiny_model, tmp_path_factory):
 
     folder = tmp_path_factory.mktemp("label-map")
     export = _export(folder / "source", ["low", "high"], "high")
-    metrics = train_model(str(export), family="classifier", model=str(tiny_model), out_dir=folder / "m",
-                          overrides=FAST + ["learning_rate=3e-3"])
+    metrics = train_model(
+        str(export),
+        family="classifier",
+        model=str(tiny_model),
+        out_dir=folder / "m",
+        overrides=FAST + ["learning_rate=3e-3"],
+    )
     assert metrics["test"]["accuracy"] >= 0.85
     return folder / "m", metrics
 
@@ -161,12 +179,15 @@ def test_label_map_scores_on_another_data_sets_labels(low_high_model, tmp_path):
         evaluate_model(model, str(target), task="target")
 
 
-@pytest.mark.parametrize("mapping, message", [
-    ("high=empathy", r"no model class for data class\(es\) \['none'\]"),
-    ("medium=none,high=empathy", r"names \['medium'\], not a class of the model"),
-    ("high=joy,low=none", r"maps 'joy', not a class of the data"),
-    ("high", "expected MODEL_CLASS=DATA_CLASS"),
-])
+@pytest.mark.parametrize(
+    "mapping, message",
+    [
+        ("high=empathy", r"no model class for data class\(es\) \['none'\]"),
+        ("medium=none,high=empathy", r"names \['medium'\], not a class of the model"),
+        ("high=joy,low=none", r"maps 'joy', not a class of the data"),
+        ("high", "expected MODEL_CLASS=DATA_CLASS"),
+    ],
+)
 def test_label_map_refuses_in_one_line_naming_both_label_sets(low_high_model, tmp_path, mapping, message):
     from empathykit.train.run import evaluate_model
 
@@ -186,13 +207,17 @@ def test_cli_evaluate_label_map(low_high_model, tmp_path):
 
     target = _export(tmp_path / "target", ["empathy", "none"], "empathy")
     runner = CliRunner()
-    result = runner.invoke(app, ["evaluate", str(low_high_model[0]), str(target), "--label-map", "high=empathy,low=none"])
+    result = runner.invoke(
+        app, ["evaluate", str(low_high_model[0]), str(target), "--label-map", "high=empathy,low=none"]
+    )
     assert result.exit_code == 0, result.output
     shown = json.loads(result.stdout)
     assert shown["positive_class"] == "high"
     interval = shown["ci95"]
-    assert (f"macro_f1 {shown['macro_f1']:.4f}, bootstrap 95 % interval {interval['low']:.4f} to "
-            f"{interval['high']:.4f} over 32 items") in result.stderr
+    assert (
+        f"macro_f1 {shown['macro_f1']:.4f}, bootstrap 95 % interval {interval['low']:.4f} to "
+        f"{interval['high']:.4f} over 32 items"
+    ) in result.stderr
     result = runner.invoke(app, ["evaluate", str(low_high_model[0]), str(target), "--label-map", "high=empathy"])
     assert result.exit_code == 1
     assert "no model class for data class(es) ['none']" in " ".join(result.output.split())
@@ -208,14 +233,27 @@ def test_label_map_joins_model_classes_into_one_data_class(tiny_model, tmp_path)
     from empathykit.train.run import evaluate_model, train_model
 
     names = ["seeking", "providing", "none"]
-    splits = {split: Dataset.from_list([{"item_id": r["item_id"], "text": r["text"],
-                                         "label": (i % 2 if r["label"] else 2)} for i, r in enumerate(make_rows(n, seed))])
-              .cast_column("label", ClassLabel(names=names)) for split, n, seed in (("train", 48, 0), ("validation", 8, 1),
-                                                                                    ("test", 8, 2))}
-    write_export(tmp_path / "source", [ExportConfig("empathy", "choice", ["text"], splits, names, schema="seek-provide")],
-                 card={"source": "toy"})
-    train_model(str(tmp_path / "source"), family="classifier", model=str(tiny_model), out_dir=tmp_path / "m",
-                overrides=FAST + ["learning_rate=3e-3", "epochs=2"])
+    splits = {
+        split: Dataset.from_list(
+            [
+                {"item_id": r["item_id"], "text": r["text"], "label": (i % 2 if r["label"] else 2)}
+                for i, r in enumerate(make_rows(n, seed))
+            ]
+        ).cast_column("label", ClassLabel(names=names))
+        for split, n, seed in (("train", 48, 0), ("validation", 8, 1), ("test", 8, 2))
+    }
+    write_export(
+        tmp_path / "source",
+        [ExportConfig("empathy", "choice", ["text"], splits, names, schema="seek-provide")],
+        card={"source": "toy"},
+    )
+    train_model(
+        str(tmp_path / "source"),
+        family="classifier",
+        model=str(tiny_model),
+        out_dir=tmp_path / "m",
+        overrides=FAST + ["learning_rate=3e-3", "epochs=2"],
+    )
     target = _export(tmp_path / "target", ["empathy", "none"], "empathy")
     result = evaluate_model(tmp_path / "m", str(target), label_map="seeking=empathy,providing=empathy,none=none")
     rows = make_rows(32, 2)
@@ -248,22 +286,36 @@ def test_an_interrupted_search_resumes_without_training_finished_trials_again(ti
 
     search = ["learning_rate=1e-7,3e-3"]
     with pytest.raises(KeyboardInterrupt):
-        train_model(str(export), family="classifier", model=str(tiny_model), out_dir=out, overrides=FAST,
-                    search=search, on_progress=stop_in_the_second_trial)
+        train_model(
+            str(export),
+            family="classifier",
+            model=str(tiny_model),
+            out_dir=out,
+            overrides=FAST,
+            search=search,
+            on_progress=stop_in_the_second_trial,
+        )
     finished = [t for t in trials.glob("trial-*") if (t / mf.MARKER).is_file()]
     assert len(finished) == 1 and not out.exists()
     kept = {p: p.stat().st_mtime_ns for p in finished[0].rglob("*") if p.is_file()}
     with pytest.raises(TrainError, match="unfinished settings search left trials.*"):
-        train_model(str(export), family="classifier", model=str(tiny_model), out_dir=out, overrides=FAST,
-                    search=search)
+        train_model(str(export), family="classifier", model=str(tiny_model), out_dir=out, overrides=FAST, search=search)
     assert finished[0].is_dir()  # refusing destroyed nothing
     seen = []  # while the resumed search trains, the finished trial's files stay as they were
 
     def watch(*_args, **_kwargs):
         seen.append({p: p.stat().st_mtime_ns for p in kept} == kept)
 
-    metrics = train_model(str(export), family="classifier", model=str(tiny_model), out_dir=out, overrides=FAST,
-                          search=search, resume=True, on_progress=watch)
+    metrics = train_model(
+        str(export),
+        family="classifier",
+        model=str(tiny_model),
+        out_dir=out,
+        overrides=FAST,
+        search=search,
+        resume=True,
+        on_progress=watch,
+    )
     # one combination trained, not two (a trial makes as many progress calls as the first one did before
     # the interrupt, give or take the one that raised); the finished one was read back
     assert all(seen) and len(first_trial_calls) > 0 and len(seen) <= len(first_trial_calls) + 1

@@ -7,11 +7,11 @@ import json
 import pytest
 import responses
 from responses import matchers
+from test_xapi_support import TOKEN, load, replay, tweet_ids
 from typer.testing import CliRunner
 
 from empathykit.cli.main import app
 from empathykit.xapi.client import HOST, STREAM_RULES, TWEETS_LOOKUP
-from test_xapi_support import TOKEN, load, replay, tweet_ids
 
 QUERY = "(healing OR grief) cancer lang:en -is:retweet"
 RULES = load("rules_list.json")["exchanges"][0]["body"]["data"]
@@ -49,8 +49,10 @@ def test_search_401_is_one_red_line_and_a_hint(runner, tmp_path):
         result = _invoke(runner, "search", "-q", QUERY, "-o", str(tmp_path / "s.jsonl"))
     assert result.exit_code == 1
     error_lines = [line for line in result.stderr.splitlines() if line.startswith("error:")]
-    assert error_lines == ["error: X API refused the bearer token for recent search (/2/tweets/search/recent) "
-                           "(401 Unauthorized): the token in X_BEARER_TOKEN is missing or wrong"]
+    assert error_lines == [
+        "error: X API refused the bearer token for recent search (/2/tweets/search/recent) "
+        "(401 Unauthorized): the token in X_BEARER_TOKEN is missing or wrong"
+    ]
 
 
 def test_archive_403_names_the_access_needed(runner, tmp_path):
@@ -79,8 +81,9 @@ def test_queries_prints_one_query_a_line_within_the_limit(runner):
 def test_queries_from_a_lexicon_file_top_n_without_operators(runner, tmp_path):
     lexicon = tmp_path / "empathy.csv"
     lexicon.write_text("word,rating\ngrief,6.1\nside effects,5.2\nhope,6.5\n")
-    result = _invoke(runner, "queries", "--lexicon", str(lexicon), "--top", "2", "--no-topic", "--lang", "any",
-                     "--keep-retweets")
+    result = _invoke(
+        runner, "queries", "--lexicon", str(lexicon), "--top", "2", "--no-topic", "--lang", "any", "--keep-retweets"
+    )
     assert result.exit_code == 0, result.output
     assert result.stdout == "(hope OR grief)\n"
 
@@ -89,12 +92,21 @@ def test_hydrate_command(runner, tmp_path):
     templates = load("lookup_templates.json")
     ids_file = tmp_path / "ids.txt"
     ids_file.write_text("1788000000000000001\n1788000000000000002\n")
-    body = {"data": [{**templates["tweet"], "id": "1788000000000000001"}], "includes": {"users": [templates["user"]]},
-            "errors": [{**templates["missing"], "value": "1788000000000000002"}]}
+    body = {
+        "data": [{**templates["tweet"], "id": "1788000000000000001"}],
+        "includes": {"users": [templates["user"]]},
+        "errors": [{**templates["missing"], "value": "1788000000000000002"}],
+    }
     out = tmp_path / "hydrated.jsonl"
     with responses.RequestsMock() as rsps:
-        rsps.add("GET", HOST + TWEETS_LOOKUP, json=body, match=[matchers.query_param_matcher(
-            {"ids": "1788000000000000001,1788000000000000002"}, strict_match=False)])
+        rsps.add(
+            "GET",
+            HOST + TWEETS_LOOKUP,
+            json=body,
+            match=[
+                matchers.query_param_matcher({"ids": "1788000000000000001,1788000000000000002"}, strict_match=False)
+            ],
+        )
         result = _invoke(runner, "hydrate", str(ids_file), "-o", str(out))
     assert result.exit_code == 0, result.output
     assert "2 ids: 1 found, 1 missing" in result.stderr
@@ -133,8 +145,12 @@ def test_rules_delete_needs_a_name_or_all_and_spares_other_rules(runner):
     assert result.exit_code == 1 and "give a rule set NAME or --all" in result.stderr
     with responses.RequestsMock() as rsps:
         replay(rsps, "rules_list.json")
-        rsps.add("POST", HOST + STREAM_RULES, json={"meta": {"summary": {"deleted": 2, "not_deleted": 0}}},
-                 match=[matchers.json_params_matcher({"delete": {"ids": [RULES[0]["id"], RULES[1]["id"]]}})])
+        rsps.add(
+            "POST",
+            HOST + STREAM_RULES,
+            json={"meta": {"summary": {"deleted": 2, "not_deleted": 0}}},
+            match=[matchers.json_params_matcher({"delete": {"ids": [RULES[0]["id"], RULES[1]["id"]]}})],
+        )
         result = _invoke(runner, "rules", "delete", "--all")
     assert result.exit_code == 0, result.output
     assert "2 rules deleted" in result.stderr

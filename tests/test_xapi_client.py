@@ -6,14 +6,12 @@ import logging
 
 import pytest
 import responses
+from test_xapi_support import START, TOKEN, client, clock, load, replay
 
 from empathykit.errors import XApiError
 from empathykit.xapi.client import HOST, SEARCH_RECENT, RetryPolicy, XClient
-from test_xapi_support import START, TOKEN, client, clock, load, replay  # noqa: F401 (fixtures)
 
 QUERY = "(healing OR grief) cancer lang:en -is:retweet"
-
-
 
 
 def test_search_follows_next_token_over_three_pages(client, clock):
@@ -47,8 +45,12 @@ def test_429_without_reset_header_backs_off(client, clock):
 
 def test_remaining_zero_waits_before_the_next_request_instead_of_a_429(client, clock):
     with responses.RequestsMock() as rsps:
-        replay(rsps, "search_recent_pages.json", only=[0, 1],
-               headers={0: {"x-rate-limit-remaining": "0", "x-rate-limit-reset": str(int(START) + 300)}})
+        replay(
+            rsps,
+            "search_recent_pages.json",
+            only=[0, 1],
+            headers={0: {"x-rate-limit-remaining": "0", "x-rate-limit-reset": str(int(START) + 300)}},
+        )
         pages = client.search(QUERY)
         next(pages), next(pages)
     assert clock.sleeps == [301]
@@ -56,8 +58,13 @@ def test_remaining_zero_waits_before_the_next_request_instead_of_a_429(client, c
 
 def test_rate_limit_reset_beyond_max_wait_is_an_error(client, clock):
     with responses.RequestsMock() as rsps:
-        rsps.add("GET", HOST + SEARCH_RECENT, status=429, json={"title": "UsageCapExceeded"},
-                 headers={"x-rate-limit-reset": str(int(START) + 86_400)})
+        rsps.add(
+            "GET",
+            HOST + SEARCH_RECENT,
+            status=429,
+            json={"title": "UsageCapExceeded"},
+            headers={"x-rate-limit-reset": str(int(START) + 86_400)},
+        )
         with pytest.raises(XApiError, match="rate-limited until .* more than 16 minutes away") as error:
             list(client.search(QUERY))
     assert "usage cap" in error.value.hint
@@ -103,8 +110,10 @@ def test_401_says_the_token_is_missing_or_wrong(client):
         with pytest.raises(XApiError) as error:
             list(client.search(QUERY))
     message = str(error.value)
-    assert message == ("X API refused the bearer token for recent search (/2/tweets/search/recent) "
-                       "(401 Unauthorized): the token in X_BEARER_TOKEN is missing or wrong")
+    assert message == (
+        "X API refused the bearer token for recent search (/2/tweets/search/recent) "
+        "(401 Unauthorized): the token in X_BEARER_TOKEN is missing or wrong"
+    )
     assert TOKEN not in message + error.value.hint
 
 
@@ -123,12 +132,25 @@ def test_403_names_the_endpoint_and_the_access_it_needs(client):
 
 def test_400_reports_the_api_message(client):
     with responses.RequestsMock() as rsps:
-        rsps.add("GET", HOST + SEARCH_RECENT, status=400, json={
-            "errors": [{"parameters": {"start_time": ["2020-01-01T00:00Z"]},
-                        "message": "Invalid 'start_time':'2020-01-01T00:00Z'. 'start_time' must be on or after 2024-04-30T10:00Z"}],
-            "title": "Invalid Request", "detail": "One or more parameters to your request was invalid.",
-            "type": "https://api.twitter.com/2/problems/invalid-request"})
-        with pytest.raises(XApiError, match=r"rejected the recent search .*\(400\): Invalid Request .*must be on or after"):
+        rsps.add(
+            "GET",
+            HOST + SEARCH_RECENT,
+            status=400,
+            json={
+                "errors": [
+                    {
+                        "parameters": {"start_time": ["2020-01-01T00:00Z"]},
+                        "message": "Invalid 'start_time':'2020-01-01T00:00Z'. 'start_time' must be on or after 2024-04-30T10:00Z",
+                    }
+                ],
+                "title": "Invalid Request",
+                "detail": "One or more parameters to your request was invalid.",
+                "type": "https://api.twitter.com/2/problems/invalid-request",
+            },
+        )
+        with pytest.raises(
+            XApiError, match=r"rejected the recent search .*\(400\): Invalid Request .*must be on or after"
+        ):
             list(client.search(QUERY, start_time="2020-01-01T00:00:00Z"))
 
 
@@ -149,7 +171,9 @@ def test_archive_search_is_paced_to_one_request_a_second(client, clock):
 
 def test_max_tweets_sizes_pages_and_stops(client):
     with responses.RequestsMock() as rsps:
-        replay(rsps, "search_recent_pages.json", only=[0, 1], params={0: {"max_results": "10"}, 1: {"max_results": "10"}})
+        replay(
+            rsps, "search_recent_pages.json", only=[0, 1], params={0: {"max_results": "10"}, 1: {"max_results": "10"}}
+        )
         pages = list(client.search(QUERY, max_tweets=5))
     assert sum(len(p["data"]) for p in pages) == 6  # whole pages: the last one may pass the cap
 

@@ -7,22 +7,20 @@ import json
 import pytest
 import responses
 from responses import matchers
+from test_xapi_support import FakeClock, client, clock, jsonl, load, replay, tweet_ids
 
 from empathykit import __version__
 from empathykit.errors import InputError, OutputError, XApiError
 from empathykit.xapi import store as xstore
 from empathykit.xapi.client import HOST, SEARCH_RECENT, STREAM, STREAM_RULES, TWEETS_LOOKUP
 from empathykit.xapi.collection import collect_search, hydrate, parse_time, read_ids
-from empathykit.xapi.stream import add_rules, collect_stream, delete_rules, list_rules
 from empathykit.xapi.store import PageLog, checkpoint_path
-from test_xapi_support import FakeClock, client, clock, jsonl, load, replay, tweet_ids  # noqa: F401 (fixtures)
+from empathykit.xapi.stream import add_rules, collect_stream, delete_rules, list_rules
 
 QUERY = "(healing OR grief) cancer lang:en -is:retweet"
 PAGES = load("search_recent_pages.json")["exchanges"]
 ALL_IDS = [t["id"] for e in PAGES for t in e["body"]["data"]]
 T1 = PAGES[0]["body"]["meta"]["next_token"]
-
-
 
 
 def _checkpoint(out):
@@ -43,8 +41,12 @@ def test_search_writes_raw_pages_with_provenance_and_a_checkpoint(client, tmp_pa
     for page, exchange in zip(pages, PAGES):
         provenance = page.pop("__empathykit")
         assert page == exchange["body"]  # the v2 page as sent
-        assert provenance == {"query": QUERY, "endpoint": SEARCH_RECENT, "retrieved_at": "2023-11-14T22:13:20Z",
-                              "version": __version__}
+        assert provenance == {
+            "query": QUERY,
+            "endpoint": SEARCH_RECENT,
+            "retrieved_at": "2023-11-14T22:13:20Z",
+            "version": __version__,
+        }
     state = _checkpoint(out)
     assert state["offset"] == out.stat().st_size and (state["pages"], state["tweets"]) == (3, 8)
     run = state["runs"][f"{SEARCH_RECENT} {QUERY}"]
@@ -54,10 +56,15 @@ def test_search_writes_raw_pages_with_provenance_and_a_checkpoint(client, tmp_pa
 
 def test_since_and_until_become_start_and_end_time(client, tmp_path):
     with responses.RequestsMock() as rsps:
-        calls = replay(rsps, "search_recent_pages.json", only=[2], params={2: {
-            "start_time": "2024-05-01T00:00:00Z", "end_time": "2024-05-07T10:30:00Z", "next_token": None}})
-        collect_search([QUERY], tmp_path / "o.jsonl", since="2024-05-01", until="2024-05-07T12:30:00+02:00",
-                       client=client)
+        calls = replay(
+            rsps,
+            "search_recent_pages.json",
+            only=[2],
+            params={2: {"start_time": "2024-05-01T00:00:00Z", "end_time": "2024-05-07T10:30:00Z", "next_token": None}},
+        )
+        collect_search(
+            [QUERY], tmp_path / "o.jsonl", since="2024-05-01", until="2024-05-07T12:30:00+02:00", client=client
+        )
     assert calls[0].call_count == 1
 
 
@@ -65,8 +72,12 @@ def test_interrupted_search_resumes_from_next_token_with_each_tweet_once(client,
     out = tmp_path / "search.jsonl"
     with responses.RequestsMock() as rsps:
         replay(rsps, "search_recent_pages.json", only=[0])
-        rsps.add("GET", HOST + SEARCH_RECENT, status=503, match=[matchers.query_param_matcher(
-            {"next_token": T1}, strict_match=False)])
+        rsps.add(
+            "GET",
+            HOST + SEARCH_RECENT,
+            status=503,
+            match=[matchers.query_param_matcher({"next_token": T1}, strict_match=False)],
+        )
         with pytest.raises(XApiError, match="kept failing"):
             collect_search([QUERY], out, client=client)
     assert tweet_ids(out) == ALL_IDS[:3]
@@ -111,15 +122,25 @@ def test_finished_search_rerun_continues_with_since_id(client, tmp_path):
         collect_search([QUERY], out, client=client)
     newer = {**PAGES[2]["body"]["data"][0], "id": "1788000000000009999"}
     with responses.RequestsMock() as rsps:
-        rsps.add("GET", HOST + SEARCH_RECENT, match=[matchers.query_param_matcher(
-            {"since_id": ALL_IDS[0], "query": QUERY}, strict_match=False)], json={
-            "data": [newer], "includes": {"users": []},
-            "meta": {"newest_id": newer["id"], "oldest_id": newer["id"], "result_count": 1}})
+        rsps.add(
+            "GET",
+            HOST + SEARCH_RECENT,
+            match=[matchers.query_param_matcher({"since_id": ALL_IDS[0], "query": QUERY}, strict_match=False)],
+            json={
+                "data": [newer],
+                "includes": {"users": []},
+                "meta": {"newest_id": newer["id"], "oldest_id": newer["id"], "result_count": 1},
+            },
+        )
         report = collect_search([QUERY], out, client=client)
     assert report.queries[0].mode == "since_id" and report.tweets == 1
     with responses.RequestsMock() as rsps:  # nothing new: no page written
-        rsps.add("GET", HOST + SEARCH_RECENT, json={"meta": {"result_count": 0}}, match=[
-            matchers.query_param_matcher({"since_id": newer["id"]}, strict_match=False)])
+        rsps.add(
+            "GET",
+            HOST + SEARCH_RECENT,
+            json={"meta": {"result_count": 0}},
+            match=[matchers.query_param_matcher({"since_id": newer["id"]}, strict_match=False)],
+        )
         report = collect_search([QUERY], out, client=client)
     assert report.tweets == 0
     assert tweet_ids(out) == ALL_IDS + [newer["id"]]
@@ -134,8 +155,12 @@ def test_max_tweets_stops_and_the_next_call_goes_on(client, tmp_path):
     assert report.reached_max and report.tweets == 3 and len(report.queries) == 1
     with responses.RequestsMock() as rsps:
         replay(rsps, "search_recent_pages.json", only=[1, 2])
-        rsps.add("GET", HOST + SEARCH_RECENT, json={"meta": {"result_count": 0}}, match=[
-            matchers.query_param_matcher({"query": "(hope) cancer lang:en -is:retweet"}, strict_match=False)])
+        rsps.add(
+            "GET",
+            HOST + SEARCH_RECENT,
+            json={"meta": {"result_count": 0}},
+            match=[matchers.query_param_matcher({"query": "(hope) cancer lang:en -is:retweet"}, strict_match=False)],
+        )
         report = collect_search([QUERY, "(hope) cancer lang:en -is:retweet"], out, client=client)
     assert [q.mode for q in report.queries] == ["resumed", "new"]
     assert tweet_ids(out) == ALL_IDS
@@ -197,10 +222,15 @@ def _lookup_server(missing_every: int = 10):
         ids = parse_qs(urlsplit(request.url).query)["ids"][0].split(",")
         batches.append(ids)
         found = [i for i in ids if int(i) % missing_every]
-        body = {"data": [{**templates["tweet"], "id": i, "edit_history_tweet_ids": [i]} for i in found],
-                "includes": {"users": [templates["user"]]}}
-        gone = [{**templates["missing"], "value": i, "resource_id": i, "detail": f"Could not find tweet with ids: [{i}]."}
-                for i in ids if i not in found]
+        body = {
+            "data": [{**templates["tweet"], "id": i, "edit_history_tweet_ids": [i]} for i in found],
+            "includes": {"users": [templates["user"]]},
+        }
+        gone = [
+            {**templates["missing"], "value": i, "resource_id": i, "detail": f"Could not find tweet with ids: [{i}]."}
+            for i in ids
+            if i not in found
+        ]
         if gone:
             body["errors"] = gone
         return 200, {}, json.dumps(body)
@@ -270,9 +300,12 @@ def test_list_and_delete_touch_only_empathykit_rules(client):
         assert [r["id"] for r in list_rules(client=client)] == [RULES[0]["id"], RULES[1]["id"]]
         assert len(list_rules(include_foreign=True, client=client)) == 3
         assert list_rules(name="other", client=client) == []
-        delete = rsps.add("POST", HOST + STREAM_RULES, json={"meta": {"sent": "2024-05-07T10:00:01.000Z",
-                          "summary": {"deleted": 2, "not_deleted": 0}}},
-                          match=[matchers.json_params_matcher({"delete": {"ids": [RULES[0]["id"], RULES[1]["id"]]}})])
+        delete = rsps.add(
+            "POST",
+            HOST + STREAM_RULES,
+            json={"meta": {"sent": "2024-05-07T10:00:01.000Z", "summary": {"deleted": 2, "not_deleted": 0}}},
+            match=[matchers.json_params_matcher({"delete": {"ids": [RULES[0]["id"], RULES[1]["id"]]}})],
+        )
         deleted = delete_rules(name="cancer", client=client)
     assert delete.call_count == 1 and [r["tag"] for r in deleted] == ["empathykit:cancer"] * 2
 
@@ -281,13 +314,24 @@ def test_add_keeps_existing_adds_new_and_replaces_stale(client):
     new_value = "(tears OR prayers) cancer lang:en -is:retweet"
     with responses.RequestsMock() as rsps:
         replay(rsps, "rules_list.json")
-        add = rsps.add("POST", HOST + STREAM_RULES, match=[
-            matchers.json_params_matcher({"add": [{"value": new_value, "tag": "empathykit:cancer"}]})],
-            json={"data": [{"value": new_value, "tag": "empathykit:cancer", "id": "1787123400000000004"}],
-                  "meta": {"sent": "2024-05-07T10:00:02.000Z", "summary": {"created": 1, "not_created": 0,
-                                                                             "valid": 1, "invalid": 0}}})
-        delete = rsps.add("POST", HOST + STREAM_RULES, json={"meta": {"summary": {"deleted": 1}}},
-                          match=[matchers.json_params_matcher({"delete": {"ids": [RULES[1]["id"]]}})])
+        add = rsps.add(
+            "POST",
+            HOST + STREAM_RULES,
+            match=[matchers.json_params_matcher({"add": [{"value": new_value, "tag": "empathykit:cancer"}]})],
+            json={
+                "data": [{"value": new_value, "tag": "empathykit:cancer", "id": "1787123400000000004"}],
+                "meta": {
+                    "sent": "2024-05-07T10:00:02.000Z",
+                    "summary": {"created": 1, "not_created": 0, "valid": 1, "invalid": 0},
+                },
+            },
+        )
+        delete = rsps.add(
+            "POST",
+            HOST + STREAM_RULES,
+            json={"meta": {"summary": {"deleted": 1}}},
+            match=[matchers.json_params_matcher({"delete": {"ids": [RULES[1]["id"]]}})],
+        )
         report = add_rules("cancer", [RULES[0]["value"], new_value], replace=True, client=client)
     assert add.call_count == delete.call_count == 1
     assert [r["id"] for r in report.added] == ["1787123400000000004"]
@@ -297,16 +341,31 @@ def test_add_keeps_existing_adds_new_and_replaces_stale(client):
 def test_add_dry_run_and_refusals(client):
     with responses.RequestsMock() as rsps:
         replay(rsps, "rules_list.json")
-        rsps.add("POST", HOST + STREAM_RULES, match=[matchers.query_param_matcher({"dry_run": "true"})],
-                 json={"meta": {"summary": {"created": 0, "not_created": 0, "valid": 1, "invalid": 0}}})
+        rsps.add(
+            "POST",
+            HOST + STREAM_RULES,
+            match=[matchers.query_param_matcher({"dry_run": "true"})],
+            json={"meta": {"summary": {"created": 0, "not_created": 0, "valid": 1, "invalid": 0}}},
+        )
         report = add_rules("cancer", ["(hope) cancer"], dry_run=True, client=client)
         assert report.dry_run and report.added == [{"value": "(hope) cancer", "tag": "empathykit:cancer"}]
         with pytest.raises(InputError, match="already exists under tag 'dashboard'"):
             add_rules("cancer", [RULES[2]["value"]], client=client)
-        rsps.add("POST", HOST + STREAM_RULES, json={
-            "meta": {"summary": {"created": 0, "not_created": 1, "valid": 0, "invalid": 1}},
-            "errors": [{"value": "(hope cancer", "details": ["Rules must contain balanced parentheses"],
-                        "title": "UnprocessableEntity", "type": "https://api.twitter.com/2/problems/invalid-rules"}]})
+        rsps.add(
+            "POST",
+            HOST + STREAM_RULES,
+            json={
+                "meta": {"summary": {"created": 0, "not_created": 1, "valid": 0, "invalid": 1}},
+                "errors": [
+                    {
+                        "value": "(hope cancer",
+                        "details": ["Rules must contain balanced parentheses"],
+                        "title": "UnprocessableEntity",
+                        "type": "https://api.twitter.com/2/problems/invalid-rules",
+                    }
+                ],
+            },
+        )
         with pytest.raises(XApiError, match="created 0 of 1 rules and refused 1: UnprocessableEntity .*balanced"):
             add_rules("cancer", ["(hope cancer"], client=client)
     with pytest.raises(InputError, match="rule set name"):
@@ -324,8 +383,12 @@ def test_stream_reconnects_after_drops_and_writes_each_tweet_once(client, clock,
         connections = replay(rsps, "stream_drop.json")
         report = collect_stream(out, name="cancer", max_tweets=4, backfill_minutes=2, client=client)
     assert [c.call_count for c in connections] == [1, 1, 1, 1]
-    expected = [stream_exchanges[0]["lines"][0], stream_exchanges[0]["lines"][2],
-                stream_exchanges[2]["lines"][3], stream_exchanges[3]["lines"][0]]
+    expected = [
+        stream_exchanges[0]["lines"][0],
+        stream_exchanges[0]["lines"][2],
+        stream_exchanges[2]["lines"][3],
+        stream_exchanges[3]["lines"][0],
+    ]
     assert tweet_ids(out) == [m["data"]["id"] for m in expected]
     assert (report.tweets, report.duplicates, report.other_rules, report.system_messages) == (4, 1, 1, 1)
     assert report.stopped == "max-tweets"
@@ -347,10 +410,21 @@ def test_stream_without_name_keeps_every_rule_and_stops_on_duration(client, cloc
     assert clock.now - FakeClock().now == 3.0  # stopped at the first message after 2.5 s
 
 
-TOO_MANY_CONNECTIONS = json.dumps({"errors": [{
-    "title": "ConnectionException", "connection_issue": "TooManyConnections",
-    "detail": "This stream is currently at the maximum allowed connection limit.",
-    "type": "https://api.twitter.com/2/problems/streaming-connection"}]}) + "\r\n"
+TOO_MANY_CONNECTIONS = (
+    json.dumps(
+        {
+            "errors": [
+                {
+                    "title": "ConnectionException",
+                    "connection_issue": "TooManyConnections",
+                    "detail": "This stream is currently at the maximum allowed connection limit.",
+                    "type": "https://api.twitter.com/2/problems/streaming-connection",
+                }
+            ]
+        }
+    )
+    + "\r\n"
+)
 
 
 @pytest.mark.parametrize("body", ["", TOO_MANY_CONNECTIONS], ids=["empty", "notice-only"])

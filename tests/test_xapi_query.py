@@ -58,7 +58,8 @@ def test_quoting_of_phrases_punctuation_and_operator_words():
 
 def test_topics_language_and_retweet_options():
     assert build_queries(["hope", "side effects"], ["cancer", "chemo"]) == [
-        '(hope OR "side effects") (cancer OR chemo) lang:en -is:retweet']
+        '(hope OR "side effects") (cancer OR chemo) lang:en -is:retweet'
+    ]
     assert build_queries(["hope"], [], lang=None, exclude_retweets=False) == ["(hope)"]
     assert build_queries(["hope"], ["leukemia"], lang="es") == ["(hope) leukemia lang:es -is:retweet"]
 

@@ -65,6 +65,7 @@ def _params_matcher(expected: dict):
             if value is not None and query.get(key) != value:
                 return False, f"{key}={query.get(key)!r}, expected {value!r}"
         return True, ""
+
     return match
 
 
@@ -73,16 +74,24 @@ def _auth_matcher(request):
     return ok, "" if ok else "no bearer token"
 
 
-def replay(rsps: responses.RequestsMock, name: str, only: list[int] | None = None,
-           params: dict[int, dict] | None = None, headers: dict[int, dict] | None = None) -> list:
+def replay(
+    rsps: responses.RequestsMock,
+    name: str,
+    only: list[int] | None = None,
+    params: dict[int, dict] | None = None,
+    headers: dict[int, dict] | None = None,
+) -> list:
     """Register the exchanges of one file (``only`` these indexes; ``params``/``headers``
     merged into an exchange's by index); returns the registered responses (see ``.call_count``)."""
     registered = []
     for index, exchange in enumerate(load(name)["exchanges"]):
         if only is not None and index not in only:
             continue
-        exchange = {**exchange, "params": {**exchange.get("params", {}), **(params or {}).get(index, {})},
-                    "headers": {**exchange.get("headers", {}), **(headers or {}).get(index, {})}}
+        exchange = {
+            **exchange,
+            "params": {**exchange.get("params", {}), **(params or {}).get(index, {})},
+            "headers": {**exchange.get("headers", {}), **(headers or {}).get(index, {})},
+        }
         kwargs = {"match": [_params_matcher(exchange["params"]), _auth_matcher]}
         if "error" in exchange:
             kwargs["body"] = getattr(requests, exchange["error"])("connection reset by peer (recorded)")

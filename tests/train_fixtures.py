@@ -35,11 +35,25 @@ def build_tiny_model(folder: Path, hidden: int = 32, layers: int = 2) -> Path:
     tok.train_from_iterator(VOCAB_TEXT, trainers.WordPieceTrainer(vocab_size=200, special_tokens=specials))
     cls, sep = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
     tok.post_processor = processors.TemplateProcessing(
-        single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B:1 [SEP]:1", special_tokens=[("[CLS]", cls), ("[SEP]", sep)])
-    fast = PreTrainedTokenizerFast(tokenizer_object=tok, unk_token="[UNK]", pad_token="[PAD]", cls_token="[CLS]",
-                                   sep_token="[SEP]", mask_token="[MASK]", model_max_length=128)
-    config = BertConfig(vocab_size=tok.get_vocab_size(), hidden_size=hidden, num_hidden_layers=layers,
-                        num_attention_heads=2, intermediate_size=2 * hidden, max_position_embeddings=130)
+        single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B:1 [SEP]:1", special_tokens=[("[CLS]", cls), ("[SEP]", sep)]
+    )
+    fast = PreTrainedTokenizerFast(
+        tokenizer_object=tok,
+        unk_token="[UNK]",
+        pad_token="[PAD]",
+        cls_token="[CLS]",
+        sep_token="[SEP]",
+        mask_token="[MASK]",
+        model_max_length=128,
+    )
+    config = BertConfig(
+        vocab_size=tok.get_vocab_size(),
+        hidden_size=hidden,
+        num_hidden_layers=layers,
+        num_attention_heads=2,
+        intermediate_size=2 * hidden,
+        max_position_embeddings=130,
+    )
     import torch
 
     # the same weights in every session, whatever earlier tests drew from torch's global RNG
@@ -77,8 +91,12 @@ def make_rows(n: int, seed: int = 0, kind: str = "choice", pair: bool = False) -
             label = 1.0 + 4.0 * share
         row = {"item_id": f"i{seed}-{i}", "text": text, "label": label}
         if pair:
-            row = {"item_id": row["item_id"], "seeker_post": " ".join(rng.sample(FILLER, 4)), "response_post": text,
-                   "label": label}
+            row = {
+                "item_id": row["item_id"],
+                "seeker_post": " ".join(rng.sample(FILLER, 4)),
+                "response_post": text,
+                "label": label,
+            }
         rows.append(row)
     return rows
 
@@ -88,12 +106,22 @@ def make_data(kind: str = "choice", n: int = 96, pair: bool = False, names=("no"
 
     from empathykit.train.data import TrainingData
 
-    splits = {"train": make_rows(n, seed, kind, pair), "validation": make_rows(n // 4, seed + 1, kind, pair),
-              "test": make_rows(n // 4, seed + 2, kind, pair)}
+    splits = {
+        "train": make_rows(n, seed, kind, pair),
+        "validation": make_rows(n // 4, seed + 1, kind, pair),
+        "test": make_rows(n // 4, seed + 2, kind, pair),
+    }
     dataset = DatasetDict({k: Dataset.from_list(v) for k, v in splits.items()})
     inputs = ["seeker_post", "response_post"] if pair else ["text"]
-    return TrainingData(dataset=dataset, task="toy", kind=kind, label_names=None if kind == "rating" else list(names),
-                        inputs=inputs, scale=(1.0, 5.0) if kind == "rating" else None, source=f"toy-{kind}")
+    return TrainingData(
+        dataset=dataset,
+        task="toy",
+        kind=kind,
+        label_names=None if kind == "rating" else list(names),
+        inputs=inputs,
+        scale=(1.0, 5.0) if kind == "rating" else None,
+        source=f"toy-{kind}",
+    )
 
 
 @pytest.fixture
@@ -109,12 +137,19 @@ def make_export(folder: Path, sizes=(("train", 48, 0), ("validation", 8, 1), ("t
 
     names = ["no", "yes"]
     features = Features({"item_id": Value("string"), "text": Value("string"), "label": ClassLabel(names=names)})
-    splits = {split: Dataset.from_list([{k: r[k] for k in ("item_id", "text", "label")} for r in make_rows(n, seed)],
-                                       features=features) if n else
-              Dataset.from_dict({"item_id": [], "text": [], "label": []}, features=features)
-              for split, n, seed in sizes}
-    write_export(folder, [ExportConfig("empathy", "choice", ["text"], splits, names, schema="seek-provide")],
-                 card={"source": "toy"})
+    splits = {
+        split: Dataset.from_list(
+            [{k: r[k] for k in ("item_id", "text", "label")} for r in make_rows(n, seed)], features=features
+        )
+        if n
+        else Dataset.from_dict({"item_id": [], "text": [], "label": []}, features=features)
+        for split, n, seed in sizes
+    }
+    write_export(
+        folder,
+        [ExportConfig("empathy", "choice", ["text"], splits, names, schema="seek-provide")],
+        card={"source": "toy"},
+    )
     return folder
 
 
@@ -125,11 +160,20 @@ def pair_rows(n: int, seed: int) -> list[dict]:
     rows = []
     for i in range(n):
         ga, gb = rng.random() < 0.5, rng.random() < 0.5
-        story = lambda g: " ".join(rng.sample(FILLER, 3) + rng.sample(POSITIVE if g else NEGATIVE, 2))  # noqa: E731
+        story = lambda g: " ".join(rng.sample(FILLER, 3) + rng.sample(POSITIVE if g else NEGATIVE, 2))
         a, b = story(ga), story(gb)
-        rows.append({"item_id": f"p{seed}-{i}", "story_a": a, "story_b": b, "story_a_summary": a,
-                     "story_b_summary": b, "story_a_id": f"s{seed}-{i % 8}", "story_b_id": f"t{seed}-{i}",
-                     "label": 4.0 if ga == gb else 1.0})
+        rows.append(
+            {
+                "item_id": f"p{seed}-{i}",
+                "story_a": a,
+                "story_b": b,
+                "story_a_summary": a,
+                "story_b_summary": b,
+                "story_a_id": f"s{seed}-{i % 8}",
+                "story_b_id": f"t{seed}-{i}",
+                "label": 4.0 if ga == gb else 1.0,
+            }
+        )
     return rows
 
 
@@ -139,9 +183,15 @@ def pair_data(n: int = 96, rows=None):
     from empathykit.train.data import TrainingData
 
     splits = rows or {"train": pair_rows(n, 0), "validation": pair_rows(32, 1), "test": pair_rows(32, 2)}
-    return TrainingData(dataset=DatasetDict({k: Dataset.from_list(v) for k, v in splits.items()}),
-                        task="similarity_empathy", kind="rating", label_names=None, inputs=["story_a", "story_b"],
-                        scale=(1.0, 4.0), source="toy-pairs")
+    return TrainingData(
+        dataset=DatasetDict({k: Dataset.from_list(v) for k, v in splits.items()}),
+        task="similarity_empathy",
+        kind="rating",
+        label_names=None,
+        inputs=["story_a", "story_b"],
+        scale=(1.0, 4.0),
+        source="toy-pairs",
+    )
 
 
 def similarity_settings(model, **values):
@@ -149,6 +199,14 @@ def similarity_settings(model, **values):
     from empathykit.train.settings import build_settings
     from empathykit.train.similarity import SimilaritySettings
 
-    base = {"model": str(model), "epochs": 8, "batch_size": 16, "learning_rate": 1e-3, "logging_steps": 4,
-            "save_steps": 1000, "warmup_ratio": 0.0, "max_length": 32}
+    base = {
+        "model": str(model),
+        "epochs": 8,
+        "batch_size": 16,
+        "learning_rate": 1e-3,
+        "logging_steps": 4,
+        "save_steps": 1000,
+        "warmup_ratio": 0.0,
+        "max_length": 32,
+    }
     return build_settings(SimilaritySettings, {**base, **values})

@@ -15,15 +15,25 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from empathykit.train.families import get_family  # noqa: E402
-from empathykit.train.settings import build_settings  # noqa: E402
-from tests.train_fixtures import make_data  # noqa: E402
+from empathykit.train.families import get_family
+from empathykit.train.settings import build_settings
+from tests.train_fixtures import make_data
 
 model, out, max_steps, save_steps = sys.argv[1], Path(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 family = get_family("classifier")
-settings = build_settings(family.settings_class, {
-    "model": model, "max_steps": max_steps, "save_steps": save_steps, "batch_size": 8, "learning_rate": 3e-3,
-    "logging_steps": 1, "warmup_ratio": 0.0, "eval_each_epoch": False})
+settings = build_settings(
+    family.settings_class,
+    {
+        "model": model,
+        "max_steps": max_steps,
+        "save_steps": save_steps,
+        "batch_size": 8,
+        "learning_rate": 3e-3,
+        "logging_steps": 1,
+        "warmup_ratio": 0.0,
+        "eval_each_epoch": False,
+    },
+)
 slow = (lambda stage, done=None, total=None: time.sleep(0.2)) if "slow" in sys.argv[5:] else None
 metrics = family.train(make_data("choice", 64), settings, out, resume="resume" in sys.argv[5:], on_progress=slow)
 if metrics:

@@ -24,9 +24,10 @@ def require_libraries(command: str) -> None:
         return
     extras = sorted({NEEDED[name] for name in missing} | {"loop"})
     install = f'.venv/bin/pip install -e ".[{",".join(["train", *[e for e in extras if e != "train"]])}]"'
-    raise MissingDependencyError(f"{command} needs the trainer's and the loop's libraries; not installed: "
-                                 f"{', '.join(missing)}",
-                                 hint=(TORCH_FIRST if "torch" in missing else "") + install + " in the checkout")
+    raise MissingDependencyError(
+        f"{command} needs the trainer's and the loop's libraries; not installed: {', '.join(missing)}",
+        hint=(TORCH_FIRST if "torch" in missing else "") + install + " in the checkout",
+    )
 
 
 def _absent(name: str) -> bool:

@@ -82,17 +82,32 @@ def keep_earlier_round(out: str | Path, project: str, number: int) -> None:
         earlier = {}
     if isinstance(earlier, dict) and earlier.get("round") == number and earlier.get("project") == project:
         return  # this round, chosen before but not pushed whole: choosing it again replaces nothing pushed
-    which = (f"round {earlier.get('round')} of project {earlier.get('project')!r}" if isinstance(earlier, dict)
-             else "an earlier round")
-    raise OutputError(f"{record} records why {which} was chosen; round {number} of {project!r} would overwrite it "
-                      "(nothing was scored or pushed)",
-                      hint=f"name another output, e.g. -o {Path(out).with_name(f'round-{number}.parquet')}")
+    which = (
+        f"round {earlier.get('round')} of project {earlier.get('project')!r}"
+        if isinstance(earlier, dict)
+        else "an earlier round"
+    )
+    raise OutputError(
+        f"{record} records why {which} was chosen; round {number} of {project!r} would overwrite it "
+        "(nothing was scored or pushed)",
+        hint=f"name another output, e.g. -o {Path(out).with_name(f'round-{number}.parquet')}",
+    )
 
 
-def next_round(project: str | int, pool: str | Path, model_dir: str | Path, *, size: int, out: str | Path,
-               strategy: str = "uncertainty", seed: int = 0, schema: str | Schema | None = None,
-               id_column: str | None = None, connection: Connection | None = None,
-               on_progress: Progress | None = None) -> NextRoundReport:
+def next_round(
+    project: str | int,
+    pool: str | Path,
+    model_dir: str | Path,
+    *,
+    size: int,
+    out: str | Path,
+    strategy: str = "uncertainty",
+    seed: int = 0,
+    schema: str | Schema | None = None,
+    id_column: str | None = None,
+    connection: Connection | None = None,
+    on_progress: Progress | None = None,
+) -> NextRoundReport:
     """Choose ``size`` items of ``pool`` for ``project`` by ``strategy`` and push them as the next round."""
 
     require_libraries("annotate next-round")
@@ -119,35 +134,73 @@ def next_round(project: str | int, pool: str | Path, model_dir: str | Path, *, s
     candidates = [r for item, r in unique.items() if item not in present]
     in_project = len(unique) - len(candidates)  # pool items the project holds (not the project's size)
     if not candidates:
-        raise InputError(f"every pool item is already in project {project!r}; nothing to choose",
-                         hint="add items to the pool")
+        raise InputError(
+            f"every pool item is already in project {project!r}; nothing to choose", hint="add items to the pool"
+        )
     keep_earlier_round(out, ref.title if ref else str(project), int(max(rounds, default=0)) + 1)
-    selection, scored = _choose(model, candidates, tasks, size=size, strategy=strategy, seed=seed,
-                                on_progress=on_progress)
+    selection, scored = _choose(
+        model, candidates, tasks, size=size, strategy=strategy, seed=seed, on_progress=on_progress
+    )
     next_number = int(max(rounds, default=0)) + 1
-    chosen = [{**candidates[i], "al_rank": rank + 1, "al_score": score, "al_strategy": strategy,
-               "round": next_number, PRELABEL_COLUMN: version}
-              for rank, (i, score) in enumerate(zip(selection.indices, selection.scores))]
+    chosen = [
+        {
+            **candidates[i],
+            "al_rank": rank + 1,
+            "al_score": score,
+            "al_strategy": strategy,
+            "round": next_number,
+            PRELABEL_COLUMN: version,
+        }
+        for rank, (i, score) in enumerate(zip(selection.indices, selection.scores))
+    ]
     rows = [scored.rows[i] for i in selection.indices]
     predicted = _write_with_predictions(chosen, rows, out, chosen_schema, names)
-    facts = {"project": ref.title if ref else str(project), "project_id": ref.id if ref else None,
-             "round": next_number, "strategy": strategy, "seed": seed,
-             "model": str(model_dir), "model_version": version, "pool": len(records), "in_project": in_project,
-             "candidates": len(candidates), "size": size, "kind": scored.kind,
-             "chosen": [{"item_id": c["item_id"], "rank": c["al_rank"], "score": c["al_score"]} for c in chosen]}
+    facts = {
+        "project": ref.title if ref else str(project),
+        "project_id": ref.id if ref else None,
+        "round": next_number,
+        "strategy": strategy,
+        "seed": seed,
+        "model": str(model_dir),
+        "model_version": version,
+        "pool": len(records),
+        "in_project": in_project,
+        "candidates": len(candidates),
+        "size": size,
+        "kind": scored.kind,
+        "chosen": [{"item_id": c["item_id"], "rank": c["al_rank"], "score": c["al_score"]} for c in chosen],
+    }
     write_json(selection_path(out), facts, output="selection-record")
-    pushed = push(out, schema=chosen_schema, project=ref.title if ref else str(project),
-                  predictions_column="prediction" if predicted else None,
-                  prediction_score_column="prediction_score" if predicted else None,
-                  model_version=version if predicted else None, connection=connection, on_progress=on_progress)
+    pushed = push(
+        out,
+        schema=chosen_schema,
+        project=ref.title if ref else str(project),
+        predictions_column="prediction" if predicted else None,
+        prediction_score_column="prediction_score" if predicted else None,
+        model_version=version if predicted else None,
+        connection=connection,
+        on_progress=on_progress,
+    )
     if facts["project_id"] is None:  # the round started the project
         write_json(selection_path(out), {**facts, "project_id": pushed.project_id}, output="selection-record")
-    return NextRoundReport(project_id=pushed.project_id, project_title=pushed.project_title,
-                           project_url=pushed.project_url, round=next_number, strategy=strategy, seed=seed,
-                           model_version=version, pool=len(records), in_project=in_project,
-                           candidates=len(candidates), chosen=len(chosen), pushed=pushed.created,
-                           predicted=pushed.predictions, out=str(out), selection=str(selection_path(out)),
-                           scores=selection.scores)
+    return NextRoundReport(
+        project_id=pushed.project_id,
+        project_title=pushed.project_title,
+        project_url=pushed.project_url,
+        round=next_number,
+        strategy=strategy,
+        seed=seed,
+        model_version=version,
+        pool=len(records),
+        in_project=in_project,
+        candidates=len(candidates),
+        chosen=len(chosen),
+        pushed=pushed.created,
+        predicted=pushed.predictions,
+        out=str(out),
+        selection=str(selection_path(out)),
+        scores=selection.scores,
+    )
 
 
 def check_choice(strategy: str, size: int) -> None:
@@ -159,8 +212,16 @@ def check_choice(strategy: str, size: int) -> None:
         raise InputError(f"the round size must be at least 1, got {size}")
 
 
-def _choose(model: LoadedModel, candidates: list[dict[str, Any]], tasks: list[dict[str, Any]], *, size: int,
-            strategy: str, seed: int, on_progress: Progress | None):
+def _choose(
+    model: LoadedModel,
+    candidates: list[dict[str, Any]],
+    tasks: list[dict[str, Any]],
+    *,
+    size: int,
+    strategy: str,
+    seed: int,
+    on_progress: Progress | None,
+):
     """The strategy's pick among ``candidates`` and their scores (rows, probabilities, embeddings);
     ``diversity`` keeps away from the project's items (``tasks``)."""
 
@@ -187,16 +248,20 @@ def prelabel_names(model: LoadedModel, schema: Schema) -> tuple[dict[str, str], 
     target = schema.field(schema.target) if schema.target else None
     info, version = model.info, model.version
     if target is None or info.get("kind") != target.kind:
-        raise SchemaError(f"model {version} predicts {info.get('kind')} labels, but {schema.name!r}'s target is "
-                          f"{target.kind if target else 'missing'}", hint="choose with a model trained on this schema")
+        raise SchemaError(
+            f"model {version} predicts {info.get('kind')} labels, but {schema.name!r}'s target is "
+            f"{target.kind if target else 'missing'}",
+            hint="choose with a model trained on this schema",
+        )
     try:
         return model_label_names(info, target), version
     except InputError as error:
         raise SchemaError(f"model {version} cannot pre-label {schema.name!r}: {error}") from None
 
 
-def _write_with_predictions(chosen: list[dict[str, Any]], rows: list[dict[str, Any]], out: str | Path,
-                            schema: Schema, names: dict[str, str]) -> bool:
+def _write_with_predictions(
+    chosen: list[dict[str, Any]], rows: list[dict[str, Any]], out: str | Path, schema: Schema, names: dict[str, str]
+) -> bool:
     """OUT with ``prediction``/``prediction_score`` as ``serve`` answers them (labels, levels, a 1-4 rating)
     from the model's prediction ``rows`` (``names``: :func:`prelabel_names`). Returns whether it predicted."""
     import pyarrow as pa
@@ -208,7 +273,12 @@ def _write_with_predictions(chosen: list[dict[str, Any]], rows: list[dict[str, A
         single = values is not None and target is not None and set(values) == {target.name}
         if values is None:  # not pre-labelled: the item does not say a model did
             item = {**item, PRELABEL_COLUMN: None}
-        written.append({**item, "prediction": (values[target.name] if single else json.dumps(values)) if values else None,
-                        "prediction_score": row.get("prediction_score") if values else None})
+        written.append(
+            {
+                **item,
+                "prediction": (values[target.name] if single else json.dumps(values)) if values else None,
+                "prediction_score": row.get("prediction_score") if values else None,
+            }
+        )
     write_parquet(out, pa.Table.from_pylist(written), output="selection")
     return any(w["prediction"] is not None for w in written)

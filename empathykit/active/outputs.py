@@ -31,13 +31,20 @@ def check_scoring_model(model: str | Path | LoadedModel) -> LoadedModel:
     one active learning cannot choose with (no classification or rating head)."""
     loaded = model if isinstance(model, LoadedModel) else open_model(model)
     if loaded.family not in HEAD_FAMILIES:
-        raise InputError(f"{loaded.dirs[0]}: a {loaded.family!r} model; choosing the next round needs a model with "
-                         f"a classification or rating head ({', '.join(HEAD_FAMILIES)})")
+        raise InputError(
+            f"{loaded.dirs[0]}: a {loaded.family!r} model; choosing the next round needs a model with "
+            f"a classification or rating head ({', '.join(HEAD_FAMILIES)})"
+        )
     return loaded
 
 
-def model_outputs(model: str | Path | LoadedModel, records: list[dict[str, Any]], *, dropout_passes: int = 8,
-                  on_progress: Progress | None = None) -> ModelOutputs:
+def model_outputs(
+    model: str | Path | LoadedModel,
+    records: list[dict[str, Any]],
+    *,
+    dropout_passes: int = 8,
+    on_progress: Progress | None = None,
+) -> ModelOutputs:
     """Probabilities (or rating samples), embeddings and prediction rows of ``records`` under ``model``
     (a loaded model, or a folder opened for this call)."""
     loaded = check_scoring_model(model)
@@ -46,7 +53,11 @@ def model_outputs(model: str | Path | LoadedModel, records: list[dict[str, Any]]
     missing = [c for c in loaded.inputs if not any(c in r for r in records)]
     if missing:
         raise InputError(f"the pool has no column(s) {missing} that this model reads (inputs {loaded.inputs})")
-    out = loaded.run(records, embeddings=True, dropout_passes=dropout_passes if loaded.kind == "rating" else 0,
-                     on_progress=on_progress)
+    out = loaded.run(
+        records,
+        embeddings=True,
+        dropout_passes=dropout_passes if loaded.kind == "rating" else 0,
+        on_progress=on_progress,
+    )
     scores = out.samples if loaded.kind == "rating" else out.probabilities
     return ModelOutputs(str(loaded.kind), np.asarray(scores), np.asarray(out.embeddings), loaded.label_names, out.rows)

@@ -60,8 +60,15 @@ def _choice_scores(probs: np.ndarray, method: str) -> np.ndarray:
     return np.asarray(uncertainty_scores(probs, method=_SKACTIVEML[method]), dtype=float)
 
 
-def select(scores: np.ndarray, n: int, strategy: str, *, embeddings: np.ndarray | None = None,
-           labelled: np.ndarray | None = None, seed: int = 0) -> Selection:
+def select(
+    scores: np.ndarray,
+    n: int,
+    strategy: str,
+    *,
+    embeddings: np.ndarray | None = None,
+    labelled: np.ndarray | None = None,
+    seed: int = 0,
+) -> Selection:
     """Pick ``n`` of the ``len(scores)`` candidates by ``strategy`` (see the module docstring)."""
     if strategy not in STRATEGIES:
         raise InputError(f"unknown strategy {strategy!r}; expected one of {', '.join(STRATEGIES)}")
@@ -99,7 +106,7 @@ def weighted_k_center(x: np.ndarray, weights: np.ndarray, n: int, centres: np.nd
         gain[picked] = -1.0
         best = int(np.argmax(gain))
         picked.append(best)
-        nearest = np.minimum(nearest, _distances(x, x[best:best + 1])[:, 0])
+        nearest = np.minimum(nearest, _distances(x, x[best : best + 1])[:, 0])
     return picked
 
 

@@ -42,16 +42,22 @@ ANSWERS_KEY = "adjudication_answers"
 
 #: Columns of ``agreement disagreements``' output.
 DISAGREEMENT_COLUMNS = {
-    "item_id": "string", "field": "string", "kind": "string", "round": "Int64",
-    "n_annotators": "int64", "n_distinct": "int64",
+    "item_id": "string",
+    "field": "string",
+    "kind": "string",
+    "round": "Int64",
+    "n_annotators": "int64",
+    "n_distinct": "int64",
     "answers": "string",  # JSON list of {"annotator_id", "email", "value"}
 }
 #: Columns of ``adjudications.parquet``.
 ADJUDICATION_COLUMNS = {
-    "item_id": "string", "field": "string",
-    "value": "string",         # JSON-encoded typed value, as in the tidy table
-    "adjudicator": "string",   # the adjudicator's email (or #id)
-    "annotation_id": "int64", "updated_at": "datetime64[ns, UTC]",
+    "item_id": "string",
+    "field": "string",
+    "value": "string",  # JSON-encoded typed value, as in the tidy table
+    "adjudicator": "string",  # the adjudicator's email (or #id)
+    "annotation_id": "int64",
+    "updated_at": "datetime64[ns, UTC]",
 }
 
 
@@ -64,8 +70,9 @@ def _canonical(f: Field, value: Any) -> Any:
     return value
 
 
-def find_disagreements(annotations: str | Path | pd.DataFrame, schema: Schema | str, *,
-                       fields: list[str] | None = None) -> pd.DataFrame:
+def find_disagreements(
+    annotations: str | Path | pd.DataFrame, schema: Schema | str, *, fields: list[str] | None = None
+) -> pd.DataFrame:
     """One row per (item, field) on which two or more annotators gave different
     answers (free-text fields are never compared)."""
     schema = as_schema(schema, annotations)
@@ -85,12 +92,21 @@ def find_disagreements(annotations: str | Path | pd.DataFrame, schema: Schema | 
             distinct = {_canonical(f, v) for _, v in given}
             if len(given) >= 2 and len(distinct) > 1:
                 answers = [{"annotator_id": a, "email": emails.get(a), "value": v} for a, v in given]
-                rows.append({"item_id": data.units[u], "field": f.name, "kind": f.kind,
-                             "round": round_of.get(data.units[u]), "n_annotators": len(given),
-                             "n_distinct": len(distinct), "answers": encode_value(answers)})
+                rows.append(
+                    {
+                        "item_id": data.units[u],
+                        "field": f.name,
+                        "kind": f.kind,
+                        "round": round_of.get(data.units[u]),
+                        "n_annotators": len(given),
+                        "n_distinct": len(distinct),
+                        "answers": encode_value(answers),
+                    }
+                )
     out = pd.DataFrame(rows, columns=list(DISAGREEMENT_COLUMNS))
-    return out.astype({k: v for k, v in DISAGREEMENT_COLUMNS.items()}).sort_values(["item_id", "field"],
-                                                                                  ignore_index=True)
+    return out.astype({k: v for k, v in DISAGREEMENT_COLUMNS.items()}).sort_values(
+        ["item_id", "field"], ignore_index=True
+    )
 
 
 def write_table(frame: pd.DataFrame, out: str | Path, output: str = "disagreements") -> Path:
@@ -100,7 +116,6 @@ def write_table(frame: pd.DataFrame, out: str | Path, output: str = "disagreemen
     if suffix == ".parquet":
         return write_parquet(out, frame, output=output)
     if suffix == ".csv":
-
         with atomic_open(out, newline="", output=output) as handle:
             frame.to_csv(handle, index=False)
         return out
@@ -126,8 +141,9 @@ def answers_text(schema: Schema, disagreements: pd.DataFrame, item: str, answers
         if f.name not in answers:
             continue
         mark = "DISAGREE" if f.name in differing else "agree"
-        given = " | ".join(f"{a['email'] or '#' + str(a['annotator_id'])}: {_describe(f, a['value'])}"
-                           for a in answers[f.name])
+        given = " | ".join(
+            f"{a['email'] or '#' + str(a['annotator_id'])}: {_describe(f, a['value'])}" for a in answers[f.name]
+        )
         lines.append(f"{f.name} ({mark}): {given}")
     return "\n".join(lines)
 
@@ -137,16 +153,17 @@ _OPEN_VIEW = re.compile(r"<View\b[^>]*>")
 
 def adjudication_schema(schema: Schema) -> Schema:
     """The schema with a panel showing every annotator's answer above the task."""
-    panel = (f'\n  <View style="background:#fff8e1;padding:8px;margin-bottom:8px">'
-             f'\n    <Header value="Annotators\' answers: choose the final labels below" size="5"/>'
-             f'\n    <Text name="{ANSWERS_KEY}" value="${ANSWERS_KEY}"/>'
-             f'\n  </View>')
+    panel = (
+        f'\n  <View style="background:#fff8e1;padding:8px;margin-bottom:8px">'
+        f'\n    <Header value="Annotators\' answers: choose the final labels below" size="5"/>'
+        f'\n    <Text name="{ANSWERS_KEY}" value="${ANSWERS_KEY}"/>'
+        f"\n  </View>"
+    )
     found = _OPEN_VIEW.search(schema.config_template)
     if found is None:
         raise AgreementError(f"schema {schema.name!r}: labeling config has no <View> to add the answers panel to")
-    config = schema.config_template[:found.end()] + panel + schema.config_template[found.end():]
-    return dataclasses.replace(schema, config_template=config,
-                               optional_inputs=(*schema.optional_inputs, ANSWERS_KEY))
+    config = schema.config_template[: found.end()] + panel + schema.config_template[found.end() :]
+    return dataclasses.replace(schema, config_template=config, optional_inputs=(*schema.optional_inputs, ANSWERS_KEY))
 
 
 @dataclass
@@ -160,16 +177,22 @@ class AdjudicationPush:
     predictions: int
 
 
-def _latest_answers(frame: pd.DataFrame, schema: Schema, items: set[str], emails: dict[int, str]) -> dict[str, dict[str, list[dict]]]:
+def _latest_answers(
+    frame: pd.DataFrame, schema: Schema, items: set[str], emails: dict[int, str]
+) -> dict[str, dict[str, list[dict]]]:
     """``{item: {field: [{"annotator_id", "email", "value"}]}}`` of the latest submitted answers."""
-    live = frame[~frame["was_cancelled"] & ~frame["ground_truth"] & frame["value"].notna() & frame["item_id"].isin(items)]
+    live = frame[
+        ~frame["was_cancelled"] & ~frame["ground_truth"] & frame["value"].notna() & frame["item_id"].isin(items)
+    ]
     live = live[live["field"].isin(schema.field_names)]
     latest = latest_first(live).drop_duplicates(["item_id", "field", "annotator_id"], keep="last")
     out: dict[str, dict[str, list[dict]]] = {}
     for item, name, annotator, raw in latest.sort_values(["item_id", "annotator_id"])[
-            ["item_id", "field", "annotator_id", "value"]].itertuples(index=False):
+        ["item_id", "field", "annotator_id", "value"]
+    ].itertuples(index=False):
         out.setdefault(item, {}).setdefault(name, []).append(
-            {"annotator_id": int(annotator), "email": emails.get(int(annotator)), "value": decode_value(raw)})
+            {"annotator_id": int(annotator), "email": emails.get(int(annotator)), "value": decode_value(raw)}
+        )
     return out
 
 
@@ -197,8 +220,10 @@ def push_adjudication(
     known = table.drop_duplicates("item_id").set_index("item_id")
     missing = [i for i in wanted if i not in known.index]
     if missing:
-        raise InputError(f"items table lacks {len(missing)} item(s) with disagreements, e.g. {missing[:3]}",
-                         hint="pass the items table `annotate pull` wrote beside the annotations (--items)")
+        raise InputError(
+            f"items table lacks {len(missing)} item(s) with disagreements, e.g. {missing[:3]}",
+            hint="pass the items table `annotate pull` wrote beside the annotations (--items)",
+        )
     emails = take_inventory(frame, schema).emails
     answers = _latest_answers(frame, schema, set(wanted), emails)
     inputs = [c for c in (*schema.inputs, *schema.optional_inputs) if c in known.columns]
@@ -209,8 +234,9 @@ def push_adjudication(
         record[ANSWERS_KEY] = answers_text(schema, disagreements, item, answers.get(item, {}))
         records.append(record)
 
-    report = push(records, schema=adjudication_schema(schema), project=project, connection=connection,
-                  on_progress=on_progress)
+    report = push(
+        records, schema=adjudication_schema(schema), project=project, connection=connection, on_progress=on_progress
+    )
 
     client = connect(connection)
     with client.call(f"listing predictions of project {report.project_id}"):
@@ -221,17 +247,27 @@ def push_adjudication(
         by_annotator: dict[int, dict[str, Any]] = {}
         for name, given in answers.get(item, {}).items():
             for answer in given:
-                by_annotator.setdefault(answer["annotator_id"], {"email": answer["email"], "values": {}})["values"][name] = answer["value"]
+                by_annotator.setdefault(answer["annotator_id"], {"email": answer["email"], "values": {}})["values"][
+                    name
+                ] = answer["value"]
         for annotator, entry in sorted(by_annotator.items()):
             version = entry["email"] or f"annotator #{annotator}"
             if (task["id"], version) not in existing:
-                predictions.append({"task": task["id"], "model_version": version,
-                                    "result": schema.to_results(entry["values"])})
+                predictions.append(
+                    {"task": task["id"], "model_version": version, "result": schema.to_results(entry["values"])}
+                )
     if predictions:
         with client.call(f"importing {len(predictions)} predictions into project {report.project_id}"):
             client.sdk.projects.import_predictions(report.project_id, request=predictions)
-    return AdjudicationPush(report.project_id, report.project_title, report.project_url, report.items,
-                            report.created, report.skipped, len(predictions))
+    return AdjudicationPush(
+        report.project_id,
+        report.project_title,
+        report.project_url,
+        report.items,
+        report.created,
+        report.skipped,
+        len(predictions),
+    )
 
 
 def _missing(value: Any) -> bool:
@@ -244,20 +280,26 @@ class AdjudicationPull:
     items: int
     rows: int
     adjudicators: list[str]
-    readjudicated: int        # (item, field) pairs with more than one adjudication; the latest counts
+    readjudicated: int  # (item, field) pairs with more than one adjudication; the latest counts
     project_title: str = ""
-    tasks: int = 0            # tasks in the adjudication project, adjudicated or not
-    skipped: int = 0          # skipped (cancelled) adjudications, which never count
+    tasks: int = 0  # tasks in the adjudication project, adjudicated or not
+    skipped: int = 0  # skipped (cancelled) adjudications, which never count
 
 
-def pull_adjudications(project: str | int, schema: Schema | str, *, out: str | Path, connection=None,
-                       on_progress: Progress | None = None) -> AdjudicationPull:
+def pull_adjudications(
+    project: str | int, schema: Schema | str, *, out: str | Path, connection=None, on_progress: Progress | None = None
+) -> AdjudicationPull:
     """Pull the adjudication project's annotations into ``adjudications.parquet``."""
 
     schema = as_schema(schema)
     with tempfile.TemporaryDirectory(prefix="empathykit-adjudications-") as tmp:
-        pulled = pull(project, out=Path(tmp) / "adjudications.tidy.parquet", schema=schema, connection=connection,
-                      on_progress=on_progress)
+        pulled = pull(
+            project,
+            out=Path(tmp) / "adjudications.tidy.parquet",
+            schema=schema,
+            connection=connection,
+            on_progress=on_progress,
+        )
         frame = read_annotations(pulled.out)
         tasks = len(read_items(pulled.items_out))
     emails = take_inventory(frame, schema).emails if len(frame) else {}
@@ -266,16 +308,26 @@ def pull_adjudications(project: str | int, schema: Schema | str, *, out: str | P
     ordered = latest_first(live)
     counts = ordered.groupby(["item_id", "field"]).size()
     latest = ordered.drop_duplicates(["item_id", "field"], keep="last")
-    result = pd.DataFrame({
-        "item_id": latest["item_id"].astype(str),
-        "field": latest["field"].astype(str),
-        "value": latest["value"].astype(str),
-        "adjudicator": [emails.get(int(a)) or f"#{int(a)}" for a in latest["annotator_id"]],
-        "annotation_id": latest["annotation_id"].astype("int64"),
-        "updated_at": latest["updated_at"],
-    }, columns=list(ADJUDICATION_COLUMNS)).sort_values(["item_id", "field"], ignore_index=True)
+    result = pd.DataFrame(
+        {
+            "item_id": latest["item_id"].astype(str),
+            "field": latest["field"].astype(str),
+            "value": latest["value"].astype(str),
+            "adjudicator": [emails.get(int(a)) or f"#{int(a)}" for a in latest["annotator_id"]],
+            "annotation_id": latest["annotation_id"].astype("int64"),
+            "updated_at": latest["updated_at"],
+        },
+        columns=list(ADJUDICATION_COLUMNS),
+    ).sort_values(["item_id", "field"], ignore_index=True)
     result = result.astype({k: v for k, v in ADJUDICATION_COLUMNS.items() if k != "updated_at"})
     write_parquet(out, result, output="adjudications")
-    return AdjudicationPull(Path(out), int(result["item_id"].nunique()), len(result),
-                            sorted(set(result["adjudicator"])), int((counts > 1).sum()),
-                            project_title=pulled.project_title, tasks=tasks, skipped=pulled.cancelled)
+    return AdjudicationPull(
+        Path(out),
+        int(result["item_id"].nunique()),
+        len(result),
+        sorted(set(result["adjudicator"])),
+        int((counts > 1).sum()),
+        project_title=pulled.project_title,
+        tasks=tasks,
+        skipped=pulled.cancelled,
+    )

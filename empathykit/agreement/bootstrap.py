@@ -55,8 +55,10 @@ class Blocks:
             for weights in resamples:
                 for name, (values, _) in self._finish((weights @ single).astype(np.float64)).items():
                     boot[name].append(values)
-        return {name: (float(value), int(reason), np.concatenate(boot[name]) if boot[name] else np.zeros(0))
-                for name, (value, reason) in point.items()}
+        return {
+            name: (float(value), int(reason), np.concatenate(boot[name]) if boot[name] else np.zeros(0))
+            for name, (value, reason) in point.items()
+        }
 
 
 class Resampler:

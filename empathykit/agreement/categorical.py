@@ -21,8 +21,15 @@ from typing import Any, Iterable
 import numpy as np
 
 from empathykit.agreement import coefficients as co
-from empathykit.agreement.bootstrap import (Blocks, Finisher, Results, estimate, mean_of, reference_agreement,
-                                            sharing_pairs)
+from empathykit.agreement.bootstrap import (
+    Blocks,
+    Finisher,
+    Results,
+    estimate,
+    mean_of,
+    reference_agreement,
+    sharing_pairs,
+)
 from empathykit.agreement.table import FieldData
 from empathykit.table.agreement import Agreement, AnnotatorAgreement, PairAgreement, Settings
 
@@ -32,13 +39,13 @@ class Categorical:
     """A field's values as codes ``(N, M)`` over a value domain."""
 
     codes: np.ndarray
-    labels: list[str]             # display name per value
-    positions: np.ndarray         # numeric position per value (ranks or scale values)
-    level: str                    # nominal | ordinal | interval | ratio | masi
+    labels: list[str]  # display name per value
+    positions: np.ndarray  # numeric position per value (ranks or scale values)
+    level: str  # nominal | ordinal | interval | ratio | masi
     distances: np.ndarray | None  # fixed Krippendorff distances, None for ordinal
-    weights: np.ndarray           # agreement weights of kappa / AC2
+    weights: np.ndarray  # agreement weights of kappa / AC2
     weights_name: str
-    reference: np.ndarray         # (N,) reference codes, -1 where none
+    reference: np.ndarray  # (N,) reference codes, -1 where none
 
 
 def _codes(data: FieldData, code_of: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
@@ -59,8 +66,16 @@ def _label_sets(data: FieldData, decoded: dict[str, Any]) -> Categorical:
     codes, reference = _codes(data, {raw: index[value] for raw, value in sets.items()})
     labels = ["{" + ", ".join(sorted(s, key=f.labels.index)) + "}" for s in domain]
     distances = np.array([[co.masi_distance(a, b) for b in domain] for a in domain]).reshape(len(domain), len(domain))
-    return Categorical(codes, labels, np.arange(len(domain), dtype=np.float64), "masi", distances,
-                       np.eye(len(domain)), "identity", reference)
+    return Categorical(
+        codes,
+        labels,
+        np.arange(len(domain), dtype=np.float64),
+        "masi",
+        distances,
+        np.eye(len(domain)),
+        "identity",
+        reference,
+    )
 
 
 def categorical(data: FieldData, settings: Settings, decoded: dict[str, Any]) -> Categorical:
@@ -78,9 +93,16 @@ def categorical(data: FieldData, settings: Settings, decoded: dict[str, Any]) ->
     index = {v: k for k, v in enumerate(domain_values)}
     codes, reference = _codes(data, {raw: index[value] for raw, value in decoded.items()})
     weights_name = "identity" if f.level == "nominal" else settings.weights
-    return Categorical(codes, [str(v) for v in domain_values], positions, f.level,
-                       co.distance_matrix(positions, f.level), co.agreement_weights(positions, weights_name),  # type: ignore[arg-type]
-                       weights_name, reference)
+    return Categorical(
+        codes,
+        [str(v) for v in domain_values],
+        positions,
+        f.level,
+        co.distance_matrix(positions, f.level),
+        co.agreement_weights(positions, weights_name),  # type: ignore[arg-type]
+        weights_name,
+        reference,
+    )
 
 
 def binary_views(data: FieldData, decoded: dict[str, Any]) -> dict[str, Categorical]:
@@ -88,8 +110,16 @@ def binary_views(data: FieldData, decoded: dict[str, Any]) -> dict[str, Categori
     out = {}
     for label in data.field.labels:
         codes, reference = _codes(data, {raw: int(label in value) for raw, value in decoded.items()})
-        out[label] = Categorical(codes, [f"not {label}", label], np.arange(2.0), "nominal",
-                                 co.distance_matrix(np.arange(2.0), "nominal"), np.eye(2), "identity", reference)
+        out[label] = Categorical(
+            codes,
+            [f"not {label}", label],
+            np.arange(2.0),
+            "nominal",
+            co.distance_matrix(np.arange(2.0), "nominal"),
+            np.eye(2),
+            "identity",
+            reference,
+        )
     return out
 
 
@@ -103,8 +133,11 @@ def _package_alpha(counts: np.ndarray, cat: Categorical) -> float:
         def metric(v1, v2, i1, i2, n_v, dtype=np.float64):  # the package's DistanceMetric protocol
             return table[i1, i2].astype(dtype)
 
-        return float(krippendorff.alpha(value_counts=counts, value_domain=np.arange(len(cat.labels)),
-                                        level_of_measurement=metric))
+        return float(
+            krippendorff.alpha(
+                value_counts=counts, value_domain=np.arange(len(cat.labels)), level_of_measurement=metric
+            )
+        )
     return float(krippendorff.alpha(value_counts=counts, value_domain=cat.positions, level_of_measurement=cat.level))
 
 
@@ -122,12 +155,19 @@ def _blocks(cat: Categorical, counts: np.ndarray, pairs: list[tuple[int, int]], 
     """The per-unit statistics of every coefficient (per annotator too with ``detail``)."""
     blocks = Blocks(cat.codes.shape[0])
     blocks.add(co.alpha_unit_stats(counts, cat.distances), _alpha_finisher("alpha", cat.distances))
-    blocks.add(co.chance_unit_stats(counts, cat.weights),
-               lambda s: {"percent": co.finish_percent(s), "fleiss": co.finish_fleiss(s),
-                          ac_name: co.finish_gwet(s, cat.weights)})
+    blocks.add(
+        co.chance_unit_stats(counts, cat.weights),
+        lambda s: {
+            "percent": co.finish_percent(s),
+            "fleiss": co.finish_fleiss(s),
+            ac_name: co.finish_gwet(s, cat.weights),
+        },
+    )
     for p, (a, b) in enumerate(pairs):
-        blocks.add(co.pair_unit_stats(cat.codes[:, a], cat.codes[:, b], cat.weights),
-                   lambda s, p=p: {f"kappa/{p}": co.finish_cohen(s, cat.weights), f"pct/{p}": co.finish_pair_percent(s)})
+        blocks.add(
+            co.pair_unit_stats(cat.codes[:, a], cat.codes[:, b], cat.weights),
+            lambda s, p=p: {f"kappa/{p}": co.finish_cohen(s, cat.weights), f"pct/{p}": co.finish_pair_percent(s)},
+        )
     if detail:
         for j in range(cat.codes.shape[1]):
             without = counts - co.onehot(cat.codes[:, j], len(cat.labels))
@@ -135,14 +175,25 @@ def _blocks(cat: Categorical, counts: np.ndarray, pairs: list[tuple[int, int]], 
             mine = cat.codes[:, j]
             blocks.add(co.others_unit_stats(counts, mine), lambda s, j=j: {f"others/{j}": co.finish_others(s)})
             if ((mine >= 0) & (cat.reference >= 0)).any():
-                blocks.add(co.pair_unit_stats(mine, cat.reference, cat.weights),
-                           lambda s, j=j: {f"ref_kappa/{j}": co.finish_cohen(s, cat.weights),
-                                           f"ref_pct/{j}": co.finish_pair_percent(s)})
+                blocks.add(
+                    co.pair_unit_stats(mine, cat.reference, cat.weights),
+                    lambda s, j=j: {
+                        f"ref_kappa/{j}": co.finish_cohen(s, cat.weights),
+                        f"ref_pct/{j}": co.finish_pair_percent(s),
+                    },
+                )
     return blocks
 
 
-def categorical_report(cat: Categorical, annotators: list[int], settings: Settings, resamples: Iterable[np.ndarray],
-                       *, detail: bool = True, kappas: bool = True) -> Agreement:
+def categorical_report(
+    cat: Categorical,
+    annotators: list[int],
+    settings: Settings,
+    resamples: Iterable[np.ndarray],
+    *,
+    detail: bool = True,
+    kappas: bool = True,
+) -> Agreement:
     """Coefficients of one categorical field (or one round of it, ``detail=False``)."""
     counts = co.value_counts(cat.codes, len(cat.labels))
     pairs = sharing_pairs(cat.codes >= 0)
@@ -157,17 +208,23 @@ def categorical_report(cat: Categorical, annotators: list[int], settings: Settin
     alpha_point("alpha", counts)
     conf = settings.confidence
     one_value = _one_value_detail(counts, cat.labels)
-    est = lambda name, extra="": estimate(*results[name], conf, extra)  # noqa: E731
+    est = lambda name, extra="": estimate(*results[name], conf, extra)
     coeffs = {"krippendorff_alpha": est("alpha", one_value)}
     if kappas:
         coeffs["fleiss_kappa"] = est("fleiss", one_value)
         coeffs[ac_name] = est(ac_name)
     coeffs["percent_agreement"] = est("percent")
     if kappas:
-        coeffs["cohen_kappa_mean"] = estimate(*mean_of(results, [f"kappa/{p}" for p in range(len(pairs))],
-                                                       co.NO_SHARED if pairs else co.NO_PAIRABLE), conf)
-    out = Agreement(units=cat.codes.shape[0], pairable_units=int((counts.sum(axis=1) >= 2).sum()),
-                    values=int((cat.codes >= 0).sum()), coefficients=coeffs)
+        coeffs["cohen_kappa_mean"] = estimate(
+            *mean_of(results, [f"kappa/{p}" for p in range(len(pairs))], co.NO_SHARED if pairs else co.NO_PAIRABLE),
+            conf,
+        )
+    out = Agreement(
+        units=cat.codes.shape[0],
+        pairable_units=int((counts.sum(axis=1) >= 2).sum()),
+        values=int((cat.codes >= 0).sum()),
+        coefficients=coeffs,
+    )
     if detail:
         for j in range(len(annotators)):
             alpha_point(f"loo/{j}", counts - co.onehot(cat.codes[:, j], len(cat.labels)))
@@ -176,7 +233,9 @@ def categorical_report(cat: Categorical, annotators: list[int], settings: Settin
     return out
 
 
-def _pair_rows(cat: Categorical, annotators: list[int], pairs: list[tuple[int, int]], est, kappas: bool) -> list[PairAgreement]:
+def _pair_rows(
+    cat: Categorical, annotators: list[int], pairs: list[tuple[int, int]], est, kappas: bool
+) -> list[PairAgreement]:
     rows = []
     for p, (a, b) in enumerate(pairs):
         scores = {"percent_agreement": est(f"pct/{p}")}
@@ -184,13 +243,26 @@ def _pair_rows(cat: Categorical, annotators: list[int], pairs: list[tuple[int, i
         if kappas:
             scores["cohen_kappa"] = est(f"kappa/{p}")
             confusion = co.confusion(cat.codes[:, a], cat.codes[:, b], len(cat.labels)).tolist()
-        rows.append(PairAgreement((annotators[a], annotators[b]),
-                                  int(((cat.codes[:, a] >= 0) & (cat.codes[:, b] >= 0)).sum()), scores, confusion))
+        rows.append(
+            PairAgreement(
+                (annotators[a], annotators[b]),
+                int(((cat.codes[:, a] >= 0) & (cat.codes[:, b] >= 0)).sum()),
+                scores,
+                confusion,
+            )
+        )
     return rows
 
 
-def _annotator_rows(cat: Categorical, annotators: list[int], pairs: list[tuple[int, int]], results: Results,
-                    est, conf: float, kappas: bool) -> list[AnnotatorAgreement]:
+def _annotator_rows(
+    cat: Categorical,
+    annotators: list[int],
+    pairs: list[tuple[int, int]],
+    results: Results,
+    est,
+    conf: float,
+    kappas: bool,
+) -> list[AnnotatorAgreement]:
     rows = []
     for j, annotator in enumerate(annotators):
         mine = cat.codes[:, j]
@@ -198,12 +270,23 @@ def _annotator_rows(cat: Categorical, annotators: list[int], pairs: list[tuple[i
         involved = [p for p, pair in enumerate(pairs) if j in pair]
         scores = {"alpha_without": est(f"loo/{j}"), "agreement_with_others": est(f"others/{j}")}
         if kappas:
-            scores["cohen_kappa_with_others"] = estimate(*mean_of(results, [f"kappa/{p}" for p in involved],
-                                                                  co.NO_SHARED), conf)
-        reference = reference_agreement(int(((mine >= 0) & (cat.reference >= 0)).sum()),
-                                        lambda j=j: {"percent_agreement": est(f"ref_pct/{j}"),
-                                                     **({"cohen_kappa": est(f"ref_kappa/{j}")} if kappas else {})})
-        rows.append(AnnotatorAgreement(annotator, int((mine >= 0).sum()),
-                                       {cat.labels[k]: int(n) for k, n in enumerate(distribution) if n},
-                                       scores, reference))
+            scores["cohen_kappa_with_others"] = estimate(
+                *mean_of(results, [f"kappa/{p}" for p in involved], co.NO_SHARED), conf
+            )
+        reference = reference_agreement(
+            int(((mine >= 0) & (cat.reference >= 0)).sum()),
+            lambda j=j: {
+                "percent_agreement": est(f"ref_pct/{j}"),
+                **({"cohen_kappa": est(f"ref_kappa/{j}")} if kappas else {}),
+            },
+        )
+        rows.append(
+            AnnotatorAgreement(
+                annotator,
+                int((mine >= 0).sum()),
+                {cat.labels[k]: int(n) for k, n in enumerate(distribution) if n},
+                scores,
+                reference,
+            )
+        )
     return rows

@@ -188,7 +188,9 @@ def chance_unit_stats(counts: np.ndarray, weights: np.ndarray) -> np.ndarray:
     weighted = (counts * (counts @ weights.T - 1)).sum(axis=1) / pair_den * two
     exact = (counts * (counts - 1)).sum(axis=1) / pair_den * two
     shares = counts / np.where(one, r, 1.0)[:, None]
-    return np.concatenate([weighted[:, None], exact[:, None], two[:, None], one[:, None], shares], axis=1).astype(np.float64)
+    return np.concatenate([weighted[:, None], exact[:, None], two[:, None], one[:, None], shares], axis=1).astype(
+        np.float64
+    )
 
 
 def _chance_parts(sums: np.ndarray):
@@ -253,8 +255,8 @@ def finish_cohen(sums: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.
     n = sums[..., -1]
     safe_n = np.where(n > EPS, n, 1.0)
     po = sums[..., 0] / safe_n
-    rows = sums[..., 2:2 + v] / safe_n[..., None]
-    cols = sums[..., 2 + v:2 + 2 * v] / safe_n[..., None]
+    rows = sums[..., 2 : 2 + v] / safe_n[..., None]
+    cols = sums[..., 2 + v : 2 + 2 * v] / safe_n[..., None]
     pe = np.einsum("...k,kl,...l->...", rows, weights, cols)
     value = safe_ratio(po - pe, 1 - pe)
     reason = first_reason((n <= EPS, NO_SHARED), (1 - pe <= EPS, ONE_VALUE))

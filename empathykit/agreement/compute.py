@@ -30,16 +30,30 @@ from empathykit.agreement.table import FieldData, Inventory, as_schema, field_da
 from empathykit.errors import AgreementError
 from empathykit.progress import Progress, report
 from empathykit.schemas.base import Field, Schema
-from empathykit.table.agreement import (Agreement, AgreementResult, AnnotatorSummary, FieldAgreement,
-                                        RoundAgreement, Settings)
+from empathykit.table.agreement import (
+    Agreement,
+    AgreementResult,
+    AnnotatorSummary,
+    FieldAgreement,
+    RoundAgreement,
+    Settings,
+)
 from empathykit.table.annotations import check_values, load_annotations, read_adjudications, read_items
 
 NOT_APPLICABLE = "free-text field: no agreement coefficient applies"
 NO_VALUES = "no submitted annotation has a value for this field"
 
 
-def _units_report(data: FieldData, texts: dict[str, str] | None, settings: Settings, resampler: Resampler,
-                  scope: str, *, detail: bool, token_cache: dict) -> Agreement:
+def _units_report(
+    data: FieldData,
+    texts: dict[str, str] | None,
+    settings: Settings,
+    resampler: Resampler,
+    scope: str,
+    *,
+    detail: bool,
+    token_cache: dict,
+) -> Agreement:
     """The coefficients of one field on the units of ``data`` (the whole field or one round)."""
     f = data.field
     resamples = resampler.chunks(scope, data.units)
@@ -54,9 +68,12 @@ def _units_report(data: FieldData, texts: dict[str, str] | None, settings: Setti
     report.distance = "masi"
     if detail:
         # each use gets its own iterable: large draws are regenerated, not kept
-        report.labels_binary = {label: categorical_report(view, data.annotators, settings,
-                                                          resampler.chunks(scope, data.units), detail=False)
-                                for label, view in binary_views(data, decoded).items()}
+        report.labels_binary = {
+            label: categorical_report(
+                view, data.annotators, settings, resampler.chunks(scope, data.units), detail=False
+            )
+            for label, view in binary_views(data, decoded).items()
+        }
     return report
 
 
@@ -72,9 +89,17 @@ def _texts(items: pd.DataFrame | None, schema: Schema) -> dict[str, dict[str, st
     return out
 
 
-def _field_report(f: Field, frame: pd.DataFrame, rounds: list[int], adjudications: pd.DataFrame | None,
-                  texts: dict[str, str] | None, settings: Settings, resampler: Resampler, token_cache: dict,
-                  notify: Callable[[str], None]) -> FieldAgreement:
+def _field_report(
+    f: Field,
+    frame: pd.DataFrame,
+    rounds: list[int],
+    adjudications: pd.DataFrame | None,
+    texts: dict[str, str] | None,
+    settings: Settings,
+    resampler: Resampler,
+    token_cache: dict,
+    notify: Callable[[str], None],
+) -> FieldAgreement:
     """One field over all units, then round by round."""
     if f.level == "text" or f.kind == "text":
         return FieldAgreement(f.kind, f.level, not_applicable=NOT_APPLICABLE)
@@ -88,9 +113,15 @@ def _field_report(f: Field, frame: pd.DataFrame, rounds: list[int], adjudication
         notify(f"agreement of field {f.name}, round {r}")
         round_data = field_data(mine[(mine["round"] == r).fillna(False).to_numpy()], f, adjudications)
         if round_data.units:
-            per_round.append(RoundAgreement(r, round_data.annotators,
-                                            _units_report(round_data, texts, settings, resampler, f"round {r}",
-                                                          detail=False, token_cache=token_cache)))
+            per_round.append(
+                RoundAgreement(
+                    r,
+                    round_data.annotators,
+                    _units_report(
+                        round_data, texts, settings, resampler, f"round {r}", detail=False, token_cache=token_cache
+                    ),
+                )
+            )
     return FieldAgreement(f.kind, f.level, whole, data.reference_source, per_round)
 
 
@@ -101,9 +132,11 @@ def _checked_table(annotations: str | Path | pd.DataFrame, schema: Schema) -> pd
         raise AgreementError("the annotation table is empty", hint="pull a project with annotations first")
     check_values(frame, schema, error=AgreementError)
     if not set(schema.field_names) & set(frame["field"].dropna().astype(str)):
-        raise AgreementError(f"the annotations hold none of schema {schema.name!r}'s fields {list(schema.field_names)} "
-                             f"(found {sorted(frame['field'].dropna().astype(str).unique())[:10]})",
-                             hint="pass the schema the project was pushed with (--schema)")
+        raise AgreementError(
+            f"the annotations hold none of schema {schema.name!r}'s fields {list(schema.field_names)} "
+            f"(found {sorted(frame['field'].dropna().astype(str).unique())[:10]})",
+            hint="pass the schema the project was pushed with (--schema)",
+        )
     return frame
 
 
@@ -139,13 +172,21 @@ def compute_agreement(
     reports = {}
     for f in chosen:
         notify(f"agreement of field {f.name}")
-        reports[f.name] = _field_report(f, frame, rounds, adjudications, texts.get(f.to_name), settings, resampler,
-                                        token_cache, notify)
+        reports[f.name] = _field_report(
+            f, frame, rounds, adjudications, texts.get(f.to_name), settings, resampler, token_cache, notify
+        )
     return AgreementResult(schema.name, settings, inventory.summary(), _annotator_summary(inventory), rounds, reports)
 
 
 def _annotator_summary(inventory: Inventory) -> dict[str, AnnotatorSummary]:
     ids = sorted(set(inventory.emails) | set(inventory.annotations_by_annotator) | set(inventory.cancelled))
-    return {str(a): AnnotatorSummary(inventory.emails.get(a), inventory.annotations_by_annotator.get(a, 0),
-                                     inventory.ground_truth_by_annotator.get(a, 0), inventory.cancelled.get(a, 0),
-                                     inventory.median_lead_time.get(a)) for a in ids}
+    return {
+        str(a): AnnotatorSummary(
+            inventory.emails.get(a),
+            inventory.annotations_by_annotator.get(a, 0),
+            inventory.ground_truth_by_annotator.get(a, 0),
+            inventory.cancelled.get(a, 0),
+            inventory.median_lead_time.get(a),
+        )
+        for a in ids
+    }

@@ -6,9 +6,15 @@ from __future__ import annotations
 from empathykit.table.agreement import AgreementResult, Estimate
 
 COEFFICIENT_NAMES = {
-    "krippendorff_alpha": "Krippendorff's alpha", "fleiss_kappa": "Fleiss' kappa", "gwet_ac1": "Gwet's AC1",
-    "gwet_ac2": "Gwet's AC2", "percent_agreement": "percent agreement", "cohen_kappa_mean": "Cohen's kappa (mean of pairs)",
-    "token_f1": "token-level F1 (mean of pairs)", "iou_f1": "IOU-F1 (mean of pairs)", "u_alpha": "Krippendorff's u-alpha",
+    "krippendorff_alpha": "Krippendorff's alpha",
+    "fleiss_kappa": "Fleiss' kappa",
+    "gwet_ac1": "Gwet's AC1",
+    "gwet_ac2": "Gwet's AC2",
+    "percent_agreement": "percent agreement",
+    "cohen_kappa_mean": "Cohen's kappa (mean of pairs)",
+    "token_f1": "token-level F1 (mean of pairs)",
+    "iou_f1": "IOU-F1 (mean of pairs)",
+    "u_alpha": "Krippendorff's u-alpha",
 }
 
 

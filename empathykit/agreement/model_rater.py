@@ -27,9 +27,15 @@ from empathykit.table.columns import decode_value
 VERSION_KEY = b"empathykit.model_version"
 
 
-def model_agreement(annotations: str | Path | pd.DataFrame, predictions: str | Path | pd.DataFrame, schema: Schema,
-                    *, model_version: str | None = None, field: str | None = None,
-                    id_column: str | None = None) -> dict[str, Any]:
+def model_agreement(
+    annotations: str | Path | pd.DataFrame,
+    predictions: str | Path | pd.DataFrame,
+    schema: Schema,
+    *,
+    model_version: str | None = None,
+    field: str | None = None,
+    id_column: str | None = None,
+) -> dict[str, Any]:
     """``{"model_version", "field", "items_predicted", "rounds": {"all"|ROUND: {annotators, majority, gold}}}``.
 
     A predictions file's items are identified as ``annotate push`` identified them (``id_column``, else
@@ -53,12 +59,17 @@ def model_agreement(annotations: str | Path | pd.DataFrame, predictions: str | P
     if "round" in mine.columns:
         for number in sorted({int(r) for r in mine["round"].dropna()}):
             rounds[str(number)] = _compare(mine[mine["round"] == number], model, values)
-    return {"model_version": model_version or recorded_version(predictions), "field": name,
-            "items_predicted": len(model), "rounds": rounds}
+    return {
+        "model_version": model_version or recorded_version(predictions),
+        "field": name,
+        "items_predicted": len(model),
+        "rounds": rounds,
+    }
 
 
-def _prediction_rows(predictions: str | Path | pd.DataFrame, schema: Schema, id_column: str | None
-                     ) -> list[dict[str, Any]]:
+def _prediction_rows(
+    predictions: str | Path | pd.DataFrame, schema: Schema, id_column: str | None
+) -> list[dict[str, Any]]:
     """The predictions, each with the ``item_id`` push gave its item."""
     if isinstance(predictions, pd.DataFrame):
         rows = predictions.to_dict("records")
@@ -66,12 +77,17 @@ def _prediction_rows(predictions: str | Path | pd.DataFrame, schema: Schema, id_
         rows = read_records(predictions, string_columns=tuple(c for c in (id_column, "item_id", "id") if c))
     hint = "write them with `empathykit predict` or `empathykit annotate predict`"
     if not rows or "prediction" not in rows[0]:
-        raise AgreementError(f"{predictions}: model predictions need the columns item_id and prediction "
-                             "(or the id column push used, --id-column)", hint=hint)
+        raise AgreementError(
+            f"{predictions}: model predictions need the columns item_id and prediction "
+            "(or the id column push used, --id-column)",
+            hint=hint,
+        )
     keys = set(rows[0])
     if id_column is None and not {"item_id", "id"} & keys and not set(schema.inputs) <= keys:
-        raise AgreementError(f"{predictions}: no item_id or id column, nor the inputs {list(schema.inputs)} that "
-                             "push hashes into ids", hint="pass --id-column, the column push identified items by")
+        raise AgreementError(
+            f"{predictions}: no item_id or id column, nor the inputs {list(schema.inputs)} that push hashes into ids",
+            hint="pass --id-column, the column push identified items by",
+        )
     try:
         assign_item_ids(rows, schema.inputs, id_column)
     except InputError as error:
@@ -111,8 +127,13 @@ def _compare(frame: pd.DataFrame, model: dict[str, Any], values: list[str]) -> d
     for annotator, rows in humans.groupby("annotator_id"):
         emails = rows["annotator_email"].dropna() if "annotator_email" in rows else pd.Series(dtype=str)
         email = emails.iloc[0] if len(emails) else None
-        out["annotators"].append({"annotator_id": int(annotator), "email": email,
-                                  **_pair(dict(zip(rows["item_id"], rows["typed"])), model, values)})
+        out["annotators"].append(
+            {
+                "annotator_id": int(annotator),
+                "email": email,
+                **_pair(dict(zip(rows["item_id"], rows["typed"])), model, values),
+            }
+        )
     majority = {}
     for item, rows in humans.groupby("item_id"):
         (top, count), *rest = Counter(str(v) for v in rows["typed"]).most_common(2) + [("", 0)]
@@ -135,5 +156,8 @@ def _pair(reference: dict[str, Any], model: dict[str, Any], values: list[str]) -
     sums = pair_unit_stats(a, b, np.eye(len(values))).sum(axis=0)
     kappa, _ = finish_cohen(sums, np.eye(len(values)))
     percent, _ = finish_pair_percent(sums)
-    return {"units": len(shared), "kappa": None if np.isnan(kappa) else float(kappa),
-            "percent": None if np.isnan(percent) else float(percent)}
+    return {
+        "units": len(shared),
+        "kappa": None if np.isnan(kappa) else float(kappa),
+        "percent": None if np.isnan(percent) else float(percent),
+    }

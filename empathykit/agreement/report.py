@@ -33,11 +33,15 @@ class ReportFiles:
 def _problems(inp: InputSummary) -> list[str]:
     problems = []
     for entry in inp.ids_with_several_emails:
-        problems.append(f"annotator id {entry['annotator_id']} appears with several emails: {', '.join(entry['emails'])}")
+        problems.append(
+            f"annotator id {entry['annotator_id']} appears with several emails: {', '.join(entry['emails'])}"
+        )
     for entry in inp.emails_with_several_ids:
         problems.append(f"email {entry['email']} belongs to several annotator ids: {entry['annotator_ids']}")
     if inp.duplicate_units:
-        problems.append(f"{len(inp.duplicate_units)} unit(s) annotated twice by the same annotator; {inp.duplicate_rule}")
+        problems.append(
+            f"{len(inp.duplicate_units)} unit(s) annotated twice by the same annotator; {inp.duplicate_rule}"
+        )
     if inp.unknown_fields:
         problems.append(f"fields not in the schema, ignored: {', '.join(inp.unknown_fields)}")
     return problems
@@ -46,12 +50,17 @@ def _problems(inp: InputSummary) -> list[str]:
 def _blocks(result: AgreementResult, figures: dict[str, str]) -> list[tuple[str, Any]]:
     settings, inp = result.settings, result.input
     b: list[tuple[str, Any]] = [("h1", f"Agreement: schema {result.schema}")]
-    b.append(("p", f"{inp.annotations} annotations of {inp.items} items by {len(result.annotators)} accounts; "
-                   f"{inp.cancelled} skipped/cancelled annotations excluded; "
-                   f"{inp.ground_truth_annotations} ground-truth annotations used as reference. "
-                   f"Intervals: {settings.confidence:.0%} percentile bootstrap over units, "
-                   f"{settings.n_boot} resamples, seed {settings.seed}; weighted coefficients use "
-                   f"{settings.weights} weights."))
+    b.append(
+        (
+            "p",
+            f"{inp.annotations} annotations of {inp.items} items by {len(result.annotators)} accounts; "
+            f"{inp.cancelled} skipped/cancelled annotations excluded; "
+            f"{inp.ground_truth_annotations} ground-truth annotations used as reference. "
+            f"Intervals: {settings.confidence:.0%} percentile bootstrap over units, "
+            f"{settings.n_boot} resamples, seed {settings.seed}; weighted coefficients use "
+            f"{settings.weights} weights.",
+        )
+    )
     problems = _problems(inp)
     if problems:
         b += [("h2", "Problems in the input"), ("ul", problems)]
@@ -61,16 +70,33 @@ def _blocks(result: AgreementResult, figures: dict[str, str]) -> list[tuple[str,
             rows.append([name, report.level, "—", report.not_applicable, ""])
             continue
         pairable = str(report.agreement.pairable_units) if report.agreement else ""
-        rows += [[name, report.level, COEFFICIENT_NAMES.get(key, key), fmt(est), pairable]
-                 for key, est in report.coefficients.items()]
+        rows += [
+            [name, report.level, COEFFICIENT_NAMES.get(key, key), fmt(est), pairable]
+            for key, est in report.coefficients.items()
+        ]
     b += [("h2", "Summary"), ("table", (["field", "level", "coefficient", "value [95% CI]", "pairable units"], rows))]
     if "coefficients" in figures:
         b.append(("img", (figures["coefficients"], "Every coefficient with its bootstrap interval")))
     b.append(("h2", "Annotators"))
-    b.append(("table", (["annotator", "email", "annotations", "of which gold", "skipped", "median lead time (s)"],
-                        [[k, v.email or "", v.annotations, v.ground_truth, v.cancelled,
-                          "" if v.median_lead_time is None else f"{v.median_lead_time:.1f}"]
-                         for k, v in result.annotators.items()])))
+    b.append(
+        (
+            "table",
+            (
+                ["annotator", "email", "annotations", "of which gold", "skipped", "median lead time (s)"],
+                [
+                    [
+                        k,
+                        v.email or "",
+                        v.annotations,
+                        v.ground_truth,
+                        v.cancelled,
+                        "" if v.median_lead_time is None else f"{v.median_lead_time:.1f}",
+                    ]
+                    for k, v in result.annotators.items()
+                ],
+            ),
+        )
+    )
     for name, report in result.fields.items():
         if report.agreement is not None and report.coefficients:
             b += _field_blocks(result, name, report, figures)
@@ -85,44 +111,93 @@ def _field_head(report: FieldAgreement) -> list[tuple[str, Any]]:
     if a.labels:
         b.append(("p", f"Values: {', '.join(a.labels)}; kappa/AC weights: {a.weights}."))
     if report.kind == "multichoice":
-        b.append(("p", "Field-level alpha uses the MASI distance between label sets; percent agreement counts "
-                       "identical sets. Each label is also scored as a present/absent nominal field."))
+        b.append(
+            (
+                "p",
+                "Field-level alpha uses the MASI distance between label sets; percent agreement counts "
+                "identical sets. Each label is also scored as a present/absent nominal field.",
+            )
+        )
     if report.kind == "spans":
-        b.append(("p", f"Tokens from the {a.tokens}; IOU-F1 threshold {a.iou_threshold}."
-                       + (f" u-alpha over the {a.u_alpha_units} items every annotator annotated."
-                          if a.u_alpha_units is not None else "")))
+        b.append(
+            (
+                "p",
+                f"Tokens from the {a.tokens}; IOU-F1 threshold {a.iou_threshold}."
+                + (
+                    f" u-alpha over the {a.u_alpha_units} items every annotator annotated."
+                    if a.u_alpha_units is not None
+                    else ""
+                ),
+            )
+        )
     ref = report.reference
-    b.append(("p", f"{a.units} units, {a.pairable_units} with two or more annotations; reference labels: "
-                   f"{ref.get('gold', 0)} gold, {ref.get('adjudicated', 0)} adjudicated."))
+    b.append(
+        (
+            "p",
+            f"{a.units} units, {a.pairable_units} with two or more annotations; reference labels: "
+            f"{ref.get('gold', 0)} gold, {ref.get('adjudicated', 0)} adjudicated.",
+        )
+    )
     coefficient_rows = [[COEFFICIENT_NAMES.get(k, k), fmt(v)] for k, v in a.coefficients.items()]
     coefficient_rows += [[f"u-alpha, label {label}", fmt(v)] for label, v in (a.u_alpha_by_label or {}).items()]
     b.append(("table", (["coefficient", "value [95% CI]"], coefficient_rows)))
     if a.labels_binary:
         keys = list(next(iter(a.labels_binary.values())).coefficients)
         b.append(("h3", "Per label (present / absent)"))
-        b.append(("table", (["label", *named(keys)],
-                            [[label, *[fmt(r.coefficients[k]) for k in keys]] for label, r in a.labels_binary.items()])))
+        b.append(
+            (
+                "table",
+                (
+                    ["label", *named(keys)],
+                    [[label, *[fmt(r.coefficients[k]) for k in keys]] for label, r in a.labels_binary.items()],
+                ),
+            )
+        )
     return b
 
 
-def _field_blocks(result: AgreementResult, name: str, report: FieldAgreement, figures: dict[str, str]) -> list[tuple[str, Any]]:
+def _field_blocks(
+    result: AgreementResult, name: str, report: FieldAgreement, figures: dict[str, str]
+) -> list[tuple[str, Any]]:
     a = report.agreement
     assert a is not None
     b: list[tuple[str, Any]] = [("h2", f"Field `{name}` ({report.kind}, {report.level})"), *_field_head(report)]
     if report.rounds:
         keys = list(a.coefficients)
         b.append(("h3", "By round"))
-        b.append(("table", (["round", "units", *named(keys)],
-                            [[r.round, r.agreement.units, *[fmt(r.agreement.coefficients.get(k)) for k in keys]]
-                             for r in report.rounds])))
+        b.append(
+            (
+                "table",
+                (
+                    ["round", "units", *named(keys)],
+                    [
+                        [r.round, r.agreement.units, *[fmt(r.agreement.coefficients.get(k)) for k in keys]]
+                        for r in report.rounds
+                    ],
+                ),
+            )
+        )
         if f"rounds:{name}" in figures:
             b.append(("img", (figures[f"rounds:{name}"], f"{name}: coefficients round by round")))
     if a.pairs:
         metric_keys = [k for k in ("cohen_kappa", "percent_agreement", "token_f1", "iou_f1") if k in a.pairs[0].scores]
         b.append(("h3", "Annotator pairs"))
-        b.append(("table", (["pair", "shared units", *metric_keys],
-                            [[f"{result.who(p.annotators[0])} / {result.who(p.annotators[1])}", p.units,
-                              *[fmt(p.scores[k]) for k in metric_keys]] for p in a.pairs])))
+        b.append(
+            (
+                "table",
+                (
+                    ["pair", "shared units", *metric_keys],
+                    [
+                        [
+                            f"{result.who(p.annotators[0])} / {result.who(p.annotators[1])}",
+                            p.units,
+                            *[fmt(p.scores[k]) for k in metric_keys],
+                        ]
+                        for p in a.pairs
+                    ],
+                ),
+            )
+        )
         if f"confusion:{name}" in figures:
             b.append(("img", (figures[f"confusion:{name}"], f"{name}: confusion matrices of annotator pairs")))
     if a.annotators:
@@ -130,20 +205,59 @@ def _field_blocks(result: AgreementResult, name: str, report: FieldAgreement, fi
     return b
 
 
-def _annotator_blocks(result: AgreementResult, name: str, annotators: list[AnnotatorAgreement],
-                      figures: dict[str, str]) -> list[tuple[str, Any]]:
-    keys = [k for k in ("alpha_without", "agreement_with_others", "cohen_kappa_with_others",
-                        "token_f1_with_others", "iou_f1_with_others") if k in annotators[0].scores]
-    ref_keys = [k for k in ("percent_agreement", "cohen_kappa", "token_f1", "iou_f1")
-                if any(k in a.reference.scores for a in annotators)]
+def _annotator_blocks(
+    result: AgreementResult, name: str, annotators: list[AnnotatorAgreement], figures: dict[str, str]
+) -> list[tuple[str, Any]]:
+    keys = [
+        k
+        for k in (
+            "alpha_without",
+            "agreement_with_others",
+            "cohen_kappa_with_others",
+            "token_f1_with_others",
+            "iou_f1_with_others",
+        )
+        if k in annotators[0].scores
+    ]
+    ref_keys = [
+        k
+        for k in ("percent_agreement", "cohen_kappa", "token_f1", "iou_f1")
+        if any(k in a.reference.scores for a in annotators)
+    ]
     b: list[tuple[str, Any]] = [("h3", "Per annotator")]
-    b.append(("p", "alpha_without: alpha of the others when this annotator is left out (higher than the "
-                   "field's alpha: this annotator lowers agreement). Reference: gold or adjudicated labels."))
-    b.append(("table", (["annotator", "values", *keys, "reference units", *[f"reference {k}" for k in ref_keys],
-                         "label distribution"],
-                        [[result.who(a.annotator_id), a.values, *[fmt(a.scores[k]) for k in keys],
-                          a.reference.units, *[fmt(a.reference.scores.get(k)) for k in ref_keys],
-                          ", ".join(f"{k}: {v}" for k, v in a.label_distribution.items())] for a in annotators])))
+    b.append(
+        (
+            "p",
+            "alpha_without: alpha of the others when this annotator is left out (higher than the "
+            "field's alpha: this annotator lowers agreement). Reference: gold or adjudicated labels.",
+        )
+    )
+    b.append(
+        (
+            "table",
+            (
+                [
+                    "annotator",
+                    "values",
+                    *keys,
+                    "reference units",
+                    *[f"reference {k}" for k in ref_keys],
+                    "label distribution",
+                ],
+                [
+                    [
+                        result.who(a.annotator_id),
+                        a.values,
+                        *[fmt(a.scores[k]) for k in keys],
+                        a.reference.units,
+                        *[fmt(a.reference.scores.get(k)) for k in ref_keys],
+                        ", ".join(f"{k}: {v}" for k, v in a.label_distribution.items()),
+                    ]
+                    for a in annotators
+                ],
+            ),
+        )
+    )
     if f"annotators:{name}" in figures:
         b.append(("img", (figures[f"annotators:{name}"], f"{name}: agreement per annotator and label distribution")))
     return b
@@ -160,7 +274,7 @@ def _markdown(blocks: list[tuple[str, Any]]) -> str:
             out.append("\n".join(f"- {item}" for item in body))
         elif kind == "table":
             header, rows = body
-            cell = lambda v: str(v).replace("|", "\\|")  # noqa: E731
+            cell = lambda v: str(v).replace("|", "\\|")
             lines = ["| " + " | ".join(cell(h) for h in header) + " |", "|" + "---|" * len(header)]
             lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
             out.append("\n".join(lines))
@@ -182,8 +296,10 @@ figcaption{color:#555;font-size:13px}"""
 
 
 def _html(blocks: list[tuple[str, Any]], title: str) -> str:
-    out = [f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
-           f"<style>{CSS}</style></head><body>"]
+    out = [
+        f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+        f"<style>{CSS}</style></head><body>"
+    ]
     for kind, body in blocks:
         if kind in ("h1", "h2", "h3"):
             out.append(f"<{kind}>{_inline_code(body)}</{kind}>")
@@ -193,13 +309,19 @@ def _html(blocks: list[tuple[str, Any]], title: str) -> str:
             out.append("<ul>" + "".join(f"<li>{html.escape(item)}</li>" for item in body) + "</ul>")
         elif kind == "table":
             header, rows = body
-            out.append("<table><thead><tr>" + "".join(f"<th>{html.escape(str(h))}</th>" for h in header) + "</tr></thead><tbody>"
-                       + "".join("<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in row) + "</tr>" for row in rows)
-                       + "</tbody></table>")
+            out.append(
+                "<table><thead><tr>"
+                + "".join(f"<th>{html.escape(str(h))}</th>" for h in header)
+                + "</tr></thead><tbody>"
+                + "".join("<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in row) + "</tr>" for row in rows)
+                + "</tbody></table>"
+            )
         elif kind == "img":
             path, caption = body
-            out.append(f"<figure><img src='{html.escape(path)}' alt='{html.escape(caption)}'>"
-                       f"<figcaption>{html.escape(caption)}</figcaption></figure>")
+            out.append(
+                f"<figure><img src='{html.escape(path)}' alt='{html.escape(caption)}'>"
+                f"<figcaption>{html.escape(caption)}</figcaption></figure>"
+            )
     out.append("</body></html>")
     return "\n".join(out) + "\n"
 

@@ -25,8 +25,15 @@ def _u_alpha_note(have_texts: bool, n_annotators: int, crossed: np.ndarray) -> s
     return ""
 
 
-def spans_report(data: FieldData, texts: dict[str, str] | None, settings: Settings, resamples: Iterable[np.ndarray],
-                 *, detail: bool = True, token_cache: dict[str, tuple[np.ndarray, np.ndarray]] | None = None) -> Agreement:
+def spans_report(
+    data: FieldData,
+    texts: dict[str, str] | None,
+    settings: Settings,
+    resamples: Iterable[np.ndarray],
+    *,
+    detail: bool = True,
+    token_cache: dict[str, tuple[np.ndarray, np.ndarray]] | None = None,
+) -> Agreement:
     """Token-level F1, IOU-F1 and u-alpha of one spans field (or one round of it)."""
     f = data.field
     values, reference = data.matrix(data.decoder())
@@ -43,12 +50,15 @@ def spans_report(data: FieldData, texts: dict[str, str] | None, settings: Settin
     frame = sp.span_rows(values, f.labels, unit_texts, keys, token_cache if token_cache is not None else {})
     present = np.array([[v is not None for v in row] for row in values], dtype=bool).reshape(n_units, n_annotators + 1)
     pairs = sharing_pairs(present[:, :n_annotators])
-    gold_pairs = [(j, n_annotators) for j in range(n_annotators)
-                  if detail and (present[:, j] & present[:, n_annotators]).any()]
+    gold_pairs = [
+        (j, n_annotators) for j in range(n_annotators) if detail and (present[:, j] & present[:, n_annotators]).any()
+    ]
     stats = sp.pair_unit_stats(frame, present, pairs + gold_pairs, settings.iou_threshold)
     blocks = Blocks(n_units)
     for p in range(len(pairs) + len(gold_pairs)):
-        blocks.add(stats[:, p, :], lambda s, p=p: {f"token/{p}": sp.finish_token_f1(s), f"iou/{p}": sp.finish_iou_f1(s)})
+        blocks.add(
+            stats[:, p, :], lambda s, p=p: {f"token/{p}": sp.finish_token_f1(s), f"iou/{p}": sp.finish_iou_f1(s)}
+        )
     crossed = present[:, :n_annotators].all(axis=1)
     u_alpha_note = _u_alpha_note(have_texts, n_annotators, crossed)
     if not u_alpha_note:
@@ -60,41 +70,68 @@ def spans_report(data: FieldData, texts: dict[str, str] | None, settings: Settin
     conf = settings.confidence
     no_pairs = co.NO_SHARED if pairs else co.NO_PAIRABLE
     out = Agreement(
-        units=n_units, pairable_units=int((present[:, :n_annotators].sum(axis=1) >= 2).sum()),
+        units=n_units,
+        pairable_units=int((present[:, :n_annotators].sum(axis=1) >= 2).sum()),
         values=int(present[:, :n_annotators].sum()),
         tokens="item text" if have_texts else "span texts (items table not given)",
         iou_threshold=settings.iou_threshold,
         coefficients={
             "token_f1": estimate(*mean_of(results, [f"token/{p}" for p in range(len(pairs))], no_pairs), conf),
             "iou_f1": estimate(*mean_of(results, [f"iou/{p}" for p in range(len(pairs))], no_pairs), conf),
-            "u_alpha": Estimate(None, undefined=u_alpha_note) if u_alpha_note else estimate(*results["ualpha/all"], conf),
-        })
+            "u_alpha": Estimate(None, undefined=u_alpha_note)
+            if u_alpha_note
+            else estimate(*results["ualpha/all"], conf),
+        },
+    )
     if not u_alpha_note:
         out.u_alpha_units = int(crossed.sum())
         out.u_alpha_by_label = {label: estimate(*results[f"ualpha/{k}"], conf) for k, label in enumerate(f.labels)}
     if detail:
         gold_index = {j: len(pairs) + k for k, (j, _) in enumerate(gold_pairs)}
-        out.pairs = [PairAgreement((data.annotators[a], data.annotators[b]), int((present[:, a] & present[:, b]).sum()),
-                                   {"token_f1": estimate(*results[f"token/{p}"], conf),
-                                    "iou_f1": estimate(*results[f"iou/{p}"], conf)})
-                     for p, (a, b) in enumerate(pairs)]
+        out.pairs = [
+            PairAgreement(
+                (data.annotators[a], data.annotators[b]),
+                int((present[:, a] & present[:, b]).sum()),
+                {"token_f1": estimate(*results[f"token/{p}"], conf), "iou_f1": estimate(*results[f"iou/{p}"], conf)},
+            )
+            for p, (a, b) in enumerate(pairs)
+        ]
         out.annotators = _annotator_rows(data, frame, present, pairs, gold_index, results, conf)
     return out
 
 
-def _annotator_rows(data: FieldData, frame, present: np.ndarray, pairs: list[tuple[int, int]],
-                    gold_index: dict[int, int], results: Results, conf: float) -> list[AnnotatorAgreement]:
+def _annotator_rows(
+    data: FieldData,
+    frame,
+    present: np.ndarray,
+    pairs: list[tuple[int, int]],
+    gold_index: dict[int, int],
+    results: Results,
+    conf: float,
+) -> list[AnnotatorAgreement]:
     labels, reference_column = data.field.labels, len(data.annotators)
     rows = []
     for j, annotator in enumerate(data.annotators):
         mine = frame[frame["annotator"] == j]
         involved = [p for p, pair in enumerate(pairs) if j in pair]
-        scores = {"token_f1_with_others": estimate(*mean_of(results, [f"token/{p}" for p in involved], co.NO_SHARED), conf),
-                  "iou_f1_with_others": estimate(*mean_of(results, [f"iou/{p}" for p in involved], co.NO_SHARED), conf)}
-        reference = reference_agreement(int((present[:, j] & present[:, reference_column]).sum()),
-                                        lambda j=j: {"token_f1": estimate(*results[f"token/{gold_index[j]}"], conf),
-                                                     "iou_f1": estimate(*results[f"iou/{gold_index[j]}"], conf)})
-        rows.append(AnnotatorAgreement(annotator, int(present[:, j].sum()),
-                                       {labels[k]: int(n) for k, n in mine.groupby("label").size().items()},
-                                       scores, reference))
+        scores = {
+            "token_f1_with_others": estimate(*mean_of(results, [f"token/{p}" for p in involved], co.NO_SHARED), conf),
+            "iou_f1_with_others": estimate(*mean_of(results, [f"iou/{p}" for p in involved], co.NO_SHARED), conf),
+        }
+        reference = reference_agreement(
+            int((present[:, j] & present[:, reference_column]).sum()),
+            lambda j=j: {
+                "token_f1": estimate(*results[f"token/{gold_index[j]}"], conf),
+                "iou_f1": estimate(*results[f"iou/{gold_index[j]}"], conf),
+            },
+        )
+        rows.append(
+            AnnotatorAgreement(
+                annotator,
+                int(present[:, j].sum()),
+                {labels[k]: int(n) for k, n in mine.groupby("label").size().items()},
+                scores,
+                reference,
+            )
+        )
     return rows

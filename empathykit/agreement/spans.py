@@ -26,25 +26,35 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from empathykit.agreement.coefficients import EPS, DEFINED, NO_PAIRABLE, NO_SHARED, NO_SPANS, safe_ratio, first_reason
+from empathykit.agreement.coefficients import DEFINED, EPS, NO_PAIRABLE, NO_SHARED, NO_SPANS, first_reason, safe_ratio
 from empathykit.agreement.table import tokens
 
 #: Columns of ``pair_unit_stats`` per (unit, pair).
 PAIR_COLUMNS = ("both", "inter", "size_a", "size_b", "matched_a", "spans_a", "matched_b", "spans_b")
 
 
-def span_rows(values: list[list[Any]], labels: tuple[str, ...], texts: list[str],
-              keys: list[str | None], token_cache: dict[str, tuple[np.ndarray, np.ndarray]]) -> pd.DataFrame:
+def span_rows(
+    values: list[list[Any]],
+    labels: tuple[str, ...],
+    texts: list[str],
+    keys: list[str | None],
+    token_cache: dict[str, tuple[np.ndarray, np.ndarray]],
+) -> pd.DataFrame:
     """One row per distinct span: ``unit, annotator, label`` (indices), character
     range ``c0, c1`` (clipped to the text) and token range ``t0, t1``.
 
     ``keys[u]`` names unit ``u``'s text in ``token_cache`` (``None``: not cached)."""
 
     label_index = {label: k for k, label in enumerate(labels)}
-    records = [(u, j, label_index[s["label"]], int(s["start"]), int(s["end"]))
-               for u, row in enumerate(values) for j, spans in enumerate(row) for s in spans or ()]
-    frame = pd.DataFrame(np.array(records, dtype=np.int64).reshape(-1, 5),
-                         columns=["unit", "annotator", "label", "c0", "c1"]).drop_duplicates()
+    records = [
+        (u, j, label_index[s["label"]], int(s["start"]), int(s["end"]))
+        for u, row in enumerate(values)
+        for j, spans in enumerate(row)
+        for s in spans or ()
+    ]
+    frame = pd.DataFrame(
+        np.array(records, dtype=np.int64).reshape(-1, 5), columns=["unit", "annotator", "label", "c0", "c1"]
+    ).drop_duplicates()
     frame = frame.reset_index(drop=True)
     # all texts laid end to end (one separator apart): one searchsorted maps every span to tokens
     starts, ends = [], []
@@ -106,33 +116,44 @@ class _Keyed:
         return np.where(self.keys[at] == query, self.values[at], 0.0)
 
 
-def pair_unit_stats(spans: pd.DataFrame, present: np.ndarray, pairs: list[tuple[int, int]],
-                    iou_threshold: float = 0.5) -> np.ndarray:
+def pair_unit_stats(
+    spans: pd.DataFrame, present: np.ndarray, pairs: list[tuple[int, int]], iou_threshold: float = 0.5
+) -> np.ndarray:
     """``(N, P, 8)`` statistics (``PAIR_COLUMNS``) of each annotator pair per unit.
 
     ``present`` ``(N, M)``: whether the annotator annotated the unit."""
     n_units, n_raters = present.shape
-    key2 = lambda u, a: u * n_raters + a  # noqa: E731
-    key3 = lambda u, a, b: (u * n_raters + a) * n_raters + b  # noqa: E731
+    key2 = lambda u, a: u * n_raters + a
+    key3 = lambda u, a, b: (u * n_raters + a) * n_raters + b
     live = spans[spans["t1"] > spans["t0"]]
 
     tokens = merge_ranges(live, "t0", "t1", ["unit", "annotator", "label"])
-    size = _Keyed(key2(tokens["unit"].to_numpy(), tokens["annotator"].to_numpy()), (tokens["t1"] - tokens["t0"]).to_numpy())
+    size = _Keyed(
+        key2(tokens["unit"].to_numpy(), tokens["annotator"].to_numpy()), (tokens["t1"] - tokens["t0"]).to_numpy()
+    )
     cross = _cross(tokens)
-    overlap = np.maximum(0, np.minimum(cross["t1_a"], cross["t1_b"]).to_numpy() - np.maximum(cross["t0_a"], cross["t0_b"]).to_numpy())
-    inter = _Keyed(key3(cross["unit"].to_numpy(), cross["annotator_a"].to_numpy(), cross["annotator_b"].to_numpy()), overlap)
+    overlap = np.maximum(
+        0, np.minimum(cross["t1_a"], cross["t1_b"]).to_numpy() - np.maximum(cross["t0_a"], cross["t0_b"]).to_numpy()
+    )
+    inter = _Keyed(
+        key3(cross["unit"].to_numpy(), cross["annotator_a"].to_numpy(), cross["annotator_b"].to_numpy()), overlap
+    )
 
     distinct = live[["unit", "annotator", "label", "t0", "t1"]].drop_duplicates().reset_index(drop=True)
     distinct["span"] = np.arange(len(distinct))
     count = _Keyed(key2(distinct["unit"].to_numpy(), distinct["annotator"].to_numpy()), np.ones(len(distinct)))
     cross = _cross(distinct)
-    shared = np.maximum(0, np.minimum(cross["t1_a"], cross["t1_b"]).to_numpy() - np.maximum(cross["t0_a"], cross["t0_b"]).to_numpy())
+    shared = np.maximum(
+        0, np.minimum(cross["t1_a"], cross["t1_b"]).to_numpy() - np.maximum(cross["t0_a"], cross["t0_b"]).to_numpy()
+    )
     union = (cross["t1_a"] - cross["t0_a"]).to_numpy() + (cross["t1_b"] - cross["t0_b"]).to_numpy() - shared
     hits = cross[shared / np.maximum(union, 1) >= iou_threshold]
     # a span of a is matched by b when some span of b reaches the threshold with it
     hits = hits.drop_duplicates(["span_a", "annotator_b"])
-    matched = _Keyed(key3(hits["unit"].to_numpy(), hits["annotator_a"].to_numpy(), hits["annotator_b"].to_numpy()),
-                     np.ones(len(hits)))
+    matched = _Keyed(
+        key3(hits["unit"].to_numpy(), hits["annotator_a"].to_numpy(), hits["annotator_b"].to_numpy()),
+        np.ones(len(hits)),
+    )
 
     out = np.zeros((n_units, len(pairs), len(PAIR_COLUMNS)))
     units = np.arange(n_units)
@@ -143,9 +164,9 @@ def pair_unit_stats(spans: pd.DataFrame, present: np.ndarray, pairs: list[tuple[
         out[u, p, 1] = inter[key3(u, a, b)]
         out[u, p, 2] = size[key2(u, a)]
         out[u, p, 3] = size[key2(u, b)]
-        out[u, p, 4] = matched[key3(u, a, b)]   # spans of a matched by b
+        out[u, p, 4] = matched[key3(u, a, b)]  # spans of a matched by b
         out[u, p, 5] = count[key2(u, a)]
-        out[u, p, 6] = matched[key3(u, b, a)]   # spans of b matched by a
+        out[u, p, 6] = matched[key3(u, b, a)]  # spans of b matched by a
         out[u, p, 7] = count[key2(u, b)]
     return out
 
@@ -216,10 +237,14 @@ class UnitizedAlpha:
         cross = _cross(units.assign(row=np.arange(len(units))))
         overlapping = cross[(cross["c0_a"] < cross["c1_b"]) & (cross["c0_b"] < cross["c1_a"])]
         ordered = overlapping[overlapping["annotator_a"] < overlapping["annotator_b"]]
-        delta = ((ordered["c0_a"] - ordered["c0_b"]) ** 2 + (ordered["c1_a"] - ordered["c1_b"]) ** 2).to_numpy(np.float64)
+        delta = ((ordered["c0_a"] - ordered["c0_b"]) ** 2 + (ordered["c1_a"] - ordered["c1_b"]) ** 2).to_numpy(
+            np.float64
+        )
         np.add.at(scalars[:, 0], ordered["unit"].to_numpy(), delta)
         # a unit lies inside a gap of every other rater whose units it does not overlap
-        overlapped_by = overlapping.groupby("row_a")["annotator_b"].nunique().reindex(np.arange(len(units)), fill_value=0)
+        overlapped_by = (
+            overlapping.groupby("row_a")["annotator_b"].nunique().reindex(np.arange(len(units)), fill_value=0)
+        )
         inside = (r - 1) - overlapped_by.to_numpy()
         np.add.at(scalars[:, 0], u_idx, inside * length**2)
 
@@ -230,8 +255,8 @@ class UnitizedAlpha:
         reach = np.zeros((n_units, grid.size))
         for lo in range(0, gaps_len.size if grid.size else 0, 65536):
             # chunked so the (gaps x lengths) matrix stays small
-            contrib = np.maximum(0.0, gaps_len[lo:lo + 65536, None] - grid[None, :] + 1.0)
-            np.add.at(reach, gaps_unit[lo:lo + 65536], contrib)
+            contrib = np.maximum(0.0, gaps_len[lo : lo + 65536, None] - grid[None, :] + 1.0)
+            np.add.at(reach, gaps_unit[lo : lo + 65536], contrib)
         return np.concatenate([scalars, hist, reach], axis=1)
 
     def _gaps(self, units: pd.DataFrame, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -261,13 +286,15 @@ class UnitizedAlpha:
         observed, expected, count = [], [], []
         offset = 1
         for grid in self.grids:
-            block = sums[..., offset:offset + 4 + 2 * grid.size]
+            block = sums[..., offset : offset + 4 + 2 * grid.size]
             offset += 4 + 2 * grid.size
             do_num, n_c, cubic, square = block[..., 0], block[..., 1], block[..., 2], block[..., 3]
-            hist, reach = block[..., 4:4 + grid.size], block[..., 4 + grid.size:]
+            hist, reach = block[..., 4 : 4 + grid.size], block[..., 4 + grid.size :]
             bilinear = (hist * reach * grid.astype(np.float64) ** 2).sum(axis=-1)
             observed.append(safe_ratio(2 * do_num, r * (r - 1) * length**2))
-            expected.append(safe_ratio(2 / safe * ((n_c - 1) * cubic + bilinear), r * length * (r * length - 1) - square))
+            expected.append(
+                safe_ratio(2 / safe * ((n_c - 1) * cubic + bilinear), r * length * (r * length - 1) - square)
+            )
             count.append(n_c)
         return np.stack(observed, -1), np.stack(expected, -1), np.stack(count, -1)
 

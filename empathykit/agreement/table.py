@@ -23,17 +23,18 @@ Rules:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field as dc_field
+from dataclasses import dataclass
+from dataclasses import field as dc_field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from empathykit.table.agreement import InputSummary
-from empathykit.table.columns import RULE
-from empathykit.table.annotations import decode_checked, latest_first, schema_of
 from empathykit.errors import AgreementError
 from empathykit.schemas.base import Field, Schema
+from empathykit.table.agreement import InputSummary
+from empathykit.table.annotations import decode_checked, latest_first, schema_of
+from empathykit.table.columns import RULE
 
 #: Tokens for span agreement: words and single punctuation marks.
 TOKEN = re.compile(r"\w+|[^\w\s]")
@@ -68,12 +69,18 @@ class Inventory:
 
     def summary(self) -> InputSummary:
         return InputSummary(
-            rows=self.rows, annotations=self.annotations, items=self.items,
+            rows=self.rows,
+            annotations=self.annotations,
+            items=self.items,
             cancelled=int(sum(self.cancelled.values())),
             cancelled_by_annotator={str(k): v for k, v in sorted(self.cancelled.items())},
             ground_truth_annotations=self.ground_truth_annotations,
-            ids_with_several_emails=self.ids_with_several_emails, emails_with_several_ids=self.emails_with_several_ids,
-            duplicate_rule=DUPLICATE_RULE, duplicate_units=self.duplicates, unknown_fields=self.unknown_fields)
+            ids_with_several_emails=self.ids_with_several_emails,
+            emails_with_several_ids=self.emails_with_several_ids,
+            duplicate_rule=DUPLICATE_RULE,
+            duplicate_units=self.duplicates,
+            unknown_fields=self.unknown_fields,
+        )
 
 
 DUPLICATE_RULE = RULE
@@ -91,7 +98,9 @@ def take_inventory(frame: pd.DataFrame, schema: Schema) -> Inventory:
     shared = emails_seen.groupby("annotator_email")["annotator_id"].agg(sorted)
     emails_with_several = [{"email": k, "annotator_ids": [int(i) for i in v]} for k, v in shared.items() if len(v) > 1]
     latest_email = latest_first(frame.dropna(subset=["annotator_email"])).drop_duplicates("annotator_id", keep="last")
-    emails = dict(zip(latest_email["annotator_id"].astype(int).tolist(), latest_email["annotator_email"].astype(str).tolist()))
+    emails = dict(
+        zip(latest_email["annotator_id"].astype(int).tolist(), latest_email["annotator_email"].astype(str).tolist())
+    )
 
     raters = frame[~frame["was_cancelled"] & ~frame["ground_truth"] & frame["value"].notna()]
     keys = ["item_id", "field", "annotator_id"]
@@ -99,21 +108,28 @@ def take_inventory(frame: pd.DataFrame, schema: Schema) -> Inventory:
     duplicates = []
     for (item, name, annotator), group in latest_first(raters[repeated.to_numpy()]).groupby(keys, sort=True):
         ids = list(dict.fromkeys(int(x) for x in group["annotation_id"]))
-        duplicates.append({"item_id": item, "field": name, "annotator_id": int(annotator),
-                           "kept": ids[-1], "dropped": ids[:-1]})
+        duplicates.append(
+            {"item_id": item, "field": name, "annotator_id": int(annotator), "kept": ids[-1], "dropped": ids[:-1]}
+        )
 
     lead = submitted.groupby("annotator_id")["lead_time"].median()
     known = set(schema.field_names)
     return Inventory(
-        rows=len(frame), annotations=int(frame["annotation_id"].nunique()), items=int(frame["item_id"].nunique()),
+        rows=len(frame),
+        annotations=int(frame["annotation_id"].nunique()),
+        items=int(frame["item_id"].nunique()),
         cancelled={int(k): int(v) for k, v in cancelled.items()},
         ground_truth_annotations=int(per_annotation["ground_truth"].sum()),
-        emails=emails, ids_with_several_emails=ids_with_several, emails_with_several_ids=emails_with_several,
+        emails=emails,
+        ids_with_several_emails=ids_with_several,
+        emails_with_several_ids=emails_with_several,
         duplicates=duplicates,
         unknown_fields=sorted({str(f) for f in frame["field"].dropna().unique()} - known),
         median_lead_time={int(k): (None if pd.isna(v) else float(v)) for k, v in lead.items()},
         annotations_by_annotator={int(k): int(v) for k, v in submitted.groupby("annotator_id").size().items()},
-        ground_truth_by_annotator={int(k): int(v) for k, v in submitted.groupby("annotator_id")["ground_truth"].sum().items()},
+        ground_truth_by_annotator={
+            int(k): int(v) for k, v in submitted.groupby("annotator_id")["ground_truth"].sum().items()
+        },
     )
 
 
@@ -184,8 +200,9 @@ def field_data(frame: pd.DataFrame, f: Field, adjudications: pd.DataFrame | None
     cell_unit = unit_index.get_indexer(items).astype(np.int64) if len(items) else np.zeros(0, np.int64)
     cell_annotator = np.searchsorted(np.asarray(annotators, dtype=np.int64), annotator)
 
-    gold = latest_first(live[live["ground_truth"].to_numpy() & (live["field"] == f.name).to_numpy()
-                             & live["value"].notna().to_numpy()]).drop_duplicates("item_id", keep="last")
+    gold = latest_first(
+        live[live["ground_truth"].to_numpy() & (live["field"] == f.name).to_numpy() & live["value"].notna().to_numpy()]
+    ).drop_duplicates("item_id", keep="last")
     reference = dict(zip(gold["item_id"].tolist(), gold["value"].tolist()))
     gold_items = set(reference)
     adjudicated = 0
@@ -221,5 +238,5 @@ def text_from_spans(spans_by_annotator: list[Any]) -> str:
     for s in pieces:
         text = s.get("text") or ""
         if len(text) == int(s["end"]) - int(s["start"]):
-            chars[int(s["start"]):int(s["end"])] = list(text)
+            chars[int(s["start"]) : int(s["end"])] = list(text)
     return "".join(chars)

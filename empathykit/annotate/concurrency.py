@@ -100,14 +100,15 @@ from empathykit.progress import Counter, Progress
 
 LEDGER_FIELDS = "id,data,total_annotations,cancelled_annotations"
 DELETE_CHUNK = 1000
-TURN_WAIT = 5.0   # seconds each lower twin's creator gets to delete it before the next in line does
-TURN_POLL = 0.2   # seconds between listings while waiting for the turn
+TURN_WAIT = 5.0  # seconds each lower twin's creator gets to delete it before the next in line does
+TURN_POLL = 0.2  # seconds between listings while waiting for the turn
 CHANGE_MARGIN = timedelta(seconds=1)  # a saved ledger re-reads tasks changed this long before its moment
 MAX_SKIPPED_RANGES = 50  # own id ranges left out of the verifying read, at most (the query is a URL)
 
 
-def resolve_project(client: StudioClient, title: str,
-                    create: Callable[[], prj.ProjectRef]) -> tuple[prj.ProjectRef, bool]:
+def resolve_project(
+    client: StudioClient, title: str, create: Callable[[], prj.ProjectRef]
+) -> tuple[prj.ProjectRef, bool]:
     """The project titled ``title`` (lowest id when several exist), created with
     ``create()`` when there is none; ``(project, created_by_us)``. A run that
     created a twin deletes it in turn (see the module docstring) before it
@@ -123,8 +124,9 @@ def resolve_project(client: StudioClient, title: str,
     return prj.require_project(client, titled[0]), False
 
 
-def delete_in_turn(client: StudioClient, title: str, own: int, *, ahead: int,
-                   wait: float = TURN_WAIT, poll: float = TURN_POLL) -> list[int]:
+def delete_in_turn(
+    client: StudioClient, title: str, own: int, *, ahead: int, wait: float = TURN_WAIT, poll: float = TURN_POLL
+) -> list[int]:
     """Delete our twin ``own`` once the ``ahead`` twins below it (above the
     winner) are gone; after ``ahead x wait`` seconds, delete the lower ones
     still there, lowest first. One delete at a time; returns the ids deleted."""
@@ -203,9 +205,12 @@ class Ledger:
     def _newest_change(self) -> str | None:
         """The newest ``updated_at`` of the project's tasks (one task listed, newest first)."""
         query = json.dumps({"ordering": ["-tasks:updated_at"]})
-        body = self.client.request("GET", "/api/tasks", params={"project": self.project_id, "page_size": 1,
-                                                                 "include": "id,updated_at", "query": query},
-                                   what=f"reading the tasks of project {self.project_id}").json()
+        body = self.client.request(
+            "GET",
+            "/api/tasks",
+            params={"project": self.project_id, "page_size": 1, "include": "id,updated_at", "query": query},
+            what=f"reading the tasks of project {self.project_id}",
+        ).json()
         return ((body.get("tasks") or [{}])[0]).get("updated_at")
 
     def _load(self) -> None:
@@ -215,8 +220,11 @@ class Ledger:
             saved = json.loads(self.saved.read_text()) if self.saved and self.saved.exists() else None
         except (OSError, ValueError):
             saved = None
-        if not saved or not saved.get("moment") or _count(self, [_id_filter("less", saved["last_id"] + 1)]) != len(
-                saved["ids"]):
+        if (
+            not saved
+            or not saved.get("moment")
+            or _count(self, [_id_filter("less", saved["last_id"] + 1)]) != len(saved["ids"])
+        ):
             return
         for item, task_ids in saved["tasks"].items():
             self.tasks[item] = list(task_ids)
@@ -237,8 +245,10 @@ class Ledger:
         moment = parse_time(saved["moment"])
         known = [_id_filter("less", self.last_id + 1)]
         own = [_id_filter("not_in", {"min": low, "max": high}) for low, high in saved.get("own") or []]
-        for filters in ([*known, *since_filter(moment)["items"]],
-                        [*known, *since_filter(moment - CHANGE_MARGIN)["items"], *own]):
+        for filters in (
+            [*known, *since_filter(moment)["items"]],
+            [*known, *since_filter(moment - CHANGE_MARGIN)["items"], *own],
+        ):
             query = json.dumps({"filters": {"conjunction": "and", "items": filters}})
             yield from prj.iter_tasks(self.client, self.project_id, include="id,data", query=query)
 
@@ -251,9 +261,17 @@ class Ledger:
         own = [] if self._unmapped else _ranges(sorted(self.ours))
         with contextlib.suppress(OSError, OutputError):
             self.saved.parent.mkdir(parents=True, exist_ok=True)
-            write_json(self.saved, {"last_id": max(self.ids, default=0), "moment": self.moment,
-                                    "ids": sorted(self.ids), "own": own if len(own) <= MAX_SKIPPED_RANGES else [],
-                                    "tasks": tasks, "rounds": {item: self.rounds.get(item) for item in tasks}})
+            write_json(
+                self.saved,
+                {
+                    "last_id": max(self.ids, default=0),
+                    "moment": self.moment,
+                    "ids": sorted(self.ids),
+                    "own": own if len(own) <= MAX_SKIPPED_RANGES else [],
+                    "tasks": tasks,
+                    "rounds": {item: self.rounds.get(item) for item in tasks},
+                },
+            )
 
     def _add(self, task: dict[str, Any]) -> None:
         task_id = int(task["id"])
@@ -296,9 +314,14 @@ def _id_filter(operator: str, value: Any) -> dict[str, Any]:
 
 def _count(ledger: Ledger, filters: list[dict[str, Any]]) -> int:
     query = json.dumps({"filters": {"conjunction": "and", "items": filters}})
-    return int(ledger.client.request("GET", "/api/tasks", params={"project": ledger.project_id, "page_size": 1,
-                                                                   "include": "id", "query": query},
-                                     what=f"counting the tasks of project {ledger.project_id}").json()["total"])
+    return int(
+        ledger.client.request(
+            "GET",
+            "/api/tasks",
+            params={"project": ledger.project_id, "page_size": 1, "include": "id", "query": query},
+            what=f"counting the tasks of project {ledger.project_id}",
+        ).json()["total"]
+    )
 
 
 def _ranges(ids: list[int]) -> list[tuple[int, int]]:
@@ -315,14 +338,26 @@ def _ranges(ids: list[int]) -> list[tuple[int, int]]:
 def saved_ledger(client: StudioClient, project_id: int) -> Path:
     """Where the ledger of this project on this server is saved (the project's creation time is
     in the key, so a new server that reuses the id never reads another project's ledger)."""
-    created = client.request("GET", f"/api/projects/{project_id}", params={"include": "id,created_at"},
-                             what=f"reading project {project_id}").json().get("created_at")
+    created = (
+        client.request(
+            "GET",
+            f"/api/projects/{project_id}",
+            params={"include": "id,created_at"},
+            what=f"reading project {project_id}",
+        )
+        .json()
+        .get("created_at")
+    )
     key = hashlib.sha256(f"{client.url}|{project_id}|{created}".encode()).hexdigest()[:16]
     return project_dir() / "push" / f"ledger-{project_id}-{key}.json"
 
 
-def import_guarded(ledger: Ledger, batches: list[list[dict]], send: Callable[[list[dict], int, int], list[int]],
-                   on_progress: Progress | None = None) -> int:
+def import_guarded(
+    ledger: Ledger,
+    batches: list[list[dict]],
+    send: Callable[[list[dict], int, int], list[int]],
+    on_progress: Progress | None = None,
+) -> int:
     """Import ``batches`` (tasks with ``data.item_id``), re-checking the ledger
     before each; ``send(batch, number, total)`` returns the new task ids.
     Returns the number of tasks this run created. Progress: tasks imported or found there."""
@@ -355,8 +390,12 @@ def remove_lost_races(ledger: Ledger, own_annotations: Callable[[str], int]) -> 
     if not ledger.ours:
         return 0, []
     ledger.reread()
-    losers = [(item, task_id) for item, task_ids in ledger.tasks.items()
-              for task_id in task_ids if task_id in ledger.ours and task_id != min(task_ids)]
+    losers = [
+        (item, task_id)
+        for item, task_ids in ledger.tasks.items()
+        for task_id in task_ids
+        if task_id in ledger.ours and task_id != min(task_ids)
+    ]
     if not losers:
         return 0, []
     counts = _annotation_counts(ledger, min(task_id for _, task_id in losers))
@@ -380,8 +419,10 @@ def _annotation_counts(ledger: Ledger, from_id: int) -> dict[int, int]:
     is read from the annotations themselves (the ``total_annotations`` counters
     can lag behind)."""
     query = json.dumps({"filters": {"conjunction": "and", "items": [_id_filter("greater", from_id - 1)]}})
-    return {int(t["id"]): annotation_count(t)
-            for t in prj.iter_tasks(ledger.client, ledger.project_id, include="id,annotations_ids", query=query)}
+    return {
+        int(t["id"]): annotation_count(t)
+        for t in prj.iter_tasks(ledger.client, ledger.project_id, include="id,annotations_ids", query=query)
+    }
 
 
 def annotation_count(task: dict[str, Any]) -> int:
@@ -392,7 +433,11 @@ def annotation_count(task: dict[str, Any]) -> int:
 def delete_tasks(client: StudioClient, project_id: int, task_ids: list[int]) -> None:
     """Delete tasks by id (the Data Manager's bulk action, in chunks)."""
     for start in range(0, len(task_ids), DELETE_CHUNK):
-        chunk = task_ids[start:start + DELETE_CHUNK]
-        client.request("POST", "/api/dm/actions", params={"id": "delete_tasks", "project": project_id},
-                       json={"selectedItems": {"all": False, "included": chunk}},
-                       what=f"deleting {len(chunk)} duplicate tasks of project {project_id}")
+        chunk = task_ids[start : start + DELETE_CHUNK]
+        client.request(
+            "POST",
+            "/api/dm/actions",
+            params={"id": "delete_tasks", "project": project_id},
+            json={"selectedItems": {"all": False, "included": chunk}},
+            what=f"deleting {len(chunk)} duplicate tasks of project {project_id}",
+        )

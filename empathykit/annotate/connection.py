@@ -27,12 +27,14 @@ from typing import Any, Iterator
 
 import httpx
 
+from empathykit.errors import StudioConnectionError, StudioError
 from empathykit.studio.local import ServerState, connection_file, is_running, locate, use_running_hint
 from empathykit.studio.timeouts import timeouts
-from empathykit.errors import StudioConnectionError, StudioError
 
-START_HINT = ("start the local one with `empathykit studio start`, or point to a server with "
-              "LABEL_STUDIO_URL and LABEL_STUDIO_API_KEY")
+START_HINT = (
+    "start the local one with `empathykit studio start`, or point to a server with "
+    "LABEL_STUDIO_URL and LABEL_STUDIO_API_KEY"
+)
 
 
 @dataclass(frozen=True)
@@ -56,15 +58,19 @@ def resolve_connection(state_dir: Path | None = None) -> Connection:
         return Connection(url, key, "environment")
     if url or key:
         missing = "LABEL_STUDIO_API_KEY" if url else "LABEL_STUDIO_URL"
-        raise StudioError(f"{missing} is not set (LABEL_STUDIO_URL and LABEL_STUDIO_API_KEY go together)",
-                          hint="set both to use a remote Label Studio, or unset both to use the local one")
+        raise StudioError(
+            f"{missing} is not set (LABEL_STUDIO_URL and LABEL_STUDIO_API_KEY go together)",
+            hint="set both to use a remote Label Studio, or unset both to use the local one",
+        )
     located = locate(state_dir)
     path = connection_file(located.studio_dir)
     state = ServerState.load(path)
     if located.elsewhere and not is_running(state):
         what = "is stopped" if state else "was never started"
-        raise StudioConnectionError(f"the local Label Studio of {located.studio_dir} {what}",
-                                    hint=use_running_hint(located.elsewhere[0][0], located.elsewhere[0][1].url))
+        raise StudioConnectionError(
+            f"the local Label Studio of {located.studio_dir} {what}",
+            hint=use_running_hint(located.elsewhere[0][0], located.elsewhere[0][1].url),
+        )
     if state is None or not state.api_key:
         raise StudioError(f"no Label Studio configured (no {path})", hint=START_HINT)
     return Connection(state.url, state.api_key, str(path))
@@ -85,17 +91,19 @@ class StudioClient:
         self.url = connection.url
         self.timeout = timeouts(timeout)
         try:
-            self.sdk = LabelStudio(base_url=connection.url, api_key=connection.api_key, timeout=self.timeout,
-                                   max_retries=0)
+            self.sdk = LabelStudio(
+                base_url=connection.url, api_key=connection.api_key, timeout=self.timeout, max_retries=0
+            )
         except ApiError as error:  # an expired or malformed personal access token
             raise self._refused(error.status_code) from None
 
     # -- errors ----------------------------------------------------------------
     def _refused(self, status: int | None) -> StudioError:
-        return StudioError(f"Label Studio at {self.url} refused the API key (HTTP {status}) "
-                           f"from {self.connection.source}",
-                           hint="use a valid personal access token or legacy token in LABEL_STUDIO_API_KEY, "
-                                "or run `empathykit studio start` for the local server")
+        return StudioError(
+            f"Label Studio at {self.url} refused the API key (HTTP {status}) from {self.connection.source}",
+            hint="use a valid personal access token or legacy token in LABEL_STUDIO_API_KEY, "
+            "or run `empathykit studio start` for the local server",
+        )
 
     @contextlib.contextmanager
     def call(self, what: str) -> Iterator[None]:
@@ -107,22 +115,30 @@ class StudioClient:
         except ApiError as error:
             if error.status_code in (401, 403):
                 raise self._refused(error.status_code) from None
-            raise StudioError(f"{what}: Label Studio at {self.url} answered HTTP {error.status_code}: "
-                              f"{short_body(error.body)}") from None
+            raise StudioError(
+                f"{what}: Label Studio at {self.url} answered HTTP {error.status_code}: {short_body(error.body)}"
+            ) from None
         except httpx.ConnectTimeout:
-            raise StudioConnectionError(f"{what}: could not connect to Label Studio at {self.url} within "
-                              f"{self.timeout.connect:g} s", hint=START_HINT) from None
+            raise StudioConnectionError(
+                f"{what}: could not connect to Label Studio at {self.url} within {self.timeout.connect:g} s",
+                hint=START_HINT,
+            ) from None
         except httpx.TimeoutException:
-            raise StudioConnectionError(f"{what}: Label Studio at {self.url} accepted the connection but did not answer "
-                              f"within {self.timeout.read:g} s",
-                              hint="the server hangs or is overloaded: check it (its log, `empathykit studio "
-                                   "status`); EMPATHYKIT_STUDIO_TIMEOUT sets the wait in seconds") from None
+            raise StudioConnectionError(
+                f"{what}: Label Studio at {self.url} accepted the connection but did not answer "
+                f"within {self.timeout.read:g} s",
+                hint="the server hangs or is overloaded: check it (its log, `empathykit studio "
+                "status`); EMPATHYKIT_STUDIO_TIMEOUT sets the wait in seconds",
+            ) from None
         except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as error:
-            raise StudioConnectionError(f"{what}: the connection to Label Studio at {self.url} dropped "
-                              f"({type(error).__name__})", hint=START_HINT) from None
+            raise StudioConnectionError(
+                f"{what}: the connection to Label Studio at {self.url} dropped ({type(error).__name__})",
+                hint=START_HINT,
+            ) from None
         except httpx.HTTPError as error:
-            raise StudioConnectionError(f"{what}: cannot reach Label Studio at {self.url} ({type(error).__name__})",
-                              hint=START_HINT) from None
+            raise StudioConnectionError(
+                f"{what}: cannot reach Label Studio at {self.url} ({type(error).__name__})", hint=START_HINT
+            ) from None
 
     def check(self) -> dict[str, Any]:
         """The current user (id, email); fails fast on a wrong URL or key."""
@@ -140,7 +156,8 @@ class StudioClient:
             kwargs["timeout"] = timeouts(kwargs["timeout"])
         with self.call(what or f"{method} {path}"):
             response = wrapper.httpx_client.httpx_client.request(
-                method, f"{self.url}/{path.lstrip('/')}", headers=wrapper.get_headers(), **kwargs)
+                method, f"{self.url}/{path.lstrip('/')}", headers=wrapper.get_headers(), **kwargs
+            )
             if response.status_code >= 400:
                 from label_studio_sdk.core.api_error import ApiError
 
@@ -154,7 +171,8 @@ class StudioClient:
             kwargs["timeout"] = timeouts(kwargs["timeout"])
         with self.call(what or f"{method} {path}"):
             with wrapper.httpx_client.httpx_client.stream(
-                    method, f"{self.url}/{path.lstrip('/')}", headers=wrapper.get_headers(), **kwargs) as response:
+                method, f"{self.url}/{path.lstrip('/')}", headers=wrapper.get_headers(), **kwargs
+            ) as response:
                 if response.status_code >= 400:
                     from label_studio_sdk.core.api_error import ApiError
 
@@ -164,11 +182,14 @@ class StudioClient:
 
 def batches_arrived(error: StudioConnectionError, done: int, total: int, tasks_done: int) -> StudioConnectionError:
     """``error`` of batch ``done + 1`` of ``total``, saying what certainly arrived and that re-running is safe."""
-    arrived = (f"batches 1-{done} of {total} ({tasks_done} tasks) certainly arrived" if done
-               else "no batch certainly arrived")
-    return StudioConnectionError(f"{error}; {arrived}, batch {done + 1} may or may not have",
-                                 hint="re-running the same push is safe: items already in the project are skipped "
-                                      "and only the rest are imported")
+    arrived = (
+        f"batches 1-{done} of {total} ({tasks_done} tasks) certainly arrived" if done else "no batch certainly arrived"
+    )
+    return StudioConnectionError(
+        f"{error}; {arrived}, batch {done + 1} may or may not have",
+        hint="re-running the same push is safe: items already in the project are skipped "
+        "and only the rest are imported",
+    )
 
 
 def short_body(body: Any, limit: int = 300) -> str:

@@ -27,8 +27,8 @@ EXAMPLES = 5
 
 @dataclass
 class DuplicateItems:
-    items: int = 0                    # item ids on more than one task
-    extra_tasks: int = 0              # tasks beyond the first of each such item
+    items: int = 0  # item ids on more than one task
+    extra_tasks: int = 0  # tasks beyond the first of each such item
     examples: list[tuple[str, list[int]]] = field(default_factory=list)  # (item_id, task ids), first few
 
 
@@ -39,7 +39,7 @@ class DedupeReport:
     project_url: str
     tasks: int
     duplicates: DuplicateItems
-    deleted: list[int]                # task ids deleted (or, with dry_run, that would be)
+    deleted: list[int]  # task ids deleted (or, with dry_run, that would be)
     annotated: list[tuple[str, int]]  # (item_id, task id) of later copies kept because they hold annotations
     dry_run: bool
 
@@ -56,8 +56,11 @@ def group_by_item(tasks: Iterable[dict[str, Any]]) -> dict[str, list[dict[str, A
 
 def summarise(groups: dict[str, list[dict[str, Any]]]) -> DuplicateItems:
     ordered = sorted(groups.items(), key=lambda kv: int(kv[1][0]["id"]))
-    return DuplicateItems(items=len(groups), extra_tasks=sum(len(g) - 1 for g in groups.values()),
-                          examples=[(item, [int(t["id"]) for t in group]) for item, group in ordered[:EXAMPLES]])
+    return DuplicateItems(
+        items=len(groups),
+        extra_tasks=sum(len(g) - 1 for g in groups.values()),
+        examples=[(item, [int(t["id"]) for t in group]) for item, group in ordered[:EXAMPLES]],
+    )
 
 
 def annotated(task: dict[str, Any]) -> bool:
@@ -65,13 +68,25 @@ def annotated(task: dict[str, Any]) -> bool:
     return annotation_count(task) > 0 or bool(task.get("total_annotations") or task.get("cancelled_annotations"))
 
 
-def dedupe(project: str | int, *, dry_run: bool = False, connection: Connection | None = None,
-           on_progress: Progress | None = None) -> DedupeReport:
+def dedupe(
+    project: str | int,
+    *,
+    dry_run: bool = False,
+    connection: Connection | None = None,
+    on_progress: Progress | None = None,
+) -> DedupeReport:
     """Delete the later, unannotated copies of every duplicated item of ``project``."""
     client = connect(connection)
     ref = prj.require_project(client, project)
     with client.call(f"listing tasks of project {ref.id}"):
-        tasks = list(prj.iter_tasks(client, ref.id, include="id,data,annotations_ids,total_annotations,cancelled_annotations", on_progress=on_progress))
+        tasks = list(
+            prj.iter_tasks(
+                client,
+                ref.id,
+                include="id,data,annotations_ids,total_annotations,cancelled_annotations",
+                on_progress=on_progress,
+            )
+        )
     groups = group_by_item(tasks)
     doomed: list[int] = []
     kept: list[tuple[str, int]] = []
@@ -83,6 +98,13 @@ def dedupe(project: str | int, *, dry_run: bool = False, connection: Connection 
                 doomed.append(int(task["id"]))
     if not dry_run:
         delete_tasks(client, ref.id, doomed)
-    return DedupeReport(project_id=ref.id, project_title=ref.title, project_url=ref.url, tasks=len(tasks),
-                        duplicates=summarise(groups), deleted=sorted(doomed), annotated=sorted(kept, key=lambda k: k[1]),
-                        dry_run=dry_run)
+    return DedupeReport(
+        project_id=ref.id,
+        project_title=ref.title,
+        project_url=ref.url,
+        tasks=len(tasks),
+        duplicates=summarise(groups),
+        deleted=sorted(doomed),
+        annotated=sorted(kept, key=lambda k: k[1]),
+        dry_run=dry_run,
+    )

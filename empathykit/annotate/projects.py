@@ -37,9 +37,14 @@ class ProjectRef:
 
 def _ref(client: StudioClient, project: Any) -> ProjectRef:
     found = _SCHEMA_IN_DESCRIPTION.search(project.description or "")
-    return ProjectRef(id=project.id, title=project.title, url=f"{client.url}/projects/{project.id}",
-                      label_config=project.label_config or "", schema=found.group(1) if found else None,
-                      maximum_annotations=getattr(project, "maximum_annotations", None))
+    return ProjectRef(
+        id=project.id,
+        title=project.title,
+        url=f"{client.url}/projects/{project.id}",
+        label_config=project.label_config or "",
+        schema=found.group(1) if found else None,
+        maximum_annotations=getattr(project, "maximum_annotations", None),
+    )
 
 
 def find_project(client: StudioClient, project: str | int) -> ProjectRef | None:
@@ -57,8 +62,10 @@ def find_project(client: StudioClient, project: str | int) -> ProjectRef | None:
         matches = [p for p in client.sdk.projects.list(title=str(project), page_size=100) if p.title == project]
     if len(matches) > 1:
         ids = ", ".join(str(p.id) for p in matches)
-        raise StudioError(f"{len(matches)} projects are titled {project!r} (ids {ids})",
-                          hint="pass the project id instead of its title")
+        raise StudioError(
+            f"{len(matches)} projects are titled {project!r} (ids {ids})",
+            hint="pass the project id instead of its title",
+        )
     if not matches:
         return None
     with client.call(f"reading project {matches[0].id}"):
@@ -68,26 +75,42 @@ def find_project(client: StudioClient, project: str | int) -> ProjectRef | None:
 def require_project(client: StudioClient, project: str | int) -> ProjectRef:
     found = find_project(client, project)
     if found is None:
-        raise StudioError(f"no project {project!r} in Label Studio at {client.url}",
-                          hint="check the title or id (`empathykit annotate status` lists none; the UI lists all)")
+        raise StudioError(
+            f"no project {project!r} in Label Studio at {client.url}",
+            hint="check the title or id (`empathykit annotate status` lists none; the UI lists all)",
+        )
     return found
 
 
-def create_project(client: StudioClient, *, title: str, schema_name: str, label_config: str, instructions: str,
-                   settings: dict[str, Any]) -> ProjectRef:
+def create_project(
+    client: StudioClient,
+    *,
+    title: str,
+    schema_name: str,
+    label_config: str,
+    instructions: str,
+    settings: dict[str, Any],
+) -> ProjectRef:
     """Create the project; Label Studio validates the labeling config."""
     from label_studio_sdk.core.api_error import ApiError
 
     with client.call(f"creating project {title!r}"):
         try:
             created = client.sdk.projects.create(
-                title=title, label_config=label_config, expert_instruction=instructions,
-                show_instruction=True, description=f"{DESCRIPTION_PREFIX}{schema_name}", **settings)
+                title=title,
+                label_config=label_config,
+                expert_instruction=instructions,
+                show_instruction=True,
+                description=f"{DESCRIPTION_PREFIX}{schema_name}",
+                **settings,
+            )
         except ApiError as error:
             if error.status_code != 400:
                 raise
-            raise StudioError(f"Label Studio at {client.url} rejected the labeling config of schema "
-                              f"{schema_name!r}: {_short(error.body)}") from None
+            raise StudioError(
+                f"Label Studio at {client.url} rejected the labeling config of schema "
+                f"{schema_name!r}: {_short(error.body)}"
+            ) from None
     with client.call(f"reading project {created.id}"):
         return _ref(client, client.sdk.projects.get(created.id))
 
@@ -112,8 +135,12 @@ def is_empty_empathykit_project(client: StudioClient, project_id: int) -> bool:
     if not _SCHEMA_IN_DESCRIPTION.search(project.description or ""):
         return False
     try:
-        body = client.request("GET", "/api/tasks", params={"project": project_id, "page_size": 1, "include": "id"},
-                              what=f"counting tasks of project {project_id}").json()
+        body = client.request(
+            "GET",
+            "/api/tasks",
+            params={"project": project_id, "page_size": 1, "include": "id"},
+            what=f"counting tasks of project {project_id}",
+        ).json()
     except StudioError:
         if not _project_exists(client, project_id):
             return False  # another run's sweep deleted it between the two requests
@@ -152,8 +179,15 @@ def update_project(client: StudioClient, project: ProjectRef, settings: dict[str
             client.sdk.projects.update(project.id, **settings)
 
 
-def iter_tasks(client: StudioClient, project_id: int, *, include: str = "id,data", query: str | None = None,
-               on_progress: Progress | None = None, stage: str = "reading the project's tasks"):
+def iter_tasks(
+    client: StudioClient,
+    project_id: int,
+    *,
+    include: str = "id,data",
+    query: str | None = None,
+    on_progress: Progress | None = None,
+    stage: str = "reading the project's tasks",
+):
     """Every task of a project (``include``: the Data Manager's field list;
     ``query``: its JSON filters), in pages of ``PAGE_SIZE``; the Data Manager
     API is the fast way to list tasks. Progress: ``stage``, tasks read of the total."""

@@ -50,13 +50,13 @@ from empathykit.io import check_output, remove_output, write_json, write_parquet
 from empathykit.progress import Progress
 from empathykit.schemas import get_schema
 from empathykit.schemas.base import Schema
-from empathykit.table.columns import encode_value
-from empathykit.table.columns import TIDY_SCHEMA, UNKNOWN_SCHEMA, items_path, unknown_path
 from empathykit.table.annotations import recorded_schema, with_schema
+from empathykit.table.columns import TIDY_SCHEMA, UNKNOWN_SCHEMA, encode_value, items_path, unknown_path
 from empathykit.table.items import align_types, items_table, ordered
 
 #: Incremental pulls look this far before the checkpoint (clock skew, commit order).
 CHECKPOINT_MARGIN = timedelta(seconds=5)
+
 
 @dataclass
 class PullReport:
@@ -68,11 +68,11 @@ class PullReport:
     items_out: str
     incremental: bool
     tasks_fetched: int
-    annotations: int          # in the output after the pull
+    annotations: int  # in the output after the pull
     rows: int
     cancelled: int
     ground_truth: int
-    unknown: int              # side-table rows after the pull
+    unknown: int  # side-table rows after the pull
     new_annotations: int
     updated_annotations: int
     removed_annotations: int
@@ -98,14 +98,16 @@ def resolve_schema(ref: prj.ProjectRef, schema: str | Schema | None) -> Schema:
         recorded_options = json.loads(raw_options) if raw_options else {}
     if schema is None:
         if recorded_name is None:
-            raise SchemaError(f"project {ref.title!r} (id {ref.id}) records no empathykit schema",
-                              hint="pass --schema NAME")
+            raise SchemaError(
+                f"project {ref.title!r} (id {ref.id}) records no empathykit schema", hint="pass --schema NAME"
+            )
         return get_schema(recorded_name, **recorded_options)
     return get_schema(schema, **(recorded_options if schema == recorded_name else {}))
 
 
-def annotation_rows(task: dict[str, Any], schema: Schema, project_id: int, emails: dict[int, str]
-                    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def annotation_rows(
+    task: dict[str, Any], schema: Schema, project_id: int, emails: dict[int, str]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Tidy rows and unknown-result rows of one exported task."""
     rows, unknown = [], []
     data = task.get("data") or {}
@@ -117,9 +119,14 @@ def annotation_rows(task: dict[str, Any], schema: Schema, project_id: int, email
         if isinstance(annotator, dict):
             annotator = annotator.get("id")
         base = {
-            "project_id": project_id, "task_id": task["id"], "item_id": None if item_id is None else str(item_id),
-            "annotation_id": annotation["id"], "annotator_id": annotator, "annotator_email": emails.get(annotator),
-            "created_at": annotation.get("created_at"), "updated_at": annotation.get("updated_at"),
+            "project_id": project_id,
+            "task_id": task["id"],
+            "item_id": None if item_id is None else str(item_id),
+            "annotation_id": annotation["id"],
+            "annotator_id": annotator,
+            "annotator_email": emails.get(annotator),
+            "created_at": annotation.get("created_at"),
+            "updated_at": annotation.get("updated_at"),
         }
         cancelled = bool(annotation.get("was_cancelled"))
         values, bad = ({}, []) if cancelled else schema.parse_results(annotation.get("result") or [])
@@ -130,13 +137,27 @@ def annotation_rows(task: dict[str, Any], schema: Schema, project_id: int, email
                 value = encode_value(values[f.name])
             else:
                 value = encode_value([]) if f.kind == "spans" else None
-            rows.append({**base, "round": round_, "field": f.name, "value": value, "was_cancelled": cancelled,
-                         "ground_truth": bool(annotation.get("ground_truth")),
-                         "lead_time": annotation.get("lead_time")})
+            rows.append(
+                {
+                    **base,
+                    "round": round_,
+                    "field": f.name,
+                    "value": value,
+                    "was_cancelled": cancelled,
+                    "ground_truth": bool(annotation.get("ground_truth")),
+                    "lead_time": annotation.get("lead_time"),
+                }
+            )
         for result in bad:
             reason = result.pop("reason", "")
-            unknown.append({**base, "from_name": result.get("from_name"),
-                            "result": json.dumps(result, ensure_ascii=False, sort_keys=True), "reason": reason})
+            unknown.append(
+                {
+                    **base,
+                    "from_name": result.get("from_name"),
+                    "result": json.dumps(result, ensure_ascii=False, sort_keys=True),
+                    "reason": reason,
+                }
+            )
     return rows, unknown
 
 
@@ -187,16 +208,21 @@ def pull(
         since = parse_time(previous["updated_at"]) - CHECKPOINT_MARGIN
     # nothing annotated last time, or no earlier output: everything is new
     incremental = since is not None
-    if incremental and _unchanged(client, ref.id, since, parse_time(previous["updated_at"]), out, schema,
-                                  previous.get("window")):
+    if incremental and _unchanged(
+        client, ref.id, since, parse_time(previous["updated_at"]), out, schema, previous.get("window")
+    ):
         return _report_unchanged(ref, schema, out, previous["updated_at"], started)
     timings: dict[str, float] = {"setup": time.perf_counter() - started}
-    fetched = _fetch(client, ref.id, schema, since, parse_time(previous["updated_at"]) if incremental else None,
-                     on_progress, timings)
+    fetched = _fetch(
+        client, ref.id, schema, since, parse_time(previous["updated_at"]) if incremental else None, on_progress, timings
+    )
     timings["parse"] = time.perf_counter() - started - sum(timings.values())
     tabled = time.perf_counter()
-    fresh, fresh_unknown, items = (_table(fetched.rows, TIDY_SCHEMA), _table(fetched.unknown, UNKNOWN_SCHEMA),
-                                   _items_table(fetched.listed))
+    fresh, fresh_unknown, items = (
+        _table(fetched.rows, TIDY_SCHEMA),
+        _table(fetched.unknown, UNKNOWN_SCHEMA),
+        _items_table(fetched.listed),
+    )
     u_path, i_path = unknown_path(out), items_path(out)
     old = pd.read_parquet(out, columns=["task_id", "annotation_id", "updated_at"]) if incremental else None
     changed = {t["id"] for t in fetched.listed}
@@ -213,24 +239,51 @@ def pull(
     _write(out, fresh, fresh_unknown, items)
     timings["write"] = time.perf_counter() - written
     latest = fetched.latest
-    write_json(checkpoint_file, {"url": client.url, "project_id": ref.id, "out": str(out.resolve()),
-                                 "updated_at": latest.isoformat() if latest else None,
-                                 "window": _window(fetched.listed, latest),
-                                 "pulled_at": datetime.now(timezone.utc).isoformat()})
-    frame = fresh.select(["annotation_id", "was_cancelled", "ground_truth"]).to_pandas().drop_duplicates("annotation_id")
+    write_json(
+        checkpoint_file,
+        {
+            "url": client.url,
+            "project_id": ref.id,
+            "out": str(out.resolve()),
+            "updated_at": latest.isoformat() if latest else None,
+            "window": _window(fetched.listed, latest),
+            "pulled_at": datetime.now(timezone.utc).isoformat(),
+        },
+    )
+    frame = (
+        fresh.select(["annotation_id", "was_cancelled", "ground_truth"]).to_pandas().drop_duplicates("annotation_id")
+    )
     return PullReport(
-        project_id=ref.id, project_title=ref.title, schema=schema.name, out=str(out),
-        unknown_out=str(u_path) if fresh_unknown.num_rows else None, items_out=str(i_path),
-        incremental=incremental, tasks_fetched=fetched.annotated, annotations=len(frame), rows=fresh.num_rows,
-        cancelled=int(frame["was_cancelled"].sum()), ground_truth=int(frame["ground_truth"].sum()),
-        unknown=fresh_unknown.num_rows, new_annotations=len(new_ids), updated_annotations=len(updated_ids),
-        removed_annotations=removed, checkpoint=latest.isoformat() if latest else None,
+        project_id=ref.id,
+        project_title=ref.title,
+        schema=schema.name,
+        out=str(out),
+        unknown_out=str(u_path) if fresh_unknown.num_rows else None,
+        items_out=str(i_path),
+        incremental=incremental,
+        tasks_fetched=fetched.annotated,
+        annotations=len(frame),
+        rows=fresh.num_rows,
+        cancelled=int(frame["was_cancelled"].sum()),
+        ground_truth=int(frame["ground_truth"].sum()),
+        unknown=fresh_unknown.num_rows,
+        new_annotations=len(new_ids),
+        updated_annotations=len(updated_ids),
+        removed_annotations=removed,
+        checkpoint=latest.isoformat() if latest else None,
         seconds={k: round(v, 3) for k, v in timings.items()},
     )
 
 
-def _unchanged(client: StudioClient, project_id: int, since: datetime, checkpoint: datetime, out: Path,
-               schema: Schema, window: dict[str, int] | None) -> bool:
+def _unchanged(
+    client: StudioClient,
+    project_id: int,
+    since: datetime,
+    checkpoint: datetime,
+    out: Path,
+    schema: Schema,
+    window: dict[str, int] | None,
+) -> bool:
     """No task changed since the last pull, asked with two counts instead of a snapshot: as many
     tasks changed after ``since`` (the checkpoint less its margin) and after the checkpoint itself
     as the last pull read there (an edit, a new task or a new annotation moves ``updated_at`` past
@@ -240,9 +293,12 @@ def _unchanged(client: StudioClient, project_id: int, since: datetime, checkpoin
         return False
     for moment, expected in ((since, window["after_since"]), (checkpoint, window["after_checkpoint"])):
         query = json.dumps({"filters": since_filter(moment)})
-        body = client.request("GET", "/api/tasks", params={"project": project_id, "include": "id", "page_size": 1,
-                                                           "query": query},
-                              what=f"pulling project {project_id} (checking for changes)").json()
+        body = client.request(
+            "GET",
+            "/api/tasks",
+            params={"project": project_id, "include": "id", "page_size": 1, "query": query},
+            what=f"pulling project {project_id} (checking for changes)",
+        ).json()
         if body.get("total") != expected:
             return False
     return True
@@ -254,12 +310,13 @@ def _window(listed: list[dict[str, Any]], latest: datetime | None) -> dict[str, 
     if latest is None:
         return None
     moments = [parse_time(t["updated_at"]) for t in listed if t.get("updated_at")]
-    return {"after_since": sum(m > latest - CHECKPOINT_MARGIN for m in moments),
-            "after_checkpoint": sum(m > latest for m in moments)}
+    return {
+        "after_since": sum(m > latest - CHECKPOINT_MARGIN for m in moments),
+        "after_checkpoint": sum(m > latest for m in moments),
+    }
 
 
-def _report_unchanged(ref: prj.ProjectRef, schema: Schema, out: Path, checkpoint: str, started: float
-                      ) -> PullReport:
+def _report_unchanged(ref: prj.ProjectRef, schema: Schema, out: Path, checkpoint: str, started: float) -> PullReport:
     """The report of an incremental pull that found nothing to fetch: the outputs stay as they were."""
     import pyarrow.parquet as pq
 
@@ -268,11 +325,23 @@ def _report_unchanged(ref: prj.ProjectRef, schema: Schema, out: Path, checkpoint
     u_path = unknown_path(out)
     unknown = pq.ParquetFile(u_path).metadata.num_rows if u_path.exists() else 0
     return PullReport(
-        project_id=ref.id, project_title=ref.title, schema=schema.name, out=str(out),
-        unknown_out=str(u_path) if unknown else None, items_out=str(items_path(out)), incremental=True,
-        tasks_fetched=0, annotations=len(frame), rows=pq.ParquetFile(out).metadata.num_rows,
-        cancelled=int(frame["was_cancelled"].sum()), ground_truth=int(frame["ground_truth"].sum()), unknown=unknown,
-        new_annotations=0, updated_annotations=0, removed_annotations=0, checkpoint=checkpoint,
+        project_id=ref.id,
+        project_title=ref.title,
+        schema=schema.name,
+        out=str(out),
+        unknown_out=str(u_path) if unknown else None,
+        items_out=str(items_path(out)),
+        incremental=True,
+        tasks_fetched=0,
+        annotations=len(frame),
+        rows=pq.ParquetFile(out).metadata.num_rows,
+        cancelled=int(frame["was_cancelled"].sum()),
+        ground_truth=int(frame["ground_truth"].sum()),
+        unknown=unknown,
+        new_annotations=0,
+        updated_annotations=0,
+        removed_annotations=0,
+        checkpoint=checkpoint,
         seconds={"check": round(time.perf_counter() - started, 3)},
     )
 
@@ -288,9 +357,15 @@ class _Fetched:
     latest: datetime | None = None
 
 
-def _fetch(client: StudioClient, project_id: int, schema: Schema, since: datetime | None,
-           latest: datetime | None, on_progress: Progress | None,
-           timings: dict[str, float] | None = None) -> _Fetched:
+def _fetch(
+    client: StudioClient,
+    project_id: int,
+    schema: Schema,
+    since: datetime | None,
+    latest: datetime | None,
+    on_progress: Progress | None,
+    timings: dict[str, float] | None = None,
+) -> _Fetched:
     emails = annotator_emails(client)
     fetched = _Fetched(latest=latest)
     for task in export_tasks(client, project_id, since, on_progress, timings):
@@ -313,8 +388,9 @@ def _write(out: Path, annotations: pa.Table, unknown: pa.Table, items: pa.Table)
     write_parquet(items_path(out), items.sort_by([("task_id", "ascending")]), output="annotations")
     u_path = unknown_path(out)
     if unknown.num_rows:
-        write_parquet(u_path, unknown.sort_by([("task_id", "ascending"), ("annotation_id", "ascending")]),
-                      output="annotations")
+        write_parquet(
+            u_path, unknown.sort_by([("task_id", "ascending"), ("annotation_id", "ascending")]), output="annotations"
+        )
     elif u_path.exists():
         remove_output(u_path)
 
@@ -326,7 +402,9 @@ def _changes(old: pd.DataFrame | None, fresh: pa.Table, changed_tasks: set[int])
     before = old[old["task_id"].isin(changed_tasks)][["annotation_id", "updated_at"]].drop_duplicates("annotation_id")
     stamps = dict(zip(before["annotation_id"], before["updated_at"], strict=True))
     new = {a for a in now["annotation_id"] if a not in stamps}
-    updated = {a for a, t in zip(now["annotation_id"], now["updated_at"], strict=True) if a in stamps and stamps[a] != t}
+    updated = {
+        a for a, t in zip(now["annotation_id"], now["updated_at"], strict=True) if a in stamps and stamps[a] != t
+    }
     removed = len(set(stamps) - set(now["annotation_id"]))
     return new, updated, removed
 
@@ -344,13 +422,16 @@ def _merge(path: Path, fresh: pa.Table, changed_tasks: set[int], schema: pa.Sche
         keep = pc.invert(pc.is_in(old["task_id"], value_set=pa.array(sorted(changed_tasks), pa.int64())))
         return pa.concat_tables([old.filter(keep), fresh], promote_options="permissive")
     except (pa.ArrowInvalid, pa.ArrowTypeError, KeyError, ValueError) as error:
-        raise StudioError(f"{path}: cannot merge an incremental pull into it ({error})",
-                          hint="pull without --since-last to rewrite it") from None
+        raise StudioError(
+            f"{path}: cannot merge an incremental pull into it ({error})",
+            hint="pull without --since-last to rewrite it",
+        ) from None
 
 
 def _sorted(table: pa.Table, schema: Schema) -> pa.Table:
     order = {name: i for i, name in enumerate(schema.field_names)}
     position = pa.array([order.get(name, len(order)) for name in table["field"].to_pylist()], pa.int64())
     indices = table.append_column("_pos", position).sort_by(
-        [("task_id", "ascending"), ("annotation_id", "ascending"), ("_pos", "ascending")])
+        [("task_id", "ascending"), ("annotation_id", "ascending"), ("_pos", "ascending")]
+    )
     return indices.drop_columns(["_pos"])

@@ -50,8 +50,14 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from empathykit.annotate import projects as prj
-from empathykit.annotate.concurrency import (Ledger, import_guarded, remove_lost_races, resolve_project, saved_ledger,
-                                             sweep_twins)
+from empathykit.annotate.concurrency import (
+    Ledger,
+    import_guarded,
+    remove_lost_races,
+    resolve_project,
+    saved_ledger,
+    sweep_twins,
+)
 from empathykit.annotate.connection import Connection, StudioClient, batches_arrived, connect, short_body
 from empathykit.errors import InputError, SchemaError, StudioConnectionError, StudioError
 from empathykit.progress import Progress
@@ -134,10 +140,19 @@ def push(
         _number_rounds(records, ledger.rounds, round_size, first_round)
     todo = [r for r in records if not ledger.present(r["item_id"])]
     # 4. batched import
-    tasks = [_task(r, predictions.get(r["item_id"]), prediction_score_column, model_version,
-                   gold.get(r["item_id"]), schema, (predictions_column, gold_column, prediction_score_column))
-             for r in todo]
-    batches = [tasks[i:i + batch_size] for i in range(0, len(tasks), batch_size)]
+    tasks = [
+        _task(
+            r,
+            predictions.get(r["item_id"]),
+            prediction_score_column,
+            model_version,
+            gold.get(r["item_id"]),
+            schema,
+            (predictions_column, gold_column, prediction_score_column),
+        )
+        for r in todo
+    ]
+    batches = [tasks[i : i + batch_size] for i in range(0, len(tasks), batch_size)]
     _import_batches(client, ref, ledger, batches, on_progress)
     race_removed, race_kept = remove_lost_races(ledger, lambda item: 1 if item in gold else 0)
     ledger.save()  # the next push of this project reads only what changed after this one
@@ -145,19 +160,35 @@ def push(
         sweep_twins(client, project)
     mine = {item for item, ids in ledger.tasks.items() if ids and min(ids) in ledger.ours}
     return PushReport(
-        project_id=ref.id, project_title=ref.title, project_url=ref.url, project_created=created,
-        schema=schema.name, items=len(records), created=len(mine), skipped=len(records) - len(mine),
-        duplicates=prepared.duplicates, batches=len(batches), ids_from=prepared.ids_from,
+        project_id=ref.id,
+        project_title=ref.title,
+        project_url=ref.url,
+        project_created=created,
+        schema=schema.name,
+        items=len(records),
+        created=len(mine),
+        skipped=len(records) - len(mine),
+        duplicates=prepared.duplicates,
+        batches=len(batches),
+        ids_from=prepared.ids_from,
         rounds=sorted({r["round"] for r in records}) if round_size else [],
-        predictions=len(mine & predictions.keys()), gold=len(mine & gold.keys()),
+        predictions=len(mine & predictions.keys()),
+        gold=len(mine & gold.keys()),
         overlap=overlap if overlap is not None else ref.maximum_annotations,
         config_differs=not created and _normalise(ref.label_config) != _normalise(schema.label_config()),
-        problems=problems, bad_lines=prepared.bad_lines, race_removed=race_removed, race_kept=race_kept,
+        problems=problems,
+        bad_lines=prepared.bad_lines,
+        race_removed=race_removed,
+        race_kept=race_kept,
     )
 
 
-def _resolve_input(items: str | Path | Iterable[Mapping[str, Any]], schema: str | Schema | None,
-                   schema_options: Mapping[str, Any] | None, problems: list[str]):
+def _resolve_input(
+    items: str | Path | Iterable[Mapping[str, Any]],
+    schema: str | Schema | None,
+    schema_options: Mapping[str, Any] | None,
+    problems: list[str],
+):
     """The items (a ``<dataset>:<path>`` read by its release's reader, whose problems are
     collected) and the schema (the release's when none is given)."""
     dataset = parse_spec(items) if isinstance(items, (str, Path)) else None
@@ -174,8 +205,14 @@ def _resolve_input(items: str | Path | Iterable[Mapping[str, Any]], schema: str 
     return items, schema
 
 
-def _check_settings(project: str, batch_size: int, round_size: int | None, overlap: int | None,
-                    predictions_column: str | None, model_version: str | None) -> None:
+def _check_settings(
+    project: str,
+    batch_size: int,
+    round_size: int | None,
+    overlap: int | None,
+    predictions_column: str | None,
+    model_version: str | None,
+) -> None:
     if batch_size < 1:
         raise InputError(f"batch size must be at least 1, got {batch_size}")
     if round_size is not None and round_size < 1:
@@ -183,8 +220,9 @@ def _check_settings(project: str, batch_size: int, round_size: int | None, overl
     if overlap is not None and overlap < 1:
         raise InputError(f"overlap must be at least 1 annotator, got {overlap}")
     if not project.strip() or len(project) > MAX_TITLE:
-        raise InputError(f"project title {project!r} has {len(project)} characters; "
-                         f"Label Studio takes 1 to {MAX_TITLE}")
+        raise InputError(
+            f"project title {project!r} has {len(project)} characters; Label Studio takes 1 to {MAX_TITLE}"
+        )
     if predictions_column and not model_version:
         raise InputError("pre-annotations need a model version (--model-version, e.g. 'lexicon-v1')")
 
@@ -201,8 +239,15 @@ class _Prepared:
     bad_lines: list[str]
 
 
-def _prepare(items, schema: Schema, id_column: str | None, skip_bad: bool, predictions_column: str | None,
-             score_column: str | None, gold_column: str | None) -> _Prepared:
+def _prepare(
+    items,
+    schema: Schema,
+    id_column: str | None,
+    skip_bad: bool,
+    predictions_column: str | None,
+    score_column: str | None,
+    gold_column: str | None,
+) -> _Prepared:
     bad_lines: list[str] = []
     if isinstance(items, (str, Path)):
         keep_text = [c for c in (id_column, "item_id", "id") if c]
@@ -225,27 +270,40 @@ def _prepare(items, schema: Schema, id_column: str | None, skip_bad: bool, predi
     return _Prepared(records, ids_from, duplicates, typed(predictions_column), typed(gold_column), bad_lines)
 
 
-def _project(client: StudioClient, project: str, schema: Schema, overlap: int | None,
-             has_gold: bool) -> tuple[prj.ProjectRef, bool]:
+def _project(
+    client: StudioClient, project: str, schema: Schema, overlap: int | None, has_gold: bool
+) -> tuple[prj.ProjectRef, bool]:
     """The project titled ``project``: created, or reused when it holds the same schema."""
     settings: dict[str, Any] = {}
     if overlap is not None:
         settings.update(maximum_annotations=overlap, overlap_cohort_percentage=100)
     if has_gold:
         settings.update(annotator_evaluation_enabled=True)
-    ref, created = resolve_project(client, project, lambda: prj.create_project(
-        client, title=project, schema_name=schema_tag(schema), label_config=schema.label_config(),
-        instructions=schema.instructions, settings=settings))
+    ref, created = resolve_project(
+        client,
+        project,
+        lambda: prj.create_project(
+            client,
+            title=project,
+            schema_name=schema_tag(schema),
+            label_config=schema.label_config(),
+            instructions=schema.instructions,
+            settings=settings,
+        ),
+    )
     if not created:
         if ref.schema is not None and ref.schema.split(" ")[0] != schema.name:
-            raise StudioError(f"project {ref.title!r} (id {ref.id}) holds schema {ref.schema.split(' ')[0]!r}, "
-                              f"not {schema.name!r}", hint="push into another project title")
+            raise StudioError(
+                f"project {ref.title!r} (id {ref.id}) holds schema {ref.schema.split(' ')[0]!r}, not {schema.name!r}",
+                hint="push into another project title",
+            )
         prj.update_project(client, ref, settings)
     return ref, created
 
 
-def _number_rounds(records: list[dict[str, Any]], existing: dict[str, Any], round_size: int,
-                   first_round: int | None) -> None:
+def _number_rounds(
+    records: list[dict[str, Any]], existing: dict[str, Any], round_size: int, first_round: int | None
+) -> None:
     """Put ``round`` in each record, ``round_size`` records per round in input order."""
     if first_round is None:
         first_round = _first_round(records, existing, {r["item_id"] for r in records}, round_size)
@@ -253,8 +311,9 @@ def _number_rounds(records: list[dict[str, Any]], existing: dict[str, Any], roun
         record["round"] = first_round + position // round_size
 
 
-def _import_batches(client: StudioClient, ref: prj.ProjectRef, ledger: Ledger, batches: list[list[dict]],
-                    on_progress: Progress | None) -> None:
+def _import_batches(
+    client: StudioClient, ref: prj.ProjectRef, ledger: Ledger, batches: list[list[dict]], on_progress: Progress | None
+) -> None:
     sent: list[int] = []
 
     def send(batch: list[dict], number: int, total: int) -> list[int]:
@@ -275,8 +334,9 @@ def _first_round(records: list[dict[str, Any]], existing: dict[str, Any], ours: 
         known = existing.get(record["item_id"])
         if isinstance(known, int):
             return known - position // round_size
-    return 1 + max((int(rnd) for item, rnd in existing.items()
-                    if item not in ours and isinstance(rnd, (int, float))), default=0)
+    return 1 + max(
+        (int(rnd) for item, rnd in existing.items() if item not in ours and isinstance(rnd, (int, float))), default=0
+    )
 
 
 def schema_tag(schema: Schema) -> str:
@@ -299,8 +359,10 @@ def _dedupe(records: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], int]:
         if first is None:
             seen[item] = record
         elif first != record:
-            raise InputError(f"item {item!r} appears twice with different content (second at record {position})",
-                             hint="give every item a unique id (--id-column) or drop the duplicate")
+            raise InputError(
+                f"item {item!r} appears twice with different content (second at record {position})",
+                hint="give every item a unique id (--id-column) or drop the duplicate",
+            )
     return list(seen.values()), len(records) - len(seen)
 
 
@@ -319,8 +381,10 @@ def _typed(schema: Schema, record: Mapping[str, Any], column: str | None) -> dic
     elif schema.target is not None:
         values = {schema.target: raw}
     else:
-        raise SchemaError(f"item {record['item_id']!r}: column {column!r} must hold a {{field: value}} dict "
-                          f"(schema {schema.name!r} has no single target field)")
+        raise SchemaError(
+            f"item {record['item_id']!r}: column {column!r} must hold a {{field: value}} dict "
+            f"(schema {schema.name!r} has no single target field)"
+        )
     try:
         results = schema.to_results(values)
     except (SchemaError, KeyError, TypeError, ValueError) as error:
@@ -331,8 +395,15 @@ def _typed(schema: Schema, record: Mapping[str, Any], column: str | None) -> dic
     return values
 
 
-def _task(record: dict[str, Any], prediction: dict | None, score_column: str | None, model_version: str | None,
-          gold: dict | None, schema: Schema, consumed: tuple[str | None, ...]) -> dict[str, Any]:
+def _task(
+    record: dict[str, Any],
+    prediction: dict | None,
+    score_column: str | None,
+    model_version: str | None,
+    gold: dict | None,
+    schema: Schema,
+    consumed: tuple[str | None, ...],
+) -> dict[str, Any]:
     data = {k: v for k, v in record.items() if k not in consumed}
     task: dict[str, Any] = {"data": data}
     if prediction is not None:
@@ -360,8 +431,11 @@ def _import(client: StudioClient, ref: prj.ProjectRef, batch: list[dict], number
             except ApiError as error:
                 if error.status_code in (401, 403):
                     raise  # a refused key, not a refused batch
-                raise StudioError(f"Label Studio at {client.url} refused {where} of project {ref.id}: "
-                                  f"HTTP {error.status_code}: {short_body(error.body)}", hint=hint) from None
+                raise StudioError(
+                    f"Label Studio at {client.url} refused {where} of project {ref.id}: "
+                    f"HTTP {error.status_code}: {short_body(error.body)}",
+                    hint=hint,
+                ) from None
     except StudioError as error:
         if error.hint is None:
             error.hint = hint

@@ -46,13 +46,21 @@ def _dm_time(moment: datetime) -> str:
 
 def since_filter(since: datetime) -> dict[str, Any]:
     """The Data Manager filter of the tasks changed after ``since``."""
-    return {"conjunction": "and", "items": [
-        {"filter": "filter:tasks:updated_at", "operator": "greater", "type": "Datetime", "value": _dm_time(since)}]}
+    return {
+        "conjunction": "and",
+        "items": [
+            {"filter": "filter:tasks:updated_at", "operator": "greater", "type": "Datetime", "value": _dm_time(since)}
+        ],
+    }
 
 
-def export_tasks(client: StudioClient, project_id: int, since: datetime | None = None,
-                 on_progress: Progress | None = None, timings: dict[str, float] | None = None
-                 ) -> Iterator[dict[str, Any]]:
+def export_tasks(
+    client: StudioClient,
+    project_id: int,
+    since: datetime | None = None,
+    on_progress: Progress | None = None,
+    timings: dict[str, float] | None = None,
+) -> Iterator[dict[str, Any]]:
     """Full JSON of every task of the project (changed since ``since``), with
     its annotations, from one export snapshot spooled to a temporary file and
     read back task by task (flat memory). Progress: the server building the
@@ -67,8 +75,14 @@ def export_tasks(client: StudioClient, project_id: int, since: datetime | None =
             count()
 
 
-def _download_snapshot(client: StudioClient, project_id: int, since: datetime | None, spool: IO[bytes],
-                       on_progress: Progress | None = None, timings: dict[str, float] | None = None) -> int | None:
+def _download_snapshot(
+    client: StudioClient,
+    project_id: int,
+    since: datetime | None,
+    spool: IO[bytes],
+    on_progress: Progress | None = None,
+    timings: dict[str, float] | None = None,
+) -> int | None:
     """Build an export snapshot, write its JSON to ``spool``, delete it (and
     the filtering view) on every exit path; returns the number of tasks the
     server reported. Snapshots left by killed pulls are deleted first."""
@@ -79,29 +93,51 @@ def _download_snapshot(client: StudioClient, project_id: int, since: datetime | 
         task_filter: dict[str, Any] = {}
         if since is not None:
             data = {"title": snapshot_title(), "filters": since_filter(since)}
-            view = client.request("POST", "/api/dm/views/", what=f"{what} (creating its task filter)",
-                                  json={"project": project_id, "data": data}).json()["id"]
+            view = client.request(
+                "POST",
+                "/api/dm/views/",
+                what=f"{what} (creating its task filter)",
+                json={"project": project_id, "data": data},
+            ).json()["id"]
             cleanup.enter_context(_deleted_after(client, f"/api/dm/views/{view}/"))
             task_filter["view"] = view
         report(on_progress, "building the export snapshot on the server")
         timings = timings if timings is not None else {}
         started = time.perf_counter()
-        snapshot = client.request("POST", exports, what=f"{what} (building the export snapshot)",
-                                  timeout=SNAPSHOT_TIMEOUT, json={
-            "title": snapshot_title(), "task_filter_options": task_filter,
-            "serialization_options": {"drafts": {"only_id": True}, "predictions": {"only_id": True},
-                                      "annotations__completed_by": {"only_id": True}}}).json()
+        snapshot = client.request(
+            "POST",
+            exports,
+            what=f"{what} (building the export snapshot)",
+            timeout=SNAPSHOT_TIMEOUT,
+            json={
+                "title": snapshot_title(),
+                "task_filter_options": task_filter,
+                "serialization_options": {
+                    "drafts": {"only_id": True},
+                    "predictions": {"only_id": True},
+                    "annotations__completed_by": {"only_id": True},
+                },
+            },
+        ).json()
         cleanup.enter_context(_deleted_after(client, f"{exports}{snapshot['id']}"))
         while snapshot.get("status") not in ("completed", "failed"):  # a server with a job queue
             time.sleep(SNAPSHOT_POLL)
-            snapshot = client.request("GET", f"{exports}{snapshot['id']}",
-                                      what=f"{what} (waiting for the export snapshot)").json()
+            snapshot = client.request(
+                "GET", f"{exports}{snapshot['id']}", what=f"{what} (waiting for the export snapshot)"
+            ).json()
         if snapshot["status"] == "failed":
-            raise StudioError(f"Label Studio could not build the export snapshot of project {project_id}",
-                              hint="see the Label Studio server log")
+            raise StudioError(
+                f"Label Studio could not build the export snapshot of project {project_id}",
+                hint="see the Label Studio server log",
+            )
         timings["snapshot"], started = time.perf_counter() - started, time.perf_counter()
-        with client.stream("GET", f"{exports}{snapshot['id']}/download", params={"exportType": "JSON"},
-                           what=f"{what} (downloading the export snapshot)", timeout=DOWNLOAD_TIMEOUT) as response:
+        with client.stream(
+            "GET",
+            f"{exports}{snapshot['id']}/download",
+            params={"exportType": "JSON"},
+            what=f"{what} (downloading the export snapshot)",
+            timeout=DOWNLOAD_TIMEOUT,
+        ) as response:
             for block in response.iter_bytes():
                 spool.write(block)
         timings["download"] = time.perf_counter() - started
@@ -117,11 +153,17 @@ def clean_stale_snapshots(client: StudioClient, project_id: int) -> int:
     """Delete the project's export snapshots and filter views that killed pulls left (see :func:`_stale`)."""
     what = f"pulling project {project_id} (deleting what an interrupted pull left)"
     exports = f"/api/projects/{project_id}/exports/"
-    stale = [f"{exports}{s['id']}" for s in client.request("GET", exports, what=what).json()
-             if _stale(s.get("title"), s.get("created_at"))]
+    stale = [
+        f"{exports}{s['id']}"
+        for s in client.request("GET", exports, what=what).json()
+        if _stale(s.get("title"), s.get("created_at"))
+    ]
     views = client.request("GET", "/api/dm/views/", params={"project": project_id}, what=what).json()
-    stale += [f"/api/dm/views/{v['id']}/" for v in views
-              if v.get("project") == project_id and _stale((v.get("data") or {}).get("title"), None)]
+    stale += [
+        f"/api/dm/views/{v['id']}/"
+        for v in views
+        if v.get("project") == project_id and _stale((v.get("data") or {}).get("title"), None)
+    ]
     for path in stale:
         client.request("DELETE", path, what=what)
     return len(stale)
@@ -132,7 +174,7 @@ def _stale(title: str | None, created_at: str | None) -> bool:
     :data:`SNAPSHOT_TIMEOUT` (a pull elsewhere that never finished)."""
     if not title or not title.startswith(SNAPSHOT_TITLE):
         return False
-    owner, _, pid = title[len(SNAPSHOT_TITLE):].strip().rpartition(":")
+    owner, _, pid = title[len(SNAPSHOT_TITLE) :].strip().rpartition(":")
     if not owner:  # titled by an older version, which never left one behind on purpose
         return True
     created = parse_time(created_at)

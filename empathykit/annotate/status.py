@@ -32,9 +32,9 @@ from empathykit.progress import Progress
 class RoundProgress:
     round: int | None
     tasks: int
-    started: int       # tasks with at least one annotation or skip
-    done: int          # tasks with `overlap` submitted annotations
-    annotations: int   # submitted (not skipped)
+    started: int  # tasks with at least one annotation or skip
+    done: int  # tasks with `overlap` submitted annotations
+    annotations: int  # submitted (not skipped)
     skipped: int
 
 
@@ -42,7 +42,7 @@ class RoundProgress:
 class AnnotatorProgress:
     annotator_id: int
     email: str | None
-    tasks: int                       # tasks they annotated or skipped
+    tasks: int  # tasks they annotated or skipped
     per_round: dict[Any, int] = field(default_factory=dict)
 
 
@@ -59,9 +59,11 @@ class CounterCheck:
             self.examples.append((task_id, counted, stored))
 
 
-COUNTER_FIX = ("Label Studio stopped updating its task counters (as after two project deletes at the same moment): "
-               "restart the server (the local one: `empathykit studio stop` then `empathykit studio start`), then "
-               "recount with `label-studio calculate_stats_all_orgs --from-scratch` in its environment")
+COUNTER_FIX = (
+    "Label Studio stopped updating its task counters (as after two project deletes at the same moment): "
+    "restart the server (the local one: `empathykit studio stop` then `empathykit studio start`), then "
+    "recount with `label-studio calculate_stats_all_orgs --from-scratch` in its environment"
+)
 
 
 @dataclass
@@ -79,8 +81,9 @@ class ProjectStatus:
     counters: CounterCheck = field(default_factory=CounterCheck)
 
 
-def project_status(project: str | int, *, connection: Connection | None = None,
-                   on_progress: Progress | None = None) -> ProjectStatus:
+def project_status(
+    project: str | int, *, connection: Connection | None = None, on_progress: Progress | None = None
+) -> ProjectStatus:
     client = connect(connection)
     ref = prj.require_project(client, project)
     overlap = ref.maximum_annotations or 1
@@ -106,12 +109,26 @@ def project_status(project: str | int, *, connection: Connection | None = None,
             for user in task.get("annotators") or []:
                 touched[user][rnd] += 1
     emails = annotator_emails(client) if touched else {}
-    rounds = [RoundProgress(rnd, c["tasks"], c["started"], c["done"], c["annotations"], c["skipped"])
-              for rnd, c in sorted(by_round.items(), key=lambda kv: (kv[0] is None, kv[0] or 0))]
-    annotators = [AnnotatorProgress(user, emails.get(user), sum(c.values()), dict(sorted(
-                      c.items(), key=lambda kv: (kv[0] is None, kv[0] or 0))))
-                  for user, c in sorted(touched.items(), key=lambda kv: -sum(kv[1].values()))]
-    return ProjectStatus(project_id=ref.id, project_title=ref.title, project_url=ref.url, schema=ref.schema,
-                         overlap=overlap, tasks=sum(r.tasks for r in rounds), done=sum(r.done for r in rounds),
-                         rounds=rounds, annotators=annotators, duplicates=summarise(group_by_item(identified)),
-                         counters=counters)
+    rounds = [
+        RoundProgress(rnd, c["tasks"], c["started"], c["done"], c["annotations"], c["skipped"])
+        for rnd, c in sorted(by_round.items(), key=lambda kv: (kv[0] is None, kv[0] or 0))
+    ]
+    annotators = [
+        AnnotatorProgress(
+            user, emails.get(user), sum(c.values()), dict(sorted(c.items(), key=lambda kv: (kv[0] is None, kv[0] or 0)))
+        )
+        for user, c in sorted(touched.items(), key=lambda kv: -sum(kv[1].values()))
+    ]
+    return ProjectStatus(
+        project_id=ref.id,
+        project_title=ref.title,
+        project_url=ref.url,
+        schema=ref.schema,
+        overlap=overlap,
+        tasks=sum(r.tasks for r in rounds),
+        done=sum(r.done for r in rounds),
+        rounds=rounds,
+        annotators=annotators,
+        duplicates=summarise(group_by_item(identified)),
+        counters=counters,
+    )

@@ -20,11 +20,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Mapping
 
-from empathykit.studio import accounts
 from empathykit.annotate.connection import Connection, StudioClient, connect
 from empathykit.errors import InputError, OutputError, StudioError
 from empathykit.io import atomic_path, check_output
 from empathykit.progress import Counter, Progress
+from empathykit.studio import accounts
 
 PASSWORDS_HEADER = ["email", "password"]
 _EMAIL = re.compile(r"^[^@\s,]+@[^@\s,]+\.[^@\s,]+$")
@@ -65,10 +65,15 @@ def organization_users(client: StudioClient) -> dict[str, int]:
         return {u.email.lower(): u.id for u in client.sdk.users.list() if u.email}
 
 
-def create_annotators(emails: str | Iterable[str], *, password: str | Mapping[str, str] | None = None,
-                      with_tokens: bool = False, connection: Connection | None = None,
-                      passwords_out: str | Path | None = None,
-                      on_progress: Progress | None = None) -> list[AnnotatorAccount]:
+def create_annotators(
+    emails: str | Iterable[str],
+    *,
+    password: str | Mapping[str, str] | None = None,
+    with_tokens: bool = False,
+    connection: Connection | None = None,
+    passwords_out: str | Path | None = None,
+    on_progress: Progress | None = None,
+) -> list[AnnotatorAccount]:
     """Create annotator accounts that do not exist yet; report every e-mail.
 
     ``password`` is one password for all, a mapping e-mail → password, or
@@ -90,14 +95,17 @@ def create_annotators(emails: str | Iterable[str], *, password: str | Mapping[st
         if email in existing:
             created.append(AnnotatorAccount(email, existing[email], "exists"))
         else:
-            secret = (password.get(email) if isinstance(password, Mapping) else password) or accounts.generate_password()
+            secret = (
+                password.get(email) if isinstance(password, Mapping) else password
+            ) or accounts.generate_password()
             earlier = _keep_password(passwords_out, email, secret)
             session = accounts.signup(client.url, invite.token, email, secret)
             if session is None:
                 _restore_password(passwords_out, email, earlier)
-                raise StudioError(f"Label Studio at {client.url} refused to sign up {email}",
-                                  hint="passwords need 8+ characters and must not be too common or "
-                                       "similar to the e-mail")
+                raise StudioError(
+                    f"Label Studio at {client.url} refused to sign up {email}",
+                    hint="passwords need 8+ characters and must not be too common or similar to the e-mail",
+                )
             try:
                 me = accounts.whoami(session)
                 token = accounts.personal_token(session) if with_tokens else None
@@ -135,12 +143,16 @@ def _read_passwords(path: Path) -> dict[str, str]:
             header = next(reader, None)
             rows = list(reader)
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise OutputError(f"passwords file {path}: cannot read it to keep its rows ({type(exc).__name__}); "
-                          "no account was created", hint="name another passwords file with --passwords-out") from None
+        raise OutputError(
+            f"passwords file {path}: cannot read it to keep its rows ({type(exc).__name__}); no account was created",
+            hint="name another passwords file with --passwords-out",
+        ) from None
     if header not in (None, PASSWORDS_HEADER) or any(len(row) not in (0, 2) for row in rows):
-        raise OutputError(f"passwords file {path} is a file that is not an earlier passwords file (expected the CSV "
-                          "columns email,password); writing passwords there would replace it; no account was created",
-                          hint="name a new file with --passwords-out, or move that one away yourself")
+        raise OutputError(
+            f"passwords file {path} is a file that is not an earlier passwords file (expected the CSV "
+            "columns email,password); writing passwords there would replace it; no account was created",
+            hint="name a new file with --passwords-out, or move that one away yourself",
+        )
     return {row[0]: row[1] for row in rows if row and row[0]}
 
 
@@ -156,8 +168,10 @@ def _store_passwords(path: Path, updates: Mapping[str, str | None]) -> None:
     writer = csv.writer(buffer)
     writer.writerow(PASSWORDS_HEADER)
     writer.writerows(sorted(rows.items()))
-    with atomic_path(path, label="passwords file") as tmp, \
-            os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w", encoding="utf-8", newline="") as out:
+    with (
+        atomic_path(path, label="passwords file") as tmp,
+        os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w", encoding="utf-8", newline="") as out,
+    ):
         out.write(buffer.getvalue())
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from enum import Enum
-from typing import Annotated, ContextManager, Iterable, Optional
+from typing import Annotated, ContextManager, Iterable
 
 import typer
 from rich.console import Console, ConsoleDimensions
@@ -79,14 +79,32 @@ def choice(name: str, values: Iterable[str]) -> type[Enum]:
 
 Strategy = choice("Strategy", STRATEGIES)
 #: ``--strategy`` of ``annotate next-round`` and ``loop``: one closed set, listed in ``--help``.
-StrategyOption = Annotated[Strategy, typer.Option("--strategy", help="How the next items are chosen "
-                                                  "(uncertainty, margin, entropy: the model's doubt; diversity; random).")]
+StrategyOption = Annotated[
+    Strategy,
+    typer.Option(
+        "--strategy",
+        help="How the next items are chosen (uncertainty, margin, entropy: the model's doubt; diversity; random).",
+    ),
+]
 #: ``-O KEY=VALUE`` as push, agreement and export accept it.
-SchemaOptions = Annotated[list[str], typer.Option("--schema-option", "-O", help="Schema option KEY=VALUE (repeatable; "
-                                                   "default: the options recorded in the annotations by pull).")]
+SchemaOptions = Annotated[
+    list[str],
+    typer.Option(
+        "--schema-option",
+        "-O",
+        help="Schema option KEY=VALUE (repeatable; default: the options recorded in the annotations by pull).",
+    ),
+]
 #: ``-s`` of the commands that read pulled annotations: the recorded schema by default.
-RecordedSchema = Annotated[Optional[str], typer.Option("--schema", "-s", help="Schema of the annotations (default: the one "
-                                                        "`annotate pull` recorded, else seek-provide; a different one is refused).")]
+RecordedSchema = Annotated[
+    str | None,
+    typer.Option(
+        "--schema",
+        "-s",
+        help="Schema of the annotations (default: the one "
+        "`annotate pull` recorded, else seek-provide; a different one is refused).",
+    ),
+]
 
 
 def schema_options(pairs: list[str]) -> dict[str, str]:

@@ -13,8 +13,22 @@ import sys
 from empathykit.errors import MissingDependencyError
 
 #: The commands in the order of the work; any other command follows in registration order.
-ORDER = ("quickstart", "studio", "collect", "filter", "lexicon", "annotate", "agreement", "export", "train",
-         "evaluate", "predict", "retrieve", "serve", "loop")
+ORDER = (
+    "quickstart",
+    "studio",
+    "collect",
+    "filter",
+    "lexicon",
+    "annotate",
+    "agreement",
+    "export",
+    "train",
+    "evaluate",
+    "predict",
+    "retrieve",
+    "serve",
+    "loop",
+)
 
 #: ``annotate``'s commands in the order a data lead uses them: accounts, tasks, progress, annotations, then
 #: the model's part (pre-annotations, a served model, the next round), then upkeep.
@@ -23,11 +37,12 @@ ANNOTATE_ORDER = ("users", "push", "status", "pull", "predict", "connect", "next
 #: Hidden aliases of option names, rewritten before parsing (kept for one release).
 ALIASES = {"--output": "--out"}
 
-TORCH_HINT = ('install the trainer: pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu '
-              '(CPU; for CUDA the matching build from pytorch.org), then pip install -e ".[train]" in the checkout')
+TORCH_HINT = (
+    "install the trainer: pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu "
+    '(CPU; for CUDA the matching build from pytorch.org), then pip install -e ".[train]" in the checkout'
+)
 
-_TYPE_NAMES = {"str": "TEXT", "int": "INTEGER", "float": "FLOAT", "path": "PATH", "file": "FILE",
-               "directory": "DIR"}
+_TYPE_NAMES = {"str": "TEXT", "int": "INTEGER", "float": "FLOAT", "path": "PATH", "file": "FILE", "directory": "DIR"}
 
 
 def pipeline_order(names: list[str], order: tuple[str, ...] = ORDER) -> list[str]:
@@ -144,9 +159,13 @@ def quiet_libraries() -> None:
     """No progress bars or advisories from datasets, transformers or the Hub in our output: our
     own progress goes to stderr. The environment covers libraries imported later; the calls cover
     those a caller (a test, a notebook) has imported already."""
-    for name, value in (("HF_DATASETS_DISABLE_PROGRESS_BARS", "1"), ("HF_HUB_DISABLE_PROGRESS_BARS", "1"),
-                        ("TRANSFORMERS_VERBOSITY", "error"), ("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1"),
-                        ("TOKENIZERS_PARALLELISM", "false")):
+    for name, value in (
+        ("HF_DATASETS_DISABLE_PROGRESS_BARS", "1"),
+        ("HF_HUB_DISABLE_PROGRESS_BARS", "1"),
+        ("TRANSFORMERS_VERBOSITY", "error"),
+        ("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1"),
+        ("TOKENIZERS_PARALLELISM", "false"),
+    ):
         os.environ.setdefault(name, value)
     if "datasets" in sys.modules:
         import datasets
@@ -169,5 +188,6 @@ def require_torch(command: str) -> None:
     quickstart's environment has none), before any data is read."""
     missing = [name for name in ("torch", "accelerate", "sklearn") if importlib.util.find_spec(name) is None]
     if missing:
-        raise MissingDependencyError(f"{command} needs the trainer's libraries; not installed: {', '.join(missing)}",
-                                     hint=TORCH_HINT)
+        raise MissingDependencyError(
+            f"{command} needs the trainer's libraries; not installed: {', '.join(missing)}", hint=TORCH_HINT
+        )

@@ -111,8 +111,11 @@ class Renderer:
         if new or self.task is None:
             if self.task is not None:  # the finished stage stays listed, full
                 finished = self.bar.tasks[-1]
-                self.bar.update(self.task, total=finished.total or finished.completed or 1,
-                                completed=finished.total or finished.completed or 1)
+                self.bar.update(
+                    self.task,
+                    total=finished.total or finished.completed or 1,
+                    completed=finished.total or finished.completed or 1,
+                )
             for old in self.bar.tasks[:-KEEP_FINISHED]:
                 self.bar.update(old.id, visible=False)
             self.task = self.bar.add_task(self.stage, total=self.total)
@@ -121,11 +124,26 @@ class Renderer:
 
 
 def _bar(console: Console):
-    from rich.progress import (BarColumn, MofNCompleteColumn, Progress as Bar, SpinnerColumn, TextColumn,
-                               TimeElapsedColumn, TimeRemainingColumn)
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        SpinnerColumn,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+    from rich.progress import Progress as Bar
 
-    return Bar(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-               TimeElapsedColumn(), TimeRemainingColumn(), console=console, transient=False)
+    return Bar(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=False,
+    )
 
 
 @contextmanager

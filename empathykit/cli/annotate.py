@@ -3,94 +3,170 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
+from empathykit.cli import _conventions
 from empathykit.cli._common import StrategyOption
 
-from empathykit.cli import _conventions
-
-app = typer.Typer(cls=_conventions.ordered_group(_conventions.ANNOTATE_ORDER), no_args_is_help=True,
-                  short_help="Annotate in Label Studio: users, push, status, pull, predict, connect, next-round, "
-                             "dedupe.",
-                  help="Annotate in Label Studio, in the order of the work: create annotator accounts (users), push "
-                       "items as tasks (push), follow the rounds (status), pull the annotations (pull); with a model, "
-                       "pre-annotate items (predict), let Label Studio ask a served model (connect) and push the "
-                       "items it is least sure about as the next round (next-round); remove duplicate tasks (dedupe).")
+app = typer.Typer(
+    cls=_conventions.ordered_group(_conventions.ANNOTATE_ORDER),
+    no_args_is_help=True,
+    short_help="Annotate in Label Studio: users, push, status, pull, predict, connect, next-round, dedupe.",
+    help="Annotate in Label Studio, in the order of the work: create annotator accounts (users), push "
+    "items as tasks (push), follow the rounds (status), pull the annotations (pull); with a model, "
+    "pre-annotate items (predict), let Label Studio ask a served model (connect) and push the "
+    "items it is least sure about as the next round (next-round); remove duplicate tasks (dedupe).",
+)
 
 
 @app.command("push")
 def push_command(
-    input: Annotated[str, typer.Option("--input", "-i", help="Items: CSV, JSONL or Parquet, or DATASET:PATH (epitome, emolit, empathic-stories, empathic-story-pairs, twittemp).")],
+    input: Annotated[
+        str,
+        typer.Option(
+            "--input",
+            "-i",
+            help="Items: CSV, JSONL or Parquet, or DATASET:PATH (epitome, emolit, empathic-stories, empathic-story-pairs, twittemp).",
+        ),
+    ],
     project: Annotated[str, typer.Option("--project", "-p", help="Project title (created if missing).")],
-    schema: Annotated[Optional[str], typer.Option("--schema", "-s", help="Annotation schema (e.g. seek-provide); default for DATASET:PATH: the data set's.")] = None,
-    schema_option: Annotated[list[str], typer.Option("--schema-option", "-O", help="Schema option KEY=VALUE (repeatable).")] = [],  # noqa: B006
-    id_column: Annotated[Optional[str], typer.Option(help="Stable item id column (default item_id, then id, else a hash of the inputs).")] = None,
-    round_size: Annotated[Optional[int], typer.Option(help="Items per annotation round; adds `round` to each task.")] = None,
-    first_round: Annotated[Optional[int], typer.Option(help="Number of the first round (default: after the project's last).")] = None,
-    overlap: Annotated[Optional[int], typer.Option(help="Annotators per task (Label Studio maximum_annotations).")] = None,
-    predictions_column: Annotated[Optional[str], typer.Option(help="Column with pre-annotations (target value or {field: value}).")] = None,
-    prediction_score_column: Annotated[Optional[str], typer.Option(help="Column with the prediction scores.")] = None,
-    model_version: Annotated[Optional[str], typer.Option(help="Name of the model behind the pre-annotations.")] = None,
-    gold_column: Annotated[Optional[str], typer.Option(help="Column with gold values: ground-truth annotations for calibration.")] = None,
+    schema: Annotated[
+        str | None,
+        typer.Option(
+            "--schema", "-s", help="Annotation schema (e.g. seek-provide); default for DATASET:PATH: the data set's."
+        ),
+    ] = None,
+    schema_option: Annotated[
+        list[str], typer.Option("--schema-option", "-O", help="Schema option KEY=VALUE (repeatable).")
+    ] = [],
+    id_column: Annotated[
+        str | None, typer.Option(help="Stable item id column (default item_id, then id, else a hash of the inputs).")
+    ] = None,
+    round_size: Annotated[
+        int | None, typer.Option(help="Items per annotation round; adds `round` to each task.")
+    ] = None,
+    first_round: Annotated[
+        int | None, typer.Option(help="Number of the first round (default: after the project's last).")
+    ] = None,
+    overlap: Annotated[int | None, typer.Option(help="Annotators per task (Label Studio maximum_annotations).")] = None,
+    predictions_column: Annotated[
+        str | None, typer.Option(help="Column with pre-annotations (target value or {field: value}).")
+    ] = None,
+    prediction_score_column: Annotated[str | None, typer.Option(help="Column with the prediction scores.")] = None,
+    model_version: Annotated[str | None, typer.Option(help="Name of the model behind the pre-annotations.")] = None,
+    gold_column: Annotated[
+        str | None, typer.Option(help="Column with gold values: ground-truth annotations for calibration.")
+    ] = None,
     batch_size: Annotated[int, typer.Option(help="Tasks per import request.")] = 5000,
-    skip_bad: Annotated[bool, typer.Option("--skip-bad", help="Skip and count malformed JSONL lines instead of stopping.")] = False,
+    skip_bad: Annotated[
+        bool, typer.Option("--skip-bad", help="Skip and count malformed JSONL lines instead of stopping.")
+    ] = False,
 ) -> None:
     """Validate every item against the schema, then import the new ones as tasks in batches (re-runs import nothing twice)."""
     from empathykit.annotate.push import push
     from empathykit.cli._common import err_console, progress, schema_options
 
     with progress("importing tasks") as on_progress:
-        report = push(input, schema=schema, project=project, schema_options=schema_options(schema_option),
-                      id_column=id_column, round_size=round_size, first_round=first_round, overlap=overlap,
-                      predictions_column=predictions_column, prediction_score_column=prediction_score_column,
-                      model_version=model_version, gold_column=gold_column, batch_size=batch_size,
-                      skip_bad=skip_bad, on_progress=on_progress)
+        report = push(
+            input,
+            schema=schema,
+            project=project,
+            schema_options=schema_options(schema_option),
+            id_column=id_column,
+            round_size=round_size,
+            first_round=first_round,
+            overlap=overlap,
+            predictions_column=predictions_column,
+            prediction_score_column=prediction_score_column,
+            model_version=model_version,
+            gold_column=gold_column,
+            batch_size=batch_size,
+            skip_bad=skip_bad,
+            on_progress=on_progress,
+        )
     err_console.print(
         f"{'created' if report.project_created else 'reused'} project {report.project_title!r} (id {report.project_id}): "
         f"{report.created} tasks imported in {report.batches} batches, {report.skipped} already there, "
         f"{report.duplicates} duplicate ids in the input; {report.predictions} pre-annotated, {report.gold} gold"
         + (f"; rounds {report.rounds[0]}-{report.rounds[-1]}" if report.rounds else "")
-        + (f"; {report.overlap} annotators per task" if report.overlap else ""), highlight=False)
+        + (f"; {report.overlap} annotators per task" if report.overlap else ""),
+        highlight=False,
+    )
     if report.race_removed:
-        err_console.print(f"note: a concurrent push imported {report.race_removed} of these items at the same "
-                          "moment; this run's copies were deleted", highlight=False)
+        err_console.print(
+            f"note: a concurrent push imported {report.race_removed} of these items at the same "
+            "moment; this run's copies were deleted",
+            highlight=False,
+        )
     if report.race_kept:
-        err_console.print(f"[yellow]note:[/] {len(report.race_kept)} items are in the project twice and the later "
-                          f"copy is already annotated, e.g. {report.race_kept[0]!r}; see `empathykit annotate status`",
-                          highlight=False)
+        err_console.print(
+            f"[yellow]note:[/] {len(report.race_kept)} items are in the project twice and the later "
+            f"copy is already annotated, e.g. {report.race_kept[0]!r}; see `empathykit annotate status`",
+            highlight=False,
+        )
     if report.bad_lines:
-        err_console.print(f"[yellow]skipped:[/] {len(report.bad_lines)} malformed lines, e.g. {report.bad_lines[0]}",
-                          highlight=False, markup=True)
+        err_console.print(
+            f"[yellow]skipped:[/] {len(report.bad_lines)} malformed lines, e.g. {report.bad_lines[0]}",
+            highlight=False,
+            markup=True,
+        )
     if report.problems:
-        err_console.print(f"[yellow]note:[/] the data set reader reported {len(report.problems)} problems, e.g. "
-                          f"{report.problems[0]}", highlight=False)
+        err_console.print(
+            f"[yellow]note:[/] the data set reader reported {len(report.problems)} problems, e.g. {report.problems[0]}",
+            highlight=False,
+        )
     if report.config_differs:
-        err_console.print("[yellow]note:[/] the project's labeling config differs from the schema's "
-                          "(edited in the UI?); pull reports results the schema does not know")
+        err_console.print(
+            "[yellow]note:[/] the project's labeling config differs from the schema's "
+            "(edited in the UI?); pull reports results the schema does not know"
+        )
     err_console.print(f"tasks: {report.project_url}", highlight=False)
 
 
 @app.command("predict")
 def predict_command(
     input: Annotated[str, typer.Option("--input", "-i", help="Items: CSV, JSONL or Parquet.")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Parquet to write: the items plus `prediction` (and `prediction_score`).")],
-    schema: Annotated[str, typer.Option("--schema", "-s", help="Annotation schema whose target is predicted (e.g. seek-provide).")],
-    model: Annotated[Optional[Path], typer.Option(help="Local Hugging Face sequence-classification model folder.")] = None,
-    lexicon_rule: Annotated[list[str], typer.Option(help="Instead of a model: SCORE<OP>NUMBER:LABEL, e.g. 'empathy_score<4.5:none' (repeatable, first match wins).")] = [],  # noqa: B006
-    lexicon: Annotated[Optional[Path], typer.Option(help="Lexicon for --lexicon-rule (default: the bundled list).")] = None,
-    schema_option: Annotated[list[str], typer.Option("--schema-option", "-O", help="Schema option KEY=VALUE (repeatable).")] = [],  # noqa: B006
-    label_map: Annotated[Optional[str], typer.Option(help="Model label to schema label, e.g. LABEL_0=none,LABEL_1=seeking.")] = None,
-    text_field: Annotated[Optional[str], typer.Option(help="Column to predict from (default: the schema's input).")] = None,
-    threshold: Annotated[float, typer.Option(help="Multi-label models: probability at which a label is predicted.")] = 0.5,
+    out: Annotated[
+        Path,
+        typer.Option("--out", "-o", help="Parquet to write: the items plus `prediction` (and `prediction_score`)."),
+    ],
+    schema: Annotated[
+        str, typer.Option("--schema", "-s", help="Annotation schema whose target is predicted (e.g. seek-provide).")
+    ],
+    model: Annotated[Path | None, typer.Option(help="Local Hugging Face sequence-classification model folder.")] = None,
+    lexicon_rule: Annotated[
+        list[str],
+        typer.Option(
+            help="Instead of a model: SCORE<OP>NUMBER:LABEL, e.g. 'empathy_score<4.5:none' (repeatable, first match wins)."
+        ),
+    ] = [],
+    lexicon: Annotated[
+        Path | None, typer.Option(help="Lexicon for --lexicon-rule (default: the bundled list).")
+    ] = None,
+    schema_option: Annotated[
+        list[str], typer.Option("--schema-option", "-O", help="Schema option KEY=VALUE (repeatable).")
+    ] = [],
+    label_map: Annotated[
+        str | None, typer.Option(help="Model label to schema label, e.g. LABEL_0=none,LABEL_1=seeking.")
+    ] = None,
+    text_field: Annotated[
+        str | None, typer.Option(help="Column to predict from (default: the schema's input).")
+    ] = None,
+    threshold: Annotated[
+        float, typer.Option(help="Multi-label models: probability at which a label is predicted.")
+    ] = 0.5,
     batch_size: Annotated[int, typer.Option(help="Texts per model batch.")] = 32,
-    model_version: Annotated[Optional[str], typer.Option(help="Version to record (default: model folder + config hash, or lexicon + rules hash).")] = None,
+    model_version: Annotated[
+        str | None,
+        typer.Option(help="Version to record (default: model folder + config hash, or lexicon + rules hash)."),
+    ] = None,
 ) -> None:
     """Pre-annotate items with a local model's or the lexicon's predictions, ready for `annotate push`."""
-    from empathykit.predict.predictions import predict, predict_lexicon
     from empathykit.cli._common import err_console, progress, schema_options
     from empathykit.errors import InputError
+    from empathykit.predict.predictions import predict, predict_lexicon
     from empathykit.schemas import get_schema
 
     if (model is None) == (not lexicon_rule):
@@ -98,27 +174,51 @@ def predict_command(
     chosen = get_schema(schema, **schema_options(schema_option))
     if model is not None:
         with progress("predicting") as on_progress:
-            report = predict(input, out, schema=chosen, model=model, batch_size=batch_size, text_field=text_field,
-                             label_map=label_map, threshold=threshold, model_version=model_version,
-                             on_progress=on_progress)
+            report = predict(
+                input,
+                out,
+                schema=chosen,
+                model=model,
+                batch_size=batch_size,
+                text_field=text_field,
+                label_map=label_map,
+                threshold=threshold,
+                model_version=model_version,
+                on_progress=on_progress,
+            )
     else:
-        report = predict_lexicon(input, out, schema=chosen, rules=lexicon_rule, lexicon=lexicon,
-                                 text_field=text_field, model_version=model_version)
+        report = predict_lexicon(
+            input,
+            out,
+            schema=chosen,
+            rules=lexicon_rule,
+            lexicon=lexicon,
+            text_field=text_field,
+            model_version=model_version,
+        )
     counts = ", ".join(f"{label} {n}" for label, n in report.labels.items()) or "no labels"
     err_console.print(f"{report.predicted}/{report.items} items predicted ({counts}) → {report.out}", highlight=False)
     score = f" --prediction-score-column {report.score_column}" if report.score_column else ""
-    err_console.print(f"push with: empathykit annotate push --input {report.out} --schema {schema}"
-                      + "".join(f" -O {o}" for o in schema_option) + " --project ... "
-                      f"--predictions-column prediction{score} --model-version '{report.model_version}'",
-                      highlight=False, soft_wrap=True)
+    err_console.print(
+        f"push with: empathykit annotate push --input {report.out} --schema {schema}"
+        + "".join(f" -O {o}" for o in schema_option)
+        + " --project ... "
+        f"--predictions-column prediction{score} --model-version '{report.model_version}'",
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 @app.command("pull")
 def pull_command(
     project: Annotated[str, typer.Option("--project", "-p", help="Project title or id.")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Tidy annotations Parquet to write.")],
-    schema: Annotated[Optional[str], typer.Option("--schema", "-s", help="Schema (default: the one push recorded).")] = None,
-    since_last: Annotated[bool, typer.Option("--since-last", help="Fetch only what changed since the last pull into OUT and merge.")] = False,
+    schema: Annotated[
+        str | None, typer.Option("--schema", "-s", help="Schema (default: the one push recorded).")
+    ] = None,
+    since_last: Annotated[
+        bool, typer.Option("--since-last", help="Fetch only what changed since the last pull into OUT and merge.")
+    ] = False,
 ) -> None:
     """Write every annotation as tidy rows (annotation x field) to Parquet, plus items and unknown-result side tables."""
     from empathykit.annotate.pull import pull
@@ -129,18 +229,31 @@ def pull_command(
     err_console.print(
         f"{report.annotations} annotations ({report.cancelled} skipped, {report.ground_truth} gold) → "
         f"{report.rows} rows in {report.out}; items in {report.items_out}"
-        + (f"; incremental: {report.new_annotations} new, {report.updated_annotations} updated, "
-           f"{report.removed_annotations} removed" if report.incremental else ""), highlight=False)
+        + (
+            f"; incremental: {report.new_annotations} new, {report.updated_annotations} updated, "
+            f"{report.removed_annotations} removed"
+            if report.incremental
+            else ""
+        ),
+        highlight=False,
+    )
     if report.unknown:
-        err_console.print(f"[yellow]note:[/] {report.unknown} results the schema {report.schema!r} does not know "
-                          f"(config edited in the UI?) kept in {report.unknown_out}", highlight=False)
+        err_console.print(
+            f"[yellow]note:[/] {report.unknown} results the schema {report.schema!r} does not know "
+            f"(config edited in the UI?) kept in {report.unknown_out}",
+            highlight=False,
+        )
 
 
 @app.command("users")
 def users_command(
     emails: Annotated[str, typer.Option("--emails", "-e", help="Comma-separated e-mails of annotators.")],
-    password: Annotated[Optional[str], typer.Option(help="One password for all new accounts (default: generated).")] = None,
-    passwords_out: Annotated[Path, typer.Option(help="File (mode 0600) receiving the new accounts' passwords.")] = Path("annotator-passwords.csv"),
+    password: Annotated[
+        str | None, typer.Option(help="One password for all new accounts (default: generated).")
+    ] = None,
+    passwords_out: Annotated[Path, typer.Option(help="File (mode 0600) receiving the new accounts' passwords.")] = Path(
+        "annotator-passwords.csv"
+    ),
 ) -> None:
     """Create annotator accounts in Label Studio (via its invite link); passwords go to a private file, never the screen."""
     from empathykit.annotate.users import create_annotators
@@ -155,38 +268,50 @@ def users_command(
 
 
 @app.command("status")
-def status_command(
-    project: Annotated[str, typer.Option("--project", "-p", help="Project title or id.")],
-) -> None:
+def status_command(project: Annotated[str, typer.Option("--project", "-p", help="Project title or id.")]) -> None:
     """Show annotation progress of a project per round and per annotator."""
     from empathykit.annotate.status import project_status
     from empathykit.cli._common import err_console, print_table, progress
 
     with progress("reading the project's tasks") as on_progress:
         report = project_status(project, on_progress=on_progress)
-    print_table(f"{report.project_title} (id {report.project_id}): {report.done}/{report.tasks} tasks done, "
-                f"{report.overlap} annotator(s) per task",
-                ["round", "tasks", "started", "done", "annotations", "skipped"],
-                [["-" if r.round is None else r.round, r.tasks, r.started, r.done, r.annotations, r.skipped]
-                 for r in report.rounds])
+    print_table(
+        f"{report.project_title} (id {report.project_id}): {report.done}/{report.tasks} tasks done, "
+        f"{report.overlap} annotator(s) per task",
+        ["round", "tasks", "started", "done", "annotations", "skipped"],
+        [
+            ["-" if r.round is None else r.round, r.tasks, r.started, r.done, r.annotations, r.skipped]
+            for r in report.rounds
+        ],
+    )
     rounds = [r.round for r in report.rounds]
-    print_table("per annotator (tasks annotated or skipped)", ["annotator", "id", "total", *[
-        f"round {r}" if r is not None else "no round" for r in rounds]],
-        [[a.email or "?", a.annotator_id, a.tasks, *[a.per_round.get(r, 0) for r in rounds]]
-         for a in report.annotators])
+    print_table(
+        "per annotator (tasks annotated or skipped)",
+        ["annotator", "id", "total", *[f"round {r}" if r is not None else "no round" for r in rounds]],
+        [
+            [a.email or "?", a.annotator_id, a.tasks, *[a.per_round.get(r, 0) for r in rounds]]
+            for a in report.annotators
+        ],
+    )
     dup = report.duplicates
     if dup.items:
         examples = "; ".join(f"{item!r} on tasks {', '.join(map(str, ids))}" for item, ids in dup.examples)
-        err_console.print(f"[yellow]duplicates:[/] {dup.items} items are on more than one task "
-                          f"({dup.extra_tasks} extra tasks), e.g. {examples}; remove them with "
-                          f"`empathykit annotate dedupe -p {report.project_id}`", highlight=False)
+        err_console.print(
+            f"[yellow]duplicates:[/] {dup.items} items are on more than one task "
+            f"({dup.extra_tasks} extra tasks), e.g. {examples}; remove them with "
+            f"`empathykit annotate dedupe -p {report.project_id}`",
+            highlight=False,
+        )
     if report.counters.tasks:
         from empathykit.annotate.status import COUNTER_FIX
 
         task_id, counted, stored = report.counters.examples[0]
-        err_console.print(f"[yellow]counters:[/] on {report.counters.tasks} tasks Label Studio's counters disagree "
-                          f"with the annotations stored (e.g. task {task_id}: counted {counted}, stored {stored}), "
-                          f"so the progress above is wrong. Fix: {COUNTER_FIX}", highlight=False)
+        err_console.print(
+            f"[yellow]counters:[/] on {report.counters.tasks} tasks Label Studio's counters disagree "
+            f"with the annotations stored (e.g. task {task_id}: counted {counted}, stored {stored}), "
+            f"so the progress above is wrong. Fix: {COUNTER_FIX}",
+            highlight=False,
+        )
     err_console.print(report.project_url, highlight=False)
 
 
@@ -203,21 +328,37 @@ def dedupe_command(
         report = dedupe(project, dry_run=dry_run, on_progress=on_progress)
     dup = report.duplicates
     verb = "would delete" if report.dry_run else "deleted"
-    err_console.print(f"{report.project_title} (id {report.project_id}): {report.tasks} tasks, {dup.items} items on "
-                      f"more than one task; {verb} {len(report.deleted)} unannotated later copies", highlight=False)
+    err_console.print(
+        f"{report.project_title} (id {report.project_id}): {report.tasks} tasks, {dup.items} items on "
+        f"more than one task; {verb} {len(report.deleted)} unannotated later copies",
+        highlight=False,
+    )
     if report.annotated:
         shown = ", ".join(f"{item!r} (task {task})" for item, task in report.annotated[:5])
-        err_console.print(f"[yellow]kept:[/] {len(report.annotated)} later copies carry annotations and were not "
-                          f"deleted: {shown}; merge or delete them in the UI", highlight=False)
+        err_console.print(
+            f"[yellow]kept:[/] {len(report.annotated)} later copies carry annotations and were not "
+            f"deleted: {shown}; merge or delete them in the UI",
+            highlight=False,
+        )
     err_console.print(report.project_url, highlight=False)
 
 
 @app.command("connect")
 def connect_command(
     project: Annotated[str, typer.Option("--project", "-p", help="Project title or id.")],
-    url: Annotated[str, typer.Option("--url", help="URL of a running `empathykit serve` (as Label Studio reaches it).")],
-    title: Annotated[Optional[str], typer.Option(help="Name of the backend in Label Studio (default: empathykit MODEL_VERSION).")] = None,
-    auth_user: Annotated[Optional[str], typer.Option("--auth-user", help="The user `serve --auth-user` requires; the password is read from EMPATHYKIT_SERVE_PASSWORD and stored in Label Studio's ML backend settings.")] = None,
+    url: Annotated[
+        str, typer.Option("--url", help="URL of a running `empathykit serve` (as Label Studio reaches it).")
+    ],
+    title: Annotated[
+        str | None, typer.Option(help="Name of the backend in Label Studio (default: empathykit MODEL_VERSION).")
+    ] = None,
+    auth_user: Annotated[
+        str | None,
+        typer.Option(
+            "--auth-user",
+            help="The user `serve --auth-user` requires; the password is read from EMPATHYKIT_SERVE_PASSWORD and stored in Label Studio's ML backend settings.",
+        ),
+    ] = None,
 ) -> None:
     """Register a running `empathykit serve` as the project's ML backend and turn pre-labelling on."""
     from empathykit.cli._common import err_console
@@ -225,34 +366,62 @@ def connect_command(
     from empathykit.serve.connect import connect_backend
 
     report = connect_backend(project, url, title=title, credentials=credentials_from_env(auth_user))
-    err_console.print(f"{'connected' if report.created else 'updated'} ML backend {report.url} (id {report.backend_id}) "
-                      f"to project {report.project_title!r} (id {report.project_id}); pre-labelling on with model "
-                      f"{report.model_version}", highlight=False)
+    err_console.print(
+        f"{'connected' if report.created else 'updated'} ML backend {report.url} (id {report.backend_id}) "
+        f"to project {report.project_title!r} (id {report.project_id}); pre-labelling on with model "
+        f"{report.model_version}",
+        highlight=False,
+    )
     err_console.print(report.project_url, highlight=False)
 
 
 @app.command("next-round")
 def next_round_command(
     project: Annotated[str, typer.Option("--project", "-p", help="Project title or id.")],
-    input: Annotated[str, typer.Option("--input", "-i", help="Pool of items: CSV, JSONL or Parquet (those already in the project are left out).")],
+    input: Annotated[
+        str,
+        typer.Option(
+            "--input", "-i", help="Pool of items: CSV, JSONL or Parquet (those already in the project are left out)."
+        ),
+    ],
     model: Annotated[Path, typer.Option("--model", help="Model folder `empathykit train` wrote (classifier or kd).")],
     size: Annotated[int, typer.Option("--size", "-n", help="Items in the round.")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Parquet of the chosen items with predictions; OUT.selection.json beside it says why.")],
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out", "-o", help="Parquet of the chosen items with predictions; OUT.selection.json beside it says why."
+        ),
+    ],
     strategy: StrategyOption = "uncertainty",
     seed: Annotated[int, typer.Option(help="Seed of random choices and ties.")] = 0,
-    schema: Annotated[Optional[str], typer.Option("--schema", "-s", help="Schema (default: the project's).")] = None,
-    id_column: Annotated[Optional[str], typer.Option(help="Stable item id column (default item_id, then id, else a hash of the inputs).")] = None,
+    schema: Annotated[str | None, typer.Option("--schema", "-s", help="Schema (default: the project's).")] = None,
+    id_column: Annotated[
+        str | None, typer.Option(help="Stable item id column (default item_id, then id, else a hash of the inputs).")
+    ] = None,
 ) -> None:
     """Choose the pool items the model is least sure about (or a diverse, uncertain spread) and push them as the next round, pre-annotated."""
     from empathykit.active.nextround import next_round
     from empathykit.cli._common import err_console, progress
 
     with progress("scoring the pool") as on_progress:
-        report = next_round(project, input, model, size=size, out=out, strategy=strategy.value, seed=seed, schema=schema,
-                            id_column=id_column, on_progress=on_progress)
-    err_console.print(f"round {report.round} of {report.project_title!r} (id {report.project_id}): {report.chosen} of "
-                      f"{report.candidates} candidates chosen by {report.strategy} (pool {report.pool}, "
-                      f"{report.in_project} already in the project); {report.pushed} pushed, {report.predicted} "
-                      f"pre-annotated by {report.model_version}", highlight=False)
+        report = next_round(
+            project,
+            input,
+            model,
+            size=size,
+            out=out,
+            strategy=strategy.value,
+            seed=seed,
+            schema=schema,
+            id_column=id_column,
+            on_progress=on_progress,
+        )
+    err_console.print(
+        f"round {report.round} of {report.project_title!r} (id {report.project_id}): {report.chosen} of "
+        f"{report.candidates} candidates chosen by {report.strategy} (pool {report.pool}, "
+        f"{report.in_project} already in the project); {report.pushed} pushed, {report.predicted} "
+        f"pre-annotated by {report.model_version}",
+        highlight=False,
+    )
     err_console.print(f"chosen items: {report.out}; why: {report.selection}", highlight=False)
     err_console.print(report.project_url, highlight=False)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, List
+from typing import Annotated
 
 import typer
 
@@ -16,18 +16,25 @@ InputFormat = choice("InputFormat", INPUT_FORMATS)
 
 
 def filter_command(
-    inputs: Annotated[List[Path], typer.Argument(help="Posts: Parquet from `collect file`, or anything it reads.")],
+    inputs: Annotated[list[Path], typer.Argument(help="Posts: Parquet from `collect file`, or anything it reads.")],
     output: Annotated[Path, typer.Option("--out", "-o", help="Parquet file to write.")] = Path("filtered.parquet"),
     counts: Annotated[Path, typer.Option(help="Per-stage counts JSON (default: <output stem>.counts.json).")] = None,
     lexicon: Annotated[Path, typer.Option(help="Lexicon CSV/TSV (default: the bundled 200 health words).")] = None,
     distress_lexicon: Annotated[Path, typer.Option(help="Distress lexicon merged in for scoring.")] = None,
     word_column: Annotated[str, typer.Option(help="Lexicon word column (default: auto-detect).")] = None,
     rating_column: Annotated[str, typer.Option(help="Lexicon rating column (default: auto-detect).")] = None,
-    on_duplicate: Annotated[str, typer.Option(help="Duplicate lexicon words: mean, first, last, max or error.")] = "mean",
-    topic: Annotated[List[str], typer.Option(help="Required topic term (repeat for any of several).")] = ["cancer"],
-    topic_match: Annotated[TopicMatch, typer.Option(help="How topic terms match: word (whole words, #cancer counts; like X's "
-                                                  "stream keyword tracking), prefix (cancers too) or substring.")] = "word",
-    lang: Annotated[List[str], typer.Option(help="Languages to keep (repeatable); 'any' keeps all.")] = ["en"],
+    on_duplicate: Annotated[
+        str, typer.Option(help="Duplicate lexicon words: mean, first, last, max or error.")
+    ] = "mean",
+    topic: Annotated[list[str], typer.Option(help="Required topic term (repeat for any of several).")] = ["cancer"],
+    topic_match: Annotated[
+        TopicMatch,
+        typer.Option(
+            help="How topic terms match: word (whole words, #cancer counts; like X's "
+            "stream keyword tracking), prefix (cancers too) or substring."
+        ),
+    ] = "word",
+    lang: Annotated[list[str], typer.Option(help="Languages to keep (repeatable); 'any' keeps all.")] = ["en"],
     keep_retweets: Annotated[bool, typer.Option("--keep-retweets", help="Keep retweets.")] = False,
     keep_quote_copies: Annotated[bool, typer.Option("--keep-quote-copies", help="Keep quote copies.")] = False,
     drop_quotes: Annotated[bool, typer.Option("--drop-quotes", help="Drop every quote post.")] = False,
@@ -39,7 +46,12 @@ def filter_command(
     fmt: Annotated[InputFormat, typer.Option("--format", help="Input format (auto: by file name).")] = "auto",
     text_column: Annotated[str, typer.Option(help="Column holding the text, for CSV/Parquet inputs.")] = None,
     skip_bad: Annotated[bool, typer.Option("--skip-bad", help="Skip and count malformed input lines.")] = False,
-    engine: Annotated[Engine, typer.Option(help="local (streaming, one machine) or dask (a cluster; needs the dask extra); both write the same file.")] = "local",
+    engine: Annotated[
+        Engine,
+        typer.Option(
+            help="local (streaming, one machine) or dask (a cluster; needs the dask extra); both write the same file."
+        ),
+    ] = "local",
 ) -> None:
     """Keep posts with an empathy-lexicon word and a topic term; mask links and users; drop duplicates."""
     from empathykit.cli._common import err_console, print_table, progress
@@ -47,19 +59,46 @@ def filter_command(
     from empathykit.pipelines.engines import filter_posts
     from empathykit.pipelines.filtering import FilterConfig
 
-    words = resolve_lexicon(lexicon, distress=distress_lexicon, word_column=word_column,
-                            rating_column=rating_column, on_duplicate=on_duplicate)
+    words = resolve_lexicon(
+        lexicon,
+        distress=distress_lexicon,
+        word_column=word_column,
+        rating_column=rating_column,
+        on_duplicate=on_duplicate,
+    )
     _note_duplicates_once(words, on_duplicate)
-    config = FilterConfig(lexicon=words, topics=tuple(topic), topic_match=topic_match.value, languages=() if "any" in lang else tuple(lang),
-                          drop_retweets=not keep_retweets, drop_quote_copies=not keep_quote_copies,
-                          drop_quotes=drop_quotes, mask_emails=mask_emails, mask_phones=mask_phones,
-                          min_tokens=min_tokens, exact_dedup=not no_dedup, near_dedup=not no_near_dedup)
+    config = FilterConfig(
+        lexicon=words,
+        topics=tuple(topic),
+        topic_match=topic_match.value,
+        languages=() if "any" in lang else tuple(lang),
+        drop_retweets=not keep_retweets,
+        drop_quote_copies=not keep_quote_copies,
+        drop_quotes=drop_quotes,
+        mask_emails=mask_emails,
+        mask_phones=mask_phones,
+        min_tokens=min_tokens,
+        exact_dedup=not no_dedup,
+        near_dedup=not no_near_dedup,
+    )
     with progress("filtering posts") as on_progress:
-        result = filter_posts(inputs, output, engine=engine.value, config=config, counts_path=counts, fmt=fmt.value,
-                              text_column=text_column, skip_bad=skip_bad, on_progress=on_progress)
+        result = filter_posts(
+            inputs,
+            output,
+            engine=engine.value,
+            config=config,
+            counts_path=counts,
+            fmt=fmt.value,
+            text_column=text_column,
+            skip_bad=skip_bad,
+            on_progress=on_progress,
+        )
     rows = [[s["stage"], s["dropped"], s["remaining"]] for s in result.counts["stages"]]
-    print_table(f"filter: {result.counts['input']} in, {result.counts['kept']} kept -> {output}",
-                ["stage", "dropped", "remaining"], rows)
+    print_table(
+        f"filter: {result.counts['input']} in, {result.counts['kept']} kept -> {output}",
+        ["stage", "dropped", "remaining"],
+        rows,
+    )
     err_console.print(f"counts: {result.counts_path}", highlight=False)
 
 
@@ -71,9 +110,11 @@ def _note_duplicates_once(words, on_duplicate: str) -> None:
     from empathykit.cli._common import err_console
     from empathykit.config import cache_dir
 
-    notes = [f"{dup.word!r} occurs {len(dup.lines)} times; using "
-             f"{', '.join(f'{d} {v:.6g}' for d, v in dup.resolved.items())} ({on_duplicate})"
-             for dup in words.duplicates]
+    notes = [
+        f"{dup.word!r} occurs {len(dup.lines)} times; using "
+        f"{', '.join(f'{d} {v:.6g}' for d, v in dup.resolved.items())} ({on_duplicate})"
+        for dup in words.duplicates
+    ]
     if not notes:
         return
     said = cache_dir() / "lexicon-notes" / hashlib.sha256("\n".join(notes).encode()).hexdigest()[:16]

@@ -34,9 +34,9 @@ class _ErrorBoundary(TyperGroup):
                     raise
                 raise failure from None
         except EmpathykitError as error:
-            from empathykit.cli._common import err_console
-
             from rich.markup import escape
+
+            from empathykit.cli._common import err_console
 
             # escaped: messages and hints quote user text and commands such as ".[train]"
             err_console.print(f"[bold red]error:[/] {escape(str(error))}", highlight=False, markup=True)
@@ -48,7 +48,7 @@ class _ErrorBoundary(TyperGroup):
 app = typer.Typer(
     cls=_ErrorBoundary,
     help="Build empathy datasets and models: collect posts, filter, annotate in Label Studio, measure agreement, "
-         "export a Hugging Face dataset, then train, evaluate, predict and retrieve with the trainer.",
+    "export a Hugging Face dataset, then train, evaluate, predict and retrieve with the trainer.",
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,  # locals may hold tokens
     add_completion=False,
@@ -57,8 +57,21 @@ app = typer.Typer(
 
 def _register() -> None:
     # Command modules import only typer at module level so --help stays instant.
-    from empathykit.cli import agreement, annotate, collect, export, filter, lexicon, quickstart, retrieve, studio, train
-    from empathykit.cli import loop, predict, serve
+    from empathykit.cli import (
+        agreement,
+        annotate,
+        collect,
+        export,
+        filter,
+        lexicon,
+        loop,
+        predict,
+        quickstart,
+        retrieve,
+        serve,
+        studio,
+        train,
+    )
 
     app.add_typer(lexicon.app, name="lexicon")
     app.add_typer(collect.app, name="collect")

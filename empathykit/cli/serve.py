@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -12,20 +12,56 @@ from empathykit.errors import MissingDependencyError
 
 #: module -> the extra that installs it: the model's libraries and the loop extra's web server
 NEEDS = {"torch": "train", "transformers": "train", "fastapi": "loop", "uvicorn": "loop"}
-TORCH_FIRST = ("pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu (CPU; for CUDA the build "
-               "from pytorch.org), then ")
+TORCH_FIRST = (
+    "pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu (CPU; for CUDA the build "
+    "from pytorch.org), then "
+)
 
 
 def serve_command(
-    model_dir: Annotated[list[Path], typer.Argument(help="Model folder(s) `empathykit train` wrote (one to three for EPITOME, one per mechanism), or a loop folder: its newest model is served, and each newer one the loop writes is swapped in.")],
+    model_dir: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Model folder(s) `empathykit train` wrote (one to three for EPITOME, one per mechanism), or a loop folder: its newest model is served, and each newer one the loop writes is swapped in."
+        ),
+    ],
     port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 9090,
-    host: Annotated[str, typer.Option("--host", help="Address to listen on (0.0.0.0 to reach it from other machines: pass --auth-user then).")] = "127.0.0.1",
-    schema: Annotated[Optional[str], typer.Option("--schema", "-s", help="Schema of the projects served (default: recognised from each project's labeling config).")] = None,
-    schema_option: Annotated[list[str], typer.Option("--schema-option", "-O", help="Schema option KEY=VALUE (repeatable).")] = [],  # noqa: B006
-    label_map: Annotated[Optional[str], typer.Option(help="Model label to schema label, e.g. LABEL_0=none,LABEL_1=seeking.")] = None,
-    auth_user: Annotated[Optional[str], typer.Option("--auth-user", help="Require HTTP basic auth as this user on every route but /health; the password is read from EMPATHYKIT_SERVE_PASSWORD.")] = None,
-    max_tasks: Annotated[int, typer.Option("--max-tasks", min=1, help="Most tasks one /predict request may hold (more: HTTP 413).")] = 10_000,
-    max_text_bytes: Annotated[int, typer.Option("--max-text-bytes", min=1, help="Most UTF-8 bytes of one task's text (more: that task gets an error).")] = 100_000,
+    host: Annotated[
+        str,
+        typer.Option(
+            "--host", help="Address to listen on (0.0.0.0 to reach it from other machines: pass --auth-user then)."
+        ),
+    ] = "127.0.0.1",
+    schema: Annotated[
+        str | None,
+        typer.Option(
+            "--schema",
+            "-s",
+            help="Schema of the projects served (default: recognised from each project's labeling config).",
+        ),
+    ] = None,
+    schema_option: Annotated[
+        list[str], typer.Option("--schema-option", "-O", help="Schema option KEY=VALUE (repeatable).")
+    ] = [],
+    label_map: Annotated[
+        str | None, typer.Option(help="Model label to schema label, e.g. LABEL_0=none,LABEL_1=seeking.")
+    ] = None,
+    auth_user: Annotated[
+        str | None,
+        typer.Option(
+            "--auth-user",
+            help="Require HTTP basic auth as this user on every route but /health; the password is read from EMPATHYKIT_SERVE_PASSWORD.",
+        ),
+    ] = None,
+    max_tasks: Annotated[
+        int, typer.Option("--max-tasks", min=1, help="Most tasks one /predict request may hold (more: HTTP 413).")
+    ] = 10_000,
+    max_text_bytes: Annotated[
+        int,
+        typer.Option(
+            "--max-text-bytes", min=1, help="Most UTF-8 bytes of one task's text (more: that task gets an error)."
+        ),
+    ] = 100_000,
 ) -> None:
     """Serve model predictions to Label Studio (GET /health, POST /setup, /predict, /webhook); connect a project with `annotate connect`."""
     require_libraries()  # before anything is read or loaded
@@ -47,11 +83,21 @@ def serve_command(
 
     with progress("loading the model"):
         backend = Backend(model_dir, schema=chosen, label_map=label_map, limits=limits, log=log)
-    log(f"model {backend.model.version} ({backend.model.family}) loaded"
-        + (f"; following the loop folder {backend.loop_dir}" if backend.loop_dir else ""))
-    serve(backend, host=host, port=port, credentials=credentials, log=log, on_ready=lambda url: log(
-        f"serving at {url}; connect a project with: empathykit annotate connect -p PROJECT --url {url}"
-        + (f" --auth-user {credentials.user}" if credentials else "")))
+    log(
+        f"model {backend.model.version} ({backend.model.family}) loaded"
+        + (f"; following the loop folder {backend.loop_dir}" if backend.loop_dir else "")
+    )
+    serve(
+        backend,
+        host=host,
+        port=port,
+        credentials=credentials,
+        log=log,
+        on_ready=lambda url: log(
+            f"serving at {url}; connect a project with: empathykit annotate connect -p PROJECT --url {url}"
+            + (f" --auth-user {credentials.user}" if credentials else "")
+        ),
+    )
 
 
 def require_libraries() -> None:
@@ -60,9 +106,10 @@ def require_libraries() -> None:
     if not missing:
         return
     extras = ",".join(sorted({NEEDS[name] for name in missing}))
-    raise MissingDependencyError(f"serve needs libraries that are not installed: {', '.join(missing)}",
-                                 hint=(TORCH_FIRST if "torch" in missing else "")
-                                 + f'.venv/bin/pip install -e ".[{extras}]" in the checkout')
+    raise MissingDependencyError(
+        f"serve needs libraries that are not installed: {', '.join(missing)}",
+        hint=(TORCH_FIRST if "torch" in missing else "") + f'.venv/bin/pip install -e ".[{extras}]" in the checkout',
+    )
 
 
 def _absent(name: str) -> bool:

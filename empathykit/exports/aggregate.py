@@ -72,7 +72,7 @@ def majority_spans(span_lists: list[list[dict]], mode: str = "majority") -> list
             covered = np.zeros(length + 1, dtype=bool)
             for s in spans_of_one:
                 if s["label"] == label:
-                    covered[s["start"]:s["end"]] = True
+                    covered[s["start"] : s["end"]] = True
                     for offset, char in enumerate(s.get("text", "")):
                         text_at.setdefault(s["start"] + offset, char)
             coverage += covered
@@ -99,8 +99,13 @@ def aggregate_field(f: Field, values: list[Any], spans: str = "majority") -> tup
     raise AssertionError(f.kind)
 
 
-def aggregate(tidy: pd.DataFrame, schema: Schema, adjudicated: pd.DataFrame | None = None,
-              spans: str = "majority", vectorised: bool = True) -> pd.DataFrame:
+def aggregate(
+    tidy: pd.DataFrame,
+    schema: Schema,
+    adjudicated: pd.DataFrame | None = None,
+    spans: str = "majority",
+    vectorised: bool = True,
+) -> pd.DataFrame:
     """One row per item: ``item_id``, ``n_annotators``, and for each schema field
     its aggregate plus ``<field>_tie`` (choice fields) and ``<field>_adjudicated``.
 
@@ -110,17 +115,20 @@ def aggregate(tidy: pd.DataFrame, schema: Schema, adjudicated: pd.DataFrame | No
     latest = latest_annotations(tidy)
     unknown = sorted(set(latest["field"].unique()) - set(schema.field_names))  # unique(): no Python pass per row
     if unknown:
-        raise ExportError(f"annotations hold fields {unknown} that schema {schema.name!r} does not define",
-                          hint=f"export with the schema the project was pushed with (fields: {list(schema.field_names)})")
+        raise ExportError(
+            f"annotations hold fields {unknown} that schema {schema.name!r} does not define",
+            hint=f"export with the schema the project was pushed with (fields: {list(schema.field_names)})",
+        )
     if latest.empty:
-        raise ExportError("no submitted annotations to export (all skipped or none pulled)",
-                          hint="check `empathykit annotate status` and pull again")
+        raise ExportError(
+            "no submitted annotations to export (all skipped or none pulled)",
+            hint="check `empathykit annotate status` and pull again",
+        )
     final: dict[tuple[str, str], Any] = {}
     if adjudicated is not None and len(adjudicated):
         for row in adjudicated.itertuples(index=False):
             final[(str(row.item_id), str(row.field))] = decode_value(row.value)
     if vectorised:  # choices and ratings only: group-bys, the same table (the loop below is the reference)
-
         table = aggregate_vectorised(latest, schema, final)
         if table is not None:
             return table
@@ -152,16 +160,19 @@ def attach_inputs(aggregated: pd.DataFrame, items: pd.DataFrame, schema: Schema)
     wanted = [c for c in (*schema.inputs, *schema.optional_inputs) if c in items.columns]
     missing = [c for c in schema.inputs if c not in items.columns]
     if missing:
-        raise ExportError(f"items table lacks the schema's input columns {missing}",
-                          hint=f"schema {schema.name!r} needs {list(schema.inputs)}")
+        raise ExportError(
+            f"items table lacks the schema's input columns {missing}",
+            hint=f"schema {schema.name!r} needs {list(schema.inputs)}",
+        )
     items = items.assign(item_id=items["item_id"].astype(str))[["item_id", *wanted]].drop_duplicates("item_id")
     joined = aggregated.merge(items, on="item_id", how="left", validate="one_to_one")
     lost = joined[schema.inputs[0]].isna().sum() if schema.inputs else 0
     if lost:
-        raise ExportError(f"{lost} annotated item(s) have no row in the items table",
-                          hint="pass the items file that was pushed (`--items`)")
+        raise ExportError(
+            f"{lost} annotated item(s) have no row in the items table",
+            hint="pass the items file that was pushed (`--items`)",
+        )
     return joined
-
 
 
 #: ``--aggregate`` methods for choice fields (ratings: mean/median; ``majority`` keeps today's rules).
@@ -174,14 +185,20 @@ def model_labels(tidy: pd.DataFrame, f: Field, method: str) -> dict[str, str]:
 
     latest = latest_annotations(tidy)
     rows = latest[latest["field"] == f.name]
-    data = pd.DataFrame({"task": rows["item_id"].astype(str).to_numpy(), "worker": rows["annotator_id"].astype(str).to_numpy(),
-                         "label": [decode_value(v) for v in rows["value"]]})
+    data = pd.DataFrame(
+        {
+            "task": rows["item_id"].astype(str).to_numpy(),
+            "worker": rows["annotator_id"].astype(str).to_numpy(),
+            "label": [decode_value(v) for v in rows["value"]],
+        }
+    )
     model = DawidSkene(n_iter=100) if method == "dawid-skene" else MACE(random_state=0)
     with warnings.catch_warnings():
         # crowd-kit 1.4 still passes inplace=/copy= that pandas 3 deprecates (Pandas4Warning, thousands
         # per fit); the results are unaffected and the calls are crowd-kit's, so only its warnings go
-        warnings.filterwarnings("ignore", category=getattr(pd.errors, "Pandas4Warning", DeprecationWarning),
-                                module=r"crowdkit\.")
+        warnings.filterwarnings(
+            "ignore", category=getattr(pd.errors, "Pandas4Warning", DeprecationWarning), module=r"crowdkit\."
+        )
         labels = model.fit_predict(data)
     return {str(k): v for k, v in labels.items()}
 
@@ -193,8 +210,10 @@ def apply_method(table: pd.DataFrame, tidy: pd.DataFrame, schema: Schema, method
     target = schema.field(schema.target)
     choice = target.kind == "choice"
     if choice != (method not in ("mean", "median")) and method not in ("majority", "majority-drop"):
-        raise ExportError(f"--aggregate {method} does not apply to {target.kind} field {target.name!r}",
-                          hint="choices: majority, majority-drop, dawid-skene, mace; ratings: mean, median")
+        raise ExportError(
+            f"--aggregate {method} does not apply to {target.kind} field {target.name!r}",
+            hint="choices: majority, majority-drop, dawid-skene, mace; ratings: mean, median",
+        )
     table = table.copy()
     keep = ~table[f"{target.name}_adjudicated"].astype(bool)
     if method in ("dawid-skene", "mace"):

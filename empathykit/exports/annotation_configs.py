@@ -23,16 +23,19 @@ import pyarrow as pa
 
 from empathykit.errors import ExportError
 from empathykit.exports.splits import SPLIT_NAMES, group_keys, grouped_split, stratified_split
-from empathykit.schemas.variants import variants_for
 from empathykit.exports.writer import ExportConfig
 from empathykit.releases.registry import ImportedConfig
 from empathykit.schemas.base import Schema
+from empathykit.schemas.variants import variants_for
 from empathykit.table.annotations import latest_annotations
 from empathykit.table.columns import decode_value
 
 #: Default group columns per schema, used when the items carry them.
-DEFAULT_GROUPS = {"epitome": ("seeker_post",), "story-pair": ("story_a_id", "story_b_id"),
-                  "seek-provide": ("conversation_id",)}
+DEFAULT_GROUPS = {
+    "epitome": ("seeker_post",),
+    "story-pair": ("story_a_id", "story_b_id"),
+    "seek-provide": ("conversation_id",),
+}
 
 
 @dataclass
@@ -72,8 +75,9 @@ class FieldVotes:
         counts = counts.reshape(len(item_ids), len(self.labels)) @ onto
         totals = counts.sum(axis=1, keepdims=True)
         distribution = np.divide(counts, totals, out=np.zeros_like(counts), where=totals > 0)
-        annotations = pa.ListArray.from_arrays(pa.array(offsets, pa.int32()),
-                                               pa.array(np.array(mapped, dtype=object)[codes], pa.string()))
+        annotations = pa.ListArray.from_arrays(
+            pa.array(offsets, pa.int32()), pa.array(np.array(mapped, dtype=object)[codes], pa.string())
+        )
         steps = pa.array(np.arange(len(item_ids) + 1, dtype=np.int32) * len(names))
         shares = pa.ListArray.from_arrays(steps, pa.array(distribution.ravel(), pa.float32()))
         return annotations, shares
@@ -87,8 +91,10 @@ def votes_by_field(tidy: pd.DataFrame, schema: Schema) -> dict[str, FieldVotes]:
         rows = latest[latest["field"].to_numpy() == f.name]
         values, uniques = pd.factorize(rows["value"])  # each distinct JSON value decoded once
         labels = list(f.labels)
-        decoded = np.array([labels.index(v) if isinstance(v := decode_value(u), str) and v in labels else -1
-                            for u in uniques] + [-1], np.int64)
+        decoded = np.array(
+            [labels.index(v) if isinstance(v := decode_value(u), str) and v in labels else -1 for u in uniques] + [-1],
+            np.int64,
+        )
         codes = decoded[values]  # a missing value is code -1 of factorize, the appended -1
         keep = codes >= 0
         items, first = pd.factorize(rows["item_id"].astype(str).to_numpy()[keep])
@@ -131,12 +137,20 @@ def _config_split(split, schema: Schema, variant, votes: FieldVotes | None):
         features.update(annotations=List(Value("string")), label_distribution=List(Value("float32")))
     features = Features(features)
     # a fingerprint given, so datasets does not hash the whole table (seconds per 100,000 rows)
-    return Dataset(InMemoryTable(table.cast(features.arrow_schema)), info=DatasetInfo(features=features),
-                   fingerprint=f"{split._fingerprint}-{variant.name}")
+    return Dataset(
+        InMemoryTable(table.cast(features.arrow_schema)),
+        info=DatasetInfo(features=features),
+        fingerprint=f"{split._fingerprint}-{variant.name}",
+    )
 
 
-def variant_configs(schema: Schema, dataset, schema_options: dict[str, Any] | None = None, variants=None,
-                    votes: dict[str, FieldVotes] | None = None) -> list[ExportConfig]:
+def variant_configs(
+    schema: Schema,
+    dataset,
+    schema_options: dict[str, Any] | None = None,
+    variants=None,
+    votes: dict[str, FieldVotes] | None = None,
+) -> list[ExportConfig]:
     """One :class:`ExportConfig` per task variant of ``schema`` (``votes``: :func:`votes_by_field`)."""
 
     configs = []
@@ -144,10 +158,19 @@ def variant_configs(schema: Schema, dataset, schema_options: dict[str, Any] | No
         field = schema.target if variant.source == "label" else variant.source
         field_votes = (votes or {}).get(field) if votes is not None else None
         splits = {name: _config_split(dataset[name], schema, variant, field_votes) for name in SPLIT_NAMES}
-        configs.append(ExportConfig(variant.name, variant.kind, list(variant.inputs), splits,
-                                    label_names=list(variant.label_names) if variant.label_names else None,
-                                    scale=variant.scale, schema=schema.name, schema_options=dict(schema_options or {}),
-                                    description=variant.description))
+        configs.append(
+            ExportConfig(
+                variant.name,
+                variant.kind,
+                list(variant.inputs),
+                splits,
+                label_names=list(variant.label_names) if variant.label_names else None,
+                scale=variant.scale,
+                schema=schema.name,
+                schema_options=dict(schema_options or {}),
+                description=variant.description,
+            )
+        )
     return configs
 
 
@@ -155,15 +178,18 @@ def group_columns(schema: Schema, items: pd.DataFrame, group_by: str | None) -> 
     """The columns whose shared values keep rows in one split; checked before any work."""
     if group_by:
         if group_by not in items.columns:
-            raise ExportError(f"--group-by {group_by!r}: no such column in the items table "
-                              f"(columns: {', '.join(map(str, items.columns))})",
-                              hint="pass --group-by with a column of the pushed items")
+            raise ExportError(
+                f"--group-by {group_by!r}: no such column in the items table "
+                f"(columns: {', '.join(map(str, items.columns))})",
+                hint="pass --group-by with a column of the pushed items",
+            )
         return (group_by,)
     return tuple(c for c in DEFAULT_GROUPS.get(schema.name, ()) if c in items.columns)
 
 
-def annotation_splits(labelled: pd.DataFrame, strata, items: pd.DataFrame, columns: tuple[str, ...],
-                      fractions, seed: int) -> tuple[np.ndarray, list[str]]:
+def annotation_splits(
+    labelled: pd.DataFrame, strata, items: pd.DataFrame, columns: tuple[str, ...], fractions, seed: int
+) -> tuple[np.ndarray, list[str]]:
     """A split per row of ``labelled`` and warnings (an empty split, when no group forced it)."""
 
     fractions = tuple(float(f) for f in fractions)
@@ -186,10 +212,15 @@ def annotation_splits(labelled: pd.DataFrame, strata, items: pd.DataFrame, colum
         assigned = np.array([by_item[r["item_id"]] for r in rows], dtype=object)
     else:
         assigned = stratified_split([r["label"] for r in rows], fractions, seed)
-    warnings = [f"split {name!r} is empty ({len(rows)} labelled items at fractions {list(fractions)})"
-                for name, share in zip(SPLIT_NAMES, fractions) if share > 0 and name not in set(assigned.tolist())]
+    warnings = [
+        f"split {name!r} is empty ({len(rows)} labelled items at fractions {list(fractions)})"
+        for name, share in zip(SPLIT_NAMES, fractions)
+        if share > 0 and name not in set(assigned.tolist())
+    ]
     left_out = sum(a is None for a in assigned.tolist())
     if left_out:
-        warnings.append(f"{left_out} of {len(rows)} labelled items left out: their {' and '.join(columns)} fell in "
-                        "different splits, and either split would show the model a test story in training")
+        warnings.append(
+            f"{left_out} of {len(rows)} labelled items left out: their {' and '.join(columns)} fell in "
+            "different splits, and either split would show the model a test story in training"
+        )
     return assigned, warnings

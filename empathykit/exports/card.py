@@ -23,10 +23,10 @@ from empathykit.table.agreement import AgreementResult, read_agreement
 #: Papers that defined each annotation scheme (cited on the card of exports made with it).
 SCHEME_CITATIONS = {
     "seek-provide": "@inproceedings{hosseini2021takes,\n  title={It Takes Two to Empathize: One to Seek and One to Provide},\n"
-                    "  author={Hosseini, Mahshid and Caragea, Cornelia},\n  booktitle={AAAI},\n  year={2021}\n}",
+    "  author={Hosseini, Mahshid and Caragea, Cornelia},\n  booktitle={AAAI},\n  year={2021}\n}",
     "epitome": "@inproceedings{sharma2020empathy,\n  title={A Computational Approach to Understanding Empathy Expressed "
-               "in Text-Based Mental Health Support},\n  author={Sharma, Ashish and Miner, Adam S and Atkins, David C "
-               "and Althoff, Tim},\n  booktitle={EMNLP},\n  year={2020}\n}",
+    "in Text-Based Mental Health Support},\n  author={Sharma, Ashish and Miner, Adam S and Atkins, David C "
+    "and Althoff, Tim},\n  booktitle={EMNLP},\n  year={2020}\n}",
 }
 
 
@@ -37,6 +37,7 @@ PRELABEL_COLUMN = "prelabel_model_version"
 @dataclass
 class CardFacts:
     """What the card states about an annotation export, gathered up front."""
+
     license: str = "other"
     agreement: AgreementResult | None = None
     agreement_file: str = ""
@@ -54,8 +55,13 @@ def _beside(annotations: Path, pattern: str) -> Path | None:
     return found[0] if len(found) == 1 else None
 
 
-def gather_facts(annotations: str | Path, *, agreement: str | Path | None = None,
-                 collection: str | Path | None = None, license: str | None = None) -> CardFacts:
+def gather_facts(
+    annotations: str | Path,
+    *,
+    agreement: str | Path | None = None,
+    collection: str | Path | None = None,
+    license: str | None = None,
+) -> CardFacts:
     """Read the agreement and collection files (given, or the one found beside ``annotations``)."""
     annotations = Path(annotations)
     facts = CardFacts(license=license or "other")
@@ -65,8 +71,12 @@ def gather_facts(annotations: str | Path, *, agreement: str | Path | None = None
         facts.agreement_file = agreement_path.name
     collection_path = Path(collection) if collection else _beside(annotations, "*.counts.json")
     if collection_path is not None:
-        facts.collection = _read_json(collection_path, "filter counts", "stages",
-                                      "pass the counts JSON `empathykit filter` wrote (<output>.counts.json)")
+        facts.collection = _read_json(
+            collection_path,
+            "filter counts",
+            "stages",
+            "pass the counts JSON `empathykit filter` wrote (<output>.counts.json)",
+        )
         facts.collection_file = collection_path.name
     facts.extra["prelabelled_by"] = prelabel_counts(annotations)
     return facts
@@ -93,10 +103,15 @@ def _fmt(value: Any) -> str:
 def agreement_lines(result: AgreementResult) -> list[str]:
     settings = result.settings
     level = int(round(100 * settings.confidence))
-    lines = ["## Agreement", "",
-             f"From `empathykit agreement compute` ({settings.n_boot} bootstrap resamples over units, "
-             f"seed {settings.seed}).", "",
-             f"| field | coefficient | value | {level}% interval | units |", "| --- | --- | ---: | --- | ---: |"]
+    lines = [
+        "## Agreement",
+        "",
+        f"From `empathykit agreement compute` ({settings.n_boot} bootstrap resamples over units, "
+        f"seed {settings.seed}).",
+        "",
+        f"| field | coefficient | value | {level}% interval | units |",
+        "| --- | --- | ---: | --- | ---: |",
+    ]
     for name, report in result.fields.items():
         if report.not_applicable:
             lines.append(f"| `{name}` | — | — | — | {report.not_applicable} |")
@@ -129,9 +144,10 @@ def label_count_lines(label_counts: dict[str, dict[str, int]]) -> list[str]:
     if not labels:
         return []
     splits = list(label_counts)
-    lines = ["## Labels per split", "", "| label | " + " | ".join(splits) + " |",
-             "| --- |" + " ---: |" * len(splits)]
-    lines += [f"| {label} | " + " | ".join(str(label_counts[s].get(label, 0)) for s in splits) + " |" for label in labels]
+    lines = ["## Labels per split", "", "| label | " + " | ".join(splits) + " |", "| --- |" + " ---: |" * len(splits)]
+    lines += [
+        f"| {label} | " + " | ".join(str(label_counts[s].get(label, 0)) for s in splits) + " |" for label in labels
+    ]
     return lines + [""]
 
 
@@ -142,42 +158,71 @@ def _grouping(report) -> str:
 
 def _left_out(report) -> str:
     n = report.left_out
-    return (f"; {n} labelled items left out (pairs whose two stories fell in different splits, so that no "
-            "test story is seen in training)") if n else ""
+    return (
+        (
+            f"; {n} labelled items left out (pairs whose two stories fell in different splits, so that no "
+            "test story is seen in training)"
+        )
+        if n
+        else ""
+    )
 
 
 def card_body(report, schema, facts: CardFacts, aggregation: str) -> str:
     """Markdown after the writer's config table (``report``: ``hf.ExportReport``)."""
     options = ", ".join(f"`{k}={v}`" for k, v in sorted(report.schema_options.items())) or "none"
 
-    lines = [f"Exported by empathykit {__version__} from Label Studio annotations.", "",
-             "## Schema", "", f"`{schema.name}` ({schema.title}); options: {options}.", "",
-             *[f"- `{'label' if f.name == schema.target else f.name}` ({f.kind}, {f.level}): {f.description or f.name}"
-               for f in schema.fields], "",
-             "## Splits", "",
-             f"Stratified by `label`{_grouping(report)}, seed {report.seed}, fractions {list(report.fractions)} "
-             f"asked, {report.fractions_achieved} achieved{_left_out(report)}. "
-             f"{report.items_annotated} items annotated, {report.ties} tied (in `ties.parquet`, in no split), "
-             f"{report.unlabelled} unlabelled, {report.adjudicated} adjudicated; {report.not_annotated} pushed "
-             "items were never annotated (in no split).", "",
-             *label_count_lines(report.label_counts),
-             "## Aggregation", "", f"{aggregation}. Adjudicated values are final.", ""]
+    lines = [
+        f"Exported by empathykit {__version__} from Label Studio annotations.",
+        "",
+        "## Schema",
+        "",
+        f"`{schema.name}` ({schema.title}); options: {options}.",
+        "",
+        *[
+            f"- `{'label' if f.name == schema.target else f.name}` ({f.kind}, {f.level}): {f.description or f.name}"
+            for f in schema.fields
+        ],
+        "",
+        "## Splits",
+        "",
+        f"Stratified by `label`{_grouping(report)}, seed {report.seed}, fractions {list(report.fractions)} "
+        f"asked, {report.fractions_achieved} achieved{_left_out(report)}. "
+        f"{report.items_annotated} items annotated, {report.ties} tied (in `ties.parquet`, in no split), "
+        f"{report.unlabelled} unlabelled, {report.adjudicated} adjudicated; {report.not_annotated} pushed "
+        "items were never annotated (in no split).",
+        "",
+        *label_count_lines(report.label_counts),
+        "## Aggregation",
+        "",
+        f"{aggregation}. Adjudicated values are final.",
+        "",
+    ]
     if facts.agreement:
         lines += agreement_lines(facts.agreement)
     if facts.collection:
         lines += collection_lines(facts.collection)
     if facts.extra.get("prelabelled_by"):
         shown = ", ".join(f"`{v}` ({n} items)" for v, n in facts.extra["prelabelled_by"].items())
-        lines += ["## Pre-labelling", "", f"Annotators saw model predictions on some items before answering "
-                  f"(pre-labels can bias annotators toward the model): {shown}.", ""]
+        lines += [
+            "## Pre-labelling",
+            "",
+            f"Annotators saw model predictions on some items before answering "
+            f"(pre-labels can bias annotators toward the model): {shown}.",
+            "",
+        ]
     lines += ["## License", "", f"`{facts.license}` (set with `--license`).", ""]
     return "\n".join(lines)
 
 
 def card_dict(schema, facts: CardFacts, aggregation: str) -> dict[str, Any]:
     """The card facts the writer puts in the YAML header and export.json."""
-    card: dict[str, Any] = {"pretty_name": schema.title, "license": facts.license,
-                            "source": f"Label Studio annotations, schema {schema.name}", "aggregation": aggregation}
+    card: dict[str, Any] = {
+        "pretty_name": schema.title,
+        "license": facts.license,
+        "source": f"Label Studio annotations, schema {schema.name}",
+        "aggregation": aggregation,
+    }
     if schema.name in SCHEME_CITATIONS:
         card["citation"] = SCHEME_CITATIONS[schema.name]
     if facts.agreement_file:

@@ -61,8 +61,15 @@ def epitome_csv_text(rows: Iterable[Mapping[str, Any]]) -> str:
         if level not in (0, 1, 2):
             raise ExportError(f"EPITOME CSV: level {level!r} of {row.get('item_id')!r} is not 0, 1 or 2")
         cells = json.loads(row.get("release_cells") or "{}")  # the release's own spelling, where decoding changed it
-        writer.writerow([*_ids(row), cells.get("seeker_post", row["seeker_post"]),
-                         cells.get("response_post", row["response_post"]), level, rationale_string(row)])
+        writer.writerow(
+            [
+                *_ids(row),
+                cells.get("seeker_post", row["seeker_post"]),
+                cells.get("response_post", row["response_post"]),
+                level,
+                rationale_string(row),
+            ]
+        )
     return buffer.getvalue()[:-2]  # no line end after the last row, as the release
 
 
@@ -99,14 +106,20 @@ def rows_of_export(export_dir: str | Path) -> dict[str, list[dict[str, Any]]]:
             rows.sort(key=lambda row: row["release_row"])
         tables[mechanism] = rows
     if not tables:
-        raise ExportError(f"{export_dir}: no EPITOME mechanism config ({', '.join(FILE_NAMES)})",
-                          hint="export annotations made with the epitome schema, or epitome:DIR")
+        raise ExportError(
+            f"{export_dir}: no EPITOME mechanism config ({', '.join(FILE_NAMES)})",
+            hint="export annotations made with the epitome schema, or epitome:DIR",
+        )
     return tables
 
 
-def rows_from_annotations(annotations: str | Path, *, items: str | Path | None = None,
-                          adjudicated: str | Path | None = None, schema_options: Mapping[str, Any] | None = None
-                          ) -> tuple[dict[str, list[dict[str, Any]]], dict[str, int]]:
+def rows_from_annotations(
+    annotations: str | Path,
+    *,
+    items: str | Path | None = None,
+    adjudicated: str | Path | None = None,
+    schema_options: Mapping[str, Any] | None = None,
+) -> tuple[dict[str, list[dict[str, Any]]], dict[str, int]]:
     """mechanism -> rows aggregated from pulled ``epitome`` annotations (the
     export's rules: majority level, character-majority rationale spans,
     adjudications final), and per mechanism the items left out because their
@@ -115,13 +128,15 @@ def rows_from_annotations(annotations: str | Path, *, items: str | Path | None =
 
     schema = schema_of(annotations, "epitome", dict(schema_options or {}))
     if not Path(annotations).is_file():
-        raise ExportError(f"{annotations}: no such annotations file",
-                          hint="pass the Parquet file `empathykit annotate pull -o` wrote")
+        raise ExportError(
+            f"{annotations}: no such annotations file", hint="pass the Parquet file `empathykit annotate pull -o` wrote"
+        )
     item_table = read_items(items or items_path(annotations), error=ExportError)
     tidy = read_annotations(annotations, error=ExportError)
     check_values(tidy, schema, error=ExportError)
-    table = attach_inputs(aggregate(tidy, schema,
-                                    read_adjudications(adjudicated) if adjudicated else None), item_table, schema)
+    table = attach_inputs(
+        aggregate(tidy, schema, read_adjudications(adjudicated) if adjudicated else None), item_table, schema
+    )
     ids = item_table.drop_duplicates("item_id").set_index("item_id")
     tables, left_out = {}, {}
     for mechanism in schema.options["mechanisms"]:
@@ -131,9 +146,15 @@ def rows_from_annotations(annotations: str | Path, *, items: str | Path | None =
             if not isinstance(level, str):  # tied or not annotated: no level to write
                 continue
             known = {k: ids.at[record["item_id"], k] for k in ("sp_id", "rp_id") if k in ids.columns}
-            rows.append({"item_id": record["item_id"], **{k: v for k, v in known.items() if isinstance(v, str) and v},
-                         "seeker_post": record["seeker_post"], "response_post": record["response_post"],
-                         "level": epitome.LEVELS.index(level),
-                         "rationales": record.get(epitome.rationale_field(mechanism)) or []})
+            rows.append(
+                {
+                    "item_id": record["item_id"],
+                    **{k: v for k, v in known.items() if isinstance(v, str) and v},
+                    "seeker_post": record["seeker_post"],
+                    "response_post": record["response_post"],
+                    "level": epitome.LEVELS.index(level),
+                    "rationales": record.get(epitome.rationale_field(mechanism)) or [],
+                }
+            )
         tables[mechanism], left_out[mechanism] = rows, len(table) - len(rows)
     return tables, left_out

@@ -32,6 +32,7 @@ from empathykit.releases.common import ReadProblem
 from empathykit.releases.registry import is_import_spec
 from empathykit.table.annotations import schema_of
 
+
 @dataclass(frozen=True)
 class ExportOptions:
     """Every option of ``empathykit export``; the defaults are what "not given" means."""
@@ -55,19 +56,34 @@ class ExportOptions:
 
 
 #: How the CLI spells each option, for the refusals.
-FLAGS = {"schema": "--schema", "schema_options": "--schema-option", "items": "--items", "adjudicated": "--adjudicated",
-         "seed": "--seed", "fractions": "--train/--validation/--test", "tasks": "--task", "group_by": "--group-by",
-         "format": "--format", "method": "--aggregate", "spans": "--spans", "dehydrate": "--dehydrate",
-         "agreement": "--agreement", "collection": "--collection", "license": "--license",
-         "push_to_hub": "--push-to-hub"}
+FLAGS = {
+    "schema": "--schema",
+    "schema_options": "--schema-option",
+    "items": "--items",
+    "adjudicated": "--adjudicated",
+    "seed": "--seed",
+    "fractions": "--train/--validation/--test",
+    "tasks": "--task",
+    "group_by": "--group-by",
+    "format": "--format",
+    "method": "--aggregate",
+    "spans": "--spans",
+    "dehydrate": "--dehydrate",
+    "agreement": "--agreement",
+    "collection": "--collection",
+    "license": "--license",
+    "push_to_hub": "--push-to-hub",
+}
 
 #: flow -> the options it takes (every other one must keep its default).
 TAKES = {
     "annotations": frozenset(FLAGS),
-    "an annotations export with --format epitome-csv": frozenset({"schema", "schema_options", "items", "adjudicated",
-                                                                   "format"}),
-    "a DATASET:PATH import": frozenset({"tasks", "seed", "fractions", "group_by", "format", "dehydrate",
-                                        "push_to_hub"}),
+    "an annotations export with --format epitome-csv": frozenset(
+        {"schema", "schema_options", "items", "adjudicated", "format"}
+    ),
+    "a DATASET:PATH import": frozenset(
+        {"tasks", "seed", "fractions", "group_by", "format", "dehydrate", "push_to_hub"}
+    ),
     "a DATASET:PATH import with --format epitome-csv": frozenset({"tasks", "format"}),
 }
 
@@ -91,9 +107,11 @@ def check_options(flow: str, options: ExportOptions) -> None:
     for option in fields(ExportOptions):
         name = option.name
         if name not in TAKES[flow] and getattr(options, name) != getattr(default, name):
-            raise ExportError(f"{FLAGS[name]} does not apply to {flow}",
-                              hint="leave it out" + ("" if flow.startswith("a DATASET") else
-                                                     ", or export another way (see `empathykit export --help`)"))
+            raise ExportError(
+                f"{FLAGS[name]} does not apply to {flow}",
+                hint="leave it out"
+                + ("" if flow.startswith("a DATASET") else ", or export another way (see `empathykit export --help`)"),
+            )
 
 
 @dataclass
@@ -102,38 +120,68 @@ class EpitomeCsvReport:
 
     out_dir: str
     files: list[str]
-    rows: dict[str, int]        # mechanism -> rows written
-    left_out: dict[str, int]    # mechanism -> items tied or not annotated
+    rows: dict[str, int]  # mechanism -> rows written
+    left_out: dict[str, int]  # mechanism -> items tied or not annotated
 
 
 def export_epitome_csv(annotations: str | Path, out: str | Path, options: ExportOptions) -> EpitomeCsvReport:
     """EPITOME annotations as the release's CSV files, one per mechanism."""
     schema = schema_of(annotations, options.schema, options.schema_options)
     if schema.name != "epitome":
-        raise ExportError(f"--format epitome-csv writes EPITOME annotations; schema {schema.name!r} is not epitome",
-                          hint="export with -s epitome")
-    tables, left_out = rows_from_annotations(annotations, items=options.items, adjudicated=options.adjudicated,
-                                             schema_options=options.schema_options)
+        raise ExportError(
+            f"--format epitome-csv writes EPITOME annotations; schema {schema.name!r} is not epitome",
+            hint="export with -s epitome",
+        )
+    tables, left_out = rows_from_annotations(
+        annotations, items=options.items, adjudicated=options.adjudicated, schema_options=options.schema_options
+    )
     files = write_epitome_csv(tables, out)
     return EpitomeCsvReport(str(out), [f.name for f in files], {m: len(rows) for m, rows in tables.items()}, left_out)
 
 
-def run_export(source: str | Path, out: str | Path, options: ExportOptions = ExportOptions(), *,
-               on_problem: Callable[[ReadProblem], None] | None = None,
-               on_progress: Progress | None = None) -> ExportReport | ImportReport | EpitomeCsvReport:
+def run_export(
+    source: str | Path,
+    out: str | Path,
+    options: ExportOptions = ExportOptions(),
+    *,
+    on_problem: Callable[[ReadProblem], None] | None = None,
+    on_progress: Progress | None = None,
+) -> ExportReport | ImportReport | EpitomeCsvReport:
     """Export ``source`` (a pulled annotations table or ``DATASET:PATH``) to ``out`` by the flow
     its kind and ``options.format`` choose, after refusing options that flow does not take."""
     flow = flow_of(source, options.format)
     check_options(flow, options)
     if flow.startswith("a DATASET:PATH import"):
-        return export_import(str(source), out, task=list(options.tasks) or None, seed=options.seed,
-                             fractions=options.fractions, group_by=options.group_by, format=options.format,
-                             dehydrate=options.dehydrate, on_problem=on_problem, on_progress=on_progress)
+        return export_import(
+            str(source),
+            out,
+            task=list(options.tasks) or None,
+            seed=options.seed,
+            fractions=options.fractions,
+            group_by=options.group_by,
+            format=options.format,
+            dehydrate=options.dehydrate,
+            on_problem=on_problem,
+            on_progress=on_progress,
+        )
     if options.format == "epitome-csv":
         return export_epitome_csv(source, out, options)
-    return export_dataset(source, options.schema, out, items=options.items, adjudicated=options.adjudicated,
-                          seed=options.seed, fractions=options.fractions, schema_options=options.schema_options,
-                          on_progress=on_progress, dehydrate=options.dehydrate, method=options.method,
-                          tasks=list(options.tasks) or None, agreement=options.agreement,
-                          collection=options.collection, license=options.license, group_by=options.group_by,
-                          spans=options.spans)
+    return export_dataset(
+        source,
+        options.schema,
+        out,
+        items=options.items,
+        adjudicated=options.adjudicated,
+        seed=options.seed,
+        fractions=options.fractions,
+        schema_options=options.schema_options,
+        on_progress=on_progress,
+        dehydrate=options.dehydrate,
+        method=options.method,
+        tasks=list(options.tasks) or None,
+        agreement=options.agreement,
+        collection=options.collection,
+        license=options.license,
+        group_by=options.group_by,
+        spans=options.spans,
+    )

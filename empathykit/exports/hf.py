@@ -20,24 +20,37 @@ import pandas as pd
 
 from empathykit.errors import ExportError
 from empathykit.exports.aggregate import aggregate, apply_method, attach_inputs
-from empathykit.exports.annotation_configs import annotation_splits, group_columns, variant_configs, votes_by_field  # noqa: F401
+from empathykit.exports.annotation_configs import annotation_splits, group_columns, variant_configs, votes_by_field
 from empathykit.exports.card import card_body, card_dict, gather_facts
 from empathykit.exports.splits import SPLIT_NAMES, achieved_fractions, check_fractions
-from empathykit.schemas.variants import select, variants_for
 from empathykit.exports.writer import write_into
 from empathykit.io import atomic_path, check_output
-from empathykit.progress import Progress, report as report_progress
+from empathykit.progress import Progress
+from empathykit.progress import report as report_progress
 from empathykit.schemas.base import Schema
-from empathykit.table.annotations import (check_annotation_file, check_values, read_adjudications, read_annotations,
-                                          read_items, schema_of)
+from empathykit.schemas.variants import select, variants_for
+from empathykit.table.annotations import (
+    check_annotation_file,
+    check_values,
+    read_adjudications,
+    read_annotations,
+    read_items,
+    schema_of,
+)
 from empathykit.table.columns import items_path as items_beside
 
 #: Columns every export adds beside the schema's features.
 EXTRA_FEATURES = {"n_annotators": "int32", "adjudicated": "bool"}
 
 
-AGGREGATION_NAMES = {"majority": "majority vote, ties flagged (in ties.parquet)", "majority-drop": "majority vote, ties dropped",
-                     "dawid-skene": "Dawid-Skene (crowd-kit)", "mace": "MACE (crowd-kit)", "mean": "mean", "median": "median"}
+AGGREGATION_NAMES = {
+    "majority": "majority vote, ties flagged (in ties.parquet)",
+    "majority-drop": "majority vote, ties dropped",
+    "dawid-skene": "Dawid-Skene (crowd-kit)",
+    "mace": "MACE (crowd-kit)",
+    "mean": "mean",
+    "median": "median",
+}
 
 
 @dataclass
@@ -53,20 +66,22 @@ class ExportReport:
     ties: int
     unlabelled: int
     adjudicated: int
-    not_annotated: int = 0    # pushed items (in the items table) without any annotation: in no split
+    not_annotated: int = 0  # pushed items (in the items table) without any annotation: in no split
     sources: dict[str, str] = field(default_factory=dict)  # the paths as the caller gave them
     group_by: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     fractions_achieved: list[float] = field(default_factory=list)  # each split's share of the items placed
-    left_out: int = 0         # labelled items in no split (pairs whose two stories fell in different splits)
+    left_out: int = 0  # labelled items in no split (pairs whose two stories fell in different splits)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
 def _label_counts(labels: pd.Series, splits) -> dict[str, dict[str, int]]:
-    return {name: {str(k): int(v) for k, v in labels[splits == name].value_counts().sort_index().items()}
-            for name in SPLIT_NAMES}
+    return {
+        name: {str(k): int(v) for k, v in labels[splits == name].value_counts().sort_index().items()}
+        for name in SPLIT_NAMES
+    }
 
 
 def dehydrated_columns(schema: Schema) -> list[str]:
@@ -93,7 +108,9 @@ def _encode_column(schema: Schema, frame: pd.DataFrame) -> pd.DataFrame:
         if f.kind == "choice":
             out[column] = [f.labels.index(v) if isinstance(v, str) else -1 for v in out[column]]
         elif f.kind == "multichoice":
-            out[column] = [[f.labels.index(v) for v in values] if isinstance(values, list) else [] for values in out[column]]
+            out[column] = [
+                [f.labels.index(v) for v in values] if isinstance(values, list) else [] for values in out[column]
+            ]
         elif f.kind in ("text", "spans"):
             out[column] = [v if isinstance(v, list) else [] for v in out[column]]
     return out
@@ -156,8 +173,9 @@ def export_dataset(
     notify = partial(report_progress, on_progress)
     annotations, items_path = _input_paths(annotations, items, out_dir)
     facts = gather_facts(annotations, agreement=agreement, collection=collection, license=license)
-    item_table, groups, tidy, adjudications = _read_inputs(annotations, items_path, schema, group_by, adjudicated,
-                                                           notify)
+    item_table, groups, tidy, adjudications = _read_inputs(
+        annotations, items_path, schema, group_by, adjudicated, notify
+    )
     notify("aggregating")
     table, ties, unlabelled, labelled = _aggregated(tidy, schema, adjudications, item_table, method, spans)
     target = schema.field(schema.target)
@@ -169,13 +187,26 @@ def export_dataset(
         ties = ties.drop(columns=[c for c in dehydrated_columns(schema) if c in ties.columns])
 
     report = ExportReport(
-        out_dir=str(out_dir), schema=schema.name, schema_options=dict(schema.options), seed=seed, fractions=tuple(fractions),
+        out_dir=str(out_dir),
+        schema=schema.name,
+        schema_options=dict(schema.options),
+        seed=seed,
+        fractions=tuple(fractions),
         split_sizes={name: len(dataset[name]) for name in SPLIT_NAMES},
         label_counts=_label_counts(labelled[target.name], splits) if target.kind == "choice" else {},
-        items_annotated=len(table), ties=len(ties), unlabelled=len(unlabelled),
-        adjudicated=int(labelled["adjudicated"].sum()), not_annotated=_not_annotated(item_table, tidy),
-        sources={"annotations": str(annotations), "items": str(items or items_path), "adjudicated": str(adjudicated or "")},
-        group_by=list(groups), warnings=warnings, left_out=sum(s is None for s in splits.tolist()),
+        items_annotated=len(table),
+        ties=len(ties),
+        unlabelled=len(unlabelled),
+        adjudicated=int(labelled["adjudicated"].sum()),
+        not_annotated=_not_annotated(item_table, tidy),
+        sources={
+            "annotations": str(annotations),
+            "items": str(items or items_path),
+            "adjudicated": str(adjudicated or ""),
+        },
+        group_by=list(groups),
+        warnings=warnings,
+        left_out=sum(s is None for s in splits.tolist()),
         fractions_achieved=[round(share, 4) for share in achieved_fractions(dict(enumerate(splits.tolist())))],
     )
     notify("writing")
@@ -184,8 +215,14 @@ def export_dataset(
     return report
 
 
-def _read_inputs(annotations: Path, items_path: Path, schema: Schema, group_by: str | None,
-                 adjudicated: str | Path | None, notify: Callable[[str], None]):
+def _read_inputs(
+    annotations: Path,
+    items_path: Path,
+    schema: Schema,
+    group_by: str | None,
+    adjudicated: str | Path | None,
+    notify: Callable[[str], None],
+):
     """The items, grouping columns, checked annotations and adjudications; every one of them checked before
     any aggregation (a grouping column that does not exist stops here)."""
     item_table = read_items(items_path, error=ExportError)
@@ -196,14 +233,22 @@ def _read_inputs(annotations: Path, items_path: Path, schema: Schema, group_by: 
     return item_table, groups, tidy, read_adjudications(adjudicated) if adjudicated else None
 
 
-def _write(out_dir: str | Path, ties: pd.DataFrame, configs, report: ExportReport, schema: Schema, facts,
-           aggregation: str) -> None:
+def _write(
+    out_dir: str | Path, ties: pd.DataFrame, configs, report: ExportReport, schema: Schema, facts, aggregation: str
+) -> None:
     """The whole export folder, renamed into place at once."""
     with atomic_path(out_dir, output="export", label="export folder") as tmp:
         tmp.mkdir()
-        ties.drop(columns=[c for c in ties.columns if c.endswith("_adjudicated")]).to_parquet(tmp / "ties.parquet", index=False)
-        write_into(tmp, configs, meta=_portable(report), body=card_body(report, schema, facts, aggregation),
-                   card=card_dict(schema, facts, aggregation))
+        ties.drop(columns=[c for c in ties.columns if c.endswith("_adjudicated")]).to_parquet(
+            tmp / "ties.parquet", index=False
+        )
+        write_into(
+            tmp,
+            configs,
+            meta=_portable(report),
+            body=card_body(report, schema, facts, aggregation),
+            card=card_dict(schema, facts, aggregation),
+        )
 
 
 def _input_paths(annotations: str | Path, items: str | Path | None, out_dir: str | Path) -> tuple[Path, Path]:
@@ -214,13 +259,21 @@ def _input_paths(annotations: str | Path, items: str | Path | None, out_dir: str
     check_output(out_dir, "dir", output="export", label="export folder")
     items_path = Path(items) if items else items_beside(annotations)
     if not items_path.exists():
-        raise ExportError(f"{items_path}: no items table",
-                          hint="pass the pushed items file with --items (a Parquet/CSV/JSONL with item_id and the inputs)")
+        raise ExportError(
+            f"{items_path}: no items table",
+            hint="pass the pushed items file with --items (a Parquet/CSV/JSONL with item_id and the inputs)",
+        )
     return annotations, items_path
 
 
-def _aggregated(tidy: pd.DataFrame, schema: Schema, adjudications: pd.DataFrame | None, item_table: pd.DataFrame,
-                method: str, spans: str) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+def _aggregated(
+    tidy: pd.DataFrame,
+    schema: Schema,
+    adjudications: pd.DataFrame | None,
+    item_table: pd.DataFrame,
+    method: str,
+    spans: str,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """``(every item, ties, unlabelled, labelled)`` after aggregation; refused when nothing is labelled."""
     aggregated = apply_method(aggregate(tidy, schema, adjudications, spans=spans), tidy, schema, method)
     table = attach_inputs(aggregated, item_table, schema)
@@ -231,8 +284,10 @@ def _aggregated(tidy: pd.DataFrame, schema: Schema, adjudications: pd.DataFrame 
     unlabelled = table[table[target.name].isna() & ~table.index.isin(ties.index)]
     labelled = table.drop(index=ties.index.union(unlabelled.index)).reset_index(drop=True)
     if labelled.empty:
-        raise ExportError("no item has a label to export (every item tied or was left unannotated)",
-                          hint="adjudicate ties with `empathykit agreement disagreements --push`")
+        raise ExportError(
+            "no item has a label to export (every item tied or was left unannotated)",
+            hint="adjudicate ties with `empathykit agreement disagreements --push`",
+        )
     return table, ties, unlabelled, labelled
 
 

@@ -31,25 +31,25 @@ from empathykit.exports.epitome_csv import write_epitome_csv
 from empathykit.exports.splits import SPLITS, achieved_fractions, carved_split, grouped_split
 from empathykit.exports.writer import ExportConfig, write_export
 from empathykit.io import check_output
-from empathykit.progress import Progress, report as report_progress
+from empathykit.progress import Progress
+from empathykit.progress import report as report_progress
 from empathykit.releases.common import ReadProblem
 from empathykit.releases.registry import ImportedConfig, Release, parse_spec, release
 from empathykit.schemas.variants import select
-
 
 
 @dataclass
 class ImportReport:
     out_dir: str
     dataset: str
-    source: str                          # DATASET:PATH as the caller gave it
+    source: str  # DATASET:PATH as the caller gave it
     format: str
-    configs: dict[str, dict[str, int]]   # config -> split -> rows
+    configs: dict[str, dict[str, int]]  # config -> split -> rows
     seed: int
     fractions: tuple[float, float, float]
-    splits_from: str                     # "release" | "seeded" | "release+carved"
+    splits_from: str  # "release" | "seeded" | "release+carved"
     fractions_achieved: list[float] = field(default_factory=list)  # train/validation/test shares written
-    left_out: int = 0                    # items in no split (pairs whose two stories fell in different splits)
+    left_out: int = 0  # items in no split (pairs whose two stories fell in different splits)
     dehydrated: bool = False
     problems: list[str] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
@@ -58,8 +58,9 @@ class ImportReport:
         return asdict(self)
 
 
-def assign_splits(rel: Release, configs: list[ImportedConfig], *, seed: int, fractions, group_by: str | None
-                  ) -> tuple[dict[str, str], str]:
+def assign_splits(
+    rel: Release, configs: list[ImportedConfig], *, seed: int, fractions, group_by: str | None
+) -> tuple[dict[str, str], str]:
     """One split per item across all configs, and where the splits came from."""
     given = {r.get("release_split") for c in configs for r in c.rows}
     complete = {"train", "test"} <= given and given & {"dev", "validation"}
@@ -67,16 +68,19 @@ def assign_splits(rel: Release, configs: list[ImportedConfig], *, seed: int, fra
     if mode == "carve" and "test" not in given:  # one file of the release (e.g. train.csv alone): nothing held out
         mode = "none"
     if mode in ("all", "carve") and None in given:
-        raise InputError(f"{rel.name}: some rows come from no release split file",
-                         hint="point at the release folder with its train/dev/test files")
+        raise InputError(
+            f"{rel.name}: some rows come from no release split file",
+            hint="point at the release folder with its train/dev/test files",
+        )
     split: dict[str, str] = {}
     for config in configs:  # the first config decides; later ones only place items it lacks
         rest = ImportedConfig(**{**config.__dict__, "rows": [r for r in config.rows if r["item_id"] not in split]})
         if not rest.rows:
             continue
         if mode == "all":
-            split.update({r["item_id"]: {"dev": "validation"}.get(r["release_split"], r["release_split"])
-                          for r in rest.rows})
+            split.update(
+                {r["item_id"]: {"dev": "validation"}.get(r["release_split"], r["release_split"]) for r in rest.rows}
+            )
         elif mode == "carve" and "validation" not in given:
             split.update(carved_split(rest, fractions, seed))
         else:
@@ -97,10 +101,19 @@ def _dehydrate(config: ImportedConfig) -> ImportedConfig:
     return ImportedConfig(**{**config.__dict__, "rows": rows, "inputs": []})
 
 
-def export_import(spec: str, out_dir: str | Path, *, task: Sequence[str] | str | None = None, seed: int = 0,
-                  fractions: tuple[float, float, float] = (0.8, 0.1, 0.1), group_by: str | None = None,
-                  format: str = "hf", dehydrate: bool = False, on_problem: Callable[[ReadProblem], None] | None = None,
-                  on_progress: Progress | None = None) -> ImportReport:
+def export_import(
+    spec: str,
+    out_dir: str | Path,
+    *,
+    task: Sequence[str] | str | None = None,
+    seed: int = 0,
+    fractions: tuple[float, float, float] = (0.8, 0.1, 0.1),
+    group_by: str | None = None,
+    format: str = "hf",
+    dehydrate: bool = False,
+    on_problem: Callable[[ReadProblem], None] | None = None,
+    on_progress: Progress | None = None,
+) -> ImportReport:
     """Export the release ``spec`` (``DATASET:PATH``) to ``out_dir``: one
     config per task variant (``task`` limits them), see the module doc."""
 
@@ -129,11 +142,19 @@ def export_import(spec: str, out_dir: str | Path, *, task: Sequence[str] | str |
     empty = [c.name for c in configs if not c.rows]
     if empty:
         raise InputError(f"{path}: no usable rows for {', '.join(empty)}", hint="see the problems reported above")
-    report = ImportReport(out_dir=str(out_dir), dataset=name, source=str(spec), format=format, configs={},
-                          seed=seed, fractions=tuple(fractions), splits_from="release", dehydrated=dehydrate,
-                          problems=problems)
+    report = ImportReport(
+        out_dir=str(out_dir),
+        dataset=name,
+        source=str(spec),
+        format=format,
+        configs={},
+        seed=seed,
+        fractions=tuple(fractions),
+        splits_from="release",
+        dehydrated=dehydrate,
+        problems=problems,
+    )
     if format == "epitome-csv":
-
         files = write_epitome_csv({c.name: c.rows for c in configs}, out_dir)
         report.configs = {c.name: {"all": len(c.rows)} for c in configs}
         report.files = [f.name for f in files]
@@ -156,16 +177,20 @@ def _features(config: ImportedConfig, dehydrated: bool):
     span = {"start": Value("int32"), "end": Value("int32"), "text": Value("string"), "label": Value("string")}
     if dehydrated:
         del span["text"]
-    types = {"label": ClassLabel(names=config.label_names) if config.kind == "choice" else Value("float64"),
-             "rationales": List(span), "rationale_texts": List(Value("string")), "release_row": Value("int32")}
+    types = {
+        "label": ClassLabel(names=config.label_names) if config.kind == "choice" else Value("float64"),
+        "rationales": List(span),
+        "rationale_texts": List(Value("string")),
+        "release_row": Value("int32"),
+    }
     return Features({c: types.get(c, Value("string")) for c in config.rows[0]})
 
 
-def _write_folder(rel: Release, configs: list[ImportedConfig], split: dict[str, str], out_dir, report: ImportReport
-                  ) -> tuple[dict[str, dict[str, int]], list[str]]:
+def _write_folder(
+    rel: Release, configs: list[ImportedConfig], split: dict[str, str], out_dir, report: ImportReport
+) -> tuple[dict[str, dict[str, int]], list[str]]:
     """The release's configs through the one export writer (``exports/writer.py``)."""
     from datasets import Dataset
-
 
     written = []
     for config in configs:
@@ -174,28 +199,58 @@ def _write_folder(rel: Release, configs: list[ImportedConfig], split: dict[str, 
         for name in SPLITS:
             rows = [r for r in config.rows if split.get(r["item_id"]) == name]
             parts[name] = Dataset.from_dict({c: [r.get(c) for r in rows] for c in features}, features=features)
-        written.append(ExportConfig(name=config.name, kind=config.kind, inputs=list(config.inputs), splits=parts,
-                                    label_names=config.label_names, scale=config.scale, schema=config.schema,
-                                    schema_options=config.schema_options, description=config.description))
+        written.append(
+            ExportConfig(
+                name=config.name,
+                kind=config.kind,
+                inputs=list(config.inputs),
+                splits=parts,
+                label_names=config.label_names,
+                scale=config.scale,
+                schema=config.schema,
+                schema_options=config.schema_options,
+                description=config.description,
+            )
+        )
     counts = {c.name: {s: len(c.splits[s]) for s in SPLITS} for c in written}
-    card = {"pretty_name": rel.pretty_name, "license": rel.license, "language": [rel.language],
-            "task_categories": list(rel.task_categories), "source": rel.source, "license_note": rel.license_note,
-            "citation": rel.citation, "aggregation": "none: the release's own labels", "counts": counts}
+    card = {
+        "pretty_name": rel.pretty_name,
+        "license": rel.license,
+        "language": [rel.language],
+        "task_categories": list(rel.task_categories),
+        "source": rel.source,
+        "license_note": rel.license_note,
+        "citation": rel.citation,
+        "aggregation": "none: the release's own labels",
+        "counts": counts,
+    }
     meta = {key: value for key, value in report.to_dict().items() if key not in ("configs", "files", "out_dir")}
     files = write_export(out_dir, written, card=card, meta=meta, body=_card_body(rel, report))
     return counts, files
 
 
 def _card_body(rel: Release, report: ImportReport) -> str:
-    splits = {"release": "the release's own splits", "release+carved": "the release's train/test, validation "
-              f"carved from train (stratified, seed {report.seed})", "seeded": f"stratified, seed {report.seed}, "
-              f"fractions {list(report.fractions)}, groups kept whole"}[report.splits_from]
+    splits = {
+        "release": "the release's own splits",
+        "release+carved": f"the release's train/test, validation carved from train (stratified, seed {report.seed})",
+        "seeded": f"stratified, seed {report.seed}, fractions {list(report.fractions)}, groups kept whole",
+    }[report.splits_from]
     achieved = "/".join(f"{share:.1%}" for share in report.fractions_achieved)
-    left_out = (f" {report.left_out} pair(s) left out: their two stories fell in different splits, and a pair "
-                "in either split would let the model see a test story in training." if report.left_out else "")
-    lines = ["Imported by empathykit from the published release; labels are the release's own."
-             + (" Dehydrated: ids, labels and metadata only, no text." if report.dehydrated else ""), "",
-             f"Splits: {splits}; achieved train/validation/test {achieved}.{left_out} "
-             f"{len(report.problems)} problem(s) reported while reading (in export.json).",
-             "", "## License", "", rel.license_note + "."]
+    left_out = (
+        f" {report.left_out} pair(s) left out: their two stories fell in different splits, and a pair "
+        "in either split would let the model see a test story in training."
+        if report.left_out
+        else ""
+    )
+    lines = [
+        "Imported by empathykit from the published release; labels are the release's own."
+        + (" Dehydrated: ids, labels and metadata only, no text." if report.dehydrated else ""),
+        "",
+        f"Splits: {splits}; achieved train/validation/test {achieved}.{left_out} "
+        f"{len(report.problems)} problem(s) reported while reading (in export.json).",
+        "",
+        "## License",
+        "",
+        rel.license_note + ".",
+    ]
     return "\n".join(lines)

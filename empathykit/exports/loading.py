@@ -25,9 +25,9 @@ SPLITS = ("train", "validation", "test")
 class ExportedDataset:
     """One config of an export: the splits and the facts about its label."""
 
-    dataset: Any                               # datasets.DatasetDict: train / validation / test
-    task: str                                  # the config name
-    kind: str                                  # "choice" | "multichoice" | "rating"
+    dataset: Any  # datasets.DatasetDict: train / validation / test
+    task: str  # the config name
+    kind: str  # "choice" | "multichoice" | "rating"
     label_column: str = "label"
     label_names: list[str] | None = None
     scale: tuple[float, float] | None = None
@@ -50,8 +50,10 @@ def read_manifest(path: str | Path) -> dict[str, Any]:
     except json.JSONDecodeError as error:
         raise ExportError(f"{manifest}: not valid JSON ({error.msg}, line {error.lineno})") from None
     if not isinstance(meta.get("tasks"), dict) or not meta["tasks"]:
-        raise ExportError(f"{manifest}: lists no task configs (an export from an older empathykit?)",
-                          hint="export it again with this version of `empathykit export`")
+        raise ExportError(
+            f"{manifest}: lists no task configs (an export from an older empathykit?)",
+            hint="export it again with this version of `empathykit export`",
+        )
     return meta
 
 
@@ -69,18 +71,23 @@ def load(path: str | Path, task: str | None = None) -> ExportedDataset:
     tasks = meta["tasks"]
     if task is None:
         if len(tasks) > 1:
-            raise ExportError(f"{folder}: holds several tasks ({', '.join(tasks)}); name one",
-                              hint=f"pass task= (--task) with one of: {', '.join(tasks)}")
+            raise ExportError(
+                f"{folder}: holds several tasks ({', '.join(tasks)}); name one",
+                hint=f"pass task= (--task) with one of: {', '.join(tasks)}",
+            )
         task = next(iter(tasks))
     if task not in tasks:
-        raise ExportError(f"{folder}: no task {task!r}; it has {', '.join(tasks)}",
-                          hint=f"pass one of: {', '.join(tasks)}")
+        raise ExportError(
+            f"{folder}: no task {task!r}; it has {', '.join(tasks)}", hint=f"pass one of: {', '.join(tasks)}"
+        )
     facts = tasks[task]
     files = {s: str(folder / task / f"{s}.parquet") for s in SPLITS}
     missing = [f for f in files.values() if not Path(f).exists()]
     if missing:
-        raise ExportError(f"{folder}: task {task!r} lacks {', '.join(Path(m).name for m in missing)}",
-                          hint="export it again; the folder is incomplete")
+        raise ExportError(
+            f"{folder}: task {task!r} lacks {', '.join(Path(m).name for m in missing)}",
+            hint="export it again; the folder is incomplete",
+        )
     # load_dataset keeps the features stored in the Parquet metadata (ClassLabel names); it cannot read a
     # split without rows, which the writer stores without row groups: read those directly
     import pyarrow.parquet as pq
@@ -88,11 +95,19 @@ def load(path: str | Path, task: str | None = None) -> ExportedDataset:
 
     rows = {s: pq.ParquetFile(f).metadata.num_rows for s, f in files.items()}
     full = {s: f for s, f in files.items() if rows[s]}
-    loaded = {**(load_dataset("parquet", data_files=full) if full else {}),
-              **{s: Dataset(pq.read_table(f)) for s, f in files.items() if not rows[s]}}
+    loaded = {
+        **(load_dataset("parquet", data_files=full) if full else {}),
+        **{s: Dataset(pq.read_table(f)) for s, f in files.items() if not rows[s]},
+    }
     scale = facts.get("scale")
     return ExportedDataset(
-        dataset=DatasetDict({s: loaded[s] for s in SPLITS}), task=task, kind=facts["kind"],
-        label_names=facts.get("label_names"), scale=tuple(scale) if scale else None,
-        inputs=list(facts.get("inputs") or []), schema=facts.get("schema"),
-        schema_options=dict(facts.get("schema_options") or {}), card=dict(meta.get("card") or {}))
+        dataset=DatasetDict({s: loaded[s] for s in SPLITS}),
+        task=task,
+        kind=facts["kind"],
+        label_names=facts.get("label_names"),
+        scale=tuple(scale) if scale else None,
+        inputs=list(facts.get("inputs") or []),
+        schema=facts.get("schema"),
+        schema_options=dict(facts.get("schema_options") or {}),
+        card=dict(meta.get("card") or {}),
+    )

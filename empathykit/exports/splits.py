@@ -30,8 +30,10 @@ def check_fractions(fractions) -> np.ndarray:
     """Three non-negative shares summing to 1, or a one-line ``ExportError``."""
     fractions = np.asarray(fractions, dtype=float)
     if fractions.shape != (3,) or (fractions < 0).any() or not np.isclose(fractions.sum(), 1.0):
-        raise ExportError(f"split fractions must be three non-negative numbers summing to 1, got {fractions.tolist()}",
-                          hint="pass --train/--validation/--test that add up to 1, e.g. 0.8 0.1 0.1 or 0.6 0.2 0.2")
+        raise ExportError(
+            f"split fractions must be three non-negative numbers summing to 1, got {fractions.tolist()}",
+            hint="pass --train/--validation/--test that add up to 1, e.g. 0.8 0.1 0.1 or 0.6 0.2 0.2",
+        )
     return fractions
 
 
@@ -70,8 +72,10 @@ def group_keys(config: ImportedConfig, group_by: str | None) -> list[str]:
         return [row["item_id"] for row in config.rows]
     missing = [c for c in columns if c not in config.rows[0]]
     if missing:
-        raise ExportError(f"{config.name}: no group column {missing[0]!r}; columns are {sorted(config.rows[0])}",
-                          hint="pass --group-by with one of those columns")
+        raise ExportError(
+            f"{config.name}: no group column {missing[0]!r}; columns are {sorted(config.rows[0])}",
+            hint="pass --group-by with one of those columns",
+        )
     parent: dict[str, str] = {}
 
     def root(key: str) -> str:
@@ -92,8 +96,9 @@ def _keys(row: dict[str, Any], columns: tuple[str, ...]) -> list[str]:
     return [f"={row[c]}" for c in columns if row[c] not in ("", None)] or [f"item={row['item_id']}"]
 
 
-def grouped_split(config: ImportedConfig, group_by: str | None, fractions, seed: int, *,
-                  strict: bool = False) -> dict[str, str | None]:
+def grouped_split(
+    config: ImportedConfig, group_by: str | None, fractions, seed: int, *, strict: bool = False
+) -> dict[str, str | None]:
     """item_id -> split: stratified by label (a group takes its first row's),
     seeded, whole groups. ``strict``: when whole groups cannot come within
     ``TOLERANCE`` of ``fractions``, pair data (two group columns) is split by
@@ -116,15 +121,19 @@ def grouped_split(config: ImportedConfig, group_by: str | None, fractions, seed:
     grouped = len(keys) < len(groups)
     if not grouped or not strict or (not empty and off_by(by_item, fractions) <= TOLERANCE):
         if empty:
-            raise ExportError(f"{config.name}: {len(keys)} group(s) leave split {empty[0]!r} empty",
-                              hint="use fewer, smaller groups (--group-by) or other fractions")
+            raise ExportError(
+                f"{config.name}: {len(keys)} group(s) leave split {empty[0]!r} empty",
+                hint="use fewer, smaller groups (--group-by) or other fractions",
+            )
         return by_item
     if len(columns) == 2:  # pairs: split the stories, leave out the pairs that would cross
         return node_split(config, columns, fractions, seed)
     achieved = "/".join(f"{share:.0%}" for share in achieved_fractions(by_item))
-    raise ExportError(f"{config.name}: grouping by {', '.join(columns)} keeps {len(keys)} group(s) whole and "
-                      f"gives {achieved} instead of {'/'.join(f'{f:.0%}' for f in fractions)}",
-                      hint="group by a finer column (--group-by) or ask for other fractions")
+    raise ExportError(
+        f"{config.name}: grouping by {', '.join(columns)} keeps {len(keys)} group(s) whole and "
+        f"gives {achieved} instead of {'/'.join(f'{f:.0%}' for f in fractions)}",
+        hint="group by a finer column (--group-by) or ask for other fractions",
+    )
 
 
 def _fill(keys: list[str], sizes: dict[str, int], strata: dict[str, Any], fractions, seed: int) -> dict[str, str]:
@@ -152,8 +161,16 @@ def carved_split(config: ImportedConfig, fractions, seed: int) -> dict[str, str]
     share = fractions[1] / (fractions[0] + fractions[1])
     labels = [r["label"] if config.kind == "choice" else "all" for r in train]
     carved = stratified_split(labels, (1 - share, share, 0.0), seed)
-    split = {r["item_id"]: ("test" if r["release_split"] == "test" else "validation" if r["release_split"] in
-                            ("dev", "validation") else "train") for r in config.rows}
+    split = {
+        r["item_id"]: (
+            "test"
+            if r["release_split"] == "test"
+            else "validation"
+            if r["release_split"] in ("dev", "validation")
+            else "train"
+        )
+        for r in config.rows
+    }
     split.update({r["item_id"]: s for r, s in zip(train, carved)})
     return split
 
@@ -182,13 +199,17 @@ def node_split(config: ImportedConfig, columns: tuple[str, ...], fractions, seed
     ends = [_keys(row, columns)[:2] for row in config.rows]
     ends = [(pair[0], pair[-1]) for pair in ends]
     where = _grow_clusters(ends, np.asarray(fractions, float), seed)
-    by_item = {row["item_id"]: (SPLIT_NAMES[where[a]] if where[a] == where[b] else None)
-               for row, (a, b) in zip(config.rows, ends)}
+    by_item = {
+        row["item_id"]: (SPLIT_NAMES[where[a]] if where[a] == where[b] else None)
+        for row, (a, b) in zip(config.rows, ends)
+    }
     if off_by(by_item, fractions) > TOLERANCE:
         achieved = "/".join(f"{share:.0%}" for share in achieved_fractions(by_item))
-        raise ExportError(f"{config.name}: the pairs' {', '.join(columns)} link them so densely that even splitting "
-                          f"by them gives {achieved} instead of {'/'.join(f'{f:.0%}' for f in fractions)}",
-                          hint="ask for other fractions, or export more pairs")
+        raise ExportError(
+            f"{config.name}: the pairs' {', '.join(columns)} link them so densely that even splitting "
+            f"by them gives {achieved} instead of {'/'.join(f'{f:.0%}' for f in fractions)}",
+            hint="ask for other fractions, or export more pairs",
+        )
     return by_item
 
 

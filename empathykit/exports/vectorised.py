@@ -35,7 +35,9 @@ def _choice(sub: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     return label.where(~tie.reindex(label.index), None), tie
 
 
-def aggregate_vectorised(latest: pd.DataFrame, schema: Schema, final: dict[tuple[str, str], Any]) -> pd.DataFrame | None:
+def aggregate_vectorised(
+    latest: pd.DataFrame, schema: Schema, final: dict[tuple[str, str], Any]
+) -> pd.DataFrame | None:
     """``aggregate``'s table from the latest annotations, or None when a field is not a choice or rating."""
     kinds = {f.name: f.kind for f in schema.fields}
     present = set(latest["field"].unique())

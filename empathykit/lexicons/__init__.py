@@ -5,9 +5,30 @@ default; :func:`load_lexicon` reads the Sedoc et al. (2019) files and any
 CSV/TSV with word and rating columns.
 """
 
-from empathykit.lexicons.lexicon import (DIMENSIONS, DUPLICATE_RULES, Duplicate, Lexicon, bundled_lexicon,
-                                         lexicon_stats, load_lexicon, resolve_lexicon, write_lexicon)
+from empathykit.lexicons.lexicon import (
+    DIMENSIONS,
+    DUPLICATE_RULES,
+    Duplicate,
+    Lexicon,
+    bundled_lexicon,
+    lexicon_stats,
+    load_lexicon,
+    resolve_lexicon,
+    write_lexicon,
+)
 from empathykit.lexicons.scoring import SCORE_COLUMNS, score_texts, tokenize
 
-__all__ = ["DIMENSIONS", "DUPLICATE_RULES", "Duplicate", "Lexicon", "SCORE_COLUMNS", "bundled_lexicon",
-           "lexicon_stats", "load_lexicon", "resolve_lexicon", "score_texts", "tokenize", "write_lexicon"]
+__all__ = [
+    "DIMENSIONS",
+    "DUPLICATE_RULES",
+    "Duplicate",
+    "Lexicon",
+    "SCORE_COLUMNS",
+    "bundled_lexicon",
+    "lexicon_stats",
+    "load_lexicon",
+    "resolve_lexicon",
+    "score_texts",
+    "tokenize",
+    "write_lexicon",
+]

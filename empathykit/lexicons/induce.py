@@ -60,9 +60,17 @@ def pearson_r(x: np.ndarray, y: np.ndarray) -> float:
     return float(x @ y / denominator) if denominator > 0 else float("nan")
 
 
-def induce_lexicon(texts: Sequence[str], targets: dict[str, np.ndarray], *, method: str = "mean",
-                   groups: Sequence | None = None, test_fraction: float = 0.1, min_df: int = 2, seed: int = 0,
-                   on_progress: Progress | None = None) -> Induction:
+def induce_lexicon(
+    texts: Sequence[str],
+    targets: dict[str, np.ndarray],
+    *,
+    method: str = "mean",
+    groups: Sequence | None = None,
+    test_fraction: float = 0.1,
+    min_df: int = 2,
+    seed: int = 0,
+    on_progress: Progress | None = None,
+) -> Induction:
     """Fit word ratings for each dimension in ``targets`` (name -> (n,) document ratings)."""
     if method not in METHODS:
         raise InputError(f"unknown induction method {method!r}; expected one of {', '.join(METHODS)}")
@@ -85,16 +93,27 @@ def induce_lexicon(texts: Sequence[str], targets: dict[str, np.ndarray], *, meth
     counts_train, counts_test = _counts(tokens, vocab, ~test), _counts(tokens, vocab, test)
     fit = _MeanFit if method == "mean" else _RidgeFit
     model = fit(counts_train, np.random.default_rng(seed))
-    report = {"method": method, "documents": n, "train_documents": int((~test).sum()),
-              "test_documents": int(test.sum()), "train_vocabulary": len(vocab), "min_df": min_df,
-              "seed": seed, "grouped_split": groups is not None, "dimensions": {}}
+    report = {
+        "method": method,
+        "documents": n,
+        "train_documents": int((~test).sum()),
+        "test_documents": int(test.sum()),
+        "train_vocabulary": len(vocab),
+        "min_df": min_df,
+        "seed": seed,
+        "grouped_split": groups is not None,
+        "dimensions": {},
+    }
     chosen = {}
     for name, y in ys.items():
         strength, cv_r = model.select(y[~test])
         ratings = model.ratings(y[~test], strength)
         chosen[name] = strength
-        report["dimensions"][name] = {model.parameter: strength, "train_cv_r": cv_r,
-                                      "test_pearson_r": pearson_r(_mean_rating(counts_test, ratings), y[test])}
+        report["dimensions"][name] = {
+            model.parameter: strength,
+            "train_cv_r": cv_r,
+            "test_pearson_r": pearson_r(_mean_rating(counts_test, ratings), y[test]),
+        }
     steps()
     everything = np.ones(n, bool)
     vocab = _vocabulary(tokens, everything, min_df)
@@ -204,14 +223,21 @@ def _counts(tokens: pa.ListArray, vocab: pa.Array, rows: np.ndarray) -> np.ndarr
     return counts
 
 
-def induce_from_file(source, output, *, text_column: str = "text", rating_columns: Sequence[str] = ("empathy", "distress"),
-                     group_column: str | None = None, report_path=None, **options) -> Induction:
+def induce_from_file(
+    source,
+    output,
+    *,
+    text_column: str = "text",
+    rating_columns: Sequence[str] = ("empathy", "distress"),
+    group_column: str | None = None,
+    report_path=None,
+    **options,
+) -> Induction:
     """Read documents and their ratings from CSV/TSV/Parquet, induce, write the lexicon CSV
     (``word,<rating columns>...,documents``) and the report JSON (``<output stem>.report.json``)."""
 
     import pyarrow.csv as pcsv
     import pyarrow.parquet as pq
-
 
     source, output = Path(source), Path(output)
     if problem := path_problem(source, "a CSV or Parquet file of rated documents"):
@@ -227,8 +253,10 @@ def induce_from_file(source, output, *, text_column: str = "text", rating_column
     needed = [text_column, *rating_columns, *([group_column] if group_column else [])]
     missing = [c for c in needed if c not in table.column_names]
     if missing:
-        raise InputError(f"{source} has no column {', '.join(missing)}; its columns are: {', '.join(table.column_names)}",
-                         hint="name them with --text-column / --rating-column / --group-column")
+        raise InputError(
+            f"{source} has no column {', '.join(missing)}; its columns are: {', '.join(table.column_names)}",
+            hint="name them with --text-column / --rating-column / --group-column",
+        )
     targets = {}
     for name in rating_columns:
         try:

@@ -80,17 +80,17 @@ class Lexicon:
     def to_rows(self) -> list[dict]:
         return [{"word": w, **{d: self.rating(w, d) for d in self.ratings}} for w in self.words]
 
-    def top(self, n: int | None = None, dimension: str = "empathy") -> "Lexicon":
+    def top(self, n: int | None = None, dimension: str = "empathy") -> Lexicon:
         """The ``n`` highest-rated words on ``dimension`` (unrated words last)."""
         values = self._require(dimension)
         order = np.lexsort((np.array(self.words, dtype=object), -np.nan_to_num(values, nan=-np.inf)))
         return self.subset([self.words[i] for i in order[:n]])
 
-    def subset(self, words: list[str]) -> "Lexicon":
+    def subset(self, words: list[str]) -> Lexicon:
         idx = [self._index[w] for w in words]
         return Lexicon(list(words), {d: r[idx] for d, r in self.ratings.items()}, self.name, self.duplicates)
 
-    def merge(self, other: "Lexicon") -> "Lexicon":
+    def merge(self, other: Lexicon) -> Lexicon:
         """Union of words; ``other``'s ratings win on dimensions both rate."""
         words = self.words + [w for w in other.words if w not in self._index]
         ratings = {}
@@ -119,8 +119,14 @@ def bundled_lexicon(on_duplicate: str = "mean") -> Lexicon:
     return lexicon
 
 
-def load_lexicon(path: str | Path, *, dimension: str | None = None, word_column: str | None = None,
-                 rating_column: str | None = None, on_duplicate: str = "mean") -> Lexicon:
+def load_lexicon(
+    path: str | Path,
+    *,
+    dimension: str | None = None,
+    word_column: str | None = None,
+    rating_column: str | None = None,
+    on_duplicate: str = "mean",
+) -> Lexicon:
     """Load a CSV/TSV lexicon (see the module docstring for the accepted layouts)."""
     path = Path(path)
     if on_duplicate not in DUPLICATE_RULES:
@@ -130,8 +136,11 @@ def load_lexicon(path: str | Path, *, dimension: str | None = None, word_column:
     if problem := path_problem(path, "a lexicon file (CSV or TSV of words and ratings)"):
         raise LexiconError(problem)
     with open(path, encoding="utf-8-sig", newline="") as handle:
-        rows = [(n, row) for n, row in enumerate(csv.reader(handle, delimiter=_delimiter(path)), start=1)
-                if any(cell.strip() for cell in row)]
+        rows = [
+            (n, row)
+            for n, row in enumerate(csv.reader(handle, delimiter=_delimiter(path)), start=1)
+            if any(cell.strip() for cell in row)
+        ]
     if not rows:
         raise LexiconError(f"lexicon file {path} is empty; expected word,rating rows")
     default_dim = dimension or ("distress" if "distress" in path.name.lower() else "empathy")
@@ -162,11 +171,14 @@ def _is_number(text: str) -> bool:
     return True
 
 
-def _columns(path: Path, header: list[str], default_dim: str, word_column: str | None,
-             rating_column: str | None) -> tuple[int, dict[str, int]]:
+def _columns(
+    path: Path, header: list[str], default_dim: str, word_column: str | None, rating_column: str | None
+) -> tuple[int, dict[str, int]]:
     names = [h.strip().lower() for h in header]
-    expected = (f"expected a word column ({', '.join(WORD_COLUMNS)}) and a rating column "
-                f"({', '.join(RATING_COLUMNS)}, or names containing empathy/distress); found: {', '.join(header)}")
+    expected = (
+        f"expected a word column ({', '.join(WORD_COLUMNS)}) and a rating column "
+        f"({', '.join(RATING_COLUMNS)}, or names containing empathy/distress); found: {', '.join(header)}"
+    )
 
     def find(wanted: str) -> int:
         if wanted.lower() not in names:
@@ -189,13 +201,16 @@ def _columns(path: Path, header: list[str], default_dim: str, word_column: str |
             generic = next((names.index(c) for c in RATING_COLUMNS if c in names), None)
             rating_at = {} if generic is None else {default_dim: generic}
     if word_at is None or not rating_at:
-        raise LexiconError(f"{path}, line 1: no recognisable word/rating columns; {expected}",
-                           hint="name them with --word-column/--rating-column")
+        raise LexiconError(
+            f"{path}, line 1: no recognisable word/rating columns; {expected}",
+            hint="name them with --word-column/--rating-column",
+        )
     return word_at, rating_at
 
 
-def _build(path: Path, rows: list[tuple[int, list[str]]], word_at: int, rating_at: dict[str, int],
-           on_duplicate: str) -> Lexicon:
+def _build(
+    path: Path, rows: list[tuple[int, list[str]]], word_at: int, rating_at: dict[str, int], on_duplicate: str
+) -> Lexicon:
     seen: dict[str, list[tuple[int, dict[str, float]]]] = {}
     width = max([word_at, *rating_at.values()]) + 1
     for line, row in rows:
@@ -226,11 +241,18 @@ def _build(path: Path, rows: list[tuple[int, list[str]]], word_at: int, rating_a
         if len(entries) > 1:
             if on_duplicate == "error":
                 lines = ", ".join(str(line) for line, _ in entries)
-                raise LexiconError(f"{path}: {word!r} occurs on lines {lines}",
-                                   hint="remove the duplicates or choose --on-duplicate mean|first|last|max")
-            duplicates.append(Duplicate(word, tuple(line for line, _ in entries),
-                                        {d: tuple(v[d] for _, v in entries) for d in rating_at},
-                                        {d: float(ratings[d][i]) for d in rating_at}))
+                raise LexiconError(
+                    f"{path}: {word!r} occurs on lines {lines}",
+                    hint="remove the duplicates or choose --on-duplicate mean|first|last|max",
+                )
+            duplicates.append(
+                Duplicate(
+                    word,
+                    tuple(line for line, _ in entries),
+                    {d: tuple(v[d] for _, v in entries) for d in rating_at},
+                    {d: float(ratings[d][i]) for d in rating_at},
+                )
+            )
     return Lexicon(words, ratings, path.stem, duplicates)
 
 
@@ -251,19 +273,30 @@ def _resolve(values: list[float], rule: str) -> float:
     return float(np.mean(present))
 
 
-def resolve_lexicon(path: str | Path | None = None, *, distress: str | Path | None = None,
-                    word_column: str | None = None, rating_column: str | None = None,
-                    on_duplicate: str = "mean") -> Lexicon:
+def resolve_lexicon(
+    path: str | Path | None = None,
+    *,
+    distress: str | Path | None = None,
+    word_column: str | None = None,
+    rating_column: str | None = None,
+    on_duplicate: str = "mean",
+) -> Lexicon:
     """The lexicon a command asked for: ``path`` (default: the bundled list), plus a distress
     lexicon merged in by word when given."""
     if path is None:
         lexicon = bundled_lexicon(on_duplicate)
     else:
-        lexicon = load_lexicon(path, word_column=word_column, rating_column=rating_column,
-                               on_duplicate=on_duplicate)
+        lexicon = load_lexicon(path, word_column=word_column, rating_column=rating_column, on_duplicate=on_duplicate)
     if distress is not None:
-        lexicon = lexicon.merge(load_lexicon(distress, dimension="distress", word_column=word_column,
-                                             rating_column=rating_column, on_duplicate=on_duplicate))
+        lexicon = lexicon.merge(
+            load_lexicon(
+                distress,
+                dimension="distress",
+                word_column=word_column,
+                rating_column=rating_column,
+                on_duplicate=on_duplicate,
+            )
+        )
     return lexicon
 
 
@@ -276,8 +309,13 @@ def write_lexicon(lexicon: Lexicon, target: str | Path, extra: dict[str, list] |
         writer.writerow(columns)
         for i, word in enumerate(lexicon.words):
             values = [lexicon.rating(word, d) for d in lexicon.dimensions]
-            writer.writerow([word, *("" if v is None else f"{v:.6f}" for v in values),
-                             *(column[i] for column in (extra or {}).values())])
+            writer.writerow(
+                [
+                    word,
+                    *("" if v is None else f"{v:.6f}" for v in values),
+                    *(column[i] for column in (extra or {}).values()),
+                ]
+            )
     return Path(target)
 
 
@@ -288,9 +326,17 @@ def lexicon_stats(lexicon: Lexicon) -> dict:
         rated = values[~np.isnan(values)]
         summary["dimensions"][dim] = {
             "rated": int(len(rated)),
-            **({k: float(f(rated)) for k, f in (("min", np.min), ("mean", np.mean), ("median", np.median),
-                                                  ("max", np.max))} if len(rated) else {}),
+            **(
+                {
+                    k: float(f(rated))
+                    for k, f in (("min", np.min), ("mean", np.mean), ("median", np.median), ("max", np.max))
+                }
+                if len(rated)
+                else {}
+            ),
         }
-    summary["duplicates"] = [{"word": d.word, "lines": list(d.lines), "ratings": d.ratings, "resolved": d.resolved}
-                             for d in lexicon.duplicates]
+    summary["duplicates"] = [
+        {"word": d.word, "lines": list(d.lines), "ratings": d.ratings, "resolved": d.resolved}
+        for d in lexicon.duplicates
+    ]
     return summary

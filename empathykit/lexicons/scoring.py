@@ -63,10 +63,7 @@ def score_tokens(tokens: pa.ListArray, lexicon: Lexicon) -> pa.Table:
     hit_parents = parents[found]
     hit_index = index.filter(index.is_valid()).to_numpy().astype(np.int64)
     matches = np.bincount(hit_parents, minlength=n)
-    columns = {
-        "lexicon_matches": pa.array(matches, pa.int32()),
-        "lexicon_coverage": _ratio(matches, n_tokens),
-    }
+    columns = {"lexicon_matches": pa.array(matches, pa.int32()), "lexicon_coverage": _ratio(matches, n_tokens)}
     for dim in ("empathy", "distress"):
         if dim not in lexicon.ratings:
             columns[f"{dim}_score"] = pa.nulls(n, pa.float64())
@@ -93,13 +90,19 @@ def _as_array(texts) -> pa.Array:
     return texts
 
 
-def score_file(source, target, lexicon: Lexicon, *, text_column: str = "text", batch_size: int = 65_536,
-               on_progress: Progress | None = None) -> int:
+def score_file(
+    source,
+    target,
+    lexicon: Lexicon,
+    *,
+    text_column: str = "text",
+    batch_size: int = 65_536,
+    on_progress: Progress | None = None,
+) -> int:
     """Add :data:`SCORE_COLUMNS` to every row of a Parquet or CSV file, streaming; returns the row count."""
 
     import pyarrow.csv as pcsv
     import pyarrow.parquet as pq
-
 
     source = Path(source)
     if problem := path_problem(source, "a Parquet or CSV file with a text column"):
@@ -116,8 +119,10 @@ def score_file(source, target, lexicon: Lexicon, *, text_column: str = "text", b
         try:
             for batch in batches:
                 if text_column not in batch.schema.names:
-                    raise InputError(f"{source} has no {text_column!r} column; its columns are: "
-                                     f"{', '.join(batch.schema.names)}", hint="name it with --text-column")
+                    raise InputError(
+                        f"{source} has no {text_column!r} column; its columns are: {', '.join(batch.schema.names)}",
+                        hint="name it with --text-column",
+                    )
                 scores = score_texts(batch.column(text_column), lexicon)
                 table = pa.Table.from_batches([batch])
                 for name in SCORE_COLUMNS:

@@ -41,9 +41,16 @@ def topic_document_frequency(texts: Iterable[pa.Array]) -> dict[str, int]:
     return totals
 
 
-def select_words(lexicon: Lexicon, n: int = 200, *, dimension: str = "empathy", exclude: Iterable[str] = (),
-                 topic_words: Iterable[str] | None = None, topic_frequency: dict[str, int] | None = None,
-                 min_topic_documents: int = 1) -> Selection:
+def select_words(
+    lexicon: Lexicon,
+    n: int = 200,
+    *,
+    dimension: str = "empathy",
+    exclude: Iterable[str] = (),
+    topic_words: Iterable[str] | None = None,
+    topic_frequency: dict[str, int] | None = None,
+    min_topic_documents: int = 1,
+) -> Selection:
     """The ``n`` highest-rated words on ``dimension`` that pass the exclusion list and topic restriction."""
     if n < 1:
         raise InputError(f"number of words must be at least 1, got {n}")
@@ -57,7 +64,8 @@ def select_words(lexicon: Lexicon, n: int = 200, *, dimension: str = "empathy", 
         if word in excluded_set or ranked.rating(word, dimension) is None:
             continue
         on_topic = (allowed is None or word in allowed) and (
-            topic_frequency is None or topic_frequency.get(word, 0) >= min_topic_documents)
+            topic_frequency is None or topic_frequency.get(word, 0) >= min_topic_documents
+        )
         if on_topic:
             chosen.append(word)
         else:

@@ -44,8 +44,10 @@ class GateFacts:
             return f"alpha undefined ({self.undefined})"
         text = f"alpha {self.alpha:.3f} on {self.field!r}"
         if self.worst:
-            text += (f"; without {self.worst['email'] or '#' + str(self.worst['annotator_id'])} it would be "
-                     f"{self.worst['alpha_without']:.3f}")
+            text += (
+                f"; without {self.worst['email'] or '#' + str(self.worst['annotator_id'])} it would be "
+                f"{self.worst['alpha_without']:.3f}"
+            )
         return text
 
 
@@ -80,16 +82,28 @@ def _facts(result, round_number: int | None, target: str) -> GateFacts:
         return GateFacts(round_number, target, None, undefined=report.undefined or report.not_applicable)
     alpha = agreement.coefficients.get("krippendorff_alpha")
     if alpha is None or alpha.value is None:
-        return GateFacts(round_number, target, None, undefined=alpha.undefined if alpha else "not computed",
-                         annotators=len(agreement.annotators or []))
+        return GateFacts(
+            round_number,
+            target,
+            None,
+            undefined=alpha.undefined if alpha else "not computed",
+            annotators=len(agreement.annotators or []),
+        )
     worst = None
     for row in agreement.annotators or []:
         without = row.scores.get("alpha_without")
-        if without is not None and without.value is not None and without.value > alpha.value and (
-                worst is None or without.value > worst["alpha_without"]):
+        if (
+            without is not None
+            and without.value is not None
+            and without.value > alpha.value
+            and (worst is None or without.value > worst["alpha_without"])
+        ):
             email = result.annotators.get(str(row.annotator_id))
-            worst = {"annotator_id": row.annotator_id, "email": email.email if email else None,
-                     "alpha_without": without.value}
+            worst = {
+                "annotator_id": row.annotator_id,
+                "email": email.email if email else None,
+                "alpha_without": without.value,
+            }
     return GateFacts(round_number, target, alpha.value, annotators=len(agreement.annotators or []), worst=worst)
 
 
@@ -100,14 +114,18 @@ def check_gate(facts: GateFacts, min_alpha: float | None, report_dir: Path) -> N
     report = report_dir / "report.md"
     named = f"round {facts.round}" if facts.round is not None else "the round"
     if facts.alpha is None:
-        raise GateError(f"{named}: alpha cannot be measured ({facts.undefined}); the loop stops before training "
-                        f"(--min-alpha {min_alpha})",
-                        hint="annotate the round with an overlap of 2 or more, or re-run without --min-alpha")
+        raise GateError(
+            f"{named}: alpha cannot be measured ({facts.undefined}); the loop stops before training "
+            f"(--min-alpha {min_alpha})",
+            hint="annotate the round with an overlap of 2 or more, or re-run without --min-alpha",
+        )
     if facts.alpha < min_alpha:
         worst = ""
         if facts.worst:
             who = facts.worst["email"] or f"annotator #{facts.worst['annotator_id']}"
             worst = f"; without {who} alpha would be {facts.worst['alpha_without']:.3f}"
-        raise GateError(f"{named}: alpha {facts.alpha:.3f} on {facts.field!r} is below --min-alpha {min_alpha}; "
-                        f"the loop stops before training (report {report}{worst})",
-                        hint="adjudicate the round and re-run with --repull, or re-run with a lower --min-alpha")
+        raise GateError(
+            f"{named}: alpha {facts.alpha:.3f} on {facts.field!r} is below --min-alpha {min_alpha}; "
+            f"the loop stops before training (report {report}{worst})",
+            hint="adjudicate the round and re-run with --repull, or re-run with a lower --min-alpha",
+        )

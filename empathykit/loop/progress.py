@@ -26,7 +26,7 @@ class RoundProgress:
     done: int
     annotators: int  # accounts that annotated or skipped a task of the round
     overlap: int
-    needed: int      # tasks that must be done before the loop goes on
+    needed: int  # tasks that must be done before the loop goes on
 
     @property
     def complete(self) -> bool:
@@ -49,8 +49,14 @@ def check_min_done(min_done: float | None) -> None:
         raise InputError(f"--min-done is the fraction of a round's tasks that must be done, in (0, 1]; got {min_done}")
 
 
-def round_progress(project: str | int, round_number: int | None, *, overlap: int | None = None,
-                   min_done: float | None = None, connection: Connection | None = None) -> RoundProgress:
+def round_progress(
+    project: str | int,
+    round_number: int | None,
+    *,
+    overlap: int | None = None,
+    min_done: float | None = None,
+    connection: Connection | None = None,
+) -> RoundProgress:
     """Progress of ``round_number`` of the project (None: its newest round; tasks without a round
     number count as round 1). ``overlap`` None: the project's own setting."""
     check_min_done(min_done)

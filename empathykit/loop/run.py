@@ -39,14 +39,24 @@ from empathykit.loop.gate import check_gate, round_gate
 from empathykit.loop.progress import RoundProgress, check_min_done, round_progress
 from empathykit.loop.state import STEPS, LoopState, next_step, read_state, save_state
 from empathykit.predict.models import CURRENT_MODEL
-from empathykit.progress import Progress, report as report_progress, within
+from empathykit.progress import Progress, within
+from empathykit.progress import report as report_progress
 from empathykit.train.folder import check_base_model, model_version, run_dir
 from empathykit.train.run import evaluate_model, train_model
 
 StepReport = Callable[[int, str, str], None]
 #: tokenizer files a warm start needs beside the fine-tuned encoder's weights
-TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt", "vocab.json",
-                   "merges.txt", "spiece.model", "sentencepiece.bpe.model", "added_tokens.json")
+TOKENIZER_FILES = (
+    "tokenizer.json",
+    "tokenizer_config.json",
+    "special_tokens_map.json",
+    "vocab.txt",
+    "vocab.json",
+    "merges.txt",
+    "spiece.model",
+    "sentencepiece.bpe.model",
+    "added_tokens.json",
+)
 
 
 @dataclass
@@ -78,11 +88,25 @@ class People:
     min_alpha: float | None = None
 
 
-def run_loop(project: str, pool: str | Path, encoder: str | Path, loop_dir: str | Path, *, size: int,
-             strategy: str = "uncertainty", family: str = "classifier", task: str | None = None, seed: int = 0,
-             overrides: list[str] | None = None, rounds: int = 1, connection: Connection | None = None,
-             on_step: StepReport | None = None, people: People | None = None, repull: bool = False,
-             on_progress: Progress | None = None) -> LoopReport:
+def run_loop(
+    project: str,
+    pool: str | Path,
+    encoder: str | Path,
+    loop_dir: str | Path,
+    *,
+    size: int,
+    strategy: str = "uncertainty",
+    family: str = "classifier",
+    task: str | None = None,
+    seed: int = 0,
+    overrides: list[str] | None = None,
+    rounds: int = 1,
+    connection: Connection | None = None,
+    on_step: StepReport | None = None,
+    people: People | None = None,
+    repull: bool = False,
+    on_progress: Progress | None = None,
+) -> LoopReport:
     """Run the loop until round ``rounds`` is done (every round trains on a freshly annotated round,
     resuming a killed one first); ``on_step(round, step, summary)`` after each step, ``on_progress``
     names the step that runs (``round 2: train``). Returns early, having changed nothing, while the
@@ -91,8 +115,18 @@ def run_loop(project: str, pool: str | Path, encoder: str | Path, loop_dir: str 
     people = people or People()
     loop_dir = Path(loop_dir)
     _check_inputs(strategy, size, rounds, people, encoder)
-    state = _open_state(project, pool, encoder, loop_dir, size=size, strategy=strategy, family=family, task=task,
-                        seed=seed, overrides=overrides)
+    state = _open_state(
+        project,
+        pool,
+        encoder,
+        loop_dir,
+        size=size,
+        strategy=strategy,
+        family=family,
+        task=task,
+        seed=seed,
+        overrides=overrides,
+    )
     if repull:
         _repull(state, loop_dir)
     done: list[tuple[int, str]] = []
@@ -101,8 +135,9 @@ def run_loop(project: str, pool: str | Path, encoder: str | Path, loop_dir: str 
         if state.step == STEPS[0]:
             progress = _await_round(state, people, connection)
             if not progress.complete:
-                return LoopReport(str(loop_dir), completed, state.round, state.step, done, state.history,
-                                  waiting=progress.line())
+                return LoopReport(
+                    str(loop_dir), completed, state.round, state.step, done, state.history, waiting=progress.line()
+                )
         mark_folder(loop_dir, "loop", label="loop folder")
         report_progress(on_progress, f"round {state.round}: {state.step}")
         step_progress = within(on_progress, f"round {state.round} {state.step}")
@@ -126,24 +161,47 @@ def _check_inputs(strategy: str, size: int, rounds: int, people: People, encoder
     if rounds < 1:
         raise InputError(f"rounds must be at least 1, got {rounds}")
     if people.wait and not people.poll_seconds > 0:
-        raise InputError(f"--poll is the seconds between checks with --wait; it must be above 0, got {people.poll_seconds}")
+        raise InputError(
+            f"--poll is the seconds between checks with --wait; it must be above 0, got {people.poll_seconds}"
+        )
     if people.overlap is not None and people.overlap < 1:
         raise InputError(f"--overlap must be at least 1, got {people.overlap}")
     if people.min_alpha is not None and not -1 <= people.min_alpha <= 1:
         raise InputError(f"--min-alpha is a Krippendorff alpha, between -1 and 1; got {people.min_alpha}")
 
 
-def _open_state(project: str, pool: str | Path, encoder: str | Path, loop_dir: Path, *, size: int, strategy: str,
-                family: str, task: str | None, seed: int, overrides: list[str] | None) -> LoopState:
+def _open_state(
+    project: str,
+    pool: str | Path,
+    encoder: str | Path,
+    loop_dir: Path,
+    *,
+    size: int,
+    strategy: str,
+    family: str,
+    task: str | None,
+    seed: int,
+    overrides: list[str] | None,
+) -> LoopState:
     """The loop's state, read or new; nothing is written here."""
     state = read_state(loop_dir)
     if state is None:
         check_output(loop_dir, "dir", output="loop", label="loop folder")
-        return LoopState(project=str(project), pool=str(pool), encoder=str(encoder), size=size, strategy=strategy,
-                         family=family, task=task, seed=seed, overrides=list(overrides or []))
+        return LoopState(
+            project=str(project),
+            pool=str(pool),
+            encoder=str(encoder),
+            size=size,
+            strategy=strategy,
+            family=family,
+            task=task,
+            seed=seed,
+            overrides=list(overrides or []),
+        )
     if state.project != str(project):
-        raise InputError(f"{loop_dir} runs the loop of project {state.project!r}, not {project!r}",
-                         hint="use another loop folder")
+        raise InputError(
+            f"{loop_dir} runs the loop of project {state.project!r}, not {project!r}", hint="use another loop folder"
+        )
     state.pool, state.size, state.strategy = str(pool), size, strategy  # what may change between runs
     return state
 
@@ -151,8 +209,9 @@ def _open_state(project: str, pool: str | Path, encoder: str | Path, loop_dir: P
 def _await_round(state: LoopState, people: People, connection: Connection | None) -> RoundProgress:
     """The progress of the round the next pull needs; with ``wait``, polled until it is complete."""
     while True:
-        progress = round_progress(state.project, state.pushed_round, overlap=people.overlap,
-                                  min_done=people.min_done, connection=connection)
+        progress = round_progress(
+            state.project, state.pushed_round, overlap=people.overlap, min_done=people.min_done, connection=connection
+        )
         if progress.complete or not people.wait:
             return progress
         if people.on_wait:
@@ -165,16 +224,19 @@ def _repull(state: LoopState, loop_dir: Path) -> None:
     if state.step == STEPS[0]:
         return  # about to pull anyway
     if state.step not in ("export", "agreement"):
-        raise InputError(f"--repull goes back to round {state.round}'s pull before training; the loop is at "
-                         f"step {state.step!r}", hint="re-run without --repull")
+        raise InputError(
+            f"--repull goes back to round {state.round}'s pull before training; the loop is at step {state.step!r}",
+            hint="re-run without --repull",
+        )
     gate = state.round_dir(loop_dir) / "agreement"
     if gate.is_dir():
         shutil.rmtree(gate)  # the loop's own report of the annotations being pulled again
     state.step = STEPS[0]
 
 
-def _run_step(state: LoopState, loop_dir: Path, connection: Connection | None, people: People,
-              on_progress: Progress | None) -> str:
+def _run_step(
+    state: LoopState, loop_dir: Path, connection: Connection | None, people: People, on_progress: Progress | None
+) -> str:
     if state.step == "agreement":
         return _agreement(state, loop_dir, people.min_alpha)
     summary = STEP_FUNCTIONS[state.step](state, loop_dir, connection, on_progress)
@@ -189,15 +251,18 @@ def _pull(state: LoopState, loop_dir: Path, connection: Connection | None, on_pr
     folder.mkdir(parents=True, exist_ok=True)
     report = pull(state.project, out=folder / "annotations.parquet", connection=connection, on_progress=on_progress)
     if report.annotations - report.cancelled <= 0:
-        raise InputError(f"project {state.project!r} has no annotations yet; the loop trains on them",
-                         hint="annotate a first round (annotate push --round-size N), then run the loop")
+        raise InputError(
+            f"project {state.project!r} has no annotations yet; the loop trains on them",
+            hint="annotate a first round (annotate push --round-size N), then run the loop",
+        )
     return f"{report.annotations} annotations ({report.cancelled} skipped) of project {report.project_title!r}"
 
 
 def _export(state: LoopState, loop_dir: Path, connection: Connection | None, on_progress: Progress | None) -> str:
     folder = state.round_dir(loop_dir)
-    report = run_export(folder / "annotations.parquet", folder / "export", ExportOptions(seed=state.seed),
-                        on_progress=on_progress)
+    report = run_export(
+        folder / "annotations.parquet", folder / "export", ExportOptions(seed=state.seed), on_progress=on_progress
+    )
     return f"{report.items_annotated} items exported, splits {report.split_sizes}"
 
 
@@ -208,8 +273,16 @@ def _train(state: LoopState, loop_dir: Path, connection: Connection | None, on_p
         previous = state.round_dir(loop_dir, state.round - 1) / "model"
         base = warm_start(previous) if state.round > 1 and (previous / "config.yaml").is_file() else Path(state.encoder)
         resume = run_dir(model).is_dir() and any(run_dir(model).glob("checkpoint-*"))
-        train_model(str(folder / "export"), family=state.family, model=str(base), out_dir=model, task=_task(state, folder),
-                    overrides=[f"seed={state.seed}", *state.overrides], resume=resume, on_progress=on_progress)
+        train_model(
+            str(folder / "export"),
+            family=state.family,
+            model=str(base),
+            out_dir=model,
+            task=_task(state, folder),
+            overrides=[f"seed={state.seed}", *state.overrides],
+            resume=resume,
+            on_progress=on_progress,
+        )
     with atomic_open(loop_dir / CURRENT_MODEL) as handle:  # `serve LOOP_DIR` answers with it from now on
         handle.write(f"{model.resolve()}\n")
     return f"model {model_version(model)}"
@@ -219,8 +292,11 @@ def _evaluate(state: LoopState, loop_dir: Path, connection: Connection | None, o
     folder = state.round_dir(loop_dir)
     metrics = evaluate_model(folder / "model", str(folder / "export"), split="test", task=_task(state, folder))
     write_json(folder / "evaluation.json", metrics)
-    shown = {k: round(v, 4) for k, v in metrics.items() if k in ("macro_f1", "accuracy", "f1", "pearson", "spearman")
-             and isinstance(v, (int, float))}
+    shown = {
+        k: round(v, 4)
+        for k, v in metrics.items()
+        if k in ("macro_f1", "accuracy", "f1", "pearson", "spearman") and isinstance(v, (int, float))
+    }
     return "test " + ", ".join(f"{k} {v}" for k, v in shown.items())
 
 
@@ -234,23 +310,39 @@ def _agreement(state: LoopState, loop_dir: Path, min_alpha: float | None) -> str
 def _next_round(state: LoopState, loop_dir: Path, connection: Connection | None, on_progress: Progress | None) -> str:
     folder = state.round_dir(loop_dir)
     out = folder / "next-round.parquet"
-    if selection_path(out).is_file() and out.is_file():  # chosen (and perhaps pushed) before a kill: push, never rechoose
-
+    if (
+        selection_path(out).is_file() and out.is_file()
+    ):  # chosen (and perhaps pushed) before a kill: push, never rechoose
         facts = json.loads(selection_path(out).read_text(encoding="utf-8"))
         predicted = "prediction" in _columns(out)
-        report = push(out, schema=_project_schema(state, connection), project=facts["project"],
-                      predictions_column="prediction" if predicted else None,
-                      prediction_score_column="prediction_score" if predicted else None,
-                      model_version=facts["model_version"] if predicted else None, connection=connection,
-                      on_progress=on_progress)
+        report = push(
+            out,
+            schema=_project_schema(state, connection),
+            project=facts["project"],
+            predictions_column="prediction" if predicted else None,
+            prediction_score_column="prediction_score" if predicted else None,
+            model_version=facts["model_version"] if predicted else None,
+            connection=connection,
+            on_progress=on_progress,
+        )
         state.pushed_round = facts["round"]
         return f"round {facts['round']} pushed again after a stop: {report.created} imported, {report.skipped} there"
-    report = next_round(state.project, state.pool, folder / "model", size=state.size, out=out,
-                        strategy=state.strategy, seed=state.seed + state.round, connection=connection,
-                        on_progress=on_progress)
+    report = next_round(
+        state.project,
+        state.pool,
+        folder / "model",
+        size=state.size,
+        out=out,
+        strategy=state.strategy,
+        seed=state.seed + state.round,
+        connection=connection,
+        on_progress=on_progress,
+    )
     state.pushed_round = report.round
-    return (f"round {report.round}: {report.chosen} of {report.candidates} pool items chosen by {report.strategy}, "
-            f"{report.pushed} pushed")
+    return (
+        f"round {report.round}: {report.chosen} of {report.candidates} pool items chosen by {report.strategy}, "
+        f"{report.pushed} pushed"
+    )
 
 
 STEP_FUNCTIONS = {"pull": _pull, "export": _export, "train": _train, "evaluate": _evaluate, "next-round": _next_round}

@@ -16,6 +16,7 @@ from empathykit.pipelines.readers import iter_posts
 def topic_corpus_frequency(paths) -> dict[str, int]:
     """Document frequency of tokens over on-topic texts: ``.txt`` files (one text a line) or
     anything ``collect file`` reads."""
+
     def texts():
         for path in map(Path, paths):
             if path.suffix.lower() == ".txt":
@@ -23,7 +24,7 @@ def topic_corpus_frequency(paths) -> dict[str, int]:
                     raise InputError(problem)
                 lines = path.read_text(encoding="utf-8").splitlines()
                 for start in range(0, len(lines), 50_000):
-                    yield pa.array(lines[start:start + 50_000], pa.string())
+                    yield pa.array(lines[start : start + 50_000], pa.string())
             else:
                 for batch in iter_posts([path], fast=False):
                     yield batch.column("text")

@@ -86,8 +86,10 @@ def _read(fragment: Fragment, text_column: str | None, skip_bad: bool) -> tuple[
         table = pq.ParquetFile(path).read_row_group(group)
         source = text_column or "text"
         if source not in table.column_names:
-            raise InputError(f"{path} has no {source!r} column; its columns are: {', '.join(table.column_names)}",
-                             hint="name the text column with --text-column")
+            raise InputError(
+                f"{path} has no {source!r} column; its columns are: {', '.join(table.column_names)}",
+                hint="name the text column with --text-column",
+            )
         if source != "text":
             table = table.rename_columns(["text" if c == source else c for c in table.column_names])
         return conform_batch(table), None
@@ -95,8 +97,9 @@ def _read(fragment: Fragment, text_column: str | None, skip_bad: bool) -> tuple[
     def run(fast: bool) -> tuple[list[pa.RecordBatch], ReadReport]:
         report = ReadReport()
         try:
-            batches = list(iter_posts([path], fmt=kind, text_column=text_column, skip_bad=skip_bad, report=report,
-                                      fast=fast))
+            batches = list(
+                iter_posts([path], fmt=kind, text_column=text_column, skip_bad=skip_bad, report=report, fast=fast)
+            )
         except InputError:
             if not (report.empty_files and not report.files):  # alone, an input without posts stops the read
                 raise
@@ -124,7 +127,7 @@ def _merge_reads(parquet: ReadReport, fragments: list[Fragment], reports: dict[i
     """The read report the local runner writes: files in input order, counts summed."""
     merged = ReadReport(empty_files=list(parquet.empty_files))
     parquet_files = iter(parquet.files)
-    for index, path, group, _ in fragments:
+    for index, _path, group, _ in fragments:
         if group == 0:
             merged.files.append(next(parquet_files))
         part = reports.get(index)
@@ -153,9 +156,17 @@ def _default_scheduler() -> str | None:
         return "threads"
 
 
-def run_filter_dask(inputs: Sequence[str | Path], output: str | Path, *, config: FilterConfig | None = None,
-                    counts_path: str | Path | None = None, fmt: str = "auto", text_column: str | None = None,
-                    skip_bad: bool = False, scheduler: str | None = None) -> FilterResult:
+def run_filter_dask(
+    inputs: Sequence[str | Path],
+    output: str | Path,
+    *,
+    config: FilterConfig | None = None,
+    counts_path: str | Path | None = None,
+    fmt: str = "auto",
+    text_column: str | None = None,
+    skip_bad: bool = False,
+    scheduler: str | None = None,
+) -> FilterResult:
     """Filter ``inputs`` on Dask into the Parquet file ``output``; see the module docstring."""
     try:
         import dask
@@ -175,9 +186,10 @@ def run_filter_dask(inputs: Sequence[str | Path], output: str | Path, *, config:
     staged = bag.map_partitions(_stage, config, text_column, skip_bad)
     (staged,) = dask.persist(staged, scheduler=scheduler)
     totals, kept_orders = _dedup_counts(staged, config, scheduler)
-    (partials,) = dask.compute(staged.map_partitions(lambda part: [(i, rows, counts, read)
-                                                                   for i, rows, _, counts, read in part]),
-                               scheduler=scheduler)
+    (partials,) = dask.compute(
+        staged.map_partitions(lambda part: [(i, rows, counts, read) for i, rows, _, counts, read in part]),
+        scheduler=scheduler,
+    )
     n_input, reads = 0, {}
     for index, rows, counts, read in partials:
         n_input += rows
@@ -185,8 +197,15 @@ def run_filter_dask(inputs: Sequence[str | Path], output: str | Path, *, config:
         for name, value in counts.items():
             totals[name] += value
     _write(staged, kept_orders, output, scheduler)
-    counts = stage_report(totals, n_input, config, inputs=[str(p) for p in inputs], output_file=str(output),
-                          read=_merge_reads(parquet_read, fragments, reads), engine="dask")
+    counts = stage_report(
+        totals,
+        n_input,
+        config,
+        inputs=[str(p) for p in inputs],
+        output_file=str(output),
+        read=_merge_reads(parquet_read, fragments, reads),
+        engine="dask",
+    )
     write_json(counts_path, counts, output="filter-counts")
     return FilterResult(output, counts_path, counts)
 
@@ -198,14 +217,21 @@ def _dedup_counts(staged, config: FilterConfig, scheduler: str | None) -> tuple[
     import dask.dataframe as dd
     import pandas as pd
 
-    meta = pd.DataFrame({_ORDER: pd.Series([], dtype="int64"),
-                         **{h: pd.Series([], dtype="uint64") for h in HASH_COLUMNS}})
+    meta = pd.DataFrame(
+        {_ORDER: pd.Series([], dtype="int64"), **{h: pd.Series([], dtype="uint64") for h in HASH_COLUMNS}}
+    )
 
     def keys(partition: list) -> pd.DataFrame:
-        frames = [pd.DataFrame({
-            _ORDER: (np.int64(index) << _ROW_BITS) + np.arange(kept.num_rows, dtype=np.int64),
-            HASH_COLUMNS[0]: kept.column(HASH_COLUMNS[0]).to_numpy(),
-            HASH_COLUMNS[1]: kept.column(HASH_COLUMNS[1]).to_numpy()}) for index, _, kept, _, _ in partition]
+        frames = [
+            pd.DataFrame(
+                {
+                    _ORDER: (np.int64(index) << _ROW_BITS) + np.arange(kept.num_rows, dtype=np.int64),
+                    HASH_COLUMNS[0]: kept.column(HASH_COLUMNS[0]).to_numpy(),
+                    HASH_COLUMNS[1]: kept.column(HASH_COLUMNS[1]).to_numpy(),
+                }
+            )
+            for index, _, kept, _, _ in partition
+        ]
         return pd.concat(frames) if frames else meta
 
     frame = dd.from_delayed([dask.delayed(keys)(part) for part in staged.to_delayed()], meta=meta)
@@ -215,8 +241,7 @@ def _dedup_counts(staged, config: FilterConfig, scheduler: str | None) -> tuple[
     final = reached
     if config.near_dedup:
         final = reached[reached[_ORDER].isin(reached.groupby(HASH_COLUMNS[1])[_ORDER].min())]
-    n_reached, n_exact, kept_orders = dask.compute(frame.shape[0], reached.shape[0], final[_ORDER],
-                                                   scheduler=scheduler)
+    n_reached, n_exact, kept_orders = dask.compute(frame.shape[0], reached.shape[0], final[_ORDER], scheduler=scheduler)
     kept_orders = np.sort(np.asarray(kept_orders, dtype=np.int64))
     totals = dict.fromkeys(STAGES, 0)
     totals["exact_duplicates"] = int(n_reached - n_exact)
@@ -241,7 +266,9 @@ def _write(staged, kept_orders: np.ndarray, output: Path, scheduler: str | None)
             return [len(partition)]
 
         dask.compute(staged.map_partitions(write), scheduler=scheduler)
-        with atomic_path(output, output="filtered") as tmp, \
-                pq.ParquetWriter(tmp, stamp_schema(FILTERED_SCHEMA, "filtered"), compression="zstd") as writer:
+        with (
+            atomic_path(output, output="filtered") as tmp,
+            pq.ParquetWriter(tmp, stamp_schema(FILTERED_SCHEMA, "filtered"), compression="zstd") as writer,
+        ):
             for part in sorted(folder.glob("part-*.parquet")):
                 writer.write_table(pq.read_table(part, schema=FILTERED_SCHEMA))

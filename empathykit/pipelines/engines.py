@@ -17,15 +17,38 @@ from empathykit.pipelines.filtering import FilterConfig, FilterResult, run_filte
 from empathykit.progress import Progress
 
 
-def filter_posts(inputs: Sequence[str | Path], output: str | Path, *, engine: str = "local",
-                 config: FilterConfig | None = None, counts_path: str | Path | None = None, fmt: str = "auto",
-                 text_column: str | None = None, skip_bad: bool = False,
-                 on_progress: Progress | None = None) -> FilterResult:
+def filter_posts(
+    inputs: Sequence[str | Path],
+    output: str | Path,
+    *,
+    engine: str = "local",
+    config: FilterConfig | None = None,
+    counts_path: str | Path | None = None,
+    fmt: str = "auto",
+    text_column: str | None = None,
+    skip_bad: bool = False,
+    on_progress: Progress | None = None,
+) -> FilterResult:
     """Filter ``inputs`` into the Parquet file ``output`` on ``engine`` (``local`` or ``dask``)."""
     if engine not in ENGINES:
         raise InputError(f"--engine {engine!r} is not an engine; expected one of {', '.join(ENGINES)}")
     if engine == "dask":
-        return run_filter_dask(list(inputs), output, config=config, counts_path=counts_path, fmt=fmt,
-                               text_column=text_column, skip_bad=skip_bad)
-    return run_filter(list(inputs), output, config=config, counts_path=counts_path, fmt=fmt, text_column=text_column,
-                      skip_bad=skip_bad, on_progress=on_progress)
+        return run_filter_dask(
+            list(inputs),
+            output,
+            config=config,
+            counts_path=counts_path,
+            fmt=fmt,
+            text_column=text_column,
+            skip_bad=skip_bad,
+        )
+    return run_filter(
+        list(inputs),
+        output,
+        config=config,
+        counts_path=counts_path,
+        fmt=fmt,
+        text_column=text_column,
+        skip_bad=skip_bad,
+        on_progress=on_progress,
+    )

@@ -67,8 +67,17 @@ from empathykit.pipelines.readers import iter_posts, with_fast_path
 from empathykit.pipelines.sources import ReadReport
 from empathykit.progress import Counter, Progress
 
-STAGES = ("empty_text", "language", "retweets", "quote_copies", "topic", "lexicon", "min_tokens",
-          "exact_duplicates", "near_duplicates")
+STAGES = (
+    "empty_text",
+    "language",
+    "retweets",
+    "quote_copies",
+    "topic",
+    "lexicon",
+    "min_tokens",
+    "exact_duplicates",
+    "near_duplicates",
+)
 HASH_COLUMNS = ("_exact_hash", "_near_hash")
 
 # RE2 patterns (Arrow); the benchmark's pandas + re baseline restates them for Python's re.
@@ -77,12 +86,10 @@ EMAIL_PATTERN = r"[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+"
 MENTION_PATTERN = r"(^|[^\w@])@\w+"
 PHONE_PATTERN = r"(^|[^\w+])(?:\+\d{1,3}[ .-]?)?(?:\(\d{2,4}\)[ .-]?|\d{2,4}[ .-])\d{3,4}[ .-]?\d{3,4}\b"
 MANUAL_RETWEET_PATTERN = r"^\s*RT @\w"
-QUOTE_COPY_PATTERN = "^\\s*[\"\u201c]@\\w+:"
+QUOTE_COPY_PATTERN = '^\\s*["\u201c]@\\w+:'
 ONLY_LINKS_PATTERN = r"^\s*(?:(?:https?://|www\.)\S+\s*)*$"
 _WORD_BEFORE = r"(?:^|[^\pL\pN_<])"  # "<" so that placeholders never count as words
 _WORD_AFTER = r"(?:[^\pL\pN_]|$)"
-
-
 
 
 def word_pattern(words: Iterable[str], match: str = "word") -> str:
@@ -251,8 +258,10 @@ class Deduplicator:
     def __call__(self, batch: pa.RecordBatch) -> tuple[pa.RecordBatch, dict[str, int]]:
         counts = {"exact_duplicates": 0, "near_duplicates": 0}
         keep = np.ones(batch.num_rows, bool)
-        for column, stage, enabled in (("_exact_hash", "exact_duplicates", self.exact),
-                                       ("_near_hash", "near_duplicates", self.near)):
+        for column, stage, enabled in (
+            ("_exact_hash", "exact_duplicates", self.exact),
+            ("_near_hash", "near_duplicates", self.near),
+        ):
             if not enabled:
                 continue
             keys = batch.column(column).to_numpy()[keep]
@@ -283,14 +292,21 @@ def stage_report(totals: dict[str, int], n_input: int, config: FilterConfig, **e
     return {"input": n_input, "kept": remaining, "stages": stages, "config": config.describe(), **extra}
 
 
-def run_filter(inputs: list[str | Path], output: str | Path, *, config: FilterConfig | None = None,
-               counts_path: str | Path | None = None, fmt: str = "auto", text_column: str | None = None,
-               skip_bad: bool = False, batch_size: int = 65_536,
-               on_progress: Progress | None = None) -> FilterResult:
+def run_filter(
+    inputs: list[str | Path],
+    output: str | Path,
+    *,
+    config: FilterConfig | None = None,
+    counts_path: str | Path | None = None,
+    fmt: str = "auto",
+    text_column: str | None = None,
+    skip_bad: bool = False,
+    batch_size: int = 65_536,
+    on_progress: Progress | None = None,
+) -> FilterResult:
     """Filter every input into ``output`` (Parquet, :data:`FILTERED_SCHEMA`) and write the
     per-stage counts JSON beside it (``<output stem>.counts.json`` unless ``counts_path``)."""
     import pyarrow.parquet as pq
-
 
     config = config or FilterConfig()
     output = Path(output)
@@ -305,11 +321,15 @@ def run_filter(inputs: list[str | Path], output: str | Path, *, config: FilterCo
         dedup = Deduplicator(config.exact_dedup, config.near_dedup)
         pool = pa.default_memory_pool()
         count = Counter(on_progress, "filtering posts")
-        batches = iter_posts(inputs, fmt=fmt, text_column=text_column, skip_bad=skip_bad, batch_size=batch_size,
-                             report=report, fast=fast)
-        with atomic_path(output, output="filtered") as tmp, \
-                pq.ParquetWriter(tmp, stamp_schema(FILTERED_SCHEMA, "filtered"), compression="zstd") as writer, \
-                ThreadPoolExecutor(max_workers=1) as writing:
+        batches = iter_posts(
+            inputs, fmt=fmt, text_column=text_column, skip_bad=skip_bad, batch_size=batch_size, report=report, fast=fast
+        )
+        with (
+            atomic_path(output, output="filtered") as tmp,
+            pq.ParquetWriter(tmp, stamp_schema(FILTERED_SCHEMA, "filtered"), compression="zstd") as writer,
+            ThreadPoolExecutor(max_workers=1) as writing,
+        ):
+
             def finish(kept: pa.RecordBatch) -> dict[str, int]:
                 kept, dup_counts = dedup(kept)
                 writer.write_batch(kept.drop_columns(list(HASH_COLUMNS)))
@@ -330,8 +350,9 @@ def run_filter(inputs: list[str | Path], output: str | Path, *, config: FilterCo
                 count(batch)
             for name, value in (written.result() if written else {}).items():
                 totals[name] += value
-        return stage_report(totals, n_input, config, inputs=[str(p) for p in inputs], output_file=str(output),
-                            read=report.as_dict())
+        return stage_report(
+            totals, n_input, config, inputs=[str(p) for p in inputs], output_file=str(output), read=report.as_dict()
+        )
 
     counts = with_fast_path(run)
     write_json(counts_path, counts, output="filter-counts")
@@ -341,6 +362,7 @@ def run_filter(inputs: list[str | Path], output: str | Path, *, config: FilterCo
 def _prefetched(batches: Iterator[pa.RecordBatch], config: FilterConfig) -> Iterator[tuple[int, dict]]:
     """Filter batches on every core while the next ones are read and parsed (Arrow releases the
     GIL); results come back in input order, a bounded number of batches in flight."""
+
     def work(batch: pa.RecordBatch) -> tuple[int, dict]:
         kept, counts = filter_batch(batch, config)
         counts["_kept"] = kept

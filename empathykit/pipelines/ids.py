@@ -26,8 +26,9 @@ EXAMPLES = 3
 
 
 def text_ids(texts: pa.Array) -> pa.Array:
-    return pa.array(["sha1:" + hashlib.sha1((t or "").encode()).hexdigest()[:16] for t in texts.to_pylist()],
-                    pa.string())
+    return pa.array(
+        ["sha1:" + hashlib.sha1((t or "").encode()).hexdigest()[:16] for t in texts.to_pylist()], pa.string()
+    )
 
 
 @dataclass
@@ -44,17 +45,29 @@ class IdReport:
     def note(self, kind: str, values: list[str]) -> None:
         setattr(self, kind, getattr(self, kind) + len(values))
         room = EXAMPLES - len(self.examples[kind])
-        self.examples[kind] += values[:max(room, 0)]
+        self.examples[kind] += values[: max(room, 0)]
 
     def messages(self) -> list[str]:
-        what = {"empty": "posts had an empty id", "mangled": "ids look mangled by a spreadsheet (float-formatted)",
-                "conflicting": "ids repeat with a different text"}
-        return [f"{getattr(self, kind)} {what[kind]} (e.g. {', '.join(map(repr, self.examples[kind]))}); "
-                "replaced by a hash of the text" for kind in what if getattr(self, kind)]
+        what = {
+            "empty": "posts had an empty id",
+            "mangled": "ids look mangled by a spreadsheet (float-formatted)",
+            "conflicting": "ids repeat with a different text",
+        }
+        return [
+            f"{getattr(self, kind)} {what[kind]} (e.g. {', '.join(map(repr, self.examples[kind]))}); "
+            "replaced by a hash of the text"
+            for kind in what
+            if getattr(self, kind)
+        ]
 
     def as_dict(self) -> dict:
-        return {"empty": self.empty, "mangled": self.mangled, "conflicting": self.conflicting,
-                "replaced_by_text_hash": self.replaced, "examples": self.examples}
+        return {
+            "empty": self.empty,
+            "mangled": self.mangled,
+            "conflicting": self.conflicting,
+            "replaced_by_text_hash": self.replaced,
+            "examples": self.examples,
+        }
 
 
 class IdChecker:

@@ -89,8 +89,9 @@ def conform(table: pa.Table | pa.RecordBatch, schema: pa.Schema = POSTS_SCHEMA) 
 def conform_batch(data: pa.Table | pa.RecordBatch, schema: pa.Schema = POSTS_SCHEMA) -> pa.RecordBatch:
     """:func:`conform` as one record batch."""
     table = conform(data, schema).combine_chunks()
-    return pa.RecordBatch.from_arrays([c.chunk(0) if c.num_chunks else pa.array([], c.type)
-                                       for c in table.columns], schema=schema)
+    return pa.RecordBatch.from_arrays(
+        [c.chunk(0) if c.num_chunks else pa.array([], c.type) for c in table.columns], schema=schema
+    )
 
 
 def hash64(text: pa.Array) -> np.ndarray:

@@ -47,18 +47,28 @@ from empathykit.progress import Counter, Progress
 from empathykit.textfiles import text_encoding
 
 FORMATS = INPUT_FORMATS
-EXPECTED = ("X API v2 JSONL (tweets or response pages), twarc2 output, v1.1 tweet JSON, "
-            "a CSV with a text column, or a Stream Grab tar archive")
+EXPECTED = (
+    "X API v2 JSONL (tweets or response pages), twarc2 output, v1.1 tweet JSON, "
+    "a CSV with a text column, or a Stream Grab tar archive"
+)
 BATCH_SIZE = 50_000
 _JSON_BLOCK = 4 << 20
 _MEMBER_ERRORS = (OSError, EOFError, zlib.error, lzma.LZMAError, tarfile.TarError)
 
-_V2_JSON_SCHEMA = pa.schema([
-    ("id", pa.string()), ("text", pa.string()), ("created_at", TIMESTAMP), ("author_id", pa.string()),
-    ("lang", pa.string()), ("conversation_id", pa.string()), ("in_reply_to_user_id", pa.string()),
-    ("referenced_tweets", pa.list_(pa.struct([("type", pa.string()), ("id", pa.string())]))),
-    ("note_tweet", pa.struct([("text", pa.string())])), ("author", pa.struct([("username", pa.string())])),
-])
+_V2_JSON_SCHEMA = pa.schema(
+    [
+        ("id", pa.string()),
+        ("text", pa.string()),
+        ("created_at", TIMESTAMP),
+        ("author_id", pa.string()),
+        ("lang", pa.string()),
+        ("conversation_id", pa.string()),
+        ("in_reply_to_user_id", pa.string()),
+        ("referenced_tweets", pa.list_(pa.struct([("type", pa.string()), ("id", pa.string())]))),
+        ("note_tweet", pa.struct([("text", pa.string())])),
+        ("author", pa.struct([("username", pa.string())])),
+    ]
+)
 
 
 def with_fast_path(run: Callable[[bool], object]):
@@ -80,10 +90,18 @@ def detect_format(path: Path) -> str:
     return "jsonl"
 
 
-def iter_posts(paths: Iterable[str | Path], *, fmt: str = "auto", text_column: str | None = None,
-               id_column: str | None = None, skip_bad: bool = False, batch_size: int = BATCH_SIZE,
-               report: ReadReport | None = None, fast: bool = True, strict: bool = False
-               ) -> Iterator[pa.RecordBatch]:
+def iter_posts(
+    paths: Iterable[str | Path],
+    *,
+    fmt: str = "auto",
+    text_column: str | None = None,
+    id_column: str | None = None,
+    skip_bad: bool = False,
+    batch_size: int = BATCH_SIZE,
+    report: ReadReport | None = None,
+    fast: bool = True,
+    strict: bool = False,
+) -> Iterator[pa.RecordBatch]:
     """Yield posts-schema record batches from every input, in order. An input without posts (empty,
     or a header alone) is listed in ``report.empty_files`` and skipped; ``strict`` stops there."""
     if fmt not in FORMATS:
@@ -105,8 +123,11 @@ def iter_posts(paths: Iterable[str | Path], *, fmt: str = "auto", text_column: s
             batches = _batched(_tar_rows(path, skip_bad, report), batch_size)
         else:
             _check_json_text(path)
-            batches = (_fast_or_rows(path, skip_bad, batch_size, report) if fast and _is_plain_v2(path)
-                       else _batched(_json_file_rows(path, skip_bad, report), batch_size))
+            batches = (
+                _fast_or_rows(path, skip_bad, batch_size, report)
+                if fast and _is_plain_v2(path)
+                else _batched(_json_file_rows(path, skip_bad, report), batch_size)
+            )
         before = report.posts
         for batch in batches:
             report.posts += batch.num_rows
@@ -119,16 +140,27 @@ def iter_posts(paths: Iterable[str | Path], *, fmt: str = "auto", text_column: s
 
 def _empty(path: Path, problem: str, strict: bool, report: ReadReport) -> None:
     if strict:
-        raise InputError(f"input {path} {problem}; expected {EXPECTED}",
-                         hint="remove it from the inputs, or leave out --strict to skip and report empty inputs")
+        raise InputError(
+            f"input {path} {problem}; expected {EXPECTED}",
+            hint="remove it from the inputs, or leave out --strict to skip and report empty inputs",
+        )
     if str(path) in report.files:
         report.files.remove(str(path))
     report.empty_files.append(f"{path} {problem}")
 
 
-def collect_files(inputs: list[str | Path], output: str | Path, *, fmt: str = "auto", text_column: str | None = None,
-                  id_column: str | None = None, skip_bad: bool = False, batch_size: int = BATCH_SIZE,
-                  strict: bool = False, on_progress: Progress | None = None) -> ReadReport:
+def collect_files(
+    inputs: list[str | Path],
+    output: str | Path,
+    *,
+    fmt: str = "auto",
+    text_column: str | None = None,
+    id_column: str | None = None,
+    skip_bad: bool = False,
+    batch_size: int = BATCH_SIZE,
+    strict: bool = False,
+    on_progress: Progress | None = None,
+) -> ReadReport:
     """Read every input into one posts Parquet file at ``output`` (atomically)."""
     import pyarrow.parquet as pq
 
@@ -142,9 +174,17 @@ def collect_files(inputs: list[str | Path], output: str | Path, *, fmt: str = "a
         count = Counter(on_progress, "reading posts")
         with atomic_path(output, output="posts") as tmp:
             with pq.ParquetWriter(tmp, stamp_schema(POSTS_SCHEMA, "posts"), compression="zstd") as writer:
-                for batch in iter_posts(inputs, fmt=fmt, text_column=text_column, id_column=id_column,
-                                        skip_bad=skip_bad, batch_size=batch_size, report=report, fast=fast,
-                                        strict=strict):
+                for batch in iter_posts(
+                    inputs,
+                    fmt=fmt,
+                    text_column=text_column,
+                    id_column=id_column,
+                    skip_bad=skip_bad,
+                    batch_size=batch_size,
+                    report=report,
+                    fast=fast,
+                    strict=strict,
+                ):
                     writer.write_batch(fix_ids(batch))
                     count(batch.num_rows)
             if report.posts == 0:
@@ -156,12 +196,15 @@ def collect_files(inputs: list[str | Path], output: str | Path, *, fmt: str = "a
 
 # -- JSON ---------------------------------------------------------------------------------------------------
 
+
 def _check_json_text(path: Path) -> None:
     """JSON lines must be UTF-8 (a BOM is fine); binary data or UTF-16/32 stop here with one line."""
     encoding = text_encoding(path, expected="JSON text", opener=open_source)
     if not encoding.startswith("utf-8"):
-        raise InputError(f"{path} is {encoding.upper()} text; JSON lines are read as UTF-8",
-                         hint=f"convert it: iconv -f {encoding} -t utf-8 {path.name} > {path.stem}.utf8{path.suffix}")
+        raise InputError(
+            f"{path} is {encoding.upper()} text; JSON lines are read as UTF-8",
+            hint=f"convert it: iconv -f {encoding} -t utf-8 {path.name} > {path.stem}.utf8{path.suffix}",
+        )
 
 
 def _first_object(path: Path):
@@ -178,7 +221,7 @@ def _first_object(path: Path):
 def _is_plain_v2(path: Path) -> bool:
     """A JSON-lines file whose first record is a bare v2 tweet object (no pages, no provenance)."""
     first = _first_object(path)
-    return (tweets.kind(first) == "v2" and "__twarc" not in first and "__empathykit" not in first)
+    return tweets.kind(first) == "v2" and "__twarc" not in first and "__empathykit" not in first
 
 
 def line_blocks(path: Path, size: int = _JSON_BLOCK) -> Iterator[pa.Buffer]:
@@ -190,7 +233,7 @@ def line_blocks(path: Path, size: int = _JSON_BLOCK) -> Iterator[pa.Buffer]:
         while True:
             buffer = pa.allocate_buffer(len(rest) + size)
             view = memoryview(buffer).cast("B")
-            view[:len(rest)] = rest
+            view[: len(rest)] = rest
             filled = len(rest)
             while filled < len(view):
                 got = handle.readinto(view[filled:])
@@ -269,18 +312,25 @@ def v2_arrow_to_posts(batch: pa.RecordBatch, source: str) -> pa.RecordBatch:
             plain = pc.replace_substring(plain, entity, character)
         text = pc.replace_with_mask(text, escaped, plain)
     columns = {
-        "id": batch.column("id"), "text": text, "created_at": batch.column("created_at"),
+        "id": batch.column("id"),
+        "text": text,
+        "created_at": batch.column("created_at"),
         "author_id": batch.column("author_id"),
         "author_username": pc.struct_field(batch.column("author"), "username"),
-        "lang": batch.column("lang"), "conversation_id": batch.column("conversation_id"),
+        "lang": batch.column("lang"),
+        "conversation_id": batch.column("conversation_id"),
         "in_reply_to_user_id": batch.column("in_reply_to_user_id"),
-        "is_retweet": referenced["retweeted"].is_valid(), "is_quote": referenced["quoted"].is_valid(),
-        "retweeted_id": referenced["retweeted"], "quoted_id": referenced["quoted"],
+        "is_retweet": referenced["retweeted"].is_valid(),
+        "is_quote": referenced["quoted"].is_valid(),
+        "retweeted_id": referenced["retweeted"],
+        "quoted_id": referenced["quoted"],
         "replied_to_id": referenced["replied_to"],
-        "source_format": repeat_string("x-v2", n), "source_file": repeat_string(source, n),
+        "source_format": repeat_string("x-v2", n),
+        "source_file": repeat_string(source, n),
     }
-    return pa.RecordBatch.from_pydict(columns | {f.name: pa.nulls(n, f.type) for f in POSTS_SCHEMA
-                                                 if f.name not in columns}, schema=POSTS_SCHEMA)
+    return pa.RecordBatch.from_pydict(
+        columns | {f.name: pa.nulls(n, f.type) for f in POSTS_SCHEMA if f.name not in columns}, schema=POSTS_SCHEMA
+    )
 
 
 def _json_file_rows(path: Path, skip_bad: bool, report: ReadReport) -> Iterator[dict]:
@@ -311,8 +361,9 @@ def _json_lines(handle, source: str, skip_bad: bool, report: ReadReport) -> Iter
         try:
             obj = json.loads(line)
         except ValueError as error:
-            report.bad(f"{source}, line {number}", f"not valid JSON ({error}); expected one JSON object per line",
-                       skip_bad)
+            report.bad(
+                f"{source}, line {number}", f"not valid JSON ({error}); expected one JSON object per line", skip_bad
+            )
             continue
         if isinstance(obj, list):
             for item in obj:
@@ -321,8 +372,7 @@ def _json_lines(handle, source: str, skip_bad: bool, report: ReadReport) -> Iter
             yield from _object_rows(obj, f"{source}, line {number}", source, number, skip_bad, report)
 
 
-def _object_rows(obj, where: str, source: str, line: int | None, skip_bad: bool,
-                 report: ReadReport) -> Iterator[dict]:
+def _object_rows(obj, where: str, source: str, line: int | None, skip_bad: bool, report: ReadReport) -> Iterator[dict]:
     kind = tweets.kind(obj)
     try:
         if kind == "page":
@@ -337,8 +387,11 @@ def _object_rows(obj, where: str, source: str, line: int | None, skip_bad: bool,
             report.control_records += 1
             return
         else:
-            report.bad(where, "a JSON value that is not a tweet; expected an X API v2 tweet or response page, "
-                              "or a v1.1 tweet", skip_bad)
+            report.bad(
+                where,
+                "a JSON value that is not a tweet; expected an X API v2 tweet or response page, or a v1.1 tweet",
+                skip_bad,
+            )
             return
     except (KeyError, TypeError, AttributeError) as error:
         report.bad(where, f"a tweet without a usable {error} field", skip_bad)
@@ -361,6 +414,7 @@ def _batched(rows: Iterator[dict], size: int) -> Iterator[pa.RecordBatch]:
 
 # -- Stream Grab archives -----------------------------------------------------------------------------------
 
+
 def _tar_rows(path: Path, skip_bad: bool, report: ReadReport) -> Iterator[dict]:
     """v1.1 tweets from every ``.json[.bz2|.gz]`` member, read sequentially from the tar stream."""
     last = "(start)"
@@ -368,14 +422,20 @@ def _tar_rows(path: Path, skip_bad: bool, report: ReadReport) -> Iterator[dict]:
         with tarfile.open(path, mode="r|*") as archive:
             for member in archive:
                 name = member.name
-                if not member.isfile() or not name.lower().endswith((".json", ".jsonl", ".json.bz2", ".json.gz",
-                                                                     ".jsonl.bz2", ".jsonl.gz")):
+                if not member.isfile() or not name.lower().endswith(
+                    (".json", ".jsonl", ".json.bz2", ".json.gz", ".jsonl.bz2", ".jsonl.gz")
+                ):
                     continue
                 last = name
                 source = f"{path}:{name}"
                 raw = archive.extractfile(member)
-                handle = (bz2.BZ2File(raw) if name.endswith(".bz2")
-                          else gzip.GzipFile(fileobj=raw) if name.endswith(".gz") else raw)
+                handle = (
+                    bz2.BZ2File(raw)
+                    if name.endswith(".bz2")
+                    else gzip.GzipFile(fileobj=raw)
+                    if name.endswith(".gz")
+                    else raw
+                )
                 rows = _json_lines(handle, source, skip_bad, report)
                 while True:
                     try:

@@ -36,17 +36,24 @@ class ReadReport:
 
     def bad(self, where: str, problem: str, skip: bool) -> None:
         if not skip:
-            raise InputError(f"{where}: {problem}",
-                             hint="fix or remove that line, or pass --skip-bad to skip and count bad lines")
+            raise InputError(
+                f"{where}: {problem}", hint="fix or remove that line, or pass --skip-bad to skip and count bad lines"
+            )
         self.bad_lines += 1
         if len(self.bad_examples) < 5:
             self.bad_examples.append(f"{where}: {problem}")
 
     def as_dict(self) -> dict:
-        return {"files": self.files, "posts": self.posts, "bad_lines": self.bad_lines,
-                "bad_examples": self.bad_examples, "control_records": self.control_records,
-                "corrupt_members": self.corrupt_members, "ids": self.ids.as_dict(),
-                "empty_files": self.empty_files}
+        return {
+            "files": self.files,
+            "posts": self.posts,
+            "bad_lines": self.bad_lines,
+            "bad_examples": self.bad_examples,
+            "control_records": self.control_records,
+            "corrupt_members": self.corrupt_members,
+            "ids": self.ids.as_dict(),
+            "empty_files": self.empty_files,
+        }
 
 
 _COMPRESSED = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}

@@ -18,20 +18,52 @@ import numpy as np
 from empathykit.io import atomic_open
 from empathykit.lexicons import bundled_lexicon
 
-OPENERS = ["my mom was just diagnosed with", "sending love to everyone fighting", "five years since we lost dad to",
-           "nobody tells you how lonely", "new study on", "so proud of my sister who beat", "can anyone recommend",
-           "the waiting room again, another round of", "thinking of you and your family as you face",
-           "fundraiser tonight for", "I feel so scared about", "grateful for the nurses on the", "just read about",
-           "please share: free screening for", "day 12 of chemo for", "watching the game tonight with",
-           "our team raised money to fight", "I can't stop crying about", "stay strong, you are not alone with"]
-TOPICS = ["cancer", "breast cancer", "#cancer", "Cancer", "lung cancer", "leukemia", "diabetes", "the flu",
-          "chemo", "#CancerSucks", "tumor", "cancerous cells"]
+OPENERS = [
+    "my mom was just diagnosed with",
+    "sending love to everyone fighting",
+    "five years since we lost dad to",
+    "nobody tells you how lonely",
+    "new study on",
+    "so proud of my sister who beat",
+    "can anyone recommend",
+    "the waiting room again, another round of",
+    "thinking of you and your family as you face",
+    "fundraiser tonight for",
+    "I feel so scared about",
+    "grateful for the nurses on the",
+    "just read about",
+    "please share: free screening for",
+    "day 12 of chemo for",
+    "watching the game tonight with",
+    "our team raised money to fight",
+    "I can't stop crying about",
+    "stay strong, you are not alone with",
+]
+TOPICS = [
+    "cancer",
+    "breast cancer",
+    "#cancer",
+    "Cancer",
+    "lung cancer",
+    "leukemia",
+    "diabetes",
+    "the flu",
+    "chemo",
+    "#CancerSucks",
+    "tumor",
+    "cancerous cells",
+]
 TOPIC_WEIGHTS = np.array([16, 6, 5, 3, 4, 6, 8, 10, 8, 3, 5, 2], float)
-FILLER = ("today this week really so much the and for with about our every one more time it is was "
-          "just need some people who know what going through hard thing life work kids night morning "
-          "doctor appointment news results update thank you all support friends").split()
-SPANISH = ["mi madre tiene cáncer y estoy muy triste", "gracias por el apoyo durante el tratamiento de cáncer",
-           "la lucha contra el cáncer continúa"]
+FILLER = (
+    "today this week really so much the and for with about our every one more time it is was "
+    "just need some people who know what going through hard thing life work kids night morning "
+    "doctor appointment news results update thank you all support friends"
+).split()
+SPANISH = [
+    "mi madre tiene cáncer y estoy muy triste",
+    "gracias por el apoyo durante el tratamiento de cáncer",
+    "la lucha contra el cáncer continúa",
+]
 FRENCH = ["ma tante a un cancer du sein, pensées pour elle", "merci pour votre soutien pendant la chimio"]
 
 
@@ -50,10 +82,13 @@ def generate_tweets(n: int, seed: int = 0):
     kinds = rng.choice(7, size=n, p=[0.62, 0.13, 0.04, 0.06, 0.05, 0.03, 0.07])
     for i in range(n):
         kind = kinds[i]
-        tweet = {"id": str(1_100_000_000_000_000_000 + i * 7919), "created_at":
-                 (start + timedelta(seconds=int(i * 37))).strftime("%Y-%m-%dT%H:%M:%S.000Z"),
-                 "author_id": str(10_000 + int(rng.integers(0, 200_000))), "lang": "en",
-                 "edit_history_tweet_ids": [str(1_100_000_000_000_000_000 + i * 7919)]}
+        tweet = {
+            "id": str(1_100_000_000_000_000_000 + i * 7919),
+            "created_at": (start + timedelta(seconds=int(i * 37))).strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+            "author_id": str(10_000 + int(rng.integers(0, 200_000))),
+            "lang": "en",
+            "edit_history_tweet_ids": [str(1_100_000_000_000_000_000 + i * 7919)],
+        }
         tweet["conversation_id"] = tweet["id"]
         if kind == 1 and recent:  # retweet
             original = recent[int(rng.integers(len(recent)))]
@@ -65,11 +100,16 @@ def generate_tweets(n: int, seed: int = 0):
             text = recent[int(rng.integers(len(recent)))]
             tweet["text"] = text.upper().replace(",", "") + " !!"
         elif kind == 4:
-            tweet["text"] = SPANISH[int(rng.integers(len(SPANISH)))] if rng.random() < 0.6 else \
-                FRENCH[int(rng.integers(len(FRENCH)))]
+            tweet["text"] = (
+                SPANISH[int(rng.integers(len(SPANISH)))]
+                if rng.random() < 0.6
+                else FRENCH[int(rng.integers(len(FRENCH)))]
+            )
             tweet["lang"] = "es" if "cáncer" in tweet["text"] or "gracias" in tweet["text"] else "fr"
         elif kind == 5:
-            tweet["text"] = ["cancer pain", "ugh chemo", "https://t.co/xyz cancer", "#cancer grief"][int(rng.integers(4))]
+            tweet["text"] = ["cancer pain", "ugh chemo", "https://t.co/xyz cancer", "#cancer grief"][
+                int(rng.integers(4))
+            ]
             tweet["lang"] = "und" if rng.random() < 0.3 else "en"
         else:
             tweet["text"] = _compose(rng, lexicon, topic_p)

@@ -32,8 +32,10 @@ CSV_ALIASES = {
 
 # -- CSV and Parquet ----------------------------------------------------------------------------------------
 
-def csv_batches(path: Path, text_column: str | None, id_column: str | None, skip_bad: bool, batch_size: int,
-                 report: ReadReport) -> Iterator[pa.RecordBatch]:
+
+def csv_batches(
+    path: Path, text_column: str | None, id_column: str | None, skip_bad: bool, batch_size: int, report: ReadReport
+) -> Iterator[pa.RecordBatch]:
     import pyarrow.csv as pcsv
 
     delimiter = "\t" if ".tsv" in path.name.lower() else ","
@@ -66,12 +68,17 @@ def csv_batches(path: Path, text_column: str | None, id_column: str | None, skip
     def open_reader():  # opening reads the first block, so it happens inside the try below
         return pcsv.open_csv(
             path,
-            read_options=pcsv.ReadOptions(block_size=4 << 20,
-                                          encoding="utf8" if encoding.startswith("utf-8") else encoding),
-            parse_options=pcsv.ParseOptions(delimiter=delimiter, newlines_in_values=True,
-                                            invalid_row_handler=invalid_row),
-            convert_options=pcsv.ConvertOptions(column_types={h: pa.string() for h in header},
-                                                strings_can_be_null=True, quoted_strings_can_be_null=False),
+            read_options=pcsv.ReadOptions(
+                block_size=4 << 20, encoding="utf8" if encoding.startswith("utf-8") else encoding
+            ),
+            parse_options=pcsv.ParseOptions(
+                delimiter=delimiter, newlines_in_values=True, invalid_row_handler=invalid_row
+            ),
+            convert_options=pcsv.ConvertOptions(
+                column_types={h: pa.string() for h in header},
+                strings_can_be_null=True,
+                quoted_strings_can_be_null=False,
+            ),
         )
 
     row_number = 0
@@ -88,8 +95,15 @@ def csv_batches(path: Path, text_column: str | None, id_column: str | None, skip
         raise InputError(message, hint="fix the row, or pass --skip-bad to skip and count bad rows") from None
 
 
-def _pick_column(path: Path, names: dict[str, str], given: str | None, candidates: tuple[str, ...], what: str,
-                 header: list[str], required: bool = True) -> str | None:
+def _pick_column(
+    path: Path,
+    names: dict[str, str],
+    given: str | None,
+    candidates: tuple[str, ...],
+    what: str,
+    header: list[str],
+    required: bool = True,
+) -> str | None:
     if given:
         if given.lower() in names:
             return names[given.lower()]
@@ -98,8 +112,10 @@ def _pick_column(path: Path, names: dict[str, str], given: str | None, candidate
         if found or not required:
             return found
     looked = given or ", ".join(candidates)
-    raise InputError(f"{path} has no {what} column ({looked}); its columns are: {', '.join(header)}",
-                     hint=f"name the {what} column with --{what}-column")
+    raise InputError(
+        f"{path} has no {what} column ({looked}); its columns are: {', '.join(header)}",
+        hint=f"name the {what} column with --{what}-column",
+    )
 
 
 def _csv_to_posts(batch: pa.RecordBatch, wanted: dict[str, str | None], path: Path, offset: int) -> pa.RecordBatch:
@@ -114,8 +130,11 @@ def _csv_to_posts(batch: pa.RecordBatch, wanted: dict[str, str | None], path: Pa
             column = _csv_times(column, path, source)
         elif kind == pa.bool_():
             lowered = pc.utf8_lower(pc.utf8_trim_whitespace(column))
-            column = pc.if_else(pc.is_in(lowered, pa.array(["", "nan", "none"])), None,
-                                pc.is_in(lowered, pa.array(["true", "1", "yes", "t", "y"])))
+            column = pc.if_else(
+                pc.is_in(lowered, pa.array(["", "nan", "none"])),
+                None,
+                pc.is_in(lowered, pa.array(["true", "1", "yes", "t", "y"])),
+            )
         columns[target] = column
     if "id" not in columns:
         columns["id"] = text_ids(columns["text"])
@@ -125,9 +144,11 @@ def _csv_to_posts(batch: pa.RecordBatch, wanted: dict[str, str | None], path: Pa
 
 
 def _csv_times(column: pa.Array, path: Path, name: str) -> pa.Array:
-    for attempt in (lambda c: pc.cast(c, TIMESTAMP),
-                    lambda c: pc.cast(pc.cast(c, pa.timestamp("ms")), TIMESTAMP),
-                    lambda c: pc.cast(pc.strptime(c, format=tweets.V1_DATE, unit="ms"), TIMESTAMP)):
+    for attempt in (
+        lambda c: pc.cast(c, TIMESTAMP),
+        lambda c: pc.cast(pc.cast(c, pa.timestamp("ms")), TIMESTAMP),
+        lambda c: pc.cast(pc.strptime(c, format=tweets.V1_DATE, unit="ms"), TIMESTAMP),
+    ):
         try:
             return attempt(column)
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
@@ -137,8 +158,10 @@ def _csv_times(column: pa.Array, path: Path, name: str) -> pa.Array:
     parsed = [tweets.parse_time(v) for v in values]
     if all(p is not None or v is None or not v.strip() for v, p in zip(values, parsed)):
         return pa.array(parsed, TIMESTAMP)
-    raise InputError(f"{path}: column {name} holds values that are not dates; expected ISO 8601 "
-                     "(2020-07-01T12:00:00Z) or the v1.1 form (Wed Jul 01 12:00:00 +0000 2020)")
+    raise InputError(
+        f"{path}: column {name} holds values that are not dates; expected ISO 8601 "
+        "(2020-07-01T12:00:00Z) or the v1.1 form (Wed Jul 01 12:00:00 +0000 2020)"
+    )
 
 
 def parquet_batches(path: Path, text_column: str | None, batch_size: int) -> Iterator[pa.RecordBatch]:
@@ -151,8 +174,10 @@ def parquet_batches(path: Path, text_column: str | None, batch_size: int) -> Ite
     names = parquet.schema_arrow.names
     source = text_column or "text"
     if source not in names:
-        raise InputError(f"{path} has no {source!r} column; its columns are: {', '.join(names)}",
-                         hint="name the text column with --text-column")
+        raise InputError(
+            f"{path} has no {source!r} column; its columns are: {', '.join(names)}",
+            hint="name the text column with --text-column",
+        )
     for batch in parquet.iter_batches(batch_size=batch_size):
         if source != "text":
             batch = batch.rename_columns(["text" if c == source else c for c in batch.schema.names])

@@ -7,8 +7,7 @@ from datetime import datetime, timezone
 from urllib.parse import parse_qs, urlparse
 
 #: Keys of stream control messages and other non-post records (skipped, counted).
-CONTROL_KEYS = ("delete", "limit", "status_withheld", "user_withheld", "scrub_geo", "disconnect", "warning",
-                "errors")
+CONTROL_KEYS = ("delete", "limit", "status_withheld", "user_withheld", "scrub_geo", "disconnect", "warning", "errors")
 V1_DATE = "%a %b %d %H:%M:%S %z %Y"
 
 

@@ -33,8 +33,16 @@ class CorpusSettings:
                 raise InputError(f"{name.replace('_', ' ')} must be at least 1, got {value}")
 
 
-def run_chunks(model: LoadedModel, chunks: Iterator[Any], parts: Parts, settings: CorpusSettings, count: Counter,
-               *, rank: int = 0, size: int = 1) -> tuple[int, int]:
+def run_chunks(
+    model: LoadedModel,
+    chunks: Iterator[Any],
+    parts: Parts,
+    settings: CorpusSettings,
+    count: Counter,
+    *,
+    rank: int = 0,
+    size: int = 1,
+) -> tuple[int, int]:
     """Predict and write this process's chunks not finished before; ``(chunks in the input, resumed)``."""
     done, seen, resumed = parts.done(), 0, 0
     for chunk in chunks:
@@ -59,9 +67,10 @@ def _predicted(model: LoadedModel, table: Any, settings: CorpusSettings, parts: 
         if "out of memory" not in str(error).lower():
             raise
         failure = str(error).splitlines()[0]
-    raise EmpathykitError(f"predicting ran out of memory ({failure}); the {len(parts.done())} finished row groups "
-                          f"stay in {parts.folder}",
-                          hint="run the same command again with a smaller --batch-size: it goes on from there")
+    raise EmpathykitError(
+        f"predicting ran out of memory ({failure}); the {len(parts.done())} finished row groups stay in {parts.folder}",
+        hint="run the same command again with a smaller --batch-size: it goes on from there",
+    )
 
 
 def predict_chunk(model: LoadedModel, table: Any, settings: CorpusSettings) -> Any:
@@ -71,8 +80,9 @@ def predict_chunk(model: LoadedModel, table: Any, settings: CorpusSettings) -> A
     if table.num_rows == 0:
         return table
     needed = [c for c in model.inputs if c in table.column_names] or table.column_names
-    rows = model.run(table.select(needed).to_pylist(), batch_size=settings.batch_size,
-                     max_length=settings.max_length).rows
+    rows = model.run(
+        table.select(needed).to_pylist(), batch_size=settings.batch_size, max_length=settings.max_length
+    ).rows
     names = sorted({k for r in rows for k in r})
     result = table.drop_columns([n for n in names if n in table.column_names])
     for name in names:
@@ -98,5 +108,3 @@ def _type(name: str, values: list[Any]):
     if isinstance(sample, (int, float)):
         return pa.float64()
     return pa.null()  # a chunk without predictions takes the other chunks' type when the parts are joined
-
-

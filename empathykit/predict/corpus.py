@@ -57,10 +57,18 @@ class CorpusReport:
     score_column: str | None = "prediction_score"
 
 
-def predict_corpus(model: str | Path | Sequence[str | Path], input_path: str | Path, out: str | Path, *,
-                   settings: CorpusSettings | None = None, model_version: str | None = None, engine: str = "local",
-                   scheduler: str | None = None, workers: int = 2,
-                   on_progress: Progress | None = None) -> CorpusReport:
+def predict_corpus(
+    model: str | Path | Sequence[str | Path],
+    input_path: str | Path,
+    out: str | Path,
+    *,
+    settings: CorpusSettings | None = None,
+    model_version: str | None = None,
+    engine: str = "local",
+    scheduler: str | None = None,
+    workers: int = 2,
+    on_progress: Progress | None = None,
+) -> CorpusReport:
     """Predict every row of ``input_path`` with ``model`` into the Parquet ``out`` (see the module docstring)."""
     settings = settings or CorpusSettings()
     settings.check()
@@ -72,14 +80,20 @@ def predict_corpus(model: str | Path | Sequence[str | Path], input_path: str | P
     input_format(input_path)
     check_input(input_path)
     version = model_version or model_version_of(model)
-    facts = {"model_version": version, "input": _fingerprint(input_path), "max_length": settings.max_length,
-             "chunk_rows": settings.chunk_rows, "skip_bad": settings.skip_bad}
+    facts = {
+        "model_version": version,
+        "input": _fingerprint(input_path),
+        "max_length": settings.max_length,
+        "chunk_rows": settings.chunk_rows,
+        "skip_bad": settings.skip_bad,
+    }
     started = time.monotonic()
     if engine == "dask":
         parts = open_parts(out, facts)
         count = Counter(on_progress, "predicting rows", total=count_rows(input_path))
-        chunks, resumed, loads = run_dask(model, input_path, parts, settings, count, scheduler=scheduler,
-                                          workers=workers)
+        chunks, resumed, loads = run_dask(
+            model, input_path, parts, settings, count, scheduler=scheduler, workers=workers
+        )
         report = _finish(parts, chunks, resumed, version, started, engine="dask")
         report.worker_loads = loads
         return report
@@ -88,8 +102,15 @@ def predict_corpus(model: str | Path | Sequence[str | Path], input_path: str | P
         parts = _shared_parts(group, rank, out, facts)
         loaded = open_model(model)
         count = Counter(on_progress, "predicting rows", total=count_rows(input_path))
-        chunks, resumed = run_chunks(loaded, iter_chunks(input_path, settings.chunk_rows, skip_bad=settings.skip_bad),
-                                     parts, settings, count, rank=rank, size=size)
+        chunks, resumed = run_chunks(
+            loaded,
+            iter_chunks(input_path, settings.chunk_rows, skip_bad=settings.skip_bad),
+            parts,
+            settings,
+            count,
+            rank=rank,
+            size=size,
+        )
         if group is not None:
             group.barrier()
         if rank != 0:
@@ -105,8 +126,19 @@ def _finish(parts: Parts, chunks: int, resumed: int, version: str, started: floa
         raise InputError(f"{parts.out}: the input has no rows to predict")
     rows, bad = parts.finish(chunks, version)
     items, predicted, labels = _counts(parts.out)
-    return CorpusReport(parts.out, items, predicted, version, labels, bad, bad_path(parts.out) if bad else None,
-                        chunks, resumed, time.monotonic() - started, engine=engine)
+    return CorpusReport(
+        parts.out,
+        items,
+        predicted,
+        version,
+        labels,
+        bad,
+        bad_path(parts.out) if bad else None,
+        chunks,
+        resumed,
+        time.monotonic() - started,
+        engine=engine,
+    )
 
 
 def _counts(out: Path) -> tuple[int, int, dict[str, int]]:

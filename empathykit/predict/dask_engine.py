@@ -41,8 +41,16 @@ def predict_task(paths: tuple[str, ...], index: int, table: Any, settings: Any) 
     return index, predict_chunk(model, table, settings), os.getpid(), LOADS[paths]
 
 
-def run_dask(model: str | Path | Sequence[str | Path], input_path: Path, parts: Parts, settings: Any, count: Any, *,
-             scheduler: str | None = None, workers: int = 2) -> tuple[int, int, dict[int, int]]:
+def run_dask(
+    model: str | Path | Sequence[str | Path],
+    input_path: Path,
+    parts: Parts,
+    settings: Any,
+    count: Any,
+    *,
+    scheduler: str | None = None,
+    workers: int = 2,
+) -> tuple[int, int, dict[int, int]]:
     """Every unfinished chunk predicted on the cluster and written; ``(chunks, resumed, {worker pid:
     models it opened})``."""
     client, cluster = _client(scheduler, workers)
@@ -70,8 +78,10 @@ def run_dask(model: str | Path | Sequence[str | Path], input_path: Path, parts: 
     except EmpathykitError:
         raise
     except Exception as error:  # a worker's failure arrives here as the worker's exception
-        raise InputError(f"a Dask worker failed: {str(error).splitlines()[0] if str(error) else type(error).__name__}",
-                         hint="the finished row groups are kept; run the same command again to go on") from None
+        raise InputError(
+            f"a Dask worker failed: {str(error).splitlines()[0] if str(error) else type(error).__name__}",
+            hint="the finished row groups are kept; run the same command again to go on",
+        ) from None
     finally:
         client.close()
         if cluster is not None:
@@ -90,8 +100,9 @@ def _client(scheduler: str | None, workers: int):
     try:
         from dask.distributed import Client, LocalCluster
     except ImportError:
-        raise EmpathykitError("--engine dask needs dask.distributed, which is not installed",
-                              hint='pip install "empathykit[dask]"') from None
+        raise EmpathykitError(
+            "--engine dask needs dask.distributed, which is not installed", hint='pip install "empathykit[dask]"'
+        ) from None
     if scheduler:
         try:
             return Client(scheduler, timeout="30s"), None

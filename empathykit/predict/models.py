@@ -98,9 +98,17 @@ class LoadedModel:
         """Whether rows may be batched sorted by length (the answers do not depend on batch neighbours)."""
         return bool(getattr(self.runner, "sortable", False))
 
-    def run(self, records: Sequence[Mapping[str, Any]], *, embeddings: bool = False, dropout_passes: int = 0,
-            batch_size: int | None = None, max_length: int | None = None, sort: bool = True,
-            on_progress: Progress | None = None) -> Outputs:
+    def run(
+        self,
+        records: Sequence[Mapping[str, Any]],
+        *,
+        embeddings: bool = False,
+        dropout_passes: int = 0,
+        batch_size: int | None = None,
+        max_length: int | None = None,
+        sort: bool = True,
+        on_progress: Progress | None = None,
+    ) -> Outputs:
         """Rows, probabilities and (``embeddings=True``) pooled embeddings of ``records`` in one pass.
         ``dropout_passes``: for a rating head, that many predictions with dropout on (``Outputs.samples``).
         ``batch_size``/``max_length``: the model's saved settings unless given."""
@@ -108,17 +116,26 @@ class LoadedModel:
             raise InputError(f"batch size must be at least 1, got {batch_size}")
         if max_length is not None and max_length < 1:
             raise InputError(f"max length must be at least 1, got {max_length}")
-        return self.runner.run(list(records), embeddings=embeddings, dropout_passes=dropout_passes,
-                               batch_size=batch_size, max_length=max_length, sort=sort and self.sortable,
-                               on_progress=on_progress)
+        return self.runner.run(
+            list(records),
+            embeddings=embeddings,
+            dropout_passes=dropout_passes,
+            batch_size=batch_size,
+            max_length=max_length,
+            sort=sort and self.sortable,
+            on_progress=on_progress,
+        )
 
-    def predict(self, records: Sequence[Mapping[str, Any]], on_progress: Progress | None = None) -> list[dict[str, Any]]:
+    def predict(
+        self, records: Sequence[Mapping[str, Any]], on_progress: Progress | None = None
+    ) -> list[dict[str, Any]]:
         """``[{"prediction", "prediction_score", ...}]`` for ``records``, in order."""
         return self.run(records, on_progress=on_progress).rows
 
 
-def open_model(paths: str | Path | Sequence[str | Path], *, inputs: Sequence[str] | None = None,
-               threshold: float = 0.5) -> LoadedModel:
+def open_model(
+    paths: str | Path | Sequence[str | Path], *, inputs: Sequence[str] | None = None, threshold: float = 0.5
+) -> LoadedModel:
     """Load the model(s) ``paths`` name (see the module docstring), once.
 
     ``inputs``/``threshold``: for a plain Hugging Face folder, the column it reads (it records none)
@@ -134,8 +151,10 @@ def open_model(paths: str | Path | Sequence[str | Path], *, inputs: Sequence[str
     configs = [mf.read_model_config(d) for d in dirs]
     family = get_family(configs[0]["family"])
     if len(dirs) > 1 and family.name != "epitome":
-        raise InputError(f"several model folders go together only for EPITOME (one per mechanism); "
-                         f"{first} is a {family.name!r} model")
+        raise InputError(
+            f"several model folders go together only for EPITOME (one per mechanism); "
+            f"{first} is a {family.name!r} model"
+        )
     info = mf.read_labels(first)
     runner = trainer_runner(family, dirs, configs[0], info)
     return LoadedModel(list(dirs), family.name, folders_version(dirs), info, runner)

@@ -80,9 +80,11 @@ class Parts:
             os.replace(tmp, part_path(self.folder, index))
         except OSError as error:
             tmp.unlink(missing_ok=True)
-            raise OutputError(f"{self.folder}: cannot write row group {index} ({error.strerror or error}); the "
-                              f"{len(self.done())} finished row groups stay there",
-                              hint="free some disk space, then run the same command again to finish") from None
+            raise OutputError(
+                f"{self.folder}: cannot write row group {index} ({error.strerror or error}); the "
+                f"{len(self.done())} finished row groups stay there",
+                hint="free some disk space, then run the same command again to finish",
+            ) from None
 
     def finish(self, chunks: int, version: str) -> tuple[int, int]:
         """Join the parts into OUT (and the bad rows into the side file); ``(rows, bad rows)``."""
@@ -114,9 +116,11 @@ def open_parts(out: str | Path, facts: dict[str, Any], *, create: bool = True) -
         differ = [k for k in sorted(set(facts) | set(earlier)) if facts.get(k) != earlier.get(k)]
         if differ:
             shown = ", ".join(f"{k} {earlier.get(k)!r} (now {facts.get(k)!r})" for k in differ)
-            raise InputError(f"{out}: an interrupted run left finished row groups in {folder} made with {shown}; "
-                             "their predictions would mix with these",
-                             hint=f"run the first command again to finish it, or delete {folder} to start over")
+            raise InputError(
+                f"{out}: an interrupted run left finished row groups in {folder} made with {shown}; "
+                "their predictions would mix with these",
+                hint=f"run the first command again to finish it, or delete {folder} to start over",
+            )
         return Parts(folder, out, facts)
     if not create:
         raise OutputError(f"{folder}: no run prepared there")
@@ -133,8 +137,10 @@ def _join(out: Path, paths: list[Path], version: str) -> int:
     try:
         schema = pa.unify_schemas([s.remove_metadata() for s in schemas], promote_options="permissive")
     except (pa.ArrowInvalid, pa.ArrowTypeError) as error:
-        raise InputError(f"{out}: a column holds different types in different parts of the input "
-                         f"({str(error).splitlines()[0]})", hint="give each column one type") from None
+        raise InputError(
+            f"{out}: a column holds different types in different parts of the input ({str(error).splitlines()[0]})",
+            hint="give each column one type",
+        ) from None
     schema = schema.with_metadata({PARQUET_KEY: OUTPUT.encode(), VERSION_KEY: version.encode("utf-8")})
     rows = 0
     with atomic_path(out, output=OUTPUT) as tmp:
@@ -150,8 +156,10 @@ def conform(table: Any, schema: Any) -> Any:
     """``table`` with ``schema``'s columns in its order (absent ones null) and types."""
     import pyarrow as pa
 
-    columns = [table.column(f.name).cast(f.type) if f.name in table.column_names
-               else pa.nulls(table.num_rows, f.type) for f in schema]
+    columns = [
+        table.column(f.name).cast(f.type) if f.name in table.column_names else pa.nulls(table.num_rows, f.type)
+        for f in schema
+    ]
     return pa.Table.from_arrays(columns, schema=schema)
 
 

@@ -55,9 +55,15 @@ from empathykit.train.folder import read_labels
 PREDICTION_COLUMN = "prediction"
 SCORE_COLUMN = "prediction_score"
 SUPPORTED_KINDS = ("choice", "multichoice")
-_RULE = re.compile(r"^\s*(?P<column>\w+)\s*(?P<op><=|>=|<|>)\s*(?P<number>[-+]?\d+(?:\.\d*)?|[-+]?\.\d+)\s*:\s*(?P<label>.+?)\s*$")
+_RULE = re.compile(
+    r"^\s*(?P<column>\w+)\s*(?P<op><=|>=|<|>)\s*(?P<number>[-+]?\d+(?:\.\d*)?|[-+]?\.\d+)\s*:\s*(?P<label>.+?)\s*$"
+)
 _OPS: dict[str, Callable[[float, float], bool]] = {
-    "<": lambda a, b: a < b, "<=": lambda a, b: a <= b, ">": lambda a, b: a > b, ">=": lambda a, b: a >= b}
+    "<": lambda a, b: a < b,
+    "<=": lambda a, b: a <= b,
+    ">": lambda a, b: a > b,
+    ">=": lambda a, b: a >= b,
+}
 
 
 @dataclass
@@ -68,30 +74,46 @@ class PredictReport:
     items: int
     predicted: int
     model_version: str
-    target: str | None                  # the schema field predicted; None: the model's own outputs
+    target: str | None  # the schema field predicted; None: the model's own outputs
     score_column: str | None
     labels: dict[str, int] = field(default_factory=dict)
 
 
-def predict_records(model_dir: str | Path | LoadedModel, records: list[dict[str, Any]],
-                    on_progress: Progress | None = None) -> list[dict[str, Any]]:
+def predict_records(
+    model_dir: str | Path | LoadedModel, records: list[dict[str, Any]], on_progress: Progress | None = None
+) -> list[dict[str, Any]]:
     """``[{"prediction", "prediction_score", ...}]`` for ``records`` (a folder is opened for this call)."""
     model = model_dir if isinstance(model_dir, LoadedModel) else open_model(model_dir)
     return model.predict(records, on_progress=on_progress)
 
 
-def predict_file(model_dir: str | Path, input_path: str | Path, out_path: str | Path, *,
-                 model_version: str | None = None, on_progress: Progress | None = None) -> CorpusReport:
+def predict_file(
+    model_dir: str | Path,
+    input_path: str | Path,
+    out_path: str | Path,
+    *,
+    model_version: str | None = None,
+    on_progress: Progress | None = None,
+) -> CorpusReport:
     """Predictions for any file push reads, written as Parquet with ``prediction`` and ``prediction_score``
     (the columns ``annotate push --predictions-column prediction`` takes), streamed and resumable:
     :func:`empathykit.predict.corpus.predict_corpus` with its default settings."""
     return predict_corpus(model_dir, input_path, out_path, model_version=model_version, on_progress=on_progress)
 
 
-def predict(items_path: str | Path, out_path: str | Path, *, schema: str | Schema, model: str | Path,
-            batch_size: int = 32, text_field: str | None = None, label_map: str | Mapping[str, str] | None = None,
-            threshold: float = 0.5, model_version: str | None = None,
-            on_progress: Progress | None = None) -> PredictReport:
+def predict(
+    items_path: str | Path,
+    out_path: str | Path,
+    *,
+    schema: str | Schema,
+    model: str | Path,
+    batch_size: int = 32,
+    text_field: str | None = None,
+    label_map: str | Mapping[str, str] | None = None,
+    threshold: float = 0.5,
+    model_version: str | None = None,
+    on_progress: Progress | None = None,
+) -> PredictReport:
     """Run the sequence-classification model in folder ``model`` over the items.
 
     ``label_map``: model label (or id) → schema label, a mapping or
@@ -110,17 +132,21 @@ def predict(items_path: str | Path, out_path: str | Path, *, schema: str | Schem
         _check_out(out_path)
         return _predict_trained(folder, items_path, out_path, target, label_map, model_version, on_progress)
     if not (folder / "config.json").is_file():
-        raise InputError(f"{folder}: not a Hugging Face model folder (no config.json)",
-                         hint="pass the folder written by save_pretrained / the trainer")
+        raise InputError(
+            f"{folder}: not a Hugging Face model folder (no config.json)",
+            hint="pass the folder written by save_pretrained / the trainer",
+        )
     _check_out(out_path)
     records, texts = _read(items_path, schema, text_field)
     loaded = open_model(folder, inputs=["text"], threshold=threshold)
     names = map_labels(dict(enumerate(loaded.label_names or [])), target, label_map)
     multi = loaded.kind == "multichoice"
     if multi != (target.kind == "multichoice"):
-        raise SchemaError(f"model {folder.name!r} is {'multi-label' if multi else 'single-label'} but target "
-                          f"{target.name!r} is {target.kind}; a choice target needs a single-label model, "
-                          "a multichoice target a multi-label one (config problem_type)")
+        raise SchemaError(
+            f"model {folder.name!r} is {'multi-label' if multi else 'single-label'} but target "
+            f"{target.name!r} is {target.kind}; a choice target needs a single-label model, "
+            "a multichoice target a multi-label one (config problem_type)"
+        )
     rows = loaded.run([{"text": t or ""} for t in texts], batch_size=batch_size, on_progress=on_progress).rows
     to_schema = {label: names[i] for i, label in enumerate(loaded.label_names or [])}
     predictions = [_to_schema(row.get("prediction"), to_schema, target) for row in rows]
@@ -135,17 +161,25 @@ def _to_schema(value: Any, to_schema: Mapping[str, str], target: Field) -> Any:
     return to_schema.get(value, value) if isinstance(value, str) else value
 
 
-def _predict_trained(folder: Path, items_path: str | Path, out_path: str | Path, target: Field,
-                     label_map: str | Mapping[str, str] | None, model_version: str | None,
-                     on_progress: Progress | None) -> PredictReport:
+def _predict_trained(
+    folder: Path,
+    items_path: str | Path,
+    out_path: str | Path,
+    target: Field,
+    label_map: str | Mapping[str, str] | None,
+    model_version: str | None,
+    on_progress: Progress | None,
+) -> PredictReport:
     """A trainer model folder through :func:`predict_records` (what ``empathykit predict``
     runs); its label names are mapped onto the target's like a plain folder's ``id2label``."""
     require_torch()
     info = read_labels(folder)
     kind = info.get("kind")
     if kind != target.kind:
-        raise SchemaError(f"model {folder.name!r} predicts {kind} labels but target {target.name!r} is {target.kind}; "
-                          "train the model on a task of the same kind")
+        raise SchemaError(
+            f"model {folder.name!r} predicts {kind} labels but target {target.name!r} is {target.kind}; "
+            "train the model on a task of the same kind"
+        )
     to_schema = model_label_names(info, target, label_map)
     records = read_records(items_path, string_columns=("item_id", "id"))
     model = open_model(folder)
@@ -155,16 +189,22 @@ def _predict_trained(folder: Path, items_path: str | Path, out_path: str | Path,
     return _write(out_path, records, predictions, scores, model_version or model.version, target)
 
 
-def predict_lexicon(items_path: str | Path, out_path: str | Path, *, schema: str | Schema, rules: Sequence[str],
-                    lexicon: Any = None, text_field: str | None = None,
-                    model_version: str | None = None) -> PredictReport:
+def predict_lexicon(
+    items_path: str | Path,
+    out_path: str | Path,
+    *,
+    schema: str | Schema,
+    rules: Sequence[str],
+    lexicon: Any = None,
+    text_field: str | None = None,
+    model_version: str | None = None,
+) -> PredictReport:
     """Predict the target from lexicon scores by ``rules`` (see the module docstring).
 
     ``lexicon``: a :class:`~empathykit.lexicons.Lexicon`, a lexicon file, or
     None for the bundled list. Items no rule covers (or without a score) get
     no prediction."""
     import pyarrow as pa
-
 
     schema = get_schema(schema) if isinstance(schema, str) else schema
     target = _target(schema)
@@ -178,8 +218,11 @@ def predict_lexicon(items_path: str | Path, out_path: str | Path, *, schema: str
     scored = score_texts(pa.array(texts, pa.string()), lexicon).to_pydict()
     predictions: list[Any] = []
     for row in range(len(records)):
-        labels = [label for column, op, number, label in parsed
-                  if scored[column][row] is not None and _OPS[op](scored[column][row], number)]
+        labels = [
+            label
+            for column, op, number, label in parsed
+            if scored[column][row] is not None and _OPS[op](scored[column][row], number)
+        ]
         if target.kind == "choice":
             predictions.append(labels[0] if labels else None)
         else:
@@ -194,8 +237,10 @@ def _target(schema: Schema) -> Field:
         raise SchemaError(f"schema {schema.name!r} has no target field to predict")
     target = schema.field(schema.target)
     if target.kind not in SUPPORTED_KINDS:
-        raise SchemaError(f"schema {schema.name!r}: target {target.name!r} is a {target.kind} field; predictions "
-                          f"support {' and '.join(SUPPORTED_KINDS)} targets")
+        raise SchemaError(
+            f"schema {schema.name!r}: target {target.name!r} is a {target.kind} field; predictions "
+            f"support {' and '.join(SUPPORTED_KINDS)} targets"
+        )
     return target
 
 
@@ -205,17 +250,21 @@ def _check_out(out_path: str | Path) -> None:
     check_output(out_path, "file", output="predictions")
 
 
-def _read(items_path: str | Path, schema: Schema, text_field: str | None) -> tuple[list[dict[str, Any]], list[str | None]]:
+def _read(
+    items_path: str | Path, schema: Schema, text_field: str | None
+) -> tuple[list[dict[str, Any]], list[str | None]]:
     if text_field is None:
         if len(schema.inputs) != 1:
-            raise InputError(f"schema {schema.name!r} has inputs {list(schema.inputs)}; say which one to predict "
-                             "from (--text-field)")
+            raise InputError(
+                f"schema {schema.name!r} has inputs {list(schema.inputs)}; say which one to predict from (--text-field)"
+            )
         text_field = schema.inputs[0]
     records = read_records(items_path, string_columns=("item_id", "id"))
     if not any(text_field in r for r in records):
         raise InputError(f"{items_path}: no column {text_field!r} (the text to predict from)")
-    texts = [r.get(text_field) if isinstance(r.get(text_field), str) and r[text_field].strip() else None
-             for r in records]
+    texts = [
+        r.get(text_field) if isinstance(r.get(text_field), str) and r[text_field].strip() else None for r in records
+    ]
     return records, texts
 
 
@@ -227,28 +276,42 @@ def _parse_rule(rule: str, target: Field, columns: Sequence[str]) -> tuple[str, 
     if column not in columns:
         raise InputError(f"lexicon rule {rule!r}: unknown score column {column!r}; expected one of {list(columns)}")
     if label not in target.labels:
-        raise InputError(f"lexicon rule {rule!r}: {label!r} is not a label of {target.name!r}; "
-                         f"expected one of {list(target.labels)}")
+        raise InputError(
+            f"lexicon rule {rule!r}: {label!r} is not a label of {target.name!r}; expected one of {list(target.labels)}"
+        )
     return column, op, number, label
 
 
-def _write(out_path: str | Path, records: list[dict[str, Any]], predictions: list[Any],
-           scores: list[float | None] | None, version: str, target: Field) -> PredictReport:
+def _write(
+    out_path: str | Path,
+    records: list[dict[str, Any]],
+    predictions: list[Any],
+    scores: list[float | None] | None,
+    version: str,
+    target: Field,
+) -> PredictReport:
     import pyarrow as pa
 
-    table = pa.Table.from_pylist([{k: v for k, v in r.items() if k not in (PREDICTION_COLUMN, SCORE_COLUMN)}
-                                  for r in records])
+    table = pa.Table.from_pylist(
+        [{k: v for k, v in r.items() if k not in (PREDICTION_COLUMN, SCORE_COLUMN)} for r in records]
+    )
     kind = pa.string() if target.kind == "choice" else pa.list_(pa.string())
     table = table.append_column(PREDICTION_COLUMN, pa.array(predictions, kind))
     if scores is not None:
-        table = table.append_column(SCORE_COLUMN, pa.array(
-            [None if s is None or math.isnan(s) else s for s in scores], pa.float64()))
+        table = table.append_column(
+            SCORE_COLUMN, pa.array([None if s is None or math.isnan(s) else s for s in scores], pa.float64())
+        )
     write_parquet(out_path, table, output="predictions")
     counts: dict[str, int] = {}
     for value in predictions:
-        for label in ([value] if isinstance(value, str) else value or []):
+        for label in [value] if isinstance(value, str) else value or []:
             counts[label] = counts.get(label, 0) + 1
-    return PredictReport(out=Path(out_path), items=len(records),
-                         predicted=sum(1 for p in predictions if p is not None), model_version=version,
-                         target=target.name, score_column=SCORE_COLUMN if scores is not None else None,
-                         labels=dict(sorted(counts.items(), key=lambda kv: target.labels.index(kv[0]))))
+    return PredictReport(
+        out=Path(out_path),
+        items=len(records),
+        predicted=sum(1 for p in predictions if p is not None),
+        model_version=version,
+        target=target.name,
+        score_column=SCORE_COLUMN if scores is not None else None,
+        labels=dict(sorted(counts.items(), key=lambda kv: target.labels.index(kv[0]))),
+    )

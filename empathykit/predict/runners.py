@@ -23,7 +23,9 @@ from empathykit.train.choices import HEAD_FAMILIES
 from empathykit.train.circumplex import embed_texts, nearest_direction
 from empathykit.train.similarity import from_unit, pair_cosines
 
-TORCH_HINT = "install torch==2.13.0 (CPU) first: pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu"
+TORCH_HINT = (
+    "install torch==2.13.0 (CPU) first: pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu"
+)
 
 
 @dataclass
@@ -87,9 +89,19 @@ class HeadSpec:
     skip_blank: bool = False  # a tokenizer without special tokens cannot encode an empty text
 
 
-def head_outputs(forward, tokenizer, spec: HeadSpec, records: Sequence[Mapping[str, Any]], *, embeddings: bool,
-                 batch_size: int | None, max_length: int | None, sort: bool,
-                 on_progress: Progress | None, dropout: Callable[[dict], Any] | None = None) -> Outputs:
+def head_outputs(
+    forward,
+    tokenizer,
+    spec: HeadSpec,
+    records: Sequence[Mapping[str, Any]],
+    *,
+    embeddings: bool,
+    batch_size: int | None,
+    max_length: int | None,
+    sort: bool,
+    on_progress: Progress | None,
+    dropout: Callable[[dict], Any] | None = None,
+) -> Outputs:
     """The one batch loop of head models. ``forward(encoded) -> (logits, pooled or None)``;
     ``dropout(encoded) -> (batch, passes)``: rating samples with dropout on (active learning).
     Rows without any text get no prediction (``spec.skip_blank``: nor a model call)."""
@@ -102,12 +114,19 @@ def head_outputs(forward, tokenizer, spec: HeadSpec, records: Sequence[Mapping[s
     order = [i for i in length_order(texts, sort) if not (spec.skip_blank and blank[i])]
     size, length = batch_size or spec.batch_size, max_length or spec.max_length
     logits, pooled, samples = [], [], []
-    count = Counter(on_progress, "predicting", total=len(records), done=len(records) - len(order))  # blank: nothing to run
+    count = Counter(
+        on_progress, "predicting", total=len(records), done=len(records) - len(order)
+    )  # blank: nothing to run
     with torch.inference_mode():
         for start in range(0, len(order), size):
-            chunk = order[start:start + size]
-            encoded = tokenizer(*[[column[i] for i in chunk] for column in texts[:2]], truncation=True,
-                                max_length=length, padding=True, return_tensors="pt")
+            chunk = order[start : start + size]
+            encoded = tokenizer(
+                *[[column[i] for i in chunk] for column in texts[:2]],
+                truncation=True,
+                max_length=length,
+                padding=True,
+                return_tensors="pt",
+            )
             batch_logits, batch_pooled = forward(encoded)
             logits.append(batch_logits.float().cpu())
             if embeddings and batch_pooled is not None:
@@ -118,8 +137,9 @@ def head_outputs(forward, tokenizer, spec: HeadSpec, records: Sequence[Mapping[s
     return _assemble(spec, len(records), order, blank, logits, pooled, samples)
 
 
-def _assemble(spec: HeadSpec, n: int, order: list[int], blank: list[bool], logits: list, pooled: list,
-              samples: list) -> Outputs:
+def _assemble(
+    spec: HeadSpec, n: int, order: list[int], blank: list[bool], logits: list, pooled: list, samples: list
+) -> Outputs:
     """Batches of rows in ``order`` back in input order, decoded by the kind's one rule
     (:func:`empathykit.train.labels.decode`); rows never run read as NaN probabilities."""
     torch = require_torch()
@@ -133,18 +153,25 @@ def _assemble(spec: HeadSpec, n: int, order: list[int], blank: list[bool], logit
 
     width = len(spec.names or ()) if spec.kind != "rating" else 1
     joined = placed(logits, width)
-    rows = [{"prediction": None, "prediction_score": None} if blank[i] else
-            {"prediction": r["prediction"], "prediction_score": r["prediction_score"]}
-            for i, r in enumerate(label_kinds.decode(spec.kind, torch.nan_to_num(joined), spec.names, spec.scale,
-                                                     spec.threshold))]
+    rows = [
+        {"prediction": None, "prediction_score": None}
+        if blank[i]
+        else {"prediction": r["prediction"], "prediction_score": r["prediction_score"]}
+        for i, r in enumerate(
+            label_kinds.decode(spec.kind, torch.nan_to_num(joined), spec.names, spec.scale, spec.threshold)
+        )
+    ]
     probabilities = None
     if spec.kind == "choice":
         probabilities = torch.softmax(joined, dim=1).numpy()
     elif spec.kind == "multichoice":
         probabilities = torch.sigmoid(joined).numpy()
-    return Outputs(rows, probabilities,
-                   placed(pooled, pooled[0].shape[1]).numpy() if pooled else None,
-                   placed(samples, samples[0].shape[1]).numpy() if samples else None)
+    return Outputs(
+        rows,
+        probabilities,
+        placed(pooled, pooled[0].shape[1]).numpy() if pooled else None,
+        placed(samples, samples[0].shape[1]).numpy() if samples else None,
+    )
 
 
 class HeadRunner:
@@ -157,10 +184,15 @@ class HeadRunner:
         self.device = device_of()
         self.model.to(self.device)
         saved = config.get("settings", {})
-        self.spec = HeadSpec(info["kind"], info.get("label_names"), list(info["inputs"]),
-                             tuple(config["scale"]) if config.get("scale") else None,
-                             float(saved.get("threshold", 0.5)), int(saved.get("eval_batch_size", 64)),
-                             int(saved.get("max_length", 128)))
+        self.spec = HeadSpec(
+            info["kind"],
+            info.get("label_names"),
+            list(info["inputs"]),
+            tuple(config["scale"]) if config.get("scale") else None,
+            float(saved.get("threshold", 0.5)),
+            int(saved.get("eval_batch_size", 64)),
+            int(saved.get("max_length", 128)),
+        )
 
     def _forward(self, encoded):
         pooled = self.model.pool(**{k: v.to(self.device) for k, v in encoded.items()})
@@ -173,18 +205,38 @@ class HeadRunner:
             self.model.train()  # dropout on: the spread of the samples is the model's uncertainty
             try:
                 moved = {k: v.to(self.device) for k, v in encoded.items()}
-                return torch.stack([self.model.heads["main"](self.model.pool(**moved))[:, 0]
-                                    for _ in range(passes)], dim=1)
+                return torch.stack(
+                    [self.model.heads["main"](self.model.pool(**moved))[:, 0] for _ in range(passes)], dim=1
+                )
             finally:
                 self.model.eval()
+
         return samples
 
-    def run(self, records, *, embeddings=False, dropout_passes=0, batch_size=None, max_length=None, sort=True,
-            on_progress=None) -> Outputs:
+    def run(
+        self,
+        records,
+        *,
+        embeddings=False,
+        dropout_passes=0,
+        batch_size=None,
+        max_length=None,
+        sort=True,
+        on_progress=None,
+    ) -> Outputs:
         dropout = self._dropout(dropout_passes) if dropout_passes and self.spec.kind == "rating" else None
-        return head_outputs(self._forward, self.tokenizer, self.spec, records, embeddings=embeddings,
-                            batch_size=batch_size, max_length=max_length, sort=sort, on_progress=on_progress,
-                            dropout=dropout)
+        return head_outputs(
+            self._forward,
+            self.tokenizer,
+            self.spec,
+            records,
+            embeddings=embeddings,
+            batch_size=batch_size,
+            max_length=max_length,
+            sort=sort,
+            on_progress=on_progress,
+            dropout=dropout,
+        )
 
 
 def huggingface_version(folder: Path) -> str:
@@ -206,24 +258,51 @@ class HuggingFaceRunner:
             self.tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True)
             self.network = AutoModelForSequenceClassification.from_pretrained(folder, local_files_only=True)
         except (OSError, ValueError, KeyError) as error:
-            raise InputError(f"{folder}: cannot load a sequence-classification model and tokenizer "
-                             f"({str(error).splitlines()[0]})") from None
+            raise InputError(
+                f"{folder}: cannot load a sequence-classification model and tokenizer ({str(error).splitlines()[0]})"
+            ) from None
         self.device = device_of()
         self.network.to(self.device).eval()
         config = self.network.config
         self.id2label = {int(k): str(v) for k, v in config.id2label.items()}
         kind = "multichoice" if config.problem_type == "multi_label_classification" else "choice"
-        self.spec = HeadSpec(kind, [self.id2label[i] for i in sorted(self.id2label)], list(inputs), None,
-                             threshold, 32, 512, skip_blank=True)
+        self.spec = HeadSpec(
+            kind,
+            [self.id2label[i] for i in sorted(self.id2label)],
+            list(inputs),
+            None,
+            threshold,
+            32,
+            512,
+            skip_blank=True,
+        )
         self.version = huggingface_version(folder)
 
     def _forward(self, encoded):
         return self.network(**{k: v.to(self.device) for k, v in encoded.items()}).logits, None
 
-    def run(self, records, *, embeddings=False, dropout_passes=0, batch_size=None, max_length=None, sort=True,
-            on_progress=None) -> Outputs:
-        return head_outputs(self._forward, self.tokenizer, self.spec, records, embeddings=False,
-                            batch_size=batch_size, max_length=max_length, sort=sort, on_progress=on_progress)
+    def run(
+        self,
+        records,
+        *,
+        embeddings=False,
+        dropout_passes=0,
+        batch_size=None,
+        max_length=None,
+        sort=True,
+        on_progress=None,
+    ) -> Outputs:
+        return head_outputs(
+            self._forward,
+            self.tokenizer,
+            self.spec,
+            records,
+            embeddings=False,
+            batch_size=batch_size,
+            max_length=max_length,
+            sort=sort,
+            on_progress=on_progress,
+        )
 
 
 class EpitomeRunner:
@@ -247,18 +326,28 @@ class CircumplexRunner:
         self.model, self.tokenizer, self.directions, config, self.info = family.load(folder)
         self.saved = config.get("settings", {})
 
-    def run(self, records, *, embeddings=False, batch_size=None, max_length=None, on_progress=None,
-            **_: Any) -> Outputs:
+    def run(
+        self, records, *, embeddings=False, batch_size=None, max_length=None, on_progress=None, **_: Any
+    ) -> Outputs:
         inputs, names = self.info["inputs"], self.info["label_names"]
         if not any(c in r for r in records for c in inputs):
             raise InputError(f"the records have no column(s) {inputs} that this model reads")
         texts = texts_of(records, inputs)
-        x = embed_texts(self.model, self.tokenizer, texts, max_length=max_length or self.saved.get("max_length", 128),
-                        batch_size=batch_size or self.saved.get("eval_batch_size", 64), on_progress=on_progress)
+        x = embed_texts(
+            self.model,
+            self.tokenizer,
+            texts,
+            max_length=max_length or self.saved.get("max_length", 128),
+            batch_size=batch_size or self.saved.get("eval_batch_size", 64),
+            on_progress=on_progress,
+        )
         ids, cos = nearest_direction(x, self.directions) if len(x) else ([], [])
-        rows = [{"prediction": None, "prediction_score": None} if all(not t[i].strip() for t in texts)
-                else {"prediction": [names[int(ids[i])]], "prediction_score": float(cos[i])}
-                for i in range(len(records))]
+        rows = [
+            {"prediction": None, "prediction_score": None}
+            if all(not t[i].strip() for t in texts)
+            else {"prediction": [names[int(ids[i])]], "prediction_score": float(cos[i])}
+            for i in range(len(records))
+        ]
         return Outputs(rows, embeddings=x if embeddings else None)
 
 
@@ -276,10 +365,13 @@ class SimilarityRunner:
         missing = [c for c in self.columns if not any(c in r for r in records)]
         if missing:
             raise InputError(f"the records have no column(s) {missing}; this model scores pairs {self.columns}")
-        keep = [i for i, r in enumerate(records) if all(isinstance(r.get(c), str) and r[c].strip() for c in self.columns)]
+        keep = [
+            i for i, r in enumerate(records) if all(isinstance(r.get(c), str) and r[c].strip() for c in self.columns)
+        ]
         count = Counter(on_progress, "scoring pairs", total=len(records))
-        cosines = pair_cosines(self.model, [records[i][a] for i in keep], [records[i][b] for i in keep],
-                               batch_size or 64)
+        cosines = pair_cosines(
+            self.model, [records[i][a] for i in keep], [records[i][b] for i in keep], batch_size or 64
+        )
         rows: list[dict[str, Any]] = [{"prediction": None, "prediction_score": None} for _ in records]
         for i, cos in zip(keep, cosines):
             rows[i] = {"prediction": round(from_unit(cos, self.scale), 4), "prediction_score": round(cos, 4)}

@@ -139,18 +139,23 @@ def _csv_batches(path: Path, skip_bad: bool, bad: list[dict[str, Any]], encoding
 
     try:
         options = pcsv.ReadOptions(use_threads=False, block_size=1 << 20, encoding=encoding)
-        reader = pcsv.open_csv(path, read_options=options,
-                               parse_options=pcsv.ParseOptions(invalid_row_handler=invalid),
-                               convert_options=pcsv.ConvertOptions(column_types={c: pa.string() for c in header},
-                                                                   strings_can_be_null=False))
-        for batch in reader:
-            yield batch
+        reader = pcsv.open_csv(
+            path,
+            read_options=options,
+            parse_options=pcsv.ParseOptions(invalid_row_handler=invalid),
+            convert_options=pcsv.ConvertOptions(
+                column_types={c: pa.string() for c in header}, strings_can_be_null=False
+            ),
+        )
+        yield from reader
     except pa.ArrowInvalid as error:
         if stopped:
             raise InputError(f"{path}: {stopped[0]}", hint="fix the row, or pass --skip-bad to set it aside") from None
         detail = str(error).splitlines()[0].replace("CSV parse error: ", "")
-        raise InputError(f"{path}: not readable as CSV ({detail})",
-                         hint="give a CSV file with a header row, or pass --skip-bad to set bad rows aside") from None
+        raise InputError(
+            f"{path}: not readable as CSV ({detail})",
+            hint="give a CSV file with a header row, or pass --skip-bad to set bad rows aside",
+        ) from None
     except UnicodeDecodeError as error:
         raise not_utf8(path, f"byte {error.start}") from None
 
@@ -165,8 +170,9 @@ def _jsonl_chunks(path: Path, rows: int, skip_bad: bool, encoding: str) -> Itera
             record, problem = _json_object(line)
             if problem is not None:
                 if not skip_bad:
-                    raise InputError(f"{path}: line {number}: {problem}",
-                                     hint="fix the line, or pass --skip-bad to set it aside")
+                    raise InputError(
+                        f"{path}: line {number}: {problem}", hint="fix the line, or pass --skip-bad to set it aside"
+                    )
                 bad.append({"file": str(path), "row": number, "error": problem, "text": line.rstrip("\n")})
                 continue
             if not records:
@@ -198,7 +204,7 @@ def _json_list_chunks(path: Path, rows: int, skip_bad: bool, encoding: str) -> I
     lines = [json.dumps(item) for item in items]
     for start in range(0, len(lines), rows):
         records, bad = [], []
-        for number, line in enumerate(lines[start:start + rows], start=start + 1):
+        for number, line in enumerate(lines[start : start + rows], start=start + 1):
             record, problem = _json_object(line)
             if problem is None:
                 records.append((number, record))
@@ -237,8 +243,10 @@ def _jsonl_table(path: Path, index: int, records: list, bad: list, skip_bad: boo
         if clash:
             problem = f"column(s) {clash} hold other types than in the lines before"
             if not skip_bad:
-                raise InputError(f"{path}: line {number}: {problem}",
-                                 hint="give each column one type, or pass --skip-bad to set such lines aside")
+                raise InputError(
+                    f"{path}: line {number}: {problem}",
+                    hint="give each column one type, or pass --skip-bad to set such lines aside",
+                )
             bad.append({"file": str(path), "row": number, "error": problem, "text": json.dumps(record)})
             continue
         seen.update({k: t for k, v in record.items() if (t := _kind(v)) is not None})
@@ -246,8 +254,10 @@ def _jsonl_table(path: Path, index: int, records: list, bad: list, skip_bad: boo
     try:
         return Chunk(index, pa.Table.from_pylist(kept) if kept else pa.table({}), bad)
     except (pa.ArrowInvalid, pa.ArrowTypeError) as error:
-        raise InputError(f"{path}: lines {first} to {records[-1][0]}: values Arrow cannot hold in one column "
-                         f"({str(error).splitlines()[0]})") from None
+        raise InputError(
+            f"{path}: lines {first} to {records[-1][0]}: values Arrow cannot hold in one column "
+            f"({str(error).splitlines()[0]})"
+        ) from None
 
 
 def _kind(value: Any) -> str | None:

@@ -21,8 +21,10 @@ def parse_label_map(text: str) -> dict[str, str]:
     mapping = {}
     for model_label, schema_labels in parse_class_map(text).items():
         if len(schema_labels) != 1:
-            raise InputError(f"label map entry {model_label}={'+'.join(schema_labels)}: a model label goes to "
-                             "one schema label here (e.g. LABEL_0=none,LABEL_1=seeking)")
+            raise InputError(
+                f"label map entry {model_label}={'+'.join(schema_labels)}: a model label goes to "
+                "one schema label here (e.g. LABEL_0=none,LABEL_1=seeking)"
+            )
         mapping[model_label] = schema_labels[0]
     return mapping
 
@@ -33,8 +35,10 @@ def map_labels(id2label: dict[int, str], target: Field, label_map: str | Mapping
     model_labels = set(id2label.values()) | {str(i) for i in id2label}
     stray = [key for key in mapping if key not in model_labels]
     if stray:
-        raise InputError(f"label map names {stray}, which the model does not have; its labels are "
-                         f"{[id2label[i] for i in sorted(id2label)]}")
+        raise InputError(
+            f"label map names {stray}, which the model does not have; its labels are "
+            f"{[id2label[i] for i in sorted(id2label)]}"
+        )
     wrong = [value for value in mapping.values() if value not in target.labels]
     if wrong:
         raise InputError(f"label map targets {wrong}, not labels of {target.name!r}; expected {list(target.labels)}")
@@ -47,14 +51,16 @@ def map_labels(id2label: dict[int, str], target: Field, label_map: str | Mapping
             unmapped.append(label)
         names[index] = found
     if unmapped:
-        raise InputError(f"model labels {unmapped} match no label of {target.name!r} {list(target.labels)}",
-                         hint="map them with --label-map, e.g. "
-                              + ",".join(f"{m}={target.labels[0]}" for m in unmapped[:2]))
+        raise InputError(
+            f"model labels {unmapped} match no label of {target.name!r} {list(target.labels)}",
+            hint="map them with --label-map, e.g. " + ",".join(f"{m}={target.labels[0]}" for m in unmapped[:2]),
+        )
     return names
 
 
-def model_label_names(info: Mapping[str, Any], target: Field,
-                      label_map: str | Mapping[str, str] | None = None) -> dict[str, str]:
+def model_label_names(
+    info: Mapping[str, Any], target: Field, label_map: str | Mapping[str, str] | None = None
+) -> dict[str, str]:
     """Model label name → schema label for a trainer model's ``labels`` facts (``{}`` for a rating)."""
     if target.kind not in NAMED_KINDS:
         return {}

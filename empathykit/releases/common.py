@@ -15,7 +15,6 @@ from typing import Callable, Iterator
 from empathykit.errors import InputError
 from empathykit.textfiles import not_utf8, text_encoding
 
-
 log = logging.getLogger("empathykit")
 
 
@@ -40,7 +39,9 @@ def problem_reporter(on_problem: OnProblem | None) -> OnProblem:
 
 
 # -- CSV ----------------------------------------------------------------------
-def csv_rows(path: Path, required: tuple[str, ...] | Callable[[list[str]], str | None]) -> Iterator[tuple[int, dict[str, str]]]:
+def csv_rows(
+    path: Path, required: tuple[str, ...] | Callable[[list[str]], str | None]
+) -> Iterator[tuple[int, dict[str, str]]]:
     """``(line, row)`` per CSV record with the header's names; ``required`` is
     the columns the file must have, or a check returning what is missing."""
     try:
@@ -51,8 +52,9 @@ def csv_rows(path: Path, required: tuple[str, ...] | Callable[[list[str]], str |
         reader = csv.DictReader(handle)
         header = [name.strip() for name in (reader.fieldnames or [])]
         reader.fieldnames = header
-        missing = required(header) if callable(required) else (
-            ", ".join(c for c in required if c not in header) or None)
+        missing = (
+            required(header) if callable(required) else (", ".join(c for c in required if c not in header) or None)
+        )
         if missing:
             raise InputError(f"{path}: missing column(s) {missing}; found {header}")
         line = reader.line_num

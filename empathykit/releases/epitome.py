@@ -11,13 +11,18 @@ from pathlib import Path
 from typing import Any, Iterator, Mapping
 
 from empathykit.errors import InputError
-from empathykit.releases.common import OnProblem, ReadProblem, csv_files, problem_reporter, csv_rows, decode_text
+from empathykit.releases.common import OnProblem, ReadProblem, csv_files, csv_rows, decode_text, problem_reporter
 from empathykit.schemas import epitome
 
 # -- EPITOME ------------------------------------------------------------------
-_FILE_MECHANISM = {"emotional-reactions": "emotional_reactions", "interpretations": "interpretations",
-                   "explorations": "explorations", "_ER": "emotional_reactions", "_IP": "interpretations",
-                   "_EX": "explorations"}
+_FILE_MECHANISM = {
+    "emotional-reactions": "emotional_reactions",
+    "interpretations": "interpretations",
+    "explorations": "explorations",
+    "_ER": "emotional_reactions",
+    "_IP": "interpretations",
+    "_EX": "explorations",
+}
 
 
 def _mechanism_of(path: Path) -> str | None:
@@ -55,7 +60,7 @@ def locate_spans(text: str, parts: list[str], label: str) -> tuple[list[dict[str
             missing.append(part)
             continue
         taken.add(found)
-        spans.append({"start": found[0], "end": found[1], "text": text[found[0]:found[1]], "label": label})
+        spans.append({"start": found[0], "end": found[1], "text": text[found[0] : found[1]], "label": label})
     spans.sort(key=lambda s: (s["start"], s["end"]))
     return spans, missing
 
@@ -100,17 +105,28 @@ def records_from_epitome(path: str | Path, *, on_problem: OnProblem | None = Non
             if "level" not in row:
                 continue
             if mechanism is None:
-                raise InputError(f"{file}: cannot tell which EPITOME mechanism its 'level' column rates",
-                                 hint="name the file like the release (emotional-reactions-reddit.csv, "
-                                      "interpretations-reddit.csv, explorations-reddit.csv)")
+                raise InputError(
+                    f"{file}: cannot tell which EPITOME mechanism its 'level' column rates",
+                    hint="name the file like the release (emotional-reactions-reddit.csv, "
+                    "interpretations-reddit.csv, explorations-reddit.csv)",
+                )
             key = (item_id, mechanism)
             if key in labels:
                 first = labels[key]
                 if first[:2] != (row["level"], row["rationales"]):
-                    what = (f"level {row['level']} vs {first[0]}" if row["level"] != first[0]
-                            else "same level, other rationales")
-                    report(ReadProblem(str(file), line, item_id, f"{mechanism}: duplicate row disagrees "
-                                       f"with line {first[2]} ({what}); kept line {first[2]}"))
+                    what = (
+                        f"level {row['level']} vs {first[0]}"
+                        if row["level"] != first[0]
+                        else "same level, other rationales"
+                    )
+                    report(
+                        ReadProblem(
+                            str(file),
+                            line,
+                            item_id,
+                            f"{mechanism}: duplicate row disagrees with line {first[2]} ({what}); kept line {first[2]}",
+                        )
+                    )
                 continue
             labels[key] = (row["level"], row["rationales"], line, file)
 
@@ -118,8 +134,9 @@ def records_from_epitome(path: str | Path, *, on_problem: OnProblem | None = Non
     return list(records.values())
 
 
-def _add_references(records: dict[str, dict[str, Any]], labels: dict[tuple[str, str], tuple[str, str, int, Path]],
-                    report: OnProblem) -> None:
+def _add_references(
+    records: dict[str, dict[str, Any]], labels: dict[tuple[str, str], tuple[str, str, int, Path]], report: OnProblem
+) -> None:
     """Each record's ``reference``: every mechanism's level and its rationales as spans."""
     for (item_id, mechanism), (level, rationales, line, file) in labels.items():
         record = records[item_id]
@@ -133,8 +150,11 @@ def _add_references(records: dict[str, dict[str, Any]], labels: dict[tuple[str, 
         if spans:  # no key rather than [], as parsing Label Studio results gives
             reference[epitome.rationale_field(mechanism)] = spans
         for part in missing:
-            report(ReadProblem(str(file), line, item_id,
-                               f"{mechanism}: rationale not found in the response: {part[:80]!r}"))
+            report(
+                ReadProblem(
+                    str(file), line, item_id, f"{mechanism}: rationale not found in the response: {part[:80]!r}"
+                )
+            )
 
 
 # -- Emolit -------------------------------------------------------------------
@@ -142,9 +162,11 @@ def _add_references(records: dict[str, dict[str, Any]], labels: dict[tuple[str, 
 
 COLUMNS = ("sp_id", "rp_id", "seeker_post", "response_post", "level", "rationales")
 #: mechanism -> the release's file name.
-FILE_NAMES = {"emotional_reactions": "emotional-reactions-reddit.csv",
-              "interpretations": "interpretations-reddit.csv",
-              "explorations": "explorations-reddit.csv"}
+FILE_NAMES = {
+    "emotional_reactions": "emotional-reactions-reddit.csv",
+    "interpretations": "interpretations-reddit.csv",
+    "explorations": "explorations-reddit.csv",
+}
 
 
 def read_release(path: str | Path, *, on_problem: OnProblem | None = None) -> dict[str, list[dict[str, Any]]]:
@@ -163,8 +185,10 @@ def read_release(path: str | Path, *, on_problem: OnProblem | None = None) -> di
     root = Path(path)
     files = [f for f in csv_files(root, "*-reddit.csv", "EPITOME") if _mechanism_of(f)]
     if not files:
-        raise InputError(f"{root}: no EPITOME mechanism file (emotional-reactions-reddit.csv, "
-                         "interpretations-reddit.csv, explorations-reddit.csv)")
+        raise InputError(
+            f"{root}: no EPITOME mechanism file (emotional-reactions-reddit.csv, "
+            "interpretations-reddit.csv, explorations-reddit.csv)"
+        )
     found: dict[str, list[dict[str, Any]]] = {}
     for file in files:
         mechanism = _mechanism_of(file)
@@ -191,11 +215,23 @@ def _read_file(file: Path, mechanism: str, report: OnProblem) -> list[dict[str, 
         seeker, response = decode_text(row["seeker_post"]), decode_text(row["response_post"])
         spans, missing = locate_spans(response, [decode_text(t) for t in texts if t.strip()], label)
         for part in missing:
-            report(ReadProblem(str(file), line, key, f"rationale not found in the response (kept verbatim): {part[:60]!r}"))
-        rows.append({"item_id": key if seen[key] == 1 else f"{key}#{seen[key]}", "sp_id": row["sp_id"],
-                     "rp_id": row["rp_id"], "seeker_post": seeker, "response_post": response,
-                     "level": int(level), "rationale_texts": texts, "rationales": spans, "release_row": len(rows),
-                     "release_cells": _release_cells(row, seeker, response)})
+            report(
+                ReadProblem(str(file), line, key, f"rationale not found in the response (kept verbatim): {part[:60]!r}")
+            )
+        rows.append(
+            {
+                "item_id": key if seen[key] == 1 else f"{key}#{seen[key]}",
+                "sp_id": row["sp_id"],
+                "rp_id": row["rp_id"],
+                "seeker_post": seeker,
+                "response_post": response,
+                "level": int(level),
+                "rationale_texts": texts,
+                "rationales": spans,
+                "release_row": len(rows),
+                "release_cells": _release_cells(row, seeker, response),
+            }
+        )
     return rows
 
 

@@ -19,7 +19,7 @@ from typing import Any, Iterator
 
 from empathykit.errors import InputError
 from empathykit.pipelines.ids import MANGLED_PATTERN, IdChecker
-from empathykit.releases.common import OnProblem, ReadProblem, csv_files, problem_reporter, csv_rows
+from empathykit.releases.common import OnProblem, ReadProblem, csv_files, csv_rows, problem_reporter
 from empathykit.schemas import seek_provide
 
 #: TwittEmp's release codes (0 none, 1 seeking, 2 providing) -> seek-provide labels.
@@ -38,15 +38,20 @@ def records_from_twittemp(path: str | Path, *, on_problem: OnProblem | None = No
     what the file said. ``reference["empathy"]`` is the release label."""
     import pyarrow as pa
 
-
     report = problem_reporter(on_problem)
     rows = []
     for file in csv_files(Path(path), "*.csv", "TwittEmp CSV"):
         for line, row in csv_rows(file, ("label", "content", "id")):
             code = row["label"].strip()
             if code not in TWITTEMP_LABELS:
-                report(ReadProblem(str(file), line, row["id"] or None,
-                                   f"label {code!r} is not 0 (none), 1 (seeking) or 2 (providing); left out"))
+                report(
+                    ReadProblem(
+                        str(file),
+                        line,
+                        row["id"] or None,
+                        f"label {code!r} is not 0 (none), 1 (seeking) or 2 (providing); left out",
+                    )
+                )
                 continue
             if not row["content"].strip():
                 report(ReadProblem(str(file), line, row["id"] or None, "empty content; left out"))
@@ -56,8 +61,15 @@ def records_from_twittemp(path: str | Path, *, on_problem: OnProblem | None = No
         raise InputError(f"{path}: no TwittEmp rows with a label and a text")
     recovered = _ids_from_permalinks(rows)
     if recovered:
-        report(ReadProblem(str(path), None, None, f"{len(recovered)} empty or spreadsheet-mangled ids recovered "
-                           f"from the permalink (e.g. {', '.join(map(repr, recovered[:3]))})"))
+        report(
+            ReadProblem(
+                str(path),
+                None,
+                None,
+                f"{len(recovered)} empty or spreadsheet-mangled ids recovered "
+                f"from the permalink (e.g. {', '.join(map(repr, recovered[:3]))})",
+            )
+        )
     checker = IdChecker()
     fixed = checker(pa.record_batch({"id": [r[2]["id"] for r in rows], "text": [r[2]["content"] for r in rows]}))
     for message in checker.report.messages():
@@ -67,9 +79,13 @@ def records_from_twittemp(path: str | Path, *, on_problem: OnProblem | None = No
         if item_id in records:  # same id, same text: a tweet listed twice
             report(ReadProblem(str(file), line, item_id, "same tweet as an earlier row; kept the first"))
             continue
-        records[item_id] = {"item_id": item_id, "text": row["content"], "release_id": row["release_id"],
-                            "permalink": row.get("permalink", "").strip(),
-                            "reference": {seek_provide.SCHEMA.target: label}}
+        records[item_id] = {
+            "item_id": item_id,
+            "text": row["content"],
+            "release_id": row["release_id"],
+            "permalink": row.get("permalink", "").strip(),
+            "reference": {seek_provide.SCHEMA.target: label},
+        }
     return list(records.values())
 
 
@@ -109,19 +125,38 @@ def records_from_newsemp(path: str | Path, *, on_problem: OnProblem | None = Non
     for file in csv_files(Path(path), "messages*.csv", "NewsEmp messages"):
         for line, row in csv_rows(file, columns):
             item_id = row["message_id"].strip()
-            values = {"empathy": _number(row["empathy"], 1, 7), "distress": _number(row["distress"], 1, 7),
-                      "empathy_bin": _number(row["empathy_bin"], 0, 1), "distress_bin": _number(row["distress_bin"], 0, 1)}
+            values = {
+                "empathy": _number(row["empathy"], 1, 7),
+                "distress": _number(row["distress"], 1, 7),
+                "empathy_bin": _number(row["empathy_bin"], 0, 1),
+                "distress_bin": _number(row["distress_bin"], 0, 1),
+            }
             bad = [k for k, v in values.items() if v is None or (k.endswith("_bin") and not v.is_integer())]
-            problem = ("empty message_id" if not item_id else "same message_id as an earlier row" if item_id in seen
-                       else "empty essay" if not row["essay"].strip()
-                       else f"{', '.join(bad)} not a number in range" if bad else None)
+            problem = (
+                "empty message_id"
+                if not item_id
+                else "same message_id as an earlier row"
+                if item_id in seen
+                else "empty essay"
+                if not row["essay"].strip()
+                else f"{', '.join(bad)} not a number in range"
+                if bad
+                else None
+            )
             if problem:
                 report(ReadProblem(str(file), line, item_id or None, f"{problem}; left out"))
                 continue
             seen.add(item_id)
-            records.append({"item_id": item_id, "text": row["essay"], "message_id": item_id,
-                            "response_id": row["response_id"], "article_id": row["article_id"],
-                            **{k: (int(v) if k.endswith("_bin") else v) for k, v in values.items()}})
+            records.append(
+                {
+                    "item_id": item_id,
+                    "text": row["essay"],
+                    "message_id": item_id,
+                    "response_id": row["response_id"],
+                    "article_id": row["article_id"],
+                    **{k: (int(v) if k.endswith("_bin") else v) for k, v in values.items()},
+                }
+            )
     return records
 
 
@@ -163,16 +198,19 @@ def records_from_sst2(path: str | Path, *, on_problem: OnProblem | None = None) 
                     continue  # a header some copies have
                 report(ReadProblem(str(file), number, None, "expected `0|1<TAB>sentence`; left out"))
                 continue
-            records.append({"item_id": f"sst2-{file.stem}-{number}", "text": cells[1], "label": int(cells[0]),
-                            "split": split})
+            records.append(
+                {"item_id": f"sst2-{file.stem}-{number}", "text": cells[1], "label": int(cells[0]), "split": split}
+            )
     return records
 
 
 def goemotions_names(folder: Path) -> list[str]:
     names_file = folder / "emotions.txt"
     if not names_file.is_file():
-        raise InputError(f"{folder}: no emotions.txt (the label names, one a line)",
-                         hint="point at the GoEmotions folder that holds emotions.txt beside the TSVs")
+        raise InputError(
+            f"{folder}: no emotions.txt (the label names, one a line)",
+            hint="point at the GoEmotions folder that holds emotions.txt beside the TSVs",
+        )
     names = [n.strip() for n in names_file.read_text(encoding="utf-8").splitlines() if n.strip()]
     if len(set(names)) != len(names):
         raise InputError(f"{names_file}: a label name occurs twice")
@@ -192,9 +230,16 @@ def records_from_goemotions(path: str | Path, *, on_problem: OnProblem | None = 
                 continue
             text, label = "\t".join(cells[:-1]), cells[-1].strip()
             if len(cells) < 2 or not text.strip() or label not in names:
-                report(ReadProblem(str(file), number, None,
-                                   f"expected `text<TAB>label` with a label from emotions.txt, got {label[:40]!r}; left out"))
+                report(
+                    ReadProblem(
+                        str(file),
+                        number,
+                        None,
+                        f"expected `text<TAB>label` with a label from emotions.txt, got {label[:40]!r}; left out",
+                    )
+                )
                 continue
-            records.append({"item_id": f"goemotions-{file.stem}-{number}", "text": text, "label": label,
-                            "split": split})
+            records.append(
+                {"item_id": f"goemotions-{file.stem}-{number}", "text": text, "label": label, "split": split}
+            )
     return records

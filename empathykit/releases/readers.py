@@ -22,8 +22,9 @@ import re
 from pathlib import Path
 from typing import Any, Mapping
 
-from empathykit.releases.common import OnProblem, ReadProblem, csv_files, problem_reporter, csv_rows
+from empathykit.releases.common import OnProblem, ReadProblem, csv_files, csv_rows, problem_reporter
 from empathykit.schemas import emotion, story_features
+
 
 def _text_id(prefix: str, text: str) -> str:
     return f"{prefix}-{hashlib.sha1(text.encode('utf-8')).hexdigest()[:16]}"
@@ -66,12 +67,21 @@ _STORY_TEXT = {
     "Moral": "moral",
     "Empathy Reasons": "empathy_reasons",
 }
-_PAIR_TEXT = {"story_A": "story_a", "story_B": "story_b",
-              "story_A_summary": "story_a_summary", "story_B_summary": "story_b_summary"}
+_PAIR_TEXT = {
+    "story_A": "story_a",
+    "story_B": "story_b",
+    "story_A_summary": "story_a_summary",
+    "story_B_summary": "story_b_summary",
+}
 #: the release's ``pairs`` column: "(story index, story index)" within the file's split
 _STORY_PAIR = re.compile(r"^\(\s*(\d+)\s*,\s*(\d+)\s*\)$")
-_PAIR_SCORES = ("binned", "similarity_empathy_human_AGG", "similarity_event_human_AGG",
-                "similarity_emotion_human_AGG", "similarity_moral_human_AGG")
+_PAIR_SCORES = (
+    "binned",
+    "similarity_empathy_human_AGG",
+    "similarity_event_human_AGG",
+    "similarity_emotion_human_AGG",
+    "similarity_moral_human_AGG",
+)
 # pandas writes its index as an unnamed first column; the pair ids refer to it.
 _INDEX_COLUMNS = ("", "Unnamed: 0", "index")
 
@@ -110,12 +120,17 @@ def records_from_empathic_stories(path: str | Path, *, on_problem: OnProblem | N
             record: dict[str, Any] = {"item_id": item_id, "story": row["story"]}
             if split:
                 record["split"] = split
-            for column, key in (("story_summary", "story_summary"), ("post_id", "post_id"),
-                                ("Data Source", "data_source"), ("url", "url")):
+            for column, key in (
+                ("story_summary", "story_summary"),
+                ("post_id", "post_id"),
+                ("Data Source", "data_source"),
+                ("url", "url"),
+            ):
                 if _present(row, column):
                     record[key] = row[column]
-            reference: dict[str, Any] = {field: row[column].strip()
-                                         for column, field in _STORY_TEXT.items() if _present(row, column)}
+            reference: dict[str, Any] = {
+                field: row[column].strip() for column, field in _STORY_TEXT.items() if _present(row, column)
+            }
             if _present(row, "Empathizable"):
                 try:
                     rating = float(row["Empathizable"])
@@ -124,8 +139,14 @@ def records_from_empathic_stories(path: str | Path, *, on_problem: OnProblem | N
                 if rating.is_integer() and low <= rating <= high:
                     reference["empathizable"] = int(rating)
                 else:
-                    report(ReadProblem(str(file), line, item_id,
-                                       f"Empathizable {row['Empathizable']!r} is not a whole number in {low}..{high}"))
+                    report(
+                        ReadProblem(
+                            str(file),
+                            line,
+                            item_id,
+                            f"Empathizable {row['Empathizable']!r} is not a whole number in {low}..{high}",
+                        )
+                    )
             if reference:
                 record["reference"] = reference
             records.append(record)
@@ -161,8 +182,9 @@ def records_from_empathic_story_pairs(path: str | Path, *, on_problem: OnProblem
             for column, key in _PAIR_TEXT.items():
                 if _present(row, column):
                     record[key] = row[column]
-            if not any(k in record for k in ("story_a", "story_a_summary")) or \
-                    not any(k in record for k in ("story_b", "story_b_summary")):
+            if not any(k in record for k in ("story_a", "story_a_summary")) or not any(
+                k in record for k in ("story_b", "story_b_summary")
+            ):
                 report(ReadProblem(str(file), line, item_id, "a story of the pair is empty; left out"))
                 continue
             release = {c: row[c] for c in _PAIR_SCORES if _present(row, c)}
@@ -170,5 +192,3 @@ def records_from_empathic_story_pairs(path: str | Path, *, on_problem: OnProblem
                 record["release"] = release
             records.append(record)
     return records
-
-

@@ -29,14 +29,30 @@ def tag(name: str, /, body: str = "", **attrs: object) -> str:
     return f"<{head}>{body}</{name}>" if body else f"<{head}/>"
 
 
-def choices(name: str, to_name: str, options: Iterable[tuple[str, str, str]], *,
-            multiple: bool = False, required: bool = True, inline: bool = True) -> str:
+def choices(
+    name: str,
+    to_name: str,
+    options: Iterable[tuple[str, str, str]],
+    *,
+    multiple: bool = False,
+    required: bool = True,
+    inline: bool = True,
+) -> str:
     """A ``<Choices>`` control. ``options`` are ``(shown, stored, hint)``: the
     stored value is the ``alias`` Label Studio writes into results."""
-    body = "".join(tag("Choice", value=shown, alias=stored if stored != shown else None, hint=hint or None)
-                   for shown, stored, hint in options)
-    return tag("Choices", body, name=name, to_name=to_name,
-               choice="multiple" if multiple else "single-radio", required=required, show_inline=inline)
+    body = "".join(
+        tag("Choice", value=shown, alias=stored if stored != shown else None, hint=hint or None)
+        for shown, stored, hint in options
+    )
+    return tag(
+        "Choices",
+        body,
+        name=name,
+        to_name=to_name,
+        choice="multiple" if multiple else "single-radio",
+        required=required,
+        show_inline=inline,
+    )
 
 
 def likert(name: str, to_name: str, anchors: Sequence[str], *, low: int = 1, required: bool = True) -> str:
@@ -47,8 +63,16 @@ def likert(name: str, to_name: str, anchors: Sequence[str], *, low: int = 1, req
 
 
 def textarea(name: str, to_name: str, *, placeholder: str = "", required: bool = True, rows: int = 3) -> str:
-    return tag("TextArea", name=name, to_name=to_name, placeholder=placeholder or None, rows=rows,
-               editable=True, max_submissions=1, required=required)
+    return tag(
+        "TextArea",
+        name=name,
+        to_name=to_name,
+        placeholder=placeholder or None,
+        rows=rows,
+        editable=True,
+        max_submissions=1,
+        required=required,
+    )
 
 
 def labels(name: str, to_name: str, values: Iterable[tuple[str, str]]) -> str:

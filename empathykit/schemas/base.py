@@ -24,7 +24,8 @@ spans          ``list[{"start","end","text","label"}]`` by start    ``<Labels>``
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field as dc_field
+from dataclasses import dataclass
+from dataclasses import field as dc_field
 from typing import Any, Iterable, Literal, Mapping
 
 from empathykit.errors import SchemaError
@@ -32,6 +33,7 @@ from empathykit.errors import SchemaError
 Kind = Literal["choice", "multichoice", "rating", "text", "spans"]
 #: Level of measurement for agreement. "text" fields are free text: no coefficient.
 Level = Literal["nominal", "ordinal", "interval", "ratio", "spans", "text"]
+
 
 @dataclass(frozen=True)
 class Field:
@@ -57,8 +59,11 @@ class Field:
             raise ValueError(f"field {self.name!r}: a {self.kind} field needs labels")
         if self.kind == "rating" and self.scale is None:
             raise ValueError(f"field {self.name!r}: a rating field needs a scale")
-        if self.kind == "rating" and self.labels and self.labels != tuple(
-                str(n) for n in range(self.scale[0], self.scale[1] + 1)):  # type: ignore[index]
+        if (
+            self.kind == "rating"
+            and self.labels
+            and self.labels != tuple(str(n) for n in range(self.scale[0], self.scale[1] + 1))
+        ):  # type: ignore[index]
             raise ValueError(f"field {self.name!r}: rating labels must be the numbers of its scale")
 
     # -- values -----------------------------------------------------------
@@ -71,7 +76,9 @@ class Field:
             choices = list(value.get("choices") or [])
             unknown = [c for c in choices if c not in self.labels]
             if unknown:
-                raise SchemaError(f"field {self.name!r}: unknown label(s) {unknown}; expected one of {list(self.labels)}")
+                raise SchemaError(
+                    f"field {self.name!r}: unknown label(s) {unknown}; expected one of {list(self.labels)}"
+                )
             if self.kind == "choice":
                 if len(choices) != 1:
                     raise SchemaError(f"field {self.name!r}: expected exactly one choice, got {choices}")
@@ -97,8 +104,14 @@ class Field:
             unknown = [lab for lab in labels if lab not in self.labels]
             if unknown or len(labels) != 1:
                 raise SchemaError(f"field {self.name!r}: span labels {labels}; expected one of {list(self.labels)}")
-            return [{"start": int(value["start"]), "end": int(value["end"]),
-                     "text": value.get("text", ""), "label": labels[0]}]
+            return [
+                {
+                    "start": int(value["start"]),
+                    "end": int(value["end"]),
+                    "text": value.get("text", ""),
+                    "label": labels[0],
+                }
+            ]
         raise AssertionError(self.kind)
 
     def to_result_value(self, typed: Any) -> list[dict[str, Any]]:
@@ -120,8 +133,13 @@ class Field:
         """The ``type`` Label Studio puts on results of this field."""
         if self.kind == "rating" and self.labels:
             return "choices"
-        return {"choice": "choices", "multichoice": "choices", "rating": "rating",
-                "text": "textarea", "spans": "labels"}[self.kind]
+        return {
+            "choice": "choices",
+            "multichoice": "choices",
+            "rating": "rating",
+            "text": "textarea",
+            "spans": "labels",
+        }[self.kind]
 
 
 @dataclass(frozen=True)
@@ -175,11 +193,15 @@ class Schema:
         item = record.get("item_id")
         where = f"item {item!r}" if item is not None else f"record {position}"
         if item is None or item == "":
-            raise SchemaError(f"{where}: missing field 'item_id' (schema {self.name!r} needs {['item_id', *self.inputs]})")
+            raise SchemaError(
+                f"{where}: missing field 'item_id' (schema {self.name!r} needs {['item_id', *self.inputs]})"
+            )
         for key in self.inputs:
             value = record.get(key)
             if value is None or (isinstance(value, str) and not value.strip()):
-                raise SchemaError(f"{where}: missing field {key!r} (schema {self.name!r} needs {['item_id', *self.inputs]})")
+                raise SchemaError(
+                    f"{where}: missing field {key!r} (schema {self.name!r} needs {['item_id', *self.inputs]})"
+                )
 
     def validate_records(self, records: Iterable[Mapping[str, Any]]) -> None:
         """Check every record before anything is sent."""
@@ -245,8 +267,9 @@ class Schema:
             elif f.kind == "text":
                 cols[column] = List(Value("string"))  # one per annotator
             elif f.kind == "spans":
-                cols[column] = List({"start": Value("int32"), "end": Value("int32"),
-                                     "text": Value("string"), "label": Value("string")})
+                cols[column] = List(
+                    {"start": Value("int32"), "end": Value("int32"), "text": Value("string"), "label": Value("string")}
+                )
         return Features(cols)
 
 

@@ -21,8 +21,20 @@ from empathykit.schemas.base import Field, Schema
 
 PRESETS: dict[str, tuple[str, ...]] = {
     "plutchik": ("joy", "trust", "fear", "surprise", "sadness", "disgust", "anger", "anticipation"),
-    "emolit": ("love", "joy", "excitement", "surprise", "anger", "fear", "disgust", "sadness",
-               "boredom", "calmness", "relief", "trust"),
+    "emolit": (
+        "love",
+        "joy",
+        "excitement",
+        "surprise",
+        "anger",
+        "fear",
+        "disgust",
+        "sadness",
+        "boredom",
+        "calmness",
+        "relief",
+        "trust",
+    ),
 }
 
 POLARITY = ("positive", "negative", "neutral")
@@ -40,8 +52,10 @@ def _labels(labels: str | Iterable[str]) -> tuple[str, ...]:
         if labels in PRESETS:
             return PRESETS[labels]
         if "," not in labels:
-            raise SchemaError(f"emotion: unknown label preset {labels!r}; expected one of {list(PRESETS)} "
-                              "or a comma-separated list of labels")
+            raise SchemaError(
+                f"emotion: unknown label preset {labels!r}; expected one of {list(PRESETS)} "
+                "or a comma-separated list of labels"
+            )
         labels = labels.split(",")
     chosen = tuple(str(label).strip() for label in labels)
     if not chosen or any(not label for label in chosen) or len(set(chosen)) != len(chosen):
@@ -68,10 +82,15 @@ def build_schema(labels: str | Iterable[str] = "plutchik") -> Schema:
         instructions=INSTRUCTIONS,
         inputs=("text",),
         fields=(
-            Field("emotions", "multichoice", "nominal", to_name="text", labels=chosen,
-                  description=f"emotions expressed ({preset or 'custom'} labels), several per text"),
-            Field("sentiment", "choice", "nominal", to_name="text", labels=POLARITY,
-                  description="sentiment polarity"),
+            Field(
+                "emotions",
+                "multichoice",
+                "nominal",
+                to_name="text",
+                labels=chosen,
+                description=f"emotions expressed ({preset or 'custom'} labels), several per text",
+            ),
+            Field("sentiment", "choice", "nominal", to_name="text", labels=POLARITY, description="sentiment polarity"),
         ),
         config_template=config,
         target="emotions",

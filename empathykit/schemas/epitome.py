@@ -31,10 +31,13 @@ MECHANISMS: dict[str, dict[str, str]] = {
         "question": "Does the response express the emotions the responder feels after reading the seeker's post?",
         "definition": (
             "Expressing emotions such as warmth, compassion and concern that the responder "
-            "experiences after reading the seeker's post."),
+            "experiences after reading the seeker's post."
+        ),
         "weak": "Alludes to these emotions without naming them, e.g. “Everything will be fine.”",
-        "strong": ("Names the emotions the responder feels, e.g. “I feel really sad for you.” "
-                   "or “I'm so sorry you are going through this.”"),
+        "strong": (
+            "Names the emotions the responder feels, e.g. “I feel really sad for you.” "
+            "or “I'm so sorry you are going through this.”"
+        ),
     },
     "interpretations": {
         "title": "Interpretations",
@@ -42,12 +45,14 @@ MECHANISMS: dict[str, dict[str, str]] = {
         "colour": "#2a9d8f",
         "question": "Does the response communicate an understanding of the seeker's feelings and experiences?",
         "definition": (
-            "Communicating an understanding of the feelings and experiences inferred from "
-            "the seeker's post."),
+            "Communicating an understanding of the feelings and experiences inferred from the seeker's post."
+        ),
         "weak": "Mentions understanding in general terms, e.g. “I understand how you feel.”",
-        "strong": ("Names the inferred feeling or experience, e.g. “This must be terrifying.”, "
-                   "or shows understanding through a similar experience of the responder's own, "
-                   "e.g. “I also have anxiety attacks at times, which makes me really sad.”"),
+        "strong": (
+            "Names the inferred feeling or experience, e.g. “This must be terrifying.”, "
+            "or shows understanding through a similar experience of the responder's own, "
+            "e.g. “I also have anxiety attacks at times, which makes me really sad.”"
+        ),
     },
     "explorations": {
         "title": "Explorations",
@@ -56,10 +61,13 @@ MECHANISMS: dict[str, dict[str, str]] = {
         "question": "Does the response explore feelings and experiences the seeker has not stated?",
         "definition": (
             "Improving the understanding of the seeker by exploring feelings and experiences "
-            "not stated in the post, showing active interest in the seeker."),
+            "not stated in the post, showing active interest in the seeker."
+        ),
         "weak": "A generic question, e.g. “What happened?”",
-        "strong": ("A specific question that labels the seeker's feelings or experiences, "
-                   "e.g. “Are you feeling alone right now?”"),
+        "strong": (
+            "A specific question that labels the seeker's feelings or experiences, "
+            "e.g. “Are you feeling alone right now?”"
+        ),
     },
 }
 
@@ -92,7 +100,8 @@ def _instructions(mechanisms: tuple[str, ...]) -> str:
             f"<li><b>{d['title']}</b>: {d['definition']}<ul>"
             f"<li><b>0 no</b>: nothing of this kind.</li>"
             f"<li><b>1 weak</b>: {d['weak']}</li>"
-            f"<li><b>2 strong</b>: {d['strong']}</li></ul></li>")
+            f"<li><b>2 strong</b>: {d['strong']}</li></ul></li>"
+        )
     parts.append("</ul>")
     return "".join(parts)
 
@@ -103,18 +112,21 @@ def _config(mechanisms: tuple[str, ...]) -> str:
         _xml.tag("Text", name="seeker_post", value="$seeker_post"),
         _xml.header("Response"),
         _xml.header("Highlight rationales: pick a label, then select the words in the response.", size=6),
-        *(_xml.labels(rationale_field(m), "response_post", [(MECHANISMS[m]["span"], MECHANISMS[m]["colour"])])
-          for m in mechanisms),
+        *(
+            _xml.labels(rationale_field(m), "response_post", [(MECHANISMS[m]["span"], MECHANISMS[m]["colour"])])
+            for m in mechanisms
+        ),
         _xml.tag("Text", name="response_post", value="$response_post"),
     ]
     for m in mechanisms:
         d = MECHANISMS[m]
-        shown = [(f"{i} · {level}", level, d[level] if level != "no" else "Nothing of this kind.")
-                 for i, level in enumerate(LEVELS)]
-        blocks.append(_xml.view(
-            _xml.header(f"{d['title']}: {d['question']}", size=5),
-            _xml.choices(m, "response_post", shown),
-        ))
+        shown = [
+            (f"{i} · {level}", level, d[level] if level != "no" else "Nothing of this kind.")
+            for i, level in enumerate(LEVELS)
+        ]
+        blocks.append(
+            _xml.view(_xml.header(f"{d['title']}: {d['question']}", size=5), _xml.choices(m, "response_post", shown))
+        )
     return _xml.view(*blocks)
 
 
@@ -135,10 +147,27 @@ def build_schema(mechanisms: Iterable[str] | None = None, target: str | None = N
     fields = []
     for m in chosen:
         d = MECHANISMS[m]
-        fields.append(Field(m, "choice", "ordinal", to_name="response_post", labels=LEVELS,
-                            description=f"{d['title']}: 0 no / 1 weak / 2 strong communication"))
-        fields.append(Field(rationale_field(m), "spans", "spans", to_name="response_post", labels=(d["span"],),
-                            required=False, description=f"{d['title']}: rationale spans in the response"))
+        fields.append(
+            Field(
+                m,
+                "choice",
+                "ordinal",
+                to_name="response_post",
+                labels=LEVELS,
+                description=f"{d['title']}: 0 no / 1 weak / 2 strong communication",
+            )
+        )
+        fields.append(
+            Field(
+                rationale_field(m),
+                "spans",
+                "spans",
+                to_name="response_post",
+                labels=(d["span"],),
+                required=False,
+                description=f"{d['title']}: rationale spans in the response",
+            )
+        )
     return Schema(
         name="epitome",
         title="EPITOME: empathy communication mechanisms",

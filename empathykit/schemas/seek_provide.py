@@ -39,8 +39,14 @@ SCHEMA = Schema(
     instructions=INSTRUCTIONS,
     inputs=("text",),
     fields=(
-        Field("empathy", "choice", "nominal", to_name="text", labels=LABELS,
-              description="seeking / providing / none empathy"),
+        Field(
+            "empathy",
+            "choice",
+            "nominal",
+            to_name="text",
+            labels=LABELS,
+            description="seeking / providing / none empathy",
+        ),
     ),
     config_template=CONFIG,
     target="empathy",

@@ -19,15 +19,18 @@ LIKERT = tuple(str(n) for n in range(SCALE[0], SCALE[1] + 1))
 #: field -> (question, placeholder, required); names follow the release's
 #: ``Main Event``, ``Emotion Description``, ``Moral``, ``Empathy Reasons``.
 QUESTIONS = {
-    "main_event": ("What is the main event described in the story?",
-                   "The story is about …", True),
-    "emotion_description": ("Describe the emotions the narrator feels before and after the main event, "
-                            "and why they feel this way.",
-                            "Before …, the narrator feels … because …; afterwards …", True),
-    "moral": ("What is the high-level lesson or takeaway (moral) of the story?",
-              "The moral of the story is …", True),
-    "empathy_reasons": ("What would you or other people empathize with most in the story? "
-                        "One reason per line.", "Someone might empathize with …", False),
+    "main_event": ("What is the main event described in the story?", "The story is about …", True),
+    "emotion_description": (
+        "Describe the emotions the narrator feels before and after the main event, and why they feel this way.",
+        "Before …, the narrator feels … because …; afterwards …",
+        True,
+    ),
+    "moral": ("What is the high-level lesson or takeaway (moral) of the story?", "The moral of the story is …", True),
+    "empathy_reasons": (
+        "What would you or other people empathize with most in the story? One reason per line.",
+        "Someone might empathize with …",
+        False,
+    ),
 }
 
 EMPATHIZABLE = "Other people would empathize with this story."
@@ -49,9 +52,14 @@ INSTRUCTIONS = (
 CONFIG = _xml.view(
     _xml.header("Story"),
     _xml.tag("Text", name="story", value="$story"),
-    *[part for name, (question, placeholder, required) in QUESTIONS.items()
-      for part in (_xml.header(question, size=5),
-                   _xml.textarea(name, "story", placeholder=placeholder, required=required))],
+    *[
+        part
+        for name, (question, placeholder, required) in QUESTIONS.items()
+        for part in (
+            _xml.header(question, size=5),
+            _xml.textarea(name, "story", placeholder=placeholder, required=required),
+        )
+    ],
     _xml.header(EMPATHIZABLE, size=5),
     _xml.likert("empathizable", "story", _xml.AGREE_5, low=SCALE[0]),
 )
@@ -62,10 +70,19 @@ SCHEMA = Schema(
     instructions=INSTRUCTIONS,
     inputs=("story",),
     fields=(
-        *(Field(name, "text", "text", to_name="story", required=required, description=question)
-          for name, (question, _, required) in QUESTIONS.items()),
-        Field("empathizable", "rating", "ordinal", to_name="story", labels=LIKERT, scale=SCALE,
-              description=f"{EMPATHIZABLE} (1 strongly disagree … 5 strongly agree)"),
+        *(
+            Field(name, "text", "text", to_name="story", required=required, description=question)
+            for name, (question, _, required) in QUESTIONS.items()
+        ),
+        Field(
+            "empathizable",
+            "rating",
+            "ordinal",
+            to_name="story",
+            labels=LIKERT,
+            scale=SCALE,
+            description=f"{EMPATHIZABLE} (1 strongly disagree … 5 strongly agree)",
+        ),
     ),
     config_template=CONFIG,
     target="empathizable",

@@ -27,8 +27,9 @@ LIKERT = tuple(str(n) for n in range(SCALE[0], SCALE[1] + 1))
 STATEMENTS = {
     "similarity_empathy": "The narrators of story A and story B would empathize with each other.",
     "similarity_event": "The main events of the two stories are similar.",
-    "similarity_emotion": ("The emotions the narrators feel, and how those feelings change "
-                           "(the emotional trajectory), are similar."),
+    "similarity_emotion": (
+        "The emotions the narrators feel, and how those feelings change (the emotional trajectory), are similar."
+    ),
     "similarity_moral": "The high-level takeaways (morals) of the two stories are similar.",
 }
 
@@ -66,11 +67,12 @@ def _config(shown: tuple[str, str]) -> str:
     a, b = shown
     blocks = [
         _xml.view(
-            _xml.view(_xml.header("Story A"), _xml.tag("Text", name=a, value=f"${a}"),
-                      style="flex: 1; padding-right: 1em"),
+            _xml.view(
+                _xml.header("Story A"), _xml.tag("Text", name=a, value=f"${a}"), style="flex: 1; padding-right: 1em"
+            ),
             _xml.view(_xml.header("Story B"), _xml.tag("Text", name=b, value=f"${b}"), style="flex: 1"),
             style="display: flex",
-        ),
+        )
     ]
     for name, statement in STATEMENTS.items():
         blocks.append(_xml.header(statement, size=5))
@@ -87,11 +89,21 @@ def build_schema(show: str = "story") -> Schema:
     if show not in SHOW:
         raise SchemaError(f"story-pair: show={show!r}; expected one of {list(SHOW)}")
     shown, carried = SHOW[show]
-    fields = [Field(name, "rating", "ordinal", to_name=shown[0], labels=LIKERT, scale=SCALE,
-                    description=f"{statement} (1 strongly disagree … 4 strongly agree)")
-              for name, statement in STATEMENTS.items()]
-    fields += [Field(name, "text", "text", to_name=shown[0], description=question)
-               for name, question in REASONS.items()]
+    fields = [
+        Field(
+            name,
+            "rating",
+            "ordinal",
+            to_name=shown[0],
+            labels=LIKERT,
+            scale=SCALE,
+            description=f"{statement} (1 strongly disagree … 4 strongly agree)",
+        )
+        for name, statement in STATEMENTS.items()
+    ]
+    fields += [
+        Field(name, "text", "text", to_name=shown[0], description=question) for name, question in REASONS.items()
+    ]
     return Schema(
         name="story-pair",
         title="EmpathicStories: empathic similarity of story pairs",

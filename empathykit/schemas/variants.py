@@ -27,7 +27,7 @@ from empathykit.errors import ExportError
 class Variant:
     name: str
     source: str
-    kind: str                                  # "choice" | "multichoice" | "rating"
+    kind: str  # "choice" | "multichoice" | "rating"
     label_names: tuple[str, ...] | None = None
     mapping: dict[str, str] | None = None
     inputs: tuple[str, ...] = ()
@@ -40,9 +40,15 @@ class Variant:
 
 
 def _one_vs_rest(name: str, label: str, labels: Sequence[str], inputs: tuple[str, ...]) -> Variant:
-    return Variant(name, "label", "choice",
-                   ("rest", label), {other: "rest" for other in labels if other != label}, inputs,
-                   description=f"{label} vs the other classes")
+    return Variant(
+        name,
+        "label",
+        "choice",
+        ("rest", label),
+        {other: "rest" for other in labels if other != label},
+        inputs,
+        description=f"{label} vs the other classes",
+    )
 
 
 #: Schemas whose every field of this kind is a config of its own, named as the release importer names it
@@ -53,11 +59,20 @@ PER_FIELD = {"epitome": "choice", "story-pair": "rating"}
 def _per_field(schema, inputs: tuple[str, ...]) -> list[Variant]:
     fields = [f for f in schema.fields if f.kind == PER_FIELD[schema.name]]
     fields.sort(key=lambda f: f.name != schema.target)  # the target first, then the schema's order
-    return [Variant(f.name, f.name, f.kind, tuple(f.labels) if f.kind == "choice" else None, None, inputs,
-                    tuple(map(float, f.scale)) if f.kind == "rating" and f.scale else None,
-                    f.description or f.name,
-                    {"rationales": f"{f.name}_rationales"} if schema.name == "epitome" else {})
-            for f in fields]
+    return [
+        Variant(
+            f.name,
+            f.name,
+            f.kind,
+            tuple(f.labels) if f.kind == "choice" else None,
+            None,
+            inputs,
+            tuple(map(float, f.scale)) if f.kind == "rating" and f.scale else None,
+            f.description or f.name,
+            {"rationales": f"{f.name}_rationales"} if schema.name == "epitome" else {},
+        )
+        for f in fields
+    ]
 
 
 def variants_for(schema) -> list[Variant]:
@@ -66,20 +81,37 @@ def variants_for(schema) -> list[Variant]:
         raise ExportError(f"schema {schema.name!r} has no target field to export", hint="pick a schema with a target")
     target = schema.field(schema.target)
     inputs = tuple(schema.inputs)
-    base = Variant(schema.name if schema.name == "seek-provide" else target.name, "label", target.kind,
-                   tuple(target.labels) if target.kind != "rating" else None, None, inputs,
-                   tuple(map(float, target.scale)) if target.scale else None, target.description or target.name)
+    base = Variant(
+        schema.name if schema.name == "seek-provide" else target.name,
+        "label",
+        target.kind,
+        tuple(target.labels) if target.kind != "rating" else None,
+        None,
+        inputs,
+        tuple(map(float, target.scale)) if target.scale else None,
+        target.description or target.name,
+    )
     if schema.name in PER_FIELD:  # one config per annotated field of the kind the releases export
         return _per_field(schema, inputs)
     variants = [base]
     labels = tuple(target.labels)
     if schema.name == "seek-provide" and {"seeking", "providing"} <= set(labels):
         none = [label for label in labels if label not in ("seeking", "providing")]
-        variants.append(Variant("empathy-vs-none", "label", "choice", (*none, "empathy"),
-                                {"seeking": "empathy", "providing": "empathy"}, inputs,
-                                description="seeking or providing vs none"))
-        variants += [_one_vs_rest("seek-vs-rest", "seeking", labels, inputs),
-                     _one_vs_rest("provide-vs-rest", "providing", labels, inputs)]
+        variants.append(
+            Variant(
+                "empathy-vs-none",
+                "label",
+                "choice",
+                (*none, "empathy"),
+                {"seeking": "empathy", "providing": "empathy"},
+                inputs,
+                description="seeking or providing vs none",
+            )
+        )
+        variants += [
+            _one_vs_rest("seek-vs-rest", "seeking", labels, inputs),
+            _one_vs_rest("provide-vs-rest", "providing", labels, inputs),
+        ]
     return variants
 
 
@@ -91,6 +123,8 @@ def select(variants: list, tasks: Sequence[str] | None, *, source: str = "this s
     known = [v.name for v in variants]
     unknown = [t for t in tasks if t not in known]
     if unknown:
-        raise ExportError(f"task {', '.join(map(repr, unknown))} does not apply; {source} has {', '.join(known)}",
-                          hint=f"pass --task with some of: {', '.join(known)}")
+        raise ExportError(
+            f"task {', '.join(map(repr, unknown))} does not apply; {source} has {', '.join(known)}",
+            hint=f"pass --task with some of: {', '.join(known)}",
+        )
     return [v for v in variants if v.name in tasks]

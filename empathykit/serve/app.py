@@ -82,8 +82,9 @@ def _predict(backend: Backend, raw: bytes) -> dict[str, Any]:
     body = _json_object(raw)
     tasks, config = body.get("tasks"), body.get("label_config")
     if not isinstance(tasks, list):
-        raise InputError("the request has no list of 'tasks' (Label Studio sends {\"tasks\": [...], "
-                         "\"label_config\": ...})")
+        raise InputError(
+            'the request has no list of \'tasks\' (Label Studio sends {"tasks": [...], "label_config": ...})'
+        )
     check_count(tasks, backend.limits)
     return backend.predict(tasks, config if isinstance(config, str) else "")
 
@@ -98,11 +99,14 @@ def _guard(credentials: Credentials) -> Callable[..., None]:
 
     basic = HTTPBasic(auto_error=False, realm="empathykit")
 
-    def guard(given: HTTPBasicCredentials | None = Depends(basic)) -> None:  # noqa: B008 - FastAPI's dependency idiom
+    def guard(given: HTTPBasicCredentials | None = Depends(basic)) -> None:
         if given is None or not credentials.match(given.username, given.password):
-            raise HTTPException(401, "this server needs its HTTP basic auth user and password "
-                                     "(annotate connect --auth-user, password in " + PASSWORD_ENV + ")",
-                                headers=basic.make_authenticate_headers())
+            raise HTTPException(
+                401,
+                "this server needs its HTTP basic auth user and password "
+                "(annotate connect --auth-user, password in " + PASSWORD_ENV + ")",
+                headers=basic.make_authenticate_headers(),
+            )
 
     return guard
 
@@ -137,13 +141,20 @@ def _json_object(raw: bytes) -> dict[str, Any]:
 def check_port(host: str, port: int) -> None:
     """One line when something listens on the port, before any model is loaded."""
     if not port_is_free(port, host):
-        raise InputError(f"port {port} on {host} is in use",
-                         hint="pass another --port, or stop the process listening there")
+        raise InputError(
+            f"port {port} on {host} is in use", hint="pass another --port, or stop the process listening there"
+        )
 
 
-def serve(backend: Backend, *, host: str = "127.0.0.1", port: int = 9090, credentials: Credentials | None = None,
-          on_ready: Callable[[str], None] | None = None,
-          log: Callable[[str], None] = lambda line: print(line, file=sys.stderr, flush=True)) -> None:
+def serve(
+    backend: Backend,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 9090,
+    credentials: Credentials | None = None,
+    on_ready: Callable[[str], None] | None = None,
+    log: Callable[[str], None] = lambda line: print(line, file=sys.stderr, flush=True),
+) -> None:
     """Run the server until Ctrl-C (uvicorn, one process: the models are in this one's memory)."""
     import uvicorn
 

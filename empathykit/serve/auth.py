@@ -39,11 +39,15 @@ def credentials_from_env(user: str | None, environ: Mapping[str, str] | None = N
         return None
     password = (os.environ if environ is None else environ).get(PASSWORD_ENV, "")
     if not user or ":" in user or not user.isascii():
-        raise InputError(f"--auth-user {user!r} cannot be an HTTP basic auth user name",
-                         hint="use letters, digits and punctuation other than ':'")
+        raise InputError(
+            f"--auth-user {user!r} cannot be an HTTP basic auth user name",
+            hint="use letters, digits and punctuation other than ':'",
+        )
     if not password:
-        raise InputError(f"--auth-user needs the password in the environment variable {PASSWORD_ENV}, which is not set",
-                         hint=f"export {PASSWORD_ENV}=... (never on the command line, where others can read it)")
+        raise InputError(
+            f"--auth-user needs the password in the environment variable {PASSWORD_ENV}, which is not set",
+            hint=f"export {PASSWORD_ENV}=... (never on the command line, where others can read it)",
+        )
     if not password.isascii():
         raise InputError(f"the password in {PASSWORD_ENV} must be ASCII (HTTP basic auth sends it so)")
     return Credentials(user, password)
@@ -53,8 +57,10 @@ def exposure_warning(host: str, credentials: Credentials | None) -> str | None:
     """A warning line when the server would answer other machines without credentials."""
     if credentials is not None or is_loopback(host):
         return None
-    return (f"warning: serving on {host} without authentication: anyone who reaches this machine can use the model; "
-            f"pass --auth-user USER with the password in {PASSWORD_ENV}")
+    return (
+        f"warning: serving on {host} without authentication: anyone who reaches this machine can use the model; "
+        f"pass --auth-user USER with the password in {PASSWORD_ENV}"
+    )
 
 
 def is_loopback(host: str) -> bool:

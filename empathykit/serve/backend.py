@@ -49,8 +49,9 @@ def check_model(paths: Sequence[str | Path]) -> list[Path]:
 
 def _some(dirs: Sequence[Path]) -> Sequence[Path]:
     if not dirs:
-        raise InputError("no model folder to serve",
-                         hint="pass one or more MODEL_DIR (a folder `empathykit train` wrote)")
+        raise InputError(
+            "no model folder to serve", hint="pass one or more MODEL_DIR (a folder `empathykit train` wrote)"
+        )
     return dirs
 
 
@@ -72,12 +73,17 @@ def match_schema(label_config: str, schema: Schema | None = None) -> Schema:
             return candidate
     for candidate in candidates:  # edited in the UI or built with options: the target's control and its labels
         target = candidate.field(candidate.target) if candidate.target else None
-        if target is not None and f'name="{target.name}"' in label_config and all(
-                f'value="{label}"' in label_config for label in target.labels):
+        if (
+            target is not None
+            and f'name="{target.name}"' in label_config
+            and all(f'value="{label}"' in label_config for label in target.labels)
+        ):
             return candidate
-    raise SchemaError("the project's labeling config is not one of empathykit's schemas "
-                      f"({', '.join(schema_names())}); push the project with `empathykit annotate push` "
-                      "or start the server with --schema NAME")
+    raise SchemaError(
+        "the project's labeling config is not one of empathykit's schemas "
+        f"({', '.join(schema_names())}); push the project with `empathykit annotate push` "
+        "or start the server with --schema NAME"
+    )
 
 
 class Backend:
@@ -86,10 +92,17 @@ class Backend:
     ``check_every``: for a loop folder, seconds between looks for a newer model (0: never look);
     ``log``: where lines about the server's own work go (swaps, model failures); stderr by default."""
 
-    def __init__(self, model_paths: Sequence[str | Path], *, schema: Schema | None = None,
-                 label_map: str | Mapping[str, str] | None = None, check_every: float = 2.0,
-                 batcher: Batcher | None = None, limits: Limits | None = None,
-                 log: Callable[[str], None] | None = None):
+    def __init__(
+        self,
+        model_paths: Sequence[str | Path],
+        *,
+        schema: Schema | None = None,
+        label_map: str | Mapping[str, str] | None = None,
+        check_every: float = 2.0,
+        batcher: Batcher | None = None,
+        limits: Limits | None = None,
+        log: Callable[[str], None] | None = None,
+    ):
         self.paths = [Path(p) for p in model_paths]
         self.schema = schema
         self.label_map = label_map
@@ -101,8 +114,9 @@ class Backend:
         self.loop_dir = self.paths[0] if is_loop_folder(self.paths) else None
         self._follower = None
         if self.loop_dir is not None and check_every > 0:
-            self._follower = Follower(self.loop_dir, lambda: self.model.version, self._swap, every=check_every,
-                                      log=self.log).start()
+            self._follower = Follower(
+                self.loop_dir, lambda: self.model.version, self._swap, every=check_every, log=self.log
+            ).start()
 
     def _swap(self, model: LoadedModel) -> None:
         self.model = model  # one assignment: a request holds the model it started with
@@ -150,15 +164,19 @@ class Backend:
             answers[position] = self._answer(model, schema, names, task_label(tasks[position], position), outcome)
         return {"results": answers, "model_version": model.version}
 
-    def _answer(self, model: LoadedModel, schema: Schema, names: dict[str, str], label: str,
-                outcome: Any) -> dict[str, Any]:
+    def _answer(
+        self, model: LoadedModel, schema: Schema, names: dict[str, str], label: str, outcome: Any
+    ) -> dict[str, Any]:
         try:
             if isinstance(outcome, BaseException):
                 raise outcome
             values = to_values(outcome, schema, names)
-            return {"result": schema.to_results(values) if values else [],
-                    "score": outcome.get("prediction_score"), "model_version": model.version}
-        except Exception as error:  # noqa: BLE001 - one task's failure is that task's answer
+            return {
+                "result": schema.to_results(values) if values else [],
+                "score": outcome.get("prediction_score"),
+                "model_version": model.version,
+            }
+        except Exception as error:
             reason = f"{type(error).__name__}: {str(error)[:200]}"
             self.log(f"serve: {label}: the model failed on it ({reason})")
             return {"error": f"{label}: the model could not read this task ({reason})", "model_version": model.version}
@@ -183,8 +201,10 @@ class Backend:
         if model.family == "circumplex":
             kind = "multichoice"  # it answers the nearest emotion as a list of one
         if kind != target.kind:
-            raise SchemaError(f"model {model.version} predicts {kind} labels, but {schema.name!r}'s target "
-                              f"{target.name!r} is a {target.kind} field")
+            raise SchemaError(
+                f"model {model.version} predicts {kind} labels, but {schema.name!r}'s target "
+                f"{target.name!r} is a {target.kind} field"
+            )
         if kind == "rating":
             return {}
 

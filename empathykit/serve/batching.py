@@ -50,8 +50,12 @@ class Batcher:
     ``call(model, records)`` runs the model on a list of records and returns one row per record
     (default: ``model.predict(records)``)."""
 
-    def __init__(self, window: float = 0.005, max_rows: int = 64,
-                 call: Callable[[Any, list[dict[str, Any]]], list[dict[str, Any]]] = _predict):
+    def __init__(
+        self,
+        window: float = 0.005,
+        max_rows: int = 64,
+        call: Callable[[Any, list[dict[str, Any]]], list[dict[str, Any]]] = _predict,
+    ):
         self.window, self.max_rows, self.call = window, max(1, max_rows), call
         self.batches = 0  # model calls that answered, for the benchmark and the tests
         self.retried = 0  # chunks run again row by row after their model call failed
@@ -108,11 +112,11 @@ class Batcher:
         records = [record for request, start, stop in chunk for record in request.records[start:stop]]
         try:
             outcomes = self._outcomes(chunk[0][0].model, records)
-        except BaseException as error:  # noqa: BLE001 - the worker lives on, and every waiter is answered
+        except BaseException as error:
             outcomes = [error] * len(records)
         position = 0
         for request, start, stop in chunk:
-            request.outcomes[start:stop] = outcomes[position:position + stop - start]
+            request.outcomes[start:stop] = outcomes[position : position + stop - start]
             position += stop - start
             request.finished += stop - start
             if request.finished == len(request.records):
@@ -125,7 +129,7 @@ class Batcher:
                 raise RuntimeError(f"the model answered {len(rows)} rows for {len(records)}")
             self.batches += 1
             return rows
-        except Exception as error:  # noqa: BLE001 - retried row by row below, or handed to its one row
+        except Exception as error:
             if len(records) == 1:
                 return [error]
         self.retried += 1

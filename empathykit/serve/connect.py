@@ -36,8 +36,15 @@ class ConnectReport:
     created: bool
 
 
-def connect_backend(project: str | int, url: str, *, title: str | None = None, connection: Connection | None = None,
-                    timeout: float = 100.0, credentials: Credentials | None = None) -> ConnectReport:
+def connect_backend(
+    project: str | int,
+    url: str,
+    *,
+    title: str | None = None,
+    connection: Connection | None = None,
+    timeout: float = 100.0,
+    credentials: Credentials | None = None,
+) -> ConnectReport:
     """Add the backend at ``url`` to ``project`` (title or id) and turn pre-labelling on; ``credentials``
     for a server started with ``serve --auth-user``."""
     url = url.rstrip("/")
@@ -46,8 +53,13 @@ def connect_backend(project: str | int, url: str, *, title: str | None = None, c
     version = _backend_version(url, ref.label_config, credentials)
     with client.call(f"listing the ML backends of project {ref.id}"):
         existing = [b for b in client.sdk.ml.list(project=ref.id) if (b.url or "").rstrip("/") == url]
-    fields = {"title": title or f"empathykit {version}", "is_interactive": False, "auto_update": True,
-              "timeout": timeout, "auth_method": "NONE"}
+    fields = {
+        "title": title or f"empathykit {version}",
+        "is_interactive": False,
+        "auto_update": True,
+        "timeout": timeout,
+        "auth_method": "NONE",
+    }
     if credentials is not None:
         fields.update(auth_method="BASIC_AUTH", basic_auth_user=credentials.user, basic_auth_pass=credentials.password)
     with client.call(f"registering the ML backend {url} with project {ref.id}"):
@@ -58,10 +70,19 @@ def connect_backend(project: str | int, url: str, *, title: str | None = None, c
     with client.call(f"turning pre-labelling on in project {ref.id}"):
         # a project's model_version names a live model by its backend's title; the stored predictions
         # carry the served model's own version
-        client.sdk.projects.update(ref.id, show_collab_predictions=True, evaluate_predictions_automatically=True,
-                                   model_version=backend.title)
-    return ConnectReport(project_id=ref.id, project_title=ref.title, project_url=ref.url, backend_id=backend.id,
-                         url=url, model_version=version, title=backend.title or "", created=not existing)
+        client.sdk.projects.update(
+            ref.id, show_collab_predictions=True, evaluate_predictions_automatically=True, model_version=backend.title
+        )
+    return ConnectReport(
+        project_id=ref.id,
+        project_title=ref.title,
+        project_url=ref.url,
+        backend_id=backend.id,
+        url=url,
+        model_version=version,
+        title=backend.title or "",
+        created=not existing,
+    )
 
 
 def _backend_version(url: str, label_config: str, credentials: Credentials | None) -> str:
@@ -69,22 +90,25 @@ def _backend_version(url: str, label_config: str, credentials: Credentials | Non
     auth = (credentials.user, credentials.password) if credentials else None
     try:
         health = httpx.get(f"{url}/health", timeout=5.0)
-        answer = httpx.post(f"{url}/setup", json={"schema": label_config, "project": "check"}, auth=auth,
-                            timeout=30.0)
+        answer = httpx.post(f"{url}/setup", json={"schema": label_config, "project": "check"}, auth=auth, timeout=30.0)
     except httpx.HTTPError as error:
-        raise StudioError(f"no ML backend answers at {url} ({type(error).__name__})",
-                          hint="start it first: empathykit serve MODEL_DIR --port PORT") from None
+        raise StudioError(
+            f"no ML backend answers at {url} ({type(error).__name__})",
+            hint="start it first: empathykit serve MODEL_DIR --port PORT",
+        ) from None
     if health.status_code != 200 or _json(health).get("status") != "UP":
         raise StudioError(f"{url}/health answered HTTP {health.status_code}: {short_body(health.text)}")
     if answer.status_code == 401:
-        raise StudioError(f"the ML backend at {url} needs credentials"
-                          + (" and refused these" if credentials else ""),
-                          hint="pass the user it was started with as --auth-user, the password in "
-                               "EMPATHYKIT_SERVE_PASSWORD")
+        raise StudioError(
+            f"the ML backend at {url} needs credentials" + (" and refused these" if credentials else ""),
+            hint="pass the user it was started with as --auth-user, the password in EMPATHYKIT_SERVE_PASSWORD",
+        )
     if answer.status_code != 200:
         reason = _json(answer).get("error") or answer.text
-        raise StudioError(f"the ML backend at {url} refuses this project: {short_body(str(reason))}",
-                          hint="serve a model trained for the project's schema")
+        raise StudioError(
+            f"the ML backend at {url} refuses this project: {short_body(str(reason))}",
+            hint="serve a model trained for the project's schema",
+        )
     return str(_json(answer).get("model_version") or "")
 
 

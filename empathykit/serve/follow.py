@@ -25,8 +25,15 @@ def is_loop_folder(paths: list[Path]) -> bool:
 class Follower:
     """Calls ``swap(model)`` with each new model the loop folder names; ``version()`` is the one in service."""
 
-    def __init__(self, folder: Path, version: Callable[[], str], swap: Callable[[Any], None], *,
-                 every: float = 2.0, log: Callable[[str], None]):
+    def __init__(
+        self,
+        folder: Path,
+        version: Callable[[], str],
+        swap: Callable[[Any], None],
+        *,
+        every: float = 2.0,
+        log: Callable[[str], None],
+    ):
         self.folder, self.every = folder, max(every, 0.05)
         self._version, self._swap, self._log = version, swap, log
         self._failed: str | None = None  # a version that did not load: said once, not every tick
@@ -44,7 +51,7 @@ class Follower:
         while not self._stop.wait(self.every):
             try:
                 self.check()
-            except Exception as error:  # noqa: BLE001 - the follower outlives any one bad tick
+            except Exception as error:
                 self._log(f"serve: following {self.folder} failed this time ({type(error).__name__}: {error})")
 
     def check(self) -> bool:
@@ -59,7 +66,7 @@ class Follower:
             return False
         try:
             model = open_model(dirs)
-        except Exception as error:  # noqa: BLE001 - a half-written or broken round keeps the old model serving
+        except Exception as error:
             self._failed = newest
             self._log(f"serve: cannot load {newest} ({type(error).__name__}: {error}); still serving {old}")
             return False

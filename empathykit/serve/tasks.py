@@ -37,8 +37,10 @@ class TooLarge(InputError):
 
 def check_count(tasks: Sequence[Any], limits: Limits) -> None:
     if len(tasks) > limits.max_tasks:
-        raise TooLarge(f"the request holds {len(tasks):,} tasks; this server takes at most {limits.max_tasks:,} "
-                       "per request", hint="send fewer tasks per request, or start serve with a larger --max-tasks")
+        raise TooLarge(
+            f"the request holds {len(tasks):,} tasks; this server takes at most {limits.max_tasks:,} per request",
+            hint="send fewer tasks per request, or start serve with a larger --max-tasks",
+        )
 
 
 def task_label(task: Any, position: int) -> str:
@@ -66,11 +68,15 @@ def read_task(task: Any, position: int, inputs: Sequence[str], limits: Limits) -
         try:
             size = len(value.encode("utf-8"))
         except UnicodeEncodeError:
-            raise InputError(f"{label}: {column!r} holds an unpaired surrogate (a \\ud800-\\udfff escape "
-                             "without its pair), which is not text") from None
+            raise InputError(
+                f"{label}: {column!r} holds an unpaired surrogate (a \\ud800-\\udfff escape "
+                "without its pair), which is not text"
+            ) from None
         if size > limits.max_text_bytes:
-            raise InputError(f"{label}: {column!r} is {size:,} bytes; this server reads at most "
-                             f"{limits.max_text_bytes:,} per text (serve --max-text-bytes)")
+            raise InputError(
+                f"{label}: {column!r} is {size:,} bytes; this server reads at most "
+                f"{limits.max_text_bytes:,} per text (serve --max-text-bytes)"
+            )
         if not value.strip():
             raise InputError(f"{label}: no text in {column!r} (blank); the model reads {list(inputs)}")
         record[column] = value

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from empathykit.studio.timeouts import timeouts
 from empathykit.errors import StudioError
+from empathykit.studio.timeouts import timeouts
 
 
 @dataclass
@@ -52,8 +52,12 @@ def _form_session(url: str, path: str, timeout: float | None) -> httpx.Client:
 
 def _post_form(session: httpx.Client, path: str, data: dict, params: dict | None = None) -> httpx.Response:
     csrf = session.cookies["csrftoken"]
-    return session.post(path, params=params, data={**data, "csrfmiddlewaretoken": csrf},
-                        headers={"Referer": f"{session.base_url}{path.lstrip('/')}"})
+    return session.post(
+        path,
+        params=params,
+        data={**data, "csrfmiddlewaretoken": csrf},
+        headers={"Referer": f"{session.base_url}{path.lstrip('/')}"},
+    )
 
 
 def login(url: str, email: str, password: str, *, timeout: float | None = 60) -> httpx.Client:
@@ -66,12 +70,13 @@ def login(url: str, email: str, password: str, *, timeout: float | None = 60) ->
     return session
 
 
-def signup(url: str, invite_token: str, email: str, password: str, *, timeout: float | None = 60) -> httpx.Client | None:
+def signup(
+    url: str, invite_token: str, email: str, password: str, *, timeout: float | None = 60
+) -> httpx.Client | None:
     """Sign ``email`` up through the invite link; a logged-in session, or
     ``None`` when the account already exists."""
     session = _form_session(url, "/user/signup/", timeout)
-    _post_form(session, "/user/signup/", {"email": email, "password": password},
-               params={"token": invite_token})
+    _post_form(session, "/user/signup/", {"email": email, "password": password}, params={"token": invite_token})
     if "sessionid" in session.cookies:
         return session
     session.close()
@@ -80,11 +85,14 @@ def signup(url: str, invite_token: str, email: str, password: str, *, timeout: f
 
 def personal_token(session: httpx.Client) -> str:
     """Create the session user's personal access token (they may hold one)."""
-    response = session.post("/api/token/", headers={"X-CSRFToken": session.cookies["csrftoken"],
-                                                    "Referer": str(session.base_url)})
+    response = session.post(
+        "/api/token/", headers={"X-CSRFToken": session.cookies["csrftoken"], "Referer": str(session.base_url)}
+    )
     if response.status_code == 409:
-        raise StudioError("this Label Studio user already has a personal access token",
-                          hint="revoke it in the Label Studio UI (Account & Settings) and retry")
+        raise StudioError(
+            "this Label Studio user already has a personal access token",
+            hint="revoke it in the Label Studio UI (Account & Settings) and retry",
+        )
     if response.status_code != 201:
         raise StudioError(f"Label Studio refused to create a personal access token (HTTP {response.status_code})")
     return response.json()["token"]

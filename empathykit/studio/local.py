@@ -57,15 +57,17 @@ class ServerState:
     postgres: dict[str, Any] | None = None
 
     @classmethod
-    def load(cls, path: Path) -> "ServerState | None":
+    def load(cls, path: Path) -> ServerState | None:
         if not path.exists():
             return None
         try:
             raw = json.loads(path.read_text(encoding="utf-8"))
             return cls(**{k: raw[k] for k in cls.__dataclass_fields__ if k in raw})
         except (ValueError, TypeError) as error:
-            raise StudioError(f"{path}: unreadable Label Studio connection file ({type(error).__name__})",
-                              hint=f"delete {path.parent} to start a fresh local Label Studio") from None
+            raise StudioError(
+                f"{path}: unreadable Label Studio connection file ({type(error).__name__})",
+                hint=f"delete {path.parent} to start a fresh local Label Studio",
+            ) from None
 
     def save(self, path: Path) -> None:
         write_private_json(path, asdict(self))
@@ -89,8 +91,12 @@ def write_private_json(target: Path, obj: dict) -> None:
 
 
 #: the SQLite database and the files SQLite keeps beside it while it writes
-SQLITE_FILES = ("label_studio.sqlite3", "label_studio.sqlite3-wal", "label_studio.sqlite3-shm",
-                "label_studio.sqlite3-journal")
+SQLITE_FILES = (
+    "label_studio.sqlite3",
+    "label_studio.sqlite3-wal",
+    "label_studio.sqlite3-shm",
+    "label_studio.sqlite3-journal",
+)
 
 
 def private_sqlite(data_dir: Path) -> None:
@@ -233,8 +239,10 @@ def locate(explicit: Path | None = None, *, choose: bool = True) -> Located:
         return Located(elsewhere[0][0], "running (found in the per-user list)")
     if own_state is None and len(elsewhere) > 1 and choose:
         listed = "; ".join(f"{s.url} ({folder})" for folder, s in elsewhere)
-        raise StudioError(f"{len(elsewhere)} local Label Studio servers run: {listed}",
-                          hint=f"choose one: set {STUDIO_DIR_VARIABLE}=DIR (`studio` commands also take --studio-dir)")
+        raise StudioError(
+            f"{len(elsewhere)} local Label Studio servers run: {listed}",
+            hint=f"choose one: set {STUDIO_DIR_VARIABLE}=DIR (`studio` commands also take --studio-dir)",
+        )
     return Located(own, "this folder's", elsewhere)
 
 
@@ -252,8 +260,9 @@ def running_instead(explicit: Path | None = None) -> tuple[Path, ServerState] | 
 
 
 def use_running_hint(folder: Path, url: str) -> str:
-    return (f"a local Label Studio runs at {url} (studio folder {folder}): use it by setting "
-            f"{STUDIO_DIR_VARIABLE}={folder}")
+    return (
+        f"a local Label Studio runs at {url} (studio folder {folder}): use it by setting {STUDIO_DIR_VARIABLE}={folder}"
+    )
 
 
 def api_example(url: str, conn_file: Path) -> str:
@@ -263,9 +272,13 @@ def api_example(url: str, conn_file: Path) -> str:
     exchanged at ``/api/token/refresh/`` for a short-lived access token sent
     as ``Authorization: Bearer`` (sending it as ``Token`` is refused, 401).
     The line reads the token from the 0600 connection file, so it never shows it."""
-    read_key = ("$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[\"api_key\"])' "
-                f"{shlex.quote(str(conn_file))})")
-    exchange = (f"$(curl -s -X POST {url}/api/token/refresh/ -H 'Content-Type: application/json' "
-                f"-d \"{{\\\"refresh\\\": \\\"{read_key}\\\"}}\" "
-                "| python3 -c 'import json,sys; print(json.load(sys.stdin)[\"access\"])')")
-    return f"curl -s -H \"Authorization: Bearer {exchange}\" {url}/api/projects/"
+    read_key = (
+        "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[\"api_key\"])' "
+        f"{shlex.quote(str(conn_file))})"
+    )
+    exchange = (
+        f"$(curl -s -X POST {url}/api/token/refresh/ -H 'Content-Type: application/json' "
+        f'-d "{{\\"refresh\\": \\"{read_key}\\"}}" '
+        "| python3 -c 'import json,sys; print(json.load(sys.stdin)[\"access\"])')"
+    )
+    return f'curl -s -H "Authorization: Bearer {exchange}" {url}/api/projects/'

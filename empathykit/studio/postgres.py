@@ -31,11 +31,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from empathykit.studio.local import is_our_process, log_tail, pid_alive
 from empathykit.config import cache_dir
 from empathykit.errors import StudioError
 from empathykit.io import FOLDER_MARKER, atomic_path
 from empathykit.progress import Progress, report
+from empathykit.studio.local import is_our_process, log_tail, pid_alive
 
 PG_BIN_VARIABLE = "EMPATHYKIT_PG_BIN"
 DATABASE = "label_studio"
@@ -44,8 +44,10 @@ SUPERUSER = "postgres"
 PORT = 5432  # only names the socket file: the cluster listens on no TCP port
 SOCKET_PATH_LIMIT = 100  # sun_path holds 107 bytes; ".s.PGSQL.5432" goes after the folder
 STOP_GRACE = 10.0  # seconds a stopped postmaster may take to exit after pg_ctl returns
-INSTALL_HINT = (f"install PostgreSQL's server programs (Debian/Ubuntu: `apt-get install postgresql`), or set "
-                f"{PG_BIN_VARIABLE} to the folder holding pg_ctl")
+INSTALL_HINT = (
+    f"install PostgreSQL's server programs (Debian/Ubuntu: `apt-get install postgresql`), or set "
+    f"{PG_BIN_VARIABLE} to the folder holding pg_ctl"
+)
 
 
 def find_bin() -> Path:
@@ -58,23 +60,32 @@ def find_bin() -> Path:
         candidates.append(Path(on_path).resolve().parent)
     if not chosen:
         debian = Path("/usr/lib/postgresql")
-        majors = sorted((p for p in debian.glob("*/bin") if p.parent.name.isdigit()),
-                        key=lambda p: int(p.parent.name), reverse=True) if debian.is_dir() else []
+        majors = (
+            sorted(
+                (p for p in debian.glob("*/bin") if p.parent.name.isdigit()),
+                key=lambda p: int(p.parent.name),
+                reverse=True,
+            )
+            if debian.is_dir()
+            else []
+        )
         candidates += majors
     for folder in candidates:
         if all((folder / name).exists() for name in ("initdb", "pg_ctl", "postgres", "psql")):
             return folder
     where = f"{PG_BIN_VARIABLE}={chosen}" if chosen else "the PATH or /usr/lib/postgresql"
-    raise StudioError(f"PostgreSQL's server programs (initdb, pg_ctl, postgres, psql) are not in {where}",
-                      hint=INSTALL_HINT)
+    raise StudioError(
+        f"PostgreSQL's server programs (initdb, pg_ctl, postgres, psql) are not in {where}", hint=INSTALL_HINT
+    )
 
 
 def major_version(bin_dir: Path) -> str:
     out = subprocess.run([str(bin_dir / "postgres"), "--version"], capture_output=True, text=True)
     words = out.stdout.split()
     if out.returncode != 0 or not words:
-        raise StudioError(f"{bin_dir / 'postgres'} does not run: {(out.stderr or out.stdout).strip()[:200]}",
-                          hint=INSTALL_HINT)
+        raise StudioError(
+            f"{bin_dir / 'postgres'} does not run: {(out.stderr or out.stdout).strip()[:200]}", hint=INSTALL_HINT
+        )
     return words[-1].split(".")[0]
 
 
@@ -85,9 +96,10 @@ def server_account() -> str | None:
     try:
         pwd.getpwnam(SUPERUSER)
     except KeyError:
-        raise StudioError("PostgreSQL refuses to run as root and there is no 'postgres' account to run it as",
-                          hint="run empathykit as a normal user, or install Debian's postgresql package "
-                               "(it creates the account)") from None
+        raise StudioError(
+            "PostgreSQL refuses to run as root and there is no 'postgres' account to run it as",
+            hint="run empathykit as a normal user, or install Debian's postgresql package (it creates the account)",
+        ) from None
     return SUPERUSER
 
 
@@ -117,10 +129,10 @@ def _check_reachable(path: Path, account: str | None) -> None:
             return
         mode = folder.stat()
         if mode.st_uid != uid and not mode.st_mode & stat.S_IXOTH:
-            raise StudioError(f"PostgreSQL cannot run as root, so it runs as the {account!r} account, which "
-                              f"cannot enter {folder}",
-                              hint="choose a studio folder that account can reach (--studio-dir), "
-                                   "or run empathykit as a normal user")
+            raise StudioError(
+                f"PostgreSQL cannot run as root, so it runs as the {account!r} account, which cannot enter {folder}",
+                hint="choose a studio folder that account can reach (--studio-dir), or run empathykit as a normal user",
+            )
 
 
 @dataclass
@@ -141,21 +153,39 @@ class Cluster:
         return self.home / "postgres.log"
 
     def record(self) -> dict[str, Any]:
-        return {"home": str(self.home), "bin": str(self.bin_dir), "account": self.account,
-                "socket_dir": str(self.socket_dir), "database": DATABASE}
+        return {
+            "home": str(self.home),
+            "bin": str(self.bin_dir),
+            "account": self.account,
+            "socket_dir": str(self.socket_dir),
+            "database": DATABASE,
+        }
 
     @classmethod
-    def from_record(cls, record: dict[str, Any]) -> "Cluster":
+    def from_record(cls, record: dict[str, Any]) -> Cluster:
         return cls(Path(record["home"]), Path(record["bin"]), record.get("account"), Path(record["socket_dir"]))
 
     def django_env(self, database: str = DATABASE) -> dict[str, str]:
         """Label Studio's settings for this cluster (its ``DJANGO_DB=default`` is PostgreSQL)."""
-        return {"DJANGO_DB": "default", "POSTGRE_NAME": database, "POSTGRE_USER": SUPERUSER,
-                "POSTGRE_PASSWORD": "", "POSTGRE_HOST": str(self.socket_dir), "POSTGRE_PORT": str(PORT)}
+        return {
+            "DJANGO_DB": "default",
+            "POSTGRE_NAME": database,
+            "POSTGRE_USER": SUPERUSER,
+            "POSTGRE_PASSWORD": "",
+            "POSTGRE_HOST": str(self.socket_dir),
+            "POSTGRE_PORT": str(PORT),
+        }
 
     def _run(self, *args: str, timeout: float = 120) -> str:
-        out = subprocess.run([str(self.bin_dir / args[0]), *args[1:]], capture_output=True, text=True,
-                             cwd=self.home, stdin=subprocess.DEVNULL, timeout=timeout, **_as_account(self.account))
+        out = subprocess.run(
+            [str(self.bin_dir / args[0]), *args[1:]],
+            capture_output=True,
+            text=True,
+            cwd=self.home,
+            stdin=subprocess.DEVNULL,
+            timeout=timeout,
+            **_as_account(self.account),
+        )
         if out.returncode != 0:
             tail = (out.stderr or out.stdout).strip().splitlines()[-1:] or [""]
             raise StudioError(f"PostgreSQL {args[0]} failed: {tail[0]}", hint=f"see {self.log}")
@@ -183,9 +213,27 @@ class Cluster:
         _give_to(self.socket_dir, self.account)
         options = shlex.join(["-h", "", "-k", str(self.socket_dir), "-p", str(PORT)])
         process = subprocess.Popen(
-            [str(self.bin_dir / "pg_ctl"), "-D", str(self.data), "-l", str(self.log), "-w", "-t", "120",
-             "-o", options, "start"], cwd=self.home, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT, text=True, start_new_session=True, **_as_account(self.account))
+            [
+                str(self.bin_dir / "pg_ctl"),
+                "-D",
+                str(self.data),
+                "-l",
+                str(self.log),
+                "-w",
+                "-t",
+                "120",
+                "-o",
+                options,
+                "start",
+            ],
+            cwd=self.home,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+            **_as_account(self.account),
+        )
         output, _ = process.communicate(timeout=180)
         if process.returncode != 0:
             tail = log_tail(self.log, 2) or output.strip()
@@ -205,8 +253,25 @@ class Cluster:
         return True
 
     def sql(self, statement: str, database: str = "postgres") -> str:
-        return self._run("psql", "-h", str(self.socket_dir), "-p", str(PORT), "-U", SUPERUSER, "-d", database,
-                         "-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1", "-c", statement)
+        return self._run(
+            "psql",
+            "-h",
+            str(self.socket_dir),
+            "-p",
+            str(PORT),
+            "-U",
+            SUPERUSER,
+            "-d",
+            database,
+            "-X",
+            "-q",
+            "-t",
+            "-A",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-c",
+            statement,
+        )
 
     def has_database(self, name: str) -> bool:
         return self.sql(f"SELECT 1 FROM pg_database WHERE datname = '{name}'").strip() == "1"

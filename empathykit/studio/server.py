@@ -42,13 +42,13 @@ from pathlib import Path
 
 import httpx
 
-from empathykit.studio import accounts, local, postgres
-from empathykit.studio.local import ServerState, connection_file, pid_alive, studio_dir, write_private
-from empathykit.studio.ports import free_port, port_is_free
 from empathykit.config import cache_dir
 from empathykit.errors import StudioError
 from empathykit.io import atomic_path
 from empathykit.progress import Progress, report
+from empathykit.studio import accounts, local, postgres
+from empathykit.studio.local import ServerState, connection_file, pid_alive, studio_dir, write_private
+from empathykit.studio.ports import free_port, port_is_free
 
 LABEL_STUDIO_REQUIREMENT = "label-studio==1.23.2"
 ADMIN_EMAIL = "admin@empathykit.local"
@@ -67,6 +67,7 @@ OFFLINE_ENV = {
     "USE_DEFAULT_BANNED_SUBNETS": "false",
     "USER_ADDITIONAL_BANNED_SUBNETS": "169.254.0.0/16,fe80::/10",
 }
+
 
 # -- the virtual environment ---------------------------------------------------
 def venv_path() -> Path:
@@ -87,17 +88,33 @@ def ensure_venv(venv: Path | None = None, *, on_progress: Progress | None = None
     try:
         if not _bin(venv, "python").exists():
             subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, capture_output=True)
-        subprocess.run([str(_bin(venv, "python")), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-                        LABEL_STUDIO_REQUIREMENT], check=True, capture_output=True, text=True)
+        subprocess.run(
+            [
+                str(_bin(venv, "python")),
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                LABEL_STUDIO_REQUIREMENT,
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
     except subprocess.CalledProcessError as error:
         tail = (error.stderr or error.stdout or "").strip().splitlines()[-1:] or [""]
-        raise StudioError(f"could not install {LABEL_STUDIO_REQUIREMENT} into {venv}: {tail[0]}",
-                          hint="check network access to PyPI, or point EMPATHYKIT_LABEL_STUDIO_VENV "
-                               "at a venv that has label-studio installed") from None
+        raise StudioError(
+            f"could not install {LABEL_STUDIO_REQUIREMENT} into {venv}: {tail[0]}",
+            hint="check network access to PyPI, or point EMPATHYKIT_LABEL_STUDIO_VENV "
+            "at a venv that has label-studio installed",
+        ) from None
     return venv
 
 
-def install(venv: Path | None = None, *, database: str | None = None, on_progress: Progress | None = None) -> tuple[Path, str]:
+def install(
+    venv: Path | None = None, *, database: str | None = None, on_progress: Progress | None = None
+) -> tuple[Path, str]:
     """Install Label Studio and migrate its template database (SQLite, and the
     PostgreSQL one with ``database="postgres"``) now, so that the first
     ``start`` takes seconds. Returns the venv and the version."""
@@ -105,7 +122,9 @@ def install(venv: Path | None = None, *, database: str | None = None, on_progres
     version = label_studio_version(venv)
     _template_db(venv, version, on_progress)
     if database == "postgres":
-        postgres.template_cluster(postgres.find_bin(), version, lambda env, work: _migrate(venv, work, env), on_progress)
+        postgres.template_cluster(
+            postgres.find_bin(), version, lambda env, work: _migrate(venv, work, env), on_progress
+        )
     elif database not in (None, "sqlite"):
         raise StudioError(f"unknown database {database!r}", hint=f"choose one of: {', '.join(DATABASES)}")
     return venv, version
@@ -113,17 +132,29 @@ def install(venv: Path | None = None, *, database: str | None = None, on_progres
 
 def label_studio_version(venv: Path) -> str:
     python = _bin(venv, "python")
-    out = subprocess.run([str(python), "-c", "import importlib.metadata as m; print(m.version('label-studio'))"],
-                         capture_output=True, text=True) if python.exists() else None
+    out = (
+        subprocess.run(
+            [str(python), "-c", "import importlib.metadata as m; print(m.version('label-studio'))"],
+            capture_output=True,
+            text=True,
+        )
+        if python.exists()
+        else None
+    )
     if out is None or out.returncode != 0:
-        raise StudioError(f"{venv} has no working label-studio installation",
-                          hint=f"delete {venv} (it is re-created) or fix EMPATHYKIT_LABEL_STUDIO_VENV")
+        raise StudioError(
+            f"{venv} has no working label-studio installation",
+            hint=f"delete {venv} (it is re-created) or fix EMPATHYKIT_LABEL_STUDIO_VENV",
+        )
     return out.stdout.strip()
 
 
 def _server_env(data_dir: Path, secret_key: str, extra: dict[str, str] | None = None) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("LABEL_STUDIO_", "HEARTEX_", "DJANGO_")) and k not in ("VIRTUAL_ENV", "PYTHONPATH")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("LABEL_STUDIO_", "HEARTEX_", "DJANGO_")) and k not in ("VIRTUAL_ENV", "PYTHONPATH")
+    }
     env.update(OFFLINE_ENV)
     env.update({"LABEL_STUDIO_BASE_DATA_DIR": str(data_dir), "SECRET_KEY": secret_key, **(extra or {})})
     return env
@@ -131,9 +162,14 @@ def _server_env(data_dir: Path, secret_key: str, extra: dict[str, str] | None = 
 
 def _migrate(venv: Path, data_dir: Path, extra_env: dict[str, str] | None = None) -> None:
     """Run Label Studio's migrations on an empty database (every command does; ``version`` is the cheapest)."""
-    out = subprocess.run([str(_bin(venv, "label-studio")), "version", "--data-dir", str(data_dir)],
-                         env=_server_env(data_dir, secrets.token_hex(32), extra_env), capture_output=True, text=True,
-                         timeout=900, stdin=subprocess.DEVNULL)
+    out = subprocess.run(
+        [str(_bin(venv, "label-studio")), "version", "--data-dir", str(data_dir)],
+        env=_server_env(data_dir, secrets.token_hex(32), extra_env),
+        capture_output=True,
+        text=True,
+        timeout=900,
+        stdin=subprocess.DEVNULL,
+    )
     if out.returncode != 0:
         tail = (out.stderr or out.stdout).strip().splitlines()[-1:] or [""]
         raise StudioError(f"Label Studio could not initialise its database: {tail[0]}")
@@ -171,9 +207,17 @@ def healthy(url: str, timeout: float = 2.0) -> bool:
 DATABASES = ("sqlite", "postgres")
 
 
-def start(port: int | None = None, *, state_dir: Path | None = None, venv: Path | None = None,
-          host: str = "127.0.0.1", timeout: float = START_TIMEOUT, database: str | None = None,
-          record: bool = True, on_progress: Progress | None = None) -> ServerState:
+def start(
+    port: int | None = None,
+    *,
+    state_dir: Path | None = None,
+    venv: Path | None = None,
+    host: str = "127.0.0.1",
+    timeout: float = START_TIMEOUT,
+    database: str | None = None,
+    record: bool = True,
+    on_progress: Progress | None = None,
+) -> ServerState:
     """Start (or find running) the local Label Studio of ``state_dir``.
 
     Installs the venv if needed, prepares the database (``"sqlite"``, the
@@ -205,14 +249,28 @@ def start(port: int | None = None, *, state_dir: Path | None = None, venv: Path 
     port = _pick_port(port, host, state.port if state else DEFAULT_PORT)
     url = f"http://{host}:{port}"
     log = state_dir / "server.log"
-    env = _server_env(data_dir, secret_key, {"LABEL_STUDIO_USERNAME": admin_email,
-                                             "LABEL_STUDIO_PASSWORD": admin_password, **database_env})
+    env = _server_env(
+        data_dir,
+        secret_key,
+        {"LABEL_STUDIO_USERNAME": admin_email, "LABEL_STUDIO_PASSWORD": admin_password, **database_env},
+    )
     report(on_progress, f"starting Label Studio {version} at {url}")
     process = _launch(venv, host, port, data_dir, env, log)
-    new_state = ServerState(url=url, api_key=state.api_key if state else "", admin_email=admin_email,
-                            admin_password=admin_password, port=port, pid=process.pid, data_dir=str(data_dir),
-                            log=str(log), venv=str(venv), label_studio_version=version, started_at=time.time(),
-                            database=chosen, postgres=cluster.record() if cluster else None)
+    new_state = ServerState(
+        url=url,
+        api_key=state.api_key if state else "",
+        admin_email=admin_email,
+        admin_password=admin_password,
+        port=port,
+        pid=process.pid,
+        data_dir=str(data_dir),
+        log=str(log),
+        venv=str(venv),
+        label_studio_version=version,
+        started_at=time.time(),
+        database=chosen,
+        postgres=cluster.record() if cluster else None,
+    )
     new_state.save(conn_path)  # the PID first, so that `stop` can end a server that never got healthy
 
     try:
@@ -249,10 +307,25 @@ def _launch(venv: Path, host: str, port: int, data_dir: Path, env: dict[str, str
     """``label-studio start``, detached (its own session), logging to ``log``."""
     with open(log, "ab") as log_handle:
         return subprocess.Popen(
-            [str(_bin(venv, "label-studio")), "start", "--no-browser", "--internal-host", host,
-             "--port", str(port), "--data-dir", str(data_dir), "--skip-long-migrations"],
-            env=env, stdout=log_handle, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            start_new_session=True, cwd=log.parent)
+            [
+                str(_bin(venv, "label-studio")),
+                "start",
+                "--no-browser",
+                "--internal-host",
+                host,
+                "--port",
+                str(port),
+                "--data-dir",
+                str(data_dir),
+                "--skip-long-migrations",
+            ],
+            env=env,
+            stdout=log_handle,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            cwd=log.parent,
+        )
 
 
 def _database_of(state_dir: Path, state: ServerState | None, asked: str | None) -> str:
@@ -265,13 +338,16 @@ def _database_of(state_dir: Path, state: ServerState | None, asked: str | None) 
     if holds is None and (state_dir / "data" / "label_studio.sqlite3").exists():
         holds = "sqlite"
     if holds and asked and asked != holds:
-        raise StudioError(f"the studio folder {state_dir} holds a Label Studio on {holds}, not {asked}",
-                          hint=f"start it without --database, or give another --studio-dir for a new {asked} one")
+        raise StudioError(
+            f"the studio folder {state_dir} holds a Label Studio on {holds}, not {asked}",
+            hint=f"start it without --database, or give another --studio-dir for a new {asked} one",
+        )
     return holds or asked or "sqlite"
 
 
-def _prepare_database(state_dir: Path, data_dir: Path, database: str, venv: Path, version: str,
-                      on_progress: Progress | None) -> tuple[dict[str, str], "postgres.Cluster | None"]:
+def _prepare_database(
+    state_dir: Path, data_dir: Path, database: str, venv: Path, version: str, on_progress: Progress | None
+) -> tuple[dict[str, str], postgres.Cluster | None]:
     """Label Studio's database settings, and the PostgreSQL cluster when there is one (started)."""
     data_dir.mkdir(parents=True, exist_ok=True)
     if database == "postgres":
@@ -307,8 +383,9 @@ def _wait_healthy(url: str, pid: int, log: Path, timeout: float, child: subproce
         exited = child.poll() is not None if child is not None else not pid_alive(pid)
         if exited:
             code = f" (code {child.returncode})" if child is not None else ""
-            raise StudioError(f"Label Studio exited{code} before answering at {url}: {local.log_tail(log)}",
-                              hint=f"see {log}")
+            raise StudioError(
+                f"Label Studio exited{code} before answering at {url}: {local.log_tail(log)}", hint=f"see {log}"
+            )
         if time.monotonic() > deadline:
             raise StudioError(f"Label Studio did not answer {url}/health within {timeout:.0f} s", hint=f"see {log}")
         time.sleep(0.25)
@@ -370,14 +447,24 @@ def status(*, state_dir: Path | None = None) -> dict:
     running = local.is_running(state)
     elsewhere = located.elsewhere or local.running_servers(located.studio_dir)
     return {
-        "state_dir": str(located.studio_dir), "found": located.how,
-        "elsewhere": [{"studio_dir": str(folder), "url": s.url, "database_label": s.database_label()}
-                      for folder, s in elsewhere],
-        "local": None if state is None else {
-            "url": state.url, "running": running, "healthy": running and healthy(state.url),
-            "pid": state.pid if running else None, "admin_email": state.admin_email,
-            "data_dir": state.data_dir, "log": state.log, "venv": state.venv,
-            "label_studio_version": state.label_studio_version, "database": state.database,
+        "state_dir": str(located.studio_dir),
+        "found": located.how,
+        "elsewhere": [
+            {"studio_dir": str(folder), "url": s.url, "database_label": s.database_label()} for folder, s in elsewhere
+        ],
+        "local": None
+        if state is None
+        else {
+            "url": state.url,
+            "running": running,
+            "healthy": running and healthy(state.url),
+            "pid": state.pid if running else None,
+            "admin_email": state.admin_email,
+            "data_dir": state.data_dir,
+            "log": state.log,
+            "venv": state.venv,
+            "label_studio_version": state.label_studio_version,
+            "database": state.database,
             "database_label": state.database_label(),
             "connection_file": str(connection_file(located.studio_dir)),
         },

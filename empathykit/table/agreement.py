@@ -49,7 +49,7 @@ class Settings:
     n_boot: int = 1000
     seed: int = 0
     confidence: float = 0.95
-    weights: str = "quadratic"      # ordinal/interval/ratio fields: weighted kappa and AC2
+    weights: str = "quadratic"  # ordinal/interval/ratio fields: weighted kappa and AC2
     iou_threshold: float = 0.5
 
     def __post_init__(self) -> None:
@@ -78,10 +78,14 @@ class Estimate:
         return {"value": self.value, "ci": None if self.ci is None else list(self.ci), "n_boot": self.n_boot}
 
     @classmethod
-    def from_json(cls, doc: dict[str, Any]) -> "Estimate":
+    def from_json(cls, doc: dict[str, Any]) -> Estimate:
         ci = doc.get("ci")
-        return cls(doc.get("value"), None if ci is None else (ci[0], ci[1]), int(doc.get("n_boot", 0)),
-                   doc.get("undefined", ""))
+        return cls(
+            doc.get("value"),
+            None if ci is None else (ci[0], ci[1]),
+            int(doc.get("n_boot", 0)),
+            doc.get("undefined", ""),
+        )
 
 
 Scores = dict[str, Estimate]
@@ -109,7 +113,7 @@ class PairAgreement:
         return out if self.confusion is None else {**out, "confusion": self.confusion}
 
     @classmethod
-    def from_json(cls, doc: dict[str, Any]) -> "PairAgreement":
+    def from_json(cls, doc: dict[str, Any]) -> PairAgreement:
         a, b = doc["annotators"]
         return cls((a, b), doc["units"], _scores(doc, ("annotators", "units", "confusion")), doc.get("confusion"))
 
@@ -128,7 +132,7 @@ class ReferenceAgreement:
         return {"units": self.units, **_scores_json(self.scores)}
 
     @classmethod
-    def from_json(cls, doc: dict[str, Any]) -> "ReferenceAgreement":
+    def from_json(cls, doc: dict[str, Any]) -> ReferenceAgreement:
         return cls(doc["units"], _scores(doc, ("units", "undefined")), doc.get("undefined", ""))
 
 
@@ -143,20 +147,42 @@ class AnnotatorAgreement:
     reference: ReferenceAgreement
 
     def to_json(self) -> dict[str, Any]:
-        return {"annotator_id": self.annotator_id, "values": self.values,
-                "label_distribution": self.label_distribution, **_scores_json(self.scores),
-                "reference": self.reference.to_json()}
+        return {
+            "annotator_id": self.annotator_id,
+            "values": self.values,
+            "label_distribution": self.label_distribution,
+            **_scores_json(self.scores),
+            "reference": self.reference.to_json(),
+        }
 
     @classmethod
-    def from_json(cls, doc: dict[str, Any]) -> "AnnotatorAgreement":
-        return cls(doc["annotator_id"], doc["values"], doc["label_distribution"],
-                   _scores(doc, ("annotator_id", "values", "label_distribution", "reference")),
-                   ReferenceAgreement.from_json(doc["reference"]))
+    def from_json(cls, doc: dict[str, Any]) -> AnnotatorAgreement:
+        return cls(
+            doc["annotator_id"],
+            doc["values"],
+            doc["label_distribution"],
+            _scores(doc, ("annotator_id", "values", "label_distribution", "reference")),
+            ReferenceAgreement.from_json(doc["reference"]),
+        )
 
 
 #: Keys of ``Agreement`` in the order the JSON gives them.
-_AGREEMENT_KEYS = ("units", "pairable_units", "values", "tokens", "iou_threshold", "coefficients", "u_alpha_units",
-                   "u_alpha_by_label", "pairs", "annotators", "weights", "labels", "distance", "labels_binary")
+_AGREEMENT_KEYS = (
+    "units",
+    "pairable_units",
+    "values",
+    "tokens",
+    "iou_threshold",
+    "coefficients",
+    "u_alpha_units",
+    "u_alpha_by_label",
+    "pairs",
+    "annotators",
+    "weights",
+    "labels",
+    "distance",
+    "labels_binary",
+)
 
 
 @dataclass
@@ -168,16 +194,16 @@ class Agreement:
     pairable_units: int
     values: int
     coefficients: Scores
-    tokens: str | None = None                      # spans: where the tokens came from
-    iou_threshold: float | None = None             # spans
-    u_alpha_units: int | None = None               # spans with item texts
+    tokens: str | None = None  # spans: where the tokens came from
+    iou_threshold: float | None = None  # spans
+    u_alpha_units: int | None = None  # spans with item texts
     u_alpha_by_label: Scores | None = None
-    pairs: list[PairAgreement] | None = None       # whole field only
+    pairs: list[PairAgreement] | None = None  # whole field only
     annotators: list[AnnotatorAgreement] | None = None
-    weights: str | None = None                     # choice and rating fields
+    weights: str | None = None  # choice and rating fields
     labels: list[str] | None = None
-    distance: str | None = None                    # multichoice: "masi"
-    labels_binary: dict[str, "Agreement"] | None = None
+    distance: str | None = None  # multichoice: "masi"
+    labels_binary: dict[str, Agreement] | None = None
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -195,7 +221,7 @@ class Agreement:
         return out
 
     @classmethod
-    def from_json(cls, doc: dict[str, Any]) -> "Agreement":
+    def from_json(cls, doc: dict[str, Any]) -> Agreement:
         given = {key: doc[key] for key in _AGREEMENT_KEYS if key in doc}
         given["coefficients"] = _scores(doc.get("coefficients", {}), ())
         if "u_alpha_by_label" in given:
@@ -224,7 +250,7 @@ class RoundAgreement:
         return {"round": self.round, "annotators": self.annotators, **self.agreement.to_json()}
 
     @classmethod
-    def from_json(cls, doc: dict[str, Any]) -> "RoundAgreement":
+    def from_json(cls, doc: dict[str, Any]) -> RoundAgreement:
         rest = {k: v for k, v in doc.items() if k not in ("round", "annotators")}
         return cls(doc["round"], doc["annotators"], Agreement.from_json(rest))
 
@@ -252,16 +278,29 @@ class FieldAgreement:
             return {**head, "not_applicable": self.not_applicable}
         if self.agreement is None:
             return {**head, "coefficients": {}, "undefined": self.undefined}
-        return {**head, **self.agreement.to_json(), "reference": self.reference,
-                "rounds": [r.to_json() for r in self.rounds]}
+        return {
+            **head,
+            **self.agreement.to_json(),
+            "reference": self.reference,
+            "rounds": [r.to_json() for r in self.rounds],
+        }
 
     @classmethod
-    def from_json(cls, doc: dict[str, Any]) -> "FieldAgreement":
+    def from_json(cls, doc: dict[str, Any]) -> FieldAgreement:
         if "not_applicable" in doc or "undefined" in doc:
-            return cls(doc["kind"], doc["level"], not_applicable=doc.get("not_applicable", ""),
-                       undefined=doc.get("undefined", ""))
-        return cls(doc["kind"], doc["level"], Agreement.from_json(doc), doc.get("reference", {}),
-                   [RoundAgreement.from_json(r) for r in doc.get("rounds", [])])
+            return cls(
+                doc["kind"],
+                doc["level"],
+                not_applicable=doc.get("not_applicable", ""),
+                undefined=doc.get("undefined", ""),
+            )
+        return cls(
+            doc["kind"],
+            doc["level"],
+            Agreement.from_json(doc),
+            doc.get("reference", {}),
+            [RoundAgreement.from_json(r) for r in doc.get("rounds", [])],
+        )
 
 
 @dataclass
@@ -274,29 +313,45 @@ class InputSummary:
     cancelled: int
     cancelled_by_annotator: dict[str, int]
     ground_truth_annotations: int
-    ids_with_several_emails: list[dict[str, Any]]    # {annotator_id, emails}
-    emails_with_several_ids: list[dict[str, Any]]    # {email, annotator_ids}
+    ids_with_several_emails: list[dict[str, Any]]  # {annotator_id, emails}
+    emails_with_several_ids: list[dict[str, Any]]  # {email, annotator_ids}
     duplicate_rule: str
-    duplicate_units: list[dict[str, Any]]            # units one annotator annotated twice
+    duplicate_units: list[dict[str, Any]]  # units one annotator annotated twice
     unknown_fields: list[str]
 
     def to_json(self) -> dict[str, Any]:
-        return {"rows": self.rows, "annotations": self.annotations, "items": self.items,
-                "cancelled": {"total": self.cancelled, "by_annotator": self.cancelled_by_annotator},
-                "ground_truth_annotations": self.ground_truth_annotations,
-                "ids_with_several_emails": self.ids_with_several_emails,
-                "emails_with_several_ids": self.emails_with_several_ids,
-                "duplicates": {"count": len(self.duplicate_units), "rule": self.duplicate_rule,
-                               "units": self.duplicate_units},
-                "unknown_fields": self.unknown_fields}
+        return {
+            "rows": self.rows,
+            "annotations": self.annotations,
+            "items": self.items,
+            "cancelled": {"total": self.cancelled, "by_annotator": self.cancelled_by_annotator},
+            "ground_truth_annotations": self.ground_truth_annotations,
+            "ids_with_several_emails": self.ids_with_several_emails,
+            "emails_with_several_ids": self.emails_with_several_ids,
+            "duplicates": {
+                "count": len(self.duplicate_units),
+                "rule": self.duplicate_rule,
+                "units": self.duplicate_units,
+            },
+            "unknown_fields": self.unknown_fields,
+        }
 
     @classmethod
-    def from_json(cls, doc: dict[str, Any]) -> "InputSummary":
+    def from_json(cls, doc: dict[str, Any]) -> InputSummary:
         cancelled, duplicates = doc.get("cancelled", {}), doc.get("duplicates", {})
-        return cls(doc.get("rows", 0), doc.get("annotations", 0), doc.get("items", 0), cancelled.get("total", 0),
-                   cancelled.get("by_annotator", {}), doc.get("ground_truth_annotations", 0),
-                   doc.get("ids_with_several_emails", []), doc.get("emails_with_several_ids", []),
-                   duplicates.get("rule", ""), duplicates.get("units", []), doc.get("unknown_fields", []))
+        return cls(
+            doc.get("rows", 0),
+            doc.get("annotations", 0),
+            doc.get("items", 0),
+            cancelled.get("total", 0),
+            cancelled.get("by_annotator", {}),
+            doc.get("ground_truth_annotations", 0),
+            doc.get("ids_with_several_emails", []),
+            doc.get("emails_with_several_ids", []),
+            duplicates.get("rule", ""),
+            duplicates.get("units", []),
+            doc.get("unknown_fields", []),
+        )
 
 
 @dataclass
@@ -327,16 +382,25 @@ class AgreementResult:
         return (summary.email if summary else None) or f"#{annotator}"
 
     def to_json(self) -> dict[str, Any]:
-        return {"schema": self.schema, "settings": asdict(self.settings), "input": self.input.to_json(),
-                "annotators": {k: asdict(v) for k, v in self.annotators.items()}, "rounds": self.rounds,
-                "fields": {name: f.to_json() for name, f in self.fields.items()}}
+        return {
+            "schema": self.schema,
+            "settings": asdict(self.settings),
+            "input": self.input.to_json(),
+            "annotators": {k: asdict(v) for k, v in self.annotators.items()},
+            "rounds": self.rounds,
+            "fields": {name: f.to_json() for name, f in self.fields.items()},
+        }
 
     @classmethod
-    def from_json(cls, doc: dict[str, Any]) -> "AgreementResult":
-        return cls(doc.get("schema", ""), Settings(**doc.get("settings", {})),
-                   InputSummary.from_json(doc.get("input", {})),
-                   {k: AnnotatorSummary(**v) for k, v in doc.get("annotators", {}).items()}, doc.get("rounds", []),
-                   {name: FieldAgreement.from_json(f) for name, f in doc["fields"].items()})
+    def from_json(cls, doc: dict[str, Any]) -> AgreementResult:
+        return cls(
+            doc.get("schema", ""),
+            Settings(**doc.get("settings", {})),
+            InputSummary.from_json(doc.get("input", {})),
+            {k: AnnotatorSummary(**v) for k, v in doc.get("annotators", {}).items()},
+            doc.get("rounds", []),
+            {name: FieldAgreement.from_json(f) for name, f in doc["fields"].items()},
+        )
 
 
 def read_agreement(path: str | Path, error: type[EmpathykitError] = AgreementError) -> AgreementResult:
@@ -346,5 +410,4 @@ def read_agreement(path: str | Path, error: type[EmpathykitError] = AgreementErr
     try:
         return AgreementResult.from_json(document)
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise error(f"{path}: agreement JSON of another layout ({type(exc).__name__}: {exc})",
-                             hint=hint) from None
+        raise error(f"{path}: agreement JSON of another layout ({type(exc).__name__}: {exc})", hint=hint) from None

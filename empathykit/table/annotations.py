@@ -64,8 +64,9 @@ def describe(name: str, options: dict[str, Any]) -> str:
     return f"{name!r}" + (f" with options {json.dumps(options, sort_keys=True)}" if options else "")
 
 
-def schema_of(annotations: str | Path | pd.DataFrame | None, name: str | None = None,
-              options: dict[str, Any] | None = None) -> Schema:
+def schema_of(
+    annotations: str | Path | pd.DataFrame | None, name: str | None = None, options: dict[str, Any] | None = None
+) -> Schema:
     """The schema of a tidy table: the one pull recorded, with ``options``
     overriding recorded options. An explicit ``name`` that contradicts the
     record is refused (the labels would not match); with no record, ``name``
@@ -77,9 +78,11 @@ def schema_of(annotations: str | Path | pd.DataFrame | None, name: str | None = 
         return get_schema(name or DEFAULT_SCHEMA, **options)
     recorded_name, recorded_options = recorded
     if name is not None and name != recorded_name:
-        raise SchemaError(f"{annotations} was pulled with schema {describe(recorded_name, recorded_options)}; "
-                          f"--schema {name!r} contradicts it",
-                          hint="leave out --schema to use the recorded one, or pull again with --schema")
+        raise SchemaError(
+            f"{annotations} was pulled with schema {describe(recorded_name, recorded_options)}; "
+            f"--schema {name!r} contradicts it",
+            hint="leave out --schema to use the recorded one, or pull again with --schema",
+        )
     return get_schema(recorded_name, **{**recorded_options, **options})
 
 
@@ -94,8 +97,10 @@ def read_annotations(path: str | Path, *, error: type[EmpathykitError] = InputEr
     try:
         frame = pd.read_parquet(path)
     except Exception as exc:  # pyarrow raises several types for a non-Parquet file
-        raise error(f"{path}: not a Parquet file ({type(exc).__name__})",
-                    hint="pass the Parquet file `empathykit annotate pull -o` wrote") from None
+        raise error(
+            f"{path}: not a Parquet file ({type(exc).__name__})",
+            hint="pass the Parquet file `empathykit annotate pull -o` wrote",
+        ) from None
     return normalise(frame, source=str(path), error=error)
 
 
@@ -115,17 +120,18 @@ def check_annotation_file(path: str | Path, *, error: type[EmpathykitError] = In
     try:
         names = pq.read_schema(path).names
     except Exception as exc:  # pyarrow raises several types for a non-Parquet file
-        raise error(f"{path} is not a Parquet file ({type(exc).__name__}); expected {PULLED}",
-                    hint=PULL_HINT) from None
+        raise error(f"{path} is not a Parquet file ({type(exc).__name__}); expected {PULLED}", hint=PULL_HINT) from None
     missing = [c for c in REQUIRED if c not in names]
     if missing:
         columns = "column" if len(missing) == 1 else "columns"
-        raise error(f"{path} is not an annotation table (no {', '.join(missing)} {columns}); expected {PULLED}",
-                    hint=PULL_HINT)
+        raise error(
+            f"{path} is not an annotation table (no {', '.join(missing)} {columns}); expected {PULLED}", hint=PULL_HINT
+        )
 
 
-def load_annotations(annotations: str | Path | pd.DataFrame, *, error: type[EmpathykitError] = InputError
-                     ) -> pd.DataFrame:
+def load_annotations(
+    annotations: str | Path | pd.DataFrame, *, error: type[EmpathykitError] = InputError
+) -> pd.DataFrame:
     """A normalised tidy table from a Parquet path or a DataFrame."""
     if isinstance(annotations, pd.DataFrame):
         return normalise(annotations, error=error)
@@ -144,16 +150,25 @@ def _task_ids(item_ids: pd.Series, task_ids: pd.Series | None) -> pd.Series:
     return pd.Series(ids, index=item_ids.index, dtype=object)
 
 
-def normalise(frame: pd.DataFrame, *, source: str = "annotations",
-              error: type[EmpathykitError] = InputError) -> pd.DataFrame:
+def normalise(
+    frame: pd.DataFrame, *, source: str = "annotations", error: type[EmpathykitError] = InputError
+) -> pd.DataFrame:
     """Check the columns and fill the optional ones with neutral values."""
     missing = [c for c in REQUIRED if c not in frame.columns]
     if missing:
-        raise error(f"{source}: not a tidy annotation table; missing columns {missing} "
-                    f"(expected {list(TIDY_COLUMNS)})", hint="pass the file `empathykit annotate pull` wrote")
+        raise error(
+            f"{source}: not a tidy annotation table; missing columns {missing} (expected {list(TIDY_COLUMNS)})",
+            hint="pass the file `empathykit annotate pull` wrote",
+        )
     frame = frame.copy()
-    defaults: dict[str, Any] = {"round": pd.NA, "annotator_email": None, "ground_truth": False,
-                                "lead_time": np.nan, "task_id": -1, "project_id": -1}
+    defaults: dict[str, Any] = {
+        "round": pd.NA,
+        "annotator_email": None,
+        "ground_truth": False,
+        "lead_time": np.nan,
+        "task_id": -1,
+        "project_id": -1,
+    }
     for column, default in defaults.items():
         if column not in frame.columns:
             frame[column] = default
@@ -194,14 +209,19 @@ def fits(f: Field, value: Any) -> bool:
         low, high = f.scale  # type: ignore[misc]
         return isinstance(value, (int, float)) and not isinstance(value, bool) and low <= value <= high
     if f.kind == "spans":
-        return isinstance(value, list) and all(isinstance(s, dict) and {"start", "end", "label"} <= set(s) for s in value)
+        return isinstance(value, list) and all(
+            isinstance(s, dict) and {"start", "end", "label"} <= set(s) for s in value
+        )
     return True
 
 
 def expected(f: Field) -> str:
-    return {"choice": f"allowed labels: {list(f.labels)}", "multichoice": f"allowed labels: {list(f.labels)}",
-            "rating": f"expected a number in {f.scale}", "spans": "expected a list of {start, end, label} spans"
-            }.get(f.kind, "")
+    return {
+        "choice": f"allowed labels: {list(f.labels)}",
+        "multichoice": f"allowed labels: {list(f.labels)}",
+        "rating": f"expected a number in {f.scale}",
+        "spans": "expected a list of {start, end, label} spans",
+    }.get(f.kind, "")
 
 
 def value_error(f: Field, value: Any, item: str, schema_name: str | None = None) -> str:
@@ -222,18 +242,22 @@ def check_values(tidy: pd.DataFrame, schema: Schema, *, error: type[EmpathykitEr
             decode_checked(raw, f, item, schema_name=schema.name, error=error)
 
 
-def decode_checked(raw: Any, f: Field, item: str, *, schema_name: str | None = None,
-                   error: type[EmpathykitError] = SchemaError) -> Any:
+def decode_checked(
+    raw: Any, f: Field, item: str, *, schema_name: str | None = None, error: type[EmpathykitError] = SchemaError
+) -> Any:
     """The value stored in ``raw`` (JSON text), refused in one line when it is not
     JSON or does not fit field ``f``: the one value check of every reader."""
     try:
         value = decode_value(raw) if isinstance(raw, str) else raw
     except ValueError:
-        raise error(f"item {item!r}, field {f.name!r}: value {raw!r} is not JSON "
-                    "(the tidy table stores JSON-encoded values)") from None
+        raise error(
+            f"item {item!r}, field {f.name!r}: value {raw!r} is not JSON (the tidy table stores JSON-encoded values)"
+        ) from None
     if not fits(f, value):
-        raise error(value_error(f, value, item, schema_name),
-                    hint="use the schema and options the project was pushed with (-s, -O KEY=VALUE)")
+        raise error(
+            value_error(f, value, item, schema_name),
+            hint="use the schema and options the project was pushed with (-s, -O KEY=VALUE)",
+        )
     return value
 
 

@@ -21,20 +21,19 @@ import pyarrow as pa
 TIDY_COLUMNS: dict[str, str] = {
     "project_id": "int64",
     "task_id": "int64",
-    "item_id": "string",          # stable id of the pushed item (idempotent push)
-    "round": "Int64",             # annotation round the task was pushed in (nullable)
+    "item_id": "string",  # stable id of the pushed item (idempotent push)
+    "round": "Int64",  # annotation round the task was pushed in (nullable)
     "annotation_id": "int64",
     "annotator_id": "int64",
     "annotator_email": "string",
-    "field": "string",            # Field.name
-    "value": "string",            # JSON-encoded typed value; null when skipped
-    "was_cancelled": "bool",      # skipped / cancelled annotation
+    "field": "string",  # Field.name
+    "value": "string",  # JSON-encoded typed value; null when skipped
+    "was_cancelled": "bool",  # skipped / cancelled annotation
     "ground_truth": "bool",
-    "lead_time": "float64",       # seconds
+    "lead_time": "float64",  # seconds
     "created_at": "datetime64[ns, UTC]",
     "updated_at": "datetime64[ns, UTC]",
 }
-
 
 
 def encode_value(value: Any) -> str:
@@ -60,7 +59,7 @@ UNKNOWN_COLUMNS: dict[str, str] = {
     "annotator_id": "int64",
     "annotator_email": "string",
     "from_name": "string",
-    "result": "string",          # the raw Label Studio result, JSON
+    "result": "string",  # the raw Label Studio result, JSON
     "reason": "string",
     "created_at": "datetime64[ns, UTC]",
     "updated_at": "datetime64[ns, UTC]",
@@ -68,14 +67,24 @@ UNKNOWN_COLUMNS: dict[str, str] = {
 
 
 def _arrow_type(dtype: str) -> pa.DataType:
-    return {"int64": pa.int64(), "Int64": pa.int64(), "string": pa.string(), "bool": pa.bool_(),
-            "float64": pa.float64(), "datetime64[ns, UTC]": pa.timestamp("ns", tz="UTC")}[dtype]
+    return {
+        "int64": pa.int64(),
+        "Int64": pa.int64(),
+        "string": pa.string(),
+        "bool": pa.bool_(),
+        "float64": pa.float64(),
+        "datetime64[ns, UTC]": pa.timestamp("ns", tz="UTC"),
+    }[dtype]
 
 
 def arrow_schema(columns: dict[str, str]) -> pa.Schema:
     nullable_ok = {"Int64", "string", "float64", "datetime64[ns, UTC]"}
-    return pa.schema([pa.field(name, _arrow_type(dtype), nullable=dtype in nullable_ok or name == "annotator_id")
-                      for name, dtype in columns.items()])
+    return pa.schema(
+        [
+            pa.field(name, _arrow_type(dtype), nullable=dtype in nullable_ok or name == "annotator_id")
+            for name, dtype in columns.items()
+        ]
+    )
 
 
 TIDY_SCHEMA = arrow_schema(TIDY_COLUMNS)

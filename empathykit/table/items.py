@@ -48,17 +48,24 @@ def typed_column(values: list[Any]) -> pa.Array:
 
 
 def as_text(values: list[Any]) -> pa.Array:
-    return pa.array([None if v is None else v if isinstance(v, str) else json.dumps(v, ensure_ascii=False)
-                     for v in values], pa.string())
+    return pa.array(
+        [None if v is None else v if isinstance(v, str) else json.dumps(v, ensure_ascii=False) for v in values],
+        pa.string(),
+    )
 
 
 def align_types(old: pa.Table, fresh: pa.Table) -> tuple[pa.Table, pa.Table]:
     """Both tables with every column they type differently as text (nulls and numbers promote alone)."""
     for name in set(old.column_names) & set(fresh.column_names):
         a, b = old.schema.field(name).type, fresh.schema.field(name).type
-        if a == b or pa.types.is_null(a) or pa.types.is_null(b) or (_number(a) and _number(b)) or (
-                pa.types.is_string(a) or pa.types.is_large_string(a)) and (
-                pa.types.is_string(b) or pa.types.is_large_string(b)):
+        if (
+            a == b
+            or pa.types.is_null(a)
+            or pa.types.is_null(b)
+            or (_number(a) and _number(b))
+            or (pa.types.is_string(a) or pa.types.is_large_string(a))
+            and (pa.types.is_string(b) or pa.types.is_large_string(b))
+        ):
             continue
         old = old.set_column(old.schema.get_field_index(name), name, as_text(old[name].to_pylist()))
         fresh = fresh.set_column(fresh.schema.get_field_index(name), name, as_text(fresh[name].to_pylist()))

@@ -16,10 +16,30 @@ from typing import Sequence
 
 from empathykit.errors import InputError
 
-EMOLIT = {"love": 0, "joy": 30, "excitement": 60, "surprise": 90, "anger": 120, "fear": 150, "disgust": 180,
-          "sadness": 210, "boredom": 240, "calmness": 270, "relief": 300, "trust": 330}
-PLUTCHIK = {"joy": 0, "trust": 45, "fear": 90, "surprise": 135, "sadness": 180, "disgust": 225, "anger": 270,
-            "anticipation": 315}
+EMOLIT = {
+    "love": 0,
+    "joy": 30,
+    "excitement": 60,
+    "surprise": 90,
+    "anger": 120,
+    "fear": 150,
+    "disgust": 180,
+    "sadness": 210,
+    "boredom": 240,
+    "calmness": 270,
+    "relief": 300,
+    "trust": 330,
+}
+PLUTCHIK = {
+    "joy": 0,
+    "trust": 45,
+    "fear": 90,
+    "surprise": 135,
+    "sadness": 180,
+    "disgust": 225,
+    "anger": 270,
+    "anticipation": 315,
+}
 PRESETS = {"emolit": EMOLIT, "plutchik": PLUTCHIK}
 
 
@@ -41,8 +61,10 @@ def class_angles(spec: str, names: Sequence[str]) -> list[float]:
                     raise InputError(f"{path}:{n}: expected NAME,DEGREES, got {line!r}") from None
     missing = [n for n in names if n not in table]
     if missing:
-        raise InputError(f"{where} names no angle for class(es) {', '.join(missing)}",
-                         hint="give every class of the data an angle (NAME,DEGREES per line)")
+        raise InputError(
+            f"{where} names no angle for class(es) {', '.join(missing)}",
+            hint="give every class of the data an angle (NAME,DEGREES per line)",
+        )
     return [math.radians(table[n]) for n in names]
 
 
@@ -53,12 +75,13 @@ def circular_correlation(a: Sequence[float], b: Sequence[float]) -> float:
 
     a, b = np.asarray(a, float), np.asarray(b, float)
     da, db = np.sin(a[:, None] - a[None, :]), np.sin(b[:, None] - b[None, :])
-    denominator = math.sqrt(float((da ** 2).sum() * (db ** 2).sum()))
+    denominator = math.sqrt(float((da**2).sum() * (db**2).sum()))
     return float((da * db).sum() / denominator) if denominator else 0.0
 
 
 def neighbours_kept(true_angles: Sequence[float], found_angles: Sequence[float]) -> float:
     """Share of adjacent class pairs on the circle that are adjacent in the found angular order."""
+
     def adjacent(angles):
         order = sorted(range(len(angles)), key=lambda i: angles[i] % (2 * math.pi))
         return {frozenset((order[i], order[(i + 1) % len(order)])) for i in range(len(order))}
@@ -79,5 +102,8 @@ def circularity(embeddings, labels: Sequence[int], angles: Sequence[float]) -> d
     centroids = [plane[labels == c].mean(axis=0) for c in present]
     found = [math.atan2(y, x_) for x_, y in centroids]
     truth = [angles[c] for c in present]
-    return {"circular_correlation": abs(circular_correlation(truth, found)),
-            "neighbours_kept": neighbours_kept(truth, found), "classes": len(present)}
+    return {
+        "circular_correlation": abs(circular_correlation(truth, found)),
+        "neighbours_kept": neighbours_kept(truth, found),
+        "classes": len(present),
+    }

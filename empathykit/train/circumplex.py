@@ -19,11 +19,11 @@ from typing import Any
 
 from empathykit.errors import InputError, TrainError
 from empathykit.io import atomic_path
+from empathykit.progress import Counter, Progress
 from empathykit.train import folder as mf
 from empathykit.train import hf, labels
 from empathykit.train.circular import circularity, class_angles
 from empathykit.train.classifier import check_same_labels, collator, encode_split
-from empathykit.progress import Counter, Progress
 from empathykit.train.families import Family
 from empathykit.train.metrics import classification_metrics
 from empathykit.train.settings import TrainSettings, setting
@@ -36,8 +36,10 @@ WEIGHTS = "projection.safetensors"
 
 @dataclass
 class CircumplexSettings(TrainSettings):
-    loss: str = setting("circumplex", "circumplex (cosine of embeddings = cosine of class angles) | supcon "
-                                      "(supervised contrastive baseline)")
+    loss: str = setting(
+        "circumplex",
+        "circumplex (cosine of embeddings = cosine of class angles) | supcon (supervised contrastive baseline)",
+    )
     angles: str = setting("emolit", "class angles: emolit | plutchik | a file of NAME,DEGREES lines naming every class")
     margin: float = setting(0.1, "same-class pairs: cosine pushed to at least 1 - margin (circumplex loss)")
     temperature: float = setting(0.1, "supcon temperature")
@@ -93,8 +95,9 @@ def _module():
     class SphereEncoder(nn.Module):
         """Encoder → mean pooling → linear → unit length; ``forward`` returns the loss when given labels."""
 
-        def __init__(self, encoder, dim: int, angles, loss: str = "circumplex", margin: float = 0.1,
-                     temperature: float = 0.1):
+        def __init__(
+            self, encoder, dim: int, angles, loss: str = "circumplex", margin: float = 0.1, temperature: float = 0.1
+        ):
             super().__init__()
             self.encoder, self.loss_name, self.margin, self.temperature = encoder, loss, margin, temperature
             self.projection = nn.Linear(encoder.config.hidden_size, dim)
@@ -122,8 +125,15 @@ def _module():
     return SphereEncoder
 
 
-def embed_texts(model, tokenizer, texts: list[list[str]], *, max_length: int = 128, batch_size: int = 64,
-                on_progress: Progress | None = None):
+def embed_texts(
+    model,
+    tokenizer,
+    texts: list[list[str]],
+    *,
+    max_length: int = 128,
+    batch_size: int = 64,
+    on_progress: Progress | None = None,
+):
     """Unit embeddings (numpy, rows × dim) for one text or a pair per row (``texts``: one list per input)."""
     import numpy as np
     import torch
@@ -133,7 +143,7 @@ def embed_texts(model, tokenizer, texts: list[list[str]], *, max_length: int = 1
     count = Counter(on_progress, "predicting", total=rows)
     with torch.inference_mode():
         for start in range(0, rows, batch_size):
-            chunk = [column[start:start + batch_size] for column in texts]
+            chunk = [column[start : start + batch_size] for column in texts]
             encoded = tokenizer(*chunk[:2], truncation=True, max_length=max_length, padding=True, return_tensors="pt")
             out.append(model.embed(**{k: v.to(device) for k, v in encoded.items()}).cpu().numpy())
             count(len(chunk[0]))
@@ -145,8 +155,9 @@ def class_directions(embeddings, y, classes: int):
     import numpy as np
 
     y = np.asarray(y)
-    means = np.stack([embeddings[y == c].mean(0) if (y == c).any() else np.zeros(embeddings.shape[1])
-                      for c in range(classes)])
+    means = np.stack(
+        [embeddings[y == c].mean(0) if (y == c).any() else np.zeros(embeddings.shape[1]) for c in range(classes)]
+    )
     norms = np.linalg.norm(means, axis=1, keepdims=True)
     return means / np.where(norms > 0, norms, 1.0)
 
@@ -167,7 +178,6 @@ def embedding_metrics(train_x, train_y, x, y, angles, names) -> dict[str, Any]:
     import numpy as np
     from sklearn.metrics import f1_score
 
-
     train_x, x = np.asarray(train_x, float), np.asarray(x, float)
     predicted, _ = nearest_direction(x, class_directions(train_x, train_y, len(names)))
     result = classification_metrics(list(y), predicted.tolist(), names)
@@ -177,12 +187,19 @@ def embedding_metrics(train_x, train_y, x, y, angles, names) -> dict[str, Any]:
     for k in REDUCED_DIMS:
         if k > vt.shape[0]:
             continue
-        reduce = lambda a: (a - mean) @ vt[:k].T  # noqa: E731
-        centroids = np.stack([reduce(train_x)[np.asarray(train_y) == c].mean(0) if (np.asarray(train_y) == c).any()
-                              else np.full(k, np.inf) for c in range(len(names))])
+        reduce = lambda a: (a - mean) @ vt[:k].T  # noqa: B023 (used within this iteration)
+        centroids = np.stack(
+            [
+                reduce(train_x)[np.asarray(train_y) == c].mean(0)
+                if (np.asarray(train_y) == c).any()
+                else np.full(k, np.inf)
+                for c in range(len(names))
+            ]
+        )
         distance = ((reduce(x)[:, None, :] - centroids[None]) ** 2).sum(-1)
-        result[f"macro_f1_{k}d"] = float(f1_score(list(y), distance.argmin(1), labels=list(range(len(names))),
-                                                  average="macro", zero_division=0))
+        result[f"macro_f1_{k}d"] = float(
+            f1_score(list(y), distance.argmin(1), labels=list(range(len(names))), average="macro", zero_division=0)
+        )
     return result
 
 
@@ -202,7 +219,7 @@ def projection_png(train_x, x, y, names, angles, path: Path, title: str = "") ->
     fig, ax = plt.subplots(figsize=(6.5, 6.5))
     colours = plt.get_cmap("hsv")(np.linspace(0, 1, len(names), endpoint=False))
     centroids = {}
-    for c, name in enumerate(names):
+    for c, _name in enumerate(names):
         if (y == c).any():
             ax.scatter(*plane[y == c].T, s=8, alpha=0.35, color=colours[c])
             centroids[c] = plane[y == c].mean(0)
@@ -258,37 +275,78 @@ class CircumplexFamily(Family):
         labels.check_labels(data, kinds=("choice",), family=self.name)
         class_angles(settings.angles, data.label_names or [])
 
-    def train(self, data, settings, out_dir: Path, *, resume: bool = False, on_progress: Progress | None = None,
-              command: str | None = None) -> dict[str, Any]:
+    def train(
+        self,
+        data,
+        settings,
+        out_dir: Path,
+        *,
+        resume: bool = False,
+        on_progress: Progress | None = None,
+        command: str | None = None,
+    ) -> dict[str, Any]:
         from transformers import AutoModel, Trainer
 
         with TrainingRun(self, data, settings, out_dir, resume=resume, command=command, on_progress=on_progress) as run:
             tokenizer = run.tokenizer
             angles = class_angles(settings.angles, data.label_names)
-            model = _module()(AutoModel.from_pretrained(str(run.base), local_files_only=True), settings.dim, angles,
-                              settings.loss, settings.margin, settings.temperature)
+            model = _module()(
+                AutoModel.from_pretrained(str(run.base), local_files_only=True),
+                settings.dim,
+                angles,
+                settings.loss,
+                settings.margin,
+                settings.temperature,
+            )
             train_set = encode_split(data.split("train"), tokenizer, data, settings, None)
             has_val = "validation" in data.dataset and len(data.dataset["validation"]) > 0
             val_set = encode_split(data.split("validation"), tokenizer, data, settings, None) if has_val else None
-            trainer = Trainer(model=model, args=hf.training_arguments(settings, run.work, evaluate=has_val,
-                                                                      prediction_loss_only=True, label_names=["labels"]),
-                              train_dataset=train_set, eval_dataset=val_set, data_collator=collator(tokenizer),
-                              callbacks=[hf.progress_callback(on_progress)])
-            facts = run.fit(trainer, score=lambda: self._metrics(
-                model, tokenizer, data, "validation", angles,
-                self._embed_split(model, tokenizer, data, "train", settings.max_length, settings.eval_batch_size),
-                settings.max_length, settings.eval_batch_size))
+            trainer = Trainer(
+                model=model,
+                args=hf.training_arguments(
+                    settings, run.work, evaluate=has_val, prediction_loss_only=True, label_names=["labels"]
+                ),
+                train_dataset=train_set,
+                eval_dataset=val_set,
+                data_collator=collator(tokenizer),
+                callbacks=[hf.progress_callback(on_progress)],
+            )
+            facts = run.fit(
+                trainer,
+                score=lambda: self._metrics(
+                    model,
+                    tokenizer,
+                    data,
+                    "validation",
+                    angles,
+                    self._embed_split(model, tokenizer, data, "train", settings.max_length, settings.eval_batch_size),
+                    settings.max_length,
+                    settings.eval_batch_size,
+                ),
+            )
             if not run.main:
                 return {}
             model.eval()
-            train_x, train_y = self._embed_split(model, tokenizer, data, "train", settings.max_length,
-                                                 settings.eval_batch_size)
+            train_x, train_y = self._embed_split(
+                model, tokenizer, data, "train", settings.max_length, settings.eval_batch_size
+            )
             directions = class_directions(train_x, train_y, len(data.label_names))
-            metrics = run.held_out(lambda split: self._metrics(model, tokenizer, data, split, angles, (train_x, train_y),
-                                                               settings.max_length, settings.eval_batch_size))
+            metrics = run.held_out(
+                lambda split: self._metrics(
+                    model,
+                    tokenizer,
+                    data,
+                    split,
+                    angles,
+                    (train_x, train_y),
+                    settings.max_length,
+                    settings.eval_batch_size,
+                )
+            )
             config = {"dim": settings.dim, "angles": [math.degrees(a) for a in angles], "loss": settings.loss}
-            return run.finish(lambda tmp: _save(model, tokenizer, directions, tmp), {**metrics, **facts},
-                              extra_config=config)
+            return run.finish(
+                lambda tmp: _save(model, tokenizer, directions, tmp), {**metrics, **facts}, extra_config=config
+            )
 
     @staticmethod
     def _embed_split(model, tokenizer, data, split, max_length, batch_size):
@@ -316,10 +374,12 @@ class CircumplexFamily(Family):
         config = mf.read_model_config(folder)
         weights = load_file(str(folder / WEIGHTS))
         angles = [math.radians(a) for a in config["angles"]]
-        model = _module()(AutoModel.from_pretrained(str(folder / "encoder"), local_files_only=True), config["dim"],
-                          angles)
-        model.projection.load_state_dict({k.split(".", 1)[1]: v for k, v in weights.items()
-                                          if k.startswith("projection.")})
+        model = _module()(
+            AutoModel.from_pretrained(str(folder / "encoder"), local_files_only=True), config["dim"], angles
+        )
+        model.projection.load_state_dict(
+            {k.split(".", 1)[1]: v for k, v in weights.items() if k.startswith("projection.")}
+        )
         model.eval()
         tokenizer = AutoTokenizer.from_pretrained(str(folder), local_files_only=True)
         return model, tokenizer, weights["directions"].numpy(), config, mf.read_labels(folder)
@@ -335,8 +395,9 @@ class CircumplexFamily(Family):
         png = Path(out_dir) / f"circle_{split}.png" if out_dir is not None else None
         return self._metrics(model, tokenizer, data, split, angles, train, length, size, png=png)
 
-    def predict(self, model_dir: Path, records: list[dict[str, Any]],
-                on_progress: Progress | None = None) -> list[dict[str, Any]]:
+    def predict(
+        self, model_dir: Path, records: list[dict[str, Any]], on_progress: Progress | None = None
+    ) -> list[dict[str, Any]]:
         """The nearest class direction as the ``emotion`` schema's pre-annotation (a list of one emotion,
         its ``emotions`` field is multichoice), the cosine as the score."""
         model, tokenizer, directions, config, info = self.load(model_dir)
@@ -345,11 +406,19 @@ class CircumplexFamily(Family):
             raise InputError(f"the records have no column(s) {inputs} that this model reads")
         saved = config.get("settings", {})
         texts = [[r.get(c) if isinstance(r.get(c), str) else "" for r in records] for c in inputs]
-        x = embed_texts(model, tokenizer, texts, max_length=saved.get("max_length", 128),
-                        batch_size=saved.get("eval_batch_size", 64), on_progress=on_progress)
+        x = embed_texts(
+            model,
+            tokenizer,
+            texts,
+            max_length=saved.get("max_length", 128),
+            batch_size=saved.get("eval_batch_size", 64),
+            on_progress=on_progress,
+        )
         ids, cos = nearest_direction(x, directions) if len(x) else ([], [])
         names = info["label_names"]
-        return [{"prediction": None, "prediction_score": None}
-                if all(not texts[c][i].strip() for c in range(len(inputs)))
-                else {"prediction": [names[int(ids[i])]], "prediction_score": float(cos[i])}
-                for i in range(len(records))]
+        return [
+            {"prediction": None, "prediction_score": None}
+            if all(not texts[c][i].strip() for c in range(len(inputs)))
+            else {"prediction": [names[int(ids[i])]], "prediction_score": float(cos[i])}
+            for i in range(len(records))
+        ]

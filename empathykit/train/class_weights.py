@@ -24,8 +24,9 @@ def check_setting(value: str) -> None:
     except ValueError:
         weights = []
     if not weights or any(w <= 0 for w in weights):
-        raise TrainError(f"setting class_weights={value!r}: expected none, balanced or positive numbers "
-                         "W1,W2,... (one per class)")
+        raise TrainError(
+            f"setting class_weights={value!r}: expected none, balanced or positive numbers W1,W2,... (one per class)"
+        )
 
 
 def class_weights(value: str, labels: Sequence[int | None], names: Sequence[str]) -> list[float] | None:
@@ -42,6 +43,7 @@ def class_weights(value: str, labels: Sequence[int | None], names: Sequence[str]
         return [total / (size * c) if c else 0.0 for c in counts]
     weights = [float(v) for v in value.split(",")]
     if len(weights) != size:
-        raise InputError(f"setting class_weights={value!r} gives {len(weights)} weight(s); the task has {size} "
-                         f"classes {list(names)}")
+        raise InputError(
+            f"setting class_weights={value!r} gives {len(weights)} weight(s); the task has {size} classes {list(names)}"
+        )
     return weights

@@ -16,10 +16,10 @@ from types import SimpleNamespace
 from typing import Any
 
 from empathykit.errors import InputError, TrainError
-from empathykit.train import folder as mf
-from empathykit.train import class_weights as cw
-from empathykit.train import hf, labels
 from empathykit.progress import Progress
+from empathykit.train import class_weights as cw
+from empathykit.train import folder as mf
+from empathykit.train import hf, labels
 from empathykit.train.families import Family
 from empathykit.train.metrics import add_confusion_figure
 from empathykit.train.modeling import POOLINGS, batched_logits, build_model, load_model, save_model
@@ -108,14 +108,26 @@ class ClassifierFamily(Family):
     settings_class = ClassifierSettings
 
     def check(self, data, settings) -> None:
-        labels.check_labels(data, kinds=("choice", "multichoice", "rating"), soft=settings.soft_labels,
-                            family=self.name)
+        labels.check_labels(
+            data, kinds=("choice", "multichoice", "rating"), soft=settings.soft_labels, family=self.name
+        )
         if settings.class_weights != "none" and data.kind != "choice":
-            raise TrainError(f"setting class_weights={settings.class_weights!r} weighs single-label classes; task "
-                             f"{data.task!r} has {data.kind} labels", hint="--set class_weights=none")
+            raise TrainError(
+                f"setting class_weights={settings.class_weights!r} weighs single-label classes; task "
+                f"{data.task!r} has {data.kind} labels",
+                hint="--set class_weights=none",
+            )
 
-    def train(self, data, settings, out_dir: Path, *, resume: bool = False, on_progress: Progress | None = None,
-              command: str | None = None) -> dict[str, Any]:
+    def train(
+        self,
+        data,
+        settings,
+        out_dir: Path,
+        *,
+        resume: bool = False,
+        on_progress: Progress | None = None,
+        command: str | None = None,
+    ) -> dict[str, Any]:
         with TrainingRun(self, data, settings, out_dir, resume=resume, command=command, on_progress=on_progress) as run:
             tokenizer = run.tokenizer
             scale = labels.scale_of(data) if data.kind == "rating" else None
@@ -124,18 +136,27 @@ class ClassifierFamily(Family):
             soft = settings.soft_labels and data.kind == "choice"
             train_set = encode_split(data.split("train"), tokenizer, data, settings, scale, soft=soft)
             has_val = "validation" in data.dataset and len(data.dataset["validation"]) > 0
-            val_set = encode_split(data.split("validation"), tokenizer, data, settings, scale, soft=soft) if has_val else None
+            val_set = (
+                encode_split(data.split("validation"), tokenizer, data, settings, scale, soft=soft) if has_val else None
+            )
             trainer = heads_trainer_class()(
-                model=model, args=hf.training_arguments(settings, run.work, evaluate=has_val, prediction_loss_only=True,
-                                                        label_names=["labels"]),
-                train_dataset=train_set, eval_dataset=val_set, data_collator=collator(tokenizer),
-                callbacks=[hf.progress_callback(on_progress)])
+                model=model,
+                args=hf.training_arguments(
+                    settings, run.work, evaluate=has_val, prediction_loss_only=True, label_names=["labels"]
+                ),
+                train_dataset=train_set,
+                eval_dataset=val_set,
+                data_collator=collator(tokenizer),
+                callbacks=[hf.progress_callback(on_progress)],
+            )
             trainer.kind = data.kind
             if data.kind == "choice":
-                trainer.class_weight = cw.class_weights(settings.class_weights, data.split("train")[data.label_column],
-                                                        data.label_names)
-            facts = run.fit(trainer, score=lambda: self._split_metrics(model, tokenizer, data, "validation", settings,
-                                                                      scale))
+                trainer.class_weight = cw.class_weights(
+                    settings.class_weights, data.split("train")[data.label_column], data.label_names
+                )
+            facts = run.fit(
+                trainer, score=lambda: self._split_metrics(model, tokenizer, data, "validation", settings, scale)
+            )
             if not run.main:
                 return {}
             model.eval()
@@ -146,8 +167,9 @@ class ClassifierFamily(Family):
     def _split_metrics(self, model, tokenizer, data, split, settings, scale) -> dict[str, Any]:
         rows = data.split(split)
         texts = [[t if isinstance(t, str) else "" for t in rows[c]] for c in data.inputs]
-        logits = batched_logits(model, tokenizer, texts, max_length=settings.max_length,
-                                batch_size=settings.eval_batch_size, task=MAIN)
+        logits = batched_logits(
+            model, tokenizer, texts, max_length=settings.max_length, batch_size=settings.eval_batch_size, task=MAIN
+        )
         decoded = labels.decode(data.kind, logits, data.label_names, scale, getattr(settings, "threshold", 0.5))
         gold = rows[data.label_column]
         if data.kind == "choice":
@@ -165,37 +187,50 @@ class ClassifierFamily(Family):
 
     def evaluate(self, model_dir: Path, data, split: str = "test", out_dir: Path | None = None) -> dict[str, Any]:
 
-
         model, tokenizer, config, info, saved = self.load(model_dir)
         check_same_labels(data, info)
         scale = tuple(config["scale"]) if config.get("scale") else None
-        settings = SimpleNamespace(max_length=saved.get("max_length", 128), eval_batch_size=saved.get("eval_batch_size", 64),
-                                   threshold=saved.get("threshold", 0.5))
+        settings = SimpleNamespace(
+            max_length=saved.get("max_length", 128),
+            eval_batch_size=saved.get("eval_batch_size", 64),
+            threshold=saved.get("threshold", 0.5),
+        )
         result = self._split_metrics(model, tokenizer, data, split, settings, scale)
         return add_confusion_figure(result, data.label_names, out_dir, model_dir, split)
 
-    def predict(self, model_dir: Path, records: list[dict[str, Any]],
-                on_progress: Progress | None = None) -> list[dict[str, Any]]:
+    def predict(
+        self, model_dir: Path, records: list[dict[str, Any]], on_progress: Progress | None = None
+    ) -> list[dict[str, Any]]:
         model, tokenizer, config, info, saved = self.load(model_dir)
         inputs = info["inputs"]
         missing = [c for c in inputs if not any(c in r for r in records)]
         if missing:
-
             raise InputError(f"the records have no column(s) {missing} that this model reads (inputs {inputs})")
         texts = [[r.get(c) if isinstance(r.get(c), str) else "" for r in records] for c in inputs]
-        logits = batched_logits(model, tokenizer, texts, max_length=saved.get("max_length", 128),
-                                batch_size=saved.get("eval_batch_size", 64), task=MAIN, on_progress=on_progress)
+        logits = batched_logits(
+            model,
+            tokenizer,
+            texts,
+            max_length=saved.get("max_length", 128),
+            batch_size=saved.get("eval_batch_size", 64),
+            task=MAIN,
+            on_progress=on_progress,
+        )
         scale = tuple(config["scale"]) if config.get("scale") else None
         rows = labels.decode(info["kind"], logits, info.get("label_names"), scale, saved.get("threshold", 0.5))
         empty = [all(not texts[c][i].strip() for c in range(len(inputs))) for i in range(len(records))]
-        return [{"prediction": None, "prediction_score": None} if blank else
-                {"prediction": r["prediction"], "prediction_score": r["prediction_score"]}
-                for r, blank in zip(rows, empty)]
+        return [
+            {"prediction": None, "prediction_score": None}
+            if blank
+            else {"prediction": r["prediction"], "prediction_score": r["prediction_score"]}
+            for r, blank in zip(rows, empty)
+        ]
 
 
 def check_same_labels(data, info: dict[str, Any]) -> None:
 
     if data.kind != info.get("kind") or (info.get("label_names") and data.label_names != info["label_names"]):
-        raise InputError(f"{data.source}: task {data.task!r} has {data.kind} labels {data.label_names}; the model "
-                         f"was trained on {info.get('kind')} labels {info.get('label_names')}")
-
+        raise InputError(
+            f"{data.source}: task {data.task!r} has {data.kind} labels {data.label_names}; the model "
+            f"was trained on {info.get('kind')} labels {info.get('label_names')}"
+        )

@@ -16,11 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from empathykit.config import cache_dir
-from empathykit.io import output_lock
-from empathykit.outputs import folder_kind
 from empathykit.errors import EmpathykitError, InputError, path_problem
 from empathykit.exports import load
 from empathykit.exports.importers import export_import
+from empathykit.io import output_lock
+from empathykit.outputs import folder_kind
 from empathykit.releases.registry import is_import_spec
 
 KINDS = ("choice", "multichoice", "rating")
@@ -49,9 +49,16 @@ class TrainingData:
 
     def describe(self) -> dict[str, Any]:
         """What the model card and ``config.yaml`` record about the data."""
-        return {"source": self.source, "task": self.task, "kind": self.kind, "inputs": list(self.inputs),
-                "label_names": self.label_names, "scale": list(self.scale) if self.scale else None,
-                "schema": self.schema, "splits": {k: len(v) for k, v in self.dataset.items()}}
+        return {
+            "source": self.source,
+            "task": self.task,
+            "kind": self.kind,
+            "inputs": list(self.inputs),
+            "label_names": self.label_names,
+            "scale": list(self.scale) if self.scale else None,
+            "schema": self.schema,
+            "splits": {k: len(v) for k, v in self.dataset.items()},
+        }
 
 
 def load_training_data(data: str | Path, task: str | None = None, **options: Any) -> TrainingData:
@@ -61,9 +68,12 @@ def load_training_data(data: str | Path, task: str | None = None, **options: Any
     trainer does not know."""
     data = str(data)
     folder = _cached_import(data, options) if is_import_spec(data) else Path(data)
-    if problem := path_problem(folder, "an export folder (`empathykit export` writes one) or DATASET:PATH", folder=True):
-        raise InputError(problem, hint="pass the folder `empathykit export` wrote, or DATASET:PATH "
-                                       "(e.g. newsemp:messages.csv)")
+    if problem := path_problem(
+        folder, "an export folder (`empathykit export` writes one) or DATASET:PATH", folder=True
+    ):
+        raise InputError(
+            problem, hint="pass the folder `empathykit export` wrote, or DATASET:PATH (e.g. newsemp:messages.csv)"
+        )
     exported = _load_export(folder, task)
     if exported.kind not in KINDS:
         raise InputError(f"{data}: label kind {exported.kind!r} is not one the trainer knows ({', '.join(KINDS)})")
@@ -78,13 +88,23 @@ def _load_export(folder: Path, task: str | None) -> TrainingData:
     except EmpathykitError:
         raise
     except Exception as error:  # datasets wraps what pyarrow says about a damaged file in its own errors
-        raise InputError(f"{folder}: a data file of the export cannot be read ({type(error).__name__}: "
-                         f"{str(error).splitlines()[0][:200] if str(error) else ''})", hint=REEXPORT) from None
+        raise InputError(
+            f"{folder}: a data file of the export cannot be read ({type(error).__name__}: "
+            f"{str(error).splitlines()[0][:200] if str(error) else ''})",
+            hint=REEXPORT,
+        ) from None
     return TrainingData(
-        dataset=loaded.dataset, task=loaded.task, kind=loaded.kind, label_names=loaded.label_names,
-        inputs=list(loaded.inputs), scale=tuple(loaded.scale) if loaded.scale else None,
-        label_column=loaded.label_column, schema=loaded.schema, schema_options=dict(loaded.schema_options or {}),
-        card=dict(loaded.card or {}))
+        dataset=loaded.dataset,
+        task=loaded.task,
+        kind=loaded.kind,
+        label_names=loaded.label_names,
+        inputs=list(loaded.inputs),
+        scale=tuple(loaded.scale) if loaded.scale else None,
+        label_column=loaded.label_column,
+        schema=loaded.schema,
+        schema_options=dict(loaded.schema_options or {}),
+        card=dict(loaded.card or {}),
+    )
 
 
 REEXPORT = "export it again (`empathykit export ...`); the folder is damaged or incomplete"
@@ -97,7 +117,7 @@ def check_parquet_files(folder: Path) -> None:
 
     for path in sorted(folder.rglob("*.parquet")) if folder.is_dir() else []:
         try:
-            pq.ParquetFile(path).metadata
+            _ = pq.ParquetFile(path).metadata  # reading the footer is the check
         except (pa.ArrowException, OSError) as error:
             size = path.stat().st_size
             why = "empty (0 bytes)" if size == 0 else f"not a complete Parquet file ({size} bytes: {error})"

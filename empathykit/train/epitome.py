@@ -24,14 +24,14 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from empathykit.errors import InputError, TrainError
+from empathykit.progress import Progress
 from empathykit.schemas.epitome import LEVELS, MECHANISMS, rationale_field
+from empathykit.train import class_weights as cw
 from empathykit.train import folder as mf
 from empathykit.train import hf, labels
-from empathykit.train import class_weights as cw
 from empathykit.train import rationales as rat
 from empathykit.train import span_decoding as sd
 from empathykit.train.epitome_model import build_model, collator, encode_pairs, infer, load_model, save_model
-from empathykit.progress import Progress
 from empathykit.train.families import Family
 from empathykit.train.metrics import add_confusion_figure, classification_metrics
 from empathykit.train.settings import TrainSettings, setting
@@ -52,21 +52,29 @@ class EpitomeSettings(TrainSettings):
     train_seeker: bool = setting(False, "also fine-tune the seeker encoder (the reference keeps it frozen)")
     group_by_length: bool = setting(False, "batch pairs of similar length (less padding, faster; batches less random)")
     class_weights: str = setting("none", "level loss: " + cw.HELP)
-    rationale_weight: float = setting(1.0, "weight of the rationale tag against the other tokens in the tagging loss "
-                                           "(the reference: 1)")
-    rationale_decoding: str = setting("auto", "auto: tag threshold, gap merging and minimum span length chosen on the "
-                                              "validation split's IOU-F1, spans snapped to words | argmax (the reference)")
+    rationale_weight: float = setting(
+        1.0, "weight of the rationale tag against the other tokens in the tagging loss (the reference: 1)"
+    )
+    rationale_decoding: str = setting(
+        "auto",
+        "auto: tag threshold, gap merging and minimum span length chosen on the "
+        "validation split's IOU-F1, spans snapped to words | argmax (the reference)",
+    )
 
     def __post_init__(self) -> None:
         super().__post_init__()
 
         if self.lambda_EI < 0 or self.lambda_RE < 0 or self.lambda_EI + self.lambda_RE == 0:
-            raise TrainError(f"settings lambda_EI={self.lambda_EI}, lambda_RE={self.lambda_RE}: both must be "
-                             "non-negative and not both 0")
+            raise TrainError(
+                f"settings lambda_EI={self.lambda_EI}, lambda_RE={self.lambda_RE}: both must be "
+                "non-negative and not both 0"
+            )
         cw.check_setting(self.class_weights)
         if self.rationale_weight <= 0 or self.rationale_decoding not in ("auto", "argmax"):
-            raise TrainError(f"settings rationale_weight={self.rationale_weight}, rationale_decoding="
-                             f"{self.rationale_decoding!r}: the weight must be positive, the decoding auto or argmax")
+            raise TrainError(
+                f"settings rationale_weight={self.rationale_weight}, rationale_decoding="
+                f"{self.rationale_decoding!r}: the weight must be positive, the decoding auto or argmax"
+            )
 
 
 def encode_split(split, tokenizer, max_length: int):
@@ -95,8 +103,9 @@ def gold_tags(tokenizer, rows, max_length: int) -> list[list[int]]:
     return [rat.token_tags(o, s) for o, s in zip(offsets, rows["rationales"])]
 
 
-def split_metrics(model, tokenizer, rows, *, max_length: int, batch_size: int, names: Sequence[str],
-                  decoding: sd.Decoding = sd.ARGMAX) -> dict[str, Any]:
+def split_metrics(
+    model, tokenizer, rows, *, max_length: int, batch_size: int, names: Sequence[str], decoding: sd.Decoding = sd.ARGMAX
+) -> dict[str, Any]:
     """Level accuracy / macro-F1 (+ per class) and rationale token F1 / IOU-F1 over the whole split, the spans
     decoded with ``decoding`` (and, when that is not the reference's argmax, the argmax figures under ``argmax``)."""
 
@@ -112,8 +121,15 @@ def split_metrics(model, tokenizer, rows, *, max_length: int, batch_size: int, n
 def rationale_scores(model, tokenizer, rows, max_length: int, batch_size: int):
     """``(rows with a level, level probabilities, per-token rationale probabilities, offsets, gold tags)``."""
     rows = rows.select([i for i, g in enumerate(rows["label"]) if g is not None and g >= 0])
-    probs, scores, offsets = infer(model, tokenizer, _texts(rows["seeker_post"]), _texts(rows["response_post"]),
-                                   max_length=max_length, batch_size=batch_size, scores=True)
+    probs, scores, offsets = infer(
+        model,
+        tokenizer,
+        _texts(rows["seeker_post"]),
+        _texts(rows["response_post"]),
+        max_length=max_length,
+        batch_size=batch_size,
+        scores=True,
+    )
     return rows, probs, scores, offsets, gold_tags(tokenizer, rows, max_length)
 
 
@@ -132,50 +148,102 @@ class EpitomeFamily(Family):
         train = data.split("train")
         missing = [c for c in NEEDS if c not in train.column_names]
         if missing:
-            raise InputError(f"{data.source}: no column(s) {missing} that family 'epitome' needs (an EPITOME "
-                             f"mechanism config: {', '.join(NEEDS)}); it has {train.column_names}",
-                             hint="train on epitome:DIR or an export of the epitome schema (--task MECHANISM)")
+            raise InputError(
+                f"{data.source}: no column(s) {missing} that family 'epitome' needs (an EPITOME "
+                f"mechanism config: {', '.join(NEEDS)}); it has {train.column_names}",
+                hint="train on epitome:DIR or an export of the epitome schema (--task MECHANISM)",
+            )
         if data.kind != "choice" or len(data.label_names or ()) != 3:
-            raise InputError(f"{data.source}: task {data.task!r} has {data.kind} labels {data.label_names}; family "
-                             "'epitome' trains the three EPITOME levels (no / weak / strong)")
+            raise InputError(
+                f"{data.source}: task {data.task!r} has {data.kind} labels {data.label_names}; family "
+                "'epitome' trains the three EPITOME levels (no / weak / strong)"
+            )
         labels.check_labels(data, kinds=("choice",), family=self.name)
 
-    def train(self, data, settings, out_dir: Path, *, resume: bool = False, on_progress: Progress | None = None,
-              command: str | None = None) -> dict[str, Any]:
+    def train(
+        self,
+        data,
+        settings,
+        out_dir: Path,
+        *,
+        resume: bool = False,
+        on_progress: Progress | None = None,
+        command: str | None = None,
+    ) -> dict[str, Any]:
         from transformers import Trainer
 
         with TrainingRun(self, data, settings, out_dir, resume=resume, command=command, on_progress=on_progress) as run:
             tokenizer = run.tokenizer
-            model = build_model(run.base, dropout=settings.dropout, lambda_EI=settings.lambda_EI,
-                                lambda_RE=settings.lambda_RE, train_seeker=settings.train_seeker)
-            model.level_weight = cw.class_weights(settings.class_weights, data.split("train")["label"], data.label_names)
+            model = build_model(
+                run.base,
+                dropout=settings.dropout,
+                lambda_EI=settings.lambda_EI,
+                lambda_RE=settings.lambda_RE,
+                train_seeker=settings.train_seeker,
+            )
+            model.level_weight = cw.class_weights(
+                settings.class_weights, data.split("train")["label"], data.label_names
+            )
             model.rationale_weight = settings.rationale_weight
             train_set = encode_split(data.split("train"), tokenizer, settings.max_length)
             has_val = "validation" in data.dataset and len(data.dataset["validation"]) > 0
             val_set = encode_split(data.split("validation"), tokenizer, settings.max_length) if has_val else None
-            args = hf.training_arguments(settings, run.work, evaluate=has_val, prediction_loss_only=True,
-                                         label_names=["labels", "rationale_labels"],
-                                         find_unused=settings.train_seeker is False, length_column_name="length",
-                                         train_sampling_strategy="group_by_length" if settings.group_by_length else "random")
-            trainer = Trainer(model=model, args=args, train_dataset=train_set, eval_dataset=val_set,
-                              data_collator=collator(tokenizer), callbacks=[hf.progress_callback(on_progress)])
-            facts = run.fit(trainer, score=lambda: split_metrics(
-                model, tokenizer, data.split("validation"), max_length=settings.max_length,
-                batch_size=settings.eval_batch_size, names=data.label_names, decoding=sd.ARGMAX))
+            args = hf.training_arguments(
+                settings,
+                run.work,
+                evaluate=has_val,
+                prediction_loss_only=True,
+                label_names=["labels", "rationale_labels"],
+                find_unused=settings.train_seeker is False,
+                length_column_name="length",
+                train_sampling_strategy="group_by_length" if settings.group_by_length else "random",
+            )
+            trainer = Trainer(
+                model=model,
+                args=args,
+                train_dataset=train_set,
+                eval_dataset=val_set,
+                data_collator=collator(tokenizer),
+                callbacks=[hf.progress_callback(on_progress)],
+            )
+            facts = run.fit(
+                trainer,
+                score=lambda: split_metrics(
+                    model,
+                    tokenizer,
+                    data.split("validation"),
+                    max_length=settings.max_length,
+                    batch_size=settings.eval_batch_size,
+                    names=data.label_names,
+                    decoding=sd.ARGMAX,
+                ),
+            )
             if not run.main:
                 return {}
             model.eval()
             decoding = sd.ARGMAX
             if settings.rationale_decoding == "auto" and has_val:
-                _, _, scores, offsets, gold = rationale_scores(model, tokenizer, data.split("validation"),
-                                                               settings.max_length, settings.eval_batch_size)
+                _, _, scores, offsets, gold = rationale_scores(
+                    model, tokenizer, data.split("validation"), settings.max_length, settings.eval_batch_size
+                )
                 decoding, _ = sd.choose_decoding(scores, offsets, gold)
-            metrics = run.held_out(lambda split: split_metrics(
-                model, tokenizer, data.split(split), max_length=settings.max_length,
-                batch_size=settings.eval_batch_size, names=data.label_names, decoding=decoding))
+            metrics = run.held_out(
+                lambda split: split_metrics(
+                    model,
+                    tokenizer,
+                    data.split(split),
+                    max_length=settings.max_length,
+                    batch_size=settings.eval_batch_size,
+                    names=data.label_names,
+                    decoding=decoding,
+                )
+            )
             metrics["rationale_decoding"] = decoding.to_dict()
-            return run.finish(lambda tmp: save_model(model, tokenizer, tmp), {**metrics, **facts},
-                              extra_config={"mechanism": data.task, "rationale_decoding": decoding.to_dict()})
+            return run.finish(
+                lambda tmp: save_model(model, tokenizer, tmp),
+                {**metrics, **facts},
+                extra_config={"mechanism": data.task, "rationale_decoding": decoding.to_dict()},
+            )
 
     def evaluate(self, model_dir: Path, data, split: str = "test", out_dir: Path | None = None) -> dict[str, Any]:
 
@@ -183,16 +251,23 @@ class EpitomeFamily(Family):
         config = mf.read_model_config(model_dir)
         saved = config.get("settings", {})
         model, tokenizer = load_model(Path(model_dir))
-        result = split_metrics(model, tokenizer, data.split(split), max_length=saved.get("max_length", 64),
-                               batch_size=saved.get("eval_batch_size", 64), names=data.label_names,
-                               decoding=saved_decoding(config))
+        result = split_metrics(
+            model,
+            tokenizer,
+            data.split(split),
+            max_length=saved.get("max_length", 64),
+            batch_size=saved.get("eval_batch_size", 64),
+            names=data.label_names,
+            decoding=saved_decoding(config),
+        )
         return add_confusion_figure(result, data.label_names, out_dir, model_dir, split)
 
-    def predict(self, model_dir: Path | Sequence[Path], records: list[dict[str, Any]],
-                on_progress: Progress | None = None) -> list[dict[str, Any]]:
+    def predict(
+        self, model_dir: Path | Sequence[Path], records: list[dict[str, Any]], on_progress: Progress | None = None
+    ) -> list[dict[str, Any]]:
         return self.load(model_dir).predict(records, on_progress=on_progress)
 
-    def load(self, model_dir: Path | Sequence[Path]) -> "LoadedMechanisms":
+    def load(self, model_dir: Path | Sequence[Path]) -> LoadedMechanisms:
         """The one to three mechanism models read once; ``serve`` keeps this and predicts from memory."""
         dirs = [Path(model_dir)] if isinstance(model_dir, (str, Path)) else [Path(d) for d in model_dir]
         return LoadedMechanisms(dirs)
@@ -208,14 +283,17 @@ def _mechanisms(model_dirs: Sequence[Path]) -> list[tuple[Path, str]]:
             raise InputError(f"{folder}: a {config['family']!r} model; only epitome models combine with others")
         mechanism = config.get("mechanism") or mf.read_labels(folder).get("task")
         if any(m == mechanism for _, m in chosen):
-            raise InputError(f"two models for mechanism {mechanism!r} ({chosen[0][0]} and {folder})",
-                             hint="give at most one model per mechanism")
+            raise InputError(
+                f"two models for mechanism {mechanism!r} ({chosen[0][0]} and {folder})",
+                hint="give at most one model per mechanism",
+            )
         chosen.append((folder, mechanism))
     return chosen
 
 
-def predict_mechanisms(model_dirs: Sequence[Path], records: list[dict[str, Any]],
-                       on_progress: Progress | None = None) -> list[dict[str, Any]]:
+def predict_mechanisms(
+    model_dirs: Sequence[Path], records: list[dict[str, Any]], on_progress: Progress | None = None
+) -> list[dict[str, Any]]:
     """Load the models of ``model_dirs`` and predict ``records`` (see :meth:`LoadedMechanisms.predict`)."""
     return LoadedMechanisms(model_dirs).predict(records, on_progress=on_progress)
 
@@ -225,7 +303,9 @@ class LoadedMechanisms:
 
     def __init__(self, model_dirs: Sequence[Path]):
         self.chosen = _mechanisms(model_dirs)
-        self.models = [(mechanism, mf.read_model_config(folder), *load_model(folder)) for folder, mechanism in self.chosen]
+        self.models = [
+            (mechanism, mf.read_model_config(folder), *load_model(folder)) for folder, mechanism in self.chosen
+        ]
 
     def predict(self, records: list[dict[str, Any]], on_progress: Progress | None = None) -> list[dict[str, Any]]:
         """Per record: ``prediction`` (JSON of ``{mechanism: level, mechanism_rationales: spans}``),
@@ -238,7 +318,10 @@ def _predict(chosen, models, records: list[dict[str, Any]], on_progress: Progres
     missing = [c for c in ("seeker_post", "response_post") if not any(c in r for r in records)]
     if missing:
         raise InputError(f"the records have no column(s) {missing} that EPITOME models read")
-    seekers, responses = _texts([r.get("seeker_post") for r in records]), _texts([r.get("response_post") for r in records])
+    seekers, responses = (
+        _texts([r.get("seeker_post") for r in records]),
+        _texts([r.get("response_post") for r in records]),
+    )
     blank = [not s.strip() for s in responses]
     out: list[dict[str, Any]] = [{} for _ in records]
     values: list[dict[str, Any]] = [{} for _ in records]
@@ -246,9 +329,16 @@ def _predict(chosen, models, records: list[dict[str, Any]], on_progress: Progres
     for mechanism, config, model, tokenizer in models:
         saved = config.get("settings", {})
         probs, token_scores, offsets = infer(
-            model, tokenizer, seekers, responses, max_length=saved.get("max_length", 64),
-            batch_size=saved.get("eval_batch_size", 64), scores=True,
-            on_progress=on_progress, stage=f"predicting {mechanism}")
+            model,
+            tokenizer,
+            seekers,
+            responses,
+            max_length=saved.get("max_length", 64),
+            batch_size=saved.get("eval_batch_size", 64),
+            scores=True,
+            on_progress=on_progress,
+            stage=f"predicting {mechanism}",
+        )
         tags = sd.decode_all(token_scores, offsets, saved_decoding(config))
         label = MECHANISMS.get(mechanism, {}).get("span", mechanism)
         for i, (p, t, o) in enumerate(zip(probs, tags, offsets)):
@@ -259,9 +349,16 @@ def _predict(chosen, models, records: list[dict[str, Any]], on_progress: Progres
             out[i].update({mechanism: LEVELS[level], f"{mechanism}_score": p[level], rationale_field(mechanism): spans})
             values[i].update({mechanism: LEVELS[level], rationale_field(mechanism): spans})
             scores[i].append(p[level])
-    return [{"prediction": None, "prediction_score": None, **{k: None for k in _columns(chosen)}} if blank[i] else
-            {"prediction": json.dumps(values[i], ensure_ascii=False),
-             "prediction_score": sum(scores[i]) / len(scores[i]), **out[i]} for i in range(len(records))]
+    return [
+        {"prediction": None, "prediction_score": None, **{k: None for k in _columns(chosen)}}
+        if blank[i]
+        else {
+            "prediction": json.dumps(values[i], ensure_ascii=False),
+            "prediction_score": sum(scores[i]) / len(scores[i]),
+            **out[i],
+        }
+        for i in range(len(records))
+    ]
 
 
 def _columns(chosen: Sequence[tuple[Path, str]]) -> list[str]:

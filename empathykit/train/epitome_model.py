@@ -30,8 +30,7 @@ def _module():
     from torch import nn
 
     class EpitomeBiEncoder(nn.Module):
-        def __init__(self, seeker, response, dropout: float = 0.1, lambda_EI: float = 1.0,
-                     lambda_RE: float = 0.5):
+        def __init__(self, seeker, response, dropout: float = 0.1, lambda_EI: float = 1.0, lambda_RE: float = 0.5):
             super().__init__()
             self.seeker_encoder, self.response_encoder = seeker, response
             hidden = response.config.hidden_size
@@ -45,14 +44,24 @@ def _module():
             self.level_weight: list[float] | None = None
             self.rationale_weight = 1.0
 
-        def forward(self, seeker_input_ids, seeker_attention_mask, response_input_ids, response_attention_mask,
-                    labels=None, rationale_labels=None):
-            seeker = self.seeker_encoder(input_ids=seeker_input_ids,
-                                         attention_mask=seeker_attention_mask).last_hidden_state
-            response = self.response_encoder(input_ids=response_input_ids,
-                                             attention_mask=response_attention_mask).last_hidden_state
-            attended, _ = self.attention(response, seeker, seeker, key_padding_mask=seeker_attention_mask == 0,
-                                         need_weights=False)
+        def forward(
+            self,
+            seeker_input_ids,
+            seeker_attention_mask,
+            response_input_ids,
+            response_attention_mask,
+            labels=None,
+            rationale_labels=None,
+        ):
+            seeker = self.seeker_encoder(
+                input_ids=seeker_input_ids, attention_mask=seeker_attention_mask
+            ).last_hidden_state
+            response = self.response_encoder(
+                input_ids=response_input_ids, attention_mask=response_attention_mask
+            ).last_hidden_state
+            attended, _ = self.attention(
+                response, seeker, seeker, key_padding_mask=seeker_attention_mask == 0, need_weights=False
+            )
             states = self.dropout(response + attended)
             level_logits = self.level_out(self.dropout(torch.tanh(self.level_dense(states[:, 0]))))
             rationale_logits = self.rationale_head(states)
@@ -62,13 +71,20 @@ def _module():
             return out
 
         def loss(self, level_logits, rationale_logits, labels, rationale_labels):
-            weight = (torch.tensor(self.level_weight, dtype=level_logits.dtype, device=level_logits.device)
-                      if self.level_weight is not None else None)
+            weight = (
+                torch.tensor(self.level_weight, dtype=level_logits.dtype, device=level_logits.device)
+                if self.level_weight is not None
+                else None
+            )
             level = nn.functional.cross_entropy(level_logits, labels, weight=weight)
-            tag_weight = (torch.tensor([1.0, self.rationale_weight], dtype=rationale_logits.dtype,
-                                       device=rationale_logits.device) if self.rationale_weight != 1.0 else None)
-            tags = nn.functional.cross_entropy(rationale_logits.reshape(-1, 2), rationale_labels.reshape(-1),
-                                               weight=tag_weight, ignore_index=IGNORE)
+            tag_weight = (
+                torch.tensor([1.0, self.rationale_weight], dtype=rationale_logits.dtype, device=rationale_logits.device)
+                if self.rationale_weight != 1.0
+                else None
+            )
+            tags = nn.functional.cross_entropy(
+                rationale_logits.reshape(-1, 2), rationale_labels.reshape(-1), weight=tag_weight, ignore_index=IGNORE
+            )
             return self.lambda_EI * level + self.lambda_RE * tags
 
     return torch, EpitomeBiEncoder
@@ -110,7 +126,6 @@ def load_model(folder: Path):
     model = cls(seeker, response, 0.0)
     missing, unexpected = model.load_state_dict(load_file(str(folder / "heads.safetensors")), strict=False)
     if unexpected or any(not k.startswith(("seeker_encoder.", "response_encoder.")) for k in missing):
-
         raise InputError(f"{folder}: heads.safetensors does not match the EPITOME model")
     model.eval()
     return model, AutoTokenizer.from_pretrained(str(folder), local_files_only=True)
@@ -123,8 +138,7 @@ def collator(tokenizer, pad_to: int | None = None):
 
     def pad(features: list[dict[str, Any]], prefix: str) -> dict[str, Any]:
         rows = [{k: f[f"{prefix}{k}"] for k in TOKEN_KEYS if f"{prefix}{k}" in f} for f in features]
-        padded = tokenizer.pad(rows, padding="max_length" if pad_to else True, max_length=pad_to,
-                               return_tensors="pt")
+        padded = tokenizer.pad(rows, padding="max_length" if pad_to else True, max_length=pad_to, return_tensors="pt")
         return {f"{prefix}{k}": padded[k] for k in ("input_ids", "attention_mask")}
 
     def collate(features: list[dict[str, Any]]) -> dict[str, Any]:
@@ -132,7 +146,8 @@ def collator(tokenizer, pad_to: int | None = None):
         width = batch["response_input_ids"].shape[1]
         if "rationale_labels" in features[0]:
             batch["rationale_labels"] = torch.tensor(
-                [f["rationale_labels"] + [IGNORE] * (width - len(f["rationale_labels"])) for f in features])
+                [f["rationale_labels"] + [IGNORE] * (width - len(f["rationale_labels"])) for f in features]
+            )
         if "labels" in features[0]:
             batch["labels"] = torch.tensor([f["labels"] for f in features])
         return batch
@@ -152,9 +167,18 @@ def encode_pairs(tokenizer, seekers: Sequence[str], responses: Sequence[str], ma
     return rows, [list(map(tuple, o)) for o in response["offset_mapping"]]
 
 
-def infer(model, tokenizer, seekers: Sequence[str], responses: Sequence[str], *, max_length: int, batch_size: int,
-          on_progress: Progress | None = None, stage: str = "predicting",
-          scores: bool = False) -> tuple[list[list[float]], list[list], list[list[tuple[int, int]]]]:
+def infer(
+    model,
+    tokenizer,
+    seekers: Sequence[str],
+    responses: Sequence[str],
+    *,
+    max_length: int,
+    batch_size: int,
+    on_progress: Progress | None = None,
+    stage: str = "predicting",
+    scores: bool = False,
+) -> tuple[list[list[float]], list[list], list[list[tuple[int, int]]]]:
     """Level probabilities, rationale tags per real response token (0 on special tokens) and offsets;
     ``scores``: each token's probability of being a rationale instead of its argmax tag."""
     import torch
@@ -167,7 +191,7 @@ def infer(model, tokenizer, seekers: Sequence[str], responses: Sequence[str], *,
     count = Counter(on_progress, stage, total=len(rows))
     with torch.inference_mode():
         for start in range(0, len(rows), batch_size):
-            batch = {k: v.to(device) for k, v in collate(rows[start:start + batch_size]).items()}
+            batch = {k: v.to(device) for k, v in collate(rows[start : start + batch_size]).items()}
             out = model(**batch)
             probs += torch.softmax(out["logits"].float(), dim=-1).cpu().tolist()
             logits = out["rationale_logits"].float()
@@ -175,5 +199,5 @@ def infer(model, tokenizer, seekers: Sequence[str], responses: Sequence[str], *,
             for j, row_tags in enumerate(per_token.cpu().tolist()):
                 spans = offsets[start + j]
                 tags.append([t if e > s else 0 for t, (s, e) in zip(row_tags, spans)])
-            count(len(rows[start:start + batch_size]))
+            count(len(rows[start : start + batch_size]))
     return probs, tags, offsets

@@ -23,7 +23,6 @@ if TYPE_CHECKING:
     from empathykit.train.settings import TrainSettings
 
 
-
 class Family:
     """Base of every family. Subclasses set ``name`` and ``settings_class`` and override the methods.
 
@@ -44,23 +43,33 @@ class Family:
     #: the inputs the family needs, as the export's ``inputs`` (None: any one text or a pair)
     needs_inputs: ClassVar[tuple[str, ...] | None] = None
 
-    def load_data(self, data: str, task: str | None, settings: "TrainSettings") -> Any:
+    def load_data(self, data: str, task: str | None, settings: TrainSettings) -> Any:
         """What ``train`` reads from DATA (an export or ``DATASET:PATH``; ``mlm``: unlabelled text)."""
         return load_training_data(data, task)
 
-    def check(self, data: TrainingData, settings: "TrainSettings") -> None:
+    def check(self, data: TrainingData, settings: TrainSettings) -> None:
         return None
 
-    def train(self, data: TrainingData, settings: "TrainSettings", out_dir: Path, *, resume: bool = False,
-              on_progress: Progress | None = None, command: str | None = None) -> dict[str, Any]:
+    def train(
+        self,
+        data: TrainingData,
+        settings: TrainSettings,
+        out_dir: Path,
+        *,
+        resume: bool = False,
+        on_progress: Progress | None = None,
+        command: str | None = None,
+    ) -> dict[str, Any]:
         raise NotImplementedError
 
-    def evaluate(self, model_dir: Path, data: TrainingData, split: str = "test",
-                 out_dir: Path | None = None) -> dict[str, Any]:
+    def evaluate(
+        self, model_dir: Path, data: TrainingData, split: str = "test", out_dir: Path | None = None
+    ) -> dict[str, Any]:
         raise NotImplementedError
 
-    def predict(self, model_dir: Path, records: list[dict[str, Any]],
-                on_progress: Progress | None = None) -> list[dict[str, Any]]:
+    def predict(
+        self, model_dir: Path, records: list[dict[str, Any]], on_progress: Progress | None = None
+    ) -> list[dict[str, Any]]:
         raise NotImplementedError
 
 
@@ -78,6 +87,8 @@ def get_family(name: str) -> Family:
     except ModuleNotFoundError as error:
         if error.name and (error.name == module_name or module_name.startswith(error.name + ".")):
             raise TrainError(f"family {name!r} is registered but its module {module_name} is not there") from None
-        raise TrainError(f"family {name!r} needs {error.name}, which is not installed",
-                         hint="pip install 'empathykit[train]' (torch==2.13.0 first)") from None
+        raise TrainError(
+            f"family {name!r} needs {error.name}, which is not installed",
+            hint="pip install 'empathykit[train]' (torch==2.13.0 first)",
+        ) from None
     return getattr(module, class_name)()

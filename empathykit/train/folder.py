@@ -33,8 +33,12 @@ MARKER = "config.yaml"
 #: what a model folder's FOLDER_MARKER says it is; nothing else is ever replaced by a retrain
 OUTPUT_TAG = "model"
 WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt")
-BASE_WEIGHTS = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin",
-                "pytorch_model.bin.index.json")
+BASE_WEIGHTS = (
+    "model.safetensors",
+    "model.safetensors.index.json",
+    "pytorch_model.bin",
+    "pytorch_model.bin.index.json",
+)
 
 
 def run_dir(out_dir: str | Path) -> Path:
@@ -48,8 +52,10 @@ def prepare_run(out_dir: str | Path, resume: bool) -> Path:
     work = run_dir(out_dir)
     checkpoints = sorted(work.glob("checkpoint-*")) if work.is_dir() else []
     if checkpoints and not resume:
-        raise TrainError(f"an unfinished run left checkpoints in {work}",
-                         hint="add --resume to continue it, or remove that folder to start over")
+        raise TrainError(
+            f"an unfinished run left checkpoints in {work}",
+            hint="add --resume to continue it, or remove that folder to start over",
+        )
     work.mkdir(parents=True, exist_ok=True)
     return work
 
@@ -67,9 +73,17 @@ def is_model_folder(path: str | Path) -> bool:
     return (read_marker(path) or {}).get("output") == OUTPUT_TAG
 
 
-def write_model_folder(out_dir: str | Path, save: Callable[[Path], None], *, family: str, settings: dict[str, Any],
-                       data: dict[str, Any], metrics: dict[str, Any], command: str | None = None,
-                       extra_config: dict[str, Any] | None = None) -> Path:
+def write_model_folder(
+    out_dir: str | Path,
+    save: Callable[[Path], None],
+    *,
+    family: str,
+    settings: dict[str, Any],
+    data: dict[str, Any],
+    metrics: dict[str, Any],
+    command: str | None = None,
+    extra_config: dict[str, Any] | None = None,
+) -> Path:
     """Write the folder atomically; ``save(tmp)`` writes weights and tokenizer into ``tmp``. Files the
     user added to an earlier model folder at ``out_dir`` are carried over."""
     import yaml
@@ -85,9 +99,11 @@ def write_model_folder(out_dir: str | Path, save: Callable[[Path], None], *, fam
         (tmp / "README.md").write_text(model_card(Path(out_dir).name, config, metrics), encoding="utf-8")
         (tmp / MARKER).write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
         files = _same_mode(tmp, (tmp / "labels.json").stat().st_mode & 0o777)
-        (tmp / FOLDER_MARKER).write_text(json.dumps({"written_by": "empathykit", "output": OUTPUT_TAG,
-                                                     "family": family, "files": files}, indent=1) + "\n",
-                                         encoding="utf-8")
+        (tmp / FOLDER_MARKER).write_text(
+            json.dumps({"written_by": "empathykit", "output": OUTPUT_TAG, "family": family, "files": files}, indent=1)
+            + "\n",
+            encoding="utf-8",
+        )
         _carry_user_files(Path(out_dir), tmp)
     return Path(out_dir)
 
@@ -124,9 +140,11 @@ def _carry_user_files(out_dir: Path, tmp: Path) -> None:
     mine = user_files(out_dir)
     clashes = [name for name in mine if (tmp / name).exists() or (tmp / name).is_symlink()]
     if clashes:
-        raise OutputError(f"model folder {out_dir}: your file(s) {', '.join(clashes)} have the names of files the "
-                          "new model writes; nothing was replaced",
-                          hint=f"move them out of {out_dir}; then --resume writes the model without training again")
+        raise OutputError(
+            f"model folder {out_dir}: your file(s) {', '.join(clashes)} have the names of files the "
+            "new model writes; nothing was replaced",
+            hint=f"move them out of {out_dir}; then --resume writes the model without training again",
+        )
     for name in mine:
         source, target = out_dir / name, tmp / name
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -149,8 +167,11 @@ def check_model_files(model_dir: str | Path) -> None:
         if not path.is_file():
             raise InputError(f"model folder {folder}: {name} is missing", hint=RETRAIN_HINT)
         if name.endswith(WEIGHT_SUFFIXES) and path.stat().st_size != size:
-            raise InputError(f"model folder {folder}: {name} is truncated or changed ({path.stat().st_size} bytes, "
-                             f"written with {size})", hint=RETRAIN_HINT)
+            raise InputError(
+                f"model folder {folder}: {name} is truncated or changed ({path.stat().st_size} bytes, "
+                f"written with {size})",
+                hint=RETRAIN_HINT,
+            )
     for path in folder.rglob("*.safetensors"):
         check_safetensors(path, f"model folder {folder}")
 
@@ -165,13 +186,17 @@ def check_safetensors(path: Path, where: str) -> None:
         with open(path, "rb") as handle:
             length = int.from_bytes(handle.read(8), "little")
             header = json.loads(handle.read(length)) if 0 < length <= size - 8 else None
-        end = max((int(v["data_offsets"][1]) for k, v in header.items() if k != "__metadata__"), default=0) \
-            if isinstance(header, dict) else None
+        end = (
+            max((int(v["data_offsets"][1]) for k, v in header.items() if k != "__metadata__"), default=0)
+            if isinstance(header, dict)
+            else None
+        )
     except (OSError, ValueError, KeyError, TypeError, IndexError):
         end = None
     if end is None or 8 + length + end > size:
-        raise InputError(f"{where}: {path.name} is truncated or not a safetensors file ({size} bytes)",
-                         hint=RETRAIN_HINT)
+        raise InputError(
+            f"{where}: {path.name} is truncated or not a safetensors file ({size} bytes)", hint=RETRAIN_HINT
+        )
 
 
 def read_model_config(model_dir: str | Path) -> dict[str, Any]:
@@ -214,18 +239,24 @@ def check_base_model(path: str) -> Path:
         raise TrainError("no model to fine-tune given", hint="pass --model PATH (a local model folder)")
     folder = Path(path)
     if not folder.exists():
-        raise InputError(f"model {path}: no such folder (models are never downloaded)",
-                         hint="pass a local folder with config.json and a tokenizer, e.g. a save_pretrained one")
+        raise InputError(
+            f"model {path}: no such folder (models are never downloaded)",
+            hint="pass a local folder with config.json and a tokenizer, e.g. a save_pretrained one",
+        )
     if not folder.is_dir() or not (folder / "config.json").is_file():
-        raise InputError(f"model {path}: not a model folder (no config.json)",
-                         hint="pass a folder written by save_pretrained, or a model folder from `empathykit train`")
+        raise InputError(
+            f"model {path}: not a model folder (no config.json)",
+            hint="pass a folder written by save_pretrained, or a model folder from `empathykit train`",
+        )
     tokenizer_files = ("tokenizer.json", "vocab.txt", "tokenizer_config.json", "spiece.model", "vocab.json")
     if not any((folder / name).is_file() for name in tokenizer_files):
         raise InputError(f"model {path}: no tokenizer files in the folder")
     weights = [folder / name for name in BASE_WEIGHTS if (folder / name).is_file()]
     if not weights:
-        raise InputError(f"model {path}: no weights in the folder (looked for {', '.join(BASE_WEIGHTS)})",
-                         hint="copy the whole model folder, weights included (a save_pretrained folder)")
+        raise InputError(
+            f"model {path}: no weights in the folder (looked for {', '.join(BASE_WEIGHTS)})",
+            hint="copy the whole model folder, weights included (a save_pretrained folder)",
+        )
     for weight in weights:
         if weight.suffix == ".safetensors":
             check_safetensors(weight, f"model {path}")
@@ -240,27 +271,61 @@ def model_card(name: str, config: dict[str, Any], metrics: dict[str, Any]) -> st
     settings, data = config.get("settings", {}), config.get("data", {})
     flat = {k: v for k, v in _flat(metrics).items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
     front = {
-        "library_name": "transformers", "base_model": settings.get("model") or None,
+        "library_name": "transformers",
+        "base_model": settings.get("model") or None,
         "datasets": [data.get("source")] if data.get("source") else [],
         "tags": ["empathykit", config.get("family", ""), data.get("task") or ""],
-        "model-index": [{"name": name, "results": [{
-            "task": {"type": "text-classification" if data.get("kind") != "rating" else "text-regression"},
-            "dataset": {"name": data.get("task") or "", "type": data.get("source") or ""},
-            "metrics": [{"type": key, "value": round(float(value), 4)} for key, value in flat.items()]}]}],
+        "model-index": [
+            {
+                "name": name,
+                "results": [
+                    {
+                        "task": {"type": "text-classification" if data.get("kind") != "rating" else "text-regression"},
+                        "dataset": {"name": data.get("task") or "", "type": data.get("source") or ""},
+                        "metrics": [{"type": key, "value": round(float(value), 4)} for key, value in flat.items()],
+                    }
+                ],
+            }
+        ],
     }
-    lines = ["---", yaml.safe_dump(front, sort_keys=False).rstrip(), "---", "", f"# {name}", "",
-             f"Family `{config.get('family')}`, fine-tuned from `{settings.get('model')}` on "
-             f"`{data.get('source')}` (task `{data.get('task')}`, {data.get('kind')} labels"
-             + (f": {', '.join(data['label_names'])}" if data.get("label_names") else "") + ").", ""]
+    lines = [
+        "---",
+        yaml.safe_dump(front, sort_keys=False).rstrip(),
+        "---",
+        "",
+        f"# {name}",
+        "",
+        f"Family `{config.get('family')}`, fine-tuned from `{settings.get('model')}` on "
+        f"`{data.get('source')}` (task `{data.get('task')}`, {data.get('kind')} labels"
+        + (f": {', '.join(data['label_names'])}" if data.get("label_names") else "")
+        + ").",
+        "",
+    ]
     if config.get("command"):
         lines += ["Made with:", "", "```bash", config["command"], "```", ""]
     for resumed in config.get("resumed") or []:
-        changed = "; ".join(f"{k} {v.get('before')} -> {v.get('after')}" for k, v in (resumed.get("changed") or {}).items())
-        lines += [f"Resumed from {resumed.get('from')}" + (f", with {changed} from there on" if changed else "") + ".", ""]
+        changed = "; ".join(
+            f"{k} {v.get('before')} -> {v.get('after')}" for k, v in (resumed.get("changed") or {}).items()
+        )
+        lines += [
+            f"Resumed from {resumed.get('from')}" + (f", with {changed} from there on" if changed else "") + ".",
+            "",
+        ]
     lines += kept_card_lines(metrics.get("kept")) + interval_card_lines(metrics)
-    lines += ["## Metrics", "", "| metric | value |", "| --- | --- |",
-              *[f"| {k} | {v:.4f} |" for k, v in flat.items()], "", "## Settings", "", "```yaml",
-              yaml.safe_dump(settings, sort_keys=False).rstrip(), "```", ""]
+    lines += [
+        "## Metrics",
+        "",
+        "| metric | value |",
+        "| --- | --- |",
+        *[f"| {k} | {v:.4f} |" for k, v in flat.items()],
+        "",
+        "## Settings",
+        "",
+        "```yaml",
+        yaml.safe_dump(settings, sort_keys=False).rstrip(),
+        "```",
+        "",
+    ]
     if isinstance(metrics.get("search"), dict):
         lines += search_card_lines(metrics["search"])
     return "\n".join(lines)
@@ -282,12 +347,22 @@ def kept_card_lines(kept: dict[str, Any] | None) -> list[str]:
     """Which model the run handed back (the start, an epoch, the final one) and why."""
     if not kept:
         return []
-    which = "the start" if kept["kept"] == "start" else f"the {kept['kept']} model" if kept["kept"] == "final" \
+    which = (
+        "the start"
+        if kept["kept"] == "start"
+        else f"the {kept['kept']} model"
+        if kept["kept"] == "final"
         else f"the model after {kept['kept']}"
+    )
     lines = [f"Kept: {which}; {kept['reason']}."]
     if kept.get("scores"):
-        lines.append("Validation " + kept.get("metric", "") + ": "
-                     + ", ".join(f"{s['at']} {s['score']:.4f}" for s in kept["scores"]) + ".")
+        lines.append(
+            "Validation "
+            + kept.get("metric", "")
+            + ": "
+            + ", ".join(f"{s['at']} {s['score']:.4f}" for s in kept["scores"])
+            + "."
+        )
     if kept.get("warning"):
         lines.append(f"Warning: {kept['warning']}.")
     return [" ".join(lines), ""]
@@ -300,9 +375,12 @@ def interval_card_lines(metrics: dict[str, Any]) -> list[str]:
     if not interval:
         return []
     name = interval["metric"]
-    return [f"Test {name} {test[name]:.4f}, bootstrap 95 % interval {interval['low']:.4f} to {interval['high']:.4f} "
-            f"({interval['resamples']} resamples of the {interval['examples']} test items, seed {interval['seed']}): "
-            "two models whose intervals overlap may differ by noise alone.", ""]
+    return [
+        f"Test {name} {test[name]:.4f}, bootstrap 95 % interval {interval['low']:.4f} to {interval['high']:.4f} "
+        f"({interval['resamples']} resamples of the {interval['examples']} test items, seed {interval['seed']}): "
+        "two models whose intervals overlap may differ by noise alone.",
+        "",
+    ]
 
 
 def search_card_lines(search: dict[str, Any]) -> list[str]:
@@ -310,13 +388,23 @@ def search_card_lines(search: dict[str, Any]) -> list[str]:
     trials, best = search.get("trials", []), search.get("best", {})
     winner = ", ".join(f"{k}={v}" for k, v in best.items())
     names = sorted({k for t in trials for k in t["params"]})
-    lines = ["## Settings search", "", f"Grid over {', '.join(names)}; the winner ({winner}) is this model.", "",
-             "| " + " | ".join(names) + " | metric | validation | test |",
-             "|" + " --- |" * (len(names) + 3)]
+    lines = [
+        "## Settings search",
+        "",
+        f"Grid over {', '.join(names)}; the winner ({winner}) is this model.",
+        "",
+        "| " + " | ".join(names) + " | metric | validation | test |",
+        "|" + " --- |" * (len(names) + 3),
+    ]
     for t in trials:
         metric = t["metric"] or ""
         score = (t["validation"] or {}).get(metric)
         test = (t["test"] or {}).get(metric)
-        lines.append("| " + " | ".join(str(t["params"].get(n)) for n in names) + f" | {metric} | "
-                     + " | ".join(f"{v:.4f}" if isinstance(v, (int, float)) else "" for v in (score, test)) + " |")
+        lines.append(
+            "| "
+            + " | ".join(str(t["params"].get(n)) for n in names)
+            + f" | {metric} | "
+            + " | ".join(f"{v:.4f}" if isinstance(v, (int, float)) else "" for v in (score, test))
+            + " |"
+        )
     return lines + [""]

@@ -42,12 +42,15 @@ def resolve_precision(precision: str) -> tuple[bool, bool]:
     if precision == "auto":
         return (bf16_ok, cuda and not bf16_ok)
     if precision == "bf16" and not bf16_ok:
-        raise TrainError("precision bf16 asked, but this machine has no GPU with bf16 "
-                         f"({'CUDA GPU without bf16' if cuda else 'no CUDA GPU'})",
-                         hint="use --set precision=auto (picks what the hardware has) or fp32")
+        raise TrainError(
+            "precision bf16 asked, but this machine has no GPU with bf16 "
+            f"({'CUDA GPU without bf16' if cuda else 'no CUDA GPU'})",
+            hint="use --set precision=auto (picks what the hardware has) or fp32",
+        )
     if precision == "fp16" and not cuda:
-        raise TrainError("precision fp16 asked, but this machine has no CUDA GPU",
-                         hint="use --set precision=auto or fp32")
+        raise TrainError(
+            "precision fp16 asked, but this machine has no CUDA GPU", hint="use --set precision=auto or fp32"
+        )
     return (precision == "bf16", precision == "fp16")
 
 
@@ -98,17 +101,35 @@ def training_arguments(settings, work_dir: Path, *, evaluate: bool, find_unused:
 
     bf16, fp16 = resolve_precision(settings.precision)
     args = dict(
-        output_dir=str(work_dir), seed=settings.seed, data_seed=settings.seed,
-        num_train_epochs=settings.epochs, max_steps=settings.max_steps,
-        per_device_train_batch_size=settings.batch_size, per_device_eval_batch_size=settings.eval_batch_size,
-        gradient_accumulation_steps=settings.gradient_accumulation, learning_rate=settings.learning_rate,
-        weight_decay=settings.weight_decay, warmup_steps=float(settings.warmup_ratio) if settings.warmup_ratio else 0, lr_scheduler_type="linear",
-        bf16=bf16, fp16=fp16, save_strategy="steps", save_steps=settings.save_steps,
-        save_total_limit=settings.save_total_limit, logging_steps=settings.logging_steps, logging_first_step=True,
+        output_dir=str(work_dir),
+        seed=settings.seed,
+        data_seed=settings.seed,
+        num_train_epochs=settings.epochs,
+        max_steps=settings.max_steps,
+        per_device_train_batch_size=settings.batch_size,
+        per_device_eval_batch_size=settings.eval_batch_size,
+        gradient_accumulation_steps=settings.gradient_accumulation,
+        learning_rate=settings.learning_rate,
+        weight_decay=settings.weight_decay,
+        warmup_steps=float(settings.warmup_ratio) if settings.warmup_ratio else 0,
+        lr_scheduler_type="linear",
+        bf16=bf16,
+        fp16=fp16,
+        save_strategy="steps",
+        save_steps=settings.save_steps,
+        save_total_limit=settings.save_total_limit,
+        logging_steps=settings.logging_steps,
+        logging_first_step=True,
         eval_strategy="epoch" if evaluate and settings.eval_each_epoch else "no",
-        report_to=[], disable_tqdm=True, dataloader_num_workers=settings.num_workers,
-        remove_unused_columns=False, ddp_find_unused_parameters=find_unused,
-        use_cpu=not _cuda(), log_level="warning", save_only_model=False)
+        report_to=[],
+        disable_tqdm=True,
+        dataloader_num_workers=settings.num_workers,
+        remove_unused_columns=False,
+        ddp_find_unused_parameters=find_unused,
+        use_cpu=not _cuda(),
+        log_level="warning",
+        save_only_model=False,
+    )
     args.update(extra)
     try:
         return TrainingArguments(**args)
@@ -132,8 +153,11 @@ def last_checkpoint(work_dir: Path) -> str | None:
 
     if not work_dir.is_dir():
         return None
-    found = sorted((p for p in work_dir.glob("checkpoint-*") if p.name.split("-")[-1].isdigit()),
-                   key=lambda p: int(p.name.split("-")[-1]), reverse=True)
+    found = sorted(
+        (p for p in work_dir.glob("checkpoint-*") if p.name.split("-")[-1].isdigit()),
+        key=lambda p: int(p.name.split("-")[-1]),
+        reverse=True,
+    )
     for folder in found:
         if all((folder / name).is_file() for name in CHECKPOINT_FILES) and any(folder.glob("rng_state*")):
             return str(folder)
@@ -166,4 +190,3 @@ def fit(trainer, work_dir: Path, resume: bool) -> Any:
     checkpoint = last_checkpoint(work_dir) if resume else None
     trainer.train(resume_from_checkpoint=checkpoint)
     return {"resumed_from": Path(checkpoint).name if checkpoint else None, "world_size": world_size()}
-

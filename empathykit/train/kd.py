@@ -24,10 +24,10 @@ from typing import Any
 
 from empathykit.errors import InputError, TrainError
 from empathykit.progress import Progress
+from empathykit.train import data as training_data
 from empathykit.train import folder as mf
 from empathykit.train import hf, labels
 from empathykit.train.classifier import MAIN, ClassifierFamily, ClassifierSettings, collator, encode_split
-from empathykit.train import data as training_data
 from empathykit.train.modeling import batched_logits, build_model, save_model
 from empathykit.train.settings import setting
 from empathykit.train.skeleton import TrainingRun
@@ -35,12 +35,17 @@ from empathykit.train.skeleton import TrainingRun
 
 @dataclass
 class KDSettings(ClassifierSettings):
-    annealing: bool = setting(True, "distil from teachers with lambda rising 0→1 (false: plain multi-task on one-hot labels)")
+    annealing: bool = setting(
+        True, "distil from teachers with lambda rising 0→1 (false: plain multi-task on one-hot labels)"
+    )
     aux: dict = setting({}, "auxiliary tasks NAME: DATA (export folder or DATASET:PATH); also --aux NAME=DATA")
     teachers: dict = setting({}, "trained teacher folders NAME: MODEL_DIR ('main' or an aux name); also --teacher")
     teacher_epochs: float = setting(0.0, "epochs for each teacher trained here (0: same as epochs)")
-    aux_max_examples: int = setting(0, "use at most this many training examples per auxiliary task, and as many for its teacher's "
-                                       "validation/test metrics (seeded samples; 0: all)")
+    aux_max_examples: int = setting(
+        0,
+        "use at most this many training examples per auxiliary task, and as many for its teacher's "
+        "validation/test metrics (seeded samples; 0: all)",
+    )
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -93,37 +98,64 @@ class KDFamily(ClassifierFamily):
     def check(self, data, settings) -> None:
         labels.check_labels(data, kinds=("choice",), family=self.name)
         if settings is not None and settings.class_weights != "none":
-            raise TrainError("family 'kd' does not weigh classes (its targets mix gold and teacher labels)",
-                             hint="--set class_weights=none")
+            raise TrainError(
+                "family 'kd' does not weigh classes (its targets mix gold and teacher labels)",
+                hint="--set class_weights=none",
+            )
 
-    def train(self, data, settings, out_dir: Path, *, resume: bool = False, on_progress: Progress | None = None,
-              command: str | None = None) -> dict[str, Any]:
+    def train(
+        self,
+        data,
+        settings,
+        out_dir: Path,
+        *,
+        resume: bool = False,
+        on_progress: Progress | None = None,
+        command: str | None = None,
+    ) -> dict[str, Any]:
         self.check(data, settings)
         tasks = {MAIN: data, **self._aux_data(settings)}
         teachers = self._teacher_paths(settings, tasks)
         with TrainingRun(self, data, settings, out_dir, resume=resume, command=command, on_progress=on_progress) as run:
             if settings.annealing:
-                teachers = {name: teachers.get(name) or self._train_teacher(name, task, settings, run.work, resume)
-                            for name, task in tasks.items()}
+                teachers = {
+                    name: teachers.get(name) or self._train_teacher(name, task, settings, run.work, resume)
+                    for name, task in tasks.items()
+                }
                 hf.seed_everything(settings.seed)  # the student starts the same whether teachers were trained here
             tokenizer, names = run.tokenizer, list(tasks)
             sizes = [len(tasks[n].label_names) for n in names]
             model = build_model(run.base, dict(zip(names, sizes)), settings.pooling, settings.dropout)
             trainer = kd_trainer_class()(
-                model=model, args=hf.training_arguments(settings, run.work, evaluate=False, label_names=["labels"]),
-                train_dataset=self._mixed(tasks, teachers, tokenizer, settings), data_collator=collator(tokenizer),
-                callbacks=[hf.progress_callback(on_progress)])
+                model=model,
+                args=hf.training_arguments(settings, run.work, evaluate=False, label_names=["labels"]),
+                train_dataset=self._mixed(tasks, teachers, tokenizer, settings),
+                data_collator=collator(tokenizer),
+                callbacks=[hf.progress_callback(on_progress)],
+            )
             trainer.task_names, trainer.task_sizes, trainer.annealing = names, sizes, settings.annealing
-            facts = run.fit(trainer, score=lambda: self._split_metrics(model, tokenizer, data, "validation", settings,
-                                                                      None))
+            facts = run.fit(
+                trainer, score=lambda: self._split_metrics(model, tokenizer, data, "validation", settings, None)
+            )
             if not run.main:
                 return {}
             model.eval()
             metrics = run.held_out(lambda split: self._split_metrics(model, tokenizer, data, split, settings, None))
-            config = {"heads": dict(zip(names, sizes)), "pooling": settings.pooling, "scale": None,
-                      "tasks": {n: {"source": t.source, "task": t.task, "label_names": t.label_names,
-                                    "train_examples": len(t.split("train"))} for n, t in tasks.items()},
-                      "teachers": {n: str(p) for n, p in teachers.items() if p} if settings.annealing else {}}
+            config = {
+                "heads": dict(zip(names, sizes)),
+                "pooling": settings.pooling,
+                "scale": None,
+                "tasks": {
+                    n: {
+                        "source": t.source,
+                        "task": t.task,
+                        "label_names": t.label_names,
+                        "train_examples": len(t.split("train")),
+                    }
+                    for n, t in tasks.items()
+                },
+                "teachers": {n: str(p) for n, p in teachers.items() if p} if settings.annealing else {},
+            }
             return run.finish(lambda tmp: save_model(model, tokenizer, tmp), {**metrics, **facts}, extra_config=config)
 
     def _mixed(self, tasks: dict[str, Any], teachers: dict[str, Path | None], tokenizer, settings):
@@ -135,15 +167,18 @@ class KDFamily(ClassifierFamily):
         for index, (name, task) in enumerate(tasks.items()):
             split = task.split("train")
             probs = self._teacher_probs(teachers.get(name), split, task, width, settings)
-            parts.append(encode_split(split.add_column("teacher", probs), tokenizer, task, settings, None,
-                                      task_id=index))
+            parts.append(
+                encode_split(split.add_column("teacher", probs), tokenizer, task, settings, None, task_id=index)
+            )
         return concatenate_datasets(parts)
 
     def _aux_data(self, settings) -> dict[str, Any]:
 
         if not settings.aux:
-            raise TrainError("family 'kd' needs at least one auxiliary task",
-                             hint="add --aux NAME=DATA, e.g. --aux sst=sst2:../shared/data/aux/sst2")
+            raise TrainError(
+                "family 'kd' needs at least one auxiliary task",
+                hint="add --aux NAME=DATA, e.g. --aux sst=sst2:../shared/data/aux/sst2",
+            )
         result = {}
         for name, spec in settings.aux.items():
             if name == MAIN or not name.isidentifier():
@@ -166,8 +201,10 @@ class KDFamily(ClassifierFamily):
             if info is None:
                 raise InputError(f"teacher {name}={path}: not a model folder written by `empathykit train`")
             if info.get("label_names") != tasks[name].label_names:
-                raise InputError(f"teacher {name}={path} predicts {info.get('label_names')}, but task {name!r} "
-                                 f"has labels {tasks[name].label_names}")
+                raise InputError(
+                    f"teacher {name}={path} predicts {info.get('label_names')}, but task {name!r} "
+                    f"has labels {tasks[name].label_names}"
+                )
             paths[name] = Path(path)
         return paths
 
@@ -180,8 +217,11 @@ class KDFamily(ClassifierFamily):
         values["epochs"] = settings.teacher_epochs or settings.epochs
         if settings.aux_max_examples and name != MAIN:  # a teacher's own metrics are a side fact: cap their cost too
             cap = settings.aux_max_examples
-            held = {k: v.shuffle(seed=settings.seed).select(range(min(len(v), cap)))
-                    for k, v in task.dataset.items() if k != "train"}
+            held = {
+                k: v.shuffle(seed=settings.seed).select(range(min(len(v), cap)))
+                for k, v in task.dataset.items()
+                if k != "train"
+            }
             task = dataclasses.replace(task, dataset=type(task.dataset)({**task.dataset, **held}))
         ClassifierFamily().train(task, ClassifierSettings(**values), out, resume=resume and mf.run_dir(out).is_dir())
         return out
@@ -193,10 +233,10 @@ class KDFamily(ClassifierFamily):
             return [[0.0] * width for _ in range(len(split))]
         model, tokenizer, _, _, _ = ClassifierFamily().load(teacher)
         texts = [[t if isinstance(t, str) else "" for t in split[c]] for c in task.inputs]
-        logits = batched_logits(model, tokenizer, texts, max_length=settings.max_length,
-                                batch_size=settings.eval_batch_size, task=MAIN)
+        logits = batched_logits(
+            model, tokenizer, texts, max_length=settings.max_length, batch_size=settings.eval_batch_size, task=MAIN
+        )
         probs = torch.softmax(logits, dim=1)
         padded = torch.zeros((len(split), width))
-        padded[:, :probs.shape[1]] = probs
+        padded[:, : probs.shape[1]] = probs
         return padded.tolist()
-

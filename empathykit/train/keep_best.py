@@ -42,8 +42,10 @@ def main_metric(metrics: dict[str, Any]) -> tuple[str, float]:
     """``(name, score)`` of a run's validation metrics (higher is better)."""
     found = validation_score(metrics.get("validation") or {})
     if found is None:
-        raise TrainError("the settings search scores trials on the validation split, and this run has no validation "
-                         "metrics", hint="train on data with a validation split")
+        raise TrainError(
+            "the settings search scores trials on the validation split, and this run has no validation metrics",
+            hint="train on data with a validation split",
+        )
     return found
 
 
@@ -79,8 +81,12 @@ class KeepBest:
         if not self.active:
             return
         if self.examples < self.settings.min_validation:
-            log.warning("keep_best: the validation split has %d items, under min_validation=%d; too few to tell "
-                        "models apart reliably", self.examples, self.settings.min_validation)
+            log.warning(
+                "keep_best: the validation split has %d items, under min_validation=%d; too few to tell "
+                "models apart reliably",
+                self.examples,
+                self.settings.min_validation,
+            )
         saved = self.folder / RECORD
         if resumed and saved.is_file() and (self.folder / WEIGHTS).is_file():
             self.record = json.loads(saved.read_text(encoding="utf-8"))
@@ -113,18 +119,27 @@ class KeepBest:
         metric = best["metric"]
         shown = lambda e: f"{e['at']} {_unsigned(metric, e['score']):.4f}"
         if best["at"] == "start":
-            reason = f"training did not beat the starting model on validation {metric} ({shown(best)} >= {shown(final)})"
+            reason = (
+                f"training did not beat the starting model on validation {metric} ({shown(best)} >= {shown(final)})"
+            )
         elif restored:
             beaten = ">" if best["score"] > final["score"] else ">=, and a later model must do better"
             reason = f"{best['at']} scored best on validation {metric} ({shown(best)} {beaten} {shown(final)})"
         else:
             reason = f"the final model scored best on validation {metric} ({shown(final)})"
-        kept = {"kept": "start" if best["at"] == "start" else best["at"], "reason": reason, "metric": metric,
-                "score": _unsigned(metric, best["score"]), "validation_examples": self.examples,
-                "scores": [{**s, "score": _unsigned(metric, s["score"])} for s in self.record["scores"]]}
+        kept = {
+            "kept": "start" if best["at"] == "start" else best["at"],
+            "reason": reason,
+            "metric": metric,
+            "score": _unsigned(metric, best["score"]),
+            "validation_examples": self.examples,
+            "scores": [{**s, "score": _unsigned(metric, s["score"])} for s in self.record["scores"]],
+        }
         if self.examples < self.settings.min_validation:
-            kept["warning"] = (f"validation split of {self.examples} items, under min_validation="
-                               f"{self.settings.min_validation}: the choice may be noise")
+            kept["warning"] = (
+                f"validation split of {self.examples} items, under min_validation="
+                f"{self.settings.min_validation}: the choice may be noise"
+            )
         return kept
 
     def callback(self):
@@ -159,8 +174,10 @@ class KeepBest:
             self.model.train(was_training)
         found = validation_score(metrics)
         if found is None:
-            raise TrainError(f"keep_best: the validation metrics have none of {[m for m, _ in MAIN_METRICS]}",
-                             hint="--set keep_best=false")
+            raise TrainError(
+                f"keep_best: the validation metrics have none of {[m for m, _ in MAIN_METRICS]}",
+                hint="--set keep_best=false",
+            )
         return found
 
     def _save_weights(self) -> None:

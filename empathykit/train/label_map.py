@@ -31,7 +31,9 @@ def parse_label_map(value: str) -> dict[str, list[str]]:
     for model_class, data_classes in parse_list(value, "--label-map", EXAMPLE, form="MODEL_CLASS=DATA_CLASS"):
         names = [n.strip() for n in data_classes.split("+") if n.strip()]
         if not names:
-            raise InputError(f"--label-map {model_class}={data_classes}: expected MODEL_CLASS=DATA_CLASS (e.g. {EXAMPLE})")
+            raise InputError(
+                f"--label-map {model_class}={data_classes}: expected MODEL_CLASS=DATA_CLASS (e.g. {EXAMPLE})"
+            )
         mapping.setdefault(model_class, []).extend(names)
     return mapping
 
@@ -43,8 +45,10 @@ def plan_label_map(data, model_labels: dict[str, Any], mapping: dict[str, list[s
     data_names: list[str] = list(data.label_names or [])
     both = f"model labels {model_names}, data labels {data_names} ({data.source}, task {data.task!r})"
     if data.kind != "choice" or model_labels.get("kind") != "choice":
-        raise InputError(f"--label-map maps single-label classes; the model has {model_labels.get('kind')} labels "
-                         f"and the data {data.kind} labels")
+        raise InputError(
+            f"--label-map maps single-label classes; the model has {model_labels.get('kind')} labels "
+            f"and the data {data.kind} labels"
+        )
     unknown_model = [m for m in mapping if m not in model_names]
     if unknown_model:
         raise InputError(f"--label-map names {unknown_model}, not a class of the model; {both}")
@@ -57,13 +61,16 @@ def plan_label_map(data, model_labels: dict[str, Any], mapping: dict[str, list[s
         return "model", _gold_in_model_classes(data, mapping, model_names, data_names, both)
     joined = [m for m, names in mapping.items() if len(names) > 1]
     if joined:
-        raise InputError(f"--label-map joins model classes into one data class and splits {joined} over several; "
-                         f"{both}", hint="map each model class to one data class, e.g. "
-                                         "seeking=empathy,providing=empathy,none=none")
+        raise InputError(
+            f"--label-map joins model classes into one data class and splits {joined} over several; {both}",
+            hint="map each model class to one data class, e.g. seeking=empathy,providing=empathy,none=none",
+        )
     unmapped = [m for m in model_names if m not in mapping]
     if unmapped:
-        raise InputError(f"--label-map gives no data class for model class(es) {unmapped}; {both}",
-                         hint="map every model class, e.g. seeking=empathy,providing=empathy,none=none")
+        raise InputError(
+            f"--label-map gives no data class for model class(es) {unmapped}; {both}",
+            hint="map every model class, e.g. seeking=empathy,providing=empathy,none=none",
+        )
     return "data", {model_names.index(m): data_names.index(names[0]) for m, names in mapping.items()}
 
 
@@ -71,8 +78,10 @@ def _gold_in_model_classes(data, mapping, model_names: list[str], data_names: li
     target = {data_names.index(name): model_names.index(m) for m, names in mapping.items() for name in names}
     unmapped = [n for i, n in enumerate(data_names) if i not in target]
     if unmapped:
-        raise InputError(f"--label-map gives no model class for data class(es) {unmapped}; {both}",
-                         hint="map every data class, e.g. high=seeking+providing,low=none")
+        raise InputError(
+            f"--label-map gives no model class for data class(es) {unmapped}; {both}",
+            hint="map every data class, e.g. high=seeking+providing,low=none",
+        )
     column = data.label_column
 
     def remap(row: dict[str, Any]) -> dict[str, Any]:
@@ -82,8 +91,15 @@ def _gold_in_model_classes(data, mapping, model_names: list[str], data_names: li
     return dataclasses.replace(data, dataset=data.dataset.map(remap), label_names=model_names)
 
 
-def score_mapped_predictions(family, model_dir: Path, data, split: str, model_to_data: dict[int, int],
-                             model_names: Sequence[str], figures_dir: Path | None) -> dict[str, Any]:
+def score_mapped_predictions(
+    family,
+    model_dir: Path,
+    data,
+    split: str,
+    model_to_data: dict[int, int],
+    model_names: Sequence[str],
+    figures_dir: Path | None,
+) -> dict[str, Any]:
     """Metrics in the data's classes of the model's predictions on ``split``, each mapped to its data class."""
     rows = data.split(split)
     gold = rows[data.label_column]
@@ -91,8 +107,12 @@ def score_mapped_predictions(family, model_dir: Path, data, split: str, model_to
     records = [rows[i] for i in keep]
     answers = family.predict(Path(model_dir), records)
     by_name = {name: model_to_data[i] for i, name in enumerate(model_names)}
-    predicted = [by_name[a["prediction"][0] if isinstance(a["prediction"], list) else a["prediction"]]
-                 if a["prediction"] is not None else -1 for a in answers]
+    predicted = [
+        by_name[a["prediction"][0] if isinstance(a["prediction"], list) else a["prediction"]]
+        if a["prediction"] is not None
+        else -1
+        for a in answers
+    ]
     result = classification_metrics([gold[i] for i in keep], predicted, data.label_names)
     result["label_map"] = {name: data.label_names[j] for name, j in by_name.items()}
     return add_confusion_figure(result, data.label_names, figures_dir, model_dir, split)

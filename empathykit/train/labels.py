@@ -24,15 +24,19 @@ def head_size(kind: str, names: Sequence[str] | None) -> int:
 def check_labels(data, *, kinds: Sequence[str], soft: bool = False, family: str = "classifier") -> None:
     """One line for each way ``data`` cannot train a head of ``kinds``; nothing is trained before."""
     if data.kind not in kinds:
-        raise InputError(f"{data.source}: task {data.task!r} has {data.kind} labels; family {family!r} trains "
-                         f"{' / '.join(kinds)} labels")
+        raise InputError(
+            f"{data.source}: task {data.task!r} has {data.kind} labels; family {family!r} trains "
+            f"{' / '.join(kinds)} labels"
+        )
     train = data.split("train")
     columns = train.column_names
     missing = [c for c in [*data.inputs, data.label_column] if c not in columns]
     if missing:
         raise InputError(f"{data.source}: no column(s) {missing} that family {family!r} needs; it has {columns}")
     if not 1 <= len(data.inputs) <= 2:
-        raise InputError(f"{data.source}: family {family!r} reads one text or a pair; the task has inputs {data.inputs}")
+        raise InputError(
+            f"{data.source}: family {family!r} reads one text or a pair; the task has inputs {data.inputs}"
+        )
     if len(train) == 0:
         raise InputError(f"{data.source}: the training split is empty")
     values = train[data.label_column]
@@ -41,22 +45,30 @@ def check_labels(data, *, kinds: Sequence[str], soft: bool = False, family: str 
         present = sorted({v for v in values if v is not None and v >= 0})
         if len(present) < 2:
             only = [data.label_names[v] for v in present] if data.label_names else present
-            raise InputError(f"{data.source}: the training split has one class only ({only}); a classifier "
-                             "needs at least two", hint="check the export's splits and labels")
+            raise InputError(
+                f"{data.source}: the training split has one class only ({only}); a classifier needs at least two",
+                hint="check the export's splits and labels",
+            )
     if soft and DISTRIBUTION not in columns:
-        raise InputError(f"{data.source}: soft_labels=true needs a {DISTRIBUTION!r} column, which this export lacks",
-                         hint="export with a label distribution, or --set soft_labels=false")
+        raise InputError(
+            f"{data.source}: soft_labels=true needs a {DISTRIBUTION!r} column, which this export lacks",
+            hint="export with a label distribution, or --set soft_labels=false",
+        )
 
 
 def _check_kind(data, values: list) -> None:
     sample = next((v for v in values if v is not None), None)
     expected = {"choice": "class ids (integers)", "multichoice": "lists of class ids", "rating": "numbers"}[data.kind]
-    ok = {"choice": lambda v: isinstance(v, int) and not isinstance(v, bool),
-          "multichoice": lambda v: isinstance(v, list),
-          "rating": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool)}[data.kind]
+    ok = {
+        "choice": lambda v: isinstance(v, int) and not isinstance(v, bool),
+        "multichoice": lambda v: isinstance(v, list),
+        "rating": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
+    }[data.kind]
     if sample is None or not ok(sample):
-        raise InputError(f"{data.source}: label column {data.label_column!r} holds {type(sample).__name__} values, "
-                         f"not {expected} as a {data.kind} task needs")
+        raise InputError(
+            f"{data.source}: label column {data.label_column!r} holds {type(sample).__name__} values, "
+            f"not {expected} as a {data.kind} task needs"
+        )
 
 
 def scale_of(data) -> tuple[float, float]:
@@ -108,8 +120,9 @@ def decode(kind: str, logits, names: Sequence[str] | None, scale, threshold: flo
         confidence = torch.where(chosen, probs, 1 - probs).mean(dim=1)
         for mask, c in zip(chosen.tolist(), confidence.tolist()):
             picked = [j for j, on in enumerate(mask) if on]
-            rows.append({"prediction": [names[j] for j in picked] if names else picked,
-                         "prediction_score": c, "index": mask})
+            rows.append(
+                {"prediction": [names[j] for j in picked] if names else picked, "prediction_score": c, "index": mask}
+            )
     else:
         low, high = scale
         for v in logits[:, 0].tolist():

@@ -29,8 +29,10 @@ def classification_metrics(y_true: Sequence[int], y_pred: Sequence[int], names: 
     result: dict[str, Any] = {
         "accuracy": float(accuracy_score(y_true, y_pred)),
         "macro_f1": float(f1_score(y_true, y_pred, labels=labels, average="macro", zero_division=0)),
-        "per_class": {name: {"precision": float(p[i]), "recall": float(r[i]), "f1": float(f[i]), "support": int(s[i])}
-                      for i, name in enumerate(names)},
+        "per_class": {
+            name: {"precision": float(p[i]), "recall": float(r[i]), "f1": float(f[i]), "support": int(s[i])}
+            for i, name in enumerate(names)
+        },
         "confusion_matrix": np.asarray(confusion_matrix(y_true, y_pred, labels=labels)).tolist(),
         "examples": len(y_true),
         "ci95": bootstrap_interval("macro_f1", one_hot(y_true, len(names)), one_hot(y_pred, len(names))),
@@ -51,8 +53,10 @@ def multilabel_metrics(y_true, y_pred, names: Sequence[str]) -> dict[str, Any]:
         "macro_f1": float(f1_score(y_true, y_pred, average="macro", zero_division=0)),
         "exact_match": float((y_true == y_pred).all(axis=1).mean()) if len(y_true) else 0.0,
         "ci95": bootstrap_interval("macro_f1", y_true.reshape(len(y_true), -1), y_pred.reshape(len(y_pred), -1)),
-        "per_class": {name: {"precision": float(p[i]), "recall": float(r[i]), "f1": float(f[i]), "support": int(s[i])}
-                      for i, name in enumerate(names)},
+        "per_class": {
+            name: {"precision": float(p[i]), "recall": float(r[i]), "f1": float(f[i]), "support": int(s[i])}
+            for i, name in enumerate(names)
+        },
         "examples": int(len(y_true)),
     }
 
@@ -99,8 +103,9 @@ def resample_counts(n: int, resamples: int = RESAMPLES, seed: int = SEED):
     return counts
 
 
-def bootstrap_interval(metric: str, gold, predicted, *, resamples: int = RESAMPLES, seed: int = SEED,
-                       confidence: float = CONFIDENCE) -> dict[str, Any] | None:
+def bootstrap_interval(
+    metric: str, gold, predicted, *, resamples: int = RESAMPLES, seed: int = SEED, confidence: float = CONFIDENCE
+) -> dict[str, Any] | None:
     """Percentile bootstrap interval of ``metric`` over the items: ``macro_f1`` from one-hot (or
     multi-label) ``gold``/``predicted`` rows, or ``pearson`` from two value columns.
     Each resample is scored as the metric function scores the whole split; None for under two items."""
@@ -119,9 +124,16 @@ def bootstrap_interval(metric: str, gold, predicted, *, resamples: int = RESAMPL
     else:
         raise ValueError(f"no bootstrap for metric {metric!r}")
     tail = 100 * (1 - confidence) / 2
-    low, high = (np.nanpercentile(values, [tail, 100 - tail]) if np.isfinite(values).any() else (np.nan, np.nan))
-    return {"metric": metric, "low": float(low), "high": float(high), "confidence": confidence,
-            "resamples": resamples, "seed": seed, "examples": int(len(gold))}
+    low, high = np.nanpercentile(values, [tail, 100 - tail]) if np.isfinite(values).any() else (np.nan, np.nan)
+    return {
+        "metric": metric,
+        "low": float(low),
+        "high": float(high),
+        "confidence": confidence,
+        "resamples": resamples,
+        "seed": seed,
+        "examples": int(len(gold)),
+    }
 
 
 def _weighted_pearson(counts, x, y):
@@ -130,7 +142,7 @@ def _weighted_pearson(counts, x, y):
     n = counts.sum(axis=1)
     mx, my = counts @ x / n, counts @ y / n
     cov = counts @ (x * y) / n - mx * my
-    vx, vy = counts @ (x * x) / n - mx ** 2, counts @ (y * y) / n - my ** 2
+    vx, vy = counts @ (x * x) / n - mx**2, counts @ (y * y) / n - my**2
     with np.errstate(invalid="ignore", divide="ignore"):
         r = cov / np.sqrt(vx * vy)
     return np.where((vx > 1e-12) & (vy > 1e-12), r, np.nan)
@@ -155,8 +167,9 @@ def confusion_png(matrix: Sequence[Sequence[int]], names: Sequence[str], path: P
     high = values.max() if values.size else 0
     for i in range(values.shape[0]):
         for j in range(values.shape[1]):
-            ax.text(j, i, str(values[i, j]), ha="center", va="center",
-                    color="white" if values[i, j] > high / 2 else "black")
+            ax.text(
+                j, i, str(values[i, j]), ha="center", va="center", color="white" if values[i, j] > high / 2 else "black"
+            )
     fig.tight_layout()
     with atomic_path(path, suffix=".png", output="figure", label="figure") as tmp:
         fig.savefig(tmp, dpi=120, format="png")
@@ -164,8 +177,9 @@ def confusion_png(matrix: Sequence[Sequence[int]], names: Sequence[str], path: P
     return path
 
 
-def add_confusion_figure(result: dict[str, Any], names: Sequence[str], out_dir: str | Path | None,
-                         model_dir: str | Path, split: str) -> dict[str, Any]:
+def add_confusion_figure(
+    result: dict[str, Any], names: Sequence[str], out_dir: str | Path | None, model_dir: str | Path, split: str
+) -> dict[str, Any]:
     """``result`` with ``figures``: its confusion matrix drawn into ``out_dir/confusion_SPLIT.png``
     (nothing without an ``out_dir`` or a matrix)."""
     if out_dir is not None and "confusion_matrix" in result:
@@ -176,8 +190,9 @@ def add_confusion_figure(result: dict[str, Any], names: Sequence[str], out_dir: 
     return result
 
 
-def retrieval_metrics(a_ids: Sequence[str], b_ids: Sequence[str], human: Sequence[float],
-                      model: Sequence[float]) -> dict[str, Any]:
+def retrieval_metrics(
+    a_ids: Sequence[str], b_ids: Sequence[str], human: Sequence[float], model: Sequence[float]
+) -> dict[str, Any]:
     """EmpathicStories' retrieval metrics over the pairs' stories (each story a query)."""
     from scipy.stats import kendalltau, spearmanr
 
@@ -197,6 +212,11 @@ def retrieval_metrics(a_ids: Sequence[str], b_ids: Sequence[str], human: Sequenc
         if len(set(h)) > 1 and len(set(m)) > 1:
             taus.append(float(kendalltau(m, h)[0]))
             rhos.append(float(spearmanr(m, h)[0]))
-    mean = lambda xs: sum(xs) / len(xs) if xs else None  # noqa: E731
-    return {"precision_at_1": mean(p1), "kendall_tau": mean(taus), "spearman_rho": mean(rhos),
-            "queries": len(p1), "queries_ranked": len(taus)}
+    mean = lambda xs: sum(xs) / len(xs) if xs else None
+    return {
+        "precision_at_1": mean(p1),
+        "kendall_tau": mean(taus),
+        "spearman_rho": mean(rhos),
+        "queries": len(p1),
+        "queries_ranked": len(taus),
+    }

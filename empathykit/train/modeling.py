@@ -62,8 +62,10 @@ def save_model(model, tokenizer, folder: Path) -> None:
     model = getattr(model, "module", model)
     model.encoder.save_pretrained(str(folder / "encoder"), safe_serialization=True)
     tokenizer.save_pretrained(str(folder))
-    save_file({k: v.detach().contiguous().cpu() for k, v in model.heads.state_dict().items()},
-              str(folder / "heads.safetensors"))
+    save_file(
+        {k: v.detach().contiguous().cpu() for k, v in model.heads.state_dict().items()},
+        str(folder / "heads.safetensors"),
+    )
 
 
 def load_model(folder: Path, heads: dict[str, int], pooling: str):
@@ -80,8 +82,16 @@ def load_model(folder: Path, heads: dict[str, int], pooling: str):
     return model, tokenizer
 
 
-def batched_logits(model, tokenizer, texts: list[list[str]], *, max_length: int, batch_size: int, task: str,
-                   on_progress: Progress | None = None):
+def batched_logits(
+    model,
+    tokenizer,
+    texts: list[list[str]],
+    *,
+    max_length: int,
+    batch_size: int,
+    task: str,
+    on_progress: Progress | None = None,
+):
     """Logits of ``task``'s head for rows of one text or a pair (``texts``: one list per input)."""
     import torch
 
@@ -91,7 +101,7 @@ def batched_logits(model, tokenizer, texts: list[list[str]], *, max_length: int,
     count = Counter(on_progress, "predicting", total=rows)
     with torch.inference_mode():
         for start in range(0, rows, batch_size):
-            chunk = [column[start:start + batch_size] for column in texts]
+            chunk = [column[start : start + batch_size] for column in texts]
             encoded = tokenizer(*chunk[:2], truncation=True, max_length=max_length, padding=True, return_tensors="pt")
             encoded = {k: v.to(device) for k, v in encoded.items()}
             out.append(model(**encoded, task=task).float().cpu())

@@ -60,8 +60,9 @@ def _f1(hits_p: float, predicted: float, hits_r: float, gold: float) -> dict[str
     return {"precision": precision, "recall": recall, "f1": f1}
 
 
-def iou_counts(predicted: Sequence[Sequence[Span]], gold: Sequence[Sequence[Span]],
-               threshold: float = IOU_THRESHOLD) -> tuple[int, int, int]:
+def iou_counts(
+    predicted: Sequence[Sequence[Span]], gold: Sequence[Sequence[Span]], threshold: float = IOU_THRESHOLD
+) -> tuple[int, int, int]:
     """``(hits, predicted spans, gold spans)``: a predicted span hits at IOU ≥ ``threshold`` with a gold one."""
     hits = total_p = total_g = 0
     for pred_spans, gold_spans in zip(predicted, gold, strict=True):
@@ -71,8 +72,9 @@ def iou_counts(predicted: Sequence[Sequence[Span]], gold: Sequence[Sequence[Span
     return hits, total_p, total_g
 
 
-def iou_f1(predicted: Sequence[Sequence[Span]], gold: Sequence[Sequence[Span]],
-           threshold: float = IOU_THRESHOLD) -> dict[str, float]:
+def iou_f1(
+    predicted: Sequence[Sequence[Span]], gold: Sequence[Sequence[Span]], threshold: float = IOU_THRESHOLD
+) -> dict[str, float]:
     """ERASER's IOU precision/recall/F1 over documents (one list of spans per response)."""
     hits, total_p, total_g = iou_counts(predicted, gold, threshold)
     return _f1(hits, total_p, hits, total_g)
@@ -89,18 +91,31 @@ def token_f1(predicted: Sequence[Sequence[int]], gold: Sequence[Sequence[int]]) 
     return _f1(tp, tp + fp, tp, tp + fn)
 
 
-def rationale_metrics(predicted: Sequence[Sequence[int]], gold: Sequence[Sequence[int]],
-                      batch: int = REFERENCE_BATCH) -> dict[str, float]:
+def rationale_metrics(
+    predicted: Sequence[Sequence[int]], gold: Sequence[Sequence[int]], batch: int = REFERENCE_BATCH
+) -> dict[str, float]:
     """Token F1 and IOU-F1 over the whole split, and the reference's per-batch means beside them."""
     pred_runs, gold_runs = [runs(t) for t in predicted], [runs(t) for t in gold]
     tokens, spans = token_f1(predicted, gold), iou_f1(pred_runs, gold_runs)
     chunks = range(0, len(predicted), batch)
-    per_batch = [(token_f1(predicted[i:i + batch], gold[i:i + batch])["f1"],
-                  iou_f1(pred_runs[i:i + batch], gold_runs[i:i + batch])["f1"]) for i in chunks]
-    mean = (lambda k: sum(b[k] for b in per_batch) / len(per_batch) if per_batch else 0.0)
-    return {"token_f1": tokens["f1"], "token_precision": tokens["precision"], "token_recall": tokens["recall"],
-            "iou_f1": spans["f1"], "iou_precision": spans["precision"], "iou_recall": spans["recall"],
-            "token_f1_batch_mean": mean(0), "iou_f1_batch_mean": mean(1)}
+    per_batch = [
+        (
+            token_f1(predicted[i : i + batch], gold[i : i + batch])["f1"],
+            iou_f1(pred_runs[i : i + batch], gold_runs[i : i + batch])["f1"],
+        )
+        for i in chunks
+    ]
+    mean = lambda k: sum(b[k] for b in per_batch) / len(per_batch) if per_batch else 0.0
+    return {
+        "token_f1": tokens["f1"],
+        "token_precision": tokens["precision"],
+        "token_recall": tokens["recall"],
+        "iou_f1": spans["f1"],
+        "iou_precision": spans["precision"],
+        "iou_recall": spans["recall"],
+        "token_f1_batch_mean": mean(0),
+        "iou_f1_batch_mean": mean(1),
+    }
 
 
 def char_spans(tags: Sequence[int], offsets: Sequence[Sequence[int]], text: str, label: str) -> list[dict[str, Any]]:

@@ -27,13 +27,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
-from empathykit.errors import InputError, path_problem
-from empathykit.records import FORMATS, read_records
-from empathykit.textfiles import not_utf8, text_encoding
 from empathykit.config import embeddings_cache_dir
-from empathykit.errors import OutputError
+from empathykit.errors import InputError, OutputError, path_problem
 from empathykit.io import atomic_path
 from empathykit.progress import Progress, report
+from empathykit.records import FORMATS, read_records
+from empathykit.textfiles import not_utf8, text_encoding
 from empathykit.train import folder as mf
 from empathykit.train.choices import INDEXES
 from empathykit.train.similarity import ENCODER, embed, load_encoder
@@ -60,8 +59,10 @@ def read_corpus(path: str | Path, text_column: str | None = None) -> Corpus:
     if rows and text_column is None:
         text_column = next((c for c in TEXT_COLUMNS if c in rows[0]), None)
         if text_column is None:
-            raise InputError(f"corpus {path}: no story column (looked for {', '.join(TEXT_COLUMNS)})",
-                             hint="name it with --text-column")
+            raise InputError(
+                f"corpus {path}: no story column (looked for {', '.join(TEXT_COLUMNS)})",
+                hint="name it with --text-column",
+            )
     if rows and text_column not in rows[0]:
         raise InputError(f"corpus {path}: no column {text_column!r}; it has {', '.join(rows[0])}")
     id_column = next((c for c in ID_COLUMNS if rows and c in rows[0]), None)
@@ -140,8 +141,9 @@ def prune_cache(keep: Path, limit_mb: float | None = None) -> list[Path]:
         limit_mb = float(os.environ.get("EMPATHYKIT_EMBEDDINGS_CACHE_MB") or CACHE_LIMIT_MB)
     digest = keep.stem.rsplit("-", 1)[-1]
     removed = [p for p in keep.parent.iterdir() if p.stem.rsplit("-", 1)[-1] != digest and _entry(p)]
-    entries = sorted((p for p in keep.parent.parent.glob("*/*") if _entry(p) and p not in removed),
-                     key=lambda p: p.stat().st_mtime)
+    entries = sorted(
+        (p for p in keep.parent.parent.glob("*/*") if _entry(p) and p not in removed), key=lambda p: p.stat().st_mtime
+    )
     total = sum(p.stat().st_size for p in entries)
     for path in entries:
         if total <= limit_mb * 1e6:
@@ -192,9 +194,16 @@ def _usearch(corpus_vectors, query_vectors, k: int, cache: Path | None):
     return keys.astype(int), scores
 
 
-def retrieve(model_dir: str | Path, corpus_path: str | Path, queries: Sequence[str], k: int = 5, *,
-             index: str = "auto", text_column: str | None = None,
-             on_progress: Progress | None = None) -> dict[str, Any]:
+def retrieve(
+    model_dir: str | Path,
+    corpus_path: str | Path,
+    queries: Sequence[str],
+    k: int = 5,
+    *,
+    index: str = "auto",
+    text_column: str | None = None,
+    on_progress: Progress | None = None,
+) -> dict[str, Any]:
     """The k most similar corpus stories per query: ``{"results": [...], "cached": bool, ...}``."""
 
     config = mf.read_model_config(model_dir)
@@ -206,13 +215,22 @@ def retrieve(model_dir: str | Path, corpus_path: str | Path, queries: Sequence[s
     corpus_path = Path(corpus_path)
     corpus = read_corpus(corpus_path, text_column)
     if k < 1 or k > len(corpus.texts):
-        raise InputError(f"-k {k}: the corpus has {len(corpus.texts)} stories",
-                         hint=f"pass -k between 1 and {len(corpus.texts)}")
+        raise InputError(
+            f"-k {k}: the corpus has {len(corpus.texts)} stories", hint=f"pass -k between 1 and {len(corpus.texts)}"
+        )
     report(on_progress, f"embedding {len(corpus.texts)} stories (once per corpus version; cached after)")
     model = load_encoder(Path(model_dir) / ENCODER)
     vectors, cache, cached = corpus_embeddings(model, mf.model_version(model_dir), corpus, corpus_path)
     report(on_progress, f"searching for {len(queries)} queries")
     top, scores = search(vectors, embed(model, queries), k, index, cache)
-    results = [{"query": q, "rank": r + 1, "id": corpus.ids[j], "score": round(float(s), 6), "text": corpus.texts[j]}
-               for q, row, srow in zip(queries, top, scores) for r, (j, s) in enumerate(zip(row, srow))]
-    return {"results": results, "cached": cached, "cache": str(cache) if cache else None, "corpus_size": len(corpus.texts)}
+    results = [
+        {"query": q, "rank": r + 1, "id": corpus.ids[j], "score": round(float(s), 6), "text": corpus.texts[j]}
+        for q, row, srow in zip(queries, top, scores)
+        for r, (j, s) in enumerate(zip(row, srow))
+    ]
+    return {
+        "results": results,
+        "cached": cached,
+        "cache": str(cache) if cache else None,
+        "corpus_size": len(corpus.texts),
+    }

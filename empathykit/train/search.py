@@ -43,8 +43,13 @@ def parse_search(values: Sequence[str]) -> dict[str, list[str]]:
         if "=" not in value and Path(value).is_file():
             space.update(_space_file(Path(value)))
             continue
-        key, rest = split_pair(value.rstrip(", "), "--search", "learning_rate=2e-5,5e-5,1e-4", error=TrainError,
-                               form="SETTING=V1,V2,... or a YAML file of SETTING: [values]")
+        key, rest = split_pair(
+            value.rstrip(", "),
+            "--search",
+            "learning_rate=2e-5,5e-5,1e-4",
+            error=TrainError,
+            form="SETTING=V1,V2,... or a YAML file of SETTING: [values]",
+        )
         space[key] = [v.strip() for v in rest.split(",") if v.strip()]
     return space
 
@@ -61,8 +66,17 @@ def _space_file(path: Path) -> dict[str, list[str]]:
     return {str(k): [str(v) for v in values] for k, values in loaded.items()}
 
 
-def search_train(family, data, values: dict[str, Any], space: dict[str, list[str]], out_dir: Path, *,
-                 resume: bool = False, on_progress=None, command: str | None = None) -> dict[str, Any]:
+def search_train(
+    family,
+    data,
+    values: dict[str, Any],
+    space: dict[str, list[str]],
+    out_dir: Path,
+    *,
+    resume: bool = False,
+    on_progress=None,
+    command: str | None = None,
+) -> dict[str, Any]:
     """Train every combination of ``space`` over the settings ``values``; keep the best in ``out_dir``
     (one search per output: the output's lock is held throughout, as a single run holds it)."""
     mf.check_model_output(out_dir)
@@ -70,8 +84,17 @@ def search_train(family, data, values: dict[str, Any], space: dict[str, list[str
         return _search(family, data, values, space, out_dir, resume=resume, on_progress=on_progress, command=command)
 
 
-def _search(family, data, values: dict[str, Any], space: dict[str, list[str]], out_dir: Path, *,
-            resume: bool, on_progress, command: str | None) -> dict[str, Any]:
+def _search(
+    family,
+    data,
+    values: dict[str, Any],
+    space: dict[str, list[str]],
+    out_dir: Path,
+    *,
+    resume: bool,
+    on_progress,
+    command: str | None,
+) -> dict[str, Any]:
     import optuna
 
     cls = family.settings_class
@@ -84,9 +107,11 @@ def _search(family, data, values: dict[str, Any], space: dict[str, list[str]], o
         write_json(work / RECORD, {"family": family.name, "settings": base.to_dict(), "command": command})
     trials_dir = work / "trials"
     if not resume and trials_dir.is_dir() and any(trials_dir.iterdir()):  # an interrupted search's work is kept
-        raise TrainError(f"an unfinished settings search left trials in {trials_dir}",
-                         hint="add --resume to continue it (finished trials are not trained again), "
-                              "or remove that folder to start over")
+        raise TrainError(
+            f"an unfinished settings search left trials in {trials_dir}",
+            hint="add --resume to continue it (finished trials are not trained again), "
+            "or remove that folder to start over",
+        )
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = optuna.create_study(direction="maximize", sampler=optuna.samplers.GridSampler(space, seed=base.seed))
     folders: dict[int, Path] = {}
@@ -109,10 +134,17 @@ def _search(family, data, values: dict[str, Any], space: dict[str, list[str]], o
 
     study.optimize(objective, n_trials=len(grid))
     best = study.best_trial
-    trials = [{"params": t.params, "metric": t.user_attrs.get("metric"), "score": t.value,
-               "validation": t.user_attrs.get("validation"), "test": t.user_attrs.get("test"),
-               "kept": t.user_attrs.get("kept")}
-              for t in study.trials]
+    trials = [
+        {
+            "params": t.params,
+            "metric": t.user_attrs.get("metric"),
+            "score": t.value,
+            "validation": t.user_attrs.get("validation"),
+            "test": t.user_attrs.get("test"),
+            "kept": t.user_attrs.get("kept"),
+        }
+        for t in study.trials
+    ]
     return _keep_winner(folders[best.number], out_dir, best.params, trials, space)
 
 
@@ -122,8 +154,9 @@ def _headline(metrics: dict[str, Any] | None) -> dict[str, Any] | None:
     return {k: v for k, v in metrics.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
 
 
-def _keep_winner(winner: Path, out_dir: Path, params: dict[str, Any], trials: list[dict[str, Any]],
-                 space: dict[str, list[str]]) -> dict[str, Any]:
+def _keep_winner(
+    winner: Path, out_dir: Path, params: dict[str, Any], trials: list[dict[str, Any]], space: dict[str, list[str]]
+) -> dict[str, Any]:
     """Write OUT from the winning trial's folder, with the search recorded in metrics, config and card."""
     config = mf.read_model_config(winner)
     metrics = json.loads((winner / "metrics.json").read_text(encoding="utf-8"))
@@ -138,9 +171,15 @@ def _keep_winner(winner: Path, out_dir: Path, params: dict[str, Any], trials: li
                 continue
             (shutil.copytree if item.is_dir() else shutil.copy2)(item, tmp / item.name)
 
-    mf.write_model_folder(out_dir, copy, family=config["family"], settings=config.get("settings", {}), data=data,
-                          metrics=metrics, command=config.get("command"), extra_config=extra_config)
+    mf.write_model_folder(
+        out_dir,
+        copy,
+        family=config["family"],
+        settings=config.get("settings", {}),
+        data=data,
+        metrics=metrics,
+        command=config.get("command"),
+        extra_config=extra_config,
+    )
     mf.finish_run(out_dir)
     return metrics
-
-

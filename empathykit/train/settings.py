@@ -51,20 +51,34 @@ class TrainSettings:
     warmup_ratio: float = setting(0.1, "fraction of the steps with a linear warm-up")
     max_length: int = setting(128, "tokens per input (text pairs: both together); longer inputs are truncated")
     dropout: float = setting(0.1, "dropout before the task head(s)")
-    precision: str = setting("auto", "auto (bf16 on a GPU that has it, else fp16 on a GPU, else fp32) | bf16 | fp16 | fp32")
+    precision: str = setting(
+        "auto", "auto (bf16 on a GPU that has it, else fp16 on a GPU, else fp32) | bf16 | fp16 | fp32"
+    )
     save_steps: int = setting(200, "write a checkpoint every N optimizer steps (for --resume)")
     save_total_limit: int = setting(2, "checkpoints kept (older ones are deleted)")
     logging_steps: int = setting(20, "report the training loss every N steps")
     eval_each_epoch: bool = setting(True, "evaluate on the validation split after each epoch")
     num_workers: int = setting(0, "data-loader worker processes")
-    keep_best: bool = setting(True, "hand back the best model on validation, the starting model included (false: the "
-                                    "final one); metrics.json and the card say which was kept and why")
-    min_validation: int = setting(100, "a validation split with fewer items is too small to choose a model reliably: "
-                                       "keep_best warns, and records it")
+    keep_best: bool = setting(
+        True,
+        "hand back the best model on validation, the starting model included (false: the "
+        "final one); metrics.json and the card say which was kept and why",
+    )
+    min_validation: int = setting(
+        100,
+        "a validation split with fewer items is too small to choose a model reliably: keep_best warns, and records it",
+    )
 
     def __post_init__(self) -> None:
-        positive = ("batch_size", "eval_batch_size", "gradient_accumulation", "max_length", "save_steps",
-                    "logging_steps", "save_total_limit")
+        positive = (
+            "batch_size",
+            "eval_batch_size",
+            "gradient_accumulation",
+            "max_length",
+            "save_steps",
+            "logging_steps",
+            "save_total_limit",
+        )
         for name in positive:
             if getattr(self, name) < 1:
                 raise TrainError(f"setting {name} must be at least 1, got {getattr(self, name)}")
@@ -94,14 +108,21 @@ def documentation(cls: type[TrainSettings]) -> list[tuple[str, str, Any, str]]:
     return rows
 
 
-def load_settings(cls: type[S], config_file: str | Path | None = None, overrides: Iterable[str] = (),
-                  **values: Any) -> S:
+def load_settings(
+    cls: type[S], config_file: str | Path | None = None, overrides: Iterable[str] = (), **values: Any
+) -> S:
     """``cls`` from a YAML file, then ``key=value`` overrides, then ``values`` (from CLI options)."""
     return resolve_settings(cls, config_file=config_file, overrides=overrides, options=values)
 
 
-def resolve_settings(cls: type[S], *, recorded: Mapping[str, Any] | None = None, config_file: str | Path | None = None,
-                     overrides: Iterable[str] = (), options: Mapping[str, Any] | None = None) -> S:
+def resolve_settings(
+    cls: type[S],
+    *,
+    recorded: Mapping[str, Any] | None = None,
+    config_file: str | Path | None = None,
+    overrides: Iterable[str] = (),
+    options: Mapping[str, Any] | None = None,
+) -> S:
     """The one place a run's settings are built, each source over the one before:
     the defaults < ``recorded`` (a resumed run's settings) < ``config_file`` < ``overrides`` (``--set``)
     < ``options`` (the command's own options, ``--model``, ``--aux``, ``--teacher``). An option that is
@@ -126,8 +147,9 @@ def build_settings(cls: type[S], values: Mapping[str, Any]) -> S:
     names = [f.name for f in dataclasses.fields(cls)]
     unknown = [k for k in values if k not in names]
     if unknown:
-        raise TrainError(f"unknown setting(s) {', '.join(map(repr, unknown))} for {cls.__name__}; "
-                         f"valid: {', '.join(names)}")
+        raise TrainError(
+            f"unknown setting(s) {', '.join(map(repr, unknown))} for {cls.__name__}; valid: {', '.join(names)}"
+        )
     coerced = {k: _coerce(k, v, hints[k]) for k, v in values.items()}
     return cls(**coerced)
 
@@ -173,7 +195,11 @@ def _coerce(name: str, value: Any, hint: Any) -> Any:
         if origin is dict:
             return _to_dict(value, name)
         if origin is list:
-            return list(value) if isinstance(value, (list, tuple)) else [v.strip() for v in str(value).split(",") if v.strip()]
+            return (
+                list(value)
+                if isinstance(value, (list, tuple))
+                else [v.strip() for v in str(value).split(",") if v.strip()]
+            )
     except (TypeError, ValueError):
         raise TrainError(f"setting {name}={value!r}: expected {_type_name(hint)}") from None
     return value

@@ -44,8 +44,15 @@ log = logging.getLogger("empathykit")
 RECORD = "run.json"
 #: settings a resumed run may change: they decide what is logged, kept and how fast metrics are
 #: computed, not the weights; the record says from which checkpoint on they held
-SAFE_ON_RESUME = ("save_steps", "logging_steps", "save_total_limit", "eval_batch_size", "num_workers", "keep_best",
-                  "min_validation")
+SAFE_ON_RESUME = (
+    "save_steps",
+    "logging_steps",
+    "save_total_limit",
+    "eval_batch_size",
+    "num_workers",
+    "keep_best",
+    "min_validation",
+)
 HELD_OUT = ("validation", "test")
 
 
@@ -58,8 +65,17 @@ def notify(text: str) -> None:
 class TrainingRun:
     """The run of ``family`` on ``data`` into ``out_dir`` (a context manager, see the module doc)."""
 
-    def __init__(self, family, data, settings, out_dir: str | Path, *, resume: bool = False,
-                 command: str | None = None, on_progress: Progress | None = None):
+    def __init__(
+        self,
+        family,
+        data,
+        settings,
+        out_dir: str | Path,
+        *,
+        resume: bool = False,
+        command: str | None = None,
+        on_progress: Progress | None = None,
+    ):
         self.family, self.data, self.settings = family, data, settings
         self.out_dir, self.work = Path(out_dir), mf.run_dir(out_dir)
         self.resume, self.command, self.on_progress = resume, command, on_progress
@@ -73,7 +89,7 @@ class TrainingRun:
 
     # -- start --------------------------------------------------------------------------------
 
-    def __enter__(self) -> "TrainingRun":
+    def __enter__(self) -> TrainingRun:
         self.base = mf.check_base_model(self.settings.model)
         hf.release_process_group_at_exit()
         self.family.check(self.data, self.settings)
@@ -93,17 +109,30 @@ class TrainingRun:
     def _open_run_folder(self) -> None:
         work = self.work
         if work.is_dir() and any(work.glob("checkpoint-*")) and not self.resume:
-            raise TrainError(f"an unfinished run left checkpoints in {work}",
-                             hint="add --resume to continue it, or remove that folder to start over")
+            raise TrainError(
+                f"an unfinished run left checkpoints in {work}",
+                hint="add --resume to continue it, or remove that folder to start over",
+            )
         self.checkpoint = hf.last_checkpoint(work) if self.resume else None
         if self.resume and self.checkpoint is None:
             if mf.is_model_folder(self.out_dir):
-                raise TrainError(f"nothing to resume: {self.out_dir} is a finished model and no unfinished run "
-                                 f"is left in {work}", hint="drop --resume to train it again")
+                raise TrainError(
+                    f"nothing to resume: {self.out_dir} is a finished model and no unfinished run is left in {work}",
+                    hint="drop --resume to train it again",
+                )
             notify(f"--resume: no usable checkpoint in {work}; starting over")
-        self.record = self._check_same_run() if self.checkpoint else {
-            "family": self.family.name, "settings": self.settings.to_dict(), "data": self.data.describe(),
-            "command": self.command, "started": _now(), "resumed": []}
+        self.record = (
+            self._check_same_run()
+            if self.checkpoint
+            else {
+                "family": self.family.name,
+                "settings": self.settings.to_dict(),
+                "data": self.data.describe(),
+                "command": self.command,
+                "started": _now(),
+                "resumed": [],
+            }
+        )
         if self.main:
             work.mkdir(parents=True, exist_ok=True)
             write_json(work / RECORD, self.record)
@@ -114,21 +143,32 @@ class TrainingRun:
         try:
             record = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
-            raise TrainError(f"--resume: {path} is missing or unreadable, so this run's settings cannot be checked "
-                             "against the run that wrote the checkpoints",
-                             hint=f"remove {self.work} and train without --resume") from None
-        now = {"family": self.family.name, **{f"data.{k}": v for k, v in self.data.describe().items() if k != "source"},
-               **self.settings.to_dict()}
-        then = {"family": record.get("family"),
-                **{f"data.{k}": v for k, v in (record.get("data") or {}).items() if k != "source"},
-                **(record.get("settings") or {})}
-        differ = {k: (then.get(k), now.get(k)) for k in now.keys() | then.keys() if _json(then.get(k)) != _json(now.get(k))}
+            raise TrainError(
+                f"--resume: {path} is missing or unreadable, so this run's settings cannot be checked "
+                "against the run that wrote the checkpoints",
+                hint=f"remove {self.work} and train without --resume",
+            ) from None
+        now = {
+            "family": self.family.name,
+            **{f"data.{k}": v for k, v in self.data.describe().items() if k != "source"},
+            **self.settings.to_dict(),
+        }
+        then = {
+            "family": record.get("family"),
+            **{f"data.{k}": v for k, v in (record.get("data") or {}).items() if k != "source"},
+            **(record.get("settings") or {}),
+        }
+        differ = {
+            k: (then.get(k), now.get(k)) for k in now.keys() | then.keys() if _json(then.get(k)) != _json(now.get(k))
+        }
         unsafe = sorted(k for k in differ if k not in SAFE_ON_RESUME)
         if unsafe:
             listed = "; ".join(f"{k} {differ[k][0]!r} -> {differ[k][1]!r}" for k in unsafe)
-            raise TrainError(f"--resume: this run differs from the one being resumed: {listed}",
-                             hint=f"resume with the run's settings ({path}), or remove {self.work} and train "
-                                  "without --resume to start over")
+            raise TrainError(
+                f"--resume: this run differs from the one being resumed: {listed}",
+                hint=f"resume with the run's settings ({path}), or remove {self.work} and train "
+                "without --resume to start over",
+            )
         self.changed = {k: {"before": differ[k][0], "after": differ[k][1]} for k in sorted(differ)}
         return record
 
@@ -147,16 +187,21 @@ class TrainingRun:
             keeper.start(resumed=self.checkpoint is not None)
             trainer.add_callback(keeper.callback())
         if self.checkpoint and self.main:
-            self.record["resumed"].append({"from": Path(self.checkpoint).name, "at": _now(),
-                                           "command": self.command, "changed": self.changed})
+            self.record["resumed"].append(
+                {"from": Path(self.checkpoint).name, "at": _now(), "command": self.command, "changed": self.changed}
+            )
             self.record["settings"] = self.settings.to_dict()
             write_json(self.work / RECORD, self.record)
         facts = hf.fit(trainer, self.work, self.checkpoint is not None)
         self.main = trainer.is_world_process_zero()
         losses = [float(e["loss"]) for e in trainer.state.log_history if "loss" in e]
         kept = keeper.finish(trainer.state.global_step) if self.main else {}
-        return {"train_loss_first": losses[0] if losses else None, "train_loss": losses[-1] if losses else None,
-                **facts, "kept": kept}
+        return {
+            "train_loss_first": losses[0] if losses else None,
+            "train_loss": losses[-1] if losses else None,
+            **facts,
+            "kept": kept,
+        }
 
     def held_out(self, measure: Callable[[str], dict[str, Any]]) -> dict[str, Any]:
         """``{split: measure(split)}`` for the validation and test splits the data has rows in."""
@@ -165,15 +210,23 @@ class TrainingRun:
 
     # -- finish -------------------------------------------------------------------------------
 
-    def finish(self, save: Callable[[Path], None], metrics: dict[str, Any],
-               extra_config: dict[str, Any] | None = None) -> dict[str, Any]:
+    def finish(
+        self, save: Callable[[Path], None], metrics: dict[str, Any], extra_config: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
         """Write the model folder (``save(tmp)`` writes weights and tokenizer) and end the run."""
         config = dict(extra_config or {})
         if self.record.get("resumed"):
             config["resumed"] = self.record["resumed"]
-        mf.write_model_folder(self.out_dir, save, family=self.family.name, settings=self.settings.to_dict(),
-                              data=self.data.describe(), metrics=metrics,
-                              command=self.record.get("command") or self.command, extra_config=config)
+        mf.write_model_folder(
+            self.out_dir,
+            save,
+            family=self.family.name,
+            settings=self.settings.to_dict(),
+            data=self.data.describe(),
+            metrics=metrics,
+            command=self.record.get("command") or self.command,
+            extra_config=config,
+        )
         mf.finish_run(self.out_dir)
         return metrics
 
@@ -196,12 +249,16 @@ def load_tokenizer(base: Path):
     try:
         return AutoTokenizer.from_pretrained(str(base), local_files_only=True)
     except (OSError, ValueError, TypeError, KeyError) as error:
-        raise InputError(f"model {base}: its tokenizer cannot be loaded ({str(error).splitlines()[0][:200]})",
-                         hint="copy the whole model folder again, tokenizer files included") from None
+        raise InputError(
+            f"model {base}: its tokenizer cannot be loaded ({str(error).splitlines()[0][:200]})",
+            hint="copy the whole model folder again, tokenizer files included",
+        ) from None
     except Exception as error:  # the tokenizers library raises its own Exception on a corrupt tokenizer.json
-        raise InputError(f"model {base}: its tokenizer cannot be loaded ({type(error).__name__}: "
-                         f"{str(error).splitlines()[0][:200] if str(error) else ''})",
-                         hint="copy the whole model folder again, tokenizer files included") from None
+        raise InputError(
+            f"model {base}: its tokenizer cannot be loaded ({type(error).__name__}: "
+            f"{str(error).splitlines()[0][:200] if str(error) else ''})",
+            hint="copy the whole model folder again, tokenizer files included",
+        ) from None
 
 
 def _resumed_settings_callback():

@@ -94,14 +94,21 @@ def _to_tags(spans: list[tuple[int, int]], words: list[int | None], *, by_word: 
     return [int(words[i] is not None and i in keep) for i in range(len(words))]
 
 
-def decode_all(scores: Sequence[Sequence[float]], offsets: Sequence[Sequence[Sequence[int]]],
-               decoding: Decoding = ARGMAX) -> list[list[int]]:
+def decode_all(
+    scores: Sequence[Sequence[float]], offsets: Sequence[Sequence[Sequence[int]]], decoding: Decoding = ARGMAX
+) -> list[list[int]]:
     return [decode_tags(s, o, decoding) for s, o in zip(scores, offsets)]
 
 
-def choose_decoding(scores: Sequence[Sequence[float]], offsets: Sequence[Sequence[Sequence[int]]],
-                    gold: Sequence[Sequence[int]], *, thresholds: Sequence[float] = THRESHOLDS,
-                    gaps: Sequence[int] = GAPS, min_lengths: Sequence[int] = MIN_LENGTHS) -> tuple[Decoding, dict]:
+def choose_decoding(
+    scores: Sequence[Sequence[float]],
+    offsets: Sequence[Sequence[Sequence[int]]],
+    gold: Sequence[Sequence[int]],
+    *,
+    thresholds: Sequence[float] = THRESHOLDS,
+    gaps: Sequence[int] = GAPS,
+    min_lengths: Sequence[int] = MIN_LENGTHS,
+) -> tuple[Decoding, dict]:
     """The decoding with the best IOU-F1 (then token F1) on these validation scores, and its metrics."""
     best: tuple[tuple[float, float], Decoding, dict] | None = None
     for threshold, gap, length in itertools.product(thresholds, gaps, min_lengths):

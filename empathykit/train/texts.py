@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from empathykit.errors import InputError
-from empathykit.textfiles import text_encoding
 from empathykit.releases.registry import is_import_spec
+from empathykit.textfiles import text_encoding
 from empathykit.train.data import load_training_data
 
 SUFFIXES = (".parquet", ".jsonl", ".json", ".csv", ".tsv", ".txt")
@@ -37,12 +37,21 @@ class TextCorpus:
     task: str | None = None
 
     def describe(self) -> dict[str, Any]:
-        return {"source": self.source, "task": self.task, "kind": "text", "inputs": list(self.columns),
-                "label_names": None, "scale": None, "rows": self.rows, "texts": len(self.texts)}
+        return {
+            "source": self.source,
+            "task": self.task,
+            "kind": "text",
+            "inputs": list(self.columns),
+            "label_names": None,
+            "scale": None,
+            "rows": self.rows,
+            "texts": len(self.texts),
+        }
 
 
-def read_corpus(data: str | Path, *, task: str | None = None, column: str = "", max_texts: int = 0,
-                seed: int = 0) -> TextCorpus:
+def read_corpus(
+    data: str | Path, *, task: str | None = None, column: str = "", max_texts: int = 0, seed: int = 0
+) -> TextCorpus:
     """The non-blank texts of ``data`` (a seeded sample of ``max_texts`` when set)."""
 
     spec = str(data)
@@ -54,9 +63,10 @@ def read_corpus(data: str | Path, *, task: str | None = None, column: str = "", 
     elif path.is_file():
         values, columns = _from_file(path, column or "text"), [column or "text"]
     else:
-        raise InputError(f"{spec}: no such file or folder",
-                         hint="give a Parquet/JSONL/CSV/TXT file, a folder of Parquet parts, an export folder "
-                              "or DATASET:PATH")
+        raise InputError(
+            f"{spec}: no such file or folder",
+            hint="give a Parquet/JSONL/CSV/TXT file, a folder of Parquet parts, an export folder or DATASET:PATH",
+        )
     _check_text(values, spec, columns)
     # each text once: a post answered several times (EPITOME's seekers) would otherwise be learnt by heart
     texts = list(dict.fromkeys(v.strip() for v in values if isinstance(v, str) and v.strip()))
@@ -70,13 +80,17 @@ def read_corpus(data: str | Path, *, task: str | None = None, column: str = "", 
 def _check_text(values: Sequence[Any], source: str, columns: Sequence[str]) -> None:
     wrong = next((v for v in values if v is not None and not isinstance(v, str)), None)
     if wrong is not None:
-        raise InputError(f"{source}: column(s) {list(columns)} hold {type(wrong).__name__} values, not text",
-                         hint="pick the text column with --set text_column=NAME")
+        raise InputError(
+            f"{source}: column(s) {list(columns)} hold {type(wrong).__name__} values, not text",
+            hint="pick the text column with --set text_column=NAME",
+        )
 
 
 def _missing(source: str, column: str, present: Sequence[str]) -> InputError:
-    return InputError(f"{source}: no column {column!r}; it has {', '.join(map(str, present))}",
-                      hint="pick the text column with --set text_column=NAME")
+    return InputError(
+        f"{source}: no column {column!r}; it has {', '.join(map(str, present))}",
+        hint="pick the text column with --set text_column=NAME",
+    )
 
 
 def _from_export(spec: str, task: str | None, column: str) -> tuple[list[Any], list[str], str]:
@@ -95,11 +109,16 @@ def _from_parquet(folder_or_file: Path, column: str) -> list[Any]:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    files = [folder_or_file] if folder_or_file.is_file() else sorted(
-        p for p in folder_or_file.rglob("*.parquet") if not any(part.startswith(".") for part in p.parts))
+    files = (
+        [folder_or_file]
+        if folder_or_file.is_file()
+        else sorted(p for p in folder_or_file.rglob("*.parquet") if not any(part.startswith(".") for part in p.parts))
+    )
     if not files:
-        raise InputError(f"{folder_or_file}: a folder without Parquet files, export.json or text files",
-                         hint="give the Parquet output of collect/filter, an export folder or a text file")
+        raise InputError(
+            f"{folder_or_file}: a folder without Parquet files, export.json or text files",
+            hint="give the Parquet output of collect/filter, an export folder or a text file",
+        )
     values: list[Any] = []
     for file in files:
         try:
@@ -117,8 +136,10 @@ def _from_file(path: Path, column: str) -> list[Any]:
 
     suffix = path.suffix.lower()
     if suffix not in SUFFIXES:
-        raise InputError(f"{path}: cannot read {suffix or 'a file without suffix'} as text",
-                         hint=f"give one of {', '.join(SUFFIXES)}, a folder of Parquet parts or DATASET:PATH")
+        raise InputError(
+            f"{path}: cannot read {suffix or 'a file without suffix'} as text",
+            hint=f"give one of {', '.join(SUFFIXES)}, a folder of Parquet parts or DATASET:PATH",
+        )
     if suffix == ".parquet":
         return _from_parquet(path, column)
     encoding = text_encoding(path, expected="text file" if suffix == ".txt" else f"{suffix[1:].upper()} file")

@@ -63,8 +63,18 @@ STREAM_TIMEOUT = (10, 21)  # X sends a keep-alive every 20 s; silence past that 
 # What downstream stages read: author (username via the expansion), time,
 # language, conversation and reply ids, referenced tweets, counts, entities.
 EXPANSIONS = ["author_id", "referenced_tweets.id", "referenced_tweets.id.author_id", "in_reply_to_user_id"]
-TWEET_FIELDS = ["author_id", "conversation_id", "created_at", "entities", "in_reply_to_user_id", "lang",
-                "note_tweet", "possibly_sensitive", "public_metrics", "referenced_tweets"]
+TWEET_FIELDS = [
+    "author_id",
+    "conversation_id",
+    "created_at",
+    "entities",
+    "in_reply_to_user_id",
+    "lang",
+    "note_tweet",
+    "possibly_sensitive",
+    "public_metrics",
+    "referenced_tweets",
+]
 USER_FIELDS = ["created_at", "description", "location", "name", "public_metrics", "username", "verified"]
 
 _NETWORK_ERRORS = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError)
@@ -80,7 +90,7 @@ class RetryPolicy:
     max_rate_wait: float = 16 * 60  # longer than one 15-minute window means a usage cap, not a rate limit
 
     def backoff(self, attempt: int) -> float:
-        return min(self.cap, self.base * 2 ** attempt)
+        return min(self.cap, self.base * 2**attempt)
 
 
 class _RedactToken(logging.Filter):
@@ -124,12 +134,20 @@ class XClient:
     ``clock`` (epoch seconds) and ``sleep`` are injectable so tests never wait.
     """
 
-    def __init__(self, *, clock: Callable[[], float] = time.time, sleep: Callable[[float], None] = time.sleep,
-                 policy: RetryPolicy | None = None, timeout: float = 60.0):
+    def __init__(
+        self,
+        *,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+        policy: RetryPolicy | None = None,
+        timeout: float = 60.0,
+    ):
         token = os.environ.get(TOKEN_ENV, "").strip()
         if not token:
-            raise XApiError(f"{TOKEN_ENV} is not set; the X API needs an app bearer token",
-                            hint=f"export {TOKEN_ENV}=<the Bearer Token of your app in the X developer portal>")
+            raise XApiError(
+                f"{TOKEN_ENV} is not set; the X API needs an app bearer token",
+                hint=f"export {TOKEN_ENV}=<the Bearer Token of your app in the X developer portal>",
+            )
         _REDACT.secrets.add(token)
         for name in ("tweepy.client", "tweepy.streaming"):
             logging.getLogger(name).addFilter(_REDACT)
@@ -160,8 +178,10 @@ class XClient:
                 if status == 429:
                     rate_waits += 1
                     if rate_waits > self.policy.max_retries:
-                        raise XApiError(f"X API {self._name(endpoint)} stayed rate-limited after "
-                                        f"{rate_waits - 1} waits", hint="a usage cap may be exhausted") from None
+                        raise XApiError(
+                            f"X API {self._name(endpoint)} stayed rate-limited after {rate_waits - 1} waits",
+                            hint="a usage cap may be exhausted",
+                        ) from None
                     reset = exc.response.headers.get("x-rate-limit-reset")
                     if reset is not None and reset.strip().isdigit():
                         self._not_before[endpoint] = float(reset) + 1
@@ -169,8 +189,9 @@ class XClient:
                         self._not_before[endpoint] = self.clock() + self.policy.backoff(rate_waits + 5)
                     continue
                 if status < 500:
-                    raise XApiError(f"X API rejected the {self._name(endpoint)} request ({status}): "
-                                    f"{self._api_message(exc)}") from None
+                    raise XApiError(
+                        f"X API rejected the {self._name(endpoint)} request ({status}): {self._api_message(exc)}"
+                    ) from None
                 reason = f"{status} {exc.response.reason or ''}".strip()
             except _NETWORK_ERRORS as exc:
                 reason = type(exc).__name__
@@ -179,17 +200,21 @@ class XClient:
                 return response
             failures += 1
             if failures > self.policy.max_retries:
-                raise XApiError(f"X API {self._name(endpoint)} kept failing ({reason}) after "
-                                f"{failures} attempts", hint="try again later; the run resumes from its checkpoint")
+                raise XApiError(
+                    f"X API {self._name(endpoint)} kept failing ({reason}) after {failures} attempts",
+                    hint="try again later; the run resumes from its checkpoint",
+                )
             self.sleep(self.policy.backoff(failures - 1))
 
     def _wait_turn(self, endpoint: str) -> None:
         wait = self._not_before.get(endpoint, 0.0) - self.clock()
         if wait > self.policy.max_rate_wait:
-            raise XApiError(f"X API {self._name(endpoint)} is rate-limited until "
-                            f"{utc_iso(self._not_before[endpoint])}, more than "
-                            f"{self.policy.max_rate_wait / 60:.0f} minutes away",
-                            hint="a usage cap may be exhausted; re-run later to resume from the checkpoint")
+            raise XApiError(
+                f"X API {self._name(endpoint)} is rate-limited until "
+                f"{utc_iso(self._not_before[endpoint])}, more than "
+                f"{self.policy.max_rate_wait / 60:.0f} minutes away",
+                hint="a usage cap may be exhausted; re-run later to resume from the checkpoint",
+            )
         if wait > 0:
             self.sleep(wait)
         self._not_before[endpoint] = self.clock() + MIN_INTERVAL.get(endpoint, 0.0)
@@ -216,29 +241,48 @@ class XClient:
 
     def _access_error(self, endpoint: str, status: int, exc) -> XApiError:
         if status == 401:
-            return XApiError(f"X API refused the bearer token for {self._name(endpoint)} (401 Unauthorized): "
-                             f"the token in {TOKEN_ENV} is missing or wrong",
-                             hint=f"copy the Bearer Token of your app from the X developer portal into {TOKEN_ENV}")
+            return XApiError(
+                f"X API refused the bearer token for {self._name(endpoint)} (401 Unauthorized): "
+                f"the token in {TOKEN_ENV} is missing or wrong",
+                hint=f"copy the Bearer Token of your app from the X developer portal into {TOKEN_ENV}",
+            )
         need = ACCESS_NEEDED.get(endpoint)
-        return XApiError(f"X API denied {self._name(endpoint)} (403 Forbidden): the token in {TOKEN_ENV} lacks "
-                         f"access to this endpoint{'; ' + need if need else ''} (API: {self._api_message(exc)})",
-                         hint="check the access level of the project your app belongs to")
+        return XApiError(
+            f"X API denied {self._name(endpoint)} (403 Forbidden): the token in {TOKEN_ENV} lacks "
+            f"access to this endpoint{'; ' + need if need else ''} (API: {self._api_message(exc)})",
+            hint="check the access level of the project your app belongs to",
+        )
 
     # -- endpoints: each yields or returns the raw JSON the API sent ----------
 
-    def search(self, query: str, *, archive: bool = False, start_time: str | None = None,
-               end_time: str | None = None, since_id: str | None = None, next_token: str | None = None,
-               max_tweets: int | None = None) -> Iterator[dict[str, Any]]:
+    def search(
+        self,
+        query: str,
+        *,
+        archive: bool = False,
+        start_time: str | None = None,
+        end_time: str | None = None,
+        since_id: str | None = None,
+        next_token: str | None = None,
+        max_tweets: int | None = None,
+    ) -> Iterator[dict[str, Any]]:
         """Pages of recent (or full-archive) search, newest first, until the last page or ``max_tweets``."""
         endpoint = SEARCH_ALL if archive else SEARCH_RECENT
         method = self._client.search_all_tweets if archive else self._client.search_recent_tweets
         remaining = max_tweets
         while remaining is None or remaining > 0:
             size = PAGE_MAX[endpoint] if remaining is None else max(PAGE_MIN, min(PAGE_MAX[endpoint], remaining))
-            params = dict(start_time=start_time, end_time=end_time, since_id=since_id, next_token=next_token,
-                          max_results=size, expansions=EXPANSIONS, tweet_fields=TWEET_FIELDS,
-                          user_fields=USER_FIELDS)
-            page = self._retrying(endpoint, lambda: method(query, **params)).json()
+            params = dict(
+                start_time=start_time,
+                end_time=end_time,
+                since_id=since_id,
+                next_token=next_token,
+                max_results=size,
+                expansions=EXPANSIONS,
+                tweet_fields=TWEET_FIELDS,
+                user_fields=USER_FIELDS,
+            )
+            page = self._retrying(endpoint, lambda: method(query, **params)).json()  # noqa: B023 (called here)
             yield page
             if remaining is not None:
                 remaining -= len(page.get("data") or [])
@@ -250,8 +294,12 @@ class XClient:
         """One tweet lookup page for at most 100 ids (missing tweets come back under ``errors``)."""
         if not 0 < len(ids) <= LOOKUP_BATCH:
             raise ValueError(f"tweet lookup takes 1 to {LOOKUP_BATCH} ids, got {len(ids)}")
-        return self._retrying(TWEETS_LOOKUP, lambda: self._client.get_tweets(
-            list(ids), expansions=EXPANSIONS, tweet_fields=TWEET_FIELDS, user_fields=USER_FIELDS)).json()
+        return self._retrying(
+            TWEETS_LOOKUP,
+            lambda: self._client.get_tweets(
+                list(ids), expansions=EXPANSIONS, tweet_fields=TWEET_FIELDS, user_fields=USER_FIELDS
+            ),
+        ).json()
 
     def get_rules(self) -> list[dict[str, Any]]:
         return self._retrying(STREAM_RULES, lambda: self._streaming.get_rules()).json().get("data") or []
@@ -267,8 +315,12 @@ class XClient:
 
     def _open_stream(self, params: dict[str, str]) -> requests.Response:
         response = self._streaming.session.get(
-            HOST + STREAM, params=params, stream=True, timeout=STREAM_TIMEOUT,
-            headers={"Authorization": f"Bearer {self._token}", "User-Agent": self._streaming.user_agent})
+            HOST + STREAM,
+            params=params,
+            stream=True,
+            timeout=STREAM_TIMEOUT,
+            headers={"Authorization": f"Bearer {self._token}", "User-Agent": self._streaming.user_agent},
+        )
         if response.status_code != 200:
             try:
                 raise tweepy.HTTPException(response)
@@ -284,8 +336,11 @@ class XClient:
         and its retries in ``_retrying``. Backfill (Pro) re-sends up to five
         minutes missed while reconnecting, so callers drop repeated ids.
         """
-        params = {"expansions": ",".join(EXPANSIONS), "tweet.fields": ",".join(TWEET_FIELDS),
-                  "user.fields": ",".join(USER_FIELDS)}
+        params = {
+            "expansions": ",".join(EXPANSIONS),
+            "tweet.fields": ",".join(TWEET_FIELDS),
+            "user.fields": ",".join(USER_FIELDS),
+        }
         empty_drops = 0
         while True:
             response = self._retrying(STREAM, lambda: self._open_stream(params))
@@ -310,6 +365,8 @@ class XClient:
                 pass
             empty_drops = 0 if received else empty_drops + 1
             if empty_drops > self.policy.max_retries:
-                raise XApiError(f"X API {self._name(STREAM)} closed {empty_drops} connections in a row "
-                                "before sending anything", hint="check the X API status page and your rules")
+                raise XApiError(
+                    f"X API {self._name(STREAM)} closed {empty_drops} connections in a row before sending anything",
+                    hint="check the X API status page and your rules",
+                )
             self.sleep(self.policy.backoff(empty_drops))

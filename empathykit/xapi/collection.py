@@ -25,11 +25,12 @@ from typing import Any, Sequence
 from empathykit import __version__
 from empathykit.errors import InputError, path_problem
 from empathykit.progress import Counter, Progress
-from empathykit.xapi.shared_ids import ids_from_export
 from empathykit.xapi.client import LOOKUP_BATCH, SEARCH_ALL, SEARCH_RECENT, TWEETS_LOOKUP, XClient, utc_iso
+from empathykit.xapi.shared_ids import ids_from_export
 from empathykit.xapi.store import PageLog
 
 PROVENANCE_KEY = "__empathykit"
+
 
 def parse_time(value: str | None, option: str) -> str | None:
     """An ISO date or date-time (UTC when no offset is given) as the API's ``YYYY-MM-DDTHH:MM:SSZ``."""
@@ -39,8 +40,9 @@ def parse_time(value: str | None, option: str) -> str | None:
     try:
         moment = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith(("Z", "z")) else text)
     except ValueError:
-        raise InputError(f"{option} {value!r} is not an ISO date or date-time (e.g. 2024-05-01 or "
-                         "2024-05-01T12:00:00Z)") from None
+        raise InputError(
+            f"{option} {value!r} is not an ISO date or date-time (e.g. 2024-05-01 or 2024-05-01T12:00:00Z)"
+        ) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -117,8 +119,9 @@ def collect_search(
             state, mode, next_token = _query_state(log.run(key), endpoint, query, start_time, end_time)
             run = QueryRun(query=query, mode=mode)
             report.queries.append(run)
-            pages = client.search(query, archive=archive, next_token=next_token, max_tweets=remaining,
-                                  **state["params"])
+            pages = client.search(
+                query, archive=archive, next_token=next_token, max_tweets=remaining, **state["params"]
+            )
             for page in pages:
                 tweets = _log_page(page, state, log, key, client, endpoint, query)
                 run.tweets += tweets
@@ -140,9 +143,21 @@ def _query_state(state: dict | None, endpoint: str, query: str, start_time, end_
     if state and state.get("newest_id"):
         state.update(params={"start_time": None, "end_time": end_time, "since_id": state["newest_id"]}, done=False)
         return state, "since_id", None
-    return ({"endpoint": endpoint, "query": query, "count": 0, "pages": 0, "newest_id": None, "oldest_id": None,
-             "next_token": None, "done": False,
-             "params": {"start_time": start_time, "end_time": end_time, "since_id": None}}, "new", None)
+    return (
+        {
+            "endpoint": endpoint,
+            "query": query,
+            "count": 0,
+            "pages": 0,
+            "newest_id": None,
+            "oldest_id": None,
+            "next_token": None,
+            "done": False,
+            "params": {"start_time": start_time, "end_time": end_time, "since_id": None},
+        },
+        "new",
+        None,
+    )
 
 
 def _log_page(page: dict, state: dict, log: PageLog, key: str, client: XClient, endpoint: str, query: str) -> int:
@@ -198,8 +213,9 @@ def read_ids(path: str | Path) -> list[str]:
     return list(ids)
 
 
-def hydrate(ids_path: str | Path, output: str | Path, *, client: XClient | None = None,
-            on_progress: Progress | None = None) -> HydrateReport:
+def hydrate(
+    ids_path: str | Path, output: str | Path, *, client: XClient | None = None, on_progress: Progress | None = None
+) -> HydrateReport:
     """Look the ids up, 100 a request, and append the pages that hold tweets to ``output``.
     ``ids_path``: an ids file, or a dehydrated export (its folder or a Parquet file of it)."""
 
@@ -210,16 +226,28 @@ def hydrate(ids_path: str | Path, output: str | Path, *, client: XClient | None 
     report = HydrateReport(output=Path(output), ids=len(ids), not_tweet_ids=not_tweet_ids)
     with PageLog(output) as log:
         report.discarded_bytes = log.discarded_bytes
-        state = log.run(key) or {"endpoint": TWEETS_LOOKUP, "ids_file": Path(ids_path).name, "ids": len(ids),
-                                 "done_ids": 0, "found": 0, "missing": 0, "pages": 0, "done": False}
+        state = log.run(key) or {
+            "endpoint": TWEETS_LOOKUP,
+            "ids_file": Path(ids_path).name,
+            "ids": len(ids),
+            "done_ids": 0,
+            "found": 0,
+            "missing": 0,
+            "pages": 0,
+            "done": False,
+        }
         report.already_done = state["done_ids"]
         count = Counter(on_progress, "hydrating ids", total=len(ids), done=state["done_ids"])
         for start in range(state["done_ids"], len(ids), LOOKUP_BATCH):
-            batch = ids[start:start + LOOKUP_BATCH]
+            batch = ids[start : start + LOOKUP_BATCH]
             page = client.lookup(batch)
             found = len(page.get("data") or [])
-            state.update(done_ids=start + len(batch), found=state["found"] + found,
-                         missing=state["missing"] + len(batch) - found, done=start + len(batch) == len(ids))
+            state.update(
+                done_ids=start + len(batch),
+                found=state["found"] + found,
+                missing=state["missing"] + len(batch) - found,
+                done=start + len(batch) == len(ids),
+            )
             if found:
                 state["pages"] += 1
                 page[PROVENANCE_KEY] = provenance(client, TWEETS_LOOKUP, None)

@@ -89,8 +89,10 @@ def build_queries(
     for term in terms:
         cost = len(term) + (4 if group else 0)  # " OR "
         if len(term) > budget:
-            raise InputError(f"term {term} does not fit in a query of {max_length} characters beside{tail}",
-                             hint="raise --max-query-length or drop the term")
+            raise InputError(
+                f"term {term} does not fit in a query of {max_length} characters beside{tail}",
+                hint="raise --max-query-length or drop the term",
+            )
         if used + cost > budget:
             queries.append(f"({' OR '.join(group)}){tail}")
             group, used, cost = [], 0, len(term)

@@ -21,8 +21,10 @@ def _parquet_files(path: Path) -> list[Path]:
     if path.is_dir():
         files = sorted(p for p in path.rglob("*.parquet") if not any(part.startswith(".") for part in p.parts))
         if not files:
-            raise InputError(f"{path}: no Parquet files in this folder",
-                             hint="pass the folder `empathykit export --dehydrate -o` wrote, or an ids file")
+            raise InputError(
+                f"{path}: no Parquet files in this folder",
+                hint="pass the folder `empathykit export --dehydrate -o` wrote, or an ids file",
+            )
         return files
     return [path]
 
@@ -48,6 +50,8 @@ def ids_from_export(path: str | Path) -> tuple[list[str], int]:
             else:
                 other.add(value)
     if not ids:
-        raise InputError(f"{path}: no tweet ids (digits) in its {'/'.join(ID_COLUMNS)} column",
-                         hint="only tweets collected with their ids can be hydrated")
+        raise InputError(
+            f"{path}: no tweet ids (digits) in its {'/'.join(ID_COLUMNS)} column",
+            hint="only tweets collected with their ids can be hydrated",
+        )
     return list(ids), len(other)

@@ -55,13 +55,21 @@ class PageLog:
 
     def _load(self) -> dict[str, Any]:
         if not self.checkpoint_path.exists():
-            return {"format": CHECKPOINT_FORMAT, "output": self.path.name, "offset": None,
-                    "pages": 0, "tweets": 0, "runs": {}}
+            return {
+                "format": CHECKPOINT_FORMAT,
+                "output": self.path.name,
+                "offset": None,
+                "pages": 0,
+                "tweets": 0,
+                "runs": {},
+            }
         try:
             state = json.loads(self.checkpoint_path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
-            raise InputError(f"checkpoint {self.checkpoint_path} is not readable JSON ({exc})",
-                             hint="move it aside to start the collection into this file afresh") from None
+            raise InputError(
+                f"checkpoint {self.checkpoint_path} is not readable JSON ({exc})",
+                hint="move it aside to start the collection into this file afresh",
+            ) from None
         if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
             raise InputError(f"{self.checkpoint_path} is not an empathykit X checkpoint (format {CHECKPOINT_FORMAT})")
         return state
@@ -70,15 +78,20 @@ class PageLog:
         size = self.path.stat().st_size
         offset = self.state["offset"]
         if offset is None and size:
-            raise OutputError(f"pages file {self.path}: there is a file empathykit did not write ({size} bytes, no "
-                              f"{self.checkpoint_path.name} beside it), which collecting would append to; nothing "
-                              "was written", hint="collect into a new file, or move that one away yourself")
+            raise OutputError(
+                f"pages file {self.path}: there is a file empathykit did not write ({size} bytes, no "
+                f"{self.checkpoint_path.name} beside it), which collecting would append to; nothing "
+                "was written",
+                hint="collect into a new file, or move that one away yourself",
+            )
         if offset is None:
             offset = 0
         elif size < offset:
-            raise InputError(f"{self.path} has {size} bytes but its checkpoint counts {offset}; "
-                             "the file was changed outside empathykit",
-                             hint=f"move {self.checkpoint_path.name} aside to append a fresh collection")
+            raise InputError(
+                f"{self.path} has {size} bytes but its checkpoint counts {offset}; "
+                "the file was changed outside empathykit",
+                hint=f"move {self.checkpoint_path.name} aside to append a fresh collection",
+            )
         if size > offset:
             os.ftruncate(self._handle.fileno(), offset)
             os.fsync(self._handle.fileno())
@@ -115,7 +128,7 @@ class PageLog:
     def close(self) -> None:
         self._held.close()
 
-    def __enter__(self) -> "PageLog":
+    def __enter__(self) -> PageLog:
         return self
 
     def __exit__(self, *exc) -> None:

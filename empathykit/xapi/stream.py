@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from empathykit.errors import InputError, XApiError
-from empathykit.xapi.client import STREAM, XClient
 from empathykit.progress import Counter, Progress
+from empathykit.xapi.client import STREAM, XClient
 from empathykit.xapi.collection import PROVENANCE_KEY, newest_id, provenance
 from empathykit.xapi.store import PageLog
 
@@ -46,16 +46,18 @@ class RulesReport:
     dry_run: bool = False
 
 
-def list_rules(*, name: str | None = None, include_foreign: bool = False,
-               client: XClient | None = None) -> list[dict[str, Any]]:
+def list_rules(
+    *, name: str | None = None, include_foreign: bool = False, client: XClient | None = None
+) -> list[dict[str, Any]]:
     """The stream's rules tagged ``empathykit:<name>`` (any empathykit rule without a name; all with ``include_foreign``)."""
     client = client or XClient()
     rules = client.get_rules()
     return rules if include_foreign and not name else [r for r in rules if _ours(r, name)]
 
 
-def add_rules(name: str, values: Sequence[str], *, replace: bool = False, dry_run: bool = False,
-              client: XClient | None = None) -> RulesReport:
+def add_rules(
+    name: str, values: Sequence[str], *, replace: bool = False, dry_run: bool = False, client: XClient | None = None
+) -> RulesReport:
     """Add the rule values under tag ``empathykit:<name>``; values already there are kept.
 
     ``replace`` also deletes this name's rules that are not among ``values``
@@ -75,9 +77,11 @@ def add_rules(name: str, values: Sequence[str], *, replace: bool = False, dry_ru
         elif rule.get("tag") == tag:
             report.kept.append(rule)
         else:
-            raise InputError(f"rule {value[:60]!r}… already exists under tag {rule.get('tag')!r} (id {rule['id']}); "
-                             "the stream holds each rule value once",
-                             hint="delete that rule first, or build different rules")
+            raise InputError(
+                f"rule {value[:60]!r}… already exists under tag {rule.get('tag')!r} (id {rule['id']}); "
+                "the stream holds each rule value once",
+                hint="delete that rule first, or build different rules",
+            )
     stale = [rule for rule in existing.values() if rule.get("tag") == tag and rule["value"] not in values]
     if to_add:
         response = client.add_rules([(value, tag) for value in to_add], dry_run=dry_run)
@@ -155,8 +159,9 @@ def collect_stream(
     rules = list_rules(name=name, include_foreign=True, client=client)
     if not rules:
         target = f"tagged {rule_tag(name)}" if name else "at all"
-        raise InputError(f"the filtered stream has no rules {target}",
-                         hint="add them with `empathykit collect rules add NAME`")
+        raise InputError(
+            f"the filtered stream has no rules {target}", hint="add them with `empathykit collect rules add NAME`"
+        )
     tag = rule_tag(name) if name else None
     key = f"{STREAM} {tag or '*'}"
     values = {rule["id"]: rule["value"] for rule in rules}
@@ -194,7 +199,7 @@ def collect_stream(
     return report
 
 
-def _skipped(message: dict, tag: str | None, recent: "_RecentIds") -> str | None:
+def _skipped(message: dict, tag: str | None, recent: _RecentIds) -> str | None:
     """The report counter a stream message goes to instead of the file, or None to keep it."""
     if not message.get("data"):
         return "system_messages"
