@@ -19,7 +19,9 @@ contract in pyproject.toml keeps it so):
 - ``empathykit.pipelines``: reading and filtering posts
 - ``empathykit.lexicons``: the empathy/distress lexicon, scoring and induction
 - ``empathykit.schemas``: one module per annotation task
-- ``io``, ``records``, ``config``, ``keyvalue``, ``progress``, ``textfiles``, ``errors``: the base
+- ``quickstart``: the main job of a fresh machine (filter the sample, push it, print the URL)
+- the base: ``io`` (atomic outputs), ``outputs`` (an output's kind), ``locks`` (one run per output),
+  ``records``, ``config``, ``keyvalue``, ``progress``, ``textfiles``, ``errors``
 """
 
 __version__ = "0.1.0"

@@ -9,6 +9,7 @@ libraries too heavy to load at start (so a lazy import never hides a cycle).
 from __future__ import annotations
 
 import ast
+import re
 import shutil
 import subprocess
 import sys
@@ -189,3 +190,13 @@ def test_every_layer_of_the_contract_is_required():
     listed = {name.strip() for layer in layers for name in layer.split("|")}
     packages = {f"empathykit.{p.name}" for p in PACKAGE.iterdir() if (p / "__init__.py").exists()}
     assert packages <= listed, f"packages outside the layer contract: {sorted(packages - listed)}"
+
+
+def test_every_package_docstring_names_its_modules():
+    missing = []
+    for init in sorted(PACKAGE.rglob("__init__.py")):
+        doc = ast.get_docstring(ast.parse(init.read_text(encoding="utf-8"))) or ""
+        for module in sorted(init.parent.glob("*.py")):
+            if module.stem != "__init__" and not re.search(rf"\b{re.escape(module.stem)}\b", doc):
+                missing.append(f"{init.parent.relative_to(ROOT)}: {module.stem}")
+    assert not missing, "modules their package's docstring does not name:\n" + "\n".join(missing)

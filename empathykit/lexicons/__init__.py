@@ -3,6 +3,14 @@
 The bundled ``lexicon_health_empathy_200.csv`` (see ``README.md`` here) is the
 default; :func:`load_lexicon` reads the Sedoc et al. (2019) files and any
 CSV/TSV with word and rating columns.
+
+
+Modules:
+
+- ``choices``: The closed sets of the lexicon commands, light enough for the CLI to build its choices ...
+- ``induce``: Learn word ratings from document ratings (the idea of Sedoc et al
+- ``lexicon``: Word-rating lexicons
+- ``select``: Choose filter words from a lexicon
 """
 
 from empathykit.lexicons.lexicon import (

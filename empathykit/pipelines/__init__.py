@@ -12,4 +12,9 @@
 - ``engines``: which filter engine runs; ``dask_runner``: the same filter on Dask.
 - ``synthetic``: generated tweets for benchmarks and tests.
 - ``sample_data/tweets.jsonl``: bundled synthetic sample tweets.
+
+
+Modules:
+
+- ``parallel``: Order-keeping parallel map for the streaming pipelines
 """

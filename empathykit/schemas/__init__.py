@@ -1,6 +1,18 @@
 """Annotation schemas, one module per task; each module defines ``SCHEMA``
 (or ``build_schema(**options)`` for configurable tasks). Adding a schema means
-adding one module here: the registry discovers them."""
+adding one module here: the registry discovers them.
+
+Modules:
+
+- ``_xml``: Small builders for Label Studio config XML, shared by the schema modules
+- ``base``: What every annotation schema is made of
+- ``emotion``: Emotions in a text, several per text, plus sentiment polarity
+- ``epitome``: EPITOME
+- ``seek_provide``: TwittEmp
+- ``story_features``: EmpathicStories story features
+- ``story_pair``: EmpathicStories story pairs
+- ``variants``: Task variants
+"""
 
 from __future__ import annotations
 

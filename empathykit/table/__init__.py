@@ -1,4 +1,9 @@
 """The tidy annotations table: columns and value encoding
 (:mod:`~empathykit.table.columns`), reading, normalisation and value checks
 (:mod:`~empathykit.table.annotations`). ``annotate pull`` writes it;
-agreement and export read it from here."""
+agreement and export read it from here.
+
+Modules:
+
+- ``items``: The items table beside a pull (``OUT.items.parquet``)
+"""

@@ -40,4 +40,15 @@ Layout (each family builds on the same core; torch and transformers are imported
 A new family: a module with a ``Family`` subclass (reuse ``hf``, ``folder``, ``data``) and one line in
 ``choices.FAMILIES``. Test fixtures (tiny BERT + tokenizer trained on the fly, toy data):
 ``tests/train_fixtures.py``.
+
+
+Modules:
+
+- ``circular``: Circularity of class embeddings (the circumplex study's measures) and the class angle sets
+- ``circumplex``: Family ``circumplex``
+- ``epitome``: Family ``epitome``
+- ``epitome_model``: The EPITOME bi-encoder (Sharma et al
+- ``rationales``: Rationales as the EPITOME model sees them
+- ``retrieval``: Story retrieval with a similarity model, and EmpathicStories' retrieval metrics
+- ``similarity``: Family ``similarity``
 """
