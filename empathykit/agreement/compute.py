@@ -30,14 +30,8 @@ from empathykit.agreement.table import FieldData, Inventory, as_schema, field_da
 from empathykit.errors import AgreementError
 from empathykit.progress import Progress, report
 from empathykit.schemas.base import Field, Schema
-from empathykit.table.agreement import (
-    Agreement,
-    AgreementResult,
-    AnnotatorSummary,
-    FieldAgreement,
-    RoundAgreement,
-    Settings,
-)
+from empathykit.table.agreement import Agreement, AgreementResult, FieldAgreement, RoundAgreement, Settings
+from empathykit.table.agreement_input import AnnotatorSummary
 from empathykit.table.annotations import check_values, load_annotations, read_adjudications, read_items
 
 NOT_APPLICABLE = "free-text field: no agreement coefficient applies"

@@ -16,7 +16,8 @@ from typing import Any
 from empathykit.agreement.formatting import COEFFICIENT_NAMES, fmt, named
 from empathykit.agreement.plots import plot_annotators, plot_coefficients, plot_confusions, plot_rounds
 from empathykit.io import atomic_path, mark_folder, write_json
-from empathykit.table.agreement import AgreementResult, AnnotatorAgreement, FieldAgreement, InputSummary
+from empathykit.table.agreement import AgreementResult, AnnotatorAgreement, FieldAgreement
+from empathykit.table.agreement_input import InputSummary
 
 
 @dataclass

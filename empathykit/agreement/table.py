@@ -32,7 +32,7 @@ import pandas as pd
 
 from empathykit.errors import AgreementError
 from empathykit.schemas.base import Field, Schema
-from empathykit.table.agreement import InputSummary
+from empathykit.table.agreement_input import InputSummary
 from empathykit.table.annotations import decode_checked, latest_first, schema_of
 from empathykit.table.columns import RULE
 

@@ -5,5 +5,6 @@ agreement and export read it from here.
 
 Modules:
 
+- ``agreement_input``: What an annotations table held before agreement, as ``agreement.json`` keeps it
 - ``items``: The items table beside a pull (``OUT.items.parquet``)
 """
