@@ -14,8 +14,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from empathykit.errors import InputError
+from empathykit.pipelines.fastjson import line_blocks
 from empathykit.pipelines.posts import POSTS_SCHEMA
-from empathykit.pipelines.readers import collect_files, iter_posts, line_blocks
+from empathykit.pipelines.readers import collect_files, iter_posts
 from empathykit.pipelines.sources import ReadReport
 from empathykit.pipelines.synthetic import write_tweets_jsonl
 

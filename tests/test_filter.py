@@ -205,10 +205,10 @@ def test_output_does_not_depend_on_batch_size(synthetic, tmp_path):
 def test_parallel_parse_and_filter_give_the_one_thread_output(synthetic, tmp_path, monkeypatch):
     """Blocks parsed and batches filtered on several threads come back in input order: the same
     rows, order and counts as one thread (first occurrence wins the dedup in both)."""
-    from empathykit.pipelines import parallel, readers
+    from empathykit.pipelines import fastjson, parallel
 
     jsonl, _ = synthetic
-    monkeypatch.setattr(readers, "_JSON_BLOCK", 64 << 10)  # about 45 blocks of the 12,000 tweets
+    monkeypatch.setattr(fastjson, "_JSON_BLOCK", 64 << 10)  # about 45 blocks of the 12,000 tweets
     runs = {}
     for workers in (1, 4):
         monkeypatch.setattr(parallel, "cores", lambda workers=workers: workers)

@@ -5,6 +5,7 @@
 - ``sources``: what every reader shares (read report, compressed files).
 - ``tabular``: CSV/TSV and Parquet -> posts record batches.
 - ``readers``: files and archives -> posts record batches; ``collect_files`` -> Parquet.
+- ``fastjson``: the fast path for plain X API v2 JSON lines (Arrow's JSON reader, block by block).
 - ``ids``: a usable id for every post.
 - ``corpus``: on-topic corpora as token document frequencies (``lexicon select``).
 - ``choices``: the filter's closed option sets, light enough for the CLI.
