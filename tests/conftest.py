@@ -45,7 +45,7 @@ from tables import make_votes, tidy_rows  # this folder is on sys.path (pytest p
 
 from empathykit.annotate.connection import Connection
 from empathykit.annotate.users import AnnotatorAccount, create_annotators
-from empathykit.studio import ports, server
+from empathykit.studio import installation, ports, server
 
 
 class StudioHandle:
@@ -123,7 +123,7 @@ class StudioHandle:
 def start_studio(state_dir: Path, **options: Any) -> StudioHandle:
     """Start a real Label Studio in ``state_dir`` (``options`` go to ``server.start``);
     any failure fails the test loudly, with the server log's tail."""
-    venv = server.venv_path()
+    venv = installation.venv_path()
     try:
         state = server.start(port=ports.free_port(), state_dir=state_dir, venv=venv, **options)
     except Exception as error:

@@ -11,7 +11,7 @@ import pytest
 
 from empathykit.annotate.connection import Connection, connect, resolve_connection
 from empathykit.errors import StudioError
-from empathykit.studio import ports, server
+from empathykit.studio import installation, ports, server
 
 
 def _state(tmp_path, **changes):
@@ -121,4 +121,4 @@ def test_free_port_skips_taken_ports():
 
 def test_missing_venv_is_reported(tmp_path):
     with pytest.raises(StudioError, match="no working label-studio"):
-        server.label_studio_version(tmp_path / "no-venv")
+        installation.label_studio_version(tmp_path / "no-venv")

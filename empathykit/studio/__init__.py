@@ -1,6 +1,7 @@
 """Label Studio's server lifecycle: the local server and the accounts on it.
 
 - ``server``: install Label Studio into its own venv, start, stop, status.
+- ``installation``: Label Studio's own venv and its migrated template database.
 - ``local``: the studio folder, its state file and which server is running.
 - ``postgres``: a private PostgreSQL cluster for a studio (``--database postgresql``).
 - ``ports``: free loopback ports for the local servers.

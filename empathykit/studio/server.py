@@ -4,7 +4,8 @@ process per studio folder (``project_dir()/studio/`` unless chosen, see
 
 ``label-studio`` pins many packages, so it lives in a separate venv
 (``$EMPATHYKIT_LABEL_STUDIO_VENV`` or ``cache_dir()/label-studio-venv``),
-created on first use with the pinned ``LABEL_STUDIO_REQUIREMENT``.
+created on first use with the pinned ``LABEL_STUDIO_REQUIREMENT``
+(``installation.py``).
 
 Startup facts (Label Studio 1.23), which is why this module looks as it does:
 
@@ -35,81 +36,23 @@ import secrets
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from dataclasses import asdict
 from pathlib import Path
 
 import httpx
 
-from empathykit.config import cache_dir
 from empathykit.errors import StudioError
 from empathykit.io import atomic_path
 from empathykit.progress import Progress, report
 from empathykit.studio import accounts, local, postgres
+from empathykit.studio.installation import bin_path, ensure_venv, label_studio_version, migrate, server_env, template_db
 from empathykit.studio.local import ServerState, connection_file, pid_alive, studio_dir, write_private
 from empathykit.studio.ports import free_port, port_is_free
 
-LABEL_STUDIO_REQUIREMENT = "label-studio==1.23.2"
 ADMIN_EMAIL = "admin@empathykit.local"
 DEFAULT_PORT = 8080
 START_TIMEOUT = 300.0
-
-OFFLINE_ENV = {
-    "LATEST_VERSION_CHECK": "false",
-    "COLLECT_ANALYTICS": "false",
-    "FEATURE_FLAGS_OFFLINE": "true",
-    "SENTRY_DSN": "",
-    "FRONTEND_SENTRY_DSN": "",
-    "LOG_LEVEL": "WARNING",
-    # the local server calls `empathykit serve` (ML backend + its webhook) on this machine, which Label Studio's
-    # SSRF guard blocks by default; link-local (cloud metadata) addresses stay blocked
-    "USE_DEFAULT_BANNED_SUBNETS": "false",
-    "USER_ADDITIONAL_BANNED_SUBNETS": "169.254.0.0/16,fe80::/10",
-}
-
-
-# -- the virtual environment ---------------------------------------------------
-def venv_path() -> Path:
-    override = os.environ.get("EMPATHYKIT_LABEL_STUDIO_VENV")
-    return Path(override).resolve() if override else cache_dir() / "label-studio-venv"
-
-
-def _bin(venv: Path, name: str) -> Path:
-    return venv / ("Scripts" if os.name == "nt" else "bin") / name
-
-
-def ensure_venv(venv: Path | None = None, *, on_progress: Progress | None = None) -> Path:
-    """The Label Studio venv, created and installed on first use (minutes)."""
-    venv = venv or venv_path()
-    if _bin(venv, "label-studio").exists():
-        return venv
-    report(on_progress, f"installing {LABEL_STUDIO_REQUIREMENT} into {venv} (first run only, a few minutes)")
-    try:
-        if not _bin(venv, "python").exists():
-            subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, capture_output=True)
-        subprocess.run(
-            [
-                str(_bin(venv, "python")),
-                "-m",
-                "pip",
-                "install",
-                "--quiet",
-                "--disable-pip-version-check",
-                LABEL_STUDIO_REQUIREMENT,
-            ],
-            check=True,
-            capture_output=True,
-            text=True,
-        )
-    except subprocess.CalledProcessError as error:
-        tail = (error.stderr or error.stdout or "").strip().splitlines()[-1:] or [""]
-        raise StudioError(
-            f"could not install {LABEL_STUDIO_REQUIREMENT} into {venv}: {tail[0]}",
-            hint="check network access to PyPI, or point EMPATHYKIT_LABEL_STUDIO_VENV "
-            "at a venv that has label-studio installed",
-        ) from None
-    return venv
 
 
 def install(
@@ -120,79 +63,12 @@ def install(
     ``start`` takes seconds. Returns the venv and the version."""
     venv = ensure_venv(venv, on_progress=on_progress)
     version = label_studio_version(venv)
-    _template_db(venv, version, on_progress)
+    template_db(venv, version, on_progress)
     if database == "postgres":
-        postgres.template_cluster(
-            postgres.find_bin(), version, lambda env, work: _migrate(venv, work, env), on_progress
-        )
+        postgres.template_cluster(postgres.find_bin(), version, lambda env, work: migrate(venv, work, env), on_progress)
     elif database not in (None, "sqlite"):
         raise StudioError(f"unknown database {database!r}", hint=f"choose one of: {', '.join(DATABASES)}")
     return venv, version
-
-
-def label_studio_version(venv: Path) -> str:
-    python = _bin(venv, "python")
-    out = (
-        subprocess.run(
-            [str(python), "-c", "import importlib.metadata as m; print(m.version('label-studio'))"],
-            capture_output=True,
-            text=True,
-        )
-        if python.exists()
-        else None
-    )
-    if out is None or out.returncode != 0:
-        raise StudioError(
-            f"{venv} has no working label-studio installation",
-            hint=f"delete {venv} (it is re-created) or fix EMPATHYKIT_LABEL_STUDIO_VENV",
-        )
-    return out.stdout.strip()
-
-
-def _server_env(data_dir: Path, secret_key: str, extra: dict[str, str] | None = None) -> dict[str, str]:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("LABEL_STUDIO_", "HEARTEX_", "DJANGO_")) and k not in ("VIRTUAL_ENV", "PYTHONPATH")
-    }
-    env.update(OFFLINE_ENV)
-    env.update({"LABEL_STUDIO_BASE_DATA_DIR": str(data_dir), "SECRET_KEY": secret_key, **(extra or {})})
-    return env
-
-
-def _migrate(venv: Path, data_dir: Path, extra_env: dict[str, str] | None = None) -> None:
-    """Run Label Studio's migrations on an empty database (every command does; ``version`` is the cheapest)."""
-    out = subprocess.run(
-        [str(_bin(venv, "label-studio")), "version", "--data-dir", str(data_dir)],
-        env=_server_env(data_dir, secrets.token_hex(32), extra_env),
-        capture_output=True,
-        text=True,
-        timeout=900,
-        stdin=subprocess.DEVNULL,
-    )
-    if out.returncode != 0:
-        tail = (out.stderr or out.stdout).strip().splitlines()[-1:] or [""]
-        raise StudioError(f"Label Studio could not initialise its database: {tail[0]}")
-
-
-def _template_db(venv: Path, version: str, on_progress: Progress | None) -> Path:
-    """An empty, fully migrated SQLite database for this Label Studio version."""
-    template = cache_dir() / "label-studio-templates" / f"label_studio-{version}.sqlite3"
-    if template.exists():
-        return template
-    report(on_progress, "preparing the Label Studio database (first run only, about a minute)")
-    work = template.parent / f".build-{os.getpid()}-{secrets.token_hex(4)}"
-    work.mkdir(parents=True, exist_ok=True)
-    try:
-        _migrate(venv, work)
-        db = work / "label_studio.sqlite3"
-        if not db.exists():
-            raise StudioError("Label Studio could not initialise its database: no label_studio.sqlite3 written")
-        with atomic_path(template) as tmp:
-            shutil.copyfile(db, tmp)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-    return template
 
 
 # -- ports and processes ------------------------------------------------------
@@ -249,7 +125,7 @@ def start(
     port = _pick_port(port, host, state.port if state else DEFAULT_PORT)
     url = f"http://{host}:{port}"
     log = state_dir / "server.log"
-    env = _server_env(
+    env = server_env(
         data_dir,
         secret_key,
         {"LABEL_STUDIO_USERNAME": admin_email, "LABEL_STUDIO_PASSWORD": admin_password, **database_env},
@@ -308,7 +184,7 @@ def _launch(venv: Path, host: str, port: int, data_dir: Path, env: dict[str, str
     with open(log, "ab") as log_handle:
         return subprocess.Popen(
             [
-                str(_bin(venv, "label-studio")),
+                str(bin_path(venv, "label-studio")),
                 "start",
                 "--no-browser",
                 "--internal-host",
@@ -351,12 +227,12 @@ def _prepare_database(
     """Label Studio's database settings, and the PostgreSQL cluster when there is one (started)."""
     data_dir.mkdir(parents=True, exist_ok=True)
     if database == "postgres":
-        cluster = postgres.prepare(state_dir, version, lambda env, work: _migrate(venv, work, env), on_progress)
+        cluster = postgres.prepare(state_dir, version, lambda env, work: migrate(venv, work, env), on_progress)
         return cluster.django_env(), cluster
     db = data_dir / "label_studio.sqlite3"
     data_dir.chmod(0o700)  # before the copy: the new database is never readable by others, even for a moment
     if not db.exists():
-        template = _template_db(venv, version, on_progress)
+        template = template_db(venv, version, on_progress)
         with atomic_path(db) as tmp:
             shutil.copyfile(template, tmp)
     local.private_sqlite(data_dir)  # on every start: studios made before this rule are tightened too
