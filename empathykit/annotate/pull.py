@@ -30,11 +30,10 @@ is deleted by the next pull. The checkpoint (latest
 
 from __future__ import annotations
 
-import hashlib
 import json
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -43,19 +42,23 @@ import pyarrow as pa
 
 from empathykit.annotate import projects as prj
 from empathykit.annotate.connection import Connection, StudioClient, connect
-from empathykit.annotate.snapshot import export_tasks, parse_time, since_filter
-from empathykit.config import project_dir
-from empathykit.errors import SchemaError, StudioError
+from empathykit.annotate.pull_incremental import (
+    CHECKPOINT_MARGIN,
+    change_window,
+    changes,
+    checkpoint_path,
+    merge,
+    unchanged,
+)
+from empathykit.annotate.snapshot import export_tasks, parse_time
+from empathykit.errors import SchemaError
 from empathykit.io import check_output, remove_output, write_json, write_parquet
 from empathykit.progress import Progress
 from empathykit.schemas import get_schema
 from empathykit.schemas.base import Schema
-from empathykit.table.annotations import recorded_schema, with_schema
+from empathykit.table.annotations import with_schema
 from empathykit.table.columns import TIDY_SCHEMA, UNKNOWN_SCHEMA, encode_value, items_path, unknown_path
-from empathykit.table.items import align_types, items_table, ordered
-
-#: Incremental pulls look this far before the checkpoint (clock skew, commit order).
-CHECKPOINT_MARGIN = timedelta(seconds=5)
+from empathykit.table.items import items_table, ordered
 
 
 @dataclass
@@ -81,11 +84,6 @@ class PullReport:
     #: building its export), ``download``, ``parse`` (tasks to rows), ``tables``, ``write``;
     #: ``check`` alone when an incremental pull found nothing changed
     seconds: dict[str, float] = field(default_factory=dict)
-
-
-def _checkpoint_file(client: StudioClient, project_id: int, out: Path) -> Path:
-    key = hashlib.sha256(f"{client.url}|{project_id}|{out.resolve()}".encode()).hexdigest()[:16]
-    return project_dir() / "pull" / f"project-{project_id}-{key}.json"
 
 
 def resolve_schema(ref: prj.ProjectRef, schema: str | Schema | None) -> Schema:
@@ -201,14 +199,14 @@ def pull(
     client = connect(connection)
     ref = prj.require_project(client, project)
     schema = resolve_schema(ref, schema)
-    checkpoint_file = _checkpoint_file(client, ref.id, out)
+    checkpoint_file = checkpoint_path(client, ref.id, out)
     previous = json.loads(checkpoint_file.read_text()) if since_last and checkpoint_file.exists() else None
     since = None
     if previous and out.exists() and previous["updated_at"]:
         since = parse_time(previous["updated_at"]) - CHECKPOINT_MARGIN
     # nothing annotated last time, or no earlier output: everything is new
     incremental = since is not None
-    if incremental and _unchanged(
+    if incremental and unchanged(
         client, ref.id, since, parse_time(previous["updated_at"]), out, schema, previous.get("window")
     ):
         return _report_unchanged(ref, schema, out, previous["updated_at"], started)
@@ -226,13 +224,13 @@ def pull(
     u_path, i_path = unknown_path(out), items_path(out)
     old = pd.read_parquet(out, columns=["task_id", "annotation_id", "updated_at"]) if incremental else None
     changed = {t["id"] for t in fetched.listed}
-    new_ids, updated_ids, removed = _changes(old, fresh, changed)
+    new_ids, updated_ids, removed = changes(old, fresh, changed)
     if incremental:
-        fresh = _merge(out, fresh, changed, TIDY_SCHEMA)
+        fresh = merge(out, fresh, changed, TIDY_SCHEMA)
         if u_path.exists():
-            fresh_unknown = _merge(u_path, fresh_unknown, changed, UNKNOWN_SCHEMA)
+            fresh_unknown = merge(u_path, fresh_unknown, changed, UNKNOWN_SCHEMA)
         if i_path.exists():
-            items = ordered(_merge(i_path, items, changed, None))
+            items = ordered(merge(i_path, items, changed, None))
     fresh = with_schema(_sorted(fresh, schema), schema)  # the schema and its options travel with the data
     written = time.perf_counter()
     timings["tables"] = written - tabled  # the rows as tables, merged with the earlier output, sorted
@@ -246,7 +244,7 @@ def pull(
             "project_id": ref.id,
             "out": str(out.resolve()),
             "updated_at": latest.isoformat() if latest else None,
-            "window": _window(fetched.listed, latest),
+            "window": change_window(fetched.listed, latest),
             "pulled_at": datetime.now(timezone.utc).isoformat(),
         },
     )
@@ -273,47 +271,6 @@ def pull(
         checkpoint=latest.isoformat() if latest else None,
         seconds={k: round(v, 3) for k, v in timings.items()},
     )
-
-
-def _unchanged(
-    client: StudioClient,
-    project_id: int,
-    since: datetime,
-    checkpoint: datetime,
-    out: Path,
-    schema: Schema,
-    window: dict[str, int] | None,
-) -> bool:
-    """No task changed since the last pull, asked with two counts instead of a snapshot: as many
-    tasks changed after ``since`` (the checkpoint less its margin) and after the checkpoint itself
-    as the last pull read there (an edit, a new task or a new annotation moves ``updated_at`` past
-    the checkpoint; a deletion lowers the first count); and the earlier output, its items and
-    its schema are all there as an incremental pull would leave them."""
-    if not window or not items_path(out).exists() or recorded_schema(out) != (schema.name, dict(schema.options)):
-        return False
-    for moment, expected in ((since, window["after_since"]), (checkpoint, window["after_checkpoint"])):
-        query = json.dumps({"filters": since_filter(moment)})
-        body = client.request(
-            "GET",
-            "/api/tasks",
-            params={"project": project_id, "include": "id", "page_size": 1, "query": query},
-            what=f"pulling project {project_id} (checking for changes)",
-        ).json()
-        if body.get("total") != expected:
-            return False
-    return True
-
-
-def _window(listed: list[dict[str, Any]], latest: datetime | None) -> dict[str, int] | None:
-    """How many of the tasks read changed after the next checkpoint less its margin, and after
-    the checkpoint itself: what the next incremental pull's counts find when nothing changed."""
-    if latest is None:
-        return None
-    moments = [parse_time(t["updated_at"]) for t in listed if t.get("updated_at")]
-    return {
-        "after_since": sum(m > latest - CHECKPOINT_MARGIN for m in moments),
-        "after_checkpoint": sum(m > latest for m in moments),
-    }
 
 
 def _report_unchanged(ref: prj.ProjectRef, schema: Schema, out: Path, checkpoint: str, started: float) -> PullReport:
@@ -393,39 +350,6 @@ def _write(out: Path, annotations: pa.Table, unknown: pa.Table, items: pa.Table)
         )
     elif u_path.exists():
         remove_output(u_path)
-
-
-def _changes(old: pd.DataFrame | None, fresh: pa.Table, changed_tasks: set[int]) -> tuple[set, set, int]:
-    now = fresh.select(["annotation_id", "updated_at"]).to_pandas().drop_duplicates("annotation_id")
-    if old is None:
-        return set(now["annotation_id"]), set(), 0
-    before = old[old["task_id"].isin(changed_tasks)][["annotation_id", "updated_at"]].drop_duplicates("annotation_id")
-    stamps = dict(zip(before["annotation_id"], before["updated_at"], strict=True))
-    new = {a for a in now["annotation_id"] if a not in stamps}
-    updated = {
-        a for a, t in zip(now["annotation_id"], now["updated_at"], strict=True) if a in stamps and stamps[a] != t
-    }
-    removed = len(set(stamps) - set(now["annotation_id"]))
-    return new, updated, removed
-
-
-def _merge(path: Path, fresh: pa.Table, changed_tasks: set[int], schema: pa.Schema | None) -> pa.Table:
-    """``path``'s rows of unchanged tasks plus ``fresh`` (the changed tasks' rows)."""
-    import pyarrow.compute as pc
-    import pyarrow.parquet as pq
-
-    try:
-        old = pq.read_table(path)
-        old = old.select(schema.names).cast(schema) if schema is not None else old
-        if schema is None:  # items: rounds from different sources may type a column differently
-            old, fresh = align_types(old, fresh)
-        keep = pc.invert(pc.is_in(old["task_id"], value_set=pa.array(sorted(changed_tasks), pa.int64())))
-        return pa.concat_tables([old.filter(keep), fresh], promote_options="permissive")
-    except (pa.ArrowInvalid, pa.ArrowTypeError, KeyError, ValueError) as error:
-        raise StudioError(
-            f"{path}: cannot merge an incremental pull into it ({error})",
-            hint="pull without --since-last to rewrite it",
-        ) from None
 
 
 def _sorted(table: pa.Table, schema: Schema) -> pa.Table:
