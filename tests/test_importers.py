@@ -345,7 +345,7 @@ def test_story_pair_export_states_the_fractions_achieved_and_the_pairs_left_out(
 
 def test_grouping_that_cannot_meet_the_fractions_stops_with_one_line():
     from empathykit.exports.splits import grouped_split
-    from empathykit.releases.registry import ImportedConfig
+    from empathykit.releases.configs import ImportedConfig
 
     rows = [{"item_id": f"i{n}", "label": n % 2, "seeker": "one" if n < 45 else f"s{n}"} for n in range(50)]
     config = ImportedConfig("toy", rows, "choice", ["text"], group_by="seeker")

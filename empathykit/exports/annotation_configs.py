@@ -24,7 +24,7 @@ import pyarrow as pa
 from empathykit.errors import ExportError
 from empathykit.exports.splits import SPLIT_NAMES, group_keys, grouped_split, stratified_split
 from empathykit.exports.writer import ExportConfig
-from empathykit.releases.registry import ImportedConfig
+from empathykit.releases.configs import ImportedConfig
 from empathykit.schemas.base import Schema
 from empathykit.schemas.variants import variants_for
 from empathykit.table.annotations import latest_annotations

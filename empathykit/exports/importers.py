@@ -34,7 +34,8 @@ from empathykit.io import check_output
 from empathykit.progress import Progress
 from empathykit.progress import report as report_progress
 from empathykit.releases.common import ReadProblem
-from empathykit.releases.registry import ImportedConfig, Release, parse_spec, release
+from empathykit.releases.configs import ImportedConfig
+from empathykit.releases.registry import Release, parse_spec, release
 from empathykit.schemas.variants import select
 
 

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from empathykit.errors import ExportError
-from empathykit.releases.registry import ImportedConfig
+from empathykit.releases.configs import ImportedConfig
 
 SPLIT_NAMES = ("train", "validation", "test")
 SPLITS = SPLIT_NAMES
