@@ -48,6 +48,7 @@ Modules:
 - ``circumplex``: Family ``circumplex``
 - ``epitome``: Family ``epitome``
 - ``epitome_model``: The EPITOME bi-encoder (Sharma et al
+- ``model_card``: The model card (``README.md``) of a model folder
 - ``rationales``: Rationales as the EPITOME model sees them
 - ``retrieval``: Story retrieval with a similarity model, and EmpathicStories' retrieval metrics
 - ``similarity``: Family ``similarity``
