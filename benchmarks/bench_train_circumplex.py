@@ -90,7 +90,7 @@ def pooled_states(encoder, tokenizer, texts, max_length: int = 64, batch_size: i
 
 
 def score_states(encoder, tokenizer, data, angles) -> dict:
-    from empathykit.train.circumplex import embedding_metrics
+    from empathykit.train.circumplex_metrics import embedding_metrics
 
     tr, te = data.dataset["train"], data.dataset["test"]
     return embedding_metrics(

@@ -20,7 +20,8 @@ from empathykit.progress import Counter, Progress
 from empathykit.train import labels as label_kinds
 from empathykit.train import modeling
 from empathykit.train.choices import HEAD_FAMILIES
-from empathykit.train.circumplex import embed_texts, nearest_direction
+from empathykit.train.circumplex import embed_texts
+from empathykit.train.circumplex_metrics import nearest_direction
 from empathykit.train.similarity import from_unit, pair_cosines
 
 TORCH_HINT = (

@@ -46,6 +46,7 @@ Modules:
 
 - ``circular``: Circularity of class embeddings (the circumplex study's measures) and the class angle sets
 - ``circumplex``: Family ``circumplex``
+- ``circumplex_metrics``: Measures of class embeddings on the class circle (nearest direction, metrics, projection PNG)
 - ``epitome``: Family ``epitome``
 - ``epitome_model``: The EPITOME bi-encoder (Sharma et al
 - ``model_card``: The model card (``README.md``) of a model folder
