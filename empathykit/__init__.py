@@ -20,7 +20,8 @@ contract in pyproject.toml keeps it so):
 - ``empathykit.lexicons``: the empathy/distress lexicon, scoring and induction
 - ``empathykit.schemas``: one module per annotation task
 - ``quickstart``: the main job of a fresh machine (filter the sample, push it, print the URL)
-- the base: ``io`` (atomic outputs), ``outputs`` (an output's kind), ``locks`` (one run per output),
+- the base: ``io`` (atomic outputs), ``temporaries`` (the temporaries of outputs), ``outputs`` (an output's kind),
+  ``locks`` (one run per output),
   ``records``, ``config``, ``keyvalue``, ``progress``, ``textfiles``, ``errors``
 """
 

@@ -26,10 +26,6 @@ import errno
 import json
 import os
 import re
-import secrets
-import shutil
-import signal
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
@@ -48,10 +44,8 @@ from empathykit.outputs import (
     sidecar_path,
     stamp_schema,
 )
+from empathykit.temporaries import TMP_TAG, clean_stale, remove, sigterm_unwinds, temporary_name
 
-TMP_TAG = ".empathykit-tmp-"
-_open_outputs = 0
-_previous_handler: Any = None
 #: what a failed write means for the user: the place cannot take the output
 _WRITE_ERRNOS = {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
 _WRITE_HINTS = {
@@ -169,85 +163,6 @@ def _write_failure(exc: BaseException, target: Path, tmp: Path, label: str) -> O
     return _cannot_write(target, target.parent, exc, label)
 
 
-def clean_stale(target: str | os.PathLike) -> list[Path]:
-    """Remove temporaries of ``target`` whose process is gone; a folder swap killed halfway
-    (target missing, its previous version parked as ``….old``) is undone instead."""
-    target = Path(target)
-    removed = []
-    if not target.parent.is_dir():
-        return removed
-    for stale in sorted(target.parent.glob(f".{_glob_escape(target.name)}{TMP_TAG}*")):
-        pid = _pid_of(stale.name[len(target.name) + 1 + len(TMP_TAG) :])
-        if pid is None or process_alive(pid):
-            continue
-        if stale.name.endswith(".old") and not target.exists():
-            stale.rename(target)  # the previous output, parked by a swap that never finished
-            continue
-        _remove(stale)
-        removed.append(stale)
-    return removed
-
-
-def _glob_escape(name: str) -> str:
-    return "".join(f"[{c}]" if c in "*?[]" else c for c in name)
-
-
-def _pid_of(rest: str) -> int | None:
-    head = rest.split("-", 1)[0]
-    return int(head) if head.isdigit() else None
-
-
-def process_alive(pid: int) -> bool:
-    """Whether process ``pid`` of this machine still runs."""
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # someone else's live process
-        return True
-    return True
-
-
-def _remove(path: Path) -> None:
-    if path.is_dir() and not path.is_symlink():
-        shutil.rmtree(path, ignore_errors=True)
-    else:
-        with contextlib.suppress(FileNotFoundError):
-            path.unlink()
-
-
-def temporary_name(target: Path, suffix: str = "") -> Path:
-    return target.with_name(f".{target.name}{TMP_TAG}{os.getpid()}-{secrets.token_hex(4)}{suffix}")
-
-
-def _on_sigterm(signum, frame) -> None:
-    raise SystemExit(128 + signum)  # unwinds through atomic_path, which removes its temporary
-
-
-@contextlib.contextmanager
-def sigterm_unwinds() -> Iterator[None]:
-    """While an output is open, SIGTERM raises ``SystemExit`` instead of killing the process outright."""
-    global _open_outputs, _previous_handler
-    main = threading.current_thread() is threading.main_thread()
-    if main:
-        if _open_outputs == 0:
-            current = signal.getsignal(signal.SIGTERM)
-            if current in (signal.SIG_DFL, None):
-                _previous_handler = current
-                signal.signal(signal.SIGTERM, _on_sigterm)
-        _open_outputs += 1
-    try:
-        yield
-    finally:
-        if main:
-            _open_outputs -= 1
-            if _open_outputs == 0 and _previous_handler is not None:
-                signal.signal(signal.SIGTERM, _previous_handler)
-                _previous_handler = None
-
-
 @contextlib.contextmanager
 def atomic_path(
     target: str | os.PathLike,
@@ -287,7 +202,7 @@ def atomic_path(
                     check_output(target, "file", label=label)  # raises: never remove a folder for a file
                 os.replace(tmp, target)
         except BaseException as exc:
-            _remove(tmp)
+            remove(tmp)
             failure = _write_failure(exc, target, tmp, label)
             if failure is not None:
                 raise failure from None
@@ -344,7 +259,7 @@ def _write_sidecar(sidecar: Path, output: str, digests: list[str], mode: int) ->
             handle.write("\n")
         os.replace(tmp, sidecar)
     except BaseException:
-        _remove(tmp)
+        remove(tmp)
         raise
 
 
@@ -362,7 +277,7 @@ def _swap_folder(tmp: Path, target: Path) -> None:
     old = temporary_name(target, ".old")
     target.rename(old)
     tmp.rename(target)
-    _remove(old)
+    remove(old)
 
 
 @contextlib.contextmanager

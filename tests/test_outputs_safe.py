@@ -16,7 +16,8 @@ from typer.testing import CliRunner
 
 from empathykit.cli.main import app
 from empathykit.errors import OutputError
-from empathykit.io import FOLDER_MARKER, TMP_TAG, atomic_path, check_output, write_json
+from empathykit.io import FOLDER_MARKER, atomic_path, check_output, write_json
+from empathykit.temporaries import TMP_TAG
 from tests.train_fixtures import tiny_model
 
 SAMPLE = Path(__file__).resolve().parents[1] / "empathykit" / "pipelines" / "sample_data" / "tweets.jsonl"

@@ -23,8 +23,8 @@ from typing import IO, Any, Iterator
 
 from empathykit.annotate.connection import StudioClient
 from empathykit.errors import StudioError
-from empathykit.io import process_alive, sigterm_unwinds
 from empathykit.progress import Counter, Progress, report
+from empathykit.temporaries import process_alive, sigterm_unwinds
 
 #: Without a job queue the server builds the snapshot inside the POST (minutes for a large project).
 SNAPSHOT_TIMEOUT = 3600.0
