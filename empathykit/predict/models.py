@@ -22,7 +22,8 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from empathykit.errors import InputError
-from empathykit.predict.runners import HuggingFaceRunner, Outputs, huggingface_version, trainer_runner
+from empathykit.predict.family_runners import trainer_runner
+from empathykit.predict.runners import HuggingFaceRunner, Outputs, huggingface_version
 from empathykit.progress import Progress
 from empathykit.train import folder as mf
 from empathykit.train.families import get_family
