@@ -7,6 +7,8 @@ and exits with ``error.exit_code``. Messages never contain secrets.
 
 from __future__ import annotations
 
+import importlib.util
+from collections.abc import Iterable
 from pathlib import Path
 
 
@@ -62,6 +64,26 @@ class TrainError(EmpathykitError):
 
 class MissingDependencyError(EmpathykitError):
     """An optional library a command needs is not installed; the hint names the install command."""
+
+
+#: how a hint begins when torch is missing: it is installed explicitly, before any extra
+TORCH_FIRST = (
+    "pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu (CPU; for CUDA the build "
+    "from pytorch.org), then "
+)
+
+
+def absent_modules(names: Iterable[str]) -> list[str]:
+    """The modules of ``names`` that are not installed, found without importing them (so the
+    check costs nothing at start); a module hidden or broken counts as absent."""
+    return [name for name in names if _absent(name)]
+
+
+def _absent(name: str) -> bool:
+    try:
+        return importlib.util.find_spec(name) is None
+    except (ImportError, ValueError):
+        return True
 
 
 def path_problem(path: str | Path, expected: str, *, folder: bool = False) -> str | None:

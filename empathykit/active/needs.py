@@ -8,18 +8,15 @@ importing, so the check costs nothing and ``--help`` stays instant.
 
 from __future__ import annotations
 
-import importlib.util
-
-from empathykit.errors import MissingDependencyError
+from empathykit.errors import TORCH_FIRST, MissingDependencyError, absent_modules
 
 #: module -> the extra that installs it
 NEEDED = {"torch": "train", "transformers": "train", "accelerate": "train", "sklearn": "train", "skactiveml": "loop"}
-TORCH_FIRST = "pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu (CPU; for CUDA the build from pytorch.org), then "
 
 
 def require_libraries(command: str) -> None:
     """One line naming what to install when a library the loop needs is missing."""
-    missing = [name for name in NEEDED if _absent(name)]
+    missing = absent_modules(NEEDED)
     if not missing:
         return
     extras = sorted({NEEDED[name] for name in missing} | {"loop"})
@@ -28,10 +25,3 @@ def require_libraries(command: str) -> None:
         f"{command} needs the trainer's and the loop's libraries; not installed: {', '.join(missing)}",
         hint=(TORCH_FIRST if "torch" in missing else "") + install + " in the checkout",
     )
-
-
-def _absent(name: str) -> bool:
-    try:
-        return importlib.util.find_spec(name) is None
-    except (ImportError, ValueError):  # a module hidden or broken counts as absent
-        return True

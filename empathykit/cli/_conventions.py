@@ -6,11 +6,10 @@ so ``--help`` stays instant.
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import sys
 
-from empathykit.errors import MissingDependencyError
+from empathykit.errors import MissingDependencyError, absent_modules
 
 #: The commands in the order of the work; any other command follows in registration order.
 ORDER = (
@@ -186,7 +185,7 @@ def quiet_libraries() -> None:
 def require_torch(command: str) -> None:
     """One line naming the install command when the trainer's libraries are missing (the
     quickstart's environment has none), before any data is read."""
-    missing = [name for name in ("torch", "accelerate", "sklearn") if importlib.util.find_spec(name) is None]
+    missing = absent_modules(("torch", "accelerate", "sklearn"))
     if missing:
         raise MissingDependencyError(
             f"{command} needs the trainer's libraries; not installed: {', '.join(missing)}", hint=TORCH_HINT

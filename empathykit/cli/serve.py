@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from empathykit.errors import MissingDependencyError
+from empathykit.errors import TORCH_FIRST, MissingDependencyError, absent_modules
 
 #: module -> the extra that installs it: the model's libraries and the loop extra's web server
 NEEDS = {"torch": "train", "transformers": "train", "fastapi": "loop", "uvicorn": "loop"}
-TORCH_FIRST = (
-    "pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu (CPU; for CUDA the build "
-    "from pytorch.org), then "
-)
 
 
 def serve_command(
@@ -102,7 +97,7 @@ def serve_command(
 
 def require_libraries() -> None:
     """One line naming the install when a library ``serve`` runs on is missing (found without importing it)."""
-    missing = [name for name in NEEDS if _absent(name)]
+    missing = absent_modules(NEEDS)
     if not missing:
         return
     extras = ",".join(sorted({NEEDS[name] for name in missing}))
@@ -110,10 +105,3 @@ def require_libraries() -> None:
         f"serve needs libraries that are not installed: {', '.join(missing)}",
         hint=(TORCH_FIRST if "torch" in missing else "") + f'.venv/bin/pip install -e ".[{extras}]" in the checkout',
     )
-
-
-def _absent(name: str) -> bool:
-    try:
-        return importlib.util.find_spec(name) is None
-    except (ImportError, ValueError):  # a module hidden or broken counts as absent
-        return True
