@@ -35,7 +35,7 @@ def test_help_does_not_import_heavy_libraries():
     code = (
         "import sys; from typer.testing import CliRunner; from empathykit.cli.main import app; "
         "CliRunner().invoke(app, ['--help']); "
-        "heavy = [m for m in ('torch', 'transformers', 'datasets', 'pandas', 'tweepy', 'label_studio_sdk', 'matplotlib') "
+        "heavy = [m for m in ('torch', 'transformers', 'datasets', 'pandas', 'pyarrow', 'numpy', 'tweepy', 'label_studio_sdk', 'matplotlib') "
         "if m in sys.modules]; print(','.join(heavy))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()

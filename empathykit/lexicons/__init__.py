@@ -13,30 +13,33 @@ Modules:
 - ``select``: Choose filter words from a lexicon
 """
 
-from empathykit.lexicons.lexicon import (
-    DIMENSIONS,
-    DUPLICATE_RULES,
-    Duplicate,
-    Lexicon,
-    bundled_lexicon,
-    lexicon_stats,
-    load_lexicon,
-    resolve_lexicon,
-    write_lexicon,
-)
-from empathykit.lexicons.scoring import SCORE_COLUMNS, score_texts, tokenize
+import importlib
+from typing import Any
 
-__all__ = [
-    "DIMENSIONS",
-    "DUPLICATE_RULES",
-    "Duplicate",
-    "Lexicon",
-    "SCORE_COLUMNS",
-    "bundled_lexicon",
-    "lexicon_stats",
-    "load_lexicon",
-    "resolve_lexicon",
-    "score_texts",
-    "tokenize",
-    "write_lexicon",
-]
+#: the package's API and the module that holds each name; loaded on first use, so that importing
+#: ``lexicons.choices`` (the CLI does, at start) does not import numpy and pyarrow
+_HOMES = {
+    **dict.fromkeys(
+        (
+            "DIMENSIONS",
+            "DUPLICATE_RULES",
+            "Duplicate",
+            "Lexicon",
+            "bundled_lexicon",
+            "lexicon_stats",
+            "load_lexicon",
+            "resolve_lexicon",
+            "write_lexicon",
+        ),
+        "lexicon",
+    ),
+    **dict.fromkeys(("SCORE_COLUMNS", "score_texts", "tokenize"), "scoring"),
+}
+
+__all__ = sorted(_HOMES)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _HOMES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{_HOMES[name]}"), name)
