@@ -100,3 +100,20 @@ def test_settings_are_coerced_and_unknown_keys_listed(tmp_path):
         load_settings(ClassifierSettings, None, ["batch_size=many"])
     with pytest.raises(TrainError, match="pooling='max'"):
         load_settings(ClassifierSettings, None, ["pooling=max"])
+
+
+def test_the_tiny_model_is_byte_for_byte_the_same_in_every_process(tmp_path):
+    """The trainer tests' bars hold only if every session trains the same tiny model: a tokenizer
+    trained per process numbered its tokens differently each time, and a search test failed one run in five."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = "import sys; from pathlib import Path; from tests.train_fixtures import build_tiny_model as b; b(Path(sys.argv[1]))"
+    root = Path(__file__).resolve().parent.parent
+    built = []
+    for name in ("one", "two"):
+        subprocess.run([sys.executable, "-c", code, str(tmp_path / name)], cwd=root, check=True, capture_output=True)
+        built.append({f.name: f.read_bytes() for f in (tmp_path / name).iterdir() if f.is_file()})
+    assert set(built[0]) >= {"tokenizer.json", "model.safetensors", "config.json"}
+    assert built[0] == built[1]

@@ -5,7 +5,7 @@ Use from any test module::
     from tests.train_fixtures import tiny_model, toy_data   # noqa: F401  (pytest fixtures)
 
 - ``tiny_model``: path of a randomly initialised BERT (2 layers, hidden size 32) saved with a
-  WordPiece tokenizer trained on the fly on :data:`VOCAB_TEXT` (a ``PreTrainedTokenizerFast``
+  WordPiece tokenizer built on the fly from :func:`tiny_vocab` (a ``PreTrainedTokenizerFast``
   folder: ``AutoModel``/``AutoTokenizer`` load it like any local model).
 - ``toy_data(kind, n, inputs)``: :class:`~empathykit.train.data.TrainingData` whose label is a
   learnable function of the words (``make_rows``), with train/validation/test splits.
@@ -21,18 +21,30 @@ import pytest
 POSITIVE = ["sad", "hurt", "sorry", "pain", "cry", "lost"]
 NEGATIVE = ["great", "happy", "fun", "sunny", "win", "party"]
 FILLER = ["the", "a", "day", "today", "my", "friend", "is", "was", "so", "very", "and", "we", "it", "feel"]
-VOCAB_TEXT = [" ".join(POSITIVE + NEGATIVE + FILLER)] * 4
+CHARACTERS = "abcdefghijklmnopqrstuvwxyz0123456789"
+PUNCTUATION = ".,!?'\"-:;()@#&/"
+
+
+def tiny_vocab() -> dict[str, int]:
+    """The tiny tokenizer's vocabulary, in a fixed order: the whole words of the toy rows, then single
+    characters (and their ``##`` continuations) so any other text still tokenizes.
+
+    Built rather than trained: ``WordPieceTrainer`` orders tokens of equal count differently in each
+    process, which gave every session other token ids, other embeddings and so other training results.
+    """
+    specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+    words = sorted(set(POSITIVE + NEGATIVE + FILLER))
+    pieces = list(CHARACTERS) + list(PUNCTUATION) + ["##" + c for c in CHARACTERS]
+    return {token: i for i, token in enumerate(specials + words + pieces)}
 
 
 def build_tiny_model(folder: Path, hidden: int = 32, layers: int = 2) -> Path:
-    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors, trainers
+    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors
     from transformers import BertConfig, BertModel, PreTrainedTokenizerFast
 
-    specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
-    tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
+    tok = Tokenizer(models.WordPiece(tiny_vocab(), unk_token="[UNK]"))
     tok.normalizer = normalizers.BertNormalizer(lowercase=True)
     tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-    tok.train_from_iterator(VOCAB_TEXT, trainers.WordPieceTrainer(vocab_size=200, special_tokens=specials))
     cls, sep = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
     tok.post_processor = processors.TemplateProcessing(
         single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B:1 [SEP]:1", special_tokens=[("[CLS]", cls), ("[SEP]", sep)]

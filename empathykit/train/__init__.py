@@ -38,7 +38,7 @@ Layout (each family builds on the same core; torch and transformers are imported
                   (prediction: :mod:`empathykit.predict.predictions`).
 
 A new family: a module with a ``Family`` subclass (reuse ``hf``, ``folder``, ``data``) and one line in
-``choices.FAMILIES``. Test fixtures (tiny BERT + tokenizer trained on the fly, toy data):
+``choices.FAMILIES``. Test fixtures (tiny BERT + tokenizer built on the fly, toy data):
 ``tests/train_fixtures.py``.
 
 
