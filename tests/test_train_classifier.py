@@ -117,3 +117,10 @@ def test_the_tiny_model_is_byte_for_byte_the_same_in_every_process(tmp_path):
         built.append({f.name: f.read_bytes() for f in (tmp_path / name).iterdir() if f.is_file()})
     assert set(built[0]) >= {"tokenizer.json", "model.safetensors", "config.json"}
     assert built[0] == built[1]
+
+
+def test_the_tiny_vocabulary_numbers_its_tokens_without_gaps():
+    from tests.train_fixtures import tiny_vocab
+
+    vocab = tiny_vocab()
+    assert sorted(vocab.values()) == list(range(len(vocab)))  # an id past the embedding table fails in torch

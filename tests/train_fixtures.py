@@ -35,7 +35,8 @@ def tiny_vocab() -> dict[str, int]:
     specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
     words = sorted(set(POSITIVE + NEGATIVE + FILLER))
     pieces = list(CHARACTERS) + list(PUNCTUATION) + ["##" + c for c in CHARACTERS]
-    return {token: i for i, token in enumerate(specials + words + pieces)}
+    tokens = list(dict.fromkeys(specials + words + pieces))  # "a" is a word and a character: one id
+    return {token: i for i, token in enumerate(tokens)}
 
 
 def build_tiny_model(folder: Path, hidden: int = 32, layers: int = 2) -> Path:
