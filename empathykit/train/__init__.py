@@ -34,6 +34,7 @@ Layout (each family builds on the same core; torch and transformers are imported
     search.py     ``--search``: an optuna grid over settings, each trial the family's training, the best kept.
     label_map.py  ``evaluate --label-map``: another data set's gold labels in the model's label space.
     class_weights.py, span_decoding.py  the ``class_weights`` setting; EPITOME rationale tags -> spans.
+    level_decoding.py  EPITOME levels: argmax, or per-level offsets chosen on validation macro-F1.
     run.py        the workflows behind the commands: ``train_model``, ``evaluate_model``,
                   (prediction: :mod:`empathykit.predict.predictions`).
 

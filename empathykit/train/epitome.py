@@ -29,6 +29,7 @@ from empathykit.schemas.epitome import LEVELS, MECHANISMS, rationale_field
 from empathykit.train import class_weights as cw
 from empathykit.train import folder as mf
 from empathykit.train import hf, labels
+from empathykit.train import level_decoding as ld
 from empathykit.train import rationales as rat
 from empathykit.train import span_decoding as sd
 from empathykit.train.epitome_model import build_model, collator, encode_pairs, infer, load_model, save_model
@@ -60,6 +61,11 @@ class EpitomeSettings(TrainSettings):
         "auto: tag threshold, gap merging and minimum span length chosen on the "
         "validation split's IOU-F1, spans snapped to words | argmax (the reference)",
     )
+    level_decoding: str = setting(
+        "argmax",
+        "argmax (the reference) | auto: an offset per level on the log-probabilities, chosen on the validation "
+        "split's macro-F1 (for a rare level that argmax never predicts, such as IP's weak level)",
+    )
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -75,6 +81,8 @@ class EpitomeSettings(TrainSettings):
                 f"settings rationale_weight={self.rationale_weight}, rationale_decoding="
                 f"{self.rationale_decoding!r}: the weight must be positive, the decoding auto or argmax"
             )
+        if self.level_decoding not in ("auto", "argmax"):
+            raise TrainError(f"setting level_decoding={self.level_decoding!r}: expected auto or argmax")
 
 
 def encode_split(split, tokenizer, max_length: int):
@@ -104,13 +112,22 @@ def gold_tags(tokenizer, rows, max_length: int) -> list[list[int]]:
 
 
 def split_metrics(
-    model, tokenizer, rows, *, max_length: int, batch_size: int, names: Sequence[str], decoding: sd.Decoding = sd.ARGMAX
+    model,
+    tokenizer,
+    rows,
+    *,
+    max_length: int,
+    batch_size: int,
+    names: Sequence[str],
+    decoding: sd.Decoding = sd.ARGMAX,
+    level_offsets: Sequence[float] | None = None,
 ) -> dict[str, Any]:
-    """Level accuracy / macro-F1 (+ per class) and rationale token F1 / IOU-F1 over the whole split, the spans
-    decoded with ``decoding`` (and, when that is not the reference's argmax, the argmax figures under ``argmax``)."""
+    """Level accuracy / macro-F1 (+ per class; levels decided with ``level_offsets``) and rationale token F1 /
+    IOU-F1 over the whole split, the spans decoded with ``decoding`` (and, when that is not the reference's
+    argmax, the argmax figures under ``argmax``)."""
 
     rows, probs, scores, offsets, gold = rationale_scores(model, tokenizer, rows, max_length, batch_size)
-    predicted = [max(range(len(p)), key=p.__getitem__) for p in probs]
+    predicted = ld.decide(probs, level_offsets)
     result = classification_metrics(list(rows["label"]), predicted, list(names))
     result.update(rat.rationale_metrics(sd.decode_all(scores, offsets, decoding), gold))
     if decoding != sd.ARGMAX:
@@ -136,6 +153,20 @@ def rationale_scores(model, tokenizer, rows, max_length: int, batch_size: int):
 def saved_decoding(config: dict[str, Any]) -> sd.Decoding:
     """The decoding a model folder was tuned with (argmax for folders from before span decoding)."""
     return sd.Decoding(**config["rationale_decoding"]) if config.get("rationale_decoding") else sd.ARGMAX
+
+
+def tuned_decoding(model, tokenizer, rows, settings) -> tuple[sd.Decoding, list[float]]:
+    """The span decoding and the level offsets the settings ask to choose on ``rows`` (validation)."""
+    decoding, level_offsets = sd.ARGMAX, []
+    if settings.rationale_decoding == "auto" or settings.level_decoding == "auto":
+        rows, probs, scores, offsets, gold = rationale_scores(
+            model, tokenizer, rows, settings.max_length, settings.eval_batch_size
+        )
+        if settings.rationale_decoding == "auto":
+            decoding, _ = sd.choose_decoding(scores, offsets, gold)
+        if settings.level_decoding == "auto":
+            level_offsets, _ = ld.choose_offsets(probs, list(rows["label"]))
+    return decoding, level_offsets
 
 
 class EpitomeFamily(Family):
@@ -221,12 +252,9 @@ class EpitomeFamily(Family):
             if not run.main:
                 return {}
             model.eval()
-            decoding = sd.ARGMAX
-            if settings.rationale_decoding == "auto" and has_val:
-                _, _, scores, offsets, gold = rationale_scores(
-                    model, tokenizer, data.split("validation"), settings.max_length, settings.eval_batch_size
-                )
-                decoding, _ = sd.choose_decoding(scores, offsets, gold)
+            decoding, level_offsets = sd.ARGMAX, []
+            if has_val:
+                decoding, level_offsets = tuned_decoding(model, tokenizer, data.split("validation"), settings)
             metrics = run.held_out(
                 lambda split: split_metrics(
                     model,
@@ -236,13 +264,14 @@ class EpitomeFamily(Family):
                     batch_size=settings.eval_batch_size,
                     names=data.label_names,
                     decoding=decoding,
+                    level_offsets=level_offsets,
                 )
             )
-            metrics["rationale_decoding"] = decoding.to_dict()
+            chosen = {"rationale_decoding": decoding.to_dict(), "level_offsets": level_offsets}
             return run.finish(
                 lambda tmp: save_model(model, tokenizer, tmp),
-                {**metrics, **facts},
-                extra_config={"mechanism": data.task, "rationale_decoding": decoding.to_dict()},
+                {**metrics, **chosen, **facts},
+                extra_config={"mechanism": data.task, **chosen},
             )
 
     def evaluate(self, model_dir: Path, data, split: str = "test", out_dir: Path | None = None) -> dict[str, Any]:
@@ -259,6 +288,7 @@ class EpitomeFamily(Family):
             batch_size=saved.get("eval_batch_size", 64),
             names=data.label_names,
             decoding=saved_decoding(config),
+            level_offsets=config.get("level_offsets"),
         )
         return add_confusion_figure(result, data.label_names, out_dir, model_dir, split)
 
@@ -340,11 +370,11 @@ def _predict(chosen, models, records: list[dict[str, Any]], on_progress: Progres
             stage=f"predicting {mechanism}",
         )
         tags = sd.decode_all(token_scores, offsets, saved_decoding(config))
+        levels = ld.decide(probs, config.get("level_offsets"))
         label = MECHANISMS.get(mechanism, {}).get("span", mechanism)
-        for i, (p, t, o) in enumerate(zip(probs, tags, offsets)):
+        for i, (p, t, o, level) in enumerate(zip(probs, tags, offsets, levels)):
             if blank[i]:
                 continue
-            level = max(range(len(p)), key=p.__getitem__)
             spans = rat.char_spans(t, o, responses[i], label) if level > 0 else []
             out[i].update({mechanism: LEVELS[level], f"{mechanism}_score": p[level], rationale_field(mechanism): spans})
             values[i].update({mechanism: LEVELS[level], rationale_field(mechanism): spans})
