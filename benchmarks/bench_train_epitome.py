@@ -1,7 +1,8 @@
 """Benchmark: the ``epitome`` family on EPITOME Reddit, each mechanism, beside a published
 reproduction of the reference (RoBERTa-base bi-encoder, 4 epochs) on the same data.
 
-    EMPATHYKIT_DATA=../shared/data python benchmarks/bench_train_epitome.py [--model DIR] [--epochs 1] [--out results.json]
+    EMPATHYKIT_DATA=../shared/data python benchmarks/bench_train_epitome.py [--model DIR] [--epochs 4] \
+        [--mechanisms ER,IP,EX] [--seeds 0 1 2] [--set KEY=VALUE ...] [--out results.json]
 
 Data: ``epitome:$EMPATHYKIT_DATA/epitome`` exported on the fly (seeded 80/10/10 split, one
 split per item across mechanisms). Encoder: all-MiniLM-L6-v2 (the offline CPU encoder;
@@ -9,19 +10,23 @@ roberta-base is not available offline). Everything else is the reference README'
 command (lr 2e-5, batch 32, max length 64, dropout 0.1, lambda_EI 1.0, lambda_RE 0.5,
 seeker encoder frozen); on a shared 2-core CPU fewer epochs than the reference's 4.
 Metrics on the test split: accuracy, macro-F1 and IOU-F1 over the whole split, and the
-reference's per-batch means (batches of 32) beside them.
+reference's per-batch means (batches of 32) beside them. Each mechanism is trained once per seed
+(the training seed; the split stays the same) and the table gives mean ± sd over the seeds. With
+``--out``, every finished run is recorded at once and a restart with the same settings skips it.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 from _data import HELP, data_path, minilm
+from _runs import RunLog
 
 MECHANISMS = {"ER": "emotional_reactions", "IP": "interpretations", "EX": "explorations"}
 #: accuracy, macro-F1, IOU-F1 of a published reproduction of the reference (RoBERTa-base, Reddit)
@@ -92,29 +97,43 @@ def run(mechanism: str, model: str, epochs: float, work: Path, extra: list[str])
         "argmax_iou_precision": argmax["iou_precision"],
         "argmax_iou_recall": argmax["iou_recall"],
         "rationale_decoding": metrics.get("rationale_decoding"),
+        "level_offsets": metrics.get("level_offsets"),
     }
 
 
-def table(rows: list[dict], encoder: str, epochs: float) -> str:
+def _spread(values: list[float], digits: int = 4) -> str:
+    mean = f"{statistics.mean(values):.{digits}f}"
+    return f"{mean} ± {statistics.stdev(values):.{digits}f}" if len(values) > 1 else mean
+
+
+def _each(values: list[float]) -> str:
+    return ", ".join(f"{v:.3f}" for v in values)
+
+
+def table(runs: dict[str, dict], encoder: str, epochs: float) -> str:
+    """A row per mechanism: mean ± sd over its seeds, macro-F1 and IOU-F1 per seed, beside the reproduction."""
     lines = [
-        "| mechanism | model | epochs | accuracy | macro-F1 | F1 no / weak / strong | IOU-F1 | IOU P / R "
-        "| token F1 | argmax tags: IOU-F1, IOU P / R, token F1 | span decoding (threshold, gap, min words) |",
-        "| --- | --- | ---: | ---: | ---: | --- | ---: | --- | ---: | --- | --- |",
+        "| mechanism | model | seeds | accuracy | macro-F1 | macro-F1 per seed | F1 no / weak / strong (mean) "
+        "| IOU-F1 | IOU-F1 per seed | token F1 | argmax tags IOU-F1 |",
+        "| --- | --- | --- | ---: | ---: | --- | --- | ---: | --- | ---: | ---: |",
     ]
-    for row in rows:
-        acc, f1, iou = PUBLISHED[row["mechanism"]]
+    for mechanism in MECHANISMS:
+        rows = [r for r in runs.values() if r["mechanism"] == mechanism]
+        if not rows:
+            continue
+        acc, f1, iou = PUBLISHED[mechanism]
         lines.append(
-            f"| {row['mechanism']} | reproduction of the reference (roberta-base) | 4 | {acc:.4f} | {f1:.4f} "
-            f"| | {iou:.4f} | | | | |"
+            f"| {mechanism} | reproduction of the reference (roberta-base) | | {acc:.4f} | {f1:.4f} | | | {iou:.4f} | | | |"
         )
-        per = " / ".join(f"{v:.3f}" for v in row.get("per_class_f1", {}).values())
-        d = row.get("rationale_decoding") or {}
+        names = list(rows[0]["per_class_f1"])
+        per_class = " / ".join(f"{statistics.mean(r['per_class_f1'][n] for r in rows):.3f}" for n in names)
+        seeds = ", ".join(str(r["seed"]) for r in rows)
         lines.append(
-            f"| {row['mechanism']} | empathykit `epitome` ({encoder}) | {epochs:g} | {row['accuracy']:.4f} "
-            f"| {row['macro_f1']:.4f} | {per} | {row['iou_f1']:.4f} | {row['iou_precision']:.3f} / "
-            f"{row['iou_recall']:.3f} | {row['token_f1']:.4f} | {row['argmax_iou_f1']:.4f}, "
-            f"{row['argmax_iou_precision']:.3f} / {row['argmax_iou_recall']:.3f}, {row['argmax_token_f1']:.4f} "
-            f"| {d.get('threshold')}, {d.get('max_gap')}, {d.get('min_length')} |"
+            f"| {mechanism} | empathykit `epitome` ({encoder}, {epochs:g} epochs) | {seeds} "
+            f"| {_spread([r['accuracy'] for r in rows])} | {_spread([r['macro_f1'] for r in rows])} "
+            f"| {_each([r['macro_f1'] for r in rows])} | {per_class} | {_spread([r['iou_f1'] for r in rows])} "
+            f"| {_each([r['iou_f1'] for r in rows])} | {_spread([r['token_f1'] for r in rows])} "
+            f"| {_spread([r['argmax_iou_f1'] for r in rows])} |"
         )
     return "\n".join(lines)
 
@@ -122,22 +141,27 @@ def table(rows: list[dict], encoder: str, epochs: float) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0], epilog=HELP)
     parser.add_argument("--model", default=None, help="encoder folder (default: all-MiniLM-L6-v2)")
-    parser.add_argument("--epochs", type=float, default=1.0)
+    parser.add_argument("--epochs", type=float, default=4.0)
     parser.add_argument("--mechanisms", default="ER,IP,EX")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="training seeds (default: 0 1 2)")
     parser.add_argument("--set", dest="overrides", action="append", default=[], help="more KEY=VALUE settings")
-    parser.add_argument("--out", type=Path, default=None, help="write the rows as JSON here")
+    parser.add_argument("--out", type=Path, default=None, help="record each finished run here; a restart resumes")
     args = parser.parse_args()
     data_path("epitome")  # a missing data folder stops here, before any training
     model = args.model or minilm()
     encoder = Path(model).name if args.model else "all-MiniLM-L6-v2"
-    rows = []
-    with tempfile.TemporaryDirectory() as tmp:
-        for mechanism in args.mechanisms.split(","):
-            rows.append(run(mechanism, model, args.epochs, Path(tmp), args.overrides))
-            print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
-    print(table(rows, encoder, args.epochs))
-    if args.out:
-        args.out.write_text(json.dumps({"encoder": encoder, "epochs": args.epochs, "rows": rows}, indent=2) + "\n")
+    log = RunLog(args.out, {"encoder": encoder, "epochs": args.epochs, "set": sorted(args.overrides)})
+    for mechanism in args.mechanisms.split(","):
+        for seed in args.seeds:
+            key = f"{mechanism}-{seed}"
+            if log.done(key):
+                print(f"{key}: recorded in {args.out}, not run again", file=sys.stderr)
+                continue
+            with tempfile.TemporaryDirectory() as tmp:
+                row = run(mechanism, model, args.epochs, Path(tmp), [*args.overrides, f"seed={seed}"])
+            log.record(key, {**row, "seed": seed})
+            print(json.dumps(log.runs[key]), file=sys.stderr, flush=True)
+    print(table(log.runs, encoder, args.epochs))
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ the same seed drives the training. Rows, each scored by F1 of the positive class
   EmoNet) trained here on a seeded subsample (``aux_max_examples``), the main-task teacher being
   the ``classifier`` row's model of the same seed; lambda rises 0 -> 1 over training.
 
-Results are written after every run (``--out``), so a cut-short run keeps the seeds it finished.
+Each finished seed is recorded at once (``--out``); a restart with the same settings skips it.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ import time
 from pathlib import Path
 
 from _data import HELP, data_path, minilm
+from _runs import RunLog
 
 PAPER = {"classifier": 63.79, "MT": 64.42, "KD": 68.41}  # Table 4: BERT, MT_SST+EmoNet, KD_SST+EmoNet
 ROWS = ("classifier", "MT", "KD")
@@ -141,28 +142,20 @@ def main() -> None:
     parser.add_argument("--max-length", type=int, default=64)
     parser.add_argument("--learning-rate", type=float, default=5e-5)
     parser.add_argument("--aux-max-examples", type=int, default=1000)
-    parser.add_argument("--out", type=Path, default=None, help="write the results as JSON here (after each seed)")
+    parser.add_argument("--out", type=Path, default=None, help="record each finished seed here; a restart resumes")
     args = parser.parse_args()
     newsemp(), aux_data()  # a missing data folder stops here, before any training
     model = args.model or minilm()
     encoder = Path(model).name if args.model else "all-MiniLM-L6-v2"
-    results: dict[int, dict[str, float]] = {}
-    with tempfile.TemporaryDirectory() as tmp:
-        for seed in args.seeds:
-            results[seed] = one_seed(model, seed, args, Path(tmp))
-            if args.out:
-                args.out.write_text(
-                    json.dumps(
-                        {
-                            "encoder": encoder,
-                            "args": {k: v for k, v in vars(args).items() if k not in ("out",)},
-                            "results": results,
-                        },
-                        indent=2,
-                        default=str,
-                    )
-                    + "\n"
-                )
+    settings = {k: v for k, v in vars(args).items() if k not in ("out", "seeds")}
+    log = RunLog(args.out, {"encoder": encoder, **settings})
+    for seed in args.seeds:
+        if log.done(str(seed)):
+            print(f"seed {seed}: recorded in {args.out}, not run again", file=sys.stderr)
+            continue
+        with tempfile.TemporaryDirectory() as tmp:
+            log.record(str(seed), one_seed(model, seed, args, Path(tmp)))
+    results = {int(seed): log.runs[str(seed)] for seed in args.seeds}
     print(table(results, encoder, args))
 
 

@@ -1,0 +1,57 @@
+"""A multi-seed benchmark killed midway resumes: each finished run is recorded under its key at once
+(``benchmarks/_runs.py``), a restart with the same settings trains only what is missing, and a results
+file of other settings is never mixed in."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.train_fixtures import tiny_model
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLES = ROOT / "tests" / "data"
+
+
+def _bench(out: Path, model: Path, *extra: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "EMPATHYKIT_DATA": str(SAMPLES), "PYTHONPATH": str(ROOT)}
+    command = [sys.executable, str(ROOT / "benchmarks" / "bench_train_epitome.py"), "--model", str(model)]
+    command += ["--mechanisms", "EX", "--epochs", "1", "--set", "batch_size=16", "--out", str(out), *extra]
+    return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+
+
+def test_a_restart_trains_only_the_seeds_not_recorded(tiny_model, tmp_path):
+    out = tmp_path / "epitome.json"
+    first = _bench(out, tiny_model, "--seeds", "0")
+    assert first.returncode == 0, first.stderr[-2000:]
+    recorded = json.loads(out.read_text())
+    assert list(recorded["runs"]) == ["EX-0"] and recorded["runs"]["EX-0"]["seed"] == 0
+    again = _bench(out, tiny_model, "--seeds", "0", "1")
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert "EX-0: recorded in" in again.stderr and again.stderr.count('"mechanism": "EX"') == 1  # only seed 1 ran
+    runs = json.loads(out.read_text())["runs"]
+    assert runs["EX-0"] == recorded["runs"]["EX-0"] and set(runs) == {"EX-0", "EX-1"}
+    assert "| EX | empathykit `epitome` (" in again.stdout and "| 0, 1 |" in again.stdout
+    assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_a_results_file_of_other_settings_is_refused_in_one_line(tiny_model, tmp_path):
+    out = tmp_path / "epitome.json"
+    out.write_text(json.dumps({"settings": {"encoder": "x", "epochs": 9, "set": []}, "runs": {"EX-0": {}}}))
+    before = out.read_bytes()
+    done = _bench(out, tiny_model, "--seeds", "0")
+    assert done.returncode == 1 and "holds runs of other settings" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1 and out.read_bytes() == before
+
+
+@pytest.mark.parametrize("text", ["not json", "[]"])
+def test_a_file_that_is_not_a_results_file_is_refused(tiny_model, tmp_path, text):
+    out = tmp_path / "epitome.json"
+    out.write_text(text)
+    done = _bench(out, tiny_model, "--seeds", "0")
+    assert done.returncode == 1 and len(done.stderr.strip().splitlines()) == 1 and out.read_text() == text
