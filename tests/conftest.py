@@ -200,16 +200,23 @@ def _own_server_list(tmp_path_factory, monkeypatch):
     monkeypatch.delenv("EMPATHYKIT_STUDIO_DIR", raising=False)
 
 
+def _session_folder(prefix: str) -> str:
+    """A temporary folder removed when the test process ends (each run used to leave two in /tmp)."""
+    import atexit
+    import shutil
+    import tempfile
+
+    folder = tempfile.mkdtemp(prefix=prefix)
+    atexit.register(shutil.rmtree, folder, True)
+    return folder
+
+
 if os.environ.get("EMPATHYKIT_DIR") is None:
     # Keep state written by commands under test out of the working tree.
-    import tempfile
-
-    os.environ["EMPATHYKIT_DIR"] = str(Path(tempfile.mkdtemp(prefix="empathykit-tests-")) / ".empathykit")
+    os.environ["EMPATHYKIT_DIR"] = str(Path(_session_folder("empathykit-tests-")) / ".empathykit")
 if os.environ.get("EMPATHYKIT_STATE") is None:
     # ... and the per-user list of running servers out of the user's own.
-    import tempfile
-
-    os.environ["EMPATHYKIT_STATE"] = tempfile.mkdtemp(prefix="empathykit-tests-state-")
+    os.environ["EMPATHYKIT_STATE"] = _session_folder("empathykit-tests-state-")
 
 
 def pytest_configure(config):
