@@ -38,8 +38,13 @@ class RunLog:
 
     def record(self, key: str, result: Any) -> None:
         self.runs[key] = result
+        self.write()
+
+    def write(self, **extra: Any) -> None:
+        """The settings, the runs so far and ``extra`` (a summary), replacing the file atomically."""
         if self.path is None:
             return
         tmp = self.path.with_name(f".{self.path.name}.tmp")
-        tmp.write_text(json.dumps({"settings": self.settings, "runs": self.runs}, indent=2, default=str) + "\n")
+        whole = {"settings": self.settings, "runs": self.runs, **extra}
+        tmp.write_text(json.dumps(whole, indent=2, default=str) + "\n")
         os.replace(tmp, self.path)

@@ -2,7 +2,7 @@
 
     EMPATHYKIT_DATA=../shared/data python benchmarks/bench_active_learning.py [--seeds 0 1 2]
         [--strategies uncertainty diversity random] [--start 50] [--step 50] [--stop 500]
-        [--out benchmarks/results/active_learning.json] [--png docs/active_learning.png]
+        [--target-f1 85.71] [--fine-tune] [--out results.json] [--png active_learning.png]
 
 Data sets (each split once per seed: a stratified 20 % test set, the rest the pool):
 - TwittEmp half (``twittemp/TwittEmp-half.csv``, 1,503 tweets), empathy-vs-none (seeking or
@@ -23,7 +23,11 @@ labelled items every round (max length 64, from the base encoder; ``--set epochs
 ``--pool-sample`` pool items per round (CPU time).
 Each run starts from ``--start`` random labels (the same for every strategy of a seed) and adds
 ``--step`` per round up to ``--stop``; macro-F1 on the test set after every round. The report:
-mean macro-F1 per round and the labels each strategy needs to reach random's final mean macro-F1.
+mean macro-F1 per round and the labels each strategy needs to reach random's final mean macro-F1;
+for a binary set, also the labels each needs to reach ``--target-f1`` (F1 of the positive class, in
+percent; default the TwittEmp paper's best empathy-vs-none row, KD_EmoNet 85.71) on the mean over seeds
+and on each seed. Every finished curve (a set, seed and strategy) is recorded in ``--out`` at once; a
+restart with the same settings runs only the curves not recorded.
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _data import HELP, data_path, minilm
+from _runs import RunLog
 
 from empathykit.active.strategies import select, uncertainty
 
@@ -92,7 +97,9 @@ def curve(x, y, train, test, strategy: str, seed: int, start: int, step: int, st
     points = []
     while True:
         head = LogisticRegression(max_iter=2000, C=1.0).fit(x[labelled], y[labelled])
-        points.append((len(labelled), float(f1_score(y[test], head.predict(x[test]), average="macro"))))
+        predicted = head.predict(x[test])
+        positive = float(f1_score(y[test], predicted)) if len(set(y)) == 2 else None
+        points.append((len(labelled), float(f1_score(y[test], predicted, average="macro")), positive))
         if len(labelled) >= stop:
             return points
         taken = set(labelled)
@@ -164,7 +171,10 @@ def curve_finetuned(
         )
         folder = work / f"{strategy}-{seed}-{len(labelled)}"
         metrics = family.train(data, settings, folder)
-        points.append((len(labelled), float(metrics["test"]["macro_f1"])))
+        test_scores = metrics["test"]
+        points.append(
+            (len(labelled), float(test_scores["macro_f1"]), test_scores.get("f1") if len(names) == 2 else None)
+        )
         print(f"    {strategy} seed {seed} {len(labelled)} labels: macro-F1 {points[-1][1]:.4f}", file=sys.stderr)
         if len(labelled) >= stop:
             return points
@@ -191,12 +201,30 @@ def split(y: np.ndarray, seed: int, test_share: float = 0.2) -> tuple[np.ndarray
     return np.sort(train), np.sort(test)
 
 
-def summarise(results: dict, strategies: list[str]) -> dict:
+def first_reaching(sizes, values, target: float):
+    """The first label count whose value reaches ``target`` (None: never within the curve)."""
+    return next((n for n, v in zip(sizes, values) if v is not None and v >= target), None)
+
+
+def to_target(runs: dict, strategies: list[str], sizes: list[int], target_f1: float) -> dict:
+    """Labels to reach ``target_f1`` (positive-class F1, percent): on the mean curve and on each seed's."""
+    out = {}
+    for s in strategies:
+        curves = [[100 * p[2] for p in run] for run in runs[s]]
+        out[s] = {
+            "mean_curve": [round(v, 2) for v in np.mean(curves, axis=0)],
+            "labels_on_mean": first_reaching(sizes, np.mean(curves, axis=0), target_f1),
+            "labels_per_seed": [first_reaching(sizes, c, target_f1) for c in curves],
+        }
+    return out
+
+
+def summarise(results: dict, strategies: list[str], target_f1: float | None = None) -> dict:
     out = {}
     for name, runs in results.items():
-        sizes = [n for n, _ in runs[strategies[0]][0]]
-        mean = {s: np.mean([[f for _, f in run] for run in runs[s]], axis=0) for s in strategies}
-        sd = {s: np.std([[f for _, f in run] for run in runs[s]], axis=0) for s in strategies}
+        sizes = [p[0] for p in runs[strategies[0]][0]]
+        mean = {s: np.mean([[p[1] for p in run] for run in runs[s]], axis=0) for s in strategies}
+        sd = {s: np.std([[p[1] for p in run] for run in runs[s]], axis=0) for s in strategies}
         target = float(mean["random"][-1]) if "random" in mean else None
         needed = {}
         for s in strategies:
@@ -209,6 +237,10 @@ def summarise(results: dict, strategies: list[str]) -> dict:
             "random_final": target,
             "labels_to_reach_random_final": needed,
         }
+        binary = all(p[2] is not None for s in strategies for run in runs[s] for p in run)
+        if target_f1 is not None and binary:
+            out[name]["target_f1"] = target_f1
+            out[name]["labels_to_reach_target_f1"] = to_target(runs, strategies, sizes, target_f1)
     return out
 
 
@@ -234,16 +266,27 @@ def plot(summary: dict, path: Path) -> None:
     fig.savefig(path, dpi=110)
 
 
-def main() -> None:
+def run_curve(args, name, texts, y, names, x, seed: int, strategy: str, work: Path) -> list:
+    train, test = split(y, seed)
+    if args.fine_tune:
+        return curve_finetuned(
+            texts, y, names, train, test, strategy, seed, args.start, args.step, args.stop,
+            args.pool_sample, work, args.train_settings,
+        )  # fmt: skip
+    return curve(x, y, train, test, strategy, seed, args.start, args.step, args.stop)
+
+
+def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0], epilog=HELP)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--strategies", nargs="+", default=["uncertainty", "diversity", "random"])
     parser.add_argument("--start", type=int, default=50)
     parser.add_argument("--step", type=int, default=50)
     parser.add_argument("--stop", type=int, default=500)
-    parser.add_argument("--out", type=Path, default=Path("benchmarks/results/active_learning.json"))
-    parser.add_argument("--png", type=Path, default=Path("docs/active_learning.png"))
-    parser.add_argument("--cache", type=Path, default=Path("benchmarks/results/embeddings"))
+    parser.add_argument("--target-f1", type=float, default=85.71, help="positive-class F1 (percent) to reach")
+    parser.add_argument("--out", type=Path, default=None, help="record each finished curve here; a restart resumes")
+    parser.add_argument("--png", type=Path, default=None, help="draw the learning curves here")
+    parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "empathykit-bench-embeddings")
     parser.add_argument("--fine-tune", action="store_true", help="fine-tune MiniLM every round (the loop's path)")
     parser.add_argument("--sets", nargs="+", default=["twittemp empathy-vs-none", "epitome ER"])
     parser.add_argument("--pool-sample", type=int, default=600, help="fine-tune: pool items scored per round")
@@ -254,64 +297,40 @@ def main() -> None:
         default=["epochs=1"],
         help="fine-tune: KEY=VALUE training setting (repeatable; default epochs=1)",
     )
-    args = parser.parse_args()
+    return parser.parse_args()
+
+
+def main() -> None:
+    args = parse_args()
     root = data_path("twittemp", "TwittEmp-half.csv").parents[1]
     data_path("epitome", "emotional-reactions-reddit.csv")
-    results: dict = {}
+    fixed = {k: v for k, v in vars(args).items() if k not in ("seeds", "strategies", "out", "png", "cache", "sets")}
+    log = RunLog(args.out, fixed)
     work = Path(tempfile.mkdtemp(prefix="bench-al-"))
+    results: dict = {}
     for name, (texts, y, names) in load_sets(Path(root)).items():
         if name not in args.sets:
             continue
         began = time.perf_counter()
         x = None if args.fine_tune else embed(name, texts, args.cache)
-        print(
-            f"{name}: {len(y)} items, labels {np.bincount(y).tolist()} ({names}), embedded in "
-            f"{time.perf_counter() - began:.0f} s",
-            file=sys.stderr,
-        )
+        print(f"{name}: {len(y)} items, labels {np.bincount(y).tolist()} ({names})", file=sys.stderr)
         results[name] = {s: [] for s in args.strategies}
         for seed in args.seeds:
-            train, test = split(y, seed)
             for s in args.strategies:
-                began = time.perf_counter()
-                results[name][s].append(
-                    curve_finetuned(
-                        texts,
-                        y,
-                        names,
-                        train,
-                        test,
-                        s,
-                        seed,
-                        args.start,
-                        args.step,
-                        args.stop,
-                        args.pool_sample,
-                        work,
-                        args.train_settings,
-                    )
-                    if args.fine_tune
-                    else curve(x, y, train, test, s, seed, args.start, args.step, args.stop)
-                )
-                print(
-                    f"  seed {seed} {s}: final macro-F1 {results[name][s][-1][-1][1]:.4f} "
-                    f"({time.perf_counter() - began:.0f} s)",
-                    file=sys.stderr,
-                )
-    summary = summarise(results, args.strategies)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(
-        json.dumps(
-            {
-                "settings": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
-                "runs": results,
-                "summary": summary,
-            },
-            indent=2,
-        )
-        + "\n"
-    )
-    plot(summary, args.png)
+                key = f"{name}|{seed}|{s}"
+                if log.done(key):
+                    print(f"  {key}: recorded in {args.out}, not run again", file=sys.stderr)
+                else:
+                    began = time.perf_counter()
+                    log.record(key, run_curve(args, name, texts, y, names, x, seed, s, work))
+                    print(f"  seed {seed} {s}: final macro-F1 {log.runs[key][-1][1]:.4f} "
+                          f"({time.perf_counter() - began:.0f} s)", file=sys.stderr)  # fmt: skip
+                results[name][s].append(log.runs[key])
+    shutil.rmtree(work, ignore_errors=True)
+    summary = summarise(results, args.strategies, args.target_f1)
+    log.write(summary=summary)
+    if args.png:
+        plot(summary, args.png)
     print(json.dumps(summary, indent=2))
 
 

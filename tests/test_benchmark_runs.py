@@ -55,3 +55,23 @@ def test_a_file_that_is_not_a_results_file_is_refused(tiny_model, tmp_path, text
     out.write_text(text)
     done = _bench(out, tiny_model, "--seeds", "0")
     assert done.returncode == 1 and len(done.stderr.strip().splitlines()) == 1 and out.read_text() == text
+
+
+def test_labels_to_reach_the_target_f1_on_the_mean_curve_and_each_seed():
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import bench_active_learning as al
+
+    def run(*f1):  # (labels, macro-F1, positive-class F1) per round
+        return [(50 * (i + 1), 0.5, v) for i, v in enumerate(f1)]
+
+    results = {
+        "toy": {"uncertainty": [run(0.80, 0.86, 0.90), run(0.84, 0.85, 0.88)], "random": [run(0.80, 0.82, 0.84)] * 2}
+    }
+    summary = al.summarise(results, ["uncertainty", "random"], target_f1=85.71)["toy"]
+    reach = summary["labels_to_reach_target_f1"]
+    assert reach["uncertainty"]["mean_curve"] == [82.0, 85.5, 89.0]
+    assert reach["uncertainty"]["labels_on_mean"] == 150  # the mean at 100 labels is 85.5, under 85.71
+    assert reach["uncertainty"]["labels_per_seed"] == [100, 150]
+    assert reach["random"]["labels_on_mean"] is None and reach["random"]["labels_per_seed"] == [None, None]
+    three = {"toy": {"random": [[(50, 0.5, None)]]}}
+    assert "labels_to_reach_target_f1" not in al.summarise(three, ["random"], target_f1=85.71)["toy"]
