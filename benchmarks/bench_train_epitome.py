@@ -2,7 +2,7 @@
 reproduction of the reference (RoBERTa-base bi-encoder, 4 epochs) on the same data.
 
     EMPATHYKIT_DATA=../shared/data python benchmarks/bench_train_epitome.py [--model DIR] [--epochs 4] \
-        [--mechanisms ER,IP,EX] [--seeds 0 1 2] [--set KEY=VALUE ...] [--out results.json]
+        [--mechanisms ER,IP,EX] [--seeds 0 1 2] [--set KEY=VALUE ...] [--out results.json] [--keep-models DIR]
 
 Data: ``epitome:$EMPATHYKIT_DATA/epitome`` exported on the fly (seeded 80/10/10 split, one
 split per item across mechanisms). Encoder: all-MiniLM-L6-v2 (the offline CPU encoder;
@@ -71,7 +71,7 @@ def run(mechanism: str, model: str, epochs: float, work: Path, extra: list[str])
     )
     data = load_data(MECHANISMS[mechanism])
     started = time.perf_counter()
-    metrics = family.train(data, settings, work / mechanism)
+    metrics = family.train(data, settings, work)
     test = metrics["test"]
     argmax = test.get("argmax") or test  # the reference's argmax tags, beside the decoding chosen on validation
     return {
@@ -101,12 +101,12 @@ def run(mechanism: str, model: str, epochs: float, work: Path, extra: list[str])
     }
 
 
-def _spread(values: list[float], digits: int = 4) -> str:
+def spread(values: list[float], digits: int = 4) -> str:
     mean = f"{statistics.mean(values):.{digits}f}"
     return f"{mean} ± {statistics.stdev(values):.{digits}f}" if len(values) > 1 else mean
 
 
-def _each(values: list[float]) -> str:
+def each(values: list[float]) -> str:
     return ", ".join(f"{v:.3f}" for v in values)
 
 
@@ -130,10 +130,10 @@ def table(runs: dict[str, dict], encoder: str, epochs: float) -> str:
         seeds = ", ".join(str(r["seed"]) for r in rows)
         lines.append(
             f"| {mechanism} | empathykit `epitome` ({encoder}, {epochs:g} epochs) | {seeds} "
-            f"| {_spread([r['accuracy'] for r in rows])} | {_spread([r['macro_f1'] for r in rows])} "
-            f"| {_each([r['macro_f1'] for r in rows])} | {per_class} | {_spread([r['iou_f1'] for r in rows])} "
-            f"| {_each([r['iou_f1'] for r in rows])} | {_spread([r['token_f1'] for r in rows])} "
-            f"| {_spread([r['argmax_iou_f1'] for r in rows])} |"
+            f"| {spread([r['accuracy'] for r in rows])} | {spread([r['macro_f1'] for r in rows])} "
+            f"| {each([r['macro_f1'] for r in rows])} | {per_class} | {spread([r['iou_f1'] for r in rows])} "
+            f"| {each([r['iou_f1'] for r in rows])} | {spread([r['token_f1'] for r in rows])} "
+            f"| {spread([r['argmax_iou_f1'] for r in rows])} |"
         )
     return "\n".join(lines)
 
@@ -146,6 +146,12 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="training seeds (default: 0 1 2)")
     parser.add_argument("--set", dest="overrides", action="append", default=[], help="more KEY=VALUE settings")
     parser.add_argument("--out", type=Path, default=None, help="record each finished run here; a restart resumes")
+    parser.add_argument(
+        "--keep-models",
+        type=Path,
+        default=None,
+        help="keep each trained model in this folder as MECHANISM-SEED/ (default: a temporary folder, removed)",
+    )
     args = parser.parse_args()
     data_path("epitome")  # a missing data folder stops here, before any training
     model = args.model or minilm()
@@ -157,8 +163,12 @@ def main() -> None:
             if log.done(key):
                 print(f"{key}: recorded in {args.out}, not run again", file=sys.stderr)
                 continue
-            with tempfile.TemporaryDirectory() as tmp:
-                row = run(mechanism, model, args.epochs, Path(tmp), [*args.overrides, f"seed={seed}"])
+            settings = [*args.overrides, f"seed={seed}"]
+            if args.keep_models is not None:
+                row = run(mechanism, model, args.epochs, args.keep_models / f"{mechanism}-{seed}", settings)
+            else:
+                with tempfile.TemporaryDirectory() as tmp:
+                    row = run(mechanism, model, args.epochs, Path(tmp) / mechanism, settings)
             log.record(key, {**row, "seed": seed})
             print(json.dumps(log.runs[key]), file=sys.stderr, flush=True)
     print(table(log.runs, encoder, args.epochs))

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from tests.train_fixtures import tiny_model
 
@@ -75,3 +76,24 @@ def test_labels_to_reach_the_target_f1_on_the_mean_curve_and_each_seed():
     assert reach["random"]["labels_on_mean"] is None and reach["random"]["labels_per_seed"] == [None, None]
     three = {"toy": {"random": [[(50, 0.5, None)]]}}
     assert "labels_to_reach_target_f1" not in al.summarise(three, ["random"], target_f1=85.71)["toy"]
+
+
+def test_kept_models_are_decoded_side_by_side(tiny_model, tmp_path):
+    kept = tmp_path / "models"
+    trained = _bench(tmp_path / "epitome.json", tiny_model, "--seeds", "0", "--keep-models", str(kept))
+    assert trained.returncode == 0, trained.stderr[-2000:]
+    assert (kept / "EX-0" / "config.yaml").is_file()
+    env = {**os.environ, "EMPATHYKIT_DATA": str(SAMPLES), "PYTHONPATH": str(ROOT)}
+    command = [sys.executable, str(ROOT / "benchmarks" / "bench_epitome_decoding.py"), str(kept)]
+    done = subprocess.run(
+        [*command, "--out", str(tmp_path / "d.json")], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    runs = json.loads((tmp_path / "d.json").read_text())["runs"]
+    assert set(runs) == {"EX-0"} and set(runs["EX-0"]) == {"argmax", "words", "clauses"}
+    # the same weights: argmax is argmax, and training chose, among the same candidates, what it saved
+    saved = yaml.safe_load((kept / "EX-0" / "config.yaml").read_text())
+    assert runs["EX-0"]["argmax"]["decoding"]["threshold"] == 0.5 and not runs["EX-0"]["argmax"]["decoding"]["snap"]
+    assert runs["EX-0"]["clauses"]["decoding"] == saved["rationale_decoding"]
+    assert runs["EX-0"]["words"]["decoding"]["clause"] == 0.0
+    assert "| EX | 0 |" in done.stdout

@@ -17,6 +17,7 @@ BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 READERS = [
     "bench_train_newsemp",
     "bench_train_epitome",
+    "bench_epitome_decoding",
     "bench_train_throughput",
     "bench_train_circumplex",
     "bench_train_stories",

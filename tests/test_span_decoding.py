@@ -1,10 +1,12 @@
-"""EPITOME rationale decoding on hand-made token scores: threshold, word snapping, gap merging,
-minimum length, and the decoding chosen on validation."""
+"""EPITOME rationale decoding on hand-made token scores: threshold, word snapping, clause voting, gap
+merging, minimum length, and the decoding chosen on validation."""
 
 from __future__ import annotations
 
+import pytest
+
 from empathykit.train import rationales as rat
-from empathykit.train.span_decoding import ARGMAX, Decoding, choose_decoding, decode_tags, word_ids
+from empathykit.train.span_decoding import ARGMAX, Decoding, choose_decoding, clause_ids, decode_tags, word_ids
 
 # "[CLS] i am so un ##sure , sorry [SEP]": "un" + "##sure" + "," touch, so they are one word
 TEXT = "i am so unsure, sorry"
@@ -52,3 +54,43 @@ def test_the_decoding_chosen_on_validation_fits_the_gold_spans():
     decoding, metrics = choose_decoding(scores, [OFFSETS], gold)
     assert metrics["iou_f1"] == 1.0 and metrics["token_f1"] == 1.0
     assert 0.15 < decoding.threshold <= 0.35 and decoding.snap
+
+
+# "[CLS] so sorry . that is hard \n hugs [SEP]": three clauses, the last after a line break
+TEXT2 = "so sorry. that is hard\nhugs"
+OFFSETS2 = [(0, 0), (0, 2), (3, 8), (8, 9), (10, 14), (15, 17), (18, 22), (23, 27), (0, 0)]
+
+
+def test_clauses_end_at_punctuation_and_line_breaks():
+    assert clause_ids(word_ids(OFFSETS), OFFSETS, TEXT) == [0, 0, 0, 0, 1]  # "unsure," ends the first
+    assert clause_ids(word_ids(OFFSETS2), OFFSETS2, TEXT2) == [0, 0, 1, 1, 1, 2]
+    # a line break right after a clause end starts one clause, not two
+    text = "so sorry.\nhugs"
+    offsets = [(0, 0), (0, 2), (3, 8), (8, 9), (10, 14), (0, 0)]
+    assert clause_ids(word_ids(offsets), offsets, text) == [0, 0, 1]
+
+
+def test_a_clause_mostly_tagged_is_tagged_whole_and_one_barely_tagged_is_cleared():
+    # "that" and "is" tagged (2 of 3 words of "that is hard"), "so" alone in "so sorry."
+    scores = [0, 0.9, 0, 0, 0.8, 0.7, 0.1, 0, 0]
+    assert rat.runs(decode_tags(scores, OFFSETS2, Decoding(snap=True))) == [(1, 2), (4, 6)]
+    voted = decode_tags(scores, OFFSETS2, Decoding(snap=True, clause=0.6), TEXT2)
+    assert rat.runs(voted) == [(4, 7)]  # "so" is 1 of 2: cleared; "that is hard" whole
+    assert rat.char_spans(voted, OFFSETS2, TEXT2, "x")[0]["text"] == "that is hard"
+    both = decode_tags(scores, OFFSETS2, Decoding(snap=True, clause=0.5), TEXT2)
+    assert rat.runs(both) == [(1, 7)]  # adjacent tagged clauses make one span, the full stop inside
+    with pytest.raises(ValueError, match="text"):
+        decode_tags(scores, OFFSETS2, Decoding(snap=True, clause=0.5))
+
+
+def test_clause_voting_is_chosen_only_where_it_fits_validation_better():
+    gold = [[0, 0, 0, 0, 1, 1, 1, 0, 0]]  # "that is hard"
+    scores = [[0, 0.1, 0.1, 0.1, 0.05, 0.9, 0.8, 0.1, 0]]  # "that" missed: IOU 2/3 at best without voting
+    plain, plain_metrics = choose_decoding(scores, [OFFSETS2], gold)
+    assert plain.clause == 0 and plain_metrics["token_f1"] < 1.0
+    decoding, metrics = choose_decoding(scores, [OFFSETS2], gold, texts=[TEXT2])
+    assert decoding.clause > 0 and metrics["token_f1"] == 1.0
+    # a gold span inside a clause: voting would overshoot it, so it is left off
+    inner = [[0, 0, 0, 0, 0, 1, 1, 0, 0]]  # "is hard"
+    decoding, metrics = choose_decoding(scores, [OFFSETS2], inner, texts=[TEXT2])
+    assert decoding.clause == 0 and metrics["token_f1"] == 1.0

@@ -129,7 +129,8 @@ def split_metrics(
     rows, probs, scores, offsets, gold = rationale_scores(model, tokenizer, rows, max_length, batch_size)
     predicted = ld.decide(probs, level_offsets)
     result = classification_metrics(list(rows["label"]), predicted, list(names))
-    result.update(rat.rationale_metrics(sd.decode_all(scores, offsets, decoding), gold))
+    texts = _texts(rows["response_post"])
+    result.update(rat.rationale_metrics(sd.decode_all(scores, offsets, decoding, texts), gold))
     if decoding != sd.ARGMAX:
         result["argmax"] = rat.rationale_metrics(sd.decode_all(scores, offsets, sd.ARGMAX), gold)
     return result
@@ -163,7 +164,7 @@ def tuned_decoding(model, tokenizer, rows, settings) -> tuple[sd.Decoding, list[
             model, tokenizer, rows, settings.max_length, settings.eval_batch_size
         )
         if settings.rationale_decoding == "auto":
-            decoding, _ = sd.choose_decoding(scores, offsets, gold)
+            decoding, _ = sd.choose_decoding(scores, offsets, gold, texts=_texts(rows["response_post"]))
         if settings.level_decoding == "auto":
             level_offsets, _ = ld.choose_offsets(probs, list(rows["label"]))
     return decoding, level_offsets
@@ -369,7 +370,7 @@ def _predict(chosen, models, records: list[dict[str, Any]], on_progress: Progres
             on_progress=on_progress,
             stage=f"predicting {mechanism}",
         )
-        tags = sd.decode_all(token_scores, offsets, saved_decoding(config))
+        tags = sd.decode_all(token_scores, offsets, saved_decoding(config), responses)
         levels = ld.decide(probs, config.get("level_offsets"))
         label = MECHANISMS.get(mechanism, {}).get("span", mechanism)
         for i, (p, t, o, level) in enumerate(zip(probs, tags, offsets, levels)):
