@@ -58,7 +58,7 @@ class EpitomeSettings(TrainSettings):
     )
     rationale_decoding: str = setting(
         "auto",
-        "auto: tag threshold, gap merging and minimum span length chosen on the "
+        "auto: tag threshold, clause voting, gap merging and minimum span length chosen on the "
         "validation split's IOU-F1, spans snapped to words | argmax (the reference)",
     )
     level_decoding: str = setting(
