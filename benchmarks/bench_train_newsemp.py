@@ -2,7 +2,7 @@
 Hosseini & Caragea (2021).
 
     EMPATHYKIT_DATA=../shared/data python benchmarks/bench_train_newsemp.py [--model DIR] [--seeds 0 1 2] [--epochs 2]
-        [--max-length 64] [--aux-max-examples 1000] [--out results.json]
+        [--max-length 64] [--aux-max-examples 1000] [--rows classifier MT KD] [--out results.json]
 
 Data: ``newsemp:$EMPATHYKIT_DATA/newsemp/messages.csv``, task ``empathy_bin`` (auxiliary tasks:
 ``$EMPATHYKIT_DATA/aux/sst2`` and ``aux/goemotions``; set the variable, there is no default). For each seed the
@@ -110,7 +110,9 @@ def one_seed(model: str, seed: int, args, work: Path) -> dict[str, float]:
     from empathykit.train.data import load_training_data
 
     data = resplit(load_training_data(newsemp(), "empathy_bin"), seed)
-    return {row: 100 * test["f1"] for row, test in train_rows(data, model, seed, args, work, aux_data()).items()}
+    rows = ("classifier", *args.rows) if "KD" in args.rows else args.rows  # KD's main teacher is the classifier
+    trained = train_rows(data, model, seed, args, work, aux_data(), rows=rows)
+    return {row: 100 * test["f1"] for row, test in trained.items()}
 
 
 def table(results: dict[int, dict[str, float]], encoder: str, args) -> str:
@@ -142,6 +144,13 @@ def main() -> None:
     parser.add_argument("--max-length", type=int, default=64)
     parser.add_argument("--learning-rate", type=float, default=5e-5)
     parser.add_argument("--aux-max-examples", type=int, default=1000)
+    parser.add_argument(
+        "--rows",
+        nargs="+",
+        choices=ROWS,
+        default=list(ROWS),
+        help="rows to train (default: all; KD trains the classifier too, its main-task teacher)",
+    )
     parser.add_argument("--out", type=Path, default=None, help="record each finished seed here; a restart resumes")
     args = parser.parse_args()
     newsemp(), aux_data()  # a missing data folder stops here, before any training
