@@ -28,6 +28,7 @@ pytestmark = pytest.mark.studio
 
 SEEK = get_schema("seek-provide")
 RUNS = 3
+ATTEMPTS = 6
 
 
 def test_twins_of_concurrent_pushes_are_deleted_one_at_a_time(studio, monkeypatch):
@@ -86,16 +87,18 @@ def test_status_says_when_the_counters_stop_after_two_deletes_at_once(tmp_path):
     handle = start_studio(tmp_path / "studio", record=False)
     try:
         title = handle.project_title("after two deletes")
-        report = push(items(0, 6), schema="seek-provide", project=title, connection=handle.connection)
+        report = push(items(0, ATTEMPTS), schema="seek-provide", project=title, connection=handle.connection)
         annotator = handle.make_annotators(1)[0]
         tasks = handle.tasks(report.project_id)
-        for _attempt, task in enumerate(tasks[:3]):  # a few tries: the two deletes must overlap in time
-            _delete_two_at_once(handle, 600)
+        # the two deletes must overlap in time: on a quiet machine a pair of small projects can be
+        # deleted one after the other, so each try deletes larger projects (longer deletes overlap more)
+        for attempt, task in enumerate(tasks[:ATTEMPTS]):
+            _delete_two_at_once(handle, 600 * (attempt + 1))
             handle.submit(task["id"], SEEK.to_results({"empathy": "seeking"}), annotator)
             if handle.client().tasks.get(task["id"]).total_annotations == 0:
                 break
         else:
-            pytest.fail("three pairs of simultaneous deletes never left the counters stuck")
+            pytest.fail(f"{ATTEMPTS} pairs of simultaneous deletes never left the counters stuck")
         status = project_status(title, connection=handle.connection)
         assert status.counters.tasks == 1 and status.counters.examples[0] == (task["id"], 0, 1)
         result = CliRunner().invoke(app, ["annotate", "status", "-p", title], env=handle.env())
