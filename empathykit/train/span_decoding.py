@@ -101,7 +101,19 @@ def decode_tags(
 ) -> list[int]:
     """0/1 per token from the tagger's P(rationale) per token (see the module's steps); ``text``, the
     response the offsets point into, is needed for clause voting and ignored otherwise."""
-    words = word_ids(offsets)
+    return _decode(scores, _Layout(offsets, text), decoding)
+
+
+class _Layout:
+    """A response's word and clause numbers, computed once however many decodings are tried."""
+
+    def __init__(self, offsets: Sequence[Sequence[int]], text: str | None):
+        self.words = word_ids(offsets)
+        self.clauses = clause_ids(self.words, offsets, text) if text is not None else None
+
+
+def _decode(scores: Sequence[float], layout: _Layout, decoding: Decoding) -> list[int]:
+    words = layout.words
     tags = [int(w is not None and s >= decoding.threshold) for s, w in zip(scores, words)]
     if not (decoding.snap or decoding.max_gap or decoding.min_length > 1):
         return tags
@@ -112,9 +124,9 @@ def decode_tags(
         if tag and word is not None:
             units[word] = 1
     if decoding.clause > 0:
-        if text is None:
+        if layout.clauses is None:
             raise ValueError("clause voting needs the response text")
-        units = _vote(units, clause_ids(words, offsets, text), decoding.clause)
+        units = _vote(units, layout.clauses, decoding.clause)
     return _to_tags(_filter_runs(units, decoding), words, by_word=True)
 
 
@@ -162,9 +174,10 @@ def choose_decoding(
     scores, and its metrics; clause voting is a candidate only when ``texts`` are given."""
     best: tuple[tuple[float, float, bool], Decoding, dict] | None = None
     clauses = clauses if texts is not None else (0.0,)
+    layouts = [_Layout(o, t) for o, t in zip(offsets, texts if texts is not None else [None] * len(offsets))]
     for threshold, gap, length, clause in itertools.product(thresholds, gaps, min_lengths, clauses):
         decoding = Decoding(threshold, gap, length, snap=True, clause=clause)
-        metrics = rat.rationale_metrics(decode_all(scores, offsets, decoding, texts), gold)
+        metrics = rat.rationale_metrics([_decode(s, lay, decoding) for s, lay in zip(scores, layouts)], gold)
         key = (metrics["iou_f1"], metrics["token_f1"], clause == 0)
         if best is None or key > best[0]:
             best = (key, decoding, metrics)
